@@ -1,0 +1,108 @@
+# contain: a plain Makefile (git's config.mak.dev flags, bubblewrap's hardening).
+#   make            build ./contain
+#   make deps       install what is missing (apt-get; idempotent, quiet when all is there)
+#   make check      deps, build, every test; last line: tests: N passed, N failed, N skipped
+#   make demo       deps, build, a throwaway container walked through every verb
+#   make bench      benchmarks against peer tools (tests/bench/)
+#   make DEVELOPER=1 ...          add -Werror (CI does)
+#   make SANITIZE=address,undefined check
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+PKGS := libarchive libmagic yara jansson libcrypto libpcap libnftables
+
+WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wvla -Wwrite-strings -fno-common
+HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := $(CFLAGS) -std=gnu11 -D_GNU_SOURCE $(WARN) $(HARDEN) -Iinclude -MMD -MP
+LDFLAGS ?=
+ALL_LDFLAGS := $(LDFLAGS) -pie -Wl,-z,relro,-z,now -Wl,--as-needed
+
+ifeq ($(DEVELOPER),1)
+ALL_CFLAGS += -Werror
+endif
+ifneq ($(SANITIZE),)
+ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+ALL_LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -larchive -lmagic -lyara -ljansson -lcrypto -lpcap -lnftables)
+CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
+CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt)
+
+B ?= build
+# the binary: ./contain for the default build dir, $(B)/contain for another
+BIN := $(if $(filter build,$(B)),contain,$(B)/contain)
+LIB_SRCS := $(sort $(filter-out src/main.c,$(shell find src -name '*.c')))
+LIB_OBJS := $(patsubst %.c,$(B)/%.o,$(LIB_SRCS))
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRCS))
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fz_*.c))
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(B)/tests/fuzz/%,$(FUZZ_SRCS))
+TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
+TOOL_BINS := $(patsubst tests/tools/%.c,$(B)/tests/tools/%,$(TOOL_SRCS))
+
+.PHONY: all deps check demo bench clean format lint fixtures test-bins
+all: $(BIN)
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+$(B)/libcontain.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(B)/src/main.o $(B)/libcontain.a
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libcontain.a $(ALL_LDFLAGS) $(PKG_LIBS)
+
+$(B)/tests/unit/%: tests/unit/%.c tests/unit/main.c tests/unit/unit.h $(B)/libcontain.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) $(CHECK_CFLAGS) -Itests/unit -o $@ $< tests/unit/main.c \
+		$(B)/libcontain.a $(ALL_LDFLAGS) $(PKG_LIBS) $(CHECK_LIBS)
+
+$(B)/tests/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c $(B)/libcontain.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $< tests/fuzz/replay.c $(B)/libcontain.a \
+		$(ALL_LDFLAGS) $(PKG_LIBS)
+
+$(B)/tests/tools/%: tests/tools/%.c $(B)/libcontain.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(B)/libcontain.a $(ALL_LDFLAGS) $(PKG_LIBS)
+
+test-bins: $(BIN) $(UNIT_BINS) $(FUZZ_BINS) $(TOOL_BINS)
+
+deps:
+	@bash tests/lib/deps.sh
+
+fixtures: deps
+	@bash fixtures/build.sh
+
+check: deps
+	@$(MAKE) --no-print-directory test-bins
+	@bash fixtures/build.sh
+	@bash tests/run.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory $(BIN)
+	@bash fixtures/build.sh
+	@bash tests/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory test-bins
+	@bash fixtures/build.sh
+	@bash tests/bench/run.sh
+
+format:
+	clang-format -i $$(find src include tests -name '*.[ch]')
+
+lint:
+	cppcheck --quiet --enable=warning,performance,portability --error-exitcode=1 \
+		--suppress=missingIncludeSystem -Iinclude -D_GNU_SOURCE src
+	clang-tidy $(LIB_SRCS) src/main.c -- $(ALL_CFLAGS) $(PKG_CFLAGS)
+
+clean:
+	rm -rf $(B) $(BIN)
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

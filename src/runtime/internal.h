@@ -1,0 +1,45 @@
+/* internal.h: the contract between the runtime core (runtime.c, proc.c)
+ * and one backend per runtime (runc.c containerd.c docker.c podman.c crio.c).
+ *
+ * A backend reads only its runtime's own files under one state root and
+ * appends a struct ctr for each container it finds, filling what those
+ * files say: id, name, status, namespace, image, image_digest, pid, bundle,
+ * config_path, state_path, state_root, log_path, created, labels (labels and
+ * OCI annotations), k8s_*. It leaves everything the kernel knows (pids,
+ * cgroups, netns, rootfs and overlay dirs from mountinfo) to the core, which
+ * calls ctr_fill_from_proc() on every container with a live pid.
+ * A missing root is not an error (return 0, nothing added). A corrupt
+ * container (bad JSON, truncated file) is warned about with log_warn naming
+ * the file, and skipped; the scan goes on. */
+#pragma once
+
+#include "contain/runtime.h"
+
+struct rt_backend {
+	enum rt_kind kind;
+	const char *const *default_roots; /* NULL-terminated */
+	int (*scan)(const char *root, struct ctr_list *out, struct err *e);
+};
+
+extern const struct rt_backend rt_backend_runc, rt_backend_containerd, rt_backend_docker,
+	rt_backend_podman, rt_backend_crio;
+
+struct ctr *ctr_new(enum rt_kind kind);
+void ctr_list_add(struct ctr_list *l, struct ctr *c);
+void ctr_add_label(struct ctr *c, const char *key, const char *value);
+/* labels/annotations → k8s_pod, k8s_namespace, k8s_container */
+void ctr_k8s_from_labels(struct ctr *c);
+/* read the OCI config.json at c->config_path for annotations, rootfs path */
+int ctr_read_oci_config(struct ctr *c, struct err *e);
+
+/* Everything the kernel knows about a live container, from its init pid:
+ * pids of its cgroup, cgroup paths (v1 and unified), netns path and inode,
+ * host_netns, rootfs and overlay upper/lower/work dirs from mountinfo. */
+int ctr_fill_from_proc(struct ctr *c, struct err *e);
+
+/* For a host pid: the container id its cgroup names (64 hex), or NULL. */
+char *proc_container_id_of_pid(pid_t pid, struct err *e);
+
+/* json helpers for backends */
+json_t *json_load_file_bounded(const char *path, size_t max, struct err *e);
+const char *json_str(json_t *obj, const char *key); /* NULL if absent or not a string */

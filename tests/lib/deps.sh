@@ -1,0 +1,28 @@
+#!/bin/bash
+# deps.sh: install what contain needs to build and test, with apt-get, only what
+# is missing; quiet when everything is there. Idempotent.
+set -eu
+PKGS=(
+	build-essential pkg-config
+	libarchive-dev libmagic-dev libyara-dev libjansson-dev libssl-dev libpcap-dev
+	libnftables-dev libzstd-dev check
+	runc busybox-static umoci skopeo containerd podman docker.io
+	gdb tcpdump tshark jq iproute2 nftables iptables procps psmisc file
+)
+missing=()
+for p in "${PKGS[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then
+		missing+=("$p")
+	fi
+done
+[ "${#missing[@]}" -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+	echo "contain: deps: missing packages (run as root to install): ${missing[*]}" >&2
+	exit 1
+fi
+echo "contain: deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+# tshark asks whether non-root may capture: answer no, without a prompt
+echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+apt-get update -qq >/dev/null
+apt-get install -y -qq "${missing[@]}" >/dev/null
