@@ -46,16 +46,22 @@ TOOL_BINS := $(patsubst tests/tools/%.c,$(B)/tests/tools/%,$(TOOL_SRCS))
 .PHONY: all deps check demo bench clean format lint fixtures test-bins
 all: $(BIN)
 
+# V=1 shows the whole command lines
+Q := $(if $(V),,@)
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+	$(if $(V),,@echo "  CC      $<";)$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 
 $(B)/libcontain.a: $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
+# runtime.c refers to these backends weakly (either order of landing links);
+# a weak reference does not pull an archive member, so -u does when it exists
+BACKEND_UNDEF := $(foreach b,containerd docker podman,$(if $(wildcard src/runtime/$(b).c),-u rt_backend_$(b)))
+
 $(BIN): $(B)/src/main.o $(B)/libcontain.a
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libcontain.a $(ALL_LDFLAGS) $(PKG_LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BACKEND_UNDEF) $(B)/libcontain.a $(ALL_LDFLAGS) $(PKG_LIBS)
 
 $(B)/tests/unit/%: tests/unit/%.c tests/unit/main.c tests/unit/unit.h $(B)/libcontain.a
 	@mkdir -p $(dir $@)

@@ -29,6 +29,8 @@ enum {
 	CHAIN_CREATE_EXCL = 1 << 0, /* new file, O_EXCL (a bag's custody log) */
 	CHAIN_APPEND = 1 << 1,	    /* create if missing, else continue its chain (audit log) */
 	CHAIN_FSYNC = 1 << 2,	    /* fsync after every line */
+	CHAIN_MEMORY = 1 << 3,	    /* no file (path ignored): lines kept in memory, chain_buf() */
+	CHAIN_KEEP = 1 << 4,	    /* with a file: also keep the lines this handle wrote in memory */
 };
 
 /* Open a chain file. With CHAIN_APPEND an existing file is read to find its
@@ -45,7 +47,20 @@ int chain_append(struct chain *c, const char *action, const char *target,
 /* Current head hash (hex) and seq of the last line. */
 const char *chain_head(const struct chain *c);
 unsigned long long chain_seq(const struct chain *c);
+/* The bytes written (CHAIN_MEMORY, CHAIN_KEEP), else NULL. */
+const char *chain_buf(const struct chain *c, size_t *len);
+/* fsync the file now (no-op in memory). */
+int chain_sync(struct chain *c, struct err *e);
 void chain_close(struct chain *c);
+static inline void chain_closep(struct chain **c)
+{
+	if (*c)
+		chain_close(*c);
+}
+#define _cleanup_chain_ _cleanup_(chain_closep)
+
+/* SHA-256 hex of a line's bytes (what the next line's prev holds). */
+void chain_line_hash(const char *line, size_t n, char out[CHAIN_HASH_HEX]);
 
 /* The genesis hash for a seed. */
 void chain_genesis(const char *seed, char out[CHAIN_HASH_HEX]);

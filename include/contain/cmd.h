@@ -39,5 +39,11 @@ int cmd_print_json(json_t *v);
 
 int cmd_list(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
+int cmd_quarantine(int argc, char **argv);
+int cmd_release(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
+int cmd_capture(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_help_verb(int argc, char **argv);

@@ -1,8 +1,34 @@
-/* placeholder until the runtime core lands: refuses clearly */
+/* inspect.c: contain inspect REF — one container resolved, as JSON. */
+#include <getopt.h>
+
 #include "contain/cmd.h"
+
 int cmd_inspect(int argc, char **argv)
 {
-	(void)argc; (void)argv;
-	log_error("inspect: not built yet");
-	return EXIT_SYS;
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{0, 0, 0, 0},
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			break; /* always JSON */
+		default:
+			return cmd_usage_error("inspect", "bad option");
+		}
+	}
+	if (argc - optind != 1)
+		return cmd_usage_error("inspect", "takes exactly one REF");
+
+	struct err e = {0};
+	_cleanup_ctr_ struct ctr *ct = NULL;
+	if (runtime_resolve(&G.roots, argv[optind], &ct, &e) < 0) {
+		log_err(&e);
+		return err_exit_code(&e);
+	}
+	json_t *j = ctr_to_json(ct);
+	int rc = cmd_print_json(j) < 0 ? EXIT_SYS : EXIT_OK;
+	json_decref(j);
+	return rc;
 }

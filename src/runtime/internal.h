@@ -43,3 +43,32 @@ char *proc_container_id_of_pid(pid_t pid, struct err *e);
 /* json helpers for backends */
 json_t *json_load_file_bounded(const char *path, size_t max, struct err *e);
 const char *json_str(json_t *obj, const char *key); /* NULL if absent or not a string */
+
+/* ---- added by the core (stable for backends and unit tests) ---- */
+
+/* the label value for key, or NULL */
+const char *ctr_label(const struct ctr *c, const char *key);
+/* replace *field with a copy of v (NULL clears) */
+void ctr_set(char **field, const char *v);
+
+/* Field 22 of /proc/PID/stat (start time in clock ticks since boot). */
+int proc_pid_starttime(pid_t pid, unsigned long long *out, struct err *e);
+/* The root mount ("/") of a mountinfo text: fstype and, for overlay, the
+ * upper/lower/work dirs from its super options (escapes \ooo and \: undone). */
+int proc_parse_root_mount(const char *mountinfo, struct ctr *c, struct err *e);
+/* /proc/PID/cgroup text mapped to cgroupfs paths via a mountinfo text:
+ * fills c->cgroups, c->cgroup_unified, c->cgroup_freezer. */
+int proc_map_cgroups(struct ctr *c, const char *proc_cgroup, const char *mountinfo,
+		     struct err *e);
+/* undo mountinfo octal escapes (\040 \011 \012 \134) in place */
+void mountinfo_unescape(char *s);
+/* the container id (64 hex) a cgroup path names, or NULL */
+char *cgroup_path_container_id(const char *path);
+
+/* Every backend over its roots, no dedup, no /proc (runtime_list does both). */
+int runtime_scan(const struct rt_roots *roots, struct ctr_list *out, struct err *e);
+/* One container seen through several roots is kept once, as the highest-level
+ * runtime, with the fields only the lower level knew. */
+void ctr_list_dedup(struct ctr_list *l);
+/* Resolve ref among l (not a pid): takes the match out of l into *out. */
+int runtime_match(struct ctr_list *l, const char *ref, struct ctr **out, struct err *e);

@@ -1,0 +1,168 @@
+/* bag: the evidence bag, a BagIt 1.0 bag (RFC 8493), written and verified.
+ *
+ * Writer: bag_open() makes the bag (a directory, a tar, a .tar.gz/.tar.zst,
+ * or a tar on stdout for "-"); collectors add artifacts under data/ through
+ * a bag_file handle (or its struct sink), hashed with SHA-256 as the bytes
+ * pass, never read back; each finished artifact gets a line in index.json
+ * and a custody event; bag_seal() writes the manifests, the custody head,
+ * Contain-Status: complete and the optional Ed25519 signature.
+ *
+ * The handles are thread safe: several artifacts may be open at once and
+ * written from different threads (one bag_file by one thread at a time).
+ *
+ * Crash safety (directory form): bagit.txt and bag-info.txt (Contain-Status:
+ * incomplete) exist from bag_open on; each artifact and each custody line is
+ * fsync()ed when done, and bag_file_open logs "artifact-open", so a writer
+ * killed at any point leaves a bag whose finished parts still verify.
+ *
+ * Tar form: one pass, tag files last. An artifact whose size is given up
+ * front (bag_file_open_sized, bag_add_buf/json) goes straight into the tar
+ * when no other entry is being streamed; any other is spooled to an unlinked
+ * temp file (O_TMPFILE, sparse where it has holes) while it is hashed, and
+ * copied into the tar when closed (holes become zeros in the tar). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "contain/util.h"
+
+#define BAG_ID_LEN 37 /* UUID text + NUL */
+
+struct bag;
+struct bag_file;
+
+enum bag_form { BAG_FORM_DIR, BAG_FORM_TAR };
+enum bag_compress { BAG_COMPRESS_NONE, BAG_COMPRESS_GZIP, BAG_COMPRESS_ZSTD };
+
+struct bag_opts {
+	const char *out;	  /* DIR, NAME.tar, NAME.tar.gz|.tgz, NAME.tar.zst, or "-" */
+	int out_fd;		  /* for "-": the fd to write the tar to (0 means stdout) */
+	const char *name;	  /* top directory in a tar (default: out's base name,
+				   * "contain-<bag id>" for "-") */
+	const char *case_id;	  /* External-Identifier (--case) */
+	const char *examiner;	  /* Contact-Name (--examiner) */
+	const char *sign_key;	  /* PEM PKCS8 Ed25519 private key: sign at seal */
+	const char *container_id; /* Contain-Container-Id */
+	const char *runtime;	  /* Contain-Runtime */
+	const char *image_digest; /* Contain-Image-Digest */
+	const char *spool_dir;	  /* temp files for the tar form (default: the output's
+				   * directory, $TMPDIR or /tmp for "-") */
+};
+
+/* The form and compression bag_open picks for an output name. */
+void bag_form_for(const char *out, enum bag_form *form, enum bag_compress *comp);
+
+int bag_open(const struct bag_opts *o, struct bag **out, struct err *e);
+const char *bag_id(const struct bag *b);
+
+/* Open an artifact. path is relative to the bag, under "data/" (any bytes
+ * but NUL; no "", ".", ".." components; CR, LF and % are fine: they are
+ * percent-encoded in the manifest). kind: "processes", "pcap", "core"...;
+ * collector: who wrote it. Logs "artifact-open" in the custody log. */
+int bag_file_open(struct bag *b, const char *path, const char *kind, const char *collector,
+		  struct bag_file **out, struct err *e);
+/* Same, with the final size known (written straight into a tar). */
+int bag_file_open_sized(struct bag *b, const char *path, const char *kind,
+			const char *collector, uint64_t size, struct bag_file **out,
+			struct err *e);
+int bag_file_write(struct bag_file *f, const void *buf, size_t n, struct err *e);
+/* n zero bytes, kept sparse (directory form, tar spool); hashed as zeros. */
+int bag_file_hole(struct bag_file *f, uint64_t n, struct err *e);
+/* Add a note (borrowed, copied) to the artifact's index entry: skipped
+ * regions, truncation, what could not be read. A string or an object. */
+int bag_file_note(struct bag_file *f, json_t *note, struct err *e);
+/* A sink over the artifact: write and hole as above. */
+struct sink bag_file_sink(struct bag_file *f);
+uint64_t bag_file_size(const struct bag_file *f);
+/* Finish the artifact: hash, index entry, custody event; frees f.
+ * out_sha256 (may be NULL, HASH_HEX bytes) gets the digest. */
+int bag_file_close(struct bag_file *f, char *out_sha256, struct err *e);
+/* Give up on an artifact (a collector failed): its partial bytes are
+ * dropped, the custody log says "artifact-failed" with reason; frees f. */
+int bag_file_fail(struct bag_file *f, const char *reason, struct err *e);
+
+/* Whole artifacts in one call. */
+int bag_add_buf(struct bag *b, const char *path, const void *buf, size_t n, const char *kind,
+		const char *collector, struct err *e);
+/* JSON, indented, with a trailing newline. */
+int bag_add_json(struct bag *b, const char *path, json_t *j, const char *kind,
+		 const char *collector, struct err *e);
+
+/* A custody event (quarantine, freeze, a collector's skip...). extra: more
+ * fields (borrowed), may be NULL. */
+int bag_event(struct bag *b, const char *action, const char *target, const char *result,
+	      json_t *extra, struct err *e);
+/* A bag-info.txt field (label: no ':' or newline; value: no newline).
+ * Set again: replaced. The Contain-* fields bag_open fills may be replaced
+ * (e.g. Contain-Image-Digest when it is known later). */
+int bag_set_info(struct bag *b, const char *key, const char *value, struct err *e);
+
+/* Seal: manifests, custody head, Contain-Status: complete, signature. Any
+ * artifact still open is refused (ERR_WRONGSTATE). */
+int bag_seal(struct bag *b, struct err *e);
+/* Close without sealing: the bag stays incomplete (tar form: the tar is
+ * finished with what is there, no manifests). Open artifacts are dropped. */
+int bag_abort(struct bag *b, const char *reason, struct err *e);
+/* Free. A bag neither sealed nor aborted is left as a crash would leave it. */
+void bag_free(struct bag *b);
+static inline void bag_freep(struct bag **b)
+{
+	if (*b)
+		bag_free(*b);
+}
+#define _cleanup_bag_ _cleanup_(bag_freep)
+
+/* ---- paths (RFC 8493 section 2.1.3 and JSON) ---- */
+/* Manifest form: CR, LF and % percent-encoded; everything else as is. */
+char *bag_path_manifest_encode(const char *path);
+/* JSON form (custody, index): % and the bytes of invalid UTF-8 percent-encoded. */
+char *bag_path_json_encode(const char *path);
+/* Undo either: %XX (any hex case) to the byte. NULL for a bad escape or %00. */
+char *bag_path_decode(const char *s);
+/* A payload path is acceptable: "data/...", no empty, "." or ".." component. */
+bool bag_path_ok(const char *path);
+
+/* ---- tag files ---- */
+struct bag_info_field {
+	char *label, *value;
+};
+struct bag_info {
+	struct bag_info_field *f;
+	size_t n;
+};
+/* Parse bag-info.txt (label: value, continuation lines start with space or
+ * tab). Returns 0, or 1 with the first problem in problem (still filled with
+ * what parsed). */
+int bag_info_parse(const char *buf, size_t n, struct bag_info *bi, char *problem,
+		   size_t psz);
+const char *bag_info_get(const struct bag_info *bi, const char *label);
+void bag_info_free(struct bag_info *bi);
+
+struct bag_manifest_entry {
+	char hash[65];
+	char *path; /* decoded */
+};
+struct bag_manifest {
+	struct bag_manifest_entry *e;
+	size_t n;
+};
+/* Parse "HASH  PATH" lines (sha256). 0, or 1 with the first problem. */
+int bag_manifest_parse(const char *buf, size_t n, struct bag_manifest *m, char *problem,
+		       size_t psz);
+void bag_manifest_free(struct bag_manifest *m);
+
+/* ---- verify ---- */
+struct bag_verify_opts {
+	const char *pubkey; /* PEM public key: the signer must be this key */
+};
+/* Verify a bag (a directory, a tar, a compressed tar, "-" for stdin) in one
+ * streaming pass. *report gets {"bag","form","status","valid","checks":[{
+ * "check","ok","detail"}],"problems":[...],"artifacts":[...],"unfinished":
+ * [...],"signature":{...}}. Returns 0 valid, 1 invalid or incomplete, -1
+ * could not read (e filled; *report may still be set). */
+int bag_verify(const char *path, const struct bag_verify_opts *o, json_t **report,
+	       struct err *e);

@@ -1,0 +1,244 @@
+/* isolate: quarantine a container without destroying evidence.
+ *
+ * netcut (src/isolate/netcut.c): two nftables layers.
+ *   - in the container's netns (entered with setns in a forked child, never
+ *     by running a program of the container): table inet contain_q_<id12>,
+ *     chains prerouting/input/forward/output at priority -310 (before raw and
+ *     conntrack), policy drop, loopback and --allow entries accepted;
+ *   - in the host netns: table netdev contain_h_<id12>, an ingress and an
+ *     egress chain (in_<ifindex>, out_<ifindex>) bound to the host end of each
+ *     veth of the container, policy drop. Root inside the container cannot
+ *     touch it.
+ * freeze (src/isolate/freeze.c): cgroup2 cgroup.freeze, else the v1 freezer.
+ * state (src/isolate/state.c): what was done, in G.state_dir/<id>.json, so
+ *   release removes exactly that; the node audit log.
+ * quarantine (src/isolate/quarantine.c): the whole operation, used by the
+ *   quarantine and release verbs and by capture. */
+#pragma once
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "contain/runtime.h"
+#include "contain/util.h"
+
+/* ---- netcut: the ruleset builder ---- */
+
+#define NCUT_TABLE_MAX 64
+#define NCUT_PRIO_NETNS (-310) /* before raw (-300) and conntrack (-200) */
+#define NCUT_PRIO_HOST (-500)
+#define NCUT_LOG_PREFIX "contain-q"
+#define NCUT_MAX_ALLOW 64
+#define NCUT_MAX_DEVS 32
+#define NCUT_MAX_EXTRA 16
+
+/* one --allow CIDR[:PORT] entry */
+struct ncut_allow {
+	int family;	   /* AF_INET or AF_INET6 */
+	char addr[48];	   /* canonical network address (inet_ntop) */
+	unsigned prefix;   /* 0..32 / 0..128 */
+	unsigned port;	   /* 0: every port */
+};
+
+/* "10.0.0.0/8", "10.1.2.3:443", "10.0.0.0/8:443", "fd00::/8", "fd00::1",
+ * "[fd00::/64]:443". Host bits set past the prefix are refused. */
+int ncut_allow_parse(const char *s, struct ncut_allow *out, struct err *e);
+/* back to the CIDR[:PORT] form (buf >= 64) */
+void ncut_allow_format(const struct ncut_allow *a, char *buf, size_t n);
+
+/* the host end of one of the container's links */
+struct ncut_dev {
+	char ifname[IF_NAMESIZE];     /* host side, e.g. "veth1a2b3c" */
+	int ifindex;		      /* host side */
+	char ctr_ifname[IF_NAMESIZE]; /* container side, e.g. "eth0" */
+	int ctr_ifindex;
+};
+
+/* What the ruleset builder puts in each drop chain. Extra rules (capture
+ * may add its own) go after the accepts and before the log and the drop. */
+struct ncut_opts {
+	const struct ncut_allow *allow;
+	size_t nallow;
+	unsigned nflog_group; /* 0: no log; else "log prefix contain-q group N" */
+	const char *const *extra; /* nft rule bodies, e.g. "counter" */
+	size_t nextra;
+};
+
+/* table names from the container id: contain_q_<12 hex>, contain_h_<12 hex>
+ * (a non-hex id is hashed into 12 hex digits). buf >= NCUT_TABLE_MAX. */
+void ncut_table_names(const char *id, char *netns_table, char *host_table);
+
+/* The nft text that creates the table (one atomic batch: "add table" fails
+ * cleanly on an existing table because it is preceded by "create table").
+ * Returns a malloc'ed string; -1/NULL on bad input (ERR_INVALID). */
+char *ncut_netns_ruleset(const char *table, const struct ncut_opts *o, struct err *e);
+char *ncut_host_ruleset(const char *table, const struct ncut_dev *devs, size_t ndevs,
+			const struct ncut_opts *o, struct err *e);
+
+/* Find the host ends of the links of the netns at netns_path (checked to be
+ * the namespace with inode ino; 0 skips the check): RTM_GETLINK in the
+ * netns (IFLA_LINK + IFLA_LINK_NETNSID), the netnsid checked to be ours,
+ * then the host link with that index checked to be a veth whose peer is in
+ * that netns. Links that are not veths to the host (macvlan, a peer in a
+ * third netns) are named in *skipped (malloc'ed, may be NULL). */
+int ncut_find_host_devs(const char *netns_path, unsigned long long ino,
+			struct ncut_dev **devs, size_t *ndevs, char **skipped, struct err *e);
+
+/* Run nft text in the netns (forked child, setns) or in our own (netns_path
+ * NULL); then, in a call of its own, look the table up: *handle gets its
+ * handle, and its chains are checked to be there with policy drop. */
+int ncut_table_add(const char *netns_path, unsigned long long ino, const char *family,
+		   const char *table, const char *ruleset, size_t nchains_want,
+		   uint64_t *handle, struct err *e);
+/* Delete the table family/name if it still has that handle (0: any).
+ * *gone is set when it was not there (removed by hand, flushed). Checked
+ * to be gone afterwards. */
+int ncut_table_del(const char *netns_path, unsigned long long ino, const char *family,
+		   const char *table, uint64_t handle, bool *gone, struct err *e);
+/* Does family/table exist (with that handle, 0: any)? */
+int ncut_table_exists(const char *netns_path, unsigned long long ino, const char *family,
+		      const char *table, uint64_t handle, bool *exists, struct err *e);
+
+/* ---- freeze ---- */
+
+enum frz_kind {
+	FRZ_NONE = 0,
+	FRZ_CGROUP2, /* <dir>/cgroup.freeze, cgroup.events "frozen 1" */
+	FRZ_V1,	     /* <dir>/freezer.state FROZEN */
+};
+enum frz_pref {
+	FRZ_PREF_AUTO = 0, /* unified when it holds the pids, else v1 */
+	FRZ_PREF_V2,
+	FRZ_PREF_V1,
+};
+const char *frz_kind_name(enum frz_kind k); /* "cgroup2", "freezer-v1" */
+int frz_kind_parse(const char *s, enum frz_kind *k);
+
+struct frz_target {
+	enum frz_kind kind;
+	char *dir;
+};
+void frz_target_free(struct frz_target *t);
+
+/* the file written to freeze and the file read to see it hold */
+int frz_files(const struct frz_target *t, char *ctl, size_t nctl, char *state,
+	      size_t nstate);
+
+/* Pick the cgroup to freeze for a container. */
+int frz_pick(const struct ctr *c, enum frz_pref pref, struct frz_target *t, struct err *e);
+
+/* parsing, for tests too */
+/* cgroup.events: *frozen = value of the "frozen" key (-1 if absent) */
+int frz_parse_events(const char *buf, int *frozen, int *populated);
+/* freezer.state: 0 THAWED, 1 FREEZING, 2 FROZEN */
+int frz_parse_v1_state(const char *buf, int *state);
+/* /proc/PID/status: the State letter ('R', 'S', 'D', ...) or 0 */
+char frz_parse_status_state(const char *buf);
+
+struct frz_result {
+	size_t npids;	/* pids verified frozen */
+	double seconds; /* time to hold */
+};
+
+/* Freeze and wait (poll) until the cgroup holds it and every pid of it
+ * (recursively) is verified frozen, at most timeout seconds (ERR_SYS with
+ * ETIMEDOUT then; the cgroup is left freezing: fail closed). */
+int frz_freeze(const struct frz_target *t, double timeout, struct frz_result *r,
+	       struct err *e);
+int frz_thaw(const struct frz_target *t, double timeout, struct err *e);
+/* Is it frozen now (cgroup's own state)? */
+int frz_is_frozen(const struct frz_target *t, bool *frozen, struct err *e);
+
+/* ---- state file ---- */
+
+struct qstate {
+	char *id, *runtime, *name;
+	pid_t pid;
+	char *netns_path;
+	unsigned long long netns_inode;
+	char *created; /* first quarantine, RFC 3339 ns */
+	char *updated;
+
+	bool net;	   /* a network cut is in place */
+	char *net_time;
+	char *netns_table; /* family inet; NULL if not applied */
+	uint64_t netns_handle;
+	char *host_table;  /* family netdev; NULL if no host device */
+	uint64_t host_handle;
+	struct ncut_dev *devs;
+	size_t ndevs;
+	struct ncut_allow *allow;
+	size_t nallow;
+	unsigned nflog_group;
+
+	bool frozen;	/* a freeze is in place */
+	char *freeze_time;
+	struct frz_target freezer;
+};
+void qstate_free(struct qstate *s);
+json_t *qstate_to_json(const struct qstate *s);
+int qstate_from_json(json_t *j, struct qstate *s, struct err *e);
+/* dir/<id>.json (0600; dir 0700, created) written atomically */
+int qstate_save(const char *dir, const struct qstate *s, struct err *e);
+/* ERR_NOTFOUND when there is none */
+int qstate_load(const char *dir, const char *id, struct qstate *s, struct err *e);
+int qstate_remove(const char *dir, const char *id, struct err *e);
+/* Serialise quarantine/release of one container: flock on dir/<id>.lock.
+ * Returns the fd holding the lock (close it to release). */
+int qstate_lock(const char *dir, const char *id, struct err *e);
+/* The id of the state file matching ref (a full id, a unique prefix, or a
+ * name), for a container that is gone. ERR_NOTFOUND, ERR_AMBIG. */
+int qstate_find(const char *dir, const char *ref, char **id, struct err *e);
+
+/* ---- the node audit log (hash-chained, include/contain/chain.h) ---- */
+/* Append one event to the audit log at path (its directory made 0700).
+ * extra (borrowed, may be NULL) adds fields. */
+int audit_record(const char *path, const char *action, const char *target,
+		 const char *result, json_t *extra, struct err *e);
+
+/* ---- quarantine, release: the whole operation ---- */
+
+struct quarantine_opts {
+	bool net;	       /* cut the network (both layers) */
+	bool freeze;	       /* freeze the cgroup */
+	bool dry_run;	       /* build everything, touch nothing */
+	struct ncut_opts ncut; /* allow list, nflog group, extra rules */
+	enum frz_pref freezer; /* which freezer */
+	double timeout;	       /* for the freeze, seconds (0: 10) */
+};
+
+struct quarantine_result {
+	bool already;		  /* everything asked for was in place: nothing done */
+	bool did_net, did_freeze; /* what this call put in place */
+	char *netns_ruleset;	  /* the text (dry run: what would run) */
+	char *host_ruleset;	  /* NULL when no host device */
+	char *skipped;		  /* links not cut on the host, and why */
+	char *freeze_ctl, *freeze_state; /* cgroup files */
+	struct frz_result frz;
+	double seconds;
+	char holds[512]; /* what is in place now, for messages */
+};
+void quarantine_result_free(struct quarantine_result *r);
+
+/* Network first, then freeze; state saved after each step; fail closed:
+ * what is in place stays, and e / r->holds say what holds. s is the state
+ * (loaded by the caller, or zeroed) and is updated. */
+int quarantine_apply(const struct ctr *c, const char *state_dir,
+		     const struct quarantine_opts *o, struct qstate *s,
+		     struct quarantine_result *r, struct err *e);
+
+struct release_result {
+	bool thawed;
+	bool netns_removed, netns_gone; /* gone: was not there any more */
+	bool host_removed, host_gone;
+	bool kept_network;
+	char problems[1024]; /* what could not be done (the rest went on) */
+};
+/* Thaw, then remove exactly the tables of s (unless keep_network), verified.
+ * The state file is removed when nothing is left, else updated. Returns -1
+ * when something failed (the rest was still attempted). */
+int quarantine_release(const char *state_dir, struct qstate *s, bool keep_network,
+		       double timeout, struct release_result *r, struct err *e);

@@ -1,0 +1,95 @@
+/* contain verify: prove a bag complete, untampered and signed. */
+#include <getopt.h>
+#include <string.h>
+
+#include "contain/bag.h"
+#include "contain/cmd.h"
+
+static void print_report(json_t *r, int rc)
+{
+	json_t *c;
+	size_t i;
+	json_array_foreach(json_object_get(r, "checks"), i, c) {
+		printf("%-4s %s\n", json_is_true(json_object_get(c, "ok")) ? "ok" : "FAIL",
+		       json_string_value(json_object_get(c, "detail")));
+	}
+	json_t *arts = json_object_get(r, "artifacts"), *unf = json_object_get(r, "unfinished");
+	size_t good = 0;
+	json_array_foreach(arts, i, c) {
+		if (json_is_true(json_object_get(c, "ok")))
+			good++;
+	}
+	const char *status = json_string_value(json_object_get(r, "status"));
+	bool complete = status && strcmp(status, "complete") == 0;
+	if (!complete) {
+		printf("completed artifacts: %zu (%zu intact)\n", json_array_size(arts), good);
+		json_array_foreach(arts, i, c) {
+			printf("  %s %s\n", json_is_true(json_object_get(c, "ok")) ? "intact " : "BROKEN ",
+			       json_string_value(json_object_get(c, "path")));
+		}
+		printf("not finished: %zu\n", json_array_size(unf));
+		json_array_foreach(unf, i, c) {
+			printf("  %s (%s)\n", json_string_value(json_object_get(c, "path")),
+			       json_string_value(json_object_get(c, "reason")));
+		}
+	}
+	size_t nprob = json_array_size(json_object_get(r, "problems"));
+	const char *bag = json_string_value(json_object_get(r, "bag"));
+	if (rc == 0) {
+		const char *sig = json_string_value(
+			json_object_get(json_object_get(r, "signature"), "status"));
+		printf("verdict: VALID: bag '%s' is complete and untampered%s\n", bag,
+		       sig && strcmp(sig, "valid") == 0 ? ", signed by the expected key"
+		       : sig && strcmp(sig, "signer-not-checked") == 0
+			       ? ", signed (signer not checked)"
+			       : ", not signed");
+	} else if (!complete && nprob == 1) {
+		printf("verdict: INCOMPLETE: bag '%s' was never sealed; what is there checks out\n",
+		       bag);
+	} else {
+		printf("verdict: INVALID: bag '%s': %zu problem%s%s\n", bag, nprob,
+		       nprob == 1 ? "" : "s", complete ? "" : " (and incomplete)");
+	}
+}
+
+int cmd_verify(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"pubkey", required_argument, NULL, 'k'},
+		{"json", no_argument, NULL, 'j'},
+		{0, 0, 0, 0},
+	};
+	struct bag_verify_opts vo = {0};
+	bool json = G.json;
+	int c;
+	while ((c = getopt_long(argc, argv, "k:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k':
+			vo.pubkey = optarg;
+			break;
+		case 'j':
+			json = true;
+			break;
+		default:
+			return cmd_usage_error("verify", "bad option");
+		}
+	}
+	if (argc - optind != 1)
+		return cmd_usage_error("verify", "one BAG is needed");
+	const char *path = argv[optind];
+	struct err e = {0};
+	json_t *r = NULL;
+	int rc = bag_verify(path, &vo, &r, &e);
+	if (rc < 0) {
+		err_wrap(&e, "verify");
+		log_err(&e);
+		json_decref(r);
+		return EXIT_SYS;
+	}
+	if (json)
+		cmd_print_json(r);
+	else
+		print_report(r, rc);
+	json_decref(r);
+	return rc == 0 ? EXIT_OK : EXIT_FOUND;
+}

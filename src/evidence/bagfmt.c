@@ -1,0 +1,258 @@
+/* bagfmt.c: the BagIt text formats (RFC 8493): payload path encodings,
+ * bag-info.txt and manifest parsing. Shared by the writer and the reader. */
+#include <string.h>
+#include <strings.h>
+
+#include "contain/bag.h"
+
+char *bag_path_manifest_encode(const char *path)
+{
+	struct sbuf b = SBUF_INIT;
+	sbuf_add(&b, "", 0);
+	for (const char *p = path; *p; p++) {
+		switch (*p) {
+		case '%': sbuf_adds(&b, "%25"); break;
+		case '\n': sbuf_adds(&b, "%0A"); break;
+		case '\r': sbuf_adds(&b, "%0D"); break;
+		default: sbuf_addc(&b, *p); break;
+		}
+	}
+	return sbuf_steal(&b);
+}
+
+char *bag_path_json_encode(const char *path)
+{
+	struct sbuf b = SBUF_INIT;
+	size_t n = strlen(path), i = 0;
+	sbuf_add(&b, "", 0);
+	while (i < n) {
+		unsigned char c = (unsigned char)path[i];
+		if (c == '%') {
+			sbuf_adds(&b, "%25");
+			i++;
+			continue;
+		}
+		if (c < 0x80) {
+			sbuf_addc(&b, (char)c);
+			i++;
+			continue;
+		}
+		/* the longest valid UTF-8 sequence starting here, else one byte */
+		size_t len = (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+		if (len && n - i >= len && utf8_valid(path + i, len)) {
+			sbuf_add(&b, path + i, len);
+			i += len;
+		} else {
+			sbuf_printf(&b, "%%%02X", c);
+			i++;
+		}
+	}
+	return sbuf_steal(&b);
+}
+
+static int hexv(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+char *bag_path_decode(const char *s)
+{
+	struct sbuf b = SBUF_INIT;
+	sbuf_add(&b, "", 0);
+	for (const char *p = s; *p; p++) {
+		if (*p != '%') {
+			sbuf_addc(&b, *p);
+			continue;
+		}
+		int h = hexv(p[1]), l = h >= 0 ? hexv(p[2]) : -1;
+		if (h < 0 || l < 0 || (h == 0 && l == 0)) {
+			sbuf_free(&b);
+			return NULL;
+		}
+		sbuf_addc(&b, (char)(h << 4 | l));
+		p += 2;
+	}
+	return sbuf_steal(&b);
+}
+
+bool bag_path_ok(const char *path)
+{
+	size_t n = strlen(path);
+	if (!str_has_prefix(path, "data/") || n <= 5 || n > 4096)
+		return false;
+	const char *p = path;
+	while (*p) {
+		const char *slash = strchr(p, '/');
+		size_t len = slash ? (size_t)(slash - p) : strlen(p);
+		if (len == 0 || len > 255 || (len == 1 && p[0] == '.') ||
+		    (len == 2 && p[0] == '.' && p[1] == '.'))
+			return false;
+		if (!slash)
+			break;
+		p = slash + 1;
+		if (!*p)
+			return false; /* trailing slash */
+	}
+	return true;
+}
+
+/* ---- bag-info.txt ---- */
+
+void bag_info_free(struct bag_info *bi)
+{
+	for (size_t i = 0; i < bi->n; i++) {
+		free(bi->f[i].label);
+		free(bi->f[i].value);
+	}
+	free(bi->f);
+	bi->f = NULL;
+	bi->n = 0;
+}
+
+const char *bag_info_get(const struct bag_info *bi, const char *label)
+{
+	for (size_t i = 0; i < bi->n; i++)
+		if (strcasecmp(bi->f[i].label, label) == 0)
+			return bi->f[i].value;
+	return NULL;
+}
+
+int bag_info_parse(const char *buf, size_t n, struct bag_info *bi, char *problem, size_t psz)
+{
+	size_t cap = 0, pos = 0, lineno = 0;
+	int bad = 0;
+	memset(bi, 0, sizeof(*bi));
+	if (memchr(buf, '\0', n)) {
+		snprintf(problem, psz, "contains a NUL byte");
+		return 1;
+	}
+	if (!utf8_valid(buf, n)) {
+		snprintf(problem, psz, "is not valid UTF-8");
+		bad = 1;
+	}
+	while (pos < n) {
+		const char *line = buf + pos;
+		const char *nl = memchr(line, '\n', n - pos);
+		size_t len = nl ? (size_t)(nl - line) : n - pos;
+		pos += len + (nl ? 1 : 0);
+		lineno++;
+		if (len && line[len - 1] == '\r')
+			len--;
+		if (!nl && !bad) {
+			snprintf(problem, psz, "line %zu has no newline", lineno);
+			bad = 1;
+		}
+		if (len == 0) {
+			if (!bad) {
+				snprintf(problem, psz, "line %zu is empty", lineno);
+				bad = 1;
+			}
+			continue;
+		}
+		if (line[0] == ' ' || line[0] == '\t') {
+			/* continuation of the value before */
+			if (bi->n == 0) {
+				if (!bad)
+					snprintf(problem, psz, "line %zu continues nothing", lineno);
+				bad = 1;
+				continue;
+			}
+			size_t k = 0;
+			while (k < len && (line[k] == ' ' || line[k] == '\t'))
+				k++;
+			char *old = bi->f[bi->n - 1].value;
+			bi->f[bi->n - 1].value =
+				xasprintf("%s %.*s", old, (int)(len - k), line + k);
+			free(old);
+			continue;
+		}
+		const char *colon = memchr(line, ':', len);
+		if (!colon || colon == line) {
+			if (!bad)
+				snprintf(problem, psz, "line %zu is not 'label: value'", lineno);
+			bad = 1;
+			continue;
+		}
+		size_t ll = (size_t)(colon - line);
+		while (ll && (line[ll - 1] == ' ' || line[ll - 1] == '\t'))
+			ll--;
+		const char *v = colon + 1;
+		while (v < line + len && (*v == ' ' || *v == '\t'))
+			v++;
+		xgrow(&bi->f, &cap, bi->n + 1, sizeof(*bi->f));
+		bi->f[bi->n].label = xstrndup(line, ll);
+		bi->f[bi->n].value = xstrndup(v, (size_t)(line + len - v));
+		bi->n++;
+	}
+	return bad;
+}
+
+/* ---- manifests ---- */
+
+void bag_manifest_free(struct bag_manifest *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		free(m->e[i].path);
+	free(m->e);
+	m->e = NULL;
+	m->n = 0;
+}
+
+int bag_manifest_parse(const char *buf, size_t n, struct bag_manifest *m, char *problem,
+		       size_t psz)
+{
+	size_t cap = 0, pos = 0, lineno = 0;
+	int bad = 0;
+	memset(m, 0, sizeof(*m));
+	while (pos < n) {
+		const char *line = buf + pos;
+		const char *nl = memchr(line, '\n', n - pos);
+		size_t len = nl ? (size_t)(nl - line) : n - pos;
+		pos += len + (nl ? 1 : 0);
+		lineno++;
+		if (len && line[len - 1] == '\r')
+			len--;
+		if (!nl && !bad) {
+			snprintf(problem, psz, "line %zu has no newline", lineno);
+			bad = 1;
+		}
+		size_t k = 0;
+		while (k < len && ((line[k] >= '0' && line[k] <= '9') ||
+				   (line[k] >= 'a' && line[k] <= 'f') ||
+				   (line[k] >= 'A' && line[k] <= 'F')))
+			k++;
+		size_t sp = k;
+		while (sp < len && (line[sp] == ' ' || line[sp] == '\t'))
+			sp++;
+		if (k != 64 || sp == k || sp >= len || memchr(line, '\0', len)) {
+			if (!bad)
+				snprintf(problem, psz, "line %zu is not 'SHA256  PATH'", lineno);
+			bad = 1;
+			continue;
+		}
+		char *raw = xstrndup(line + sp, len - sp);
+		char *path = bag_path_decode(raw);
+		free(raw);
+		if (!path) {
+			if (!bad)
+				snprintf(problem, psz, "line %zu: bad percent-encoding", lineno);
+			bad = 1;
+			continue;
+		}
+		xgrow(&m->e, &cap, m->n + 1, sizeof(*m->e));
+		for (size_t i = 0; i < 64; i++) {
+			char c = line[i];
+			m->e[m->n].hash[i] = (c >= 'A' && c <= 'F') ? (char)(c - 'A' + 'a') : c;
+		}
+		m->e[m->n].hash[64] = '\0';
+		m->e[m->n].path = path;
+		m->n++;
+	}
+	return bad;
+}

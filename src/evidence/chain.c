@@ -1,0 +1,537 @@
+/* chain.c: the hash-chained JSON-lines log (a bag's custody.jsonl, the
+ * node's audit log). See include/contain/chain.h for the line format. */
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "contain/chain.h"
+
+struct chain {
+	int fd; /* -1 in memory */
+	int flags;
+	char *path;
+	char head[CHAIN_HASH_HEX];
+	unsigned long long seq;
+	off_t size; /* bytes of the file known to be good */
+	struct sbuf kept;
+	uid_t uid;
+	char user[256];
+	char host[256];
+};
+
+struct walker {
+	char head[CHAIN_HASH_HEX];
+	unsigned long long seq;
+};
+
+void chain_line_hash(const char *line, size_t n, char out[CHAIN_HASH_HEX])
+{
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	if (EVP_Digest(line, n, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
+		abort(); /* libcrypto without SHA-256: nothing sane to do */
+	hex_encode(md, 32, out);
+}
+
+void chain_genesis(const char *seed, char out[CHAIN_HASH_HEX])
+{
+	struct sbuf b = SBUF_INIT;
+	sbuf_adds(&b, "contain-chain-genesis:");
+	sbuf_adds(&b, seed ? seed : "");
+	chain_line_hash(b.buf, b.len, out);
+	sbuf_free(&b);
+}
+
+/* A JSON string for bytes that may not be UTF-8 (a host name, a target
+ * naming a container file): invalid bytes become \xNN text. */
+static json_t *jstr_lossy(const char *s)
+{
+	size_t n = strlen(s);
+	if (utf8_valid(s, n))
+		return json_stringn(s, n);
+	struct sbuf b = SBUF_INIT;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x80)
+			sbuf_addc(&b, (char)c);
+		else
+			sbuf_printf(&b, "\\x%02x", c);
+	}
+	json_t *j = json_stringn(b.buf, b.len);
+	sbuf_free(&b);
+	return j;
+}
+
+/* ---- checking ---- */
+
+static const char *const reserved[] = {"seq",	 "time",   "actor", "tool",
+				       "action", "target", "result", "prev"};
+
+/* Check one line (without its '\n') against the walker; 0 good, 1 bad. */
+static int walk_line(struct walker *w, const char *line, size_t n, char *problem,
+		     size_t psz)
+{
+	json_error_t jerr;
+	if (n == 0) {
+		snprintf(problem, psz, "empty line");
+		return 1;
+	}
+	if (n > CHAIN_MAX_LINE) {
+		snprintf(problem, psz, "line longer than %u bytes", CHAIN_MAX_LINE);
+		return 1;
+	}
+	json_t *o = json_loadb(line, n, JSON_REJECT_DUPLICATES, &jerr);
+	if (!o) {
+		snprintf(problem, psz, "not JSON: %s", jerr.text);
+		return 1;
+	}
+	int bad = 1;
+	json_t *seq = json_object_get(o, "seq");
+	json_t *prev = json_object_get(o, "prev");
+	if (!json_is_object(o)) {
+		snprintf(problem, psz, "not a JSON object");
+		goto out;
+	}
+	if (!json_is_integer(seq) || json_integer_value(seq) < 1) {
+		snprintf(problem, psz, "no valid \"seq\"");
+		goto out;
+	}
+	if ((unsigned long long)json_integer_value(seq) != w->seq + 1) {
+		snprintf(problem, psz, "seq %lld where %llu was expected",
+			 (long long)json_integer_value(seq), w->seq + 1);
+		goto out;
+	}
+	if (!json_is_string(prev) || json_string_length(prev) != CHAIN_HASH_HEX - 1) {
+		snprintf(problem, psz, "no valid \"prev\"");
+		goto out;
+	}
+	if (CRYPTO_memcmp(json_string_value(prev), w->head, CHAIN_HASH_HEX - 1) != 0) {
+		snprintf(problem, psz, "prev does not match the hash of the line before");
+		goto out;
+	}
+	for (size_t i = 1; i < ARRAY_SIZE(reserved) - 1; i++) {
+		json_t *v = json_object_get(o, reserved[i]);
+		bool okt = strcmp(reserved[i], "actor") == 0 ? json_is_object(v)
+							      : json_is_string(v);
+		if (!okt) {
+			snprintf(problem, psz, "no valid \"%s\"", reserved[i]);
+			goto out;
+		}
+	}
+	chain_line_hash(line, n, w->head);
+	w->seq++;
+	bad = 0;
+out:
+	json_decref(o);
+	return bad;
+}
+
+/* Walk the complete lines of buf[0..n). *used gets the bytes consumed (up
+ * to and with the last good '\n'). Returns 0, or 1 at a bad line (r filled). */
+static int walk_buf(struct walker *w, const char *buf, size_t n, struct chain_check *r,
+		    size_t *used)
+{
+	size_t pos = 0;
+	while (pos < n) {
+		const char *nl = memchr(buf + pos, '\n', n - pos);
+		if (!nl)
+			break;
+		size_t len = (size_t)(nl - (buf + pos));
+		r->lines++;
+		if (walk_line(w, buf + pos, len, r->problem, sizeof(r->problem))) {
+			r->first_bad = r->lines;
+			*used = pos;
+			return 1;
+		}
+		pos += len + 1;
+	}
+	*used = pos;
+	return 0;
+}
+
+static void check_init(struct chain_check *r, const struct walker *w)
+{
+	memset(r, 0, sizeof(*r));
+	memcpy(r->head, w->head, CHAIN_HASH_HEX);
+}
+
+/* the rest of buf had no '\n': a truncated tail, or a too long line */
+static int tail_problem(struct chain_check *r, size_t rest)
+{
+	r->lines++;
+	r->first_bad = r->lines;
+	if (rest > CHAIN_MAX_LINE) {
+		snprintf(r->problem, sizeof(r->problem), "line longer than %u bytes",
+			 CHAIN_MAX_LINE);
+	} else {
+		r->truncated_tail = true;
+		snprintf(r->problem, sizeof(r->problem),
+			 "last line has no newline (truncated)");
+	}
+	return 1;
+}
+
+int chain_check_buf(const char *buf, size_t n, const char *seed, struct chain_check *r,
+		    struct err *e)
+{
+	struct walker w = {.seq = 0};
+	(void)e;
+	chain_genesis(seed, w.head);
+	check_init(r, &w);
+	size_t used = 0;
+	int rc = walk_buf(&w, buf, n, r, &used);
+	memcpy(r->head, w.head, CHAIN_HASH_HEX);
+	if (rc)
+		return 1;
+	if (used < n)
+		return tail_problem(r, n - used);
+	return 0;
+}
+
+/* Walk fd from offset start to EOF, continuing w. *end gets the offset
+ * after the last good line. 0 good, 1 bad, -1 error. */
+static int walk_fd(int fd, off_t start, struct walker *w, struct chain_check *r, off_t *end,
+		   struct err *e)
+{
+	enum { CHUNK = 1 << 20 };
+	struct sbuf carry = SBUF_INIT;
+	_cleanup_free_ char *chunk = xmalloc(CHUNK);
+	off_t off = start;
+	int rc = 0;
+	*end = start;
+	for (;;) {
+		ssize_t got = pread(fd, chunk, CHUNK, off);
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = err_sys(e, errno, "read");
+			goto out;
+		}
+		if (got == 0)
+			break;
+		off += got;
+		sbuf_add(&carry, chunk, (size_t)got);
+		size_t used = 0;
+		if (walk_buf(w, carry.buf, carry.len, r, &used)) {
+			rc = 1;
+			goto out;
+		}
+		*end += (off_t)used;
+		memmove(carry.buf, carry.buf + used, carry.len - used);
+		carry.len -= used;
+		carry.buf[carry.len] = '\0';
+		if (carry.len > CHAIN_MAX_LINE) {
+			rc = tail_problem(r, carry.len);
+			goto out;
+		}
+	}
+	if (carry.len)
+		rc = tail_problem(r, carry.len);
+out:
+	memcpy(r->head, w->head, CHAIN_HASH_HEX);
+	sbuf_free(&carry);
+	return rc;
+}
+
+int chain_check_file(const char *path, const char *seed, struct chain_check *r,
+		     struct err *e)
+{
+	struct walker w = {.seq = 0};
+	struct stat st;
+	chain_genesis(seed, w.head);
+	check_init(r, &w);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return err_sys(e, errno, "open '%s'", path);
+	if (fstat(fd, &st) < 0)
+		return err_sys(e, errno, "stat '%s'", path);
+	if (!S_ISREG(st.st_mode))
+		return err_set(e, ERR_INVALID, "'%s' is not a regular file", path);
+	off_t end;
+	int rc = walk_fd(fd, 0, &w, r, &end, e);
+	if (rc < 0)
+		return err_wrap(e, "'%s'", path);
+	return rc;
+}
+
+/* ---- writing ---- */
+
+static void actor_init(struct chain *c)
+{
+	c->uid = getuid();
+	snprintf(c->user, sizeof(c->user), "%u", (unsigned)c->uid);
+	struct passwd pw, *res = NULL;
+	long sz = sysconf(_SC_GETPW_R_SIZE_MAX);
+	size_t bsz = sz > 0 && sz < (1 << 20) ? (size_t)sz : 16384;
+	_cleanup_free_ char *pbuf = xmalloc(bsz);
+	if (getpwuid_r(c->uid, &pw, pbuf, bsz, &res) == 0 && res && res->pw_name)
+		snprintf(c->user, sizeof(c->user), "%s", res->pw_name);
+	if (gethostname(c->host, sizeof(c->host) - 1) < 0)
+		snprintf(c->host, sizeof(c->host), "unknown");
+	c->host[sizeof(c->host) - 1] = '\0';
+}
+
+static void chain_free_(struct chain *c)
+{
+	if (!c)
+		return;
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c->path);
+	sbuf_free(&c->kept);
+	free(c);
+}
+
+static int lock_fd(int fd, const char *path, struct err *e)
+{
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR)
+			return err_sys(e, errno, "lock '%s'", path);
+	}
+	return 0;
+}
+
+static void unlock_fd(int fd)
+{
+	flock(fd, LOCK_UN);
+}
+
+int chain_open(const char *path, const char *seed, int flags, struct chain **out,
+	       struct err *e)
+{
+	struct chain *c = xcalloc(1, sizeof(*c));
+	c->fd = -1;
+	c->flags = flags;
+	chain_genesis(seed, c->head);
+	actor_init(c);
+	*out = NULL;
+	if (flags & CHAIN_MEMORY) {
+		*out = c;
+		return 0;
+	}
+	if (!path || !*path) {
+		chain_free_(c);
+		return err_set(e, ERR_INVALID, "chain: no path");
+	}
+	if ((flags & (CHAIN_CREATE_EXCL | CHAIN_APPEND)) == 0 ||
+	    (flags & (CHAIN_CREATE_EXCL | CHAIN_APPEND)) == (CHAIN_CREATE_EXCL | CHAIN_APPEND)) {
+		chain_free_(c);
+		return err_set(e, ERR_INVALID, "chain '%s': one of create or append", path);
+	}
+	c->path = xstrdup(path);
+	int oflags = O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK;
+	if (flags & CHAIN_CREATE_EXCL)
+		oflags |= O_EXCL;
+	c->fd = open(path, oflags, 0600);
+	if (c->fd < 0) {
+		int saved = errno;
+		chain_free_(c);
+		return err_sys(e, saved, "open '%s'", path);
+	}
+	struct stat st;
+	if (fstat(c->fd, &st) < 0) {
+		int saved = errno;
+		chain_free_(c);
+		return err_sys(e, saved, "stat '%s'", path);
+	}
+	if (!S_ISREG(st.st_mode)) {
+		chain_free_(c);
+		return err_set(e, ERR_INVALID, "'%s' is not a regular file", path);
+	}
+	if (flags & CHAIN_APPEND) {
+		struct walker w = {.seq = 0};
+		struct chain_check r;
+		off_t end;
+		memcpy(w.head, c->head, CHAIN_HASH_HEX);
+		check_init(&r, &w);
+		if (lock_fd(c->fd, path, e) < 0) {
+			chain_free_(c);
+			return -1;
+		}
+		int rc = walk_fd(c->fd, 0, &w, &r, &end, e);
+		unlock_fd(c->fd);
+		if (rc < 0) {
+			chain_free_(c);
+			return err_wrap(e, "'%s'", path);
+		}
+		if (rc > 0) {
+			chain_free_(c);
+			return err_set(e, ERR_INVALID, "chain '%s' is broken at line %llu: %s",
+				       path, r.first_bad, r.problem);
+		}
+		memcpy(c->head, w.head, CHAIN_HASH_HEX);
+		c->seq = w.seq;
+		c->size = end;
+	}
+	*out = c;
+	return 0;
+}
+
+/* Under the lock: take in the lines others appended since we last looked. */
+static int catch_up(struct chain *c, struct err *e)
+{
+	struct stat st;
+	if (fstat(c->fd, &st) < 0)
+		return err_sys(e, errno, "stat '%s'", c->path);
+	if (st.st_size == c->size)
+		return 0;
+	if (st.st_size < c->size)
+		return err_set(e, ERR_INVALID, "chain '%s' shrank under us", c->path);
+	struct walker w;
+	struct chain_check r;
+	off_t end;
+	memcpy(w.head, c->head, CHAIN_HASH_HEX);
+	w.seq = c->seq;
+	check_init(&r, &w);
+	int rc = walk_fd(c->fd, c->size, &w, &r, &end, e);
+	if (rc < 0)
+		return err_wrap(e, "'%s'", c->path);
+	if (rc > 0)
+		return err_set(e, ERR_INVALID, "chain '%s' is broken after seq %llu: %s", c->path,
+			       c->seq, r.problem);
+	memcpy(c->head, w.head, CHAIN_HASH_HEX);
+	c->seq = w.seq;
+	c->size = end;
+	return 0;
+}
+
+static char *build_line(struct chain *c, const char *action, const char *target,
+			const char *result, json_t *extra, size_t *len, struct err *e)
+{
+	char t[64];
+	time_rfc3339_ns(t, sizeof(t));
+	json_t *o = json_object();
+	json_object_set_new(o, "seq", json_integer((json_int_t)(c->seq + 1)));
+	json_object_set_new(o, "time", json_string(t));
+	json_t *actor = json_object();
+	json_object_set_new(actor, "uid", json_integer((json_int_t)c->uid));
+	json_object_set_new(actor, "user", jstr_lossy(c->user));
+	json_object_set_new(actor, "pid", json_integer((json_int_t)getpid()));
+	json_object_set_new(actor, "host", jstr_lossy(c->host));
+	json_object_set_new(o, "actor", actor);
+	json_object_set_new(o, "tool", json_string("contain " CONTAIN_VERSION));
+	json_object_set_new(o, "action", jstr_lossy(action));
+	json_object_set_new(o, "target", jstr_lossy(target ? target : ""));
+	json_object_set_new(o, "result", jstr_lossy(result));
+	if (extra) {
+		const char *k;
+		json_t *v;
+		json_object_foreach(extra, k, v) {
+			for (size_t i = 0; i < ARRAY_SIZE(reserved); i++) {
+				if (strcmp(k, reserved[i]) == 0) {
+					json_decref(o);
+					err_set(e, ERR_INVALID, "chain: extra field '%s' is reserved",
+						k);
+					return NULL;
+				}
+			}
+			json_object_set(o, k, v);
+		}
+	}
+	json_object_set_new(o, "prev", json_string(c->head));
+	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	if (!s) {
+		err_set(e, ERR_INVALID, "chain: cannot serialize event '%s'", action);
+		return NULL;
+	}
+	*len = strlen(s);
+	if (*len > CHAIN_MAX_LINE) {
+		free(s);
+		err_set(e, ERR_INVALID, "chain: event '%s' is longer than %u bytes", action,
+			CHAIN_MAX_LINE);
+		return NULL;
+	}
+	return s;
+}
+
+int chain_append(struct chain *c, const char *action, const char *target,
+		 const char *result, json_t *extra, struct err *e)
+{
+	if (!action || !result)
+		return err_set(e, ERR_INVALID, "chain: event without action or result");
+	if (extra && !json_is_object(extra))
+		return err_set(e, ERR_INVALID, "chain: extra fields must be an object");
+	if (c->fd < 0) {
+		size_t len;
+		_cleanup_free_ char *line = build_line(c, action, target, result, extra, &len, e);
+		if (!line)
+			return -1;
+		sbuf_add(&c->kept, line, len);
+		sbuf_addc(&c->kept, '\n');
+		chain_line_hash(line, len, c->head);
+		c->seq++;
+		return 0;
+	}
+	_cleanup_free_ char *line = NULL;
+	size_t len = 0;
+	if (lock_fd(c->fd, c->path, e) < 0)
+		return -1;
+	int rc = -1;
+	if (catch_up(c, e) < 0)
+		goto out;
+	line = build_line(c, action, target, result, extra, &len, e);
+	if (!line)
+		goto out;
+	line[len] = '\n'; /* json_dumps' NUL becomes the newline: one write */
+	if (write_all(c->fd, line, len + 1) < 0) {
+		int saved = errno;
+		/* never leave half a line for the next writer */
+		if (ftruncate(c->fd, c->size) < 0) {
+			/* nothing more to do: the next open reports the broken tail */
+		}
+		err_sys(e, saved, "write '%s'", c->path);
+		goto out;
+	}
+	if ((c->flags & CHAIN_FSYNC) && fsync(c->fd) < 0) {
+		err_sys(e, errno, "fsync '%s'", c->path);
+		goto out;
+	}
+	if (c->flags & CHAIN_KEEP)
+		sbuf_add(&c->kept, line, len + 1);
+	chain_line_hash(line, len, c->head);
+	c->seq++;
+	c->size += (off_t)len + 1;
+	rc = 0;
+out:
+	unlock_fd(c->fd);
+	return rc;
+}
+
+const char *chain_head(const struct chain *c)
+{
+	return c->head;
+}
+
+unsigned long long chain_seq(const struct chain *c)
+{
+	return c->seq;
+}
+
+const char *chain_buf(const struct chain *c, size_t *len)
+{
+	if (c->fd >= 0 && !(c->flags & CHAIN_KEEP)) {
+		*len = 0;
+		return NULL;
+	}
+	*len = c->kept.len;
+	return c->kept.buf ? c->kept.buf : "";
+}
+
+int chain_sync(struct chain *c, struct err *e)
+{
+	if (c->fd >= 0 && fsync(c->fd) < 0)
+		return err_sys(e, errno, "fsync '%s'", c->path);
+	return 0;
+}
+
+void chain_close(struct chain *c)
+{
+	chain_free_(c);
+}

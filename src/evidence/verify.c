@@ -1,0 +1,1117 @@
+/* verify.c: the bag reader. One streaming pass over a directory or a tar
+ * (never extracted), every file hashed as it passes, then every check. */
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include <linux/openat2.h>
+
+#include "contain/bag.h"
+#include "contain/chain.h"
+#include "contain/hashio.h"
+#include "contain/sign.h"
+
+#define TAG_MAX (256u << 20)
+#define MAX_FILES 10000000u
+#define MAX_DEPTH 64
+
+enum { T_BAGIT, T_INFO, T_MANIFEST, T_TAGMANIFEST, T_CUSTODY, T_INDEX, T_SIG, T_COUNT };
+static const char *const tag_names[T_COUNT] = {
+	"bagit.txt",	 "bag-info.txt", "manifest-sha256.txt", "tagmanifest-sha256.txt",
+	"custody.jsonl", "index.json",	 "signature.ed25519",
+};
+
+struct vfile {
+	char *path; /* relative to the bag's top */
+	uint64_t size;
+	char sha[HASH_HEX];
+	bool hashed, in_manifest, in_custody;
+	int err; /* errno when it could not be read */
+};
+
+struct tag {
+	bool present, too_big;
+	struct sbuf buf;
+};
+
+struct view {
+	const char *path;
+	bool tar;
+	struct vfile *files;
+	size_t n, cap;
+	struct tag tags[T_COUNT];
+	json_t *checks;
+	unsigned fails;
+	/* for the workers */
+	int rootfd;
+	atomic_size_t next;
+	size_t *order;
+};
+
+static void check(struct view *v, const char *name, bool ok, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void check(struct view *v, const char *name, bool ok, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	/* a detail may quote a hostile name: keep it printable JSON */
+	_cleanup_free_ char *safe = utf8_valid(msg, strlen(msg)) ? xstrdup(msg)
+								   : bag_path_json_encode(msg);
+	json_array_append_new(v->checks,
+			      json_pack("{s:s,s:b,s:s}", "check", name, "ok", ok, "detail", safe));
+	if (!ok)
+		v->fails++;
+}
+
+/* a name for a message: percent-encoded where it is not printable UTF-8 */
+static char *shown(const char *p)
+{
+	struct sbuf b = SBUF_INIT;
+	_cleanup_free_ char *j = bag_path_json_encode(p);
+	sbuf_add(&b, "", 0);
+	for (const char *s = j; *s; s++) {
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			sbuf_printf(&b, "%%%02X", (unsigned char)*s);
+		else
+			sbuf_addc(&b, *s);
+	}
+	return sbuf_steal(&b);
+}
+
+static int tag_index(const char *name)
+{
+	for (int i = 0; i < T_COUNT; i++)
+		if (strcmp(name, tag_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+static struct vfile *add_file(struct view *v, const char *rel)
+{
+	xgrow(&v->files, &v->cap, v->n + 1, sizeof(*v->files));
+	struct vfile *f = &v->files[v->n++];
+	memset(f, 0, sizeof(*f));
+	f->path = xstrdup(rel);
+	return f;
+}
+
+static int vf_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct vfile *)a)->path, ((const struct vfile *)b)->path);
+}
+
+static struct vfile *find_file(struct view *v, const char *rel)
+{
+	struct vfile key = {.path = (char *)rel};
+	return bsearch(&key, v->files, v->n, sizeof(*v->files), vf_cmp);
+}
+
+/* ---- directory form ---- */
+
+static int open_beneath(int rootfd, const char *rel)
+{
+	struct open_how how = {
+		.flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	long fd = syscall(SYS_openat2, rootfd, rel, &how, sizeof(how));
+	if (fd >= 0 || (errno != ENOSYS && errno != EPERM))
+		return (int)fd;
+	return openat(rootfd, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+}
+
+static void *hash_worker(void *arg)
+{
+	struct view *v = arg;
+	for (;;) {
+		size_t k = atomic_fetch_add(&v->next, 1);
+		if (k >= v->n)
+			break;
+		struct vfile *f = &v->files[v->order[k]];
+		struct stat st;
+		struct err e;
+		int fd = open_beneath(v->rootfd, f->path);
+		if (fd < 0) {
+			f->err = errno;
+			continue;
+		}
+		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+			f->err = EINVAL;
+			close(fd);
+			continue;
+		}
+		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+		unsigned char md[HASH_LEN];
+		if (sha256_fd(fd, md, &f->size, &e) < 0) {
+			f->err = e.errnum ? e.errnum : EIO;
+		} else {
+			hex_encode(md, HASH_LEN, f->sha);
+			f->hashed = true;
+		}
+		close(fd);
+	}
+	return NULL;
+}
+
+static int size_desc(const void *a, const void *b, void *arg)
+{
+	const struct view *v = arg;
+	uint64_t x = v->files[*(const size_t *)a].size, y = v->files[*(const size_t *)b].size;
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+static const char *type_name(mode_t m)
+{
+	return S_ISLNK(m) ? "a symlink" : S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO"
+	       : S_ISSOCK(m) ? "a socket" : S_ISCHR(m) || S_ISBLK(m) ? "a device" : "not a regular file";
+}
+
+static void walk_data(struct view *v, int dfd, const char *rel, int depth)
+{
+	_cleanup_closedir_ DIR *d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		check(v, "payload", false, "cannot read directory '%s': %s", rel, strerror(errno));
+		return;
+	}
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		_cleanup_free_ char *p = xasprintf("%s/%s", rel, de->d_name);
+		struct stat st;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			_cleanup_free_ char *s = shown(p);
+			check(v, "payload", false, "cannot stat '%s': %s", s, strerror(errno));
+			continue;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			if (depth >= MAX_DEPTH) {
+				_cleanup_free_ char *s = shown(p);
+				check(v, "payload", false, "'%s' is nested too deep", s);
+				continue;
+			}
+			int nfd = openat(dirfd(d), de->d_name,
+					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (nfd < 0) {
+				_cleanup_free_ char *s = shown(p);
+				check(v, "payload", false, "cannot open '%s': %s", s, strerror(errno));
+				continue;
+			}
+			walk_data(v, nfd, p, depth + 1);
+		} else if (S_ISREG(st.st_mode)) {
+			if (v->n >= MAX_FILES) {
+				check(v, "payload", false, "more than %u files: the rest not checked",
+				      MAX_FILES);
+				return;
+			}
+			add_file(v, p)->size = (uint64_t)st.st_size;
+		} else {
+			_cleanup_free_ char *s = shown(p);
+			check(v, "payload", false, "'%s' is %s: not followed, not read", s,
+			      type_name(st.st_mode));
+		}
+	}
+}
+
+static int read_tag_fd(struct view *v, int t, int fd, struct err *e)
+{
+	struct tag *tg = &v->tags[t];
+	char *buf;
+	size_t len;
+	bool trunc;
+	if (read_fd_bounded(fd, TAG_MAX, &buf, &len, &trunc, e) < 0)
+		return -1;
+	tg->present = true;
+	tg->too_big = trunc;
+	sbuf_add(&tg->buf, buf, len);
+	free(buf);
+	return 0;
+}
+
+static int collect_dir(struct view *v, int rootfd, struct err *e)
+{
+	int dfd = dup(rootfd);
+	if (dfd < 0)
+		return err_sys(e, errno, "dup");
+	_cleanup_closedir_ DIR *d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return err_sys(e, errno, "read '%s'", v->path);
+	}
+	struct dirent *de;
+	bool have_data = false;
+	while ((de = readdir(d))) {
+		const char *name = de->d_name;
+		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+			continue;
+		struct stat st;
+		if (fstatat(rootfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			return err_sys(e, errno, "stat '%s/%s'", v->path, name);
+		if (strcmp(name, "data") == 0 && S_ISDIR(st.st_mode)) {
+			int nfd = openat(rootfd, "data", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (nfd < 0)
+				return err_sys(e, errno, "open '%s/data'", v->path);
+			have_data = true;
+			walk_data(v, nfd, "data", 1);
+			continue;
+		}
+		_cleanup_free_ char *s = shown(name);
+		if (!S_ISREG(st.st_mode)) {
+			check(v, "files", false, "'%s' is %s: not followed, not read", s,
+			      type_name(st.st_mode));
+			continue;
+		}
+		int t = tag_index(name);
+		if (t >= 0) {
+			_cleanup_close_ int fd = open_beneath(rootfd, name);
+			if (fd < 0)
+				return err_sys(e, errno, "open '%s/%s'", v->path, name);
+			if (read_tag_fd(v, t, fd, e) < 0)
+				return err_wrap(e, "'%s/%s'", v->path, name);
+		} else {
+			add_file(v, name)->size = (uint64_t)st.st_size; /* hashed below */
+		}
+	}
+	if (!have_data)
+		check(v, "payload", false, "no data/ directory");
+	/* hash every file on two threads, the largest first */
+	if (v->n) {
+		v->order = xreallocarray(NULL, v->n, sizeof(size_t));
+		for (size_t i = 0; i < v->n; i++)
+			v->order[i] = i;
+		qsort_r(v->order, v->n, sizeof(size_t), size_desc, v);
+		v->rootfd = rootfd;
+		atomic_store(&v->next, 0);
+		pthread_t t2;
+		bool two = v->n > 1 && pthread_create(&t2, NULL, hash_worker, v) == 0;
+		hash_worker(v);
+		if (two)
+			pthread_join(t2, NULL);
+		for (size_t i = 0; i < v->n; i++) {
+			if (v->files[i].err) {
+				_cleanup_free_ char *s = shown(v->files[i].path);
+				check(v, "payload", false, "cannot read '%s': %s", s,
+				      strerror(v->files[i].err));
+			}
+		}
+	}
+	return 0;
+}
+
+/* ---- tar form ---- */
+
+static bool has_dotdot(const char *p)
+{
+	const char *s = p;
+	while (*s) {
+		const char *slash = strchr(s, '/');
+		size_t len = slash ? (size_t)(slash - s) : strlen(s);
+		if (len == 2 && s[0] == '.' && s[1] == '.')
+			return true;
+		if (!slash)
+			break;
+		s = slash + 1;
+	}
+	return false;
+}
+
+static void hash_entry(struct archive *a, struct archive_entry *ae, struct hasher *h,
+		       struct sbuf *keep, uint64_t keep_max, bool *too_big, int *rerr)
+{
+	const void *buf;
+	size_t size;
+	la_int64_t off;
+	uint64_t cur = 0;
+	int r;
+	while ((r = archive_read_data_block(a, &buf, &size, &off)) == ARCHIVE_OK) {
+		if (off < 0)
+			break;
+		if ((uint64_t)off > cur) {
+			uint64_t z = (uint64_t)off - cur;
+			hasher_zeros(h, z);
+			if (keep) {
+				if (keep->len + z > keep_max)
+					*too_big = true;
+				else
+					for (uint64_t i = 0; i < z; i++)
+						sbuf_addc(keep, '\0');
+			}
+			cur = (uint64_t)off;
+		}
+		hasher_update(h, buf, size);
+		if (keep) {
+			if (keep->len + size > keep_max)
+				*too_big = true;
+			else
+				sbuf_add(keep, buf, size);
+		}
+		cur += size;
+	}
+	if (r != ARCHIVE_EOF && r != ARCHIVE_OK) {
+		*rerr = r;
+		return;
+	}
+	la_int64_t total = archive_entry_size_is_set(ae) ? archive_entry_size(ae) : 0;
+	if (total > 0 && (uint64_t)total > cur) {
+		uint64_t z = (uint64_t)total - cur;
+		hasher_zeros(h, z);
+		if (keep && keep->len + z <= keep_max)
+			for (uint64_t i = 0; i < z; i++)
+				sbuf_addc(keep, '\0');
+	}
+}
+
+static int collect_tar(struct view *v, struct err *e)
+{
+	struct archive *a = archive_read_new();
+	if (!a)
+		return err_set(e, ERR_SYS, "archive_read_new failed");
+	archive_read_support_filter_all(a);
+	archive_read_support_format_tar(a);
+	int rc = 0;
+	char *top = NULL;
+	size_t entries = 0;
+	const char *fname = strcmp(v->path, "-") == 0 ? NULL : v->path;
+	if (archive_read_open_filename(a, fname, 1 << 20) != ARCHIVE_OK) {
+		rc = err_set(e, ERR_SYS, "read '%s': %s", v->path, archive_error_string(a));
+		goto out;
+	}
+	for (;;) {
+		struct archive_entry *ae;
+		int r = archive_read_next_header(a, &ae);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r < ARCHIVE_WARN) {
+			if (entries == 0) {
+				rc = err_set(e, ERR_SYS, "read '%s': %s", v->path,
+					     archive_error_string(a));
+				goto out;
+			}
+			check(v, "tar", false, "the tar is damaged after %zu entries: %s", entries,
+			      archive_error_string(a));
+			break;
+		}
+		entries++;
+		const char *name = archive_entry_pathname(ae);
+		if (!name || !*name) {
+			check(v, "tar", false, "entry %zu has no name", entries);
+			continue;
+		}
+		_cleanup_free_ char *s = shown(name);
+		mode_t type = archive_entry_filetype(ae);
+		if (name[0] == '/') {
+			check(v, "tar", false, "tar entry '%s' is an absolute path: not extracted", s);
+			continue;
+		}
+		if (has_dotdot(name)) {
+			check(v, "tar", false, "tar entry '%s' escapes the bag with '..': not extracted",
+			      s);
+			continue;
+		}
+		if (archive_entry_hardlink(ae)) {
+			check(v, "tar", false, "tar entry '%s' is a hard link: not extracted", s);
+			continue;
+		}
+		if (type == AE_IFLNK) {
+			check(v, "tar", false, "tar entry '%s' is a symlink: not extracted", s);
+			continue;
+		}
+		if (type != AE_IFREG && type != AE_IFDIR) {
+			check(v, "tar", false, "tar entry '%s' is not a file or directory: not extracted",
+			      s);
+			continue;
+		}
+		/* everything lives under one top directory */
+		_cleanup_free_ char *clean = xstrdup(name);
+		size_t cl = strlen(clean);
+		while (cl > 1 && clean[cl - 1] == '/')
+			clean[--cl] = '\0';
+		char *p = clean;
+		while (p[0] == '.' && p[1] == '/')
+			p += 2;
+		char *slash = strchr(p, '/');
+		size_t tl = slash ? (size_t)(slash - p) : strlen(p);
+		if (!top) {
+			top = xstrndup(p, tl);
+		} else if (tl != strlen(top) || strncmp(p, top, tl) != 0) {
+			check(v, "tar", false, "tar entry '%s' is outside the bag's top directory '%s'",
+			      s, top);
+			continue;
+		}
+		if (!slash) {
+			if (type != AE_IFDIR)
+				check(v, "tar", false, "tar entry '%s' should be the top directory", s);
+			continue;
+		}
+		const char *rel = slash + 1;
+		if (type == AE_IFDIR)
+			continue;
+		int t = strchr(rel, '/') ? -1 : tag_index(rel);
+		struct hasher *h = hasher_new();
+		int rerr = 0;
+		if (t >= 0) {
+			if (v->tags[t].present) {
+				check(v, "tar", false, "tar entry '%s' is there twice", s);
+				hasher_free(h);
+				continue;
+			}
+			v->tags[t].present = true;
+			hash_entry(a, ae, h, &v->tags[t].buf, TAG_MAX, &v->tags[t].too_big, &rerr);
+		} else {
+			if (!str_has_prefix(rel, "data/") && strchr(rel, '/')) {
+				check(v, "files", false, "'%s' is outside data/ in a subdirectory", s);
+			}
+			struct vfile *f = add_file(v, rel);
+			hash_entry(a, ae, h, NULL, 0, NULL, &rerr);
+			unsigned char md[HASH_LEN];
+			f->size = hasher_bytes(h);
+			hasher_final(h, md);
+			hex_encode(md, HASH_LEN, f->sha);
+			f->hashed = !rerr;
+		}
+		hasher_free(h);
+		if (rerr) {
+			check(v, "tar", false, "the tar is damaged in '%s': %s", s,
+			      archive_error_string(a));
+			break;
+		}
+	}
+	if (!top)
+		check(v, "tar", false, "the tar is empty");
+out:
+	free(top);
+	archive_read_free(a);
+	return rc;
+}
+
+/* ---- the checks ---- */
+
+struct cust_art {
+	char *path; /* raw */
+	char sha[HASH_HEX];
+	uint64_t size;
+};
+
+struct cust {
+	struct cust_art *art;
+	size_t nart, capart;
+	char **open; /* opened, never closed or failed */
+	size_t nopen, capopen;
+	char **failed;
+	size_t nfailed, capfailed;
+	char last_action[64];
+};
+
+static void strlist_add(char ***l, size_t *n, size_t *cap, const char *s)
+{
+	xgrow(l, cap, *n + 1, sizeof(char *));
+	(*l)[(*n)++] = xstrdup(s);
+}
+
+static void strlist_del(char **l, size_t *n, const char *s)
+{
+	for (size_t i = 0; i < *n; i++) {
+		if (strcmp(l[i], s) == 0) {
+			free(l[i]);
+			l[i] = l[--*n];
+			return;
+		}
+	}
+}
+
+/* read the artifact events of the good prefix of the custody log */
+static void custody_parse(const char *buf, size_t n, unsigned long long lines, struct cust *c)
+{
+	size_t pos = 0;
+	for (unsigned long long ln = 0; ln < lines && pos < n; ln++) {
+		const char *nl = memchr(buf + pos, '\n', n - pos);
+		if (!nl)
+			break;
+		json_t *o = json_loadb(buf + pos, (size_t)(nl - (buf + pos)), 0, NULL);
+		pos = (size_t)(nl - buf) + 1;
+		if (!o)
+			continue;
+		const char *action = json_string_value(json_object_get(o, "action"));
+		const char *target = json_string_value(json_object_get(o, "target"));
+		snprintf(c->last_action, sizeof(c->last_action), "%s", action ? action : "");
+		_cleanup_free_ char *raw = target ? bag_path_decode(target) : NULL;
+		if (action && raw && strcmp(action, "artifact-open") == 0) {
+			strlist_add(&c->open, &c->nopen, &c->capopen, raw);
+		} else if (action && raw && strcmp(action, "artifact-failed") == 0) {
+			strlist_del(c->open, &c->nopen, raw);
+			strlist_add(&c->failed, &c->nfailed, &c->capfailed, raw);
+		} else if (action && strcmp(action, "artifact") == 0) {
+			json_t *arts = json_object_get(o, "artifacts"), *a;
+			size_t i;
+			if (raw)
+				strlist_del(c->open, &c->nopen, raw);
+			json_array_foreach(arts, i, a) {
+				const char *p = json_string_value(json_object_get(a, "path"));
+				const char *h = json_string_value(json_object_get(a, "sha256"));
+				json_t *sz = json_object_get(a, "size");
+				char *rp = p ? bag_path_decode(p) : NULL;
+				if (!rp || !h || strlen(h) != 64 || !json_is_integer(sz)) {
+					free(rp);
+					continue;
+				}
+				xgrow(&c->art, &c->capart, c->nart + 1, sizeof(*c->art));
+				c->art[c->nart].path = rp;
+				memcpy(c->art[c->nart].sha, h, HASH_HEX);
+				c->art[c->nart].size = (uint64_t)json_integer_value(sz);
+				c->nart++;
+			}
+		}
+		json_decref(o);
+	}
+}
+
+static void cust_free(struct cust *c)
+{
+	for (size_t i = 0; i < c->nart; i++)
+		free(c->art[i].path);
+	free(c->art);
+	for (size_t i = 0; i < c->nopen; i++)
+		free(c->open[i]);
+	free(c->open);
+	for (size_t i = 0; i < c->nfailed; i++)
+		free(c->failed[i]);
+	free(c->failed);
+}
+
+static int me_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct bag_manifest_entry *)a)->path,
+		      ((const struct bag_manifest_entry *)b)->path);
+}
+
+static const struct bag_manifest_entry *man_find(const struct bag_manifest *m, const char *p)
+{
+	struct bag_manifest_entry key = {.path = (char *)p};
+	return bsearch(&key, m->e, m->n, sizeof(*m->e), me_cmp);
+}
+
+static const char *tagbuf(struct view *v, int t, size_t *len)
+{
+	*len = v->tags[t].buf.len;
+	return v->tags[t].buf.buf ? v->tags[t].buf.buf : "";
+}
+
+static void check_signature(struct view *v, const struct bag_info *bi,
+			    const struct bag_verify_opts *o, json_t *report)
+{
+	const char *fpr = bag_info_get(bi, "Contain-Signer-Fingerprint");
+	const char *pub64 = bag_info_get(bi, "Contain-Signer-Public-Key");
+	json_t *sj = json_object();
+	json_object_set_new(report, "signature", sj);
+	_cleanup_pkey_ EVP_PKEY *want = NULL;
+	char want_fpr[SIGN_FPR_HEX] = "";
+	if (o && o->pubkey) {
+		struct err e = {0};
+		if (sign_load_public(o->pubkey, &want, &e) < 0 ||
+		    sign_fingerprint(want, want_fpr, &e) < 0) {
+			check(v, "signature", false, "cannot use --pubkey: %s", e.msg);
+			json_object_set_new(sj, "status", json_string("key-unusable"));
+			return;
+		}
+	}
+	if (!v->tags[T_SIG].present) {
+		json_object_set_new(sj, "status", json_string("unsigned"));
+		if (fpr)
+			check(v, "signature", false,
+			      "signature.ed25519 is missing but bag-info names signer %s", fpr);
+		else if (want)
+			check(v, "signature", false, "the bag is not signed (a signer was expected)");
+		else
+			check(v, "signature", true, "not signed");
+		return;
+	}
+	if (!fpr || !pub64) {
+		check(v, "signature", false,
+		      "signature.ed25519 is there but bag-info names no signer");
+		json_object_set_new(sj, "status", json_string("invalid"));
+		return;
+	}
+	json_object_set_new(sj, "fingerprint", json_string(fpr));
+	/* the key named in bag-info: decode, check its fingerprint */
+	unsigned char raw[64];
+	int rl = EVP_DecodeBlock(raw, (const unsigned char *)pub64, (int)strlen(pub64));
+	_cleanup_pkey_ EVP_PKEY *embedded = NULL;
+	char efpr[SIGN_FPR_HEX] = "";
+	struct err e = {0};
+	if (rl >= SIGN_RAW_PUB_LEN && strlen(pub64) == 44)
+		embedded = sign_public_from_raw(raw);
+	if (!embedded || sign_fingerprint(embedded, efpr, &e) < 0 ||
+	    strcasecmp(efpr, fpr) != 0) {
+		check(v, "signature", false,
+		      "bag-info's signer key does not match its fingerprint %s", fpr);
+		json_object_set_new(sj, "status", json_string("invalid"));
+		return;
+	}
+	EVP_PKEY *k = embedded;
+	if (want) {
+		if (strcasecmp(want_fpr, fpr) != 0) {
+			check(v, "signature", false,
+			      "signed by a different key: fingerprint %s, expected %s", fpr, want_fpr);
+			json_object_set_new(sj, "status", json_string("wrong-signer"));
+			return;
+		}
+		k = want;
+	}
+	size_t tl, sl;
+	const char *tm = tagbuf(v, T_TAGMANIFEST, &tl);
+	const char *sig = tagbuf(v, T_SIG, &sl);
+	if (!v->tags[T_TAGMANIFEST].present ||
+	    sign_check(k, tm, tl, (const unsigned char *)sig, sl) != 1) {
+		check(v, "signature", false, "signature is not valid for the tag manifest");
+		json_object_set_new(sj, "status", json_string("invalid"));
+		return;
+	}
+	if (want) {
+		check(v, "signature", true, "signature valid, signer %s is the expected key", fpr);
+		json_object_set_new(sj, "status", json_string("valid"));
+	} else {
+		check(v, "signature", true, "signed, signer not checked (fingerprint %s)", fpr);
+		json_object_set_new(sj, "status", json_string("signer-not-checked"));
+	}
+}
+
+static void analyze(struct view *v, const struct bag_verify_opts *o, json_t *report)
+{
+	char prob[512] = "";
+	size_t len;
+	const char *buf;
+	struct bag_info bi = {0}, bagit = {0};
+	struct bag_manifest man = {0}, tman = {0};
+	struct cust cu = {0};
+	json_t *arts = json_array(), *unf = json_array();
+
+	qsort(v->files, v->n, sizeof(*v->files), vf_cmp);
+	for (size_t i = 1; i < v->n; i++)
+		if (strcmp(v->files[i - 1].path, v->files[i].path) == 0) {
+			_cleanup_free_ char *s = shown(v->files[i].path);
+			check(v, "files", false, "'%s' is in the bag twice", s);
+		}
+	for (int t = 0; t < T_COUNT; t++)
+		if (v->tags[t].too_big)
+			check(v, tag_names[t], false, "%s is larger than %u MiB: not checked",
+			      tag_names[t], TAG_MAX >> 20);
+
+	/* bagit.txt */
+	if (!v->tags[T_BAGIT].present) {
+		check(v, "bagit.txt", false, "bagit.txt is missing");
+	} else {
+		buf = tagbuf(v, T_BAGIT, &len);
+		int bad = bag_info_parse(buf, len, &bagit, prob, sizeof(prob));
+		const char *ver = bag_info_get(&bagit, "BagIt-Version");
+		const char *enc = bag_info_get(&bagit, "Tag-File-Character-Encoding");
+		if (bad)
+			check(v, "bagit.txt", false, "bagit.txt is not well formed: %s", prob);
+		else if (!ver || (strcmp(ver, "1.0") != 0 && strcmp(ver, "0.97") != 0))
+			check(v, "bagit.txt", false, "bagit.txt: BagIt-Version is not 1.0");
+		else if (!enc || strcasecmp(enc, "UTF-8") != 0)
+			check(v, "bagit.txt", false, "bagit.txt: Tag-File-Character-Encoding is not UTF-8");
+		else
+			check(v, "bagit.txt", true, "bagit.txt well formed (BagIt %s, %s)", ver, enc);
+	}
+
+	/* bag-info.txt */
+	const char *status = NULL, *bag_id = NULL;
+	if (!v->tags[T_INFO].present) {
+		check(v, "bag-info.txt", false, "bag-info.txt is missing");
+	} else {
+		buf = tagbuf(v, T_INFO, &len);
+		if (bag_info_parse(buf, len, &bi, prob, sizeof(prob)))
+			check(v, "bag-info.txt", false, "bag-info.txt is not well formed: %s", prob);
+		else
+			check(v, "bag-info.txt", true, "bag-info.txt well formed (%zu fields)", bi.n);
+		status = bag_info_get(&bi, "Contain-Status");
+		bag_id = bag_info_get(&bi, "Contain-Bag-Id");
+		if (!bag_id)
+			check(v, "bag-info.txt", false, "bag-info.txt has no Contain-Bag-Id");
+	}
+	bool complete = status && strcmp(status, "complete") == 0;
+	json_object_set_new(report, "bag_id", bag_id ? json_string(bag_id) : json_null());
+	json_object_set_new(report, "status", json_string(status ? status : "unknown"));
+
+	/* custody chain */
+	bool have_custody = v->tags[T_CUSTODY].present;
+	if (!have_custody) {
+		check(v, "custody", false, "custody.jsonl is missing");
+	} else if (bag_id) {
+		struct chain_check r;
+		struct err e = {0};
+		buf = tagbuf(v, T_CUSTODY, &len);
+		int rc = chain_check_buf(buf, len, bag_id, &r, &e);
+		custody_parse(buf, len, rc ? r.first_bad - 1 : r.lines, &cu);
+		if (rc == 1 && r.truncated_tail && !complete)
+			check(v, "custody", true,
+			      "custody.jsonl: %llu lines chained; the last line is cut short "
+			      "(the writer stopped mid-line)",
+			      r.lines - 1);
+		else if (rc == 1)
+			check(v, "custody", false, "custody.jsonl is broken at line %llu: %s",
+			      r.first_bad, r.problem);
+		else
+			check(v, "custody", true, "custody.jsonl: %llu lines, chain intact", r.lines);
+		if (complete) {
+			const char *head = bag_info_get(&bi, "Contain-Custody-Head");
+			const char *seq = bag_info_get(&bi, "Contain-Custody-Seq");
+			char seqs[32];
+			snprintf(seqs, sizeof(seqs), "%llu", rc ? r.first_bad - 1 : r.lines);
+			if (!head)
+				check(v, "custody-head", false, "bag-info.txt has no Contain-Custody-Head");
+			else if (rc || strcasecmp(head, r.head) != 0 || (seq && strcmp(seq, seqs)))
+				check(v, "custody-head", false,
+				      "custody head does not match bag-info.txt (the log was "
+				      "altered or cut)");
+			else
+				check(v, "custody-head", true, "custody head matches bag-info.txt");
+			if (strcmp(cu.last_action, "seal") != 0 && rc == 0)
+				check(v, "custody-head", false, "custody.jsonl does not end with the seal");
+		}
+	}
+
+	/* payload manifest */
+	bool have_man = v->tags[T_MANIFEST].present;
+	uint64_t pay_bytes = 0;
+	size_t pay_n = 0;
+	for (size_t i = 0; i < v->n; i++)
+		if (str_has_prefix(v->files[i].path, "data/")) {
+			pay_bytes += v->files[i].size;
+			pay_n++;
+		}
+	if (have_man) {
+		buf = tagbuf(v, T_MANIFEST, &len);
+		if (bag_manifest_parse(buf, len, &man, prob, sizeof(prob)))
+			check(v, "manifest", false, "manifest-sha256.txt is not well formed: %s", prob);
+		size_t bad = 0;
+		for (size_t i = 0; i < man.n; i++) {
+			const char *p = man.e[i].path;
+			_cleanup_free_ char *s = shown(p);
+			if (!bag_path_ok(p)) {
+				check(v, "manifest", false, "manifest entry '%s' is not a payload path", s);
+				bad++;
+				continue;
+			}
+			struct vfile *f = find_file(v, p);
+			if (!f) {
+				check(v, "manifest", false, "payload '%s' is in the manifest but missing", s);
+				bad++;
+				continue;
+			}
+			if (f->in_manifest) {
+				check(v, "manifest", false, "payload '%s' is in the manifest twice", s);
+				bad++;
+				continue;
+			}
+			f->in_manifest = true;
+			if (!f->hashed)
+				continue; /* reported as unreadable */
+			if (CRYPTO_memcmp(f->sha, man.e[i].hash, 64) != 0) {
+				check(v, "manifest", false,
+				      "payload '%s' was modified: sha256 does not match the manifest", s);
+				bad++;
+			}
+		}
+		for (size_t i = 0; i < v->n; i++) {
+			if (str_has_prefix(v->files[i].path, "data/") && !v->files[i].in_manifest) {
+				_cleanup_free_ char *s = shown(v->files[i].path);
+				check(v, "manifest", false, "payload '%s' is not in the manifest", s);
+				bad++;
+			}
+		}
+		if (!bad)
+			check(v, "manifest", true,
+			      "manifest-sha256.txt: %zu payload files present, hashes match", man.n);
+	} else if (complete) {
+		check(v, "manifest", false, "manifest-sha256.txt is missing");
+	} else {
+		check(v, "manifest", true,
+		      "no manifest-sha256.txt (bag not sealed): payload checked against the "
+		      "custody log's artifact hashes instead");
+	}
+
+	/* Payload-Oxum */
+	const char *oxum = bag_info_get(&bi, "Payload-Oxum");
+	if (oxum) {
+		char want[64];
+		snprintf(want, sizeof(want), "%llu.%zu", (unsigned long long)pay_bytes, pay_n);
+		if (strcmp(oxum, want) == 0)
+			check(v, "payload-oxum", true, "Payload-Oxum %s matches", oxum);
+		else
+			check(v, "payload-oxum", false, "Payload-Oxum is %s but the payload is %s", oxum,
+			      want);
+	} else if (complete) {
+		check(v, "payload-oxum", false, "bag-info.txt has no Payload-Oxum");
+	}
+
+	/* every artifact against the custody log: with a manifest, the records
+	 * must agree with it (the files were checked against the manifest);
+	 * without one, the files are checked against the records */
+	size_t cbad = 0;
+	bool by_man = have_man && man.n;
+	if (by_man)
+		qsort(man.e, man.n, sizeof(*man.e), me_cmp);
+	for (size_t i = 0; i < cu.nart; i++) {
+		struct cust_art *a = &cu.art[i];
+		_cleanup_free_ char *s = shown(a->path);
+		struct vfile *f = find_file(v, a->path);
+		bool ok = f && f->hashed && f->size == a->size &&
+			  CRYPTO_memcmp(f->sha, a->sha, 64) == 0;
+		if (by_man) {
+			const struct bag_manifest_entry *me = man_find(&man, a->path);
+			if (!me) {
+				check(v, "artifacts", false,
+				      "artifact '%s' is in the custody log but not in the manifest", s);
+				cbad++;
+			} else if (strcmp(me->hash, a->sha) != 0) {
+				check(v, "artifacts", false,
+				      "custody record of '%s' does not match the manifest", s);
+				cbad++;
+			} else if (f && f->hashed && f->size != a->size) {
+				check(v, "artifacts", false,
+				      "artifact '%s' is %llu bytes, its custody record says %llu", s,
+				      (unsigned long long)f->size, (unsigned long long)a->size);
+				cbad++;
+			}
+		} else if (!f) {
+			check(v, "artifacts", false, "artifact '%s' is in the custody log but missing", s);
+			cbad++;
+		} else if (f->hashed && !ok) {
+			check(v, "artifacts", false,
+			      "artifact '%s' does not match its custody record (sha256 or size)", s);
+			cbad++;
+		}
+		if (f)
+			f->in_custody = true;
+		json_array_append_new(arts, json_pack("{s:s,s:s,s:I,s:b}", "path", s, "sha256",
+						      a->sha, "size", (json_int_t)a->size, "ok", ok));
+	}
+	for (size_t i = 0; i < cu.nopen; i++) {
+		_cleanup_free_ char *s = shown(cu.open[i]);
+		json_array_append_new(unf, json_pack("{s:s,s:s}", "path", s, "reason",
+						     "opened, never finished (artifact-open)"));
+		struct vfile *f = find_file(v, cu.open[i]);
+		if (f)
+			f->in_custody = true;
+	}
+	for (size_t i = 0; i < v->n; i++) {
+		struct vfile *f = &v->files[i];
+		if (!str_has_prefix(f->path, "data/") || f->in_custody)
+			continue;
+		_cleanup_free_ char *s = shown(f->path);
+		if (complete) {
+			if (have_custody && !f->in_manifest) /* else reported by the manifest */
+				continue;
+			if (have_custody) {
+				check(v, "artifacts", false, "payload '%s' has no custody record", s);
+				cbad++;
+			}
+		} else {
+			json_array_append_new(unf, json_pack("{s:s,s:s}", "path", s, "reason",
+							     "present, no custody record (not finished)"));
+		}
+	}
+	if (have_custody && cbad == 0)
+		check(v, "artifacts", true, "%zu artifacts match their custody records", cu.nart);
+	json_object_set_new(report, "artifacts", arts);
+	json_object_set_new(report, "unfinished", unf);
+
+	/* tag manifest */
+	if (v->tags[T_TAGMANIFEST].present) {
+		buf = tagbuf(v, T_TAGMANIFEST, &len);
+		if (bag_manifest_parse(buf, len, &tman, prob, sizeof(prob)))
+			check(v, "tagmanifest", false, "tagmanifest-sha256.txt is not well formed: %s",
+			      prob);
+		size_t bad = 0;
+		bool covered[T_COUNT] = {false};
+		for (size_t i = 0; i < tman.n; i++) {
+			const char *p = tman.e[i].path;
+			_cleanup_free_ char *s = shown(p);
+			int t = tag_index(p);
+			char h[HASH_HEX];
+			if (t == T_TAGMANIFEST || t == T_SIG || str_has_prefix(p, "data/") ||
+			    strchr(p, '/')) {
+				check(v, "tagmanifest", false, "tag manifest lists '%s', not a tag file",
+				      s);
+				bad++;
+				continue;
+			}
+			if (t >= 0) {
+				covered[t] = true;
+				if (!v->tags[t].present) {
+					check(v, "tagmanifest", false,
+					      "tag file '%s' is in the tag manifest but missing", s);
+					bad++;
+					continue;
+				}
+				sha256_hex(v->tags[t].buf.buf ? v->tags[t].buf.buf : "",
+					   v->tags[t].buf.len, h);
+			} else {
+				struct vfile *f = find_file(v, p);
+				if (!f) {
+					check(v, "tagmanifest", false,
+					      "tag file '%s' is in the tag manifest but missing", s);
+					bad++;
+					continue;
+				}
+				f->in_manifest = true;
+				memcpy(h, f->sha, HASH_HEX);
+			}
+			if (strcmp(h, tman.e[i].hash) != 0) {
+				check(v, "tagmanifest", false,
+				      "tag file '%s' was modified: sha256 does not match the tag "
+				      "manifest",
+				      s);
+				bad++;
+			}
+		}
+		for (int t = 0; t < T_COUNT; t++) {
+			if (t == T_TAGMANIFEST || t == T_SIG)
+				continue;
+			if (!covered[t] && (v->tags[t].present || complete)) {
+				check(v, "tagmanifest", false, "tag file '%s' is not in the tag manifest",
+				      tag_names[t]);
+				bad++;
+			}
+		}
+		for (size_t i = 0; i < v->n; i++) {
+			if (!str_has_prefix(v->files[i].path, "data/") && !v->files[i].in_manifest) {
+				_cleanup_free_ char *s = shown(v->files[i].path);
+				check(v, "tagmanifest", false,
+				      "extra file '%s' is not covered by the tag manifest", s);
+				bad++;
+			}
+		}
+		if (!bad)
+			check(v, "tagmanifest", true,
+			      "tagmanifest-sha256.txt: %zu tag files present, hashes match", tman.n);
+	} else if (complete) {
+		check(v, "tagmanifest", false, "tagmanifest-sha256.txt is missing");
+	} else {
+		for (size_t i = 0; i < v->n; i++) {
+			if (!str_has_prefix(v->files[i].path, "data/")) {
+				_cleanup_free_ char *s = shown(v->files[i].path);
+				check(v, "files", false, "unexpected file '%s' in the bag", s);
+			}
+		}
+	}
+
+	/* index.json */
+	if (v->tags[T_INDEX].present) {
+		json_error_t je;
+		buf = tagbuf(v, T_INDEX, &len);
+		json_t *idx = json_loadb(buf, len, 0, &je);
+		json_t *ia = json_object_get(idx, "artifacts");
+		if (!json_is_array(ia)) {
+			check(v, "index", false, "index.json is not well formed%s%s", idx ? "" : ": ",
+			      idx ? "" : je.text);
+		} else {
+			size_t i, bad = 0;
+			json_t *a;
+			json_array_foreach(ia, i, a) {
+				const char *p = json_string_value(json_object_get(a, "path"));
+				const char *h = json_string_value(json_object_get(a, "sha256"));
+				_cleanup_free_ char *rp = p ? bag_path_decode(p) : NULL;
+				struct vfile *f = rp ? find_file(v, rp) : NULL;
+				const struct bag_manifest_entry *me =
+					by_man && rp ? man_find(&man, rp) : NULL;
+				bool bad_ent = by_man ? !me || !h || strcmp(h, me->hash) != 0
+						      : !f || !h || (f->hashed && strcmp(h, f->sha) != 0);
+				if (bad_ent) {
+					_cleanup_free_ char *s = rp ? shown(rp) : xstrdup("?");
+					check(v, "index", false,
+					      "index.json entry '%s' does not match the payload", s);
+					bad++;
+				}
+			}
+			if (!bad)
+				check(v, "index", true, "index.json: %zu artifacts described",
+				      json_array_size(ia));
+		}
+		json_decref(idx);
+	} else if (complete) {
+		check(v, "index", false, "index.json is missing");
+	}
+
+	check_signature(v, &bi, o, report);
+
+	/* status last: the verdict hangs on it */
+	if (complete)
+		check(v, "status", true, "Contain-Status: complete");
+	else
+		check(v, "status", false, "bag is incomplete (Contain-Status: %s): never sealed",
+		      status ? status : "missing");
+
+	bag_info_free(&bi);
+	bag_info_free(&bagit);
+	bag_manifest_free(&man);
+	bag_manifest_free(&tman);
+	cust_free(&cu);
+}
+
+int bag_verify(const char *path, const struct bag_verify_opts *o, json_t **report,
+	       struct err *e)
+{
+	struct view v = {.path = path, .rootfd = -1};
+	struct stat st;
+	*report = NULL;
+	int rc = -1;
+	v.checks = json_array();
+	bool is_dir = strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+	if (strcmp(path, "-") != 0 && lstat(path, &st) < 0) {
+		err_sys(e, errno, "bag '%s'", path);
+		goto out;
+	}
+	if (is_dir) {
+		_cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0) {
+			err_sys(e, errno, "open bag '%s'", path);
+			goto out;
+		}
+		if (collect_dir(&v, fd, e) < 0)
+			goto out;
+	} else {
+		v.tar = true;
+		if (collect_tar(&v, e) < 0)
+			goto out;
+	}
+	json_t *r = json_object();
+	json_object_set_new(r, "bag", json_string(path));
+	json_object_set_new(r, "form", json_string(v.tar ? "tar" : "directory"));
+	analyze(&v, o, r);
+	json_object_set_new(r, "valid", json_boolean(v.fails == 0));
+	json_object_set_new(r, "checks", json_incref(v.checks));
+	json_t *probs = json_array(), *c;
+	size_t i;
+	json_array_foreach(v.checks, i, c) {
+		if (!json_is_true(json_object_get(c, "ok")))
+			json_array_append(probs, json_object_get(c, "detail"));
+	}
+	json_object_set_new(r, "problems", probs);
+	*report = r;
+	rc = v.fails == 0 ? 0 : 1;
+out:
+	json_decref(v.checks);
+	for (size_t k = 0; k < v.n; k++)
+		free(v.files[k].path);
+	free(v.files);
+	free(v.order);
+	for (int t = 0; t < T_COUNT; t++)
+		sbuf_free(&v.tags[t].buf);
+	return rc;
+}

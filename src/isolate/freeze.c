@@ -1,0 +1,353 @@
+/* freeze.c: freeze a container's cgroup, verified: cgroup2 cgroup.freeze
+ * (cgroup.events "frozen 1"), else the v1 freezer (freezer.state FROZEN).
+ * Every pid of the cgroup (and of its descendants) is checked not to run. */
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "contain/isolate.h"
+
+#define FRZ_MAX_PIDS 65536
+#define FRZ_MAX_DEPTH 16
+#define FRZ_MAX_FILE (4u << 20)
+
+const char *frz_kind_name(enum frz_kind k)
+{
+	switch (k) {
+	case FRZ_CGROUP2:
+		return "cgroup2";
+	case FRZ_V1:
+		return "freezer-v1";
+	default:
+		return "none";
+	}
+}
+
+int frz_kind_parse(const char *s, enum frz_kind *k)
+{
+	if (strcmp(s, "cgroup2") == 0)
+		*k = FRZ_CGROUP2;
+	else if (strcmp(s, "freezer-v1") == 0)
+		*k = FRZ_V1;
+	else if (strcmp(s, "none") == 0)
+		*k = FRZ_NONE;
+	else
+		return -1;
+	return 0;
+}
+
+void frz_target_free(struct frz_target *t)
+{
+	free(t->dir);
+	t->dir = NULL;
+	t->kind = FRZ_NONE;
+}
+
+int frz_files(const struct frz_target *t, char *ctl, size_t nctl, char *state, size_t nstate)
+{
+	const char *c = t->kind == FRZ_CGROUP2 ? "cgroup.freeze" : "freezer.state";
+	const char *s = t->kind == FRZ_CGROUP2 ? "cgroup.events" : "freezer.state";
+	if (t->kind == FRZ_NONE || !t->dir)
+		return -1;
+	int a = snprintf(ctl, nctl, "%s/%s", t->dir, c);
+	int b = snprintf(state, nstate, "%s/%s", t->dir, s);
+	if (a < 0 || (size_t)a >= nctl || b < 0 || (size_t)b >= nstate)
+		return -1;
+	return 0;
+}
+
+int frz_parse_events(const char *buf, int *frozen, int *populated)
+{
+	*frozen = -1;
+	if (populated)
+		*populated = -1;
+	const char *p = buf;
+	while (p && *p) {
+		const char *nl = strchr(p, '\n');
+		size_t l = nl ? (size_t)(nl - p) : strlen(p);
+		if (l == 8 && strncmp(p, "frozen 0", 8) == 0)
+			*frozen = 0;
+		else if (l == 8 && strncmp(p, "frozen 1", 8) == 0)
+			*frozen = 1;
+		else if (populated && l == 11 && strncmp(p, "populated 0", 11) == 0)
+			*populated = 0;
+		else if (populated && l == 11 && strncmp(p, "populated 1", 11) == 0)
+			*populated = 1;
+		p = nl ? nl + 1 : NULL;
+	}
+	return *frozen < 0 ? -1 : 0;
+}
+
+int frz_parse_v1_state(const char *buf, int *state)
+{
+	size_t l = strcspn(buf, "\n");
+	if (l == 6 && strncmp(buf, "THAWED", 6) == 0)
+		*state = 0;
+	else if (l == 8 && strncmp(buf, "FREEZING", 8) == 0)
+		*state = 1;
+	else if (l == 6 && strncmp(buf, "FROZEN", 6) == 0)
+		*state = 2;
+	else
+		return -1;
+	return 0;
+}
+
+char frz_parse_status_state(const char *buf)
+{
+	const char *p = buf;
+	while (p && *p) {
+		if (strncmp(p, "State:", 6) == 0) {
+			p += 6;
+			while (*p == ' ' || *p == '\t')
+				p++;
+			return (*p >= 'A' && *p <= 'Z') ? *p : 0;
+		}
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return 0;
+}
+
+static bool dir_ok(const char *dir)
+{
+	struct stat st;
+	return dir && stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* does cgroup.procs of dir hold pid? */
+static bool cg_holds(const char *dir, pid_t pid)
+{
+	char path[4096];
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	if (snprintf(path, sizeof(path), "%s/cgroup.procs", dir) >= (int)sizeof(path))
+		return false;
+	if (read_file_at(AT_FDCWD, path, FRZ_MAX_FILE, &buf, &len, NULL, NULL) < 0)
+		return false;
+	for (char *p = buf; p && *p;) {
+		char *nl = strchr(p, '\n');
+		if (nl)
+			*nl = '\0';
+		pid_t v;
+		if (parse_pid(p, &v) == 0 && v == pid)
+			return true;
+		p = nl ? nl + 1 : NULL;
+	}
+	return false;
+}
+
+int frz_pick(const struct ctr *c, enum frz_pref pref, struct frz_target *t, struct err *e)
+{
+	memset(t, 0, sizeof(*t));
+	bool v2 = dir_ok(c->cgroup_unified) && strcmp(c->cgroup_unified, "/sys/fs/cgroup") != 0 &&
+		  strcmp(c->cgroup_unified, "/sys/fs/cgroup/unified") != 0;
+	bool v1 = dir_ok(c->cgroup_freezer) &&
+		  strcmp(c->cgroup_freezer, "/sys/fs/cgroup/freezer") != 0;
+	if (v2 && c->pid > 0 && !cg_holds(c->cgroup_unified, c->pid))
+		v2 = false; /* exists, but the container's pids are elsewhere */
+	if (pref == FRZ_PREF_V1 && !v1)
+		return err_set(e, ERR_UNSUPP, "no v1 freezer cgroup for this container");
+	if (pref == FRZ_PREF_V2 && !v2)
+		return err_set(e, ERR_UNSUPP, "no unified cgroup holding the container's pids");
+	if (pref != FRZ_PREF_V1 && v2) {
+		t->kind = FRZ_CGROUP2;
+		t->dir = xstrdup(c->cgroup_unified);
+	} else if (v1) {
+		t->kind = FRZ_V1;
+		t->dir = xstrdup(c->cgroup_freezer);
+	} else {
+		return err_set(e, ERR_UNSUPP,
+			       "no cgroup to freeze: neither a unified cgroup of its own nor a v1 "
+			       "freezer");
+	}
+	return 0;
+}
+
+static int write_str(const char *path, const char *s, struct err *e)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return err_sys(e, errno, "open '%s'", path);
+	if (write_all(fd, s, strlen(s)) < 0) {
+		int en = errno;
+		close(fd);
+		return err_sys(e, en, "write '%s'", path);
+	}
+	if (close(fd) < 0)
+		return err_sys(e, errno, "write '%s'", path);
+	return 0;
+}
+
+/* the cgroup's own state: 1 frozen, 0 not (yet) */
+static int cg_frozen(const struct frz_target *t, int *frozen, struct err *e)
+{
+	char ctl[4096], st[4096];
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	if (frz_files(t, ctl, sizeof(ctl), st, sizeof(st)) < 0)
+		return err_set(e, ERR_INVALID, "bad freezer target");
+	if (read_file_at(AT_FDCWD, st, 4096, &buf, &len, NULL, e) < 0)
+		return -1;
+	if (t->kind == FRZ_CGROUP2) {
+		if (frz_parse_events(buf, frozen, NULL) < 0)
+			return err_set(e, ERR_INVALID, "no 'frozen' key in '%s'", st);
+	} else {
+		int s;
+		if (frz_parse_v1_state(buf, &s) < 0)
+			return err_set(e, ERR_INVALID, "unknown state in '%s'", st);
+		*frozen = s == 2;
+	}
+	return 0;
+}
+
+int frz_is_frozen(const struct frz_target *t, bool *frozen, struct err *e)
+{
+	int f;
+	if (cg_frozen(t, &f, e) < 0)
+		return -1;
+	*frozen = f == 1;
+	return 0;
+}
+
+/* every task of dir and its descendants: none may be running. The tasks
+ * file lists threads (v1 "tasks", v2 "cgroup.threads"). */
+static int check_tasks(const char *dir, bool v2, int depth, size_t *n, char *bad,
+		       size_t nbad, struct err *e)
+{
+	char path[4096];
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	if (depth > FRZ_MAX_DEPTH)
+		return 0;
+	if (snprintf(path, sizeof(path), "%s/%s", dir, v2 ? "cgroup.threads" : "tasks") >=
+	    (int)sizeof(path))
+		return err_set(e, ERR_INVALID, "cgroup path too long");
+	if (read_file_at(AT_FDCWD, path, FRZ_MAX_FILE, &buf, &len, NULL, e) < 0)
+		return -1;
+	for (char *p = buf; p && *p;) {
+		char *nl = strchr(p, '\n');
+		if (nl)
+			*nl = '\0';
+		pid_t pid;
+		if (parse_pid(p, &pid) == 0) {
+			char sp[64];
+			_cleanup_free_ char *st = NULL;
+			size_t sl;
+			snprintf(sp, sizeof(sp), "/proc/%d/status", (int)pid);
+			if (read_file_at(AT_FDCWD, sp, 65536, &st, &sl, NULL, NULL) == 0) {
+				char s = frz_parse_status_state(st);
+				(*n)++;
+				if (s == 'R' && !*bad)
+					snprintf(bad, nbad, "pid %d is running", (int)pid);
+			} /* a task that exited is not running */
+			if (*n > FRZ_MAX_PIDS)
+				return err_set(e, ERR_INVALID, "more than %d tasks in '%s'",
+					       FRZ_MAX_PIDS, dir);
+		}
+		p = nl ? nl + 1 : NULL;
+	}
+	_cleanup_closedir_ DIR *d = opendir(dir);
+	if (!d)
+		return err_sys(e, errno, "open '%s'", dir);
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		char sub[4096];
+		if (snprintf(sub, sizeof(sub), "%s/%s", dir, de->d_name) >= (int)sizeof(sub))
+			continue;
+		if (check_tasks(sub, v2, depth + 1, n, bad, nbad, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+int frz_freeze(const struct frz_target *t, double timeout, struct frz_result *r,
+	       struct err *e)
+{
+	char ctl[4096], st[4096];
+	memset(r, 0, sizeof(*r));
+	if (frz_files(t, ctl, sizeof(ctl), st, sizeof(st)) < 0)
+		return err_set(e, ERR_INVALID, "bad freezer target");
+	if (timeout <= 0)
+		timeout = 10;
+	double t0 = time_mono();
+	if (write_str(ctl, t->kind == FRZ_CGROUP2 ? "1" : "FROZEN", e) < 0)
+		return -1;
+	long ms = 1;
+	char bad[128];
+	for (;;) {
+		int f;
+		bad[0] = '\0';
+		if (cg_frozen(t, &f, e) < 0)
+			return -1;
+		if (f == 1) {
+			size_t n = 0;
+			if (check_tasks(t->dir, t->kind == FRZ_CGROUP2, 0, &n, bad, sizeof(bad),
+					e) < 0)
+				return -1;
+			/* still frozen after the walk: nothing slipped through */
+			if (!*bad && cg_frozen(t, &f, e) == 0 && f == 1) {
+				r->npids = n;
+				r->seconds = time_mono() - t0;
+				return 0;
+			}
+		}
+		if (time_mono() - t0 > timeout) {
+			errno = ETIMEDOUT;
+			return err_set(e, ERR_SYS,
+				       "freeze of '%s' did not hold within %.0f s (%s): it is left "
+				       "freezing",
+				       t->dir, timeout, *bad ? bad : "the cgroup is not frozen");
+		}
+		if (t->kind == FRZ_V1 && f != 1) /* v1: re-kick stragglers */
+			(void)write_str(ctl, "FROZEN", NULL);
+		sleep_ms(ms);
+		if (ms < 50)
+			ms *= 2;
+	}
+}
+
+int frz_thaw(const struct frz_target *t, double timeout, struct err *e)
+{
+	char ctl[4096], st[4096];
+	if (frz_files(t, ctl, sizeof(ctl), st, sizeof(st)) < 0)
+		return err_set(e, ERR_INVALID, "bad freezer target");
+	if (timeout <= 0)
+		timeout = 10;
+	double t0 = time_mono();
+	if (write_str(ctl, t->kind == FRZ_CGROUP2 ? "0" : "THAWED", e) < 0)
+		return -1;
+	long ms = 1;
+	for (;;) {
+		int f;
+		if (t->kind == FRZ_CGROUP2) {
+			if (cg_frozen(t, &f, e) < 0)
+				return -1;
+			if (f == 0)
+				return 0;
+		} else {
+			_cleanup_free_ char *buf = NULL;
+			size_t len;
+			int s;
+			if (read_file_at(AT_FDCWD, st, 4096, &buf, &len, NULL, e) < 0)
+				return -1;
+			if (frz_parse_v1_state(buf, &s) == 0 && s == 0)
+				return 0;
+		}
+		if (time_mono() - t0 > timeout)
+			return err_set(e, ERR_SYS, "thaw of '%s' did not hold within %.0f s",
+				       t->dir, timeout);
+		sleep_ms(ms);
+		if (ms < 50)
+			ms *= 2;
+	}
+}

@@ -1,0 +1,869 @@
+/* netcut.c: the network cut, two nftables layers (see isolate.h).
+ *
+ * libnftables 1.0.6 notes: a batch of add commands in one buffer is atomic;
+ * a buffer mixing list with add/delete crashed the library, so every list
+ * runs in a call of its own, with output and errors buffered. */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <linux/if_link.h>
+#include <linux/net_namespace.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <sys/wait.h>
+
+#include <nftables/libnftables.h>
+
+#include "contain/isolate.h"
+
+#ifndef NSFS_MAGIC
+#define NSFS_MAGIC 0x6e736673
+#endif
+
+/* ---- --allow CIDR[:PORT] ---- */
+
+static int parse_port(const char *s, unsigned *port, struct err *e, const char *all)
+{
+	long long v;
+	if (parse_ll(s, 1, 65535, &v) < 0)
+		return err_set(e, ERR_INVALID, "bad port '%s' in allow entry '%s'", s, all);
+	*port = (unsigned)v;
+	return 0;
+}
+
+static bool host_bits_clear(const unsigned char *a, size_t len, unsigned prefix)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned bits = i * 8 >= prefix ? 0 : (prefix - i * 8 >= 8 ? 8 : prefix - i * 8);
+		unsigned char mask = bits ? (unsigned char)(0xff << (8 - bits)) : 0;
+		if (a[i] & (unsigned char)~mask)
+			return false;
+	}
+	return true;
+}
+
+int ncut_allow_parse(const char *s, struct ncut_allow *out, struct err *e)
+{
+	char buf[96], *addr, *pfx = NULL, *port = NULL;
+	memset(out, 0, sizeof(*out));
+	if (!s || !*s)
+		return err_set(e, ERR_INVALID, "empty allow entry");
+	if (strlen(s) >= sizeof(buf))
+		return err_set(e, ERR_INVALID, "allow entry too long '%.40s...'", s);
+	memcpy(buf, s, strlen(s) + 1);
+	addr = buf;
+	if (buf[0] == '[') { /* [v6[/len]]:port */
+		char *close = strchr(buf, ']');
+		if (!close)
+			return err_set(e, ERR_INVALID, "missing ']' in allow entry '%s'", s);
+		*close = '\0';
+		addr = buf + 1;
+		if (close[1] == ':')
+			port = close + 2;
+		else if (close[1] != '\0')
+			return err_set(e, ERR_INVALID, "junk after ']' in allow entry '%s'", s);
+		if (!strchr(addr, ':'))
+			return err_set(e, ERR_INVALID, "brackets are for IPv6 in allow entry '%s'", s);
+	} else {
+		char *c1 = strchr(buf, ':');
+		if (c1 && !strchr(c1 + 1, ':')) { /* v4:port */
+			*c1 = '\0';
+			port = c1 + 1;
+		}
+	}
+	pfx = strchr(addr, '/');
+	if (pfx)
+		*pfx++ = '\0';
+	unsigned char bin[16];
+	size_t blen;
+	if (inet_pton(AF_INET, addr, bin) == 1) {
+		out->family = AF_INET;
+		blen = 4;
+	} else if (inet_pton(AF_INET6, addr, bin) == 1) {
+		out->family = AF_INET6;
+		blen = 16;
+	} else {
+		return err_set(e, ERR_INVALID, "bad address '%s' in allow entry '%s'", addr, s);
+	}
+	out->prefix = (unsigned)(blen * 8);
+	if (pfx) {
+		long long v;
+		if (parse_ll(pfx, 0, (long long)blen * 8, &v) < 0)
+			return err_set(e, ERR_INVALID, "bad prefix length '%s' in allow entry '%s'",
+				       pfx, s);
+		out->prefix = (unsigned)v;
+	}
+	if (!host_bits_clear(bin, blen, out->prefix))
+		return err_set(e, ERR_INVALID, "host bits set past /%u in allow entry '%s'",
+			       out->prefix, s);
+	if (port && parse_port(port, &out->port, e, s) < 0)
+		return -1;
+	if (!inet_ntop(out->family, bin, out->addr, sizeof(out->addr)))
+		return err_sys(e, errno, "inet_ntop");
+	return 0;
+}
+
+void ncut_allow_format(const struct ncut_allow *a, char *buf, size_t n)
+{
+	if (a->family == AF_INET6 && a->port)
+		snprintf(buf, n, "[%s/%u]:%u", a->addr, a->prefix, a->port);
+	else if (a->port)
+		snprintf(buf, n, "%s/%u:%u", a->addr, a->prefix, a->port);
+	else
+		snprintf(buf, n, "%s/%u", a->addr, a->prefix);
+}
+
+/* ---- table names ---- */
+
+static void id12(const char *id, char out[13])
+{
+	size_t i;
+	for (i = 0; i < 12 && id[i]; i++)
+		if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f')))
+			break;
+	if (i == 12) {
+		memcpy(out, id, 12);
+		out[12] = '\0';
+		return;
+	}
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	for (const char *p = id; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	snprintf(out, 13, "%012llx", (unsigned long long)(h & 0xffffffffffffull));
+}
+
+void ncut_table_names(const char *id, char *netns_table, char *host_table)
+{
+	char h[13];
+	id12(id, h);
+	if (netns_table)
+		snprintf(netns_table, NCUT_TABLE_MAX, "contain_q_%s", h);
+	if (host_table)
+		snprintf(host_table, NCUT_TABLE_MAX, "contain_h_%s", h);
+}
+
+/* ---- ruleset builder ---- */
+
+static bool nft_ident_ok(const char *s)
+{
+	if (!*s || strlen(s) >= NCUT_TABLE_MAX)
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '_'))
+			return false;
+	return true;
+}
+
+static bool ifname_ok(const char *s)
+{
+	if (!*s || strlen(s) >= IF_NAMESIZE)
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' || *p == '.' ||
+		      *p == '@' || *p == ':'))
+			return false;
+	return true;
+}
+
+static int check_opts(const struct ncut_opts *o, struct err *e)
+{
+	if (o->nallow > NCUT_MAX_ALLOW)
+		return err_set(e, ERR_INVALID, "too many allow entries (%zu, at most %d)",
+			       o->nallow, NCUT_MAX_ALLOW);
+	if (o->nextra > NCUT_MAX_EXTRA)
+		return err_set(e, ERR_INVALID, "too many extra rules");
+	for (size_t i = 0; i < o->nextra; i++)
+		if (strpbrk(o->extra[i], "\n;{}#"))
+			return err_set(e, ERR_INVALID, "bad extra rule '%s'", o->extra[i]);
+	if (o->nflog_group > 65535)
+		return err_set(e, ERR_INVALID, "nflog group %u out of range", o->nflog_group);
+	return 0;
+}
+
+enum dir { DIR_IN, DIR_OUT, DIR_BOTH };
+
+/* accepts for the allow list: in = from the collector (saddr, sport),
+ * out = to the collector (daddr, dport) */
+static void add_allow_rules(struct sbuf *b, const struct ncut_opts *o, enum dir d,
+			    bool netdev)
+{
+	bool v4 = false, v6 = false;
+	for (size_t i = 0; i < o->nallow; i++)
+		*(o->allow[i].family == AF_INET ? &v4 : &v6) = true;
+	if (netdev && v4)
+		sbuf_adds(b, "\t\tether type arp accept\n");
+	if (v6)
+		sbuf_adds(b, "\t\ticmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, "
+			     "nd-router-solicit, nd-router-advert } accept\n");
+	for (int pass = 0; pass < 2; pass++) {
+		bool out = pass == 1;
+		if ((d == DIR_IN && out) || (d == DIR_OUT && !out))
+			continue;
+		for (size_t i = 0; i < o->nallow; i++) {
+			const struct ncut_allow *a = &o->allow[i];
+			sbuf_printf(b, "\t\t%s %s %s/%u", a->family == AF_INET ? "ip" : "ip6",
+				    out ? "daddr" : "saddr", a->addr, a->prefix);
+			if (a->port)
+				sbuf_printf(b, " meta l4proto { tcp, udp } th %s %u",
+					    out ? "dport" : "sport", a->port);
+			sbuf_adds(b, " accept\n");
+		}
+	}
+}
+
+static void add_tail(struct sbuf *b, const struct ncut_opts *o)
+{
+	for (size_t i = 0; i < o->nextra; i++)
+		sbuf_printf(b, "\t\t%s\n", o->extra[i]);
+	if (o->nflog_group)
+		sbuf_printf(b, "\t\tlog prefix \"%s\" group %u\n", NCUT_LOG_PREFIX,
+			    o->nflog_group);
+	sbuf_adds(b, "\t\tdrop\n");
+}
+
+char *ncut_netns_ruleset(const char *table, const struct ncut_opts *o, struct err *e)
+{
+	static const struct {
+		const char *name;
+		enum dir d;
+		const char *lo;
+	} chains[] = {
+		{"prerouting", DIR_IN, "iif \"lo\" accept"},
+		{"input", DIR_IN, "iif \"lo\" accept"},
+		{"forward", DIR_BOTH, NULL},
+		{"output", DIR_OUT, "oif \"lo\" accept"},
+	};
+	struct sbuf b = SBUF_INIT;
+	if (!nft_ident_ok(table)) {
+		err_set(e, ERR_INVALID, "bad table name '%s'", table);
+		return NULL;
+	}
+	if (check_opts(o, e) < 0)
+		return NULL;
+	sbuf_printf(&b, "create table inet %s\n", table);
+	sbuf_printf(&b, "table inet %s {\n", table);
+	for (size_t i = 0; i < ARRAY_SIZE(chains); i++) {
+		sbuf_printf(&b, "\tchain %s {\n", chains[i].name);
+		sbuf_printf(&b, "\t\ttype filter hook %s priority %d; policy drop;\n",
+			    chains[i].name, NCUT_PRIO_NETNS);
+		if (chains[i].lo)
+			sbuf_printf(&b, "\t\t%s\n", chains[i].lo);
+		add_allow_rules(&b, o, chains[i].d, false);
+		add_tail(&b, o);
+		sbuf_adds(&b, "\t}\n");
+	}
+	sbuf_adds(&b, "}\n");
+	return sbuf_steal(&b);
+}
+
+char *ncut_host_ruleset(const char *table, const struct ncut_dev *devs, size_t ndevs,
+			const struct ncut_opts *o, struct err *e)
+{
+	struct sbuf b = SBUF_INIT;
+	if (!nft_ident_ok(table)) {
+		err_set(e, ERR_INVALID, "bad table name '%s'", table);
+		return NULL;
+	}
+	if (ndevs == 0 || ndevs > NCUT_MAX_DEVS) {
+		err_set(e, ERR_INVALID, "bad number of host devices (%zu)", ndevs);
+		return NULL;
+	}
+	if (check_opts(o, e) < 0)
+		return NULL;
+	for (size_t i = 0; i < ndevs; i++)
+		if (!ifname_ok(devs[i].ifname) || devs[i].ifindex <= 0) {
+			err_set(e, ERR_INVALID, "bad host device name '%s'", devs[i].ifname);
+			return NULL;
+		}
+	sbuf_printf(&b, "create table netdev %s\n", table);
+	sbuf_printf(&b, "table netdev %s {\n", table);
+	for (size_t i = 0; i < ndevs; i++) {
+		for (int out = 0; out < 2; out++) {
+			/* ingress of the host end = from the container (its "out") */
+			sbuf_printf(&b, "\tchain %s_%d {\n", out ? "out" : "in", devs[i].ifindex);
+			sbuf_printf(&b,
+				    "\t\ttype filter hook %s device \"%s\" priority %d; "
+				    "policy drop;\n",
+				    out ? "egress" : "ingress", devs[i].ifname, NCUT_PRIO_HOST);
+			add_allow_rules(&b, o, out ? DIR_IN : DIR_OUT, true);
+			add_tail(&b, o);
+			sbuf_adds(&b, "\t}\n");
+		}
+	}
+	sbuf_adds(&b, "}\n");
+	return sbuf_steal(&b);
+}
+
+/* ---- running things in the container's netns ---- */
+
+struct nl_link {
+	int ifindex;
+	char ifname[IF_NAMESIZE];
+	int link;	   /* IFLA_LINK, 0 if none */
+	int link_netnsid;  /* IFLA_LINK_NETNSID, -1 if none */
+	char kind[16];	   /* IFLA_INFO_KIND */
+};
+
+/* what a child sends back over its pipe */
+struct nsres {
+	int rc;
+	struct err e;
+	uint64_t u64;
+	int flag;
+	int host_nsid;
+	size_t nlinks;
+	struct nl_link links[NCUT_MAX_DEVS];
+};
+
+typedef int (*ns_fn)(void *arg, struct nsres *r);
+
+static int open_netns(const char *path, unsigned long long ino, struct err *e)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(e, errno, "open netns '%s'", path);
+	struct statfs sfs;
+	struct stat st;
+	if (fstatfs(fd, &sfs) < 0 || fstat(fd, &st) < 0) {
+		int en = errno;
+		close(fd);
+		return err_sys(e, en, "stat netns '%s'", path);
+	}
+	if (sfs.f_type != NSFS_MAGIC) {
+		close(fd);
+		return err_set(e, ERR_INVALID, "'%s' is not a namespace", path);
+	}
+	if (ino && (unsigned long long)st.st_ino != ino) {
+		close(fd);
+		return err_set(e, ERR_WRONGSTATE,
+			       "netns '%s' is not the container's any more (inode %llu, want %llu)",
+			       path, (unsigned long long)st.st_ino, ino);
+	}
+	return fd;
+}
+
+/* Run fn in the netns at path (forked child, setns), or here if path is NULL. */
+static int in_netns(const char *path, unsigned long long ino, ns_fn fn, void *arg,
+		    struct nsres *r, struct err *e)
+{
+	memset(r, 0, sizeof(*r));
+	r->host_nsid = -1;
+	if (!path) {
+		r->rc = fn(arg, r);
+		if (r->rc < 0 && e)
+			*e = r->e;
+		return r->rc;
+	}
+	_cleanup_close_ int nsfd = open_netns(path, ino, e);
+	if (nsfd < 0)
+		return -1;
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return err_sys(e, errno, "pipe");
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		int en = errno;
+		close(p[0]);
+		close(p[1]);
+		return err_sys(e, en, "fork");
+	}
+	if (pid == 0) {
+		close(p[0]);
+		signal(SIGPIPE, SIG_IGN);
+		if (setns(nsfd, CLONE_NEWNET) < 0) {
+			r->rc = err_sys(&r->e, errno, "setns into '%s'", path);
+		} else {
+			r->rc = fn(arg, r);
+		}
+		(void)!write_all(p[1], r, sizeof(*r));
+		_exit(0);
+	}
+	close(p[1]);
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+	struct err re = {0};
+	int rc = read_fd_bounded(p[0], sizeof(*r) + 1, &buf, &len, NULL, &re);
+	close(p[0]);
+	int st;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (rc < 0) {
+		if (e)
+			*e = re;
+		return -1;
+	}
+	if (len != sizeof(*r))
+		return err_set(e, ERR_SYS, "helper in netns '%s' died (status %d)", path, st);
+	memcpy(r, buf, sizeof(*r));
+	r->e.msg[sizeof(r->e.msg) - 1] = '\0';
+	if (r->rc < 0 && e)
+		*e = r->e;
+	return r->rc;
+}
+
+/* ---- libnftables ---- */
+
+static void nft_freep(struct nft_ctx **c)
+{
+	if (*c)
+		nft_ctx_free(*c);
+}
+
+static struct nft_ctx *nft_new(bool json, struct err *e)
+{
+	struct nft_ctx *c = nft_ctx_new(NFT_CTX_DEFAULT);
+	if (!c) {
+		err_set(e, ERR_SYS, "nft_ctx_new failed");
+		return NULL;
+	}
+	if (nft_ctx_buffer_output(c) < 0 || nft_ctx_buffer_error(c) < 0) {
+		nft_ctx_free(c);
+		err_set(e, ERR_SYS, "nft: cannot buffer output");
+		return NULL;
+	}
+	if (json)
+		nft_ctx_output_set_flags(c, NFT_CTX_OUTPUT_JSON | NFT_CTX_OUTPUT_HANDLE);
+	return c;
+}
+
+static int nft_run(bool json, const char *cmd, char **out, struct err *e)
+{
+	_cleanup_(nft_freep) struct nft_ctx *c = nft_new(json, e);
+	if (!c)
+		return -1;
+	if (nft_run_cmd_from_buffer(c, cmd) != 0) {
+		char msg[1024];
+		const char *eb = nft_ctx_get_error_buffer(c);
+		snprintf(msg, sizeof(msg), "%s", eb ? eb : "");
+		str_rstrip(msg);
+		/* the first line says what; the rest is the echoed input */
+		char *nl = strchr(msg, '\n');
+		if (nl)
+			*nl = '\0';
+		return err_set(e, ERR_SYS, "nft: %s", *msg ? msg : "command failed");
+	}
+	if (out) {
+		const char *ob = nft_ctx_get_output_buffer(c);
+		*out = xstrdup(ob ? ob : "");
+	}
+	return 0;
+}
+
+/* list table family/name as JSON: exists, handle, base chains with policy drop */
+static int nft_table_info(const char *family, const char *table, bool *exists,
+			  uint64_t *handle, size_t *ndrop, struct err *e)
+{
+	char cmd[160];
+	_cleanup_free_ char *out = NULL;
+	struct err le = {0};
+	*exists = false;
+	*handle = 0;
+	*ndrop = 0;
+	snprintf(cmd, sizeof(cmd), "list tables %s", family);
+	if (nft_run(true, cmd, &out, e) < 0)
+		return -1;
+	json_error_t je;
+	json_t *j = json_loads(out, 0, &je);
+	if (!j)
+		return err_set(e, ERR_SYS, "nft: bad json from list tables: %s", je.text);
+	json_t *arr = json_object_get(j, "nftables"), *it;
+	size_t i;
+	json_array_foreach(arr, i, it) {
+		json_t *t = json_object_get(it, "table");
+		if (!t)
+			continue;
+		const char *n = json_string_value(json_object_get(t, "name"));
+		if (n && strcmp(n, table) == 0) {
+			*exists = true;
+			*handle = (uint64_t)json_integer_value(json_object_get(t, "handle"));
+		}
+	}
+	json_decref(j);
+	if (!*exists)
+		return 0;
+	free(out);
+	out = NULL;
+	snprintf(cmd, sizeof(cmd), "list table %s %s", family, table);
+	if (nft_run(true, cmd, &out, &le) < 0)
+		return 0; /* gone in between */
+	j = json_loads(out, 0, &je);
+	if (!j)
+		return err_set(e, ERR_SYS, "nft: bad json from list table: %s", je.text);
+	arr = json_object_get(j, "nftables");
+	json_array_foreach(arr, i, it) {
+		json_t *ch = json_object_get(it, "chain");
+		const char *pol = ch ? json_string_value(json_object_get(ch, "policy")) : NULL;
+		if (pol && strcmp(pol, "drop") == 0 && json_object_get(ch, "hook"))
+			(*ndrop)++;
+	}
+	json_decref(j);
+	return 0;
+}
+
+struct add_arg {
+	const char *family, *table, *ruleset;
+	size_t nchains;
+};
+
+static int do_add(void *argp, struct nsres *r)
+{
+	struct add_arg *a = argp;
+	bool exists;
+	uint64_t h;
+	size_t nd;
+	if (nft_run(false, a->ruleset, NULL, &r->e) < 0)
+		return err_wrap(&r->e, "add table %s %s", a->family, a->table);
+	if (nft_table_info(a->family, a->table, &exists, &h, &nd, &r->e) < 0)
+		return err_wrap(&r->e, "verify table %s %s", a->family, a->table);
+	if (!exists)
+		return err_set(&r->e, ERR_SYS, "table %s %s is not there after adding it",
+			       a->family, a->table);
+	r->u64 = h;
+	if (nd != a->nchains)
+		return err_set(&r->e, ERR_SYS,
+			       "table %s %s has %zu dropping base chains, want %zu", a->family,
+			       a->table, nd, a->nchains);
+	return 0;
+}
+
+int ncut_table_add(const char *netns_path, unsigned long long ino, const char *family,
+		   const char *table, const char *ruleset, size_t nchains_want,
+		   uint64_t *handle, struct err *e)
+{
+	struct add_arg a = {family, table, ruleset, nchains_want};
+	struct nsres r;
+	int rc = in_netns(netns_path, ino, do_add, &a, &r, e);
+	*handle = r.u64; /* a table may be there even on a failed verification */
+	return rc;
+}
+
+struct del_arg {
+	const char *family, *table;
+	uint64_t handle;
+};
+
+static int do_del(void *argp, struct nsres *r)
+{
+	struct del_arg *a = argp;
+	bool exists;
+	uint64_t h;
+	size_t nd;
+	char cmd[160];
+	if (nft_table_info(a->family, a->table, &exists, &h, &nd, &r->e) < 0)
+		return -1;
+	if (!exists || (a->handle && h != a->handle)) {
+		r->flag = 1; /* gone (or another table of that name: not ours) */
+		return 0;
+	}
+	snprintf(cmd, sizeof(cmd), "delete table %s handle %llu", a->family,
+		 (unsigned long long)h);
+	if (nft_run(false, cmd, NULL, &r->e) < 0)
+		return err_wrap(&r->e, "delete table %s %s", a->family, a->table);
+	if (nft_table_info(a->family, a->table, &exists, &h, &nd, &r->e) < 0)
+		return -1;
+	if (exists && (!a->handle || h == a->handle))
+		return err_set(&r->e, ERR_SYS, "table %s %s is still there after deleting it",
+			       a->family, a->table);
+	return 0;
+}
+
+int ncut_table_del(const char *netns_path, unsigned long long ino, const char *family,
+		   const char *table, uint64_t handle, bool *gone, struct err *e)
+{
+	struct del_arg a = {family, table, handle};
+	struct nsres r;
+	int rc = in_netns(netns_path, ino, do_del, &a, &r, e);
+	*gone = r.flag != 0;
+	return rc;
+}
+
+static int do_exists(void *argp, struct nsres *r)
+{
+	struct del_arg *a = argp;
+	bool exists;
+	uint64_t h;
+	size_t nd;
+	if (nft_table_info(a->family, a->table, &exists, &h, &nd, &r->e) < 0)
+		return -1;
+	r->flag = exists && (!a->handle || h == a->handle);
+	return 0;
+}
+
+int ncut_table_exists(const char *netns_path, unsigned long long ino, const char *family,
+		      const char *table, uint64_t handle, bool *exists, struct err *e)
+{
+	struct del_arg a = {family, table, handle};
+	struct nsres r;
+	int rc = in_netns(netns_path, ino, do_exists, &a, &r, e);
+	*exists = r.flag != 0;
+	return rc;
+}
+
+/* ---- rtnetlink ---- */
+
+static int nl_open(struct err *e)
+{
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return err_sys(e, errno, "netlink socket");
+	struct timeval tv = {5, 0};
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+static void parse_link(struct nlmsghdr *h, struct nl_link *l)
+{
+	struct ifinfomsg *ifi = NLMSG_DATA(h);
+	memset(l, 0, sizeof(*l));
+	l->ifindex = ifi->ifi_index;
+	l->link_netnsid = -1;
+	int len = (int)h->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*ifi));
+	for (struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		size_t pl = RTA_PAYLOAD(a);
+		switch (a->rta_type) {
+		case IFLA_IFNAME:
+			if (pl > 0 && pl <= IF_NAMESIZE) {
+				memcpy(l->ifname, RTA_DATA(a), pl);
+				l->ifname[IF_NAMESIZE - 1] = '\0';
+			}
+			break;
+		case IFLA_LINK:
+			if (pl >= 4)
+				memcpy(&l->link, RTA_DATA(a), 4);
+			break;
+		case IFLA_LINK_NETNSID:
+			if (pl >= 4)
+				memcpy(&l->link_netnsid, RTA_DATA(a), 4);
+			break;
+		case IFLA_LINKINFO: {
+			int il = (int)pl;
+			for (struct rtattr *b = RTA_DATA(a); RTA_OK(b, il); b = RTA_NEXT(b, il))
+				if (b->rta_type == IFLA_INFO_KIND && RTA_PAYLOAD(b) > 0) {
+					size_t kl = RTA_PAYLOAD(b);
+					if (kl >= sizeof(l->kind))
+						kl = sizeof(l->kind) - 1;
+					memcpy(l->kind, RTA_DATA(b), kl);
+					l->kind[kl] = '\0';
+				}
+			break;
+		}
+		}
+	}
+}
+
+/* dump every link; keep those for which keep() says so, at most max */
+static int nl_dump_links(bool (*keep)(const struct nl_link *, void *), void *arg,
+			 struct nl_link *out, size_t max, size_t *n, struct err *e)
+{
+	_cleanup_close_ int fd = nl_open(e);
+	if (fd < 0)
+		return -1;
+	struct {
+		struct nlmsghdr h;
+		struct ifinfomsg i;
+	} req = {0};
+	req.h.nlmsg_len = NLMSG_LENGTH(sizeof(req.i));
+	req.h.nlmsg_type = RTM_GETLINK;
+	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	req.h.nlmsg_seq = 1;
+	req.i.ifi_family = AF_UNSPEC;
+	if (send(fd, &req, req.h.nlmsg_len, 0) < 0)
+		return err_sys(e, errno, "netlink send");
+	*n = 0;
+	_cleanup_free_ char *buf = xmalloc(65536);
+	for (int rounds = 0; rounds < 100000; rounds++) {
+		ssize_t got = recv(fd, buf, 65536, 0);
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			return err_sys(e, errno, "netlink recv");
+		}
+		int len = (int)got;
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, len);
+		     h = NLMSG_NEXT(h, len)) {
+			if (h->nlmsg_type == NLMSG_DONE)
+				return 0;
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				struct nlmsgerr *ne = NLMSG_DATA(h);
+				return err_sys(e, -ne->error, "netlink link dump");
+			}
+			if (h->nlmsg_type != RTM_NEWLINK ||
+			    h->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg)))
+				continue;
+			struct nl_link l;
+			parse_link(h, &l);
+			if (keep(&l, arg) && *n < max)
+				out[(*n)++] = l;
+		}
+	}
+	return err_set(e, ERR_SYS, "netlink link dump does not end");
+}
+
+/* the nsid this netns gives the namespace open at nsfd (-1 if none) */
+static int nl_get_nsid(int nsfd, int *nsid, struct err *e)
+{
+	_cleanup_close_ int fd = nl_open(e);
+	if (fd < 0)
+		return -1;
+	struct {
+		struct nlmsghdr h;
+		struct rtgenmsg g;
+		char pad[3];
+		struct rtattr a;
+		uint32_t fd;
+	} req;
+	memset(&req, 0, sizeof(req));
+	req.h.nlmsg_len = sizeof(req);
+	req.h.nlmsg_type = RTM_GETNSID;
+	req.h.nlmsg_flags = NLM_F_REQUEST;
+	req.h.nlmsg_seq = 2;
+	req.g.rtgen_family = AF_UNSPEC;
+	req.a.rta_type = NETNSA_FD;
+	req.a.rta_len = RTA_LENGTH(sizeof(uint32_t));
+	req.fd = (uint32_t)nsfd;
+	if (send(fd, &req, sizeof(req), 0) < 0)
+		return err_sys(e, errno, "netlink send");
+	char buf[4096];
+	ssize_t got;
+	while ((got = recv(fd, buf, sizeof(buf), 0)) < 0 && errno == EINTR)
+		;
+	if (got < 0)
+		return err_sys(e, errno, "netlink recv");
+	int len = (int)got;
+	*nsid = -1;
+	for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+		if (h->nlmsg_type == NLMSG_ERROR) {
+			struct nlmsgerr *ne = NLMSG_DATA(h);
+			if (ne->error)
+				return err_sys(e, -ne->error, "netlink get nsid");
+			continue;
+		}
+		if (h->nlmsg_type != RTM_NEWNSID)
+			continue;
+		struct rtgenmsg *g = NLMSG_DATA(h);
+		int al = (int)h->nlmsg_len - (int)NLMSG_LENGTH(NLMSG_ALIGN(sizeof(*g)));
+		for (struct rtattr *a = (struct rtattr *)((char *)g + NLMSG_ALIGN(sizeof(*g)));
+		     RTA_OK(a, al); a = RTA_NEXT(a, al))
+			if (a->rta_type == NETNSA_NSID && RTA_PAYLOAD(a) >= 4)
+				memcpy(nsid, RTA_DATA(a), 4);
+	}
+	return 0;
+}
+
+static bool keep_peered(const struct nl_link *l, void *arg)
+{
+	(void)arg;
+	return l->link > 0 && l->link_netnsid >= 0;
+}
+
+struct peers_arg {
+	int hostfd;
+};
+
+static int do_peers(void *argp, struct nsres *r)
+{
+	struct peers_arg *a = argp;
+	if (nl_dump_links(keep_peered, NULL, r->links, NCUT_MAX_DEVS, &r->nlinks, &r->e) < 0)
+		return err_wrap(&r->e, "list links in the container netns");
+	/* after the dump: the ids of peer netns are assigned */
+	if (nl_get_nsid(a->hostfd, &r->host_nsid, &r->e) < 0)
+		return err_wrap(&r->e, "nsid of the host netns");
+	return 0;
+}
+
+struct host_match {
+	const struct nl_link *want; /* container side links */
+	size_t n;
+};
+
+static bool keep_host_peer(const struct nl_link *l, void *arg)
+{
+	struct host_match *m = arg;
+	for (size_t i = 0; i < m->n; i++)
+		if (m->want[i].link == l->ifindex)
+			return true;
+	return false;
+}
+
+int ncut_find_host_devs(const char *netns_path, unsigned long long ino,
+			struct ncut_dev **devs, size_t *ndevs, char **skipped, struct err *e)
+{
+	*devs = NULL;
+	*ndevs = 0;
+	if (skipped)
+		*skipped = NULL;
+	_cleanup_close_ int hostfd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (hostfd < 0)
+		return err_sys(e, errno, "open '/proc/self/ns/net'");
+	_cleanup_close_ int ctrfd = open_netns(netns_path, ino, e);
+	if (ctrfd < 0)
+		return -1;
+	struct peers_arg pa = {hostfd};
+	struct nsres r;
+	if (in_netns(netns_path, ino, do_peers, &pa, &r, e) < 0)
+		return -1;
+	struct sbuf sk = SBUF_INIT;
+	if (r.nlinks == 0)
+		goto out;
+	int ctr_nsid = -1;
+	struct nl_link host[NCUT_MAX_DEVS];
+	size_t nhost = 0;
+	struct host_match m = {r.links, r.nlinks};
+	if (nl_dump_links(keep_host_peer, &m, host, NCUT_MAX_DEVS, &nhost, e) < 0 ||
+	    nl_get_nsid(ctrfd, &ctr_nsid, e) < 0) {
+		sbuf_free(&sk);
+		return err_wrap(e, "list host links");
+	}
+	struct ncut_dev *v = xcalloc(r.nlinks, sizeof(*v));
+	size_t nv = 0;
+	for (size_t i = 0; i < r.nlinks; i++) {
+		const struct nl_link *c = &r.links[i];
+		const struct nl_link *h = NULL;
+		if (c->link_netnsid != r.host_nsid || r.host_nsid < 0) {
+			sbuf_printf(&sk, "%s'%s': its peer is in another netns, not the host's",
+				    sk.len ? "; " : "", c->ifname);
+			continue;
+		}
+		for (size_t k = 0; k < nhost; k++)
+			if (host[k].ifindex == c->link)
+				h = &host[k];
+		if (!h) {
+			sbuf_printf(&sk, "%s'%s': no host link with index %d", sk.len ? "; " : "",
+				    c->ifname, c->link);
+			continue;
+		}
+		if (strcmp(h->kind, "veth") != 0 || strcmp(c->kind, "veth") != 0 ||
+		    h->link != c->ifindex || h->link_netnsid != ctr_nsid || ctr_nsid < 0) {
+			sbuf_printf(&sk,
+				    "%s'%s': host link '%s' (%s) is not its veth peer; not cut on "
+				    "the host",
+				    sk.len ? "; " : "", c->ifname, h->ifname,
+				    *h->kind ? h->kind : "?");
+			continue;
+		}
+		snprintf(v[nv].ifname, sizeof(v[nv].ifname), "%s", h->ifname);
+		v[nv].ifindex = h->ifindex;
+		snprintf(v[nv].ctr_ifname, sizeof(v[nv].ctr_ifname), "%s", c->ifname);
+		v[nv].ctr_ifindex = c->ifindex;
+		nv++;
+	}
+	if (nv == 0) {
+		free(v);
+		v = NULL;
+	}
+	*devs = v;
+	*ndevs = nv;
+out:
+	if (skipped && sk.len)
+		*skipped = sbuf_steal(&sk);
+	sbuf_free(&sk);
+	return 0;
+}

@@ -1,0 +1,550 @@
+/* proc.c: what the kernel knows about a live container, from its init pid:
+ * cgroups (v1 and unified, mapped to cgroupfs via mountinfo), every pid of
+ * its cgroup, its netns, its root mount (overlay upper/lower/work dirs). */
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "internal.h"
+
+#define MAX_PIDS (1 << 20)
+#define MAX_CGROUP_DIRS 4096
+#define MOUNTINFO_MAX (8u << 20)
+
+static char *read_text(const char *path, size_t max, struct err *e)
+{
+	char *buf = NULL;
+	size_t len;
+	bool trunc = false;
+	if (read_file_at(AT_FDCWD, path, max, &buf, &len, &trunc, e) < 0)
+		return NULL;
+	if (trunc) {
+		free(buf);
+		err_set(e, ERR_INVALID, "'%s' is larger than %zu bytes", path, max);
+		return NULL;
+	}
+	return buf;
+}
+
+static bool is_oct(char c)
+{
+	return c >= '0' && c <= '7';
+}
+
+void mountinfo_unescape(char *s)
+{
+	char *w = s;
+	for (char *r = s; *r;) {
+		if (r[0] == '\\' && is_oct(r[1]) && is_oct(r[2]) && is_oct(r[3])) {
+			int v = (r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0');
+			if (v > 0 && v < 256) {
+				*w++ = (char)v;
+				r += 4;
+				continue;
+			}
+		}
+		*w++ = *r++;
+	}
+	*w = '\0';
+}
+
+/* overlay's own escapes in its options: "\x" stands for x (":" and ",") */
+static void backslash_unescape(char *s)
+{
+	char *w = s;
+	for (char *r = s; *r; r++) {
+		if (*r == '\\' && r[1])
+			r++;
+		*w++ = *r;
+	}
+	*w = '\0';
+}
+
+int proc_pid_starttime(pid_t pid, unsigned long long *out, struct err *e)
+{
+	char p[64];
+	snprintf(p, sizeof(p), "/proc/%d/stat", (int)pid);
+	_cleanup_free_ char *buf = read_text(p, 8192, e);
+	if (!buf)
+		return -1;
+	/* comm may hold spaces and ')': fields start after the last ')' */
+	char *rp = strrchr(buf, ')');
+	if (!rp)
+		return err_set(e, ERR_INVALID, "'%s': no ')'", p);
+	char *save = NULL;
+	int field = 3;
+	for (char *tok = strtok_r(rp + 1, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save)) {
+		if (field == 22) {
+			if (parse_ull(tok, ULLONG_MAX, out) < 0)
+				return err_set(e, ERR_INVALID, "'%s': bad start time '%s'", p, tok);
+			return 0;
+		}
+		field++;
+	}
+	return err_set(e, ERR_INVALID, "'%s': too few fields", p);
+}
+
+/* ---- mountinfo ---- */
+
+struct mi_line {
+	char *root, *mountpoint, *fstype, *source, *superopts; /* unescaped except superopts */
+};
+
+/* split one mountinfo line; fields point into line (modified) */
+static int mi_parse(char *line, struct mi_line *m)
+{
+	char *f[64];
+	int n = 0;
+	char *save = NULL;
+	for (char *tok = strtok_r(line, " ", &save); tok && n < 64; tok = strtok_r(NULL, " ", &save))
+		f[n++] = tok;
+	if (n < 10)
+		return -1;
+	int dash = -1;
+	for (int i = 6; i < n; i++) {
+		if (strcmp(f[i], "-") == 0) {
+			dash = i;
+			break;
+		}
+	}
+	if (dash < 0 || dash + 3 >= n + 1 || dash + 2 >= n)
+		return -1;
+	m->root = f[3];
+	m->mountpoint = f[4];
+	m->fstype = f[dash + 1];
+	m->source = f[dash + 2];
+	m->superopts = dash + 3 < n ? f[dash + 3] : (char *)"";
+	mountinfo_unescape(m->root);
+	mountinfo_unescape(m->mountpoint);
+	mountinfo_unescape(m->fstype);
+	return 0;
+}
+
+static void add_lowerdir(struct ctr *c, const char *dir)
+{
+	if (!*dir)
+		return;
+	c->lowerdirs = xreallocarray(c->lowerdirs, c->nlowerdirs + 1, sizeof(char *));
+	c->lowerdirs[c->nlowerdirs++] = xstrdup(dir);
+}
+
+static void clear_overlay(struct ctr *c)
+{
+	ctr_set(&c->upperdir, NULL);
+	ctr_set(&c->workdir, NULL);
+	for (size_t i = 0; i < c->nlowerdirs; i++)
+		free(c->lowerdirs[i]);
+	free(c->lowerdirs);
+	c->lowerdirs = NULL;
+	c->nlowerdirs = 0;
+	ctr_set(&c->rootfs_fstype, NULL);
+}
+
+static void parse_overlay_opts(struct ctr *c, const char *superopts)
+{
+	_cleanup_free_ char *opts = xstrdup(superopts);
+	char *save = NULL;
+	/* commas inside values are escaped (\054): split first, then unescape */
+	for (char *o = strtok_r(opts, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+		mountinfo_unescape(o);
+		if (str_has_prefix(o, "upperdir=")) {
+			backslash_unescape(o);
+			ctr_set(&c->upperdir, o + 9);
+		} else if (str_has_prefix(o, "workdir=")) {
+			backslash_unescape(o);
+			ctr_set(&c->workdir, o + 8);
+		} else if (str_has_prefix(o, "lowerdir+=")) {
+			backslash_unescape(o);
+			add_lowerdir(c, o + 10);
+		} else if (str_has_prefix(o, "lowerdir=")) {
+			/* "a:b\:c": split at ':' not escaped by a backslash */
+			char *v = o + 9, *start = v;
+			for (char *p = v;; p++) {
+				if (*p == '\\' && p[1]) {
+					p++;
+					continue;
+				}
+				if (*p == ':' || *p == '\0') {
+					char end = *p;
+					*p = '\0';
+					backslash_unescape(start);
+					add_lowerdir(c, start);
+					if (!end)
+						break;
+					start = p + 1;
+				}
+			}
+		}
+	}
+}
+
+int proc_parse_root_mount(const char *mountinfo, struct ctr *c, struct err *e)
+{
+	_cleanup_free_ char *copy = xstrdup(mountinfo);
+	char *save = NULL;
+	_cleanup_free_ char *fstype = NULL, *superopts = NULL;
+	for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		struct mi_line m;
+		if (mi_parse(line, &m) < 0)
+			continue;
+		if (strcmp(m.mountpoint, "/") != 0)
+			continue;
+		/* the last "/" is the one on top */
+		ctr_set(&fstype, m.fstype);
+		ctr_set(&superopts, m.superopts);
+	}
+	clear_overlay(c);
+	if (!fstype)
+		return err_set(e, ERR_INVALID, "no root mount in mountinfo");
+	c->rootfs_fstype = steal_pointer(&fstype);
+	if (strcmp(c->rootfs_fstype, "overlay") == 0)
+		parse_overlay_opts(c, superopts);
+	return 0;
+}
+
+/* ---- cgroups ---- */
+
+/* is every controller of want (comma list) among the mount's super options? */
+static bool opts_have_all(const char *superopts, const char *want)
+{
+	_cleanup_free_ char *w = xstrdup(want);
+	char *save = NULL;
+	int n = 0;
+	for (char *tok = strtok_r(w, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		size_t tl = strlen(tok);
+		bool found = false;
+		for (const char *p = superopts; *p;) {
+			const char *comma = strchr(p, ',');
+			size_t l = comma ? (size_t)(comma - p) : strlen(p);
+			if (l == tl && strncmp(p, tok, l) == 0) {
+				found = true;
+				break;
+			}
+			p += l;
+			if (*p == ',')
+				p++;
+		}
+		if (!found)
+			return false;
+		n++;
+	}
+	return n > 0;
+}
+
+static char *cg_fs_path(const char *mountinfo, bool unified, const char *controllers,
+			const char *path)
+{
+	_cleanup_free_ char *copy = xstrdup(mountinfo);
+	char *save = NULL;
+	for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		struct mi_line m;
+		if (mi_parse(line, &m) < 0)
+			continue;
+		if (unified ? strcmp(m.fstype, "cgroup2") != 0
+			    : (strcmp(m.fstype, "cgroup") != 0 ||
+			       !opts_have_all(m.superopts, controllers)))
+			continue;
+		/* the mount shows the hierarchy from m.root down */
+		const char *rel;
+		if (strcmp(m.root, "/") == 0)
+			rel = path;
+		else if (str_has_prefix(path, m.root) &&
+			 (path[strlen(m.root)] == '\0' || path[strlen(m.root)] == '/'))
+			rel = path + strlen(m.root);
+		else
+			continue;
+		if (strcmp(rel, "/") == 0 || !*rel)
+			return xstrdup(m.mountpoint);
+		return xasprintf("%s%s", strcmp(m.mountpoint, "/") == 0 ? "" : m.mountpoint, rel);
+	}
+	return NULL;
+}
+
+int proc_map_cgroups(struct ctr *c, const char *proc_cgroup, const char *mountinfo,
+		     struct err *e)
+{
+	(void)e;
+	for (size_t i = 0; i < c->ncgroups; i++) {
+		free(c->cgroups[i].controllers);
+		free(c->cgroups[i].path);
+		free(c->cgroups[i].fs_path);
+	}
+	free(c->cgroups);
+	c->cgroups = NULL;
+	c->ncgroups = 0;
+	ctr_set(&c->cgroup_unified, NULL);
+	ctr_set(&c->cgroup_freezer, NULL);
+
+	_cleanup_free_ char *copy = xstrdup(proc_cgroup);
+	char *save = NULL;
+	for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		/* "hier-id:controllers:path"; path may hold ':' */
+		char *c1 = strchr(line, ':');
+		char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		if (!c2 || c2[1] != '/')
+			continue;
+		*c1 = *c2 = '\0';
+		const char *ctrls = c1 + 1, *path = c2 + 1;
+		bool unified = strcmp(line, "0") == 0 && !*ctrls;
+		if (!unified && !*ctrls)
+			continue;
+		c->cgroups = xreallocarray(c->cgroups, c->ncgroups + 1, sizeof(*c->cgroups));
+		struct ctr_cgroup *g = &c->cgroups[c->ncgroups++];
+		g->controllers = xstrdup(ctrls);
+		g->path = xstrdup(path);
+		g->fs_path = cg_fs_path(mountinfo, unified, ctrls, path);
+		/* the root cgroup is never a container's own: freezing it
+		 * would freeze the host */
+		if (strcmp(path, "/") == 0)
+			continue;
+		if (unified && g->fs_path)
+			ctr_set(&c->cgroup_unified, g->fs_path);
+		if (!unified && g->fs_path && opts_have_all(ctrls, "freezer"))
+			ctr_set(&c->cgroup_freezer, g->fs_path);
+	}
+	return 0;
+}
+
+/* ---- pids ---- */
+
+static void add_pid(struct ctr *c, pid_t p, size_t *cap)
+{
+	for (size_t i = 0; i < c->npids; i++)
+		if (c->pids[i] == p)
+			return;
+	xgrow(&c->pids, cap, c->npids + 1, sizeof(pid_t));
+	c->pids[c->npids++] = p;
+}
+
+/* cgroup.procs of dir and every cgroup below it (bounded) */
+static int read_procs_tree(int dirfd, struct ctr *c, size_t *cap, int depth, int *ndirs)
+{
+	if (depth > 32 || ++*ndirs > MAX_CGROUP_DIRS)
+		return 0;
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	struct err e = {0};
+	if (read_file_at(dirfd, "cgroup.procs", 16u << 20, &buf, &len, NULL, &e) < 0)
+		return -1;
+	char *save = NULL;
+	for (char *tok = strtok_r(buf, "\n", &save); tok; tok = strtok_r(NULL, "\n", &save)) {
+		pid_t p;
+		if (parse_pid(tok, &p) == 0 && c->npids < MAX_PIDS)
+			add_pid(c, p, cap);
+	}
+	int dfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return 0;
+	_cleanup_closedir_ DIR *d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return 0;
+	}
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' || de->d_type != DT_DIR)
+			continue;
+		_cleanup_close_ int sub =
+			openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub >= 0)
+			read_procs_tree(sub, c, cap, depth + 1, ndirs);
+	}
+	return 0;
+}
+
+/* path of pid 1 in the hierarchy named by controllers ("" = unified) */
+static char *host_cgroup_path(const char *controllers)
+{
+	_cleanup_free_ char *buf = read_text("/proc/1/cgroup", 1 << 16, NULL);
+	if (!buf)
+		return NULL;
+	char *save = NULL;
+	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *c1 = strchr(line, ':');
+		char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		if (!c2)
+			continue;
+		*c2 = '\0';
+		if (strcmp(c1 + 1, controllers) == 0)
+			return xstrdup(c2 + 1);
+	}
+	return NULL;
+}
+
+/* a hierarchy we may read the container's pids from: its own cgroup, not
+ * the root and not the one the host's init sits in (that would be every
+ * process of the host) */
+static bool cgroup_is_own(const struct ctr_cgroup *g)
+{
+	if (!g->fs_path || !g->path || strcmp(g->path, "/") == 0)
+		return false;
+	_cleanup_free_ char *host = host_cgroup_path(g->controllers);
+	return !host || strcmp(host, g->path) != 0;
+}
+
+static int collect_pids(struct ctr *c, bool require_init, struct err *e)
+{
+	/* unified first, then the freezer, then any v1 hierarchy */
+	const struct ctr_cgroup *order[64];
+	size_t n = 0;
+	for (size_t pass = 0; pass < 3; pass++) {
+		for (size_t i = 0; i < c->ncgroups && n < ARRAY_SIZE(order); i++) {
+			const struct ctr_cgroup *g = &c->cgroups[i];
+			bool uni = !*g->controllers;
+			bool frz = !uni && opts_have_all(g->controllers, "freezer");
+			if ((pass == 0 && uni) || (pass == 1 && frz) || (pass == 2 && !uni && !frz))
+				order[n++] = g;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!cgroup_is_own(order[i]))
+			continue;
+		_cleanup_close_ int fd =
+			open(order[i]->fs_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		free(c->pids);
+		c->pids = NULL;
+		c->npids = 0;
+		size_t cap = 0;
+		int ndirs = 0;
+		if (read_procs_tree(fd, c, &cap, 0, &ndirs) < 0)
+			continue;
+		bool has_init = false;
+		for (size_t k = 0; k < c->npids; k++)
+			if (c->pids[k] == c->pid)
+				has_init = true;
+		if (require_init ? has_init : c->npids > 0)
+			return 0;
+	}
+	free(c->pids);
+	c->pids = NULL;
+	c->npids = 0;
+	if (c->pid > 0 && (kill(c->pid, 0) == 0 || errno == EPERM)) {
+		/* no cgroup of its own: at least the init */
+		c->pids = xmalloc(sizeof(pid_t));
+		c->pids[0] = c->pid;
+		c->npids = 1;
+		return 0;
+	}
+	return err_set(e, ERR_NOTFOUND, "container '%s': no cgroup of its own to read pids from",
+		       c->id ? c->id : "?");
+}
+
+int ctr_refresh_pids(struct ctr *c, struct err *e)
+{
+	if (!c->ncgroups)
+		return err_set(e, ERR_WRONGSTATE, "container '%s': cgroups not known",
+			       c->id ? c->id : "?");
+	return collect_pids(c, false, e);
+}
+
+/* ---- container ids in cgroup paths ---- */
+
+char *cgroup_path_container_id(const char *path)
+{
+	/* the deepest component holding a run of exactly 64 hex digits:
+	 * /docker/<id>, /system.slice/docker-<id>.scope, crio-<id>.scope,
+	 * cri-containerd-<id>.scope, /kubepods/.../pod<uid>/<id>, libpod-<id>;
+	 * conmon's own scope (libpod-conmon-<id>) is not the container */
+	char *found = NULL;
+	const char *p = path;
+	while (*p) {
+		while (*p == '/')
+			p++;
+		const char *end = strchr(p, '/');
+		size_t l = end ? (size_t)(end - p) : strlen(p);
+		bool conmon = memmem(p, l, "conmon", 6) != NULL;
+		for (size_t i = 0; !conmon && i + 64 <= l; i++) {
+			size_t k = 0;
+			while (i + k < l && strchr("0123456789abcdef", p[i + k]) && p[i + k])
+				k++;
+			if (k == 64 && (i == 0 || !strchr("0123456789abcdef", p[i - 1]))) {
+				free(found);
+				found = xstrndup(p + i, 64);
+				break;
+			}
+			i += k;
+		}
+		p += l;
+	}
+	return found;
+}
+
+char *proc_container_id_of_pid(pid_t pid, struct err *e)
+{
+	char p[64];
+	snprintf(p, sizeof(p), "/proc/%d/cgroup", (int)pid);
+	_cleanup_free_ char *buf = read_text(p, 1 << 16, e);
+	if (!buf)
+		return NULL;
+	char *save = NULL;
+	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *c1 = strchr(line, ':');
+		char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		if (!c2)
+			continue;
+		char *id = cgroup_path_container_id(c2 + 1);
+		if (id)
+			return id;
+	}
+	return NULL;
+}
+
+/* ---- all of it ---- */
+
+int ctr_fill_from_proc(struct ctr *c, struct err *e)
+{
+	char p[96];
+	if (c->pid <= 0)
+		return err_set(e, ERR_WRONGSTATE, "container '%s' is not running",
+			       c->id ? c->id : "?");
+	snprintf(p, sizeof(p), "/proc/%d/cgroup", (int)c->pid);
+	_cleanup_free_ char *cg = read_text(p, 1 << 16, e);
+	if (!cg)
+		return err_wrap(e, "pid %d", (int)c->pid);
+	_cleanup_free_ char *mi = read_text("/proc/self/mountinfo", MOUNTINFO_MAX, e);
+	if (!mi)
+		return -1;
+	if (proc_map_cgroups(c, cg, mi, e) < 0)
+		return -1;
+	/* nor is the cgroup the host's init sits in */
+	for (size_t i = 0; i < c->ncgroups; i++) {
+		const struct ctr_cgroup *g = &c->cgroups[i];
+		if (cgroup_is_own(g) || !g->fs_path)
+			continue;
+		if (c->cgroup_unified && strcmp(c->cgroup_unified, g->fs_path) == 0)
+			ctr_set(&c->cgroup_unified, NULL);
+		if (c->cgroup_freezer && strcmp(c->cgroup_freezer, g->fs_path) == 0)
+			ctr_set(&c->cgroup_freezer, NULL);
+	}
+	if (collect_pids(c, true, e) < 0)
+		return -1;
+
+	/* netns */
+	snprintf(p, sizeof(p), "/proc/%d/ns/net", (int)c->pid);
+	struct stat st, host;
+	if (stat(p, &st) == 0) {
+		ctr_set(&c->netns_path, p);
+		c->netns_inode = (unsigned long long)st.st_ino;
+		c->host_netns = stat("/proc/1/ns/net", &host) == 0 && host.st_ino == st.st_ino &&
+				host.st_dev == st.st_dev;
+	} else {
+		ctr_set(&c->netns_path, NULL);
+		c->netns_inode = 0;
+		c->host_netns = false;
+	}
+
+	/* the root as the container sees it, and what is mounted there */
+	snprintf(p, sizeof(p), "/proc/%d/root", (int)c->pid);
+	ctr_set(&c->rootfs, p);
+	snprintf(p, sizeof(p), "/proc/%d/mountinfo", (int)c->pid);
+	_cleanup_free_ char *cmi = read_text(p, MOUNTINFO_MAX, e);
+	if (!cmi)
+		return err_wrap(e, "pid %d", (int)c->pid);
+	if (proc_parse_root_mount(cmi, c, e) < 0)
+		return err_wrap(e, "'%s'", p);
+	return 0;
+}

@@ -1,0 +1,142 @@
+# tests/lib/containers.sh: real runc containers for integration tests.
+# Source after tests/lib/lib.sh:
+#   . "$(dirname "$0")/../lib/containers.sh"
+#   fixtures_ready || skip_all "no fixtures (run fixtures/build.sh)"
+#   runc_run "ct-$$-a" [--net host|none] [--extra FILE] [--freezer-only]
+# runc_run sets and exports CID CPID CUPPER CMERGED CBUNDLE RUNC_ROOT, appends
+# "runc=$RUNC_ROOT" to CONTAIN_ROOTS, and registers its own clean-up
+# (kill, delete, umount, cgroup dirs) with on_exit.
+FIXTURE_ROOTFS=${FIXTURE_ROOTFS:-$CONTAIN_TOP/fixtures/cache/rootfs}
+RUNC_ROOT=${RUNC_ROOT:-$T_DIR/runc-root}
+export FIXTURE_ROOTFS RUNC_ROOT
+
+fixtures_ready() { [ -x "$FIXTURE_ROOTFS/contain-init" ]; }
+
+# the cgroup dirs runc makes for an absolute cgroupsPath /contain-test/NAME
+_ctr_cgroup_dirs() {
+	local name=$1 d
+	for d in /sys/fs/cgroup/*/contain-test/"$name" /sys/fs/cgroup/unified/contain-test/"$name"; do
+		[ -d "$d" ] && echo "$d"
+	done
+}
+
+# runc_cleanup NAME: everything runc_run made, whatever state it is in
+runc_cleanup() {
+	local name=$1 d i
+	local dir=$T_DIR/runc/$name
+	# a frozen cgroup never lets SIGKILL complete: thaw first (v1 and v2)
+	for d in $(_ctr_cgroup_dirs "$name"); do
+		[ -f "$d/freezer.state" ] && echo THAWED >"$d/freezer.state" 2>/dev/null
+		[ -f "$d/cgroup.freeze" ] && echo 0 >"$d/cgroup.freeze" 2>/dev/null
+	done
+	runc --root "$RUNC_ROOT" kill "$name" KILL >/dev/null 2>&1
+	if [ -f "$dir/pid" ]; then
+		local pid
+		pid=$(cat "$dir/pid" 2>/dev/null)
+		[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
+		for i in $(seq 100); do
+			[ -n "$pid" ] && [ -d "/proc/$pid" ] || break
+			sleep 0.1
+		done
+	fi
+	# processes left in its cgroups (an exec'd child, a fork): kill them too
+	for d in $(_ctr_cgroup_dirs "$name"); do
+		[ -f "$d/cgroup.procs" ] && xargs -r kill -KILL <"$d/cgroup.procs" 2>/dev/null
+	done
+	runc --root "$RUNC_ROOT" delete -f "$name" >/dev/null 2>&1
+	if mountpoint -q "$dir/merged" 2>/dev/null; then
+		umount "$dir/merged" 2>/dev/null || umount -l "$dir/merged" 2>/dev/null
+	fi
+	for i in $(seq 50); do
+		local left=0
+		for d in $(_ctr_cgroup_dirs "$name"); do
+			rmdir "$d" 2>/dev/null || left=1
+		done
+		[ "$left" -eq 0 ] && break
+		sleep 0.1
+	done
+	# the parents (/sys/fs/cgroup/*/contain-test) stay: another test may be
+	# creating its container in them right now
+	rm -rf "$dir"
+	return 0
+}
+
+runc_run() {
+	local name=$1; shift
+	local net=none extra="" freezer_only=0
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--net) net=$2; shift 2 ;;
+		--extra) extra=$2; shift 2 ;;
+		--freezer-only) freezer_only=1; shift ;;
+		*) echo "runc_run: unknown option '$1'" >&2; return 1 ;;
+		esac
+	done
+	case "$net" in host | none) ;; *) echo "runc_run: --net host|none" >&2; return 1 ;; esac
+	fixtures_ready || { echo "runc_run: no fixture rootfs at $FIXTURE_ROOTFS" >&2; return 1; }
+	local dir=$T_DIR/runc/$name
+	mkdir -p "$dir/upper" "$dir/work" "$dir/merged" "$dir/bundle" "$RUNC_ROOT" || return 1
+	on_exit "runc_cleanup '$name'"
+	mount -t overlay overlay \
+		-o "lowerdir=$FIXTURE_ROOTFS,upperdir=$dir/upper,workdir=$dir/work" "$dir/merged" || {
+		echo "runc_run: cannot mount the overlay for '$name'" >&2
+		return 1
+	}
+	if [ -n "$extra" ]; then
+		cp "$extra" "$dir/upper/contain-extra" && chmod 0755 "$dir/upper/contain-extra" || return 1
+	fi
+	(cd "$dir/bundle" && runc spec) || return 1
+	local jqf='.process.args = ["/contain-init"] | .process.terminal = false
+		| .root.path = $root | .root.readonly = false
+		| .linux.cgroupsPath = $cg | .hostname = $name'
+	if [ "$net" = host ]; then
+		jqf="$jqf | .linux.namespaces |= map(select(.type != \"network\"))"
+	fi
+	jq --arg root "$dir/merged" --arg cg "/contain-test/$name" --arg name "$name" "$jqf" \
+		"$dir/bundle/config.json" >"$dir/bundle/config.json.new" &&
+		mv "$dir/bundle/config.json.new" "$dir/bundle/config.json" || return 1
+	(cd "$dir/bundle" && runc --root "$RUNC_ROOT" run -d --pid-file "$dir/pid" "$name" \
+		</dev/null >"$dir/log" 2>&1) || {
+		echo "runc_run: runc run '$name' failed:" >&2
+		cat "$dir/log" >&2
+		return 1
+	}
+	wait_for 30 test -s "$dir/pid" || { echo "runc_run: no pid file for '$name'" >&2; return 1; }
+	CPID=$(cat "$dir/pid")
+	wait_for 30 test -d "/proc/$CPID" || { echo "runc_run: init of '$name' is not running" >&2; return 1; }
+	if [ "$freezer_only" -eq 1 ]; then
+		# out of its cgroup2 dir back to the root: only the v1 freezer is its own
+		local u=/sys/fs/cgroup/unified/contain-test/$name p
+		local i
+		for i in $(seq 100); do
+			[ -d "$u" ] || break
+			while read -r p; do
+				echo "$p" >/sys/fs/cgroup/unified/cgroup.procs 2>/dev/null
+			done <"$u/cgroup.procs"
+			rmdir "$u" 2>/dev/null || sleep 0.1
+		done
+		[ -d "$u" ] && { echo "runc_run: cannot leave the cgroup2 dir of '$name':" \
+			"$(cat "$u/cgroup.procs" | tr '\n' ' ')" >&2; return 1; }
+	fi
+	CID=$name
+	CUPPER=$dir/upper
+	CMERGED=$dir/merged
+	CBUNDLE=$dir/bundle
+	export CID CPID CUPPER CMERGED CBUNDLE RUNC_ROOT
+	case ",${CONTAIN_ROOTS:-}," in
+	*",runc=$RUNC_ROOT,"*) ;;
+	*) CONTAIN_ROOTS=${CONTAIN_ROOTS:+$CONTAIN_ROOTS,}runc=$RUNC_ROOT ;;
+	esac
+	export CONTAIN_ROOTS
+	return 0
+}
+
+runc_exec() {
+	local name=$1; shift
+	runc --root "$RUNC_ROOT" exec "$name" "$@"
+}
+
+in_ctr() {
+	local name=$1; shift
+	runc --root "$RUNC_ROOT" exec "$name" "$@" </dev/null
+}

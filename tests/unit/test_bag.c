@@ -1,0 +1,308 @@
+#include <fcntl.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "contain/bag.h"
+#include "contain/hashio.h"
+#include "contain/util.h"
+#include "unit.h"
+
+static char dir[64];
+
+static void setup(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/test_bag.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static void teardown(void)
+{
+	/* only what mkdtemp made: removed with the files below it */
+	pid_t p = fork();
+	if (p == 0) {
+		execlp("rm", "rm", "-rf", "--", dir, (char *)NULL);
+		_exit(127);
+	}
+	int st;
+	waitpid(p, &st, 0);
+}
+
+START_TEST(path_encodings)
+{
+	char *m = bag_path_manifest_encode("data/a%b\nc\rd e\xff");
+	ck_assert_str_eq(m, "data/a%25b%0Ac%0Dd e\xff");
+	char *d = bag_path_decode(m);
+	ck_assert_str_eq(d, "data/a%b\nc\rd e\xff");
+	free(m);
+	free(d);
+	char *j = bag_path_json_encode("data/caf\xc3\xa9 %\xff\xc3");
+	ck_assert_str_eq(j, "data/caf\xc3\xa9 %25%FF%C3");
+	d = bag_path_decode(j);
+	ck_assert_str_eq(d, "data/caf\xc3\xa9 %\xff\xc3");
+	free(j);
+	free(d);
+	ck_assert_ptr_null(bag_path_decode("bad%zz"));
+	ck_assert_ptr_null(bag_path_decode("nul%00"));
+	ck_assert_ptr_null(bag_path_decode("short%4"));
+	ck_assert(bag_path_ok("data/x"));
+	ck_assert(bag_path_ok("data/a b/\n/c"));
+	ck_assert(!bag_path_ok("data/"));
+	ck_assert(!bag_path_ok("data/../x"));
+	ck_assert(!bag_path_ok("data/./x"));
+	ck_assert(!bag_path_ok("data//x"));
+	ck_assert(!bag_path_ok("data/x/"));
+	ck_assert(!bag_path_ok("/data/x"));
+	ck_assert(!bag_path_ok("bag-info.txt"));
+}
+END_TEST
+
+START_TEST(info_parse)
+{
+	struct bag_info bi;
+	char prob[256];
+	const char *t = "A: one\nLong-Label: two\n  continued\n\tand more\nC:x\n";
+	ck_assert_int_eq(bag_info_parse(t, strlen(t), &bi, prob, sizeof(prob)), 0);
+	ck_assert_uint_eq(bi.n, 3);
+	ck_assert_str_eq(bag_info_get(&bi, "long-label"), "two continued and more");
+	ck_assert_str_eq(bag_info_get(&bi, "C"), "x");
+	bag_info_free(&bi);
+	t = "A: one\nno colon here\n";
+	ck_assert_int_eq(bag_info_parse(t, strlen(t), &bi, prob, sizeof(prob)), 1);
+	ck_assert_ptr_nonnull(strstr(prob, "line 2"));
+	bag_info_free(&bi);
+	t = " starts with a continuation\n";
+	ck_assert_int_eq(bag_info_parse(t, strlen(t), &bi, prob, sizeof(prob)), 1);
+	bag_info_free(&bi);
+}
+END_TEST
+
+START_TEST(manifest_parse)
+{
+	struct bag_manifest m;
+	char prob[256];
+	char h[65];
+	memset(h, 'A', 64);
+	h[64] = 0;
+	char *t = xasprintf("%s  data/a%%0Ab\n%s\tdata/sp ace\n", h, h);
+	ck_assert_int_eq(bag_manifest_parse(t, strlen(t), &m, prob, sizeof(prob)), 0);
+	ck_assert_uint_eq(m.n, 2);
+	ck_assert_str_eq(m.e[0].path, "data/a\nb");
+	ck_assert_str_eq(m.e[1].path, "data/sp ace");
+	ck_assert_int_eq(m.e[0].hash[0], 'a'); /* lowered */
+	bag_manifest_free(&m);
+	free(t);
+	t = xasprintf("abc  data/x\n");
+	ck_assert_int_eq(bag_manifest_parse(t, strlen(t), &m, prob, sizeof(prob)), 1);
+	bag_manifest_free(&m);
+	free(t);
+}
+END_TEST
+
+START_TEST(hasher_matches_one_shot)
+{
+	size_t n = (5u << 20) + 123;
+	unsigned char *buf = xmalloc(n);
+	for (size_t i = 0; i < n; i++)
+		buf[i] = (unsigned char)(i * 7 + (i >> 9));
+	memset(buf + 1000, 0, 3u << 20); /* a run of zeros, given as zeros below */
+	unsigned char a[HASH_LEN], b[HASH_LEN];
+	sha256_buf(buf, n, a);
+	struct hasher *h = hasher_new();
+	hasher_update(h, buf, 1000);
+	hasher_zeros(h, 3u << 20);
+	size_t off = 1000 + (3u << 20);
+	while (off < n) {
+		size_t k = n - off > 77777 ? 77777 : n - off;
+		hasher_update(h, buf + off, k);
+		off += k;
+	}
+	ck_assert_uint_eq(hasher_bytes(h), n);
+	hasher_final(h, b);
+	hasher_free(h);
+	ck_assert_int_eq(memcmp(a, b, HASH_LEN), 0);
+	free(buf);
+}
+END_TEST
+
+static struct bag *open_bag(const char *name, struct err *e)
+{
+	struct bag *b;
+	char out[128];
+	snprintf(out, sizeof(out), "%s/%s", dir, name);
+	struct bag_opts o = {.out = out, .case_id = "CASE-1", .examiner = "unit"};
+	ck_assert_msg(bag_open(&o, &b, e) == 0, "%s", e->msg);
+	return b;
+}
+
+static void verify_ok(const char *name, int want)
+{
+	char p[128];
+	struct err e = {0};
+	json_t *r;
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	int rc = bag_verify(p, NULL, &r, &e);
+	char *s = r ? json_dumps(r, 0) : NULL;
+	ck_assert_msg(rc == want, "verify %s: %d: %s %s", name, rc, e.msg, s ? s : "");
+	free(s);
+	json_decref(r);
+}
+
+static void write_several(struct bag *b, struct err *e)
+{
+	/* a spooled artifact stays open while others are added and closed */
+	struct bag_file *pcap, *core;
+	ck_assert_int_eq(bag_file_open(b, "data/network/capture.pcap", "pcap", "pcap", &pcap, e), 0);
+	ck_assert_int_eq(bag_file_write(pcap, "PCAP", 4, e), 0);
+	json_t *j = json_pack("{s:i}", "pid", 1);
+	ck_assert_int_eq(bag_add_json(b, "data/processes/tree.json", j, "processes", "procs", e), 0);
+	json_decref(j);
+	ck_assert_int_eq(bag_file_open(b, "data/memory/1.core", "core", "memory", &core, e), 0);
+	struct sink s = bag_file_sink(core);
+	ck_assert_int_eq(sink_write(&s, "\177ELF", 4, e), 0);
+	ck_assert_int_eq(sink_hole(&s, 1 << 20, e), 0);
+	ck_assert_int_eq(sink_write(&s, "end", 3, e), 0);
+	json_t *note = json_pack("{s:s,s:i}", "skipped", "[vvar]", "bytes", 4096);
+	ck_assert_int_eq(bag_file_note(core, note, e), 0);
+	json_decref(note);
+	char sha[HASH_HEX];
+	ck_assert_int_eq(bag_file_close(core, sha, e), 0);
+	ck_assert_uint_eq(strlen(sha), 64);
+	/* seal refuses while the pcap is open */
+	ck_assert_int_eq(bag_seal(b, e), -1);
+	ck_assert_int_eq(e->kind, ERR_WRONGSTATE);
+	ck_assert_int_eq(bag_file_write(pcap, "MORE", 4, e), 0);
+	ck_assert_int_eq(bag_file_close(pcap, NULL, e), 0);
+}
+
+START_TEST(dir_round_trip)
+{
+	struct err e = {0};
+	struct bag *b = open_bag("b", &e);
+	write_several(b, &e);
+	ck_assert_int_eq(bag_add_buf(b, "data/x", "1", 1, "f", "t", &e), 0);
+	ck_assert_int_eq(bag_add_buf(b, "data/x", "1", 1, "f", "t", &e), -1); /* twice */
+	ck_assert_int_eq(bag_add_buf(b, "data/../x", "1", 1, "f", "t", &e), -1);
+	ck_assert_int_eq(bag_add_buf(b, "manifest-sha256.txt", "1", 1, "f", "t", &e), -1);
+	ck_assert_int_eq(bag_set_info(b, "Contain-Status", "complete", &e), -1);
+	ck_assert_int_eq(bag_set_info(b, "X-Note", "a\nb", &e), -1);
+	ck_assert_int_eq(bag_set_info(b, "Contain-Image-Digest", "sha256:abc", &e), 0);
+	struct bag_file *f;
+	ck_assert_int_eq(bag_file_open_sized(b, "data/short", "f", "t", 10, &f, &e), 0);
+	ck_assert_int_eq(bag_file_write(f, "0123456789X", 11, &e), -1); /* over the size */
+	ck_assert_int_eq(bag_file_write(f, "01234", 5, &e), 0);
+	ck_assert_int_eq(bag_file_close(f, NULL, &e), 0); /* zero-filled, noted */
+	ck_assert_int_eq(bag_file_open(b, "data/failed", "f", "t", &f, &e), 0);
+	ck_assert_int_eq(bag_file_write(f, "part", 4, &e), 0);
+	ck_assert_int_eq(bag_file_fail(f, "collector gave up", &e), 0);
+	ck_assert_int_eq(bag_event(b, "freeze", "abc", "ok", NULL, &e), 0);
+	ck_assert_msg(bag_seal(b, &e) == 0, "%s", e.msg);
+	ck_assert_int_eq(bag_seal(b, &e), -1);
+	bag_free(b);
+	verify_ok("b", 0);
+	char p[128];
+	struct stat st;
+	snprintf(p, sizeof(p), "%s/b/data/memory/1.core", dir);
+	ck_assert_int_eq(stat(p, &st), 0);
+	ck_assert_int_eq(st.st_size, 4 + (1 << 20) + 3);
+	ck_assert_int_lt(st.st_blocks, 256); /* the hole stayed a hole */
+	snprintf(p, sizeof(p), "%s/b/data/failed", dir);
+	ck_assert_int_eq(stat(p, &st), -1); /* a failed artifact is dropped */
+}
+END_TEST
+
+START_TEST(tar_round_trip)
+{
+	static const char *const names[] = {"b.tar", "b.tar.gz", "b.tar.zst"};
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		struct err e = {0};
+		struct bag *b = open_bag(names[i], &e);
+		write_several(b, &e);
+		ck_assert_msg(bag_seal(b, &e) == 0, "%s", e.msg);
+		bag_free(b);
+		verify_ok(names[i], 0);
+	}
+}
+END_TEST
+
+START_TEST(unsealed_is_incomplete)
+{
+	struct err e = {0};
+	struct bag *b = open_bag("u", &e);
+	ck_assert_int_eq(bag_add_buf(b, "data/x", "1", 1, "f", "t", &e), 0);
+	bag_free(b); /* as a crash would leave it */
+	verify_ok("u", 1);
+	b = open_bag("u.tar", &e);
+	ck_assert_int_eq(bag_add_buf(b, "data/x", "1", 1, "f", "t", &e), 0);
+	ck_assert_int_eq(bag_abort(b, "test", &e), 0);
+	bag_free(b);
+	verify_ok("u.tar", 1);
+}
+END_TEST
+
+struct tw {
+	struct bag *b;
+	int n;
+};
+
+static void *thread_writer(void *arg)
+{
+	struct tw *t = arg;
+	struct err e = {0};
+	char path[64], buf[4096];
+	memset(buf, 'a' + t->n, sizeof(buf));
+	for (int i = 0; i < 20; i++) {
+		struct bag_file *f;
+		snprintf(path, sizeof(path), "data/t%d/f%d", t->n, i);
+		if (bag_file_open(t->b, path, "f", "thread", &f, &e) < 0)
+			return (void *)1;
+		for (int k = 0; k < 50; k++)
+			if (bag_file_write(f, buf, sizeof(buf), &e) < 0)
+				return (void *)2;
+		if (bag_file_close(f, NULL, &e) < 0)
+			return (void *)3;
+	}
+	return NULL;
+}
+
+START_TEST(threads_write_at_once)
+{
+	static const char *const names[] = {"th", "th.tar"};
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		struct err e = {0};
+		struct bag *b = open_bag(names[i], &e);
+		pthread_t th[3];
+		struct tw tw[3];
+		for (int k = 0; k < 3; k++) {
+			tw[k] = (struct tw){b, k};
+			ck_assert_int_eq(pthread_create(&th[k], NULL, thread_writer, &tw[k]), 0);
+		}
+		for (int k = 0; k < 3; k++) {
+			void *rv;
+			pthread_join(th[k], &rv);
+			ck_assert_ptr_null(rv);
+		}
+		ck_assert_msg(bag_seal(b, &e) == 0, "%s", e.msg);
+		bag_free(b);
+		verify_ok(names[i], 0);
+	}
+}
+END_TEST
+
+Suite *unit_suite(void)
+{
+	Suite *s = suite_create("bag");
+	TCase *tc = tcase_create("bag");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, path_encodings);
+	tcase_add_test(tc, info_parse);
+	tcase_add_test(tc, manifest_parse);
+	tcase_add_test(tc, hasher_matches_one_shot);
+	tcase_add_test(tc, dir_round_trip);
+	tcase_add_test(tc, tar_round_trip);
+	tcase_add_test(tc, unsealed_is_incomplete);
+	tcase_add_test(tc, threads_write_at_once);
+	suite_add_tcase(s, tc);
+	return s;
+}
