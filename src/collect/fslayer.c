@@ -417,6 +417,10 @@ static void hash_post(struct fsl *w, unsigned slot, const struct job *j)
 static la_ssize_t tar_write_cb(struct archive *a, void *ctx, const void *buf, size_t n)
 {
 	struct fsl *w = ctx;
+	if (__atomic_load_n(&w->wfailed, __ATOMIC_ACQUIRE)) {
+		archive_set_error(a, EIO, "sink failed");
+		return -1;
+	}
 	if (!w->threads) {
 		if (sink_write(w->sink, buf, n, &w->werr) < 0) {
 			w->wfailed = 1;
@@ -425,10 +429,6 @@ static la_ssize_t tar_write_cb(struct archive *a, void *ctx, const void *buf, si
 		}
 		w->tar_bytes += n;
 		return (la_ssize_t)n;
-	}
-	if (__atomic_load_n(&w->wfailed, __ATOMIC_ACQUIRE)) {
-		archive_set_error(a, EIO, "sink failed");
-		return -1;
 	}
 	const unsigned char *p = buf;
 	size_t left = n;
@@ -1324,6 +1324,12 @@ static int walk(struct fsl *w, int rootfd)
 
 static void fsl_free(struct fsl *w)
 {
+	if (w->a) {
+		/* after a failure: close so libarchive frees its filter state,
+		 * with the callback refusing further bytes (the threads may be gone) */
+		__atomic_store_n(&w->wfailed, 1, __ATOMIC_RELEASE);
+		archive_write_close(w->a);
+	}
 	threads_stop(w);
 	for (size_t i = 0; i < w->nfr; i++)
 		frame_free(&w->fr[i]);

@@ -59,6 +59,7 @@ struct ag_slot {
 	int32_t err;
 	uint32_t nfail;
 	uint8_t fail[CHUNK_PAGES / 8];
+	uint8_t zero[CHUNK_PAGES / 8]; /* all-zero pages, found by the agent while hot */
 };
 
 struct ag_shm {
@@ -101,6 +102,21 @@ static void nap_us(long us)
 {
 	struct timespec ts = {0, us * 1000};
 	nanosleep(&ts, NULL);
+}
+
+static bool page_zero(const unsigned char *p)
+{
+	const uint64_t *w = (const uint64_t *)(const void *)p;
+	if (w[0] | w[MEM_PAGE / 8 - 1])
+		return false;
+	uint64_t acc = 0;
+	for (size_t i = 0; i < MEM_PAGE / 8; i += 8) {
+		acc |= w[i] | w[i + 1] | w[i + 2] | w[i + 3] | w[i + 4] | w[i + 5] | w[i + 6] |
+		       w[i + 7];
+		if (acc)
+			return false;
+	}
+	return true;
 }
 
 static void ag_get_regs(struct ag_thread *t)
@@ -230,6 +246,10 @@ static void ag_read(struct ag_shm *sh, unsigned char *data, struct ag_slot *s, b
 		}
 		off = stop * MEM_PAGE;
 	}
+	memset(s->zero, 0, sizeof(s->zero));
+	for (uint64_t p = 0; p < len / MEM_PAGE; p++)
+		if (!(s->fail[p / 8] & (1u << (p % 8))) && page_zero(data + p * MEM_PAGE))
+			s->zero[p / 8] |= (uint8_t)(1u << (p % 8));
 }
 
 __attribute__((noreturn)) static void agent_main(struct agent *a, pid_t parent)
@@ -531,21 +551,6 @@ static int list_tids(int dirfd, pid_t pid, pid_t **out, size_t *n, struct err *e
 	return 0;
 }
 
-static bool page_zero(const unsigned char *p)
-{
-	const uint64_t *w = (const uint64_t *)(const void *)p;
-	if (w[0] | w[MEM_PAGE / 8 - 1])
-		return false;
-	uint64_t acc = 0;
-	for (size_t i = 0; i < MEM_PAGE / 8; i += 8) {
-		acc |= w[i] | w[i + 1] | w[i + 2] | w[i + 3] | w[i + 4] | w[i + 5] | w[i + 6] |
-		       w[i + 7];
-		if (acc)
-			return false;
-	}
-	return true;
-}
-
 static json_t *range_json(uint64_t a, uint64_t b, const char *path, const char *why)
 {
 	char s[32], t[32];
@@ -631,11 +636,11 @@ static int put_chunk(struct dump *d, const unsigned char *data, const struct ag_
 	uint64_t i = 0;
 	while (i < np) {
 		bool failed = s->fail[i / 8] & (1u << (i % 8));
-		bool hole = failed || page_zero(data + i * MEM_PAGE);
+		bool hole = failed || (s->zero[i / 8] & (1u << (i % 8)));
 		uint64_t j = i + 1;
 		while (j < np) {
 			bool f2 = s->fail[j / 8] & (1u << (j % 8));
-			bool h2 = f2 || page_zero(data + j * MEM_PAGE);
+			bool h2 = f2 || (s->zero[j / 8] & (1u << (j % 8)));
 			if (h2 != hole || (hole && f2 != failed))
 				break;
 			j++;

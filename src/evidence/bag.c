@@ -484,7 +484,7 @@ static int open_dir(struct bag *b, struct err *e)
 	if (dir_write_new(b, "bag-info.txt", info, strlen(info), e) < 0)
 		return -1;
 	_cleanup_free_ char *cpath = xasprintf("%s/custody.jsonl", b->out);
-	if (chain_open(cpath, b->id, CHAIN_CREATE_EXCL | CHAIN_FSYNC | CHAIN_KEEP, &b->custody,
+	if (chain_open(cpath, b->id, CHAIN_CREATE_EXCL | CHAIN_KEEP, &b->custody,
 		       e) < 0)
 		return -1;
 	if (fsync(b->dirfd) < 0)
@@ -598,6 +598,8 @@ int bag_open(const struct bag_opts *o, struct bag **out, struct err *e)
 				  o->container_id);
 	rc = chain_append(b->custody, "bag-open", b->id, "ok", extra, e);
 	json_decref(extra);
+	if (rc == 0)
+		rc = chain_sync(b->custody, e);
 	if (rc < 0) {
 		bag_free(b);
 		return err_wrap(e, "bag '%s'", o->out);
@@ -863,6 +865,9 @@ static int file_finish(struct bag *b, struct bag_file *f, const char *result, st
 				  (json_int_t)f->size);
 	int r = chain_append(b->custody, "artifact", jp, result, extra, e);
 	json_decref(extra);
+	/* the artifact (fsynced above) first, then its custody line */
+	if (r == 0)
+		r = chain_sync(b->custody, e);
 	return r;
 }
 
@@ -924,6 +929,8 @@ int bag_file_fail(struct bag_file *f, const char *reason, struct err *e)
 				  "reason", reason ? reason : "");
 	int rc = chain_append(b->custody, "artifact-failed", jp, "failed", extra, e);
 	json_decref(extra);
+	if (rc == 0)
+		rc = chain_sync(b->custody, e);
 	b->nopen--;
 	pthread_mutex_unlock(&b->mu);
 	file_free(f);
@@ -968,6 +975,8 @@ int bag_event(struct bag *b, const char *action, const char *target, const char 
 		rc = err_set(e, ERR_WRONGSTATE, "bag '%s' is closed", b->out);
 	else
 		rc = chain_append(b->custody, action, target, result, extra, e);
+	if (rc == 0)
+		rc = chain_sync(b->custody, e);
 	pthread_mutex_unlock(&b->mu);
 	return rc;
 }

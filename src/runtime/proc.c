@@ -525,12 +525,17 @@ int ctr_fill_from_proc(struct ctr *c, struct err *e)
 
 	/* netns */
 	snprintf(p, sizeof(p), "/proc/%d/ns/net", (int)c->pid);
-	struct stat st, host;
+	struct stat st, host, self;
 	if (stat(p, &st) == 0) {
 		ctr_set(&c->netns_path, p);
 		c->netns_inode = (unsigned long long)st.st_ino;
-		c->host_netns = stat("/proc/1/ns/net", &host) == 0 && host.st_ino == st.st_ino &&
-				host.st_dev == st.st_dev;
+		/* the host's is pid 1's; where that is not ours to see (a
+		 * protected init), or we sit elsewhere, ours counts too: a cut
+		 * there would cut the tool itself */
+		c->host_netns = (stat("/proc/1/ns/net", &host) == 0 && host.st_ino == st.st_ino &&
+				 host.st_dev == st.st_dev) ||
+				(stat("/proc/self/ns/net", &self) == 0 && self.st_ino == st.st_ino &&
+				 self.st_dev == st.st_dev);
 	} else {
 		ctr_set(&c->netns_path, NULL);
 		c->netns_inode = 0;

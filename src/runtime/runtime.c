@@ -623,9 +623,11 @@ static int resolve_pid(struct ctr_list *l, pid_t pid, struct ctr **out, struct e
 	if (!cg)
 		return err_wrap(e, "pid %d", (int)pid);
 	_cleanup_free_ char *cid = proc_container_id_of_pid(pid, NULL);
-	unsigned long long host_pidns = 0, pidns = 0;
-	ns_inode(1, "pid", &host_pidns);
+	unsigned long long host_pidns = 0, self_pidns = 0, pidns = 0;
+	ns_inode(1, "pid", &host_pidns); /* may be refused (a protected init) */
+	ns_inode(getpid(), "pid", &self_pidns);
 	ns_inode(pid, "pid", &pidns);
+	bool own_pidns = pidns && pidns != host_pidns && pidns != self_pidns;
 
 	for (size_t i = 0; i < l->n; i++) {
 		struct ctr *c = l->v[i];
@@ -641,7 +643,7 @@ static int resolve_pid(struct ctr_list *l, pid_t pid, struct ctr **out, struct e
 		if (pid_in_ctr_cgroup(cg, c))
 			goto found;
 		unsigned long long cns = 0;
-		if (pidns && pidns != host_pidns && ns_inode(c->pid, "pid", &cns) == 0 &&
+		if (own_pidns && ns_inode(c->pid, "pid", &cns) == 0 &&
 		    cns == pidns)
 			goto found;
 		continue;

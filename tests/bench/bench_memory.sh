@@ -112,5 +112,5 @@ fi
 GPID=
 rm -f "$W/gcf.$PID"
 fratio=$(awk -v a="$mdf" -v b="$gc" 'BEGIN { printf "%.3f", a / b }')
-echo "frozen:   mem-driver ${mdf} s (${fratio}x gcore's running median (exit $mrc, ; exit $mrc, cgroup frozen after: $([ "$frozen_after" -eq 1 ] && echo yes || echo NO)), $gcmsg"
+echo "frozen:   mem-driver ${mdf} s (${fratio}x gcore's running median; exit $mrc; cgroup frozen after: $([ "$frozen_after" -eq 1 ] && echo yes || echo NO)), $gcmsg"
 jq -r '.processes[0] | "          mem-driver frozen: registers \(.registers.source), \(.regions_dumped)/\(.regions) regions, \(.bytes) bytes (\(.bytes_zero) zero), freeze \(.freeze.before.unified)->\(.freeze.after.unified)"' "$W/mdf.json" 2>/dev/null

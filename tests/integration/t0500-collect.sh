@@ -158,7 +158,9 @@ collect-driver pcap --ref "$C" --out "$B2" --seconds 600 --max-bytes 4000 2>"$T_
 B2PID=$!
 on_exit "kill $B2PID"
 ok "second capture starts" wait_for 30 test -f "$B2/ready"
-runc_exec "$C" ping -i 0.05 -c 4000 $HOST </dev/null >/dev/null 2>&1 &
+# from the host end to the container (its processes lack CAP_NET_RAW): echo
+# requests and replies, 40 a second, far more than 4000 bytes long before 600 s
+"$FIXTURE_ROOTFS/bin/busybox" ping -i 0.05 -c 4000 $CTRA </dev/null >/dev/null 2>&1 &
 PINGPID=$!
 on_exit "kill $PINGPID"
 ok "the byte bound ends it by itself" wait_for 300 sh -c "! kill -0 $B2PID 2>/dev/null"
