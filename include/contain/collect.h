@@ -116,7 +116,10 @@ int collect_pcap_start(const struct ctr *c, const struct collect_pcap_opts *o,
 		       struct err *e);
 /* true once a bound (or an error) has ended the session */
 bool collect_pcap_finished(struct collect_pcap *s);
-/* Wait until the session ends: now=true stops it first. *stats gets
+/* Wait until the session ends: now=true stops it first (with now=false and
+ * neither bound set it waits for ever). The factory and the sinks are
+ * called from the capture thread, while the caller goes on with other
+ * work: a sink shared with other writers must lock. *stats gets
  * {collector:"pcap", started, ended, ended_by, seconds, max_bytes, bytes,
  * packets, devices:[{name, linktype, linktype_name, packets, bytes,
  * received, dropped, ifdropped}], notes:[...]}. Frees the session. */

@@ -697,6 +697,10 @@ int cmd_capture(int argc, char **argv)
 	if (o.pcap) {
 		progress(&cp, "pcap");
 		pc = pcap_start(&cp, nflog ? (int)nflog : -1);
+	} else {
+		json_t *n = json_pack("{s:s}", "reason", "--no-pcap");
+		bag_event(cp.bag, "collector-skipped", "pcap", "skipped", n, &e);
+		json_decref(n);
 	}
 	/* 2. network cut */
 	if (o.quarantine) {

@@ -6,8 +6,8 @@
 int cmd_inspect(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{0, 0, 0, 0},
+	    {"json", no_argument, NULL, 'j'},
+	    {0, 0, 0, 0},
 	};
 	int c;
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {

@@ -35,8 +35,8 @@ static void cell(struct sbuf *line, const char *s, size_t width, bool last)
 int cmd_list(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{0, 0, 0, 0},
+	    {"json", no_argument, NULL, 'j'},
+	    {0, 0, 0, 0},
 	};
 	int c;
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
@@ -69,8 +69,8 @@ int cmd_list(int argc, char **argv)
 	} else {
 		/* 10+12+16+18+7+8+13+9 plus 7 separators = 100 columns */
 		static const size_t w[] = {10, 12, 16, 18, 7, 8, 13, 9};
-		static const char *const head[] = {"RUNTIME", "ID",  "NAME", "IMAGE",
-						   "PID",     "STATUS", "POD", "NAMESPACE"};
+		static const char *const head[] = {"RUNTIME", "ID",	"NAME", "IMAGE",
+						   "PID",     "STATUS", "POD",	"NAMESPACE"};
 		struct sbuf line = SBUF_INIT;
 		for (size_t k = 0; k < ARRAY_SIZE(w); k++)
 			cell(&line, head[k], w[k], k == 7);
@@ -88,7 +88,8 @@ int cmd_list(int argc, char **argv)
 			cell(&line, ct->pid > 0 ? pid : "-", w[4], false);
 			cell(&line, ct->status, w[5], false);
 			cell(&line, ct->k8s_pod, w[6], false);
-			cell(&line, ct->k8s_namespace ? ct->k8s_namespace : ct->namespace, w[7], true);
+			cell(&line, ct->k8s_namespace ? ct->k8s_namespace : ct->namespace, w[7],
+			     true);
 			puts(line.buf);
 		}
 		sbuf_free(&line);

@@ -774,6 +774,8 @@ int collect_net(const struct ctr *c, const struct collect_net_opts *opts, json_t
 	if (stat(netns, &st) == 0)
 		json_object_set_new(nsj, "inode", json_integer((json_int_t)st.st_ino));
 	json_object_set_new(nsj, "host", json_boolean(c->host_netns));
+	if (c->host_netns)
+		note(notes, "the container shares the host network namespace: this is the host's state");
 	json_object_set_new(r, "netns", nsj);
 
 	struct netns_job j = {.netns_path = netns, .no_nft = opts && opts->no_nft};

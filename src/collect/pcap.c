@@ -413,13 +413,11 @@ int collect_pcap_start(const struct ctr *c, const struct collect_pcap_opts *o,
 	pthread_mutex_unlock(&s->mu);
 	if (s->ready < 0) {
 		pthread_join(s->th, NULL);
-		*e = s->err;
-		err_wrap(e, "capture");
-		if (json_array_size(s->notes)) {
-			/* say why each device failed */
-			json_t *n0 = json_array_get(s->notes, 0);
-			err_wrap(e, "%s", json_string_value(n0));
-		}
+		/* the first note says why a device could not be opened */
+		const char *why = json_string_value(json_array_get(s->notes, 0));
+		err_set(e, s->err.kind ? s->err.kind : ERR_SYS, "capture: %s%s%s", s->err.msg,
+			why ? ": " : "", why ? why : "");
+		e->errnum = s->err.errnum;
 		session_free(s);
 		return -1;
 	}

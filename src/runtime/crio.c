@@ -14,10 +14,10 @@
 
 #include "internal.h"
 
-#define CONFIG_MAX (8u << 20)
-#define STATE_MAX (4u << 20)
-#define MAX_ENTRIES 100000
-#define DEFAULT_ROOT "/var/lib/containers/storage"
+#define CONFIG_MAX	(8u << 20)
+#define STATE_MAX	(4u << 20)
+#define MAX_ENTRIES	100000
+#define DEFAULT_ROOT	"/var/lib/containers/storage"
 #define DEFAULT_RUNROOT "/run/containers/storage"
 
 static const char *const crio_roots[] = {DEFAULT_ROOT, NULL};
@@ -68,9 +68,9 @@ static void read_state(struct ctr *c, const char *path)
 		ctr_set(&c->created, json_str(j, "created"));
 	unsigned long long want = 0, now = 0;
 	json_t *js = json_object_get(j, "initStartTime");
-	bool have_start = (json_is_string(js) &&
-			   parse_ull(json_string_value(js), ULLONG_MAX, &want) == 0) ||
-			  (json_is_integer(js) && (want = (unsigned long long)json_integer_value(js), 1));
+	bool have_start =
+	    (json_is_string(js) && parse_ull(json_string_value(js), ULLONG_MAX, &want) == 0) ||
+	    (json_is_integer(js) && (want = (unsigned long long)json_integer_value(js), 1));
 	if (pid > 0 && (strcmp(c->status, "running") == 0 || strcmp(c->status, "paused") == 0 ||
 			strcmp(c->status, "created") == 0)) {
 		struct err se = {0};
@@ -93,8 +93,7 @@ static void read_state(struct ctr *c, const char *path)
 	json_decref(j);
 }
 
-static void read_container(const char *root, const char *cdir, const char *id,
-			   struct ctr_list *out)
+static void read_container(const char *root, const char *cdir, const char *id, struct ctr_list *out)
 {
 	_cleanup_free_ char *ud = xasprintf("%s/%s/userdata", cdir, id);
 	_cleanup_free_ char *cfg = xasprintf("%s/config.json", ud);
@@ -178,8 +177,8 @@ static void read_container(const char *root, const char *cdir, const char *id,
 	if (!file_exists(sp) && strcmp(root, DEFAULT_ROOT) == 0) {
 		const char *base = strrchr(cdir, '/');
 		free(sp);
-		sp = xasprintf("%s%s/%s/userdata/state.json", DEFAULT_RUNROOT, base ? base : "",
-			       id);
+		sp =
+		    xasprintf("%s%s/%s/userdata/state.json", DEFAULT_RUNROOT, base ? base : "", id);
 	}
 	if (file_exists(sp)) {
 		read_state(c, sp);
@@ -234,7 +233,7 @@ static int crio_scan(const char *root, struct ctr_list *out, struct err *e)
 }
 
 const struct rt_backend rt_backend_crio = {
-	.kind = RT_CRIO,
-	.default_roots = crio_roots,
-	.scan = crio_scan,
+    .kind = RT_CRIO,
+    .default_roots = crio_roots,
+    .scan = crio_scan,
 };

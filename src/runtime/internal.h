@@ -22,7 +22,7 @@ struct rt_backend {
 };
 
 extern const struct rt_backend rt_backend_runc, rt_backend_containerd, rt_backend_docker,
-	rt_backend_podman, rt_backend_crio;
+    rt_backend_podman, rt_backend_crio;
 
 struct ctr *ctr_new(enum rt_kind kind);
 void ctr_list_add(struct ctr_list *l, struct ctr *c);
@@ -58,8 +58,7 @@ int proc_pid_starttime(pid_t pid, unsigned long long *out, struct err *e);
 int proc_parse_root_mount(const char *mountinfo, struct ctr *c, struct err *e);
 /* /proc/PID/cgroup text mapped to cgroupfs paths via a mountinfo text:
  * fills c->cgroups, c->cgroup_unified, c->cgroup_freezer. */
-int proc_map_cgroups(struct ctr *c, const char *proc_cgroup, const char *mountinfo,
-		     struct err *e);
+int proc_map_cgroups(struct ctr *c, const char *proc_cgroup, const char *mountinfo, struct err *e);
 /* undo mountinfo octal escapes (\040 \011 \012 \134) in place */
 void mountinfo_unescape(char *s);
 /* the container id (64 hex) a cgroup path names, or NULL */

@@ -9,9 +9,9 @@
 
 #include "internal.h"
 
-#define MAX_PIDS (1 << 20)
+#define MAX_PIDS	(1 << 20)
 #define MAX_CGROUP_DIRS 4096
-#define MOUNTINFO_MAX (8u << 20)
+#define MOUNTINFO_MAX	(8u << 20)
 
 static char *read_text(const char *path, size_t max, struct err *e)
 {
@@ -98,7 +98,8 @@ static int mi_parse(char *line, struct mi_line *m)
 	char *f[64];
 	int n = 0;
 	char *save = NULL;
-	for (char *tok = strtok_r(line, " ", &save); tok && n < 64; tok = strtok_r(NULL, " ", &save))
+	for (char *tok = strtok_r(line, " ", &save); tok && n < 64;
+	     tok = strtok_r(NULL, " ", &save))
 		f[n++] = tok;
 	if (n < 10)
 		return -1;
@@ -262,8 +263,7 @@ static char *cg_fs_path(const char *mountinfo, bool unified, const char *control
 	return NULL;
 }
 
-int proc_map_cgroups(struct ctr *c, const char *proc_cgroup, const char *mountinfo,
-		     struct err *e)
+int proc_map_cgroups(struct ctr *c, const char *proc_cgroup, const char *mountinfo, struct err *e)
 {
 	(void)e;
 	for (size_t i = 0; i < c->ncgroups; i++) {
@@ -347,7 +347,7 @@ static int read_procs_tree(int dirfd, struct ctr *c, size_t *cap, int depth, int
 		if (de->d_name[0] == '.' || de->d_type != DT_DIR)
 			continue;
 		_cleanup_close_ int sub =
-			openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		    openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (sub >= 0)
 			read_procs_tree(sub, c, cap, depth + 1, ndirs);
 	}
@@ -402,7 +402,7 @@ static int collect_pids(struct ctr *c, bool require_init, struct err *e)
 		if (!cgroup_is_own(order[i]))
 			continue;
 		_cleanup_close_ int fd =
-			open(order[i]->fs_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		    open(order[i]->fs_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd < 0)
 			continue;
 		free(c->pids);
@@ -534,8 +534,8 @@ int ctr_fill_from_proc(struct ctr *c, struct err *e)
 		 * there would cut the tool itself */
 		c->host_netns = (stat("/proc/1/ns/net", &host) == 0 && host.st_ino == st.st_ino &&
 				 host.st_dev == st.st_dev) ||
-				(stat("/proc/self/ns/net", &self) == 0 && self.st_ino == st.st_ino &&
-				 self.st_dev == st.st_dev);
+				(stat("/proc/self/ns/net", &self) == 0 &&
+				 self.st_ino == st.st_ino && self.st_dev == st.st_dev);
 	} else {
 		ctr_set(&c->netns_path, NULL);
 		c->netns_inode = 0;

@@ -9,14 +9,14 @@
 
 #include "internal.h"
 
-#define STATE_MAX (4u << 20)
+#define STATE_MAX   (4u << 20)
 #define MAX_ENTRIES 100000
 
 static const char *const runc_roots[] = {
-	"/run/runc",		    /* runc itself, podman and CRI-O as root */
-	"/run/containerd/runc",	    /* containerd's shims: one dir per namespace */
-	"/run/docker/runtime-runc", /* Docker 20.10 (namespace "moby") */
-	NULL,
+    "/run/runc",		/* runc itself, podman and CRI-O as root */
+    "/run/containerd/runc",	/* containerd's shims: one dir per namespace */
+    "/run/docker/runtime-runc", /* Docker 20.10 (namespace "moby") */
+    NULL,
 };
 
 static bool is_dir_at(int dfd, const char *name)
@@ -29,6 +29,14 @@ static bool exists_at(int dfd, const char *name)
 {
 	struct stat st;
 	return fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+/* a state file that is a symlink (a mounted node image pointing out of
+ * itself) or a FIFO is not followed */
+static bool regular_at(int dfd, const char *name)
+{
+	struct stat st;
+	return fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
 }
 
 /* "1234" or 1234 */
@@ -70,8 +78,8 @@ static bool cgroup_frozen(json_t *cgpaths)
 	return false;
 }
 
-static void read_container(const char *root, const char *dir, const char *name,
-			   const char *ns, struct ctr_list *out)
+static void read_container(const char *root, const char *dir, const char *name, const char *ns,
+			   struct ctr_list *out)
 {
 	_cleanup_free_ char *path = xasprintf("%s/%s/state.json", dir, name);
 	struct err e = {0};
@@ -159,7 +167,7 @@ static void read_container(const char *root, const char *dir, const char *name,
 		} else {
 			_cleanup_free_ char *cdir = xasprintf("%s/%s", dir, name);
 			_cleanup_close_ int cfd =
-				open(cdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			    open(cdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (cfd >= 0 && exists_at(cfd, "exec.fifo"))
 				status = "created";
 			else if (cgroup_frozen(json_object_get(j, "cgroup_paths")))
@@ -203,12 +211,15 @@ static int scan_dir(const char *root, const char *dir, const char *ns, int depth
 		}
 		if (!is_dir_at(dfd, de->d_name))
 			continue;
-		_cleanup_close_ int cfd = openat(dfd, de->d_name,
-						 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		_cleanup_close_ int cfd =
+		    openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (cfd < 0)
 			continue;
-		if (exists_at(cfd, "state.json")) {
+		if (regular_at(cfd, "state.json")) {
 			read_container(root, dir, de->d_name, ns, out);
+		} else if (exists_at(cfd, "state.json")) {
+			log_warn("runc: '%s/%s/state.json' is not a regular file, skipped", dir,
+				 de->d_name);
 		} else if (depth == 0) {
 			/* a namespace dir: <root>/<ns>/<id>/state.json */
 			_cleanup_free_ char *sub = xasprintf("%s/%s", dir, de->d_name);
@@ -226,7 +237,7 @@ static int runc_scan(const char *root, struct ctr_list *out, struct err *e)
 }
 
 const struct rt_backend rt_backend_runc = {
-	.kind = RT_RUNC,
-	.default_roots = runc_roots,
-	.scan = runc_scan,
+    .kind = RT_RUNC,
+    .default_roots = runc_roots,
+    .scan = runc_scan,
 };

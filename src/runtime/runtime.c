@@ -89,7 +89,8 @@ static void set_if_unset(char **field, const char *v)
 
 void ctr_k8s_from_labels(struct ctr *c)
 {
-	static const char *const pod[] = {"io.kubernetes.pod.name", "io.kubernetes.cri.sandbox-name",
+	static const char *const pod[] = {"io.kubernetes.pod.name",
+					  "io.kubernetes.cri.sandbox-name",
 					  "io.kubernetes.cri-o.KubeName", NULL};
 	static const char *const ns[] = {"io.kubernetes.pod.namespace",
 					 "io.kubernetes.cri.sandbox-namespace",
@@ -111,7 +112,8 @@ void ctr_k8s_from_labels(struct ctr *c)
 		if (json_is_object(j)) {
 			set_if_unset(&c->k8s_pod, json_str(j, "io.kubernetes.pod.name"));
 			set_if_unset(&c->k8s_namespace, json_str(j, "io.kubernetes.pod.namespace"));
-			set_if_unset(&c->k8s_container, json_str(j, "io.kubernetes.container.name"));
+			set_if_unset(&c->k8s_container,
+				     json_str(j, "io.kubernetes.container.name"));
 		}
 		json_decref(j);
 	}
@@ -643,11 +645,10 @@ static int resolve_pid(struct ctr_list *l, pid_t pid, struct ctr **out, struct e
 		if (pid_in_ctr_cgroup(cg, c))
 			goto found;
 		unsigned long long cns = 0;
-		if (own_pidns && ns_inode(c->pid, "pid", &cns) == 0 &&
-		    cns == pidns)
+		if (own_pidns && ns_inode(c->pid, "pid", &cns) == 0 && cns == pidns)
 			goto found;
 		continue;
-found:
+	found:
 		*out = take_at(l, i);
 		return 0;
 	}
@@ -665,8 +666,7 @@ found:
 		       cg);
 }
 
-int runtime_resolve(const struct rt_roots *roots, const char *ref, struct ctr **out,
-		    struct err *e)
+int runtime_resolve(const struct rt_roots *roots, const char *ref, struct ctr **out, struct err *e)
 {
 	struct ctr_list l = {0};
 	*out = NULL;

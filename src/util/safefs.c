@@ -142,7 +142,13 @@ int safe_open_in_root(int rootfd, const char *path, int flags, struct err *e)
 		p++;
 	if (!*p)
 		p = ".";
-	long fd = syscall(SYS_openat2, rootfd, p, &how, sizeof(how));
+	long fd;
+	/* EAGAIN: a mount or rename anywhere on the system raced the
+	 * RESOLVE_IN_ROOT lookup (openat2(2)); it is safe to retry */
+	int tries = 0;
+	do
+		fd = syscall(SYS_openat2, rootfd, p, &how, sizeof(how));
+	while (fd < 0 && errno == EAGAIN && ++tries < 64);
 	if (fd >= 0)
 		return (int)fd;
 	if (errno != ENOSYS && errno != EPERM && errno != E2BIG)

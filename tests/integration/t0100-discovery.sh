@@ -179,4 +179,15 @@ else
 	skip "only the container's pids" "--freezer-only unavailable"
 fi
 
+# ---- --net host: the host's own netns, flagged so no one cuts it ----
+D=ct-$$-delta
+if runc_run "$D" --net host; then
+	run "$CONTAIN" inspect "$D"
+	is "$(jq -r .netns.host <<<"$OUT")" true "a host-network container is flagged host"
+	is "$(jq -r .netns.inode <<<"$OUT")" "$(stat -L -c %i /proc/self/ns/net)" "with our netns inode"
+else
+	skip "host netns flagged" "runc_run --net host failed"
+	skip "host netns inode" "runc_run --net host failed"
+fi
+
 done_testing

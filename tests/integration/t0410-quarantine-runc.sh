@@ -8,6 +8,10 @@ need_root
 need_cmd runc nft nsenter ip jq busybox
 fixtures_ready || skip_all "no fixtures (run fixtures/build.sh)"
 [ -x "$CONTAIN" ] || skip_all "no contain binary at $CONTAIN"
+# the addresses below are this test's own: two runs of it at once (two
+# engineers, make check) would collide, so they take turns
+exec 9>/tmp/contain-t0410.lock
+flock -w 1200 9 || skip_all "another run of t0410 holds /tmp/contain-t0410.lock"
 
 S=$$
 HIF=cq${S}a                 # host end of the container's veth
@@ -74,7 +78,24 @@ ok "before: the container reaches the host" ctr_to_host
 ok "before: the container reaches the second test netns" wait_for 20 ctr_to_testns
 ok "before: the container's loop reaches the host" wait_for 30 test "$(count "$AUP/tmp/ok")" -ge 2
 
-host_before=$(nft_snapshot)
+# other tests may add and remove their own tables on the host at any time:
+# the host snapshot holds the tables of this test's containers only
+OURS=""
+add_ours() {
+	local t
+	for t in $("$CONTAIN" --json quarantine --dry-run "$1" | jq -r '.netns_ruleset, .host_ruleset' |
+		awk '/^create table/ {print $4}'); do
+		OURS=${OURS:+$OURS|}$t
+	done
+}
+host_snap() {
+	nft -j list ruleset | jq -c --arg re "^($OURS)\$" '[.nftables[] |
+		select((.table.name? // .chain.table? // .rule.table? // .set.table? // "") | test($re))]'
+}
+add_ours "$A"
+like "$OURS" "^contain_q_[0-9a-f]{12}[|]contain_h_[0-9a-f]{12}$" "the container's table names"
+host_before=$(host_snap)
+is "$host_before" "[]" "no table of ours on the host before"
 ns_before=$(nft_snapshot "$APID")
 cg_before=$(cgfiles)
 
@@ -85,7 +106,7 @@ like "$OUT" "create table inet contain_q_" "dry run prints the netns ruleset"
 like "$OUT" "hook ingress device \"$HIF\"" "dry run prints the host ingress chain on the host veth"
 like "$OUT" "hook egress device \"$HIF\"" "dry run prints the host egress chain"
 like "$OUT" "cgroup.freeze|freezer.state" "dry run names the cgroup file"
-is "$(nft_snapshot)" "$host_before" "dry run: host ruleset unchanged"
+is "$(host_snap)" "$host_before" "dry run: host ruleset unchanged"
 is "$(nft_snapshot "$APID")" "$ns_before" "dry run: netns ruleset unchanged"
 is "$(cgfiles)" "$cg_before" "dry run: cgroup files unchanged"
 ok "dry run: no state file" test ! -e "$CONTAIN_STATE_DIR/$A.json"
@@ -103,7 +124,7 @@ more_attempts 2
 ok_before=$(count "$AUP/tmp/ok")
 ok "the container's loop keeps trying" more_attempts 5
 is "$(count "$AUP/tmp/ok")" "$ok_before" "none of its attempts got through"
-tbl_h=$(nft list tables netdev | awk '/contain_h_/ {print $3}')
+tbl_h=$(nft list tables netdev | awk '{print $3}' | grep -xE "$OURS")
 like "$tbl_h" "^contain_h_[0-9a-f]{12}$" "the host-side netdev table is there"
 like "$(nft list table netdev "$tbl_h")" "device \"$HIF\"" "its chains are bound to the host veth"
 like "$(nft_snapshot "$APID")" "priority raw - 10; policy drop" "the netns table drops before conntrack"
@@ -127,12 +148,12 @@ is "$(jq -r .freeze.kind "$CONTAIN_STATE_DIR/$A.json")" cgroup2 "the state recor
 
 # --- idempotent
 state_sum=$(sha256sum <"$CONTAIN_STATE_DIR/$A.json")
-host_q=$(nft_snapshot)
+host_q=$(host_snap)
 run "$CONTAIN" quarantine "$A"
 is "$RC" 0 "quarantining a quarantined container exits 0"
 like "$OUT" "already quarantined" "and says so"
 is "$(sha256sum <"$CONTAIN_STATE_DIR/$A.json")" "$state_sum" "the state file is unchanged"
-is "$(nft_snapshot)" "$host_q" "the host ruleset is unchanged"
+is "$(host_snap)" "$host_q" "the host ruleset is unchanged"
 
 # --- release
 run "$CONTAIN" release "$A"
@@ -146,7 +167,7 @@ ok "after release: the container reaches the host" wait_for 20 ctr_to_host
 ok "after release: the container reaches the second test netns" wait_for 20 ctr_to_testns
 ok_before=$(count "$AUP/tmp/ok")
 ok "after release: the loop gets through again" wait_for 30 test "$(count "$AUP/tmp/ok")" -gt "$ok_before"
-is "$(nft_snapshot)" "$host_before" "no table or chain left on the host"
+is "$(host_snap)" "$host_before" "no table or chain left on the host"
 is "$(nft_snapshot "$APID")" "$ns_before" "no table left in the netns"
 is "$(cgfiles)" "$cg_before" "no cgroup setting left behind"
 ok "no state file left" test ! -e "$CONTAIN_STATE_DIR/$A.json"
@@ -163,7 +184,7 @@ like "$(nft list table netdev "$tbl_h")" "ip daddr $H meta l4proto \{ tcp, udp \
 run "$CONTAIN" --json release "$A"
 is "$RC" 0 "release --json exits 0"
 is "$(printf '%s' "$OUT" | jq -r '.netns_table_removed and .host_table_removed and .thawed')" true "both tables removed and thawed"
-is "$(nft_snapshot)" "$host_before" "host ruleset restored"
+is "$(host_snap)" "$host_before" "host ruleset restored"
 
 # --- --allow really lets the collector through (net only, so we can exec)
 run "$CONTAIN" quarantine --net-only --allow "$H/32:$HPORT" "$A"
@@ -181,7 +202,7 @@ like "$(cat "$cg2/cgroup.events")" "frozen 0" "--keep-network thaws"
 fails "--keep-network: the cut stays" host_to_ctr
 run "$CONTAIN" release "$A"
 is "$RC" 0 "then a full release"
-is "$(nft_snapshot)" "$host_before" "host ruleset restored after --keep-network"
+is "$(host_snap)" "$host_before" "host ruleset restored after --keep-network"
 ok "reachable again" wait_for 20 host_to_ctr
 
 # --- a container that forks as fast as it can ends up fully frozen
@@ -227,11 +248,12 @@ is "$(cat "$vcg/freezer.state")" THAWED "v1-only container: thawed"
 # --- a container on the host network: refused for the network, freeze works
 runc_run "t0410-$S-h" --net host || skip_all "runc_run --net host failed"
 N=$CID
-hb=$(nft_snapshot)
+hb=$(host_snap)
 run "$CONTAIN" quarantine "$N"
 is "$RC" 3 "host-network container: quarantine exits 3"
 like "$ERR" "host network" "and says why"
-is "$(nft_snapshot)" "$hb" "host-network container: nothing added to the host ruleset"
+is "$(host_snap)" "$hb" "host-network container: nothing added to the host ruleset"
+ok "host-network container: no state file" test ! -e "$CONTAIN_STATE_DIR/$N.json"
 run "$CONTAIN" quarantine --freeze-only "$N"
 is "$RC" 0 "host-network container: --freeze-only works"
 run "$CONTAIN" release "$N"
@@ -240,6 +262,7 @@ is "$RC" 0 "host-network container: release"
 # --- a container that exits while quarantined
 runc_run "t0410-$S-x" || skip_all "runc_run failed"
 X=$CID XPID=$CPID
+add_ours "$X"
 veth_attach "$XPID" "cq${S}x" 10.213.43.1/30 10.213.43.2/30 || skip_all "veth for the exiting container"
 run "$CONTAIN" quarantine --net-only "$X"
 is "$RC" 0 "exiting container: net cut in place"
@@ -250,7 +273,7 @@ ok "exiting container: the freeze step fails (not 0)" test "$RC" -ne 0
 run "$CONTAIN" release "$X"
 is "$RC" 0 "exiting container: release still works from the state file"
 like "$ERR" "gone" "and reports what was gone"
-is "$(nft_snapshot)" "$host_before" "exiting container: nothing left on the host"
+is "$(host_snap)" "$host_before" "exiting container: nothing left on the host"
 ok "exiting container: no state file left" test ! -e "$CONTAIN_STATE_DIR/$X.json"
 
 # --- the audit log

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -199,6 +200,50 @@ START_TEST(deleted_exe_is_hashed_and_flagged)
 }
 END_TEST
 
+START_TEST(memfd_exe_is_hashed_and_flagged)
+{
+	char want[65];
+	sha256_file("/bin/sh", want);
+	int sync[2];
+	ck_assert_int_eq(pipe2(sync, O_CLOEXEC), 0);
+	int in[2];
+	ck_assert_int_eq(pipe(in), 0);
+	pid_t p = fork();
+	ck_assert_int_ge(p, 0);
+	if (p == 0) {
+		close(sync[0]);
+		dup2(in[0], 0);
+		close(in[1]);
+		int m = memfd_create("implant", MFD_CLOEXEC);
+		int src = open("/bin/sh", O_RDONLY | O_CLOEXEC);
+		char buf[65536];
+		ssize_t r;
+		while ((r = read(src, buf, sizeof(buf))) > 0)
+			if (write_all(m, buf, (size_t)r) < 0)
+				_exit(1);
+		char *argv[] = {(char *)"implant", (char *)"-c", (char *)"read x", NULL};
+		extern char **environ;
+		fexecve(m, argv, environ);
+		_exit(127);
+	}
+	kids[nkids++] = p;
+	close(in[0]);
+	close(sync[1]);
+	char c;
+	ck_assert_int_eq(read(sync[0], &c, 1), 0);
+	close(sync[0]);
+	json_t *notes = json_array();
+	json_t *j = one(p, NULL, notes);
+	json_t *x = json_object_get(j, "exe");
+	ck_assert(json_is_true(json_object_get(x, "memfd")));
+	ck_assert(str_has_prefix(json_string_value(json_object_get(x, "path")), "/memfd:implant"));
+	ck_assert_str_eq(json_string_value(json_object_get(x, "sha256")), want);
+	json_decref(j);
+	json_decref(notes);
+	reap();
+}
+END_TEST
+
 START_TEST(listening_socket_is_resolved)
 {
 	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -334,6 +379,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, huge_argv_is_cut_and_flagged);
 	tcase_add_test(tc, invalid_utf8_arg_is_base64);
 	tcase_add_test(tc, deleted_exe_is_hashed_and_flagged);
+	tcase_add_test(tc, memfd_exe_is_hashed_and_flagged);
 	tcase_add_test(tc, listening_socket_is_resolved);
 	tcase_add_test(tc, whole_collection_with_a_gone_pid);
 	tcase_add_test(tc, stat_and_caps_parsing);

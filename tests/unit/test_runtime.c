@@ -56,12 +56,11 @@ static struct ctr *find(struct ctr_list *l, const char *id)
 
 START_TEST(mountinfo_overlay_escapes)
 {
-	const char *mi =
-		"22 1 8:1 / / rw,relatime - ext4 /dev/sda1 rw\n"
-		"74 50 0:40 / / rw,relatime shared:1 master:2 - overlay overlay "
-		"rw,lowerdir=/l/lo\\040w1:/l/l\\134\\054o\\134:2:/l/three,"
-		"upperdir=/u/u\\134\\054p,workdir=/w/w\\040k,uuid=on\n"
-		"75 74 0:41 / /proc rw - proc proc rw\n";
+	const char *mi = "22 1 8:1 / / rw,relatime - ext4 /dev/sda1 rw\n"
+			 "74 50 0:40 / / rw,relatime shared:1 master:2 - overlay overlay "
+			 "rw,lowerdir=/l/lo\\040w1:/l/l\\134\\054o\\134:2:/l/three,"
+			 "upperdir=/u/u\\134\\054p,workdir=/w/w\\040k,uuid=on\n"
+			 "75 74 0:41 / /proc rw - proc proc rw\n";
 	struct ctr *c = ctr_new(RT_RUNC);
 	struct err e = {0};
 	ck_assert_int_eq(proc_parse_root_mount(mi, c, &e), 0);
@@ -108,12 +107,12 @@ END_TEST
 /* ---- cgroups ---- */
 
 static const char hybrid_mi[] =
-	"31 23 0:28 / /sys/fs/cgroup rw - tmpfs tmpfs rw,mode=755\n"
-	"32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n"
-	"37 31 0:34 / /sys/fs/cgroup/freezer rw - cgroup cgroup rw,freezer\n"
-	"40 31 0:37 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,xattr,name=systemd\n"
-	"41 31 0:38 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw,nsdelegate\n"
-	"42 31 0:35 /nested /mnt/mem\\040x rw - cgroup cgroup rw,memory\n";
+    "31 23 0:28 / /sys/fs/cgroup rw - tmpfs tmpfs rw,mode=755\n"
+    "32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n"
+    "37 31 0:34 / /sys/fs/cgroup/freezer rw - cgroup cgroup rw,freezer\n"
+    "40 31 0:37 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,xattr,name=systemd\n"
+    "41 31 0:38 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw,nsdelegate\n"
+    "42 31 0:35 /nested /mnt/mem\\040x rw - cgroup cgroup rw,memory\n";
 
 START_TEST(cgroup_mapping)
 {
@@ -212,6 +211,16 @@ START_TEST(runc_roots)
 	put(p, "[1,2]");
 	snprintf(p, sizeof(p), "%s/noid/state.json", root);
 	put(p, "{\"init_process_pid\":0}");
+	/* hostile: a symlinked state.json and a FIFO are never read */
+	snprintf(p, sizeof(p), "%s/link", root);
+	ck_assert_int_eq(mkdir(p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/link/state.json", root);
+	snprintf(body, sizeof(body), "%s/good/state.json", root);
+	ck_assert_int_eq(symlink(body, p), 0);
+	snprintf(p, sizeof(p), "%s/fifo", root);
+	ck_assert_int_eq(mkdir(p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/fifo/state.json", root);
+	ck_assert_int_eq(mkfifo(p, 0600), 0);
 	/* a namespace dir, as containerd's runc root has */
 	snprintf(p, sizeof(p), "%s/moby", root);
 	runc_state(p, "nsd", 0, 0, NULL);
@@ -242,6 +251,8 @@ START_TEST(runc_roots)
 	ck_assert_str_eq(c->namespace, "moby");
 	ck_assert_str_eq(c->status, "stopped");
 	ck_assert_ptr_null(find(&l, "truncated"));
+	ck_assert_ptr_null(find(&l, "link"));
+	ck_assert_ptr_null(find(&l, "fifo"));
 	ctr_list_free(&l);
 
 	/* a missing root is silently empty */
@@ -264,7 +275,7 @@ START_TEST(crio_fixture)
 	ck_assert_int_eq(rt_backend_crio.scan(root, &l, &e), 0);
 	ck_assert_uint_eq(l.n, 2); /* the podman container is not CRI-O's */
 	struct ctr *c =
-		find(&l, "4b5e57f6eb2f42b9039b3d1e13929295f231749c510cbe341cd68036d9af97e2");
+	    find(&l, "4b5e57f6eb2f42b9039b3d1e13929295f231749c510cbe341cd68036d9af97e2");
 	ck_assert_ptr_nonnull(c);
 	ck_assert_int_eq(c->runtime, RT_CRIO);
 	ck_assert_str_eq(c->name, "web");
@@ -441,21 +452,25 @@ START_TEST(list_with_roots)
 	struct stat st;
 	ck_assert_int_eq(stat("/proc/self/ns/net", &st), 0);
 	ck_assert_uint_eq(c->netns_inode, st.st_ino);
-	ck_assert_str_eq(c->rootfs, xasprintf("/proc/%d/root", (int)getpid()));
+	char want[64];
+	snprintf(want, sizeof(want), "/proc/%d/root", (int)getpid());
+	ck_assert_str_eq(c->rootfs, want);
 	ck_assert_ptr_nonnull(c->rootfs_fstype);
 
 	json_t *j = ctr_to_json(c);
 	static const char *const keys[] = {
-		"runtime",     "id",	  "name",	 "status",	   "namespace",
-		"image",       "image_digest", "pid",	 "pids",	   "cgroups",
-		"cgroup_unified", "cgroup_freezer", "netns", "rootfs",	   "rootfs_fstype",
-		"overlay",     "bundle",       "config_path", "state_path", "state_root",
-		"log_path",    "created",      "labels",	 "kubernetes", NULL};
+	    "runtime",	 "id",		"name",		  "status",
+	    "namespace", "image",	"image_digest",	  "pid",
+	    "pids",	 "cgroups",	"cgroup_unified", "cgroup_freezer",
+	    "netns",	 "rootfs",	"rootfs_fstype",  "overlay",
+	    "bundle",	 "config_path", "state_path",	  "state_root",
+	    "log_path",	 "created",	"labels",	  "kubernetes",
+	    NULL};
 	for (int i = 0; keys[i]; i++)
 		ck_assert_msg(json_object_get(j, keys[i]) != NULL, "key %s", keys[i]);
 	ck_assert_str_eq(json_string_value(json_object_get(j, "runtime")), "runc");
-	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "kubernetes"), "pod")),
-			 "pod-1");
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(json_object_get(j, "kubernetes"), "pod")), "pod-1");
 	json_decref(j);
 	ctr_list_free(&l);
 
