@@ -1,92 +1,105 @@
 #!/bin/bash
 # tests/demo.sh (make demo): a throwaway runc container from the fixture image
 # (no daemon; nothing of the machine's own container setup is touched), a
-# simulated compromise, and every verb contain has, walked on it. Cleans up.
+# simulated compromise, and a whole response walked on it with every verb:
+# list, inspect, quarantine (dry run), keygen, capture (which quarantines and
+# freezes), the evidence read with outside tools (jq, tcpdump, tar, gdb),
+# verify (and a tampered copy failing), release, audit verify. Cleans up.
 set -u
 . "$(dirname "$0")/lib/lib.sh"
 . "$CONTAIN_TOP/tests/lib/containers.sh"
-[ -f "$CONTAIN_TOP/tests/lib/net.sh" ] && . "$CONTAIN_TOP/tests/lib/net.sh"
+. "$CONTAIN_TOP/tests/lib/net.sh"
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-show() { printf '$ %s\n' "$*"; "$@"; }
-has_verb() { "$CONTAIN" help "$1" >/dev/null 2>&1; }
+show() {
+	printf '\033[2m$ %s\033[0m\n' "$*"
+	"$@"
+}
+reach() { wget -q -T 2 -O /dev/null "http://$CTRIP:8080/" 2>/dev/null; }
 
 [ "$(id -u)" -eq 0 ] || { echo "demo: run as root" >&2; exit 1; }
 fixtures_ready || { echo "demo: no fixtures (fixtures/build.sh)" >&2; exit 1; }
-export CONTAIN_STATE_DIR="$T_DIR/state" CONTAIN_AUDIT_LOG="$T_DIR/audit.jsonl"
+C=$(basename "$CONTAIN")
+cd "$T_DIR" || exit 1
 
-say "start a throwaway runc container from the fixture image"
-NAME=demo-$$
+say "a throwaway runc container from the fixture image, with a veth to the host"
+NAME=web-demo-$$
 runc_run "$NAME" || { echo "demo: could not start the container" >&2; exit 1; }
-echo "container $CID, init pid $CPID, overlay upper $CUPPER"
-
-HOSTIP="" CTRIP=""
-if declare -F veth_attach >/dev/null; then
-	HOSTIF=cdemo$$
-	HOSTIP=10.213.250.1 CTRIP=10.213.250.2
-	veth_attach "$CPID" "$HOSTIF" "$HOSTIP/30" "$CTRIP/30" && echo "veth $HOSTIF: host $HOSTIP <-> container $CTRIP"
-fi
+# whatever happens, the demo leaves no quarantine behind (on_exit runs in reverse)
+on_exit "\"$CONTAIN\" release $NAME"
+HOSTIF=cdemo$$ HOSTIP=10.213.250.1 CTRIP=10.213.250.2 C2=10.213.250.1
+veth_attach "$CPID" "$HOSTIF" "$HOSTIP/30" "$CTRIP/30" || { echo "demo: veth failed" >&2; exit 1; }
+echo "container $CID: init pid $CPID, overlay upper $CUPPER"
+echo "link: host $HOSTIF $HOSTIP <-> container eth0 $CTRIP; it serves HTTP on :8080"
 
 say "simulate a compromise"
-runc_exec "$NAME" sh -c 'echo "evil:x:0:0::/root:/bin/sh" >> /etc/passwd; rm -f /bin/wget; cp /bin/busybox /tmp/.x; (cd /tmp && exec ./.x sleep 100000 >/dev/null 2>&1 &) ; rm -f /tmp/.x; echo "beacon" > /tmp/c2.txt' </dev/null
-if [ -n "$HOSTIP" ]; then
-	runc_exec "$NAME" sh -c "(while :; do nc -w 1 $HOSTIP 4444 </dev/null >/dev/null 2>&1; sleep 0.5; done) >/dev/null 2>&1 &" </dev/null
-fi
-echo "planted: a root account in /etc/passwd, /bin/wget deleted, a deleted executable running${HOSTIP:+, a beacon to $HOSTIP:4444}"
+runc_exec "$NAME" sh -c '
+	echo "toor:x:0:0::/root:/bin/sh" >> /etc/passwd
+	rm -f /bin/wget
+	mkdir -p /tmp/.x && cp /bin/busybox /tmp/.x/sleep && (/tmp/.x/sleep 100000 >/dev/null 2>&1 &)
+	sleep 0.2; rm -rf /tmp/.x
+	(memtarget --addr-file /tmp/.addr >/dev/null 2>&1 &)
+	(while :; do nc -w 3 '"$C2"' 4444 </dev/null >/dev/null 2>&1; done >/dev/null 2>&1 &)
+' </dev/null
+wait_for 10 test -s "$CMERGED/tmp/.addr"
+echo "planted: a root account in /etc/passwd; /bin/wget deleted; a deleted executable running as"
+echo "'sleep'; a process holding a secret in memory; a beacon trying a C2 at $C2:4444 without pause"
 
-say "find it"
-show "$CONTAIN" list
-show "$CONTAIN" inspect "$NAME" | head -40
+say "find it: every runtime at once, by name, prefix or pid"
+show "$C" list
+show "$C" inspect "${NAME:0:10}" | jq '{runtime, id, pid, pids, cgroup_unified, netns, overlay}'
 
-if has_verb quarantine; then
-	say "quarantine: cut the network, freeze the cgroup"
-	if [ -n "$HOSTIP" ]; then
-		printf 'before: container answers on %s:8080? ' "$CTRIP"
-		wget -q -T 2 -O /dev/null "http://$CTRIP:8080/" && echo yes || echo no
-	fi
-	show "$CONTAIN" quarantine "$NAME"
-	if [ -n "$HOSTIP" ]; then
-		printf 'after:  container answers on %s:8080? ' "$CTRIP"
-		wget -q -T 2 -O /dev/null "http://$CTRIP:8080/" && echo yes || echo "no (cut)"
-	fi
-fi
+say "what a quarantine would do (dry run: touches nothing)"
+show "$C" quarantine --dry-run "$NAME"
+printf 'before: the container answers on %s:8080? ' "$CTRIP"
+reach && echo yes || echo no
 
-if has_verb keygen; then
-	say "a signing key for the evidence"
-	show "$CONTAIN" keygen -o "$T_DIR/examiner"
-fi
+say "an Ed25519 key for sealing the evidence"
+show "$C" keygen -o "$T_DIR/examiner"
 
-if has_verb capture; then
-	say "capture the evidence into a signed bag"
-	show "$CONTAIN" capture "$NAME" -o "$T_DIR/case-1" --case CASE-1 --examiner demo \
-		--sign-key "$T_DIR/examiner.key" --pcap-seconds 3
-	show ls -l "$T_DIR/case-1/data" "$T_DIR/case-1/data/"*
-fi
+say "capture: pcap on, network cut, processes and sockets, freeze, memory, fs diff, metadata, seal"
+show "$C" capture "$NAME" -o "$T_DIR/case-1" --case CASE-1 --examiner "demo responder" \
+	--sign-key "$T_DIR/examiner.key" --pcap-seconds 4
+printf 'after:  the container answers on %s:8080? ' "$CTRIP"
+reach && echo yes || echo "no (cut)"
+echo "its cgroup: $(grep frozen /sys/fs/cgroup/unified/contain-test/$NAME/cgroup.events)"
+show ls "$T_DIR/case-1" "$T_DIR/case-1/data"
 
-if has_verb verify && [ -d "$T_DIR/case-1" ]; then
-	say "verify the bag: with our tool, and with sha256sum alone"
-	show "$CONTAIN" verify --pubkey "$T_DIR/examiner.pub" "$T_DIR/case-1"
-	(cd "$T_DIR/case-1" && show sha256sum --quiet -c manifest-sha256.txt && echo "sha256sum: manifest ok")
-	say "tamper with a copy: verify must fail"
-	cp -a "$T_DIR/case-1" "$T_DIR/case-1-tampered"
-	f=$(find "$T_DIR/case-1-tampered/data" -type f -name '*.json' | head -1)
-	printf 'X' | dd of="$f" bs=1 seek=10 conv=notrunc status=none
-	show "$CONTAIN" verify "$T_DIR/case-1-tampered" || echo "(exit $?: tampering detected)"
-fi
-
-if has_verb release && has_verb quarantine; then
-	say "release: the responder's decision"
-	show "$CONTAIN" release "$NAME"
-	if [ -n "$HOSTIP" ]; then
-		printf 'after release: container answers on %s:8080? ' "$CTRIP"
-		wait_for 5 wget -q -T 1 -O /dev/null "http://$CTRIP:8080/" && echo yes || echo no
-	fi
+say "the evidence, read with the tools people use"
+B=$T_DIR/case-1/data
+echo "-- the deleted executable, flagged and hashed (processes/tree.json):"
+jq -c '.pids[] | select(.exe.deleted == true) | {pid, comm, exe: .exe.path, sha256: .exe.sha256}' "$B/processes/tree.json"
+echo "   sha256 of the image's busybox: $(sha256sum "$FIXTURE_ROOTFS/bin/busybox" | cut -c1-64)"
+echo "-- the beacon, through the cut (tcpdump -r network/capture-nflog.pcap):"
+echo "   the cut at $(jq -r '.state.network.time' "$B/quarantine.json"), then:"
+tcpdump -nr "$B/network/capture-nflog.pcap" 2>/dev/null | grep -F "$C2.4444: Flags [S]" | head -4
+echo "-- the filesystem diff as an OCI layer (tar -tvf fs/upper.tar):"
+tar -tvf "$B/fs/upper.tar" | grep -E 'passwd|\.wh\.' | head -5
+MT=$(jq -r '.pids[] | select(.comm == "memtarget") | .pid' "$B/processes/tree.json" | head -1)
+ADDR=$(cat "$CMERGED/tmp/.addr" 2>/dev/null)
+if [ -n "$MT" ] && [ -f "$B/memory/$MT.core" ]; then
+	echo "-- the memory of pid $MT, an ELF core gdb loads (memory/$MT.core):"
+	gdb -q -batch -ex 'info threads' -ex "x/s $ADDR" "$FIXTURE_ROOTFS/usr/bin/memtarget" \
+		"$B/memory/$MT.core" 2>/dev/null | grep -E '^[* ] +[0-9]+ +LWP|^0x'
 fi
 
-if has_verb audit; then
-	say "the node audit log is hash-chained"
-	show "$CONTAIN" audit verify "$CONTAIN_AUDIT_LOG"
-fi
+say "verify the bag: with contain, then with sha256sum alone"
+show "$C" verify --pubkey "$T_DIR/examiner.pub" "$T_DIR/case-1"
+(cd "$T_DIR/case-1" && show sha256sum --quiet -c manifest-sha256.txt && echo "manifest: OK" &&
+	show sha256sum --quiet -c tagmanifest-sha256.txt && echo "tag manifest: OK")
 
-say "clean up"
-echo "removing the container, its mounts, cgroups and links"
+say "tamper with a copy: one byte of the process list"
+cp -a "$T_DIR/case-1" "$T_DIR/case-1-tampered"
+printf 'X' | dd of="$T_DIR/case-1-tampered/data/processes/tree.json" bs=1 seek=20 conv=notrunc status=none
+show "$C" verify --pubkey "$T_DIR/examiner.pub" "$T_DIR/case-1-tampered"
+echo "(exit $?: the tampering is caught)"
+
+say "release: only on purpose"
+show "$C" release "$NAME"
+printf 'after release: the container answers on %s:8080? ' "$CTRIP"
+wait_for 10 reach && echo yes || echo no
+
+say "the node audit log is hash-chained"
+show "$C" audit verify "$CONTAIN_AUDIT_LOG"
+
+say "clean up: the container, its overlay, cgroups and veth go"

@@ -11,9 +11,18 @@
  * written from different threads (one bag_file by one thread at a time).
  *
  * Crash safety (directory form): bagit.txt and bag-info.txt (Contain-Status:
- * incomplete) exist from bag_open on; each artifact and each custody line is
- * fsync()ed when done, and bag_file_open logs "artifact-open", so a writer
- * killed at any point leaves a bag whose finished parts still verify.
+ * incomplete) exist from bag_open on; bag_file_open logs "artifact-open" and
+ * each artifact's custody line is written the moment it closes, so a writer
+ * killed at any point (SIGKILL: the page cache survives) leaves a bag whose
+ * finished parts still verify. Against power loss (what fsync adds): an
+ * artifact of 1 MiB or more is fdatasync()ed before its custody line is
+ * written and synced; smaller ones are committed in groups (one syncfs() of
+ * the bag's filesystem for up to 256 artifacts or 16 MiB, or when the oldest
+ * is 100 ms old at the writer's next open or close), and every custody event
+ * (bag_event), failure, large artifact, seal and abort syncs the group first.
+ * So after a power cut the log is intact up to the last commit; only the
+ * artifacts closed since (one group at most) may be missing or not match
+ * their custody lines. The log is never synced before the artifacts it names.
  *
  * Tar form: one pass, tag files last. An artifact whose size is given up
  * front (bag_file_open_sized, bag_add_buf/json) goes straight into the tar

@@ -35,7 +35,9 @@ enum {
 
 /* Open a chain file. With CHAIN_APPEND an existing file is read to find its
  * seq and head (and checked: a broken chain is ERR_INVALID, never extended
- * silently). The file is 0600, O_NOFOLLOW, and flock()ed while appending. */
+ * silently). The file is 0600, O_NOFOLLOW, and flock()ed while appending
+ * (not with CHAIN_CREATE_EXCL: a file made by this handle has no other
+ * writer). */
 int chain_open(const char *path, const char *seed, int flags, struct chain **out,
 	       struct err *e);
 
@@ -77,5 +79,11 @@ struct chain_check {
  * good, 1 when a line is broken (details in r), -1 on error. */
 int chain_check_buf(const char *buf, size_t n, const char *seed, struct chain_check *r,
 		    struct err *e);
+/* The same, handing each good line's parsed object (borrowed: valid during
+ * the call) to fn, in order: one parse a line for a reader that wants the
+ * events too. */
+typedef void chain_line_fn(void *ctx, json_t *line);
+int chain_check_buf_each(const char *buf, size_t n, const char *seed, struct chain_check *r,
+			 chain_line_fn *fn, void *ctx, struct err *e);
 int chain_check_file(const char *path, const char *seed, struct chain_check *r,
 		     struct err *e);

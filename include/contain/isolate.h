@@ -93,6 +93,19 @@ int ncut_find_host_devs(const char *netns_path, unsigned long long ino,
 int ncut_table_add(const char *netns_path, unsigned long long ino, const char *family,
 		   const char *table, const char *ruleset, size_t nchains_want,
 		   uint64_t *handle, struct err *e);
+/* The same in two steps, so the host table can go in while the child in
+ * the container netns works: start forks the child (netns_path NULL: does
+ * it all now), finish waits for it. Every started job must be finished. */
+struct ncut_job {
+	pid_t pid;
+	int fd;
+	char path[256];
+	void *done; /* a result already there */
+};
+int ncut_table_add_start(const char *netns_path, unsigned long long ino, const char *family,
+			 const char *table, const char *ruleset, size_t nchains_want,
+			 struct ncut_job *j, struct err *e);
+int ncut_table_add_finish(struct ncut_job *j, uint64_t *handle, struct err *e);
 /* Delete the table family/name if it still has that handle (0: any).
  * *gone is set when it was not there (removed by hand, flushed). Checked
  * to be gone afterwards. */

@@ -44,6 +44,34 @@ struct tag {
 	struct sbuf buf;
 };
 
+struct cust_art {
+	char *path; /* raw */
+	char sha[HASH_HEX];
+	uint64_t size;
+};
+
+struct cust {
+	struct cust_art *art;
+	size_t nart, capart;
+	char **open; /* opened, never closed or failed */
+	size_t nopen, capopen;
+	char **failed;
+	size_t nfailed, capfailed;
+	char last_action[64];
+};
+
+/* the tag files' heavy parsing (the custody chain, index.json), done while
+ * the payload is hashed (directory form) or at analyze (tar form) */
+struct pre {
+	bool done;
+	char *bag_id;	/* the seed the chain was checked with */
+	int crc;	/* chain_check_buf_each's answer */
+	struct chain_check r;
+	struct cust cu;
+	json_t *idx;
+	json_error_t je;
+};
+
 struct view {
 	const char *path;
 	bool tar;
@@ -56,6 +84,7 @@ struct view {
 	int rootfd;
 	atomic_size_t next;
 	size_t *order;
+	struct pre pre;
 };
 
 static void check(struct view *v, const char *name, bool ok, const char *fmt, ...)
@@ -133,9 +162,45 @@ static int open_beneath(int rootfd, const char *rel)
 	return openat(rootfd, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 }
 
+/* Files this large are hashed through hashio's pipeline (read on this
+ * thread, hash on another: helps when one large file is left at the end);
+ * smaller ones on this thread, read into the worker's buffer, with no
+ * allocation, thread or libcrypto lookup per file. */
+#define PIPE_MIN (16u << 20)
+#define WORKER_BUF (256u << 10)
+
+static int hash_inline(int fd, EVP_MD_CTX *md, const EVP_MD *sha, char *buf,
+		       unsigned char out[HASH_LEN], uint64_t *size)
+{
+	uint64_t total = 0;
+	unsigned len = 0;
+	if (EVP_DigestInit_ex(md, sha, NULL) != 1)
+		abort(); /* libcrypto without SHA-256 */
+	for (;;) {
+		ssize_t r = read(fd, buf, WORKER_BUF);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		EVP_DigestUpdate(md, buf, (size_t)r);
+		total += (uint64_t)r;
+	}
+	if (EVP_DigestFinal_ex(md, out, &len) != 1 || len != HASH_LEN)
+		abort();
+	*size = total;
+	return 0;
+}
+
 static void *hash_worker(void *arg)
 {
 	struct view *v = arg;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	EVP_MD *sha = EVP_MD_fetch(NULL, "SHA256", NULL);
+	char *buf = xmalloc(WORKER_BUF);
+	if (!md || !sha)
+		abort(); /* libcrypto without SHA-256: nothing sane to do */
 	for (;;) {
 		size_t k = atomic_fetch_add(&v->next, 1);
 		if (k >= v->n)
@@ -153,16 +218,27 @@ static void *hash_worker(void *arg)
 			close(fd);
 			continue;
 		}
-		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-		unsigned char md[HASH_LEN];
-		if (sha256_fd(fd, md, &f->size, &e) < 0) {
-			f->err = e.errnum ? e.errnum : EIO;
+		unsigned char out[HASH_LEN];
+		int r;
+		if ((uint64_t)st.st_size >= PIPE_MIN) {
+			posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+			r = sha256_fd(fd, out, &f->size, &e);
+			if (r < 0)
+				errno = e.errnum ? e.errnum : EIO;
 		} else {
-			hex_encode(md, HASH_LEN, f->sha);
+			r = hash_inline(fd, md, sha, buf, out, &f->size);
+		}
+		if (r < 0) {
+			f->err = errno ? errno : EIO;
+		} else {
+			hex_encode(out, HASH_LEN, f->sha);
 			f->hashed = true;
 		}
 		close(fd);
 	}
+	free(buf);
+	EVP_MD_free(sha);
+	EVP_MD_CTX_free(md);
 	return NULL;
 }
 
@@ -242,6 +318,8 @@ static int read_tag_fd(struct view *v, int t, int fd, struct err *e)
 	return 0;
 }
 
+static void pre_analyze(struct view *v);
+
 static int collect_dir(struct view *v, int rootfd, struct err *e)
 {
 	int dfd = dup(rootfd);
@@ -296,11 +374,16 @@ static int collect_dir(struct view *v, int rootfd, struct err *e)
 		qsort_r(v->order, v->n, sizeof(size_t), size_desc, v);
 		v->rootfd = rootfd;
 		atomic_store(&v->next, 0);
-		pthread_t t2;
-		bool two = v->n > 1 && pthread_create(&t2, NULL, hash_worker, v) == 0;
-		hash_worker(v);
-		if (two)
-			pthread_join(t2, NULL);
+		/* two hashing threads; this one parses the tag files meanwhile */
+		pthread_t t[2];
+		unsigned nt = 0;
+		while (nt < 2 && nt < v->n && pthread_create(&t[nt], NULL, hash_worker, v) == 0)
+			nt++;
+		pre_analyze(v);
+		if (nt == 0)
+			hash_worker(v);
+		for (unsigned i = 0; i < nt; i++)
+			pthread_join(t[i], NULL);
 		for (size_t i = 0; i < v->n; i++) {
 			if (v->files[i].err) {
 				_cleanup_free_ char *s = shown(v->files[i].path);
@@ -500,22 +583,6 @@ out:
 
 /* ---- the checks ---- */
 
-struct cust_art {
-	char *path; /* raw */
-	char sha[HASH_HEX];
-	uint64_t size;
-};
-
-struct cust {
-	struct cust_art *art;
-	size_t nart, capart;
-	char **open; /* opened, never closed or failed */
-	size_t nopen, capopen;
-	char **failed;
-	size_t nfailed, capfailed;
-	char last_action[64];
-};
-
 static void strlist_add(char ***l, size_t *n, size_t *cap, const char *s)
 {
 	xgrow(l, cap, *n + 1, sizeof(char *));
@@ -534,17 +601,11 @@ static void strlist_del(char **l, size_t *n, const char *s)
 }
 
 /* read the artifact events of the good prefix of the custody log */
-static void custody_parse(const char *buf, size_t n, unsigned long long lines, struct cust *c)
+/* one event of the good prefix of the custody log (chain_check_buf_each) */
+static void custody_event(void *ctx, json_t *o)
 {
-	size_t pos = 0;
-	for (unsigned long long ln = 0; ln < lines && pos < n; ln++) {
-		const char *nl = memchr(buf + pos, '\n', n - pos);
-		if (!nl)
-			break;
-		json_t *o = json_loadb(buf + pos, (size_t)(nl - (buf + pos)), 0, NULL);
-		pos = (size_t)(nl - buf) + 1;
-		if (!o)
-			continue;
+	struct cust *c = ctx;
+	{
 		const char *action = json_string_value(json_object_get(o, "action"));
 		const char *target = json_string_value(json_object_get(o, "target"));
 		snprintf(c->last_action, sizeof(c->last_action), "%s", action ? action : "");
@@ -575,7 +636,6 @@ static void custody_parse(const char *buf, size_t n, unsigned long long lines, s
 				c->nart++;
 			}
 		}
-		json_decref(o);
 	}
 }
 
@@ -590,6 +650,39 @@ static void cust_free(struct cust *c)
 	for (size_t i = 0; i < c->nfailed; i++)
 		free(c->failed[i]);
 	free(c->failed);
+}
+
+static void pre_analyze(struct view *v)
+{
+	struct pre *p = &v->pre;
+	if (p->done)
+		return;
+	p->done = true;
+	if (v->tags[T_INFO].present && v->tags[T_CUSTODY].present) {
+		struct bag_info bi = {0};
+		char prob[512];
+		bag_info_parse(v->tags[T_INFO].buf.buf ? v->tags[T_INFO].buf.buf : "",
+			       v->tags[T_INFO].buf.len, &bi, prob, sizeof(prob));
+		const char *id = bag_info_get(&bi, "Contain-Bag-Id");
+		if (id) {
+			struct err e = {0};
+			p->bag_id = xstrdup(id);
+			p->crc = chain_check_buf_each(v->tags[T_CUSTODY].buf.buf ? v->tags[T_CUSTODY].buf.buf : "",
+						      v->tags[T_CUSTODY].buf.len, id, &p->r, custody_event,
+						      &p->cu, &e);
+		}
+		bag_info_free(&bi);
+	}
+	if (v->tags[T_INDEX].present)
+		p->idx = json_loadb(v->tags[T_INDEX].buf.buf ? v->tags[T_INDEX].buf.buf : "",
+				    v->tags[T_INDEX].buf.len, 0, &p->je);
+}
+
+static void pre_free(struct pre *p)
+{
+	free(p->bag_id);
+	cust_free(&p->cu);
+	json_decref(p->idx);
 }
 
 static int me_cmp(const void *a, const void *b)
@@ -753,10 +846,18 @@ static void analyze(struct view *v, const struct bag_verify_opts *o, json_t *rep
 		check(v, "custody", false, "custody.jsonl is missing");
 	} else if (bag_id) {
 		struct chain_check r;
-		struct err e = {0};
-		buf = tagbuf(v, T_CUSTODY, &len);
-		int rc = chain_check_buf(buf, len, bag_id, &r, &e);
-		custody_parse(buf, len, rc ? r.first_bad - 1 : r.lines, &cu);
+		int rc;
+		pre_analyze(v);
+		if (v->pre.bag_id && strcmp(v->pre.bag_id, bag_id) == 0) {
+			rc = v->pre.crc;
+			r = v->pre.r;
+			cu = v->pre.cu;
+			memset(&v->pre.cu, 0, sizeof(v->pre.cu));
+		} else { /* not reached: the same bag-info gives the same id */
+			struct err e = {0};
+			buf = tagbuf(v, T_CUSTODY, &len);
+			rc = chain_check_buf_each(buf, len, bag_id, &r, custody_event, &cu, &e);
+		}
 		if (rc == 1 && r.truncated_tail && !complete)
 			check(v, "custody", true,
 			      "custody.jsonl: %llu lines chained; the last line is cut short "
@@ -1013,9 +1114,10 @@ static void analyze(struct view *v, const struct bag_verify_opts *o, json_t *rep
 
 	/* index.json */
 	if (v->tags[T_INDEX].present) {
-		json_error_t je;
-		buf = tagbuf(v, T_INDEX, &len);
-		json_t *idx = json_loadb(buf, len, 0, &je);
+		pre_analyze(v);
+		json_error_t je = v->pre.je;
+		json_t *idx = v->pre.idx;
+		v->pre.idx = NULL;
 		json_t *ia = json_object_get(idx, "artifacts");
 		if (!json_is_array(ia)) {
 			check(v, "index", false, "index.json is not well formed%s%s", idx ? "" : ": ",
@@ -1113,5 +1215,6 @@ out:
 	free(v.order);
 	for (int t = 0; t < T_COUNT; t++)
 		sbuf_free(&v.tags[t].buf);
+	pre_free(&v.pre);
 	return rc;
 }

@@ -3,6 +3,8 @@
  * Every pid of the cgroup (and of its descendants) is checked not to run. */
 #include <fcntl.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -280,6 +282,16 @@ int frz_freeze(const struct frz_target *t, double timeout, struct frz_result *r,
 	if (timeout <= 0)
 		timeout = 10;
 	double t0 = time_mono();
+	/* cgroup2: kernfs notifies cgroup.events changes, so wait on inotify
+	 * instead of sleeping between polls (v1 has no such notification) */
+	_cleanup_close_ int ino = -1;
+	if (t->kind == FRZ_CGROUP2) {
+		ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+		if (ino >= 0 && inotify_add_watch(ino, st, IN_MODIFY) < 0) {
+			close(ino);
+			ino = -1;
+		}
+	}
 	if (write_str(ctl, t->kind == FRZ_CGROUP2 ? "1" : "FROZEN", e) < 0)
 		return -1;
 	long ms = 1;
@@ -310,6 +322,15 @@ int frz_freeze(const struct frz_target *t, double timeout, struct frz_result *r,
 		}
 		if (t->kind == FRZ_V1 && f != 1) /* v1: re-kick stragglers */
 			(void)write_str(ctl, "FROZEN", NULL);
+		if (ino >= 0 && f != 1) {
+			/* woken by the change; the timeout covers a missed one */
+			struct pollfd pfd = {ino, POLLIN, 0};
+			char evbuf[4096];
+			if (poll(&pfd, 1, 20) > 0)
+				while (read(ino, evbuf, sizeof(evbuf)) > 0)
+					;
+			continue;
+		}
 		sleep_ms(ms);
 		if (ms < 50)
 			ms *= 2;

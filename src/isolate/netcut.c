@@ -346,20 +346,36 @@ static int open_netns(const char *path, unsigned long long ino, struct err *e)
 			       "netns '%s' is not the container's any more (inode %llu, want %llu)",
 			       path, (unsigned long long)st.st_ino, ino);
 	}
+	/* never the host's own: a cut there would cut the host (and us) */
+	struct stat own;
+	if ((stat("/proc/self/ns/net", &own) == 0 && own.st_ino == st.st_ino &&
+	     own.st_dev == st.st_dev) ||
+	    (stat("/proc/1/ns/net", &own) == 0 && own.st_ino == st.st_ino &&
+	     own.st_dev == st.st_dev)) {
+		close(fd);
+		return err_set(e, ERR_UNSUPP,
+			       "netns '%s' is the host's own network namespace (host network): "
+			       "refusing to cut it",
+			       path);
+	}
 	return fd;
 }
 
-/* Run fn in the netns at path (forked child, setns), or here if path is NULL. */
-static int in_netns(const char *path, unsigned long long ino, ns_fn fn, void *arg,
-		    struct nsres *r, struct err *e)
+/* Start fn in the netns at path (forked child, setns): j holds the child.
+ * path NULL: fn runs here and now, and j holds its result. */
+static int in_netns_start(const char *path, unsigned long long ino, ns_fn fn, void *arg,
+			  struct ncut_job *j, struct err *e)
 {
-	memset(r, 0, sizeof(*r));
-	r->host_nsid = -1;
+	memset(j, 0, sizeof(*j));
+	j->pid = -1;
+	j->fd = -1;
+	snprintf(j->path, sizeof(j->path), "%s", path ? path : "");
 	if (!path) {
+		struct nsres *r = xcalloc(1, sizeof(*r));
+		r->host_nsid = -1;
 		r->rc = fn(arg, r);
-		if (r->rc < 0 && e)
-			*e = r->e;
-		return r->rc;
+		j->done = r;
+		return 0;
 	}
 	_cleanup_close_ int nsfd = open_netns(path, ino, e);
 	if (nsfd < 0)
@@ -376,32 +392,55 @@ static int in_netns(const char *path, unsigned long long ino, ns_fn fn, void *ar
 		return err_sys(e, en, "fork");
 	}
 	if (pid == 0) {
+		static struct nsres r;
 		close(p[0]);
 		signal(SIGPIPE, SIG_IGN);
-		if (setns(nsfd, CLONE_NEWNET) < 0) {
-			r->rc = err_sys(&r->e, errno, "setns into '%s'", path);
-		} else {
-			r->rc = fn(arg, r);
-		}
-		(void)!write_all(p[1], r, sizeof(*r));
+		r.host_nsid = -1;
+		if (setns(nsfd, CLONE_NEWNET) < 0)
+			r.rc = err_sys(&r.e, errno, "setns into '%s'", path);
+		else
+			r.rc = fn(arg, &r);
+		(void)!write_all(p[1], &r, sizeof(r));
 		_exit(0);
 	}
 	close(p[1]);
+	j->pid = pid;
+	j->fd = p[0];
+	return 0;
+}
+
+/* Wait for the job; r gets its result. Returns the job's rc. */
+static int in_netns_finish(struct ncut_job *j, struct nsres *r, struct err *e)
+{
+	memset(r, 0, sizeof(*r));
+	r->host_nsid = -1;
+	if (j->done) {
+		memcpy(r, j->done, sizeof(*r));
+		free(j->done);
+		j->done = NULL;
+		if (r->rc < 0 && e)
+			*e = r->e;
+		return r->rc;
+	}
+	if (j->pid < 0)
+		return err_set(e, ERR_INVALID, "no netns job");
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0;
 	struct err re = {0};
-	int rc = read_fd_bounded(p[0], sizeof(*r) + 1, &buf, &len, NULL, &re);
-	close(p[0]);
-	int st;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+	int rc = read_fd_bounded(j->fd, sizeof(*r) + 1, &buf, &len, NULL, &re);
+	close(j->fd);
+	j->fd = -1;
+	int st = 0;
+	while (waitpid(j->pid, &st, 0) < 0 && errno == EINTR)
 		;
+	j->pid = -1;
 	if (rc < 0) {
 		if (e)
 			*e = re;
 		return -1;
 	}
 	if (len != sizeof(*r))
-		return err_set(e, ERR_SYS, "helper in netns '%s' died (status %d)", path, st);
+		return err_set(e, ERR_SYS, "helper in netns '%s' died (status %d)", j->path, st);
 	memcpy(r, buf, sizeof(*r));
 	r->e.msg[sizeof(r->e.msg) - 1] = '\0';
 	if (r->rc < 0 && e)
@@ -409,39 +448,64 @@ static int in_netns(const char *path, unsigned long long ino, ns_fn fn, void *ar
 	return r->rc;
 }
 
+/* Run fn in the netns at path, or here if path is NULL. */
+static int in_netns(const char *path, unsigned long long ino, ns_fn fn, void *arg,
+		    struct nsres *r, struct err *e)
+{
+	struct ncut_job j;
+	if (in_netns_start(path, ino, fn, arg, &j, e) < 0) {
+		memset(r, 0, sizeof(*r));
+		r->host_nsid = -1;
+		return -1;
+	}
+	return in_netns_finish(&j, r, e);
+}
+
 /* ---- libnftables ---- */
 
-static void nft_freep(struct nft_ctx **c)
+/* one context per process (the forked child has its own copy), output and
+ * errors buffered; the JSON flag is set per call */
+static struct nft_ctx *nft_shared;
+
+enum { NFT_TEXT = 0, NFT_JSON = 1, NFT_ECHO = 2 };
+
+static struct nft_ctx *nft_get(int mode, struct err *e)
 {
-	if (*c)
-		nft_ctx_free(*c);
+	if (!nft_shared) {
+		struct nft_ctx *c = nft_ctx_new(NFT_CTX_DEFAULT);
+		if (!c) {
+			err_set(e, ERR_SYS, "nft_ctx_new failed");
+			return NULL;
+		}
+		if (nft_ctx_buffer_output(c) < 0 || nft_ctx_buffer_error(c) < 0) {
+			nft_ctx_free(c);
+			err_set(e, ERR_SYS, "nft: cannot buffer output");
+			return NULL;
+		}
+		nft_shared = c;
+	}
+	unsigned f = 0;
+	if (mode & NFT_JSON)
+		f |= NFT_CTX_OUTPUT_JSON | NFT_CTX_OUTPUT_HANDLE;
+	if (mode & NFT_ECHO)
+		f |= NFT_CTX_OUTPUT_ECHO;
+	nft_ctx_output_set_flags(nft_shared, f);
+	return nft_shared;
 }
 
-static struct nft_ctx *nft_new(bool json, struct err *e)
+/* Run one command buffer. Never mixes list with add/delete in one buffer
+ * (that crashed libnftables 1.0.6): callers list in calls of their own. */
+static int nft_run(int mode, const char *cmd, char **out, struct err *e)
 {
-	struct nft_ctx *c = nft_ctx_new(NFT_CTX_DEFAULT);
-	if (!c) {
-		err_set(e, ERR_SYS, "nft_ctx_new failed");
-		return NULL;
-	}
-	if (nft_ctx_buffer_output(c) < 0 || nft_ctx_buffer_error(c) < 0) {
-		nft_ctx_free(c);
-		err_set(e, ERR_SYS, "nft: cannot buffer output");
-		return NULL;
-	}
-	if (json)
-		nft_ctx_output_set_flags(c, NFT_CTX_OUTPUT_JSON | NFT_CTX_OUTPUT_HANDLE);
-	return c;
-}
-
-static int nft_run(bool json, const char *cmd, char **out, struct err *e)
-{
-	_cleanup_(nft_freep) struct nft_ctx *c = nft_new(json, e);
+	struct nft_ctx *c = nft_get(mode, e);
 	if (!c)
 		return -1;
-	if (nft_run_cmd_from_buffer(c, cmd) != 0) {
+	int rc = nft_run_cmd_from_buffer(c, cmd);
+	/* read both buffers every time: reading rewinds them for the next call */
+	const char *ob = nft_ctx_get_output_buffer(c);
+	const char *eb = nft_ctx_get_error_buffer(c);
+	if (rc != 0) {
 		char msg[1024];
-		const char *eb = nft_ctx_get_error_buffer(c);
 		snprintf(msg, sizeof(msg), "%s", eb ? eb : "");
 		str_rstrip(msg);
 		/* the first line says what; the rest is the echoed input */
@@ -450,14 +514,13 @@ static int nft_run(bool json, const char *cmd, char **out, struct err *e)
 			*nl = '\0';
 		return err_set(e, ERR_SYS, "nft: %s", *msg ? msg : "command failed");
 	}
-	if (out) {
-		const char *ob = nft_ctx_get_output_buffer(c);
+	if (out)
 		*out = xstrdup(ob ? ob : "");
-	}
 	return 0;
 }
 
-/* list table family/name as JSON: exists, handle, base chains with policy drop */
+/* list table family/name as JSON, in one call: exists, handle, base
+ * chains with policy drop. A missing table is ENOENT from nft. */
 static int nft_table_info(const char *family, const char *table, bool *exists,
 			  uint64_t *handle, size_t *ndrop, struct err *e)
 {
@@ -467,38 +530,27 @@ static int nft_table_info(const char *family, const char *table, bool *exists,
 	*exists = false;
 	*handle = 0;
 	*ndrop = 0;
-	snprintf(cmd, sizeof(cmd), "list tables %s", family);
-	if (nft_run(true, cmd, &out, e) < 0)
+	snprintf(cmd, sizeof(cmd), "list table %s %s", family, table);
+	if (nft_run(NFT_JSON, cmd, &out, &le) < 0) {
+		if (strstr(le.msg, "No such file or directory"))
+			return 0;
+		if (e)
+			*e = le;
 		return -1;
+	}
 	json_error_t je;
 	json_t *j = json_loads(out, 0, &je);
 	if (!j)
-		return err_set(e, ERR_SYS, "nft: bad json from list tables: %s", je.text);
+		return err_set(e, ERR_SYS, "nft: bad json from list table: %s", je.text);
 	json_t *arr = json_object_get(j, "nftables"), *it;
 	size_t i;
 	json_array_foreach(arr, i, it) {
 		json_t *t = json_object_get(it, "table");
-		if (!t)
-			continue;
-		const char *n = json_string_value(json_object_get(t, "name"));
+		const char *n = t ? json_string_value(json_object_get(t, "name")) : NULL;
 		if (n && strcmp(n, table) == 0) {
 			*exists = true;
 			*handle = (uint64_t)json_integer_value(json_object_get(t, "handle"));
 		}
-	}
-	json_decref(j);
-	if (!*exists)
-		return 0;
-	free(out);
-	out = NULL;
-	snprintf(cmd, sizeof(cmd), "list table %s %s", family, table);
-	if (nft_run(true, cmd, &out, &le) < 0)
-		return 0; /* gone in between */
-	j = json_loads(out, 0, &je);
-	if (!j)
-		return err_set(e, ERR_SYS, "nft: bad json from list table: %s", je.text);
-	arr = json_object_get(j, "nftables");
-	json_array_foreach(arr, i, it) {
 		json_t *ch = json_object_get(it, "chain");
 		const char *pol = ch ? json_string_value(json_object_get(ch, "policy")) : NULL;
 		if (pol && strcmp(pol, "drop") == 0 && json_object_get(ch, "hook"))
@@ -513,20 +565,44 @@ struct add_arg {
 	size_t nchains;
 };
 
+/* The add runs with echo: the kernel reports back every object it
+ * committed (NLM_F_ECHO), with its handle. That report is the check: the
+ * table is there, with its handle, and every base chain with policy drop. */
 static int do_add(void *argp, struct nsres *r)
 {
 	struct add_arg *a = argp;
-	bool exists;
-	uint64_t h;
-	size_t nd;
-	if (nft_run(false, a->ruleset, NULL, &r->e) < 0)
+	_cleanup_free_ char *out = NULL;
+	if (nft_run(NFT_JSON | NFT_ECHO, a->ruleset, &out, &r->e) < 0)
 		return err_wrap(&r->e, "add table %s %s", a->family, a->table);
-	if (nft_table_info(a->family, a->table, &exists, &h, &nd, &r->e) < 0)
-		return err_wrap(&r->e, "verify table %s %s", a->family, a->table);
-	if (!exists)
-		return err_set(&r->e, ERR_SYS, "table %s %s is not there after adding it",
-			       a->family, a->table);
+	json_error_t je;
+	json_t *j = json_loads(out, 0, &je);
+	if (!j)
+		return err_set(&r->e, ERR_SYS, "nft: bad json echo of the add: %s", je.text);
+	json_t *arr = json_object_get(j, "nftables"), *it;
+	size_t i, nd = 0;
+	uint64_t h = 0;
+	json_array_foreach(arr, i, it) {
+		const char *verb;
+		json_t *obj;
+		json_object_foreach(it, verb, obj) {
+			json_t *t = json_object_get(obj, "table");
+			const char *n = t ? json_string_value(json_object_get(t, "name")) : NULL;
+			if (n && strcmp(n, a->table) == 0)
+				h = (uint64_t)json_integer_value(json_object_get(t, "handle"));
+			json_t *ch = json_object_get(obj, "chain");
+			const char *pol =
+				ch ? json_string_value(json_object_get(ch, "policy")) : NULL;
+			const char *ct = ch ? json_string_value(json_object_get(ch, "table")) : NULL;
+			if (pol && strcmp(pol, "drop") == 0 && json_object_get(ch, "hook") && ct &&
+			    strcmp(ct, a->table) == 0)
+				nd++;
+		}
+	}
+	json_decref(j);
 	r->u64 = h;
+	if (!h)
+		return err_set(&r->e, ERR_SYS, "table %s %s: the kernel did not confirm it",
+			       a->family, a->table);
 	if (nd != a->nchains)
 		return err_set(&r->e, ERR_SYS,
 			       "table %s %s has %zu dropping base chains, want %zu", a->family,
@@ -542,6 +618,22 @@ int ncut_table_add(const char *netns_path, unsigned long long ino, const char *f
 	struct nsres r;
 	int rc = in_netns(netns_path, ino, do_add, &a, &r, e);
 	*handle = r.u64; /* a table may be there even on a failed verification */
+	return rc;
+}
+
+int ncut_table_add_start(const char *netns_path, unsigned long long ino, const char *family,
+			 const char *table, const char *ruleset, size_t nchains_want,
+			 struct ncut_job *j, struct err *e)
+{
+	struct add_arg a = {family, table, ruleset, nchains_want};
+	return in_netns_start(netns_path, ino, do_add, &a, j, e);
+}
+
+int ncut_table_add_finish(struct ncut_job *j, uint64_t *handle, struct err *e)
+{
+	struct nsres r;
+	int rc = in_netns_finish(j, &r, e);
+	*handle = r.u64;
 	return rc;
 }
 
@@ -565,7 +657,7 @@ static int do_del(void *argp, struct nsres *r)
 	}
 	snprintf(cmd, sizeof(cmd), "delete table %s handle %llu", a->family,
 		 (unsigned long long)h);
-	if (nft_run(false, cmd, NULL, &r->e) < 0)
+	if (nft_run(NFT_TEXT, cmd, NULL, &r->e) < 0)
 		return err_wrap(&r->e, "delete table %s %s", a->family, a->table);
 	if (nft_table_info(a->family, a->table, &exists, &h, &nd, &r->e) < 0)
 		return -1;

@@ -101,6 +101,7 @@ int quarantine_apply(const struct ctr *c, const char *state_dir,
 		r->netns_ruleset = ncut_netns_ruleset(ntab, &o->ncut, e);
 		if (!r->netns_ruleset)
 			return -1;
+		log_debug("quarantine: rulesets built at %.1f ms", (time_mono() - t0) * 1e3);
 		if (ncut_find_host_devs(c->netns_path, c->netns_inode, &devs, &ndevs, &r->skipped,
 					e) < 0)
 			return err_wrap(e, "find the host end of its links");
@@ -119,18 +120,52 @@ int quarantine_apply(const struct ctr *c, const char *state_dir,
 		r->freeze_ctl = xstrdup(ctl);
 		r->freeze_state = xstrdup(st);
 	}
+	log_debug("quarantine: host devices found at %.1f ms", (time_mono() - t0) * 1e3);
 	if (o->dry_run) {
 		frz_target_free(&ft);
 		return 0;
 	}
 
 	if (want_net) {
-		uint64_t h = 0;
-		int rc = ncut_table_add(c->netns_path, c->netns_inode, "inet", ntab,
-					r->netns_ruleset, 4, &h, e);
+		/* the two layers at once: the child in the container netns
+		 * adds its table while we add the host's */
+		struct ncut_job job;
+		uint64_t h = 0, hh = 0;
+		struct err he = {0};
+		int rc_h = 0;
+		if (ncut_table_add_start(c->netns_path, c->netns_inode, "inet", ntab,
+					 r->netns_ruleset, 4, &job, e) < 0) {
+			frz_target_free(&ft);
+			describe(s, r->holds, sizeof(r->holds));
+			return err_wrap(e, "network cut in the container netns");
+		}
+		if (ndevs)
+			rc_h = ncut_table_add(NULL, 0, "netdev", htab, r->host_ruleset, 2 * ndevs,
+					      &hh, &he);
+		int rc = ncut_table_add_finish(&job, &h, e);
+		log_debug("quarantine: both tables added at %.1f ms", (time_mono() - t0) * 1e3);
 		if (h) { /* it is there (even if its check failed): record it */
 			s->netns_table = xstrdup(ntab);
 			s->netns_handle = h;
+		}
+		if (hh) {
+			s->host_table = xstrdup(htab);
+			s->host_handle = hh;
+			s->devs = steal_pointer(&devs);
+			s->ndevs = ndevs;
+		}
+		bool freeze_recorded = false;
+		if (rc == 0 && rc_h == 0 && want_freeze) {
+			freeze_recorded = true;
+			/* the freeze that comes next is recorded in the same save:
+			 * one fsync less, and release thaws a freeze that never
+			 * happened harmlessly */
+			s->freezer = ft;
+			memset(&ft, 0, sizeof(ft));
+			s->frozen = true;
+			now(&s->freeze_time);
+		}
+		if (h || hh) {
 			s->net = true;
 			now(&s->net_time);
 			s->nallow = o->ncut.nallow;
@@ -140,58 +175,46 @@ int quarantine_apply(const struct ctr *c, const char *state_dir,
 			}
 			s->nflog_group = o->ncut.nflog_group;
 		}
-		if (rc < 0) {
-			struct err se = {0};
-			if (h && save(state_dir, s, &se) < 0)
-				log_warn("%s", se.msg);
+		struct err se = {0};
+		int rc_s = (h || hh) ? save(state_dir, s, &se) : 0;
+		if (rc < 0 || rc_h < 0 || rc_s < 0) {
 			frz_target_free(&ft);
+			if (freeze_recorded) { /* not on disk, not done */
+				s->frozen = false;
+				frz_target_free(&s->freezer);
+			}
 			describe(s, r->holds, sizeof(r->holds));
-			return err_wrap(e, "network cut in the container netns");
-		}
-		if (save(state_dir, s, e) < 0) {
-			frz_target_free(&ft);
-			describe(s, r->holds, sizeof(r->holds));
+			if (rc < 0)
+				return err_wrap(e, "network cut in the container netns");
+			if (rc_h < 0) {
+				*e = he;
+				return err_wrap(e, "network cut on the host");
+			}
+			*e = se;
 			return -1;
 		}
 		r->did_net = true;
-		if (ndevs) {
-			h = 0;
-			rc = ncut_table_add(NULL, 0, "netdev", htab, r->host_ruleset, 2 * ndevs, &h,
-					    e);
-			if (h) {
-				s->host_table = xstrdup(htab);
-				s->host_handle = h;
-				s->devs = steal_pointer(&devs);
-				s->ndevs = ndevs;
-			}
-			struct err se = {0};
-			if (save(state_dir, s, rc < 0 ? &se : e) < 0 && rc == 0) {
-				frz_target_free(&ft);
-				describe(s, r->holds, sizeof(r->holds));
-				return -1;
-			}
-			if (rc < 0) {
-				frz_target_free(&ft);
-				describe(s, r->holds, sizeof(r->holds));
-				return err_wrap(e, "network cut on the host");
-			}
-		}
 	}
+	log_debug("quarantine: network cut at %.1f ms", (time_mono() - t0) * 1e3);
 	if (want_freeze) {
 		/* recorded before it holds: a freeze that times out stays, and
 		 * release must know to thaw it */
-		s->freezer = ft;
-		s->frozen = true;
-		now(&s->freeze_time);
-		if (save(state_dir, s, e) < 0) {
-			describe(s, r->holds, sizeof(r->holds));
-			return -1;
+		if (!r->did_net) {
+			s->freezer = ft;
+			s->frozen = true;
+			now(&s->freeze_time);
+			if (save(state_dir, s, e) < 0) {
+				describe(s, r->holds, sizeof(r->holds));
+				return -1;
+			}
 		}
 		if (frz_freeze(&s->freezer, o->timeout, &r->frz, e) < 0) {
 			describe(s, r->holds, sizeof(r->holds));
 			return err_wrap(e, "freeze");
 		}
 		r->did_freeze = true;
+		log_debug("quarantine: frozen at %.1f ms (%zu tasks)", (time_mono() - t0) * 1e3,
+			  r->frz.npids);
 	}
 	r->seconds = time_mono() - t0;
 	describe(s, r->holds, sizeof(r->holds));

@@ -192,7 +192,8 @@ int qstate_from_json(json_t *j, struct qstate *s, struct err *e)
 		goto bad;
 	s->freezer.dir = dupstr(f, "dir");
 	if (s->freezer.kind != FRZ_NONE &&
-	    (!s->freezer.dir || !str_has_prefix(s->freezer.dir, "/sys/fs/cgroup/")))
+	    (!s->freezer.dir || !str_has_prefix(s->freezer.dir, "/sys/fs/cgroup/") ||
+	     strstr(s->freezer.dir, "/..") || strstr(s->freezer.dir, "//")))
 		goto bad;
 	if (s->frozen && s->freezer.kind == FRZ_NONE)
 		goto bad;

@@ -32,6 +32,7 @@ while :; do
 done
 EOF
 runc_run "t0410-$S-a" --extra "$T_DIR/extra" || skip_all "runc_run failed"
+on_exit "\"$CONTAIN\" release \"$CID\""  # whatever a failed check left in place
 A=$CID APID=$CPID AUP=$CUPPER
 veth_attach "$APID" "$HIF" "$H/30" "$C/30" || skip_all "cannot make a veth into the container netns"
 testns_add "$TNS" "$NSIF" "$T1/30" "$T2/30" "$HIF" || skip_all "cannot make the second test netns"
@@ -46,6 +47,8 @@ HTTPD_T=$!
 on_exit "kill $HTTPD_T"
 
 count() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }
+# count_ge FILE N: FILE has at least N lines (evaluated at each poll)
+count_ge() { [ "$(count "$1")" -ge "$2" ]; }
 host_to_ctr() { timeout 3 busybox wget -q -O- "http://$C:8080/" | grep -q 'contain fixture'; }
 ctr_to_host() { in_ctr "$A" timeout 3 wget -q -O- "http://$H:$HPORT/" 2>/dev/null | grep -q host-side; }
 ctr_to_testns() { in_ctr "$A" timeout 3 wget -q -O- "http://$T2:$TPORT/" 2>/dev/null | grep -q host-side; }
@@ -54,7 +57,7 @@ ctr_loopback() { in_ctr "$A" timeout 3 wget -q -O- "http://127.0.0.1:8080/" 2>/d
 more_attempts() {
 	local n0
 	n0=$(count "$AUP/tmp/attempts")
-	wait_for 60 test "$(count "$AUP/tmp/attempts")" -ge $((n0 + $1))
+	wait_for 60 count_ge "$AUP/tmp/attempts" $((n0 + $1))
 }
 cg2=/sys/fs/cgroup/unified/contain-test/$A
 v1=/sys/fs/cgroup/freezer/contain-test/$A
@@ -76,7 +79,7 @@ wait_for 30 host_to_ctr
 ok "before: host reaches the container" host_to_ctr
 ok "before: the container reaches the host" ctr_to_host
 ok "before: the container reaches the second test netns" wait_for 20 ctr_to_testns
-ok "before: the container's loop reaches the host" wait_for 30 test "$(count "$AUP/tmp/ok")" -ge 2
+ok "before: the container's loop reaches the host" wait_for 30 count_ge "$AUP/tmp/ok" 2
 
 # other tests may add and remove their own tables on the host at any time:
 # the host snapshot holds the tables of this test's containers only
@@ -166,7 +169,7 @@ ok "after release: host reaches the container" wait_for 20 host_to_ctr
 ok "after release: the container reaches the host" wait_for 20 ctr_to_host
 ok "after release: the container reaches the second test netns" wait_for 20 ctr_to_testns
 ok_before=$(count "$AUP/tmp/ok")
-ok "after release: the loop gets through again" wait_for 30 test "$(count "$AUP/tmp/ok")" -gt "$ok_before"
+ok "after release: the loop gets through again" wait_for 30 count_ge "$AUP/tmp/ok" $((ok_before + 1))
 is "$(host_snap)" "$host_before" "no table or chain left on the host"
 is "$(nft_snapshot "$APID")" "$ns_before" "no table left in the netns"
 is "$(cgfiles)" "$cg_before" "no cgroup setting left behind"
@@ -211,10 +214,11 @@ cat >"$T_DIR/forker" <<'EOF'
 while :; do sleep 0 & done
 EOF
 runc_run "t0410-$S-f" --extra "$T_DIR/forker" || skip_all "runc_run (forker) failed"
+on_exit "\"$CONTAIN\" release \"$CID\""  # whatever a failed check left in place
 F=$CID
 runc --root "$RUNC_ROOT" update --pids-limit 200 "$F" 2>/dev/null || diag "no pids limit for the fork loop"
 fcg=/sys/fs/cgroup/unified/contain-test/$F
-wait_for 30 test "$(wc -l <"$fcg/cgroup.procs")" -ge 5
+wait_for 30 count_ge "$fcg/cgroup.procs" 5
 run "$CONTAIN" quarantine --freeze-only "$F"
 is "$RC" 0 "fork loop: quarantine --freeze-only exits 0"
 like "$(cat "$fcg/cgroup.events")" "frozen 1" "fork loop: the cgroup is frozen"
@@ -235,6 +239,7 @@ run "$CONTAIN" release "$F"
 is "$(cat "/sys/fs/cgroup/freezer/contain-test/$F/freezer.state")" THAWED "v1: thawed by release"
 
 runc_run "t0410-$S-v" --freezer-only || skip_all "runc_run --freezer-only failed"
+on_exit "\"$CONTAIN\" release \"$CID\""  # whatever a failed check left in place
 V=$CID
 vcg=/sys/fs/cgroup/freezer/contain-test/$V
 run "$CONTAIN" --json quarantine --freeze-only "$V"
@@ -247,6 +252,7 @@ is "$(cat "$vcg/freezer.state")" THAWED "v1-only container: thawed"
 
 # --- a container on the host network: refused for the network, freeze works
 runc_run "t0410-$S-h" --net host || skip_all "runc_run --net host failed"
+on_exit "\"$CONTAIN\" release \"$CID\""  # whatever a failed check left in place
 N=$CID
 hb=$(host_snap)
 run "$CONTAIN" quarantine "$N"
@@ -261,6 +267,7 @@ is "$RC" 0 "host-network container: release"
 
 # --- a container that exits while quarantined
 runc_run "t0410-$S-x" || skip_all "runc_run failed"
+on_exit "\"$CONTAIN\" release \"$CID\""  # whatever a failed check left in place
 X=$CID XPID=$CPID
 add_ours "$X"
 veth_attach "$XPID" "cq${S}x" 10.213.43.1/30 10.213.43.2/30 || skip_all "veth for the exiting container"
@@ -282,13 +289,13 @@ is "$(stat -c %a "$CONTAIN_AUDIT_LOG")" 600 "audit log is 0600"
 run "$CONTAIN" audit verify
 is "$RC" 0 "audit verify: the chain is intact"
 like "$(jq -r .action "$CONTAIN_AUDIT_LOG" | sort -u | tr '\n' ' ')" "quarantine release" "quarantine and release are audited"
-like "$(jq -r 'select(.action=="quarantine") | .result' "$CONTAIN_AUDIT_LOG" | sort -u | tr '\n' ' ')" "failed" "failures are audited too"
+like "$(jq -r 'select(.action=="quarantine") | .result' "$CONTAIN_AUDIT_LOG" | sort -u | tr '\n' ' ')" "failed|partial" "failures are audited too"
 is "$(jq -r 'select(.result=="already") | .target' "$CONTAIN_AUDIT_LOG" | head -1)" "$A" "the no-op is audited with its container"
 like "$(head -1 "$CONTAIN_AUDIT_LOG" | jq -r '.time')" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{9}Z$' "audit time is UTC with nanoseconds"
 is "$(head -1 "$CONTAIN_AUDIT_LOG" | jq -r '.actor.uid')" 0 "audit names the uid"
 cp "$CONTAIN_AUDIT_LOG" "$T_DIR/tampered.jsonl"
 sed -i '2s/"action":"quarantine"/"action":"quarantinE"/' "$T_DIR/tampered.jsonl"
-ok "the tampered copy differs" ! cmp -s "$CONTAIN_AUDIT_LOG" "$T_DIR/tampered.jsonl"
+fails "the tampered copy differs" cmp -s "$CONTAIN_AUDIT_LOG" "$T_DIR/tampered.jsonl"
 run "$CONTAIN" audit verify "$T_DIR/tampered.jsonl"
 is "$RC" 1 "audit verify: a tampered line exits 1"
 like "$ERR" "line [23]" "and names the broken line"

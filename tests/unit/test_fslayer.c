@@ -542,6 +542,43 @@ START_TEST(sink_failure)
 }
 END_TEST
 
+/* files.json times are the RFC 3339 of util's time_rfc3339_from */
+START_TEST(times)
+{
+	static const long long secs[] = {0, -1, 951782400, 951868799, 1700000000, 4102444800LL,
+					 253402300799LL, -62135596800LL};
+	char dir[] = "/tmp/contain-ut-fslt-XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	int d = open(dir, O_RDONLY | O_DIRECTORY);
+	for (size_t i = 0; i < ARRAY_SIZE(secs); i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "t%zu", i);
+		put(d, name, "x", 1);
+		struct timespec ts[2] = {{secs[i], 123456789}, {secs[i], 987654321}};
+		ck_assert_int_eq(utimensat(d, name, ts, 0), 0);
+	}
+	struct sbuf tar = SBUF_INIT;
+	struct sink s = sink_sbuf(&tar);
+	struct fslayer_result res;
+	struct err e = {0};
+	ck_assert_int_eq(fslayer_collect_dir(dir, FSLAYER_UPPER, NULL, &s, &res, &e), 0);
+	for (size_t i = 0; i < ARRAY_SIZE(secs); i++) {
+		char name[16], want[64];
+		snprintf(name, sizeof(name), "t%zu", i);
+		struct stat st; /* what the filesystem kept (ext4 stops in 2446) */
+		ck_assert_int_eq(fstatat(d, name, &st, 0), 0);
+		time_rfc3339_from(&st.st_mtim, want, sizeof(want));
+		json_t *j = jfind(res.files, name);
+		ck_assert_ptr_nonnull(j);
+		ck_assert_str_eq(json_string_value(json_object_get(j, "mtime")), want);
+	}
+	fslayer_result_free(&res);
+	sbuf_free(&tar);
+	close(d);
+	rm_rf(dir);
+}
+END_TEST
+
 START_TEST(missing_dir)
 {
 	struct sbuf tar = SBUF_INIT;
@@ -566,6 +603,7 @@ Suite *unit_suite(void)
 		tcase_add_test(tc, whole_root);
 		tcase_add_test(tc, sink_failure);
 	}
+	tcase_add_test(tc, times);
 	tcase_add_test(tc, missing_dir);
 	suite_add_tcase(s, tc);
 	return s;
