@@ -54,28 +54,28 @@ $(B)/%.o: %.c
 
 $(B)/libcontain.a: $(LIB_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	$(if $(V),,@echo "  AR      $@";)ar rcs $@ $^
 
 # runtime.c refers to these backends weakly (either order of landing links);
 # a weak reference does not pull an archive member, so -u does when it exists
 BACKEND_UNDEF := $(foreach b,containerd docker podman,$(if $(wildcard src/runtime/$(b).c),-u rt_backend_$(b)))
 
 $(BIN): $(B)/src/main.o $(B)/libcontain.a
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(BACKEND_UNDEF) $(B)/libcontain.a $(ALL_LDFLAGS) $(PKG_LIBS)
+	$(if $(V),,@echo "  LINK    $@";)$(CC) $(ALL_CFLAGS) -o $@ $< $(BACKEND_UNDEF) $(B)/libcontain.a $(ALL_LDFLAGS) $(PKG_LIBS)
 
 $(B)/tests/unit/%: tests/unit/%.c tests/unit/main.c tests/unit/unit.h $(B)/libcontain.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) $(CHECK_CFLAGS) -Itests/unit -o $@ $< tests/unit/main.c \
+	$(if $(V),,@echo "  LINK    $@";)$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) $(CHECK_CFLAGS) -Itests/unit -o $@ $< tests/unit/main.c \
 		$(B)/libcontain.a $(ALL_LDFLAGS) $(PKG_LIBS) $(CHECK_LIBS)
 
 $(B)/tests/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c $(B)/libcontain.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $< tests/fuzz/replay.c $(B)/libcontain.a \
+	$(if $(V),,@echo "  LINK    $@";)$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $< tests/fuzz/replay.c $(B)/libcontain.a \
 		$(ALL_LDFLAGS) $(PKG_LIBS)
 
 $(B)/tests/tools/%: tests/tools/%.c $(B)/libcontain.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(B)/libcontain.a $(ALL_LDFLAGS) $(PKG_LIBS)
+	$(if $(V),,@echo "  LINK    $@";)$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(B)/libcontain.a $(ALL_LDFLAGS) $(PKG_LIBS)
 
 test-bins: $(BIN) $(UNIT_BINS) $(FUZZ_BINS) $(TOOL_BINS)
 

@@ -356,6 +356,10 @@ static int dir_create_file(struct bag *b, const char *path, struct err *e)
 		close(dfd);
 		return err_sys(e, saved, "create '%s'", path);
 	}
+	if (comp == p) { /* no directory (bag_path_ok makes this "data/...") */
+		close(dfd);
+		return fd;
+	}
 	/* keep this directory for the next artifact */
 	if (b->pdirfd >= 0)
 		close(b->pdirfd);

@@ -222,11 +222,13 @@ int bag_manifest_parse(const char *buf, size_t n, struct bag_manifest *m, char *
 			snprintf(problem, psz, "line %zu has no newline", lineno);
 			bad = 1;
 		}
-		size_t k = 0;
-		while (k < len && ((line[k] >= '0' && line[k] <= '9') ||
-				   (line[k] >= 'a' && line[k] <= 'f') ||
-				   (line[k] >= 'A' && line[k] <= 'F')))
-			k++;
+		size_t k = 0, hex = 0;
+		while (k < len && line[k] != ' ' && line[k] != '\t') {
+			char c = line[k++];
+			if (hex == k - 1 && ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+					     (c >= 'A' && c <= 'F')))
+				hex++;
+		}
 		size_t sp = k;
 		while (sp < len && (line[sp] == ' ' || line[sp] == '\t'))
 			sp++;
@@ -235,6 +237,12 @@ int bag_manifest_parse(const char *buf, size_t n, struct bag_manifest *m, char *
 				snprintf(problem, psz, "line %zu is not 'SHA256  PATH'", lineno);
 			bad = 1;
 			continue;
+		}
+		if (hex != 64) {
+			/* a damaged hash still names its file: kept, it matches nothing */
+			if (!bad)
+				snprintf(problem, psz, "line %zu: the hash is not hexadecimal", lineno);
+			bad = 1;
 		}
 		char *raw = xstrndup(line + sp, len - sp);
 		char *path = bag_path_decode(raw);

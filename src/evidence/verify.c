@@ -380,8 +380,7 @@ static int collect_dir(struct view *v, int rootfd, struct err *e)
 		while (nt < 2 && nt < v->n && pthread_create(&t[nt], NULL, hash_worker, v) == 0)
 			nt++;
 		pre_analyze(v);
-		if (nt == 0)
-			hash_worker(v);
+		hash_worker(v); /* then help with what is left */
 		for (unsigned i = 0; i < nt; i++)
 			pthread_join(t[i], NULL);
 		for (size_t i = 0; i < v->n; i++) {

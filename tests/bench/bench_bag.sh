@@ -59,7 +59,7 @@ ossl_mb=$(div "$ossl" 1000) # openssl prints kB/s (1000 bytes)
 printf 'openssl sha256, one core: %.0f MB/s\n' "$ossl_mb"
 
 stream=$(secs sh -c 'mkbag -o - "$1" >/dev/null' sh "$D/src")
-stream_mb=$(div "$bytes" "$stream * 1000000")
+stream_mb=$(div "$bytes" "($stream * 1000000)")
 printf 'seal, tar to stdout: mkbag -o - %s s, %.0f MB/s: %.2f of the one-core sha256 rate (goal >= 0.80)\n' \
 	"$(f2 "$stream")" "$stream_mb" "$(div "$stream_mb" "$ossl_mb")"
 
@@ -67,7 +67,7 @@ cpsync=$(secs sh -c 'cp -r "$1" "$2" && sync -f "$2"' sh "$D/src" "$D/copy")
 rm -rf "$D/copy"
 sync
 dir=$(secs mkbag -o "$D/bag" "$D/src")
-dir_mb=$(div "$bytes" "$dir * 1000000")
+dir_mb=$(div "$bytes" "($dir * 1000000)")
 printf 'seal, directory form: mkbag -o DIR %s s, %.0f MB/s; cp -r + sync -f %s s: %.2fx its time; %.2f of the one-core sha256 rate\n' \
 	"$(f2 "$dir")" "$dir_mb" "$(f2 "$cpsync")" "$(div "$dir" "$cpsync")" "$(div "$dir_mb" "$ossl_mb")"
 
@@ -76,7 +76,7 @@ find "$D/bag" -type f -print0 | xargs -0 cat >/dev/null # both read from the pag
 sha=$(secs sh -c 'cd "$1" && sha256sum --quiet -c manifest-sha256.txt' sh "$D/bag")
 ver=$(secs "$CONTAIN" verify "$D/bag")
 "$CONTAIN" verify "$D/bag" >/dev/null || { echo "bench_bag: the bag does not verify"; exit 1; }
-ver_mb=$(div "$bytes" "$ver * 1000000")
+ver_mb=$(div "$bytes" "($ver * 1000000)")
 printf 'verify: contain %s s, sha256sum -c %s s: %.1fx faster (goal >= 5x)\n' \
 	"$(f2 "$ver")" "$(f2 "$sha")" "$(div "$sha" "$ver")"
 printf 'verify hashing: %.0f MB/s, %.2fx the one-core sha256 rate (goal >= 1.5x)\n' \
