@@ -128,6 +128,8 @@ enum frz_pref {
 	FRZ_PREF_V1,
 };
 const char *frz_kind_name(enum frz_kind k); /* "cgroup2", "freezer-v1" */
+/* --freezer: "auto", "cgroup2" (or "v2"), "v1"; -1 for anything else */
+int frz_pref_parse(const char *s, enum frz_pref *p);
 int frz_kind_parse(const char *s, enum frz_kind *k);
 
 struct frz_target {

@@ -170,6 +170,8 @@ int write_file_atomic(const char *path, const void *buf, size_t n, mode_t mode,
 bool utf8_valid(const char *s, size_t n);
 void hex_encode(const unsigned char *in, size_t n, char *out /* 2n+1 */);
 int hex_decode(const char *in, unsigned char *out, size_t outlen);
+/* one hex digit's value, -1 when c is not one */
+int hex_digit(char c);
 char *base64_encode(const unsigned char *in, size_t n); /* caller frees */
 bool str_has_prefix(const char *s, const char *prefix);
 bool str_has_suffix(const char *s, const char *suffix);

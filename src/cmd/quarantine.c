@@ -125,13 +125,7 @@ int cmd_quarantine(int argc, char **argv)
 			qo.ncut.nflog_group = (unsigned)v;
 			break;
 		case O_FREEZER:
-			if (strcmp(optarg, "auto") == 0)
-				qo.freezer = FRZ_PREF_AUTO;
-			else if (strcmp(optarg, "cgroup2") == 0 || strcmp(optarg, "v2") == 0)
-				qo.freezer = FRZ_PREF_V2;
-			else if (strcmp(optarg, "v1") == 0)
-				qo.freezer = FRZ_PREF_V1;
-			else
+			if (frz_pref_parse(optarg, &qo.freezer) < 0)
 				return cmd_usage_error("quarantine", "bad freezer '%s'", optarg);
 			break;
 		case O_TIMEOUT:

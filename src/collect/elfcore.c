@@ -12,16 +12,6 @@
 
 /* ---- maps lines ---- */
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* hex digits at *p up to the first non-hex char; at most 16 */
 static bool take_hex(const char **p, const char *end, uint64_t *out)
@@ -29,10 +19,10 @@ static bool take_hex(const char **p, const char *end, uint64_t *out)
 	const char *s = *p;
 	uint64_t v = 0;
 	int nd = 0;
-	while (s < end && hexval(*s) >= 0) {
+	while (s < end && hex_digit(*s) >= 0) {
 		if (++nd > 16)
 			return false;
-		v = (v << 4) | (uint64_t)hexval(*s);
+		v = (v << 4) | (uint64_t)hex_digit(*s);
 		s++;
 	}
 	if (nd == 0)

@@ -372,3 +372,16 @@ int frz_thaw(const struct frz_target *t, double timeout, struct err *e)
 			ms *= 2;
 	}
 }
+
+int frz_pref_parse(const char *s, enum frz_pref *p)
+{
+	if (strcmp(s, "auto") == 0)
+		*p = FRZ_PREF_AUTO;
+	else if (strcmp(s, "cgroup2") == 0 || strcmp(s, "v2") == 0)
+		*p = FRZ_PREF_V2;
+	else if (strcmp(s, "v1") == 0)
+		*p = FRZ_PREF_V1;
+	else
+		return -1;
+	return 0;
+}

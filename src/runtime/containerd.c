@@ -57,12 +57,6 @@ static bool good_name(const char *s)
 	return true;
 }
 
-static bool is_dir_at(int dfd, const char *name)
-{
-	struct stat st;
-	return fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
-}
-
 static const char *const image_keys[] = {
 	"io.kubernetes.cri.image-name",
 	"org.opencontainers.image.ref.name",
@@ -154,7 +148,7 @@ static void scan_layout(const char *root, const char *tasks, struct ctr_list *ou
 	struct dirent *de;
 	size_t seen = 0;
 	while ((de = readdir(d)) && seen < MAX_ENTRIES) {
-		if (!good_name(de->d_name) || !is_dir_at(dirfd(d), de->d_name))
+		if (!good_name(de->d_name) || !rt_is_dir_at(dirfd(d), de->d_name))
 			continue;
 		_cleanup_free_ char *nsdir = xasprintf("%s/%s", tasks, de->d_name);
 		_cleanup_closedir_ DIR *nd = opendir(nsdir);
@@ -162,7 +156,7 @@ static void scan_layout(const char *root, const char *tasks, struct ctr_list *ou
 			continue;
 		struct dirent *te;
 		while ((te = readdir(nd)) && seen < MAX_ENTRIES) {
-			if (!good_name(te->d_name) || !is_dir_at(dirfd(nd), te->d_name))
+			if (!good_name(te->d_name) || !rt_is_dir_at(dirfd(nd), te->d_name))
 				continue;
 			seen++;
 			scan_task(root, nsdir, de->d_name, te->d_name, out);

@@ -22,12 +22,6 @@
 
 static const char *const crio_roots[] = {DEFAULT_ROOT, NULL};
 
-static bool file_exists(const char *p)
-{
-	struct stat st;
-	return lstat(p, &st) == 0 && S_ISREG(st.st_mode);
-}
-
 static void image_digest_from(struct ctr *c, const char *ref)
 {
 	if (!ref)
@@ -97,7 +91,7 @@ static void read_container(const char *root, const char *cdir, const char *id, s
 {
 	_cleanup_free_ char *ud = xasprintf("%s/%s/userdata", cdir, id);
 	_cleanup_free_ char *cfg = xasprintf("%s/config.json", ud);
-	if (!file_exists(cfg))
+	if (!rt_is_reg(cfg))
 		return;
 	/* a cheap look first: podman's containers, most of this tree, are
 	 * not parsed (nor warned about) here */
@@ -174,13 +168,13 @@ static void read_container(const char *root, const char *cdir, const char *id, s
 
 	/* state: beside the config, else in the run root (default layout) */
 	_cleanup_free_ char *sp = xasprintf("%s/state.json", ud);
-	if (!file_exists(sp) && strcmp(root, DEFAULT_ROOT) == 0) {
+	if (!rt_is_reg(sp) && strcmp(root, DEFAULT_ROOT) == 0) {
 		const char *base = strrchr(cdir, '/');
 		free(sp);
 		sp =
 		    xasprintf("%s%s/%s/userdata/state.json", DEFAULT_RUNROOT, base ? base : "", id);
 	}
-	if (file_exists(sp)) {
+	if (rt_is_reg(sp)) {
 		read_state(c, sp);
 	} else {
 		ctr_set(&c->status, "stopped");

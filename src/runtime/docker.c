@@ -36,29 +36,6 @@ static const char *const docker_roots[] = {
 	NULL,
 };
 
-static bool good_id(const char *s)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > 128 || s[0] == '.')
-		return false;
-	for (const char *p = s; *p; p++)
-		if (!strchr("0123456789abcdefABCDEF", *p))
-			return false;
-	return true;
-}
-
-static bool is_dir_at(int dfd, const char *name)
-{
-	struct stat st;
-	return fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
-}
-
-static bool file_exists(const char *path)
-{
-	struct stat st;
-	return lstat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
 static bool zero_time(const char *t)
 {
 	return !t || !*t || str_has_prefix(t, "0001-01-01");
@@ -168,7 +145,7 @@ static int fill_container(struct ctr *c, json_t *j, const char *dir, const char 
 		const char *driver = json_str(json_object_get(h, "LogConfig"), "Type");
 		if (driver && strcmp(driver, "local") == 0) {
 			_cleanup_free_ char *lp = xasprintf("%s/local-logs/container.log", dir);
-			if (file_exists(lp)) {
+			if (rt_is_reg(lp)) {
 				free(c->log_path);
 				c->log_path = steal_pointer(&lp);
 			}
@@ -208,7 +185,7 @@ static void scan_data_root(const char *root, struct ctr_list *out)
 	struct dirent *de;
 	size_t seen = 0;
 	while ((de = readdir(d))) {
-		if (!good_id(de->d_name) || !is_dir_at(dirfd(d), de->d_name))
+		if (!rt_hex_id(de->d_name) || !rt_is_dir_at(dirfd(d), de->d_name))
 			continue;
 		if (++seen > MAX_ENTRIES) {
 			log_warn("docker: '%s': more than %d containers, the rest skipped", cdir,

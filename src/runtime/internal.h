@@ -71,3 +71,9 @@ int runtime_scan(const struct rt_roots *roots, struct ctr_list *out, struct err 
 void ctr_list_dedup(struct ctr_list *l);
 /* Resolve ref among l (not a pid): takes the match out of l into *out. */
 int runtime_match(struct ctr_list *l, const char *ref, struct ctr **out, struct err *e);
+
+/* small file checks every backend uses (no symlink is followed) */
+bool rt_is_dir_at(int dfd, const char *name);
+bool rt_is_reg(const char *path);
+/* a container id as runtimes write them: hex digits only, 1..128 of them */
+bool rt_hex_id(const char *s);

@@ -47,29 +47,6 @@ static const char *const podman_roots[] = {
 	NULL,
 };
 
-static bool good_id(const char *s)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > 128)
-		return false;
-	for (const char *p = s; *p; p++)
-		if (!strchr("0123456789abcdef", *p))
-			return false;
-	return true;
-}
-
-static bool is_dir_at(int dfd, const char *name)
-{
-	struct stat st;
-	return fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
-}
-
-static bool reg_exists(const char *path)
-{
-	struct stat st;
-	return lstat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
 /* CRI-O's container, by its annotations (podman writes io.kubernetes.cri-o.
  * Created and .TTY too, and io.container.manager=libpod) */
 static bool is_crio(const struct ctr *c)
@@ -180,7 +157,7 @@ static void add_from_storage(const char *root, const char *cdir, const char *cjs
 			     json_t *ent, struct ctr_list *out)
 {
 	const char *id = json_str(ent, "id");
-	if (!id || !good_id(id)) {
+	if (!id || !rt_hex_id(id)) {
 		log_warn("podman: '%s': an entry without a valid id", cjson);
 		return;
 	}
@@ -193,7 +170,7 @@ static void add_from_storage(const char *root, const char *cdir, const char *cjs
 	if (json_is_array(names) && json_is_string(json_array_get(names, 0)))
 		c->name = xstrdup(json_string_value(json_array_get(names, 0)));
 	const char *img = json_str(ent, "image");
-	if (img && good_id(img) && strlen(img) == 64)
+	if (img && rt_hex_id(img) && strlen(img) == 64)
 		c->image_digest = xasprintf("sha256:%s", img);
 	const char *created = json_str(ent, "created");
 	if (created && *created)
@@ -219,7 +196,7 @@ static void add_from_storage(const char *root, const char *cdir, const char *cjs
 
 	_cleanup_free_ char *ud = xasprintf("%s/%s/userdata", cdir, id);
 	_cleanup_free_ char *cfg = xasprintf("%s/config.json", ud);
-	if (reg_exists(cfg)) {
+	if (rt_is_reg(cfg)) {
 		c->config_path = xstrdup(cfg);
 		c->bundle = xstrdup(ud);
 		struct err e = {0};
@@ -242,7 +219,7 @@ static void add_from_storage(const char *root, const char *cdir, const char *cjs
 	if (!c->image && c->image_digest)
 		c->image = xstrdup(c->image_digest + strlen("sha256:"));
 	_cleanup_free_ char *logp = xasprintf("%s/ctr.log", ud);
-	if (reg_exists(logp))
+	if (rt_is_reg(logp))
 		c->log_path = steal_pointer(&logp);
 	ctr_list_add(out, steal_pointer(&c));
 }
@@ -289,7 +266,7 @@ static void scan_run(const char *root, const char *cdir, struct ctr_list *out)
 	struct dirent *de;
 	size_t seen = 0;
 	while ((de = readdir(d))) {
-		if (!good_id(de->d_name) || !is_dir_at(dirfd(d), de->d_name))
+		if (!rt_hex_id(de->d_name) || !rt_is_dir_at(dirfd(d), de->d_name))
 			continue;
 		if (++seen > MAX_ENTRIES) {
 			log_warn("podman: '%s': more than %d containers, the rest skipped", cdir,
@@ -298,14 +275,14 @@ static void scan_run(const char *root, const char *cdir, struct ctr_list *out)
 		}
 		_cleanup_free_ char *ud = xasprintf("%s/%s/userdata", cdir, de->d_name);
 		_cleanup_free_ char *pf = xasprintf("%s/pidfile", ud);
-		if (!reg_exists(pf))
+		if (!rt_is_reg(pf))
 			continue;
 		_cleanup_ctr_ struct ctr *c = ctr_new(RT_PODMAN);
 		c->id = xstrdup(de->d_name);
 		c->state_root = xstrdup(root);
 		/* CRI-O keeps its bundle (config.json) in the run root's userdata */
 		_cleanup_free_ char *cfg = xasprintf("%s/config.json", ud);
-		if (reg_exists(cfg)) {
+		if (rt_is_reg(cfg)) {
 			c->config_path = xstrdup(cfg);
 			struct err e = {0};
 			if (ctr_read_oci_config(c, &e) < 0) {
@@ -331,7 +308,7 @@ static int podman_scan(const char *root, struct ctr_list *out, struct err *e)
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		if (!str_has_suffix(de->d_name, "-containers") || de->d_name[0] == '.' ||
-		    !is_dir_at(dirfd(d), de->d_name))
+		    !rt_is_dir_at(dirfd(d), de->d_name))
 			continue;
 		_cleanup_free_ char *cdir = xasprintf("%s/%s", root, de->d_name);
 		_cleanup_free_ char *cjson = xasprintf("%s/containers.json", cdir);

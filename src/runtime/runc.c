@@ -19,12 +19,6 @@ static const char *const runc_roots[] = {
     NULL,
 };
 
-static bool is_dir_at(int dfd, const char *name)
-{
-	struct stat st;
-	return fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
-}
-
 static bool exists_at(int dfd, const char *name)
 {
 	struct stat st;
@@ -209,7 +203,7 @@ static int scan_dir(const char *root, const char *dir, const char *ns, int depth
 				 MAX_ENTRIES);
 			break;
 		}
-		if (!is_dir_at(dfd, de->d_name))
+		if (!rt_is_dir_at(dfd, de->d_name))
 			continue;
 		_cleanup_close_ int cfd =
 		    openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

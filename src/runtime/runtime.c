@@ -703,3 +703,26 @@ int runtime_resolve(const struct rt_roots *roots, const char *ref, struct ctr **
 	fill_one(*out);
 	return 0;
 }
+
+bool rt_is_dir_at(int dfd, const char *name)
+{
+	struct stat st;
+	return fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+}
+
+bool rt_is_reg(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+bool rt_hex_id(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 128)
+		return false;
+	for (const char *p = s; *p; p++)
+		if (hex_digit(*p) < 0)
+			return false;
+	return true;
+}

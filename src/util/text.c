@@ -137,7 +137,7 @@ void hex_encode(const unsigned char *in, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-static int hexval(char c)
+int hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -153,7 +153,7 @@ int hex_decode(const char *in, unsigned char *out, size_t outlen)
 	if (strlen(in) != 2 * outlen)
 		return -1;
 	for (size_t i = 0; i < outlen; i++) {
-		int h = hexval(in[2 * i]), l = hexval(in[2 * i + 1]);
+		int h = hex_digit(in[2 * i]), l = hex_digit(in[2 * i + 1]);
 		if (h < 0 || l < 0)
 			return -1;
 		out[i] = (unsigned char)(h << 4 | l);
@@ -166,7 +166,7 @@ bool is_hex_string(const char *s)
 	if (!*s)
 		return false;
 	for (; *s; s++)
-		if (hexval(*s) < 0)
+		if (hex_digit(*s) < 0)
 			return false;
 	return true;
 }
