@@ -21,9 +21,12 @@
  * by directory fd only (openat/fstatat with O_NOFOLLOW / AT_SYMLINK_NOFOLLOW),
  * so a 10,000-deep tree is fine. Two helper threads: one hashes each file's
  * content (SHA-256) while the calling thread feeds libarchive, one hands the
- * tar bytes to the sink. The sink is therefore called from that writer
- * thread (one call at a time, never concurrently) while fslayer_collect_*
- * runs; it must not rely on thread-local state of the caller.
+ * tar bytes to the sink. File content is read once, into a ring both threads
+ * read from (the tar's data bytes are not copied again). The sink is
+ * therefore called from that writer thread (one call at a time, never
+ * concurrently) while fslayer_collect_* runs; it must not rely on
+ * thread-local state of the caller, and the bytes it is handed are only
+ * valid during the call.
  *
  * Directories whose path is longer than FSLAYER_DEEP_PATH bytes are left out
  * of the tar unless empty or opaque (their children imply them; a deep chain
@@ -58,10 +61,13 @@ struct fslayer_opts {
 				      beyond it files.json has "sha256_data" over the data only */
 	uint64_t deep_path_budget; /* tar path bytes of deep entries (0: default) */
 	bool no_threads;	   /* hash and write on the calling thread */
+	bool files_text_only;	   /* files.json as text only: res->files stays NULL */
 };
 
 struct fslayer_result {
-	json_t *files; /* the files.json document */
+	json_t *files;	  /* the files.json document (NULL with files_text_only) */
+	char *files_text; /* the same document as JSON text, one entry a line, '\n' ended */
+	size_t files_len;
 	json_t *notes; /* array of strings: what was skipped or left out, and why */
 	bool whole_root;
 	uint64_t entries;      /* entries in files.json */

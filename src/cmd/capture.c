@@ -60,6 +60,7 @@ struct capture {
 	int qlock;
 	json_t *qlog; /* what the quarantine steps did */
 	bool net_cut, frozen;
+	bool qfailed; /* a quarantine step asked for did not hold */
 	double t0;
 };
 
@@ -170,6 +171,17 @@ static struct collect_pcap *pcap_start(struct capture *cp, int nflog)
 		return NULL;
 	}
 	if (collect_pcap_start(cp->c, &po, pcap_sink_for, cp, &s, &e) < 0) {
+		if (e.kind == ERR_NOTFOUND && cp->npcap == 0) {
+			/* no interface but lo and no nflog group (--no-quarantine):
+			 * there is no traffic to miss, say so and go on */
+			json_t *n = json_pack("{s:s}", "reason", e.msg);
+			struct err be = {0};
+			if (bag_event(cp->bag, "collector-skipped", "pcap", "skipped", n, &be) < 0)
+				log_warn("capture: custody: %s", be.msg);
+			json_decref(n);
+			warning(cp, "pcap: %s", e.msg);
+			return NULL;
+		}
 		missing(cp, "data/network/capture.pcap", "%s", e.msg);
 		return NULL;
 	}
@@ -249,6 +261,7 @@ static int quarantine_step(struct capture *cp, bool net, unsigned nflog)
 	quarantine_result_free(&r);
 	if (ok < 0) {
 		/* fail closed: what is in place stays */
+		cp->qfailed = true;
 		warning(cp, "%s failed: %s (what holds: %s)", what, e.msg,
 			cp->qs.net || cp->qs.frozen ? "see quarantine.json" : "nothing");
 		return -1;
@@ -293,6 +306,23 @@ static void collect_live(struct capture *cp)
 
 /* ---- 5. memory ---- */
 
+/* alive and not a zombie */
+static bool pid_alive(pid_t pid)
+{
+	char p[64], *buf = NULL;
+	size_t len = 0;
+	bool trunc = false;
+	struct err e = {0};
+	snprintf(p, sizeof(p), "/proc/%d/stat", (int)pid);
+	if (read_file_at(AT_FDCWD, p, 4096, &buf, &len, &trunc, &e) < 0)
+		return false;
+	/* "pid (comm) S ...": the state follows the last ')' */
+	const char *r = memrchr(buf, ')', len);
+	bool alive = r && (size_t)(r - buf) + 2 < len && r[2] != 'Z' && r[2] != 'X';
+	free(buf);
+	return alive;
+}
+
 struct mem_ctx {
 	struct capture *cp;
 	struct bag_file *f[2]; /* core, maps of the process in hand */
@@ -322,6 +352,14 @@ static int mem_close(void *ctx, pid_t pid, const char *name, bool ok, struct err
 	m->f[slot] = NULL;
 	if (!f)
 		return 0;
+	if (ok && slot == 0 && !pid_alive(pid)) {
+		/* taken to the end, but the process is gone now: it may have died
+		 * while being read (the summary says which pages were lost) */
+		json_t *n = json_string("the process exited during or right after its capture: the "
+					"core may be partial (see data/memory/summary.json)");
+		bag_file_note(f, n, e);
+		json_decref(n);
+	}
 	if (!ok) {
 		json_t *n = json_string("incomplete: the process could not be read to the end");
 		bag_file_note(f, n, e);
@@ -355,10 +393,24 @@ static void collect_memory(struct capture *cp)
 	if (rc < 0)
 		missing(cp, "data/memory/", "%s", e.msg);
 	if (sum) {
-		json_t *failed = json_object_get(sum, "failed");
-		if (json_is_integer(failed) && json_integer_value(failed) > 0)
-			missing(cp, "data/memory/", "%lld process(es) could not be taken (see summary)",
-				(long long)json_integer_value(failed));
+		/* name each process that was lost or cut short */
+		size_t i;
+		json_t *p;
+		json_array_foreach(json_object_get(sum, "processes"), i, p)
+		{
+			char path[64];
+			json_int_t pid = json_integer_value(json_object_get(p, "pid"));
+			const char *err = json_string_value(json_object_get(p, "error"));
+			snprintf(path, sizeof(path), "data/memory/%lld.core", (long long)pid);
+			if (err)
+				missing(cp, path, "%s", err);
+			else if (json_is_true(json_object_get(p, "exited_during_capture")))
+				missing(cp, path,
+					"partial: the process exited during its capture (%lld bytes "
+					"unreadable, see summary)",
+					(long long)json_integer_value(
+						json_object_get(p, "bytes_unreadable")));
+		}
 		add_json(cp, "data/memory/summary.json", sum, "memory-summary", "memory");
 		json_decref(sum);
 	}
@@ -377,7 +429,7 @@ static void collect_fs(struct capture *cp)
 		return;
 	}
 	struct sink s = bag_file_sink(f);
-	struct fslayer_opts fo = {.max_file_bytes = cp->o->max_file_bytes};
+	struct fslayer_opts fo = {.max_file_bytes = cp->o->max_file_bytes, .files_text_only = true};
 	if (fslayer_collect_ctr(cp->c, &fo, &s, &res, &e) < 0) {
 		struct err fe = {0};
 		bag_file_fail(f, e.msg, &fe);
@@ -398,8 +450,9 @@ static void collect_fs(struct capture *cp)
 	}
 	if (bag_file_close(f, NULL, &e) < 0)
 		missing(cp, "data/fs/upper.tar", "%s", e.msg);
-	if (res.files)
-		add_json(cp, "data/fs/files.json", res.files, "fs-files", "fslayer");
+	if (res.files_text && bag_add_json_text(cp->bag, "data/fs/files.json", res.files_text,
+						res.files_len, "fs-files", "fslayer", &e) < 0)
+		missing(cp, "data/fs/files.json", "%s", e.msg);
 	fslayer_result_free(&res);
 }
 
@@ -510,6 +563,8 @@ static json_t *summary_json(struct capture *cp, const char *status)
 						      "name", cp->c->name, "pid", (int)cp->c->pid));
 	json_object_set_new(j, "quarantined", json_boolean(cp->net_cut));
 	json_object_set_new(j, "frozen", json_boolean(cp->frozen));
+	if (cp->qfailed)
+		json_object_set_new(j, "quarantine_failed", json_true());
 	json_object_set(j, "missing", cp->missing);
 	json_object_set(j, "warnings", cp->warnings);
 	json_object_set_new(j, "seconds", json_real(time_mono() - cp->t0));
@@ -757,7 +812,7 @@ int cmd_capture(int argc, char **argv)
 		  endx, &e);
 	json_decref(endx);
 	progress(&cp, "sealing");
-	int rc = json_array_size(cp.missing) ? EXIT_FOUND : EXIT_OK;
+	int rc = json_array_size(cp.missing) || cp.qfailed ? EXIT_FOUND : EXIT_OK;
 	const char *status = "complete";
 	if (bag_seal(cp.bag, &e) < 0) {
 		log_error("capture '%s': seal: %s", c->id, e.msg);

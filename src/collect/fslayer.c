@@ -4,12 +4,25 @@
  * Shape: one iterative walk by directory fd (frames on an explicit stack,
  * names of a directory read and sorted when it is entered, so its fd can be
  * closed while deeper levels are walked and reopened through ".." — checked by
- * dev/ino — on the way back up). Regular file content is read in 1 MiB
- * chunks into a ring of buffers shared with a hasher thread (SHA-256 of each
- * file) and fed to libarchive on the calling thread; libarchive's output is
- * copied into a second ring drained by a writer thread that calls the sink
- * (which, in a bag, hashes the tar stream). So the two SHA-256 passes over
- * the same bytes run on two cores. */
+ * dev/ino — on the way back up).
+ *
+ * The bytes: one arena (a 4 MiB ring) shared by three threads. The calling
+ * thread preads file content into it once; a hasher thread hashes those
+ * bytes in place (the file's SHA-256 for files.json) and a writer thread
+ * hands the tar stream to the sink (which, in a bag, hashes the stream)
+ * straight from the same bytes: libarchive gets the arena pointer from
+ * archive_write_data and, with no blocking, hands that very pointer to our
+ * write callback, which queues a reference instead of a copy. Only
+ * libarchive's own bytes (headers, padding) are copied into the arena, next
+ * to the data, so consecutive small files make one contiguous run of tar
+ * bytes and the writer gets a few big jobs, not several per file. Each
+ * consumer has a deep queue of jobs (no per-file handoff); the arena is
+ * reused once both have passed a region.
+ *
+ * files.json is written as text while walking (one entry a line), not as a
+ * tree of jansson objects (about 2 KiB of fresh heap per entry): hashes go
+ * into fixed-width slots filled in at the end. The json_t form is parsed
+ * from that text only when the caller asks for it. */
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
@@ -24,9 +37,12 @@
 
 #include "contain/fslayer.h"
 
-#define BUF_SIZE (1u << 20)
-#define NHSLOTS 16 /* hasher ring: 16 MiB */
-#define NWSLOTS 8  /* writer ring: 8 MiB */
+#define CHUNK (256u << 10)	  /* file content per read and per hasher job */
+#define ARENA_SIZE (4u << 20)	  /* the shared ring (a power of two) */
+#define QCAP 8192u		  /* jobs queued per consumer (a power of two) */
+#define WBATCH (256u << 10)	  /* tar bytes gathered into one writer job */
+#define WAKE_DEPTH 32		  /* a sleeping consumer is woken at this depth */
+#define WAKE_BYTES (64u << 10)	  /* ... or for a job this big */
 #define MAX_OPEN_DIRS 64
 #define MAX_NOTES 1000
 #define MAX_EXTENTS 65536	  /* beyond: gaps are merged into data */
@@ -37,10 +53,10 @@
 #define NOTE_PATH_BYTES 200
 
 /* zeros for holes; never written */
-static unsigned char zeros[BUF_SIZE];
+static const unsigned char zeros[CHUNK];
 
 /* ---------------------------------------------------------------------- */
-/* a single-producer single-consumer ring of jobs, each with its buffer    */
+/* the arena and the two job queues                                        */
 
 enum { J_BEGIN = 1, J_END = 2, J_QUIT = 4 };
 
@@ -50,104 +66,117 @@ struct hashres {
 };
 
 struct job {
-	struct hashres *res; /* hasher: the file's result */
-	size_t len;	     /* bytes in the slot's buffer */
+	uint64_t apos;	     /* arena position of the bytes (monotonic, never wraps) */
 	uint64_t zeros;	     /* hasher: zero bytes to hash after them */
-	unsigned flags;
+	struct hashres *res; /* hasher: the file's result */
+	uint32_t len;	     /* bytes at apos */
+	uint32_t flags;
 };
 
-struct ring {
-	pthread_mutex_t mu;
-	pthread_cond_t cv_put, cv_get;
-	unsigned nslots;
-	unsigned long head, tail;
-	unsigned char **bufs;
+struct queue {
 	struct job *jobs;
-	bool put_waiting, get_waiting, inited;
+	uint64_t head, tail; /* tail moves once a job is done with */
+	pthread_cond_t cv;
+	bool waiting;
 };
 
-static int ring_init(struct ring *r, unsigned n, struct err *e)
+struct pipe {
+	pthread_mutex_t mu;
+	pthread_cond_t cv_space; /* the producer waits for arena or queue room */
+	bool prod_waiting, inited;
+	unsigned char *buf;
+	size_t size;
+	uint64_t ahead; /* next free arena position (producer only) */
+	struct queue hq, wq;
+};
+
+static int pipe_init(struct pipe *p, bool threads, struct err *e)
 {
-	memset(r, 0, sizeof(*r));
-	r->nslots = n;
-	r->bufs = xcalloc(n, sizeof(*r->bufs));
-	r->jobs = xcalloc(n, sizeof(*r->jobs));
-	for (unsigned i = 0; i < n; i++)
-		r->bufs[i] = xmalloc(BUF_SIZE);
-	if (pthread_mutex_init(&r->mu, NULL) != 0 || pthread_cond_init(&r->cv_put, NULL) != 0 ||
-	    pthread_cond_init(&r->cv_get, NULL) != 0)
-		return err_set(e, ERR_SYS, "init thread ring");
-	r->inited = true;
+	memset(p, 0, sizeof(*p));
+	p->size = threads ? ARENA_SIZE : CHUNK;
+	p->buf = xmalloc(p->size);
+	if (!threads)
+		return 0;
+	p->hq.jobs = xcalloc(QCAP, sizeof(struct job));
+	p->wq.jobs = xcalloc(QCAP, sizeof(struct job));
+	if (pthread_mutex_init(&p->mu, NULL) != 0 || pthread_cond_init(&p->cv_space, NULL) != 0 ||
+	    pthread_cond_init(&p->hq.cv, NULL) != 0 || pthread_cond_init(&p->wq.cv, NULL) != 0)
+		return err_set(e, ERR_SYS, "init thread queues");
+	p->inited = true;
 	return 0;
 }
 
-static void ring_destroy(struct ring *r)
+static void pipe_destroy(struct pipe *p)
 {
-	if (!r->bufs)
-		return;
-	for (unsigned i = 0; i < r->nslots; i++)
-		free(r->bufs[i]);
-	free(r->bufs);
-	free(r->jobs);
-	if (r->inited) {
-		pthread_mutex_destroy(&r->mu);
-		pthread_cond_destroy(&r->cv_put);
-		pthread_cond_destroy(&r->cv_get);
+	free(p->buf);
+	free(p->hq.jobs);
+	free(p->wq.jobs);
+	if (p->inited) {
+		pthread_mutex_destroy(&p->mu);
+		pthread_cond_destroy(&p->cv_space);
+		pthread_cond_destroy(&p->hq.cv);
+		pthread_cond_destroy(&p->wq.cv);
 	}
-	memset(r, 0, sizeof(*r));
+	memset(p, 0, sizeof(*p));
 }
 
-/* producer: wait for a free slot */
-static unsigned ring_acquire(struct ring *r)
+static inline unsigned char *arena_ptr(const struct pipe *p, uint64_t apos)
 {
-	pthread_mutex_lock(&r->mu);
-	while (r->head - r->tail >= r->nslots) {
-		if (r->get_waiting) /* posts are batched: wake it before we sleep */
-			pthread_cond_signal(&r->cv_get);
-		r->put_waiting = true;
-		pthread_cond_wait(&r->cv_put, &r->mu);
-		r->put_waiting = false;
+	return p->buf + (apos & (p->size - 1));
+}
+
+/* the oldest arena position a queue still needs (UINT64_MAX: none); mu held */
+static uint64_t q_low(const struct queue *q)
+{
+	return q->head != q->tail ? q->jobs[q->tail & (QCAP - 1)].apos : UINT64_MAX;
+}
+
+/* mu held: let sleeping consumers at what is queued before the producer sleeps */
+static void wake_all(struct pipe *p)
+{
+	if (p->hq.waiting)
+		pthread_cond_signal(&p->hq.cv);
+	if (p->wq.waiting)
+		pthread_cond_signal(&p->wq.cv);
+}
+
+/* producer: queue a job (waits while the queue is full) */
+static void q_post(struct pipe *p, struct queue *q, const struct job *j, bool wake)
+{
+	pthread_mutex_lock(&p->mu);
+	while (q->head - q->tail >= QCAP) {
+		wake_all(p);
+		p->prod_waiting = true;
+		pthread_cond_wait(&p->cv_space, &p->mu);
+		p->prod_waiting = false;
 	}
-	unsigned s = (unsigned)(r->head % r->nslots);
-	pthread_mutex_unlock(&r->mu);
-	return s;
+	q->jobs[q->head & (QCAP - 1)] = *j;
+	q->head++;
+	if (q->waiting && (wake || q->head - q->tail >= WAKE_DEPTH))
+		pthread_cond_signal(&q->cv);
+	pthread_mutex_unlock(&p->mu);
 }
 
-/* producer: hand the acquired slot over. A sleeping consumer is woken only
- * once a few jobs (or a big one) wait, so small files cost no wake-up each. */
-static void ring_post(struct ring *r, const struct job *j)
+/* consumer: the next job; it stays queued (its bytes kept) until q_done */
+static void q_get(struct pipe *p, struct queue *q, struct job *j)
 {
-	pthread_mutex_lock(&r->mu);
-	r->jobs[r->head % r->nslots] = *j;
-	r->head++;
-	if (r->get_waiting && (r->head - r->tail >= r->nslots / 4 || j->len >= BUF_SIZE / 4 ||
-			       j->zeros >= BUF_SIZE / 4 || (j->flags & J_QUIT)))
-		pthread_cond_signal(&r->cv_get);
-	pthread_mutex_unlock(&r->mu);
-}
-
-/* consumer: the next job (its slot stays ours until ring_release) */
-static unsigned ring_get(struct ring *r, struct job *j)
-{
-	pthread_mutex_lock(&r->mu);
-	while (r->head == r->tail) {
-		r->get_waiting = true;
-		pthread_cond_wait(&r->cv_get, &r->mu);
-		r->get_waiting = false;
+	pthread_mutex_lock(&p->mu);
+	while (q->head == q->tail) {
+		q->waiting = true;
+		pthread_cond_wait(&q->cv, &p->mu);
+		q->waiting = false;
 	}
-	unsigned s = (unsigned)(r->tail % r->nslots);
-	*j = r->jobs[s];
-	pthread_mutex_unlock(&r->mu);
-	return s;
+	*j = q->jobs[q->tail & (QCAP - 1)];
+	pthread_mutex_unlock(&p->mu);
 }
 
-static void ring_release(struct ring *r)
+static void q_done(struct pipe *p, struct queue *q)
 {
-	pthread_mutex_lock(&r->mu);
-	r->tail++;
-	if (r->put_waiting)
-		pthread_cond_signal(&r->cv_put);
-	pthread_mutex_unlock(&r->mu);
+	pthread_mutex_lock(&p->mu);
+	q->tail++;
+	if (p->prod_waiting)
+		pthread_cond_signal(&p->cv_space);
+	pthread_mutex_unlock(&p->mu);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -166,8 +195,9 @@ struct frame {
 	bool dead;	  /* could not be reopened: rest skipped */
 };
 
+/* a hash slot in the files.json text, filled in at the end */
 struct fent {
-	json_t *j; /* borrowed from entries */
+	size_t off; /* of its key ("sha256" or "sha256_data") in doc */
 	struct hashres *h;
 	bool full; /* "sha256" (the whole content) or "sha256_data" */
 };
@@ -175,10 +205,11 @@ struct fent {
 struct hlink {
 	dev_t dev;
 	ino_t ino;
-	char *tarpath; /* NULL when the first was not put in the tar */
+	char *tarpath;	/* NULL when the first was not put in the tar */
+	char *pathjson; /* the first entry's "path" value as JSON text, NULL if it had none */
 	long idx;
 	struct hashres *h;
-	bool full, used;
+	bool full, used, path_b64;
 };
 
 struct fsl {
@@ -186,13 +217,20 @@ struct fsl {
 	uint64_t max_file, hole_hash, deep_budget, deep_used;
 	const struct sink *sink;
 	struct archive *a;
+	struct archive_entry *ae; /* reused for every header */
 	bool threads;
-	struct ring hring, wring;
+	struct pipe p;
 	pthread_t hth, wth;
 	bool hstarted, wstarted;
 	EVP_MD_CTX *hctx;
-	int wcur;
-	size_t wlen;
+	/* the chunk being handed to libarchive: its bytes are referenced, not copied */
+	bool pin;
+	uint64_t pin_apos;
+	const unsigned char *pin_ptr;
+	size_t pin_len;
+	/* tar bytes gathered for the writer, not yet queued */
+	uint64_t wpend_apos;
+	size_t wpend_len;
 	int wfailed; /* atomic: the writer thread's sink failed */
 	struct err werr;
 	uint64_t tar_bytes;
@@ -202,12 +240,18 @@ struct fsl {
 	size_t nfr, capfr;
 	struct sbuf path;
 
-	json_t *entries, *notes;
+	struct sbuf doc; /* files.json text */
+	size_t nents;
+	size_t ent_path_off, ent_path_len; /* the current entry's "path" value in doc */
+	bool ent_path_b64;
+	json_t *notes;
 	size_t nnotes, dropped_notes;
 	struct fent *fents;
 	size_t nfents, capfents;
-	struct hashres **hres;
+	struct hashres *hres; /* blocks of hash results */
 	size_t nhres, caphres;
+	struct hashres **hblocks;
+	size_t nhblocks, caphblocks;
 	struct hlink *hl;
 	size_t hln, hlcap;
 
@@ -262,18 +306,115 @@ static void add_note(struct fsl *w, const char *path, size_t plen, const char *f
 	w->nnotes++;
 }
 
-/* raw bytes under key: the string when valid UTF-8, else base64 and key_base64 */
-static void json_set_bytes(json_t *o, const char *key, const char *s, size_t n)
+/* ---------------------------------------------------------------------- */
+/* files.json text                                                         */
+
+/* a comma unless the object or array was just opened */
+static void jsep(struct sbuf *b)
 {
-	if (utf8_valid(s, n) && memchr(s, 0, n) == NULL) {
-		json_object_set_new(o, key, json_stringn(s, n));
-		return;
+	char c = b->len ? b->buf[b->len - 1] : '{';
+	if (c != '{' && c != '[')
+		sbuf_addc(b, ',');
+}
+
+static void jkey(struct sbuf *b, const char *k)
+{
+	jsep(b);
+	sbuf_addc(b, '"');
+	sbuf_adds(b, k);
+	sbuf_add(b, "\":", 2);
+}
+
+/* a JSON string of n bytes of valid UTF-8 without NUL (escaped as jansson does) */
+static void jquote(struct sbuf *b, const char *s, size_t n)
+{
+	static const char hexd[] = "0123456789abcdef";
+	sbuf_addc(b, '"');
+	size_t run = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		sbuf_add(b, s + run, i - run);
+		run = i + 1;
+		char esc[6] = {'\\', 0};
+		size_t k = 2;
+		switch (c) {
+		case '"': esc[1] = '"'; break;
+		case '\\': esc[1] = '\\'; break;
+		case '\b': esc[1] = 'b'; break;
+		case '\f': esc[1] = 'f'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\r': esc[1] = 'r'; break;
+		case '\t': esc[1] = 't'; break;
+		default:
+			memcpy(esc, "\\u00", 4);
+			esc[4] = hexd[c >> 4];
+			esc[5] = hexd[c & 15];
+			k = 6;
+		}
+		sbuf_add(b, esc, k);
 	}
-	_cleanup_free_ char *b = base64_encode((const unsigned char *)s, n);
-	json_object_set_new(o, key, json_string(b));
-	char k[64];
-	snprintf(k, sizeof(k), "%s_base64", key);
-	json_object_set_new(o, k, json_true());
+	sbuf_add(b, s + run, n - run);
+	sbuf_addc(b, '"');
+}
+
+static void jstr(struct sbuf *b, const char *key, const char *s)
+{
+	jkey(b, key);
+	jquote(b, s, strlen(s));
+}
+
+static void jnum(struct sbuf *b, long long v)
+{
+	char d[24];
+	size_t k = sizeof(d);
+	unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+	do {
+		d[--k] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		d[--k] = '-';
+	sbuf_add(b, d + k, sizeof(d) - k);
+}
+
+static void jint(struct sbuf *b, const char *key, long long v)
+{
+	jkey(b, key);
+	jnum(b, v);
+}
+
+static void jbool(struct sbuf *b, const char *key, bool v)
+{
+	jkey(b, key);
+	sbuf_adds(b, v ? "true" : "false");
+}
+
+/* raw bytes under key: the string when valid UTF-8, else base64 and
+ * key_base64. Returns whether base64 was used; voff, vlen: where the value went. */
+static bool jbytes(struct sbuf *b, const char *key, const char *s, size_t n, size_t *voff,
+		   size_t *vlen)
+{
+	jkey(b, key);
+	size_t start = b->len;
+	bool b64 = !(utf8_valid(s, n) && memchr(s, 0, n) == NULL);
+	if (!b64) {
+		jquote(b, s, n);
+	} else {
+		_cleanup_free_ char *e = base64_encode((const unsigned char *)s, n);
+		jquote(b, e, strlen(e));
+	}
+	if (voff) {
+		*voff = start;
+		*vlen = b->len - start;
+	}
+	if (b64) {
+		char k[64];
+		snprintf(k, sizeof(k), "%s_base64", key);
+		jbool(b, k, true);
+	}
+	return b64;
 }
 
 /* RFC 3339 UTC with nanoseconds, as time_rfc3339_from() writes it, without
@@ -287,7 +428,7 @@ static void put_digits(char *p, unsigned long v, int n)
 	}
 }
 
-static void json_set_time(json_t *o, const char *key, const struct timespec *ts)
+static void jtime(struct sbuf *b, const char *key, const struct timespec *ts)
 {
 	char buf[64];
 	long long t = ts->tv_sec;
@@ -315,21 +456,34 @@ static void json_set_time(json_t *o, const char *key, const struct timespec *ts)
 		put_digits(buf + 17, (unsigned long)(sod % 60), 2);
 		put_digits(buf + 20, (unsigned long)ts->tv_nsec, 9);
 	}
-	json_object_set_new(o, key, json_string_nocheck(buf));
+	jstr(b, key, buf);
 }
 
+/* hash results live in blocks: one allocation per 1024 files, not per file */
 static struct hashres *new_hashres(struct fsl *w)
 {
-	xgrow(&w->hres, &w->caphres, w->nhres + 1, sizeof(*w->hres));
-	struct hashres *h = xcalloc(1, sizeof(*h));
-	w->hres[w->nhres++] = h;
-	return h;
+	if (w->nhres == w->caphres) {
+		xgrow(&w->hblocks, &w->caphblocks, w->nhblocks + 1, sizeof(*w->hblocks));
+		w->hres = xcalloc(1024, sizeof(*w->hres));
+		w->hblocks[w->nhblocks++] = w->hres;
+		w->nhres = 0;
+		w->caphres = 1024;
+	}
+	return &w->hres[w->nhres++];
 }
 
-static void add_fent(struct fsl *w, json_t *j, struct hashres *h, bool full)
+/* close the current entry; with h, a hash slot is left for its digest */
+static void entry_close(struct fsl *w, struct hashres *h, bool full)
 {
-	xgrow(&w->fents, &w->capfents, w->nfents + 1, sizeof(*w->fents));
-	w->fents[w->nfents++] = (struct fent){j, h, full};
+	struct sbuf *b = &w->doc;
+	if (h) {
+		jsep(b);
+		xgrow(&w->fents, &w->capfents, w->nfents + 1, sizeof(*w->fents));
+		w->fents[w->nfents++] = (struct fent){b->len, h, full};
+		sbuf_adds(b, full ? "\"sha256\":\"" : "\"sha256_data\":\"");
+		sbuf_add(b, "0000000000000000000000000000000000000000000000000000000000000000\"", 65);
+	}
+	sbuf_addc(b, '}');
 }
 
 /* ---------------------------------------------------------------------- */
@@ -390,7 +544,7 @@ static void hash_job(EVP_MD_CTX *ctx, const unsigned char *buf, const struct job
 	if (j->len)
 		EVP_DigestUpdate(ctx, buf, j->len);
 	for (uint64_t z = j->zeros; z;) {
-		size_t k = z > BUF_SIZE ? BUF_SIZE : (size_t)z;
+		size_t k = z > sizeof(zeros) ? sizeof(zeros) : (size_t)z;
 		EVP_DigestUpdate(ctx, zeros, k);
 		z -= k;
 	}
@@ -406,13 +560,12 @@ static void *hasher_main(void *arg)
 	struct fsl *w = arg;
 	for (;;) {
 		struct job j;
-		unsigned s = ring_get(&w->hring, &j);
-		if (j.flags & J_QUIT) {
-			ring_release(&w->hring);
+		q_get(&w->p, &w->p.hq, &j);
+		if (!(j.flags & J_QUIT))
+			hash_job(w->hctx, arena_ptr(&w->p, j.apos), &j);
+		q_done(&w->p, &w->p.hq);
+		if (j.flags & J_QUIT)
 			return NULL;
-		}
-		hash_job(w->hctx, w->hring.bufs[s], &j);
-		ring_release(&w->hring);
 	}
 }
 
@@ -421,32 +574,92 @@ static void *writer_main(void *arg)
 	struct fsl *w = arg;
 	for (;;) {
 		struct job j;
-		unsigned s = ring_get(&w->wring, &j);
-		if (j.flags & J_QUIT) {
-			ring_release(&w->wring);
-			return NULL;
-		}
-		if (!__atomic_load_n(&w->wfailed, __ATOMIC_ACQUIRE) &&
-		    sink_write(w->sink, w->wring.bufs[s], j.len, &w->werr) < 0)
+		q_get(&w->p, &w->p.wq, &j);
+		if (!(j.flags & J_QUIT) && j.len && !__atomic_load_n(&w->wfailed, __ATOMIC_ACQUIRE) &&
+		    sink_write(w->sink, arena_ptr(&w->p, j.apos), j.len, &w->werr) < 0)
 			__atomic_store_n(&w->wfailed, 1, __ATOMIC_RELEASE);
-		ring_release(&w->wring);
+		q_done(&w->p, &w->p.wq);
+		if (j.flags & J_QUIT)
+			return NULL;
 	}
 }
 
-/* main thread: a hasher buffer to read into */
-static unsigned char *hbuf_get(struct fsl *w, unsigned *slot)
+/* queue the gathered tar bytes for the writer */
+static void wflush(struct fsl *w)
 {
-	*slot = w->threads ? ring_acquire(&w->hring) : 0;
-	return w->hring.bufs[*slot];
+	if (!w->wpend_len)
+		return;
+	struct job j = {.apos = w->wpend_apos, .len = (uint32_t)w->wpend_len};
+	w->wpend_len = 0;
+	q_post(&w->p, &w->p.wq, &j, true);
 }
 
-static void hash_post(struct fsl *w, unsigned slot, const struct job *j)
+/* tar bytes at apos, after those gathered so far (merged when contiguous in
+ * memory too: never across the arena's end) */
+static void wadd(struct fsl *w, uint64_t apos, size_t n)
+{
+	if (w->wpend_len && w->wpend_apos + w->wpend_len == apos && w->wpend_len + n <= WBATCH &&
+	    (apos & (w->p.size - 1)) != 0) {
+		w->wpend_len += n;
+	} else {
+		wflush(w);
+		w->wpend_apos = apos;
+		w->wpend_len = n;
+	}
+	if (w->wpend_len >= WBATCH)
+		wflush(w);
+}
+
+/* main thread: n (<= CHUNK) contiguous arena bytes, once both consumers have
+ * passed them. Without threads the arena is one chunk, used at once. */
+static unsigned char *arena_alloc(struct fsl *w, size_t n, uint64_t *apos)
+{
+	struct pipe *p = &w->p;
+	if (!w->threads) {
+		*apos = 0;
+		return p->buf;
+	}
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		uint64_t pos = p->ahead;
+		size_t off = (size_t)(pos & (p->size - 1));
+		if (off + n > p->size)
+			pos += p->size - off; /* regions never straddle the end */
+		uint64_t low = q_low(&p->hq), l2 = q_low(&p->wq);
+		if (l2 < low)
+			low = l2;
+		if (w->pin && w->pin_apos < low)
+			low = w->pin_apos;
+		if (w->wpend_len && w->wpend_apos < low)
+			low = w->wpend_apos;
+		if (low == UINT64_MAX || pos + n - low <= p->size) {
+			p->ahead = pos + n;
+			*apos = pos;
+			break;
+		}
+		if (w->wpend_len) { /* what we hold back may be what we wait for */
+			pthread_mutex_unlock(&p->mu);
+			wflush(w);
+			pthread_mutex_lock(&p->mu);
+			continue;
+		}
+		wake_all(p);
+		p->prod_waiting = true;
+		pthread_cond_wait(&p->cv_space, &p->mu);
+		p->prod_waiting = false;
+	}
+	pthread_mutex_unlock(&p->mu);
+	return arena_ptr(p, *apos);
+}
+
+static void hash_post(struct fsl *w, const struct job *j)
 {
 	w->hashed_bytes += j->len + j->zeros;
 	if (w->threads)
-		ring_post(&w->hring, j);
+		q_post(&w->p, &w->p.hq, j,
+		       j->len >= WAKE_BYTES || j->zeros >= WAKE_BYTES || (j->flags & J_QUIT));
 	else
-		hash_job(w->hctx, w->hring.bufs[slot], j);
+		hash_job(w->hctx, arena_ptr(&w->p, j->apos), j);
 }
 
 static la_ssize_t tar_write_cb(struct archive *a, void *ctx, const void *buf, size_t n)
@@ -465,24 +678,21 @@ static la_ssize_t tar_write_cb(struct archive *a, void *ctx, const void *buf, si
 		w->tar_bytes += n;
 		return (la_ssize_t)n;
 	}
-	const unsigned char *p = buf;
-	size_t left = n;
-	while (left) {
-		if (w->wcur < 0) {
-			w->wcur = (int)ring_acquire(&w->wring);
-			w->wlen = 0;
-		}
-		size_t k = BUF_SIZE - w->wlen;
-		if (k > left)
-			k = left;
-		memcpy(w->wring.bufs[w->wcur] + w->wlen, p, k);
-		w->wlen += k;
-		p += k;
-		left -= k;
-		if (w->wlen == BUF_SIZE) {
-			struct job j = {.len = w->wlen};
-			ring_post(&w->wring, &j);
-			w->wcur = -1;
+	const unsigned char *b = buf;
+	uintptr_t at = (uintptr_t)b, pin = (uintptr_t)w->pin_ptr;
+	if (w->pin && at >= pin && n <= w->pin_len && at - pin <= w->pin_len - n) {
+		/* file content already in the arena: referenced, not copied */
+		wadd(w, w->pin_apos + (uint64_t)(at - pin), n);
+	} else {
+		/* libarchive's own bytes (headers, padding): copied next to the data */
+		for (size_t left = n; left;) {
+			size_t k = left > CHUNK ? CHUNK : left;
+			uint64_t apos;
+			unsigned char *d = arena_alloc(w, k, &apos);
+			memcpy(d, b, k);
+			wadd(w, apos, k);
+			b += k;
+			left -= k;
 		}
 	}
 	w->tar_bytes += n;
@@ -499,9 +709,8 @@ static int threads_start(struct fsl *w)
 	}
 	w->hstarted = true;
 	if (pthread_create(&w->wth, NULL, writer_main, w) != 0) {
-		struct job q = {.flags = J_QUIT};
-		ring_acquire(&w->hring);
-		ring_post(&w->hring, &q);
+		struct job q = {.apos = w->p.ahead, .flags = J_QUIT};
+		q_post(&w->p, &w->p.hq, &q, true);
 		pthread_join(w->hth, NULL);
 		w->hstarted = false;
 		w->threads = false;
@@ -511,30 +720,19 @@ static int threads_start(struct fsl *w)
 	return 0;
 }
 
-/* flush the writer's partial buffer and stop both threads */
+/* hand over what is gathered and stop both threads (they finish their queues) */
 static void threads_stop(struct fsl *w)
 {
 	if (w->wstarted) {
-		if (w->wcur >= 0 && w->wlen) {
-			struct job j = {.len = w->wlen};
-			ring_post(&w->wring, &j);
-			w->wcur = -1;
-		} else if (w->wcur >= 0) {
-			/* acquired but empty: post it as an empty job */
-			struct job j = {.len = 0};
-			ring_post(&w->wring, &j);
-			w->wcur = -1;
-		}
-		struct job q = {.flags = J_QUIT};
-		ring_acquire(&w->wring);
-		ring_post(&w->wring, &q);
+		wflush(w);
+		struct job q = {.apos = w->p.ahead, .flags = J_QUIT};
+		q_post(&w->p, &w->p.wq, &q, true);
 		pthread_join(w->wth, NULL);
 		w->wstarted = false;
 	}
 	if (w->hstarted) {
-		struct job q = {.flags = J_QUIT};
-		ring_acquire(&w->hring);
-		ring_post(&w->hring, &q);
+		struct job q = {.apos = w->p.ahead, .flags = J_QUIT};
+		q_post(&w->p, &w->p.hq, &q, true);
 		pthread_join(w->hth, NULL);
 		w->hstarted = false;
 	}
@@ -575,6 +773,12 @@ static int tar_finish(struct fsl *w)
 	return 0;
 }
 
+/* the reused entry, cleared */
+static struct archive_entry *ae_get(struct fsl *w)
+{
+	return archive_entry_clear(w->ae);
+}
+
 static void ae_meta(struct archive_entry *ae, const char *tarpath, const struct stat *st)
 {
 	archive_entry_copy_pathname(ae, tarpath);
@@ -589,13 +793,12 @@ static void ae_meta(struct archive_entry *ae, const char *tarpath, const struct 
 /* an empty regular file entry (whiteout, opaque marker) */
 static int tar_marker(struct fsl *w, const char *tarpath, const struct stat *st)
 {
-	struct archive_entry *ae = archive_entry_new();
+	struct archive_entry *ae = ae_get(w);
 	struct stat m = *st;
 	m.st_mode = S_IFREG | (st->st_mode & 0666);
 	ae_meta(ae, tarpath, &m);
 	archive_entry_set_size(ae, 0);
 	int r = tar_header(w, ae, tarpath, strlen(tarpath));
-	archive_entry_free(ae);
 	if (r < 0)
 		return -1;
 	return r == 0 ? tar_finish(w) : 0;
@@ -624,10 +827,11 @@ static bool overlay_xattr(const char *name)
 	return str_has_prefix(name, "trusted.overlay.") || str_has_prefix(name, "user.overlay.");
 }
 
-/* Read fd's xattrs: into ae (may be NULL) and into ent's "xattrs". Sets
- * *opaque for an overlay opaque directory, *metacopy for a metacopy file. */
-static void read_xattrs(struct fsl *w, int fd, struct archive_entry *ae, json_t *ent,
-			bool *opaque, bool *metacopy)
+/* Read fd's xattrs: into ae (may be NULL) and into the current entry's
+ * "xattrs". Sets *opaque for an overlay opaque directory, *metacopy for a
+ * metacopy file. */
+static void read_xattrs(struct fsl *w, int fd, struct archive_entry *ae, bool *opaque,
+			bool *metacopy)
 {
 	char list[XATTR_LIST_BYTES];
 	ssize_t n = flistxattr(fd, list, sizeof(list));
@@ -638,7 +842,7 @@ static void read_xattrs(struct fsl *w, int fd, struct archive_entry *ae, json_t 
 		return;
 	}
 	_cleanup_free_ char *val = xmalloc(XATTR_VALUE_BYTES);
-	json_t *xj = NULL;
+	bool open = false;
 	for (ssize_t off = 0; off < n;) {
 		const char *name = list + off;
 		size_t nl = strnlen(name, (size_t)(n - off));
@@ -661,14 +865,20 @@ static void read_xattrs(struct fsl *w, int fd, struct archive_entry *ae, json_t 
 		if (ae && !(w->kind == FSLAYER_UPPER && overlay_xattr(name)))
 			archive_entry_xattr_add_entry(ae, name, val, (size_t)vl);
 		if (utf8_valid(name, nl)) {
-			if (!xj)
-				xj = json_object();
+			if (!open) {
+				jkey(&w->doc, "xattrs");
+				sbuf_addc(&w->doc, '{');
+				open = true;
+			}
 			_cleanup_free_ char *b = base64_encode((const unsigned char *)val, (size_t)vl);
-			json_object_set_new(xj, name, json_string(b));
+			jsep(&w->doc);
+			jquote(&w->doc, name, nl);
+			sbuf_addc(&w->doc, ':');
+			jquote(&w->doc, b, strlen(b));
 		}
 	}
-	if (xj)
-		json_object_set_new(ent, "xattrs", xj);
+	if (open)
+		sbuf_addc(&w->doc, '}');
 }
 
 /* ---------------------------------------------------------------------- */
@@ -722,16 +932,16 @@ static long map_extents(int fd, off_t size, struct ext **out, uint64_t *data)
 	return (long)n;
 }
 
-/* Stream [off, off+len) of fd to the hasher and (to_tar) the archive.
- * last: the final chunk ends the hash. *short_read set if the file gave
- * less (the rest is zeros, so the tar stays consistent). */
+/* Stream [off, off+len) of fd to the hasher and (to_tar) the archive, read
+ * once into the arena. last: the final chunk ends the hash. *short_read set
+ * if the file gave less (the rest is zeros, so the tar stays consistent). */
 static int stream_data(struct fsl *w, int fd, off_t off, uint64_t len, bool to_tar,
 		       struct hashres *h, bool *first, bool last, bool *short_read)
 {
 	do {
-		unsigned slot;
-		unsigned char *buf = hbuf_get(w, &slot);
-		size_t want = len > BUF_SIZE ? BUF_SIZE : (size_t)len;
+		size_t want = len > CHUNK ? CHUNK : (size_t)len;
+		uint64_t apos;
+		unsigned char *buf = arena_alloc(w, want, &apos);
 		size_t got = 0;
 		while (got < want && !*short_read) {
 			ssize_t r = pread(fd, buf + got, want - got, off + (off_t)got);
@@ -747,18 +957,27 @@ static int stream_data(struct fsl *w, int fd, off_t off, uint64_t len, bool to_t
 			memset(buf + got, 0, want - got);
 		len -= want;
 		off += (off_t)want;
-		struct job j = {.res = h, .len = want};
+		struct job j = {.apos = apos, .res = h, .len = (uint32_t)want};
 		if (*first)
 			j.flags |= J_BEGIN;
 		if (last && len == 0)
 			j.flags |= J_END;
 		*first = false;
-		hash_post(w, slot, &j);
+		/* pinned until libarchive has handed its pointers on */
+		w->pin = true;
+		w->pin_apos = apos;
+		w->pin_ptr = buf;
+		w->pin_len = want;
+		hash_post(w, &j);
+		int r = 0;
 		if (to_tar) {
-			if (tar_write_all(w, buf, want) < 0)
-				return -1;
-			w->data_bytes += want;
+			r = tar_write_all(w, buf, want);
+			if (r == 0)
+				w->data_bytes += want;
 		}
+		w->pin = false;
+		if (r < 0)
+			return -1;
 	} while (len);
 	return 0;
 }
@@ -768,19 +987,17 @@ static int stream_hole(struct fsl *w, uint64_t len, bool to_tar, bool hash_zeros
 		       struct hashres *h, bool *first, bool last)
 {
 	if (hash_zeros || last || *first) {
-		unsigned slot;
-		hbuf_get(w, &slot);
-		struct job j = {.res = h, .zeros = hash_zeros ? len : 0};
+		struct job j = {.apos = w->p.ahead, .res = h, .zeros = hash_zeros ? len : 0};
 		if (*first)
 			j.flags |= J_BEGIN;
 		if (last)
 			j.flags |= J_END;
 		*first = false;
-		hash_post(w, slot, &j);
+		hash_post(w, &j);
 	}
 	if (to_tar) {
 		while (len) {
-			size_t k = len > BUF_SIZE ? BUF_SIZE : (size_t)len;
+			size_t k = len > sizeof(zeros) ? sizeof(zeros) : (size_t)len;
 			la_ssize_t r = archive_write_data(w->a, zeros, k);
 			if (r < 0)
 				return tar_fatal(w);
@@ -795,33 +1012,53 @@ static int stream_hole(struct fsl *w, uint64_t len, bool to_tar, bool hash_zeros
 /* ---------------------------------------------------------------------- */
 /* entries                                                                 */
 
-/* a files.json entry for the current path (w->path), deep entries by parent */
-static json_t *new_entry(struct fsl *w, const struct frame *f, const char *name, int type,
-			 const struct stat *st, long *idx)
+/* open a files.json entry for the current path (w->path), deep entries by
+ * parent; its common fields written, the entry left open */
+static void new_entry(struct fsl *w, const struct frame *f, const char *name, int type,
+		      const struct stat *st, long *idx)
 {
-	json_t *o = json_object();
+	struct sbuf *b = &w->doc;
+	sbuf_add(b, w->nents ? ",\n{" : "\n{", w->nents ? 3 : 2);
+	w->ent_path_len = 0;
+	w->ent_path_b64 = false;
 	if (w->path.len > FSLAYER_DEEP_PATH) {
-		json_object_set_new(o, "parent", json_integer(f->idx));
-		json_set_bytes(o, "name", name, strlen(name));
+		jint(b, "parent", f->idx);
+		jbytes(b, "name", name, strlen(name), NULL, NULL);
 	} else {
-		json_set_bytes(o, "path", w->path.buf, w->path.len);
+		w->ent_path_b64 = jbytes(b, "path", w->path.buf, w->path.len, &w->ent_path_off,
+					 &w->ent_path_len);
 	}
-	json_object_set_new(o, "type", json_string(type_names[type]));
-	char mode[16];
-	snprintf(mode, sizeof(mode), "%04o", (unsigned)(st->st_mode & 07777));
-	json_object_set_new(o, "mode", json_string(mode));
-	json_object_set_new(o, "uid", json_integer(st->st_uid));
-	json_object_set_new(o, "gid", json_integer(st->st_gid));
-	json_object_set_new(o, "size", json_integer((json_int_t)st->st_size));
-	json_set_time(o, "mtime", &st->st_mtim);
-	json_set_time(o, "ctime", &st->st_ctim);
-	json_set_time(o, "atime", &st->st_atim);
-	json_object_set_new(o, "inode", json_integer((json_int_t)st->st_ino));
-	json_object_set_new(o, "nlink", json_integer((json_int_t)st->st_nlink));
-	*idx = (long)json_array_size(w->entries);
-	json_array_append_new(w->entries, o);
+	jkey(b, "type");
+	sbuf_addc(b, '"');
+	sbuf_adds(b, type_names[type]);
+	sbuf_addc(b, '"');
+	char mode[8] = "\"0000\"";
+	unsigned m = (unsigned)(st->st_mode & 07777);
+	for (int i = 4; i >= 1; i--, m >>= 3)
+		mode[i] = (char)('0' + (m & 7));
+	jkey(b, "mode");
+	sbuf_add(b, mode, 6);
+	jint(b, "uid", st->st_uid);
+	jint(b, "gid", st->st_gid);
+	jint(b, "size", (long long)st->st_size);
+	jtime(b, "mtime", &st->st_mtim);
+	jtime(b, "ctime", &st->st_ctim);
+	jtime(b, "atime", &st->st_atim);
+	jint(b, "inode", (long long)st->st_ino);
+	jint(b, "nlink", (long long)st->st_nlink);
+	*idx = (long)w->nents++;
 	w->n_by_type[type]++;
-	return o;
+}
+
+/* the current entry's "path" value, for a later hard link's "hardlink_to" */
+static char *entry_pathjson(const struct fsl *w)
+{
+	if (!w->ent_path_len)
+		return NULL;
+	char *s = xmalloc(w->ent_path_len + 1);
+	memcpy(s, w->doc.buf + w->ent_path_off, w->ent_path_len);
+	s[w->ent_path_len] = '\0';
+	return s;
 }
 
 /* may this (deep) entry go into the tar? charges the deep budget */
@@ -847,20 +1084,24 @@ static int do_regular(struct fsl *w, const struct frame *f, const char *name, st
 	if (fd < 0 && errno == EPERM)
 		fd = openat(f->fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	_cleanup_close_ int fdc = fd;
+	struct sbuf *b = &w->doc;
 	long idx;
 	if (fd < 0) {
-		json_t *ent = new_entry(w, f, name, T_FILE, st, &idx);
-		json_object_set_new(ent, "in_tar", json_false());
-		json_object_set_new(ent, "note", json_string("could not be opened"));
-		add_note(w, w->path.buf, w->path.len, "open: %s", strerror(errno));
+		int errnum = errno;
+		new_entry(w, f, name, T_FILE, st, &idx);
+		jbool(b, "in_tar", false);
+		jstr(b, "note", "could not be opened");
+		entry_close(w, NULL, false);
+		add_note(w, w->path.buf, w->path.len, "open: %s", strerror(errnum));
 		return 0;
 	}
 	struct stat st2;
 	if (fstat(fd, &st2) < 0 || !S_ISREG(st2.st_mode) || st2.st_dev != st->st_dev ||
 	    st2.st_ino != st->st_ino) {
-		json_t *ent = new_entry(w, f, name, T_FILE, st, &idx);
-		json_object_set_new(ent, "in_tar", json_false());
-		json_object_set_new(ent, "note", json_string("replaced while read"));
+		new_entry(w, f, name, T_FILE, st, &idx);
+		jbool(b, "in_tar", false);
+		jstr(b, "note", "replaced while read");
+		entry_close(w, NULL, false);
 		add_note(w, w->path.buf, w->path.len, "replaced between stat and open: skipped");
 		return 0;
 	}
@@ -877,37 +1118,38 @@ static int do_regular(struct fsl *w, const struct frame *f, const char *name, st
 		hl = NULL;
 	}
 	if (hl) {
-		json_t *ent = new_entry(w, f, name, T_HARDLINK, st, &idx);
-		json_t *first = json_array_get(w->entries, (size_t)hl->idx);
-		json_t *fp = json_object_get(first, "path");
-		if (fp)
-			json_object_set(ent, "hardlink_to", fp);
-		if (json_object_get(first, "path_base64"))
-			json_object_set_new(ent, "hardlink_to_base64", json_true());
-		json_object_set_new(ent, "hardlink_index", json_integer(hl->idx));
-		add_fent(w, ent, hl->h, hl->full);
+		new_entry(w, f, name, T_HARDLINK, st, &idx);
+		if (hl->pathjson) {
+			jkey(b, "hardlink_to");
+			sbuf_adds(b, hl->pathjson);
+		}
+		if (hl->path_b64)
+			jbool(b, "hardlink_to_base64", true);
+		jint(b, "hardlink_index", hl->idx);
 		bool in_tar = hl->tarpath && deep_ok(w, w->path.len);
 		if (in_tar) {
-			struct archive_entry *ae = archive_entry_new();
+			struct archive_entry *ae = ae_get(w);
 			ae_meta(ae, w->path.buf, st);
 			archive_entry_set_size(ae, 0);
 			archive_entry_copy_hardlink(ae, hl->tarpath);
 			int r = tar_header(w, ae, w->path.buf, w->path.len);
-			archive_entry_free(ae);
 			if (r < 0 || (r == 0 && tar_finish(w) < 0))
 				return -1;
 			in_tar = r == 0;
 		}
-		json_object_set_new(ent, "in_tar", json_boolean(in_tar));
+		jbool(b, "in_tar", in_tar);
+		entry_close(w, hl->h, hl->full);
 		return 0;
 	}
 
-	json_t *ent = new_entry(w, f, name, T_FILE, st, &idx);
-	struct archive_entry *ae = archive_entry_new();
+	new_entry(w, f, name, T_FILE, st, &idx);
+	char *pathjson = st->st_nlink > 1 && !again ? entry_pathjson(w) : NULL;
+	bool path_b64 = w->ent_path_b64;
+	struct archive_entry *ae = ae_get(w);
 	bool metacopy = false;
-	read_xattrs(w, fd, ae, ent, NULL, &metacopy);
+	read_xattrs(w, fd, ae, NULL, &metacopy);
 	if (metacopy && w->kind == FSLAYER_UPPER) {
-		json_object_set_new(ent, "metacopy", json_true());
+		jbool(b, "metacopy", true);
 		add_note(w, w->path.buf, w->path.len,
 			 "overlay metacopy: the upper file holds metadata only, its data is in a lower layer");
 	}
@@ -925,39 +1167,45 @@ static int do_regular(struct fsl *w, const struct frame *f, const char *name, st
 			sparse = true;
 		}
 	}
+	struct ext one = {0, st->st_size};
+	const struct ext *ex = &one;
 	if (!sparse) {
-		free(ext);
-		ext = xmalloc(sizeof(*ext));
-		ext[0] = (struct ext){0, st->st_size};
 		next = st->st_size > 0 ? 1 : 0;
 		data = (uint64_t)st->st_size;
+	} else {
+		ex = ext;
 	}
 	uint64_t holes = (uint64_t)st->st_size - data;
 	bool hash_zeros = holes <= w->hole_hash;
 	if (sparse) {
-		json_t *sj = json_object();
-		json_object_set_new(sj, "data_bytes", json_integer((json_int_t)data));
-		json_object_set_new(sj, "extents", json_integer(next));
-		json_t *map = json_array();
+		jkey(b, "sparse");
+		sbuf_addc(b, '{');
+		jint(b, "data_bytes", (long long)data);
+		jint(b, "extents", next);
+		jkey(b, "map");
+		sbuf_addc(b, '[');
 		for (long i = 0; i < next && i < MAX_JSON_EXTENTS; i++) {
-			json_t *p = json_array();
-			json_array_append_new(p, json_integer((json_int_t)ext[i].off));
-			json_array_append_new(p, json_integer((json_int_t)ext[i].len));
-			json_array_append_new(map, p);
+			jsep(b);
+			sbuf_addc(b, '[');
+			jnum(b, (long long)ex[i].off);
+			sbuf_addc(b, ',');
+			jnum(b, (long long)ex[i].len);
+			sbuf_addc(b, ']');
 		}
-		json_object_set_new(sj, "map", map);
+		sbuf_addc(b, ']');
 		if (next > MAX_JSON_EXTENTS)
-			json_object_set_new(sj, "map_truncated", json_true());
-		json_object_set_new(ent, "sparse", sj);
+			jbool(b, "map_truncated", true);
+		sbuf_addc(b, '}');
 		if (!hash_zeros)
 			add_note(w, w->path.buf, w->path.len,
 				 "sparse with %llu hole bytes: sha256_data covers its data extents only",
 				 (unsigned long long)holes);
 	}
 
+	const char *note = NULL;
 	bool to_tar = data <= w->max_file && deep_ok(w, w->path.len);
 	if (data > w->max_file) {
-		json_object_set_new(ent, "note", json_string("over max_file_bytes: content not in the tar"));
+		note = "over max_file_bytes: content not in the tar";
 		add_note(w, w->path.buf, w->path.len,
 			 "%llu bytes over max_file_bytes (%llu): hashed, content left out of the tar",
 			 (unsigned long long)data, (unsigned long long)w->max_file);
@@ -967,55 +1215,60 @@ static int do_regular(struct fsl *w, const struct frame *f, const char *name, st
 		archive_entry_set_size(ae, st->st_size);
 		if (sparse) {
 			for (long i = 0; i < next; i++)
-				archive_entry_sparse_add_entry(ae, ext[i].off, ext[i].len);
+				archive_entry_sparse_add_entry(ae, ex[i].off, ex[i].len);
 			if (next == 0)
 				archive_entry_sparse_add_entry(ae, st->st_size, 0);
 		}
 		int r = tar_header(w, ae, w->path.buf, w->path.len);
 		if (r < 0) {
-			archive_entry_free(ae);
+			free(pathjson);
 			return -1;
 		}
 		to_tar = r == 0;
 	}
-	archive_entry_free(ae);
-	json_object_set_new(ent, "in_tar", json_boolean(to_tar));
 
 	struct hashres *h = new_hashres(w);
-	add_fent(w, ent, h, hash_zeros);
 	if (again) {
 		if (to_tar)
 			again->tarpath = xstrdup(w->path.buf);
 	} else if (st->st_nlink > 1) {
 		struct hlink *n = hl_add(w, st->st_dev, st->st_ino);
 		n->tarpath = to_tar ? xstrdup(w->path.buf) : NULL;
+		n->pathjson = pathjson;
+		n->path_b64 = path_b64;
 		n->idx = idx;
 		n->h = h;
 		n->full = hash_zeros;
+		pathjson = NULL;
 	}
+	free(pathjson);
 
-	if (data > BUF_SIZE)
+	if (data > CHUNK)
 		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	bool first = true, short_read = false;
 	off_t pos = 0;
 	for (long i = 0; i < next; i++) {
-		bool last_ext = i == next - 1 && ext[i].off + ext[i].len == st->st_size;
-		if (ext[i].off > pos &&
-		    stream_hole(w, (uint64_t)(ext[i].off - pos), to_tar, hash_zeros, h, &first, false) < 0)
+		bool last_ext = i == next - 1 && ex[i].off + ex[i].len == st->st_size;
+		if (ex[i].off > pos &&
+		    stream_hole(w, (uint64_t)(ex[i].off - pos), to_tar, hash_zeros, h, &first, false) < 0)
 			return -1;
-		if (stream_data(w, fd, ext[i].off, (uint64_t)ext[i].len, to_tar, h, &first, last_ext,
+		if (stream_data(w, fd, ex[i].off, (uint64_t)ex[i].len, to_tar, h, &first, last_ext,
 				&short_read) < 0)
 			return -1;
-		pos = ext[i].off + ext[i].len;
+		pos = ex[i].off + ex[i].len;
 	}
 	if (pos < st->st_size || first) {
 		if (stream_hole(w, (uint64_t)(st->st_size - pos), to_tar, hash_zeros, h, &first, true) < 0)
 			return -1;
 	}
 	if (short_read) {
-		json_object_set_new(ent, "note", json_string("changed while read: the rest is zeros"));
+		note = "changed while read: the rest is zeros";
 		add_note(w, w->path.buf, w->path.len, "shrank or failed while read: the rest is zeros");
 	}
+	if (note)
+		jstr(b, "note", note);
+	jbool(b, "in_tar", to_tar);
+	entry_close(w, h, hash_zeros);
 	if (to_tar && tar_finish(w) < 0)
 		return -1;
 	return 0;
@@ -1035,6 +1288,7 @@ static char *wh_path(const struct fsl *w, const struct frame *f, const char *nam
 
 static int do_special(struct fsl *w, const struct frame *f, const char *name, const struct stat *st)
 {
+	struct sbuf *b = &w->doc;
 	long idx;
 	int type;
 	bool whiteout = false;
@@ -1057,10 +1311,10 @@ static int do_special(struct fsl *w, const struct frame *f, const char *name, co
 	if (!whiteout && type != T_SOCKET && st->st_nlink > 1)
 		hl = hl_find(w, st->st_dev, st->st_ino);
 
-	json_t *ent = new_entry(w, f, name, hl ? T_HARDLINK : type, st, &idx);
+	new_entry(w, f, name, hl ? T_HARDLINK : type, st, &idx);
 	if (type == T_CHAR || type == T_BLOCK) {
-		json_object_set_new(ent, "rdev_major", json_integer(major(st->st_rdev)));
-		json_object_set_new(ent, "rdev_minor", json_integer(minor(st->st_rdev)));
+		jint(b, "rdev_major", major(st->st_rdev));
+		jint(b, "rdev_minor", minor(st->st_rdev));
 	}
 	char target[PATH_MAX + 1];
 	ssize_t tl = -1;
@@ -1068,24 +1322,26 @@ static int do_special(struct fsl *w, const struct frame *f, const char *name, co
 		tl = readlinkat(f->fd, name, target, sizeof(target) - 1);
 		if (tl < 0) {
 			add_note(w, w->path.buf, w->path.len, "readlink: %s", strerror(errno));
-			json_object_set_new(ent, "in_tar", json_false());
+			jbool(b, "in_tar", false);
+			entry_close(w, NULL, false);
 			return 0;
 		}
 		target[tl] = '\0';
-		json_set_bytes(ent, "link_target", target, (size_t)tl);
+		jbytes(b, "link_target", target, (size_t)tl, NULL, NULL);
 	}
 	if (type == T_SOCKET) {
-		json_object_set_new(ent, "in_tar", json_false());
-		json_object_set_new(ent, "note", json_string("socket: a tar cannot hold it"));
+		jbool(b, "in_tar", false);
+		jstr(b, "note", "socket: a tar cannot hold it");
+		entry_close(w, NULL, false);
 		add_note(w, w->path.buf, w->path.len, "socket: listed in files.json only");
 		return 0;
 	}
 	_cleanup_free_ char *tp = NULL;
 	if (whiteout) {
 		tp = wh_path(w, f, name);
-		json_object_set_new(ent, "whiteout", json_true());
+		jbool(b, "whiteout", true);
 		if (w->path.len <= FSLAYER_DEEP_PATH)
-			json_set_bytes(ent, "tar_path", tp, strlen(tp));
+			jbytes(b, "tar_path", tp, strlen(tp), NULL, NULL);
 	}
 	const char *tarpath = tp ? tp : w->path.buf;
 	bool in_tar = deep_ok(w, strlen(tarpath));
@@ -1093,7 +1349,7 @@ static int do_special(struct fsl *w, const struct frame *f, const char *name, co
 		if (tar_marker(w, tarpath, st) < 0)
 			return -1;
 	} else if (in_tar) {
-		struct archive_entry *ae = archive_entry_new();
+		struct archive_entry *ae = ae_get(w);
 		ae_meta(ae, tarpath, st);
 		archive_entry_set_size(ae, 0);
 		if (hl && hl->tarpath) {
@@ -1104,19 +1360,21 @@ static int do_special(struct fsl *w, const struct frame *f, const char *name, co
 			archive_entry_set_rdev(ae, st->st_rdev);
 		}
 		int r = tar_header(w, ae, tarpath, strlen(tarpath));
-		archive_entry_free(ae);
 		if (r < 0 || (r == 0 && tar_finish(w) < 0))
 			return -1;
 		in_tar = r == 0;
 	}
-	json_object_set_new(ent, "in_tar", json_boolean(in_tar));
+	jbool(b, "in_tar", in_tar);
 	if (hl) {
-		json_object_set_new(ent, "hardlink_index", json_integer(hl->idx));
+		jint(b, "hardlink_index", hl->idx);
 	} else if (!whiteout && st->st_nlink > 1) {
 		struct hlink *n = hl_add(w, st->st_dev, st->st_ino);
 		n->tarpath = in_tar ? xstrdup(tarpath) : NULL;
+		n->pathjson = entry_pathjson(w);
+		n->path_b64 = w->ent_path_b64;
 		n->idx = idx;
 	}
+	entry_close(w, NULL, false);
 	return 0;
 }
 
@@ -1231,26 +1489,27 @@ static int do_dir(struct fsl *w, size_t fi, const char *name, const struct stat 
 		int errnum = errno;
 		if (fd >= 0)
 			close(fd);
-		json_t *ent = new_entry(w, f, name, T_DIR, st0, &idx);
-		json_object_set_new(ent, "in_tar", json_false());
-		json_object_set_new(ent, "note", json_string("could not be opened"));
+		new_entry(w, f, name, T_DIR, st0, &idx);
+		jbool(&w->doc, "in_tar", false);
+		jstr(&w->doc, "note", "could not be opened");
+		entry_close(w, NULL, false);
 		add_note(w, w->path.buf, w->path.len, "open directory: %s",
 			 fd < 0 ? strerror(errnum) : "replaced while read");
 		return 0;
 	}
-	json_t *ent = new_entry(w, f, name, T_DIR, &st, &idx);
-	struct archive_entry *ae = archive_entry_new();
+	new_entry(w, f, name, T_DIR, &st, &idx);
+	struct archive_entry *ae = ae_get(w);
 	bool opaque = false;
-	read_xattrs(w, fd, ae, ent, &opaque, NULL);
+	read_xattrs(w, fd, ae, &opaque, NULL);
 	opaque = opaque && w->kind == FSLAYER_UPPER;
 	if (opaque)
-		json_object_set_new(ent, "opaque", json_true());
+		jbool(&w->doc, "opaque", true);
 
 	bool mount = st.st_dev != w->root_dev;
 	struct frame nf = {.fd = fd, .dev = st.st_dev, .ino = st.st_ino, .idx = idx, .name = name};
 	if (mount) {
-		json_object_set_new(ent, "mount_point", json_true());
-		json_object_set_new(ent, "note", json_string("another filesystem mounted here: not walked"));
+		jbool(&w->doc, "mount_point", true);
+		jstr(&w->doc, "note", "another filesystem mounted here: not walked");
 		add_note(w, w->path.buf, w->path.len, "mount point (another st_dev): contents skipped");
 	} else if (read_names(w, fd, &nf) < 0) {
 		add_note(w, w->path.buf, w->path.len, "read directory: %s", strerror(errno));
@@ -1275,14 +1534,13 @@ static int do_dir(struct fsl *w, size_t fi, const char *name, const struct stat 
 		w->path.len--;
 		w->path.buf[w->path.len] = '\0';
 		if (r < 0) {
-			archive_entry_free(ae);
 			frame_free(&nf);
 			return -1;
 		}
 		in_tar = r == 0;
 	}
-	archive_entry_free(ae);
-	json_object_set_new(ent, "in_tar", json_boolean(in_tar));
+	jbool(&w->doc, "in_tar", in_tar);
+	entry_close(w, NULL, false);
 	if (mount) {
 		frame_free(&nf);
 		return 0;
@@ -1383,24 +1641,77 @@ static void fsl_free(struct fsl *w)
 	sbuf_free(&w->path);
 	if (w->a)
 		archive_write_free(w->a);
-	ring_destroy(&w->hring);
-	ring_destroy(&w->wring);
+	if (w->ae)
+		archive_entry_free(w->ae);
+	pipe_destroy(&w->p);
 	EVP_MD_CTX_free(w->hctx);
-	json_decref(w->entries);
+	sbuf_free(&w->doc);
 	json_decref(w->notes);
-	for (size_t i = 0; i < w->nhres; i++)
-		free(w->hres[i]);
-	free(w->hres);
+	for (size_t i = 0; i < w->nhblocks; i++)
+		free(w->hblocks[i]);
+	free(w->hblocks);
 	free(w->fents);
 	for (size_t i = 0; i < w->hlcap; i++)
-		if (w->hl[i].used)
+		if (w->hl[i].used) {
 			free(w->hl[i].tarpath);
+			free(w->hl[i].pathjson);
+		}
 	free(w->hl);
 }
 
-int fslayer_collect_fd(int rootfd, enum fslayer_kind kind, const char *source,
-		       const struct fslayer_opts *o, const struct sink *tar,
-		       struct fslayer_result *res, struct err *e)
+/* digests into their slots, then the document's tail: stats and notes */
+static void doc_finish(struct fsl *w, double t0)
+{
+	struct sbuf *b = &w->doc;
+	for (size_t i = 0; i < w->nfents; i++) {
+		struct fent *fe = &w->fents[i];
+		size_t klen = fe->full ? 10 : 15; /* "sha256":"  "sha256_data":" */
+		char *p = b->buf + fe->off;
+		if (fe->h && fe->h->done) {
+			char hex[65];
+			hex_encode(fe->h->md, 32, hex);
+			memcpy(p + klen, hex, 64);
+		} else {
+			/* no digest (cannot happen on success): null, padded with blanks */
+			memset(p, ' ', klen + 65);
+			memcpy(p, fe->full ? "\"sha256\":null" : "\"sha256_data\":null",
+			       fe->full ? 13 : 18);
+		}
+	}
+	if (w->dropped_notes) {
+		char msg[128];
+		snprintf(msg, sizeof(msg), "%zu more notes not listed", w->dropped_notes);
+		json_array_append_new(w->notes, json_string(msg));
+	}
+	sbuf_adds(b, w->nents ? "\n]" : "]");
+	jkey(b, "stats");
+	sbuf_addc(b, '{');
+	jint(b, "entries", (long long)w->nents);
+	jint(b, "tar_entries", (long long)w->tar_entries);
+	jint(b, "tar_bytes", (long long)w->tar_bytes);
+	jint(b, "data_bytes", (long long)w->data_bytes);
+	jint(b, "hashed_bytes", (long long)w->hashed_bytes);
+	long long us = (long long)((time_mono() - t0) * 1e6);
+	char frac[8];
+	put_digits(frac, (unsigned long)(us % 1000000), 6);
+	jint(b, "seconds", us / 1000000);
+	sbuf_addc(b, '.');
+	sbuf_add(b, frac, 6);
+	jkey(b, "by_type");
+	sbuf_addc(b, '{');
+	for (size_t i = 0; i < ARRAY_SIZE(type_names); i++)
+		if (w->n_by_type[i])
+			jint(b, type_names[i], (long long)w->n_by_type[i]);
+	sbuf_add(b, "}}", 2);
+	jkey(b, "notes");
+	_cleanup_free_ char *nj = json_dumps(w->notes, JSON_COMPACT);
+	sbuf_adds(b, nj ? nj : "[]");
+	sbuf_add(b, "}\n", 2);
+}
+
+static int collect_fd(int rootfd, enum fslayer_kind kind, const char *source,
+		      const struct fslayer_opts *o, const struct sink *tar, const char *extra_note,
+		      struct fslayer_result *res, struct err *e)
 {
 	static const struct fslayer_opts defaults;
 	if (!o)
@@ -1424,21 +1735,33 @@ int fslayer_collect_fd(int rootfd, enum fslayer_kind kind, const char *source,
 		.deep_budget = o->deep_path_budget ? o->deep_path_budget : FSLAYER_DEFAULT_DEEP_BUDGET,
 		.sink = tar,
 		.threads = !o->no_threads,
-		.wcur = -1,
-		.entries = json_array(),
 		.notes = json_array(),
 		.e = e,
 	};
 	sbuf_adds(&w.path, "");
+	/* the document's head: all but stats and notes, which follow the entries */
+	struct sbuf *b = &w.doc;
+	sbuf_addc(b, '{');
+	jstr(b, "collector", "fslayer");
+	jstr(b, "layer", kind == FSLAYER_UPPER ? "upperdir" : "rootfs");
+	jbool(b, "whole_root", kind == FSLAYER_ROOT);
+	if (source)
+		jbytes(b, "source", source, strlen(source), NULL, NULL);
+	jstr(b, "time", started);
+	jstr(b, "tar_format", "pax (OCI image layer)");
+	jint(b, "max_file_bytes", (long long)w.max_file);
+	jkey(b, "entries");
+	sbuf_addc(b, '[');
+
 	int ret = -1;
 	w.hctx = EVP_MD_CTX_new();
-	if (!w.hctx) {
+	w.ae = archive_entry_new();
+	if (!w.hctx || !w.ae) {
 		close(fd);
 		err_set(e, ERR_SYS, "create sha256 context");
 		goto out;
 	}
-	if (ring_init(&w.hring, w.threads ? NHSLOTS : 1, e) < 0 ||
-	    (w.threads && ring_init(&w.wring, NWSLOTS, e) < 0)) {
+	if (pipe_init(&w.p, w.threads, e) < 0) {
 		close(fd);
 		goto out;
 	}
@@ -1468,51 +1791,23 @@ int fslayer_collect_fd(int rootfd, enum fslayer_kind kind, const char *source,
 		tar_fatal(&w);
 		goto out;
 	}
+	if (extra_note)
+		json_array_append_new(w.notes, json_string(extra_note));
+	doc_finish(&w, t0);
 
-	/* digests in */
-	for (size_t i = 0; i < w.nfents; i++) {
-		struct fent *fe = &w.fents[i];
-		if (!fe->h || !fe->h->done)
-			continue;
-		char hex[65];
-		hex_encode(fe->h->md, 32, hex);
-		json_object_set_new(fe->j, fe->full ? "sha256" : "sha256_data", json_string(hex));
+	if (!o->files_text_only) {
+		json_error_t je;
+		res->files = json_loadb(w.doc.buf, w.doc.len, 0, &je);
+		if (!res->files) {
+			err_set(e, ERR_INVALID, "files.json: %s at %d", je.text, je.position);
+			goto out;
+		}
 	}
-	if (w.dropped_notes) {
-		char msg[128];
-		snprintf(msg, sizeof(msg), "%zu more notes not listed", w.dropped_notes);
-		json_array_append_new(w.notes, json_string(msg));
-	}
-
-	json_t *doc = json_object();
-	json_object_set_new(doc, "collector", json_string("fslayer"));
-	json_object_set_new(doc, "layer", json_string(kind == FSLAYER_UPPER ? "upperdir" : "rootfs"));
-	json_object_set_new(doc, "whole_root", json_boolean(kind == FSLAYER_ROOT));
-	if (source)
-		json_set_bytes(doc, "source", source, strlen(source));
-	json_object_set_new(doc, "time", json_string(started));
-	json_object_set_new(doc, "tar_format", json_string("pax (OCI image layer)"));
-	json_object_set_new(doc, "max_file_bytes", json_integer((json_int_t)w.max_file));
-	json_t *stats = json_object();
-	json_object_set_new(stats, "entries", json_integer((json_int_t)json_array_size(w.entries)));
-	json_object_set_new(stats, "tar_entries", json_integer((json_int_t)w.tar_entries));
-	json_object_set_new(stats, "tar_bytes", json_integer((json_int_t)w.tar_bytes));
-	json_object_set_new(stats, "data_bytes", json_integer((json_int_t)w.data_bytes));
-	json_object_set_new(stats, "hashed_bytes", json_integer((json_int_t)w.hashed_bytes));
-	json_object_set_new(stats, "seconds", json_real(time_mono() - t0));
-	json_t *bytype = json_object();
-	for (size_t i = 0; i < ARRAY_SIZE(type_names); i++)
-		if (w.n_by_type[i])
-			json_object_set_new(bytype, type_names[i], json_integer((json_int_t)w.n_by_type[i]));
-	json_object_set_new(stats, "by_type", bytype);
-	json_object_set_new(doc, "stats", stats);
-	json_object_set(doc, "notes", w.notes);
-	json_object_set(doc, "entries", w.entries);
-
-	res->files = doc;
+	res->files_len = w.doc.len;
+	res->files_text = sbuf_steal(&w.doc);
 	res->notes = json_incref(w.notes);
 	res->whole_root = kind == FSLAYER_ROOT;
-	res->entries = json_array_size(w.entries);
+	res->entries = w.nents;
 	res->tar_entries = w.tar_entries;
 	res->tar_bytes = w.tar_bytes;
 	res->data_bytes = w.data_bytes;
@@ -1523,18 +1818,33 @@ out:
 	return ret;
 }
 
-int fslayer_collect_dir(const char *dir, enum fslayer_kind kind, const struct fslayer_opts *o,
-			const struct sink *tar, struct fslayer_result *res, struct err *e)
+int fslayer_collect_fd(int rootfd, enum fslayer_kind kind, const char *source,
+		       const struct fslayer_opts *o, const struct sink *tar,
+		       struct fslayer_result *res, struct err *e)
+{
+	return collect_fd(rootfd, kind, source, o, tar, NULL, res, e);
+}
+
+static int collect_dir(const char *dir, enum fslayer_kind kind, const struct fslayer_opts *o,
+		       const struct sink *tar, const char *extra_note, struct fslayer_result *res,
+		       struct err *e)
 {
 	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return err_sys(e, errno, "open '%s'", dir);
-	return fslayer_collect_fd(fd, kind, dir, o, tar, res, e);
+	return collect_fd(fd, kind, dir, o, tar, extra_note, res, e);
+}
+
+int fslayer_collect_dir(const char *dir, enum fslayer_kind kind, const struct fslayer_opts *o,
+			const struct sink *tar, struct fslayer_result *res, struct err *e)
+{
+	return collect_dir(dir, kind, o, tar, NULL, res, e);
 }
 
 int fslayer_collect_ctr(const struct ctr *c, const struct fslayer_opts *o,
 			const struct sink *tar, struct fslayer_result *res, struct err *e)
 {
+	static const char whole[] = "no overlay upperdir: the layer is the whole root";
 	bool overlay = c->upperdir && (!c->rootfs_fstype || !strcmp(c->rootfs_fstype, "overlay"));
 	if (overlay)
 		return fslayer_collect_dir(c->upperdir, FSLAYER_UPPER, o, tar, res, e);
@@ -1544,19 +1854,10 @@ int fslayer_collect_ctr(const struct ctr *c, const struct fslayer_opts *o,
 		_cleanup_close_ int fd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (fd < 0)
 			return err_sys(e, errno, "open '%s'", p);
-		if (fslayer_collect_fd(fd, FSLAYER_ROOT, p, o, tar, res, e) < 0)
-			return -1;
-		json_array_append_new(res->notes,
-				      json_string("no overlay upperdir: the layer is the whole root"));
-		return 0;
+		return collect_fd(fd, FSLAYER_ROOT, p, o, tar, whole, res, e);
 	}
-	if (c->rootfs) {
-		if (fslayer_collect_dir(c->rootfs, FSLAYER_ROOT, o, tar, res, e) < 0)
-			return -1;
-		json_array_append_new(res->notes,
-				      json_string("no overlay upperdir: the layer is the whole root"));
-		return 0;
-	}
+	if (c->rootfs)
+		return collect_dir(c->rootfs, FSLAYER_ROOT, o, tar, whole, res, e);
 	return err_set(e, ERR_UNSUPP, "container '%s': no upperdir, no running process and no rootfs",
 		       c->id ? c->id : "?");
 }
@@ -1565,5 +1866,8 @@ void fslayer_result_free(struct fslayer_result *r)
 {
 	json_decref(r->files);
 	json_decref(r->notes);
+	free(r->files_text);
 	r->files = r->notes = NULL;
+	r->files_text = NULL;
+	r->files_len = 0;
 }

@@ -98,7 +98,7 @@ struct mimeq {
 	size_t n, cap;
 	size_t next;  /* the first job nobody has taken */
 	size_t ndone; /* jobs classified */
-	size_t bytes;	     /* head bytes waiting */
+	size_t bytes; /* head bytes not classified yet */
 	bool started, failed, stop;
 	pthread_t thr;
 };
@@ -133,6 +133,7 @@ struct bag {
 	bool broken;
 	magic_t magic; /* no mime thread: classified inline */
 	bool magic_tried;
+	bool no_libmagic; /* bag_set_libmagic(false) */
 	struct mimeq mq;
 	/* directory form: the small artifacts closed since the last sync */
 	unsigned grp_n;
@@ -983,9 +984,12 @@ static const char *mime_known(const struct bag_file *f)
 		return "application/x-empty";
 	if (f->json)
 		return "application/json"; /* bag_add_json: JSON by construction */
-	if (n >= 24 && (memcmp(h, "\xd4\xc3\xb2\xa1", 4) == 0 || memcmp(h, "\xa1\xb2\xc3\xd4", 4) == 0 ||
-			memcmp(h, "\x4d\x3c\xb2\xa1", 4) == 0 || memcmp(h, "\xa1\xb2\x3c\x4d", 4) == 0))
-		return "application/vnd.tcpdump.pcap";
+	/* pcap, either byte order, microseconds or nanoseconds */
+	static const char pcap[4][4] = {
+		"\xd4\xc3\xb2\xa1", "\xa1\xb2\xc3\xd4", "\x4d\x3c\xb2\xa1", "\xa1\xb2\x3c\x4d"};
+	for (size_t i = 0; n >= 24 && i < ARRAY_SIZE(pcap); i++)
+		if (memcmp(h, pcap[i], 4) == 0)
+			return "application/vnd.tcpdump.pcap";
 	if (n >= 20 && memcmp(h, "\x7f" "ELF", 4) == 0 && (h[5] == 1 || h[5] == 2)) {
 		unsigned type = h[5] == 1 ? h[16] | (unsigned)h[17] << 8 : (unsigned)h[16] << 8 | h[17];
 		if (type == 4) /* ET_CORE: what the memory collector writes */
@@ -994,11 +998,32 @@ static const char *mime_known(const struct bag_file *f)
 	return NULL;
 }
 
+/* without libmagic: UTF-8 text or not (a sequence cut by the end of the
+ * head is fine) */
+static const char *mime_plain(const struct bag_file *f)
+{
+	const unsigned char *h = f->head;
+	size_t n = f->headlen;
+	for (size_t i = 0; i < n; i++)
+		if ((h[i] < 0x20 && (h[i] == 0 || !strchr("\t\n\r\f\b\x1b", h[i]))) ||
+		    h[i] == 0x7f)
+			return "application/octet-stream";
+	for (size_t cut = 0; cut < 4 && cut < n; cut++) {
+		if (utf8_valid((const char *)h, n - cut))
+			return "text/plain";
+		if (n < HEAD_KEEP)
+			break; /* the whole artifact: nothing was cut */
+	}
+	return "application/octet-stream";
+}
+
 /* the index entry ent gets its "mime" now or at mime_drain (bag lock held) */
 static void mime_queue(struct bag *b, json_t *ent, const struct bag_file *f)
 {
 	struct mimeq *q = &b->mq;
 	const char *known = mime_known(f);
+	if (!known && b->no_libmagic)
+		known = mime_plain(f);
 	if (known) {
 		json_object_set_new(ent, "mime", json_string(known));
 		return;
@@ -1236,6 +1261,12 @@ int bag_add_buf(struct bag *b, const char *path, const void *buf, size_t n, cons
 	return add_buf(b, path, buf, n, kind, collector, false, e);
 }
 
+int bag_add_json_text(struct bag *b, const char *path, const void *buf, size_t n,
+		      const char *kind, const char *collector, struct err *e)
+{
+	return add_buf(b, path, buf, n, kind, collector, true, e);
+}
+
 int bag_add_json(struct bag *b, const char *path, json_t *j, const char *kind,
 		 const char *collector, struct err *e)
 {
@@ -1275,6 +1306,18 @@ int bag_set_info(struct bag *b, const char *key, const char *value, struct err *
 	return rc;
 }
 
+int bag_set_libmagic(struct bag *b, bool on, struct err *e)
+{
+	pthread_mutex_lock(&b->mu);
+	int rc = 0;
+	if (b->done)
+		rc = err_set(e, ERR_WRONGSTATE, "bag '%s' is closed", b->out);
+	else
+		b->no_libmagic = !on;
+	pthread_mutex_unlock(&b->mu);
+	return rc;
+}
+
 /* ---- seal and abort ---- */
 
 static int pay_cmp(const void *a, const void *b)
@@ -1302,7 +1345,8 @@ static int write_tail(struct bag *b, bool final, struct err *e)
 	sbuf_addc(&idxb, '\n');
 	free(idxs);
 
-	qsort(b->pay, b->npay, sizeof(*b->pay), pay_cmp);
+	if (b->npay) /* qsort wants a base even for no element */
+		qsort(b->pay, b->npay, sizeof(*b->pay), pay_cmp);
 	for (size_t i = 0; i < b->npay; i++) {
 		_cleanup_free_ char *enc = bag_path_manifest_encode(b->pay[i].path);
 		sbuf_printf(&man, "%s  %s\n", b->pay[i].sha, enc);

@@ -145,7 +145,7 @@ static int vf_cmp(const void *a, const void *b)
 static struct vfile *find_file(struct view *v, const char *rel)
 {
 	struct vfile key = {.path = (char *)rel};
-	return bsearch(&key, v->files, v->n, sizeof(*v->files), vf_cmp);
+	return v->n ? bsearch(&key, v->files, v->n, sizeof(*v->files), vf_cmp) : NULL;
 }
 
 /* ---- directory form ---- */
@@ -693,7 +693,7 @@ static int me_cmp(const void *a, const void *b)
 static const struct bag_manifest_entry *man_find(const struct bag_manifest *m, const char *p)
 {
 	struct bag_manifest_entry key = {.path = (char *)p};
-	return bsearch(&key, m->e, m->n, sizeof(*m->e), me_cmp);
+	return m->n ? bsearch(&key, m->e, m->n, sizeof(*m->e), me_cmp) : NULL;
 }
 
 static const char *tagbuf(struct view *v, int t, size_t *len)
@@ -791,7 +791,8 @@ static void analyze(struct view *v, const struct bag_verify_opts *o, json_t *rep
 	struct cust cu = {0};
 	json_t *arts = json_array(), *unf = json_array();
 
-	qsort(v->files, v->n, sizeof(*v->files), vf_cmp);
+	if (v->n) /* qsort and bsearch want a base even for no element */
+		qsort(v->files, v->n, sizeof(*v->files), vf_cmp);
 	for (size_t i = 1; i < v->n; i++)
 		if (strcmp(v->files[i - 1].path, v->files[i].path) == 0) {
 			_cleanup_free_ char *s = shown(v->files[i].path);

@@ -6,6 +6,8 @@
 #  - seal, tar to stdout (mkbag -o -: no fsync, the hash-while-writing
 #    pipeline itself) vs the single-core SHA-256 rate of `openssl speed -evp
 #    sha256 -bytes 16384 -seconds 3` (goal: >= 80% of it)
+#    and the same with libmagic off (mkbag --no-libmagic), what the index's
+#    mime types cost
 #  - seal, directory form (mkbag -o DIR: every artifact durable) vs the same
 #    bytes copied and synced (`cp -r` + `sync -f`), the disk's floor, and vs
 #    the SHA-256 rate
@@ -62,6 +64,12 @@ stream=$(secs sh -c 'mkbag -o - "$1" >/dev/null' sh "$D/src")
 stream_mb=$(div "$bytes" "($stream * 1000000)")
 printf 'seal, tar to stdout: mkbag -o - %s s, %.0f MB/s: %.2f of the one-core sha256 rate (goal >= 0.80)\n' \
 	"$(f2 "$stream")" "$stream_mb" "$(div "$stream_mb" "$ossl_mb")"
+
+# the same without libmagic (bag_set_libmagic off): what the mime types cost
+nomagic=$(secs sh -c 'mkbag --no-libmagic -o - "$1" >/dev/null' sh "$D/src")
+nomagic_mb=$(div "$bytes" "($nomagic * 1000000)")
+printf 'seal, tar to stdout, no libmagic: mkbag --no-libmagic -o - %s s, %.0f MB/s: %.2f of the one-core sha256 rate\n' \
+	"$(f2 "$nomagic")" "$nomagic_mb" "$(div "$nomagic_mb" "$ossl_mb")"
 
 cpsync=$(secs sh -c 'cp -r "$1" "$2" && sync -f "$2"' sh "$D/src" "$D/copy")
 rm -rf "$D/copy"

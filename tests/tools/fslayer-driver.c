@@ -1,8 +1,11 @@
 /* fslayer-driver: run the filesystem layer collector outside a bag.
  *   fslayer-driver (--dir DIR [--whole-root] | --ref REF) [--max-file-bytes N]
- *                  [--no-threads] --tar OUT.tar|- --json OUT.json
+ *                  [--no-threads] [--json-tree] --tar OUT.tar|- --json OUT.json
  * The tar goes through a sink that hashes the stream while it writes (as the
- * bag's artifact sink does), so benchmarks measure both hashes. Prints a
+ * bag's artifact sink does), so benchmarks measure both hashes: the tar
+ * stream's once (the sink) and each file's content (files.json). files.json
+ * is written as the collector's text (as capture stores it); --json-tree
+ * has the collector build the jansson tree and dumps that instead. Prints a
  * summary JSON object on stdout (stderr when the tar goes to stdout). */
 #include <fcntl.h>
 #include <getopt.h>
@@ -31,7 +34,7 @@ static int hs_write(void *ctx, const void *buf, size_t n, struct err *e)
 static void usage(void)
 {
 	fprintf(stderr, "usage: fslayer-driver (--dir DIR [--whole-root] | --ref REF) "
-			"[--max-file-bytes N] [--no-threads] --tar OUT.tar --json OUT.json\n");
+			"[--max-file-bytes N] [--no-threads] [--json-tree] --tar OUT.tar --json OUT.json\n");
 	exit(2);
 }
 
@@ -41,11 +44,12 @@ int main(int argc, char **argv)
 		{"dir", required_argument, NULL, 'd'},	    {"ref", required_argument, NULL, 'r'},
 		{"max-file-bytes", required_argument, NULL, 'm'}, {"tar", required_argument, NULL, 't'},
 		{"json", required_argument, NULL, 'j'},	    {"no-threads", no_argument, NULL, 'n'},
-		{"whole-root", no_argument, NULL, 'w'},	    {NULL, 0, NULL, 0},
+		{"whole-root", no_argument, NULL, 'w'},	    {"json-tree", no_argument, NULL, 'J'},
+		{NULL, 0, NULL, 0},
 	};
 	const char *dir = NULL, *ref = NULL, *tarp = NULL, *jsonp = NULL;
 	struct fslayer_opts o = {0};
-	bool whole = false;
+	bool whole = false, tree = false;
 	int c;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		unsigned long long v;
@@ -56,6 +60,7 @@ int main(int argc, char **argv)
 		case 'j': jsonp = optarg; break;
 		case 'n': o.no_threads = true; break;
 		case 'w': whole = true; break;
+		case 'J': tree = true; break;
 		case 'm':
 			if (parse_size(optarg, &v) < 0 || v == 0)
 				usage();
@@ -77,6 +82,7 @@ int main(int argc, char **argv)
 	struct hsink hs = {fd, EVP_MD_CTX_new()};
 	EVP_DigestInit_ex(hs.md, EVP_sha256(), NULL);
 	struct sink s = {hs_write, NULL, &hs};
+	o.files_text_only = !tree;
 	struct fslayer_result res;
 	int r;
 	if (dir) {
@@ -101,9 +107,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "fslayer-driver: close '%s': %s\n", tarp, strerror(errno));
 		return 3;
 	}
-	char *js = json_dumps(res.files, JSON_COMPACT | JSON_ENSURE_ASCII);
+	char *js = tree ? json_dumps(res.files, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+	size_t jn = tree ? (js ? strlen(js) : 0) : res.files_len;
+	const char *jt = tree ? js : res.files_text;
 	int jfd = open(jsonp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (!js || jfd < 0 || write_all(jfd, js, strlen(js)) < 0 || write_all(jfd, "\n", 1) < 0 ||
+	if (!jt || jfd < 0 || write_all(jfd, jt, jn) < 0 || (tree && write_all(jfd, "\n", 1) < 0) ||
 	    close(jfd) < 0) {
 		fprintf(stderr, "fslayer-driver: write '%s': %s\n", jsonp, strerror(errno));
 		return 3;

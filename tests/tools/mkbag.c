@@ -1,12 +1,14 @@
 /* mkbag: a test tool. Build a bag from files and directories on disk
  * through the bag writer API.
  *   mkbag -o OUT [--sign KEY] [--case ID] [--examiner NAME] [--unsized]
- *         [--sparse] [--kill-after N] [--abort] [--json-artifact] SRC...
+ *         [--sparse] [--kill-after N] [--abort] [--json-artifact]
+ *         [--no-libmagic] SRC...
  * A file SRC becomes data/<its name>; a directory's files become
  * data/<path under it>. --kill-after N: after N artifacts, open the next one,
  * write half of it and raise(SIGKILL). --unsized: artifacts opened without a
  * size (spooled in a tar). --sparse: holes (SEEK_HOLE) written as holes.
- * --abort: bag_abort instead of bag_seal. The bag id goes to stderr. */
+ * --abort: bag_abort instead of bag_seal. --no-libmagic: bag_set_libmagic
+ * off. The bag id goes to stderr. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -135,10 +137,11 @@ int main(int argc, char **argv)
 		{"case", required_argument, NULL, 'c'},	    {"examiner", required_argument, NULL, 'x'},
 		{"unsized", no_argument, NULL, 'u'},	    {"sparse", no_argument, NULL, 'p'},
 		{"kill-after", required_argument, NULL, 'k'}, {"abort", no_argument, NULL, 'a'},
-		{"json-artifact", no_argument, NULL, 'J'},  {0, 0, 0, 0},
+		{"json-artifact", no_argument, NULL, 'J'},  {"no-libmagic", no_argument, NULL, 'M'},
+		{0, 0, 0, 0},
 	};
 	struct bag_opts bo = {0};
-	bool do_abort = false, json_art = false;
+	bool do_abort = false, json_art = false, no_magic = false;
 	int c;
 	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
 		switch (c) {
@@ -151,6 +154,7 @@ int main(int argc, char **argv)
 		case 'k': O.kill_after = atol(optarg); break;
 		case 'a': do_abort = true; break;
 		case 'J': json_art = true; break;
+		case 'M': no_magic = true; break;
 		default: fprintf(stderr, "usage: mkbag -o OUT [options] SRC...\n"); return 2;
 		}
 	}
@@ -165,6 +169,8 @@ int main(int argc, char **argv)
 	if (bag_open(&bo, &b, &e) < 0)
 		return die(&e);
 	fprintf(stderr, "mkbag: bag %s\n", bag_id(b));
+	if (no_magic && bag_set_libmagic(b, false, &e) < 0)
+		return die(&e);
 	if (bag_event(b, "test-start", "mkbag", "ok", NULL, &e) < 0)
 		return die(&e);
 	for (int i = optind; i < argc; i++) {

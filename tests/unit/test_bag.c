@@ -97,6 +97,15 @@ START_TEST(manifest_parse)
 	ck_assert_int_eq(bag_manifest_parse(t, strlen(t), &m, prob, sizeof(prob)), 1);
 	bag_manifest_free(&m);
 	free(t);
+	/* a damaged hash: reported, and its line kept (it matches no file) */
+	h[3] = 'g';
+	t = xasprintf("%s  data/x\n", h);
+	ck_assert_int_eq(bag_manifest_parse(t, strlen(t), &m, prob, sizeof(prob)), 1);
+	ck_assert_uint_eq(m.n, 1);
+	ck_assert_str_eq(m.e[0].path, "data/x");
+	ck_assert_ptr_nonnull(strstr(prob, "not hexadecimal"));
+	bag_manifest_free(&m);
+	free(t);
 }
 END_TEST
 
@@ -290,6 +299,115 @@ START_TEST(threads_write_at_once)
 }
 END_TEST
 
+/* many small artifacts: more than one group commit (directory form) and a
+ * queue of mime types worked out on the side; each index entry gets its own */
+static void write_many(struct bag *b, struct err *e)
+{
+	unsigned char core[64] = {0x7f, 'E', 'L', 'F', 2, 1, 1};
+	unsigned char pcap[24] = {0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0};
+	core[16] = 4; /* ET_CORE */
+	core[18] = 62;
+	pcap[16] = 0xff;
+	pcap[17] = 0xff;
+	pcap[20] = 1;
+	for (int i = 0; i < 600; i++) {
+		char p[64], txt[64];
+		snprintf(p, sizeof(p), "data/many/%03d", i);
+		switch (i % 5) {
+		case 0:
+			snprintf(txt, sizeof(txt), "line %d of some plain text\n", i);
+			ck_assert_int_eq(bag_add_buf(b, p, txt, strlen(txt), "f", "t", e), 0);
+			break;
+		case 1: {
+			json_t *j = json_pack("{s:i}", "n", i);
+			ck_assert_int_eq(bag_add_json(b, p, j, "f", "t", e), 0);
+			json_decref(j);
+			break;
+		}
+		case 2:
+			ck_assert_int_eq(bag_add_buf(b, p, core, sizeof(core), "core", "t", e), 0);
+			break;
+		case 3:
+			ck_assert_int_eq(bag_add_buf(b, p, pcap, sizeof(pcap), "pcap", "t", e), 0);
+			break;
+		default:
+			ck_assert_int_eq(bag_add_buf(b, p, "", 0, "f", "t", e), 0);
+		}
+	}
+}
+
+static void check_many(const char *index_json)
+{
+	static const char *const want[] = {"text/plain", "application/json",
+					   "application/x-coredump", "application/vnd.tcpdump.pcap",
+					   "application/x-empty"};
+	json_error_t je;
+	json_t *idx = json_loads(index_json, 0, &je);
+	ck_assert_ptr_nonnull(idx);
+	json_t *arts = json_object_get(idx, "artifacts"), *a;
+	size_t i, seen = 0;
+	json_array_foreach(arts, i, a) {
+		const char *p = json_string_value(json_object_get(a, "path"));
+		int n;
+		if (!p || sscanf(p, "data/many/%d", &n) != 1)
+			continue;
+		ck_assert_str_eq(json_string_value(json_object_get(a, "mime")), want[n % 5]);
+		seen++;
+	}
+	ck_assert_uint_eq(seen, 600);
+	json_decref(idx);
+}
+
+START_TEST(many_small_artifacts)
+{
+	struct err e = {0};
+	struct bag *b = open_bag("m", &e);
+	write_many(b, &e);
+	ck_assert_msg(bag_seal(b, &e) == 0, "%s", e.msg);
+	bag_free(b);
+	verify_ok("m", 0);
+	char p[128], *buf;
+	size_t len;
+	bool trunc;
+	snprintf(p, sizeof(p), "%s/m/index.json", dir);
+	int fd = open(p, O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(read_fd_bounded(fd, 1 << 24, &buf, &len, &trunc, &e), 0);
+	close(fd);
+	check_many(buf);
+	free(buf);
+
+	/* the tar form, and a bag freed unsealed with mime types still queued */
+	b = open_bag("m.tar", &e);
+	write_many(b, &e);
+	ck_assert_msg(bag_seal(b, &e) == 0, "%s", e.msg);
+	bag_free(b);
+	verify_ok("m.tar", 0);
+	b = open_bag("u", &e);
+	write_many(b, &e);
+	bag_free(b);
+	verify_ok("u", 1);
+
+	/* libmagic off: the same answers for these, without it */
+	b = open_bag("n", &e);
+	ck_assert_int_eq(bag_set_libmagic(b, false, &e), 0);
+	write_many(b, &e);
+	ck_assert_int_eq(bag_add_buf(b, "data/bin", "\x01\x02\x03\x04", 4, "f", "t", &e), 0);
+	ck_assert_msg(bag_seal(b, &e) == 0, "%s", e.msg);
+	ck_assert_int_eq(bag_set_libmagic(b, true, &e), -1); /* sealed */
+	bag_free(b);
+	verify_ok("n", 0);
+	snprintf(p, sizeof(p), "%s/n/index.json", dir);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(read_fd_bounded(fd, 1 << 24, &buf, &len, &trunc, &e), 0);
+	close(fd);
+	check_many(buf);
+	ck_assert_ptr_nonnull(strstr(buf, "\"application/octet-stream\""));
+	free(buf);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("bag");
@@ -303,6 +421,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, tar_round_trip);
 	tcase_add_test(tc, unsealed_is_incomplete);
 	tcase_add_test(tc, threads_write_at_once);
+	tcase_add_test(tc, many_small_artifacts);
 	suite_add_tcase(s, tc);
 	return s;
 }

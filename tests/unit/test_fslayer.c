@@ -591,6 +591,110 @@ START_TEST(missing_dir)
 }
 END_TEST
 
+/* Many files of many sizes: far more bytes than the threads' shared ring
+ * holds, so it wraps many times (files ending at its very end too). The
+ * threaded tar must be byte for byte the inline one, every entry readable
+ * with its content, and files.json's text must parse to the same document. */
+static void fill(unsigned char *b, size_t n, unsigned seed)
+{
+	uint32_t x = seed * 2654435761u + 1;
+	for (size_t i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		b[i] = (unsigned char)x;
+	}
+}
+
+START_TEST(ring_wraps)
+{
+	char dir[] = "/tmp/contain-fsl-ring.XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	static const size_t odd[] = {1, 511, 512, 513, (256u << 10) - 1, 256u << 10, (256u << 10) + 1,
+				     (1u << 20) + 7, 3u << 20, 0};
+	size_t nfiles = 0;
+	_cleanup_free_ unsigned char *buf = xmalloc(3u << 20);
+	for (unsigned i = 0; i < 2400; i++) {
+		char p[128];
+		if (i % 100 == 0) {
+			snprintf(p, sizeof(p), "%s/d%03u", dir, i / 100);
+			ck_assert_int_eq(mkdir(p, 0755), 0);
+		}
+		snprintf(p, sizeof(p), "%s/d%03u/f%04u", dir, i / 100, i);
+		size_t n = i < ARRAY_SIZE(odd) ? odd[i] : 1 + (size_t)(i * 7919u) % 9000;
+		fill(buf, n, i);
+		int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		ck_assert_int_ge(fd, 0);
+		ck_assert_int_eq(write_all(fd, buf, n), 0);
+		close(fd);
+		nfiles++;
+	}
+	struct sbuf t1 = SBUF_INIT, t2 = SBUF_INIT;
+	struct fslayer_result r1, r2;
+	struct err e = {0};
+	struct fslayer_opts o1 = {0}, o2 = {.no_threads = true};
+	struct sink s1 = sink_sbuf(&t1), s2 = sink_sbuf(&t2);
+	ck_assert_int_eq(fslayer_collect_dir(dir, FSLAYER_UPPER, &o1, &s1, &r1, &e), 0);
+	ck_assert_int_eq(fslayer_collect_dir(dir, FSLAYER_UPPER, &o2, &s2, &r2, &e), 0);
+	ck_assert_uint_gt(t1.len, 4u * (4u << 20)); /* the ring is 4 MiB */
+	ck_assert_uint_eq(t1.len, t2.len);
+	ck_assert(memcmp(t1.buf, t2.buf, t1.len) == 0);
+	ck_assert_uint_eq(r1.entries, nfiles + 24);
+
+	/* every file back out of the tar with its bytes */
+	struct archive *a = archive_read_new();
+	archive_read_support_format_tar(a);
+	ck_assert_int_eq(archive_read_open_memory(a, t1.buf, t1.len), ARCHIVE_OK);
+	struct archive_entry *ae;
+	size_t seen = 0;
+	_cleanup_free_ unsigned char *got = xmalloc(3u << 20);
+	while (archive_read_next_header(a, &ae) == ARCHIVE_OK) {
+		unsigned i;
+		if (archive_entry_filetype(ae) != AE_IFREG ||
+		    sscanf(archive_entry_pathname(ae), "d%*3u/f%4u", &i) != 1)
+			continue;
+		size_t n = (size_t)archive_entry_size(ae);
+		ck_assert_int_eq(archive_read_data(a, got, n), (la_ssize_t)n);
+		fill(buf, n, i);
+		ck_assert_msg(memcmp(got, buf, n) == 0, "content of f%04u", i);
+		seen++;
+	}
+	archive_read_free(a);
+	ck_assert_uint_eq(seen, nfiles);
+
+	/* the text is the document */
+	json_error_t je;
+	json_t *txt = json_loadb(r1.files_text, r1.files_len, 0, &je);
+	ck_assert_ptr_nonnull(txt);
+	ck_assert(json_equal(txt, r1.files));
+	ck_assert_int_eq(r1.files_text[r1.files_len - 1], '\n');
+	json_decref(txt);
+	json_object_del(r1.files, "stats");
+	json_object_del(r2.files, "stats");
+	json_object_del(r1.files, "time");
+	json_object_del(r2.files, "time");
+	ck_assert(json_equal(r1.files, r2.files));
+
+	/* files_text_only: no tree, the same text */
+	struct sbuf t3 = SBUF_INIT;
+	struct sink s3 = sink_sbuf(&t3);
+	struct fslayer_opts o3 = {.files_text_only = true};
+	struct fslayer_result r3;
+	ck_assert_int_eq(fslayer_collect_dir(dir, FSLAYER_UPPER, &o3, &s3, &r3, &e), 0);
+	ck_assert_ptr_null(r3.files);
+	ck_assert_ptr_nonnull(r3.files_text);
+	ck_assert_uint_eq(t3.len, t1.len);
+	ck_assert(memcmp(t3.buf, t1.buf, t1.len) == 0);
+	fslayer_result_free(&r1);
+	fslayer_result_free(&r2);
+	fslayer_result_free(&r3);
+	sbuf_free(&t1);
+	sbuf_free(&t2);
+	sbuf_free(&t3);
+	rm_rf(dir);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("fslayer");
@@ -605,6 +709,7 @@ Suite *unit_suite(void)
 	}
 	tcase_add_test(tc, times);
 	tcase_add_test(tc, missing_dir);
+	tcase_add_test(tc, ring_wraps);
 	suite_add_tcase(s, tc);
 	return s;
 }
