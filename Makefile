@@ -31,7 +31,12 @@ PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -larchive -l
 CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt)
 
+# a sanitized build has its own dir: make does not track flags
+ifneq ($(SANITIZE),)
+B ?= build-sanitize
+else
 B ?= build
+endif
 # the binary: ./contain for the default build dir, $(B)/contain for another
 BIN := $(if $(filter build,$(B)),contain,$(B)/contain)
 LIB_SRCS := $(sort $(filter-out src/main.c,$(shell find src -name '*.c')))
@@ -88,17 +93,17 @@ fixtures: deps
 check: deps
 	@$(MAKE) --no-print-directory test-bins
 	@bash fixtures/build.sh
-	@bash tests/run.sh
+	@B=$(B) bash tests/run.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory $(BIN)
 	@bash fixtures/build.sh
-	@bash tests/demo.sh
+	@CONTAIN=$(CURDIR)/$(BIN) CONTAIN_BUILD=$(CURDIR)/$(B) bash tests/demo.sh
 
 bench: deps
 	@$(MAKE) --no-print-directory test-bins
 	@bash fixtures/build.sh
-	@bash tests/bench/run.sh
+	@B=$(B) bash tests/bench/run.sh
 
 format:
 	clang-format -i $$(find src include tests -name '*.[ch]')

@@ -20,6 +20,8 @@ reach() { wget -q -T 2 -O /dev/null "http://$CTRIP:8080/" 2>/dev/null; }
 [ "$(id -u)" -eq 0 ] || { echo "demo: run as root" >&2; exit 1; }
 fixtures_ready || { echo "demo: no fixtures (fixtures/build.sh)" >&2; exit 1; }
 C=$(basename "$CONTAIN")
+# shown as "contain ...": the binary's directory goes first on PATH
+PATH="$(dirname "$CONTAIN"):$PATH"
 cd "$T_DIR" || exit 1
 
 say "a throwaway runc container from the fixture image, with a veth to the host"
