@@ -24,6 +24,8 @@ json_t *collect_json_text(const char *s, size_t n);
 /* Raw bytes: {"encoding":"utf-8"|"base64","data":...,"size":N,
  * "truncated":bool}. */
 json_t *collect_json_bytes(const void *p, size_t n, bool truncated);
+/* Append a formatted note (a string, made JSON-safe) to notes; NULL notes: nothing. */
+void collect_note(json_t *notes, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- processes/tree.json (procs.c) ---- */
 struct collect_procs_opts {

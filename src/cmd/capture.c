@@ -656,13 +656,7 @@ int cmd_capture(int argc, char **argv)
 			o.nallow++;
 			break;
 		case O_FREEZER:
-			if (strcmp(optarg, "auto") == 0)
-				o.freezer = FRZ_PREF_AUTO;
-			else if (strcmp(optarg, "cgroup2") == 0 || strcmp(optarg, "v2") == 0)
-				o.freezer = FRZ_PREF_V2;
-			else if (strcmp(optarg, "v1") == 0)
-				o.freezer = FRZ_PREF_V1;
-			else
+			if (frz_pref_parse(optarg, &o.freezer) < 0)
 				return cmd_usage_error("capture", "bad freezer '%s'", optarg);
 			break;
 		case O_JSON: G.json = true; break;

@@ -32,18 +32,6 @@
 
 #define _cleanup_json_ _cleanup_(json_decrefp) /* jansson's own */
 
-static void note(json_t *notes, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void note(json_t *notes, const char *fmt, ...)
-{
-	if (!notes)
-		return;
-	char tmp[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	json_array_append_new(notes, collect_json_text(tmp, strlen(tmp)));
-}
 
 /* ---- /proc/net tables ---- */
 
@@ -293,12 +281,12 @@ json_t *collect_net_sockets(pid_t pid, json_t *notes)
 		struct err e = {0};
 		if (read_file_at(dfd, tables[t], NET_TABLE_MAX, &buf, &len, &trunc, &e) < 0) {
 			if (e.errnum != ENOENT) /* a table of a protocol not built in */
-				note(notes, "socket table '%s' of pid %d: %s", tables[t], (int)pid,
+				collect_note(notes, "socket table '%s' of pid %d: %s", tables[t], (int)pid,
 				     e.msg);
 			continue;
 		}
 		if (trunc)
-			note(notes, "socket table '%s' cut at %u bytes", tables[t], NET_TABLE_MAX);
+			collect_note(notes, "socket table '%s' cut at %u bytes", tables[t], NET_TABLE_MAX);
 		size_t bad = 0;
 		char *save = NULL;
 		for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
@@ -326,7 +314,7 @@ json_t *collect_net_sockets(pid_t pid, json_t *notes)
 			}
 		}
 		if (bad)
-			note(notes, "socket table '%s': %zu malformed lines skipped", tables[t], bad);
+			collect_note(notes, "socket table '%s': %zu malformed lines skipped", tables[t], bad);
 		free(buf);
 	}
 	return r;
@@ -629,25 +617,25 @@ static json_t *nft_ruleset(json_t *notes)
 	 * list with add commands crashed libnftables 1.0.6 */
 	_cleanup_(nft_ctx_freep) struct nft_ctx *n = nft_ctx_new(NFT_CTX_DEFAULT);
 	if (!n) {
-		note(notes, "nftables: cannot create a context");
+		collect_note(notes, "nftables: cannot create a context");
 		return json_null();
 	}
 	nft_ctx_output_set_flags(n, NFT_CTX_OUTPUT_JSON | NFT_CTX_OUTPUT_HANDLE);
 	if (nft_ctx_buffer_output(n) || nft_ctx_buffer_error(n)) {
-		note(notes, "nftables: cannot buffer output");
+		collect_note(notes, "nftables: cannot buffer output");
 		return json_null();
 	}
 	int rc = nft_run_cmd_from_buffer(n, "list ruleset");
 	const char *outb = nft_ctx_get_output_buffer(n);
 	const char *errb = nft_ctx_get_error_buffer(n);
 	if (rc != 0) {
-		note(notes, "nftables: list ruleset failed: %.200s", errb ? errb : "");
+		collect_note(notes, "nftables: list ruleset failed: %.200s", errb ? errb : "");
 		return json_null();
 	}
 	json_error_t je;
 	json_t *j = outb ? json_loads(outb, 0, &je) : NULL;
 	if (!j) {
-		note(notes, "nftables: ruleset output is not JSON");
+		collect_note(notes, "nftables: ruleset output is not JSON");
 		return outb ? collect_json_text(outb, strlen(outb)) : json_null();
 	}
 	return j;
@@ -675,15 +663,15 @@ static void *netns_thread(void *arg)
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	struct err e = {0};
 	if (nl_dump(fd, RTM_GETLINK, sizeof(struct ifinfomsg), AF_UNSPEC, link_cb, j->links, &e) < 0)
-		note(j->notes, "interfaces: %s", e.msg);
+		collect_note(j->notes, "interfaces: %s", e.msg);
 	if (nl_dump(fd, RTM_GETADDR, sizeof(struct ifaddrmsg), AF_UNSPEC, addr_cb, j->addrs, &e) < 0)
-		note(j->notes, "addresses: %s", e.msg);
+		collect_note(j->notes, "addresses: %s", e.msg);
 	if (nl_dump(fd, RTM_GETROUTE, sizeof(struct rtmsg), AF_INET, route_cb, j->routes, &e) < 0)
-		note(j->notes, "routes: %s", e.msg);
+		collect_note(j->notes, "routes: %s", e.msg);
 	if (nl_dump(fd, RTM_GETROUTE, sizeof(struct rtmsg), AF_INET6, route_cb, j->routes, &e) < 0)
-		note(j->notes, "routes (inet6): %s", e.msg);
+		collect_note(j->notes, "routes (inet6): %s", e.msg);
 	if (nl_dump(fd, RTM_GETNEIGH, sizeof(struct ndmsg), AF_UNSPEC, neigh_cb, j->neigh, &e) < 0)
-		note(j->notes, "neighbours: %s", e.msg);
+		collect_note(j->notes, "neighbours: %s", e.msg);
 	j->nft = j->no_nft ? json_null() : nft_ruleset(j->notes);
 	j->rc = 0;
 	return NULL;
@@ -698,7 +686,7 @@ static json_t *socket_owners(const struct ctr *c, json_t *notes)
 		snprintf(p, sizeof(p), "/proc/%d/fd", (int)c->pids[i]);
 		_cleanup_closedir_ DIR *d = opendir(p);
 		if (!d) {
-			note(notes, "fds of pid %d: %s", (int)c->pids[i], strerror(errno));
+			collect_note(notes, "fds of pid %d: %s", (int)c->pids[i], strerror(errno));
 			continue;
 		}
 		struct dirent *de;
@@ -740,13 +728,13 @@ static json_t *root_file(int rootfd, const char *path, size_t max, json_t *notes
 	struct err e = {0};
 	if (rootfd < 0 || safe_read_in_root(rootfd, path, max, &buf, &len, &trunc, &e) < 0) {
 		if (rootfd >= 0)
-			note(notes, "'%s' skipped: %s", path, e.msg);
+			collect_note(notes, "'%s' skipped: %s", path, e.msg);
 		json_object_set_new(o, "skipped", json_string(rootfd < 0 ? "no root" : e.msg));
 		return o;
 	}
 	json_object_set_new(o, "content", collect_json_bytes(buf, len, trunc));
 	if (trunc)
-		note(notes, "'%s' cut at %zu bytes", path, max);
+		collect_note(notes, "'%s' cut at %zu bytes", path, max);
 	free(buf);
 	return o;
 }
@@ -775,7 +763,7 @@ int collect_net(const struct ctr *c, const struct collect_net_opts *opts, json_t
 		json_object_set_new(nsj, "inode", json_integer((json_int_t)st.st_ino));
 	json_object_set_new(nsj, "host", json_boolean(c->host_netns));
 	if (c->host_netns)
-		note(notes, "the container shares the host network namespace: this is the host's state");
+		collect_note(notes, "the container shares the host network namespace: this is the host's state");
 	json_object_set_new(r, "netns", nsj);
 
 	struct netns_job j = {.netns_path = netns, .no_nft = opts && opts->no_nft};
@@ -794,7 +782,7 @@ int collect_net(const struct ctr *c, const struct collect_net_opts *opts, json_t
 	}
 	pthread_join(th, NULL);
 	if (j.rc < 0)
-		note(notes, "netns '%s': %s", netns, j.err.msg);
+		collect_note(notes, "netns '%s': %s", netns, j.err.msg);
 	/* addresses into their interfaces */
 	size_t i, k;
 	json_t *a, *l;
@@ -843,7 +831,7 @@ int collect_net(const struct ctr *c, const struct collect_net_opts *opts, json_t
 	snprintf(rp, sizeof(rp), "/proc/%d/root", (int)pid);
 	_cleanup_close_ int rootfd = open(rp, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
-		note(notes, "root of pid %d: %s", (int)pid, strerror(errno));
+		collect_note(notes, "root of pid %d: %s", (int)pid, strerror(errno));
 	json_object_set_new(r, "resolv_conf", root_file(rootfd, "/etc/resolv.conf", max_file, notes));
 	json_object_set_new(r, "hosts", root_file(rootfd, "/etc/hosts", max_file, notes));
 	json_object_set_new(r, "notes", notes);

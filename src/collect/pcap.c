@@ -63,16 +63,6 @@ struct collect_pcap {
 	bool finished; /* atomic */
 };
 
-static void note(json_t *notes, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void note(json_t *notes, const char *fmt, ...)
-{
-	char tmp[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	json_array_append_new(notes, collect_json_text(tmp, strlen(tmp)));
-}
 
 /* ---- the writer ---- */
 
@@ -172,19 +162,19 @@ static void nflog_unbatch(int fd, int group, json_t *notes)
 	m.timeout = htonl(1); /* 1/100 s */
 	struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
 	if (sendto(fd, &m, sizeof(m), 0, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		note(notes, "nflog:%d: cannot disable batching: %s", group, strerror(errno));
+		collect_note(notes, "nflog:%d: cannot disable batching: %s", group, strerror(errno));
 }
 
 static int open_dev(struct collect_pcap *s, const char *name, bool nflog)
 {
 	if (s->ndevs >= MAX_DEVS) {
-		note(s->notes, "more than %d devices: '%s' not captured", MAX_DEVS, name);
+		collect_note(s->notes, "more than %d devices: '%s' not captured", MAX_DEVS, name);
 		return -1;
 	}
 	char errbuf[PCAP_ERRBUF_SIZE] = "";
 	pcap_t *p = pcap_create(name, errbuf);
 	if (!p) {
-		note(s->notes, "pcap '%s': %s", name, errbuf);
+		collect_note(s->notes, "pcap '%s': %s", name, errbuf);
 		return -1;
 	}
 	pcap_set_snaplen(p, s->o.snaplen);
@@ -193,20 +183,20 @@ static int open_dev(struct collect_pcap *s, const char *name, bool nflog)
 	pcap_set_immediate_mode(p, 1);
 	int rc = pcap_activate(p);
 	if (rc < 0) {
-		note(s->notes, "pcap '%s': %s", name, pcap_geterr(p));
+		collect_note(s->notes, "pcap '%s': %s", name, pcap_geterr(p));
 		pcap_close(p);
 		return -1;
 	}
 	if (rc > 0)
-		note(s->notes, "pcap '%s': warning: %s", name, pcap_statustostr(rc));
+		collect_note(s->notes, "pcap '%s': warning: %s", name, pcap_statustostr(rc));
 	if (pcap_setnonblock(p, 1, errbuf) < 0) {
-		note(s->notes, "pcap '%s': %s", name, errbuf);
+		collect_note(s->notes, "pcap '%s': %s", name, errbuf);
 		pcap_close(p);
 		return -1;
 	}
 	int fd = pcap_get_selectable_fd(p);
 	if (fd < 0) {
-		note(s->notes, "pcap '%s': no selectable fd", name);
+		collect_note(s->notes, "pcap '%s': no selectable fd", name);
 		pcap_close(p);
 		return -1;
 	}
@@ -222,7 +212,7 @@ static int open_dev(struct collect_pcap *s, const char *name, bool nflog)
 	d->f.snaplen = pcap_snapshot(p);
 	struct err e = {0};
 	if (s->sink_for(s->ctx, name, d->f.linktype, &d->f.sink, &e) < 0) {
-		note(s->notes, "pcap '%s': no sink: %s", name, e.msg);
+		collect_note(s->notes, "pcap '%s': no sink: %s", name, e.msg);
 		pcap_close(p);
 		return -1;
 	}
@@ -319,7 +309,7 @@ static void *capture_thread(void *arg)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			note(s->notes, "poll: %s", strerror(errno));
+			collect_note(s->notes, "poll: %s", strerror(errno));
 			s->ended_by = "error";
 			break;
 		}
@@ -329,7 +319,7 @@ static void *capture_thread(void *arg)
 			struct dispatch_ctx dc = {s, &s->devs[i]};
 			int r = pcap_dispatch(s->devs[i].p, -1, on_packet_dev, (u_char *)&dc);
 			if (r == PCAP_ERROR) {
-				note(s->notes, "pcap '%s': %s", s->devs[i].name,
+				collect_note(s->notes, "pcap '%s': %s", s->devs[i].name,
 				     pcap_geterr(s->devs[i].p));
 				/* stop polling it, keep the others */
 				s->devs[i].fd = -1;
@@ -465,7 +455,7 @@ int collect_pcap_stop(struct collect_pcap *s, bool now, json_t **stats, struct e
 			json_object_set_new(o, "dropped", json_integer(ps.ps_drop));
 			json_object_set_new(o, "ifdropped", json_integer(ps.ps_ifdrop));
 		} else {
-			note(s->notes, "pcap '%s': no stats: %s", d->name, pcap_geterr(d->p));
+			collect_note(s->notes, "pcap '%s': no stats: %s", d->name, pcap_geterr(d->p));
 		}
 		packets += d->f.packets;
 		json_array_append_new(devs, o);

@@ -79,20 +79,16 @@ json_t *collect_json_bytes(const void *p, size_t n, bool truncated)
 	return o;
 }
 
-static void note(json_t *notes, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void note(json_t *notes, const char *fmt, ...)
+void collect_note(json_t *notes, const char *fmt, ...)
 {
 	if (!notes)
 		return;
-	struct sbuf b = SBUF_INIT;
 	char tmp[1024];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
-	sbuf_adds(&b, tmp);
-	json_array_append_new(notes, collect_json_text(b.buf, b.len));
-	sbuf_free(&b);
+	json_array_append_new(notes, collect_json_text(tmp, strlen(tmp)));
 }
 
 json_t *collect_caps_decode(uint64_t mask)
@@ -302,7 +298,7 @@ static void add_status(json_t *o, const char *status, json_t *notes, pid_t pid)
 		errno = 0;
 		m = strtoull(v, &end, 16);
 		if (errno || end == v || *end) {
-			note(notes, "pid %d: malformed %s", (int)pid, caps[i].key);
+			collect_note(notes, "pid %d: malformed %s", (int)pid, caps[i].key);
 			continue;
 		}
 		json_t *c = json_object();
@@ -343,13 +339,13 @@ static void add_exe(json_t *o, int pidfd, uint64_t max, json_t *notes, pid_t pid
 	}
 	_cleanup_close_ int fd = openat(pidfd, "exe", O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
-		note(notes, "pid %d: open exe: %s", (int)pid, strerror(errno));
+		collect_note(notes, "pid %d: open exe: %s", (int)pid, strerror(errno));
 		json_object_set_new(x, "sha256", json_null());
 		return;
 	}
 	struct stat st;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		note(notes, "pid %d: exe is not a regular file", (int)pid);
+		collect_note(notes, "pid %d: exe is not a regular file", (int)pid);
 		json_object_set_new(x, "sha256", json_null());
 		return;
 	}
@@ -377,7 +373,7 @@ static void add_exe(json_t *o, int pidfd, uint64_t max, json_t *notes, pid_t pid
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			note(notes, "pid %d: read exe: %s", (int)pid, strerror(errno));
+			collect_note(notes, "pid %d: read exe: %s", (int)pid, strerror(errno));
 			json_object_set_new(x, "sha256", json_null());
 			return;
 		}
@@ -395,7 +391,7 @@ static void add_exe(json_t *o, int pidfd, uint64_t max, json_t *notes, pid_t pid
 	json_object_set_new(x, "hashed_bytes", json_integer((json_int_t)done));
 	json_object_set_new(x, "truncated", json_boolean(cut));
 	if (cut)
-		note(notes, "pid %d: exe larger than %llu bytes: hash covers the first %llu",
+		collect_note(notes, "pid %d: exe larger than %llu bytes: hash covers the first %llu",
 		     (int)pid, (unsigned long long)max, (unsigned long long)done);
 }
 
@@ -407,7 +403,7 @@ static void add_bytes_file(json_t *o, const char *key, int pidfd, const char *na
 	bool trunc = false;
 	struct err e = {0};
 	if (proc_read(pidfd, name, max, &buf, &len, &trunc, &e) < 0) {
-		note(notes, "pid %d: %s: %s", (int)pid, name, e.msg);
+		collect_note(notes, "pid %d: %s: %s", (int)pid, name, e.msg);
 		json_object_set_new(o, key, json_null());
 		return;
 	}
@@ -424,9 +420,9 @@ static void add_bytes_file(json_t *o, const char *key, int pidfd, const char *na
 		json_object_set_new(b, "list", a);
 	}
 	if (trunc)
-		note(notes, "pid %d: %s cut at %zu bytes", (int)pid, name, max);
+		collect_note(notes, "pid %d: %s cut at %zu bytes", (int)pid, name, max);
 	if (!utf8_valid(buf, len))
-		note(notes, "pid %d: %s is not UTF-8: kept as base64", (int)pid, name);
+		collect_note(notes, "pid %d: %s is not UTF-8: kept as base64", (int)pid, name);
 	json_object_set_new(o, key, b);
 	free(buf);
 }
@@ -450,7 +446,7 @@ static void add_threads(json_t *o, int pidfd, size_t max, json_t *notes, pid_t p
 		if (parse_pid(de->d_name, &tid) < 0)
 			continue;
 		if (n++ >= max) {
-			note(notes, "pid %d: more than %zu threads: list cut", (int)pid, max);
+			collect_note(notes, "pid %d: more than %zu threads: list cut", (int)pid, max);
 			break;
 		}
 		char p[300];
@@ -480,7 +476,7 @@ static void add_fds(json_t *o, int pidfd, size_t max, json_t *sockets, json_t *n
 	json_object_set_new(o, "fds", a);
 	int ffd = openat(pidfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (ffd < 0) {
-		note(notes, "pid %d: fd: %s", (int)pid, strerror(errno));
+		collect_note(notes, "pid %d: fd: %s", (int)pid, strerror(errno));
 		return;
 	}
 	_cleanup_closedir_ DIR *d = fdopendir(ffd);
@@ -495,7 +491,7 @@ static void add_fds(json_t *o, int pidfd, size_t max, json_t *sockets, json_t *n
 		if (parse_ll(de->d_name, 0, INT_MAX, &fdn) < 0)
 			continue;
 		if (n++ >= max) {
-			note(notes, "pid %d: more than %zu fds: list cut", (int)pid, max);
+			collect_note(notes, "pid %d: more than %zu fds: list cut", (int)pid, max);
 			break;
 		}
 		char raw[PATH_MAX + 64] = "";
@@ -576,7 +572,7 @@ json_t *collect_proc_one(pid_t pid, const struct collect_procs_opts *o, json_t *
 	json_t *p = json_object();
 	json_object_set_new(p, "pid", json_integer(pid));
 	if (collect_parse_stat(stat, slen, comm, sizeof(comm), &state, &ppid, &start, &e) < 0) {
-		note(notes, "pid %d: stat: %s", (int)pid, e.msg);
+		collect_note(notes, "pid %d: stat: %s", (int)pid, e.msg);
 	} else {
 		json_object_set_new(p, "ppid", json_integer(ppid));
 		json_object_set_new(p, "comm", collect_json_text(comm, strlen(comm)));
@@ -589,7 +585,7 @@ json_t *collect_proc_one(pid_t pid, const struct collect_procs_opts *o, json_t *
 	if (proc_read(pidfd, "status", PROC_SMALL, &status, &stlen, NULL, &e) == 0)
 		add_status(p, status, notes, pid);
 	else
-		note(notes, "pid %d: status: %s", (int)pid, e.msg);
+		collect_note(notes, "pid %d: status: %s", (int)pid, e.msg);
 	add_bytes_file(p, "cmdline", pidfd, "cmdline", o->max_cmdline, notes, pid);
 	add_bytes_file(p, "environ", pidfd, "environ", o->max_cmdline, notes, pid);
 	add_exe(p, pidfd, o->max_exe_bytes, notes, pid);
@@ -611,7 +607,7 @@ json_t *collect_proc_one(pid_t pid, const struct collect_procs_opts *o, json_t *
 		json_object_set_new(p, "cgroup", a);
 	}
 	if (proc_gone(pidfd)) {
-		note(notes, "pid %d exited during the walk: its entry may be partial", (int)pid);
+		collect_note(notes, "pid %d exited during the walk: its entry may be partial", (int)pid);
 		json_object_set_new(p, "exited_during_walk", json_true());
 	}
 	json_object_set_new(p, "children", json_array());
@@ -676,7 +672,7 @@ int collect_procs(const struct ctr *c, const struct collect_procs_opts *opts, js
 		bool gone = false;
 		json_t *p = collect_proc_one(pid, &o, socks, notes, &gone);
 		if (!p) {
-			note(notes, "pid %d exited before it could be read", (int)pid);
+			collect_note(notes, "pid %d exited before it could be read", (int)pid);
 			continue;
 		}
 		json_array_append_new(pids, p);

@@ -50,16 +50,6 @@ char *bag_path_json_encode(const char *path)
 	return sbuf_steal(&b);
 }
 
-static int hexv(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 char *bag_path_decode(const char *s)
 {
@@ -70,7 +60,7 @@ char *bag_path_decode(const char *s)
 			sbuf_addc(&b, *p);
 			continue;
 		}
-		int h = hexv(p[1]), l = h >= 0 ? hexv(p[2]) : -1;
+		int h = hex_digit(p[1]), l = h >= 0 ? hex_digit(p[2]) : -1;
 		if (h < 0 || l < 0 || (h == 0 && l == 0)) {
 			sbuf_free(&b);
 			return NULL;
