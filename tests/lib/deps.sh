@@ -8,6 +8,7 @@ PKGS=(
 	libnftables-dev libzstd-dev check
 	runc busybox-static umoci skopeo containerd podman docker.io
 	gdb tcpdump tshark jq iproute2 nftables iptables procps psmisc file
+	zstd wget python3 binutils util-linux coreutils
 )
 missing=()
 for p in "${PKGS[@]}"; do
