@@ -49,7 +49,8 @@ echo "'sleep'; a process holding a secret in memory; a beacon trying a C2 at $C2
 
 say "find it: every runtime at once, by name, prefix or pid"
 show "$C" list
-show "$C" inspect "${NAME:0:10}" | jq '{runtime, id, pid, pids, cgroup_unified, netns, overlay}'
+printf '\033[2m$ %s inspect %s | jq ...\033[0m\n' "$C" "$CPID"
+"$C" inspect "$CPID" | jq '{runtime, id, pid, pids, cgroup_unified, netns, overlay}'
 
 say "what a quarantine would do (dry run: touches nothing)"
 show "$C" quarantine --dry-run "$NAME"
