@@ -111,7 +111,7 @@ format:
 lint:
 	cppcheck --quiet --enable=warning,performance,portability --error-exitcode=1 \
 		--suppress=missingIncludeSystem -Iinclude -D_GNU_SOURCE src
-	clang-tidy $(LIB_SRCS) src/main.c -- $(ALL_CFLAGS) $(PKG_CFLAGS)
+	clang-tidy --quiet $(LIB_SRCS) src/main.c -- -std=gnu11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS)
 
 clean:
 	rm -rf $(B) $(BIN)

@@ -871,7 +871,7 @@ static int dump_pid(struct dump *d, struct err *e)
 	}
 
 	/* freeze state before */
-	struct mem_freeze fz0;
+	struct mem_freeze fz0 = {{0}, {0}};
 	mem_freeze_state(pid, o->cgroup_unified, o->cgroup_freezer, &fz0);
 	bool v1_frozen = fz_frozen(fz0.v1);
 	bool use_ptrace = o->regs == MEM_REGS_PTRACE || (o->regs == MEM_REGS_AUTO && !v1_frozen);
@@ -1097,7 +1097,7 @@ out:;
 	agent_free(&ag);
 
 	/* freeze state after: a frozen cgroup must still be frozen */
-	struct mem_freeze fz1;
+	struct mem_freeze fz1 = {{0}, {0}};
 	mem_freeze_state(pid, o->cgroup_unified, o->cgroup_freezer, &fz1);
 	for (int i = 0; i < 40 && ((fz_frozen(fz0.v2) && !fz_frozen(fz1.v2)) ||
 				   (fz_frozen(fz0.v1) && !fz_frozen(fz1.v1))); i++) {

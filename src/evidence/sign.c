@@ -107,6 +107,7 @@ static int read_key_file(const char *path, char **buf, size_t *len, struct err *
 	if (trunc) {
 		explicit_bzero(*buf, *len);
 		free(*buf);
+		*buf = NULL;
 		return err_set(e, ERR_INVALID, "key file '%s' is too large", path);
 	}
 	return 0;
