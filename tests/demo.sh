@@ -15,7 +15,7 @@ show() {
 	printf '\033[2m$ %s\033[0m\n' "$*"
 	"$@"
 }
-reach() { wget -q -T 2 -O /dev/null "http://$CTRIP:8080/" 2>/dev/null; }
+reach() { timeout 5 wget -q -t 1 -T 2 -O /dev/null "http://$CTRIP:8080/" 2>/dev/null; }
 
 [ "$(id -u)" -eq 0 ] || { echo "demo: run as root" >&2; exit 1; }
 fixtures_ready || { echo "demo: no fixtures (fixtures/build.sh)" >&2; exit 1; }
@@ -100,6 +100,16 @@ echo "(exit $?: the tampering is caught)"
 say "release: only on purpose"
 show "$C" release "$NAME"
 printf 'after release: the container answers on %s:8080? ' "$CTRIP"
+wait_for 10 reach && echo yes || echo no
+
+say "quarantine on its own, without a capture: traffic stops; release: it resumes"
+show "$C" quarantine "$NAME"
+printf 'quarantined: the container answers on %s:8080? ' "$CTRIP"
+reach && echo yes || echo "no (cut)"
+echo "its cgroup: $(grep frozen /sys/fs/cgroup/unified/contain-test/$NAME/cgroup.events)"
+show "$C" quarantine "$NAME"
+show "$C" release "$NAME"
+printf 'released: the container answers on %s:8080? ' "$CTRIP"
 wait_for 10 reach && echo yes || echo no
 
 say "the node audit log is hash-chained"
