@@ -28,7 +28,6 @@
 
 #define CONFIG_MAX (16u << 20)
 #define HOSTCONFIG_MAX (4u << 20)
-#define MAX_ENTRIES 100000
 
 static const char *const docker_roots[] = {
 	"/var/lib/docker",
@@ -176,24 +175,22 @@ static void scan_container(const char *root, const char *cdir, const char *id,
 		ctr_list_add(out, steal_pointer(&c));
 }
 
+struct scan_ctx {
+	const char *root;
+	struct ctr_list *out;
+};
+
+static void scan_one(const char *cdir, const char *id, void *ctx)
+{
+	struct scan_ctx *sc = ctx;
+	scan_container(sc->root, cdir, id, sc->out);
+}
+
 static void scan_data_root(const char *root, struct ctr_list *out)
 {
 	_cleanup_free_ char *cdir = xasprintf("%s/containers", root);
-	_cleanup_closedir_ DIR *d = opendir(cdir);
-	if (!d)
-		return;
-	struct dirent *de;
-	size_t seen = 0;
-	while ((de = readdir(d))) {
-		if (!rt_hex_id(de->d_name) || !rt_is_dir_at(dirfd(d), de->d_name))
-			continue;
-		if (++seen > MAX_ENTRIES) {
-			log_warn("docker: '%s': more than %d containers, the rest skipped", cdir,
-				 MAX_ENTRIES);
-			break;
-		}
-		scan_container(root, cdir, de->d_name, out);
-	}
+	struct scan_ctx sc = {root, out};
+	rt_each_id_dir("docker", cdir, scan_one, &sc);
 }
 
 /* Docker's exec root: its containerd's tasks in namespace "moby" are Docker's */

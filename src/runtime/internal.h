@@ -77,3 +77,10 @@ bool rt_is_dir_at(int dfd, const char *name);
 bool rt_is_reg(const char *path);
 /* a container id as runtimes write them: hex digits only, 1..128 of them */
 bool rt_hex_id(const char *s);
+
+/* Call fn(dir, id, ctx) for each subdirectory of dir named by a hex id
+ * (rt_hex_id), at most RT_MAX_IDS of them: past that, a warning naming who
+ * and dir, and the rest skipped. A missing dir: nothing. */
+#define RT_MAX_IDS 100000
+void rt_each_id_dir(const char *who, const char *dir,
+		    void (*fn)(const char *dir, const char *id, void *ctx), void *ctx);

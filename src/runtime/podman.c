@@ -257,46 +257,45 @@ static void scan_graph(const char *root, const char *cdir, const char *cjson,
 	json_decref(j);
 }
 
+struct run_ctx {
+	const char *root;
+	struct ctr_list *out;
+};
+
+/* one run-root entry: a container when its userdata holds a pidfile */
+static void scan_run_one(const char *cdir, const char *id, void *ctx)
+{
+	struct run_ctx *rc = ctx;
+	_cleanup_free_ char *ud = xasprintf("%s/%s/userdata", cdir, id);
+	_cleanup_free_ char *pf = xasprintf("%s/pidfile", ud);
+	if (!rt_is_reg(pf))
+		return;
+	_cleanup_ctr_ struct ctr *c = ctr_new(RT_PODMAN);
+	c->id = xstrdup(id);
+	c->state_root = xstrdup(rc->root);
+	/* CRI-O keeps its bundle (config.json) in the run root's userdata */
+	_cleanup_free_ char *cfg = xasprintf("%s/config.json", ud);
+	if (rt_is_reg(cfg)) {
+		c->config_path = xstrdup(cfg);
+		struct err e = {0};
+		if (ctr_read_oci_config(c, &e) < 0) {
+			log_warn("podman: %s", e.msg);
+			return;
+		}
+		if (is_crio(c))
+			return;
+		c->bundle = xstrdup(ud);
+	}
+	if (apply_pidfile(c, ud) < 0)
+		return;
+	ctr_list_add(rc->out, steal_pointer(&c));
+}
+
 /* run root: one entry per userdata dir that holds a pidfile */
 static void scan_run(const char *root, const char *cdir, struct ctr_list *out)
 {
-	_cleanup_closedir_ DIR *d = opendir(cdir);
-	if (!d)
-		return;
-	struct dirent *de;
-	size_t seen = 0;
-	while ((de = readdir(d))) {
-		if (!rt_hex_id(de->d_name) || !rt_is_dir_at(dirfd(d), de->d_name))
-			continue;
-		if (++seen > MAX_ENTRIES) {
-			log_warn("podman: '%s': more than %d containers, the rest skipped", cdir,
-				 MAX_ENTRIES);
-			break;
-		}
-		_cleanup_free_ char *ud = xasprintf("%s/%s/userdata", cdir, de->d_name);
-		_cleanup_free_ char *pf = xasprintf("%s/pidfile", ud);
-		if (!rt_is_reg(pf))
-			continue;
-		_cleanup_ctr_ struct ctr *c = ctr_new(RT_PODMAN);
-		c->id = xstrdup(de->d_name);
-		c->state_root = xstrdup(root);
-		/* CRI-O keeps its bundle (config.json) in the run root's userdata */
-		_cleanup_free_ char *cfg = xasprintf("%s/config.json", ud);
-		if (rt_is_reg(cfg)) {
-			c->config_path = xstrdup(cfg);
-			struct err e = {0};
-			if (ctr_read_oci_config(c, &e) < 0) {
-				log_warn("podman: %s", e.msg);
-				continue;
-			}
-			if (is_crio(c))
-				continue;
-			c->bundle = xstrdup(ud);
-		}
-		if (apply_pidfile(c, ud) < 0)
-			continue;
-		ctr_list_add(out, steal_pointer(&c));
-	}
+	struct run_ctx rc = {root, out};
+	rt_each_id_dir("podman", cdir, scan_run_one, &rc);
 }
 
 static int podman_scan(const char *root, struct ctr_list *out, struct err *e)

@@ -726,3 +726,23 @@ bool rt_hex_id(const char *s)
 			return false;
 	return true;
 }
+
+void rt_each_id_dir(const char *who, const char *dir,
+		    void (*fn)(const char *dir, const char *id, void *ctx), void *ctx)
+{
+	_cleanup_closedir_ DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *de;
+	size_t seen = 0;
+	while ((de = readdir(d))) {
+		if (!rt_hex_id(de->d_name) || !rt_is_dir_at(dirfd(d), de->d_name))
+			continue;
+		if (++seen > RT_MAX_IDS) {
+			log_warn("%s: '%s': more than %d containers, the rest skipped", who, dir,
+				 RT_MAX_IDS);
+			break;
+		}
+		fn(dir, de->d_name, ctx);
+	}
+}
