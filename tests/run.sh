@@ -4,6 +4,7 @@
 #   tests: N passed, N failed, N skipped
 # Exits non-zero on any failure or when no test ran.
 # T=pattern limits the suites run (a substring of their names).
+# What makes a suite fail: tests/lib/tap.sh.
 set -u
 cd "$(dirname "$0")/.."
 TOP=$PWD
@@ -18,41 +19,28 @@ trap 'rm -rf "$OUT"' EXIT
 total_pass=0 total_fail=0 total_skip=0
 failed_suites=()
 
-# count TAP in file $2 for suite $1, with the process's exit code $3
+# the TAP reader (tests/lib/tap.sh): a suite fails on any `not ok` (TODO too),
+# a missing or wrong plan, a skip of everything after tests ran or without a
+# reason, a suite where nothing ran that did not skip up front, a non-zero exit
+. "$TOP/tests/lib/tap.sh"
+
+# count_tap NAME FILE RC: one line for suite NAME, its failures in full, the totals
 count_tap() {
-	local name=$1 tap=$2 rc=$3 pass=0 fail=0 skip=0 plan="" line
-	while IFS= read -r line; do
-		case "$line" in
-		"ok "*"# SKIP"* | "ok "*"# skip"*) skip=$((skip + 1)) ;;
-		"ok "*) pass=$((pass + 1)) ;;
-		"not ok "*"# TODO"*) pass=$((pass + 1)) ;;
-		"not ok "*) fail=$((fail + 1)) ;;
-		"1..0"*"SKIP"* | "1..0"*"skip"*) skip=$((skip + 1)); plan=0 ;;
-		1..*) plan=${line#1..}; plan=${plan%% *} ;;
-		esac
-	done <"$tap"
-	local ran=$((pass + fail))
+	local name=$1 tap=$2 rc=$3
+	tap_count "$tap" "$rc"
 	local note=""
-	if [ "$rc" -ne 0 ] && [ "$fail" -eq 0 ]; then
-		fail=$((fail + 1)); note=" (exit $rc without a failing test)"
-	elif [ -z "$plan" ] && [ "$skip" -eq 0 ]; then
-		fail=$((fail + 1)); note=" (no plan: died early?)"
-	elif [ -n "$plan" ] && [ "$plan" != 0 ] && [ "$plan" -ne $((ran + skip)) ]; then
-		fail=$((fail + 1)); note=" (planned $plan, ran $((ran + skip)))"
-	fi
-	local verdict=PASS
-	[ "$fail" -gt 0 ] && verdict=FAIL
-	[ "$fail" -eq 0 ] && [ "$pass" -eq 0 ] && verdict=SKIP
-	printf '%-4s %-40s %4d passed, %d failed, %d skipped%s\n' "$verdict" "$name" "$pass" "$fail" "$skip" "$note"
-	if [ "$fail" -gt 0 ]; then
+	[ -n "$TAP_NOTE" ] && note=" ($TAP_NOTE)"
+	printf '%-4s %-40s %4d passed, %d failed, %d skipped%s\n' "$TAP_VERDICT" "$name" \
+		"$TAP_PASS" "$TAP_FAIL" "$TAP_SKIP" "$note"
+	if [ "$TAP_FAIL" -gt 0 ]; then
 		failed_suites+=("$name")
 		sed 's/^/    /' "$tap" | grep -v '^    ok ' | head -200
 	elif [ -n "${VERBOSE:-}" ]; then
 		sed 's/^/    /' "$tap"
 	fi
-	total_pass=$((total_pass + pass))
-	total_fail=$((total_fail + fail))
-	total_skip=$((total_skip + skip))
+	total_pass=$((total_pass + TAP_PASS))
+	total_fail=$((total_fail + TAP_FAIL))
+	total_skip=$((total_skip + TAP_SKIP))
 }
 
 want() { [ -z "${T:-}" ] || [[ "$1" == *"$T"* ]]; }
@@ -89,7 +77,9 @@ for bin in $B/tests/fuzz/fz_*; do
 	count_tap "$name" "$tap" 0
 done
 
-for t in tests/integration/t[0-9]*.sh; do
+# RUN_SH_INTEGRATION_DIR: another directory of t*.sh scripts (the runner's own
+# self-test, tests/integration/t0002-runner.sh, feeds it fake suites)
+for t in "${RUN_SH_INTEGRATION_DIR:-tests/integration}"/t[0-9]*.sh; do
 	[ -f "$t" ] || continue
 	name=$(basename "$t")
 	want "$name" || continue

@@ -29,64 +29,61 @@ _t_cleanup() {
 trap '_t_cleanup' EXIT
 trap 'exit 130' INT TERM
 
-# ok DESC CMD...: passes when CMD succeeds
-ok() {
-	local desc=$1; shift
+# _t_result STATUS DESC: test line "ok N - DESC" (STATUS 0) or "not ok N - DESC";
+# a '#' in DESC is written '\#' so that it never reads as a TAP directive
+_t_result() {
 	_t_n=$((_t_n + 1))
-	if "$@" >/dev/null 2>&1; then
-		echo "ok $_t_n - $desc"
+	if [ "$1" -eq 0 ]; then
+		echo "ok $_t_n - ${2//\#/\\#}"
 	else
-		echo "not ok $_t_n - $desc"
+		echo "not ok $_t_n - ${2//\#/\\#}"
 		_t_fail=$((_t_fail + 1))
 	fi
 }
-# not_ok DESC CMD...: passes when CMD fails
+
+# ok DESC CMD...: passes when CMD succeeds
+ok() {
+	local desc=$1; shift
+	"$@" >/dev/null 2>&1
+	_t_result $? "$desc"
+}
+# fails DESC CMD...: passes when CMD fails
 fails() {
 	local desc=$1; shift
-	_t_n=$((_t_n + 1))
 	if "$@" >/dev/null 2>&1; then
-		echo "not ok $_t_n - $desc"
-		_t_fail=$((_t_fail + 1))
+		_t_result 1 "$desc"
 	else
-		echo "ok $_t_n - $desc"
+		_t_result 0 "$desc"
 	fi
 }
 # is GOT WANT DESC
 is() {
-	_t_n=$((_t_n + 1))
-	if [ "$1" = "$2" ]; then
-		echo "ok $_t_n - $3"
-	else
-		echo "not ok $_t_n - $3"
+	_t_result "$([ "$1" = "$2" ]; echo $?)" "$3"
+	if [ "$1" != "$2" ]; then
 		echo "# got:  '$1'"
 		echo "# want: '$2'"
-		_t_fail=$((_t_fail + 1))
 	fi
 }
 # like STRING REGEX DESC (grep -E)
 like() {
-	_t_n=$((_t_n + 1))
 	if printf '%s' "$1" | grep -qE -- "$2"; then
-		echo "ok $_t_n - $3"
+		_t_result 0 "$3"
 	else
-		echo "not ok $_t_n - $3"
+		_t_result 1 "$3"
 		printf '%s\n' "$1" | head -20 | sed 's/^/# got: /'
 		echo "# want match: $2"
-		_t_fail=$((_t_fail + 1))
 	fi
 }
 unlike() {
-	_t_n=$((_t_n + 1))
 	if printf '%s' "$1" | grep -qE -- "$2"; then
-		echo "not ok $_t_n - $3"
+		_t_result 1 "$3"
 		printf '%s\n' "$1" | head -20 | sed 's/^/# got: /'
 		echo "# must not match: $2"
-		_t_fail=$((_t_fail + 1))
 	else
-		echo "ok $_t_n - $3"
+		_t_result 0 "$3"
 	fi
 }
-skip() { _t_n=$((_t_n + 1)); echo "ok $_t_n - $1 # SKIP ${2:-}"; }
+skip() { _t_n=$((_t_n + 1)); echo "ok $_t_n - ${1//\#/\\#} # SKIP ${2:-no reason given}"; }
 diag() { echo "# $*"; }
 # skip_all REASON: the whole script cannot run here
 skip_all() { echo "1..0 # SKIP $*"; _t_n=-1; exit 0; }

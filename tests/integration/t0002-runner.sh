@@ -1,0 +1,85 @@
+#!/bin/bash
+# t0002-runner: the test harness itself cannot go silent. The TAP reader of
+# tests/run.sh (tests/lib/tap.sh) is fed small fake suites and each verdict
+# checked; then tests/run.sh itself runs a directory of fake suites
+# (RUN_SH_INTEGRATION_DIR) and must fail, naming them.
+. "$(dirname "$0")/../lib/lib.sh"
+. "$CONTAIN_TOP/tests/lib/tap.sh"
+
+# verdict RC TAP: "VERDICT pass fail skip" of tap_count on the TAP text
+verdict() {
+	printf '%s' "$2" >"$T_DIR/v.tap"
+	tap_count "$T_DIR/v.tap" "$1"
+	echo "$TAP_VERDICT $TAP_PASS $TAP_FAIL $TAP_SKIP"
+}
+# case_is RC TAP WANT DESC
+case_is() { is "$(verdict "$1" "$2")" "$3" "tap: $4"; }
+
+# ---- what passes
+case_is 0 $'1..2\nok 1 - a\nok 2 - b\n' "PASS 2 0 0" "a plan first, every test ok"
+case_is 0 $'ok 1 - a\nok 2 - b\n1..2\n' "PASS 2 0 0" "a plan last (Check, done_testing)"
+case_is 0 $'ok 1 - a\nok 2 - b # SKIP no tool\n1..2\n' "PASS 1 0 1" "one test skipped, one ran"
+case_is 0 $'# diagnostics\nok 1 - a\n  indented noise\n1..1\n' "PASS 1 0 0" "diagnostics and indented lines are ignored"
+case_is 0 $'1..0 # SKIP needs root\n' "SKIP 0 0 1" "skipped up front with a reason"
+case_is 0 $'# why\n1..0 # skip no fixtures\n' "SKIP 0 0 1" "a comment before the skip plan is fine"
+case_is 0 $'ok 1 - a # TODO later\n1..1\n' "PASS 1 0 0" "ok # TODO (an unexpected pass) passes"
+
+# ---- what fails
+case_is 0 $'ok 1 - a\nnot ok 2 - b\n1..2\n' "FAIL 1 1 0" "a not ok"
+case_is 0 $'ok 1 - a\nnot ok 2 - b # TODO known\n1..2\n' "FAIL 1 1 0" "not ok # TODO is not a pass"
+case_is 0 $'ok 1 - a\nnot ok 2 - b # SKIP x\n1..2\n' "FAIL 1 1 0" "not ok # SKIP is not a skip"
+case_is 0 $'ok 1 - a\nok 2 - b\n1..0 # SKIP daemon gone\n' "FAIL 2 2 0" "1..0 # SKIP after tests ran"
+case_is 0 $'ok 1 - a\n1..0 # SKIP x\n' "FAIL 1 2 0" "1..0 # SKIP after one test"
+case_is 0 $'1..0 # SKIP\n' "FAIL 0 1 0" "1..0 # SKIP without a reason"
+case_is 0 $'1..0\n' "FAIL 0 1 0" "1..0 without SKIP"
+case_is 0 $'1..0 # SKIP x\nok 1 - a\n' "FAIL 1 1 0" "tests after 1..0 # SKIP"
+case_is 0 $'ok 1 - a\nok 2 - b\n' "FAIL 2 1 0" "no plan"
+case_is 0 $'ok 1 - a # SKIP x\nok 2 - b # SKIP y\n' "FAIL 0 1 2" "no plan, only skips"
+case_is 0 $'ok 1 - a # SKIP x\nok 2 - b # SKIP y\n1..2\n' "FAIL 0 1 2" "every test skipped, not up front"
+case_is 0 $'1..3\nok 1 - a\nok 2 - b\n' "FAIL 2 1 0" "fewer tests than planned"
+case_is 0 $'ok 1 - a\nok 2 - b\n1..1\n' "FAIL 2 1 0" "more tests than planned"
+case_is 0 $'1..2\nok 1 - a\nok 2 - b\n1..2\n' "FAIL 2 1 0" "two plans"
+case_is 0 $'ok 1 - a\nok 1 - b\n1..2\n' "FAIL 2 1 0" "a repeated number (a test counted in a subshell)"
+case_is 0 $'ok 1 - a\nBail out! no daemon\n1..1\n' "FAIL 1 1 0" "Bail out!"
+case_is 1 $'ok 1 - a\n1..1\n' "FAIL 1 1 0" "exit 1 though every test said ok"
+case_is 134 $'1..0 # SKIP x\n' "FAIL 0 1 1" "exit 134 after a skip plan"
+case_is 0 '' "FAIL 0 1 0" "no output at all"
+like "$(verdict 0 $'ok 1 - a\n1..0 # SKIP late\n'; echo "$TAP_NOTE")" "skipped everything after 1 tests had run" \
+	"tap: the note says why"
+
+# ---- tests/run.sh on a directory of fake suites
+F=$T_DIR/suites
+mkdir -p "$F"
+fake() { printf '#!/bin/bash\n%s\n' "$2" >"$F/$1"; }
+fake t9001-zzfake-good.sh 'echo "ok 1 - a"; echo "1..1"'
+fake t9002-zzfake-late-skip.sh 'echo "ok 1 - a"; echo "1..0 # SKIP daemon did not start"'
+fake t9003-zzfake-todo.sh 'echo "not ok 1 - a # TODO"; echo "1..1"'
+fake t9004-zzfake-skipall.sh 'echo "1..0 # SKIP not here"'
+fake t9005-zzfake-allskip.sh 'echo "ok 1 - a # SKIP x"; echo "1..1"'
+fake t9006-zzfake-noplan.sh 'echo "ok 1 - a # SKIP x"'
+fake t9007-zzfake-killed.sh 'echo "ok 1 - a"; echo "1..1"; kill -SEGV $$'
+run env RUN_SH_INTEGRATION_DIR="$F" T=zzfake bash "$CONTAIN_TOP/tests/run.sh"
+is "$RC" 1 "run.sh: fails when a suite fails"
+is "$(tail -1 <<<"$OUT")" "tests: 3 passed, 6 failed, 3 skipped" "run.sh: the last line counts every suite"
+like "$OUT" "^PASS t9001-zzfake-good.sh" "run.sh: the good suite passes"
+like "$OUT" "^FAIL t9002-zzfake-late-skip.sh .*skipped everything after 1 tests" "run.sh: a late skip of everything fails"
+like "$OUT" "^FAIL t9003-zzfake-todo.sh " "run.sh: not ok # TODO fails"
+like "$OUT" "^SKIP t9004-zzfake-skipall.sh " "run.sh: an up-front skip is a skip"
+like "$OUT" "^FAIL t9005-zzfake-allskip.sh .*nothing ran" "run.sh: every test skipped, not up front, fails"
+like "$OUT" "^FAIL t9006-zzfake-noplan.sh .*no plan" "run.sh: no plan after a skip fails"
+like "$OUT" "^FAIL t9007-zzfake-killed.sh .*exit 139" "run.sh: a suite killed by a signal fails"
+like "$OUT" "^failing: t9002-zzfake-late-skip.sh t9003-zzfake-todo.sh t9005-zzfake-allskip.sh t9006-zzfake-noplan.sh t9007-zzfake-killed.sh" \
+	"run.sh: the failing suites are named"
+
+rm -f "$F"/*
+fake t9004-zzfake-skipall.sh 'echo "1..0 # SKIP not here"'
+run env RUN_SH_INTEGRATION_DIR="$F" T=zzfake bash "$CONTAIN_TOP/tests/run.sh"
+is "$RC" 1 "run.sh: only skips is not a pass"
+like "$OUT" "no test ran" "run.sh: and says no test ran"
+
+fake t9001-zzfake-good.sh 'echo "ok 1 - a"; echo "1..1"'
+run env RUN_SH_INTEGRATION_DIR="$F" T=zzfake bash "$CONTAIN_TOP/tests/run.sh"
+is "$RC" 0 "run.sh: a pass and an up-front skip pass"
+is "$(tail -1 <<<"$OUT")" "tests: 1 passed, 0 failed, 1 skipped" "run.sh: counted"
+
+done_testing
