@@ -47,6 +47,58 @@ case_is 0 '' "FAIL 0 1 0" "no output at all"
 like "$(verdict 0 $'ok 1 - a\n1..0 # SKIP late\n'; echo "$TAP_NOTE")" "skipped everything after 1 tests had run" \
 	"tap: the note says why"
 
+# ---- lib.sh: what a script prints, and how the runner reads it
+# lib_run BODY [ENV=VAL...]: a script sourcing lib.sh with BODY; sets OUT (its
+# TAP), RC, and V (the runner's "VERDICT pass fail skip")
+lib_run() {
+	local body=$1; shift
+	printf '. "%s/tests/lib/lib.sh"\n%s\n' "$CONTAIN_TOP" "$body" >"$T_DIR/s.sh"
+	run env -u CI "$@" bash "$T_DIR/s.sh"
+	printf '%s\n' "$OUT" >"$T_DIR/s.tap"
+	tap_count "$T_DIR/s.tap" "$RC"
+	V="$TAP_VERDICT $TAP_PASS $TAP_FAIL $TAP_SKIP"
+}
+lib_run 'ok "a" true; skip_all "too late"'
+is "$V" "FAIL 1 1 0" "lib: skip_all after a test refuses: the script fails"
+like "$OUT" "not ok 2 - skip_all after 1 tests" "lib: and says so"
+is "$RC" 1 "lib: exit 1"
+lib_run 'skip_all "no such thing here"; ok "a" true'
+is "$V" "SKIP 0 0 1" "lib: skip_all up front skips the script"
+lib_run 'ok "a" true
+section "two"
+section_skip "no container"
+ok "b" false
+fails "c" true
+is 1 2 "d"
+like x y "e"
+run false
+is "$RC" 255 "f"
+wait_for 5 true && echo "not ok - wait_for ran"
+section "three"
+ok "g" true
+done_testing'
+is "$V" "PASS 2 0 5" "lib: a skipped section reports each of its tests skipped, the next section runs"
+like "$OUT" "ok 3 - c # SKIP no container" "lib: the skip line carries the reason"
+lib_run 'ok "a # b" true; ok "c" true; done_testing'
+is "$V" "PASS 2 0 0" "lib: a '#' in a description is not a directive"
+lib_run 'ok "a" true; start_failed "runc_run x" "why"; skip "s" "x"; done_testing'
+is "$V" "PASS 1 0 1" "lib: a start that failed outside CI is a diagnostic"
+lib_run 'ok "a" true; start_failed "runc_run x" "why"; skip "s" "x"; done_testing' CI=true
+is "$V" "FAIL 1 1 1" "lib: under CI=true a start that failed is a failed test"
+lib_run 'need_cmd no-such-cmd-t0002; ok "a" true; done_testing'
+is "$V" "SKIP 0 0 1" "lib: need_cmd of a missing command skips up front"
+lib_run 'need_cmd no-such-cmd-t0002; ok "a" true; done_testing' CI=true
+is "$V" "FAIL 0 1 0" "lib: under CI=true a missing command fails"
+like "$OUT" "deps.sh" "lib: and points at tests/lib/deps.sh"
+lib_run '. "$CONTAIN_TOP/tests/lib/containers.sh"; FIXTURE_ROOTFS=/nonexistent; ok "a" true
+section "ct"; runc_run "t0002-$$" || section_skip "no container"; ok "b" true; done_testing' CI=true
+is "$V" "FAIL 1 1 1" "lib: under CI=true runc_run that fails is a failed test, the section skipped"
+like "$OUT" "not ok 2 - runc_run 't0002-" "lib: naming the container"
+lib_run '. "$CONTAIN_TOP/tests/lib/containers.sh"; FIXTURE_ROOTFS=/nonexistent; ok "a" true
+CID=old; runc_run "t0002-$$" || section_skip "no container"; ok "b" true; echo "# CID=[$CID]"; done_testing'
+is "$V" "PASS 1 0 1" "lib: outside CI a runc_run that fails is a skip of its section"
+like "$OUT" "CID=\[\]" "lib: a failed runc_run leaves no container id behind"
+
 # ---- tests/run.sh on a directory of fake suites
 F=$T_DIR/suites
 mkdir -p "$F"

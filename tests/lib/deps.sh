@@ -6,9 +6,9 @@ PKGS=(
 	build-essential pkg-config
 	libarchive-dev libmagic-dev libyara-dev libjansson-dev libssl-dev libpcap-dev
 	libnftables-dev libzstd-dev check
-	runc busybox-static umoci skopeo containerd podman docker.io
+	runc busybox-static umoci skopeo containerd podman conmon containernetworking-plugins docker.io
 	gdb tcpdump tshark jq iproute2 nftables iptables procps psmisc file
-	zstd wget python3 binutils util-linux coreutils
+	zstd wget python3 binutils util-linux coreutils openssl man-db
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -16,6 +16,7 @@ export CONTAIN_STATE_DIR="$T_DIR/state"
 export CONTAIN_AUDIT_LOG="$T_DIR/audit.jsonl"
 _t_n=0
 _t_fail=0
+_t_skip_reason=""
 _t_exit_cmds=()
 
 on_exit() { _t_exit_cmds+=("$*"); }
@@ -41,14 +42,24 @@ _t_result() {
 	fi
 }
 
+# _t_skipping DESC: in a section that cannot run (section_skip), report DESC
+# as skipped and return 0: the test is not run
+_t_skipping() {
+	[ -n "$_t_skip_reason" ] || return 1
+	_t_n=$((_t_n + 1))
+	echo "ok $_t_n - ${1//\#/\\#} # SKIP $_t_skip_reason"
+}
+
 # ok DESC CMD...: passes when CMD succeeds
 ok() {
+	_t_skipping "$1" && return 0
 	local desc=$1; shift
 	"$@" >/dev/null 2>&1
 	_t_result $? "$desc"
 }
 # fails DESC CMD...: passes when CMD fails
 fails() {
+	_t_skipping "$1" && return 0
 	local desc=$1; shift
 	if "$@" >/dev/null 2>&1; then
 		_t_result 1 "$desc"
@@ -58,6 +69,7 @@ fails() {
 }
 # is GOT WANT DESC
 is() {
+	_t_skipping "$3" && return 0
 	_t_result "$([ "$1" = "$2" ]; echo $?)" "$3"
 	if [ "$1" != "$2" ]; then
 		echo "# got:  '$1'"
@@ -66,6 +78,7 @@ is() {
 }
 # like STRING REGEX DESC (grep -E)
 like() {
+	_t_skipping "$3" && return 0
 	if printf '%s' "$1" | grep -qE -- "$2"; then
 		_t_result 0 "$3"
 	else
@@ -75,6 +88,7 @@ like() {
 	fi
 }
 unlike() {
+	_t_skipping "$3" && return 0
 	if printf '%s' "$1" | grep -qE -- "$2"; then
 		_t_result 1 "$3"
 		printf '%s\n' "$1" | head -20 | sed 's/^/# got: /'
@@ -85,13 +99,64 @@ unlike() {
 }
 skip() { _t_n=$((_t_n + 1)); echo "ok $_t_n - ${1//\#/\\#} # SKIP ${2:-no reason given}"; }
 diag() { echo "# $*"; }
-# skip_all REASON: the whole script cannot run here
-skip_all() { echo "1..0 # SKIP $*"; _t_n=-1; exit 0; }
+# in_ci: CI=true (or 1, yes). CI installs everything (tests/lib/deps.sh) and
+# this machine runs all four runtimes: what would be a skip elsewhere fails there
+in_ci() { case "${CI:-}" in true | 1 | yes) return 0 ;; esac; return 1; }
+# _t_bail DESC: a failed test, the plan, exit 1
+_t_bail() { _t_result 1 "$1"; echo "1..$_t_n"; _t_n=-1; exit 1; }
+# skip_all REASON: the whole script cannot run here. Only up front: once a test
+# was emitted it refuses (fails the script loudly); a part of the script that
+# cannot run is a section (section, section_skip) and the script goes on
+skip_all() {
+	[ "$_t_n" -gt 0 ] && _t_bail "skip_all after $_t_n tests (use section_skip): $*"
+	echo "1..0 # SKIP ${*:-no reason given}"
+	_t_n=-1
+	exit 0
+}
 done_testing() { [ "$_t_n" -ge 0 ] && echo "1..$_t_n"; [ "$_t_fail" -eq 0 ]; }
 need_root() { [ "$(id -u)" -eq 0 ] || skip_all "needs root"; }
-need_cmd() { local c; for c in "$@"; do command -v "$c" >/dev/null 2>&1 || skip_all "no $c on this machine"; done; }
+# need_cmd CMD...: skip the script when one is missing (up front only); under
+# CI=true a missing command fails: tests/lib/deps.sh should have installed it
+need_cmd() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 && continue
+		in_ci && _t_bail "CI=true: '$c' is installed (tests/lib/deps.sh)"
+		skip_all "no $c on this machine"
+	done
+}
+
+# Sections: a part of a script that can be skipped on its own.
+#   section NAME          starts one (and ends a skipped one)
+#   section_skip REASON   the rest of this section cannot run here: each of its
+#                         tests (ok, fails, is, like, unlike) reports itself
+#                         "# SKIP REASON" without running, run and wait_for do
+#                         nothing; the script goes on at the next section
+section() { _t_skip_reason=""; echo "# --- $*"; }
+section_skip() {
+	_t_skip_reason=${*:-no reason given}
+	_t_skip_reason=${_t_skip_reason//\#/\\#}
+	echo "# section skipped: $*"
+}
+# start_failed WHAT [WHY]: WHAT (a runtime, a daemon, a container) did not
+# start. Under CI=true that is a failed test; elsewhere a diagnostic and the
+# caller skips. Returns 1. The start paths of containers.sh and daemons.sh
+# (runc_run, *_up, *_run) call it, so every caller of theirs is strict in CI.
+start_failed() {
+	if in_ci; then
+		_t_result 1 "$1 (CI=true: a runtime or daemon that does not start fails)"
+	else
+		diag "$1: did not start"
+	fi
+	[ -n "${2:-}" ] && diag "$2"
+	return 1
+}
 # run CMD...: sets OUT (stdout), ERR (stderr), RC
 run() {
+	if [ -n "$_t_skip_reason" ]; then
+		RC=255 OUT="" ERR=""
+		return 0
+	fi
 	"$@" >"$T_DIR/.out" 2>"$T_DIR/.err"
 	RC=$?
 	OUT=$(cat "$T_DIR/.out")
@@ -100,6 +165,7 @@ run() {
 }
 # wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds
 wait_for() {
+	[ -n "$_t_skip_reason" ] && return 1
 	local t=$1; shift
 	local end=$((SECONDS + t))
 	while [ "$SECONDS" -le "$end" ]; do
