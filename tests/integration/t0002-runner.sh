@@ -99,6 +99,27 @@ CID=old; runc_run "t0002-$$" || section_skip "no container"; ok "b" true; echo "
 is "$V" "PASS 1 0 1" "lib: outside CI a runc_run that fails is a skip of its section"
 like "$OUT" "CID=\[\]" "lib: a failed runc_run leaves no container id behind"
 
+# ---- fails and fails_with: a crash or a usage error is not the failure a test expects
+lib_run 'fails "exit 1" false
+fails "exit 3" sh -c "exit 3"
+fails "exit 124" sh -c "exit 124"
+fails "exit 0" true
+fails "exit 2" sh -c "exit 2"
+fails "SIGSEGV" sh -c "kill -SEGV \$\$"
+fails "SIGABRT" sh -c "kill -ABRT \$\$"
+fails "exit 127" no-such-command-t0002
+fails "exit 126" /dev/null
+fails_with 3 "fails_with 3: 3" sh -c "exit 3"
+fails_with 3 "fails_with 3: 1" false
+fails_with 2 "fails_with 2: 2" sh -c "exit 2"
+fails_with 1 "fails_with 1: SIGKILL" sh -c "kill -KILL \$\$"
+done_testing'
+is "$(grep -c "^ok" <<<"$OUT") $(grep "^not ok" <<<"$OUT" | sed 's/^not ok [0-9]* - //' | tr '\n' ',')" \
+	"5 exit 0,exit 2,SIGSEGV,SIGABRT,exit 127,exit 126,fails_with 3: 1,fails_with 1: SIGKILL," \
+	"lib: fails takes exit 1..125 but 2; fails_with takes its code only"
+like "$OUT" "# exit 139: killed by signal 11 \(SEGV\)" "lib: a crash is named as such"
+like "$OUT" "# exit 2: a usage error: want" "lib: so is a usage error"
+
 # ---- tests/run.sh on a directory of fake suites
 F=$T_DIR/suites
 mkdir -p "$F"

@@ -280,7 +280,7 @@ is "$RC" 0 "exiting container: net cut in place"
 runc --root "$RUNC_ROOT" kill "$X" KILL
 wait_for 30 test ! -d "/proc/$XPID"
 run "$CONTAIN" quarantine "$X"
-ok "exiting container: the freeze step fails (not 0)" test "$RC" -ne 0
+is "$RC" 3 "exiting container: the freeze step fails: exit 3 (the work could not be done; the cut holds)"
 run "$CONTAIN" release "$X"
 is "$RC" 0 "exiting container: release still works from the state file"
 like "$ERR" "gone" "and reports what was gone"
@@ -300,7 +300,7 @@ like "$(head -1 "$CONTAIN_AUDIT_LOG" | jq -r '.time')" '^[0-9]{4}-[0-9]{2}-[0-9]
 is "$(head -1 "$CONTAIN_AUDIT_LOG" | jq -r '.actor.uid')" 0 "audit names the uid"
 cp "$CONTAIN_AUDIT_LOG" "$T_DIR/tampered.jsonl"
 sed -i '2s/"action":"quarantine"/"action":"quarantinE"/' "$T_DIR/tampered.jsonl"
-fails "the tampered copy differs" cmp -s "$CONTAIN_AUDIT_LOG" "$T_DIR/tampered.jsonl"
+fails_with 1 "the tampered copy differs" cmp -s "$CONTAIN_AUDIT_LOG" "$T_DIR/tampered.jsonl"
 run "$CONTAIN" audit verify "$T_DIR/tampered.jsonl"
 is "$RC" 1 "audit verify: a tampered line exits 1"
 like "$ERR" "line [23]" "and names the broken line"

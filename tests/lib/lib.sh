@@ -57,15 +57,45 @@ ok() {
 	"$@" >/dev/null 2>&1
 	_t_result $? "$desc"
 }
-# fails DESC CMD...: passes when CMD fails
+# fails DESC CMD...: passes when CMD fails the ordinary way (git's
+# test_must_fail): exit 1..125 but not 2. A signal (exit > 128: a crash, a
+# sanitizer abort), 126/127 (not runnable, not found) and 2 (a usage error,
+# the man page's EXIT STATUS) are not the failure a test expects: they fail it.
+# A contain verb has a documented code for each failure: use fails_with.
 fails() {
 	_t_skipping "$1" && return 0
-	local desc=$1; shift
-	if "$@" >/dev/null 2>&1; then
-		_t_result 1 "$desc"
-	else
+	local desc=$1 rc; shift
+	"$@" >/dev/null 2>&1
+	rc=$?
+	if [ "$rc" -ge 1 ] && [ "$rc" -le 125 ] && [ "$rc" -ne 2 ]; then
 		_t_result 0 "$desc"
+	else
+		_t_result 1 "$desc"
+		diag "$(_t_exit_says "$rc"): want an ordinary failure (exit 1..125, not 2)"
 	fi
+}
+# fails_with CODE DESC CMD...: passes when CMD exits with exactly CODE
+fails_with() {
+	_t_skipping "$2" && return 0
+	local want=$1 desc=$2 rc; shift 2
+	"$@" >/dev/null 2>&1
+	rc=$?
+	if [ "$rc" -eq "$want" ]; then
+		_t_result 0 "$desc"
+	else
+		_t_result 1 "$desc"
+		diag "$(_t_exit_says "$rc"): want exit $want"
+	fi
+}
+# _t_exit_says RC: what an exit code means
+_t_exit_says() {
+	case "$1" in
+	0) echo "exit 0: it succeeded" ;;
+	2) echo "exit 2: a usage error" ;;
+	126) echo "exit 126: not runnable" ;;
+	127) echo "exit 127: command not found" ;;
+	*) if [ "$1" -gt 128 ]; then echo "exit $1: killed by signal $(($1 - 128)) ($(kill -l $(($1 - 128)) 2>/dev/null))"; else echo "exit $1"; fi ;;
+	esac
 }
 # is GOT WANT DESC
 is() {
