@@ -120,7 +120,52 @@ is "$(grep -c "^ok" <<<"$OUT") $(grep "^not ok" <<<"$OUT" | sed 's/^not ok [0-9]
 like "$OUT" "# exit 139: killed by signal 11 \(SEGV\)" "lib: a crash is named as such"
 like "$OUT" "# exit 2: a usage error: want" "lib: so is a usage error"
 
+# ---- the fuzz replay: a crash, a wrong verdict, a verdict not given fail the input
+section "the fuzz replay"
+command -v cc >/dev/null || section_skip "no cc here"
+cat >"$T_DIR/fz_t.c" <<'EOF2'
+#include <stdlib.h>
+#include <string.h>
+#include "fz.h"
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size >= 5 && memcmp(data, "crash", 5) == 0)
+		abort();
+	fz_verdict("word", size > 0 && data[0] == 'w');
+	fz_verdict("word-list", size > 0 && data[0] == 'l');
+	return 0;
+}
+EOF2
+ok "fuzz: a toy target builds with replay.c and fz.c" \
+	cc -Wall -Werror -I"$CONTAIN_TOP/tests/fuzz" -o "$T_DIR/fz_t" "$T_DIR/fz_t.c" \
+	"$CONTAIN_TOP/tests/fuzz/replay.c" "$CONTAIN_TOP/tests/fuzz/fz.c"
+mkdir -p "$T_DIR/corpus"
+c() { printf '%s' "$2" >"$T_DIR/corpus/$1"; }
+c ok-word-a.txt "w1"
+c bad-word-b.txt "x"
+c ok-word-list-c.txt "l"
+c ok-word-d.txt "x"
+c bad-word-e.txt "w"
+c ok-nosuchkind-f.txt "w"
+c any-g.txt "crash"
+c plain-h.txt "zz"
+run "$T_DIR/fz_t" "$T_DIR"/corpus/ok-word-a.txt "$T_DIR"/corpus/bad-word-b.txt \
+	"$T_DIR"/corpus/ok-word-list-c.txt "$T_DIR"/corpus/ok-word-d.txt "$T_DIR"/corpus/bad-word-e.txt \
+	"$T_DIR"/corpus/ok-nosuchkind-f.txt "$T_DIR"/corpus/any-g.txt "$T_DIR"/corpus/plain-h.txt
+is "$RC" 1 "fuzz: the replay exits 1 when an input failed"
+is "$(grep -E '^(not )?ok' <<<"$OUT" | sed 's/ - .*//' | tr '\n' ',')" \
+	"ok 1,ok 2,ok 3,not ok 4,not ok 5,not ok 6,not ok 7,ok 8," "fuzz: one TAP line per input, each judged"
+like "$OUT" "ok 3 - ok-word-list-c.txt: word-list accepted it" "fuzz: the longest kind is the one asked about"
+like "$OUT" "not ok 4 - ok-word-d.txt: word rejected it, want accepted" "fuzz: ok-KIND rejected fails"
+like "$OUT" "not ok 5 - bad-word-e.txt: word accepted it, want rejected" "fuzz: bad-KIND accepted fails"
+like "$OUT" "not ok 6 - ok-nosuchkind-f.txt: the target gave no verdict" "fuzz: a kind without a verdict fails"
+like "$OUT" "not ok 7 - any-g.txt: killed by signal 6" "fuzz: a crash fails that input, the rest still run"
+printf '%s\n' "$OUT" >"$T_DIR/fz.tap"
+tap_count "$T_DIR/fz.tap" "$RC"
+is "$TAP_VERDICT $TAP_PASS $TAP_FAIL" "FAIL 4 4" "fuzz: the runner reads the replay's TAP"
+
 # ---- tests/run.sh on a directory of fake suites
+section "tests/run.sh"
 F=$T_DIR/suites
 mkdir -p "$F"
 fake() { printf '#!/bin/bash\n%s\n' "$2" >"$F/$1"; }
