@@ -4,6 +4,9 @@
 #   tests: N passed, N failed, N skipped
 # Exits non-zero on any failure or when no test ran.
 # T=pattern limits the suites run (a substring of their names).
+# RUN_SH_KINDS="unit fuzz" limits the kinds run (unit, fuzz, integration).
+# RUN_SH_PRIOR="P F S" adds the counts of an earlier pass in the same run (CI's
+# sanitizer pass, .ci/run) to the totals, so the last line counts everything.
 # What makes a suite fail: tests/lib/tap.sh.
 set -u
 cd "$(dirname "$0")/.."
@@ -44,54 +47,78 @@ count_tap() {
 }
 
 want() { [ -z "${T:-}" ] || [[ "$1" == *"$T"* ]]; }
+KINDS=" ${RUN_SH_KINDS:-unit fuzz integration} "
+kind_on() { [[ "$KINDS" == *" $1 "* ]]; }
 
-for bin in $B/tests/unit/test_*; do
-	[ -x "$bin" ] || continue
-	name=$(basename "$bin")
-	want "$name" || continue
-	tap="$OUT/$name.tap"
-	: >"$tap"
-	UNIT_TAP="$tap" CK_DEFAULT_TIMEOUT=60 timeout -k 5 600 "$bin" >"$OUT/$name.log" 2>&1
-	rc=$?
-	count_tap "$name" "$tap" "$rc"
-	[ "$rc" -ne 0 ] && sed 's/^/    # /' "$OUT/$name.log" | tail -30
-done
+if kind_on unit; then
+	for bin in $B/tests/unit/test_*; do
+		[ -x "$bin" ] || continue
+		name=$(basename "$bin")
+		want "$name" || continue
+		tap="$OUT/$name.tap"
+		: >"$tap"
+		UNIT_TAP="$tap" CK_DEFAULT_TIMEOUT=60 timeout -k 5 600 "$bin" >"$OUT/$name.log" 2>&1
+		rc=$?
+		count_tap "$name" "$tap" "$rc"
+		[ "$rc" -ne 0 ] && sed 's/^/    # /' "$OUT/$name.log" | tail -30
+	done
+fi
 
 # fuzz targets replay their corpus (tests/fuzz/README.md): one TAP line per
 # input, a crash or a wrong verdict (ok-KIND-*, bad-KIND-*) fails it
-for bin in $B/tests/fuzz/fz_*; do
-	[ -x "$bin" ] || continue
-	name=$(basename "$bin")
-	want "$name" || continue
-	corpus="tests/fuzz/corpus/${name#fz_}"
-	tap="$OUT/$name.tap"
-	if [ -d "$corpus" ] && [ -n "$(ls -A "$corpus")" ]; then
-		timeout -k 5 600 "$bin" "$corpus"/* >"$tap" 2>"$OUT/$name.log"
-		rc=$?
-	else
-		printf 'not ok 1 - a fuzz target replays its corpus: none at %s\n1..1\n' "$corpus" >"$tap"
-		rc=0
-	fi
-	count_tap "$name" "$tap" "$rc"
-	[ "$rc" -ne 0 ] && sed 's/^/    # /' "$OUT/$name.log" | tail -30
-done
+if kind_on fuzz; then
+	for bin in $B/tests/fuzz/fz_*; do
+		[ -x "$bin" ] || continue
+		name=$(basename "$bin")
+		want "$name" || continue
+		corpus="tests/fuzz/corpus/${name#fz_}"
+		tap="$OUT/$name.tap"
+		if [ -d "$corpus" ] && [ -n "$(ls -A "$corpus")" ]; then
+			timeout -k 5 600 "$bin" "$corpus"/* >"$tap" 2>"$OUT/$name.log"
+			rc=$?
+		else
+			printf 'not ok 1 - a fuzz target replays its corpus: none at %s\n1..1\n' "$corpus" >"$tap"
+			rc=0
+		fi
+		count_tap "$name" "$tap" "$rc"
+		[ "$rc" -ne 0 ] && sed 's/^/    # /' "$OUT/$name.log" | tail -30
+	done
+fi
 
 # RUN_SH_INTEGRATION_DIR: another directory of t*.sh scripts (the runner's own
 # self-test, tests/integration/t0002-runner.sh, feeds it fake suites)
-for t in "${RUN_SH_INTEGRATION_DIR:-tests/integration}"/t[0-9]*.sh; do
-	[ -f "$t" ] || continue
-	name=$(basename "$t")
-	want "$name" || continue
-	tap="$OUT/$name.tap"
-	timeout -k 10 1500 bash "$t" >"$tap" 2>"$OUT/$name.err"
-	rc=$?
-	count_tap "$name" "$tap" "$rc"
-	if [ "$rc" -ne 0 ] || grep -q '^not ok' "$tap"; then
-		sed 's/^/    # stderr: /' "$OUT/$name.err" | tail -30
-	fi
-done
+if kind_on integration; then
+	for t in "${RUN_SH_INTEGRATION_DIR:-tests/integration}"/t[0-9]*.sh; do
+		[ -f "$t" ] || continue
+		name=$(basename "$t")
+		want "$name" || continue
+		tap="$OUT/$name.tap"
+		timeout -k 10 1500 bash "$t" >"$tap" 2>"$OUT/$name.err"
+		rc=$?
+		count_tap "$name" "$tap" "$rc"
+		if [ "$rc" -ne 0 ] || grep -q '^not ok' "$tap"; then
+			sed 's/^/    # stderr: /' "$OUT/$name.err" | tail -30
+		fi
+	done
+fi
 
-if [ $((total_pass + total_fail)) -eq 0 ]; then
+ran=$((total_pass + total_fail))
+if [ -n "${RUN_SH_PRIOR:-}" ]; then
+	if [[ "$RUN_SH_PRIOR" =~ ^[0-9]+\ [0-9]+\ [0-9]+$ ]]; then
+		read -r pp pf ps <<<"$RUN_SH_PRIOR"
+	else
+		echo "RUN_SH_PRIOR '$RUN_SH_PRIOR' is not 'PASSED FAILED SKIPPED': counted as a failure"
+		pp=0 pf=1 ps=0
+	fi
+	v=PASS
+	[ "$pf" -eq 0 ] || { v=FAIL; failed_suites+=("(the earlier pass)"); }
+	printf '%-4s %-40s %4d passed, %d failed, %d skipped\n' "$v" "(the earlier pass: RUN_SH_PRIOR)" \
+		"$pp" "$pf" "$ps"
+	total_pass=$((total_pass + pp))
+	total_fail=$((total_fail + $pf))
+	total_skip=$((total_skip + $ps))
+fi
+if [ "$ran" -eq 0 ]; then
 	echo "no test ran"
 	echo "tests: $total_pass passed, $total_fail failed, $total_skip skipped"
 	exit 1
