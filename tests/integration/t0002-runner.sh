@@ -200,4 +200,14 @@ run env RUN_SH_INTEGRATION_DIR="$F" T=zzfake bash "$CONTAIN_TOP/tests/run.sh"
 is "$RC" 0 "run.sh: a pass and an up-front skip pass"
 is "$(tail -1 <<<"$OUT")" "tests: 1 passed, 0 failed, 1 skipped" "run.sh: counted"
 
+# an earlier pass (CI's sanitizer pass) counted in, and failing the run when it failed
+run env RUN_SH_INTEGRATION_DIR="$F" RUN_SH_KINDS=integration RUN_SH_PRIOR="5 0 2" bash "$CONTAIN_TOP/tests/run.sh"
+is "$RC $(tail -1 <<<"$OUT")" "0 tests: 6 passed, 0 failed, 3 skipped" "run.sh: RUN_SH_PRIOR is added to the totals"
+run env RUN_SH_INTEGRATION_DIR="$F" RUN_SH_KINDS=integration RUN_SH_PRIOR="5 1 0" bash "$CONTAIN_TOP/tests/run.sh"
+is "$RC $(tail -1 <<<"$OUT")" "1 tests: 6 passed, 1 failed, 1 skipped" "run.sh: a failed earlier pass fails the run"
+run env RUN_SH_INTEGRATION_DIR="$F" RUN_SH_KINDS=integration RUN_SH_PRIOR="garbage" bash "$CONTAIN_TOP/tests/run.sh"
+is "$RC" 1 "run.sh: a RUN_SH_PRIOR that is not three counts fails the run"
+run env RUN_SH_INTEGRATION_DIR="$F" RUN_SH_KINDS=unit T=zzfake bash "$CONTAIN_TOP/tests/run.sh"
+like "$RC $OUT" "^1 no test ran" "run.sh: RUN_SH_KINDS=unit runs no integration suite"
+
 done_testing
