@@ -67,12 +67,8 @@ $(B)/libcontain.a: $(LIB_OBJS)
 	@rm -f $@
 	$(if $(V),,@echo "  AR      $@";)ar rcs $@ $^
 
-# runtime.c refers to these backends weakly (either order of landing links);
-# a weak reference does not pull an archive member, so -u does when it exists
-BACKEND_UNDEF := $(foreach b,containerd docker podman,$(if $(wildcard src/runtime/$(b).c),-u rt_backend_$(b)))
-
 $(BIN): $(B)/src/main.o $(B)/libcontain.a
-	$(if $(V),,@echo "  LINK    $@";)$(CC) $(ALL_CFLAGS) -o $@ $< $(BACKEND_UNDEF) $(B)/libcontain.a $(ALL_LDFLAGS) $(PKG_LIBS)
+	$(if $(V),,@echo "  LINK    $@";)$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libcontain.a $(ALL_LDFLAGS) $(PKG_LIBS)
 
 $(B)/tests/unit/%: tests/unit/%.c tests/unit/main.c tests/unit/unit.h $(B)/libcontain.a
 	@mkdir -p $(dir $@)
