@@ -23,6 +23,7 @@ case_is 0 $'# diagnostics\nok 1 - a\n  indented noise\n1..1\n' "PASS 1 0 0" "dia
 case_is 0 $'1..0 # SKIP needs root\n' "SKIP 0 0 1" "skipped up front with a reason"
 case_is 0 $'# why\n1..0 # skip no fixtures\n' "SKIP 0 0 1" "a comment before the skip plan is fine"
 case_is 0 $'ok 1 - a # TODO later\n1..1\n' "PASS 1 0 0" "ok # TODO (an unexpected pass) passes"
+case_is 0 $'okay then\nok 1 - a\nok\nnot ok\n1..3\n' "FAIL 2 1 0" "ok and not ok without a number count; okay does not"
 
 # ---- what fails
 case_is 0 $'ok 1 - a\nnot ok 2 - b\n1..2\n' "FAIL 1 1 0" "a not ok"

@@ -27,7 +27,7 @@ tap_count() {
 	local file=$1 rc=$2 line num desc dir
 	local tests=0 plans=0 plan="" skip_all=0 misnumbered=0
 	TAP_PASS=0 TAP_FAIL=0 TAP_SKIP=0 TAP_NOTE="" TAP_VERDICT=FAIL
-	local re_test='^(not )?ok([ ]+([0-9]+))?([^0-9].*)?$'
+	local re_test='^(not )?ok([ ]+([0-9]+))?([ ].*)?$'
 	local re_plan='^1\.\.([0-9]+)[ ]*(#[ ]*(.*))?$'
 	while IFS= read -r line || [ -n "$line" ]; do
 		line=${line%$'\r'}
