@@ -5,6 +5,9 @@
 # (RUN_SH_INTEGRATION_DIR) and must fail, naming them.
 . "$(dirname "$0")/../lib/lib.sh"
 . "$CONTAIN_TOP/tests/lib/tap.sh"
+# the nested runs of tests/run.sh below get only what each sets: not the
+# outer run's filter, kinds or earlier-pass counts (.ci/run sets RUN_SH_PRIOR)
+unset T RUN_SH_PRIOR RUN_SH_KINDS RUN_SH_INTEGRATION_DIR
 
 # verdict RC TAP: "VERDICT pass fail skip" of tap_count on the TAP text
 verdict() {
