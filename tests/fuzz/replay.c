@@ -113,8 +113,8 @@ static int replay_one(const char *path, const char *name, char *line, size_t lsz
 	}
 	const char *kind = kind_of(rest);
 	if (!kind) {
-		snprintf(line, lsz, "%s: the target gave no verdict for the kind this name asks about",
-			 name);
+		snprintf(line, lsz,
+			 "%s: the target gave no verdict for the kind this name asks about", name);
 		return CHILD_FAILED;
 	}
 	bool got = false;

@@ -537,7 +537,8 @@ START_TEST(backend_table)
 	}
 	ck_assert_str_eq(names, "runc containerd docker podman crio");
 	ck_assert_ptr_null(rt_backend_for(RT__COUNT));
-	ck_assert_ptr_null(rt_backend_for((enum rt_kind)-1));
+	int below = -1;
+	ck_assert_ptr_null(rt_backend_for((enum rt_kind)below));
 }
 END_TEST
 
