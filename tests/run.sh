@@ -9,7 +9,7 @@
 # sanitizer pass, .ci/run) to the totals, so the last line counts everything.
 # What makes a suite fail: tests/lib/tap.sh.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 TOP=$PWD
 # B=build-x: another build dir (make B=build-x); its binary is build-x/contain
 B=${B:-build}

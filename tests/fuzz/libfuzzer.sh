@@ -5,7 +5,7 @@
 # into git), a crash to BUILD_DIR/fuzz-crashes/NAME/. Exits 1 if a target
 # crashed, leaked or hung; says how to keep the input as a regression.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 B=${1:-build-fuzz}
 S=${FUZZ_SECONDS:-60}
 fail=0 n=0

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/lib/tap.sh: the TAP reader of tests/run.sh, on its own so that
 # tests/integration/t0002-runner.sh can feed it fake suites. Source it, then
 #   tap_count FILE RC
