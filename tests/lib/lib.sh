@@ -3,6 +3,13 @@
 #   . "$(dirname "$0")/../lib/lib.sh"
 # It makes T_DIR (mktemp -d), runs every on_exit command in reverse order
 # when the script ends however it ends, and counts for the closing plan.
+#   ok DESC CMD / fails DESC CMD / fails_with CODE DESC CMD / is / like / unlike
+#   skip DESC REASON, diag, run CMD (OUT ERR RC), wait_for SECONDS CMD, done_testing
+#   skip_all REASON        the whole script, only before its first test
+#   section NAME, section_skip REASON    a part that cannot run: its tests skip
+#   need_root, need_cmd    up front; under CI=true a missing command fails
+#   start_failed WHAT      a runtime that did not start: under CI=true a failure
+# What makes a script fail in tests/run.sh: tests/lib/tap.sh.
 set -u
 CONTAIN_TOP=${CONTAIN_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 CONTAIN=${CONTAIN:-$CONTAIN_TOP/contain}
