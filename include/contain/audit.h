@@ -41,10 +41,13 @@ struct audit_node {
 	char machine_id[AUDIT_ID_MAX];
 	char source[256]; /* the file it came from */
 };
-/* Read the machine id: the first of paths (NULL-terminated list) that holds
- * one (hex, 32..64 digits), else the node id file `fallback`, made with a
- * random id (O_EXCL, 0600, its directory 0700) when create is true and it
- * does not exist. ERR_NOTFOUND when there is none (and create is false). */
+/* Read the machine id: the first of paths (NULL-terminated list) that
+ * exists and is not empty, else the node id file `fallback`, made with a
+ * random id (O_EXCL, O_NOFOLLOW, 0600, its directory 0700) when create is
+ * true and it does not exist. A file that is there but holds no machine id
+ * (hex, 32..64 digits, an optional newline) is an error (ERR_INVALID), never
+ * skipped: the node's identity does not change behind its log. ERR_NOTFOUND
+ * when there is none (and create is false). */
 int audit_node_from(const char *const *paths, const char *fallback, bool create,
 		    struct audit_node *n, struct err *e);
 /* The same for this node (/etc/machine-id, /var/lib/dbus/machine-id,

@@ -32,13 +32,33 @@ static bool id_text_ok(const char *buf, size_t len, char out[AUDIT_ID_MAX])
 	return true;
 }
 
+/* read a small regular file; with nofollow (our own node id file) a
+ * symlink in its place is refused */
+static int small_read(const char *path, bool nofollow, char **buf, size_t *len, bool *trunc,
+		      struct err *e)
+{
+	if (!nofollow)
+		return read_file_at(AT_FDCWD, path, NODE_FILE_MAX, buf, len, trunc, e);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0)
+		return err_sys(e, errno, "open '%s'", path);
+	if (fstat(fd, &st) < 0)
+		return err_sys(e, errno, "stat '%s'", path);
+	if (!S_ISREG(st.st_mode))
+		return err_set(e, ERR_INVALID, "'%s' is not a regular file", path);
+	if (read_fd_bounded(fd, NODE_FILE_MAX, buf, len, trunc, e) < 0)
+		return err_wrap(e, "'%s'", path);
+	return 0;
+}
+
 /* 0 read, 1 not there, -1 there but unusable */
-static int id_read(const char *path, char out[AUDIT_ID_MAX], struct err *e)
+static int id_read(const char *path, bool nofollow, char out[AUDIT_ID_MAX], struct err *e)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	bool trunc = false;
-	if (read_file_at(AT_FDCWD, path, NODE_FILE_MAX, &buf, &len, &trunc, e) < 0) {
+	if (small_read(path, nofollow, &buf, &len, &trunc, e) < 0) {
 		if (e->kind == ERR_SYS && e->errnum == ENOENT) {
 			err_clear(e);
 			return 1;
@@ -56,7 +76,7 @@ static int id_read(const char *path, char out[AUDIT_ID_MAX], struct err *e)
 static int id_create(const char *path, struct err *e)
 {
 	unsigned char raw[16];
-	char hex[2 * sizeof(raw) + 2];
+	char hex[2 * sizeof(raw) + 1], line[2 * sizeof(raw) + 2];
 	_cleanup_free_ char *dir = xstrdup(path);
 	char *slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
@@ -67,7 +87,7 @@ static int id_create(const char *path, struct err *e)
 	if (RAND_bytes(raw, sizeof(raw)) != 1)
 		return err_set(e, ERR_SYS, "no random bytes for the node id");
 	hex_encode(raw, sizeof(raw), hex);
-	strcat(hex, "\n");
+	snprintf(line, sizeof(line), "%s\n", hex);
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		if (errno == EEXIST)
@@ -75,7 +95,7 @@ static int id_create(const char *path, struct err *e)
 		return err_sys(e, errno, "create '%s'", path);
 	}
 	int rc = 0;
-	if (write_all(fd, hex, strlen(hex)) < 0 || fsync(fd) < 0)
+	if (write_all(fd, line, strlen(line)) < 0 || fsync(fd) < 0)
 		rc = err_sys(e, errno, "write '%s'", path);
 	close(fd);
 	if (rc < 0)
@@ -88,7 +108,7 @@ int audit_node_from(const char *const *paths, const char *fallback, bool create,
 {
 	memset(n, 0, sizeof(*n));
 	for (size_t i = 0; paths && paths[i]; i++) {
-		int r = id_read(paths[i], n->machine_id, e);
+		int r = id_read(paths[i], false, n->machine_id, e);
 		if (r < 0)
 			return -1;
 		if (r == 0) {
@@ -98,11 +118,11 @@ int audit_node_from(const char *const *paths, const char *fallback, bool create,
 	}
 	if (!fallback)
 		return err_set(e, ERR_NOTFOUND, "this node has no machine id");
-	int r = id_read(fallback, n->machine_id, e);
+	int r = id_read(fallback, true, n->machine_id, e);
 	if (r == 1 && create) {
 		if (id_create(fallback, e) < 0)
 			return -1;
-		r = id_read(fallback, n->machine_id, e);
+		r = id_read(fallback, true, n->machine_id, e);
 	}
 	if (r < 0)
 		return -1;

@@ -87,10 +87,14 @@ START_TEST(node_id_sources)
 	memcpy(first, n.machine_id, sizeof(first));
 	ck_assert_int_eq(audit_node_from(paths, at("sub/node-id"), true, &n, &e), 0);
 	ck_assert_str_eq(n.machine_id, first);
-	/* a symlink in its place is not followed */
+	/* a symlink in its place is not followed, dangling or not */
 	unlink(at("sub/node-id"));
 	ck_assert_int_eq(symlink(at("mid2"), at("sub/node-id")), 0);
 	ck_assert_int_eq(audit_node_from(paths, at("sub/node-id"), true, &n, &e), -1);
+	ck_assert_int_eq(access(at("mid2"), F_OK), -1);
+	put(at("mid2"), "0123456789abcdef0123456789abcdef\n");
+	ck_assert_int_eq(audit_node_from(paths, at("sub/node-id"), true, &n, &e), -1);
+	ck_assert_int_eq(e.errnum, ELOOP);
 }
 END_TEST
 
