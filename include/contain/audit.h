@@ -60,7 +60,10 @@ int audit_set_key(const char *path, struct err *e);
 
 /* Append one event to the audit log at path (its directory made 0700; a
  * missing or empty file gets its genesis line first). extra (borrowed, may
- * be NULL) adds fields. Signed when a key is set. */
+ * be NULL) adds fields. Signed when a key is set. A log whose chain is
+ * broken or whose first line is no genesis is refused (ERR_INVALID); one
+ * whose genesis names another machine is still appended to (the record
+ * matters more; audit_verify reports it). */
 int audit_record(const char *path, const char *action, const char *target,
 		 const char *result, json_t *extra, struct err *e);
 
