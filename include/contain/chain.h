@@ -7,9 +7,9 @@
  *    "prev":"<sha256 hex>"}
  * seq starts at 1. prev is the SHA-256 of the previous line's bytes (without
  * its '\n'); the first line's prev is the genesis: SHA-256 of
- * "contain-chain-genesis:" + seed (the bag id for a bag, "audit" for the
- * audit log). The head is the SHA-256 of the last line's bytes (the genesis
- * for an empty log).
+ * "contain-chain-genesis:" + seed (the bag id for a bag's custody log). The
+ * head is the SHA-256 of the last line's bytes (the genesis for an empty
+ * log).
  *
  * A rooted chain (the node audit log) has no seed: its first line is a
  * genesis line, seq 0 and no "prev",
@@ -34,7 +34,8 @@
 #include "contain/util.h"
 
 #define CHAIN_HASH_HEX 65 /* 64 hex digits + NUL */
-#define CHAIN_AUDIT_SEED "audit"
+#define CHAIN_AUDIT_SEED "audit" /* the audit log's fixed seed before it was rooted
+				  * (it proved nothing: an empty file verified) */
 #define CHAIN_MAX_LINE (1u << 20) /* a longer line is invalid */
 #define CHAIN_SIG_DOMAIN "contain-chain-sig-v1:"
 #define CHAIN_GENESIS_ACTION "genesis"
