@@ -280,6 +280,16 @@ int audit_bag_mark(struct bag *b, const char *path, bool end, struct audit_head 
 
 /* ---- verifying ---- */
 
+/* a JSON string for text that may not be UTF-8 (a path, a message naming
+ * one): invalid bytes percent-encoded as in a bag's JSON; never NULL */
+static json_t *jtext(const char *s)
+{
+	if (utf8_valid(s, strlen(s)))
+		return json_string(s);
+	_cleanup_free_ char *enc = bag_path_json_encode(s);
+	return json_string(enc);
+}
+
 struct want {
 	size_t bag;	  /* index in the bags */
 	const char *phase; /* "start", "end" */
@@ -457,10 +467,10 @@ static json_t *bags_report(struct vbag *vb, size_t nb, struct want *w, size_t nw
 							       w[k].h.hash, "ok", hok, "problem",
 							       hok ? NULL : prob));
 		}
-		json_object_set_new(b, "bag", json_string(vb[i].path));
+		json_object_set_new(b, "bag", jtext(vb[i].path));
 		json_object_set_new(b, "ok", json_boolean(ok));
 		json_object_set_new(b, "problem",
-				    vb[i].problem[0] ? json_string(vb[i].problem) : json_null());
+				    vb[i].problem[0] ? jtext(vb[i].problem) : json_null());
 		json_object_set_new(b, "heads", heads);
 		json_array_append_new(arr, b);
 		if (!ok)
@@ -506,7 +516,7 @@ int audit_verify(const char *path, const struct audit_verify_opts *o, json_t **r
 	}
 	bool all_ok = crc == 0;
 	json_t *j = json_object();
-	json_object_set_new(j, "file", json_string(path));
+	json_object_set_new(j, "file", jtext(path));
 	json_object_set_new(j, "machine_id", json_string(mid));
 	json_object_set_new(j, "lines", json_integer((json_int_t)r.lines));
 	json_object_set_new(j, "seq", json_integer((json_int_t)r.seq));
@@ -517,7 +527,7 @@ int audit_verify(const char *path, const struct audit_verify_opts *o, json_t **r
 	json_object_set_new(j, "signatures_checked", json_boolean(pub != NULL));
 	json_object_set_new(j, "first_bad_line",
 			    crc ? json_integer((json_int_t)r.first_bad) : json_null());
-	json_object_set_new(j, "problem", crc ? json_string(r.problem) : json_null());
+	json_object_set_new(j, "problem", crc ? jtext(r.problem) : json_null());
 	json_object_set_new(j, "truncated_tail", json_boolean(r.truncated_tail));
 	json_object_set_new(j, "bags", bags_report(vb, o->nbags, w, nw, &r, crc, &all_ok));
 	json_object_set_new(j, "valid", json_boolean(all_ok));
