@@ -5,6 +5,9 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <archive.h>
+#include <archive_entry.h>
+
 #include "contain/audit.h"
 #include "contain/bag.h"
 #include "unit.h"
@@ -298,6 +301,82 @@ START_TEST(tag_read_refuses_links)
 }
 END_TEST
 
+/* a tar of (name, type, content) entries */
+struct tent {
+	const char *name;
+	mode_t type;
+	const char *text;
+};
+
+static void write_tar(const char *path, const struct tent *t, size_t n)
+{
+	struct archive *a = archive_write_new();
+	ck_assert_int_eq(archive_write_set_format_pax_restricted(a), ARCHIVE_OK);
+	ck_assert_int_eq(archive_write_open_filename(a, path), ARCHIVE_OK);
+	for (size_t i = 0; i < n; i++) {
+		struct archive_entry *ae = archive_entry_new();
+		archive_entry_set_pathname(ae, t[i].name);
+		archive_entry_set_filetype(ae, t[i].type);
+		archive_entry_set_perm(ae, 0644);
+		if (t[i].type == AE_IFLNK) {
+			archive_entry_set_symlink(ae, t[i].text);
+			archive_entry_set_size(ae, 0);
+		} else {
+			archive_entry_set_size(ae, t[i].text ? (la_int64_t)strlen(t[i].text) : 0);
+		}
+		ck_assert_int_eq(archive_write_header(a, ae), ARCHIVE_OK);
+		if (t[i].type == AE_IFREG && t[i].text)
+			ck_assert_int_eq(archive_write_data(a, t[i].text, strlen(t[i].text)),
+					 (la_ssize_t)strlen(t[i].text));
+		archive_entry_free(ae);
+	}
+	ck_assert_int_eq(archive_write_close(a), ARCHIVE_OK);
+	archive_write_free(a);
+}
+
+START_TEST(tag_read_tar)
+{
+	struct err e = {0};
+	char *buf = NULL;
+	size_t len;
+	char tar[128];
+	snprintf(tar, sizeof(tar), "%s", at("b.tar"));
+	const struct tent good[] = {
+		{"b", AE_IFDIR, NULL},
+		{"b/data/bag-info.txt", AE_IFREG, "not this one\n"},
+		{"b/data/x", AE_IFREG, "payload"},
+		{"./b/bag-info.txt", AE_IFREG, "Contain-Audit-Genesis: g\n"},
+	};
+	write_tar(tar, good, ARRAY_SIZE(good));
+	ck_assert_msg(bag_tag_read(tar, "bag-info.txt", 1024, &buf, &len, &e) == 0, "%s", e.msg);
+	ck_assert_str_eq(buf, "Contain-Audit-Genesis: g\n");
+	free(buf);
+	ck_assert_int_eq(bag_tag_read(tar, "bag-info.txt", 8, &buf, &len, &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "larger than"));
+	/* twice: which one would be believed? neither */
+	const struct tent twice[] = {
+		{"b/bag-info.txt", AE_IFREG, "A: 1\n"},
+		{"b/bag-info.txt", AE_IFREG, "A: 2\n"},
+	};
+	write_tar(tar, twice, ARRAY_SIZE(twice));
+	ck_assert_int_eq(bag_tag_read(tar, "bag-info.txt", 1024, &buf, &len, &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "twice"));
+	/* a symlink entry is not followed */
+	const struct tent link[] = {{"b/bag-info.txt", AE_IFLNK, "/etc/passwd"}};
+	write_tar(tar, link, ARRAY_SIZE(link));
+	ck_assert_int_eq(bag_tag_read(tar, "bag-info.txt", 1024, &buf, &len, &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "not a regular file"));
+	/* none; not a tar at all */
+	const struct tent none[] = {{"b/bagit.txt", AE_IFREG, "x"}};
+	write_tar(tar, none, ARRAY_SIZE(none));
+	ck_assert_int_eq(bag_tag_read(tar, "bag-info.txt", 1024, &buf, &len, &e), -1);
+	ck_assert_int_eq(e.kind, ERR_NOTFOUND);
+	put(tar, "this is no tar, and not compressed either, just text of some length\n");
+	ck_assert_int_eq(bag_tag_read(tar, "bag-info.txt", 1024, &buf, &len, &e), -1);
+	ck_assert_int_eq(e.kind, ERR_INVALID);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("audit");
@@ -308,6 +387,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, head_text);
 	tcase_add_test(tc, bag_heads_in_the_log);
 	tcase_add_test(tc, tag_read_refuses_links);
+	tcase_add_test(tc, tag_read_tar);
 	suite_add_tcase(s, tc);
 	return s;
 }
