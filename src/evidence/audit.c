@@ -194,8 +194,16 @@ static int open_log(const char *path, struct chain **c, struct err *e)
 			return err_wrap(e, "audit log '%s'", path);
 	}
 	/* the genesis fields are only used for a new log, but made each time:
-	 * whether the file is new is known under its lock only */
+	 * whether the file is new is known under its lock only. When the node's
+	 * id cannot be read, a log that has its genesis is still appended to
+	 * (should it be emptied meanwhile, its genesis names no node and fails
+	 * audit verify, named) */
 	json_t *g = genesis_fields(e);
+	struct stat st;
+	if (!g && lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+		err_clear(e);
+		g = json_object();
+	}
 	if (!g)
 		return err_wrap(e, "audit log '%s'", path);
 	int rc = chain_open_rooted(path, g, audit_key, CHAIN_APPEND | CHAIN_FSYNC, c, e);
