@@ -235,6 +235,54 @@ START_TEST(not_ed25519_refused)
 }
 END_TEST
 
+static void unhex(const char *h, unsigned char *out, size_t n)
+{
+	ck_assert_uint_eq(strlen(h), 2 * n);
+	ck_assert_int_eq(hex_decode(h, out, n), 0);
+}
+
+/* a known answer: RFC 8032 section 7.1, TEST 1 and TEST 2 (the keys, the
+ * public half and the signatures are Ed25519's, not just self-consistent) */
+static const struct {
+	const char *secret, *public, *msg, *sig;
+} rfc8032[] = {
+    {"9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
+     "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a", "",
+     "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701"
+     "cf9b46bd25bf5f0595bbe24655141438e7a100b"},
+    {"4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb",
+     "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c", "72",
+     "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d"
+     "0f11d8c387b2eaeb4302aeeb00d291612bb0c00"},
+};
+
+START_TEST(rfc8032_vectors)
+{
+	for (size_t i = 0; i < sizeof(rfc8032) / sizeof(rfc8032[0]); i++) {
+		unsigned char sk[32], pk[SIGN_RAW_PUB_LEN], want[SIGN_SIG_LEN], got[SIGN_SIG_LEN];
+		unsigned char msg[8];
+		size_t mlen = strlen(rfc8032[i].msg) / 2;
+		unhex(rfc8032[i].secret, sk, sizeof(sk));
+		unhex(rfc8032[i].public, pk, sizeof(pk));
+		unhex(rfc8032[i].sig, want, sizeof(want));
+		if (mlen)
+			unhex(rfc8032[i].msg, msg, mlen);
+		_cleanup_pkey_ EVP_PKEY *k =
+		    EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, sk, sizeof(sk));
+		ck_assert_ptr_nonnull(k);
+		struct err e = {0};
+		unsigned char raw[SIGN_RAW_PUB_LEN];
+		ck_assert_int_eq(sign_raw_public(k, raw, &e), 0);
+		ck_assert_mem_eq(raw, pk, sizeof(pk));
+		ck_assert_int_eq(sign_buf(k, msg, mlen, got, &e), 0);
+		ck_assert_mem_eq(got, want, sizeof(want));
+		_cleanup_pkey_ EVP_PKEY *pub = sign_public_from_raw(pk);
+		ck_assert_ptr_nonnull(pub);
+		ck_assert_int_eq(sign_check(pub, msg, mlen, want, sizeof(want)), 1);
+	}
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("sign");
@@ -244,6 +292,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, keygen_never_overwrites);
 	tcase_add_test(tc, sign_and_check);
 	tcase_add_test(tc, not_ed25519_refused);
+	tcase_add_test(tc, rfc8032_vectors);
 	suite_add_tcase(s, tc);
 	return s;
 }
