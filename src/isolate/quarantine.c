@@ -290,6 +290,40 @@ static void *xmemdup(const void *p, size_t n)
 	return d;
 }
 
+/* the network part of the intent: which tables, on which devices */
+static void record_net(struct qstate *s, const char *ntab, const char *htab,
+		       const struct ncut_dev *devs, size_t ndevs, bool keep_netns_handle,
+		       const struct ncut_opts *o)
+{
+	bool same_host = s->host_table && ndevs && s->ndevs == ndevs &&
+			 memcmp(s->devs, devs, ndevs * sizeof(*devs)) == 0;
+	if (!keep_netns_handle || !s->netns_table)
+		s->netns_handle = 0;
+	free(s->netns_table);
+	s->netns_table = xstrdup(ntab);
+	if (!same_host) {
+		free(s->host_table);
+		s->host_table = NULL;
+		s->host_handle = 0;
+		free(s->devs);
+		s->devs = NULL;
+		s->ndevs = 0;
+		if (ndevs) {
+			s->host_table = xstrdup(htab);
+			s->devs = xmemdup(devs, ndevs * sizeof(*devs));
+			s->ndevs = ndevs;
+		}
+	}
+	s->net = true;
+	now(&s->net_time);
+	free(s->allow);
+	s->allow = NULL;
+	s->nallow = o->nallow;
+	if (s->nallow)
+		s->allow = xmemdup(o->allow, s->nallow * sizeof(*s->allow));
+	s->nflog_group = o->nflog_group;
+}
+
 /* "delete table F T" before the ruleset: one batch, the cut never lapses */
 static char *replacing(const char *family, const char *table, const char *ruleset)
 {
@@ -353,21 +387,8 @@ int quarantine_apply(const struct ctr *c, const char *state_dir,
 		bool rec_frz = !o->freeze || s->frozen;
 		if (!o->dry_run && (!rec_net || !rec_frz)) {
 			state_init(c, s);
-			if (!rec_net) {
-				free(s->netns_table);
-				s->netns_table = xstrdup(ntab);
-				s->netns_handle = 0;
-				if (v->host_needed) {
-					free(s->host_table);
-					s->host_table = xstrdup(htab);
-					s->host_handle = 0;
-					free(s->devs);
-					s->devs = xmemdup(v->devs, v->ndevs * sizeof(*v->devs));
-					s->ndevs = v->ndevs;
-				}
-				s->net = true;
-				now(&s->net_time);
-			}
+			if (!rec_net)
+				record_net(s, ntab, htab, v->devs, v->ndevs, false, &o->ncut);
 			if (!rec_frz) {
 				frz_target_free(&s->freezer);
 				s->freezer.kind = v->frozen_by;
@@ -420,31 +441,10 @@ int quarantine_apply(const struct ctr *c, const char *state_dir,
 
 	/* 3. intent, durably, before the kernel is touched */
 	state_init(c, s);
-	if (want_net) {
-		free(s->netns_table);
-		s->netns_table = xstrdup(ntab);
-		if (r->netns_ruleset)
-			s->netns_handle = 0;
-		free(s->host_table);
-		s->host_table = NULL;
-		free(s->devs);
-		s->devs = NULL;
-		s->ndevs = 0;
-		if (ndevs) {
-			s->host_table = xstrdup(htab);
-			s->host_handle = 0;
-			s->devs = xmemdup(devs, ndevs * sizeof(*devs));
-			s->ndevs = ndevs;
-		}
-		s->net = true;
-		now(&s->net_time);
-		free(s->allow);
-		s->allow = NULL;
-		s->nallow = o->ncut.nallow;
-		if (s->nallow)
-			s->allow = xmemdup(o->ncut.allow, s->nallow * sizeof(*s->allow));
-		s->nflog_group = o->ncut.nflog_group;
-	}
+	if (want_net)
+		record_net(s, ntab, htab, devs, ndevs, !r->netns_ruleset, &o->ncut);
+	else if (o->net && !(s->net && s->netns_table)) /* held, not recorded */
+		record_net(s, ntab, htab, v->devs, v->ndevs, false, &o->ncut);
 	if (want_freeze) {
 		frz_target_free(&s->freezer);
 		s->freezer = ft;
