@@ -292,6 +292,7 @@ struct qverify {
 	bool frozen;		 /* the container's cgroup reads frozen */
 	enum frz_kind frozen_by; /* the freezer that says so (FRZ_NONE: none) */
 	char problems[512];	 /* what could not be read */
+	char skipped[512];	 /* links not cut on the host, and why */
 };
 /* c: the container now. state_dir NULL: the state is not looked at; net
  * false: only the freeze is read (no fork into the netns). */
@@ -336,6 +337,20 @@ void quarantine_result_free(struct quarantine_result *r);
  * fail closed: what is in place stays, and e / r->holds say what holds.
  * s is the state (loaded by the caller under qstate_lock, or zeroed) and
  * is updated. */
+/* The reconcile decision, pure (for tests): from what is asked (o), what
+ * the state records (s; live: its incarnation is this one) and what the
+ * kernel holds (v), what to apply and what to record. */
+struct qplan {
+	bool net, freeze;	     /* asked for and missing in the kernel: apply */
+	bool netns_add, netns_replace; /* the netns table (replace: one of its name is there) */
+	bool host_add, host_replace, host_drop; /* drop: no peer any more, a table binds a name */
+	bool record_net, record_freeze; /* held but not (all) recorded: record it */
+	bool repair_net, repair_freeze; /* recorded but not held: re-applied (reported) */
+	bool already;			/* everything asked for holds */
+};
+void quarantine_plan(const struct quarantine_opts *o, const struct qstate *s, bool live,
+		     const struct qverify *v, struct qplan *p);
+
 int quarantine_apply(const struct ctr *c, const char *state_dir,
 		     const struct quarantine_opts *o, struct qstate *s,
 		     struct quarantine_result *r, struct err *e);

@@ -196,6 +196,7 @@ static void verify_net(const struct ctr *c, struct qverify *v)
 		nd = NCUT_MAX_DEVS;
 	memcpy(v->devs, devs, nd * sizeof(*devs));
 	v->ndevs = nd;
+	snprintf(v->skipped, sizeof(v->skipped), "%s", skipped ? skipped : "");
 	v->host_needed = nd > 0;
 	err_clear(&e);
 	if (ncut_table_info(NULL, 0, "netdev", htab, &ti, &e) < 0) {
@@ -324,6 +325,29 @@ static void record_net(struct qstate *s, const char *ntab, const char *htab,
 	s->nflog_group = o->nflog_group;
 }
 
+void quarantine_plan(const struct quarantine_opts *o, const struct qstate *s, bool live,
+		     const struct qverify *v, struct qplan *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->net = o->net && !v->net_cut;
+	p->freeze = o->freeze && !v->frozen;
+	p->already = !p->net && !p->freeze;
+	if (p->net) {
+		p->netns_add = !v->netns_table;
+		p->netns_replace = p->netns_add && v->netns_exists;
+		p->host_add = v->host_needed && !v->host_table;
+		p->host_replace = p->host_add && v->host_exists;
+		p->host_drop = !v->host_needed && v->host_exists;
+	}
+	/* a state of a gone incarnation records nothing for this one */
+	bool rec_net = live && s->net && s->netns_table && (!v->host_needed || s->host_table);
+	bool rec_frz = live && s->frozen;
+	p->record_net = o->net && !p->net && !rec_net;
+	p->record_freeze = o->freeze && !p->freeze && !rec_frz;
+	p->repair_net = live && s->net && p->net;
+	p->repair_freeze = live && s->frozen && p->freeze;
+}
+
 /* "delete table F T" before the ruleset: one batch, the cut never lapses */
 static char *replacing(const char *family, const char *table, const char *ruleset)
 {
@@ -367,65 +391,32 @@ int quarantine_apply(const struct ctr *c, const char *state_dir,
 	}
 	if (o->freeze)
 		verify_frozen(c, v);
-	bool live_state = s->id && !r->stale;
-	if (live_state && s->net && o->net && !v->net_cut)
+	struct qplan p;
+	quarantine_plan(o, s, s->id && !r->stale, v, &p);
+	if (p.repair_net)
 		repaired(r, !v->netns_table ? "the container netns table was missing or changed"
 					    : "the host table was missing or bound elsewhere");
-	if (live_state && s->frozen && o->freeze && !v->frozen)
+	if (p.repair_freeze)
 		repaired(r, "the cgroup was not frozen");
-	bool want_net = o->net && !v->net_cut;
-	bool want_freeze = o->freeze && !v->frozen;
+	if (*v->skipped)
+		r->skipped = xstrdup(v->skipped);
 
 	char ntab[NCUT_TABLE_MAX], htab[NCUT_TABLE_MAX];
 	ncut_table_names(c->id, ntab, htab);
-	if (!want_net && !want_freeze) {
-		r->already = true;
-		/* held in the kernel but not recorded (a killed run, runc pause):
-		 * recorded now, so release knows */
-		bool rec_net = !o->net || (s->net && s->netns_table &&
-					   (!v->host_needed || s->host_table));
-		bool rec_frz = !o->freeze || s->frozen;
-		if (!o->dry_run && (!rec_net || !rec_frz)) {
-			state_init(c, s);
-			if (!rec_net)
-				record_net(s, ntab, htab, v->devs, v->ndevs, false, &o->ncut);
-			if (!rec_frz) {
-				frz_target_free(&s->freezer);
-				s->freezer.kind = v->frozen_by;
-				s->freezer.dir = xstrdup(v->frozen_by == FRZ_CGROUP2 ? c->cgroup_unified
-										     : c->cgroup_freezer);
-				s->frozen = true;
-				now(&s->freeze_time);
-			}
-			if (save(state_dir, s, e) < 0)
-				return -1;
-			r->adopted = true;
-		}
-		describe(s, r->holds, sizeof(r->holds));
-		return 0;
+	const struct ncut_dev *devs = v->devs;
+	size_t ndevs = v->ndevs;
+	if (p.netns_add) {
+		r->netns_ruleset = ncut_netns_ruleset(ntab, &o->ncut, e);
+		if (!r->netns_ruleset)
+			return -1;
 	}
-
-	_cleanup_free_ struct ncut_dev *devs = NULL;
-	size_t ndevs = 0;
-	if (want_net) {
-		if (!v->netns_table) {
-			r->netns_ruleset = ncut_netns_ruleset(ntab, &o->ncut, e);
-			if (!r->netns_ruleset)
-				return -1;
-		}
-		_cleanup_free_ struct ncut_dev *d2 = NULL;
-		if (ncut_find_host_devs(c->netns_path, c->netns_inode, &d2, &ndevs, &r->skipped,
-					e) < 0)
-			return err_wrap(e, "find the host end of its links");
-		devs = steal_pointer(&d2);
-		if (ndevs && !v->host_table) {
-			r->host_ruleset = ncut_host_ruleset(htab, devs, ndevs, &o->ncut, e);
-			if (!r->host_ruleset)
-				return -1;
-		}
+	if (p.host_add) {
+		r->host_ruleset = ncut_host_ruleset(htab, devs, ndevs, &o->ncut, e);
+		if (!r->host_ruleset)
+			return -1;
 	}
 	struct frz_target ft = {0};
-	if (want_freeze) {
+	if (p.freeze) {
 		if (frz_pick(c, o->freezer, &ft, e) < 0)
 			return -1;
 		char ctl[4096], st[4096];
@@ -435,23 +426,30 @@ int quarantine_apply(const struct ctr *c, const char *state_dir,
 	}
 	log_debug("quarantine: verified and built at %.1f ms", (time_mono() - t0) * 1e3);
 	if (o->dry_run) {
+		r->already = p.already;
+		if (p.already)
+			describe(s, r->holds, sizeof(r->holds));
 		frz_target_free(&ft);
+		return 0;
+	}
+	if (p.already && !p.record_net && !p.record_freeze) {
+		r->already = true;
+		describe(s, r->holds, sizeof(r->holds));
 		return 0;
 	}
 
 	/* 3. intent, durably, before the kernel is touched */
 	state_init(c, s);
-	if (want_net)
-		record_net(s, ntab, htab, devs, ndevs, !r->netns_ruleset, &o->ncut);
-	else if (o->net && !(s->net && s->netns_table)) /* held, not recorded */
-		record_net(s, ntab, htab, v->devs, v->ndevs, false, &o->ncut);
-	if (want_freeze) {
+	if (p.net || p.record_net)
+		record_net(s, ntab, htab, devs, ndevs, !p.netns_add, &o->ncut);
+	if (p.freeze) {
 		frz_target_free(&s->freezer);
 		s->freezer = ft;
 		memset(&ft, 0, sizeof(ft));
 		s->frozen = true;
 		now(&s->freeze_time);
-	} else if (o->freeze && v->frozen && !s->frozen) {
+	} else if (p.record_freeze) {
+		frz_target_free(&s->freezer);
 		s->freezer.kind = v->frozen_by;
 		s->freezer.dir = xstrdup(v->frozen_by == FRZ_CGROUP2 ? c->cgroup_unified
 								     : c->cgroup_freezer);
@@ -462,9 +460,14 @@ int quarantine_apply(const struct ctr *c, const char *state_dir,
 		describe(s, r->holds, sizeof(r->holds));
 		return err_wrap(e, "record the intent (nothing was touched)");
 	}
+	if (p.already) { /* only recorded what holds */
+		r->already = r->adopted = true;
+		describe(s, r->holds, sizeof(r->holds));
+		return 0;
+	}
 
 	/* 4. apply what is missing */
-	if (want_net) {
+	if (p.net) {
 		/* the two layers at once: the child in the container netns
 		 * adds its table while we add the host's */
 		struct ncut_job job = {.pid = -1, .fd = -1};
@@ -473,7 +476,7 @@ int quarantine_apply(const struct ctr *c, const char *state_dir,
 		int rc = 0, rc_h = 0;
 		bool started = false;
 		if (r->netns_ruleset) {
-			_cleanup_free_ char *rs = v->netns_exists
+			_cleanup_free_ char *rs = p.netns_replace
 						      ? replacing("inet", ntab, r->netns_ruleset)
 						      : xstrdup(r->netns_ruleset);
 			if (ncut_table_add_start(c->netns_path, c->netns_inode, "inet", ntab, rs, 4,
@@ -484,11 +487,11 @@ int quarantine_apply(const struct ctr *c, const char *state_dir,
 			started = true;
 		}
 		if (r->host_ruleset) {
-			_cleanup_free_ char *rs = v->host_exists
+			_cleanup_free_ char *rs = p.host_replace
 						      ? replacing("netdev", htab, r->host_ruleset)
 						      : xstrdup(r->host_ruleset);
 			rc_h = ncut_table_add(NULL, 0, "netdev", htab, rs, 2 * ndevs, &hh, &he);
-		} else if (!ndevs && v->host_exists) {
+		} else if (p.host_drop) {
 			/* no peer any more: a table of this name binds a name only */
 			bool gone;
 			rc_h = ncut_table_del(NULL, 0, "netdev", htab, 0, &gone, &he);
@@ -516,7 +519,7 @@ int quarantine_apply(const struct ctr *c, const char *state_dir,
 		r->did_net = true;
 	}
 	log_debug("quarantine: network cut at %.1f ms", (time_mono() - t0) * 1e3);
-	if (want_freeze) {
+	if (p.freeze) {
 		if (frz_freeze(&s->freezer, o->timeout, &r->frz, e) < 0) {
 			describe(s, r->holds, sizeof(r->holds));
 			return err_wrap(e, "freeze");

@@ -295,8 +295,12 @@ int qstate_clean_tmp(const char *dir, size_t *removed, struct err *e)
 		pid_t pid = tmp_owner(de->d_name);
 		if (pid <= 0 || pid == getpid())
 			continue;
-		if (kill(pid, 0) == 0 || errno != ESRCH)
-			continue; /* its writer may still be at it */
+		struct qinc now;
+		struct err le = {0};
+		/* its writer may still be at it; a zombie (nobody reaps orphans
+		 * on some nodes) is dead: qinc_read finds no namespaces */
+		if ((kill(pid, 0) == 0 || errno != ESRCH) && qinc_read(pid, &now, &le) == 0)
+			continue;
 		if (unlinkat(dirfd(d), de->d_name, 0) == 0 && removed)
 			(*removed)++;
 	}
