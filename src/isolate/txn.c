@@ -274,6 +274,8 @@ static void sweep_state(const struct qtxn_opts *t, const char *id, struct stale_
 		return;
 	}
 	struct release_result r;
+	char ht[NCUT_TABLE_MAX];
+	snprintf(ht, sizeof(ht), "%s", s.host_table ? s.host_table : "");
 	json_t *x = json_pack("{s:s,s:o}", "stale", why, "state", qstate_to_json(&s));
 	int rc = quarantine_release(NULL, t->state_dir, &s, false, 10, &r, &e);
 	bool left = s.net || s.frozen;
@@ -283,7 +285,7 @@ static void sweep_state(const struct qtxn_opts *t, const char *id, struct stale_
 	} else {
 		note(out->removed, "state", id, why);
 		if (r.host_removed)
-			note(out->removed, "host-table", "", id);
+			note(out->removed, "host-table", ht, why);
 	}
 	if (*r.problems)
 		json_object_set_new(x, "problems", json_string(r.problems));
