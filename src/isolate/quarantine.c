@@ -64,8 +64,11 @@ int qinc_read(pid_t pid, struct qinc *now, struct err *e)
 	char p[64];
 	struct stat st;
 	snprintf(p, sizeof(p), "/proc/%d/ns/net", (int)pid);
-	if (stat(p, &st) < 0) /* a zombie has no namespaces left */
-		return err_set(e, ERR_NOTFOUND, "pid %d has exited", (int)pid);
+	if (stat(p, &st) < 0) {
+		if (errno == ENOENT || errno == ESRCH) /* a zombie has no namespaces left */
+			return err_set(e, ERR_NOTFOUND, "pid %d has exited", (int)pid);
+		return err_sys(e, errno, "stat '%s'", p); /* cannot tell */
+	}
 	now->netns_inode = (unsigned long long)st.st_ino;
 	return 0;
 }

@@ -299,7 +299,8 @@ int qstate_clean_tmp(const char *dir, size_t *removed, struct err *e)
 		struct err le = {0};
 		/* its writer may still be at it; a zombie (nobody reaps orphans
 		 * on some nodes) is dead: qinc_read finds no namespaces */
-		if ((kill(pid, 0) == 0 || errno != ESRCH) && qinc_read(pid, &now, &le) == 0)
+		if ((kill(pid, 0) == 0 || errno != ESRCH) &&
+		    (qinc_read(pid, &now, &le) == 0 || le.kind != ERR_NOTFOUND))
 			continue;
 		if (unlinkat(dirfd(d), de->d_name, 0) == 0 && removed)
 			(*removed)++;
