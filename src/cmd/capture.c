@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "contain/audit.h"
 #include "contain/bag.h"
 #include "contain/cmd.h"
 #include "contain/collect.h"
@@ -724,6 +725,12 @@ int cmd_capture(int argc, char **argv)
 	if (bag_event(cp.bag, "capture-start", c->id, "ok", x, &e) < 0)
 		warning(&cp, "custody: %s", e.msg);
 	json_decref(x);
+	/* the node audit log's head before anything is done (custody, bag-info) */
+	struct audit_head ah;
+	if (audit_bag_mark(cp.bag, G.audit_log, false, &ah, &e) < 0) {
+		warning(&cp, "audit head at the start: %s", e.msg);
+		err_clear(&e);
+	}
 
 	/* the quarantine state of this container: lock it, load what holds */
 	if (o.quarantine) {
@@ -802,6 +809,11 @@ int cmd_capture(int argc, char **argv)
 				       "--no-quarantine: captured live, the container was not touched");
 		add_json(&cp, "data/quarantine.json", qj, "quarantine", "capture");
 		json_decref(qj);
+	}
+	/* the node audit log's head after the capture's last audit line */
+	if (audit_bag_mark(cp.bag, G.audit_log, true, &ah, &e) < 0) {
+		warning(&cp, "audit head at the end: %s", e.msg);
+		err_clear(&e);
 	}
 	json_t *endx = json_pack("{s:O,s:O}", "missing", cp.missing, "warnings", cp.warnings);
 	bag_event(cp.bag, "capture-end", c->id, json_array_size(cp.missing) ? "partial" : "ok",
