@@ -197,7 +197,8 @@ static void verify_net(const struct ctr *c, struct qverify *v)
 	}
 	if (nd > NCUT_MAX_DEVS)
 		nd = NCUT_MAX_DEVS;
-	memcpy(v->devs, devs, nd * sizeof(*devs));
+	if (nd)
+		memcpy(v->devs, devs, nd * sizeof(*devs));
 	v->ndevs = nd;
 	snprintf(v->skipped, sizeof(v->skipped), "%s", skipped ? skipped : "");
 	v->host_needed = nd > 0;
