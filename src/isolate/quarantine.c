@@ -358,6 +358,66 @@ static char *replacing(const char *family, const char *table, const char *rulese
 	return xasprintf("delete table %s %s\n%s", family, table, ruleset);
 }
 
+/* The network part of the plan: the two layers at once (the child in the
+ * container netns adds its table while we add the host's), handles
+ * recorded, fail closed. */
+static int apply_net(const struct ctr *c, const char *state_dir, struct qstate *s,
+		     const struct qplan *p, size_t ndevs, struct quarantine_result *r,
+		     struct err *e)
+{
+	char ntab[NCUT_TABLE_MAX], htab[NCUT_TABLE_MAX];
+	ncut_table_names(c->id, ntab, htab);
+	/* the two layers at once: the child in the container netns
+	 * adds its table while we add the host's */
+	struct ncut_job job = {.pid = -1, .fd = -1};
+	uint64_t h = 0, hh = 0;
+	struct err he = {0};
+	int rc = 0, rc_h = 0;
+	bool started = false;
+	if (r->netns_ruleset) {
+		_cleanup_free_ char *rs = p->netns_replace
+					      ? replacing("inet", ntab, r->netns_ruleset)
+					      : xstrdup(r->netns_ruleset);
+		if (ncut_table_add_start(c->netns_path, c->netns_inode, "inet", ntab, rs, 4,
+					 &job, e) < 0) {
+			describe(s, r->holds, sizeof(r->holds));
+			return err_wrap(e, "network cut in the container netns");
+		}
+		started = true;
+	}
+	if (r->host_ruleset) {
+		_cleanup_free_ char *rs = p->host_replace
+					      ? replacing("netdev", htab, r->host_ruleset)
+					      : xstrdup(r->host_ruleset);
+		rc_h = ncut_table_add(NULL, 0, "netdev", htab, rs, 2 * ndevs, &hh, &he);
+	} else if (p->host_drop) {
+		/* no peer any more: a table of this name binds a name only */
+		bool gone;
+		rc_h = ncut_table_del(NULL, 0, "netdev", htab, 0, &gone, &he);
+	}
+	if (started)
+		rc = ncut_table_add_finish(&job, &h, e);
+	if (h)
+		s->netns_handle = h;
+	if (hh)
+		s->host_handle = hh;
+	struct err se = {0};
+	int rc_s = (h || hh) ? save(state_dir, s, &se) : 0;
+	if (rc < 0 || rc_h < 0 || rc_s < 0) {
+		describe(s, r->holds, sizeof(r->holds));
+		if (rc < 0)
+			return err_wrap(e, "network cut in the container netns");
+		if (rc_h < 0) {
+			*e = he;
+			return err_wrap(e, "network cut on the host");
+		}
+		*e = se;
+		return -1;
+	}
+	r->did_net = true;
+	return 0;
+}
+
 int quarantine_apply(const struct ctr *c, const char *state_dir,
 		     const struct quarantine_opts *o, struct qstate *s,
 		     struct quarantine_result *r, struct err *e)
@@ -471,57 +531,8 @@ int quarantine_apply(const struct ctr *c, const char *state_dir,
 	}
 
 	/* 4. apply what is missing */
-	if (p.net) {
-		/* the two layers at once: the child in the container netns
-		 * adds its table while we add the host's */
-		struct ncut_job job = {.pid = -1, .fd = -1};
-		uint64_t h = 0, hh = 0;
-		struct err he = {0};
-		int rc = 0, rc_h = 0;
-		bool started = false;
-		if (r->netns_ruleset) {
-			_cleanup_free_ char *rs = p.netns_replace
-						      ? replacing("inet", ntab, r->netns_ruleset)
-						      : xstrdup(r->netns_ruleset);
-			if (ncut_table_add_start(c->netns_path, c->netns_inode, "inet", ntab, rs, 4,
-						 &job, e) < 0) {
-				describe(s, r->holds, sizeof(r->holds));
-				return err_wrap(e, "network cut in the container netns");
-			}
-			started = true;
-		}
-		if (r->host_ruleset) {
-			_cleanup_free_ char *rs = p.host_replace
-						      ? replacing("netdev", htab, r->host_ruleset)
-						      : xstrdup(r->host_ruleset);
-			rc_h = ncut_table_add(NULL, 0, "netdev", htab, rs, 2 * ndevs, &hh, &he);
-		} else if (p.host_drop) {
-			/* no peer any more: a table of this name binds a name only */
-			bool gone;
-			rc_h = ncut_table_del(NULL, 0, "netdev", htab, 0, &gone, &he);
-		}
-		if (started)
-			rc = ncut_table_add_finish(&job, &h, e);
-		log_debug("quarantine: tables added at %.1f ms", (time_mono() - t0) * 1e3);
-		if (h)
-			s->netns_handle = h;
-		if (hh)
-			s->host_handle = hh;
-		struct err se = {0};
-		int rc_s = (h || hh) ? save(state_dir, s, &se) : 0;
-		if (rc < 0 || rc_h < 0 || rc_s < 0) {
-			describe(s, r->holds, sizeof(r->holds));
-			if (rc < 0)
-				return err_wrap(e, "network cut in the container netns");
-			if (rc_h < 0) {
-				*e = he;
-				return err_wrap(e, "network cut on the host");
-			}
-			*e = se;
-			return -1;
-		}
-		r->did_net = true;
-	}
+	if (p.net && apply_net(c, state_dir, s, &p, ndevs, r, e) < 0)
+		return -1;
 	log_debug("quarantine: network cut at %.1f ms", (time_mono() - t0) * 1e3);
 	if (p.freeze) {
 		if (frz_freeze(&s->freezer, o->timeout, &r->frz, e) < 0) {
