@@ -105,6 +105,10 @@ int runtime_list(const struct rt_roots *roots, struct ctr_list *out, struct err 
 int runtime_resolve(const struct rt_roots *roots, const char *ref, struct ctr **out,
 		    struct err *e);
 
+/* Field 22 of /proc/PID/stat (start time in clock ticks since boot): with
+ * the pid, it names one process for good (a pid can be recycled). */
+int proc_pid_starttime(pid_t pid, unsigned long long *out, struct err *e);
+
 /* Re-read the pids of the container's cgroup. */
 int ctr_refresh_pids(struct ctr *c, struct err *e);
 

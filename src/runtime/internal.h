@@ -54,8 +54,6 @@ const char *ctr_label(const struct ctr *c, const char *key);
 /* replace *field with a copy of v (NULL clears) */
 void ctr_set(char **field, const char *v);
 
-/* Field 22 of /proc/PID/stat (start time in clock ticks since boot). */
-int proc_pid_starttime(pid_t pid, unsigned long long *out, struct err *e);
 /* The root mount ("/") of a mountinfo text: fstype and, for overlay, the
  * upper/lower/work dirs from its super options (escapes \ooo and \: undone). */
 int proc_parse_root_mount(const char *mountinfo, struct ctr *c, struct err *e);
