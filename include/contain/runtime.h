@@ -105,6 +105,13 @@ int runtime_list(const struct rt_roots *roots, struct ctr_list *out, struct err 
 int runtime_resolve(const struct rt_roots *roots, const char *ref, struct ctr **out,
 		    struct err *e);
 
+/* The fs paths of PID's own cgroup2 dir and v1 freezer dir: /proc/PID/cgroup
+ * mapped through this mount namespace's mountinfo (the hybrid layout, a pure
+ * cgroup2 /sys/fs/cgroup, or anywhere else it is mounted). NULL where PID
+ * sits in a hierarchy's root or the hierarchy is not mounted here. Either
+ * out may be NULL. */
+int proc_cgroup_dirs(pid_t pid, char **unified, char **freezer, struct err *e);
+
 /* Re-read the pids of the container's cgroup. */
 int ctr_refresh_pids(struct ctr *c, struct err *e);
 

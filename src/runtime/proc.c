@@ -307,6 +307,30 @@ int proc_map_cgroups(struct ctr *c, const char *proc_cgroup, const char *mountin
 	return 0;
 }
 
+int proc_cgroup_dirs(pid_t pid, char **unified, char **freezer, struct err *e)
+{
+	char p[64];
+	if (unified)
+		*unified = NULL;
+	if (freezer)
+		*freezer = NULL;
+	snprintf(p, sizeof(p), "/proc/%d/cgroup", (int)pid);
+	_cleanup_free_ char *cg = read_text(p, 1 << 16, e);
+	if (!cg)
+		return -1;
+	_cleanup_free_ char *mi = read_text("/proc/self/mountinfo", MOUNTINFO_MAX, e);
+	if (!mi)
+		return -1;
+	struct ctr *c = xcalloc(1, sizeof(*c));
+	int r = proc_map_cgroups(c, cg, mi, e);
+	if (r == 0 && unified)
+		*unified = steal_pointer(&c->cgroup_unified);
+	if (r == 0 && freezer)
+		*freezer = steal_pointer(&c->cgroup_freezer);
+	ctr_free(c);
+	return r;
+}
+
 /* ---- pids ---- */
 
 static void add_pid(struct ctr *c, pid_t p, size_t *cap)

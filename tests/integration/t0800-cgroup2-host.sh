@@ -29,7 +29,7 @@ fi
 . "$CONTAIN_TOP/tests/lib/containers.sh"
 . "$CONTAIN_TOP/tests/lib/net.sh"
 need_root
-need_cmd runc nft nsenter ip jq busybox gdb readelf tar timeout stat mountpoint
+need_cmd runc nft nsenter ip jq busybox gdb readelf tar timeout stat mountpoint mem-driver
 fixtures_ready || skip_all "no fixtures (run fixtures/build.sh)"
 [ -x "$CONTAIN" ] || skip_all "no contain binary at $CONTAIN"
 MT=$FIXTURE_ROOTFS/usr/bin/memtarget
@@ -202,6 +202,14 @@ sleep 1
 is "$(count "$AUP/tmp/attempts")" "$n0" "quarantined: the container's loop makes no attempt (frozen)"
 run "$CONTAIN" inspect "$A"
 is "$(printf '%s' "$OUT" | cg_view)" "$WANT" "inspect of the frozen container: the same cgroup"
+# the memory collector, given no cgroup dir, finds the freeze state itself
+# from /proc/PID/cgroup (it once looked only under /sys/fs/cgroup/unified
+# and never matched the "0::" line: "unknown" on every host)
+run mem-driver --pid "$P" --out "$T_DIR/md"
+is "$RC" 0 "mem-driver (no --cgroup-freeze) takes memtarget"
+is "$(jq -r '.processes[0].freeze | .before.unified + " " + .after.unified' <<<"$OUT")" "frozen frozen" \
+	"mem-driver: it finds the cgroup2 freeze itself, before and after"
+is "$(jq -r '.processes[0].registers.source' <<<"$OUT")" ptrace "mem-driver: registers by ptrace"
 
 run "$CONTAIN" release "$A"
 is "$RC" 0 "release exits 0"

@@ -146,6 +146,44 @@ START_TEST(cgroup_mapping)
 }
 END_TEST
 
+/* a pure cgroup2 host: cgroup2 at /sys/fs/cgroup, no v1 mount. The second
+ * text is what this hybrid kernel still shows for the v1 hierarchies in a
+ * mount namespace where only cgroup2 is mounted (t0800): never mapped. */
+static const char pure_v2_mi[] =
+    "25 1 0:22 / / rw - overlay overlay rw,lowerdir=/l,upperdir=/u,workdir=/w\n"
+    "30 25 0:27 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:9 - cgroup2 cgroup2 "
+    "rw,nsdelegate,memory_recursiveprot\n";
+
+START_TEST(cgroup_mapping_pure_v2)
+{
+	struct ctr *c = ctr_new(RT_RUNC);
+	struct err e = {0};
+	ck_assert_int_eq(proc_map_cgroups(c, "0::/system.slice/docker-ab.scope\n", pure_v2_mi, &e),
+			 0);
+	ck_assert_uint_eq(c->ncgroups, 1);
+	ck_assert_str_eq(c->cgroups[0].controllers, "");
+	ck_assert_str_eq(c->cgroups[0].fs_path, "/sys/fs/cgroup/system.slice/docker-ab.scope");
+	ck_assert_str_eq(c->cgroup_unified, "/sys/fs/cgroup/system.slice/docker-ab.scope");
+	ck_assert_ptr_null(c->cgroup_freezer);
+
+	const char *hybrid_kernel = "9:name=systemd:/\n"
+				    "6:freezer:/\n"
+				    "4:memory:/process_api/a1\n"
+				    "0::/contain-test/x\n";
+	ck_assert_int_eq(proc_map_cgroups(c, hybrid_kernel, pure_v2_mi, &e), 0);
+	ck_assert_uint_eq(c->ncgroups, 4);
+	for (size_t i = 0; i < 3; i++)
+		ck_assert_ptr_null(c->cgroups[i].fs_path); /* no v1 mount here */
+	ck_assert_str_eq(c->cgroup_unified, "/sys/fs/cgroup/contain-test/x");
+	ck_assert_ptr_null(c->cgroup_freezer);
+
+	/* the root is never the container's own, on a pure cgroup2 host too */
+	ck_assert_int_eq(proc_map_cgroups(c, "0::/\n", pure_v2_mi, &e), 0);
+	ck_assert_ptr_null(c->cgroup_unified);
+	ctr_free(c);
+}
+END_TEST
+
 START_TEST(cgroup_ids)
 {
 	const char *id = "4b5e57f6eb2f42b9039b3d1e13929295f231749c510cbe341cd68036d9af97e2";
@@ -520,6 +558,7 @@ Suite *unit_suite(void)
 	tcase_add_test(t, mountinfo_overlay_escapes);
 	tcase_add_test(t, mountinfo_not_overlay);
 	tcase_add_test(t, cgroup_mapping);
+	tcase_add_test(t, cgroup_mapping_pure_v2);
 	tcase_add_test(t, cgroup_ids);
 	tcase_add_test(t, runc_roots);
 	tcase_add_test(t, crio_fixture);
