@@ -13,6 +13,8 @@
 #  - capture makes a bag that verifies, frozen before and after the memory
 #    phase, with cores gdb loads (3 threads, registers taken by ptrace), and
 #    the upper layer;
+#  - a container whose init sits below its cgroup (systemd's init.scope)
+#    is found, listed and frozen whole, through its cgroup namespace's root;
 #  - clean-up removes the container's cgroup2 dir (a real kernel object,
 #    shared with the host: the mount namespace dies with the test, the cgroup
 #    does not).
@@ -135,12 +137,15 @@ ok "inspect by id: its pids hold memtarget" has_pid "$P"
 in_cg() {
 	local p bad=0
 	for p in $PIDS; do
-		[ -e "/proc/$p" ] || continue
-		grep -qx "0::/contain-test/$A" "/proc/$p/cgroup" 2>/dev/null || { echo "pid $p" >&2; bad=1; }
+		# gone or exiting since (a zombie is no longer in its cgroup)
+		grep -q '^State:[[:space:]]*[^Z]' "/proc/$p/status" 2>/dev/null || continue
+		grep -qx "0::/contain-test/$A" "/proc/$p/cgroup" 2>/dev/null ||
+			{ diag "pid $p: $(tr '\n' ' ' <"/proc/$p/cgroup" 2>&1)"; bad=1; }
 	done
 	return $bad
 }
-ok "inspect by id: every pid it lists (still alive) is in the container's cgroup2 dir" in_cg
+in_cg
+ok "inspect by id: every pid it lists (still alive) is in the container's cgroup2 dir" test $? -eq 0
 run "$CONTAIN" inspect "$APID"
 is "$RC" 0 "inspect by the init's pid exits 0"
 is "$(printf '%s' "$OUT" | cg_view)" "$WANT" "inspect by the init's pid: the same container and cgroup"
@@ -165,12 +170,12 @@ testns_to_ctr() {
 }
 v2_frozen() { grep -qx 'frozen 1' "$CG/cgroup.events"; }
 v2_thawed() { grep -qx 'frozen 0' "$CG/cgroup.events"; }
-# every thread of the cgroup: none running, each parked in the cgroup2
+# every thread of the cgroup (default $CG) and below: none running, each parked in the cgroup2
 # freezer trap (wchan do_freezer_trap, or get_signal where it is inlined, as
 # on this kernel) when the kernel names wchans
 all_threads_frozen() {
 	local t s w n=0
-	for t in $(cat "$CG/cgroup.threads"); do
+	for t in $(find "${1:-$CG}" -name cgroup.threads -exec cat {} +); do
 		s=$(awk '/^State:/ {print $2}' "/proc/$t/status" 2>/dev/null)
 		[ -z "$s" ] && continue
 		[ "$s" = S ] || { echo "thread $t in state $s" >&2; return 1; }
@@ -267,9 +272,53 @@ run "$CONTAIN" release "$A"
 is "$RC" 0 "release after the capture"
 ok "thawed after release" wait_for 30 v2_thawed
 
-# ---- clean-up: the cgroup2 dir is a kernel object shared with the host --------
+# ---- the init below the container's cgroup ----------------------------------
+# systemd as a container's init on a cgroup2 host moves itself into
+# <ctr>/init.scope and its services into siblings (the no-internal-process
+# rule). Done here from the host, as systemd would from inside: discovery
+# once took the init's leaf for the container's cgroup, so quarantine froze
+# init.scope alone, said "frozen", and memtarget in svc/ kept running.
+cat >"$T_DIR/extra-s" <<'EOF'
+#!/bin/sh
+/usr/bin/memtarget >/tmp/memtarget.out 2>&1 &
+wait
+EOF
+Y=t0800-$S-s
+runc_run "$Y" --extra "$T_DIR/extra-s" || skip_all "runc_run (init below its cgroup) failed"
+on_exit "\"$CONTAIN\" release \"$Y\"" # whatever a failed check left in place
+YPID=$CPID YM=$CMERGED
+CGY=/sys/fs/cgroup/contain-test/$Y
+wait_for 30 test -s "$YM/tmp/memtarget.addr"
+PY=$(pid_by_exe "$CGY/cgroup.procs" "*/usr/bin/memtarget")
+like "$PY" '^[0-9]+$' "init.scope: memtarget runs in the second container"
+mkdir "$CGY/init.scope" "$CGY/svc"
+for p in $(cat "$CGY/cgroup.procs"); do
+	if [ "$p" = "$YPID" ]; then echo "$p" >"$CGY/init.scope/cgroup.procs"; else echo "$p" >"$CGY/svc/cgroup.procs"; fi 2>/dev/null
+done
+is "$(awk -F: '$1 == "0" {print $3}' "/proc/$YPID/cgroup")" "/contain-test/$Y/init.scope" "init.scope: the init sits in <ctr>/init.scope"
+is "$(awk -F: '$1 == "0" {print $3}' "/proc/$PY/cgroup")" "/contain-test/$Y/svc" "init.scope: memtarget in the sibling <ctr>/svc"
+is "$(cat "$CGY/cgroup.procs")" "" "init.scope: the container's cgroup itself holds no process"
+run "$CONTAIN" inspect "$Y"
+is "$(printf '%s' "$OUT" | jq -r .cgroup_unified)" "$CGY" "init.scope: inspect names the container's cgroup (its cgroup namespace's root), not the init's leaf"
+PIDS=$(printf '%s' "$OUT" | jq -r '.pids[]')
+ok "init.scope: inspect's pids hold memtarget (a sibling of the init's cgroup)" has_pid "$PY"
+run "$CONTAIN" inspect "$PY"
+is "$(printf '%s' "$OUT" | jq -r '.id + " " + .cgroup_unified')" "$Y $CGY" "init.scope: inspect by memtarget's pid finds the container"
+run "$CONTAIN" quarantine --freeze-only "$Y"
+is "$RC" 0 "init.scope: quarantine --freeze-only exits 0"
+like "$OUT" "frozen \(cgroup2 $CGY\)" "init.scope: it froze the container's cgroup"
+ok "init.scope: the container's cgroup.events says frozen 1" grep -qx 'frozen 1' "$CGY/cgroup.events"
+ok "init.scope: svc/ is frozen too" grep -qx 'frozen 1' "$CGY/svc/cgroup.events"
+ok "init.scope: every thread below the container's cgroup is frozen" all_threads_frozen "$CGY"
+run "$CONTAIN" release "$Y"
+is "$RC" 0 "init.scope: release exits 0"
+ok "init.scope: svc/ is thawed" grep -qx 'frozen 0' "$CGY/svc/cgroup.events"
+
+# ---- clean-up: the cgroup2 dirs are kernel objects shared with the host -------
 runc_cleanup "$A"
 ok "clean-up: runc no longer knows the container" sh -c "! runc --root '$RUNC_ROOT' state '$A' >/dev/null 2>&1"
 ok "clean-up: its cgroup2 dir is gone" test ! -e "$CG"
+runc_cleanup "$Y"
+ok "clean-up: the second container's cgroup2 dir and its children are gone" test ! -e "$CGY"
 
 done_testing

@@ -55,9 +55,10 @@ runc_cleanup() {
 			sleep 0.1
 		done
 	fi
-	# processes left in its cgroups (an exec'd child, a fork): kill them too
+	# processes left in its cgroups or below (an exec'd child, a fork, a
+	# test's sub-cgroup): kill them too
 	for d in $(_ctr_cgroup_dirs "$name"); do
-		[ -f "$d/cgroup.procs" ] && xargs -r kill -KILL <"$d/cgroup.procs" 2>/dev/null
+		find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null | xargs -r kill -KILL 2>/dev/null
 	done
 	runc --root "$RUNC_ROOT" delete -f "$name" >/dev/null 2>&1
 	if mountpoint -q "$dir/merged" 2>/dev/null; then
@@ -66,6 +67,8 @@ runc_cleanup() {
 	for i in $(seq 50); do
 		local left=0
 		for d in $(_ctr_cgroup_dirs "$name"); do
+			# children first (cgroupfs dirs hold only kernel files)
+			find "$d" -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null
 			rmdir "$d" 2>/dev/null || left=1
 		done
 		[ "$left" -eq 0 ] && break
