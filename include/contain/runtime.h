@@ -25,7 +25,9 @@ int rt_kind_parse(const char *name, enum rt_kind *out);
 /* One cgroup v1 controller hierarchy or the unified one. */
 struct ctr_cgroup {
 	char *controllers; /* "freezer", "cpu,cpuacct", "name=systemd", "" for unified */
-	char *path;	   /* cgroup path as in /proc/PID/cgroup ("/contain-test/abc") */
+	char *path;	   /* the container's cgroup path ("/contain-test/abc"): the init's,
+			    * as /proc/PID/cgroup shows it, or the root of the init's
+			    * cgroup namespace when the init sits below it */
 	char *fs_path;	   /* absolute path in cgroupfs if found ("/sys/fs/cgroup/freezer/...") */
 };
 
