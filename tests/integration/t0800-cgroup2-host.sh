@@ -59,6 +59,21 @@ ok "the test lib sees the pure cgroup2 layout" cg_pure_v2
 diag "cgroup2 controllers here: '$(cat /sys/fs/cgroup/cgroup.controllers)'" \
 	"(those bound to a v1 hierarchy are not available in cgroup2)"
 
+# runc in its unified mode turns on every controller cgroup2 has here
+# (hugetlb) in the parents' cgroup.subtree_control: kernel state shared with
+# the host. Put back what this test turned on, after every container is gone
+# (registered first, so it runs last).
+sc_root=$(cat /sys/fs/cgroup/cgroup.subtree_control)
+sc_ct=$(cat /sys/fs/cgroup/contain-test/cgroup.subtree_control 2>/dev/null)
+sc_restore() {
+	local f=$1 before=$2 c
+	for c in $(cat "$f" 2>/dev/null); do
+		case " $before " in *" $c "*) ;; *) echo "-$c" >"$f" 2>/dev/null ;; esac
+	done
+}
+on_exit "sc_restore /sys/fs/cgroup/cgroup.subtree_control '$sc_root'"
+on_exit "sc_restore /sys/fs/cgroup/contain-test/cgroup.subtree_control '$sc_ct'"
+
 S=$$
 A=t0800-$S-a
 HIF=c8${S}a                       # host end of the container's veth
@@ -92,6 +107,14 @@ is "$(awk -F: '$1 != "0" && $3 ~ /contain-test/' "/proc/$APID/cgroup" | wc -l)" 
 	"no v1 hierarchy holds it in a cgroup of its own"
 is "$(jq -c '.cgroup_paths' "$RUNC_ROOT/$A/state.json")" "{\"\":\"$CG\"}" "runc's state: one unified cgroup path"
 
+# ok_diag DESC CMD...: ok, and on a failure what CMD said, as diagnostics
+ok_diag() {
+	local desc=$1 r; shift
+	"$@" >"$T_DIR/.diag" 2>&1
+	r=$?
+	ok "$desc" test "$r" -eq 0
+	[ "$r" -eq 0 ] || sed 's/^/# /' "$T_DIR/.diag"
+}
 pid_by_exe() {
 	local p
 	for p in $(cat "$1"); do
@@ -135,17 +158,18 @@ ok "inspect by id: its pids hold the init" has_pid "$APID"
 ok "inspect by id: its pids hold memtarget" has_pid "$P"
 # the loop's short-lived children come and go: each pid still alive is in the cgroup2 dir
 in_cg() {
-	local p bad=0
+	local p c bad=0
 	for p in $PIDS; do
-		# gone or exiting since (a zombie is no longer in its cgroup)
+		c=$(cat "/proc/$p/cgroup" 2>/dev/null) || continue
+		printf '%s\n' "$c" | grep -qx "0::/contain-test/$A" && continue
+		# not in it: fine only if it exited meanwhile (gone, or a zombie)
 		grep -q '^State:[[:space:]]*[^Z]' "/proc/$p/status" 2>/dev/null || continue
-		grep -qx "0::/contain-test/$A" "/proc/$p/cgroup" 2>/dev/null ||
-			{ diag "pid $p: $(tr '\n' ' ' <"/proc/$p/cgroup" 2>&1)"; bad=1; }
+		echo "pid $p: $(printf '%s' "$c" | tr '\n' ' ')"
+		bad=1
 	done
 	return $bad
 }
-in_cg
-ok "inspect by id: every pid it lists (still alive) is in the container's cgroup2 dir" test $? -eq 0
+ok_diag "inspect by id: every pid it lists (still alive) is in the container's cgroup2 dir" in_cg
 run "$CONTAIN" inspect "$APID"
 is "$RC" 0 "inspect by the init's pid exits 0"
 is "$(printf '%s' "$OUT" | cg_view)" "$WANT" "inspect by the init's pid: the same container and cgroup"
@@ -177,10 +201,11 @@ all_threads_frozen() {
 	local t s w n=0
 	for t in $(find "${1:-$CG}" -name cgroup.threads -exec cat {} +); do
 		s=$(awk '/^State:/ {print $2}' "/proc/$t/status" 2>/dev/null)
-		[ -z "$s" ] && continue
-		[ "$s" = S ] || { echo "thread $t in state $s" >&2; return 1; }
+		# gone, or a zombie not yet reaped (nothing left to run)
+		[ -z "$s" ] || [ "$s" = Z ] && continue
+		[ "$s" = S ] || { echo "thread $t in state $s"; return 1; }
 		w=$(cat "/proc/$t/wchan" 2>/dev/null)
-		case "$w" in "" | 0 | do_freezer_trap | get_signal) ;; *) echo "thread $t in $w" >&2; return 1 ;; esac
+		case "$w" in "" | 0 | do_freezer_trap | get_signal) ;; *) echo "thread $t in $w"; return 1 ;; esac
 		n=$((n + 1))
 	done
 	[ "$n" -gt 0 ]
@@ -197,7 +222,7 @@ is "$RC" 0 "quarantine exits 0"
 like "$OUT" "frozen \(cgroup2" "it froze through cgroup2"
 is "$(cat "$CG/cgroup.freeze")" 1 "cgroup.freeze is 1"
 ok "cgroup.events says frozen 1" v2_frozen
-ok "every thread is frozen (S, in the freezer trap)" all_threads_frozen
+ok_diag "every thread is frozen (S, in the freezer trap)" all_threads_frozen
 is "$(jq -r '.freeze.kind + " " + .freeze.dir' "$CONTAIN_STATE_DIR/$A.json")" "cgroup2 $CG" \
 	"the state records cgroup2 and the container's dir"
 fails "quarantined: the test netns cannot reach the container" testns_to_ctr
@@ -242,7 +267,7 @@ is "$RC" 0 "capture exits 0"
 [ "$RC" -eq 0 ] || diag "$OUT $ERR"
 ok "custody: frozen (quarantine-freeze ok) before the memory phase" freeze_before_memory "$B"
 ok "the container is still frozen after the capture" v2_frozen
-ok "every thread is still frozen" all_threads_frozen
+ok_diag "every thread is still frozen" all_threads_frozen
 is "$(jq -r '.state.freeze.kind + " " + .state.freeze.dir' "$B/data/quarantine.json")" "cgroup2 $CG" \
 	"quarantine.json: the cgroup2 freezer on the container's dir"
 SUM=$B/data/memory/summary.json
@@ -292,8 +317,12 @@ wait_for 30 test -s "$YM/tmp/memtarget.addr"
 PY=$(pid_by_exe "$CGY/cgroup.procs" "*/usr/bin/memtarget")
 like "$PY" '^[0-9]+$' "init.scope: memtarget runs in the second container"
 mkdir "$CGY/init.scope" "$CGY/svc"
-for p in $(cat "$CGY/cgroup.procs"); do
-	if [ "$p" = "$YPID" ]; then echo "$p" >"$CGY/init.scope/cgroup.procs"; else echo "$p" >"$CGY/svc/cgroup.procs"; fi 2>/dev/null
+# the init first (its children forked from then on start in init.scope),
+# then whatever is left, until nothing is (a child forked meanwhile)
+echo "$YPID" >"$CGY/init.scope/cgroup.procs"
+for i in $(seq 50); do
+	[ -z "$(cat "$CGY/cgroup.procs")" ] && break
+	for p in $(cat "$CGY/cgroup.procs"); do echo "$p" >"$CGY/svc/cgroup.procs" 2>/dev/null; done
 done
 is "$(awk -F: '$1 == "0" {print $3}' "/proc/$YPID/cgroup")" "/contain-test/$Y/init.scope" "init.scope: the init sits in <ctr>/init.scope"
 is "$(awk -F: '$1 == "0" {print $3}' "/proc/$PY/cgroup")" "/contain-test/$Y/svc" "init.scope: memtarget in the sibling <ctr>/svc"
@@ -309,7 +338,7 @@ is "$RC" 0 "init.scope: quarantine --freeze-only exits 0"
 like "$OUT" "frozen \(cgroup2 $CGY\)" "init.scope: it froze the container's cgroup"
 ok "init.scope: the container's cgroup.events says frozen 1" grep -qx 'frozen 1' "$CGY/cgroup.events"
 ok "init.scope: svc/ is frozen too" grep -qx 'frozen 1' "$CGY/svc/cgroup.events"
-ok "init.scope: every thread below the container's cgroup is frozen" all_threads_frozen "$CGY"
+ok_diag "init.scope: every thread below the container's cgroup is frozen" all_threads_frozen "$CGY"
 run "$CONTAIN" release "$Y"
 is "$RC" 0 "init.scope: release exits 0"
 ok "init.scope: svc/ is thawed" grep -qx 'frozen 0' "$CGY/svc/cgroup.events"
@@ -320,5 +349,8 @@ ok "clean-up: runc no longer knows the container" sh -c "! runc --root '$RUNC_RO
 ok "clean-up: its cgroup2 dir is gone" test ! -e "$CG"
 runc_cleanup "$Y"
 ok "clean-up: the second container's cgroup2 dir and its children are gone" test ! -e "$CGY"
+sc_restore /sys/fs/cgroup/contain-test/cgroup.subtree_control "$sc_ct"
+sc_restore /sys/fs/cgroup/cgroup.subtree_control "$sc_root"
+is "$(cat /sys/fs/cgroup/cgroup.subtree_control)" "$sc_root" "clean-up: the root's subtree_control is as it was"
 
 done_testing
