@@ -267,6 +267,23 @@ static char *cg_fs_path(const char *mountinfo, bool unified, const char *control
 	return NULL;
 }
 
+/* is q, a cgroup path as /proc/PID/cgroup shows it, inside the reader's
+ * namespace (no ".." component: outside of it the kernel writes "/..")? */
+static bool cg_path_inside(const char *q)
+{
+	if (q[0] != '/')
+		return false;
+	for (const char *p = q; *p;) {
+		while (*p == '/')
+			p++;
+		size_t l = strcspn(p, "/");
+		if (l == 2 && p[0] == '.' && p[1] == '.')
+			return false;
+		p += l;
+	}
+	return true;
+}
+
 int proc_map_cgroups(struct ctr *c, const char *proc_cgroup, const char *mountinfo, struct err *e)
 {
 	(void)e;
@@ -298,7 +315,10 @@ int proc_map_cgroups(struct ctr *c, const char *proc_cgroup, const char *mountin
 		struct ctr_cgroup *g = &c->cgroups[c->ncgroups++];
 		g->controllers = xstrdup(ctrls);
 		g->path = xstrdup(path);
-		g->fs_path = cg_fs_path(mountinfo, unified, ctrls, path);
+		/* a path outside our cgroup namespace ("/../x": contain itself
+		 * runs in one) names no dir under our mount: never build one
+		 * through ".." */
+		g->fs_path = cg_path_inside(path) ? cg_fs_path(mountinfo, unified, ctrls, path) : NULL;
 		/* the root cgroup is never a container's own: freezing it
 		 * would freeze the host */
 		if (strcmp(path, "/") == 0)
@@ -336,23 +356,6 @@ int proc_cgroup_dirs(pid_t pid, char **unified, char **freezer, struct err *e)
 }
 
 /* ---- the container's cgroup: the root of its cgroup namespace ---- */
-
-/* is q, a cgroup path as /proc/PID/cgroup shows it, inside the reader's
- * namespace (no ".." component: outside of it the kernel writes "/..")? */
-static bool cg_path_inside(const char *q)
-{
-	if (q[0] != '/')
-		return false;
-	for (const char *p = q; *p;) {
-		while (*p == '/')
-			p++;
-		size_t l = strcspn(p, "/");
-		if (l == 2 && p[0] == '.' && p[1] == '.')
-			return false;
-		p += l;
-	}
-	return true;
-}
 
 /* the path of the line of text (a /proc/PID/cgroup text) whose
  * "id:controllers:" is key (keylen bytes), or NULL */

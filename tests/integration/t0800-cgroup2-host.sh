@@ -343,6 +343,29 @@ run "$CONTAIN" release "$Y"
 is "$RC" 0 "init.scope: release exits 0"
 ok "init.scope: svc/ is thawed" grep -qx 'frozen 0' "$CGY/svc/cgroup.events"
 
+# ---- contain itself in a cgroup namespace of its own ---------------------------
+# (a pod with the default cgroupns on a cgroup2 host, its own cgroup2 mounted
+# at /sys/fs/cgroup): the container's path reads "/../NAME"; no cgroupfs
+# path is ever built through ".." (it was /sys/fs/cgroup/../NAME, outside
+# cgroupfs), nothing is frozen, and it says so
+TOOLCG=/sys/fs/cgroup/contain-test/t0800-$S-tool
+mkdir "$TOOLCG"
+on_exit "rmdir '$TOOLCG'"
+in_tool_ns() {
+	sh -c 'echo $$ >"$1/cgroup.procs" && shift &&
+		exec unshare --cgroup --mount --propagation private sh -c "
+			umount -l /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup && exec \"\$@\"" sh "$@"' \
+		sh "$TOOLCG" "$@"
+}
+run in_tool_ns "$CONTAIN" inspect "$A"
+is "$(printf '%s' "$OUT" | jq -c '[.cgroup_unified, (.cgroups[] | select(.controllers == "") | .path, .fs_path)]')" \
+	"[null,\"/../$A\",null]" "cgroupns: the path outside its namespace, no fs path built from it"
+run in_tool_ns "$CONTAIN" quarantine --freeze-only "$A"
+is "$RC" 3 "cgroupns: quarantine exits 3"
+like "$ERR" "no cgroup to freeze" "cgroupns: and says there is no cgroup to freeze"
+ok "cgroupns: the container is not frozen" v2_thawed
+rmdir "$TOOLCG"
+
 # ---- clean-up: the cgroup2 dirs are kernel objects shared with the host -------
 runc_cleanup "$A"
 ok "clean-up: runc no longer knows the container" sh -c "! runc --root '$RUNC_ROOT' state '$A' >/dev/null 2>&1"

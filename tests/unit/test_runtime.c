@@ -177,6 +177,13 @@ START_TEST(cgroup_mapping_pure_v2)
 	ck_assert_str_eq(c->cgroup_unified, "/sys/fs/cgroup/contain-test/x");
 	ck_assert_ptr_null(c->cgroup_freezer);
 
+	/* contain in a cgroup namespace of its own sees the container outside
+	 * it: no fs path is ever built through ".." */
+	ck_assert_int_eq(proc_map_cgroups(c, "0::/../../kubepods/pod1/ab\n", pure_v2_mi, &e), 0);
+	ck_assert_uint_eq(c->ncgroups, 1);
+	ck_assert_ptr_null(c->cgroups[0].fs_path);
+	ck_assert_ptr_null(c->cgroup_unified);
+
 	/* the root is never the container's own, on a pure cgroup2 host too */
 	ck_assert_int_eq(proc_map_cgroups(c, "0::/\n", pure_v2_mi, &e), 0);
 	ck_assert_ptr_null(c->cgroup_unified);
