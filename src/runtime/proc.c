@@ -318,7 +318,8 @@ int proc_map_cgroups(struct ctr *c, const char *proc_cgroup, const char *mountin
 		/* a path outside our cgroup namespace ("/../x": contain itself
 		 * runs in one) names no dir under our mount: never build one
 		 * through ".." */
-		g->fs_path = cg_path_inside(path) ? cg_fs_path(mountinfo, unified, ctrls, path) : NULL;
+		g->fs_path =
+		    cg_path_inside(path) ? cg_fs_path(mountinfo, unified, ctrls, path) : NULL;
 		/* the root cgroup is never a container's own: freezing it
 		 * would freeze the host */
 		if (strcmp(path, "/") == 0)

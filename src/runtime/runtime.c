@@ -591,8 +591,8 @@ static bool cgroup_decides(const struct ctr *c, const struct ctr_cgroup *g)
 	if (!g->path || strcmp(g->path, "/") == 0)
 		return false;
 	if (c->cgroup_unified)
-		return g->fs_path && strcmp(g->fs_path, c->cgroup_unified) == 0 &&
-		       g->controllers && !*g->controllers;
+		return g->fs_path && strcmp(g->fs_path, c->cgroup_unified) == 0 && g->controllers &&
+		       !*g->controllers;
 	if (c->cgroup_freezer)
 		return g->fs_path && strcmp(g->fs_path, c->cgroup_freezer) == 0;
 	return g->fs_path != NULL;

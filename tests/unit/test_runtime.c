@@ -246,7 +246,8 @@ START_TEST(cgroup_holds)
 	ck_assert(!ctr_cgroup_holds(a, "4:memory:/runner/1\n0::/contain-test/b/svc\n"));
 	ck_assert(!ctr_cgroup_holds(a, "0::/contain-test/ab\n"));
 	/* hybrid, v1 freezer only (no unified dir of its own) */
-	ck_assert_int_eq(proc_map_cgroups(a, "6:freezer:/contain-test/v\n4:memory:/runner/1\n0::/\n",
+	ck_assert_int_eq(proc_map_cgroups(a,
+					  "6:freezer:/contain-test/v\n4:memory:/runner/1\n0::/\n",
 					  hybrid_mi, &e),
 			 0);
 	ck_assert_ptr_null(a->cgroup_unified);
