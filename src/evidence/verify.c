@@ -411,8 +411,15 @@ static bool has_dotdot(const char *p)
 	return false;
 }
 
+/* Hash one tar member as libarchive hands it over. A bag's own members are
+ * never sparse (the writer puts a hole's zeros in the tar), so a member whose
+ * data does not arrive as one run from offset 0 up to its declared size is
+ * refused (*sparse set), never filled in: a pax sparse header can declare
+ * exabytes of holes in a few bytes. So what is hashed is bounded by the bytes
+ * the (decompressed) tar really holds. */
 static void hash_entry(struct archive *a, struct archive_entry *ae, struct hasher *h,
-		       struct sbuf *keep, uint64_t keep_max, bool *too_big, int *rerr)
+		       struct sbuf *keep, uint64_t keep_max, bool *too_big, bool *sparse,
+		       int *rerr)
 {
 	const void *buf;
 	size_t size;
@@ -420,19 +427,9 @@ static void hash_entry(struct archive *a, struct archive_entry *ae, struct hashe
 	uint64_t cur = 0;
 	int r;
 	while ((r = archive_read_data_block(a, &buf, &size, &off)) == ARCHIVE_OK) {
-		if (off < 0)
-			break;
-		if ((uint64_t)off > cur) {
-			uint64_t z = (uint64_t)off - cur;
-			hasher_zeros(h, z);
-			if (keep) {
-				if (keep->len + z > keep_max)
-					*too_big = true;
-				else
-					for (uint64_t i = 0; i < z; i++)
-						sbuf_addc(keep, '\0');
-			}
-			cur = (uint64_t)off;
+		if (off < 0 || (uint64_t)off != cur) {
+			*sparse = true;
+			return;
 		}
 		hasher_update(h, buf, size);
 		if (keep) {
@@ -448,13 +445,19 @@ static void hash_entry(struct archive *a, struct archive_entry *ae, struct hashe
 		return;
 	}
 	la_int64_t total = archive_entry_size_is_set(ae) ? archive_entry_size(ae) : 0;
-	if (total > 0 && (uint64_t)total > cur) {
-		uint64_t z = (uint64_t)total - cur;
-		hasher_zeros(h, z);
-		if (keep && keep->len + z <= keep_max)
-			for (uint64_t i = 0; i < z; i++)
-				sbuf_addc(keep, '\0');
-	}
+	if (total > 0 && (uint64_t)total > cur)
+		*sparse = true; /* a trailing hole */
+}
+
+/* A sparse member: reported, never hashed; the payload file stays listed,
+ * unhashed. Its data is skipped as stored, not as declared. */
+static void sparse_member(struct view *v, struct archive_entry *ae, const char *shown_name)
+{
+	la_int64_t decl = archive_entry_size_is_set(ae) ? archive_entry_size(ae) : 0;
+	check(v, "tar", false,
+	      "tar entry '%s' is sparse, declaring %lld bytes: a bag's members never are; "
+	      "not hashed",
+	      shown_name, (long long)decl);
 }
 
 static int collect_tar(struct view *v, struct err *e)
@@ -543,8 +546,15 @@ static int collect_tar(struct view *v, struct err *e)
 		if (type == AE_IFDIR)
 			continue;
 		int t = strchr(rel, '/') ? -1 : tag_index(rel);
+		if (archive_entry_sparse_count(ae) > 0) {
+			sparse_member(v, ae, s);
+			if (t < 0)
+				add_file(v, rel); /* there, unread: the manifest does not call it missing */
+			continue;
+		}
 		struct hasher *h = hasher_new();
 		int rerr = 0;
+		bool sparse = false;
 		if (t >= 0) {
 			if (v->tags[t].present) {
 				check(v, "tar", false, "tar entry '%s' is there twice", s);
@@ -552,20 +562,28 @@ static int collect_tar(struct view *v, struct err *e)
 				continue;
 			}
 			v->tags[t].present = true;
-			hash_entry(a, ae, h, &v->tags[t].buf, TAG_MAX, &v->tags[t].too_big, &rerr);
+			hash_entry(a, ae, h, &v->tags[t].buf, TAG_MAX, &v->tags[t].too_big, &sparse,
+				   &rerr);
+			if (sparse)
+				v->tags[t].present = false;
 		} else {
 			if (!str_has_prefix(rel, "data/") && strchr(rel, '/')) {
 				check(v, "files", false, "'%s' is outside data/ in a subdirectory", s);
 			}
 			struct vfile *f = add_file(v, rel);
-			hash_entry(a, ae, h, NULL, 0, NULL, &rerr);
+			hash_entry(a, ae, h, NULL, 0, NULL, &sparse, &rerr);
 			unsigned char md[HASH_LEN];
 			f->size = hasher_bytes(h);
 			hasher_final(h, md);
 			hex_encode(md, HASH_LEN, f->sha);
-			f->hashed = !rerr;
+			f->hashed = !rerr && !sparse;
 		}
 		hasher_free(h);
+		if (sparse && !rerr) {
+			sparse_member(v, ae, s);
+			if (archive_read_data_skip(a) < ARCHIVE_WARN)
+				rerr = ARCHIVE_FATAL;
+		}
 		if (rerr) {
 			check(v, "tar", false, "the tar is damaged in '%s': %s", s,
 			      archive_error_string(a));
