@@ -148,6 +148,12 @@ char *bag_path_decode(const char *s);
 bool bag_path_ok(const char *path);
 
 /* ---- tag files ---- */
+/* Bounds of the tag-file parsers (hostile bytes): a longer line is a problem
+ * and is skipped; past the field or line count the rest is not read. */
+#define BAG_LINE_MAX 65536u		/* bytes in one line, CR LF excluded */
+#define BAG_VALUE_MAX 65536u		/* a bag-info value with its continuations */
+#define BAG_INFO_FIELDS_MAX 1024u	/* fields in bagit.txt / bag-info.txt */
+#define BAG_MANIFEST_LINES_MAX 10000000u /* lines in a manifest */
 struct bag_info_field {
 	char *label, *value;
 };
@@ -157,7 +163,7 @@ struct bag_info {
 };
 /* Parse bag-info.txt (label: value, continuation lines start with space or
  * tab). Returns 0, or 1 with the first problem in problem (still filled with
- * what parsed). */
+ * what parsed). Time and memory linear in n; bounded as above. */
 int bag_info_parse(const char *buf, size_t n, struct bag_info *bi, char *problem,
 		   size_t psz);
 const char *bag_info_get(const struct bag_info *bi, const char *label);
@@ -171,7 +177,8 @@ struct bag_manifest {
 	struct bag_manifest_entry *e;
 	size_t n;
 };
-/* Parse "HASH  PATH" lines (sha256). 0, or 1 with the first problem. */
+/* Parse "HASH  PATH" lines (sha256). 0, or 1 with the first problem.
+ * Entries grow with what is read (at most BAG_MANIFEST_LINES_MAX). */
 int bag_manifest_parse(const char *buf, size_t n, struct bag_manifest *m, char *problem,
 		       size_t psz);
 void bag_manifest_free(struct bag_manifest *m);

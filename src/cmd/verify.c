@@ -13,6 +13,10 @@ static void print_report(json_t *r, int rc)
 		printf("%-4s %s\n", json_is_true(json_object_get(c, "ok")) ? "ok" : "FAIL",
 		       json_string_value(json_object_get(c, "detail")));
 	}
+	json_int_t more = json_integer_value(json_object_get(r, "problems_omitted"));
+	if (more > 0)
+		printf("FAIL and %lld more problem%s, not listed\n", (long long)more,
+		       more == 1 ? "" : "s");
 	json_t *arts = json_object_get(r, "artifacts"), *unf = json_object_get(r, "unfinished");
 	size_t good = 0;
 	json_array_foreach(arts, i, c) {
@@ -33,7 +37,7 @@ static void print_report(json_t *r, int rc)
 			       json_string_value(json_object_get(c, "reason")));
 		}
 	}
-	size_t nprob = json_array_size(json_object_get(r, "problems"));
+	size_t nprob = (size_t)json_integer_value(json_object_get(r, "problem_count"));
 	const char *bag = json_string_value(json_object_get(r, "bag"));
 	if (rc == 0) {
 		const char *sig = json_string_value(

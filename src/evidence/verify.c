@@ -21,15 +21,27 @@
 #include "contain/hashio.h"
 #include "contain/sign.h"
 
+/* how much of a tag file is read: the lists (manifest, custody log, index)
+ * grow with the payload; the others are a few lines in any bag contain
+ * writes, and are parsed whole, so they get a small bound */
 #define TAG_MAX (256u << 20)
+#define TAG_SMALL_MAX (1u << 20)
 #define MAX_FILES 10000000u
 #define MAX_DEPTH 64
+/* problems kept as records; past it only counted ("and N more problems"):
+ * a bag whose every line fails costs a counter, not a JSON record a line */
+#define PROBLEMS_MAX 1000u
 
 enum { T_BAGIT, T_INFO, T_MANIFEST, T_TAGMANIFEST, T_CUSTODY, T_INDEX, T_SIG, T_COUNT };
 static const char *const tag_names[T_COUNT] = {
 	"bagit.txt",	 "bag-info.txt", "manifest-sha256.txt", "tagmanifest-sha256.txt",
 	"custody.jsonl", "index.json",	 "signature.ed25519",
 };
+
+static size_t tag_max(int t)
+{
+	return t == T_MANIFEST || t == T_CUSTODY || t == T_INDEX ? TAG_MAX : TAG_SMALL_MAX;
+}
 
 struct vfile {
 	char *path; /* relative to the bag's top */
@@ -79,7 +91,8 @@ struct view {
 	size_t n, cap;
 	struct tag tags[T_COUNT];
 	json_t *checks;
-	unsigned fails;
+	size_t fails;	/* problems found */
+	size_t listed;	/* of which recorded in checks (at most PROBLEMS_MAX) */
 	/* for the workers */
 	int rootfd;
 	atomic_size_t next;
@@ -93,6 +106,10 @@ static void check(struct view *v, const char *name, bool ok, const char *fmt, ..
 {
 	char msg[1024];
 	va_list ap;
+	if (!ok && v->listed >= PROBLEMS_MAX) {
+		v->fails++;
+		return;
+	}
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
@@ -101,8 +118,10 @@ static void check(struct view *v, const char *name, bool ok, const char *fmt, ..
 								   : bag_path_json_encode(msg);
 	json_array_append_new(v->checks,
 			      json_pack("{s:s,s:b,s:s}", "check", name, "ok", ok, "detail", safe));
-	if (!ok)
+	if (!ok) {
 		v->fails++;
+		v->listed++;
+	}
 }
 
 /* a name for a message: percent-encoded where it is not printable UTF-8 */
@@ -309,12 +328,12 @@ static int read_tag_fd(struct view *v, int t, int fd, struct err *e)
 	char *buf;
 	size_t len;
 	bool trunc;
-	if (read_fd_bounded(fd, TAG_MAX, &buf, &len, &trunc, e) < 0)
+	if (read_fd_bounded(fd, tag_max(t), &buf, &len, &trunc, e) < 0)
 		return -1;
 	tg->present = true;
 	tg->too_big = trunc;
-	sbuf_add(&tg->buf, buf, len);
-	free(buf);
+	sbuf_free(&tg->buf); /* taken as is: no second copy of a large manifest */
+	tg->buf = (struct sbuf){.buf = buf, .len = len, .cap = len + 1};
 	return 0;
 }
 
@@ -562,7 +581,7 @@ static int collect_tar(struct view *v, struct err *e)
 				continue;
 			}
 			v->tags[t].present = true;
-			hash_entry(a, ae, h, &v->tags[t].buf, TAG_MAX, &v->tags[t].too_big, &sparse,
+			hash_entry(a, ae, h, &v->tags[t].buf, tag_max(t), &v->tags[t].too_big, &sparse,
 				   &rerr);
 			if (sparse)
 				v->tags[t].present = false;
@@ -818,8 +837,8 @@ static void analyze(struct view *v, const struct bag_verify_opts *o, json_t *rep
 		}
 	for (int t = 0; t < T_COUNT; t++)
 		if (v->tags[t].too_big)
-			check(v, tag_names[t], false, "%s is larger than %u MiB: not checked",
-			      tag_names[t], TAG_MAX >> 20);
+			check(v, tag_names[t], false, "%s is larger than %zu MiB: not checked",
+			      tag_names[t], tag_max(t) >> 20);
 
 	/* bagit.txt */
 	if (!v->tags[T_BAGIT].present) {
@@ -1223,6 +1242,8 @@ int bag_verify(const char *path, const struct bag_verify_opts *o, json_t **repor
 			json_array_append(probs, json_object_get(c, "detail"));
 	}
 	json_object_set_new(r, "problems", probs);
+	json_object_set_new(r, "problem_count", json_integer((json_int_t)v.fails));
+	json_object_set_new(r, "problems_omitted", json_integer((json_int_t)(v.fails - v.listed)));
 	*report = r;
 	rc = v.fails == 0 ? 0 : 1;
 out:

@@ -3,7 +3,7 @@
 # programs or pass for something they are not. Each must end (a timeout
 # guards every run: 124 is a hang), bounded, with the problem named.
 . "$(dirname "$0")/../lib/lib.sh"
-need_cmd python3 zstd gzip timeout
+need_cmd python3 zstd gzip timeout jq
 cd "$T_DIR" || exit 1
 python3 "$CONTAIN_TOP/tests/tools/hostile-bags.py" h || { echo "Bail out! hostile-bags.py failed"; exit 1; }
 
@@ -17,5 +17,39 @@ done
 run timeout 60 "$CONTAIN" --json verify h/sparse-7e.tar.zst
 is "$RC" 1 "sparse --json: exit 1"
 like "$OUT" '"tar entry .b/data/x. is sparse, declaring 8070450532247928832 bytes' "sparse --json: the problem is listed"
+
+# --- tag files whose every line is a problem: problems are capped, tag
+# files parsed in bounded memory (continuation lines once took quadratic time)
+run timeout 60 "$CONTAIN" verify h/tags-huge.tar.zst
+is "$RC" 1 "huge tag files: exit 1"
+like "$OUT" "FAIL and [0-9]+ more problems, not listed" "huge tag files: problems past the cap are counted, not listed"
+is "$(printf '%s\n' "$OUT" | grep -v "^FAIL and " | grep -c "^FAIL ")" 1000 \
+	"huge tag files: the listed problems stop at the cap (1000)"
+like "$OUT" "FAIL payload 'data/missing' is in the manifest but missing" "huge tag files: the manifest's lines are problems"
+like "$OUT" "FAIL bag-info.txt is not well formed: line [0-9]+: the value is longer than 65536 bytes" \
+	"huge tag files: a bag-info value past its bound is a problem"
+like "$OUT" "FAIL tagmanifest-sha256.txt is larger than 1 MiB: not checked" "huge tag files: a tag manifest past 1 MiB is not read"
+text=$OUT
+run timeout 60 "$CONTAIN" --json verify h/tags-huge.tar.zst
+total=$(printf '%s' "$OUT" | jq -r .problem_count)
+is "$(printf '%s' "$OUT" | jq -r '[(.problems|length), .problems_omitted + 1000 == .problem_count, .problem_count > 100000] | join(" ")')" "1000 true true" \
+	"huge tag files --json: 1000 problems listed, the rest counted"
+like "$text" "verdict: INVALID: bag 'h/tags-huge.tar.zst': $total problems" "huge tag files: the verdict counts every problem"
+
+# a directory bag with a 1,000,000-line manifest naming files that are not
+# there, verified in 512 MiB of address space (it took 0.9 GB)
+mkdir -p m1/data
+echo a >m1/data/a
+printf 'BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n' >m1/bagit.txt
+printf 'Contain-Status: complete\n' >m1/bag-info.txt
+python3 -c 'import sys
+sys.stdout.write("".join("%064x  data/m%d\n" % (i, i) for i in range(1000000)))' >m1/manifest-sha256.txt
+run bash -c 'ulimit -v 524288 && exec timeout 120 "$CONTAIN" verify m1'
+is "$RC" 1 "1M-line bad manifest in 512 MiB: exit 1"
+like "$OUT" "FAIL and 999[0-9]{3} more problems, not listed" "1M-line bad manifest: the cap message"
+python3 "$CONTAIN_TOP/tests/tools/hostile-bags.py" h1m 1000000
+run bash -c 'ulimit -v 524288 && exec timeout 120 "$CONTAIN" verify h1m/tags-huge.tar.zst'
+is "$RC" 1 "a 15 KB .tar.zst with 1M-line tag files, in 512 MiB: exit 1"
+like "$OUT" "FAIL and [0-9]+ more problems, not listed" "1M-line tag files: the cap message"
 
 done_testing
