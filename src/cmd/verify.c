@@ -24,8 +24,11 @@ static void print_report(json_t *r, int rc)
 			good++;
 	}
 	const char *status = json_string_value(json_object_get(r, "status"));
+	const char *verdict = json_string_value(json_object_get(r, "verdict"));
+	const char *form = json_string_value(json_object_get(r, "form"));
 	bool complete = status && strcmp(status, "complete") == 0;
-	if (!complete) {
+	bool unsupported = form && strcmp(form, "unsupported") == 0;
+	if (!complete && !unsupported) {
 		printf("completed artifacts: %zu (%zu intact)\n", json_array_size(arts), good);
 		json_array_foreach(arts, i, c) {
 			printf("  %s %s\n", json_is_true(json_object_get(c, "ok")) ? "intact " : "BROKEN ",
@@ -47,7 +50,9 @@ static void print_report(json_t *r, int rc)
 		       : sig && strcmp(sig, "signer-not-checked") == 0
 			       ? ", signed (signer not checked)"
 			       : ", not signed");
-	} else if (!complete && nprob == 1) {
+	} else if (unsupported) {
+		printf("verdict: INVALID: '%s' is not in a form verify reads\n", bag);
+	} else if (verdict && strcmp(verdict, "incomplete") == 0) {
 		printf("verdict: INCOMPLETE: bag '%s' was never sealed; what is there checks out\n",
 		       bag);
 	} else {

@@ -93,6 +93,7 @@ struct view {
 	json_t *checks;
 	size_t fails;	/* problems found */
 	size_t listed;	/* of which recorded in checks (at most PROBLEMS_MAX) */
+	const char *refused; /* the input is in a form verify does not read: which */
 	/* for the workers */
 	int rootfd;
 	atomic_size_t next;
@@ -479,18 +480,147 @@ static void sparse_member(struct view *v, struct archive_entry *ae, const char *
 	      shown_name, (long long)decl);
 }
 
+/* ---- the input of the tar form: what it is, read by us ----
+ * libarchive is handed the bytes through a callback, never a file name, and
+ * gets only the gzip or zstd filter, chosen here from the first bytes: its
+ * other filters (and its fallback that runs lzop, lrzip, grzip... found on
+ * PATH) are never registered. Anything else compressed is refused by name. */
+#define SRC_BUF (1u << 20)
+#define SNIFF_LEN 512u
+
+struct src {
+	int fd;
+	char *buf;
+	size_t head; /* bytes of buf read ahead to sniff, handed over first */
+	bool head_given, eof;
+};
+
+static la_ssize_t src_read(struct archive *a, void *arg, const void **out)
+{
+	struct src *s = arg;
+	*out = s->buf;
+	if (!s->head_given) {
+		s->head_given = true;
+		if (s->head)
+			return (la_ssize_t)s->head;
+	}
+	for (;;) {
+		ssize_t r = read(s->fd, s->buf, SRC_BUF);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			archive_set_error(a, errno, "read: %s", strerror(errno));
+			return -1;
+		}
+		if (r == 0)
+			s->eof = true;
+		return r;
+	}
+}
+
+static int src_fill_head(struct src *s)
+{
+	while (s->head < SNIFF_LEN) {
+		ssize_t r = read(s->fd, s->buf + s->head, SRC_BUF - s->head);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0) {
+			s->eof = true;
+			break;
+		}
+		s->head += (size_t)r;
+	}
+	return 0;
+}
+
+enum src_kind { SRC_TAR, SRC_GZIP, SRC_ZSTD, SRC_OTHER };
+
+static const struct {
+	const char *magic;
+	size_t len, off;
+	const char *name;
+} other_formats[] = {
+	{"\xfd" "7zXZ\0", 6, 0, "xz-compressed"},
+	{"BZh", 3, 0, "bzip2-compressed"},
+	{"\x89LZO\0\r\n\x1a\n", 9, 0, "lzop-compressed"},
+	{"LRZI", 4, 0, "lrzip-compressed"},
+	{"GRZipII\0\x02\x04:)", 12, 0, "grzip-compressed"},
+	{"\x04\x22\x4d\x18", 4, 0, "lz4-compressed"},
+	{"\x02\x21\x4c\x18", 4, 0, "lz4-compressed"},
+	{"LZIP", 4, 0, "lzip-compressed"},
+	{"\x1f\x9d", 2, 0, "compress(1)-compressed (.Z)"},
+	{"\x5d\0\0", 3, 0, "lzma-compressed"},
+	{"begin ", 6, 0, "uuencoded"},
+	{"begin-base64 ", 13, 0, "uuencoded"},
+	{"\xed\xab\xee\xdb", 4, 0, "an RPM package"},
+	{"PK\x03\x04", 4, 0, "a zip archive"},
+	{"7z\xbc\xaf\x27\x1c", 6, 0, "a 7-zip archive"},
+	{"Rar!", 4, 0, "a RAR archive"},
+	{"070707", 6, 0, "a cpio archive"},
+	{"070701", 6, 0, "a cpio archive"},
+	{"070702", 6, 0, "a cpio archive"},
+	{"\xc7\x71", 2, 0, "a cpio archive"},
+	{"!<arch>\n", 8, 0, "an ar archive"},
+	{"xar!", 4, 0, "a xar archive"},
+	{"MSCF", 4, 0, "a cab archive"},
+};
+
+static enum src_kind src_sniff(const struct src *s, const char **name)
+{
+	const unsigned char *b = (const unsigned char *)s->buf;
+	*name = NULL;
+	if (s->head >= 2 && b[0] == 0x1f && b[1] == 0x8b)
+		return SRC_GZIP;
+	if (s->head >= 4 && memcmp(b, "\x28\xb5\x2f\xfd", 4) == 0)
+		return SRC_ZSTD;
+	for (size_t i = 0; i < ARRAY_SIZE(other_formats); i++) {
+		size_t l = other_formats[i].len, o = other_formats[i].off;
+		if (s->head >= o + l && memcmp(b + o, other_formats[i].magic, l) == 0) {
+			*name = other_formats[i].name;
+			return SRC_OTHER;
+		}
+	}
+	return SRC_TAR; /* or nothing known: libarchive's tar reader says which */
+}
+
 static int collect_tar(struct view *v, struct err *e)
 {
+	_cleanup_free_ char *buf = xmalloc(SRC_BUF);
+	struct src src = {.fd = 0, .buf = buf};
+	_cleanup_close_ int ownfd = -1;
+	if (strcmp(v->path, "-") != 0) {
+		ownfd = open(v->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		if (ownfd < 0)
+			return err_sys(e, errno, "open '%s'", v->path);
+		src.fd = ownfd;
+	}
+	if (src_fill_head(&src) < 0)
+		return err_sys(e, errno, "read '%s'", v->path);
+	const char *other;
+	enum src_kind kind = src_sniff(&src, &other);
+	if (kind == SRC_OTHER) {
+		v->refused = other;
+		return 0;
+	}
 	struct archive *a = archive_read_new();
 	if (!a)
 		return err_set(e, ERR_SYS, "archive_read_new failed");
-	archive_read_support_filter_all(a);
-	archive_read_support_format_tar(a);
 	int rc = 0;
 	char *top = NULL;
 	size_t entries = 0;
-	const char *fname = strcmp(v->path, "-") == 0 ? NULL : v->path;
-	if (archive_read_open_filename(a, fname, 1 << 20) != ARCHIVE_OK) {
+	/* ARCHIVE_WARN here means "through an external program": refused */
+	if ((kind == SRC_GZIP && archive_read_support_filter_gzip(a) != ARCHIVE_OK) ||
+	    (kind == SRC_ZSTD && archive_read_support_filter_zstd(a) != ARCHIVE_OK)) {
+		rc = err_set(e, ERR_SYS,
+			     "read '%s': this libarchive has no built-in %s decoder (an external "
+			     "program is never run)",
+			     v->path, kind == SRC_GZIP ? "gzip" : "zstd");
+		goto out;
+	}
+	archive_read_support_format_tar(a);
+	if (archive_read_open(a, &src, NULL, src_read, NULL) != ARCHIVE_OK) {
 		rc = err_set(e, ERR_SYS, "read '%s': %s", v->path, archive_error_string(a));
 		goto out;
 	}
@@ -1231,8 +1361,28 @@ int bag_verify(const char *path, const struct bag_verify_opts *o, json_t **repor
 	}
 	json_t *r = json_object();
 	json_object_set_new(r, "bag", json_string(path));
-	json_object_set_new(r, "form", json_string(v.tar ? "tar" : "directory"));
-	analyze(&v, o, r);
+	json_object_set_new(r, "form", json_string(v.refused ? "unsupported"
+						   : v.tar   ? "tar"
+							     : "directory"));
+	if (v.refused) {
+		_cleanup_free_ char *sp = shown(path);
+		check(&v, "format", false,
+		      "'%s' is %s: verify reads a directory, a .tar, a .tar.gz or a .tar.zst "
+		      "(and runs no external program)",
+		      sp, v.refused);
+		json_object_set_new(r, "status", json_string("unknown"));
+		json_object_set_new(r, "artifacts", json_array());
+		json_object_set_new(r, "unfinished", json_array());
+	} else {
+		analyze(&v, o, r);
+	}
+	const char *status = json_string_value(json_object_get(r, "status"));
+	bool complete = status && strcmp(status, "complete") == 0;
+	/* incomplete: the one problem is that the bag was never sealed */
+	json_object_set_new(r, "verdict",
+			    json_string(v.fails == 0				? "valid"
+					: !v.refused && !complete && v.fails == 1 ? "incomplete"
+										  : "invalid"));
 	json_object_set_new(r, "valid", json_boolean(v.fails == 0));
 	json_object_set_new(r, "checks", json_incref(v.checks));
 	json_t *probs = json_array(), *c;

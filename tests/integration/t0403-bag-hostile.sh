@@ -52,4 +52,33 @@ run bash -c 'ulimit -v 524288 && exec timeout 120 "$CONTAIN" verify h1m/tags-hug
 is "$RC" 1 "a 15 KB .tar.zst with 1M-line tag files, in 512 MiB: exit 1"
 like "$OUT" "FAIL and [0-9]+ more problems, not listed" "1M-line tag files: the cap message"
 
+# --- only the forms the help names; libarchive's external-program fallback
+# (lzop, lrzip, grzip... from PATH) never runs
+mkdir fakebin
+for p in lzop lrzip grzip lz4 lzip xz bzip2 gzip zstd compress uudecode; do
+	printf '#!/bin/sh\ntouch "%s/ran-%s"\ncat >/dev/null\nexit 1\n' "$T_DIR" "$p" >fakebin/$p
+	chmod +x fakebin/$p
+done
+printf '\211LZO\000\r\n\032\n\020\060\040\240\011\100\001\005\003\000\000\001\000\000\201\244_\000\000\000\000\000\000\000' >x.tar.lzo
+printf 'LRZI\000\006\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000' >x.tar.lrz
+printf 'GRZipII\000\002\004:)\000\000\000\000\000\000\000\000\000\000\000\000' >x.tar.grz
+printf 'not a bag\n' | xz >x.tar.xz
+printf 'not a bag\n' | bzip2 >x.tar.bz2
+for f in x.tar.lzo:lzop x.tar.lrz:lrzip x.tar.grz:grzip x.tar.xz:xz x.tar.bz2:bzip2; do
+	run env PATH="$T_DIR/fakebin:$PATH" timeout 60 "$CONTAIN" verify "${f%%:*}"
+	is "$RC" 1 "${f%%:*}: refused, exit 1"
+	like "$OUT" "FAIL '${f%%:*}' is ${f#*:}-compressed: verify reads a directory, a .tar, a .tar.gz or a .tar.zst" \
+		"${f%%:*}: the error names the format"
+	like "$OUT" "verdict: INVALID: '${f%%:*}' is not in a form verify reads" "${f%%:*}: the verdict"
+done
+run env PATH="$T_DIR/fakebin:$PATH" timeout 60 "$CONTAIN" --json verify - <x.tar.lrz
+is "$(printf '%s' "$OUT" | jq -r '[.form, .verdict, .problems[0]] | join(" ")')" \
+	"unsupported invalid '-' is lrzip-compressed: verify reads a directory, a .tar, a .tar.gz or a .tar.zst (and runs no external program)" \
+	"lrzip on stdin --json: form unsupported, verdict invalid, the format named"
+# lzop inside gzip: the gzip filter alone is registered, nothing runs
+gzip -c x.tar.lzo >lzo.tar.gz
+run env PATH="$T_DIR/fakebin:$PATH" timeout 60 "$CONTAIN" verify lzo.tar.gz
+is "$RC" 3 "lzop inside gzip: not a tar, could not read (exit 3)"
+ok "no external program ran (no marker file)" test -z "$(ls "$T_DIR" | grep '^ran-')"
+
 done_testing
