@@ -187,10 +187,16 @@ void bag_manifest_free(struct bag_manifest *m);
 struct bag_verify_opts {
 	const char *pubkey; /* PEM public key: the signer must be this key */
 };
-/* Verify a bag (a directory, a tar, a compressed tar, "-" for stdin) in one
- * streaming pass. *report gets {"bag","form","status","valid","checks":[{
- * "check","ok","detail"}],"problems":[...],"artifacts":[...],"unfinished":
- * [...],"signature":{...}}. Returns 0 valid, 1 invalid or incomplete, -1
- * could not read (e filled; *report may still be set). */
+/* Verify a bag (a directory, a tar, a gzip or zstd tar, "-" for stdin) in one
+ * streaming pass. *report gets {"bag","form","status","verdict","cut","valid",
+ * "checks":[{"check","ok","detail"}],"problems":[...],"problem_count",
+ * "problems_omitted","artifacts":[...],"unfinished":[...],"signature":{...}}.
+ * form: "directory", "tar", or "unsupported" (another format, refused by
+ * name: one problem, no external program run). verdict: "valid", "incomplete"
+ * (every problem says only that the bag was never sealed or the tar is cut
+ * short: cut), "invalid". At most 1000 problems are listed (checks,
+ * problems); problem_count counts them all. Returns 0 valid, 1 invalid,
+ * incomplete or unsupported, -1 could not read (e filled; *report may still
+ * be set). */
 int bag_verify(const char *path, const struct bag_verify_opts *o, json_t **report,
 	       struct err *e);

@@ -53,8 +53,9 @@ static void print_report(json_t *r, int rc)
 	} else if (unsupported) {
 		printf("verdict: INVALID: '%s' is not in a form verify reads\n", bag);
 	} else if (verdict && strcmp(verdict, "incomplete") == 0) {
-		printf("verdict: INCOMPLETE: bag '%s' was never sealed; what is there checks out\n",
-		       bag);
+		printf("verdict: INCOMPLETE: bag '%s' %s; what is there checks out\n", bag,
+		       json_is_true(json_object_get(r, "cut")) ? "is cut short (the tar ends early)"
+							       : "was never sealed");
 	} else {
 		printf("verdict: INVALID: bag '%s': %zu problem%s%s\n", bag, nprob,
 		       nprob == 1 ? "" : "s", complete ? "" : " (and incomplete)");

@@ -48,7 +48,8 @@ struct vfile {
 	uint64_t size;
 	char sha[HASH_HEX];
 	bool hashed, in_manifest, in_custody;
-	int err; /* errno when it could not be read */
+	bool cut; /* the tar ends inside it */
+	int err;  /* errno when it could not be read */
 };
 
 struct tag {
@@ -93,6 +94,8 @@ struct view {
 	json_t *checks;
 	size_t fails;	/* problems found */
 	size_t listed;	/* of which recorded in checks (at most PROBLEMS_MAX) */
+	size_t gaps;	/* of which say only that the bag is incomplete */
+	bool cut;	/* the tar ends early (cut short), not damaged */
 	const char *refused; /* the input is in a form verify does not read: which */
 	/* for the workers */
 	int rootfd;
@@ -101,19 +104,22 @@ struct view {
 	struct pre pre;
 };
 
-static void check(struct view *v, const char *name, bool ok, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static void check(struct view *v, const char *name, bool ok, const char *fmt, ...)
+enum { C_OK, C_FAIL, C_GAP };
+
+/* One check. A problem past PROBLEMS_MAX is counted, not formatted. A gap
+ * is a problem that only says the bag is incomplete (never sealed, cut
+ * short): the verdict is INCOMPLETE when every problem is a gap. */
+static void vcheck(struct view *v, const char *name, int kind, const char *fmt, va_list ap)
 {
 	char msg[1024];
-	va_list ap;
+	bool ok = kind == C_OK;
+	if (kind == C_GAP)
+		v->gaps++;
 	if (!ok && v->listed >= PROBLEMS_MAX) {
 		v->fails++;
 		return;
 	}
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	/* a detail may quote a hostile name: keep it printable JSON */
 	_cleanup_free_ char *safe = utf8_valid(msg, strlen(msg)) ? xstrdup(msg)
 								   : bag_path_json_encode(msg);
@@ -123,6 +129,38 @@ static void check(struct view *v, const char *name, bool ok, const char *fmt, ..
 		v->fails++;
 		v->listed++;
 	}
+}
+
+static void check(struct view *v, const char *name, bool ok, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void check(struct view *v, const char *name, bool ok, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vcheck(v, name, ok ? C_OK : C_FAIL, fmt, ap);
+	va_end(ap);
+}
+
+static void gap(struct view *v, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void gap(struct view *v, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vcheck(v, name, C_GAP, fmt, ap);
+	va_end(ap);
+}
+
+/* a tag file that is not there: in a tar cut short, what was lost with the
+ * end (a gap); otherwise a problem */
+static void missing(struct view *v, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void missing(struct view *v, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vcheck(v, name, v->cut ? C_GAP : C_FAIL, fmt, ap);
+	va_end(ap);
 }
 
 /* a name for a message: percent-encoded where it is not printable UTF-8 */
@@ -535,7 +573,7 @@ static int src_fill_head(struct src *s)
 	return 0;
 }
 
-enum src_kind { SRC_TAR, SRC_GZIP, SRC_ZSTD, SRC_OTHER };
+enum src_kind { SRC_TAR, SRC_GZIP, SRC_ZSTD, SRC_OTHER, SRC_CUT };
 
 static const struct {
 	const char *magic;
@@ -571,6 +609,12 @@ static enum src_kind src_sniff(const struct src *s, const char **name)
 {
 	const unsigned char *b = (const unsigned char *)s->buf;
 	*name = NULL;
+	/* all there is: nothing, the start of a gzip or zstd magic, or less than
+	 * a tar header that says ustar: a bag cut short before its first entry */
+	if (s->eof && (s->head == 0 || (s->head == 1 && b[0] == 0x1f) ||
+		       (s->head < 4 && memcmp(b, "\x28\xb5\x2f\xfd", s->head) == 0) ||
+		       (s->head < 512 && s->head >= 262 && memcmp(b + 257, "ustar", 5) == 0)))
+		return SRC_CUT;
 	if (s->head >= 2 && b[0] == 0x1f && b[1] == 0x8b)
 		return SRC_GZIP;
 	if (s->head >= 4 && memcmp(b, "\x28\xb5\x2f\xfd", 4) == 0)
@@ -583,6 +627,18 @@ static enum src_kind src_sniff(const struct src *s, const char **name)
 		}
 	}
 	return SRC_TAR; /* or nothing known: libarchive's tar reader says which */
+}
+
+/* A read error once the input is at its end, saying so: the tar was cut
+ * short (the writer stopped, the disk filled, a copy was interrupted), not
+ * damaged. gzip's reader reports a missing trailer with no message. */
+static bool cut_short(struct archive *a, const struct src *s)
+{
+	if (!s->eof)
+		return false;
+	const char *m = archive_error_string(a);
+	return !m || strcasestr(m, "truncated") || strcasestr(m, "premature") ||
+	       strcasestr(m, "unexpected end");
 }
 
 static int collect_tar(struct view *v, struct err *e)
@@ -604,6 +660,11 @@ static int collect_tar(struct view *v, struct err *e)
 		v->refused = other;
 		return 0;
 	}
+	if (kind == SRC_CUT) {
+		v->cut = true;
+		gap(v, "tar", "the tar ends before its first entry (%zu bytes): cut short", src.head);
+		return 0;
+	}
 	struct archive *a = archive_read_new();
 	if (!a)
 		return err_set(e, ERR_SYS, "archive_read_new failed");
@@ -621,7 +682,14 @@ static int collect_tar(struct view *v, struct err *e)
 	}
 	archive_read_support_format_tar(a);
 	if (archive_read_open(a, &src, NULL, src_read, NULL) != ARCHIVE_OK) {
-		rc = err_set(e, ERR_SYS, "read '%s': %s", v->path, archive_error_string(a));
+		/* a gzip or zstd magic then too little for its header is cut too */
+		if (cut_short(a, &src) || (src.eof && kind != SRC_TAR && src.head < 32)) {
+			v->cut = true;
+			gap(v, "tar", "the tar ends before its first entry (%s): cut short",
+			    archive_error_string(a) ? archive_error_string(a) : "truncated input");
+		} else {
+			rc = err_set(e, ERR_SYS, "read '%s': %s", v->path, archive_error_string(a));
+		}
 		goto out;
 	}
 	for (;;) {
@@ -630,6 +698,13 @@ static int collect_tar(struct view *v, struct err *e)
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r < ARCHIVE_WARN) {
+			if (cut_short(a, &src)) {
+				v->cut = true;
+				gap(v, "tar", "the tar ends early, after %zu entries (%s): cut short",
+				    entries, archive_error_string(a) ? archive_error_string(a)
+								     : "truncated input");
+				break;
+			}
 			if (entries == 0) {
 				rc = err_set(e, ERR_SYS, "read '%s': %s", v->path,
 					     archive_error_string(a));
@@ -702,6 +777,7 @@ static int collect_tar(struct view *v, struct err *e)
 			continue;
 		}
 		struct hasher *h = hasher_new();
+		struct vfile *f = NULL;
 		int rerr = 0;
 		bool sparse = false;
 		if (t >= 0) {
@@ -719,7 +795,7 @@ static int collect_tar(struct view *v, struct err *e)
 			if (!str_has_prefix(rel, "data/") && strchr(rel, '/')) {
 				check(v, "files", false, "'%s' is outside data/ in a subdirectory", s);
 			}
-			struct vfile *f = add_file(v, rel);
+			f = add_file(v, rel);
 			hash_entry(a, ae, h, NULL, 0, NULL, &sparse, &rerr);
 			unsigned char md[HASH_LEN];
 			f->size = hasher_bytes(h);
@@ -733,13 +809,26 @@ static int collect_tar(struct view *v, struct err *e)
 			if (archive_read_data_skip(a) < ARCHIVE_WARN)
 				rerr = ARCHIVE_FATAL;
 		}
+		if (rerr && cut_short(a, &src)) {
+			/* what was read of it proves nothing: unfinished */
+			v->cut = true;
+			if (f) {
+				f->cut = true;
+			} else if (t >= 0) {
+				v->tags[t].present = false;
+				sbuf_free(&v->tags[t].buf);
+			}
+			gap(v, "tar", "the tar ends early, inside '%s' (%s): cut short", s,
+			    archive_error_string(a) ? archive_error_string(a) : "truncated input");
+			break;
+		}
 		if (rerr) {
 			check(v, "tar", false, "the tar is damaged in '%s': %s", s,
 			      archive_error_string(a));
 			break;
 		}
 	}
-	if (!top)
+	if (!top && !v->cut)
 		check(v, "tar", false, "the tar is empty");
 out:
 	free(top);
@@ -890,8 +979,8 @@ static void check_signature(struct view *v, const struct bag_info *bi,
 	if (!v->tags[T_SIG].present) {
 		json_object_set_new(sj, "status", json_string("unsigned"));
 		if (fpr)
-			check(v, "signature", false,
-			      "signature.ed25519 is missing but bag-info names signer %s", fpr);
+			missing(v, "signature",
+				"signature.ed25519 is missing but bag-info names signer %s", fpr);
 		else if (want)
 			check(v, "signature", false, "the bag is not signed (a signer was expected)");
 		else
@@ -972,7 +1061,7 @@ static void analyze(struct view *v, const struct bag_verify_opts *o, json_t *rep
 
 	/* bagit.txt */
 	if (!v->tags[T_BAGIT].present) {
-		check(v, "bagit.txt", false, "bagit.txt is missing");
+		missing(v, "bagit.txt", "bagit.txt is missing");
 	} else {
 		buf = tagbuf(v, T_BAGIT, &len);
 		int bad = bag_info_parse(buf, len, &bagit, prob, sizeof(prob));
@@ -991,7 +1080,7 @@ static void analyze(struct view *v, const struct bag_verify_opts *o, json_t *rep
 	/* bag-info.txt */
 	const char *status = NULL, *bag_id = NULL;
 	if (!v->tags[T_INFO].present) {
-		check(v, "bag-info.txt", false, "bag-info.txt is missing");
+		missing(v, "bag-info.txt", "bag-info.txt is missing");
 	} else {
 		buf = tagbuf(v, T_INFO, &len);
 		if (bag_info_parse(buf, len, &bi, prob, sizeof(prob)))
@@ -1010,7 +1099,7 @@ static void analyze(struct view *v, const struct bag_verify_opts *o, json_t *rep
 	/* custody chain */
 	bool have_custody = v->tags[T_CUSTODY].present;
 	if (!have_custody) {
-		check(v, "custody", false, "custody.jsonl is missing");
+		missing(v, "custody", "custody.jsonl is missing");
 	} else if (bag_id) {
 		struct chain_check r;
 		int rc;
@@ -1106,7 +1195,7 @@ static void analyze(struct view *v, const struct bag_verify_opts *o, json_t *rep
 			check(v, "manifest", true,
 			      "manifest-sha256.txt: %zu payload files present, hashes match", man.n);
 	} else if (complete) {
-		check(v, "manifest", false, "manifest-sha256.txt is missing");
+		missing(v, "manifest", "manifest-sha256.txt is missing");
 	} else {
 		check(v, "manifest", true,
 		      "no manifest-sha256.txt (bag not sealed): payload checked against the "
@@ -1191,7 +1280,8 @@ static void analyze(struct view *v, const struct bag_verify_opts *o, json_t *rep
 			}
 		} else {
 			json_array_append_new(unf, json_pack("{s:s,s:s}", "path", s, "reason",
-							     "present, no custody record (not finished)"));
+							     f->cut ? "cut short: the tar ends inside it"
+							     : "present, no custody record (not finished)"));
 		}
 	}
 	if (have_custody && cbad == 0)
@@ -1269,7 +1359,7 @@ static void analyze(struct view *v, const struct bag_verify_opts *o, json_t *rep
 			check(v, "tagmanifest", true,
 			      "tagmanifest-sha256.txt: %zu tag files present, hashes match", tman.n);
 	} else if (complete) {
-		check(v, "tagmanifest", false, "tagmanifest-sha256.txt is missing");
+		missing(v, "tagmanifest", "tagmanifest-sha256.txt is missing");
 	} else {
 		for (size_t i = 0; i < v->n; i++) {
 			if (!str_has_prefix(v->files[i].path, "data/")) {
@@ -1314,7 +1404,7 @@ static void analyze(struct view *v, const struct bag_verify_opts *o, json_t *rep
 		}
 		json_decref(idx);
 	} else if (complete) {
-		check(v, "index", false, "index.json is missing");
+		missing(v, "index", "index.json is missing");
 	}
 
 	check_signature(v, &bi, o, report);
@@ -1323,8 +1413,8 @@ static void analyze(struct view *v, const struct bag_verify_opts *o, json_t *rep
 	if (complete)
 		check(v, "status", true, "Contain-Status: complete");
 	else
-		check(v, "status", false, "bag is incomplete (Contain-Status: %s): never sealed",
-		      status ? status : "missing");
+		gap(v, "status", "bag is incomplete (Contain-Status: %s): never sealed",
+		    status ? status : "missing");
 
 	bag_info_free(&bi);
 	bag_info_free(&bagit);
@@ -1376,13 +1466,11 @@ int bag_verify(const char *path, const struct bag_verify_opts *o, json_t **repor
 	} else {
 		analyze(&v, o, r);
 	}
-	const char *status = json_string_value(json_object_get(r, "status"));
-	bool complete = status && strcmp(status, "complete") == 0;
-	/* incomplete: the one problem is that the bag was never sealed */
-	json_object_set_new(r, "verdict",
-			    json_string(v.fails == 0				? "valid"
-					: !v.refused && !complete && v.fails == 1 ? "incomplete"
-										  : "invalid"));
+	/* incomplete: every problem says only that (never sealed, cut short) */
+	json_object_set_new(r, "verdict", json_string(v.fails == 0	       ? "valid"
+						      : v.fails == v.gaps ? "incomplete"
+									  : "invalid"));
+	json_object_set_new(r, "cut", json_boolean(v.cut));
 	json_object_set_new(r, "valid", json_boolean(v.fails == 0));
 	json_object_set_new(r, "checks", json_incref(v.checks));
 	json_t *probs = json_array(), *c;

@@ -4,6 +4,7 @@
 # guards every run: 124 is a hang), bounded, with the problem named.
 . "$(dirname "$0")/../lib/lib.sh"
 need_cmd python3 zstd gzip timeout jq
+command -v mkbag >/dev/null || skip_all "no mkbag test tool (make test-bins)"
 cd "$T_DIR" || exit 1
 python3 "$CONTAIN_TOP/tests/tools/hostile-bags.py" h || { echo "Bail out! hostile-bags.py failed"; exit 1; }
 
@@ -80,5 +81,47 @@ gzip -c x.tar.lzo >lzo.tar.gz
 run env PATH="$T_DIR/fakebin:$PATH" timeout 60 "$CONTAIN" verify lzo.tar.gz
 is "$RC" 3 "lzop inside gzip: not a tar, could not read (exit 3)"
 ok "no external program ran (no marker file)" test -z "$(ls "$T_DIR" | grep '^ran-')"
+
+# --- a compressed bag cut short (a full disk, a copy interrupted) reads as
+# INCOMPLETE, like the plain tar and the directory, not "could not read"
+mkdir src
+for i in 1 2 3 4 5 6; do head -c $((i * 70000)) /dev/urandom >src/f$i; done
+for f in cut.tar cut.tar.gz cut.tar.zst; do
+	mkbag -o $f src 2>/dev/null || { echo "Bail out! mkbag $f failed"; exit 1; }
+	size=$(stat -c %s $f)
+	cuts="$((size / 10)) $((size / 2)) $((size * 9 / 10))"
+	[ $f = cut.tar ] || cuts="$cuts $((size - 1)) 1 0" # a plain tar's last byte is trailer padding
+	for at in $cuts; do
+		cp $f c-$f && truncate -s "$at" c-$f
+		run timeout 60 "$CONTAIN" verify c-$f
+		is "$RC" 1 "$f cut to $at of $size bytes: exit 1"
+		like "$OUT" "verdict: INCOMPLETE: bag 'c-$f' is cut short \(the tar ends early\)" "$f cut to $at: INCOMPLETE"
+		like "$OUT" "FAIL the tar ends (early|before its first entry).*: cut short" "$f cut to $at: says where the tar ends"
+	done
+	cp $f c-$f && truncate -s $((size / 2)) c-$f
+	run timeout 60 "$CONTAIN" --json verify c-$f
+	is "$(printf '%s' "$OUT" | jq -r '[.verdict, .cut, .valid] | join(" ")')" "incomplete true false" "$f cut in half --json: verdict incomplete, cut"
+done
+like "$(timeout 60 "$CONTAIN" verify c-cut.tar)" "data/f[0-9] \(cut short: the tar ends inside it\)" "the member the tar ends in is named unfinished"
+# tampering is still INVALID in a cut bag: a payload byte changed in a sealed
+# tar, then the tar cut inside its tag manifest (the manifest is there)
+mkbag -o seal.tar src 2>/dev/null
+python3 - seal.tar <<'PY'
+import sys
+b = bytearray(open(sys.argv[1], "rb").read())
+b[b.index(b"seal/data/f3") + 512 + 1000] ^= 0xff
+open(sys.argv[1], "wb").truncate(b.index(b"seal/tagmanifest-sha256.txt") + 700)
+open(sys.argv[1], "r+b").write(b[:b.index(b"seal/tagmanifest-sha256.txt") + 700])
+PY
+run timeout 60 "$CONTAIN" verify seal.tar
+is "$RC" 1 "tampered, then cut: exit 1"
+like "$OUT" "FAIL payload 'data/f3' was modified" "tampered, then cut: the change is found"
+like "$OUT" "verdict: INVALID" "tampered, then cut: INVALID, not merely incomplete"
+# corruption that is not a cut stays damage
+cp cut.tar.zst flip.tar.zst
+printf '\125' | dd of=flip.tar.zst bs=1 seek=$(( $(stat -c %s cut.tar.zst) / 2 )) conv=notrunc 2>/dev/null
+run timeout 60 "$CONTAIN" verify flip.tar.zst
+is "$RC" 1 "a zstd bag with a flipped byte: exit 1"
+like "$OUT" "verdict: INVALID" "a flipped byte is INVALID, not cut short"
 
 done_testing
