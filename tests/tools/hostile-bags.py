@@ -12,6 +12,9 @@ tags-huge.tar.zst  a bag whose bag-info.txt, bagit.txt and manifests fail on
 cut.tar.gz, cut.tar.zst  a small bag, compressed, cut in the middle
 
 Every member sits under one top directory "b/", as contain's bag tars do.
+tests/fuzz/corpus/bag/hostile-* are these files (default LINES) as committed,
+with hostile-lzop.tar.lzo, hostile-grzip.tar.grz (magic and a few bytes:
+formats refused by name) and hostile-cut-magic.tar.zst (3 bytes of zstd magic).
 Small by default (the fuzz corpus keeps them); more LINES for the memory tests.
 """
 import gzip
