@@ -190,12 +190,15 @@ struct bag_verify_opts {
 /* Verify a bag (a directory, a tar, a gzip or zstd tar, "-" for stdin) in one
  * streaming pass. *report gets {"bag","form","status","verdict","cut","valid",
  * "checks":[{"check","ok","detail"}],"problems":[...],"problem_count",
- * "problems_omitted","artifacts":[...],"unfinished":[...],"signature":{...}}.
+ * "problems_omitted","artifacts":[...],"artifacts_omitted","unfinished":[...],
+ * "unfinished_omitted","signature":{...}}.
  * form: "directory", "tar", or "unsupported" (another format, refused by
  * name: one problem, no external program run). verdict: "valid", "incomplete"
  * (every problem says only that the bag was never sealed or the tar is cut
  * short: cut), "invalid". At most 1000 problems are listed (checks,
- * problems); problem_count counts them all. Returns 0 valid, 1 invalid,
+ * problems; problem_count counts them all) and 100,000 artifacts and
+ * unfinished files (the *_omitted counts say how many more). An index.json
+ * of more than 4,000,000 JSON values is not parsed (a problem). Returns 0 valid, 1 invalid,
  * incomplete or unsupported, -1 could not read (e filled; *report may still
  * be set). */
 int bag_verify(const char *path, const struct bag_verify_opts *o, json_t **report,

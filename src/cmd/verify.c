@@ -29,16 +29,27 @@ static void print_report(json_t *r, int rc)
 	bool complete = status && strcmp(status, "complete") == 0;
 	bool unsupported = form && strcmp(form, "unsupported") == 0;
 	if (!complete && !unsupported) {
-		printf("completed artifacts: %zu (%zu intact)\n", json_array_size(arts), good);
+		printf("completed artifacts: %zu (%zu intact%s)\n",
+		       json_array_size(arts) +
+			       (size_t)json_integer_value(json_object_get(r, "artifacts_omitted")),
+		       good,
+		       json_integer_value(json_object_get(r, "artifacts_omitted")) ? " of those listed"
+										   : "");
 		json_array_foreach(arts, i, c) {
 			printf("  %s %s\n", json_is_true(json_object_get(c, "ok")) ? "intact " : "BROKEN ",
 			       json_string_value(json_object_get(c, "path")));
 		}
-		printf("not finished: %zu\n", json_array_size(unf));
+		json_int_t amore = json_integer_value(json_object_get(r, "artifacts_omitted"));
+		if (amore > 0)
+			printf("  and %lld more, not listed\n", (long long)amore);
+		json_int_t umore = json_integer_value(json_object_get(r, "unfinished_omitted"));
+		printf("not finished: %zu\n", json_array_size(unf) + (size_t)umore);
 		json_array_foreach(unf, i, c) {
 			printf("  %s (%s)\n", json_string_value(json_object_get(c, "path")),
 			       json_string_value(json_object_get(c, "reason")));
 		}
+		if (umore > 0)
+			printf("  and %lld more, not listed\n", (long long)umore);
 	}
 	size_t nprob = (size_t)json_integer_value(json_object_get(r, "problem_count"));
 	const char *bag = json_string_value(json_object_get(r, "bag"));

@@ -31,6 +31,12 @@
 /* problems kept as records; past it only counted ("and N more problems"):
  * a bag whose every line fails costs a counter, not a JSON record a line */
 #define PROBLEMS_MAX 1000u
+/* artifacts and unfinished files listed in the report; past it counted */
+#define LIST_MAX 100000u
+/* values (arrays, objects, members) index.json may hold to be parsed: a few
+ * KB of compressed "[0,0,0..." would otherwise become gigabytes of jansson
+ * nodes; 4M is some 400,000 artifacts */
+#define INDEX_VALUES_MAX 4000000u
 
 enum { T_BAGIT, T_INFO, T_MANIFEST, T_TAGMANIFEST, T_CUSTODY, T_INDEX, T_SIG, T_COUNT };
 static const char *const tag_names[T_COUNT] = {
@@ -907,6 +913,28 @@ static void cust_free(struct cust *c)
 	free(c->failed);
 }
 
+/* An upper bound of the values JSON text holds: the commas, colons and
+ * opening brackets outside strings, plus one. */
+static size_t json_values(const char *b, size_t n)
+{
+	size_t k = 1;
+	bool str = false;
+	for (size_t i = 0; i < n; i++) {
+		char c = b[i];
+		if (str) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				str = false;
+		} else if (c == '"') {
+			str = true;
+		} else if (c == ',' || c == ':' || c == '[' || c == '{') {
+			k++;
+		}
+	}
+	return k;
+}
+
 static void pre_analyze(struct view *v)
 {
 	struct pre *p = &v->pre;
@@ -928,9 +956,17 @@ static void pre_analyze(struct view *v)
 		}
 		bag_info_free(&bi);
 	}
-	if (v->tags[T_INDEX].present)
-		p->idx = json_loadb(v->tags[T_INDEX].buf.buf ? v->tags[T_INDEX].buf.buf : "",
-				    v->tags[T_INDEX].buf.len, 0, &p->je);
+	if (v->tags[T_INDEX].present) {
+		const char *ib = v->tags[T_INDEX].buf.buf ? v->tags[T_INDEX].buf.buf : "";
+		size_t il = v->tags[T_INDEX].buf.len;
+		if (json_values(ib, il) > INDEX_VALUES_MAX) {
+			p->je = (json_error_t){.line = -1};
+			snprintf(p->je.text, sizeof(p->je.text),
+				 "more than %u values: not parsed", INDEX_VALUES_MAX);
+		} else {
+			p->idx = json_loadb(ib, il, 0, &p->je);
+		}
+	}
 }
 
 static void pre_free(struct pre *p)
@@ -1219,7 +1255,7 @@ static void analyze(struct view *v, const struct bag_verify_opts *o, json_t *rep
 	/* every artifact against the custody log: with a manifest, the records
 	 * must agree with it (the files were checked against the manifest);
 	 * without one, the files are checked against the records */
-	size_t cbad = 0;
+	size_t cbad = 0, arts_more = 0, unf_more = 0;
 	bool by_man = have_man && man.n;
 	if (by_man)
 		qsort(man.e, man.n, sizeof(*man.e), me_cmp);
@@ -1255,13 +1291,20 @@ static void analyze(struct view *v, const struct bag_verify_opts *o, json_t *rep
 		}
 		if (f)
 			f->in_custody = true;
-		json_array_append_new(arts, json_pack("{s:s,s:s,s:I,s:b}", "path", s, "sha256",
-						      a->sha, "size", (json_int_t)a->size, "ok", ok));
+		if (json_array_size(arts) < LIST_MAX)
+			json_array_append_new(arts, json_pack("{s:s,s:s,s:I,s:b}", "path", s,
+							      "sha256", a->sha, "size",
+							      (json_int_t)a->size, "ok", ok));
+		else
+			arts_more++;
 	}
 	for (size_t i = 0; i < cu.nopen; i++) {
 		_cleanup_free_ char *s = shown(cu.open[i]);
-		json_array_append_new(unf, json_pack("{s:s,s:s}", "path", s, "reason",
-						     "opened, never finished (artifact-open)"));
+		if (json_array_size(unf) < LIST_MAX)
+			json_array_append_new(unf, json_pack("{s:s,s:s}", "path", s, "reason",
+							     "opened, never finished (artifact-open)"));
+		else
+			unf_more++;
 		struct vfile *f = find_file(v, cu.open[i]);
 		if (f)
 			f->in_custody = true;
@@ -1278,16 +1321,20 @@ static void analyze(struct view *v, const struct bag_verify_opts *o, json_t *rep
 				check(v, "artifacts", false, "payload '%s' has no custody record", s);
 				cbad++;
 			}
-		} else {
+		} else if (json_array_size(unf) < LIST_MAX) {
 			json_array_append_new(unf, json_pack("{s:s,s:s}", "path", s, "reason",
 							     f->cut ? "cut short: the tar ends inside it"
 							     : "present, no custody record (not finished)"));
+		} else {
+			unf_more++;
 		}
 	}
 	if (have_custody && cbad == 0)
 		check(v, "artifacts", true, "%zu artifacts match their custody records", cu.nart);
 	json_object_set_new(report, "artifacts", arts);
+	json_object_set_new(report, "artifacts_omitted", json_integer((json_int_t)arts_more));
 	json_object_set_new(report, "unfinished", unf);
+	json_object_set_new(report, "unfinished_omitted", json_integer((json_int_t)unf_more));
 
 	/* tag manifest */
 	if (v->tags[T_TAGMANIFEST].present) {

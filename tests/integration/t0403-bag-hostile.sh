@@ -53,6 +53,13 @@ run bash -c 'ulimit -v 524288 && exec timeout 120 "$CONTAIN" verify h1m/tags-hug
 is "$RC" 1 "a 15 KB .tar.zst with 1M-line tag files, in 512 MiB: exit 1"
 like "$OUT" "FAIL and [0-9]+ more problems, not listed" "1M-line tag files: the cap message"
 
+# an index.json of 4.1M values (a few hundred bytes compressed) is not handed
+# to the JSON parser; a custody line over 1 MiB stops the chain
+run bash -c 'ulimit -v 524288 && exec timeout 60 "$CONTAIN" verify h/index-bomb.tar.zst'
+is "$RC" 1 "index.json bomb in 512 MiB: exit 1"
+like "$OUT" "FAIL index.json is not well formed: more than 4000000 values: not parsed" "index.json bomb: not parsed, said so"
+like "$OUT" "FAIL custody.jsonl is broken at line 1: line longer than 1048576 bytes" "a custody line over 1 MiB is refused"
+
 # --- only the forms the help names; libarchive's external-program fallback
 # (lzop, lrzip, grzip... from PATH) never runs
 mkdir fakebin

@@ -9,6 +9,8 @@ sparse-1t.tar      pax 0.1 sparse member claiming 1 TiB in a few extents
 tags-huge.tar.zst  a bag whose bag-info.txt, bagit.txt and manifests fail on
                    every line (LINES lines each, default 100000; the same line
                    over and over, so it compresses to almost nothing)
+index-bomb.tar.zst an index.json of 4,100,000 zeros in one array (once 45
+                   bytes of jansson each) and a custody line over 1 MiB
 cut.tar.gz, cut.tar.zst  a small bag, compressed, cut in the middle
 
 Every member sits under one top directory "b/", as contain's bag tars do.
@@ -78,7 +80,7 @@ def sparse_01(tf, name, realsize, extents):
 
 
 def zstd(data):
-    return subprocess.run(["zstd", "-q", "-19", "-c"], input=data, check=True,
+    return subprocess.run(["zstd", "-q", "-9", "-c"], input=data, check=True,
                           stdout=subprocess.PIPE).stdout
 
 
@@ -111,6 +113,14 @@ def main():
         member(tf, TOP + "/bag-info.txt", info)
         member(tf, TOP + "/bagit.txt", b"not a field\n" * lines)
     write(d, "tags-huge.tar.zst", zstd(tar_bytes(tags)))
+
+    def index_bomb(tf):
+        member(tf, TOP + "/bagit.txt",
+               b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n")
+        member(tf, TOP + "/index.json", b'{"artifacts":[' + b"0," * 4100000 + b"0]}")
+        member(tf, TOP + "/bag-info.txt", b"Contain-Bag-Id: x\nContain-Status: incomplete\n")
+        member(tf, TOP + "/custody.jsonl", b'{"seq":1,"artifacts":[' + b"0," * (1 << 20) + b"0]}\n")
+    write(d, "index-bomb.tar.zst", zstd(tar_bytes(index_bomb)))
 
     # a small bag cut in the middle of a member (random bytes do not compress)
     rnd = os.urandom(24 << 10)
