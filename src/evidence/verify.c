@@ -54,8 +54,9 @@ struct vfile {
 	uint64_t size;
 	char sha[HASH_HEX];
 	bool hashed, in_manifest, in_custody;
-	bool cut; /* the tar ends inside it */
-	int err;  /* errno when it could not be read */
+	bool cut;  /* the tar ends inside it */
+	bool over; /* larger than the whole payload Payload-Oxum declares: not hashed */
+	int err;   /* errno when it could not be read */
 };
 
 struct tag {
@@ -104,6 +105,7 @@ struct view {
 	bool cut;	/* the tar ends early (cut short), not damaged */
 	const char *refused; /* the input is in a form verify does not read: which */
 	/* for the workers */
+	uint64_t pay_cap; /* directory form: Payload-Oxum's bytes, or UINT64_MAX */
 	int rootfd;
 	atomic_size_t next;
 	size_t *order;
@@ -282,6 +284,12 @@ static void *hash_worker(void *arg)
 			close(fd);
 			continue;
 		}
+		if ((uint64_t)st.st_size > v->pay_cap && str_has_prefix(f->path, "data/")) {
+			f->over = true; /* a sparse 16 TiB file would take hours of zeros */
+			f->size = (uint64_t)st.st_size;
+			close(fd);
+			continue;
+		}
 		unsigned char out[HASH_LEN];
 		int r;
 		if ((uint64_t)st.st_size >= PIPE_MIN) {
@@ -384,6 +392,29 @@ static int read_tag_fd(struct view *v, int t, int fd, struct err *e)
 
 static void pre_analyze(struct view *v);
 
+/* Payload-Oxum's octet count from bag-info.txt, UINT64_MAX when there is none
+ * (or it is not "BYTES.FILES") */
+static uint64_t oxum_bytes(struct view *v)
+{
+	struct bag_info bi = {0};
+	char prob[256];
+	uint64_t cap = UINT64_MAX;
+	if (!v->tags[T_INFO].present)
+		return cap;
+	bag_info_parse(v->tags[T_INFO].buf.buf ? v->tags[T_INFO].buf.buf : "",
+		       v->tags[T_INFO].buf.len, &bi, prob, sizeof(prob));
+	const char *ox = bag_info_get(&bi, "Payload-Oxum");
+	const char *dot = ox ? strchr(ox, '.') : NULL;
+	unsigned long long b;
+	if (dot) {
+		_cleanup_free_ char *bytes = xstrndup(ox, (size_t)(dot - ox));
+		if (parse_ull(bytes, ULLONG_MAX, &b) == 0)
+			cap = b;
+	}
+	bag_info_free(&bi);
+	return cap;
+}
+
 static int collect_dir(struct view *v, int rootfd, struct err *e)
 {
 	int dfd = dup(rootfd);
@@ -430,6 +461,9 @@ static int collect_dir(struct view *v, int rootfd, struct err *e)
 	}
 	if (!have_data)
 		check(v, "payload", false, "no data/ directory");
+	/* no payload file is hashed past the size of the whole payload that
+	 * Payload-Oxum declares (bag-info is read by now) */
+	v->pay_cap = oxum_bytes(v);
 	/* hash every file on two threads, the largest first */
 	if (v->n) {
 		v->order = xreallocarray(NULL, v->n, sizeof(size_t));
@@ -452,6 +486,13 @@ static int collect_dir(struct view *v, int rootfd, struct err *e)
 				_cleanup_free_ char *s = shown(v->files[i].path);
 				check(v, "payload", false, "cannot read '%s': %s", s,
 				      strerror(v->files[i].err));
+			} else if (v->files[i].over) {
+				_cleanup_free_ char *s = shown(v->files[i].path);
+				check(v, "payload", false,
+				      "payload '%s' declares %llu bytes, more than the whole payload "
+				      "of Payload-Oxum (%llu bytes): not hashed",
+				      s, (unsigned long long)v->files[i].size,
+				      (unsigned long long)v->pay_cap);
 			}
 		}
 	}
@@ -1473,7 +1514,7 @@ static void analyze(struct view *v, const struct bag_verify_opts *o, json_t *rep
 int bag_verify(const char *path, const struct bag_verify_opts *o, json_t **report,
 	       struct err *e)
 {
-	struct view v = {.path = path, .rootfd = -1};
+	struct view v = {.path = path, .rootfd = -1, .pay_cap = UINT64_MAX};
 	struct stat st;
 	*report = NULL;
 	int rc = -1;

@@ -19,6 +19,22 @@ run timeout 60 "$CONTAIN" --json verify h/sparse-7e.tar.zst
 is "$RC" 1 "sparse --json: exit 1"
 like "$OUT" '"tar entry .b/data/x. is sparse, declaring 8070450532247928832 bytes' "sparse --json: the problem is listed"
 
+# a directory bag: a payload file swapped for an 8 TiB sparse file is not
+# hashed past what Payload-Oxum declares for the whole payload
+mkdir sp && head -c 5000 /dev/urandom >sp/a && head -c 7000 /dev/urandom >sp/b
+mkbag -o spd sp 2>/dev/null || { echo "Bail out! mkbag spd failed"; exit 1; }
+if truncate -s 8T spd/data/b 2>/dev/null; then
+	run timeout 60 "$CONTAIN" verify spd
+	is "$RC" 1 "an 8 TiB sparse payload file: verify ends, exit 1"
+	like "$OUT" "FAIL payload 'data/b' declares 8796093022208 bytes, more than the whole payload of Payload-Oxum \(12000 bytes\): not hashed" \
+		"an 8 TiB sparse payload file: named, not hashed"
+	like "$OUT" "verdict: INVALID" "an 8 TiB sparse payload file: INVALID"
+else
+	skip "an 8 TiB sparse payload file" "this filesystem refuses an 8 TiB file"
+	skip "an 8 TiB sparse payload file: named" "this filesystem refuses an 8 TiB file"
+	skip "an 8 TiB sparse payload file: INVALID" "this filesystem refuses an 8 TiB file"
+fi
+
 # --- tag files whose every line is a problem: problems are capped, tag
 # files parsed in bounded memory (continuation lines once took quadratic time)
 run timeout 60 "$CONTAIN" verify h/tags-huge.tar.zst
