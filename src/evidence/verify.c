@@ -55,7 +55,10 @@ struct vfile {
 	char sha[HASH_HEX];
 	bool hashed, in_manifest, in_custody;
 	bool cut;  /* the tar ends inside it */
-	bool over; /* larger than the whole payload Payload-Oxum declares: not hashed */
+	bool over;    /* larger than its bound (cap): not hashed, a problem */
+	bool no_hash; /* an unsealed bag's file with no custody record: its hash
+		       * would be compared with nothing, so it is not read */
+	uint64_t cap; /* directory form: the most bytes hashed (see payload_caps) */
 	int err;   /* errno when it could not be read */
 };
 
@@ -106,6 +109,7 @@ struct view {
 	const char *refused; /* the input is in a form verify does not read: which */
 	/* for the workers */
 	uint64_t pay_cap; /* directory form: Payload-Oxum's bytes, or UINT64_MAX */
+	bool cap_by_custody; /* no Payload-Oxum: caps from the custody records */
 	int rootfd;
 	atomic_size_t next;
 	size_t *order;
@@ -273,6 +277,8 @@ static void *hash_worker(void *arg)
 			break;
 		struct vfile *f = &v->files[v->order[k]];
 		struct stat st;
+		if (f->no_hash)
+			continue;
 		struct err e;
 		int fd = open_beneath(v->rootfd, f->path);
 		if (fd < 0) {
@@ -284,7 +290,7 @@ static void *hash_worker(void *arg)
 			close(fd);
 			continue;
 		}
-		if ((uint64_t)st.st_size > v->pay_cap && str_has_prefix(f->path, "data/")) {
+		if ((uint64_t)st.st_size > f->cap) {
 			f->over = true; /* a sparse 16 TiB file would take hours of zeros */
 			f->size = (uint64_t)st.st_size;
 			close(fd);
@@ -415,6 +421,57 @@ static uint64_t oxum_bytes(struct view *v)
 	return cap;
 }
 
+static int cap_cmp(const void *a, const void *b)
+{
+	return strcmp((*(const struct cust_art *const *)a)->path,
+		      (*(const struct cust_art *const *)b)->path);
+}
+
+/* How much of each file the directory form may hash (the tag files are read
+ * by now). A payload file is never hashed past the whole payload Payload-Oxum
+ * declares. Without Payload-Oxum (a bag never sealed), the custody log is
+ * parsed first: a payload file is never hashed past the size of its custody
+ * record, and one with no record (compared with nothing) is not read. */
+static void payload_caps(struct view *v)
+{
+	v->pay_cap = oxum_bytes(v);
+	for (size_t i = 0; i < v->n; i++)
+		v->files[i].cap = str_has_prefix(v->files[i].path, "data/") ? v->pay_cap
+									   : UINT64_MAX;
+	if (v->pay_cap != UINT64_MAX)
+		return;
+	pre_analyze(v);
+	struct cust *cu = &v->pre.cu;
+	if (!v->pre.bag_id)
+		return; /* no custody log to go by: reported as such */
+	v->cap_by_custody = true;
+	_cleanup_free_ struct cust_art **by = xreallocarray(NULL, cu->nart + 1, sizeof(*by));
+	for (size_t i = 0; i < cu->nart; i++)
+		by[i] = &cu->art[i];
+	if (cu->nart)
+		qsort(by, cu->nart, sizeof(*by), cap_cmp);
+	for (size_t i = 0; i < v->n; i++) {
+		struct vfile *f = &v->files[i];
+		if (!str_has_prefix(f->path, "data/"))
+			continue;
+		struct cust_art key = {.path = f->path}, *kp = &key;
+		struct cust_art **hit =
+			cu->nart ? bsearch(&kp, by, cu->nart, sizeof(*by), cap_cmp) : NULL;
+		if (!hit) {
+			f->no_hash = true;
+			continue;
+		}
+		/* the largest record of that path (a path recorded twice) */
+		size_t j = (size_t)(hit - by);
+		while (j > 0 && strcmp(by[j - 1]->path, f->path) == 0)
+			j--;
+		f->cap = 0;
+		for (; j < cu->nart && strcmp(by[j]->path, f->path) == 0; j++)
+			if (by[j]->size > f->cap)
+				f->cap = by[j]->size;
+	}
+}
+
 static int collect_dir(struct view *v, int rootfd, struct err *e)
 {
 	int dfd = dup(rootfd);
@@ -461,11 +518,9 @@ static int collect_dir(struct view *v, int rootfd, struct err *e)
 	}
 	if (!have_data)
 		check(v, "payload", false, "no data/ directory");
-	/* no payload file is hashed past the size of the whole payload that
-	 * Payload-Oxum declares (bag-info is read by now) */
-	v->pay_cap = oxum_bytes(v);
 	/* hash every file on two threads, the largest first */
 	if (v->n) {
+		payload_caps(v);
 		v->order = xreallocarray(NULL, v->n, sizeof(size_t));
 		for (size_t i = 0; i < v->n; i++)
 			v->order[i] = i;
@@ -477,7 +532,7 @@ static int collect_dir(struct view *v, int rootfd, struct err *e)
 		unsigned nt = 0;
 		while (nt < 2 && nt < v->n && pthread_create(&t[nt], NULL, hash_worker, v) == 0)
 			nt++;
-		pre_analyze(v);
+		pre_analyze(v); /* done already when the caps needed the custody log */
 		hash_worker(v); /* then help with what is left */
 		for (unsigned i = 0; i < nt; i++)
 			pthread_join(t[i], NULL);
@@ -489,10 +544,12 @@ static int collect_dir(struct view *v, int rootfd, struct err *e)
 			} else if (v->files[i].over) {
 				_cleanup_free_ char *s = shown(v->files[i].path);
 				check(v, "payload", false,
-				      "payload '%s' declares %llu bytes, more than the whole payload "
-				      "of Payload-Oxum (%llu bytes): not hashed",
+				      "payload '%s' declares %llu bytes, more than %s (%llu bytes): "
+				      "not hashed",
 				      s, (unsigned long long)v->files[i].size,
-				      (unsigned long long)v->pay_cap);
+				      v->cap_by_custody ? "its custody record"
+							: "the whole payload of Payload-Oxum",
+				      (unsigned long long)v->files[i].cap);
 			}
 		}
 	}

@@ -35,6 +35,20 @@ else
 	skip "an 8 TiB sparse payload file: INVALID" "this filesystem refuses an 8 TiB file"
 fi
 
+# ... and in a bag never sealed (no Payload-Oxum), past its custody record;
+# a file with no custody record is compared with nothing, so not read at all
+mkbag -o spi --abort sp 2>/dev/null
+if truncate -s 8T spi/data/b 2>/dev/null && truncate -s 8T spi/data/extra 2>/dev/null; then
+	run timeout 60 "$CONTAIN" verify spi
+	is "$RC" 1 "unsealed, an 8 TiB sparse payload file: verify ends, exit 1"
+	like "$OUT" "FAIL payload 'data/b' declares 8796093022208 bytes, more than its custody record \(7000 bytes\): not hashed" \
+		"unsealed, an 8 TiB sparse payload file: named, not hashed"
+	like "$OUT" "data/extra \(present, no custody record \(not finished\)\)" "unsealed, an 8 TiB file with no record: unfinished, not read"
+	like "$OUT" "verdict: INVALID" "unsealed, an 8 TiB sparse payload file: INVALID"
+else
+	for n in 1 2 3 4; do skip "unsealed, an 8 TiB sparse payload file ($n)" "this filesystem refuses an 8 TiB file"; done
+fi
+
 # --- tag files whose every line is a problem: problems are capped, tag
 # files parsed in bounded memory (continuation lines once took quadratic time)
 run timeout 60 "$CONTAIN" verify h/tags-huge.tar.zst
