@@ -26,7 +26,10 @@
  * writes, and are parsed whole, so they get a small bound */
 #define TAG_MAX (256u << 20)
 #define TAG_SMALL_MAX (1u << 20)
-#define MAX_FILES 10000000u
+/* files a bag may hold (each costs ~200 bytes to track): a bag contain
+ * writes holds hundreds; a few MB of compressed tar headers could name tens
+ * of millions */
+#define MAX_FILES 1000000u
 #define MAX_DEPTH 64
 /* problems kept as records; past it only counted ("and N more problems"):
  * a bag whose every line fails costs a counter, not a JSON record a line */
@@ -106,6 +109,7 @@ struct view {
 	size_t listed;	/* of which recorded in checks (at most PROBLEMS_MAX) */
 	size_t gaps;	/* of which say only that the bag is incomplete */
 	bool cut;	/* the tar ends early (cut short), not damaged */
+	bool over_files; /* more than MAX_FILES: the rest not tracked */
 	const char *refused; /* the input is in a form verify does not read: which */
 	/* for the workers */
 	uint64_t pay_cap; /* directory form: Payload-Oxum's bytes, or UINT64_MAX */
@@ -874,6 +878,13 @@ static int collect_tar(struct view *v, struct err *e)
 		if (type == AE_IFDIR)
 			continue;
 		int t = strchr(rel, '/') ? -1 : tag_index(rel);
+		if (t < 0 && v->n >= MAX_FILES) {
+			if (!v->over_files) /* once; the tag files are still read */
+				check(v, "payload", false, "more than %u files: the rest not checked",
+				      MAX_FILES);
+			v->over_files = true;
+			continue;
+		}
 		if (archive_entry_sparse_count(ae) > 0) {
 			sparse_member(v, ae, s);
 			if (t < 0)
