@@ -749,6 +749,179 @@ static bool cut_short(struct archive *a, const struct src *s)
 	       strcasestr(m, "unexpected end");
 }
 
+static const char *arerr(struct archive *a)
+{
+	return archive_error_string(a) ? archive_error_string(a) : "truncated input";
+}
+
+/* Open the tar form's input, know it by its first bytes and hand it to
+ * libarchive with the one filter it needs. 0 with *out set; 0 with *out
+ * NULL when there is nothing to read (refused, or cut before a header:
+ * reported); -1 could not read. */
+static int tar_open(struct view *v, struct src *src, struct archive **out, struct err *e)
+{
+	*out = NULL;
+	if (src_fill_head(src) < 0)
+		return err_sys(e, errno, "read '%s'", v->path);
+	const char *other;
+	enum src_kind kind = src_sniff(src, &other);
+	if (kind == SRC_OTHER) {
+		v->refused = other;
+		return 0;
+	}
+	if (kind == SRC_CUT) {
+		v->cut = true;
+		gap(v, "tar", "the tar ends before its first entry (%zu bytes): cut short", src->head);
+		return 0;
+	}
+	struct archive *a = archive_read_new();
+	if (!a)
+		return err_set(e, ERR_SYS, "archive_read_new failed");
+	/* ARCHIVE_WARN here means "through an external program": refused */
+	if ((kind == SRC_GZIP && archive_read_support_filter_gzip(a) != ARCHIVE_OK) ||
+	    (kind == SRC_ZSTD && archive_read_support_filter_zstd(a) != ARCHIVE_OK)) {
+		archive_read_free(a);
+		return err_set(e, ERR_SYS,
+			       "read '%s': this libarchive has no built-in %s decoder (an external "
+			       "program is never run)",
+			       v->path, kind == SRC_GZIP ? "gzip" : "zstd");
+	}
+	archive_read_support_format_tar(a);
+	if (archive_read_open(a, src, NULL, src_read, NULL) != ARCHIVE_OK) {
+		/* a gzip or zstd magic then too little for its header is cut too */
+		int rc = 0;
+		if (cut_short(a, src) || (src->eof && kind != SRC_TAR && src->head < 32)) {
+			v->cut = true;
+			gap(v, "tar", "the tar ends before its first entry (%s): cut short", arerr(a));
+		} else {
+			rc = err_set(e, ERR_SYS, "read '%s': %s", v->path, archive_error_string(a));
+		}
+		archive_read_free(a);
+		return rc;
+	}
+	*out = a;
+	return 0;
+}
+
+/* The path of a tar entry under the bag's top directory (into *clean), or
+ * NULL for an entry not read: one that would leave the bag, a link, a
+ * device, one outside the top directory (reported), a directory. */
+static const char *entry_rel(struct view *v, struct archive_entry *ae, const char *s,
+			     char **top, char **clean)
+{
+	const char *name = archive_entry_pathname(ae);
+	mode_t type = archive_entry_filetype(ae);
+	if (name[0] == '/') {
+		check(v, "tar", false, "tar entry '%s' is an absolute path: not extracted", s);
+		return NULL;
+	}
+	if (has_dotdot(name)) {
+		check(v, "tar", false, "tar entry '%s' escapes the bag with '..': not extracted", s);
+		return NULL;
+	}
+	if (archive_entry_hardlink(ae)) {
+		check(v, "tar", false, "tar entry '%s' is a hard link: not extracted", s);
+		return NULL;
+	}
+	if (type == AE_IFLNK) {
+		check(v, "tar", false, "tar entry '%s' is a symlink: not extracted", s);
+		return NULL;
+	}
+	if (type != AE_IFREG && type != AE_IFDIR) {
+		check(v, "tar", false, "tar entry '%s' is not a file or directory: not extracted", s);
+		return NULL;
+	}
+	/* everything lives under one top directory */
+	*clean = xstrdup(name);
+	size_t cl = strlen(*clean);
+	while (cl > 1 && (*clean)[cl - 1] == '/')
+		(*clean)[--cl] = '\0';
+	char *p = *clean;
+	while (p[0] == '.' && p[1] == '/')
+		p += 2;
+	char *slash = strchr(p, '/');
+	size_t tl = slash ? (size_t)(slash - p) : strlen(p);
+	if (!*top) {
+		*top = xstrndup(p, tl);
+	} else if (tl != strlen(*top) || strncmp(p, *top, tl) != 0) {
+		check(v, "tar", false, "tar entry '%s' is outside the bag's top directory '%s'", s,
+		      *top);
+		return NULL;
+	}
+	if (!slash) {
+		if (type != AE_IFDIR)
+			check(v, "tar", false, "tar entry '%s' should be the top directory", s);
+		return NULL;
+	}
+	return type == AE_IFDIR ? NULL : slash + 1;
+}
+
+/* Read one file entry: a tag file kept (bounded), a payload file hashed.
+ * false: stop reading (the tar is cut short or damaged; reported). */
+static bool tar_member(struct view *v, struct archive *a, struct archive_entry *ae,
+		       const char *rel, const char *s, const struct src *src)
+{
+	int t = strchr(rel, '/') ? -1 : tag_index(rel);
+	if (t < 0 && v->n >= MAX_FILES) {
+		if (!v->over_files) /* once; the tag files are still read */
+			check(v, "payload", false, "more than %u files: the rest not checked",
+			      MAX_FILES);
+		v->over_files = true;
+		return true;
+	}
+	if (t >= 0 && v->tags[t].present) {
+		check(v, "tar", false, "tar entry '%s' is there twice", s);
+		return true;
+	}
+	if (archive_entry_sparse_count(ae) > 0) {
+		sparse_member(v, ae, s);
+		if (t < 0)
+			add_file(v, rel); /* there, unread: the manifest does not call it missing */
+		return true;
+	}
+	struct hasher *h = hasher_new();
+	struct vfile *f = NULL;
+	int rerr = 0;
+	bool sparse = false;
+	if (t >= 0) {
+		v->tags[t].present = true;
+		hash_entry(a, ae, h, &v->tags[t].buf, tag_max(t), &v->tags[t].too_big, &sparse,
+			   &rerr);
+	} else {
+		if (!str_has_prefix(rel, "data/") && strchr(rel, '/'))
+			check(v, "files", false, "'%s' is outside data/ in a subdirectory", s);
+		f = add_file(v, rel);
+		hash_entry(a, ae, h, NULL, 0, NULL, &sparse, &rerr);
+		unsigned char md[HASH_LEN];
+		f->size = hasher_bytes(h);
+		hasher_final(h, md);
+		hex_encode(md, HASH_LEN, f->sha);
+		f->hashed = !rerr && !sparse;
+	}
+	hasher_free(h);
+	if (t >= 0 && (sparse || rerr)) { /* what was read of it proves nothing */
+		v->tags[t].present = false;
+		sbuf_free(&v->tags[t].buf);
+	}
+	if (sparse && !rerr) {
+		sparse_member(v, ae, s);
+		if (archive_read_data_skip(a) < ARCHIVE_WARN)
+			rerr = ARCHIVE_FATAL;
+	}
+	if (rerr && cut_short(a, src)) {
+		v->cut = true;
+		if (f)
+			f->cut = true; /* unfinished */
+		gap(v, "tar", "the tar ends early, inside '%s' (%s): cut short", s, arerr(a));
+		return false;
+	}
+	if (rerr) {
+		check(v, "tar", false, "the tar is damaged in '%s': %s", s, archive_error_string(a));
+		return false;
+	}
+	return true;
+}
+
 static int collect_tar(struct view *v, struct err *e)
 {
 	_cleanup_free_ char *buf = xmalloc(SRC_BUF);
@@ -760,46 +933,14 @@ static int collect_tar(struct view *v, struct err *e)
 			return err_sys(e, errno, "open '%s'", v->path);
 		src.fd = ownfd;
 	}
-	if (src_fill_head(&src) < 0)
-		return err_sys(e, errno, "read '%s'", v->path);
-	const char *other;
-	enum src_kind kind = src_sniff(&src, &other);
-	if (kind == SRC_OTHER) {
-		v->refused = other;
-		return 0;
-	}
-	if (kind == SRC_CUT) {
-		v->cut = true;
-		gap(v, "tar", "the tar ends before its first entry (%zu bytes): cut short", src.head);
-		return 0;
-	}
-	struct archive *a = archive_read_new();
+	struct archive *a;
+	if (tar_open(v, &src, &a, e) < 0)
+		return -1;
 	if (!a)
-		return err_set(e, ERR_SYS, "archive_read_new failed");
+		return 0;
 	int rc = 0;
 	char *top = NULL;
 	size_t entries = 0;
-	/* ARCHIVE_WARN here means "through an external program": refused */
-	if ((kind == SRC_GZIP && archive_read_support_filter_gzip(a) != ARCHIVE_OK) ||
-	    (kind == SRC_ZSTD && archive_read_support_filter_zstd(a) != ARCHIVE_OK)) {
-		rc = err_set(e, ERR_SYS,
-			     "read '%s': this libarchive has no built-in %s decoder (an external "
-			     "program is never run)",
-			     v->path, kind == SRC_GZIP ? "gzip" : "zstd");
-		goto out;
-	}
-	archive_read_support_format_tar(a);
-	if (archive_read_open(a, &src, NULL, src_read, NULL) != ARCHIVE_OK) {
-		/* a gzip or zstd magic then too little for its header is cut too */
-		if (cut_short(a, &src) || (src.eof && kind != SRC_TAR && src.head < 32)) {
-			v->cut = true;
-			gap(v, "tar", "the tar ends before its first entry (%s): cut short",
-			    archive_error_string(a) ? archive_error_string(a) : "truncated input");
-		} else {
-			rc = err_set(e, ERR_SYS, "read '%s': %s", v->path, archive_error_string(a));
-		}
-		goto out;
-	}
 	for (;;) {
 		struct archive_entry *ae;
 		int r = archive_read_next_header(a, &ae);
@@ -809,14 +950,13 @@ static int collect_tar(struct view *v, struct err *e)
 			if (cut_short(a, &src)) {
 				v->cut = true;
 				gap(v, "tar", "the tar ends early, after %zu entries (%s): cut short",
-				    entries, archive_error_string(a) ? archive_error_string(a)
-								     : "truncated input");
+				    entries, arerr(a));
 				break;
 			}
 			if (entries == 0) {
 				rc = err_set(e, ERR_SYS, "read '%s': %s", v->path,
 					     archive_error_string(a));
-				goto out;
+				break;
 			}
 			check(v, "tar", false, "the tar is damaged after %zu entries: %s", entries,
 			      archive_error_string(a));
@@ -829,123 +969,13 @@ static int collect_tar(struct view *v, struct err *e)
 			continue;
 		}
 		_cleanup_free_ char *s = shown(name);
-		mode_t type = archive_entry_filetype(ae);
-		if (name[0] == '/') {
-			check(v, "tar", false, "tar entry '%s' is an absolute path: not extracted", s);
-			continue;
-		}
-		if (has_dotdot(name)) {
-			check(v, "tar", false, "tar entry '%s' escapes the bag with '..': not extracted",
-			      s);
-			continue;
-		}
-		if (archive_entry_hardlink(ae)) {
-			check(v, "tar", false, "tar entry '%s' is a hard link: not extracted", s);
-			continue;
-		}
-		if (type == AE_IFLNK) {
-			check(v, "tar", false, "tar entry '%s' is a symlink: not extracted", s);
-			continue;
-		}
-		if (type != AE_IFREG && type != AE_IFDIR) {
-			check(v, "tar", false, "tar entry '%s' is not a file or directory: not extracted",
-			      s);
-			continue;
-		}
-		/* everything lives under one top directory */
-		_cleanup_free_ char *clean = xstrdup(name);
-		size_t cl = strlen(clean);
-		while (cl > 1 && clean[cl - 1] == '/')
-			clean[--cl] = '\0';
-		char *p = clean;
-		while (p[0] == '.' && p[1] == '/')
-			p += 2;
-		char *slash = strchr(p, '/');
-		size_t tl = slash ? (size_t)(slash - p) : strlen(p);
-		if (!top) {
-			top = xstrndup(p, tl);
-		} else if (tl != strlen(top) || strncmp(p, top, tl) != 0) {
-			check(v, "tar", false, "tar entry '%s' is outside the bag's top directory '%s'",
-			      s, top);
-			continue;
-		}
-		if (!slash) {
-			if (type != AE_IFDIR)
-				check(v, "tar", false, "tar entry '%s' should be the top directory", s);
-			continue;
-		}
-		const char *rel = slash + 1;
-		if (type == AE_IFDIR)
-			continue;
-		int t = strchr(rel, '/') ? -1 : tag_index(rel);
-		if (t < 0 && v->n >= MAX_FILES) {
-			if (!v->over_files) /* once; the tag files are still read */
-				check(v, "payload", false, "more than %u files: the rest not checked",
-				      MAX_FILES);
-			v->over_files = true;
-			continue;
-		}
-		if (archive_entry_sparse_count(ae) > 0) {
-			sparse_member(v, ae, s);
-			if (t < 0)
-				add_file(v, rel); /* there, unread: the manifest does not call it missing */
-			continue;
-		}
-		struct hasher *h = hasher_new();
-		struct vfile *f = NULL;
-		int rerr = 0;
-		bool sparse = false;
-		if (t >= 0) {
-			if (v->tags[t].present) {
-				check(v, "tar", false, "tar entry '%s' is there twice", s);
-				hasher_free(h);
-				continue;
-			}
-			v->tags[t].present = true;
-			hash_entry(a, ae, h, &v->tags[t].buf, tag_max(t), &v->tags[t].too_big, &sparse,
-				   &rerr);
-			if (sparse)
-				v->tags[t].present = false;
-		} else {
-			if (!str_has_prefix(rel, "data/") && strchr(rel, '/')) {
-				check(v, "files", false, "'%s' is outside data/ in a subdirectory", s);
-			}
-			f = add_file(v, rel);
-			hash_entry(a, ae, h, NULL, 0, NULL, &sparse, &rerr);
-			unsigned char md[HASH_LEN];
-			f->size = hasher_bytes(h);
-			hasher_final(h, md);
-			hex_encode(md, HASH_LEN, f->sha);
-			f->hashed = !rerr && !sparse;
-		}
-		hasher_free(h);
-		if (sparse && !rerr) {
-			sparse_member(v, ae, s);
-			if (archive_read_data_skip(a) < ARCHIVE_WARN)
-				rerr = ARCHIVE_FATAL;
-		}
-		if (rerr && cut_short(a, &src)) {
-			/* what was read of it proves nothing: unfinished */
-			v->cut = true;
-			if (f) {
-				f->cut = true;
-			} else if (t >= 0) {
-				v->tags[t].present = false;
-				sbuf_free(&v->tags[t].buf);
-			}
-			gap(v, "tar", "the tar ends early, inside '%s' (%s): cut short", s,
-			    archive_error_string(a) ? archive_error_string(a) : "truncated input");
+		_cleanup_free_ char *clean = NULL;
+		const char *rel = entry_rel(v, ae, s, &top, &clean);
+		if (rel && !tar_member(v, a, ae, rel, s, &src))
 			break;
-		}
-		if (rerr) {
-			check(v, "tar", false, "the tar is damaged in '%s': %s", s,
-			      archive_error_string(a));
-			break;
-		}
 	}
-	if (!top && !v->cut)
+	if (!top && !v->cut && rc == 0)
 		check(v, "tar", false, "the tar is empty");
-out:
 	free(top);
 	archive_read_free(a);
 	return rc;
