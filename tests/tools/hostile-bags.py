@@ -4,7 +4,7 @@
   hostile-bags.py OUTDIR [LINES]
 
 sparse-7e.tar      one pax 1.0 sparse member claiming 7 EiB (a 512-byte hole map)
-sparse-7e.tar.zst  the same, zstd-compressed (about 140 bytes)
+sparse-7e.tar.zst  the same, zstd-compressed (about 240 bytes)
 sparse-1t.tar      pax 0.1 sparse member claiming 1 TiB in a few extents
 tags-huge.tar.zst  a bag whose bag-info.txt, bagit.txt and manifests fail on
                    every line (LINES lines each, default 100000; the same line
@@ -14,9 +14,11 @@ index-bomb.tar.zst an index.json of 4,100,000 zeros in one array (once 45
 cut.tar.gz, cut.tar.zst  a small bag, compressed, cut in the middle
 
 Every member sits under one top directory "b/", as contain's bag tars do.
-tests/fuzz/corpus/bag/hostile-* are these files (default LINES) as committed,
-with hostile-lzop.tar.lzo, hostile-grzip.tar.grz (magic and a few bytes:
-formats refused by name) and hostile-cut-magic.tar.zst (3 bytes of zstd magic).
+tests/fuzz/corpus/bag/bad-bag-* are these files (default LINES) as committed,
+with bad-bag-lzop.tar.lzo, bad-bag-grzip.tar.grz (magic and a few bytes:
+formats refused by name) and bad-bag-cut-magic.tar.zst (3 bytes of zstd magic);
+bad-bag-: the fuzz replay (tests/fuzz/replay.c on main) expects bag_verify to
+refuse each.
 Small by default (the fuzz corpus keeps them); more LINES for the memory tests.
 """
 import gzip
