@@ -75,12 +75,19 @@ static int tag_read_tar(const char *bag, const char *name, size_t max, char **bu
 	if (!a)
 		return err_set(e, ERR_SYS, "archive_read_new failed");
 	/* the forms a bag is written in, nothing else (no external programs) */
-	archive_read_support_filter_gzip(a);
-	archive_read_support_filter_zstd(a);
-	archive_read_support_format_tar(a);
 	struct sbuf found = SBUF_INIT;
 	bool have = false;
 	int rc = 0;
+	/* ARCHIVE_WARN: this libarchive would run an external gzip or zstd */
+	if (archive_read_support_filter_gzip(a) != ARCHIVE_OK ||
+	    archive_read_support_filter_zstd(a) != ARCHIVE_OK) {
+		rc = err_set(e, ERR_UNSUPP,
+			     "read '%s': this libarchive lacks built-in gzip or zstd (no external "
+			     "program is ever run)",
+			     bag);
+		goto out;
+	}
+	archive_read_support_format_tar(a);
 	if (archive_read_open_filename(a, bag, 1 << 20) != ARCHIVE_OK) {
 		rc = err_set(e, ERR_INVALID, "read '%s': %s", bag, archive_error_string(a));
 		goto out;
