@@ -12,7 +12,15 @@
  *   5. memory of every process (ELF cores);
  *   6. the filesystem diff (overlay upperdir as an OCI layer tar);
  *   7. metadata: OCI config, runtime state, image, mounts, logs;
- *   8. stop the pcaps; quarantine.json; seal.
+ *   8. stop the pcaps; quarantine.json; the windows in index.json; seal.
+ *
+ * The windows (index.json "windows", quarantine.json, the summary), RFC 3339
+ * times, each {from, to, seconds_asked} or null when it did not happen:
+ *   observed     pcap start -> the cut begins (untouched);
+ *   cut_running  the cut holds -> the freeze begins (cut off, running);
+ *   frozen       the freeze holds -> the pcap stops;
+ * with every instant in "times" (pcap, cut_start, cut, freeze_start, frozen,
+ * pcap_stop). Without the quarantine, observed runs to the pcap stop.
  *
  * Each collector writes through the bag; one that fails is named in
  * r->missing, the index and the custody log, and the others still run. The
@@ -78,11 +86,12 @@ struct capture_result {
 	bool quarantine_failed;	 /* a quarantine step asked for did not hold */
 	json_t *missing;	 /* [{artifact, reason}]: not collected or partial */
 	json_t *warnings;	 /* [string] */
+	json_t *windows;	 /* the observation windows (as in index.json), or NULL */
 	double seconds;
 };
 void capture_result_free(struct capture_result *r);
 /* The summary the verb prints with --json: {bag, bag_id, status, container,
- * quarantined, frozen, quarantine_failed, missing, warnings, seconds}. */
+ * quarantined, frozen, quarantine_failed, windows, missing, warnings, seconds}. */
 json_t *capture_result_to_json(const struct capture_result *r, const struct ctr *c,
 			       const char *out);
 

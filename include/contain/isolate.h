@@ -34,6 +34,7 @@
 #define NCUT_MAX_ALLOW 64
 #define NCUT_MAX_DEVS 32
 #define NCUT_MAX_EXTRA 16
+#define NCUT_NFLOG_OFF 0xffffffffu /* host_nflog_group: do not log */
 
 /* one --allow CIDR[:PORT] entry */
 struct ncut_allow {
@@ -65,6 +66,9 @@ struct ncut_opts {
 	unsigned nflog_group; /* 0: no log; else "log prefix contain-q group N" */
 	const char *const *extra; /* nft rule bodies, e.g. "counter" */
 	size_t nextra;
+	/* the host table's group (in the host netns, where groups are shared
+	 * by every container): 0 the same as nflog_group, NCUT_NFLOG_OFF none */
+	unsigned host_nflog_group;
 };
 
 /* table names from the container id: contain_q_<12 hex>, contain_h_<12 hex>

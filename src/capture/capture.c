@@ -55,6 +55,15 @@ struct capture {
 	bool net_cut, frozen;
 	bool qfailed; /* a quarantine step asked for did not hold */
 	double t0;
+	json_t *windows;
+	bool npcap_started; /* a pcap session ran */
+	/* the pcaps: in the container netns, and the host table's NFLOG group */
+	struct collect_pcap *pc, *hpc;
+	unsigned nflog;	 /* the group the netns table logs to (0: none) */
+	int host_nflog;	 /* the group of the host netns we bound (-1: none) */
+	/* the windows, RFC 3339 ("" when it did not happen) */
+	char t_pcap[64], t_cut_start[64], t_cut[64], t_freeze_start[64], t_frozen[64],
+		t_pcap_stop[64];
 };
 
 static void progress(struct capture *cp, const char *phase)
@@ -104,22 +113,10 @@ static void add_json(struct capture *cp, const char *path, json_t *j, const char
 
 /* ---- 1. pcap ---- */
 
-static int pcap_sink_for(void *ctx, const char *dev, int linktype, struct sink *out,
-			 struct err *e)
+/* a pcap file of the bag, registered to be closed at the stop */
+static int pcap_file_open(struct capture *cp, const char *path, struct sink *out,
+			  struct err *e)
 {
-	struct capture *cp = ctx;
-	char path[PATH_MAX];
-	char safe[64];
-	size_t k = 0;
-	(void)linktype;
-	/* device names come from the container's netns: keep them tame in paths */
-	for (const char *p = dev; *p && k < sizeof(safe) - 1; p++)
-		safe[k++] = (char)((*p == '/' || *p == ':' || (unsigned char)*p < 0x20) ? '_' : *p);
-	safe[k] = '\0';
-	if (str_has_prefix(dev, "nflog"))
-		snprintf(path, sizeof(path), "data/network/capture-nflog.pcap");
-	else
-		snprintf(path, sizeof(path), "data/network/capture-%s.pcap", safe);
 	pthread_mutex_lock(&cp->lock);
 	if (cp->npcap >= CAPTURE_MAX_PCAP_FILES) {
 		pthread_mutex_unlock(&cp->lock);
@@ -138,27 +135,105 @@ static int pcap_sink_for(void *ctx, const char *dev, int linktype, struct sink *
 	return 0;
 }
 
-static struct collect_pcap *pcap_start(struct capture *cp, int nflog)
+static int pcap_sink_for(void *ctx, const char *dev, int linktype, struct sink *out,
+			 struct err *e)
 {
-	/* the time bound counts after the windows: they are watched, not spent */
-	unsigned secs = cp->o->pcap_seconds;
-	if (secs)
-		secs += cp->o->observe_seconds + cp->o->watch_cut_seconds;
+	struct capture *cp = ctx;
+	char path[PATH_MAX];
+	char safe[64];
+	size_t k = 0;
+	(void)linktype;
+	/* device names come from the container's netns: keep them tame in paths */
+	for (const char *p = dev; *p && k < sizeof(safe) - 1; p++)
+		safe[k++] = (char)((*p == '/' || *p == ':' || (unsigned char)*p < 0x20) ? '_' : *p);
+	safe[k] = '\0';
+	if (str_has_prefix(dev, "nflog"))
+		snprintf(path, sizeof(path), "data/network/capture-nflog.pcap");
+	else
+		snprintf(path, sizeof(path), "data/network/capture-%s.pcap", safe);
+	return pcap_file_open(cp, path, out, e);
+}
+
+static int host_sink_for(void *ctx, const char *dev, int linktype, struct sink *out,
+			 struct err *e)
+{
+	(void)dev;
+	(void)linktype;
+	return pcap_file_open(ctx, "data/network/capture-host-nflog.pcap", out, e);
+}
+
+/* Where to start looking for a free NFLOG group of the host netns: spread
+ * by container and by process, so concurrent captures rarely even try the
+ * same group; the bind itself settles a collision (one socket a group). */
+#define HOST_NFLOG_FIRST 32768u
+#define HOST_NFLOG_SPAN 32000u
+#define HOST_NFLOG_TRIES 64u
+static unsigned host_nflog_base(const char *id)
+{
+	uint32_t h = 2166136261u;
+	for (const unsigned char *p = (const unsigned char *)id; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	h ^= (uint32_t)getpid() * 2654435761u;
+	return HOST_NFLOG_FIRST + h % HOST_NFLOG_SPAN;
+}
+
+/* The host table's drops (inbound attempts, and outbound ones that got past
+ * the netns table), from the NFLOG group of the host netns we bind now and
+ * hand to the ruleset. Only when this capture makes the cut. */
+static void host_pcap_start(struct capture *cp, unsigned secs, uint64_t max)
+{
 	struct collect_pcap_opts po = {
 		.seconds = secs,
-		.max_bytes = cp->o->pcap_max_bytes,
-		.nflog_group = nflog,
+		.max_bytes = max,
+		.nflog_group = (int)host_nflog_base(cp->c->id),
+		.own_netns = true,
+		.nflog_tries = HOST_NFLOG_TRIES,
+		.nflog_as_sll2 = true,
 	};
-	struct collect_pcap *s = NULL;
 	struct err e = {0};
+	if (collect_pcap_start(cp->c, &po, host_sink_for, cp, &cp->hpc, &e) < 0) {
+		missing(cp, "data/network/capture-host-nflog.pcap", "%s", e.msg);
+		cp->hpc = NULL;
+		return;
+	}
+	cp->host_nflog = collect_pcap_nflog_group(cp->hpc);
+	cp->npcap_started = true;
+}
+
+static void pcap_start(struct capture *cp)
+{
+	const struct capture_opts *o = cp->o;
+	/* the time bound counts after the windows: they are watched, not spent */
+	unsigned secs = o->pcap_seconds;
+	if (secs)
+		secs += o->observe_seconds + o->watch_cut_seconds;
+	uint64_t max = o->pcap_max_bytes;
 	if (!cp->c->netns_path || cp->c->host_netns) {
 		missing(cp, "data/network/capture.pcap", "%s",
 			cp->c->host_netns ? "the container is on the host network: no pcap of the host"
 					  : "the container has no network namespace");
-		return NULL;
+		return;
 	}
-	if (collect_pcap_start(cp->c, &po, pcap_sink_for, cp, &s, &e) < 0) {
-		if (e.kind == ERR_NOTFOUND && cp->npcap == 0) {
+	if (o->quarantine && cp->qs.net) {
+		warning(cp, "the network was cut before this capture: the drops of its host "
+			    "table are not captured (no NFLOG group of ours)");
+	} else if (o->quarantine) {
+		/* a quarter of the byte bound for the host's drops */
+		uint64_t hmax = max ? (max / 4 ? max / 4 : 1) : 0;
+		host_pcap_start(cp, secs, hmax);
+		if (cp->hpc)
+			max -= hmax;
+	}
+	struct collect_pcap_opts po = {
+		.seconds = secs,
+		.max_bytes = max,
+		.nflog_group = cp->nflog ? (int)cp->nflog : -1,
+	};
+	struct err e = {0};
+	size_t before = cp->npcap;
+	if (collect_pcap_start(cp->c, &po, pcap_sink_for, cp, &cp->pc, &e) < 0) {
+		cp->pc = NULL;
+		if (e.kind == ERR_NOTFOUND && cp->npcap == before) {
 			/* no interface but lo and no nflog group (--no-quarantine):
 			 * there is no traffic to miss, say so and go on */
 			json_t *n = json_pack("{s:s}", "reason", e.msg);
@@ -167,36 +242,41 @@ static struct collect_pcap *pcap_start(struct capture *cp, int nflog)
 				log_warn("capture: custody: %s", be.msg);
 			json_decref(n);
 			warning(cp, "pcap: %s", e.msg);
-			return NULL;
+			return;
 		}
 		missing(cp, "data/network/capture.pcap", "%s", e.msg);
-		return NULL;
+		return;
 	}
-	return s;
+	cp->npcap_started = true;
 }
 
-static void pcap_stop(struct capture *cp, struct collect_pcap *s)
+static void pcap_stop(struct capture *cp)
 {
 	struct err e = {0};
-	json_t *stats = NULL;
-	if (!s)
+	json_t *stats = NULL, *hstats = NULL;
+	if (!cp->pc && !cp->hpc)
 		return;
-	progress(cp, "pcap-stop");
-	if (collect_pcap_stop(s, false, &stats, &e) < 0)
+	if (cp->pc && collect_pcap_stop(cp->pc, false, &stats, &e) < 0)
 		warning(cp, "pcap: %s", e.msg);
+	cp->pc = NULL;
+	/* the host's ends with the same time bound; without one, now */
+	if (cp->hpc && collect_pcap_stop(cp->hpc, cp->o->pcap_seconds == 0, &hstats, &e) < 0)
+		warning(cp, "host nflog pcap: %s", e.msg);
+	cp->hpc = NULL;
+	if (!stats)
+		stats = json_object();
+	if (hstats)
+		json_object_set_new(stats, "host_nflog", hstats);
 	for (size_t i = 0; i < cp->npcap; i++) {
 		struct err fe = {0};
-		if (stats)
-			bag_file_note(cp->pcap_files[i], stats, &fe);
+		bag_file_note(cp->pcap_files[i], stats, &fe);
 		if (bag_file_close(cp->pcap_files[i], NULL, &fe) < 0)
 			missing(cp, cp->pcap_paths[i], "%s", fe.msg);
 		free(cp->pcap_paths[i]);
 	}
 	cp->npcap = 0;
-	if (stats) {
-		add_json(cp, "data/network/pcap-stats.json", stats, "pcap-stats", "pcap");
-		json_decref(stats);
-	}
+	add_json(cp, "data/network/pcap-stats.json", stats, "pcap-stats", "pcap");
+	json_decref(stats);
 }
 
 /* ---- 2, 4. quarantine: the quarantine verb's code ---- */
@@ -210,7 +290,7 @@ static void audit(struct capture *cp, const char *action, const char *result, js
 		warning(cp, "audit log: %s", e.msg);
 }
 
-static int quarantine_step(struct capture *cp, bool net, unsigned nflog)
+static int quarantine_step(struct capture *cp, bool net)
 {
 	struct quarantine_opts qo = {
 		.net = net,
@@ -220,7 +300,9 @@ static int quarantine_step(struct capture *cp, bool net, unsigned nflog)
 	};
 	qo.ncut.allow = cp->o->allow;
 	qo.ncut.nallow = cp->o->nallow;
-	qo.ncut.nflog_group = nflog;
+	qo.ncut.nflog_group = net ? cp->nflog : 0;
+	qo.ncut.host_nflog_group = net && cp->host_nflog >= 0 ? (unsigned)cp->host_nflog
+							      : NCUT_NFLOG_OFF;
 	struct quarantine_result r;
 	struct err e = {0};
 	const char *what = net ? "network cut" : "freeze";
@@ -237,6 +319,11 @@ static int quarantine_step(struct capture *cp, bool net, unsigned nflog)
 		json_object_set_new(x, "pids_frozen", json_integer((json_int_t)r.frz.npids));
 	if (ok < 0)
 		json_object_set_new(x, "error", json_string(e.msg));
+	if (net && ok == 0 && !r.already) {
+		json_object_set_new(x, "nflog_group", json_integer(cp->nflog));
+		if (cp->host_nflog >= 0)
+			json_object_set_new(x, "host_nflog_group", json_integer(cp->host_nflog));
+	}
 	json_object_set_new(x, "seconds", json_real(r.seconds));
 	json_object_set_new(x, "at", json_string(net ? cp->qs.net_time ? cp->qs.net_time : ""
 							: cp->qs.freeze_time ? cp->qs.freeze_time : ""));
@@ -594,7 +681,8 @@ void capture_result_free(struct capture_result *r)
 {
 	json_decref(r->missing);
 	json_decref(r->warnings);
-	r->missing = r->warnings = NULL;
+	json_decref(r->windows);
+	r->missing = r->warnings = r->windows = NULL;
 }
 
 json_t *capture_result_to_json(const struct capture_result *r, const struct ctr *c,
@@ -611,6 +699,7 @@ json_t *capture_result_to_json(const struct capture_result *r, const struct ctr 
 	json_object_set_new(j, "frozen", json_boolean(r->frozen));
 	if (r->quarantine_failed)
 		json_object_set_new(j, "quarantine_failed", json_true());
+	json_object_set_new(j, "windows", r->windows ? json_incref(r->windows) : json_null());
 	json_object_set_new(j, "missing", r->missing ? json_incref(r->missing) : json_array());
 	json_object_set_new(j, "warnings", r->warnings ? json_incref(r->warnings) : json_array());
 	json_object_set_new(j, "seconds", json_real(r->seconds));
@@ -626,16 +715,53 @@ static void skipped(struct capture *cp, const char *what, const char *why)
 	json_decref(n);
 }
 
-static void quarantine_json(struct capture *cp)
+static json_t *window_json(const char *from, const char *to, int asked)
+{
+	if (!*from || !*to)
+		return json_null();
+	json_t *w = json_pack("{s:s,s:s}", "from", from, "to", to);
+	if (asked >= 0)
+		json_object_set_new(w, "seconds_asked", json_integer(asked));
+	return w;
+}
+
+static json_t *windows_json(const struct capture *cp)
+{
+	const struct capture_opts *o = cp->o;
+	json_t *w = json_object();
+	const char *obs_end = o->quarantine ? cp->t_cut_start : cp->t_pcap_stop;
+	json_object_set_new(w, "observed",
+			    window_json(cp->t_pcap, obs_end, (int)o->observe_seconds));
+	json_object_set_new(w, "cut_running",
+			    window_json(cp->t_cut, cp->t_freeze_start, (int)o->watch_cut_seconds));
+	json_object_set_new(w, "frozen", window_json(cp->t_frozen, cp->t_pcap_stop, -1));
+	json_t *t = json_object();
+	const struct {
+		const char *k, *v;
+	} times[] = {{"pcap", cp->t_pcap},	       {"cut_start", cp->t_cut_start},
+		     {"cut", cp->t_cut},	       {"freeze_start", cp->t_freeze_start},
+		     {"frozen", cp->t_frozen},	       {"pcap_stop", cp->t_pcap_stop}};
+	for (size_t i = 0; i < ARRAY_SIZE(times); i++)
+		json_object_set_new(t, times[i].k, *times[i].v ? json_string(times[i].v)
+							       : json_null());
+	json_object_set_new(w, "times", t);
+	json_object_set_new(w, "pcap", json_string(!o->pcap ? "off"
+						   : cp->npcap_started ? "running through"
+								       : "not running"));
+	return w;
+}
+
+static void quarantine_json(struct capture *cp, json_t *windows)
 {
 	json_t *qj;
 	if (cp->o->quarantine) {
 		json_t *q = qstate_to_json(&cp->qs);
-		qj = json_pack("{s:b,s:O,s:o}", "quarantined", cp->net_cut || cp->frozen, "steps",
-			       cp->qlog, "state", q);
+		qj = json_pack("{s:b,s:O,s:o,s:O}", "quarantined", cp->net_cut || cp->frozen,
+			       "steps", cp->qlog, "state", q, "windows", windows);
 	} else {
-		qj = json_pack("{s:b,s:s}", "quarantined", false, "skipped",
-			       "--no-quarantine: captured live, the container was not touched");
+		qj = json_pack("{s:b,s:s,s:O}", "quarantined", false, "skipped",
+			       "--no-quarantine: captured live, the container was not touched",
+			       "windows", windows);
 	}
 	add_json(cp, "data/quarantine.json", qj, "quarantine", "capture");
 	json_decref(qj);
@@ -659,23 +785,23 @@ static void capture_steps(struct capture *cp)
 			warning(cp, "quarantine state: %s", e.msg);
 		err_clear(&e);
 	}
-	/* the NFLOG group the drop rules log to: the existing cut's, else ours */
-	unsigned nflog = 0;
+	/* the NFLOG group the netns drop rules log to: the existing cut's, else
+	 * ours (groups are per netns: the container's are its own) */
 	if (o->quarantine && o->pcap && !c->host_netns) {
-		nflog = cp->qs.net ? cp->qs.nflog_group
-				   : CAPTURE_NFLOG_BASE + (unsigned)(getpid() % 1000);
+		cp->nflog = cp->qs.net ? cp->qs.nflog_group
+				       : CAPTURE_NFLOG_BASE + (unsigned)(getpid() % 1000);
 	}
 
 	/* 1. pcap */
-	struct collect_pcap *pc = NULL;
 	progress(cp, "pcap");
 	if (o->pcap)
-		pc = pcap_start(cp, nflog ? (int)nflog : -1);
+		pcap_start(cp);
 	else
 		skipped(cp, "pcap", "--no-pcap");
+	time_rfc3339_ns(cp->t_pcap, sizeof(cp->t_pcap));
 	if (o->observe_seconds) {
 		progress(cp, "observe");
-		if (!pc)
+		if (!cp->pc)
 			warning(cp, "--observe: no pcap runs, nothing is observed");
 		window(cp, "observe", o->observe_seconds);
 	}
@@ -685,8 +811,11 @@ static void capture_steps(struct capture *cp)
 		if (c->host_netns)
 			warning(cp, "'%s' is on the host network: no network cut (the host's own "
 				    "netns), freeze only", c->id);
-		else
-			quarantine_step(cp, true, nflog);
+		else {
+			time_rfc3339_ns(cp->t_cut_start, sizeof(cp->t_cut_start));
+			if (quarantine_step(cp, true) == 0 && cp->net_cut)
+				time_rfc3339_ns(cp->t_cut, sizeof(cp->t_cut));
+		}
 	}
 	/* 3. processes, network state; then cut off and running, watched */
 	collect_live(cp);
@@ -700,8 +829,11 @@ static void capture_steps(struct capture *cp)
 	}
 	/* 4. freeze */
 	progress(cp, "freeze");
-	if (o->quarantine)
-		quarantine_step(cp, false, 0);
+	if (o->quarantine) {
+		time_rfc3339_ns(cp->t_freeze_start, sizeof(cp->t_freeze_start));
+		if (quarantine_step(cp, false) == 0 && cp->frozen)
+			time_rfc3339_ns(cp->t_frozen, sizeof(cp->t_frozen));
+	}
 	/* 5. memory */
 	if (o->memory) {
 		if (o->quarantine && !cp->frozen)
@@ -718,8 +850,16 @@ static void capture_steps(struct capture *cp)
 	/* 7. metadata */
 	collect_meta(cp);
 	/* 8. pcap stop, quarantine.json */
-	pcap_stop(cp, pc);
-	quarantine_json(cp);
+	progress(cp, "pcap-stop");
+	pcap_stop(cp);
+	time_rfc3339_ns(cp->t_pcap_stop, sizeof(cp->t_pcap_stop));
+	json_t *w = windows_json(cp);
+	quarantine_json(cp, w);
+	if (bag_set_index(cp->bag, "windows", w, &e) < 0) {
+		warning(cp, "index.json: %s", e.msg);
+		err_clear(&e);
+	}
+	cp->windows = w;
 	json_t *endx = json_pack("{s:O,s:O}", "missing", cp->missing, "warnings", cp->warnings);
 	if (bag_event(cp->bag, "capture-end", c->id,
 		      json_array_size(cp->missing) ? "partial" : "ok", endx, &e) < 0)
@@ -746,7 +886,7 @@ int capture_run(const struct ctr *c, const struct capture_opts *o, struct captur
 	if (c->npids)
 		memcpy(view.pids, c->pids, c->npids * sizeof(*c->pids));
 
-	struct capture cp = {.o = o, .c = &view, .qlock = -1, .t0 = time_mono()};
+	struct capture cp = {.o = o, .c = &view, .qlock = -1, .t0 = time_mono(), .host_nflog = -1};
 	pthread_mutex_init(&cp.lock, NULL);
 	cp.missing = json_incref(r->missing);
 	cp.warnings = json_incref(r->warnings);
@@ -792,6 +932,7 @@ out:
 	r->net_cut = cp.net_cut;
 	r->frozen = cp.frozen;
 	r->quarantine_failed = cp.qfailed;
+	r->windows = cp.windows;
 	r->seconds = time_mono() - cp.t0;
 	if (cp.bag)
 		bag_free(cp.bag);

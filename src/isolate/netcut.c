@@ -184,6 +184,9 @@ static int check_opts(const struct ncut_opts *o, struct err *e)
 			return err_set(e, ERR_INVALID, "bad extra rule '%s'", o->extra[i]);
 	if (o->nflog_group > 65535)
 		return err_set(e, ERR_INVALID, "nflog group %u out of range", o->nflog_group);
+	if (o->host_nflog_group > 65535 && o->host_nflog_group != NCUT_NFLOG_OFF)
+		return err_set(e, ERR_INVALID, "host nflog group %u out of range",
+			       o->host_nflog_group);
 	return 0;
 }
 
@@ -218,13 +221,12 @@ static void add_allow_rules(struct sbuf *b, const struct ncut_opts *o, enum dir 
 	}
 }
 
-static void add_tail(struct sbuf *b, const struct ncut_opts *o)
+static void add_tail(struct sbuf *b, const struct ncut_opts *o, unsigned group)
 {
 	for (size_t i = 0; i < o->nextra; i++)
 		sbuf_printf(b, "\t\t%s\n", o->extra[i]);
-	if (o->nflog_group)
-		sbuf_printf(b, "\t\tlog prefix \"%s\" group %u\n", NCUT_LOG_PREFIX,
-			    o->nflog_group);
+	if (group)
+		sbuf_printf(b, "\t\tlog prefix \"%s\" group %u\n", NCUT_LOG_PREFIX, group);
 	sbuf_adds(b, "\t\tdrop\n");
 }
 
@@ -256,7 +258,7 @@ char *ncut_netns_ruleset(const char *table, const struct ncut_opts *o, struct er
 		if (chains[i].lo)
 			sbuf_printf(&b, "\t\t%s\n", chains[i].lo);
 		add_allow_rules(&b, o, chains[i].d, false);
-		add_tail(&b, o);
+		add_tail(&b, o, o->nflog_group);
 		sbuf_adds(&b, "\t}\n");
 	}
 	sbuf_adds(&b, "}\n");
@@ -277,6 +279,9 @@ char *ncut_host_ruleset(const char *table, const struct ncut_dev *devs, size_t n
 	}
 	if (check_opts(o, e) < 0)
 		return NULL;
+	unsigned hgroup = o->host_nflog_group == NCUT_NFLOG_OFF ? 0
+			  : o->host_nflog_group	       ? o->host_nflog_group
+						       : o->nflog_group;
 	for (size_t i = 0; i < ndevs; i++)
 		if (!ifname_ok(devs[i].ifname) || devs[i].ifindex <= 0) {
 			err_set(e, ERR_INVALID, "bad host device name '%s'", devs[i].ifname);
@@ -293,7 +298,7 @@ char *ncut_host_ruleset(const char *table, const struct ncut_dev *devs, size_t n
 				    "policy drop;\n",
 				    out ? "egress" : "ingress", devs[i].ifname, NCUT_PRIO_HOST);
 			add_allow_rules(&b, o, out ? DIR_IN : DIR_OUT, true);
-			add_tail(&b, o);
+			add_tail(&b, o, hgroup);
 			sbuf_adds(&b, "\t}\n");
 		}
 	}
