@@ -867,6 +867,41 @@ static void capture_steps(struct capture *cp)
 	json_decref(endx);
 }
 
+/* The capture's own line in the node audit log: ok, partial or failed, and
+ * why. A failure to write it is a warning (the bag is the record then). */
+static void audit_capture(const struct ctr *c, const struct capture_opts *o,
+			  struct capture_result *r, int rc, const struct err *e)
+{
+	if (!o->audit_log)
+		return;
+	json_t *x = json_pack("{s:s,s:s,s:s,s:b,s:b,s:f}", "by", "capture", "bag", o->out,
+			      "status", r->status, "quarantined", r->net_cut, "frozen", r->frozen,
+			      "seconds", r->seconds);
+	if (r->bag_id[0])
+		json_object_set_new(x, "bag_id", json_string(r->bag_id));
+	if (rc < 0)
+		json_object_set_new(x, "error", json_string(e->msg));
+	size_t nm = r->missing ? json_array_size(r->missing) : 0;
+	if (nm) {
+		/* what was lost and why, the first few (the bag has them all) */
+		json_t *m = json_array();
+		for (size_t i = 0; i < nm && i < 8; i++)
+			json_array_append(m, json_array_get(r->missing, i));
+		json_object_set_new(x, "missing", json_integer((json_int_t)nm));
+		json_object_set_new(x, "missing_first", m);
+	}
+	if (r->quarantine_failed)
+		json_object_set_new(x, "quarantine_failed", json_true());
+	struct err ae = {0};
+	if (audit_record(o->audit_log, "capture", c->id, rc < 0 ? "failed" : rc ? "partial" : "ok",
+			 x, &ae) < 0)
+		json_array_append_new(r->warnings, json_sprintf("audit log: %s", ae.msg));
+	json_decref(x);
+}
+
+static int capture_do(const struct ctr *c, const struct capture_opts *o,
+		      struct capture_result *r, struct err *e);
+
 int capture_run(const struct ctr *c, const struct capture_opts *o, struct capture_result *r,
 		struct err *e)
 {
@@ -876,6 +911,14 @@ int capture_run(const struct ctr *c, const struct capture_opts *o, struct captur
 	r->warnings = json_array();
 	if (capture_opts_check(o, e) < 0)
 		return -1;
+	int rc = capture_do(c, o, r, e);
+	audit_capture(c, o, r, rc, e);
+	return rc;
+}
+
+static int capture_do(const struct ctr *c, const struct capture_opts *o,
+		      struct capture_result *r, struct err *e)
+{
 	if (c->pid <= 0)
 		return err_set(e, ERR_WRONGSTATE,
 			       "the container is not running (no live process)");

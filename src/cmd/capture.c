@@ -1,8 +1,10 @@
 /* capture.c: contain capture REF -o OUT — parse the options, resolve REF,
  * run the capture transaction (src/capture/capture.c), print the summary. */
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "contain/capture.h"
@@ -12,11 +14,38 @@
 struct progress_ctx {
 	const char *id;
 	bool tty;
+	const char *pause_at, *pause_file; /* the test hook below */
 };
+
+/* TEST HOOK, for the test suite only (tests/integration/t0704): with
+ * CONTAIN_TEST_PAUSE_AT=PHASE (a name of CAPTURE_PHASES) and
+ * CONTAIN_TEST_PAUSE_FILE=PATH, the capture writes "paused PHASE" to PATH
+ * when PHASE begins and waits (at most 5 minutes) until PATH is removed, so
+ * a test can act on the container at a known step (kill it). It only ever
+ * delays the capture; it never changes what the capture does. */
+static void test_pause(struct progress_ctx *p, const char *phase)
+{
+	if (!p->pause_at || !p->pause_file || strcmp(p->pause_at, phase) != 0)
+		return;
+	int fd = open(p->pause_file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		log_warn("test hook: create '%s': %s", p->pause_file, strerror(errno));
+		return;
+	}
+	char line[128];
+	int n = snprintf(line, sizeof(line), "paused %s\n", phase);
+	if (write(fd, line, (size_t)n) != n)
+		log_warn("test hook: write '%s': %s", p->pause_file, strerror(errno));
+	close(fd);
+	struct stat st;
+	for (int i = 0; i < 300 * 20 && lstat(p->pause_file, &st) == 0; i++)
+		usleep(50000);
+}
 
 static void progress(void *ctx, const char *phase, double elapsed)
 {
 	struct progress_ctx *p = ctx;
+	test_pause(p, phase);
 	if (!p->tty)
 		return;
 	fprintf(stderr, "\r\033[Kcontain: capture %s [%.1fs] %s", p->id, elapsed, phase);
@@ -154,12 +183,12 @@ int cmd_capture(int argc, char **argv)
 		log_error("capture '%s': %s", ref, e.msg);
 		return err_exit_code(&e);
 	}
-	if (c->pid <= 0) {
-		log_error("capture '%s': the container is not running (no live process)", c->id);
-		return EXIT_FOUND;
-	}
-
-	struct progress_ctx pctx = {.id = c->id, .tty = isatty(STDERR_FILENO)};
+	struct progress_ctx pctx = {
+		.id = c->id,
+		.tty = isatty(STDERR_FILENO),
+		.pause_at = getenv("CONTAIN_TEST_PAUSE_AT"),
+		.pause_file = getenv("CONTAIN_TEST_PAUSE_FILE"),
+	};
 	o.progress = progress;
 	o.progress_ctx = &pctx;
 	struct capture_result r;
@@ -194,7 +223,7 @@ int cmd_capture(int argc, char **argv)
 			fprintf(f, "container %s was captured live and not touched\n", c->id);
 	}
 	capture_result_free(&r);
-	if (rc < 0)
-		return e.kind == ERR_WRONGSTATE ? EXIT_FOUND : EXIT_SYS;
+	if (rc < 0) /* no sealed bag; a container that is not running is not found */
+		return c->pid <= 0 ? EXIT_FOUND : EXIT_SYS;
 	return rc ? EXIT_FOUND : EXIT_OK;
 }
