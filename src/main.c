@@ -108,8 +108,12 @@ static const struct cmd commands[] = {
 	 "  --json                   print the bag's summary as JSON (stderr with -o -)\n"
 	 "Sizes take k, M, G suffixes.\n"
 	 "\n"
+	 "A container that exits during the capture still gives a sealed bag naming\n"
+	 "what it could no longer give. Every capture is one line in the audit log\n"
+	 "(ok, partial or failed, with the error).\n"
+	 "\n"
 	 "Exit status: 0 everything collected, 1 some artifact missing or partial\n"
-	 "(listed), 2 usage, 3 no bag could be written.\n"},
+	 "(listed), 2 usage, 3 no bag could be written (or sealed).\n"},
 	{"verify", cmd_verify, CMD_JSON, "prove a bag complete, untampered and signed",
 	 "usage: contain verify BAG [--pubkey KEY] [--json]\n"
 	 "\n"
