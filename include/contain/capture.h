@@ -71,6 +71,10 @@ struct capture_opts {
 	const struct ncut_allow *allow;
 	size_t nallow;
 	enum frz_pref freezer;
+	/* the first NFLOG group of the host netns to try for the host table's
+	 * drops (0: one derived from the container id and our pid); groups a
+	 * rule already logs to and groups bound by another socket are passed */
+	unsigned host_nflog_first;
 	capture_progress_fn progress; /* may be NULL */
 	void *progress_ctx;
 };

@@ -110,6 +110,9 @@ struct collect_pcap_opts {
 	 * collect_pcap_nflog_group); the bound group is ours alone until stop. */
 	bool own_netns;
 	unsigned nflog_tries; /* 0 or 1: nflog_group only */
+	/* groups not to try (bitmap, bit N of byte N / 8; may be NULL): those
+	 * a rule already logs to, whoever listens */
+	const unsigned char *nflog_avoid;
 	/* Write the NFLOG group's packets as LINUX_SLL2 (276), not NFLOG: what
 	 * the netdev family (the host table) logs has family 5, which tcpdump
 	 * and tshark do not decode, and its payload starts at the Ethernet

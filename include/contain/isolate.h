@@ -110,6 +110,13 @@ int ncut_table_add_start(const char *netns_path, unsigned long long ino, const c
 			 const char *table, const char *ruleset, size_t nchains_want,
 			 struct ncut_job *j, struct err *e);
 int ncut_table_add_finish(struct ncut_job *j, uint64_t *handle, struct err *e);
+/* The NFLOG groups that rules of our own netns log to, whatever table or
+ * family ("log ... group N" in `nft list ruleset`): used[N / 8] bit N % 8
+ * is set for each (the bitmap is cleared first). A group a table still logs
+ * to is not free even when nobody listens to it now. */
+#define NCUT_NFLOG_BITMAP (65536 / 8)
+int ncut_nflog_groups_used(unsigned char used[NCUT_NFLOG_BITMAP], struct err *e);
+
 /* Delete the table family/name if it still has that handle (0: any).
  * *gone is set when it was not there (removed by hand, flushed). Checked
  * to be gone afterwards. */

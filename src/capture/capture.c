@@ -83,11 +83,10 @@ static void missing(struct capture *cp, const char *artifact, const char *fmt, .
 	va_end(ap);
 	json_array_append_new(cp->missing, json_pack("{s:s,s:s}", "artifact", artifact,
 						     "reason", msg));
-	log_warn("capture: %s: %s", artifact, msg);
 	struct err e = {0};
 	json_t *x = json_pack("{s:s}", "reason", msg);
 	if (bag_event(cp->bag, "collector-failed", artifact, "failed", x, &e) < 0)
-		log_warn("capture: custody: %s", e.msg);
+		json_array_append_new(cp->warnings, json_sprintf("custody: %s", e.msg));
 	json_decref(x);
 }
 
@@ -99,8 +98,7 @@ static void warning(struct capture *cp, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	json_array_append_new(cp->warnings, json_string(msg));
-	log_warn("capture: %s", msg);
+	json_array_append_new(cp->warnings, collect_json_text(msg, strlen(msg)));
 }
 
 static void add_json(struct capture *cp, const char *path, json_t *j, const char *kind,
@@ -182,15 +180,25 @@ static unsigned host_nflog_base(const char *id)
  * hand to the ruleset. Only when this capture makes the cut. */
 static void host_pcap_start(struct capture *cp, unsigned secs, uint64_t max)
 {
+	/* a group some table still logs to (a container left quarantined by an
+	 * earlier capture) would bring its drops into this bag: never those */
+	_cleanup_free_ unsigned char *used = xcalloc(1, NCUT_NFLOG_BITMAP);
+	struct err e = {0};
+	if (ncut_nflog_groups_used(used, &e) < 0) {
+		missing(cp, "data/network/capture-host-nflog.pcap", "%s", e.msg);
+		return;
+	}
+	unsigned first = cp->o->host_nflog_first ? cp->o->host_nflog_first
+						 : host_nflog_base(cp->c->id);
 	struct collect_pcap_opts po = {
 		.seconds = secs,
 		.max_bytes = max,
-		.nflog_group = (int)host_nflog_base(cp->c->id),
+		.nflog_group = (int)first,
 		.own_netns = true,
 		.nflog_tries = HOST_NFLOG_TRIES,
+		.nflog_avoid = used,
 		.nflog_as_sll2 = true,
 	};
-	struct err e = {0};
 	if (collect_pcap_start(cp->c, &po, host_sink_for, cp, &cp->hpc, &e) < 0) {
 		missing(cp, "data/network/capture-host-nflog.pcap", "%s", e.msg);
 		cp->hpc = NULL;
@@ -239,7 +247,7 @@ static void pcap_start(struct capture *cp)
 			json_t *n = json_pack("{s:s}", "reason", e.msg);
 			struct err be = {0};
 			if (bag_event(cp->bag, "collector-skipped", "pcap", "skipped", n, &be) < 0)
-				log_warn("capture: custody: %s", be.msg);
+				warning(cp, "custody: %s", be.msg);
 			json_decref(n);
 			warning(cp, "pcap: %s", e.msg);
 			return;
@@ -660,6 +668,9 @@ int capture_opts_check(const struct capture_opts *o, struct err *e)
 		return err_set(e, ERR_INVALID, "the quarantine needs a state directory");
 	if (!o->quarantine && o->nallow)
 		return err_set(e, ERR_INVALID, "--allow needs the quarantine");
+	if (o->host_nflog_first > 65535)
+		return err_set(e, ERR_INVALID, "host nflog group %u out of range",
+			       o->host_nflog_first);
 	if (o->nallow > NCUT_MAX_ALLOW)
 		return err_set(e, ERR_INVALID, "at most %d --allow", NCUT_MAX_ALLOW);
 	if (o->log_max_bytes == 0 || o->log_max_bytes > (1ull << 32))

@@ -183,6 +183,13 @@ int cmd_capture(int argc, char **argv)
 		log_error("capture '%s': %s", ref, e.msg);
 		return err_exit_code(&e);
 	}
+	/* TEST HOOK (tests/integration/t0703): the first NFLOG group of the host
+	 * netns the capture tries, so a test can make two captures meet */
+	const char *hf = getenv("CONTAIN_TEST_HOST_NFLOG_FIRST");
+	if (hf && (parse_ull(hf, 65535, &v) < 0 || v == 0))
+		return cmd_usage_error("capture", "bad CONTAIN_TEST_HOST_NFLOG_FIRST '%s'", hf);
+	if (hf)
+		o.host_nflog_first = (unsigned)v;
 	struct progress_ctx pctx = {
 		.id = c->id,
 		.tty = isatty(STDERR_FILENO),
@@ -195,6 +202,12 @@ int cmd_capture(int argc, char **argv)
 	int rc = capture_run(c, &o, &r, &e);
 	if (pctx.tty)
 		fprintf(stderr, "\r\033[K");
+	size_t i;
+	json_t *m;
+	json_array_foreach(r.warnings, i, m)
+	{
+		log_warn("capture: %s", json_string_value(m));
+	}
 	if (rc < 0)
 		log_error("capture '%s': %s", c->id, e.msg);
 
@@ -208,8 +221,6 @@ int cmd_capture(int argc, char **argv)
 	} else if (r.bag_id[0]) {
 		fprintf(f, "bag %s (%s): %s, %zu missing or partial, %.1f s\n", o.out, r.bag_id,
 			r.status, json_array_size(r.missing), r.seconds);
-		size_t i;
-		json_t *m;
 		json_array_foreach(r.missing, i, m)
 		{
 			fprintf(f, "  missing: %s: %s\n", json_string_value(json_object_get(m, "artifact")),

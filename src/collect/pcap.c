@@ -384,8 +384,14 @@ static void open_nflog(struct collect_pcap *s)
 	unsigned tries = s->o.nflog_tries ? s->o.nflog_tries : 1;
 	char why[PCAP_ERRBUF_SIZE + 64] = "";
 	int g = s->o.nflog_group;
+	unsigned skipped = 0;
 	for (unsigned i = 0; i < tries; i++, g = g >= 65535 ? 1 : g + 1) {
 		char n[32];
+		const unsigned char *av = s->o.nflog_avoid;
+		if (av && (av[g / 8] & (1u << (g % 8)))) {
+			skipped++;
+			continue;
+		}
 		snprintf(n, sizeof(n), "nflog:%d", g);
 		if (open_dev(s, n, true, g, tries > 1, why, sizeof(why)) == 0) {
 			s->nflog_bound = g;
@@ -393,8 +399,8 @@ static void open_nflog(struct collect_pcap *s)
 		}
 	}
 	if (tries > 1)
-		collect_note(s->notes, "nflog: no free group in %d..%d: %s", s->o.nflog_group,
-			     g - 1, why);
+		collect_note(s->notes, "nflog: no free group in %d..%d (%u in use by rules): %s",
+			     s->o.nflog_group, g - 1, skipped, *why ? why : "-");
 }
 
 static void *capture_thread(void *arg)

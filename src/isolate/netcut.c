@@ -366,6 +366,8 @@ static int open_netns(const char *path, unsigned long long ino, struct err *e)
 	return fd;
 }
 
+static struct nft_ctx *nft_shared;
+
 /* Start fn in the netns at path (forked child, setns): j holds the child.
  * path NULL: fn runs here and now, and j holds its result. */
 static int in_netns_start(const char *path, unsigned long long ino, ns_fn fn, void *arg,
@@ -400,6 +402,10 @@ static int in_netns_start(const char *path, unsigned long long ino, ns_fn fn, vo
 		static struct nsres r;
 		close(p[0]);
 		signal(SIGPIPE, SIG_IGN);
+		/* a context the parent made holds a netlink socket of the
+		 * parent's netns: used here, it would put the container's table
+		 * in the host's. The child makes its own after setns. */
+		nft_shared = NULL;
 		r.host_nsid = -1;
 		if (setns(nsfd, CLONE_NEWNET) < 0)
 			r.rc = err_sys(&r.e, errno, "setns into '%s'", path);
@@ -468,9 +474,9 @@ static int in_netns(const char *path, unsigned long long ino, ns_fn fn, void *ar
 
 /* ---- libnftables ---- */
 
-/* one context per process (the forked child has its own copy), output and
- * errors buffered; the JSON flag is set per call */
-static struct nft_ctx *nft_shared;
+/* one context per process (a forked child drops the parent's and makes its
+ * own in its netns), output and errors buffered; the JSON flag is set per
+ * call */
 
 enum { NFT_TEXT = 0, NFT_JSON = 1, NFT_ECHO = 2 };
 
@@ -521,6 +527,47 @@ static int nft_run(int mode, const char *cmd, char **out, struct err *e)
 	}
 	if (out)
 		*out = xstrdup(ob ? ob : "");
+	return 0;
+}
+
+int ncut_nflog_groups_used(unsigned char used[NCUT_NFLOG_BITMAP], struct err *e)
+{
+	memset(used, 0, NCUT_NFLOG_BITMAP);
+	/* a context of its own, freed at once: nothing of our netns is left
+	 * for a child forked later to inherit */
+	struct nft_ctx *c = nft_ctx_new(NFT_CTX_DEFAULT);
+	if (!c)
+		return err_set(e, ERR_SYS, "nft_ctx_new failed");
+	if (nft_ctx_buffer_output(c) < 0 || nft_ctx_buffer_error(c) < 0) {
+		nft_ctx_free(c);
+		return err_set(e, ERR_SYS, "nft: cannot buffer output");
+	}
+	int rc = nft_run_cmd_from_buffer(c, "list ruleset");
+	const char *ob = nft_ctx_get_output_buffer(c);
+	const char *eb = nft_ctx_get_error_buffer(c);
+	if (rc != 0) {
+		err_set(e, ERR_SYS, "nft: list ruleset: %.200s", eb && *eb ? eb : "failed");
+		nft_ctx_free(c);
+		return -1;
+	}
+	_cleanup_free_ char *out = xstrdup(ob ? ob : "");
+	nft_ctx_free(c);
+	/* a rule is one line: "... log [prefix "..."] group N ..." */
+	for (char *line = out; line && *line;) {
+		char *nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		char *l = strstr(line, "log ");
+		char *g = l ? strstr(l, " group ") : NULL;
+		if (g) {
+			char *end;
+			errno = 0;
+			unsigned long v = strtoul(g + 7, &end, 10);
+			if (end != g + 7 && errno == 0 && v <= 65535)
+				used[v / 8] |= (unsigned char)(1u << (v % 8));
+		}
+		line = nl ? nl + 1 : NULL;
+	}
 	return 0;
 }
 

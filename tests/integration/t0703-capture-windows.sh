@@ -17,7 +17,7 @@
 . "$CONTAIN_TOP/tests/lib/containers.sh"
 . "$CONTAIN_TOP/tests/lib/net.sh"
 need_root
-need_cmd runc nft nsenter ip jq tcpdump sha256sum timeout date busybox awk
+need_cmd runc nft nsenter ip jq tcpdump sha256sum timeout date busybox awk python3
 fixtures_ready || skip_all "no fixtures (run fixtures/build.sh)"
 [ -x "$CONTAIN" ] || skip_all "no contain binary at $CONTAIN"
 
@@ -27,6 +27,20 @@ CTRA=10.213.73.2
 PORT=9999
 
 ep() { date -u -d "$1" +%s.%N; }
+# the 12 hex digits of a container's table names (src/isolate/netcut.c id12)
+table12() {
+	python3 -c '
+import re, sys
+i = sys.argv[1]
+if re.match("^[0-9a-f]{12}", i):
+    print(i[:12])
+else:
+    v = 1469598103934665603
+    for b in i.encode():
+        v = ((v ^ b) * 1099511628211) % (1 << 64)
+    print("%012x" % (v & 0xffffffffffff))
+' "$1"
+}
 # tcpdump -tt lines of SYNs from $1 to $2 (an address.port regex), ts first
 syns() { tcpdump -nn -tt -r "$1" 2>/dev/null | grep -E "IP $2\.[0-9]+ > $3: Flags \[S\]"; }
 # how many of those lines have from < ts <= to
@@ -82,6 +96,11 @@ wait "$BPID"
 is "$?" 0 "the concurrent capture of B exits 0"
 kill "$PROBER" 2>/dev/null
 
+# the container's table belongs in its netns: never in the host's (a parent
+# that used libnftables before forking once made the child add it here)
+host_has_q() { nft list tables 2>/dev/null | grep -qE "contain_q_($(table12 "$A")|$(table12 "$B"))"; }
+fails_quiet() { ! "$@"; }
+ok "no quarantine table of A or B in the host's netns" fails_quiet host_has_q
 ok "contain verify passes" "$CONTAIN" verify "$BA"
 ok "sha256sum -c manifest-sha256.txt passes inside the bag" \
 	sh -c "cd '$BA' && sha256sum --quiet -c manifest-sha256.txt && sha256sum --quiet -c tagmanifest-sha256.txt"
@@ -151,8 +170,30 @@ like "$HGB" '^[0-9]+$' "B's capture bound a host group too ($HGB)"
 ok "the two concurrent captures hold different host groups ($HG, $HGB)" isnt_same "$HG" "$HGB"
 ok "B's bag states its windows" test "$(jq -r '.windows.cut_running.seconds_asked' "$BB/index.json")" = 2
 
+# A stays quarantined: its host table still logs to HG, which nobody binds
+# now. A later capture told to start at HG (test hook) must pass it by, or
+# A's drops would land in its bag.
+C=t0703-$S-c
+runc_run "$C" || skip_all "cannot start a third runc container"
+(while :; do timeout 1 busybox nc -w 1 "$CTRA" 8080 </dev/null >/dev/null 2>&1; sleep 0.3; done) &
+PROBER=$!
+on_exit "kill $PROBER"
+BC=$T_DIR/bag-c
+run env CONTAIN_TEST_HOST_NFLOG_FIRST="$HG" timeout 120 "$CONTAIN" capture "$C" -o "$BC" --pcap-seconds 2
+is "$RC" 0 "a later capture starting at A's host group exits 0"
+kill "$PROBER" 2>/dev/null
+HGC=$(jq -r '.host_nflog.nflog_group' "$BC/data/network/pcap-stats.json" 2>/dev/null)
+like "$HGC" '^[0-9]+$' "it bound a host group ($HGC)"
+ok "not the group A's table still logs to ($HG)" isnt_same "$HG" "$HGC"
+is "$(syns "$BC/data/network/capture-host-nflog.pcap" "$HOST" "$CTRA\.8080" | wc -l)" 0 \
+	"none of A's drops are in its bag"
+ok "C's bag verifies" "$CONTAIN" verify "$BC"
+ok "no quarantine table of C in the host's netns" fails_quiet sh -c "nft list tables | grep -q contain_q_$(table12 "$C")"
+
 run "$CONTAIN" release "$A"
 is "$RC" 0 "release A"
+run "$CONTAIN" release "$C"
+is "$RC" 0 "release C"
 run "$CONTAIN" release "$B"
 is "$RC" 0 "release B"
 done_testing
