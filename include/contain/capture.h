@@ -50,7 +50,8 @@
 	"pcap", "observe", "cut", "processes", "watch-cut", "freeze", "memory", "fs",    \
 		"metadata", "pcap-stop", "seal"
 
-/* Called at the start of each phase (phase is one of CAPTURE_PHASES), from
+/* Called at the start of each phase that runs (one of CAPTURE_PHASES; observe,
+ * watch-cut, memory and fs only when asked for), from
  * the thread that called capture_run, with the seconds since it began. */
 typedef void (*capture_progress_fn)(void *ctx, const char *phase, double elapsed);
 

@@ -778,14 +778,15 @@ static void quarantine_json(struct capture *cp, json_t *windows)
 	json_decref(qj);
 }
 
-/* the steps, in order; the bag is open */
-static void capture_steps(struct capture *cp)
+/* the quarantine state of this container: lock it, load what holds; the
+ * NFLOG group the netns drop rules log to: the existing cut's, else ours
+ * (groups are per netns: the container's are its own) */
+static void capture_prepare(struct capture *cp)
 {
 	const struct capture_opts *o = cp->o;
 	struct ctr *c = cp->c;
 	struct err e = {0};
 
-	/* the quarantine state of this container: lock it, load what holds */
 	if (o->quarantine) {
 		cp->qlock = qstate_lock(o->state_dir, c->id, &e);
 		if (cp->qlock < 0) {
@@ -796,12 +797,17 @@ static void capture_steps(struct capture *cp)
 			warning(cp, "quarantine state: %s", e.msg);
 		err_clear(&e);
 	}
-	/* the NFLOG group the netns drop rules log to: the existing cut's, else
-	 * ours (groups are per netns: the container's are its own) */
 	if (o->quarantine && o->pcap && !c->host_netns) {
 		cp->nflog = cp->qs.net ? cp->qs.nflog_group
 				       : CAPTURE_NFLOG_BASE + (unsigned)(getpid() % 1000);
 	}
+}
+
+/* 1-4: what is gone once the container is frozen (or dies) */
+static void capture_volatile(struct capture *cp)
+{
+	const struct capture_opts *o = cp->o;
+	struct ctr *c = cp->c;
 
 	/* 1. pcap */
 	progress(cp, "pcap");
@@ -845,6 +851,13 @@ static void capture_steps(struct capture *cp)
 		if (quarantine_step(cp, false) == 0 && cp->frozen)
 			time_rfc3339_ns(cp->t_frozen, sizeof(cp->t_frozen));
 	}
+}
+
+/* 5-7: from the frozen container */
+static void capture_frozen(struct capture *cp)
+{
+	const struct capture_opts *o = cp->o;
+
 	/* 5. memory */
 	if (o->memory) {
 		if (o->quarantine && !cp->frozen)
@@ -860,7 +873,12 @@ static void capture_steps(struct capture *cp)
 		skipped(cp, "fs", "--no-fs");
 	/* 7. metadata */
 	collect_meta(cp);
-	/* 8. pcap stop, quarantine.json */
+}
+
+/* 8: stop the pcaps; quarantine.json and the windows; the custody end */
+static void capture_finish(struct capture *cp)
+{
+	struct err e = {0};
 	progress(cp, "pcap-stop");
 	pcap_stop(cp);
 	time_rfc3339_ns(cp->t_pcap_stop, sizeof(cp->t_pcap_stop));
@@ -872,7 +890,7 @@ static void capture_steps(struct capture *cp)
 	}
 	cp->windows = w;
 	json_t *endx = json_pack("{s:O,s:O}", "missing", cp->missing, "warnings", cp->warnings);
-	if (bag_event(cp->bag, "capture-end", c->id,
+	if (bag_event(cp->bag, "capture-end", cp->c->id,
 		      json_array_size(cp->missing) ? "partial" : "ok", endx, &e) < 0)
 		warning(cp, "custody: %s", e.msg);
 	json_decref(endx);
@@ -973,7 +991,10 @@ static int capture_do(const struct ctr *c, const struct capture_opts *o,
 		warning(&cp, "custody: %s", be.msg);
 	json_decref(x);
 
-	capture_steps(&cp);
+	capture_prepare(&cp);
+	capture_volatile(&cp);
+	capture_frozen(&cp);
+	capture_finish(&cp);
 
 	progress(&cp, "seal");
 	if (bag_seal(cp.bag, e) < 0) {
