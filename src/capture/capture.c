@@ -3,8 +3,10 @@
  * (RFC 3227):
  *
  *   1. start the pcap inside its netns (it runs through the cut: the drop
- *      rules log to NFLOG, which the pcap captures too); --observe N: N
- *      seconds of the container untouched;
+ *      rules log to NFLOG, which the pcap captures too) and, when this
+ *      capture makes the cut, the NFLOG group of the host netns its host
+ *      table will log to (a group bound now, free, and no rule's yet);
+ *      --observe N: N seconds of the container untouched;
  *   2. network quarantine (quarantine_apply, through quarantine_step);
  *   3. processes and network state, before the freeze; --watch-cut N: N
  *      seconds cut off, still running, so what it tries is recorded;
@@ -12,7 +14,9 @@
  *   5. memory of every process (ELF cores) from the frozen container;
  *   6. the filesystem diff (overlay upperdir as an OCI layer tar);
  *   7. container metadata: OCI config, runtime state, image, mounts, logs;
- *   8. stop the pcap; quarantine.json; seal.
+ *   8. stop the pcaps; quarantine.json; the windows (index.json); seal.
+ *
+ * Every end, sealed or not, is one "capture" line in the audit log.
  *
  * Each collector writes through the bag; one that fails is recorded in the
  * index and the custody log and the others still run. The container is left
@@ -818,9 +822,11 @@ static void capture_volatile(struct capture *cp)
 	time_rfc3339_ns(cp->t_pcap, sizeof(cp->t_pcap));
 	if (o->observe_seconds) {
 		progress(cp, "observe");
+		/* never leave it untouched for nothing */
 		if (!cp->pc)
-			warning(cp, "--observe: no pcap runs, nothing is observed");
-		window(cp, "observe", o->observe_seconds);
+			warning(cp, "--observe: no pcap of the container runs: cut at once instead");
+		else
+			window(cp, "observe", o->observe_seconds);
 	}
 	/* 2. network cut */
 	progress(cp, "cut");

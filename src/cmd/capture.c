@@ -178,11 +178,6 @@ int cmd_capture(int argc, char **argv)
 	/* a pipe reader that goes away must be an error we see, not a kill */
 	signal(SIGPIPE, SIG_IGN);
 
-	_cleanup_ctr_ struct ctr *c = NULL;
-	if (runtime_resolve(&G.roots, ref, &c, &e) < 0) {
-		log_error("capture '%s': %s", ref, e.msg);
-		return err_exit_code(&e);
-	}
 	/* TEST HOOK (tests/integration/t0703): the first NFLOG group of the host
 	 * netns the capture tries, so a test can make two captures meet */
 	const char *hf = getenv("CONTAIN_TEST_HOST_NFLOG_FIRST");
@@ -191,11 +186,26 @@ int cmd_capture(int argc, char **argv)
 	if (hf)
 		o.host_nflog_first = (unsigned)v;
 	struct progress_ctx pctx = {
-		.id = c->id,
 		.tty = isatty(STDERR_FILENO),
 		.pause_at = getenv("CONTAIN_TEST_PAUSE_AT"),
 		.pause_file = getenv("CONTAIN_TEST_PAUSE_FILE"),
 	};
+	if (pctx.pause_at) {
+		static const char *const phases[] = {CAPTURE_PHASES};
+		bool known = false;
+		for (size_t i = 0; i < ARRAY_SIZE(phases); i++)
+			known = known || strcmp(phases[i], pctx.pause_at) == 0;
+		if (!known || !pctx.pause_file)
+			return cmd_usage_error("capture", "CONTAIN_TEST_PAUSE_AT '%s' needs a phase "
+							  "and CONTAIN_TEST_PAUSE_FILE",
+					       pctx.pause_at);
+	}
+	_cleanup_ctr_ struct ctr *c = NULL;
+	if (runtime_resolve(&G.roots, ref, &c, &e) < 0) {
+		log_error("capture '%s': %s", ref, e.msg);
+		return err_exit_code(&e);
+	}
+	pctx.id = c->id;
 	o.progress = progress;
 	o.progress_ctx = &pctx;
 	struct capture_result r;
