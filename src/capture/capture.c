@@ -41,6 +41,19 @@
 #define CAPTURE_NFLOG_BASE 7700
 #define CAPTURE_MAX_PCAP_FILES 40
 
+/* a moment of the capture: RFC 3339 ("" when it did not happen), and the
+ * monotonic clock for the windows' lengths */
+struct instant {
+	char t[64];
+	double m;
+};
+
+static void stamp(struct instant *i)
+{
+	time_rfc3339_ns(i->t, sizeof(i->t));
+	i->m = time_mono();
+}
+
 struct capture {
 	const struct capture_opts *o;
 	struct ctr *c; /* the caller's, with a pid list of our own */
@@ -66,8 +79,7 @@ struct capture {
 	unsigned nflog;	 /* the group the netns table logs to (0: none) */
 	int host_nflog;	 /* the group of the host netns we bound (-1: none) */
 	/* the windows, RFC 3339 ("" when it did not happen) */
-	char t_pcap[64], t_cut_start[64], t_cut[64], t_freeze_start[64], t_frozen[64],
-		t_pcap_stop[64];
+	struct instant t_pcap, t_cut_start, t_cut, t_freeze_start, t_frozen, t_pcap_stop;
 };
 
 static void progress(struct capture *cp, const char *phase)
@@ -730,11 +742,12 @@ static void skipped(struct capture *cp, const char *what, const char *why)
 	json_decref(n);
 }
 
-static json_t *window_json(const char *from, const char *to, int asked)
+static json_t *window_json(const struct instant *from, const struct instant *to, int asked)
 {
-	if (!*from || !*to)
+	if (!*from->t || !*to->t)
 		return json_null();
-	json_t *w = json_pack("{s:s,s:s}", "from", from, "to", to);
+	json_t *w = json_pack("{s:s,s:s,s:f}", "from", from->t, "to", to->t, "seconds",
+			      to->m - from->m);
 	if (asked >= 0)
 		json_object_set_new(w, "seconds_asked", json_integer(asked));
 	return w;
@@ -744,18 +757,18 @@ static json_t *windows_json(const struct capture *cp)
 {
 	const struct capture_opts *o = cp->o;
 	json_t *w = json_object();
-	const char *obs_end = o->quarantine ? cp->t_cut_start : cp->t_pcap_stop;
+	const struct instant *obs_end = o->quarantine ? &cp->t_cut_start : &cp->t_pcap_stop;
 	json_object_set_new(w, "observed",
-			    window_json(cp->t_pcap, obs_end, (int)o->observe_seconds));
-	json_object_set_new(w, "cut_running",
-			    window_json(cp->t_cut, cp->t_freeze_start, (int)o->watch_cut_seconds));
-	json_object_set_new(w, "frozen", window_json(cp->t_frozen, cp->t_pcap_stop, -1));
+			    window_json(&cp->t_pcap, obs_end, (int)o->observe_seconds));
+	json_object_set_new(w, "cut_running", window_json(&cp->t_cut, &cp->t_freeze_start,
+							  (int)o->watch_cut_seconds));
+	json_object_set_new(w, "frozen", window_json(&cp->t_frozen, &cp->t_pcap_stop, -1));
 	json_t *t = json_object();
 	const struct {
 		const char *k, *v;
-	} times[] = {{"pcap", cp->t_pcap},	       {"cut_start", cp->t_cut_start},
-		     {"cut", cp->t_cut},	       {"freeze_start", cp->t_freeze_start},
-		     {"frozen", cp->t_frozen},	       {"pcap_stop", cp->t_pcap_stop}};
+	} times[] = {{"pcap", cp->t_pcap.t},	 {"cut_start", cp->t_cut_start.t},
+		     {"cut", cp->t_cut.t},		 {"freeze_start", cp->t_freeze_start.t},
+		     {"frozen", cp->t_frozen.t},	 {"pcap_stop", cp->t_pcap_stop.t}};
 	for (size_t i = 0; i < ARRAY_SIZE(times); i++)
 		json_object_set_new(t, times[i].k, *times[i].v ? json_string(times[i].v)
 							       : json_null());
@@ -819,7 +832,7 @@ static void capture_volatile(struct capture *cp)
 		pcap_start(cp);
 	else
 		skipped(cp, "pcap", "--no-pcap");
-	time_rfc3339_ns(cp->t_pcap, sizeof(cp->t_pcap));
+	stamp(&cp->t_pcap);
 	if (o->observe_seconds) {
 		progress(cp, "observe");
 		/* never leave it untouched for nothing */
@@ -835,9 +848,9 @@ static void capture_volatile(struct capture *cp)
 			warning(cp, "'%s' is on the host network: no network cut (the host's own "
 				    "netns), freeze only", c->id);
 		else {
-			time_rfc3339_ns(cp->t_cut_start, sizeof(cp->t_cut_start));
+			stamp(&cp->t_cut_start);
 			if (quarantine_step(cp, true) == 0 && cp->net_cut)
-				time_rfc3339_ns(cp->t_cut, sizeof(cp->t_cut));
+				stamp(&cp->t_cut);
 		}
 	}
 	/* 3. processes, network state; then cut off and running, watched */
@@ -853,9 +866,9 @@ static void capture_volatile(struct capture *cp)
 	/* 4. freeze */
 	progress(cp, "freeze");
 	if (o->quarantine) {
-		time_rfc3339_ns(cp->t_freeze_start, sizeof(cp->t_freeze_start));
+		stamp(&cp->t_freeze_start);
 		if (quarantine_step(cp, false) == 0 && cp->frozen)
-			time_rfc3339_ns(cp->t_frozen, sizeof(cp->t_frozen));
+			stamp(&cp->t_frozen);
 	}
 }
 
@@ -887,7 +900,7 @@ static void capture_finish(struct capture *cp)
 	struct err e = {0};
 	progress(cp, "pcap-stop");
 	pcap_stop(cp);
-	time_rfc3339_ns(cp->t_pcap_stop, sizeof(cp->t_pcap_stop));
+	stamp(&cp->t_pcap_stop);
 	json_t *w = windows_json(cp);
 	quarantine_json(cp, w);
 	if (bag_set_index(cp->bag, "windows", w, &e) < 0) {

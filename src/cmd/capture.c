@@ -52,6 +52,27 @@ static void progress(void *ctx, const char *phase, double elapsed)
 	fflush(stderr);
 }
 
+/* "windows: observed 1.0 s untouched, 2.0 s cut off and running, 0.9 s frozen" */
+static void print_windows(FILE *f, json_t *w)
+{
+	static const struct {
+		const char *key, *what;
+	} ws[] = {{"observed", "untouched"},
+		  {"cut_running", "cut off and running"},
+		  {"frozen", "frozen"}};
+	bool any = false;
+	for (size_t i = 0; i < ARRAY_SIZE(ws); i++) {
+		json_t *x = json_object_get(w, ws[i].key);
+		if (!json_is_object(x))
+			continue;
+		fprintf(f, "%s%.1f s %s", any ? ", " : "windows: ",
+			json_real_value(json_object_get(x, "seconds")), ws[i].what);
+		any = true;
+	}
+	if (any)
+		fputc('\n', f);
+}
+
 static int parse_u(const char *opt, const char *s, unsigned long long *v)
 {
 	if (parse_size(s, v) < 0)
@@ -236,6 +257,7 @@ int cmd_capture(int argc, char **argv)
 			fprintf(f, "  missing: %s: %s\n", json_string_value(json_object_get(m, "artifact")),
 				json_string_value(json_object_get(m, "reason")));
 		}
+		print_windows(f, r.windows);
 		if (r.net_cut || r.frozen)
 			fprintf(f, "container %s is left %s%s%s; release it with: contain release %s\n",
 				c->id, r.net_cut ? "quarantined" : "",
