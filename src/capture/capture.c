@@ -248,14 +248,24 @@ static void pcap_start(struct capture *cp)
 		if (cp->hpc)
 			max -= hmax;
 	}
+	/* the group the netns table will log to: the first one free in the
+	 * container's netns from ours (its root may hold some), bound before
+	 * the cut and handed to the ruleset; an existing cut's, as it is */
+	bool choose = o->quarantine && !cp->qs.net && cp->nflog;
 	struct collect_pcap_opts po = {
 		.seconds = secs,
 		.max_bytes = max,
 		.nflog_group = cp->nflog ? (int)cp->nflog : -1,
+		.nflog_tries = choose ? HOST_NFLOG_TRIES : 1,
 	};
 	struct err e = {0};
 	size_t before = cp->npcap;
-	if (collect_pcap_start(cp->c, &po, pcap_sink_for, cp, &cp->pc, &e) < 0) {
+	int rc = collect_pcap_start(cp->c, &po, pcap_sink_for, cp, &cp->pc, &e);
+	if (choose) {
+		int g = rc == 0 ? collect_pcap_nflog_group(cp->pc) : -1;
+		cp->nflog = g > 0 ? (unsigned)g : 0; /* none bound: the table does not log */
+	}
+	if (rc < 0) {
 		cp->pc = NULL;
 		if (e.kind == ERR_NOTFOUND && cp->npcap == before) {
 			/* no interface but lo and no nflog group (--no-quarantine):

@@ -194,6 +194,57 @@ run "$CONTAIN" release "$A"
 is "$RC" 0 "release A"
 run "$CONTAIN" release "$C"
 is "$RC" 0 "release C"
+
+# ---------------------------------------------------------------- D
+# root in the container holds the NFLOG group the capture would take in its
+# netns (7700 + pid % 1000, src/capture/capture.c): the capture passes it by,
+# binds the next free one, and the netns table logs there
+D=t0703-$S-d
+HD=10.213.74.1
+CD=10.213.74.2
+runc_run "$D" || skip_all "cannot start a fourth runc container"
+DPID=$CPID
+veth_attach "$DPID" "h74v$S" "$HD/30" "$CD/30" || skip_all "cannot attach a second veth"
+runc_exec "$D" sh -c "while :; do nc -w 1 $HD $PORT </dev/null; sleep 0.3; done" \
+	</dev/null >/dev/null 2>&1 &
+on_exit "kill $!"
+# bind one NFLOG group (NFULNL_CFG_CMD_BIND) and hold it
+cat >"$T_DIR/nflog-hold.py" <<'PY'
+import socket, struct, sys, time
+g = int(sys.argv[1])
+s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 12)  # NETLINK_NETFILTER
+s.bind((0, 0))
+body = struct.pack("=BBH", 0, 0, socket.htons(g)) + struct.pack("=HHB3x", 5, 1, 1)
+s.send(struct.pack("=IHHII", 16 + len(body), (4 << 8) | 1, 1 | 4, 1, 0) + body)
+r = s.recv(4096)
+print("bound" if struct.unpack("=i", r[16:20])[0] == 0 else "refused", flush=True)
+time.sleep(300)
+PY
+BD=$T_DIR/bag-d
+P=$T_DIR/pause-d
+CONTAIN_TEST_PAUSE_AT=pcap CONTAIN_TEST_PAUSE_FILE=$P timeout 120 "$CONTAIN" capture "$D" -o "$BD" \
+	--pcap-seconds 1 --watch-cut 2 >"$T_DIR/d.out" 2>"$T_DIR/d.err" &
+CAPD=$!
+ok "the capture of D pauses before its pcap (test hook)" wait_for 60 test -s "$P"
+G0=$((7700 + CAPD % 1000))
+nsenter --net="/proc/$DPID/ns/net" python3 "$T_DIR/nflog-hold.py" "$G0" >"$T_DIR/hold.out" 2>&1 &
+HOLD=$!
+on_exit "kill $HOLD"
+ok "a socket in D's netns holds group $G0" wait_for 10 grep -qx bound "$T_DIR/hold.out"
+rm -f "$P"
+wait "$CAPD"
+is "$?" 0 "the capture of D exits 0"
+GD=$(jq -r '.nflog_group' "$BD/data/network/pcap-stats.json")
+ok "it bound another group of D's netns ($GD, not $G0)" isnt_same "$GD" "$G0"
+like "$(jq -c '.steps[0]' "$BD/data/quarantine.json")" "\"nflog_group\":$GD" \
+	"the netns table was built to log to that group"
+DC=$(ep "$(jq -r .windows.times.cut "$BD/index.json")")
+DF=$(ep "$(jq -r .windows.times.freeze_start "$BD/index.json")")
+DN=$(syns "$BD/data/network/capture-nflog.pcap" "$CD" "$HD\.$PORT" | count_between "$DC" "$DF")
+ok "D's attempts after the cut are in its capture-nflog.pcap all the same ($DN)" test "$DN" -gt 0
+kill "$HOLD" 2>/dev/null
+run "$CONTAIN" release "$D"
+is "$RC" 0 "release D"
 run "$CONTAIN" release "$B"
 is "$RC" 0 "release B"
 done_testing
