@@ -264,6 +264,11 @@ static void pcap_start(struct capture *cp)
 	if (choose) {
 		int g = rc == 0 ? collect_pcap_nflog_group(cp->pc) : -1;
 		cp->nflog = g > 0 ? (unsigned)g : 0; /* none bound: the table does not log */
+		if (rc == 0 && g <= 0)
+			missing(cp, "data/network/capture-nflog.pcap",
+				"no free NFLOG group in the container's netns (%u tried from %d): "
+				"what it tries after the cut is not recorded",
+				HOST_NFLOG_TRIES, po.nflog_group);
 	}
 	if (rc < 0) {
 		cp->pc = NULL;

@@ -17,7 +17,7 @@
 . "$CONTAIN_TOP/tests/lib/containers.sh"
 . "$CONTAIN_TOP/tests/lib/net.sh"
 need_root
-need_cmd runc nft nsenter ip jq tcpdump sha256sum timeout date busybox awk python3
+need_cmd runc nft nsenter ip jq tcpdump sha256sum timeout date busybox awk python3 pgrep
 fixtures_ready || skip_all "no fixtures (run fixtures/build.sh)"
 [ -x "$CONTAIN" ] || skip_all "no contain binary at $CONTAIN"
 
@@ -208,25 +208,31 @@ veth_attach "$DPID" "h74v$S" "$HD/30" "$CD/30" || skip_all "cannot attach a seco
 runc_exec "$D" sh -c "while :; do nc -w 1 $HD $PORT </dev/null; sleep 0.3; done" \
 	</dev/null >/dev/null 2>&1 &
 on_exit "kill $!"
-# bind one NFLOG group (NFULNL_CFG_CMD_BIND) and hold it
+# bind NFLOG groups G .. G+N-1 (NFULNL_CFG_CMD_BIND) and hold them
 cat >"$T_DIR/nflog-hold.py" <<'PY'
 import socket, struct, sys, time
-g = int(sys.argv[1])
-s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 12)  # NETLINK_NETFILTER
-s.bind((0, 0))
-body = struct.pack("=BBH", 0, 0, socket.htons(g)) + struct.pack("=HHB3x", 5, 1, 1)
-s.send(struct.pack("=IHHII", 16 + len(body), (4 << 8) | 1, 1 | 4, 1, 0) + body)
-r = s.recv(4096)
-print("bound" if struct.unpack("=i", r[16:20])[0] == 0 else "refused", flush=True)
+g0, n = int(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else 1
+socks, ok = [], 0
+for g in range(g0, g0 + n):
+    s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 12)  # NETLINK_NETFILTER
+    s.bind((0, 0))
+    body = struct.pack("=BBH", 0, 0, socket.htons(g)) + struct.pack("=HHB3x", 5, 1, 1)
+    s.send(struct.pack("=IHHII", 16 + len(body), (4 << 8) | 1, 1 | 4, 1, 0) + body)
+    r = s.recv(4096)
+    ok += struct.unpack("=i", r[16:20])[0] == 0
+    socks.append(s)
+print("bound" if ok == n else "refused", flush=True)
 time.sleep(300)
 PY
+# the pid of contain under `timeout` (the group is derived from it)
+capture_pid() { pgrep -P "$1" -x contain | head -1; }
 BD=$T_DIR/bag-d
 P=$T_DIR/pause-d
 CONTAIN_TEST_PAUSE_AT=pcap CONTAIN_TEST_PAUSE_FILE=$P timeout 120 "$CONTAIN" capture "$D" -o "$BD" \
 	--pcap-seconds 1 --watch-cut 2 >"$T_DIR/d.out" 2>"$T_DIR/d.err" &
 CAPD=$!
 ok "the capture of D pauses before its pcap (test hook)" wait_for 60 test -s "$P"
-G0=$((7700 + CAPD % 1000))
+G0=$((7700 + $(capture_pid "$CAPD") % 1000))
 nsenter --net="/proc/$DPID/ns/net" python3 "$T_DIR/nflog-hold.py" "$G0" >"$T_DIR/hold.out" 2>&1 &
 HOLD=$!
 on_exit "kill $HOLD"
@@ -245,6 +251,31 @@ ok "D's attempts after the cut are in its capture-nflog.pcap all the same ($DN)"
 kill "$HOLD" 2>/dev/null
 run "$CONTAIN" release "$D"
 is "$RC" 0 "release D"
+
+# every group the capture would try is held: the post-cut record is lost, and
+# the capture says so (exit 1, named missing), the bag still verifies
+BD2=$T_DIR/bag-d2
+rm -f "$T_DIR/hold.out"
+CONTAIN_TEST_PAUSE_AT=pcap CONTAIN_TEST_PAUSE_FILE=$P timeout 120 "$CONTAIN" capture "$D" -o "$BD2" \
+	--pcap-seconds 1 --json >"$T_DIR/d2.out" 2>"$T_DIR/d2.err" &
+CAPD=$!
+wait_for 60 test -s "$P"
+G0=$((7700 + $(capture_pid "$CAPD") % 1000))
+nsenter --net="/proc/$DPID/ns/net" python3 "$T_DIR/nflog-hold.py" "$G0" 64 >"$T_DIR/hold.out" 2>&1 &
+HOLD=$!
+on_exit "kill $HOLD"
+ok "sockets in D's netns hold the 64 groups from $G0" wait_for 10 grep -qx bound "$T_DIR/hold.out"
+rm -f "$P"
+wait "$CAPD"
+RCD=$?
+is "$RCD" 1 "with no free group the capture exits 1"
+[ "$RCD" = 1 ] || diag "$(jq -c "{missing, warnings}" "$T_DIR/d2.out"; jq -c ".nflog_group, .notes" "$BD2/data/network/pcap-stats.json"; cat "$T_DIR/hold.out")"
+like "$(jq -r '.missing[] | .artifact + ": " + .reason' "$T_DIR/d2.out")" \
+	'data/network/capture-nflog.pcap: no free NFLOG group' "it names the NFLOG pcap as missing, and why"
+ok "that bag verifies" "$CONTAIN" verify "$BD2"
+kill "$HOLD" 2>/dev/null
+run "$CONTAIN" release "$D"
+is "$RC" 0 "release D again"
 run "$CONTAIN" release "$B"
 is "$RC" 0 "release B"
 done_testing
