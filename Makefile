@@ -4,6 +4,7 @@
 #   make check      deps, build, every test; last line: tests: N passed, N failed, N skipped
 #   make demo       deps, build, a throwaway container walked through every verb
 #   make bench      benchmarks against peer tools (tests/bench/)
+#   make fuzz       each fuzz target under libFuzzer (clang) for FUZZ_SECONDS (60); not in check
 #   make DEVELOPER=1 ...          add -Werror (CI does)
 #   make SANITIZE=address,undefined check
 CC ?= cc
@@ -25,6 +26,10 @@ ifneq ($(SANITIZE),)
 ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 ALL_LDFLAGS += -fsanitize=$(SANITIZE)
 endif
+# FUZZER=1 (make fuzz, clang): coverage for libFuzzer in every object
+ifeq ($(FUZZER),1)
+ALL_CFLAGS += -fsanitize=fuzzer-no-link
+endif
 
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -larchive -lmagic -lyara -ljansson -lcrypto -lpcap -lnftables)
@@ -45,10 +50,11 @@ UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRCS))
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fz_*.c))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(B)/tests/fuzz/%,$(FUZZ_SRCS))
+LIBFUZZER_BINS := $(patsubst tests/fuzz/%.c,$(B)/tests/fuzz/%.libfuzzer,$(FUZZ_SRCS))
 TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
 TOOL_BINS := $(patsubst tests/tools/%.c,$(B)/tests/tools/%,$(TOOL_SRCS))
 
-.PHONY: all deps check demo bench clean format lint fixtures test-bins
+.PHONY: all deps check demo bench fuzz fuzz-bins clean format lint fixtures test-bins
 all: $(BIN)
 
 # V=1 shows the whole command lines
@@ -61,22 +67,24 @@ $(B)/libcontain.a: $(LIB_OBJS)
 	@rm -f $@
 	$(if $(V),,@echo "  AR      $@";)ar rcs $@ $^
 
-# runtime.c refers to these backends weakly (either order of landing links);
-# a weak reference does not pull an archive member, so -u does when it exists
-BACKEND_UNDEF := $(foreach b,containerd docker podman,$(if $(wildcard src/runtime/$(b).c),-u rt_backend_$(b)))
-
 $(BIN): $(B)/src/main.o $(B)/libcontain.a
-	$(if $(V),,@echo "  LINK    $@";)$(CC) $(ALL_CFLAGS) -o $@ $< $(BACKEND_UNDEF) $(B)/libcontain.a $(ALL_LDFLAGS) $(PKG_LIBS)
+	$(if $(V),,@echo "  LINK    $@";)$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libcontain.a $(ALL_LDFLAGS) $(PKG_LIBS)
 
 $(B)/tests/unit/%: tests/unit/%.c tests/unit/main.c tests/unit/unit.h $(B)/libcontain.a
 	@mkdir -p $(dir $@)
 	$(if $(V),,@echo "  LINK    $@";)$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) $(CHECK_CFLAGS) -Itests/unit -o $@ $< tests/unit/main.c \
 		$(B)/libcontain.a $(ALL_LDFLAGS) $(PKG_LIBS) $(CHECK_LIBS)
 
-$(B)/tests/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c $(B)/libcontain.a
+$(B)/tests/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c tests/fuzz/fz.c tests/fuzz/fz.h $(B)/libcontain.a
 	@mkdir -p $(dir $@)
-	$(if $(V),,@echo "  LINK    $@";)$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $< tests/fuzz/replay.c $(B)/libcontain.a \
-		$(ALL_LDFLAGS) $(PKG_LIBS)
+	$(if $(V),,@echo "  LINK    $@";)$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -Itests/fuzz -o $@ $< tests/fuzz/replay.c \
+		tests/fuzz/fz.c $(B)/libcontain.a $(ALL_LDFLAGS) $(PKG_LIBS)
+
+# the same targets with libFuzzer's main instead of the replay (make fuzz)
+$(B)/tests/fuzz/%.libfuzzer: tests/fuzz/%.c tests/fuzz/fz.c tests/fuzz/fz.h $(B)/libcontain.a
+	@mkdir -p $(dir $@)
+	$(if $(V),,@echo "  LINK    $@";)$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -Itests/fuzz -fsanitize=fuzzer -o $@ $< \
+		tests/fuzz/fz.c $(B)/libcontain.a $(ALL_LDFLAGS) $(PKG_LIBS)
 
 $(B)/tests/tools/%: tests/tools/%.c $(B)/libcontain.a
 	@mkdir -p $(dir $@)
@@ -99,6 +107,16 @@ demo: deps
 	@$(MAKE) --no-print-directory $(BIN)
 	@bash fixtures/build.sh
 	@CONTAIN=$(CURDIR)/$(BIN) CONTAIN_BUILD=$(CURDIR)/$(B) bash tests/demo.sh
+
+# libFuzzer needs clang: its own build dir, address and undefined sanitizers;
+# new inputs go to build-fuzz/fuzz-corpus/, crashes to build-fuzz/fuzz-crashes/
+FUZZ_SECONDS ?= 60
+fuzz-bins: $(LIBFUZZER_BINS)
+
+fuzz: deps
+	@bash tests/lib/deps.sh --fuzz
+	@$(MAKE) --no-print-directory B=build-fuzz CC=clang SANITIZE=address,undefined FUZZER=1 fuzz-bins
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/libfuzzer.sh build-fuzz
 
 bench: deps
 	@$(MAKE) --no-print-directory test-bins

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "contain/audit.h"
 #include "contain/cmd.h"
 
 struct globals G;
@@ -59,12 +60,34 @@ static const struct cmd commands[] = {
 	 "  --keep-network  thaw only; the network cut stays\n"
 	 "  --timeout SECS  how long to wait for the thaw (default 10)\n"
 	 "  --json          print what was done as JSON\n"},
-	{"audit", cmd_audit, 0, "check the node audit log",
-	 "usage: contain audit verify [--json] [FILE]\n"
+	{"audit", cmd_audit, 0, "check the node audit log, and the heads bags recorded",
+	 "usage: contain audit verify [--bag BAG]... [--pubkey KEY] [--machine-id ID]\n"
+	 "                            [--json] [FILE]\n"
 	 "\n"
-	 "Check the hash chain of the node audit log (default the --audit-log file,\n"
-	 "/var/log/contain/audit.jsonl) and name the first broken line.\n"
-	 "Exit 0 when the chain is intact, 1 when a line is broken.\n"},
+	 "Check the node audit log (default the --audit-log file,\n"
+	 "/var/log/contain/audit.jsonl): its first line is a genesis that binds it to\n"
+	 "this node (machine id, host name, creation time, a random nonce) and starts\n"
+	 "its hash chain; every line after it holds the hash of the one before. An\n"
+	 "empty log, a first line that is not a genesis, or a genesis of another\n"
+	 "machine fails, as does the first broken line (named).\n"
+	 "\n"
+	 "Root can rewrite a log from end to end, so a log alone proves little: every\n"
+	 "bag records the log's head (seq and hash of its last line) at the start and\n"
+	 "the end of its capture. With --bag, each of those heads must still be in the\n"
+	 "log, under the same genesis: a log cut short, rebuilt, or from another node\n"
+	 "fails, naming the bag and the head. This reads only the bag's bag-info.txt:\n"
+	 "run `contain verify BAG` too, to prove the bag itself untampered.\n"
+	 "\n"
+	 "  --bag BAG          a bag (directory, .tar, .tar.gz, .tar.zst) whose audit\n"
+	 "                     heads must be in the log; repeatable\n"
+	 "  -k, --pubkey KEY   every line must carry a valid signature by this Ed25519\n"
+	 "                     key (the public half of --audit-key)\n"
+	 "  --machine-id ID    the node the log must be from (default this one's: for a\n"
+	 "                     log copied off its node)\n"
+	 "  --json             the result as data\n"
+	 "\n"
+	 "Exit status: 0 intact (and every head found), 1 a problem found (named),\n"
+	 "2 usage, 3 the log could not be read.\n"},
 	{"capture", cmd_capture, CMD_NEEDS_ROOT | CMD_JSON,
 	 "collect a container's evidence into a sealed bag",
 	 "usage: contain capture [OPTIONS] REF -o OUT\n"
@@ -158,7 +181,11 @@ static const char global_usage[] =
 	"  --root RUNTIME=DIR     add a state root for a runtime (repeatable; replaces that\n"
 	"                         runtime's default roots); also CONTAIN_ROOTS=rt=dir,...\n"
 	"  --state-dir DIR        quarantine state (default /run/contain)\n"
-	"  --audit-log FILE       node audit log (default /var/log/contain/audit.jsonl)\n"
+	"  --audit-log FILE       node audit log (default /var/log/contain/audit.jsonl);\n"
+	"                         also CONTAIN_AUDIT_LOG\n"
+	"  --audit-key KEY        sign every audit line with this Ed25519 key (contain\n"
+	"                         keygen; check with audit verify --pubkey); also\n"
+	"                         CONTAIN_AUDIT_KEY\n"
 	"  -v, --verbose          say more on stderr\n"
 	"  -q, --quiet            no warnings on stderr\n"
 	"  -h, --help             this help; `contain help VERB` for a verb\n"
@@ -259,6 +286,7 @@ int main(int argc, char **argv)
 		{"root", required_argument, NULL, 'r'},
 		{"state-dir", required_argument, NULL, 's'},
 		{"audit-log", required_argument, NULL, 'a'},
+		{"audit-key", required_argument, NULL, 'k'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
@@ -274,6 +302,9 @@ int main(int argc, char **argv)
 	G.audit_log = getenv("CONTAIN_AUDIT_LOG");
 	if (!G.audit_log || !*G.audit_log)
 		G.audit_log = "/var/log/contain/audit.jsonl";
+	G.audit_key = getenv("CONTAIN_AUDIT_KEY");
+	if (G.audit_key && !*G.audit_key)
+		G.audit_key = NULL;
 	if (rt_roots_from_env(&G.roots, &e) < 0) {
 		log_err(&e);
 		return EXIT_USAGE;
@@ -297,6 +328,9 @@ int main(int argc, char **argv)
 			break;
 		case 'a':
 			G.audit_log = optarg;
+			break;
+		case 'k':
+			G.audit_key = optarg;
 			break;
 		case 'v':
 			log_set_verbosity(log_verbosity() + 1);
@@ -339,6 +373,12 @@ int main(int argc, char **argv)
 	if ((cmd->flags & CMD_NEEDS_ROOT) && geteuid() != 0) {
 		log_error("%s: must be run as root", cmd->name);
 		return EXIT_SYS;
+	}
+	/* the verbs that write the audit log sign it: a bad key stops them
+	 * before they act */
+	if ((cmd->flags & CMD_NEEDS_ROOT) && G.audit_key && audit_set_key(G.audit_key, &e) < 0) {
+		log_error("%s: --audit-key '%s': %s", cmd->name, G.audit_key, e.msg);
+		return EXIT_USAGE;
 	}
 	int vi = optind;
 	optind = 0; /* reset getopt for the verb (glibc: 0 reinitialises) */

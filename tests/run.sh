@@ -4,8 +4,12 @@
 #   tests: N passed, N failed, N skipped
 # Exits non-zero on any failure or when no test ran.
 # T=pattern limits the suites run (a substring of their names).
+# RUN_SH_KINDS="unit fuzz" limits the kinds run (unit, fuzz, integration).
+# RUN_SH_PRIOR="P F S" adds the counts of an earlier pass in the same run (CI's
+# sanitizer pass, .ci/run) to the totals, so the last line counts everything.
+# What makes a suite fail: tests/lib/tap.sh.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 TOP=$PWD
 # B=build-x: another build dir (make B=build-x); its binary is build-x/contain
 B=${B:-build}
@@ -18,91 +22,103 @@ trap 'rm -rf "$OUT"' EXIT
 total_pass=0 total_fail=0 total_skip=0
 failed_suites=()
 
-# count TAP in file $2 for suite $1, with the process's exit code $3
+# the TAP reader (tests/lib/tap.sh): a suite fails on any `not ok` (TODO too),
+# a missing or wrong plan, a skip of everything after tests ran or without a
+# reason, a suite where nothing ran that did not skip up front, a non-zero exit
+. "$TOP/tests/lib/tap.sh"
+
+# count_tap NAME FILE RC: one line for suite NAME, its failures in full, the totals
 count_tap() {
-	local name=$1 tap=$2 rc=$3 pass=0 fail=0 skip=0 plan="" line
-	while IFS= read -r line; do
-		case "$line" in
-		"ok "*"# SKIP"* | "ok "*"# skip"*) skip=$((skip + 1)) ;;
-		"ok "*) pass=$((pass + 1)) ;;
-		"not ok "*"# TODO"*) pass=$((pass + 1)) ;;
-		"not ok "*) fail=$((fail + 1)) ;;
-		"1..0"*"SKIP"* | "1..0"*"skip"*) skip=$((skip + 1)); plan=0 ;;
-		1..*) plan=${line#1..}; plan=${plan%% *} ;;
-		esac
-	done <"$tap"
-	local ran=$((pass + fail))
+	local name=$1 tap=$2 rc=$3
+	tap_count "$tap" "$rc"
 	local note=""
-	if [ "$rc" -ne 0 ] && [ "$fail" -eq 0 ]; then
-		fail=$((fail + 1)); note=" (exit $rc without a failing test)"
-	elif [ -z "$plan" ] && [ "$skip" -eq 0 ]; then
-		fail=$((fail + 1)); note=" (no plan: died early?)"
-	elif [ -n "$plan" ] && [ "$plan" != 0 ] && [ "$plan" -ne $((ran + skip)) ]; then
-		fail=$((fail + 1)); note=" (planned $plan, ran $((ran + skip)))"
-	fi
-	local verdict=PASS
-	[ "$fail" -gt 0 ] && verdict=FAIL
-	[ "$fail" -eq 0 ] && [ "$pass" -eq 0 ] && verdict=SKIP
-	printf '%-4s %-40s %4d passed, %d failed, %d skipped%s\n' "$verdict" "$name" "$pass" "$fail" "$skip" "$note"
-	if [ "$fail" -gt 0 ]; then
+	[ -n "$TAP_NOTE" ] && note=" ($TAP_NOTE)"
+	printf '%-4s %-40s %4d passed, %d failed, %d skipped%s\n' "$TAP_VERDICT" "$name" \
+		"$TAP_PASS" "$TAP_FAIL" "$TAP_SKIP" "$note"
+	if [ "$TAP_FAIL" -gt 0 ]; then
 		failed_suites+=("$name")
 		sed 's/^/    /' "$tap" | grep -v '^    ok ' | head -200
 	elif [ -n "${VERBOSE:-}" ]; then
 		sed 's/^/    /' "$tap"
 	fi
-	total_pass=$((total_pass + pass))
-	total_fail=$((total_fail + fail))
-	total_skip=$((total_skip + skip))
+	total_pass=$((total_pass + TAP_PASS))
+	total_fail=$((total_fail + TAP_FAIL))
+	total_skip=$((total_skip + TAP_SKIP))
 }
 
 want() { [ -z "${T:-}" ] || [[ "$1" == *"$T"* ]]; }
+KINDS=" ${RUN_SH_KINDS:-unit fuzz integration} "
+kind_on() { [[ "$KINDS" == *" $1 "* ]]; }
 
-for bin in $B/tests/unit/test_*; do
-	[ -x "$bin" ] || continue
-	name=$(basename "$bin")
-	want "$name" || continue
-	tap="$OUT/$name.tap"
-	: >"$tap"
-	UNIT_TAP="$tap" CK_DEFAULT_TIMEOUT=60 timeout -k 5 600 "$bin" >"$OUT/$name.log" 2>&1
-	rc=$?
-	count_tap "$name" "$tap" "$rc"
-	[ "$rc" -ne 0 ] && sed 's/^/    # /' "$OUT/$name.log" | tail -30
-done
+if kind_on unit; then
+	for bin in $B/tests/unit/test_*; do
+		[ -x "$bin" ] || continue
+		name=$(basename "$bin")
+		want "$name" || continue
+		tap="$OUT/$name.tap"
+		: >"$tap"
+		UNIT_TAP="$tap" CK_DEFAULT_TIMEOUT=60 timeout -k 5 600 "$bin" >"$OUT/$name.log" 2>&1
+		rc=$?
+		count_tap "$name" "$tap" "$rc"
+		[ "$rc" -ne 0 ] && sed 's/^/    # /' "$OUT/$name.log" | tail -30
+	done
+fi
 
-for bin in $B/tests/fuzz/fz_*; do
-	[ -x "$bin" ] || continue
-	name=$(basename "$bin")
-	want "$name" || continue
-	corpus="tests/fuzz/corpus/${name#fz_}"
-	tap="$OUT/$name.tap"
-	if [ -d "$corpus" ]; then
-		n=$(find "$corpus" -type f | wc -l)
-		if timeout -k 5 600 "$bin" "$corpus"/* >"$OUT/$name.log" 2>&1; then
-			printf '1..1\nok 1 - replayed %d inputs\n' "$n" >"$tap"
+# fuzz targets replay their corpus (tests/fuzz/README.md): one TAP line per
+# input, a crash or a wrong verdict (ok-KIND-*, bad-KIND-*) fails it
+if kind_on fuzz; then
+	for bin in $B/tests/fuzz/fz_*; do
+		[ -x "$bin" ] || continue
+		name=$(basename "$bin")
+		want "$name" || continue
+		corpus="tests/fuzz/corpus/${name#fz_}"
+		tap="$OUT/$name.tap"
+		if [ -d "$corpus" ] && [ -n "$(ls -A "$corpus")" ]; then
+			timeout -k 5 600 "$bin" "$corpus"/* >"$tap" 2>"$OUT/$name.log"
+			rc=$?
 		else
-			printf '1..1\nnot ok 1 - replay of %d inputs failed\n' "$n" >"$tap"
-			sed 's/^/# /' "$OUT/$name.log" | tail -20 >>"$tap"
+			printf 'not ok 1 - a fuzz target replays its corpus: none at %s\n1..1\n' "$corpus" >"$tap"
+			rc=0
 		fi
+		count_tap "$name" "$tap" "$rc"
+		[ "$rc" -ne 0 ] && sed 's/^/    # /' "$OUT/$name.log" | tail -30
+	done
+fi
+
+# RUN_SH_INTEGRATION_DIR: another directory of t*.sh scripts (the runner's own
+# self-test, tests/integration/t0002-runner.sh, feeds it fake suites)
+if kind_on integration; then
+	for t in "${RUN_SH_INTEGRATION_DIR:-tests/integration}"/t[0-9]*.sh; do
+		[ -f "$t" ] || continue
+		name=$(basename "$t")
+		want "$name" || continue
+		tap="$OUT/$name.tap"
+		timeout -k 10 1500 bash "$t" >"$tap" 2>"$OUT/$name.err"
+		rc=$?
+		count_tap "$name" "$tap" "$rc"
+		if [ "$rc" -ne 0 ] || grep -q '^not ok' "$tap"; then
+			sed 's/^/    # stderr: /' "$OUT/$name.err" | tail -30
+		fi
+	done
+fi
+
+ran=$((total_pass + total_fail))
+if [ -n "${RUN_SH_PRIOR:-}" ]; then
+	if [[ "$RUN_SH_PRIOR" =~ ^[0-9]+\ [0-9]+\ [0-9]+$ ]]; then
+		read -r pp pf ps <<<"$RUN_SH_PRIOR"
 	else
-		printf '1..0 # SKIP no corpus at %s\n' "$corpus" >"$tap"
+		echo "RUN_SH_PRIOR '$RUN_SH_PRIOR' is not 'PASSED FAILED SKIPPED': counted as a failure"
+		pp=0 pf=1 ps=0
 	fi
-	count_tap "$name" "$tap" 0
-done
-
-for t in tests/integration/t[0-9]*.sh; do
-	[ -f "$t" ] || continue
-	name=$(basename "$t")
-	want "$name" || continue
-	tap="$OUT/$name.tap"
-	timeout -k 10 1500 bash "$t" >"$tap" 2>"$OUT/$name.err"
-	rc=$?
-	count_tap "$name" "$tap" "$rc"
-	if [ "$rc" -ne 0 ] || grep -q '^not ok' "$tap"; then
-		sed 's/^/    # stderr: /' "$OUT/$name.err" | tail -30
-	fi
-done
-
-if [ $((total_pass + total_fail)) -eq 0 ]; then
+	v=PASS
+	[ "$pf" -eq 0 ] || { v=FAIL; failed_suites+=("(the earlier pass)"); }
+	printf '%-4s %-40s %4d passed, %d failed, %d skipped\n' "$v" "(the earlier pass: RUN_SH_PRIOR)" \
+		"$pp" "$pf" "$ps"
+	total_pass=$((total_pass + pp))
+	total_fail=$((total_fail + $pf))
+	total_skip=$((total_skip + $ps))
+fi
+if [ "$ran" -eq 0 ]; then
 	echo "no test ran"
 	echo "tests: $total_pass passed, $total_fail failed, $total_skip skipped"
 	exit 1

@@ -191,3 +191,12 @@ struct bag_verify_opts {
  * could not read (e filled; *report may still be set). */
 int bag_verify(const char *path, const struct bag_verify_opts *o, json_t **report,
 	       struct err *e);
+
+/* ---- one tag file (src/evidence/bagtag.c) ---- */
+/* Read the tag file name (e.g. "bag-info.txt") at the top of a bag, a
+ * directory or a tar (.tar, .tar.gz, .tar.zst), in one pass, never
+ * extracting, never following a link; at most max bytes (ERR_INVALID
+ * beyond). ERR_NOTFOUND when the bag has none. Nothing else of the bag is
+ * checked: that is bag_verify()'s job. */
+int bag_tag_read(const char *bag, const char *name, size_t max, char **buf, size_t *len,
+		 struct err *e);

@@ -12,6 +12,7 @@ struct globals {
 	struct rt_roots roots;	/* --root RUNTIME=DIR, CONTAIN_ROOTS */
 	const char *state_dir;	/* --state-dir, CONTAIN_STATE_DIR (default /run/contain) */
 	const char *audit_log;	/* --audit-log, CONTAIN_AUDIT_LOG (default /var/log/contain/audit.jsonl) */
+	const char *audit_key;	/* --audit-key, CONTAIN_AUDIT_KEY: sign the audit lines (NULL: no) */
 };
 extern struct globals G;
 

@@ -11,7 +11,7 @@
  *     touch it.
  * freeze (src/isolate/freeze.c): cgroup2 cgroup.freeze, else the v1 freezer.
  * state (src/isolate/state.c): what was done, in G.state_dir/<id>.json, so
- *   release removes exactly that; the node audit log.
+ *   release removes exactly that (the node audit log: contain/audit.h).
  * quarantine (src/isolate/quarantine.c): the whole operation, used by the
  *   quarantine and release verbs and by capture. */
 #pragma once
@@ -22,6 +22,7 @@
 
 #include <jansson.h>
 
+#include "contain/audit.h" /* audit_record: the verbs that quarantine audit */
 #include "contain/runtime.h"
 #include "contain/util.h"
 
@@ -218,12 +219,6 @@ int qstate_lock(const char *dir, const char *id, struct err *e);
 /* The id of the state file matching ref (a full id, a unique prefix, or a
  * name), for a container that is gone. ERR_NOTFOUND, ERR_AMBIG. */
 int qstate_find(const char *dir, const char *ref, char **id, struct err *e);
-
-/* ---- the node audit log (hash-chained, include/contain/chain.h) ---- */
-/* Append one event to the audit log at path (its directory made 0700).
- * extra (borrowed, may be NULL) adds fields. */
-int audit_record(const char *path, const char *action, const char *target,
-		 const char *result, json_t *extra, struct err *e);
 
 /* ---- quarantine, release: the whole operation ---- */
 

@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "contain/audit.h"
 #include "contain/bag.h"
 #include "contain/capture.h"
 #include "contain/collect.h"
@@ -923,6 +924,14 @@ static void capture_finish(struct capture *cp)
 		err_clear(&e);
 	}
 	cp->windows = w;
+	/* the node audit log's head after the capture's last quarantine line */
+	if (cp->o->audit_log) {
+		struct audit_head ah;
+		if (audit_bag_mark(cp->bag, cp->o->audit_log, true, &ah, &e) < 0) {
+			warning(cp, "audit head at the end: %s", e.msg);
+			err_clear(&e);
+		}
+	}
 	json_t *endx = json_pack("{s:O,s:O}", "missing", cp->missing, "warnings", cp->warnings);
 	if (bag_event(cp->bag, "capture-end", cp->c->id,
 		      json_array_size(cp->missing) ? "partial" : "ok", endx, &e) < 0)
@@ -1024,6 +1033,14 @@ static int capture_do(const struct ctr *c, const struct capture_opts *o,
 	if (bag_event(cp.bag, "capture-start", c->id, "ok", x, &be) < 0)
 		warning(&cp, "custody: %s", be.msg);
 	json_decref(x);
+	/* the node audit log's head before anything is done (custody, bag-info) */
+	if (o->audit_log) {
+		struct audit_head ah;
+		if (audit_bag_mark(cp.bag, o->audit_log, false, &ah, &be) < 0) {
+			warning(&cp, "audit head at the start: %s", be.msg);
+			err_clear(&be);
+		}
+	}
 
 	capture_prepare(&cp);
 	capture_volatile(&cp);

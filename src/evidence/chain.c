@@ -11,14 +11,18 @@
 #include <openssl/evp.h>
 
 #include "contain/chain.h"
+#include "contain/sign.h"
 
 struct chain {
 	int fd; /* -1 in memory */
 	int flags;
 	char *path;
 	char head[CHAIN_HASH_HEX];
+	char genesis[CHAIN_HASH_HEX];
 	unsigned long long seq;
 	off_t size; /* bytes of the file known to be good */
+	bool rooted;	  /* the file starts with a genesis line */
+	EVP_PKEY *signer; /* borrowed: sign each line */
 	struct sbuf kept;
 	uid_t uid;
 	char user[256];
@@ -27,9 +31,16 @@ struct chain {
 
 struct walker {
 	char head[CHAIN_HASH_HEX];
+	char genesis[CHAIN_HASH_HEX];
 	unsigned long long seq;
+	bool rooted;	   /* the first line is a genesis line */
+	bool have_genesis; /* rooted: it was read */
+	EVP_PKEY *pubkey;  /* every line signed by this key */
+	unsigned long long signed_lines;
 	chain_line_fn *fn; /* given each good line's object, may be NULL */
 	void *ctx;
+	chain_event_fn *efn; /* the same with seq and hash, may refuse the line */
+	void *ectx;
 };
 
 void chain_line_hash(const char *line, size_t n, char out[CHAIN_HASH_HEX])
@@ -73,7 +84,107 @@ static json_t *jstr_lossy(const char *s)
 /* ---- checking ---- */
 
 static const char *const reserved[] = {"seq",	 "time",   "actor", "tool",
-				       "action", "target", "result", "prev"};
+				       "action", "target", "result", "prev", "sig"};
+/* the fields every line has, with their type: string but "actor" (object) */
+static const char *const required[] = {"time", "actor", "tool", "action", "target", "result"};
+
+#define SIG_PRE ",\"sig\":\""
+#define SIG_TAIL (sizeof(SIG_PRE) - 1 + 2 * SIGN_SIG_LEN + 2) /* + the 128 hex + "} */
+
+/* The hash of a line's unsigned form: the bytes before its trailing
+ * ,"sig":"<hex>" member, then "}". */
+static void unsigned_hash(const char *line, size_t n, char out[CHAIN_HASH_HEX])
+{
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
+	    EVP_DigestUpdate(ctx, line, n - SIG_TAIL) != 1 || EVP_DigestUpdate(ctx, "}", 1) != 1 ||
+	    EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen != 32)
+		abort(); /* libcrypto without SHA-256: nothing sane to do */
+	EVP_MD_CTX_free(ctx);
+	hex_encode(md, 32, out);
+}
+
+/* Check the "sig" member of a parsed line o (bytes line[0..n)). 0 good
+ * (or unsigned and no key asked for), 1 bad with problem filled. */
+static int check_sig(struct walker *w, json_t *o, const char *line, size_t n, char *problem,
+		     size_t psz)
+{
+	json_t *sigj = json_object_get(o, "sig");
+	if (!sigj) {
+		if (!w->pubkey)
+			return 0;
+		snprintf(problem, psz, "the line is not signed");
+		return 1;
+	}
+	unsigned char sig[SIGN_SIG_LEN];
+	const char *hex = json_string_value(sigj);
+	/* the member must be the line's last one, written as the writer does */
+	if (!hex || n < SIG_TAIL + 1 || memcmp(line + n - 2, "\"}", 2) != 0 ||
+	    memcmp(line + n - SIG_TAIL, SIG_PRE, sizeof(SIG_PRE) - 1) != 0 ||
+	    strlen(hex) != 2 * SIGN_SIG_LEN ||
+	    memcmp(line + n - SIG_TAIL + sizeof(SIG_PRE) - 1, hex, 2 * SIGN_SIG_LEN) != 0 ||
+	    hex_decode(hex, sig, sizeof(sig)) < 0) {
+		snprintf(problem, psz, "malformed \"sig\" (not the last member, or not 128 hex "
+				       "digits)");
+		return 1;
+	}
+	w->signed_lines++;
+	if (!w->pubkey)
+		return 0;
+	char msg[sizeof(CHAIN_SIG_DOMAIN) + CHAIN_HASH_HEX];
+	snprintf(msg, sizeof(msg), "%s", CHAIN_SIG_DOMAIN);
+	unsigned_hash(line, n, msg + sizeof(CHAIN_SIG_DOMAIN) - 1);
+	if (sign_check(w->pubkey, msg, strlen(msg), sig, sizeof(sig)) != 1) {
+		w->signed_lines--;
+		snprintf(problem, psz, "the signature does not verify with the given key");
+		return 1;
+	}
+	return 0;
+}
+
+/* the genesis line of a rooted chain: seq 0, action "genesis", no prev */
+static int check_genesis(json_t *o, char *problem, size_t psz)
+{
+	json_t *seq = json_object_get(o, "seq");
+	const char *action = json_string_value(json_object_get(o, "action"));
+	if (!json_is_integer(seq) || json_integer_value(seq) != 0 || !action ||
+	    strcmp(action, CHAIN_GENESIS_ACTION) != 0) {
+		snprintf(problem, psz, "the first line is not a genesis line (seq 0, action \"%s\")",
+			 CHAIN_GENESIS_ACTION);
+		return 1;
+	}
+	if (json_object_get(o, "prev")) {
+		snprintf(problem, psz, "the genesis line has a \"prev\"");
+		return 1;
+	}
+	return 0;
+}
+
+static int check_seq_prev(struct walker *w, json_t *o, char *problem, size_t psz)
+{
+	json_t *seq = json_object_get(o, "seq");
+	json_t *prev = json_object_get(o, "prev");
+	if (!json_is_integer(seq) || json_integer_value(seq) < 1) {
+		snprintf(problem, psz, "no valid \"seq\"");
+		return 1;
+	}
+	if ((unsigned long long)json_integer_value(seq) != w->seq + 1) {
+		snprintf(problem, psz, "seq %lld where %llu was expected",
+			 (long long)json_integer_value(seq), w->seq + 1);
+		return 1;
+	}
+	if (!json_is_string(prev) || json_string_length(prev) != CHAIN_HASH_HEX - 1) {
+		snprintf(problem, psz, "no valid \"prev\"");
+		return 1;
+	}
+	if (CRYPTO_memcmp(json_string_value(prev), w->head, CHAIN_HASH_HEX - 1) != 0) {
+		snprintf(problem, psz, "prev does not match the hash of the line before");
+		return 1;
+	}
+	return 0;
+}
 
 /* Check one line (without its '\n') against the walker; 0 good, 1 bad. */
 static int walk_line(struct walker *w, const char *line, size_t n, char *problem,
@@ -94,40 +205,35 @@ static int walk_line(struct walker *w, const char *line, size_t n, char *problem
 		return 1;
 	}
 	int bad = 1;
-	json_t *seq = json_object_get(o, "seq");
-	json_t *prev = json_object_get(o, "prev");
+	bool genesis = w->rooted && !w->have_genesis;
 	if (!json_is_object(o)) {
 		snprintf(problem, psz, "not a JSON object");
 		goto out;
 	}
-	if (!json_is_integer(seq) || json_integer_value(seq) < 1) {
-		snprintf(problem, psz, "no valid \"seq\"");
+	if (genesis ? check_genesis(o, problem, psz) : check_seq_prev(w, o, problem, psz))
 		goto out;
-	}
-	if ((unsigned long long)json_integer_value(seq) != w->seq + 1) {
-		snprintf(problem, psz, "seq %lld where %llu was expected",
-			 (long long)json_integer_value(seq), w->seq + 1);
-		goto out;
-	}
-	if (!json_is_string(prev) || json_string_length(prev) != CHAIN_HASH_HEX - 1) {
-		snprintf(problem, psz, "no valid \"prev\"");
-		goto out;
-	}
-	if (CRYPTO_memcmp(json_string_value(prev), w->head, CHAIN_HASH_HEX - 1) != 0) {
-		snprintf(problem, psz, "prev does not match the hash of the line before");
-		goto out;
-	}
-	for (size_t i = 1; i < ARRAY_SIZE(reserved) - 1; i++) {
-		json_t *v = json_object_get(o, reserved[i]);
-		bool okt = strcmp(reserved[i], "actor") == 0 ? json_is_object(v)
+	for (size_t i = 0; i < ARRAY_SIZE(required); i++) {
+		json_t *v = json_object_get(o, required[i]);
+		bool okt = strcmp(required[i], "actor") == 0 ? json_is_object(v)
 							      : json_is_string(v);
 		if (!okt) {
-			snprintf(problem, psz, "no valid \"%s\"", reserved[i]);
+			snprintf(problem, psz, "no valid \"%s\"", required[i]);
 			goto out;
 		}
 	}
-	chain_line_hash(line, n, w->head);
-	w->seq++;
+	if (check_sig(w, o, line, n, problem, psz))
+		goto out;
+	char hash[CHAIN_HASH_HEX];
+	chain_line_hash(line, n, hash);
+	if (w->efn && w->efn(w->ectx, o, genesis ? 0 : w->seq + 1, hash, problem, psz))
+		goto out;
+	memcpy(w->head, hash, CHAIN_HASH_HEX);
+	if (genesis) {
+		memcpy(w->genesis, hash, CHAIN_HASH_HEX);
+		w->have_genesis = true;
+	} else {
+		w->seq++;
+	}
 	bad = 0;
 	if (w->fn)
 		w->fn(w->ctx, o);
@@ -159,10 +265,34 @@ static int walk_buf(struct walker *w, const char *buf, size_t n, struct chain_ch
 	return 0;
 }
 
+/* what the walk found, into r */
+static void walk_result(struct chain_check *r, const struct walker *w)
+{
+	memcpy(r->head, w->head, CHAIN_HASH_HEX);
+	memcpy(r->genesis, w->genesis, CHAIN_HASH_HEX);
+	r->seq = w->seq;
+	r->signed_lines = w->signed_lines;
+}
+
 static void check_init(struct chain_check *r, const struct walker *w)
 {
 	memset(r, 0, sizeof(*r));
-	memcpy(r->head, w->head, CHAIN_HASH_HEX);
+	walk_result(r, w);
+}
+
+/* a walker for the options: a seeded chain starts at its genesis hash, a
+ * rooted one at nothing (its genesis line gives the hash) */
+static void walker_init(struct walker *w, const struct chain_check_opts *o)
+{
+	memset(w, 0, sizeof(*w));
+	w->rooted = o->rooted;
+	w->pubkey = o->pubkey;
+	w->efn = o->fn;
+	w->ectx = o->ctx;
+	if (!o->rooted) {
+		chain_genesis(o->seed, w->head);
+		memcpy(w->genesis, w->head, CHAIN_HASH_HEX);
+	}
 }
 
 /* the rest of buf had no '\n': a truncated tail, or a too long line */
@@ -187,21 +317,43 @@ int chain_check_buf(const char *buf, size_t n, const char *seed, struct chain_ch
 	return chain_check_buf_each(buf, n, seed, r, NULL, NULL, e);
 }
 
-int chain_check_buf_each(const char *buf, size_t n, const char *seed, struct chain_check *r,
-			 chain_line_fn *fn, void *ctx, struct err *e)
+static int check_buf(struct walker *w, const char *buf, size_t n, struct chain_check *r)
 {
-	struct walker w = {.seq = 0, .fn = fn, .ctx = ctx};
-	(void)e;
-	chain_genesis(seed, w.head);
-	check_init(r, &w);
+	check_init(r, w);
 	size_t used = 0;
-	int rc = walk_buf(&w, buf, n, r, &used);
-	memcpy(r->head, w.head, CHAIN_HASH_HEX);
+	int rc = walk_buf(w, buf, n, r, &used);
+	walk_result(r, w);
 	if (rc)
 		return 1;
 	if (used < n)
 		return tail_problem(r, n - used);
+	if (w->rooted && !w->have_genesis) {
+		r->first_bad = 1;
+		snprintf(r->problem, sizeof(r->problem), "empty: no genesis line");
+		return 1;
+	}
 	return 0;
+}
+
+int chain_check_buf_each(const char *buf, size_t n, const char *seed, struct chain_check *r,
+			 chain_line_fn *fn, void *ctx, struct err *e)
+{
+	struct chain_check_opts o = {.seed = seed};
+	struct walker w;
+	(void)e;
+	walker_init(&w, &o);
+	w.fn = fn;
+	w.ctx = ctx;
+	return check_buf(&w, buf, n, r);
+}
+
+int chain_check_buf_opts(const char *buf, size_t n, const struct chain_check_opts *o,
+			 struct chain_check *r, struct err *e)
+{
+	struct walker w;
+	(void)e;
+	walker_init(&w, o);
+	return check_buf(&w, buf, n, r);
 }
 
 /* Walk fd from offset start to EOF, continuing w. *end gets the offset
@@ -244,7 +396,7 @@ static int walk_fd(int fd, off_t start, struct walker *w, struct chain_check *r,
 	if (carry.len)
 		rc = tail_problem(r, carry.len);
 out:
-	memcpy(r->head, w->head, CHAIN_HASH_HEX);
+	walk_result(r, w);
 	sbuf_free(&carry);
 	return rc;
 }
@@ -252,9 +404,16 @@ out:
 int chain_check_file(const char *path, const char *seed, struct chain_check *r,
 		     struct err *e)
 {
-	struct walker w = {.seq = 0};
+	struct chain_check_opts o = {.seed = seed};
+	return chain_check_file_opts(path, &o, r, e);
+}
+
+int chain_check_file_opts(const char *path, const struct chain_check_opts *o,
+			  struct chain_check *r, struct err *e)
+{
+	struct walker w;
 	struct stat st;
-	chain_genesis(seed, w.head);
+	walker_init(&w, o);
 	check_init(r, &w);
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
@@ -267,6 +426,11 @@ int chain_check_file(const char *path, const char *seed, struct chain_check *r,
 	int rc = walk_fd(fd, 0, &w, r, &end, e);
 	if (rc < 0)
 		return err_wrap(e, "'%s'", path);
+	if (rc == 0 && w.rooted && !w.have_genesis) {
+		r->first_bad = 1;
+		snprintf(r->problem, sizeof(r->problem), "empty: no genesis line");
+		return 1;
+	}
 	return rc;
 }
 
@@ -312,16 +476,78 @@ static void unlock_fd(int fd)
 	flock(fd, LOCK_UN);
 }
 
-int chain_open(const char *path, const char *seed, int flags, struct chain **out,
-	       struct err *e)
+static char *build_line(struct chain *c, bool genesis, const char *action, const char *target,
+			const char *result, json_t *extra, size_t *len, struct err *e);
+
+/* Under the lock, a rooted chain's empty file gets its genesis line. */
+static int write_genesis(struct chain *c, json_t *genesis, struct err *e)
+{
+	size_t len;
+	_cleanup_free_ char *line =
+		build_line(c, true, CHAIN_GENESIS_ACTION, "", "ok", genesis, &len, e);
+	if (!line)
+		return -1;
+	line[len] = '\n';
+	if (write_all(c->fd, line, len + 1) < 0) {
+		int saved = errno;
+		if (ftruncate(c->fd, 0) < 0) {
+			/* nothing more to do: the next open reports the broken line */
+		}
+		return err_sys(e, saved, "write '%s'", c->path);
+	}
+	if (fsync(c->fd) < 0)
+		return err_sys(e, errno, "fsync '%s'", c->path);
+	return 0;
+}
+
+/* Read the existing file (under the lock) to find its seq and head. */
+static int read_existing(struct chain *c, json_t *genesis, struct err *e)
+{
+	struct walker w = {.seq = 0, .rooted = c->rooted};
+	struct chain_check r;
+	off_t end;
+	struct stat st;
+	memcpy(w.head, c->head, CHAIN_HASH_HEX);
+	memcpy(w.genesis, c->genesis, CHAIN_HASH_HEX);
+	check_init(&r, &w);
+	if (c->rooted) {
+		if (fstat(c->fd, &st) < 0)
+			return err_sys(e, errno, "stat '%s'", c->path);
+		if (st.st_size == 0 && write_genesis(c, genesis, e) < 0)
+			return -1;
+	}
+	int rc = walk_fd(c->fd, 0, &w, &r, &end, e);
+	if (rc < 0)
+		return err_wrap(e, "'%s'", c->path);
+	if (rc > 0)
+		return err_set(e, ERR_INVALID, "chain '%s' is broken at line %llu: %s", c->path,
+			       r.first_bad, r.problem);
+	memcpy(c->head, w.head, CHAIN_HASH_HEX);
+	memcpy(c->genesis, w.genesis, CHAIN_HASH_HEX);
+	c->seq = w.seq;
+	c->size = end;
+	return 0;
+}
+
+static int open_common(const char *path, const char *seed, json_t *genesis, EVP_PKEY *signer,
+		       int flags, struct chain **out, struct err *e)
 {
 	struct chain *c = xcalloc(1, sizeof(*c));
 	c->fd = -1;
 	c->flags = flags;
-	chain_genesis(seed, c->head);
+	c->rooted = genesis != NULL;
+	c->signer = signer;
+	if (!c->rooted) {
+		chain_genesis(seed, c->head);
+		memcpy(c->genesis, c->head, CHAIN_HASH_HEX);
+	}
 	actor_init(c);
 	*out = NULL;
 	if (flags & CHAIN_MEMORY) {
+		if (c->rooted) {
+			chain_free_(c);
+			return err_set(e, ERR_INVALID, "chain: a rooted chain needs a file");
+		}
 		*out = c;
 		return 0;
 	}
@@ -330,7 +556,8 @@ int chain_open(const char *path, const char *seed, int flags, struct chain **out
 		return err_set(e, ERR_INVALID, "chain: no path");
 	}
 	if ((flags & (CHAIN_CREATE_EXCL | CHAIN_APPEND)) == 0 ||
-	    (flags & (CHAIN_CREATE_EXCL | CHAIN_APPEND)) == (CHAIN_CREATE_EXCL | CHAIN_APPEND)) {
+	    (flags & (CHAIN_CREATE_EXCL | CHAIN_APPEND)) == (CHAIN_CREATE_EXCL | CHAIN_APPEND) ||
+	    (c->rooted && !(flags & CHAIN_APPEND))) {
 		chain_free_(c);
 		return err_set(e, ERR_INVALID, "chain '%s': one of create or append", path);
 	}
@@ -355,32 +582,40 @@ int chain_open(const char *path, const char *seed, int flags, struct chain **out
 		return err_set(e, ERR_INVALID, "'%s' is not a regular file", path);
 	}
 	if (flags & CHAIN_APPEND) {
-		struct walker w = {.seq = 0};
-		struct chain_check r;
-		off_t end;
-		memcpy(w.head, c->head, CHAIN_HASH_HEX);
-		check_init(&r, &w);
 		if (lock_fd(c->fd, path, e) < 0) {
 			chain_free_(c);
 			return -1;
 		}
-		int rc = walk_fd(c->fd, 0, &w, &r, &end, e);
+		int rc = read_existing(c, genesis, e);
 		unlock_fd(c->fd);
 		if (rc < 0) {
 			chain_free_(c);
-			return err_wrap(e, "'%s'", path);
+			return -1;
 		}
-		if (rc > 0) {
-			chain_free_(c);
-			return err_set(e, ERR_INVALID, "chain '%s' is broken at line %llu: %s",
-				       path, r.first_bad, r.problem);
-		}
-		memcpy(c->head, w.head, CHAIN_HASH_HEX);
-		c->seq = w.seq;
-		c->size = end;
 	}
 	*out = c;
 	return 0;
+}
+
+int chain_open(const char *path, const char *seed, int flags, struct chain **out,
+	       struct err *e)
+{
+	return open_common(path, seed, NULL, NULL, flags, out, e);
+}
+
+int chain_open_rooted(const char *path, json_t *genesis, EVP_PKEY *signer, int flags,
+		      struct chain **out, struct err *e)
+{
+	if (!json_is_object(genesis)) {
+		*out = NULL;
+		return err_set(e, ERR_INVALID, "chain: the genesis fields must be an object");
+	}
+	return open_common(path, NULL, genesis, signer, flags, out, e);
+}
+
+const char *chain_genesis_hash(const struct chain *c)
+{
+	return c->genesis;
 }
 
 /* Under the lock: take in the lines others appended since we last looked. */
@@ -393,10 +628,11 @@ static int catch_up(struct chain *c, struct err *e)
 		return 0;
 	if (st.st_size < c->size)
 		return err_set(e, ERR_INVALID, "chain '%s' shrank under us", c->path);
-	struct walker w = {.seq = 0};
+	struct walker w = {.seq = 0, .rooted = c->rooted, .have_genesis = true};
 	struct chain_check r;
 	off_t end;
 	memcpy(w.head, c->head, CHAIN_HASH_HEX);
+	memcpy(w.genesis, c->genesis, CHAIN_HASH_HEX);
 	w.seq = c->seq;
 	check_init(&r, &w);
 	int rc = walk_fd(c->fd, c->size, &w, &r, &end, e);
@@ -411,13 +647,34 @@ static int catch_up(struct chain *c, struct err *e)
 	return 0;
 }
 
-static char *build_line(struct chain *c, const char *action, const char *target,
+/* Append the signature member to a serialized line s (len bytes, ending in
+ * '}'); returns the new line (s is freed) or NULL. */
+static char *sign_line(struct chain *c, char *s, size_t *len, struct err *e)
+{
+	char msg[sizeof(CHAIN_SIG_DOMAIN) + CHAIN_HASH_HEX];
+	unsigned char sig[SIGN_SIG_LEN];
+	char hex[2 * SIGN_SIG_LEN + 1];
+	snprintf(msg, sizeof(msg), "%s", CHAIN_SIG_DOMAIN);
+	chain_line_hash(s, *len, msg + sizeof(CHAIN_SIG_DOMAIN) - 1);
+	if (sign_buf(c->signer, msg, strlen(msg), sig, e) < 0) {
+		free(s);
+		return NULL;
+	}
+	hex_encode(sig, sizeof(sig), hex);
+	/* "...}" becomes "...,"sig":"HEX"}" (one byte more for the NUL) */
+	char *out = xasprintf("%.*s" SIG_PRE "%s\"}", (int)(*len - 1), s, hex);
+	free(s);
+	*len = strlen(out);
+	return out;
+}
+
+static char *build_line(struct chain *c, bool genesis, const char *action, const char *target,
 			const char *result, json_t *extra, size_t *len, struct err *e)
 {
 	char t[64];
 	time_rfc3339_ns(t, sizeof(t));
 	json_t *o = json_object();
-	json_object_set_new(o, "seq", json_integer((json_int_t)(c->seq + 1)));
+	json_object_set_new(o, "seq", json_integer(genesis ? 0 : (json_int_t)(c->seq + 1)));
 	json_object_set_new(o, "time", json_string(t));
 	json_t *actor = json_object();
 	json_object_set_new(actor, "uid", json_integer((json_int_t)c->uid));
@@ -444,7 +701,8 @@ static char *build_line(struct chain *c, const char *action, const char *target,
 			json_object_set(o, k, v);
 		}
 	}
-	json_object_set_new(o, "prev", json_string(c->head));
+	if (!genesis)
+		json_object_set_new(o, "prev", json_string(c->head));
 	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	if (!s) {
@@ -452,6 +710,8 @@ static char *build_line(struct chain *c, const char *action, const char *target,
 		return NULL;
 	}
 	*len = strlen(s);
+	if (c->signer && !(s = sign_line(c, s, len, e)))
+		return NULL;
 	if (*len > CHAIN_MAX_LINE) {
 		free(s);
 		err_set(e, ERR_INVALID, "chain: event '%s' is longer than %u bytes", action,
@@ -470,7 +730,7 @@ int chain_append(struct chain *c, const char *action, const char *target,
 		return err_set(e, ERR_INVALID, "chain: extra fields must be an object");
 	if (c->fd < 0) {
 		size_t len;
-		_cleanup_free_ char *line = build_line(c, action, target, result, extra, &len, e);
+		_cleanup_free_ char *line = build_line(c, false, action, target, result, extra, &len, e);
 		if (!line)
 			return -1;
 		sbuf_add(&c->kept, line, len);
@@ -489,7 +749,7 @@ int chain_append(struct chain *c, const char *action, const char *target,
 	int rc = -1;
 	if (shared && catch_up(c, e) < 0)
 		goto out;
-	line = build_line(c, action, target, result, extra, &len, e);
+	line = build_line(c, false, action, target, result, extra, &len, e);
 	if (!line)
 		goto out;
 	line[len] = '\n'; /* json_dumps' NUL becomes the newline: one write */

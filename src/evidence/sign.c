@@ -142,21 +142,26 @@ int sign_load_public(const char *path, EVP_PKEY **out, struct err *e)
 		return -1;
 	BIO *b = BIO_new_mem_buf(buf, (int)len);
 	EVP_PKEY *k = b ? PEM_read_bio_PUBKEY(b, NULL, NULL, NULL) : NULL;
+	bool other_private = false; /* a private key of another type */
 	if (!k && b) {
 		BIO_free(b);
 		b = BIO_new_mem_buf(buf, (int)len);
 		EVP_PKEY *priv = b ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
-		if (priv) {
+		if (priv && EVP_PKEY_get_id(priv) != EVP_PKEY_ED25519) {
+			other_private = true;
+		} else if (priv) {
 			unsigned char raw[SIGN_RAW_PUB_LEN];
 			size_t rl = sizeof(raw);
 			if (EVP_PKEY_get_raw_public_key(priv, raw, &rl) == 1)
 				k = sign_public_from_raw(raw);
-			EVP_PKEY_free(priv);
 		}
+		EVP_PKEY_free(priv);
 	}
 	BIO_free(b);
 	explicit_bzero(buf, len);
 	free(buf);
+	if (other_private)
+		return err_set(e, ERR_INVALID, "'%s' is not an Ed25519 key", path);
 	if (!k)
 		return err_set(e, ERR_INVALID, "'%s' is not a PEM public key", path);
 	if (EVP_PKEY_get_id(k) != EVP_PKEY_ED25519) {

@@ -347,28 +347,6 @@ int qstate_find(const char *dir, const char *ref, char **id, struct err *e)
 	return err_set(e, ERR_NOTFOUND, "no quarantined container '%s'", ref);
 }
 
-/* ---- audit ---- */
-
-int audit_record(const char *path, const char *action, const char *target,
-		 const char *result, json_t *extra, struct err *e)
-{
-	_cleanup_free_ char *dir = xstrdup(path);
-	char *slash = strrchr(dir, '/');
-	if (slash && slash != dir) {
-		*slash = '\0';
-		if (mkdir_p(dir, 0700, e) < 0)
-			return err_wrap(e, "audit log '%s'", path);
-	}
-	struct chain *c = NULL;
-	if (chain_open(path, CHAIN_AUDIT_SEED, CHAIN_APPEND | CHAIN_FSYNC, &c, e) < 0)
-		return err_wrap(e, "audit log '%s'", path);
-	int rc = chain_append(c, action, target, result, extra, e);
-	chain_close(c);
-	if (rc < 0)
-		return err_wrap(e, "audit log '%s'", path);
-	return 0;
-}
-
 int qstate_lock(const char *dir, const char *id, struct err *e)
 {
 	char path[4096];

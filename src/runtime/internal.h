@@ -23,6 +23,9 @@ struct rt_backend {
 
 extern const struct rt_backend rt_backend_runc, rt_backend_containerd, rt_backend_docker,
     rt_backend_podman, rt_backend_crio;
+/* The backend of kind k from the one static table in runtime.c (NULL out of
+ * range): runtime_scan walks it in rt_kind order. */
+const struct rt_backend *rt_backend_for(enum rt_kind k);
 
 struct ctr *ctr_new(enum rt_kind kind);
 void ctr_list_add(struct ctr_list *l, struct ctr *c);

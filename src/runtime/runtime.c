@@ -9,31 +9,23 @@
 
 #include "internal.h"
 
-/* The containerd, Docker and podman backends are written in another file
- * each; until they land the link must still work, so they are weak here
- * and skipped when absent. */
-extern const struct rt_backend rt_backend_containerd __attribute__((weak));
-extern const struct rt_backend rt_backend_docker __attribute__((weak));
-extern const struct rt_backend rt_backend_podman __attribute__((weak));
-
 #define MAX_CONTAINERS 100000
 
-static const struct rt_backend *backend_for(enum rt_kind k)
+/* Every backend, indexed by its rt_kind (git's commands[], crun's
+ * static_handlers[]). Plain references: every binary that discovers
+ * containers (contain, the unit tests, the test tools) links all of them and
+ * resolves containers the same way. */
+static const struct rt_backend *const rt_backends[] = {
+    [RT_RUNC] = &rt_backend_runc,     [RT_CONTAINERD] = &rt_backend_containerd,
+    [RT_DOCKER] = &rt_backend_docker, [RT_PODMAN] = &rt_backend_podman,
+    [RT_CRIO] = &rt_backend_crio,
+};
+_Static_assert(sizeof(rt_backends) / sizeof(rt_backends[0]) == RT__COUNT,
+	       "one backend for each enum rt_kind");
+
+const struct rt_backend *rt_backend_for(enum rt_kind k)
 {
-	switch (k) {
-	case RT_RUNC:
-		return &rt_backend_runc;
-	case RT_CONTAINERD:
-		return &rt_backend_containerd;
-	case RT_DOCKER:
-		return &rt_backend_docker;
-	case RT_PODMAN:
-		return &rt_backend_podman;
-	case RT_CRIO:
-		return &rt_backend_crio;
-	default:
-		return NULL;
-	}
+	return (unsigned)k < RT__COUNT ? rt_backends[k] : NULL;
 }
 
 /* ---- struct ctr ---- */
@@ -354,9 +346,7 @@ json_t *ctr_to_json(const struct ctr *c)
 int runtime_scan(const struct rt_roots *roots, struct ctr_list *out, struct err *e)
 {
 	for (int k = 0; k < RT__COUNT; k++) {
-		const struct rt_backend *b = backend_for((enum rt_kind)k);
-		if (!b || !b->scan)
-			continue;
+		const struct rt_backend *b = rt_backends[k];
 		if (roots && roots->replace[k]) {
 			for (size_t i = 0; i < roots->n; i++) {
 				if ((int)roots->v[i].kind != k)

@@ -15,6 +15,8 @@ need_cmd jq
 [ -x "$CONTAIN" ] || skip_all "no binary at $CONTAIN (make)"
 [ -f "$CONTAIN_TOP/fixtures/cache/fixture-oci.tar" ] && [ -f "$CONTAIN_TOP/fixtures/cache/fixture-docker.tar" ] ||
 	skip_all "fixtures not built (fixtures/build.sh)"
+in_ci || command -v containerd >/dev/null || command -v dockerd >/dev/null || command -v podman >/dev/null ||
+	skip_all "no containerd, dockerd or podman on this machine"
 
 # only our daemons' roots: never the node's real containers
 export CONTAIN_ROOTS=""

@@ -42,7 +42,7 @@ run "$CONTAIN" verify bag
 is "$RC" 0 "verify: directory bag valid"
 like "$OUT" "verdict: VALID" "verify prints the verdict"
 like "$OUT" "ok +not signed" "unsigned bag says not signed"
-fails "mkbag refuses an existing directory" mkbag -o bag plain
+fails_with 1 "mkbag refuses an existing directory" mkbag -o bag plain
 
 # --- keygen
 run "$CONTAIN" keygen -o k
@@ -54,12 +54,11 @@ fpr=$(openssl pkey -pubin -in k.pub -outform DER | tail -c 32 | sha256sum | cut 
 like "$OUT" "fingerprint: $fpr" "fingerprint is SHA-256 of the raw public key (openssl agrees)"
 cp k.key k.key.orig
 run "$CONTAIN" keygen -o k
-isnt_zero=$([ "$RC" -ne 0 ] && echo yes)
-is "$isnt_zero" "yes" "keygen refuses to overwrite"
+is "$RC" 3 "keygen refuses to overwrite: exit 3 (the work could not be done)"
 like "$ERR" "already exists" "keygen says the file exists"
 ok "the existing key is untouched" cmp k.key k.key.orig
 : >only.pub
-fails "keygen refuses when only NAME.pub exists" "$CONTAIN" keygen -o only
+fails_with 3 "keygen refuses when only NAME.pub exists: exit 3" "$CONTAIN" keygen -o only
 ok "and makes no NAME.key then" test ! -e only.key
 run "$CONTAIN" keygen
 is "$RC" 2 "keygen without -o is a usage error"

@@ -38,8 +38,6 @@ EOF
 C=ct-$$-collect
 runc_run "$C" --extra "$T_DIR/extra.sh" || skip_all "cannot start a runc container here"
 wait_for 30 test -s "$CMERGED/tmp/extra-ready" || skip_all "the planted process did not start"
-ok "planted sleep runs a deleted executable" \
-	test ! -e "$CMERGED/tmp/sleep"
 veth_attach "$CPID" "h5v$$" "$HOST/30" "$CTRA/30" || skip_all "cannot attach a veth"
 NS="nsenter --net=/proc/$CPID/ns/net"
 # answers from the host end are dropped inside the container: connection
@@ -53,6 +51,9 @@ on_exit "$NS nft delete table inet h5test"
 # and they stay there for the whole test (the default gives up after ~2 min
 # and a new nc would take the socket: its pid would change under us)
 $NS sh -c 'echo 127 >/proc/sys/net/ipv4/tcp_syn_retries' || skip_all "cannot set tcp_syn_retries in the container netns"
+# (every skip_all above: up front, before the first test)
+ok "planted sleep runs a deleted executable" \
+	test ! -e "$CMERGED/tmp/sleep"
 wait_for 30 sh -c "grep -q ':1F90 0*:0000 0A' /proc/$CPID/net/tcp /proc/$CPID/net/tcp6" ||
 	diag "httpd not listening yet"
 

@@ -231,8 +231,9 @@ ok "after release: the host reaches A's httpd on 8080 again" \
 	wait_for 30 sh -c "timeout 5 busybox wget -S -O /dev/null http://$CTRA:8080/ 2>&1 | grep -q 'HTTP/1'"
 
 # ---------------------------------------------------------------- B
+section "container B"
 B=t0700-$S-b
-runc_run "$B" || skip_all "cannot start a second runc container"
+runc_run "$B" || section_skip "cannot start a second runc container"
 BB=$T_DIR/bag-b
 run timeout 120 "$CONTAIN" capture "$B" -o "$BB" --pcap-seconds 2
 is "$RC" 0 "capture of B into a directory"
@@ -266,8 +267,9 @@ is "$RC" 0 "release B"
 ok "B is thawed" wait_for 30 v2_thawed "$B"
 
 # ---------------------------------------------------------------- C
+section "container C"
 C=t0700-$S-c
-runc_run "$C" || skip_all "cannot start a third runc container"
+runc_run "$C" || section_skip "cannot start a third runc container"
 CCPID=$CPID
 BC=$T_DIR/bag-c
 run timeout 120 "$CONTAIN" capture "$C" -o "$BC" --no-quarantine --pcap-seconds 1
@@ -321,8 +323,9 @@ like "$ERR" "no-such-container-$S" "the error names the REF"
 ok "no bag made for an unknown REF" test ! -e "$T_DIR/x"
 
 # ---------------------------------------------------------------- D
+section "container D"
 D=t0700-$S-d
-runc_run "$D" --net host || skip_all "cannot start a host-network runc container"
+runc_run "$D" --net host || section_skip "cannot start a host-network runc container"
 BD=$T_DIR/bag-d
 run timeout 120 "$CONTAIN" capture "$D" -o "$BD" --pcap-seconds 1
 is "$RC" 1 "host network: exit 1 (the network part is missing)"

@@ -119,13 +119,14 @@ else
 fi
 
 # ---- a container killed while its memory is written ------------------------
+section "a container killed while its memory is written"
 cat >"$T_DIR/extra-big" <<'X'
 #!/bin/sh
 /usr/bin/memtarget --alloc 1536 >/tmp/memtarget.out 2>&1 &
 wait
 X
 K=t0702-$S-k
-runc_run "$K" --extra "$T_DIR/extra-big" || skip_all "cannot start a runc container here"
+runc_run "$K" --extra "$T_DIR/extra-big" || section_skip "cannot start a runc container here"
 KPID=$CPID
 CGK=/sys/fs/cgroup/unified/contain-test/$K
 wait_for 60 test -s "$CMERGED/tmp/memtarget.addr"

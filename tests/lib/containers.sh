@@ -2,7 +2,8 @@
 # Source after tests/lib/lib.sh:
 #   . "$(dirname "$0")/../lib/containers.sh"
 #   fixtures_ready || skip_all "no fixtures (run fixtures/build.sh)"
-#   runc_run "ct-$$-a" [--net host|none] [--extra FILE] [--freezer-only]
+#   runc_run "ct-$$-a" [--net host|none] [--extra FILE] [--freezer-only] ||
+#       section_skip "cannot start a runc container"   (skip_all before any test)
 # runc_run sets and exports CID CPID CUPPER CMERGED CBUNDLE RUNC_ROOT, appends
 # "runc=$RUNC_ROOT" to CONTAIN_ROOTS, and registers its own clean-up
 # (kill, delete, umount, cgroup dirs) with on_exit.
@@ -61,7 +62,14 @@ runc_cleanup() {
 	return 0
 }
 
+# runc_run NAME [options]: under CI=true a container that does not start is a
+# failed test (lib.sh start_failed); the caller skips what needed it
+# (what it sets is emptied first: a failed start never leaves the last one's)
 runc_run() {
+	CID="" CPID="" CUPPER="" CMERGED="" CBUNDLE=""
+	_runc_run "$@" || start_failed "runc_run '$1'"
+}
+_runc_run() {
 	local name=$1; shift
 	local net=none extra="" freezer_only=0
 	while [ $# -gt 0 ]; do

@@ -28,6 +28,10 @@
 # sockets/files of our own containers and removed again if we created them.
 #
 # Addresses: docker's bridge 10.213.90.1/24, podman's CNI bridge 10.213.91.1/24.
+#
+# This machine runs all four runtimes: under CI=true a daemon or container
+# that does not start (or a missing command) is a failed test (lib.sh
+# start_failed), not a skip; elsewhere they return 1 and the caller skips.
 
 CTRD_NS=contain-test
 _D_FIXTURES=${CONTAIN_TOP:?}/fixtures/cache
@@ -131,12 +135,22 @@ _d_kill_pids_with_arg() {
 	done
 }
 
+# _d_need CMD...: every CMD is there (a missing one is said, not skipped: a
+# daemon is started mid-script, where skip_all would refuse)
+_d_need() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || { diag "no $c on this machine"; return 1; }
+	done
+}
+
 # ---------------------------------------------------------------- containerd
 
 ctrd() { ctr --address "$CTRD_SOCK" -n "$CTRD_NS" "$@"; }
 
-containerd_up() {
-	need_cmd containerd ctr runc
+containerd_up() { _containerd_up "$@" || start_failed "containerd_up: a private containerd"; }
+_containerd_up() {
+	_d_need containerd ctr runc || return 1
 	local d=$T_DIR/ctrd
 	mkdir -p "$d/root" "$d/state" "$d/fifo"
 	CTRD_SOCK=$d/sock
@@ -204,7 +218,8 @@ _ctrd_task_stopped() {
 }
 
 # containerd_run NAME [ctr run args...]: sets CID (= NAME) and CPID
-containerd_run() {
+containerd_run() { CID="" CPID=""; _containerd_run "$@" || start_failed "containerd_run '$1'"; }
+_containerd_run() {
 	local name=$1
 	shift
 	if [ -z "${CTRD_IMAGE:-}" ]; then
@@ -230,8 +245,9 @@ containerd_run() {
 
 dk() { DOCKER_CONFIG=$T_DIR/docker/cli docker -H "$DOCKER_HOST_SOCK" "$@"; }
 
-dockerd_up() {
-	need_cmd dockerd docker ip
+dockerd_up() { _dockerd_up "$@" || start_failed "dockerd_up: a private dockerd"; }
+_dockerd_up() {
+	_d_need dockerd docker ip || return 1
 	local d=$T_DIR/docker
 	mkdir -p "$d/data" "$d/exec" "$d/cli"
 	DOCKER_HOST_SOCK=unix://$d/sock
@@ -280,7 +296,8 @@ _dockerd_down() {
 }
 
 # docker_run NAME [docker run args...]: sets CID (full id) and CPID
-docker_run() {
+docker_run() { CID="" CPID=""; _docker_run "$@" || start_failed "docker_run '$1'"; }
+_docker_run() {
 	local name=$1
 	shift
 	if [ -z "${DOCKER_LOADED:-}" ]; then
@@ -307,8 +324,9 @@ pm() {
 		--network-config-dir "$T_DIR/podman/cni" "$@"
 }
 
-podman_up() {
-	need_cmd podman conmon runc ip
+podman_up() { _podman_up "$@" || start_failed "podman_up: podman with a private configuration"; }
+_podman_up() {
+	_d_need podman conmon runc ip || return 1
 	local d=$T_DIR/podman
 	PODMAN_ROOT=$d/root
 	PODMAN_RUNROOT=$d/run
@@ -393,7 +411,8 @@ _podman_down() {
 }
 
 # podman_run NAME [podman run args...]: sets CID (full id) and CPID
-podman_run() {
+podman_run() { CID="" CPID=""; _podman_run "$@" || start_failed "podman_run '$1'"; }
+_podman_run() {
 	local name=$1
 	shift
 	if [ -z "${PODMAN_LOADED:-}" ]; then

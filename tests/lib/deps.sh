@@ -1,15 +1,20 @@
 #!/bin/bash
 # deps.sh: install what contain needs to build and test, with apt-get, only what
 # is missing; quiet when everything is there. Idempotent.
+#   deps.sh --fuzz   what `make fuzz` needs on top: clang and its libFuzzer
 set -eu
-PKGS=(
-	build-essential pkg-config
-	libarchive-dev libmagic-dev libyara-dev libjansson-dev libssl-dev libpcap-dev
-	libnftables-dev libzstd-dev check
-	runc busybox-static umoci skopeo containerd podman docker.io
-	gdb tcpdump tshark jq iproute2 nftables iptables procps psmisc file
-	zstd wget python3 binutils util-linux coreutils
-)
+if [ "${1:-}" = --fuzz ]; then
+	PKGS=(clang libclang-rt-14-dev)
+else
+	PKGS=(
+		build-essential pkg-config
+		libarchive-dev libmagic-dev libyara-dev libjansson-dev libssl-dev libpcap-dev
+		libnftables-dev libzstd-dev check
+		runc busybox-static umoci skopeo containerd podman conmon containernetworking-plugins docker.io
+		gdb tcpdump tshark jq iproute2 nftables iptables procps psmisc file
+		zstd wget python3 binutils util-linux coreutils openssl man-db
+	)
+fi
 missing=()
 for p in "${PKGS[@]}"; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 
 #include "contain/chain.h"
+#include "contain/sign.h"
 #include "contain/util.h"
 #include "unit.h"
 
@@ -271,6 +272,219 @@ START_TEST(symlink_refused)
 }
 END_TEST
 
+/* ---- rooted chains (the audit log): a genesis line, not a fixed seed ---- */
+
+static json_t *gfields(const char *mid)
+{
+	return json_pack("{s:{s:s,s:s}}", "node", "machine_id", mid, "nonce", "n");
+}
+
+static void write_rooted(const char *path, EVP_PKEY *signer, int n)
+{
+	struct err e = {0};
+	struct chain *c;
+	json_t *g = gfields("aaaa");
+	ck_assert_msg(chain_open_rooted(path, g, signer, CHAIN_APPEND, &c, &e) == 0, "%s", e.msg);
+	json_decref(g);
+	for (int i = 0; i < n; i++) {
+		char t[32];
+		snprintf(t, sizeof(t), "target-%d", i);
+		ck_assert_msg(chain_append(c, "test", t, "ok", NULL, &e) == 0, "%s", e.msg);
+	}
+	chain_close(c);
+}
+
+START_TEST(rooted_genesis_starts_the_chain)
+{
+	struct err e = {0};
+	write_rooted(logpath(), NULL, 2);
+	size_t len;
+	char *buf = slurp(logpath(), &len);
+	ck_assert(str_has_prefix(buf, "{\"seq\":0,\"time\":\""));
+	char *nl = strchr(buf, '\n');
+	ck_assert_ptr_nonnull(strstr(buf, "\"action\":\"genesis\""));
+	ck_assert_ptr_nonnull(strstr(buf, "\"node\":{\"machine_id\":\"aaaa\",\"nonce\":\"n\"}}\n"));
+	/* line 1's prev is the hash of the genesis line, not a fixed seed */
+	char g[CHAIN_HASH_HEX], fixed[CHAIN_HASH_HEX], want[CHAIN_HASH_HEX + 16];
+	chain_line_hash(buf, (size_t)(nl - buf), g);
+	chain_genesis(CHAIN_AUDIT_SEED, fixed);
+	snprintf(want, sizeof(want), "\"prev\":\"%s\"", g);
+	ck_assert_ptr_nonnull(strstr(nl + 1, want));
+	ck_assert_str_ne(g, fixed);
+
+	struct chain_check r;
+	struct chain_check_opts o = {.rooted = true};
+	ck_assert_int_eq(chain_check_file_opts(logpath(), &o, &r, &e), 0);
+	ck_assert_uint_eq(r.lines, 3);
+	ck_assert_uint_eq(r.seq, 2);
+	ck_assert_str_eq(r.genesis, g);
+	/* appending again keeps the genesis: no second one */
+	write_rooted(logpath(), NULL, 1);
+	ck_assert_int_eq(chain_check_file_opts(logpath(), &o, &r, &e), 0);
+	ck_assert_uint_eq(r.seq, 3);
+	ck_assert_str_eq(r.genesis, g);
+	/* the seeded reading of it fails at once */
+	ck_assert_int_eq(chain_check_file(logpath(), CHAIN_AUDIT_SEED, &r, &e), 1);
+	ck_assert_uint_eq(r.first_bad, 1);
+	free(buf);
+}
+END_TEST
+
+START_TEST(rooted_empty_or_headless_fails)
+{
+	struct err e = {0};
+	struct chain_check r;
+	struct chain_check_opts o = {.rooted = true};
+	/* an empty file used to verify as an intact chain */
+	ck_assert_int_eq(chain_check_buf_opts("", 0, &o, &r, &e), 1);
+	ck_assert_ptr_nonnull(strstr(r.problem, "empty"));
+	int fd = open(logpath(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(chain_check_file_opts(logpath(), &o, &r, &e), 1);
+	ck_assert_ptr_nonnull(strstr(r.problem, "empty"));
+	/* a file whose first line is an ordinary event: refused, not extended */
+	unlink(logpath());
+	write_events(logpath(), CHAIN_CREATE_EXCL, 2);
+	ck_assert_int_eq(chain_check_file_opts(logpath(), &o, &r, &e), 1);
+	ck_assert_uint_eq(r.first_bad, 1);
+	ck_assert_ptr_nonnull(strstr(r.problem, "not a genesis"));
+	struct chain *c;
+	json_t *g = gfields("aaaa");
+	ck_assert_int_eq(chain_open_rooted(logpath(), g, NULL, CHAIN_APPEND, &c, &e), -1);
+	ck_assert_int_eq(e.kind, ERR_INVALID);
+	json_decref(g);
+	/* the genesis moved down (a line put before it): refused */
+	unlink(logpath());
+	write_rooted(logpath(), NULL, 1);
+	size_t len;
+	char *buf = slurp(logpath(), &len);
+	char *nl = strchr(buf, '\n');
+	struct sbuf sb = SBUF_INIT;
+	sbuf_add(&sb, nl + 1, len - (size_t)(nl + 1 - buf));
+	sbuf_add(&sb, buf, (size_t)(nl + 1 - buf));
+	ck_assert_int_eq(chain_check_buf_opts(sb.buf, sb.len, &o, &r, &e), 1);
+	ck_assert_uint_eq(r.first_bad, 1);
+	sbuf_free(&sb);
+	free(buf);
+}
+END_TEST
+
+static EVP_PKEY *new_key(void)
+{
+	EVP_PKEY *k = NULL;
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, NULL);
+	ck_assert(ctx && EVP_PKEY_keygen_init(ctx) == 1 && EVP_PKEY_keygen(ctx, &k) == 1);
+	EVP_PKEY_CTX_free(ctx);
+	return k;
+}
+
+START_TEST(signed_lines)
+{
+	struct err e = {0};
+	EVP_PKEY *k = new_key(), *other = new_key();
+	write_rooted(logpath(), k, 3);
+	size_t len;
+	char *buf = slurp(logpath(), &len);
+	struct chain_check r;
+	struct chain_check_opts o = {.rooted = true, .pubkey = k};
+	ck_assert_int_eq(chain_check_buf_opts(buf, len, &o, &r, &e), 0);
+	ck_assert_uint_eq(r.signed_lines, 4); /* the genesis too */
+	/* without a key the signatures are only counted */
+	struct chain_check_opts nokey = {.rooted = true};
+	ck_assert_int_eq(chain_check_buf_opts(buf, len, &nokey, &r, &e), 0);
+	ck_assert_uint_eq(r.signed_lines, 4);
+	/* another key: the genesis line fails */
+	struct chain_check_opts wrong = {.rooted = true, .pubkey = other};
+	ck_assert_int_eq(chain_check_buf_opts(buf, len, &wrong, &r, &e), 1);
+	ck_assert_uint_eq(r.first_bad, 1);
+	ck_assert_ptr_nonnull(strstr(r.problem, "signature"));
+
+	/* the signature is over the unsigned line's hash: recompute it by hand */
+	char *l2 = strchr(buf, '\n') + 1;
+	char *end2 = strchr(l2, '\n');
+	char *sigm = strstr(l2, ",\"sig\":\"");
+	ck_assert_ptr_nonnull(sigm);
+	ck_assert(sigm < end2);
+	struct sbuf u = SBUF_INIT;
+	sbuf_add(&u, l2, (size_t)(sigm - l2));
+	sbuf_addc(&u, '}');
+	char uh[CHAIN_HASH_HEX], msg[128];
+	chain_line_hash(u.buf, u.len, uh);
+	snprintf(msg, sizeof(msg), "%s%s", CHAIN_SIG_DOMAIN, uh);
+	unsigned char sig[SIGN_SIG_LEN];
+	char hex[2 * SIGN_SIG_LEN + 1];
+	memcpy(hex, sigm + 8, 2 * SIGN_SIG_LEN);
+	hex[2 * SIGN_SIG_LEN] = '\0';
+	ck_assert_int_eq(hex_decode(hex, sig, sizeof(sig)), 0);
+	ck_assert_int_eq(sign_check(k, msg, strlen(msg), sig, sizeof(sig)), 1);
+	sbuf_free(&u);
+
+	/* a forged line (edited, chain recomputed is not even needed): fails */
+	char *f = xstrdup(buf);
+	char *t = strstr(f, "target-1");
+	t[7] = '7';
+	ck_assert_int_eq(chain_check_buf_opts(f, len, &o, &r, &e), 1);
+	ck_assert_uint_eq(r.first_bad, 3);
+	ck_assert_ptr_nonnull(strstr(r.problem, "signature does not verify"));
+	free(f);
+	/* the signature stripped: "not signed" with a key */
+	struct sbuf st = SBUF_INIT;
+	sbuf_add(&st, buf, (size_t)(strstr(buf, ",\"sig\":\"") - buf));
+	sbuf_adds(&st, "}\n");
+	ck_assert_int_eq(chain_check_buf_opts(st.buf, st.len, &o, &r, &e), 1);
+	ck_assert_ptr_nonnull(strstr(r.problem, "not signed"));
+	sbuf_free(&st);
+	/* an unsigned log with a key asked for */
+	unlink(logpath());
+	write_rooted(logpath(), NULL, 1);
+	ck_assert_int_eq(chain_check_file_opts(logpath(), &o, &r, &e), 1);
+	ck_assert_uint_eq(r.first_bad, 1);
+	ck_assert_ptr_nonnull(strstr(r.problem, "not signed"));
+	/* "sig" is reserved for extra fields */
+	struct chain *c;
+	json_t *g = gfields("aaaa");
+	ck_assert_int_eq(chain_open_rooted(logpath(), g, NULL, CHAIN_APPEND, &c, &e), 0);
+	json_decref(g);
+	json_t *x = json_pack("{s:s}", "sig", "00");
+	ck_assert_int_eq(chain_append(c, "a", "t", "ok", x, &e), -1);
+	json_decref(x);
+	chain_close(c);
+	free(buf);
+	EVP_PKEY_free(k);
+	EVP_PKEY_free(other);
+}
+END_TEST
+
+static int refuse_seq2(void *ctx, json_t *line, unsigned long long seq,
+		       const char hash[CHAIN_HASH_HEX], char *problem, size_t psz)
+{
+	unsigned *n = ctx;
+	(void)line;
+	ck_assert_uint_eq(strlen(hash), CHAIN_HASH_HEX - 1);
+	(*n)++;
+	if (seq == 2) {
+		snprintf(problem, psz, "refused by the reader");
+		return 1;
+	}
+	return 0;
+}
+
+START_TEST(reader_may_refuse_a_line)
+{
+	struct err e = {0};
+	unsigned n = 0;
+	write_rooted(logpath(), NULL, 3);
+	struct chain_check r;
+	struct chain_check_opts o = {.rooted = true, .fn = refuse_seq2, .ctx = &n};
+	ck_assert_int_eq(chain_check_file_opts(logpath(), &o, &r, &e), 1);
+	ck_assert_uint_eq(n, 3); /* genesis, 1, 2 */
+	ck_assert_uint_eq(r.first_bad, 3);
+	ck_assert_uint_eq(r.seq, 1);
+	ck_assert_str_eq(r.problem, "refused by the reader");
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("chain");
@@ -285,6 +499,10 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, two_handles_interleave);
 	tcase_add_test(tc, two_processes_do_not_fork_the_chain);
 	tcase_add_test(tc, symlink_refused);
+	tcase_add_test(tc, rooted_genesis_starts_the_chain);
+	tcase_add_test(tc, rooted_empty_or_headless_fails);
+	tcase_add_test(tc, signed_lines);
+	tcase_add_test(tc, reader_may_refuse_a_line);
 	suite_add_tcase(s, tc);
 	return s;
 }

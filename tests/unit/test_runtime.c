@@ -513,6 +513,35 @@ START_TEST(json_hostile_strings)
 }
 END_TEST
 
+/* the static backend table: one live backend for each of the five runtimes,
+ * in rt_kind order, the same in this test binary as in contain */
+START_TEST(backend_table)
+{
+	char names[128] = "";
+	for (int k = 0; k < RT__COUNT; k++) {
+		const struct rt_backend *b = rt_backend_for((enum rt_kind)k);
+		ck_assert_msg(b != NULL, "no backend for kind %d", k);
+		ck_assert_int_eq(b->kind, k);
+		ck_assert_ptr_nonnull(b->scan);
+		ck_assert_ptr_nonnull(b->default_roots);
+		ck_assert_ptr_nonnull(b->default_roots[0]);
+		/* the contract: a missing root is no error and adds nothing */
+		struct ctr_list l = {0};
+		struct err e = {0};
+		ck_assert_int_eq(b->scan("/nonexistent/contain-test-root", &l, &e), 0);
+		ck_assert_uint_eq(l.n, 0);
+		ctr_list_free(&l);
+		if (k)
+			strcat(names, " ");
+		strcat(names, rt_kind_name((enum rt_kind)k));
+	}
+	ck_assert_str_eq(names, "runc containerd docker podman crio");
+	ck_assert_ptr_null(rt_backend_for(RT__COUNT));
+	int below = -1;
+	ck_assert_ptr_null(rt_backend_for((enum rt_kind)below));
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("runtime");
@@ -527,6 +556,7 @@ Suite *unit_suite(void)
 	tcase_add_test(t, resolution);
 	tcase_add_test(t, list_with_roots);
 	tcase_add_test(t, json_hostile_strings);
+	tcase_add_test(t, backend_table);
 	suite_add_tcase(s, t);
 	return s;
 }
