@@ -46,6 +46,23 @@ syns() { tcpdump -nn -tt -r "$1" 2>/dev/null | grep -E "IP $2\.[0-9]+ > $3: Flag
 # how many of those lines have from < ts <= to
 count_between() { awk -v a="$1" -v b="$2" '$1 > a && $1 <= b' | wc -l; }
 
+# ---------------------------------------------------------------- set-up
+# every container up front: a script skips as a whole only before its first test
+A=t0703-$S-a
+B=t0703-$S-b
+C=t0703-$S-c
+D=t0703-$S-d
+HD=10.213.74.1
+CD=10.213.74.2
+runc_run "$A" || skip_all "cannot start a runc container here"
+APID=$CPID
+veth_attach "$APID" "h73v$S" "$HOST/30" "$CTRA/30" || skip_all "cannot attach a veth"
+runc_run "$B" || skip_all "cannot start a second runc container"
+runc_run "$C" || skip_all "cannot start a third runc container"
+runc_run "$D" || skip_all "cannot start a fourth runc container"
+DPID=$CPID
+veth_attach "$DPID" "h74v$S" "$HD/30" "$CD/30" || skip_all "cannot attach a second veth"
+
 # ---------------------------------------------------------------- bad values
 run "$CONTAIN" capture x -o "$T_DIR/x" --observe 3601
 is "$RC" 2 "--observe above 3600: exit 2"
@@ -65,10 +82,6 @@ like "$OUT" "wipe themselves" "--help says what watching risks"
 like "$OUT" "keeps talking" "--help says what observing risks"
 
 # ---------------------------------------------------------------- A
-A=t0703-$S-a
-runc_run "$A" || skip_all "cannot start a runc container here"
-APID=$CPID
-veth_attach "$APID" "h73v$S" "$HOST/30" "$CTRA/30" || skip_all "cannot attach a veth"
 # the beacon: one short attempt, a pause, again
 runc_exec "$A" sh -c "while :; do nc -w 1 $HOST $PORT </dev/null; sleep 0.3; done" \
 	</dev/null >/dev/null 2>&1 &
@@ -81,8 +94,6 @@ ok "the container's httpd answers the host before the capture" \
 	wait_for 30 sh -c "timeout 5 busybox wget -q -O /dev/null http://$CTRA:8080/"
 
 # a second container captured at the same time: its own host group
-B=t0703-$S-b
-runc_run "$B" || skip_all "cannot start a second runc container"
 BB=$T_DIR/bag-b
 timeout 120 "$CONTAIN" capture "$B" -o "$BB" --pcap-seconds 1 --watch-cut 2 \
 	>"$T_DIR/b.out" 2>"$T_DIR/b.err" &
@@ -173,8 +184,6 @@ ok "B's bag states its windows" test "$(jq -r '.windows.cut_running.seconds_aske
 # A stays quarantined: its host table still logs to HG, which nobody binds
 # now. A later capture told to start at HG (test hook) must pass it by, or
 # A's drops would land in its bag.
-C=t0703-$S-c
-runc_run "$C" || skip_all "cannot start a third runc container"
 (while :; do timeout 1 busybox nc -w 1 "$CTRA" 8080 </dev/null >/dev/null 2>&1; sleep 0.3; done) &
 PROBER=$!
 on_exit "kill $PROBER"
@@ -199,12 +208,6 @@ is "$RC" 0 "release C"
 # root in the container holds the NFLOG group the capture would take in its
 # netns (7700 + pid % 1000, src/capture/capture.c): the capture passes it by,
 # binds the next free one, and the netns table logs there
-D=t0703-$S-d
-HD=10.213.74.1
-CD=10.213.74.2
-runc_run "$D" || skip_all "cannot start a fourth runc container"
-DPID=$CPID
-veth_attach "$DPID" "h74v$S" "$HD/30" "$CD/30" || skip_all "cannot attach a second veth"
 runc_exec "$D" sh -c "while :; do nc -w 1 $HD $PORT </dev/null; sleep 0.3; done" \
 	</dev/null >/dev/null 2>&1 &
 on_exit "kill $!"
