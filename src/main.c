@@ -13,16 +13,20 @@ static const struct cmd commands[] = {
 	 "usage: contain list [--json]\n"
 	 "\n"
 	 "List every container on the node, of every runtime at once (runc, containerd,\n"
-	 "Docker, podman, CRI-O): RUNTIME, ID, NAME, IMAGE, PID, STATUS, POD, NAMESPACE.\n"
+	 "Docker, podman, CRI-O): RUNTIME, ID, NAME, IMAGE, PID, STATUS, QUARANTINE, POD,\n"
+	 "NAMESPACE. QUARANTINE is read from the kernel, not from the state file:\n"
+	 "cut+frozen, cut, frozen, stale (a state of a container that is gone), or -.\n"
+	 "With the cgroup2 freezer, runc's STATUS and the v1 freezer still say running.\n"
 	 "\n"
-	 "  --json       one JSON array, full ids and every field\n"},
+	 "  --json       one JSON array, full ids and every field (\"quarantine\" too)\n"},
 	{"inspect", cmd_inspect, CMD_JSON, "resolve one container and print everything about it",
 	 "usage: contain inspect REF\n"
 	 "\n"
 	 "Resolve REF (a full id, a unique id prefix, a name, or a host PID inside the\n"
 	 "container) and print it as JSON: runtime, id, name, image, pids, cgroups, netns,\n"
-	 "rootfs and overlay dirs, OCI config, log path, labels, Kubernetes metadata.\n"
-	 "An unknown REF exits 1; an ambiguous prefix lists the candidates and exits 2.\n"},
+	 "rootfs and overlay dirs, OCI config, log path, labels, Kubernetes metadata,\n"
+	 "and its quarantine as the kernel holds it (\"quarantine\": net_cut, frozen,\n"
+	 "frozen_by, stale). An unknown REF exits 1; an ambiguous prefix lists the candidates and exits 2.\n"},
 	{"quarantine", cmd_quarantine, CMD_NEEDS_ROOT | CMD_JSON,
 	 "cut a container's network and freeze it, verified",
 	 "usage: contain quarantine [OPTIONS] REF\n"
@@ -33,9 +37,14 @@ static const struct cmd commands[] = {
 	 "everything dropped before conntrack but loopback and --allow), and one on the\n"
 	 "host (netdev contain_h_<id12>) on the host end of each of its veths, which\n"
 	 "root inside the container cannot lift. Then the freeze: the unified cgroup's\n"
-	 "cgroup.freeze, else the v1 freezer, verified for every pid. What was done is\n"
-	 "recorded in the state dir and in the audit log. Quarantining a quarantined\n"
-	 "container changes nothing. On a failure what is in place stays (exit 3).\n"
+	 "cgroup.freeze, else the v1 freezer, verified for every pid. The intent (tables,\n"
+	 "devices, cgroup, and the container's incarnation: init pid and start time,\n"
+	 "netns inode) is written to the state dir before anything is touched, so a\n"
+	 "killed run leaves what release or a new quarantine finish. 'Already\n"
+	 "quarantined' is read back from the kernel, never from the state file: what is\n"
+	 "missing is applied again; a state of a container that is gone (same id, new\n"
+	 "container) is stale, reported and replaced. Everything is in the audit log.\n"
+	 "On a failure what is in place stays (exit 3).\n"
 	 "Containers on the host network are refused for the network part.\n"
 	 "\n"
 	 "  --net-only           cut the network, do not freeze\n"
@@ -51,12 +60,19 @@ static const struct cmd commands[] = {
 	 "  --json               print the state as JSON\n"},
 	{"release", cmd_release, CMD_NEEDS_ROOT | CMD_JSON, "undo a quarantine, explicitly",
 	 "usage: contain release [--keep-network] [--json] REF\n"
+	 "       contain release --stale [--json]\n"
 	 "\n"
 	 "Thaw the container, then remove exactly the nftables tables its quarantine\n"
 	 "added (in its netns and on the host), verified, and audited. A table already\n"
 	 "gone is reported and the rest goes on. A container that is not quarantined\n"
-	 "exits 1. A container that is gone is released from its state file.\n"
+	 "exits 1. A container that is gone is released from its state file; its\n"
+	 "tables are removed but nothing is thawed: a new container may own its cgroup\n"
+	 "now. Without a state file, the tables of its names are removed.\n"
 	 "\n"
+	 "  --stale         remove every state, host table (netdev contain_h_*) and lock\n"
+	 "                  whose container is gone (a host table binds a device NAME: a\n"
+	 "                  new veth of that name would be cut); a live container's\n"
+	 "                  cgroup is never touched; prints what it removed\n"
 	 "  --keep-network  thaw only; the network cut stays\n"
 	 "  --timeout SECS  how long to wait for the thaw (default 10)\n"
 	 "  --json          print what was done as JSON\n"},

@@ -123,6 +123,33 @@ int ncut_nflog_groups_used(unsigned char used[NCUT_NFLOG_BITMAP], struct err *e)
  * to be gone afterwards. */
 int ncut_table_del(const char *netns_path, unsigned long long ino, const char *family,
 		   const char *table, uint64_t handle, bool *gone, struct err *e);
+/* What a table holds, read from the kernel (in the netns at netns_path,
+ * checked to have inode ino, or here when NULL). */
+struct ncut_bound {
+	char chain[NCUT_TABLE_MAX];
+	char dev[IF_NAMESIZE]; /* the device name the hook names */
+	int ifindex;	       /* from the chain name in_<ifindex> / out_<ifindex> */
+	bool egress;
+};
+struct ncut_table_info {
+	bool exists;
+	uint64_t handle;
+	size_t ndrop;  /* base chains with policy drop */
+	size_t nbound; /* netdev: chains bound to a device (may exceed the array) */
+	struct ncut_bound bound[2 * NCUT_MAX_DEVS];
+};
+int ncut_table_info(const char *netns_path, unsigned long long ino, const char *family,
+		    const char *table, struct ncut_table_info *ti, struct err *e);
+/* parse "nft list table netdev X" text (for tests too) */
+int ncut_parse_netdev_listing(const char *txt, struct ncut_table_info *ti);
+/* the host table is bound to exactly these devices (name and ifindex), an
+ * ingress and an egress chain each, every one at policy drop */
+bool ncut_host_table_matches(const struct ncut_table_info *ti, const struct ncut_dev *devs,
+			     size_t ndevs);
+/* every netdev table named contain_h_* in the host netns (malloc'ed) */
+int ncut_host_tables(char ***names, size_t *n, struct err *e);
+/* the host link ifindex: *exists, and its name now */
+int ncut_host_link(int ifindex, char *ifname, bool *exists, struct err *e);
 /* Does family/table exist (with that handle, 0: any)? */
 int ncut_table_exists(const char *netns_path, unsigned long long ino, const char *family,
 		      const char *table, uint64_t handle, bool *exists, struct err *e);
@@ -181,9 +208,16 @@ int frz_is_frozen(const struct frz_target *t, bool *frozen, struct err *e);
 
 /* ---- state file ---- */
 
+/* The state is the intent: written (durably) before the kernel is touched,
+ * so a kill at any instant leaves what release and quarantine need to
+ * finish. It is never trusted for an answer: quarantine_verify reads the
+ * kernel. It is bound to one incarnation of the container (init pid and its
+ * start time, netns inode, cgroups): when that is gone, the state is stale. */
 struct qstate {
 	char *id, *runtime, *name;
 	pid_t pid;
+	unsigned long long pid_start; /* /proc/PID/stat field 22; 0: unknown (v1 state) */
+	char *cg_unified, *cg_freezer; /* the container's cgroup dirs */
 	char *netns_path;
 	unsigned long long netns_inode;
 	char *created; /* first quarantine, RFC 3339 ns */
@@ -213,12 +247,66 @@ int qstate_save(const char *dir, const struct qstate *s, struct err *e);
 /* ERR_NOTFOUND when there is none */
 int qstate_load(const char *dir, const char *id, struct qstate *s, struct err *e);
 int qstate_remove(const char *dir, const char *id, struct err *e);
-/* Serialise quarantine/release of one container: flock on dir/<id>.lock.
+/* Serialise quarantine/release of one container: flock on dir/<id>.lock
+ * (re-opened when the file was unlinked by the holder before us).
  * Returns the fd holding the lock (close it to release). */
 int qstate_lock(const char *dir, const char *id, struct err *e);
+/* unlink dir/<id>.lock while holding it (fd), then close fd */
+int qstate_unlock_remove(const char *dir, const char *id, int fd, struct err *e);
+/* remove "<id>.json.tmp.<pid>" files whose writer is dead */
+int qstate_clean_tmp(const char *dir, size_t *removed, struct err *e);
+
+/* ---- the incarnation ---- */
+struct qinc {
+	pid_t pid;
+	unsigned long long pid_start;	/* 0: unknown */
+	unsigned long long netns_inode; /* 0: unknown */
+};
+/* The incarnation of pid now, from /proc (the runtime's stat parser).
+ * ERR_NOTFOUND when the pid is gone (or a zombie without a netns). */
+int qinc_read(pid_t pid, struct qinc *now, struct err *e);
+/* Is rec still the incarnation now shows? now NULL: its pid is gone.
+ * ctr_pid: the container's init as resolved now (0: not resolved). Pure,
+ * for tests; why says what differs. */
+bool qinc_same(const struct qinc *rec, const struct qinc *now, pid_t ctr_pid, char *why,
+	       size_t n);
+/* qinc_read + qinc_same for a state (c may be NULL) */
+bool qstate_live(const struct qstate *s, const struct ctr *c, char *why, size_t n);
 /* The id of the state file matching ref (a full id, a unique prefix, or a
  * name), for a container that is gone. ERR_NOTFOUND, ERR_AMBIG. */
 int qstate_find(const char *dir, const char *ref, char **id, struct err *e);
+
+/* ---- one audit vocabulary: quarantine, release, capture, respond ---- */
+#define QAUDIT_QUARANTINE "quarantine" /* extra "by", "step" say who and which */
+#define QAUDIT_RELEASE "release"
+/* results: "ok", "already", "partial", "failed", "not-quarantined" */
+
+/* ---- what holds, read from the kernel (never from the state file) ---- */
+struct qverify {
+	bool has_state;	 /* a state file for this id */
+	bool stale;	 /* its incarnation is gone (stale_why says how) */
+	char stale_why[256];
+	bool net_checked;  /* the network was looked at (a netns to look in) */
+	bool netns_exists; /* table inet contain_q_<id12> in THAT netns (inode checked) */
+	bool netns_table;  /* ... and its 4 base chains at policy drop */
+	bool host_needed;  /* the container has veth peers on the host now */
+	bool host_exists;  /* table netdev contain_h_<id12> on the host */
+	bool host_table;   /* ... bound to exactly those peers (name + ifindex), policy drop */
+	struct ncut_dev devs[NCUT_MAX_DEVS]; /* the host peers now */
+	size_t ndevs;
+	bool net_cut;		 /* netns_table && (host_table || !host_needed) */
+	bool frozen;		 /* the container's cgroup reads frozen */
+	enum frz_kind frozen_by; /* the freezer that says so (FRZ_NONE: none) */
+	char problems[512];	 /* what could not be read */
+	char skipped[512];	 /* links not cut on the host, and why */
+};
+/* c: the container now. state_dir NULL: the state is not looked at; net
+ * false: only the freeze is read (no fork into the netns). */
+int quarantine_verify(const struct ctr *c, const char *state_dir, bool net, struct qverify *v,
+		      struct err *e);
+/* "cut+frozen", "cut", "frozen", "stale", "-" */
+const char *qverify_word(const struct qverify *v);
+json_t *qverify_to_json(const struct qverify *v);
 
 /* ---- quarantine, release: the whole operation ---- */
 
@@ -232,8 +320,12 @@ struct quarantine_opts {
 };
 
 struct quarantine_result {
-	bool already;		  /* everything asked for was in place: nothing done */
+	bool already;		  /* everything asked for was verified in place: nothing done */
 	bool did_net, did_freeze; /* what this call put in place */
+	bool stale;		  /* the state found was of a gone incarnation: replaced */
+	char stale_why[256];
+	bool adopted;		  /* held in the kernel but not (all) in the state: recorded */
+	char repaired[512];	  /* recorded but missing in the kernel: re-applied */
 	char *netns_ruleset;	  /* the text (dry run: what would run) */
 	char *host_ruleset;	  /* NULL when no host device */
 	char *skipped;		  /* links not cut on the host, and why */
@@ -244,22 +336,102 @@ struct quarantine_result {
 };
 void quarantine_result_free(struct quarantine_result *r);
 
-/* Network first, then freeze; state saved after each step; fail closed:
- * what is in place stays, and e / r->holds say what holds. s is the state
- * (loaded by the caller, or zeroed) and is updated. */
+/* Reconcile: a state of a gone incarnation is dropped (r->stale); what is
+ * asked for is read from the kernel (quarantine_verify), and only what is
+ * missing is applied. The intent (tables, devices, cgroup, incarnation) is
+ * saved durably before the kernel is touched; then network, then freeze;
+ * fail closed: what is in place stays, and e / r->holds say what holds.
+ * s is the state (loaded by the caller under qstate_lock, or zeroed) and
+ * is updated. */
+/* The reconcile decision, pure (for tests): from what is asked (o), what
+ * the state records (s; live: its incarnation is this one) and what the
+ * kernel holds (v), what to apply and what to record. */
+struct qplan {
+	bool net, freeze;	     /* asked for and missing in the kernel: apply */
+	bool netns_add, netns_replace; /* the netns table (replace: one of its name is there) */
+	bool host_add, host_replace, host_drop; /* drop: no peer any more, a table binds a name */
+	bool record_net, record_freeze; /* held but not (all) recorded: record it */
+	bool repair_net, repair_freeze; /* recorded but not held: re-applied (reported) */
+	bool already;			/* everything asked for holds */
+};
+void quarantine_plan(const struct quarantine_opts *o, const struct qstate *s, bool live,
+		     const struct qverify *v, struct qplan *p);
+
 int quarantine_apply(const struct ctr *c, const char *state_dir,
 		     const struct quarantine_opts *o, struct qstate *s,
 		     struct quarantine_result *r, struct err *e);
 
 struct release_result {
+	bool stale;		/* the incarnation was gone: nothing thawed */
+	char stale_why[256];
 	bool thawed;
 	bool netns_removed, netns_gone; /* gone: was not there any more */
 	bool host_removed, host_gone;
 	bool kept_network;
 	char problems[1024]; /* what could not be done (the rest went on) */
 };
-/* Thaw, then remove exactly the tables of s (unless keep_network), verified.
- * The state file is removed when nothing is left, else updated. Returns -1
- * when something failed (the rest was still attempted). */
-int quarantine_release(const char *state_dir, struct qstate *s, bool keep_network,
-		       double timeout, struct release_result *r, struct err *e);
+/* Thaw (only the recorded incarnation's own cgroup, never another's), then
+ * remove the tables of s (unless keep_network), verified. c (may be NULL)
+ * is the container now. The state file is removed when nothing is left,
+ * else updated. Returns -1 when something failed (the rest was tried). */
+int quarantine_release(const struct ctr *c, const char *state_dir, struct qstate *s,
+		       bool keep_network, double timeout, struct release_result *r,
+		       struct err *e);
+
+/* A host table of a gone incarnation is ours to remove when it has the
+ * recorded handle (0: unknown), is bound to nothing, or names a device
+ * that is gone or renamed (the kernel binds netdev hooks by name: a new
+ * device of that name would be cut). why says which. */
+int qhost_table_orphaned(const char *table, uint64_t handle, bool *orphan, char *why,
+			 size_t n, struct err *e);
+
+/* ---- the transactions: lock, load/reconcile, intent, apply, verify, audit ---- */
+
+struct qtxn_opts {
+	const char *state_dir;
+	const char *audit_log; /* NULL: not audited */
+	const char *by;	       /* "quarantine", "capture", "respond" (audit "by") */
+};
+
+struct quarantine_outcome {
+	struct quarantine_result r;
+	struct qstate state; /* after */
+	struct qverify after; /* read back from the kernel at the end */
+	const char *result;   /* the audit result word */
+	struct err audit_err; /* kind != 0: the audit record could not be written */
+	json_t *audit;	      /* what was audited (owned) */
+};
+void quarantine_outcome_free(struct quarantine_outcome *o);
+/* Returns -1 when the quarantine did not (fully) hold: e says why, and
+ * out->state / out->r.holds what is in place. */
+int quarantine_run(const struct ctr *c, const struct qtxn_opts *t,
+		   const struct quarantine_opts *o, struct quarantine_outcome *out,
+		   struct err *e);
+
+struct release_opts {
+	bool keep_network;
+	double timeout; /* 0: 10 s */
+};
+struct release_outcome {
+	struct release_result r;
+	bool had_state;	     /* from a state file (else from tables found by name) */
+	bool nothing;	     /* neither state nor tables: not quarantined (ERR_NOTFOUND) */
+	json_t *before;	     /* the state before (owned, may be NULL) */
+	const char *result;
+	struct err audit_err; /* kind != 0: the audit record could not be written */
+};
+void release_outcome_free(struct release_outcome *o);
+/* c: the container resolved now, or NULL (gone); id: its id. */
+int release_run(const struct ctr *c, const char *id, const struct qtxn_opts *t,
+		const struct release_opts *o, struct release_outcome *out, struct err *e);
+
+/* contain release --stale: every state, host table (contain_h_*) and lock
+ * file whose incarnation is gone; never a live container's cgroup. */
+struct stale_outcome {
+	json_t *removed;  /* [{kind, name, why}] */
+	json_t *kept;	  /* [{kind, name, why}]: not ours to remove */
+	json_t *problems; /* strings */
+	struct err audit_err; /* kind != 0: the audit record could not be written */
+};
+void stale_outcome_free(struct stale_outcome *o);
+int release_stale_run(const struct qtxn_opts *t, struct stale_outcome *out, struct err *e);

@@ -25,7 +25,9 @@ int rt_kind_parse(const char *name, enum rt_kind *out);
 /* One cgroup v1 controller hierarchy or the unified one. */
 struct ctr_cgroup {
 	char *controllers; /* "freezer", "cpu,cpuacct", "name=systemd", "" for unified */
-	char *path;	   /* cgroup path as in /proc/PID/cgroup ("/contain-test/abc") */
+	char *path;	   /* the container's cgroup path ("/contain-test/abc"): the init's,
+			    * as /proc/PID/cgroup shows it, or the root of the init's
+			    * cgroup namespace when the init sits below it */
 	char *fs_path;	   /* absolute path in cgroupfs if found ("/sys/fs/cgroup/freezer/...") */
 };
 
@@ -104,6 +106,17 @@ int runtime_list(const struct rt_roots *roots, struct ctr_list *out, struct err 
  * ERR_NOTFOUND (exit 1), ERR_AMBIG (exit 2, candidates in the message). */
 int runtime_resolve(const struct rt_roots *roots, const char *ref, struct ctr **out,
 		    struct err *e);
+
+/* Field 22 of /proc/PID/stat (start time in clock ticks since boot): with
+ * the pid, it names one process for good (a pid can be recycled). */
+int proc_pid_starttime(pid_t pid, unsigned long long *out, struct err *e);
+
+/* The fs paths of PID's own cgroup2 dir and v1 freezer dir: /proc/PID/cgroup
+ * mapped through this mount namespace's mountinfo (the hybrid layout, a pure
+ * cgroup2 /sys/fs/cgroup, or anywhere else it is mounted). NULL where PID
+ * sits in a hierarchy's root or the hierarchy is not mounted here. Either
+ * out may be NULL. */
+int proc_cgroup_dirs(pid_t pid, char **unified, char **freezer, struct err *e);
 
 /* Re-read the pids of the container's cgroup. */
 int ctr_refresh_pids(struct ctr *c, struct err *e);

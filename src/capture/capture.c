@@ -353,6 +353,8 @@ static int quarantine_step(struct capture *cp, bool net)
 	json_object_set_new(x, "holds", json_string(r.holds));
 	if (r.already)
 		json_object_set_new(x, "already", json_true());
+	if (r.stale) /* a state of a gone incarnation was replaced, not trusted */
+		json_object_set_new(x, "stale_replaced", json_string(r.stale_why));
 	if (r.skipped)
 		json_object_set_new(x, "host_skipped", json_string(r.skipped));
 	if (!net && ok == 0)
@@ -367,7 +369,7 @@ static int quarantine_step(struct capture *cp, bool net)
 	json_object_set_new(x, "seconds", json_real(r.seconds));
 	json_object_set_new(x, "at", json_string(net ? cp->qs.net_time ? cp->qs.net_time : ""
 							: cp->qs.freeze_time ? cp->qs.freeze_time : ""));
-	audit(cp, net ? "quarantine-net" : "quarantine-freeze", ok < 0 ? "failed" : "ok", x);
+	audit(cp, QAUDIT_QUARANTINE, ok < 0 ? "failed" : r.already ? "already" : "ok", x);
 	struct err be = {0};
 	if (bag_event(cp->bag, net ? "quarantine-net" : "quarantine-freeze", cp->c->id,
 		      ok < 0 ? "failed" : "ok", x, &be) < 0)

@@ -2,6 +2,7 @@
 #include <getopt.h>
 
 #include "contain/cmd.h"
+#include "contain/isolate.h"
 
 int cmd_inspect(int argc, char **argv)
 {
@@ -28,6 +29,11 @@ int cmd_inspect(int argc, char **argv)
 		return err_exit_code(&e);
 	}
 	json_t *j = ctr_to_json(ct);
+	/* the quarantine as the kernel holds it (not as the state file says) */
+	struct qverify *v = xcalloc(1, sizeof(*v));
+	if (quarantine_verify(ct, G.state_dir, true, v, &e) == 0)
+		json_object_set_new(j, "quarantine", qverify_to_json(v));
+	free(v);
 	int rc = cmd_print_json(j) < 0 ? EXIT_SYS : EXIT_OK;
 	json_decref(j);
 	return rc;

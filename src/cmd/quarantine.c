@@ -155,107 +155,73 @@ int cmd_quarantine(int argc, char **argv)
 		log_error("quarantine '%s': %s", ref, e.msg);
 		if (!qo.dry_run) {
 			json_t *x = json_pack("{s:s}", "error", e.msg);
-			audit_or_warn("quarantine", ref, "failed", x, &rc);
+			audit_or_warn(QAUDIT_QUARANTINE, ref, "failed", x, &rc);
 			json_decref(x);
 		}
 		return rc;
 	}
 
-	_cleanup_close_ int lock = -1;
-	struct qstate st = {0};
-	if (!qo.dry_run) {
-		lock = qstate_lock(G.state_dir, ct->id, &e);
-		if (lock < 0) {
-			log_error("quarantine '%s': %s", ct->id, e.msg);
-			return EXIT_SYS;
-		}
-	}
-	if (qstate_load(G.state_dir, ct->id, &st, &e) < 0) {
-		if (e.kind != ERR_NOTFOUND) {
-			log_error("quarantine '%s': %s", ct->id, e.msg);
-			return EXIT_SYS;
-		}
-		err_clear(&e);
-	}
-
-	struct quarantine_result r;
+	struct qtxn_opts t = {G.state_dir, qo.dry_run ? NULL : G.audit_log, "quarantine"};
+	struct quarantine_outcome qo_out;
 	int rc = EXIT_OK;
-	int ok = quarantine_apply(ct, G.state_dir, &qo, &st, &r, &e);
+	int ok = quarantine_run(ct, &t, &qo, &qo_out, &e);
+	struct quarantine_result *r = &qo_out.r;
+	struct qstate *st = &qo_out.state;
+	if (r->stale)
+		log_warn("quarantine '%s': a stale state was replaced (%s)", ct->id, r->stale_why);
+	if (*r->repaired)
+		log_warn("quarantine '%s': re-applied what was missing: %s", ct->id, r->repaired);
 	if (qo.dry_run) {
 		if (ok < 0) {
 			log_error("quarantine '%s': %s", ct->id, e.msg);
 			rc = err_exit_code(&e);
 		} else {
-			print_dry_run(ct, &r);
+			print_dry_run(ct, r);
 		}
-		quarantine_result_free(&r);
-		qstate_free(&st);
+		quarantine_outcome_free(&qo_out);
 		return rc;
 	}
-
-	json_t *x = json_object();
-	json_object_set_new(x, "container", ctr_brief(ct));
-	json_t *op = json_object();
-	json_object_set_new(op, "net", json_boolean(qo.net));
-	json_object_set_new(op, "freeze", json_boolean(qo.freeze));
-	json_t *al = json_array();
-	for (size_t i = 0; i < nallow; i++) {
-		char b[96];
-		ncut_allow_format(&allow[i], b, sizeof(b));
-		json_array_append_new(al, json_string(b));
+	if (qo_out.audit_err.kind) {
+		log_error("%s", qo_out.audit_err.msg);
+		rc = EXIT_SYS;
 	}
-	json_object_set_new(op, "allow", al);
-	json_object_set_new(op, "nflog_group", json_integer(qo.ncut.nflog_group));
-	json_object_set_new(x, "options", op);
-	json_object_set_new(x, "holds", json_string(r.holds));
-	if (st.id)
-		json_object_set_new(x, "state", qstate_to_json(&st));
-	if (r.skipped)
-		json_object_set_new(x, "host_skipped", json_string(r.skipped));
-
-	const char *result;
 	if (ok < 0) {
 		/* fail closed: 3; a container that is not running and got nothing: 1 */
-		rc = e.kind == ERR_WRONGSTATE && !st.net && !st.frozen ? EXIT_FOUND : EXIT_SYS;
+		rc = e.kind == ERR_WRONGSTATE && !st->net && !st->frozen ? EXIT_FOUND : EXIT_SYS;
 		log_error("quarantine '%s': %s", ct->id, e.msg);
-		if (st.net || st.frozen)
-			log_error("quarantine '%s': in place now: %s", ct->id, r.holds);
+		if (st->net || st->frozen)
+			log_error("quarantine '%s': in place now: %s", ct->id, r->holds);
 		else
 			log_error("quarantine '%s': nothing is in place", ct->id);
-		json_object_set_new(x, "error", json_string(e.msg));
-		result = st.net || st.frozen ? "partial" : "failed";
-	} else if (r.already) {
-		result = "already";
-	} else {
-		result = "ok";
-		json_object_set_new(x, "seconds", json_real(r.seconds));
-		if (r.did_freeze)
-			json_object_set_new(x, "frozen_pids", json_integer((json_int_t)r.frz.npids));
 	}
-	if (r.skipped)
-		log_warn("quarantine '%s': not cut on the host: %s", ct->id, r.skipped);
-	audit_or_warn("quarantine", ct->id, result, x, &rc);
+	if (r->skipped)
+		log_warn("quarantine '%s': not cut on the host: %s", ct->id, r->skipped);
 
 	if (ok == 0) {
 		if (G.json) {
 			json_t *out = json_object();
-			json_object_set_new(out, "result", json_string(result));
-			json_object_set(out, "container", json_object_get(x, "container"));
-			json_object_set_new(out, "holds", json_string(r.holds));
-			json_object_set_new(out, "state", st.id ? qstate_to_json(&st) : json_null());
-			if (r.did_freeze)
+			json_object_set_new(out, "result", json_string(qo_out.result));
+			json_object_set(out, "container", json_object_get(qo_out.audit, "container"));
+			json_object_set_new(out, "holds", json_string(r->holds));
+			json_object_set_new(out, "state", st->id ? qstate_to_json(st) : json_null());
+			json_object_set_new(out, "verified", qverify_to_json(&qo_out.after));
+			json_object_set_new(out, "stale_replaced",
+					    r->stale ? json_string(r->stale_why) : json_null());
+			if (*r->repaired)
+				json_object_set_new(out, "repaired", json_string(r->repaired));
+			if (r->did_freeze)
 				json_object_set_new(out, "frozen_pids",
-						    json_integer((json_int_t)r.frz.npids));
+						    json_integer((json_int_t)r->frz.npids));
 			cmd_print_json(out);
 			json_decref(out);
-		} else if (r.already) {
-			printf("'%s' is already quarantined: %s; nothing changed\n", ct->id, r.holds);
+		} else if (r->already) {
+			printf("'%s' is already quarantined (verified in the kernel): %s; nothing "
+			       "changed\n",
+			       ct->id, r->holds);
 		} else {
-			printf("quarantined '%s': %s\n", ct->id, r.holds);
+			printf("quarantined '%s': %s\n", ct->id, r->holds);
 		}
 	}
-	json_decref(x);
-	quarantine_result_free(&r);
-	qstate_free(&st);
+	quarantine_outcome_free(&qo_out);
 	return rc;
 }

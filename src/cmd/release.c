@@ -9,24 +9,65 @@
 static void audit_or_warn(const char *target, const char *result, json_t *extra, int *rc)
 {
 	struct err e = {0};
-	if (audit_record(G.audit_log, "release", target, result, extra, &e) < 0) {
+	if (audit_record(G.audit_log, QAUDIT_RELEASE, target, result, extra, &e) < 0) {
 		log_error("%s", e.msg);
 		if (*rc == EXIT_OK)
 			*rc = EXIT_SYS;
 	}
 }
 
+static int release_stale(void)
+{
+	struct qtxn_opts t = {G.state_dir, G.audit_log, "release"};
+	struct stale_outcome so;
+	struct err e = {0};
+	int rc = EXIT_OK;
+	if (release_stale_run(&t, &so, &e) < 0) {
+		log_error("release --stale: %s", e.msg);
+		rc = EXIT_SYS;
+	}
+	size_t i;
+	json_t *it;
+	json_array_foreach(so.problems, i, it) {
+		log_error("release --stale: %s", json_string_value(it));
+		rc = EXIT_SYS;
+	}
+	if (so.audit_err.kind) {
+		log_error("%s", so.audit_err.msg);
+		rc = EXIT_SYS;
+	}
+	if (G.json) {
+		json_t *out = json_pack("{s:O,s:O,s:O}", "removed", so.removed, "kept", so.kept,
+					"problems", so.problems);
+		cmd_print_json(out);
+		json_decref(out);
+	} else {
+		json_array_foreach(so.removed, i, it) {
+			const char *kind = json_string_value(json_object_get(it, "kind"));
+			const char *name = json_string_value(json_object_get(it, "name"));
+			const char *why = json_string_value(json_object_get(it, "why"));
+			printf("removed %s%s%s%s: %s\n", kind, *name ? " '" : "", name,
+			       *name ? "'" : "", why);
+		}
+		if (!json_array_size(so.removed))
+			printf("nothing stale\n");
+	}
+	stale_outcome_free(&so);
+	return rc;
+}
+
 int cmd_release(int argc, char **argv)
 {
-	enum { O_KEEP_NET = 256, O_JSON, O_TIMEOUT };
+	enum { O_KEEP_NET = 256, O_JSON, O_TIMEOUT, O_STALE };
 	static const struct option opts[] = {
 		{"keep-network", no_argument, NULL, O_KEEP_NET},
 		{"json", no_argument, NULL, O_JSON},
 		{"timeout", required_argument, NULL, O_TIMEOUT},
+		{"stale", no_argument, NULL, O_STALE},
 		{0, 0, 0, 0},
 	};
-	bool keep_net = false;
-	double timeout = 10;
+	struct release_opts ro = {.timeout = 10};
+	bool stale = false;
 	struct err e = {0};
 	long long v;
 	int c, rc = EXIT_OK;
@@ -34,7 +75,7 @@ int cmd_release(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case O_KEEP_NET:
-			keep_net = true;
+			ro.keep_network = true;
 			break;
 		case O_JSON:
 			G.json = true;
@@ -42,114 +83,116 @@ int cmd_release(int argc, char **argv)
 		case O_TIMEOUT:
 			if (parse_ll(optarg, 1, 3600, &v) < 0)
 				return cmd_usage_error("release", "bad timeout '%s'", optarg);
-			timeout = (double)v;
+			ro.timeout = (double)v;
+			break;
+		case O_STALE:
+			stale = true;
 			break;
 		default:
 			return cmd_usage_error("release", "bad option");
 		}
 	}
+	if (stale) {
+		if (optind != argc)
+			return cmd_usage_error("release", "--stale takes no REF");
+		if (ro.keep_network)
+			return cmd_usage_error("release", "--stale and --keep-network exclude each other");
+		return release_stale();
+	}
 	if (optind != argc - 1)
-		return cmd_usage_error("release", "takes one REF");
+		return cmd_usage_error("release", "takes one REF (or --stale)");
 	const char *ref = argv[optind];
 
-	/* a container that is gone can still be released from its state */
+	/* a container that is gone can still be released from its state, or
+	 * from its tables found by name (a full id) */
 	_cleanup_ctr_ struct ctr *ct = NULL;
 	_cleanup_free_ char *id = NULL;
 	if (runtime_resolve(&G.roots, ref, &ct, &e) == 0) {
 		id = xstrdup(ct->id);
 	} else {
 		struct err e2 = {0};
-		if (e.kind == ERR_AMBIG || qstate_find(G.state_dir, ref, &id, &e2) < 0) {
-			if (e.kind != ERR_AMBIG && e2.kind == ERR_AMBIG)
-				e = e2;
-			rc = e.kind == ERR_AMBIG ? EXIT_USAGE : EXIT_FOUND;
-			if (e.kind == ERR_AMBIG)
-				log_error("release '%s': %s", ref, e.msg);
-			else
-				log_error("release '%s': not quarantined (%s)", ref, e.msg);
+		if (e.kind == ERR_AMBIG) {
+			log_error("release '%s': %s", ref, e.msg);
 			json_t *x = json_pack("{s:s}", "error", e.msg);
+			rc = EXIT_USAGE;
 			audit_or_warn(ref, "not-quarantined", x, &rc);
 			json_decref(x);
 			return rc;
 		}
+		if (qstate_find(G.state_dir, ref, &id, &e2) < 0) {
+			if (e2.kind == ERR_AMBIG) {
+				log_error("release '%s': %s", ref, e2.msg);
+				json_t *x = json_pack("{s:s}", "error", e2.msg);
+				rc = EXIT_USAGE;
+				audit_or_warn(ref, "not-quarantined", x, &rc);
+				json_decref(x);
+				return rc;
+			}
+			id = xstrdup(ref); /* its tables may still be there by name */
+		}
 		err_clear(&e);
 	}
 
-	_cleanup_close_ int lock = qstate_lock(G.state_dir, id, &e);
-	if (lock < 0) {
-		log_error("release '%s': %s", id, e.msg);
-		return EXIT_SYS;
+	struct qtxn_opts t = {G.state_dir, G.audit_log, "release"};
+	struct release_outcome ro_out;
+	int ok = release_run(ct, id, &t, &ro, &ro_out, &e);
+	struct release_result *r = &ro_out.r;
+	if (ro_out.audit_err.kind) {
+		log_error("%s", ro_out.audit_err.msg);
+		rc = EXIT_SYS;
 	}
-	struct qstate st;
-	if (qstate_load(G.state_dir, id, &st, &e) < 0) {
-		rc = e.kind == ERR_NOTFOUND ? EXIT_FOUND : EXIT_SYS;
-		if (e.kind == ERR_NOTFOUND)
-			log_error("release '%s': not quarantined", id);
-		else
-			log_error("release '%s': %s", id, e.msg);
-		json_t *x = json_pack("{s:s}", "error", e.msg);
-		audit_or_warn(id, e.kind == ERR_NOTFOUND ? "not-quarantined" : "failed", x, &rc);
-		json_decref(x);
-		return rc;
+	if (ro_out.nothing) {
+		log_error("release '%s': not quarantined (no state, no table of its name)", ref);
+		release_outcome_free(&ro_out);
+		return EXIT_FOUND;
 	}
-	/* same netns (by inode), maybe another path to it now */
-	if (ct && ct->netns_path && ct->netns_inode == st.netns_inode &&
-	    (!st.netns_path || strcmp(ct->netns_path, st.netns_path) != 0)) {
-		free(st.netns_path);
-		st.netns_path = xstrdup(ct->netns_path);
-	}
-	json_t *before = qstate_to_json(&st);
-	struct release_result r;
-	int ok = quarantine_release(G.state_dir, &st, keep_net, timeout, &r, &e);
-
 	struct sbuf done = SBUF_INIT;
-	if (r.thawed)
+	if (r->thawed)
 		sbuf_adds(&done, "thawed");
-	if (r.netns_removed)
+	if (r->netns_removed)
 		sbuf_printf(&done, "%sremoved the container netns table", done.len ? "; " : "");
-	if (r.host_removed)
+	if (r->host_removed)
 		sbuf_printf(&done, "%sremoved the host table", done.len ? "; " : "");
-	if (r.kept_network)
+	if (r->kept_network)
 		sbuf_printf(&done, "%snetwork cut kept", done.len ? "; " : "");
 	if (!done.len)
 		sbuf_adds(&done, "nothing to undo");
-
-	json_t *x = json_object();
-	json_object_set_new(x, "state", before);
-	json_object_set_new(x, "done", json_string(done.buf));
-	json_object_set_new(x, "keep_network", json_boolean(keep_net));
-	if (*r.problems)
-		json_object_set_new(x, "problems", json_string(r.problems));
+	if (r->stale)
+		log_warn("release '%s': the quarantined incarnation is gone (%s): tables only, "
+			 "no thaw",
+			 id, r->stale_why);
+	if (!ro_out.had_state)
+		log_warn("release '%s': no state file: released the tables found by name", id);
 	if (ok < 0) {
 		rc = EXIT_SYS;
-		json_object_set_new(x, "error", json_string(e.msg));
 		log_error("release '%s': %s", id, e.msg);
 		log_error("release '%s': done: %s; the state file keeps what is left", id, done.buf);
-	} else if (*r.problems) {
-		log_warn("release '%s': %s", id, r.problems);
+	} else if (*r->problems) {
+		log_warn("release '%s': %s", id, r->problems);
 	}
-	audit_or_warn(id, ok < 0 ? "partial" : "ok", x, &rc);
 	if (ok == 0) {
 		if (G.json) {
 			json_t *out = json_object();
 			json_object_set_new(out, "result", json_string("ok"));
 			json_object_set_new(out, "id", json_string(id));
-			json_object_set_new(out, "thawed", json_boolean(r.thawed));
-			json_object_set_new(out, "netns_table_removed", json_boolean(r.netns_removed));
-			json_object_set_new(out, "netns_table_gone", json_boolean(r.netns_gone));
-			json_object_set_new(out, "host_table_removed", json_boolean(r.host_removed));
-			json_object_set_new(out, "host_table_gone", json_boolean(r.host_gone));
-			json_object_set_new(out, "kept_network", json_boolean(r.kept_network));
+			json_object_set_new(out, "thawed", json_boolean(r->thawed));
+			json_object_set_new(out, "netns_table_removed", json_boolean(r->netns_removed));
+			json_object_set_new(out, "netns_table_gone", json_boolean(r->netns_gone));
+			json_object_set_new(out, "host_table_removed", json_boolean(r->host_removed));
+			json_object_set_new(out, "host_table_gone", json_boolean(r->host_gone));
+			json_object_set_new(out, "kept_network", json_boolean(r->kept_network));
+			json_object_set_new(out, "stale",
+					    r->stale ? json_string(r->stale_why) : json_null());
+			json_object_set_new(out, "from_state", json_boolean(ro_out.had_state));
 			json_object_set_new(out, "problems",
-					    *r.problems ? json_string(r.problems) : json_null());
+					    *r->problems ? json_string(r->problems) : json_null());
 			cmd_print_json(out);
 			json_decref(out);
 		} else {
 			printf("released '%s': %s\n", id, done.buf);
 		}
 	}
-	json_decref(x);
 	sbuf_free(&done);
-	qstate_free(&st);
+	release_outcome_free(&ro_out);
 	return rc;
 }

@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "contain/memory.h"
+#include "contain/runtime.h"
 
 #ifndef PTRACE_EVENT_STOP
 #define PTRACE_EVENT_STOP 128
@@ -415,20 +416,6 @@ static void agent_free(struct agent *a)
 
 /* ---- freeze state ---- */
 
-static const char *cg_v2_base(void)
-{
-	if (access("/sys/fs/cgroup/unified/cgroup.procs", F_OK) == 0)
-		return "/sys/fs/cgroup/unified";
-	if (access("/sys/fs/cgroup/cgroup.procs", F_OK) == 0)
-		return "/sys/fs/cgroup";
-	return NULL;
-}
-
-static bool cg_path_ok(const char *p)
-{
-	return p[0] == '/' && !strstr(p, "/../") && !str_has_suffix(p, "/..");
-}
-
 static void v2_state(const char *dir, char *out, size_t n)
 {
 	_cleanup_free_ char *path = xasprintf("%s/cgroup.events", dir);
@@ -466,41 +453,21 @@ void mem_freeze_state(pid_t pid, const char *cg_unified, const char *cg_freezer,
 {
 	snprintf(out->v2, sizeof(out->v2), "unknown");
 	snprintf(out->v1, sizeof(out->v1), "unknown");
-	_cleanup_free_ char *v2dir = cg_unified ? xstrdup(cg_unified) : NULL;
-	_cleanup_free_ char *v1dir = cg_freezer ? xstrdup(cg_freezer) : NULL;
-	if (!v2dir || !v1dir) {
-		char path[64];
-		snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
-		_cleanup_free_ char *buf = NULL;
-		size_t len;
-		struct err e;
-		if (read_file_at(AT_FDCWD, path, 65536, &buf, &len, NULL, &e) == 0) {
-			char *save = NULL;
-			for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-				char *c1 = strchr(l, ':');
-				char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-				if (!c2 || !cg_path_ok(c2 + 1))
-					continue;
-				*c2 = '\0';
-				const char *ctrls = c1 + 1, *cp = c2 + 1;
-				if (!v2dir && strcmp(l, "0") == 0 && ctrls[0] == '\0') {
-					const char *base = cg_v2_base();
-					if (base)
-						v2dir = xasprintf("%s%s", base, cp);
-				} else if (!v1dir) {
-					char *cs = xstrdup(ctrls), *s2 = NULL;
-					for (char *c = strtok_r(cs, ",", &s2); c; c = strtok_r(NULL, ",", &s2))
-						if (strcmp(c, "freezer") == 0)
-							v1dir = xasprintf("/sys/fs/cgroup/freezer%s", cp);
-					free(cs);
-				}
-			}
-		}
+	/* a dir not given: the process's own, mapped through mountinfo the way
+	 * discovery maps it (hybrid, pure cgroup2, wherever it is mounted) */
+	_cleanup_free_ char *v2dir = NULL;
+	_cleanup_free_ char *v1dir = NULL;
+	if (!cg_unified || !cg_freezer) {
+		struct err e = {0};
+		(void)proc_cgroup_dirs(pid, cg_unified ? NULL : &v2dir, cg_freezer ? NULL : &v1dir,
+				       &e);
 	}
-	if (v2dir)
-		v2_state(v2dir, out->v2, sizeof(out->v2));
-	if (v1dir)
-		v1_state(v1dir, out->v1, sizeof(out->v1));
+	const char *u = cg_unified ? cg_unified : v2dir;
+	const char *f = cg_freezer ? cg_freezer : v1dir;
+	if (u)
+		v2_state(u, out->v2, sizeof(out->v2));
+	if (f)
+		v1_state(f, out->v1, sizeof(out->v1));
 }
 
 static bool fz_frozen(const char *s)

@@ -118,12 +118,16 @@ static bool dir_ok(const char *dir)
 	return dir && stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* does cgroup.procs of dir hold pid? */
-static bool cg_holds(const char *dir, pid_t pid)
+/* does cgroup.procs of dir, or of a cgroup below it, hold pid? The init
+ * may sit below the container's cgroup (systemd's init.scope on a cgroup2
+ * host): the freeze of the container's cgroup holds it there too. */
+static bool cg_holds(const char *dir, pid_t pid, int depth)
 {
 	char path[4096];
 	_cleanup_free_ char *buf = NULL;
 	size_t len;
+	if (depth > FRZ_MAX_DEPTH)
+		return false;
 	if (snprintf(path, sizeof(path), "%s/cgroup.procs", dir) >= (int)sizeof(path))
 		return false;
 	if (read_file_at(AT_FDCWD, path, FRZ_MAX_FILE, &buf, &len, NULL, NULL) < 0)
@@ -137,6 +141,19 @@ static bool cg_holds(const char *dir, pid_t pid)
 			return true;
 		p = nl ? nl + 1 : NULL;
 	}
+	_cleanup_closedir_ DIR *d = opendir(dir);
+	if (!d)
+		return false;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		char sub[4096];
+		if (snprintf(sub, sizeof(sub), "%s/%s", dir, de->d_name) >= (int)sizeof(sub))
+			continue;
+		if (cg_holds(sub, pid, depth + 1))
+			return true;
+	}
 	return false;
 }
 
@@ -147,7 +164,7 @@ int frz_pick(const struct ctr *c, enum frz_pref pref, struct frz_target *t, stru
 		  strcmp(c->cgroup_unified, "/sys/fs/cgroup/unified") != 0;
 	bool v1 = dir_ok(c->cgroup_freezer) &&
 		  strcmp(c->cgroup_freezer, "/sys/fs/cgroup/freezer") != 0;
-	if (v2 && c->pid > 0 && !cg_holds(c->cgroup_unified, c->pid))
+	if (v2 && c->pid > 0 && !cg_holds(c->cgroup_unified, c->pid, 0))
 		v2 = false; /* exists, but the container's pids are elsewhere */
 	if (pref == FRZ_PREF_V1 && !v1)
 		return err_set(e, ERR_UNSUPP, "no v1 freezer cgroup for this container");

@@ -5,6 +5,7 @@
  * runs in a call of its own, with output and errors buffered. */
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/if_link.h>
 #include <linux/net_namespace.h>
 #include <linux/netlink.h>
@@ -12,6 +13,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -325,9 +327,13 @@ struct nsres {
 	int host_nsid;
 	size_t nlinks;
 	struct nl_link links[NCUT_MAX_DEVS];
+	struct ncut_table_info ti;
 };
 
 typedef int (*ns_fn)(void *arg, struct nsres *r);
+
+/* one libnftables context per process (see nft_get) */
+static struct nft_ctx *nft_shared;
 
 static int open_netns(const char *path, unsigned long long ino, struct err *e)
 {
@@ -366,8 +372,6 @@ static int open_netns(const char *path, unsigned long long ino, struct err *e)
 	return fd;
 }
 
-static struct nft_ctx *nft_shared;
-
 /* Start fn in the netns at path (forked child, setns): j holds the child.
  * path NULL: fn runs here and now, and j holds its result. */
 static int in_netns_start(const char *path, unsigned long long ino, ns_fn fn, void *arg,
@@ -391,6 +395,7 @@ static int in_netns_start(const char *path, unsigned long long ino, ns_fn fn, vo
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return err_sys(e, errno, "pipe");
 	fflush(NULL);
+	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid < 0) {
 		int en = errno;
@@ -401,12 +406,13 @@ static int in_netns_start(const char *path, unsigned long long ino, ns_fn fn, vo
 	if (pid == 0) {
 		static struct nsres r;
 		close(p[0]);
+		/* never outlive the parent: a killed quarantine must not leave
+		 * a helper that adds its table afterwards */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+			_exit(1);
 		signal(SIGPIPE, SIG_IGN);
-		/* a context the parent made holds a netlink socket of the
-		 * parent's netns: used here, it would put the container's table
-		 * in the host's. The child makes its own after setns. */
-		nft_shared = NULL;
 		r.host_nsid = -1;
+		nft_shared = NULL; /* its socket is in the parent's netns: never used here */
 		if (setns(nsfd, CLONE_NEWNET) < 0)
 			r.rc = err_sys(&r.e, errno, "setns into '%s'", path);
 		else
@@ -474,9 +480,9 @@ static int in_netns(const char *path, unsigned long long ino, ns_fn fn, void *ar
 
 /* ---- libnftables ---- */
 
-/* one context per process (a forked child drops the parent's and makes its
- * own in its netns), output and errors buffered; the JSON flag is set per
- * call */
+/* one context per process, output and errors buffered; the JSON flag is
+ * set per call. A forked child never uses its parent's: that one's netlink
+ * socket stays in the netns it was opened in (the host's). */
 
 enum { NFT_TEXT = 0, NFT_JSON = 1, NFT_ECHO = 2 };
 
@@ -637,6 +643,8 @@ static int do_add(void *argp, struct nsres *r)
 		const char *verb;
 		json_t *obj;
 		json_object_foreach(it, verb, obj) {
+			if (strcmp(verb, "delete") == 0) /* a replace echoes its delete too */
+				continue;
 			json_t *t = json_object_get(obj, "table");
 			const char *n = t ? json_string_value(json_object_get(t, "name")) : NULL;
 			if (n && strcmp(n, a->table) == 0)
@@ -738,6 +746,132 @@ static int do_exists(void *argp, struct nsres *r)
 	if (nft_table_info(a->family, a->table, &exists, &h, &nd, &r->e) < 0)
 		return -1;
 	r->flag = exists && (!a->handle || h == a->handle);
+	return 0;
+}
+
+/* The text listing names each netdev chain's device (the JSON of nft
+ * 1.0.6 does not): "chain in_12 {" then "type filter hook ingress device
+ * "veth0" priority ...". Bounded: at most NCUT_MAX_DEVS * 2 chains kept. */
+int ncut_parse_netdev_listing(const char *txt, struct ncut_table_info *ti)
+{
+	char chain[NCUT_TABLE_MAX] = "";
+	const char *p = txt;
+	while (p && *p) {
+		const char *nl = strchr(p, '\n');
+		size_t l = nl ? (size_t)(nl - p) : strlen(p);
+		char line[512];
+		if (l >= sizeof(line))
+			l = sizeof(line) - 1;
+		memcpy(line, p, l);
+		line[l] = '\0';
+		char *t = line;
+		while (*t == ' ' || *t == '\t')
+			t++;
+		char name[NCUT_TABLE_MAX], dev[IF_NAMESIZE + 1], hook[16];
+		if (sscanf(t, "chain %63s {", name) == 1) {
+			snprintf(chain, sizeof(chain), "%s", name);
+		} else if (*chain &&
+			   sscanf(t, "type filter hook %15s device \"%16[^\"]\"", hook, dev) == 2 &&
+			   strlen(dev) < IF_NAMESIZE) {
+			if (ti->nbound < ARRAY_SIZE(ti->bound)) {
+				struct ncut_bound *b = &ti->bound[ti->nbound++];
+				memset(b, 0, sizeof(*b));
+				snprintf(b->chain, sizeof(b->chain), "%s", chain);
+				snprintf(b->dev, sizeof(b->dev), "%s", dev);
+				b->egress = strcmp(hook, "egress") == 0;
+				const char *u = strchr(chain, '_');
+				long long v;
+				if (u && parse_ll(u + 1, 1, INT_MAX, &v) == 0)
+					b->ifindex = (int)v;
+			} else {
+				ti->nbound++; /* counted: more than we can keep is a mismatch */
+			}
+			*chain = '\0';
+		}
+		p = nl ? nl + 1 : NULL;
+	}
+	return 0;
+}
+
+bool ncut_host_table_matches(const struct ncut_table_info *ti, const struct ncut_dev *devs,
+			     size_t ndevs)
+{
+	if (!ti->exists || ndevs == 0 || ti->ndrop != 2 * ndevs || ti->nbound != 2 * ndevs)
+		return false;
+	for (size_t i = 0; i < ndevs; i++) {
+		int seen = 0;
+		for (size_t k = 0; k < ti->nbound && k < ARRAY_SIZE(ti->bound); k++)
+			if (ti->bound[k].ifindex == devs[i].ifindex &&
+			    strcmp(ti->bound[k].dev, devs[i].ifname) == 0)
+				seen |= ti->bound[k].egress ? 2 : 1;
+		if (seen != 3)
+			return false;
+	}
+	return true;
+}
+
+static int do_info(void *argp, struct nsres *r)
+{
+	struct del_arg *a = argp;
+	struct ncut_table_info *ti = &r->ti;
+	memset(ti, 0, sizeof(*ti));
+	if (nft_table_info(a->family, a->table, &ti->exists, &ti->handle, &ti->ndrop, &r->e) < 0)
+		return -1;
+	if (!ti->exists || strcmp(a->family, "netdev") != 0)
+		return 0;
+	char cmd[160];
+	_cleanup_free_ char *out = NULL;
+	snprintf(cmd, sizeof(cmd), "list table netdev %s", a->table);
+	if (nft_run(NFT_TEXT, cmd, &out, &r->e) < 0)
+		return err_wrap(&r->e, "list table netdev %s", a->table);
+	return ncut_parse_netdev_listing(out, ti);
+}
+
+int ncut_table_info(const char *netns_path, unsigned long long ino, const char *family,
+		    const char *table, struct ncut_table_info *ti, struct err *e)
+{
+	struct del_arg a = {family, table, 0};
+	struct nsres r;
+	int rc = in_netns(netns_path, ino, do_info, &a, &r, e);
+	*ti = r.ti;
+	return rc;
+}
+
+int ncut_host_tables(char ***names, size_t *n, struct err *e)
+{
+	_cleanup_free_ char *out = NULL;
+	*names = NULL;
+	*n = 0;
+	if (nft_run(NFT_TEXT, "list tables netdev", &out, e) < 0)
+		return err_wrap(e, "list host netdev tables");
+	for (char *p = out; p && *p;) {
+		char *nl = strchr(p, '\n');
+		if (nl)
+			*nl = '\0';
+		char name[NCUT_TABLE_MAX];
+		if (sscanf(p, "table netdev %63s", name) == 1 && str_has_prefix(name, "contain_h_") &&
+		    nft_ident_ok(name) && *n < 4096) {
+			*names = xrealloc(*names, (*n + 1) * sizeof(**names));
+			(*names)[(*n)++] = xstrdup(name);
+		}
+		p = nl ? nl + 1 : NULL;
+	}
+	return 0;
+}
+
+int ncut_host_link(int ifindex, char *ifname, bool *exists, struct err *e)
+{
+	char b[IF_NAMESIZE];
+	*exists = false;
+	if (ifindex <= 0)
+		return 0;
+	if (!if_indextoname((unsigned)ifindex, b)) {
+		if (errno == ENXIO || errno == ENODEV)
+			return 0;
+		return err_sys(e, errno, "name of host link %d", ifindex);
+	}
+	*exists = true;
+	snprintf(ifname, IF_NAMESIZE, "%s", b);
 	return 0;
 }
 

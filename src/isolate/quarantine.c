@@ -1,7 +1,9 @@
 /* quarantine.c: the whole operation, network first, then freeze; and its
  * undoing. Used by the quarantine and release verbs and by capture.
  * Fail closed: whatever is in place stays; the state file says what. */
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "contain/isolate.h"
 
@@ -48,6 +50,71 @@ static void describe(const struct qstate *s, char *buf, size_t n)
 	sbuf_free(&b);
 }
 
+/* ---- the incarnation ---- */
+
+int qinc_read(pid_t pid, struct qinc *now, struct err *e)
+{
+	memset(now, 0, sizeof(*now));
+	if (pid <= 0)
+		return err_set(e, ERR_NOTFOUND, "no pid");
+	now->pid = pid;
+	struct err le = {0};
+	if (proc_pid_starttime(pid, &now->pid_start, &le) < 0)
+		return err_set(e, ERR_NOTFOUND, "pid %d is gone", (int)pid);
+	char p[64];
+	struct stat st;
+	snprintf(p, sizeof(p), "/proc/%d/ns/net", (int)pid);
+	if (stat(p, &st) < 0) {
+		if (errno == ENOENT || errno == ESRCH) /* a zombie has no namespaces left */
+			return err_set(e, ERR_NOTFOUND, "pid %d has exited", (int)pid);
+		return err_sys(e, errno, "stat '%s'", p); /* cannot tell */
+	}
+	now->netns_inode = (unsigned long long)st.st_ino;
+	return 0;
+}
+
+bool qinc_same(const struct qinc *rec, const struct qinc *now, pid_t ctr_pid, char *why,
+	       size_t n)
+{
+	if (rec->pid <= 0) {
+		snprintf(why, n, "no init pid recorded");
+		return false;
+	}
+	if (!now) {
+		snprintf(why, n, "its init pid %d is gone", (int)rec->pid);
+		return false;
+	}
+	if (rec->pid_start && now->pid_start != rec->pid_start) {
+		snprintf(why, n, "pid %d is another process now (start time %llu, recorded %llu)",
+			 (int)rec->pid, now->pid_start, rec->pid_start);
+		return false;
+	}
+	if (rec->netns_inode && now->netns_inode != rec->netns_inode) {
+		snprintf(why, n, "pid %d is in another netns now (inode %llu, recorded %llu)",
+			 (int)rec->pid, now->netns_inode, rec->netns_inode);
+		return false;
+	}
+	if (ctr_pid > 0 && ctr_pid != rec->pid) {
+		snprintf(why, n, "the container's init is pid %d now (recorded %d)", (int)ctr_pid,
+			 (int)rec->pid);
+		return false;
+	}
+	return true;
+}
+
+bool qstate_live(const struct qstate *s, const struct ctr *c, char *why, size_t n)
+{
+	struct qinc rec = {s->pid, s->pid_start, s->netns_inode}, now;
+	struct err e = {0};
+	bool have = qinc_read(s->pid, &now, &e) == 0;
+	pid_t cp = c ? (c->pid > 0 ? c->pid : -1) : 0;
+	if (c && cp < 0) {
+		snprintf(why, n, "the container is not running");
+		return false;
+	}
+	return qinc_same(&rec, have ? &now : NULL, cp, why, n);
+}
+
 static void state_init(const struct ctr *c, struct qstate *s)
 {
 	if (s->id)
@@ -56,6 +123,11 @@ static void state_init(const struct ctr *c, struct qstate *s)
 	s->runtime = xstrdup(rt_kind_name(c->runtime));
 	s->name = c->name ? xstrdup(c->name) : NULL;
 	s->pid = c->pid;
+	struct err e = {0};
+	if (proc_pid_starttime(c->pid, &s->pid_start, &e) < 0)
+		s->pid_start = 0;
+	s->cg_unified = c->cgroup_unified ? xstrdup(c->cgroup_unified) : NULL;
+	s->cg_freezer = c->cgroup_freezer ? xstrdup(c->cgroup_freezer) : NULL;
 	s->netns_path = c->netns_path ? xstrdup(c->netns_path) : NULL;
 	s->netns_inode = c->netns_inode;
 	now(&s->created);
@@ -65,6 +137,285 @@ static int save(const char *dir, struct qstate *s, struct err *e)
 {
 	now(&s->updated);
 	return qstate_save(dir, s, e);
+}
+
+/* ---- verify: what holds, from the kernel ---- */
+
+static void vproblem(struct qverify *v, const char *what, const struct err *e)
+{
+	size_t l = strlen(v->problems);
+	snprintf(v->problems + l, sizeof(v->problems) - l, "%s%s: %s", l ? "; " : "", what,
+		 e->msg);
+}
+
+/* a cgroup dir of the container's own (not a hierarchy's root) */
+static bool own_cg(const char *d)
+{
+	return d && strcmp(d, "/sys/fs/cgroup") != 0 && strcmp(d, "/sys/fs/cgroup/unified") != 0 &&
+	       strcmp(d, "/sys/fs/cgroup/freezer") != 0;
+}
+
+static void verify_frozen(const struct ctr *c, struct qverify *v)
+{
+	struct frz_target t2 = {FRZ_CGROUP2, c->cgroup_unified};
+	struct frz_target t1 = {FRZ_V1, c->cgroup_freezer};
+	bool f = false;
+	struct err e = {0};
+	if (own_cg(c->cgroup_unified) && frz_is_frozen(&t2, &f, &e) == 0 && f) {
+		v->frozen = true;
+		v->frozen_by = FRZ_CGROUP2;
+		return;
+	}
+	if (own_cg(c->cgroup_freezer) && frz_is_frozen(&t1, &f, &e) == 0 && f) {
+		v->frozen = true;
+		v->frozen_by = FRZ_V1;
+	}
+}
+
+static void verify_net(const struct ctr *c, struct qverify *v)
+{
+	char ntab[NCUT_TABLE_MAX], htab[NCUT_TABLE_MAX];
+	ncut_table_names(c->id, ntab, htab);
+	struct err e = {0};
+	struct ncut_table_info ti;
+	if (!c->netns_path || c->host_netns || c->pid <= 0)
+		return;
+	if (ncut_table_info(c->netns_path, c->netns_inode, "inet", ntab, &ti, &e) < 0) {
+		vproblem(v, "container netns", &e);
+		return;
+	}
+	v->net_checked = true;
+	v->netns_exists = ti.exists;
+	v->netns_table = ti.exists && ti.ndrop == 4;
+	_cleanup_free_ struct ncut_dev *devs = NULL;
+	_cleanup_free_ char *skipped = NULL;
+	size_t nd = 0;
+	if (ncut_find_host_devs(c->netns_path, c->netns_inode, &devs, &nd, &skipped, &e) < 0) {
+		vproblem(v, "host peers", &e);
+		v->net_checked = false;
+		return;
+	}
+	if (nd > NCUT_MAX_DEVS)
+		nd = NCUT_MAX_DEVS;
+	if (nd)
+		memcpy(v->devs, devs, nd * sizeof(*devs));
+	v->ndevs = nd;
+	snprintf(v->skipped, sizeof(v->skipped), "%s", skipped ? skipped : "");
+	v->host_needed = nd > 0;
+	err_clear(&e);
+	if (ncut_table_info(NULL, 0, "netdev", htab, &ti, &e) < 0) {
+		vproblem(v, "host table", &e);
+		v->net_checked = false;
+		return;
+	}
+	v->host_exists = ti.exists;
+	v->host_table = nd ? ncut_host_table_matches(&ti, devs, nd) : false;
+	v->net_cut = v->netns_table && (v->host_table || !v->host_needed);
+}
+
+int quarantine_verify(const struct ctr *c, const char *state_dir, bool net, struct qverify *v,
+		      struct err *e)
+{
+	memset(v, 0, sizeof(*v));
+	if (state_dir) {
+		struct qstate s;
+		struct err le = {0};
+		if (qstate_load(state_dir, c->id, &s, &le) == 0) {
+			v->has_state = true;
+			v->stale = !qstate_live(&s, c, v->stale_why, sizeof(v->stale_why));
+			qstate_free(&s);
+		} else if (le.kind != ERR_NOTFOUND) {
+			vproblem(v, "state", &le);
+		}
+	}
+	if (net)
+		verify_net(c, v);
+	verify_frozen(c, v);
+	(void)e;
+	return 0;
+}
+
+const char *qverify_word(const struct qverify *v)
+{
+	if (v->net_cut && v->frozen)
+		return "cut+frozen";
+	if (v->net_cut)
+		return "cut";
+	if (v->frozen)
+		return "frozen";
+	if (v->stale)
+		return "stale";
+	return "-";
+}
+
+json_t *qverify_to_json(const struct qverify *v)
+{
+	json_t *j = json_object();
+	json_object_set_new(j, "state", json_string(qverify_word(v)));
+	json_object_set_new(j, "net_cut", json_boolean(v->net_cut));
+	json_object_set_new(j, "frozen", json_boolean(v->frozen));
+	json_object_set_new(j, "stale", json_boolean(v->stale));
+	if (v->stale)
+		json_object_set_new(j, "stale_why", json_string(v->stale_why));
+	json_object_set_new(j, "has_state", json_boolean(v->has_state));
+	json_object_set_new(j, "verified", json_string("kernel"));
+	json_t *n = json_object();
+	json_object_set_new(n, "checked", json_boolean(v->net_checked));
+	json_object_set_new(n, "netns_table", json_boolean(v->netns_table));
+	json_object_set_new(n, "netns_table_present", json_boolean(v->netns_exists));
+	json_object_set_new(n, "host_peers", json_integer((json_int_t)v->ndevs));
+	json_object_set_new(n, "host_table", json_boolean(v->host_table));
+	json_object_set_new(n, "host_table_present", json_boolean(v->host_exists));
+	json_object_set_new(j, "network", n);
+	json_object_set_new(j, "frozen_by",
+			    v->frozen ? json_string(frz_kind_name(v->frozen_by)) : json_null());
+	if (v->frozen && v->frozen_by == FRZ_CGROUP2)
+		json_object_set_new(j, "note",
+				    json_string("frozen through cgroup2 cgroup.freeze: 'runc state' "
+						"and the v1 freezer.state still say running/THAWED"));
+	if (*v->problems)
+		json_object_set_new(j, "problems", json_string(v->problems));
+	return j;
+}
+
+/* ---- apply ---- */
+
+static void repaired(struct quarantine_result *r, const char *what)
+{
+	size_t l = strlen(r->repaired);
+	snprintf(r->repaired + l, sizeof(r->repaired) - l, "%s%s", l ? "; " : "", what);
+}
+
+static void *xmemdup(const void *p, size_t n)
+{
+	if (!n)
+		return NULL;
+	void *d = xmalloc(n);
+	memcpy(d, p, n);
+	return d;
+}
+
+/* the network part of the intent: which tables, on which devices */
+static void record_net(struct qstate *s, const char *ntab, const char *htab,
+		       const struct ncut_dev *devs, size_t ndevs, bool keep_netns_handle,
+		       const struct ncut_opts *o)
+{
+	bool same_host = s->host_table && ndevs && s->ndevs == ndevs &&
+			 memcmp(s->devs, devs, ndevs * sizeof(*devs)) == 0;
+	if (!keep_netns_handle || !s->netns_table)
+		s->netns_handle = 0;
+	free(s->netns_table);
+	s->netns_table = xstrdup(ntab);
+	if (!same_host) {
+		free(s->host_table);
+		s->host_table = NULL;
+		s->host_handle = 0;
+		free(s->devs);
+		s->devs = NULL;
+		s->ndevs = 0;
+		if (ndevs) {
+			s->host_table = xstrdup(htab);
+			s->devs = xmemdup(devs, ndevs * sizeof(*devs));
+			s->ndevs = ndevs;
+		}
+	}
+	s->net = true;
+	now(&s->net_time);
+	free(s->allow);
+	s->allow = NULL;
+	s->nallow = o->nallow;
+	if (s->nallow)
+		s->allow = xmemdup(o->allow, s->nallow * sizeof(*s->allow));
+	s->nflog_group = o->nflog_group;
+}
+
+void quarantine_plan(const struct quarantine_opts *o, const struct qstate *s, bool live,
+		     const struct qverify *v, struct qplan *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->net = o->net && !v->net_cut;
+	p->freeze = o->freeze && !v->frozen;
+	p->already = !p->net && !p->freeze;
+	if (p->net) {
+		p->netns_add = !v->netns_table;
+		p->netns_replace = p->netns_add && v->netns_exists;
+		p->host_add = v->host_needed && !v->host_table;
+		p->host_replace = p->host_add && v->host_exists;
+		p->host_drop = !v->host_needed && v->host_exists;
+	}
+	/* a state of a gone incarnation records nothing for this one */
+	bool rec_net = live && s->net && s->netns_table && (!v->host_needed || s->host_table);
+	bool rec_frz = live && s->frozen;
+	p->record_net = o->net && !p->net && !rec_net;
+	p->record_freeze = o->freeze && !p->freeze && !rec_frz;
+	p->repair_net = live && s->net && p->net;
+	p->repair_freeze = live && s->frozen && p->freeze;
+}
+
+/* "delete table F T" before the ruleset: one batch, the cut never lapses */
+static char *replacing(const char *family, const char *table, const char *ruleset)
+{
+	return xasprintf("delete table %s %s\n%s", family, table, ruleset);
+}
+
+/* The network part of the plan: the two layers at once (the child in the
+ * container netns adds its table while we add the host's), handles
+ * recorded, fail closed. */
+static int apply_net(const struct ctr *c, const char *state_dir, struct qstate *s,
+		     const struct qplan *p, size_t ndevs, struct quarantine_result *r,
+		     struct err *e)
+{
+	char ntab[NCUT_TABLE_MAX], htab[NCUT_TABLE_MAX];
+	ncut_table_names(c->id, ntab, htab);
+	/* the two layers at once: the child in the container netns
+	 * adds its table while we add the host's */
+	struct ncut_job job = {.pid = -1, .fd = -1};
+	uint64_t h = 0, hh = 0;
+	struct err he = {0};
+	int rc = 0, rc_h = 0;
+	bool started = false;
+	if (r->netns_ruleset) {
+		_cleanup_free_ char *rs = p->netns_replace
+					      ? replacing("inet", ntab, r->netns_ruleset)
+					      : xstrdup(r->netns_ruleset);
+		if (ncut_table_add_start(c->netns_path, c->netns_inode, "inet", ntab, rs, 4,
+					 &job, e) < 0) {
+			describe(s, r->holds, sizeof(r->holds));
+			return err_wrap(e, "network cut in the container netns");
+		}
+		started = true;
+	}
+	if (r->host_ruleset) {
+		_cleanup_free_ char *rs = p->host_replace
+					      ? replacing("netdev", htab, r->host_ruleset)
+					      : xstrdup(r->host_ruleset);
+		rc_h = ncut_table_add(NULL, 0, "netdev", htab, rs, 2 * ndevs, &hh, &he);
+	} else if (p->host_drop) {
+		/* no peer any more: a table of this name binds a name only */
+		bool gone;
+		rc_h = ncut_table_del(NULL, 0, "netdev", htab, 0, &gone, &he);
+	}
+	if (started)
+		rc = ncut_table_add_finish(&job, &h, e);
+	if (h)
+		s->netns_handle = h;
+	if (hh)
+		s->host_handle = hh;
+	struct err se = {0};
+	int rc_s = (h || hh) ? save(state_dir, s, &se) : 0;
+	if (rc < 0 || rc_h < 0 || rc_s < 0) {
+		describe(s, r->holds, sizeof(r->holds));
+		if (rc < 0)
+			return err_wrap(e, "network cut in the container netns");
+		if (rc_h < 0) {
+			*e = he;
+			return err_wrap(e, "network cut on the host");
+		}
+		*e = se;
+		return -1;
+	}
+	r->did_net = true;
+	return 0;
 }
 
 int quarantine_apply(const struct ctr *c, const char *state_dir,
@@ -81,38 +432,55 @@ int quarantine_apply(const struct ctr *c, const char *state_dir,
 	if (o->net && !c->netns_path)
 		return err_set(e, ERR_WRONGSTATE, "'%s' has no network namespace (not running?)",
 			       c->id);
+	if (c->pid <= 0)
+		return err_set(e, ERR_WRONGSTATE, "'%s' is not running", c->id);
 	if (s->id && strcmp(s->id, c->id) != 0)
 		return err_set(e, ERR_INVALID, "state is for another container");
-	bool want_net = o->net && !s->net;
-	bool want_freeze = o->freeze && !s->frozen;
-	if (!want_net && !want_freeze) {
-		r->already = true;
-		describe(s, r->holds, sizeof(r->holds));
-		return 0;
+
+	/* 1. a state of another incarnation never answers for this one */
+	if (s->id && !qstate_live(s, c, r->stale_why, sizeof(r->stale_why))) {
+		r->stale = true;
+		if (!o->dry_run)
+			qstate_free(s); /* replaced: its tables are found by name below */
 	}
-	if (!o->dry_run)
-		state_init(c, s);
+
+	/* 2. what holds now, from the kernel */
+	struct qverify *v = xcalloc(1, sizeof(*v));
+	_cleanup_free_ struct qverify *vfree = v;
+	if (o->net) {
+		verify_net(c, v);
+		if (!v->net_checked)
+			return err_set(e, ERR_SYS, "cannot read what holds in the kernel: %s",
+				       v->problems);
+	}
+	if (o->freeze)
+		verify_frozen(c, v);
+	struct qplan p;
+	quarantine_plan(o, s, s->id && !r->stale, v, &p);
+	if (p.repair_net)
+		repaired(r, !v->netns_table ? "the container netns table was missing or changed"
+					    : "the host table was missing or bound elsewhere");
+	if (p.repair_freeze)
+		repaired(r, "the cgroup was not frozen");
+	if (*v->skipped)
+		r->skipped = xstrdup(v->skipped);
 
 	char ntab[NCUT_TABLE_MAX], htab[NCUT_TABLE_MAX];
 	ncut_table_names(c->id, ntab, htab);
-	_cleanup_free_ struct ncut_dev *devs = NULL;
-	size_t ndevs = 0;
-	if (want_net) {
+	const struct ncut_dev *devs = v->devs;
+	size_t ndevs = v->ndevs;
+	if (p.netns_add) {
 		r->netns_ruleset = ncut_netns_ruleset(ntab, &o->ncut, e);
 		if (!r->netns_ruleset)
 			return -1;
-		log_debug("quarantine: rulesets built at %.1f ms", (time_mono() - t0) * 1e3);
-		if (ncut_find_host_devs(c->netns_path, c->netns_inode, &devs, &ndevs, &r->skipped,
-					e) < 0)
-			return err_wrap(e, "find the host end of its links");
-		if (ndevs) {
-			r->host_ruleset = ncut_host_ruleset(htab, devs, ndevs, &o->ncut, e);
-			if (!r->host_ruleset)
-				return -1;
-		}
+	}
+	if (p.host_add) {
+		r->host_ruleset = ncut_host_ruleset(htab, devs, ndevs, &o->ncut, e);
+		if (!r->host_ruleset)
+			return -1;
 	}
 	struct frz_target ft = {0};
-	if (want_freeze) {
+	if (p.freeze) {
 		if (frz_pick(c, o->freezer, &ft, e) < 0)
 			return -1;
 		char ctl[4096], st[4096];
@@ -120,94 +488,53 @@ int quarantine_apply(const struct ctr *c, const char *state_dir,
 		r->freeze_ctl = xstrdup(ctl);
 		r->freeze_state = xstrdup(st);
 	}
-	log_debug("quarantine: host devices found at %.1f ms", (time_mono() - t0) * 1e3);
+	log_debug("quarantine: verified and built at %.1f ms", (time_mono() - t0) * 1e3);
 	if (o->dry_run) {
+		r->already = p.already;
+		if (p.already)
+			describe(s, r->holds, sizeof(r->holds));
 		frz_target_free(&ft);
 		return 0;
 	}
-
-	if (want_net) {
-		/* the two layers at once: the child in the container netns
-		 * adds its table while we add the host's */
-		struct ncut_job job;
-		uint64_t h = 0, hh = 0;
-		struct err he = {0};
-		int rc_h = 0;
-		if (ncut_table_add_start(c->netns_path, c->netns_inode, "inet", ntab,
-					 r->netns_ruleset, 4, &job, e) < 0) {
-			frz_target_free(&ft);
-			describe(s, r->holds, sizeof(r->holds));
-			return err_wrap(e, "network cut in the container netns");
-		}
-		if (ndevs)
-			rc_h = ncut_table_add(NULL, 0, "netdev", htab, r->host_ruleset, 2 * ndevs,
-					      &hh, &he);
-		int rc = ncut_table_add_finish(&job, &h, e);
-		log_debug("quarantine: both tables added at %.1f ms", (time_mono() - t0) * 1e3);
-		if (h) { /* it is there (even if its check failed): record it */
-			s->netns_table = xstrdup(ntab);
-			s->netns_handle = h;
-		}
-		if (hh) {
-			s->host_table = xstrdup(htab);
-			s->host_handle = hh;
-			s->devs = steal_pointer(&devs);
-			s->ndevs = ndevs;
-		}
-		bool freeze_recorded = false;
-		if (rc == 0 && rc_h == 0 && want_freeze) {
-			freeze_recorded = true;
-			/* the freeze that comes next is recorded in the same save:
-			 * one fsync less, and release thaws a freeze that never
-			 * happened harmlessly */
-			s->freezer = ft;
-			memset(&ft, 0, sizeof(ft));
-			s->frozen = true;
-			now(&s->freeze_time);
-		}
-		if (h || hh) {
-			s->net = true;
-			now(&s->net_time);
-			s->nallow = o->ncut.nallow;
-			if (s->nallow) {
-				s->allow = xcalloc(s->nallow, sizeof(*s->allow));
-				memcpy(s->allow, o->ncut.allow, s->nallow * sizeof(*s->allow));
-			}
-			s->nflog_group = o->ncut.nflog_group;
-		}
-		struct err se = {0};
-		int rc_s = (h || hh) ? save(state_dir, s, &se) : 0;
-		if (rc < 0 || rc_h < 0 || rc_s < 0) {
-			frz_target_free(&ft);
-			if (freeze_recorded) { /* not on disk, not done */
-				s->frozen = false;
-				frz_target_free(&s->freezer);
-			}
-			describe(s, r->holds, sizeof(r->holds));
-			if (rc < 0)
-				return err_wrap(e, "network cut in the container netns");
-			if (rc_h < 0) {
-				*e = he;
-				return err_wrap(e, "network cut on the host");
-			}
-			*e = se;
-			return -1;
-		}
-		r->did_net = true;
+	if (p.already && !p.record_net && !p.record_freeze) {
+		r->already = true;
+		describe(s, r->holds, sizeof(r->holds));
+		return 0;
 	}
+
+	/* 3. intent, durably, before the kernel is touched */
+	state_init(c, s);
+	if (p.net || p.record_net)
+		record_net(s, ntab, htab, devs, ndevs, !p.netns_add, &o->ncut);
+	if (p.freeze) {
+		frz_target_free(&s->freezer);
+		s->freezer = ft;
+		memset(&ft, 0, sizeof(ft));
+		s->frozen = true;
+		now(&s->freeze_time);
+	} else if (p.record_freeze) {
+		frz_target_free(&s->freezer);
+		s->freezer.kind = v->frozen_by;
+		s->freezer.dir = xstrdup(v->frozen_by == FRZ_CGROUP2 ? c->cgroup_unified
+								     : c->cgroup_freezer);
+		s->frozen = true;
+		now(&s->freeze_time);
+	}
+	if (save(state_dir, s, e) < 0) {
+		describe(s, r->holds, sizeof(r->holds));
+		return err_wrap(e, "record the intent (nothing was touched)");
+	}
+	if (p.already) { /* only recorded what holds */
+		r->already = r->adopted = true;
+		describe(s, r->holds, sizeof(r->holds));
+		return 0;
+	}
+
+	/* 4. apply what is missing */
+	if (p.net && apply_net(c, state_dir, s, &p, ndevs, r, e) < 0)
+		return -1;
 	log_debug("quarantine: network cut at %.1f ms", (time_mono() - t0) * 1e3);
-	if (want_freeze) {
-		/* recorded before it holds: a freeze that times out stays, and
-		 * release must know to thaw it */
-		if (!r->did_net) {
-			s->freezer = ft;
-			s->frozen = true;
-			now(&s->freeze_time);
-			if (save(state_dir, s, e) < 0) {
-				describe(s, r->holds, sizeof(r->holds));
-				return -1;
-			}
-		}
+	if (p.freeze) {
 		if (frz_freeze(&s->freezer, o->timeout, &r->frz, e) < 0) {
 			describe(s, r->holds, sizeof(r->holds));
 			return err_wrap(e, "freeze");
@@ -242,15 +569,168 @@ static void problem(struct release_result *r, const char *fmt, ...)
 	va_end(ap);
 }
 
-int quarantine_release(const char *state_dir, struct qstate *s, bool keep_network,
-		       double timeout, struct release_result *r, struct err *e)
+/* does the cgroup dir hold pid (its cgroup.procs)? */
+static bool cg_holds_pid(const char *dir, pid_t pid)
+{
+	char path[4096];
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	if (!dir || pid <= 0 ||
+	    snprintf(path, sizeof(path), "%s/cgroup.procs", dir) >= (int)sizeof(path))
+		return false;
+	if (read_file_at(AT_FDCWD, path, 4u << 20, &buf, &len, NULL, NULL) < 0)
+		return false;
+	for (char *p = buf; p && *p;) {
+		char *nl = strchr(p, '\n');
+		if (nl)
+			*nl = '\0';
+		pid_t v;
+		if (parse_pid(p, &v) == 0 && v == pid)
+			return true;
+		p = nl ? nl + 1 : NULL;
+	}
+	return false;
+}
+
+/* A host table of a gone incarnation: ours to remove when it still has the
+ * recorded handle, or when a device it names is gone or renamed (the
+ * kernel would bind its hook to whatever takes that name next). */
+int qhost_table_orphaned(const char *table, uint64_t handle, bool *orphan, char *why,
+			 size_t n, struct err *e)
+{
+	struct ncut_table_info *ti = xcalloc(1, sizeof(*ti));
+	_cleanup_free_ struct ncut_table_info *tf = ti;
+	*orphan = false;
+	if (ncut_table_info(NULL, 0, "netdev", table, ti, e) < 0)
+		return -1;
+	if (!ti->exists) {
+		snprintf(why, n, "not there");
+		return 0;
+	}
+	if (handle && ti->handle == handle) {
+		*orphan = true;
+		snprintf(why, n, "the recorded table (handle %llu)", (unsigned long long)handle);
+		return 0;
+	}
+	if (ti->nbound == 0) {
+		*orphan = true;
+		snprintf(why, n, "bound to no device");
+		return 0;
+	}
+	for (size_t i = 0; i < ti->nbound && i < ARRAY_SIZE(ti->bound); i++) {
+		char name[IF_NAMESIZE] = "";
+		bool ex;
+		if (ncut_host_link(ti->bound[i].ifindex, name, &ex, e) < 0)
+			return -1;
+		if (!ex || strcmp(name, ti->bound[i].dev) != 0) {
+			*orphan = true;
+			snprintf(why, n, "its device '%s' (ifindex %d) is gone%s", ti->bound[i].dev,
+				 ti->bound[i].ifindex,
+				 ex ? " (the index has another name now)" : "");
+			return 0;
+		}
+	}
+	snprintf(why, n, "its devices are still there");
+	return 0;
+}
+
+static void release_net(struct qstate *s, bool live, struct release_result *r, bool *failed,
+			struct err *fe)
+{
+	if (s->netns_table) {
+		struct err le = {0};
+		bool gone = false;
+		bool net_failed = false;
+		if (ncut_table_del(s->netns_path, s->netns_inode, "inet", s->netns_table,
+				   s->netns_handle, &gone, &le) < 0) {
+			if (netns_unreachable(&le)) {
+				r->netns_gone = true;
+				problem(r,
+					"table inet %s: the container netns is gone (%s); "
+					"nothing to remove there",
+					s->netns_table, le.msg);
+			} else {
+				problem(r, "table inet %s: %s", s->netns_table, le.msg);
+				*fe = le;
+				*failed = net_failed = true;
+			}
+		} else if (gone) {
+			r->netns_gone = true;
+			problem(r,
+				"table inet %s was already gone from the container netns "
+				"(removed by hand or flushed)",
+				s->netns_table);
+		} else {
+			r->netns_removed = true;
+		}
+		if (!net_failed) {
+			free(s->netns_table);
+			s->netns_table = NULL;
+		}
+	}
+	if (s->host_table) {
+		struct err le = {0};
+		bool gone = false, orphan = true;
+		char why[256] = "";
+		uint64_t h = s->host_handle;
+		if (!live && qhost_table_orphaned(s->host_table, s->host_handle, &orphan, why,
+						  sizeof(why), &le) < 0) {
+			problem(r, "table netdev %s: %s", s->host_table, le.msg);
+			*fe = le;
+			*failed = true;
+			return;
+		}
+		if (!live && !orphan && strcmp(why, "not there") != 0) {
+			/* same name, another table whose devices live: not ours */
+			problem(r, "table netdev %s is another one now (%s): left", s->host_table,
+				why);
+			free(s->host_table);
+			s->host_table = NULL;
+		} else {
+			if (!live)
+				h = 0; /* orphaned: whatever its handle */
+			if (ncut_table_del(NULL, 0, "netdev", s->host_table, h, &gone, &le) < 0) {
+				problem(r, "table netdev %s: %s", s->host_table, le.msg);
+				*fe = le;
+				*failed = true;
+			} else {
+				if (gone) {
+					r->host_gone = true;
+					problem(r, "table netdev %s was already gone from the host",
+						s->host_table);
+				} else {
+					r->host_removed = true;
+				}
+				free(s->host_table);
+				s->host_table = NULL;
+			}
+		}
+	}
+	if (!s->netns_table && !s->host_table)
+		s->net = false;
+}
+
+int quarantine_release(const struct ctr *c, const char *state_dir, struct qstate *s,
+		       bool keep_network, double timeout, struct release_result *r,
+		       struct err *e)
 {
 	bool failed = false;
 	memset(r, 0, sizeof(*r));
 	struct err fe = {0};
+	bool live = qstate_live(s, c, r->stale_why, sizeof(r->stale_why));
+	r->stale = !live;
 	if (s->frozen) {
 		struct err le = {0};
-		if (frz_thaw(&s->freezer, timeout, &le) < 0) {
+		if (!live) {
+			/* never write into a cgroup another incarnation may own now */
+			problem(r, "not thawed: the quarantined incarnation is gone (%s)",
+				r->stale_why);
+			s->frozen = false;
+		} else if (!cg_holds_pid(s->freezer.dir, s->pid)) {
+			problem(r, "not thawed: cgroup '%s' does not hold the container's init %d",
+				s->freezer.dir ? s->freezer.dir : "", (int)s->pid);
+			s->frozen = false;
+		} else if (frz_thaw(&s->freezer, timeout, &le) < 0) {
 			if (le.kind == ERR_SYS && le.errnum == ENOENT) {
 				problem(r, "cgroup '%s' is gone (the container exited)",
 					s->freezer.dir);
@@ -265,63 +745,10 @@ int quarantine_release(const char *state_dir, struct qstate *s, bool keep_networ
 			s->frozen = false;
 		}
 	}
-	if (keep_network) {
+	if (keep_network && live)
 		r->kept_network = s->net;
-	} else if (s->net) {
-		bool net_failed = false;
-		if (s->netns_table) {
-			struct err le = {0};
-			bool gone = false;
-			if (ncut_table_del(s->netns_path, s->netns_inode, "inet", s->netns_table,
-					   s->netns_handle, &gone, &le) < 0) {
-				if (netns_unreachable(&le)) {
-					r->netns_gone = true;
-					problem(r,
-						"table inet %s: the container netns is gone (%s); "
-						"nothing to remove there",
-						s->netns_table, le.msg);
-				} else {
-					problem(r, "table inet %s: %s", s->netns_table, le.msg);
-					fe = le;
-					failed = net_failed = true;
-				}
-			} else if (gone) {
-				r->netns_gone = true;
-				problem(r,
-					"table inet %s was already gone from the container netns "
-					"(removed by hand or flushed)",
-					s->netns_table);
-			} else {
-				r->netns_removed = true;
-			}
-			if (!net_failed) {
-				free(s->netns_table);
-				s->netns_table = NULL;
-			}
-		}
-		if (s->host_table) {
-			struct err le = {0};
-			bool gone = false;
-			if (ncut_table_del(NULL, 0, "netdev", s->host_table, s->host_handle, &gone,
-					   &le) < 0) {
-				problem(r, "table netdev %s: %s", s->host_table, le.msg);
-				fe = le;
-				failed = net_failed = true;
-			} else {
-				if (gone) {
-					r->host_gone = true;
-					problem(r, "table netdev %s was already gone from the host",
-						s->host_table);
-				} else {
-					r->host_removed = true;
-				}
-				free(s->host_table);
-				s->host_table = NULL;
-			}
-		}
-		if (!s->netns_table && !s->host_table)
-			s->net = false;
-	}
+	else if (s->net)
+		release_net(s, live, r, &failed, &fe);
 	if (!s->net && !s->frozen) {
 		if (qstate_remove(state_dir, s->id, e) < 0)
 			return -1;

@@ -1,6 +1,7 @@
 /* state.c: what a quarantine put in place, in <state_dir>/<id>.json, so a
  * release removes exactly that; and the node audit log. */
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -8,7 +9,7 @@
 #include "contain/chain.h"
 #include "contain/isolate.h"
 
-#define QSTATE_VERSION 1
+#define QSTATE_VERSION 2 /* 2: the incarnation (pid start time, cgroups) */
 #define QSTATE_MAX (1u << 20)
 
 void qstate_free(struct qstate *s)
@@ -17,6 +18,8 @@ void qstate_free(struct qstate *s)
 	free(s->runtime);
 	free(s->name);
 	free(s->netns_path);
+	free(s->cg_unified);
+	free(s->cg_freezer);
 	free(s->created);
 	free(s->updated);
 	free(s->net_time);
@@ -42,6 +45,15 @@ json_t *qstate_to_json(const struct qstate *s)
 	json_object_set_new(j, "runtime", jstr_or_null(s->runtime));
 	json_object_set_new(j, "name", jstr_or_null(s->name));
 	json_object_set_new(j, "pid", json_integer(s->pid));
+	/* the incarnation: this init (pid + start time), this netns, these
+	 * cgroups; a state whose incarnation is gone is stale */
+	json_t *inc = json_object();
+	json_object_set_new(inc, "pid", json_integer(s->pid));
+	json_object_set_new(inc, "pid_start", json_integer((json_int_t)s->pid_start));
+	json_object_set_new(inc, "netns_inode", json_integer((json_int_t)s->netns_inode));
+	json_object_set_new(inc, "cgroup_unified", jstr_or_null(s->cg_unified));
+	json_object_set_new(inc, "cgroup_freezer", jstr_or_null(s->cg_freezer));
+	json_object_set_new(j, "incarnation", inc);
 	json_object_set_new(j, "netns_path", jstr_or_null(s->netns_path));
 	json_object_set_new(j, "netns_inode", json_integer((json_int_t)s->netns_inode));
 	json_object_set_new(j, "created", jstr_or_null(s->created));
@@ -120,7 +132,8 @@ int qstate_from_json(json_t *j, struct qstate *s, struct err *e)
 	memset(s, 0, sizeof(*s));
 	if (!json_is_object(j))
 		return err_set(e, ERR_INVALID, "not a JSON object");
-	if (json_integer_value(json_object_get(j, "version")) != QSTATE_VERSION)
+	json_int_t ver = json_integer_value(json_object_get(j, "version"));
+	if (ver != 1 && ver != QSTATE_VERSION)
 		return err_set(e, ERR_INVALID, "unknown state version");
 	s->id = dupstr(j, "id");
 	if (!s->id || !*s->id)
@@ -130,6 +143,17 @@ int qstate_from_json(json_t *j, struct qstate *s, struct err *e)
 	s->pid = (pid_t)json_integer_value(json_object_get(j, "pid"));
 	s->netns_path = dupstr(j, "netns_path");
 	s->netns_inode = (unsigned long long)json_integer_value(json_object_get(j, "netns_inode"));
+	/* version 1 has no incarnation: pid_start 0 (unknown) */
+	json_t *inc = json_object_get(j, "incarnation");
+	if (json_is_object(inc)) {
+		s->pid_start = (unsigned long long)json_integer_value(json_object_get(inc, "pid_start"));
+		s->cg_unified = dupstr(inc, "cgroup_unified");
+		s->cg_freezer = dupstr(inc, "cgroup_freezer");
+		if ((pid_t)json_integer_value(json_object_get(inc, "pid")) != s->pid)
+			goto bad;
+	}
+	if (s->pid < 0)
+		goto bad;
 	s->created = dupstr(j, "created");
 	s->updated = dupstr(j, "updated");
 
@@ -238,6 +262,49 @@ int qstate_save(const char *dir, const struct qstate *s, struct err *e)
 	free(t2);
 	if (rc < 0)
 		return err_wrap(e, "write state '%s'", path);
+	/* the rename itself durable: the state is the intent a kill at any
+	 * later instant leaves for release to finish */
+	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fsync(dfd) < 0)
+		return err_sys(e, errno, "sync state dir '%s'", dir);
+	return 0;
+}
+
+/* "<name>.tmp.<pid>": the pid, or 0 */
+static pid_t tmp_owner(const char *name)
+{
+	const char *t = strstr(name, ".json.tmp.");
+	pid_t pid;
+	if (!t || parse_pid(t + 10, &pid) < 0)
+		return 0;
+	return pid;
+}
+
+int qstate_clean_tmp(const char *dir, size_t *removed, struct err *e)
+{
+	if (removed)
+		*removed = 0;
+	_cleanup_closedir_ DIR *d = opendir(dir);
+	if (!d) {
+		if (errno == ENOENT)
+			return 0;
+		return err_sys(e, errno, "open state dir '%s'", dir);
+	}
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		pid_t pid = tmp_owner(de->d_name);
+		if (pid <= 0 || pid == getpid())
+			continue;
+		struct qinc now;
+		struct err le = {0};
+		/* its writer may still be at it; a zombie (nobody reaps orphans
+		 * on some nodes) is dead: qinc_read finds no namespaces */
+		if ((kill(pid, 0) == 0 || errno != ESRCH) &&
+		    (qinc_read(pid, &now, &le) == 0 || le.kind != ERR_NOTFOUND))
+			continue;
+		if (unlinkat(dirfd(d), de->d_name, 0) == 0 && removed)
+			(*removed)++;
+	}
 	return 0;
 }
 
@@ -347,23 +414,54 @@ int qstate_find(const char *dir, const char *ref, char **id, struct err *e)
 	return err_set(e, ERR_NOTFOUND, "no quarantined container '%s'", ref);
 }
 
+static int lock_path(const char *dir, const char *id, char *path, size_t n, struct err *e)
+{
+	if (state_path(dir, id, path, n - 8, e) < 0)
+		return -1;
+	memcpy(path + strlen(path) - 5, ".lock", 6);
+	return 0;
+}
+
 int qstate_lock(const char *dir, const char *id, struct err *e)
 {
 	char path[4096];
-	if (state_path(dir, id, path, sizeof(path) - 8, e) < 0)
+	if (lock_path(dir, id, path, sizeof(path), e) < 0)
 		return -1;
-	memcpy(path + strlen(path) - 5, ".lock", 6);
 	if (mkdir_p(dir, 0700, e) < 0)
 		return err_wrap(e, "state dir '%s'", dir);
-	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return err_sys(e, errno, "open '%s'", path);
-	while (flock(fd, LOCK_EX) < 0) {
-		if (errno != EINTR) {
-			int en = errno;
-			close(fd);
-			return err_sys(e, en, "lock '%s'", path);
+	for (int tries = 0; tries < 1000; tries++) {
+		int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return err_sys(e, errno, "open '%s'", path);
+		while (flock(fd, LOCK_EX) < 0) {
+			if (errno != EINTR) {
+				int en = errno;
+				close(fd);
+				return err_sys(e, en, "lock '%s'", path);
+			}
 		}
+		/* the holder before us may have unlinked it (qstate_unlock_remove):
+		 * a lock on a file no longer at path locks nothing */
+		struct stat a, b;
+		if (fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino &&
+		    a.st_dev == b.st_dev)
+			return fd;
+		close(fd);
 	}
-	return fd;
+	return err_set(e, ERR_SYS, "lock '%s': it keeps being replaced", path);
+}
+
+int qstate_unlock_remove(const char *dir, const char *id, int fd, struct err *e)
+{
+	char path[4096];
+	int rc = 0;
+	/* unlinked while we hold it: whoever waits on the old inode sees it
+	 * gone after the lock and opens the path again */
+	if (lock_path(dir, id, path, sizeof(path), e) < 0)
+		rc = -1;
+	else if (unlink(path) < 0 && errno != ENOENT)
+		rc = err_sys(e, errno, "remove '%s'", path);
+	if (fd >= 0)
+		close(fd);
+	return rc;
 }

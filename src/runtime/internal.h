@@ -54,14 +54,23 @@ const char *ctr_label(const struct ctr *c, const char *key);
 /* replace *field with a copy of v (NULL clears) */
 void ctr_set(char **field, const char *v);
 
-/* Field 22 of /proc/PID/stat (start time in clock ticks since boot). */
-int proc_pid_starttime(pid_t pid, unsigned long long *out, struct err *e);
 /* The root mount ("/") of a mountinfo text: fstype and, for overlay, the
  * upper/lower/work dirs from its super options (escapes \ooo and \: undone). */
 int proc_parse_root_mount(const char *mountinfo, struct ctr *c, struct err *e);
 /* /proc/PID/cgroup text mapped to cgroupfs paths via a mountinfo text:
  * fills c->cgroups, c->cgroup_unified, c->cgroup_freezer. */
 int proc_map_cgroups(struct ctr *c, const char *proc_cgroup, const char *mountinfo, struct err *e);
+/* The container's cgroup in each hierarchy when its init has a cgroup
+ * namespace of its own: host_view is /proc/INIT/cgroup as we read it, ns_view
+ * as a process in that namespace reads it (paths from its root). Each line
+ * whose path is ROOT + the namespace's path becomes ROOT; a line at the
+ * namespace's root, outside it ("/.."), or rooted at the host's root is kept
+ * as it is. Returns a /proc/PID/cgroup text for proc_map_cgroups. */
+char *proc_cgroup_ns_roots(const char *host_view, const char *ns_view);
+/* Does a process whose /proc/PID/cgroup text is proc_cgroup sit at or under
+ * the container's own cgroup (its cgroup2 dir, else its v1 freezer, else any
+ * hierarchy mapped here)? */
+bool ctr_cgroup_holds(const struct ctr *c, const char *proc_cgroup);
 /* undo mountinfo octal escapes (\040 \011 \012 \134) in place */
 void mountinfo_unescape(char *s);
 /* the container id (64 hex) a cgroup path names, or NULL */

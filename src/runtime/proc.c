@@ -1,11 +1,15 @@
 /* proc.c: what the kernel knows about a live container, from its init pid:
- * cgroups (v1 and unified, mapped to cgroupfs via mountinfo), every pid of
- * its cgroup, its netns, its root mount (overlay upper/lower/work dirs). */
+ * cgroups (v1 and unified, mapped to cgroupfs via mountinfo; the root of its
+ * cgroup namespace when the init sits below it), every pid of its cgroup,
+ * its netns, its root mount (overlay upper/lower/work dirs). */
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "internal.h"
 
@@ -263,6 +267,23 @@ static char *cg_fs_path(const char *mountinfo, bool unified, const char *control
 	return NULL;
 }
 
+/* is q, a cgroup path as /proc/PID/cgroup shows it, inside the reader's
+ * namespace (no ".." component: outside of it the kernel writes "/..")? */
+static bool cg_path_inside(const char *q)
+{
+	if (q[0] != '/')
+		return false;
+	for (const char *p = q; *p;) {
+		while (*p == '/')
+			p++;
+		size_t l = strcspn(p, "/");
+		if (l == 2 && p[0] == '.' && p[1] == '.')
+			return false;
+		p += l;
+	}
+	return true;
+}
+
 int proc_map_cgroups(struct ctr *c, const char *proc_cgroup, const char *mountinfo, struct err *e)
 {
 	(void)e;
@@ -294,7 +315,11 @@ int proc_map_cgroups(struct ctr *c, const char *proc_cgroup, const char *mountin
 		struct ctr_cgroup *g = &c->cgroups[c->ncgroups++];
 		g->controllers = xstrdup(ctrls);
 		g->path = xstrdup(path);
-		g->fs_path = cg_fs_path(mountinfo, unified, ctrls, path);
+		/* a path outside our cgroup namespace ("/../x": contain itself
+		 * runs in one) names no dir under our mount: never build one
+		 * through ".." */
+		g->fs_path =
+		    cg_path_inside(path) ? cg_fs_path(mountinfo, unified, ctrls, path) : NULL;
 		/* the root cgroup is never a container's own: freezing it
 		 * would freeze the host */
 		if (strcmp(path, "/") == 0)
@@ -305,6 +330,137 @@ int proc_map_cgroups(struct ctr *c, const char *proc_cgroup, const char *mountin
 			ctr_set(&c->cgroup_freezer, g->fs_path);
 	}
 	return 0;
+}
+
+int proc_cgroup_dirs(pid_t pid, char **unified, char **freezer, struct err *e)
+{
+	char p[64];
+	if (unified)
+		*unified = NULL;
+	if (freezer)
+		*freezer = NULL;
+	snprintf(p, sizeof(p), "/proc/%d/cgroup", (int)pid);
+	_cleanup_free_ char *cg = read_text(p, 1 << 16, e);
+	if (!cg)
+		return -1;
+	_cleanup_free_ char *mi = read_text("/proc/self/mountinfo", MOUNTINFO_MAX, e);
+	if (!mi)
+		return -1;
+	struct ctr *c = xcalloc(1, sizeof(*c));
+	int r = proc_map_cgroups(c, cg, mi, e);
+	if (r == 0 && unified)
+		*unified = steal_pointer(&c->cgroup_unified);
+	if (r == 0 && freezer)
+		*freezer = steal_pointer(&c->cgroup_freezer);
+	ctr_free(c);
+	return r;
+}
+
+/* ---- the container's cgroup: the root of its cgroup namespace ---- */
+
+/* the path of the line of text (a /proc/PID/cgroup text) whose
+ * "id:controllers:" is key (keylen bytes), or NULL */
+static char *cg_line_path(const char *text, const char *key, size_t keylen)
+{
+	for (const char *l = text; l && *l;) {
+		const char *nl = strchr(l, '\n');
+		size_t ll = nl ? (size_t)(nl - l) : strlen(l);
+		if (ll >= keylen && strncmp(l, key, keylen) == 0)
+			return xstrndup(l + keylen, ll - keylen);
+		l = nl ? nl + 1 : NULL;
+	}
+	return NULL;
+}
+
+char *proc_cgroup_ns_roots(const char *host_view, const char *ns_view)
+{
+	struct sbuf out = SBUF_INIT;
+	_cleanup_free_ char *copy = xstrdup(host_view);
+	char *save = NULL;
+	for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *c1 = strchr(line, ':');
+		char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		if (!c2) {
+			sbuf_printf(&out, "%s\n", line);
+			continue;
+		}
+		size_t keylen = (size_t)(c2 - line) + 1; /* "id:controllers:" */
+		const char *path = c2 + 1;
+		_cleanup_free_ char *q = cg_line_path(ns_view, line, keylen);
+		size_t pl = strlen(path), ql = q ? strlen(q) : 0;
+		/* path = ROOT + q: ROOT is the namespace's root, an ancestor of
+		 * the init's cgroup. Not when q is "/" (the init sits at the
+		 * root) or ROOT would be empty (the host's root), nor when q is
+		 * outside the namespace ("/.."), nor for a path with "..". */
+		if (q && strcmp(q, "/") != 0 && cg_path_inside(q) && cg_path_inside(path) &&
+		    pl > ql && strcmp(path + pl - ql, q) == 0)
+			sbuf_printf(&out, "%.*s%.*s\n", (int)keylen, line, (int)(pl - ql), path);
+		else
+			sbuf_printf(&out, "%.*s%s\n", (int)keylen, line, path);
+	}
+	return sbuf_steal(&out);
+}
+
+/* /proc/PID/cgroup as a process in PID's cgroup namespace reads it (paths
+ * from the namespace's root), or NULL when PID shares ours or that cannot
+ * be read. A forked child joins the namespace (setns: nothing of the
+ * container runs) and only reads the file; it dies with us. */
+static char *cgroupns_view(pid_t pid)
+{
+	char nspath[64], cgpath[64];
+	struct stat mine, theirs;
+	snprintf(nspath, sizeof(nspath), "/proc/%d/ns/cgroup", (int)pid);
+	snprintf(cgpath, sizeof(cgpath), "/proc/%d/cgroup", (int)pid);
+	if (stat("/proc/self/ns/cgroup", &mine) < 0 || stat(nspath, &theirs) < 0 ||
+	    (mine.st_ino == theirs.st_ino && mine.st_dev == theirs.st_dev))
+		return NULL;
+	_cleanup_close_ int nsfd = open(nspath, O_RDONLY | O_CLOEXEC);
+	if (nsfd < 0)
+		return NULL;
+	int pfd[2];
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return NULL;
+	pid_t parent = getpid();
+	pid_t kid = fork();
+	if (kid < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return NULL;
+	}
+	if (kid == 0) {
+		/* async-signal-safe calls only from here */
+		char buf[4096];
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent || setns(nsfd, CLONE_NEWCGROUP) < 0)
+			_exit(1);
+		int fd = open(cgpath, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			_exit(1);
+		for (;;) {
+			ssize_t n = read(fd, buf, sizeof(buf));
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				_exit(n < 0);
+			if (write_all(pfd[1], buf, (size_t)n) < 0)
+				_exit(1);
+		}
+	}
+	close(pfd[1]);
+	char *buf = NULL;
+	size_t len;
+	bool trunc = false;
+	struct err e = {0};
+	int r = read_fd_bounded(pfd[0], 1u << 16, &buf, &len, &trunc, &e);
+	close(pfd[0]);
+	int st = 0;
+	while (waitpid(kid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (r < 0 || trunc || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
 }
 
 /* ---- pids ---- */
@@ -508,7 +664,15 @@ int ctr_fill_from_proc(struct ctr *c, struct err *e)
 	_cleanup_free_ char *mi = read_text("/proc/self/mountinfo", MOUNTINFO_MAX, e);
 	if (!mi)
 		return -1;
-	if (proc_map_cgroups(c, cg, mi, e) < 0)
+	/* In a cgroup namespace of its own (the default on a cgroup2 host),
+	 * the container's cgroup is the namespace's root: the init may sit
+	 * below it (systemd moves itself into init.scope, its services into
+	 * siblings), and freezing or listing only the init's leaf would leave
+	 * the rest running. The root is the kernel's, set when the runtime
+	 * made the namespace; the container can move deeper, never above it. */
+	_cleanup_free_ char *nsv = cgroupns_view(c->pid);
+	_cleanup_free_ char *own = nsv ? proc_cgroup_ns_roots(cg, nsv) : NULL;
+	if (proc_map_cgroups(c, own ? own : cg, mi, e) < 0)
 		return -1;
 	/* nor is the cgroup the host's init sits in */
 	for (size_t i = 0; i < c->ncgroups; i++) {

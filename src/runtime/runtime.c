@@ -569,13 +569,30 @@ static bool path_under(const char *p, const char *base)
 	return strncmp(p, base, n) == 0 && (p[n] == '\0' || p[n] == '/');
 }
 
-/* Does the process's cgroup (one line of /proc/PID/cgroup per hierarchy)
- * sit at or under the container's cgroup in some hierarchy? */
-static bool pid_in_ctr_cgroup(const char *proc_cgroup, const struct ctr *c)
+/* Is g one of the hierarchies that decide whether a process is in c? The
+ * container's own cgroup2 dir when it has one, else its own v1 freezer,
+ * else any hierarchy mapped here. A hierarchy where it only shares a
+ * parent's cgroup says nothing: on a cgroup2 host whose kernel still has
+ * v1 hierarchies (unmounted), every container sits in the v1 cgroup its
+ * runtime was started from, and every process of that cgroup would match
+ * the first container listed. */
+static bool cgroup_decides(const struct ctr *c, const struct ctr_cgroup *g)
+{
+	if (!g->path || strcmp(g->path, "/") == 0)
+		return false;
+	if (c->cgroup_unified)
+		return g->fs_path && strcmp(g->fs_path, c->cgroup_unified) == 0 && g->controllers &&
+		       !*g->controllers;
+	if (c->cgroup_freezer)
+		return g->fs_path && strcmp(g->fs_path, c->cgroup_freezer) == 0;
+	return g->fs_path != NULL;
+}
+
+bool ctr_cgroup_holds(const struct ctr *c, const char *proc_cgroup)
 {
 	for (size_t i = 0; i < c->ncgroups; i++) {
 		const struct ctr_cgroup *g = &c->cgroups[i];
-		if (!g->path || strcmp(g->path, "/") == 0)
+		if (!cgroup_decides(c, g))
 			continue;
 		const char *line = proc_cgroup;
 		while (line && *line) {
@@ -632,7 +649,7 @@ static int resolve_pid(struct ctr_list *l, pid_t pid, struct ctr **out, struct e
 		fill_one(c);
 		if (c->pid <= 0)
 			continue;
-		if (pid_in_ctr_cgroup(cg, c))
+		if (ctr_cgroup_holds(c, cg))
 			goto found;
 		unsigned long long cns = 0;
 		if (own_pidns && ns_inode(c->pid, "pid", &cns) == 0 && cns == pidns)

@@ -36,6 +36,27 @@ on_exit "\"$CONTAIN\" release \"$CID\""  # whatever a failed check left in place
 A=$CID APID=$CPID AUP=$CUPPER
 veth_attach "$APID" "$HIF" "$H/30" "$C/30" || skip_all "cannot make a veth into the container netns"
 testns_add "$TNS" "$NSIF" "$T1/30" "$T2/30" "$HIF" || skip_all "cannot make the second test netns"
+# IPv6 too (ULA, no DAD wait): the cut must hold for v6, UDP and ICMP
+H6=fd00:213:41::1 C6=fd00:213:41::2 UPORT=18103
+ip -6 addr add "$H6/64" dev "$HIF" nodad || skip_all "cannot add an IPv6 address on the host veth"
+nsenter --net="/proc/$APID/ns/net" ip -6 addr add "$C6/64" dev eth0 nodad ||
+	skip_all "cannot add an IPv6 address in the container"
+# a UDP listener on the host, v4 and v6: one line per datagram received
+python3 -c '
+import socket, select, sys
+socks = []
+for fam, addr in ((socket.AF_INET, sys.argv[1]), (socket.AF_INET6, sys.argv[2])):
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    s.bind((addr, int(sys.argv[3])))
+    socks.append(s)
+with open(sys.argv[4], "a", buffering=1) as f:
+    while True:
+        for s in select.select(socks, [], [])[0]:
+            s.recvfrom(2048)
+            f.write("%d\n" % s.family)
+' "$H" "$H6" "$UPORT" "$T_DIR/udp.log" &
+UDPL=$!
+on_exit "kill $UDPL"
 
 mkdir -p "$T_DIR/www"
 echo host-side >"$T_DIR/www/index.html"
@@ -52,6 +73,15 @@ count_ge() { [ "$(count "$1")" -ge "$2" ]; }
 host_to_ctr() { timeout 3 busybox wget -q -O- "http://$C:8080/" | grep -q 'contain fixture'; }
 ctr_to_host() { in_ctr "$A" timeout 3 wget -q -O- "http://$H:$HPORT/" 2>/dev/null | grep -q host-side; }
 ctr_to_testns() { in_ctr "$A" timeout 3 wget -q -O- "http://$T2:$TPORT/" 2>/dev/null | grep -q host-side; }
+host_ping4() { busybox ping -c 1 -W 1 "$C" >/dev/null 2>&1; }
+host_ping6() { busybox ping -6 -c 1 -W 1 "$C6" >/dev/null 2>&1; }
+# UDP from the container (a tftp request) reaches the host listener
+ctr_udp() {
+	local n0
+	n0=$(count "$T_DIR/udp.log")
+	in_ctr "$A" timeout 2 tftp -g -r x -l /tmp/tftp.out "$1" "$UPORT" >/dev/null 2>&1
+	wait_for 1 count_ge "$T_DIR/udp.log" $((n0 + 1))
+}
 ctr_loopback() { in_ctr "$A" timeout 3 wget -q -O- "http://127.0.0.1:8080/" 2>/dev/null | grep -q 'contain fixture'; }
 # wait until the container's loop has made N more attempts than now
 more_attempts() {
@@ -80,6 +110,10 @@ ok "before: host reaches the container" host_to_ctr
 ok "before: the container reaches the host" ctr_to_host
 ok "before: the container reaches the second test netns" wait_for 20 ctr_to_testns
 ok "before: the container's loop reaches the host" wait_for 30 count_ge "$AUP/tmp/ok" 2
+ok "before: ICMP host -> container" wait_for 10 host_ping4
+ok "before: ICMPv6 host -> container" wait_for 10 host_ping6
+ok "before: UDP container -> host" wait_for 10 ctr_udp "$H"
+ok "before: UDP over IPv6 container -> host" wait_for 10 ctr_udp "$H6"
 
 # other tests may add and remove their own tables on the host at any time:
 # the host snapshot holds the tables of this test's containers only
@@ -123,6 +157,10 @@ fails "after: host cannot reach the container" host_to_ctr
 fails "after: the container cannot reach the host" ctr_to_host
 fails "after: the container cannot reach the second test netns" ctr_to_testns
 ok "after: loopback inside the container still works" ctr_loopback
+fails "after: ICMP host -> container is cut" host_ping4
+fails "after: ICMPv6 host -> container is cut" host_ping6
+fails "after: UDP container -> host is cut" ctr_udp "$H"
+fails "after: UDP over IPv6 container -> host is cut" ctr_udp "$H6"
 more_attempts 2
 ok_before=$(count "$AUP/tmp/ok")
 ok "the container's loop keeps trying" more_attempts 5
@@ -141,9 +179,11 @@ fails "after flush: host still cannot reach the container" host_to_ctr
 fails "after flush: the container still cannot reach the host" ctr_to_host
 fails "after flush: nor the second test netns" ctr_to_testns
 
-# --- freeze too
+# --- freeze too; the flushed netns table is read from the kernel and re-applied
 run "$CONTAIN" quarantine "$A"
 is "$RC" 0 "quarantine (freeze added) exits 0"
+like "$ERR" "re-applied.*netns table" "it says the flushed netns table was re-applied"
+like "$(nft_snapshot "$APID")" "priority raw - 10; policy drop" "the netns table is back"
 like "$OUT" "frozen \(cgroup2" "frozen through the unified cgroup"
 like "$(cat "$cg2/cgroup.events")" "frozen 1" "cgroup.events says frozen 1"
 ok "every task is frozen (not running, in the freezer trap)" all_tasks_in_state "$cg2" S cgroup.threads
@@ -161,13 +201,17 @@ is "$(host_snap)" "$host_q" "the host ruleset is unchanged"
 # --- release
 run "$CONTAIN" release "$A"
 is "$RC" 0 "release exits 0"
-like "$ERR" "already gone" "the table flushed inside is reported gone"
+unlike "$ERR" "already gone" "every table it recorded was there to remove"
 like "$OUT" "thawed" "it thawed"
 like "$(cat "$cg2/cgroup.events")" "frozen 0" "the cgroup is thawed"
 is "$(cat "$cg2/cgroup.freeze")" 0 "cgroup.freeze is back to 0"
 ok "after release: host reaches the container" wait_for 20 host_to_ctr
 ok "after release: the container reaches the host" wait_for 20 ctr_to_host
 ok "after release: the container reaches the second test netns" wait_for 20 ctr_to_testns
+ok "after release: ICMP host -> container" wait_for 10 host_ping4
+ok "after release: ICMPv6 host -> container" wait_for 10 host_ping6
+ok "after release: UDP container -> host" wait_for 10 ctr_udp "$H"
+ok "after release: UDP over IPv6 container -> host" wait_for 10 ctr_udp "$H6"
 ok_before=$(count "$AUP/tmp/ok")
 ok "after release: the loop gets through again" wait_for 30 count_ge "$AUP/tmp/ok" $((ok_before + 1))
 is "$(host_snap)" "$host_before" "no table or chain left on the host"

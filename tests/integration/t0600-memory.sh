@@ -55,6 +55,11 @@ is "$(nthreads "$P")" 3 "memtarget has 3 threads"
 echo 1 >"$CG2/cgroup.freeze"
 wait_for 30 v2_frozen "$CG2"
 ok "the container is frozen before (unified freezer)" v2_frozen "$CG2"
+# no --cgroup-freeze: the collector finds the process's freeze state itself
+# (through mountinfo; it once never matched the "0::" line: "unknown")
+run mem-driver --pid "$P" --out "$T_DIR/fb"
+is "$(jq -r '.processes[0].freeze | .before.unified + " " + .after.unified' <<<"$OUT")" "frozen frozen" \
+	"without --cgroup-freeze: the unified freeze found from /proc/PID/cgroup"
 run mem-driver --pid "$P" --pid "$PM" --cgroup-freeze "$CG2" --out "$T_DIR/u"
 is "$RC" 0 "mem-driver takes both processes of the frozen container"
 [ "$RC" -eq 0 ] || diag "$ERR"

@@ -4,18 +4,34 @@
 #   fixtures_ready || skip_all "no fixtures (run fixtures/build.sh)"
 #   runc_run "ct-$$-a" [--net host|none] [--extra FILE] [--freezer-only] ||
 #       section_skip "cannot start a runc container"   (skip_all before any test)
-# runc_run sets and exports CID CPID CUPPER CMERGED CBUNDLE RUNC_ROOT, appends
-# "runc=$RUNC_ROOT" to CONTAIN_ROOTS, and registers its own clean-up
-# (kill, delete, umount, cgroup dirs) with on_exit.
+# runc_run sets and exports CID CPID CUPPER CMERGED CBUNDLE RUNC_ROOT and CCG2
+# (the container's cgroup2 dir; empty with --freezer-only), appends
+# "runc=$RUNC_ROOT" to CONTAIN_ROOTS, and registers its own clean-up (kill,
+# delete, umount, cgroup dirs) with on_exit.
+# Both layouts work: this machine's hybrid one (v1 controllers under
+# /sys/fs/cgroup/<ctrl>, cgroup2 at /sys/fs/cgroup/unified) and a pure
+# cgroup2 one (/sys/fs/cgroup is cgroup2, as t0800 mounts it in a private
+# mount namespace; runc then runs in its unified mode).
 FIXTURE_ROOTFS=${FIXTURE_ROOTFS:-$CONTAIN_TOP/fixtures/cache/rootfs}
 RUNC_ROOT=${RUNC_ROOT:-$T_DIR/runc-root}
 export FIXTURE_ROOTFS RUNC_ROOT
 
 fixtures_ready() { [ -x "$FIXTURE_ROOTFS/contain-init" ]; }
 
-# the cgroup dirs runc makes for an absolute cgroupsPath /contain-test/NAME
+# is /sys/fs/cgroup itself the cgroup2 hierarchy (no v1 layout)?
+cg_pure_v2() { [ "$(stat -f -c %T /sys/fs/cgroup 2>/dev/null)" = cgroup2fs ]; }
+# the mount point of the cgroup2 hierarchy in this mount namespace
+cg2_root() { if cg_pure_v2; then echo /sys/fs/cgroup; else echo /sys/fs/cgroup/unified; fi; }
+
+# the cgroup dirs runc makes for an absolute cgroupsPath /contain-test/NAME:
+# one per v1 hierarchy and the unified one (hybrid), or only the one (pure v2)
 _ctr_cgroup_dirs() {
 	local name=$1 d
+	if cg_pure_v2; then
+		d=/sys/fs/cgroup/contain-test/$name
+		[ -d "$d" ] && echo "$d"
+		return 0
+	fi
 	for d in /sys/fs/cgroup/*/contain-test/"$name" /sys/fs/cgroup/unified/contain-test/"$name"; do
 		[ -d "$d" ] && echo "$d"
 	done
@@ -40,9 +56,10 @@ runc_cleanup() {
 			sleep 0.1
 		done
 	fi
-	# processes left in its cgroups (an exec'd child, a fork): kill them too
+	# processes left in its cgroups or below (an exec'd child, a fork, a
+	# test's sub-cgroup): kill them too
 	for d in $(_ctr_cgroup_dirs "$name"); do
-		[ -f "$d/cgroup.procs" ] && xargs -r kill -KILL <"$d/cgroup.procs" 2>/dev/null
+		find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null | xargs -r kill -KILL 2>/dev/null
 	done
 	runc --root "$RUNC_ROOT" delete -f "$name" >/dev/null 2>&1
 	if mountpoint -q "$dir/merged" 2>/dev/null; then
@@ -51,6 +68,8 @@ runc_cleanup() {
 	for i in $(seq 50); do
 		local left=0
 		for d in $(_ctr_cgroup_dirs "$name"); do
+			# children first (cgroupfs dirs hold only kernel files)
+			find "$d" -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null
 			rmdir "$d" 2>/dev/null || left=1
 		done
 		[ "$left" -eq 0 ] && break
@@ -66,7 +85,7 @@ runc_cleanup() {
 # failed test (lib.sh start_failed); the caller skips what needed it
 # (what it sets is emptied first: a failed start never leaves the last one's)
 runc_run() {
-	CID="" CPID="" CUPPER="" CMERGED="" CBUNDLE=""
+	CID="" CPID="" CUPPER="" CMERGED="" CBUNDLE="" CCG2=""
 	_runc_run "$@" || start_failed "runc_run '$1'"
 }
 _runc_run() {
@@ -81,6 +100,10 @@ _runc_run() {
 		esac
 	done
 	case "$net" in host | none) ;; *) echo "runc_run: --net host|none" >&2; return 1 ;; esac
+	if [ "$freezer_only" -eq 1 ] && cg_pure_v2; then
+		echo "runc_run: --freezer-only needs a v1 freezer; /sys/fs/cgroup is cgroup2 only" >&2
+		return 1
+	fi
 	fixtures_ready || { echo "runc_run: no fixture rootfs at $FIXTURE_ROOTFS" >&2; return 1; }
 	local dir=$T_DIR/runc/$name
 	mkdir -p "$dir/upper" "$dir/work" "$dir/merged" "$dir/bundle" "$RUNC_ROOT" || return 1
@@ -127,10 +150,12 @@ _runc_run() {
 			"$(cat "$u/cgroup.procs" | tr '\n' ' ')" >&2; return 1; }
 	fi
 	CID=$name
+	CCG2=$(cg2_root)/contain-test/$name
+	[ "$freezer_only" -eq 1 ] && CCG2=""
 	CUPPER=$dir/upper
 	CMERGED=$dir/merged
 	CBUNDLE=$dir/bundle
-	export CID CPID CUPPER CMERGED CBUNDLE RUNC_ROOT
+	export CID CPID CUPPER CMERGED CBUNDLE RUNC_ROOT CCG2
 	case ",${CONTAIN_ROOTS:-}," in
 	*",runc=$RUNC_ROOT,"*) ;;
 	*) CONTAIN_ROOTS=${CONTAIN_ROOTS:+$CONTAIN_ROOTS,}runc=$RUNC_ROOT ;;

@@ -1,8 +1,12 @@
 /* test_isolate.c: the ruleset builder, --allow parsing, the state file,
  * freezer state parsing. */
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "contain/isolate.h"
 #include "unit.h"
@@ -367,6 +371,295 @@ START_TEST(ruleset_host_nflog_group)
 }
 END_TEST
 
+START_TEST(incarnation_decision)
+{
+	char why[256];
+	struct qinc rec = {4242, 9000, 4026532331ull};
+	struct qinc now = rec;
+	ck_assert(qinc_same(&rec, &now, 0, why, sizeof(why)));
+	ck_assert(qinc_same(&rec, &now, 4242, why, sizeof(why)));
+	/* the pid is gone */
+	ck_assert(!qinc_same(&rec, NULL, 0, why, sizeof(why)));
+	ck_assert_ptr_nonnull(strstr(why, "gone"));
+	/* the pid was reused: another start time */
+	now.pid_start = 9001;
+	ck_assert(!qinc_same(&rec, &now, 0, why, sizeof(why)));
+	ck_assert_ptr_nonnull(strstr(why, "another process"));
+	/* same process, another netns */
+	now = rec;
+	now.netns_inode = 4026532999ull;
+	ck_assert(!qinc_same(&rec, &now, 0, why, sizeof(why)));
+	ck_assert_ptr_nonnull(strstr(why, "netns"));
+	/* the container has another init now (a new container, same id) */
+	now = rec;
+	ck_assert(!qinc_same(&rec, &now, 5000, why, sizeof(why)));
+	ck_assert_ptr_nonnull(strstr(why, "init is pid 5000"));
+	/* a version 1 state (no start time): the pid and netns decide */
+	struct qinc v1 = {4242, 0, 4026532331ull};
+	now = rec;
+	ck_assert(qinc_same(&v1, &now, 0, why, sizeof(why)));
+	/* nothing recorded */
+	struct qinc none = {0, 0, 0};
+	ck_assert(!qinc_same(&none, &now, 0, why, sizeof(why)));
+}
+END_TEST
+
+START_TEST(incarnation_live)
+{
+	/* our own process is a live incarnation; a wrong start time is not */
+	struct qinc me;
+	struct err e = {0};
+	char why[256];
+	ck_assert_int_eq(qinc_read(getpid(), &me, &e), 0);
+	ck_assert_uint_gt(me.pid_start, 0);
+	ck_assert_uint_gt(me.netns_inode, 0);
+	struct qstate s = {0};
+	s.pid = getpid();
+	s.pid_start = me.pid_start;
+	s.netns_inode = me.netns_inode;
+	ck_assert(qstate_live(&s, NULL, why, sizeof(why)));
+	s.pid_start = me.pid_start + 1;
+	ck_assert(!qstate_live(&s, NULL, why, sizeof(why)));
+	/* a child that exited and was reaped: gone */
+	pid_t c = fork();
+	if (c == 0)
+		_exit(0);
+	waitpid(c, NULL, 0);
+	s.pid = c;
+	s.pid_start = 0;
+	ck_assert(!qstate_live(&s, NULL, why, sizeof(why)));
+	ck_assert_int_eq(qinc_read(c, &me, &e), -1);
+	ck_assert_int_eq(e.kind, ERR_NOTFOUND);
+}
+END_TEST
+
+static struct qverify *mk_verify(bool netns, bool host, bool needed, bool frozen)
+{
+	static struct qverify v;
+	memset(&v, 0, sizeof(v));
+	v.net_checked = true;
+	v.netns_exists = v.netns_table = netns;
+	v.host_needed = needed;
+	v.host_exists = v.host_table = host;
+	v.ndevs = needed ? 1 : 0;
+	v.net_cut = netns && (host || !needed);
+	v.frozen = frozen;
+	v.frozen_by = frozen ? FRZ_CGROUP2 : FRZ_NONE;
+	return &v;
+}
+
+START_TEST(reconcile_plan)
+{
+	struct quarantine_opts o = {.net = true, .freeze = true};
+	struct qstate s = {0};
+	struct qplan p;
+	/* nothing held, nothing recorded: apply all */
+	quarantine_plan(&o, &s, false, mk_verify(false, false, true, false), &p);
+	ck_assert(p.net && p.freeze && p.netns_add && p.host_add && !p.already);
+	ck_assert(!p.netns_replace && !p.host_replace && !p.repair_net);
+	/* the state says everything holds, the kernel holds nothing (the
+	 * stale-state finding): never "already" */
+	s.id = (char *)"x";
+	s.net = s.frozen = true;
+	s.netns_table = (char *)"contain_q_x";
+	s.host_table = (char *)"contain_h_x";
+	quarantine_plan(&o, &s, true, mk_verify(false, false, true, false), &p);
+	ck_assert(!p.already && p.net && p.freeze && p.repair_net && p.repair_freeze);
+	/* the same state, stale: applied, not reported as a repair */
+	quarantine_plan(&o, &s, false, mk_verify(false, false, true, false), &p);
+	ck_assert(!p.already && p.net && p.freeze && !p.repair_net && !p.repair_freeze);
+	/* a stale state and a kernel that holds everything: recorded anew */
+	quarantine_plan(&o, &s, false, mk_verify(true, true, true, true), &p);
+	ck_assert(p.already && p.record_net && p.record_freeze);
+	/* live state and kernel agree: already, nothing to do */
+	quarantine_plan(&o, &s, true, mk_verify(true, true, true, true), &p);
+	ck_assert(p.already && !p.record_net && !p.record_freeze && !p.net && !p.freeze);
+	/* the host table is bound elsewhere (a reused device name): replaced,
+	 * the netns table kept */
+	struct qverify *v = mk_verify(true, false, true, true);
+	v->host_exists = true;
+	v->net_cut = false;
+	quarantine_plan(&o, &s, true, v, &p);
+	ck_assert(p.net && !p.netns_add && p.host_add && p.host_replace && !p.freeze);
+	/* the netns table flushed inside (root in the container): re-added */
+	v = mk_verify(false, true, true, true);
+	quarantine_plan(&o, &s, true, v, &p);
+	ck_assert(p.net && p.netns_add && !p.netns_replace && !p.host_add);
+	/* a netns table whose policy was changed: replaced in one batch */
+	v->netns_exists = true;
+	quarantine_plan(&o, &s, true, v, &p);
+	ck_assert(p.netns_add && p.netns_replace);
+	/* no peer any more, a host table of its name: dropped */
+	v = mk_verify(false, true, false, true);
+	quarantine_plan(&o, &s, true, v, &p);
+	ck_assert(p.net && p.host_drop && !p.host_add);
+	/* tables held without a state (a killed run): recorded, nothing applied */
+	struct qstate none = {0};
+	o.freeze = false;
+	quarantine_plan(&o, &none, false, mk_verify(true, true, true, false), &p);
+	ck_assert(p.already && p.record_net && !p.record_freeze && !p.net);
+}
+END_TEST
+
+START_TEST(netdev_listing)
+{
+	static const char txt[] =
+		"table netdev contain_h_0123456789ab {\n"
+		"\tchain in_31 {\n"
+		"\t\ttype filter hook ingress device \"veth9\" priority -500; policy drop;\n"
+		"\t\tdrop\n"
+		"\t}\n"
+		"\tchain out_31 {\n"
+		"\t\ttype filter hook egress device \"veth9\" priority -500; policy drop;\n"
+		"\t\tdrop\n"
+		"\t}\n"
+		"}\n";
+	struct ncut_table_info ti;
+	memset(&ti, 0, sizeof(ti));
+	ck_assert_int_eq(ncut_parse_netdev_listing(txt, &ti), 0);
+	ck_assert_uint_eq(ti.nbound, 2);
+	ck_assert_str_eq(ti.bound[0].chain, "in_31");
+	ck_assert_str_eq(ti.bound[0].dev, "veth9");
+	ck_assert_int_eq(ti.bound[0].ifindex, 31);
+	ck_assert(!ti.bound[0].egress && ti.bound[1].egress);
+	ti.exists = true;
+	ti.ndrop = 2;
+	struct ncut_dev d = {"veth9", 31, "eth0", 2};
+	ck_assert(ncut_host_table_matches(&ti, &d, 1));
+	/* the same name on another device (the name was reused) */
+	d.ifindex = 77;
+	ck_assert(!ncut_host_table_matches(&ti, &d, 1));
+	d.ifindex = 31;
+	snprintf(d.ifname, sizeof(d.ifname), "veth10");
+	ck_assert(!ncut_host_table_matches(&ti, &d, 1));
+	snprintf(d.ifname, sizeof(d.ifname), "veth9");
+	/* a chain whose policy is not drop */
+	ti.ndrop = 1;
+	ck_assert(!ncut_host_table_matches(&ti, &d, 1));
+	ti.ndrop = 2;
+	/* a second peer the table does not cover */
+	struct ncut_dev two[2] = {d, {"veth11", 40, "eth1", 3}};
+	ck_assert(!ncut_host_table_matches(&ti, two, 2));
+	/* hostile text: long lines, no quotes, garbage */
+	memset(&ti, 0, sizeof(ti));
+	char big[8192];
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	ck_assert_int_eq(ncut_parse_netdev_listing(big, &ti), 0);
+	ck_assert_uint_eq(ti.nbound, 0);
+	ck_assert_int_eq(ncut_parse_netdev_listing("chain x {\ntype filter hook ingress device "
+						   "\"aaaaaaaaaaaaaaaaaaaaaaaa\" priority 0;\n",
+						   &ti),
+			 0);
+	ck_assert_uint_eq(ti.nbound, 0);
+}
+END_TEST
+
+START_TEST(state_dir_housekeeping)
+{
+	char dir[] = "/tmp/test_isolate.XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	struct err e = {0};
+	char p[256];
+	/* a temp file of a dead writer goes, ours and a live one's stay */
+	pid_t dead = fork();
+	if (dead == 0)
+		_exit(0);
+	waitpid(dead, NULL, 0);
+	snprintf(p, sizeof(p), "%s/x.json.tmp.%d", dir, (int)dead);
+	close(open(p, O_CREAT | O_WRONLY, 0600));
+	snprintf(p, sizeof(p), "%s/x.json.tmp.%d", dir, (int)getpid());
+	close(open(p, O_CREAT | O_WRONLY, 0600));
+	snprintf(p, sizeof(p), "%s/x.json.tmp.1", dir);
+	close(open(p, O_CREAT | O_WRONLY, 0600));
+	size_t n = 0;
+	ck_assert_int_eq(qstate_clean_tmp(dir, &n, &e), 0);
+	ck_assert_uint_eq(n, 1);
+	snprintf(p, sizeof(p), "%s/x.json.tmp.%d", dir, (int)dead);
+	ck_assert_int_eq(access(p, F_OK), -1);
+	snprintf(p, sizeof(p), "%s/x.json.tmp.1", dir);
+	ck_assert_int_eq(access(p, F_OK), 0);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/x.json.tmp.%d", dir, (int)getpid());
+	unlink(p);
+
+	/* the lock: removed by its holder; a waiter on the old inode takes
+	 * the lock on the new file, never on the unlinked one */
+	int fd = qstate_lock(dir, "x", &e);
+	ck_assert_int_ge(fd, 0);
+	int pp[2];
+	ck_assert_int_eq(pipe(pp), 0);
+	pid_t w = fork();
+	if (w == 0) {
+		close(pp[0]);
+		close(fd); /* the parent's lock (one open file description) */
+		struct err ce = {0};
+		int cfd = qstate_lock(dir, "x", &ce);
+		struct stat a, b;
+		char lp[256];
+		snprintf(lp, sizeof(lp), "%s/x.lock", dir);
+		char ok = cfd >= 0 && fstat(cfd, &a) == 0 && stat(lp, &b) == 0 &&
+			  a.st_ino == b.st_ino;
+		(void)!write(pp[1], &ok, 1);
+		_exit(0);
+	}
+	close(pp[1]);
+	usleep(100000); /* the child waits on the old inode */
+	ck_assert_int_eq(qstate_unlock_remove(dir, "x", fd, &e), 0);
+	char ok = 0;
+	ck_assert_int_eq(read(pp[0], &ok, 1), 1);
+	ck_assert_int_eq(ok, 1);
+	waitpid(w, NULL, 0);
+	close(pp[0]);
+	snprintf(p, sizeof(p), "%s/x.lock", dir);
+	unlink(p);
+	rmdir(dir);
+}
+END_TEST
+
+START_TEST(state_v2_incarnation)
+{
+	char dir[] = "/tmp/test_isolate.XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	struct err e = {0};
+	struct qstate s = {0}, l;
+	s.id = xstrdup("abc");
+	s.pid = 77;
+	s.pid_start = 123456;
+	s.netns_inode = 99;
+	s.cg_unified = xstrdup("/sys/fs/cgroup/unified/x/abc");
+	s.cg_freezer = xstrdup("/sys/fs/cgroup/freezer/x/abc");
+	ck_assert_int_eq(qstate_save(dir, &s, &e), 0);
+	ck_assert_int_eq(qstate_load(dir, "abc", &l, &e), 0);
+	ck_assert_uint_eq(l.pid_start, 123456);
+	ck_assert_str_eq(l.cg_unified, s.cg_unified);
+	ck_assert_str_eq(l.cg_freezer, s.cg_freezer);
+	qstate_free(&l);
+	/* a version 1 state loads, its start time unknown */
+	char p[256];
+	snprintf(p, sizeof(p), "%s/abc.json", dir);
+	FILE *f = fopen(p, "w");
+	fputs("{\"version\":1,\"id\":\"abc\",\"pid\":77,\"network\":{},\"freeze\":{\"kind\":"
+	      "\"none\"}}",
+	      f);
+	fclose(f);
+	ck_assert_int_eq(qstate_load(dir, "abc", &l, &e), 0);
+	ck_assert_uint_eq(l.pid_start, 0);
+	ck_assert_int_eq(l.pid, 77);
+	qstate_free(&l);
+	/* an incarnation that contradicts the pid is refused */
+	f = fopen(p, "w");
+	fputs("{\"version\":2,\"id\":\"abc\",\"pid\":77,\"incarnation\":{\"pid\":78},"
+	      "\"network\":{},\"freeze\":{\"kind\":\"none\"}}",
+	      f);
+	fclose(f);
+	ck_assert_int_eq(qstate_load(dir, "abc", &l, &e), -1);
+	unlink(p);
+	qstate_free(&s);
+	rmdir(dir);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("isolate");
@@ -380,6 +673,12 @@ Suite *unit_suite(void)
 	tcase_add_test(t, ruleset_host_nflog_group);
 	tcase_add_test(t, freezer_parsing);
 	tcase_add_test(t, state_round_trip);
+	tcase_add_test(t, incarnation_decision);
+	tcase_add_test(t, incarnation_live);
+	tcase_add_test(t, reconcile_plan);
+	tcase_add_test(t, netdev_listing);
+	tcase_add_test(t, state_dir_housekeeping);
+	tcase_add_test(t, state_v2_incarnation);
 	suite_add_tcase(s, t);
 	return s;
 }

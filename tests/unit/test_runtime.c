@@ -146,6 +146,117 @@ START_TEST(cgroup_mapping)
 }
 END_TEST
 
+/* a pure cgroup2 host: cgroup2 at /sys/fs/cgroup, no v1 mount. The second
+ * text is what this hybrid kernel still shows for the v1 hierarchies in a
+ * mount namespace where only cgroup2 is mounted (t0800): never mapped. */
+static const char pure_v2_mi[] =
+    "25 1 0:22 / / rw - overlay overlay rw,lowerdir=/l,upperdir=/u,workdir=/w\n"
+    "30 25 0:27 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:9 - cgroup2 cgroup2 "
+    "rw,nsdelegate,memory_recursiveprot\n";
+
+START_TEST(cgroup_mapping_pure_v2)
+{
+	struct ctr *c = ctr_new(RT_RUNC);
+	struct err e = {0};
+	ck_assert_int_eq(proc_map_cgroups(c, "0::/system.slice/docker-ab.scope\n", pure_v2_mi, &e),
+			 0);
+	ck_assert_uint_eq(c->ncgroups, 1);
+	ck_assert_str_eq(c->cgroups[0].controllers, "");
+	ck_assert_str_eq(c->cgroups[0].fs_path, "/sys/fs/cgroup/system.slice/docker-ab.scope");
+	ck_assert_str_eq(c->cgroup_unified, "/sys/fs/cgroup/system.slice/docker-ab.scope");
+	ck_assert_ptr_null(c->cgroup_freezer);
+
+	const char *hybrid_kernel = "9:name=systemd:/\n"
+				    "6:freezer:/\n"
+				    "4:memory:/process_api/a1\n"
+				    "0::/contain-test/x\n";
+	ck_assert_int_eq(proc_map_cgroups(c, hybrid_kernel, pure_v2_mi, &e), 0);
+	ck_assert_uint_eq(c->ncgroups, 4);
+	for (size_t i = 0; i < 3; i++)
+		ck_assert_ptr_null(c->cgroups[i].fs_path); /* no v1 mount here */
+	ck_assert_str_eq(c->cgroup_unified, "/sys/fs/cgroup/contain-test/x");
+	ck_assert_ptr_null(c->cgroup_freezer);
+
+	/* contain in a cgroup namespace of its own sees the container outside
+	 * it: no fs path is ever built through ".." */
+	ck_assert_int_eq(proc_map_cgroups(c, "0::/../../kubepods/pod1/ab\n", pure_v2_mi, &e), 0);
+	ck_assert_uint_eq(c->ncgroups, 1);
+	ck_assert_ptr_null(c->cgroups[0].fs_path);
+	ck_assert_ptr_null(c->cgroup_unified);
+
+	/* the root is never the container's own, on a pure cgroup2 host too */
+	ck_assert_int_eq(proc_map_cgroups(c, "0::/\n", pure_v2_mi, &e), 0);
+	ck_assert_ptr_null(c->cgroup_unified);
+	ctr_free(c);
+}
+END_TEST
+
+/* a cgroup namespace of its own: the container's cgroup is its root */
+static void ns_roots_is(const char *host, const char *ns, const char *want)
+{
+	char *r = proc_cgroup_ns_roots(host, ns);
+	ck_assert_str_eq(r, want);
+	free(r);
+}
+
+START_TEST(cgroup_ns_roots)
+{
+	/* systemd in the container moved itself into init.scope */
+	ns_roots_is("0::/contain-test/x/init.scope\n", "0::/init.scope\n", "0::/contain-test/x\n");
+	ns_roots_is("0::/system.slice/docker-ab.scope/init.scope\n", "0::/init.scope\n",
+		    "0::/system.slice/docker-ab.scope\n");
+	/* the init at the namespace's root: as it is */
+	ns_roots_is("0::/contain-test/x\n", "0::/\n", "0::/contain-test/x\n");
+	/* the namespace rooted at the host's root: as it is, never "" */
+	ns_roots_is("0::/init.scope\n", "0::/init.scope\n", "0::/init.scope\n");
+	/* moved out of its namespace (the kernel writes "/.."): as it is */
+	ns_roots_is("0::/other/y\n", "0::/../other/y\n", "0::/other/y\n");
+	/* views that do not agree: as it is */
+	ns_roots_is("0::/a/b\n", "0::/c\n", "0::/a/b\n");
+	ns_roots_is("0::/x/ainit.scope\n", "0::/init.scope\n", "0::/x/ainit.scope\n");
+	/* a hostile ".." in a path is never climbed */
+	ns_roots_is("0::/a/../b/c\n", "0::/c\n", "0::/a/../b/c\n");
+	/* per hierarchy (hybrid): the freezer's root, a line the namespace
+	 * does not show kept, the unified one at its root */
+	ns_roots_is("6:freezer:/docker/ab/sub\n1:name=systemd:/docker/ab/init.scope\n0::/\n",
+		    "6:freezer:/sub\n0::/\n",
+		    "6:freezer:/docker/ab\n1:name=systemd:/docker/ab/init.scope\n0::/\n");
+	/* the result maps like any /proc/PID/cgroup text */
+	struct ctr *c = ctr_new(RT_RUNC);
+	struct err e = {0};
+	char *t = proc_cgroup_ns_roots("0::/contain-test/x/init.scope\n", "0::/init.scope\n");
+	ck_assert_int_eq(proc_map_cgroups(c, t, pure_v2_mi, &e), 0);
+	ck_assert_str_eq(c->cgroup_unified, "/sys/fs/cgroup/contain-test/x");
+	free(t);
+	ctr_free(c);
+}
+END_TEST
+
+/* which container holds a pid: decided by the container's own cgroup,
+ * never by a v1 hierarchy where it only shares its runtime's cgroup */
+START_TEST(cgroup_holds)
+{
+	struct ctr *a = ctr_new(RT_RUNC);
+	struct err e = {0};
+	const char *init_a = "6:freezer:/\n4:memory:/runner/1\n0::/contain-test/a\n";
+	ck_assert_int_eq(proc_map_cgroups(a, init_a, pure_v2_mi, &e), 0);
+	ck_assert(ctr_cgroup_holds(a, "6:freezer:/\n4:memory:/runner/1\n0::/contain-test/a\n"));
+	ck_assert(ctr_cgroup_holds(a, "4:memory:/runner/1\n0::/contain-test/a/svc\n"));
+	/* another container started from the same runner: not a's */
+	ck_assert(!ctr_cgroup_holds(a, "4:memory:/runner/1\n0::/contain-test/b/svc\n"));
+	ck_assert(!ctr_cgroup_holds(a, "0::/contain-test/ab\n"));
+	/* hybrid, v1 freezer only (no unified dir of its own) */
+	ck_assert_int_eq(proc_map_cgroups(a,
+					  "6:freezer:/contain-test/v\n4:memory:/runner/1\n0::/\n",
+					  hybrid_mi, &e),
+			 0);
+	ck_assert_ptr_null(a->cgroup_unified);
+	ck_assert(ctr_cgroup_holds(a, "6:freezer:/contain-test/v\n0::/\n"));
+	ck_assert(!ctr_cgroup_holds(a, "6:freezer:/contain-test/w\n4:memory:/runner/1\n0::/\n"));
+	ctr_free(a);
+}
+END_TEST
+
 START_TEST(cgroup_ids)
 {
 	const char *id = "4b5e57f6eb2f42b9039b3d1e13929295f231749c510cbe341cd68036d9af97e2";
@@ -549,6 +660,9 @@ Suite *unit_suite(void)
 	tcase_add_test(t, mountinfo_overlay_escapes);
 	tcase_add_test(t, mountinfo_not_overlay);
 	tcase_add_test(t, cgroup_mapping);
+	tcase_add_test(t, cgroup_mapping_pure_v2);
+	tcase_add_test(t, cgroup_ns_roots);
+	tcase_add_test(t, cgroup_holds);
 	tcase_add_test(t, cgroup_ids);
 	tcase_add_test(t, runc_roots);
 	tcase_add_test(t, crio_fixture);
