@@ -152,6 +152,12 @@ char *bag_path_decode(const char *s);
 bool bag_path_ok(const char *path);
 
 /* ---- tag files ---- */
+/* Bounds of the tag-file parsers (hostile bytes): a longer line is a problem
+ * and is skipped; past the field or line count the rest is not read. */
+#define BAG_LINE_MAX 65536u		/* bytes in one line, CR LF excluded */
+#define BAG_VALUE_MAX 65536u		/* a bag-info value with its continuations */
+#define BAG_INFO_FIELDS_MAX 1024u	/* fields in bagit.txt / bag-info.txt */
+#define BAG_MANIFEST_LINES_MAX 10000000u /* lines in a manifest */
 struct bag_info_field {
 	char *label, *value;
 };
@@ -161,7 +167,7 @@ struct bag_info {
 };
 /* Parse bag-info.txt (label: value, continuation lines start with space or
  * tab). Returns 0, or 1 with the first problem in problem (still filled with
- * what parsed). */
+ * what parsed). Time and memory linear in n; bounded as above. */
 int bag_info_parse(const char *buf, size_t n, struct bag_info *bi, char *problem,
 		   size_t psz);
 const char *bag_info_get(const struct bag_info *bi, const char *label);
@@ -175,7 +181,8 @@ struct bag_manifest {
 	struct bag_manifest_entry *e;
 	size_t n;
 };
-/* Parse "HASH  PATH" lines (sha256). 0, or 1 with the first problem. */
+/* Parse "HASH  PATH" lines (sha256). 0, or 1 with the first problem.
+ * Entries grow with what is read (at most BAG_MANIFEST_LINES_MAX). */
 int bag_manifest_parse(const char *buf, size_t n, struct bag_manifest *m, char *problem,
 		       size_t psz);
 void bag_manifest_free(struct bag_manifest *m);
@@ -184,11 +191,20 @@ void bag_manifest_free(struct bag_manifest *m);
 struct bag_verify_opts {
 	const char *pubkey; /* PEM public key: the signer must be this key */
 };
-/* Verify a bag (a directory, a tar, a compressed tar, "-" for stdin) in one
- * streaming pass. *report gets {"bag","form","status","valid","checks":[{
- * "check","ok","detail"}],"problems":[...],"artifacts":[...],"unfinished":
- * [...],"signature":{...}}. Returns 0 valid, 1 invalid or incomplete, -1
- * could not read (e filled; *report may still be set). */
+/* Verify a bag (a directory, a tar, a gzip or zstd tar, "-" for stdin) in one
+ * streaming pass. *report gets {"bag","form","status","verdict","cut","valid",
+ * "checks":[{"check","ok","detail"}],"problems":[...],"problem_count",
+ * "problems_omitted","artifacts":[...],"artifacts_omitted","unfinished":[...],
+ * "unfinished_omitted","signature":{...}}.
+ * form: "directory", "tar", or "unsupported" (another format, refused by
+ * name: one problem, no external program run). verdict: "valid", "incomplete"
+ * (every problem says only that the bag was never sealed or the tar is cut
+ * short: cut), "invalid". At most 1000 problems are listed (checks,
+ * problems; problem_count counts them all) and 100,000 artifacts and
+ * unfinished files (the *_omitted counts say how many more). An index.json
+ * of more than 4,000,000 JSON values is not parsed (a problem). Returns 0 valid, 1 invalid,
+ * incomplete or unsupported, -1 could not read (e filled; *report may still
+ * be set). */
 int bag_verify(const char *path, const struct bag_verify_opts *o, json_t **report,
 	       struct err *e);
 

@@ -181,6 +181,10 @@ void frz_target_free(struct frz_target *t);
 int frz_files(const struct frz_target *t, char *ctl, size_t nctl, char *state,
 	      size_t nstate);
 
+/* Does cgroup dir (or a cgroup below it, bounded depth) hold pid? The init
+ * may sit below the container's cgroup (systemd's init.scope on cgroup2). */
+bool frz_cgroup_holds(const char *dir, pid_t pid);
+
 /* Pick the cgroup to freeze for a container. */
 int frz_pick(const struct ctr *c, enum frz_pref pref, struct frz_target *t, struct err *e);
 

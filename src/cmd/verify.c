@@ -13,6 +13,10 @@ static void print_report(json_t *r, int rc)
 		printf("%-4s %s\n", json_is_true(json_object_get(c, "ok")) ? "ok" : "FAIL",
 		       json_string_value(json_object_get(c, "detail")));
 	}
+	json_int_t more = json_integer_value(json_object_get(r, "problems_omitted"));
+	if (more > 0)
+		printf("FAIL and %lld more problem%s, not listed\n", (long long)more,
+		       more == 1 ? "" : "s");
 	json_t *arts = json_object_get(r, "artifacts"), *unf = json_object_get(r, "unfinished");
 	size_t good = 0;
 	json_array_foreach(arts, i, c) {
@@ -20,20 +24,34 @@ static void print_report(json_t *r, int rc)
 			good++;
 	}
 	const char *status = json_string_value(json_object_get(r, "status"));
+	const char *verdict = json_string_value(json_object_get(r, "verdict"));
+	const char *form = json_string_value(json_object_get(r, "form"));
 	bool complete = status && strcmp(status, "complete") == 0;
-	if (!complete) {
-		printf("completed artifacts: %zu (%zu intact)\n", json_array_size(arts), good);
+	bool unsupported = form && strcmp(form, "unsupported") == 0;
+	if (!complete && !unsupported) {
+		printf("completed artifacts: %zu (%zu intact%s)\n",
+		       json_array_size(arts) +
+			       (size_t)json_integer_value(json_object_get(r, "artifacts_omitted")),
+		       good,
+		       json_integer_value(json_object_get(r, "artifacts_omitted")) ? " of those listed"
+										   : "");
 		json_array_foreach(arts, i, c) {
 			printf("  %s %s\n", json_is_true(json_object_get(c, "ok")) ? "intact " : "BROKEN ",
 			       json_string_value(json_object_get(c, "path")));
 		}
-		printf("not finished: %zu\n", json_array_size(unf));
+		json_int_t amore = json_integer_value(json_object_get(r, "artifacts_omitted"));
+		if (amore > 0)
+			printf("  and %lld more, not listed\n", (long long)amore);
+		json_int_t umore = json_integer_value(json_object_get(r, "unfinished_omitted"));
+		printf("not finished: %zu\n", json_array_size(unf) + (size_t)umore);
 		json_array_foreach(unf, i, c) {
 			printf("  %s (%s)\n", json_string_value(json_object_get(c, "path")),
 			       json_string_value(json_object_get(c, "reason")));
 		}
+		if (umore > 0)
+			printf("  and %lld more, not listed\n", (long long)umore);
 	}
-	size_t nprob = json_array_size(json_object_get(r, "problems"));
+	size_t nprob = (size_t)json_integer_value(json_object_get(r, "problem_count"));
 	const char *bag = json_string_value(json_object_get(r, "bag"));
 	if (rc == 0) {
 		const char *sig = json_string_value(
@@ -43,9 +61,12 @@ static void print_report(json_t *r, int rc)
 		       : sig && strcmp(sig, "signer-not-checked") == 0
 			       ? ", signed (signer not checked)"
 			       : ", not signed");
-	} else if (!complete && nprob == 1) {
-		printf("verdict: INCOMPLETE: bag '%s' was never sealed; what is there checks out\n",
-		       bag);
+	} else if (unsupported) {
+		printf("verdict: INVALID: '%s' is not in a form verify reads\n", bag);
+	} else if (verdict && strcmp(verdict, "incomplete") == 0) {
+		printf("verdict: INCOMPLETE: bag '%s' %s; what is there checks out\n", bag,
+		       json_is_true(json_object_get(r, "cut")) ? "is cut short (the tar ends early)"
+							       : "was never sealed");
 	} else {
 		printf("verdict: INVALID: bag '%s': %zu problem%s%s\n", bag, nprob,
 		       nprob == 1 ? "" : "s", complete ? "" : " (and incomplete)");

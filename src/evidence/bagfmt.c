@@ -113,19 +113,25 @@ const char *bag_info_get(const struct bag_info *bi, const char *label)
 	return NULL;
 }
 
+/* the first problem wins; later ones only set bad */
+#define PROBLEM(...)                                              \
+	do {                                                      \
+		if (!bad)                                         \
+			snprintf(problem, psz, __VA_ARGS__);      \
+		bad = 1;                                          \
+	} while (0)
+
 int bag_info_parse(const char *buf, size_t n, struct bag_info *bi, char *problem, size_t psz)
 {
-	size_t cap = 0, pos = 0, lineno = 0;
+	size_t cap = 0, pos = 0, lineno = 0, vcap = 0, vlen = 0;
 	int bad = 0;
 	memset(bi, 0, sizeof(*bi));
 	if (memchr(buf, '\0', n)) {
 		snprintf(problem, psz, "contains a NUL byte");
 		return 1;
 	}
-	if (!utf8_valid(buf, n)) {
-		snprintf(problem, psz, "is not valid UTF-8");
-		bad = 1;
-	}
+	if (!utf8_valid(buf, n))
+		PROBLEM("is not valid UTF-8");
 	while (pos < n) {
 		const char *line = buf + pos;
 		const char *nl = memchr(line, '\n', n - pos);
@@ -134,40 +140,47 @@ int bag_info_parse(const char *buf, size_t n, struct bag_info *bi, char *problem
 		lineno++;
 		if (len && line[len - 1] == '\r')
 			len--;
-		if (!nl && !bad) {
-			snprintf(problem, psz, "line %zu has no newline", lineno);
-			bad = 1;
+		if (!nl)
+			PROBLEM("line %zu has no newline", lineno);
+		if (len > BAG_LINE_MAX) {
+			PROBLEM("line %zu is longer than %u bytes", lineno, BAG_LINE_MAX);
+			continue;
 		}
 		if (len == 0) {
-			if (!bad) {
-				snprintf(problem, psz, "line %zu is empty", lineno);
-				bad = 1;
-			}
+			PROBLEM("line %zu is empty", lineno);
 			continue;
 		}
 		if (line[0] == ' ' || line[0] == '\t') {
-			/* continuation of the value before */
+			/* continuation of the value before, appended in place: a
+			 * file of continuation lines costs its length, not its square */
 			if (bi->n == 0) {
-				if (!bad)
-					snprintf(problem, psz, "line %zu continues nothing", lineno);
-				bad = 1;
+				PROBLEM("line %zu continues nothing", lineno);
 				continue;
 			}
 			size_t k = 0;
 			while (k < len && (line[k] == ' ' || line[k] == '\t'))
 				k++;
-			char *old = bi->f[bi->n - 1].value;
-			bi->f[bi->n - 1].value =
-				xasprintf("%s %.*s", old, (int)(len - k), line + k);
-			free(old);
+			if (vlen + 1 + (len - k) > BAG_VALUE_MAX) {
+				PROBLEM("line %zu: the value is longer than %u bytes", lineno,
+					BAG_VALUE_MAX);
+				continue;
+			}
+			xgrow(&bi->f[bi->n - 1].value, &vcap, vlen + 1 + (len - k) + 1, 1);
+			char *val = bi->f[bi->n - 1].value;
+			val[vlen++] = ' ';
+			memcpy(val + vlen, line + k, len - k);
+			vlen += len - k;
+			val[vlen] = '\0';
 			continue;
 		}
 		const char *colon = memchr(line, ':', len);
 		if (!colon || colon == line) {
-			if (!bad)
-				snprintf(problem, psz, "line %zu is not 'label: value'", lineno);
-			bad = 1;
+			PROBLEM("line %zu is not 'label: value'", lineno);
 			continue;
+		}
+		if (bi->n >= BAG_INFO_FIELDS_MAX) {
+			PROBLEM("more than %u fields: the rest not read", BAG_INFO_FIELDS_MAX);
+			break;
 		}
 		size_t ll = (size_t)(colon - line);
 		while (ll && (line[ll - 1] == ' ' || line[ll - 1] == '\t'))
@@ -176,8 +189,10 @@ int bag_info_parse(const char *buf, size_t n, struct bag_info *bi, char *problem
 		while (v < line + len && (*v == ' ' || *v == '\t'))
 			v++;
 		xgrow(&bi->f, &cap, bi->n + 1, sizeof(*bi->f));
+		vlen = (size_t)(line + len - v);
+		vcap = vlen + 1;
 		bi->f[bi->n].label = xstrndup(line, ll);
-		bi->f[bi->n].value = xstrndup(v, (size_t)(line + len - v));
+		bi->f[bi->n].value = xstrndup(v, vlen);
 		bi->n++;
 	}
 	return bad;
@@ -205,12 +220,18 @@ int bag_manifest_parse(const char *buf, size_t n, struct bag_manifest *m, char *
 		const char *nl = memchr(line, '\n', n - pos);
 		size_t len = nl ? (size_t)(nl - line) : n - pos;
 		pos += len + (nl ? 1 : 0);
+		if (lineno >= BAG_MANIFEST_LINES_MAX) {
+			PROBLEM("more than %u lines: the rest not read", BAG_MANIFEST_LINES_MAX);
+			break;
+		}
 		lineno++;
 		if (len && line[len - 1] == '\r')
 			len--;
-		if (!nl && !bad) {
-			snprintf(problem, psz, "line %zu has no newline", lineno);
-			bad = 1;
+		if (!nl)
+			PROBLEM("line %zu has no newline", lineno);
+		if (len > BAG_LINE_MAX) {
+			PROBLEM("line %zu is longer than %u bytes", lineno, BAG_LINE_MAX);
+			continue;
 		}
 		size_t k = 0, hex = 0;
 		while (k < len && line[k] != ' ' && line[k] != '\t') {
@@ -223,24 +244,16 @@ int bag_manifest_parse(const char *buf, size_t n, struct bag_manifest *m, char *
 		while (sp < len && (line[sp] == ' ' || line[sp] == '\t'))
 			sp++;
 		if (k != 64 || sp == k || sp >= len || memchr(line, '\0', len)) {
-			if (!bad)
-				snprintf(problem, psz, "line %zu is not 'SHA256  PATH'", lineno);
-			bad = 1;
+			PROBLEM("line %zu is not 'SHA256  PATH'", lineno);
 			continue;
 		}
-		if (hex != 64) {
-			/* a damaged hash still names its file: kept, it matches nothing */
-			if (!bad)
-				snprintf(problem, psz, "line %zu: the hash is not hexadecimal", lineno);
-			bad = 1;
-		}
+		if (hex != 64) /* a damaged hash still names its file: kept, it matches nothing */
+			PROBLEM("line %zu: the hash is not hexadecimal", lineno);
 		char *raw = xstrndup(line + sp, len - sp);
 		char *path = bag_path_decode(raw);
 		free(raw);
 		if (!path) {
-			if (!bad)
-				snprintf(problem, psz, "line %zu: bad percent-encoding", lineno);
-			bad = 1;
+			PROBLEM("line %zu: bad percent-encoding", lineno);
 			continue;
 		}
 		xgrow(&m->e, &cap, m->n + 1, sizeof(*m->e));

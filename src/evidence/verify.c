@@ -21,9 +21,25 @@
 #include "contain/hashio.h"
 #include "contain/sign.h"
 
+/* how much of a tag file is read: the lists (manifest, custody log, index)
+ * grow with the payload; the others are a few lines in any bag contain
+ * writes, and are parsed whole, so they get a small bound */
 #define TAG_MAX (256u << 20)
-#define MAX_FILES 10000000u
+#define TAG_SMALL_MAX (1u << 20)
+/* files a bag may hold (each costs ~200 bytes to track): a bag contain
+ * writes holds hundreds; a few MB of compressed tar headers could name tens
+ * of millions */
+#define MAX_FILES 1000000u
 #define MAX_DEPTH 64
+/* problems kept as records; past it only counted ("and N more problems"):
+ * a bag whose every line fails costs a counter, not a JSON record a line */
+#define PROBLEMS_MAX 1000u
+/* artifacts and unfinished files listed in the report; past it counted */
+#define LIST_MAX 100000u
+/* values (arrays, objects, members) index.json may hold to be parsed: a few
+ * KB of compressed "[0,0,0..." would otherwise become gigabytes of jansson
+ * nodes; 4M is some 400,000 artifacts */
+#define INDEX_VALUES_MAX 4000000u
 
 enum { T_BAGIT, T_INFO, T_MANIFEST, T_TAGMANIFEST, T_CUSTODY, T_INDEX, T_SIG, T_COUNT };
 static const char *const tag_names[T_COUNT] = {
@@ -31,12 +47,22 @@ static const char *const tag_names[T_COUNT] = {
 	"custody.jsonl", "index.json",	 "signature.ed25519",
 };
 
+static size_t tag_max(int t)
+{
+	return t == T_MANIFEST || t == T_CUSTODY || t == T_INDEX ? TAG_MAX : TAG_SMALL_MAX;
+}
+
 struct vfile {
 	char *path; /* relative to the bag's top */
 	uint64_t size;
 	char sha[HASH_HEX];
 	bool hashed, in_manifest, in_custody;
-	int err; /* errno when it could not be read */
+	bool cut;  /* the tar ends inside it */
+	bool over;    /* larger than its bound (cap): not hashed, a problem */
+	bool no_hash; /* an unsealed bag's file with no custody record: its hash
+		       * would be compared with nothing, so it is not read */
+	uint64_t cap; /* directory form: the most bytes hashed (see payload_caps) */
+	int err;   /* errno when it could not be read */
 };
 
 struct tag {
@@ -79,30 +105,78 @@ struct view {
 	size_t n, cap;
 	struct tag tags[T_COUNT];
 	json_t *checks;
-	unsigned fails;
+	size_t fails;	/* problems found */
+	size_t listed;	/* of which recorded in checks (at most PROBLEMS_MAX) */
+	size_t gaps;	/* of which say only that the bag is incomplete */
+	bool cut;	/* the tar ends early (cut short), not damaged */
+	bool over_files; /* more than MAX_FILES: the rest not tracked */
+	const char *refused; /* the input is in a form verify does not read: which */
 	/* for the workers */
+	uint64_t pay_cap; /* directory form: Payload-Oxum's bytes, or UINT64_MAX */
+	bool cap_by_custody; /* no Payload-Oxum: caps from the custody records */
 	int rootfd;
 	atomic_size_t next;
 	size_t *order;
 	struct pre pre;
 };
 
-static void check(struct view *v, const char *name, bool ok, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static void check(struct view *v, const char *name, bool ok, const char *fmt, ...)
+enum { C_OK, C_FAIL, C_GAP };
+
+/* One check. A problem past PROBLEMS_MAX is counted, not formatted. A gap
+ * is a problem that only says the bag is incomplete (never sealed, cut
+ * short): the verdict is INCOMPLETE when every problem is a gap. */
+static void vcheck(struct view *v, const char *name, int kind, const char *fmt, va_list ap)
 {
 	char msg[1024];
-	va_list ap;
-	va_start(ap, fmt);
+	bool ok = kind == C_OK;
+	if (kind == C_GAP)
+		v->gaps++;
+	if (!ok && v->listed >= PROBLEMS_MAX) {
+		v->fails++;
+		return;
+	}
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	/* a detail may quote a hostile name: keep it printable JSON */
 	_cleanup_free_ char *safe = utf8_valid(msg, strlen(msg)) ? xstrdup(msg)
 								   : bag_path_json_encode(msg);
 	json_array_append_new(v->checks,
 			      json_pack("{s:s,s:b,s:s}", "check", name, "ok", ok, "detail", safe));
-	if (!ok)
+	if (!ok) {
 		v->fails++;
+		v->listed++;
+	}
+}
+
+static void check(struct view *v, const char *name, bool ok, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void check(struct view *v, const char *name, bool ok, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vcheck(v, name, ok ? C_OK : C_FAIL, fmt, ap);
+	va_end(ap);
+}
+
+static void gap(struct view *v, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void gap(struct view *v, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vcheck(v, name, C_GAP, fmt, ap);
+	va_end(ap);
+}
+
+/* a tag file that is not there: in a tar cut short, what was lost with the
+ * end (a gap); otherwise a problem */
+static void missing(struct view *v, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void missing(struct view *v, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vcheck(v, name, v->cut ? C_GAP : C_FAIL, fmt, ap);
+	va_end(ap);
 }
 
 /* a name for a message: percent-encoded where it is not printable UTF-8 */
@@ -207,6 +281,8 @@ static void *hash_worker(void *arg)
 			break;
 		struct vfile *f = &v->files[v->order[k]];
 		struct stat st;
+		if (f->no_hash)
+			continue;
 		struct err e;
 		int fd = open_beneath(v->rootfd, f->path);
 		if (fd < 0) {
@@ -215,6 +291,12 @@ static void *hash_worker(void *arg)
 		}
 		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 			f->err = EINVAL;
+			close(fd);
+			continue;
+		}
+		if ((uint64_t)st.st_size > f->cap) {
+			f->over = true; /* a sparse 16 TiB file would take hours of zeros */
+			f->size = (uint64_t)st.st_size;
 			close(fd);
 			continue;
 		}
@@ -309,16 +391,90 @@ static int read_tag_fd(struct view *v, int t, int fd, struct err *e)
 	char *buf;
 	size_t len;
 	bool trunc;
-	if (read_fd_bounded(fd, TAG_MAX, &buf, &len, &trunc, e) < 0)
+	if (read_fd_bounded(fd, tag_max(t), &buf, &len, &trunc, e) < 0)
 		return -1;
 	tg->present = true;
 	tg->too_big = trunc;
-	sbuf_add(&tg->buf, buf, len);
-	free(buf);
+	sbuf_free(&tg->buf); /* taken as is: no second copy of a large manifest */
+	tg->buf = (struct sbuf){.buf = buf, .len = len, .cap = len + 1};
 	return 0;
 }
 
 static void pre_analyze(struct view *v);
+
+/* Payload-Oxum's octet count from bag-info.txt, UINT64_MAX when there is none
+ * (or it is not "BYTES.FILES") */
+static uint64_t oxum_bytes(struct view *v)
+{
+	struct bag_info bi = {0};
+	char prob[256];
+	uint64_t cap = UINT64_MAX;
+	if (!v->tags[T_INFO].present)
+		return cap;
+	bag_info_parse(v->tags[T_INFO].buf.buf ? v->tags[T_INFO].buf.buf : "",
+		       v->tags[T_INFO].buf.len, &bi, prob, sizeof(prob));
+	const char *ox = bag_info_get(&bi, "Payload-Oxum");
+	const char *dot = ox ? strchr(ox, '.') : NULL;
+	unsigned long long b;
+	if (dot) {
+		_cleanup_free_ char *bytes = xstrndup(ox, (size_t)(dot - ox));
+		if (parse_ull(bytes, ULLONG_MAX, &b) == 0)
+			cap = b;
+	}
+	bag_info_free(&bi);
+	return cap;
+}
+
+static int cap_cmp(const void *a, const void *b)
+{
+	return strcmp((*(const struct cust_art *const *)a)->path,
+		      (*(const struct cust_art *const *)b)->path);
+}
+
+/* How much of each file the directory form may hash (the tag files are read
+ * by now). A payload file is never hashed past the whole payload Payload-Oxum
+ * declares. Without Payload-Oxum (a bag never sealed), the custody log is
+ * parsed first: a payload file is never hashed past the size of its custody
+ * record, and one with no record (compared with nothing) is not read. */
+static void payload_caps(struct view *v)
+{
+	v->pay_cap = oxum_bytes(v);
+	for (size_t i = 0; i < v->n; i++)
+		v->files[i].cap = str_has_prefix(v->files[i].path, "data/") ? v->pay_cap
+									   : UINT64_MAX;
+	if (v->pay_cap != UINT64_MAX)
+		return;
+	pre_analyze(v);
+	struct cust *cu = &v->pre.cu;
+	if (!v->pre.bag_id)
+		return; /* no custody log to go by: reported as such */
+	v->cap_by_custody = true;
+	_cleanup_free_ struct cust_art **by = xreallocarray(NULL, cu->nart + 1, sizeof(*by));
+	for (size_t i = 0; i < cu->nart; i++)
+		by[i] = &cu->art[i];
+	if (cu->nart)
+		qsort(by, cu->nart, sizeof(*by), cap_cmp);
+	for (size_t i = 0; i < v->n; i++) {
+		struct vfile *f = &v->files[i];
+		if (!str_has_prefix(f->path, "data/"))
+			continue;
+		struct cust_art key = {.path = f->path}, *kp = &key;
+		struct cust_art **hit =
+			cu->nart ? bsearch(&kp, by, cu->nart, sizeof(*by), cap_cmp) : NULL;
+		if (!hit) {
+			f->no_hash = true;
+			continue;
+		}
+		/* the largest record of that path (a path recorded twice) */
+		size_t j = (size_t)(hit - by);
+		while (j > 0 && strcmp(by[j - 1]->path, f->path) == 0)
+			j--;
+		f->cap = 0;
+		for (; j < cu->nart && strcmp(by[j]->path, f->path) == 0; j++)
+			if (by[j]->size > f->cap)
+				f->cap = by[j]->size;
+	}
+}
 
 static int collect_dir(struct view *v, int rootfd, struct err *e)
 {
@@ -368,6 +524,7 @@ static int collect_dir(struct view *v, int rootfd, struct err *e)
 		check(v, "payload", false, "no data/ directory");
 	/* hash every file on two threads, the largest first */
 	if (v->n) {
+		payload_caps(v);
 		v->order = xreallocarray(NULL, v->n, sizeof(size_t));
 		for (size_t i = 0; i < v->n; i++)
 			v->order[i] = i;
@@ -379,7 +536,7 @@ static int collect_dir(struct view *v, int rootfd, struct err *e)
 		unsigned nt = 0;
 		while (nt < 2 && nt < v->n && pthread_create(&t[nt], NULL, hash_worker, v) == 0)
 			nt++;
-		pre_analyze(v);
+		pre_analyze(v); /* done already when the caps needed the custody log */
 		hash_worker(v); /* then help with what is left */
 		for (unsigned i = 0; i < nt; i++)
 			pthread_join(t[i], NULL);
@@ -388,6 +545,15 @@ static int collect_dir(struct view *v, int rootfd, struct err *e)
 				_cleanup_free_ char *s = shown(v->files[i].path);
 				check(v, "payload", false, "cannot read '%s': %s", s,
 				      strerror(v->files[i].err));
+			} else if (v->files[i].over) {
+				_cleanup_free_ char *s = shown(v->files[i].path);
+				check(v, "payload", false,
+				      "payload '%s' declares %llu bytes, more than %s (%llu bytes): "
+				      "not hashed",
+				      s, (unsigned long long)v->files[i].size,
+				      v->cap_by_custody ? "its custody record"
+							: "the whole payload of Payload-Oxum",
+				      (unsigned long long)v->files[i].cap);
 			}
 		}
 	}
@@ -411,8 +577,15 @@ static bool has_dotdot(const char *p)
 	return false;
 }
 
+/* Hash one tar member as libarchive hands it over. A bag's own members are
+ * never sparse (the writer puts a hole's zeros in the tar), so a member whose
+ * data does not arrive as one run from offset 0 up to its declared size is
+ * refused (*sparse set), never filled in: a pax sparse header can declare
+ * exabytes of holes in a few bytes. So what is hashed is bounded by the bytes
+ * the (decompressed) tar really holds. */
 static void hash_entry(struct archive *a, struct archive_entry *ae, struct hasher *h,
-		       struct sbuf *keep, uint64_t keep_max, bool *too_big, int *rerr)
+		       struct sbuf *keep, uint64_t keep_max, bool *too_big, bool *sparse,
+		       int *rerr)
 {
 	const void *buf;
 	size_t size;
@@ -420,19 +593,9 @@ static void hash_entry(struct archive *a, struct archive_entry *ae, struct hashe
 	uint64_t cur = 0;
 	int r;
 	while ((r = archive_read_data_block(a, &buf, &size, &off)) == ARCHIVE_OK) {
-		if (off < 0)
-			break;
-		if ((uint64_t)off > cur) {
-			uint64_t z = (uint64_t)off - cur;
-			hasher_zeros(h, z);
-			if (keep) {
-				if (keep->len + z > keep_max)
-					*too_big = true;
-				else
-					for (uint64_t i = 0; i < z; i++)
-						sbuf_addc(keep, '\0');
-			}
-			cur = (uint64_t)off;
+		if (off < 0 || (uint64_t)off != cur) {
+			*sparse = true;
+			return;
 		}
 		hasher_update(h, buf, size);
 		if (keep) {
@@ -448,40 +611,352 @@ static void hash_entry(struct archive *a, struct archive_entry *ae, struct hashe
 		return;
 	}
 	la_int64_t total = archive_entry_size_is_set(ae) ? archive_entry_size(ae) : 0;
-	if (total > 0 && (uint64_t)total > cur) {
-		uint64_t z = (uint64_t)total - cur;
-		hasher_zeros(h, z);
-		if (keep && keep->len + z <= keep_max)
-			for (uint64_t i = 0; i < z; i++)
-				sbuf_addc(keep, '\0');
+	if (total > 0 && (uint64_t)total > cur)
+		*sparse = true; /* a trailing hole */
+}
+
+/* A sparse member: reported, never hashed; the payload file stays listed,
+ * unhashed. Its data is skipped as stored, not as declared. */
+static void sparse_member(struct view *v, struct archive_entry *ae, const char *shown_name)
+{
+	la_int64_t decl = archive_entry_size_is_set(ae) ? archive_entry_size(ae) : 0;
+	check(v, "tar", false,
+	      "tar entry '%s' is sparse, declaring %lld bytes: a bag's members never are; "
+	      "not hashed",
+	      shown_name, (long long)decl);
+}
+
+/* ---- the input of the tar form: what it is, read by us ----
+ * libarchive is handed the bytes through a callback, never a file name, and
+ * gets only the gzip or zstd filter, chosen here from the first bytes: its
+ * other filters (and its fallback that runs lzop, lrzip, grzip... found on
+ * PATH) are never registered. Anything else compressed is refused by name. */
+#define SRC_BUF (1u << 20)
+#define SNIFF_LEN 512u
+
+struct src {
+	int fd;
+	char *buf;
+	size_t head; /* bytes of buf read ahead to sniff, handed over first */
+	bool head_given, eof;
+};
+
+static la_ssize_t src_read(struct archive *a, void *arg, const void **out)
+{
+	struct src *s = arg;
+	*out = s->buf;
+	if (!s->head_given) {
+		s->head_given = true;
+		if (s->head)
+			return (la_ssize_t)s->head;
 	}
+	for (;;) {
+		ssize_t r = read(s->fd, s->buf, SRC_BUF);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			archive_set_error(a, errno, "read: %s", strerror(errno));
+			return -1;
+		}
+		if (r == 0)
+			s->eof = true;
+		return r;
+	}
+}
+
+static int src_fill_head(struct src *s)
+{
+	while (s->head < SNIFF_LEN) {
+		ssize_t r = read(s->fd, s->buf + s->head, SRC_BUF - s->head);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0) {
+			s->eof = true;
+			break;
+		}
+		s->head += (size_t)r;
+	}
+	return 0;
+}
+
+enum src_kind { SRC_TAR, SRC_GZIP, SRC_ZSTD, SRC_OTHER, SRC_CUT };
+
+static const struct {
+	const char *magic;
+	size_t len, off;
+	const char *name;
+} other_formats[] = {
+	{"\xfd" "7zXZ\0", 6, 0, "xz-compressed"},
+	{"BZh", 3, 0, "bzip2-compressed"},
+	{"\x89LZO\0\r\n\x1a\n", 9, 0, "lzop-compressed"},
+	{"LRZI", 4, 0, "lrzip-compressed"},
+	{"GRZipII\0\x02\x04:)", 12, 0, "grzip-compressed"},
+	{"\x04\x22\x4d\x18", 4, 0, "lz4-compressed"},
+	{"\x02\x21\x4c\x18", 4, 0, "lz4-compressed"},
+	{"LZIP", 4, 0, "lzip-compressed"},
+	{"\x1f\x9d", 2, 0, "compress(1)-compressed (.Z)"},
+	{"\x5d\0\0", 3, 0, "lzma-compressed"},
+	{"begin ", 6, 0, "uuencoded"},
+	{"begin-base64 ", 13, 0, "uuencoded"},
+	{"\xed\xab\xee\xdb", 4, 0, "an RPM package"},
+	{"PK\x03\x04", 4, 0, "a zip archive"},
+	{"7z\xbc\xaf\x27\x1c", 6, 0, "a 7-zip archive"},
+	{"Rar!", 4, 0, "a RAR archive"},
+	{"070707", 6, 0, "a cpio archive"},
+	{"070701", 6, 0, "a cpio archive"},
+	{"070702", 6, 0, "a cpio archive"},
+	{"\xc7\x71", 2, 0, "a cpio archive"},
+	{"!<arch>\n", 8, 0, "an ar archive"},
+	{"xar!", 4, 0, "a xar archive"},
+	{"MSCF", 4, 0, "a cab archive"},
+};
+
+static enum src_kind src_sniff(const struct src *s, const char **name)
+{
+	const unsigned char *b = (const unsigned char *)s->buf;
+	*name = NULL;
+	/* all there is: nothing, the start of a gzip or zstd magic, or less than
+	 * a tar header that says ustar: a bag cut short before its first entry */
+	if (s->eof && (s->head == 0 || (s->head == 1 && b[0] == 0x1f) ||
+		       (s->head < 4 && memcmp(b, "\x28\xb5\x2f\xfd", s->head) == 0) ||
+		       (s->head < 512 && s->head >= 262 && memcmp(b + 257, "ustar", 5) == 0)))
+		return SRC_CUT;
+	if (s->head >= 2 && b[0] == 0x1f && b[1] == 0x8b)
+		return SRC_GZIP;
+	if (s->head >= 4 && memcmp(b, "\x28\xb5\x2f\xfd", 4) == 0)
+		return SRC_ZSTD;
+	for (size_t i = 0; i < ARRAY_SIZE(other_formats); i++) {
+		size_t l = other_formats[i].len, o = other_formats[i].off;
+		if (s->head >= o + l && memcmp(b + o, other_formats[i].magic, l) == 0) {
+			*name = other_formats[i].name;
+			return SRC_OTHER;
+		}
+	}
+	return SRC_TAR; /* or nothing known: libarchive's tar reader says which */
+}
+
+/* A read error once the input is at its end, saying so: the tar was cut
+ * short (the writer stopped, the disk filled, a copy was interrupted), not
+ * damaged. gzip's reader reports a missing trailer with no message. */
+static bool cut_short(struct archive *a, const struct src *s)
+{
+	if (!s->eof)
+		return false;
+	const char *m = archive_error_string(a);
+	return !m || strcasestr(m, "truncated") || strcasestr(m, "premature") ||
+	       strcasestr(m, "unexpected end");
+}
+
+static const char *arerr(struct archive *a)
+{
+	return archive_error_string(a) ? archive_error_string(a) : "truncated input";
+}
+
+/* Open the tar form's input, know it by its first bytes and hand it to
+ * libarchive with the one filter it needs. 0 with *out set; 0 with *out
+ * NULL when there is nothing to read (refused, or cut before a header:
+ * reported); -1 could not read. */
+static int tar_open(struct view *v, struct src *src, struct archive **out, struct err *e)
+{
+	*out = NULL;
+	if (src_fill_head(src) < 0)
+		return err_sys(e, errno, "read '%s'", v->path);
+	const char *other;
+	enum src_kind kind = src_sniff(src, &other);
+	if (kind == SRC_OTHER) {
+		v->refused = other;
+		return 0;
+	}
+	if (kind == SRC_CUT) {
+		v->cut = true;
+		gap(v, "tar", "the tar ends before its first entry (%zu bytes): cut short", src->head);
+		return 0;
+	}
+	struct archive *a = archive_read_new();
+	if (!a)
+		return err_set(e, ERR_SYS, "archive_read_new failed");
+	/* ARCHIVE_WARN here means "through an external program": refused */
+	if ((kind == SRC_GZIP && archive_read_support_filter_gzip(a) != ARCHIVE_OK) ||
+	    (kind == SRC_ZSTD && archive_read_support_filter_zstd(a) != ARCHIVE_OK)) {
+		archive_read_free(a);
+		return err_set(e, ERR_SYS,
+			       "read '%s': this libarchive has no built-in %s decoder (an external "
+			       "program is never run)",
+			       v->path, kind == SRC_GZIP ? "gzip" : "zstd");
+	}
+	archive_read_support_format_tar(a);
+	if (archive_read_open(a, src, NULL, src_read, NULL) != ARCHIVE_OK) {
+		/* a gzip or zstd magic then too little for its header is cut too */
+		int rc = 0;
+		if (cut_short(a, src) || (src->eof && kind != SRC_TAR && src->head < 32)) {
+			v->cut = true;
+			gap(v, "tar", "the tar ends before its first entry (%s): cut short", arerr(a));
+		} else {
+			rc = err_set(e, ERR_SYS, "read '%s': %s", v->path, archive_error_string(a));
+		}
+		archive_read_free(a);
+		return rc;
+	}
+	*out = a;
+	return 0;
+}
+
+/* The path of a tar entry under the bag's top directory (into *clean), or
+ * NULL for an entry not read: one that would leave the bag, a link, a
+ * device, one outside the top directory (reported), a directory. */
+static const char *entry_rel(struct view *v, struct archive_entry *ae, const char *s,
+			     char **top, char **clean)
+{
+	const char *name = archive_entry_pathname(ae);
+	mode_t type = archive_entry_filetype(ae);
+	if (name[0] == '/') {
+		check(v, "tar", false, "tar entry '%s' is an absolute path: not extracted", s);
+		return NULL;
+	}
+	if (has_dotdot(name)) {
+		check(v, "tar", false, "tar entry '%s' escapes the bag with '..': not extracted", s);
+		return NULL;
+	}
+	if (archive_entry_hardlink(ae)) {
+		check(v, "tar", false, "tar entry '%s' is a hard link: not extracted", s);
+		return NULL;
+	}
+	if (type == AE_IFLNK) {
+		check(v, "tar", false, "tar entry '%s' is a symlink: not extracted", s);
+		return NULL;
+	}
+	if (type != AE_IFREG && type != AE_IFDIR) {
+		check(v, "tar", false, "tar entry '%s' is not a file or directory: not extracted", s);
+		return NULL;
+	}
+	/* everything lives under one top directory */
+	*clean = xstrdup(name);
+	size_t cl = strlen(*clean);
+	while (cl > 1 && (*clean)[cl - 1] == '/')
+		(*clean)[--cl] = '\0';
+	char *p = *clean;
+	while (p[0] == '.' && p[1] == '/')
+		p += 2;
+	char *slash = strchr(p, '/');
+	size_t tl = slash ? (size_t)(slash - p) : strlen(p);
+	if (!*top) {
+		*top = xstrndup(p, tl);
+	} else if (tl != strlen(*top) || strncmp(p, *top, tl) != 0) {
+		check(v, "tar", false, "tar entry '%s' is outside the bag's top directory '%s'", s,
+		      *top);
+		return NULL;
+	}
+	if (!slash) {
+		if (type != AE_IFDIR)
+			check(v, "tar", false, "tar entry '%s' should be the top directory", s);
+		return NULL;
+	}
+	return type == AE_IFDIR ? NULL : slash + 1;
+}
+
+/* Read one file entry: a tag file kept (bounded), a payload file hashed.
+ * false: stop reading (the tar is cut short or damaged; reported). */
+static bool tar_member(struct view *v, struct archive *a, struct archive_entry *ae,
+		       const char *rel, const char *s, const struct src *src)
+{
+	int t = strchr(rel, '/') ? -1 : tag_index(rel);
+	if (t < 0 && v->n >= MAX_FILES) {
+		if (!v->over_files) /* once; the tag files are still read */
+			check(v, "payload", false, "more than %u files: the rest not checked",
+			      MAX_FILES);
+		v->over_files = true;
+		return true;
+	}
+	if (t >= 0 && v->tags[t].present) {
+		check(v, "tar", false, "tar entry '%s' is there twice", s);
+		return true;
+	}
+	if (archive_entry_sparse_count(ae) > 0) {
+		sparse_member(v, ae, s);
+		if (t < 0)
+			add_file(v, rel); /* there, unread: the manifest does not call it missing */
+		return true;
+	}
+	struct hasher *h = hasher_new();
+	struct vfile *f = NULL;
+	int rerr = 0;
+	bool sparse = false;
+	if (t >= 0) {
+		v->tags[t].present = true;
+		hash_entry(a, ae, h, &v->tags[t].buf, tag_max(t), &v->tags[t].too_big, &sparse,
+			   &rerr);
+	} else {
+		if (!str_has_prefix(rel, "data/") && strchr(rel, '/'))
+			check(v, "files", false, "'%s' is outside data/ in a subdirectory", s);
+		f = add_file(v, rel);
+		hash_entry(a, ae, h, NULL, 0, NULL, &sparse, &rerr);
+		unsigned char md[HASH_LEN];
+		f->size = hasher_bytes(h);
+		hasher_final(h, md);
+		hex_encode(md, HASH_LEN, f->sha);
+		f->hashed = !rerr && !sparse;
+	}
+	hasher_free(h);
+	if (t >= 0 && (sparse || rerr)) { /* what was read of it proves nothing */
+		v->tags[t].present = false;
+		sbuf_free(&v->tags[t].buf);
+	}
+	if (sparse && !rerr) {
+		sparse_member(v, ae, s);
+		if (archive_read_data_skip(a) < ARCHIVE_WARN)
+			rerr = ARCHIVE_FATAL;
+	}
+	if (rerr && cut_short(a, src)) {
+		v->cut = true;
+		if (f)
+			f->cut = true; /* unfinished */
+		gap(v, "tar", "the tar ends early, inside '%s' (%s): cut short", s, arerr(a));
+		return false;
+	}
+	if (rerr) {
+		check(v, "tar", false, "the tar is damaged in '%s': %s", s, archive_error_string(a));
+		return false;
+	}
+	return true;
 }
 
 static int collect_tar(struct view *v, struct err *e)
 {
-	struct archive *a = archive_read_new();
+	_cleanup_free_ char *buf = xmalloc(SRC_BUF);
+	struct src src = {.fd = 0, .buf = buf};
+	_cleanup_close_ int ownfd = -1;
+	if (strcmp(v->path, "-") != 0) {
+		ownfd = open(v->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		if (ownfd < 0)
+			return err_sys(e, errno, "open '%s'", v->path);
+		src.fd = ownfd;
+	}
+	struct archive *a;
+	if (tar_open(v, &src, &a, e) < 0)
+		return -1;
 	if (!a)
-		return err_set(e, ERR_SYS, "archive_read_new failed");
-	archive_read_support_filter_all(a);
-	archive_read_support_format_tar(a);
+		return 0;
 	int rc = 0;
 	char *top = NULL;
 	size_t entries = 0;
-	const char *fname = strcmp(v->path, "-") == 0 ? NULL : v->path;
-	if (archive_read_open_filename(a, fname, 1 << 20) != ARCHIVE_OK) {
-		rc = err_set(e, ERR_SYS, "read '%s': %s", v->path, archive_error_string(a));
-		goto out;
-	}
 	for (;;) {
 		struct archive_entry *ae;
 		int r = archive_read_next_header(a, &ae);
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r < ARCHIVE_WARN) {
+			if (cut_short(a, &src)) {
+				v->cut = true;
+				gap(v, "tar", "the tar ends early, after %zu entries (%s): cut short",
+				    entries, arerr(a));
+				break;
+			}
 			if (entries == 0) {
 				rc = err_set(e, ERR_SYS, "read '%s': %s", v->path,
 					     archive_error_string(a));
-				goto out;
+				break;
 			}
 			check(v, "tar", false, "the tar is damaged after %zu entries: %s", entries,
 			      archive_error_string(a));
@@ -494,87 +969,13 @@ static int collect_tar(struct view *v, struct err *e)
 			continue;
 		}
 		_cleanup_free_ char *s = shown(name);
-		mode_t type = archive_entry_filetype(ae);
-		if (name[0] == '/') {
-			check(v, "tar", false, "tar entry '%s' is an absolute path: not extracted", s);
-			continue;
-		}
-		if (has_dotdot(name)) {
-			check(v, "tar", false, "tar entry '%s' escapes the bag with '..': not extracted",
-			      s);
-			continue;
-		}
-		if (archive_entry_hardlink(ae)) {
-			check(v, "tar", false, "tar entry '%s' is a hard link: not extracted", s);
-			continue;
-		}
-		if (type == AE_IFLNK) {
-			check(v, "tar", false, "tar entry '%s' is a symlink: not extracted", s);
-			continue;
-		}
-		if (type != AE_IFREG && type != AE_IFDIR) {
-			check(v, "tar", false, "tar entry '%s' is not a file or directory: not extracted",
-			      s);
-			continue;
-		}
-		/* everything lives under one top directory */
-		_cleanup_free_ char *clean = xstrdup(name);
-		size_t cl = strlen(clean);
-		while (cl > 1 && clean[cl - 1] == '/')
-			clean[--cl] = '\0';
-		char *p = clean;
-		while (p[0] == '.' && p[1] == '/')
-			p += 2;
-		char *slash = strchr(p, '/');
-		size_t tl = slash ? (size_t)(slash - p) : strlen(p);
-		if (!top) {
-			top = xstrndup(p, tl);
-		} else if (tl != strlen(top) || strncmp(p, top, tl) != 0) {
-			check(v, "tar", false, "tar entry '%s' is outside the bag's top directory '%s'",
-			      s, top);
-			continue;
-		}
-		if (!slash) {
-			if (type != AE_IFDIR)
-				check(v, "tar", false, "tar entry '%s' should be the top directory", s);
-			continue;
-		}
-		const char *rel = slash + 1;
-		if (type == AE_IFDIR)
-			continue;
-		int t = strchr(rel, '/') ? -1 : tag_index(rel);
-		struct hasher *h = hasher_new();
-		int rerr = 0;
-		if (t >= 0) {
-			if (v->tags[t].present) {
-				check(v, "tar", false, "tar entry '%s' is there twice", s);
-				hasher_free(h);
-				continue;
-			}
-			v->tags[t].present = true;
-			hash_entry(a, ae, h, &v->tags[t].buf, TAG_MAX, &v->tags[t].too_big, &rerr);
-		} else {
-			if (!str_has_prefix(rel, "data/") && strchr(rel, '/')) {
-				check(v, "files", false, "'%s' is outside data/ in a subdirectory", s);
-			}
-			struct vfile *f = add_file(v, rel);
-			hash_entry(a, ae, h, NULL, 0, NULL, &rerr);
-			unsigned char md[HASH_LEN];
-			f->size = hasher_bytes(h);
-			hasher_final(h, md);
-			hex_encode(md, HASH_LEN, f->sha);
-			f->hashed = !rerr;
-		}
-		hasher_free(h);
-		if (rerr) {
-			check(v, "tar", false, "the tar is damaged in '%s': %s", s,
-			      archive_error_string(a));
+		_cleanup_free_ char *clean = NULL;
+		const char *rel = entry_rel(v, ae, s, &top, &clean);
+		if (rel && !tar_member(v, a, ae, rel, s, &src))
 			break;
-		}
 	}
-	if (!top)
+	if (!top && !v->cut && rc == 0)
 		check(v, "tar", false, "the tar is empty");
-out:
 	free(top);
 	archive_read_free(a);
 	return rc;
@@ -651,6 +1052,28 @@ static void cust_free(struct cust *c)
 	free(c->failed);
 }
 
+/* An upper bound of the values JSON text holds: the commas, colons and
+ * opening brackets outside strings, plus one. */
+static size_t json_values(const char *b, size_t n)
+{
+	size_t k = 1;
+	bool str = false;
+	for (size_t i = 0; i < n; i++) {
+		char c = b[i];
+		if (str) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				str = false;
+		} else if (c == '"') {
+			str = true;
+		} else if (c == ',' || c == ':' || c == '[' || c == '{') {
+			k++;
+		}
+	}
+	return k;
+}
+
 static void pre_analyze(struct view *v)
 {
 	struct pre *p = &v->pre;
@@ -672,9 +1095,17 @@ static void pre_analyze(struct view *v)
 		}
 		bag_info_free(&bi);
 	}
-	if (v->tags[T_INDEX].present)
-		p->idx = json_loadb(v->tags[T_INDEX].buf.buf ? v->tags[T_INDEX].buf.buf : "",
-				    v->tags[T_INDEX].buf.len, 0, &p->je);
+	if (v->tags[T_INDEX].present) {
+		const char *ib = v->tags[T_INDEX].buf.buf ? v->tags[T_INDEX].buf.buf : "";
+		size_t il = v->tags[T_INDEX].buf.len;
+		if (json_values(ib, il) > INDEX_VALUES_MAX) {
+			p->je = (json_error_t){.line = -1};
+			snprintf(p->je.text, sizeof(p->je.text),
+				 "more than %u values: not parsed", INDEX_VALUES_MAX);
+		} else {
+			p->idx = json_loadb(ib, il, 0, &p->je);
+		}
+	}
 }
 
 static void pre_free(struct pre *p)
@@ -723,8 +1154,8 @@ static void check_signature(struct view *v, const struct bag_info *bi,
 	if (!v->tags[T_SIG].present) {
 		json_object_set_new(sj, "status", json_string("unsigned"));
 		if (fpr)
-			check(v, "signature", false,
-			      "signature.ed25519 is missing but bag-info names signer %s", fpr);
+			missing(v, "signature",
+				"signature.ed25519 is missing but bag-info names signer %s", fpr);
 		else if (want)
 			check(v, "signature", false, "the bag is not signed (a signer was expected)");
 		else
@@ -800,12 +1231,12 @@ static void analyze(struct view *v, const struct bag_verify_opts *o, json_t *rep
 		}
 	for (int t = 0; t < T_COUNT; t++)
 		if (v->tags[t].too_big)
-			check(v, tag_names[t], false, "%s is larger than %u MiB: not checked",
-			      tag_names[t], TAG_MAX >> 20);
+			check(v, tag_names[t], false, "%s is larger than %zu MiB: not checked",
+			      tag_names[t], tag_max(t) >> 20);
 
 	/* bagit.txt */
 	if (!v->tags[T_BAGIT].present) {
-		check(v, "bagit.txt", false, "bagit.txt is missing");
+		missing(v, "bagit.txt", "bagit.txt is missing");
 	} else {
 		buf = tagbuf(v, T_BAGIT, &len);
 		int bad = bag_info_parse(buf, len, &bagit, prob, sizeof(prob));
@@ -824,7 +1255,7 @@ static void analyze(struct view *v, const struct bag_verify_opts *o, json_t *rep
 	/* bag-info.txt */
 	const char *status = NULL, *bag_id = NULL;
 	if (!v->tags[T_INFO].present) {
-		check(v, "bag-info.txt", false, "bag-info.txt is missing");
+		missing(v, "bag-info.txt", "bag-info.txt is missing");
 	} else {
 		buf = tagbuf(v, T_INFO, &len);
 		if (bag_info_parse(buf, len, &bi, prob, sizeof(prob)))
@@ -843,7 +1274,7 @@ static void analyze(struct view *v, const struct bag_verify_opts *o, json_t *rep
 	/* custody chain */
 	bool have_custody = v->tags[T_CUSTODY].present;
 	if (!have_custody) {
-		check(v, "custody", false, "custody.jsonl is missing");
+		missing(v, "custody", "custody.jsonl is missing");
 	} else if (bag_id) {
 		struct chain_check r;
 		int rc;
@@ -939,7 +1370,7 @@ static void analyze(struct view *v, const struct bag_verify_opts *o, json_t *rep
 			check(v, "manifest", true,
 			      "manifest-sha256.txt: %zu payload files present, hashes match", man.n);
 	} else if (complete) {
-		check(v, "manifest", false, "manifest-sha256.txt is missing");
+		missing(v, "manifest", "manifest-sha256.txt is missing");
 	} else {
 		check(v, "manifest", true,
 		      "no manifest-sha256.txt (bag not sealed): payload checked against the "
@@ -963,7 +1394,7 @@ static void analyze(struct view *v, const struct bag_verify_opts *o, json_t *rep
 	/* every artifact against the custody log: with a manifest, the records
 	 * must agree with it (the files were checked against the manifest);
 	 * without one, the files are checked against the records */
-	size_t cbad = 0;
+	size_t cbad = 0, arts_more = 0, unf_more = 0;
 	bool by_man = have_man && man.n;
 	if (by_man)
 		qsort(man.e, man.n, sizeof(*man.e), me_cmp);
@@ -999,13 +1430,20 @@ static void analyze(struct view *v, const struct bag_verify_opts *o, json_t *rep
 		}
 		if (f)
 			f->in_custody = true;
-		json_array_append_new(arts, json_pack("{s:s,s:s,s:I,s:b}", "path", s, "sha256",
-						      a->sha, "size", (json_int_t)a->size, "ok", ok));
+		if (json_array_size(arts) < LIST_MAX)
+			json_array_append_new(arts, json_pack("{s:s,s:s,s:I,s:b}", "path", s,
+							      "sha256", a->sha, "size",
+							      (json_int_t)a->size, "ok", ok));
+		else
+			arts_more++;
 	}
 	for (size_t i = 0; i < cu.nopen; i++) {
 		_cleanup_free_ char *s = shown(cu.open[i]);
-		json_array_append_new(unf, json_pack("{s:s,s:s}", "path", s, "reason",
-						     "opened, never finished (artifact-open)"));
+		if (json_array_size(unf) < LIST_MAX)
+			json_array_append_new(unf, json_pack("{s:s,s:s}", "path", s, "reason",
+							     "opened, never finished (artifact-open)"));
+		else
+			unf_more++;
 		struct vfile *f = find_file(v, cu.open[i]);
 		if (f)
 			f->in_custody = true;
@@ -1022,15 +1460,20 @@ static void analyze(struct view *v, const struct bag_verify_opts *o, json_t *rep
 				check(v, "artifacts", false, "payload '%s' has no custody record", s);
 				cbad++;
 			}
-		} else {
+		} else if (json_array_size(unf) < LIST_MAX) {
 			json_array_append_new(unf, json_pack("{s:s,s:s}", "path", s, "reason",
-							     "present, no custody record (not finished)"));
+							     f->cut ? "cut short: the tar ends inside it"
+							     : "present, no custody record (not finished)"));
+		} else {
+			unf_more++;
 		}
 	}
 	if (have_custody && cbad == 0)
 		check(v, "artifacts", true, "%zu artifacts match their custody records", cu.nart);
 	json_object_set_new(report, "artifacts", arts);
+	json_object_set_new(report, "artifacts_omitted", json_integer((json_int_t)arts_more));
 	json_object_set_new(report, "unfinished", unf);
+	json_object_set_new(report, "unfinished_omitted", json_integer((json_int_t)unf_more));
 
 	/* tag manifest */
 	if (v->tags[T_TAGMANIFEST].present) {
@@ -1102,7 +1545,7 @@ static void analyze(struct view *v, const struct bag_verify_opts *o, json_t *rep
 			check(v, "tagmanifest", true,
 			      "tagmanifest-sha256.txt: %zu tag files present, hashes match", tman.n);
 	} else if (complete) {
-		check(v, "tagmanifest", false, "tagmanifest-sha256.txt is missing");
+		missing(v, "tagmanifest", "tagmanifest-sha256.txt is missing");
 	} else {
 		for (size_t i = 0; i < v->n; i++) {
 			if (!str_has_prefix(v->files[i].path, "data/")) {
@@ -1147,7 +1590,7 @@ static void analyze(struct view *v, const struct bag_verify_opts *o, json_t *rep
 		}
 		json_decref(idx);
 	} else if (complete) {
-		check(v, "index", false, "index.json is missing");
+		missing(v, "index", "index.json is missing");
 	}
 
 	check_signature(v, &bi, o, report);
@@ -1156,8 +1599,8 @@ static void analyze(struct view *v, const struct bag_verify_opts *o, json_t *rep
 	if (complete)
 		check(v, "status", true, "Contain-Status: complete");
 	else
-		check(v, "status", false, "bag is incomplete (Contain-Status: %s): never sealed",
-		      status ? status : "missing");
+		gap(v, "status", "bag is incomplete (Contain-Status: %s): never sealed",
+		    status ? status : "missing");
 
 	bag_info_free(&bi);
 	bag_info_free(&bagit);
@@ -1169,7 +1612,7 @@ static void analyze(struct view *v, const struct bag_verify_opts *o, json_t *rep
 int bag_verify(const char *path, const struct bag_verify_opts *o, json_t **report,
 	       struct err *e)
 {
-	struct view v = {.path = path, .rootfd = -1};
+	struct view v = {.path = path, .rootfd = -1, .pay_cap = UINT64_MAX};
 	struct stat st;
 	*report = NULL;
 	int rc = -1;
@@ -1194,8 +1637,26 @@ int bag_verify(const char *path, const struct bag_verify_opts *o, json_t **repor
 	}
 	json_t *r = json_object();
 	json_object_set_new(r, "bag", json_string(path));
-	json_object_set_new(r, "form", json_string(v.tar ? "tar" : "directory"));
-	analyze(&v, o, r);
+	json_object_set_new(r, "form", json_string(v.refused ? "unsupported"
+						   : v.tar   ? "tar"
+							     : "directory"));
+	if (v.refused) {
+		_cleanup_free_ char *sp = shown(path);
+		check(&v, "format", false,
+		      "'%s' is %s: verify reads a directory, a .tar, a .tar.gz or a .tar.zst "
+		      "(and runs no external program)",
+		      sp, v.refused);
+		json_object_set_new(r, "status", json_string("unknown"));
+		json_object_set_new(r, "artifacts", json_array());
+		json_object_set_new(r, "unfinished", json_array());
+	} else {
+		analyze(&v, o, r);
+	}
+	/* incomplete: every problem says only that (never sealed, cut short) */
+	json_object_set_new(r, "verdict", json_string(v.fails == 0	       ? "valid"
+						      : v.fails == v.gaps ? "incomplete"
+									  : "invalid"));
+	json_object_set_new(r, "cut", json_boolean(v.cut));
 	json_object_set_new(r, "valid", json_boolean(v.fails == 0));
 	json_object_set_new(r, "checks", json_incref(v.checks));
 	json_t *probs = json_array(), *c;
@@ -1205,6 +1666,8 @@ int bag_verify(const char *path, const struct bag_verify_opts *o, json_t **repor
 			json_array_append(probs, json_object_get(c, "detail"));
 	}
 	json_object_set_new(r, "problems", probs);
+	json_object_set_new(r, "problem_count", json_integer((json_int_t)v.fails));
+	json_object_set_new(r, "problems_omitted", json_integer((json_int_t)(v.fails - v.listed)));
 	*report = r;
 	rc = v.fails == 0 ? 0 : 1;
 out:

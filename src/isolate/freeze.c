@@ -123,6 +123,8 @@ static bool dir_ok(const char *dir)
  * host): the freeze of the container's cgroup holds it there too. */
 static bool cg_holds(const char *dir, pid_t pid, int depth)
 {
+	if (!dir || pid <= 0)
+		return false;
 	char path[4096];
 	_cleanup_free_ char *buf = NULL;
 	size_t len;
@@ -155,6 +157,11 @@ static bool cg_holds(const char *dir, pid_t pid, int depth)
 			return true;
 	}
 	return false;
+}
+
+bool frz_cgroup_holds(const char *dir, pid_t pid)
+{
+	return cg_holds(dir, pid, 0);
 }
 
 int frz_pick(const struct ctr *c, enum frz_pref pref, struct frz_target *t, struct err *e)

@@ -569,29 +569,6 @@ static void problem(struct release_result *r, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* does the cgroup dir hold pid (its cgroup.procs)? */
-static bool cg_holds_pid(const char *dir, pid_t pid)
-{
-	char path[4096];
-	_cleanup_free_ char *buf = NULL;
-	size_t len;
-	if (!dir || pid <= 0 ||
-	    snprintf(path, sizeof(path), "%s/cgroup.procs", dir) >= (int)sizeof(path))
-		return false;
-	if (read_file_at(AT_FDCWD, path, 4u << 20, &buf, &len, NULL, NULL) < 0)
-		return false;
-	for (char *p = buf; p && *p;) {
-		char *nl = strchr(p, '\n');
-		if (nl)
-			*nl = '\0';
-		pid_t v;
-		if (parse_pid(p, &v) == 0 && v == pid)
-			return true;
-		p = nl ? nl + 1 : NULL;
-	}
-	return false;
-}
-
 /* A host table of a gone incarnation: ours to remove when it still has the
  * recorded handle, or when a device it names is gone or renamed (the
  * kernel would bind its hook to whatever takes that name next). */
@@ -726,7 +703,7 @@ int quarantine_release(const struct ctr *c, const char *state_dir, struct qstate
 			problem(r, "not thawed: the quarantined incarnation is gone (%s)",
 				r->stale_why);
 			s->frozen = false;
-		} else if (!cg_holds_pid(s->freezer.dir, s->pid)) {
+		} else if (!frz_cgroup_holds(s->freezer.dir, s->pid)) {
 			problem(r, "not thawed: cgroup '%s' does not hold the container's init %d",
 				s->freezer.dir ? s->freezer.dir : "", (int)s->pid);
 			s->frozen = false;

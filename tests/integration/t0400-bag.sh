@@ -147,7 +147,7 @@ run "$CONTAIN" verify junk.tar
 is "$RC" 3 "verify of something that is no tar exits 3"
 run "$CONTAIN" verify --help
 is "$RC" 0 "verify --help"
-like "$OUT" "Exit status: 0 valid, 1 invalid or incomplete, 2 usage, 3 could not read" "verify usage names the exit codes"
+like "$OUT" "Exit status: 0 valid, 1 invalid, incomplete or in a format not read, 2 usage," "verify usage names the exit codes"
 run "$CONTAIN" keygen --help
 is "$RC" 0 "keygen --help"
 done_testing

@@ -78,6 +78,72 @@ START_TEST(info_parse)
 }
 END_TEST
 
+/* the parsers' bounds: a long line, too many fields, a value grown by
+ * continuation lines past BAG_VALUE_MAX (and linear, not quadratic) */
+START_TEST(info_parse_bounds)
+{
+	struct bag_info bi;
+	char prob[256];
+	struct sbuf b = SBUF_INIT;
+	sbuf_adds(&b, "A: ");
+	for (unsigned i = 0; i < BAG_LINE_MAX; i++)
+		sbuf_addc(&b, 'x');
+	sbuf_adds(&b, "\nB: two\n");
+	ck_assert_int_eq(bag_info_parse(b.buf, b.len, &bi, prob, sizeof(prob)), 1);
+	ck_assert_ptr_nonnull(strstr(prob, "line 1 is longer than"));
+	ck_assert_uint_eq(bi.n, 1); /* the long line skipped, the next read */
+	ck_assert_str_eq(bag_info_get(&bi, "B"), "two");
+	bag_info_free(&bi);
+	sbuf_reset(&b);
+	for (unsigned i = 0; i <= BAG_INFO_FIELDS_MAX; i++)
+		sbuf_printf(&b, "F%u: v\n", i);
+	ck_assert_int_eq(bag_info_parse(b.buf, b.len, &bi, prob, sizeof(prob)), 1);
+	ck_assert_ptr_nonnull(strstr(prob, "fields: the rest not read"));
+	ck_assert_uint_eq(bi.n, BAG_INFO_FIELDS_MAX);
+	bag_info_free(&bi);
+	/* 4 million continuation lines: quadratic would take hours */
+	sbuf_reset(&b);
+	sbuf_adds(&b, "C: c\n");
+	for (unsigned i = 0; i < 4000000; i++)
+		sbuf_adds(&b, " y\n");
+	ck_assert_int_eq(bag_info_parse(b.buf, b.len, &bi, prob, sizeof(prob)), 1);
+	ck_assert_ptr_nonnull(strstr(prob, "the value is longer than"));
+	ck_assert_uint_le(strlen(bag_info_get(&bi, "C")), BAG_VALUE_MAX);
+	ck_assert_uint_ge(strlen(bag_info_get(&bi, "C")), BAG_VALUE_MAX - 2);
+	bag_info_free(&bi);
+	sbuf_free(&b);
+}
+END_TEST
+
+START_TEST(manifest_parse_bounds)
+{
+	struct bag_manifest m;
+	char prob[256];
+	struct sbuf b = SBUF_INIT;
+	char h[65];
+	memset(h, 'a', 64);
+	h[64] = 0;
+	sbuf_printf(&b, "%s  data/", h);
+	for (unsigned i = 0; i < BAG_LINE_MAX; i++)
+		sbuf_addc(&b, 'x');
+	sbuf_printf(&b, "\n%s  data/y\n", h);
+	ck_assert_int_eq(bag_manifest_parse(b.buf, b.len, &m, prob, sizeof(prob)), 1);
+	ck_assert_ptr_nonnull(strstr(prob, "line 1 is longer than"));
+	ck_assert_uint_eq(m.n, 1);
+	ck_assert_str_eq(m.e[0].path, "data/y");
+	bag_manifest_free(&m);
+	/* past BAG_MANIFEST_LINES_MAX lines the rest is not read (empty lines
+	 * are the cheapest way there) */
+	sbuf_reset(&b);
+	for (unsigned i = 0; i < BAG_MANIFEST_LINES_MAX; i++)
+		sbuf_addc(&b, '\n');
+	sbuf_printf(&b, "%s  data/z\n", h);
+	ck_assert_int_eq(bag_manifest_parse(b.buf, b.len, &m, prob, sizeof(prob)), 1);
+	ck_assert_uint_eq(m.n, 0);
+	sbuf_free(&b);
+}
+END_TEST
+
 START_TEST(manifest_parse)
 {
 	struct bag_manifest m;
@@ -447,6 +513,8 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, path_encodings);
 	tcase_add_test(tc, info_parse);
 	tcase_add_test(tc, manifest_parse);
+	tcase_add_test(tc, info_parse_bounds);
+	tcase_add_test(tc, manifest_parse_bounds);
 	tcase_add_test(tc, hasher_matches_one_shot);
 	tcase_add_test(tc, dir_round_trip);
 	tcase_add_test(tc, tar_round_trip);
