@@ -60,9 +60,9 @@ reach && echo yes || echo no
 say "an Ed25519 key for sealing the evidence"
 show "$C" keygen -o "$T_DIR/examiner"
 
-say "capture: pcap on, network cut, processes and sockets, freeze, memory, fs diff, metadata, seal"
+say "capture: pcap on, network cut, processes and sockets, 2 s cut off and watched, freeze, memory, fs diff, metadata, seal"
 show "$C" capture "$NAME" -o "$T_DIR/case-1" --case CASE-1 --examiner "demo responder" \
-	--sign-key "$T_DIR/examiner.key" --pcap-seconds 4
+	--sign-key "$T_DIR/examiner.key" --pcap-seconds 2 --watch-cut 2
 printf 'after:  the container answers on %s:8080? ' "$CTRIP"
 reach && echo yes || echo "no (cut)"
 echo "its cgroup: $(grep frozen /sys/fs/cgroup/unified/contain-test/$NAME/cgroup.events)"
@@ -74,8 +74,10 @@ echo "-- the deleted executable, flagged and hashed (processes/tree.json):"
 jq -c '.pids[] | select(.exe.deleted == true) | {pid, comm, exe: .exe.path, sha256: .exe.sha256}' "$B/processes/tree.json"
 echo "   sha256 of the image's busybox: $(sha256sum "$FIXTURE_ROOTFS/bin/busybox" | cut -c1-64)"
 echo "-- the beacon, through the cut (tcpdump -r network/capture-nflog.pcap):"
-echo "   the cut at $(jq -r '.state.network.time' "$B/quarantine.json"), then:"
-tcpdump -nr "$B/network/capture-nflog.pcap" 2>/dev/null | grep -F "$C2.4444: Flags [S]" | head -4
+CUT=$(jq -r '.windows.times.cut' "$T_DIR/case-1/index.json")
+echo "   index.json: the cut held at $CUT, cut off and running until $(jq -r '.windows.times.freeze_start' "$T_DIR/case-1/index.json"); attempts after the cut:"
+tcpdump -tt -nr "$B/network/capture-nflog.pcap" 2>/dev/null | grep -F "$C2.4444: Flags [S]" |
+	awk -v c="$(date -u -d "$CUT" +%s.%N)" '$1 > c' | head -4
 echo "-- the filesystem diff as an OCI layer (tar -tvf fs/upper.tar):"
 tar -tvf "$B/fs/upper.tar" | grep -E 'passwd|\.wh\.' | head -5
 MT=$(jq -r '.pids[] | select(.comm == "memtarget") | .pid' "$B/processes/tree.json" | head -1)

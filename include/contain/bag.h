@@ -113,6 +113,10 @@ int bag_event(struct bag *b, const char *action, const char *target, const char 
  * (e.g. Contain-Image-Digest when it is known later). */
 int bag_set_info(struct bag *b, const char *key, const char *value, struct err *e);
 
+/* A top-level field of index.json besides "bag" and "artifacts" (value
+ * copied; set again: replaced), e.g. capture's observation windows. */
+int bag_set_index(struct bag *b, const char *key, json_t *value, struct err *e);
+
 /* How index.json gets each artifact's mime type. On (the default): the
  * formats contain writes (JSON, pcap, ELF cores, empty) are known from their
  * first bytes, the rest is libmagic's answer (on a thread of its own, filled

@@ -102,7 +102,36 @@ struct collect_pcap_opts {
 	uint64_t max_bytes;
 	int nflog_group; /* -1: none */
 	int snaplen;	 /* 0: 262144 */
+	/* Stay in the caller's netns (the host's) and capture only the NFLOG
+	 * group there, no device: the drops of the host table. Groups of the
+	 * host netns are shared by every container and one socket binds a
+	 * group: with nflog_tries N > 1 the groups nflog_group .. +N-1 are
+	 * tried in turn and the first free one is kept (see
+	 * collect_pcap_nflog_group); the bound group is ours alone until stop. */
+	bool own_netns;
+	unsigned nflog_tries; /* 0 or 1: nflog_group only */
+	/* groups not to try (bitmap, bit N of byte N / 8; may be NULL): those
+	 * a rule already logs to, whoever listens */
+	const unsigned char *nflog_avoid;
+	/* Write the NFLOG group's packets as LINUX_SLL2 (276), not NFLOG: what
+	 * the netdev family (the host table) logs has family 5, which tcpdump
+	 * and tshark do not decode, and its payload starts at the Ethernet
+	 * header on egress but at the network header on ingress. See
+	 * collect_pcap_nflog_to_sll2. */
+	bool nflog_as_sll2;
 };
+
+/* One NFLOG record (as libpcap gives it: nfgenmsg, then netlink attributes
+ * in host order) to a LINUX_SLL2 frame in out (outsz >= len + 20): protocol
+ * from the packet header, interface index (in or out device), packet type
+ * "host" for a hook's ingress (from the container) and "outgoing" for
+ * egress, the link-layer source address when known, then the payload from
+ * its network header (an egress Ethernet header whose type is the packet's
+ * protocol is taken off; its source address goes in the SLL2 header).
+ * Returns the frame's length, or 0 for a record without payload or
+ * malformed (bounded: never reads past len). */
+size_t collect_pcap_nflog_to_sll2(const unsigned char *rec, size_t len, unsigned char *out,
+				  size_t outsz);
 
 /* Called once per device from the capture thread before any packet, to
  * get the sink for its file. linktype is a DLT_ value. */
@@ -116,6 +145,8 @@ struct collect_pcap;
 int collect_pcap_start(const struct ctr *c, const struct collect_pcap_opts *o,
 		       collect_pcap_sink_fn sink_for, void *ctx, struct collect_pcap **out,
 		       struct err *e);
+/* the NFLOG group the session bound (-1: none) */
+int collect_pcap_nflog_group(const struct collect_pcap *s);
 /* true once a bound (or an error) has ended the session */
 bool collect_pcap_finished(struct collect_pcap *s);
 /* Wait until the session ends: now=true stops it first (with now=false and

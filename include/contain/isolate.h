@@ -35,6 +35,7 @@
 #define NCUT_MAX_ALLOW 64
 #define NCUT_MAX_DEVS 32
 #define NCUT_MAX_EXTRA 16
+#define NCUT_NFLOG_OFF 0xffffffffu /* host_nflog_group: do not log */
 
 /* one --allow CIDR[:PORT] entry */
 struct ncut_allow {
@@ -66,6 +67,9 @@ struct ncut_opts {
 	unsigned nflog_group; /* 0: no log; else "log prefix contain-q group N" */
 	const char *const *extra; /* nft rule bodies, e.g. "counter" */
 	size_t nextra;
+	/* the host table's group (in the host netns, where groups are shared
+	 * by every container): 0 the same as nflog_group, NCUT_NFLOG_OFF none */
+	unsigned host_nflog_group;
 };
 
 /* table names from the container id: contain_q_<12 hex>, contain_h_<12 hex>
@@ -107,6 +111,13 @@ int ncut_table_add_start(const char *netns_path, unsigned long long ino, const c
 			 const char *table, const char *ruleset, size_t nchains_want,
 			 struct ncut_job *j, struct err *e);
 int ncut_table_add_finish(struct ncut_job *j, uint64_t *handle, struct err *e);
+/* The NFLOG groups that rules of our own netns log to, whatever table or
+ * family ("log ... group N" in `nft list ruleset`): used[N / 8] bit N % 8
+ * is set for each (the bitmap is cleared first). A group a table still logs
+ * to is not free even when nobody listens to it now. */
+#define NCUT_NFLOG_BITMAP (65536 / 8)
+int ncut_nflog_groups_used(unsigned char used[NCUT_NFLOG_BITMAP], struct err *e);
+
 /* Delete the table family/name if it still has that handle (0: any).
  * *gone is set when it was not there (removed by hand, flushed). Checked
  * to be gone afterwards. */

@@ -52,6 +52,9 @@ struct collect_pcap {
 	int ready; /* 0 starting, 1 capturing, -1 failed */
 	struct err err;
 
+	int nflog_bound; /* the group bound, -1 none */
+	uint64_t unconverted;		   /* nflog_as_sll2: records without payload */
+	unsigned char conv[262144 + 64]; /* nflog_as_sll2: one frame */
 	struct pcap_dev devs[MAX_DEVS];
 	size_t ndevs;
 	struct collect_pcap_budget budget;
@@ -123,6 +126,101 @@ int collect_pcap_write_packet(struct collect_pcap_file *f, struct collect_pcap_b
 	return 0;
 }
 
+/* ---- NFLOG of the netdev family to LINUX_SLL2 ---- */
+
+static uint16_t rd16be(const unsigned char *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+size_t collect_pcap_nflog_to_sll2(const unsigned char *rec, size_t len, unsigned char *out,
+				  size_t outsz)
+{
+	const unsigned char *payload = NULL, *hw = NULL;
+	size_t plen = 0, hwlen = 0;
+	uint16_t proto = 0;
+	int hook = -1;
+	uint32_t ifin = 0, ifout = 0;
+	if (len < 4)
+		return 0;
+	for (size_t off = 4; off + 4 <= len;) {
+		uint16_t alen, atype;
+		memcpy(&alen, rec + off, 2); /* netlink attributes: host order */
+		memcpy(&atype, rec + off + 2, 2);
+		atype &= NLA_TYPE_MASK;
+		if (alen < 4 || alen > len - off)
+			return 0;
+		const unsigned char *v = rec + off + 4;
+		size_t vlen = alen - 4u;
+		switch (atype) {
+		case NFULA_PACKET_HDR:
+			if (vlen >= 3) {
+				proto = rd16be(v);
+				hook = v[2];
+			}
+			break;
+		case NFULA_IFINDEX_INDEV:
+			if (vlen >= 4)
+				ifin = (uint32_t)rd16be(v) << 16 | rd16be(v + 2);
+			break;
+		case NFULA_IFINDEX_OUTDEV:
+			if (vlen >= 4)
+				ifout = (uint32_t)rd16be(v) << 16 | rd16be(v + 2);
+			break;
+		case NFULA_HWADDR:
+			if (vlen >= 12) {
+				hwlen = rd16be(v);
+				hw = v + 4;
+				if (hwlen > 8)
+					hwlen = 8;
+			}
+			break;
+		case NFULA_PAYLOAD:
+			payload = v;
+			plen = vlen;
+			break;
+		default:
+			break;
+		}
+		size_t step = ((size_t)alen + 3u) & ~(size_t)3u;
+		if (step > len - off)
+			break;
+		off += step;
+	}
+	if (!payload)
+		return 0;
+	/* egress (netdev hook 1): the frame from its Ethernet header */
+	unsigned char src[6];
+	bool have_src = false;
+	if (hook == 1 && plen >= 14 && proto && rd16be(payload + 12) == proto) {
+		memcpy(src, payload + 6, 6);
+		have_src = true;
+		payload += 14;
+		plen -= 14;
+	}
+	if (outsz < 20 || plen > outsz - 20)
+		return 0;
+	memset(out, 0, 20);
+	out[0] = (unsigned char)(proto >> 8);
+	out[1] = (unsigned char)proto;
+	uint32_t ifx = ifout ? ifout : ifin;
+	out[4] = (unsigned char)(ifx >> 24);
+	out[5] = (unsigned char)(ifx >> 16);
+	out[6] = (unsigned char)(ifx >> 8);
+	out[7] = (unsigned char)ifx;
+	out[9] = 1;			/* ARPHRD_ETHER */
+	out[10] = hook == 1 ? 4 : 0;	/* PACKET_OUTGOING, PACKET_HOST */
+	if (have_src) {
+		out[11] = 6;
+		memcpy(out + 12, src, 6);
+	} else if (hw && hwlen) {
+		out[11] = (unsigned char)hwlen;
+		memcpy(out + 12, hw, hwlen);
+	}
+	memcpy(out + 20, payload, plen);
+	return 20 + plen;
+}
+
 /* ---- the capture thread ---- */
 
 static void set_ready(struct collect_pcap *s, int v)
@@ -165,7 +263,10 @@ static void nflog_unbatch(int fd, int group, json_t *notes)
 		collect_note(notes, "nflog:%d: cannot disable batching: %s", group, strerror(errno));
 }
 
-static int open_dev(struct collect_pcap *s, const char *name, bool nflog)
+/* quiet: a failure to activate is not noted (the caller tries another
+ * nflog group); *why gets it */
+static int open_dev(struct collect_pcap *s, const char *name, bool nflog, int group, bool quiet,
+		    char *why, size_t nwhy)
 {
 	if (s->ndevs >= MAX_DEVS) {
 		collect_note(s->notes, "more than %d devices: '%s' not captured", MAX_DEVS, name);
@@ -183,7 +284,10 @@ static int open_dev(struct collect_pcap *s, const char *name, bool nflog)
 	pcap_set_immediate_mode(p, 1);
 	int rc = pcap_activate(p);
 	if (rc < 0) {
-		collect_note(s->notes, "pcap '%s': %s", name, pcap_geterr(p));
+		if (why)
+			snprintf(why, nwhy, "%s", pcap_geterr(p));
+		if (!quiet)
+			collect_note(s->notes, "pcap '%s': %s", name, pcap_geterr(p));
 		pcap_close(p);
 		return -1;
 	}
@@ -201,14 +305,14 @@ static int open_dev(struct collect_pcap *s, const char *name, bool nflog)
 		return -1;
 	}
 	if (nflog)
-		nflog_unbatch(fd, s->o.nflog_group, s->notes);
+		nflog_unbatch(fd, group, s->notes);
 	struct pcap_dev *d = &s->devs[s->ndevs];
 	memset(d, 0, sizeof(*d));
 	d->p = p;
 	d->fd = fd;
 	d->nflog = nflog;
 	snprintf(d->name, sizeof(d->name), "%s", name);
-	d->f.linktype = pcap_datalink(p);
+	d->f.linktype = nflog && s->o.nflog_as_sll2 ? DLT_LINUX_SLL2 : pcap_datalink(p);
 	d->f.snaplen = pcap_snapshot(p);
 	struct err e = {0};
 	if (s->sink_for(s->ctx, name, d->f.linktype, &d->f.sink, &e) < 0) {
@@ -231,8 +335,19 @@ static void on_packet_dev(u_char *user, const struct pcap_pkthdr *h, const u_cha
 	struct collect_pcap *s = c->s;
 	if (s->ended_by)
 		return;
-	int r = collect_pcap_write_packet(&c->d->f, &s->budget, &h->ts, bytes, h->caplen, h->len,
-					  &s->werr);
+	int r;
+	if (c->d->nflog && s->o.nflog_as_sll2) {
+		size_t n = collect_pcap_nflog_to_sll2(bytes, h->caplen, s->conv, sizeof(s->conv));
+		if (!n) {
+			s->unconverted++;
+			return;
+		}
+		r = collect_pcap_write_packet(&c->d->f, &s->budget, &h->ts, s->conv, (uint32_t)n,
+					      (uint32_t)n, &s->werr);
+	} else {
+		r = collect_pcap_write_packet(&c->d->f, &s->budget, &h->ts, bytes, h->caplen,
+					      h->len, &s->werr);
+	}
 	if (r == 1) {
 		s->ended_by = "max_bytes";
 	} else if (r < 0) {
@@ -243,39 +358,63 @@ static void on_packet_dev(u_char *user, const struct pcap_pkthdr *h, const u_cha
 		pcap_breakloop(c->d->p);
 }
 
-static void *capture_thread(void *arg)
+/* enter the container's netns (this thread only) and open its devices */
+static int enter_netns(struct collect_pcap *s)
 {
-	struct collect_pcap *s = arg;
 	_cleanup_close_ int nsfd = open(s->netns, O_RDONLY | O_CLOEXEC);
-	if (nsfd < 0) {
-		err_sys(&s->err, errno, "open '%s'", s->netns);
-		set_ready(s, -1);
-		return NULL;
-	}
-	if (setns(nsfd, CLONE_NEWNET) < 0) {
-		err_sys(&s->err, errno, "setns '%s'", s->netns);
-		set_ready(s, -1);
-		return NULL;
-	}
+	if (nsfd < 0)
+		return err_sys(&s->err, errno, "open '%s'", s->netns);
+	if (setns(nsfd, CLONE_NEWNET) < 0)
+		return err_sys(&s->err, errno, "setns '%s'", s->netns);
 	struct if_nameindex *ifs = if_nameindex();
-	if (!ifs) {
-		err_sys(&s->err, errno, "list the interfaces of '%s'", s->netns);
-		set_ready(s, -1);
-		return NULL;
-	}
+	if (!ifs)
+		return err_sys(&s->err, errno, "list the interfaces of '%s'", s->netns);
 	for (struct if_nameindex *i = ifs; i->if_index; i++) {
 		if (strcmp(i->if_name, "lo") == 0)
 			continue;
-		open_dev(s, i->if_name, false);
+		open_dev(s, i->if_name, false, 0, false, NULL, 0);
 	}
 	if_freenameindex(ifs);
-	if (s->o.nflog_group >= 0) {
+	return 0;
+}
+
+/* the nflog group, or the first free one of nflog_tries from it */
+static void open_nflog(struct collect_pcap *s)
+{
+	unsigned tries = s->o.nflog_tries ? s->o.nflog_tries : 1;
+	char why[PCAP_ERRBUF_SIZE + 64] = "";
+	int g = s->o.nflog_group;
+	unsigned skipped = 0;
+	for (unsigned i = 0; i < tries; i++, g = g >= 65535 ? 1 : g + 1) {
 		char n[32];
-		snprintf(n, sizeof(n), "nflog:%d", s->o.nflog_group);
-		open_dev(s, n, true);
+		const unsigned char *av = s->o.nflog_avoid;
+		if (av && (av[g / 8] & (1u << (g % 8)))) {
+			skipped++;
+			continue;
+		}
+		snprintf(n, sizeof(n), "nflog:%d", g);
+		if (open_dev(s, n, true, g, tries > 1, why, sizeof(why)) == 0) {
+			s->nflog_bound = g;
+			return;
+		}
 	}
+	if (tries > 1)
+		collect_note(s->notes, "nflog: no free group in %d..%d (%u in use by rules): %s",
+			     s->o.nflog_group, g - 1, skipped, *why ? why : "-");
+}
+
+static void *capture_thread(void *arg)
+{
+	struct collect_pcap *s = arg;
+	if (!s->o.own_netns && enter_netns(s) < 0) {
+		set_ready(s, -1);
+		return NULL;
+	}
+	if (s->o.nflog_group >= 0)
+		open_nflog(s);
 	if (s->ndevs == 0) {
-		err_set(&s->err, ERR_NOTFOUND, "no device to capture on in '%s'", s->netns);
+		err_set(&s->err, ERR_NOTFOUND, "no device to capture on in '%s'",
+			s->o.own_netns ? "our own netns" : s->netns);
 		set_ready(s, -1);
 		return NULL;
 	}
@@ -346,6 +485,11 @@ static void *capture_thread(void *arg)
 	return NULL;
 }
 
+int collect_pcap_nflog_group(const struct collect_pcap *s)
+{
+	return s->nflog_bound;
+}
+
 bool collect_pcap_finished(struct collect_pcap *s)
 {
 	return __atomic_load_n(&s->finished, __ATOMIC_ACQUIRE);
@@ -381,6 +525,7 @@ int collect_pcap_start(const struct ctr *c, const struct collect_pcap_opts *o,
 	s->netns = c->netns_path ? xstrdup(c->netns_path) : xasprintf("/proc/%d/ns/net", (int)pid);
 	s->sink_for = sink_for;
 	s->ctx = ctx;
+	s->nflog_bound = -1;
 	s->notes = json_array();
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
@@ -438,6 +583,17 @@ int collect_pcap_stop(struct collect_pcap *s, bool now, json_t **stats, struct e
 	json_object_set_new(r, "seconds", json_integer(s->o.seconds));
 	json_object_set_new(r, "max_bytes", json_integer((json_int_t)s->o.max_bytes));
 	json_object_set_new(r, "bytes", json_integer((json_int_t)s->budget.used));
+	if (s->nflog_bound >= 0)
+		json_object_set_new(r, "nflog_group", json_integer(s->nflog_bound));
+	if (s->o.nflog_as_sll2) {
+		json_object_set_new(r, "nflog_written_as",
+				    json_string("LINUX_SLL2: protocol, ifindex, direction (In: from "
+						"the container, Out: to it), packet from its network "
+						"header"));
+		json_object_set_new(r, "nflog_records_without_payload",
+				    json_integer((json_int_t)s->unconverted));
+	}
+	json_object_set_new(r, "netns", json_string(s->o.own_netns ? "host" : "container"));
 	uint64_t packets = 0;
 	json_t *devs = json_array();
 	for (size_t i = 0; i < s->ndevs; i++) {

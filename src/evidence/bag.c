@@ -117,6 +117,7 @@ struct bag {
 	char *spool_dir;
 	struct chain *custody;
 	json_t *index;
+	json_t *index_extra; /* top-level fields of index.json besides bag, artifacts */
 	struct payload *pay;
 	size_t npay, cappay;
 	uint64_t pay_bytes;
@@ -1306,6 +1307,23 @@ int bag_set_info(struct bag *b, const char *key, const char *value, struct err *
 	return rc;
 }
 
+int bag_set_index(struct bag *b, const char *key, json_t *value, struct err *e)
+{
+	if (!key || !*key || strcmp(key, "bag") == 0 || strcmp(key, "artifacts") == 0 || !value)
+		return err_set(e, ERR_INVALID, "bad index.json field '%s'", key ? key : "");
+	pthread_mutex_lock(&b->mu);
+	int rc = 0;
+	if (b->done) {
+		rc = err_set(e, ERR_WRONGSTATE, "bag '%s' is closed", b->out);
+	} else {
+		if (!b->index_extra)
+			b->index_extra = json_object();
+		json_object_set_new(b->index_extra, key, json_deep_copy(value));
+	}
+	pthread_mutex_unlock(&b->mu);
+	return rc;
+}
+
 int bag_set_libmagic(struct bag *b, bool on, struct err *e)
 {
 	pthread_mutex_lock(&b->mu);
@@ -1338,6 +1356,8 @@ static int write_tail(struct bag *b, bool final, struct err *e)
 	struct sbuf man = SBUF_INIT, tag = SBUF_INIT;
 	mime_drain(b);
 	json_t *idx = json_pack("{s:s,s:O}", "bag", b->id, "artifacts", b->index);
+	if (b->index_extra)
+		json_object_update_missing(idx, b->index_extra);
 	char *idxs = json_dumps(idx, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(idx);
 	struct sbuf idxb = SBUF_INIT;
@@ -1512,6 +1532,7 @@ void bag_free(struct bag *b)
 	if (b->custody)
 		chain_close(b->custody);
 	json_decref(b->index);
+	json_decref(b->index_extra);
 	for (size_t i = 0; i < b->npay; i++)
 		free(b->pay[i].path);
 	free(b->pay);

@@ -186,6 +186,9 @@ static int check_opts(const struct ncut_opts *o, struct err *e)
 			return err_set(e, ERR_INVALID, "bad extra rule '%s'", o->extra[i]);
 	if (o->nflog_group > 65535)
 		return err_set(e, ERR_INVALID, "nflog group %u out of range", o->nflog_group);
+	if (o->host_nflog_group > 65535 && o->host_nflog_group != NCUT_NFLOG_OFF)
+		return err_set(e, ERR_INVALID, "host nflog group %u out of range",
+			       o->host_nflog_group);
 	return 0;
 }
 
@@ -220,13 +223,12 @@ static void add_allow_rules(struct sbuf *b, const struct ncut_opts *o, enum dir 
 	}
 }
 
-static void add_tail(struct sbuf *b, const struct ncut_opts *o)
+static void add_tail(struct sbuf *b, const struct ncut_opts *o, unsigned group)
 {
 	for (size_t i = 0; i < o->nextra; i++)
 		sbuf_printf(b, "\t\t%s\n", o->extra[i]);
-	if (o->nflog_group)
-		sbuf_printf(b, "\t\tlog prefix \"%s\" group %u\n", NCUT_LOG_PREFIX,
-			    o->nflog_group);
+	if (group)
+		sbuf_printf(b, "\t\tlog prefix \"%s\" group %u\n", NCUT_LOG_PREFIX, group);
 	sbuf_adds(b, "\t\tdrop\n");
 }
 
@@ -258,7 +260,7 @@ char *ncut_netns_ruleset(const char *table, const struct ncut_opts *o, struct er
 		if (chains[i].lo)
 			sbuf_printf(&b, "\t\t%s\n", chains[i].lo);
 		add_allow_rules(&b, o, chains[i].d, false);
-		add_tail(&b, o);
+		add_tail(&b, o, o->nflog_group);
 		sbuf_adds(&b, "\t}\n");
 	}
 	sbuf_adds(&b, "}\n");
@@ -279,6 +281,9 @@ char *ncut_host_ruleset(const char *table, const struct ncut_dev *devs, size_t n
 	}
 	if (check_opts(o, e) < 0)
 		return NULL;
+	unsigned hgroup = o->host_nflog_group == NCUT_NFLOG_OFF ? 0
+			  : o->host_nflog_group	       ? o->host_nflog_group
+						       : o->nflog_group;
 	for (size_t i = 0; i < ndevs; i++)
 		if (!ifname_ok(devs[i].ifname) || devs[i].ifindex <= 0) {
 			err_set(e, ERR_INVALID, "bad host device name '%s'", devs[i].ifname);
@@ -295,7 +300,7 @@ char *ncut_host_ruleset(const char *table, const struct ncut_dev *devs, size_t n
 				    "policy drop;\n",
 				    out ? "egress" : "ingress", devs[i].ifname, NCUT_PRIO_HOST);
 			add_allow_rules(&b, o, out ? DIR_IN : DIR_OUT, true);
-			add_tail(&b, o);
+			add_tail(&b, o, hgroup);
 			sbuf_adds(&b, "\t}\n");
 		}
 	}
@@ -528,6 +533,47 @@ static int nft_run(int mode, const char *cmd, char **out, struct err *e)
 	}
 	if (out)
 		*out = xstrdup(ob ? ob : "");
+	return 0;
+}
+
+int ncut_nflog_groups_used(unsigned char used[NCUT_NFLOG_BITMAP], struct err *e)
+{
+	memset(used, 0, NCUT_NFLOG_BITMAP);
+	/* a context of its own, freed at once: nothing of our netns is left
+	 * for a child forked later to inherit */
+	struct nft_ctx *c = nft_ctx_new(NFT_CTX_DEFAULT);
+	if (!c)
+		return err_set(e, ERR_SYS, "nft_ctx_new failed");
+	if (nft_ctx_buffer_output(c) < 0 || nft_ctx_buffer_error(c) < 0) {
+		nft_ctx_free(c);
+		return err_set(e, ERR_SYS, "nft: cannot buffer output");
+	}
+	int rc = nft_run_cmd_from_buffer(c, "list ruleset");
+	const char *ob = nft_ctx_get_output_buffer(c);
+	const char *eb = nft_ctx_get_error_buffer(c);
+	if (rc != 0) {
+		err_set(e, ERR_SYS, "nft: list ruleset: %.200s", eb && *eb ? eb : "failed");
+		nft_ctx_free(c);
+		return -1;
+	}
+	_cleanup_free_ char *out = xstrdup(ob ? ob : "");
+	nft_ctx_free(c);
+	/* a rule is one line: "... log [prefix "..."] group N ..." */
+	for (char *line = out; line && *line;) {
+		char *nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		char *l = strstr(line, "log ");
+		char *g = l ? strstr(l, " group ") : NULL;
+		if (g) {
+			char *end;
+			errno = 0;
+			unsigned long v = strtoul(g + 7, &end, 10);
+			if (end != g + 7 && errno == 0 && v <= 65535)
+				used[v / 8] |= (unsigned char)(1u << (v % 8));
+		}
+		line = nl ? nl + 1 : NULL;
+	}
 	return 0;
 }
 

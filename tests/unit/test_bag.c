@@ -287,6 +287,37 @@ START_TEST(dir_round_trip)
 }
 END_TEST
 
+/* index.json takes top-level fields beside bag and artifacts (capture's
+ * windows); the two of its own are refused; the bag still verifies */
+START_TEST(index_extra_fields)
+{
+	struct err e = {0};
+	struct bag *b = open_bag("ix", &e);
+	json_t *w = json_pack("{s:{s:s}}", "observed", "from", "2026-12-06T00:00:00Z");
+	ck_assert_int_eq(bag_set_index(b, "windows", w, &e), 0);
+	ck_assert_int_eq(bag_set_index(b, "artifacts", w, &e), -1);
+	ck_assert_int_eq(bag_set_index(b, "bag", w, &e), -1);
+	json_decref(w);
+	ck_assert_int_eq(bag_add_buf(b, "data/x", "1", 1, "f", "t", &e), 0);
+	ck_assert_msg(bag_seal(b, &e) == 0, "%s", e.msg);
+	w = json_object();
+	ck_assert_int_eq(bag_set_index(b, "late", w, &e), -1); /* sealed */
+	json_decref(w);
+	bag_free(b);
+	verify_ok("ix", 0);
+	char p[128];
+	snprintf(p, sizeof(p), "%s/ix/index.json", dir);
+	json_error_t je;
+	json_t *idx = json_load_file(p, 0, &je);
+	ck_assert_ptr_nonnull(idx);
+	ck_assert_str_eq(json_string_value(json_object_get(
+				 json_object_get(json_object_get(idx, "windows"), "observed"), "from")),
+			 "2026-12-06T00:00:00Z");
+	ck_assert_uint_eq(json_array_size(json_object_get(idx, "artifacts")), 1);
+	json_decref(idx);
+}
+END_TEST
+
 START_TEST(tar_round_trip)
 {
 	static const char *const names[] = {"b.tar", "b.tar.gz", "b.tar.zst"};
@@ -487,6 +518,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, hasher_matches_one_shot);
 	tcase_add_test(tc, dir_round_trip);
 	tcase_add_test(tc, tar_round_trip);
+	tcase_add_test(tc, index_extra_fields);
 	tcase_add_test(tc, unsealed_is_incomplete);
 	tcase_add_test(tc, threads_write_at_once);
 	tcase_add_test(tc, many_small_artifacts);

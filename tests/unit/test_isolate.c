@@ -134,7 +134,7 @@ START_TEST(ruleset_allow_nflog_extra)
 	ck_assert_int_eq(ncut_allow_parse("10.213.9.0/24:443", &al[0], &e), 0);
 	ck_assert_int_eq(ncut_allow_parse("fd00::/8", &al[1], &e), 0);
 	const char *extra[] = {"counter"};
-	struct ncut_opts o = {al, 2, 7, extra, 1};
+	struct ncut_opts o = {al, 2, 7, extra, 1, 0};
 	char *r = ncut_netns_ruleset("contain_q_aabbccddeeff", &o, &e);
 	ck_assert_ptr_nonnull(r);
 	/* in: from the collector; out: to it; forward: both */
@@ -160,7 +160,7 @@ START_TEST(ruleset_host)
 	struct ncut_allow al;
 	struct err e = {0};
 	ck_assert_int_eq(ncut_allow_parse("10.213.9.1:9000", &al, &e), 0);
-	struct ncut_opts o = {&al, 1, 3, NULL, 0};
+	struct ncut_opts o = {&al, 1, 3, NULL, 0, 0};
 	char *r = ncut_host_ruleset("contain_h_aabbccddeeff", d, 2, &o, &e);
 	ck_assert_ptr_nonnull(r);
 	ck_assert(str_has_prefix(r, "create table netdev contain_h_aabbccddeeff\n"
@@ -188,9 +188,9 @@ START_TEST(ruleset_host)
 	ck_assert_ptr_null(ncut_host_ruleset("bad name", d, 1, &none, &e));
 	ck_assert_ptr_null(ncut_netns_ruleset("x;flush ruleset", &none, &e));
 	const char *evil[] = {"accept\nflush ruleset"};
-	struct ncut_opts ev = {NULL, 0, 0, evil, 1};
+	struct ncut_opts ev = {NULL, 0, 0, evil, 1, 0};
 	ck_assert_ptr_null(ncut_netns_ruleset("contain_q_x", &ev, &e));
-	struct ncut_opts big = {NULL, 0, 70000, NULL, 0};
+	struct ncut_opts big = {NULL, 0, 70000, NULL, 0, 0};
 	ck_assert_ptr_null(ncut_netns_ruleset("contain_q_x", &big, &e));
 }
 END_TEST
@@ -343,6 +343,33 @@ START_TEST(state_round_trip)
 }
 END_TEST
 
+/* the host table logs to a group of its own (groups of the host netns are
+ * shared by every container), or not at all */
+START_TEST(ruleset_host_nflog_group)
+{
+	struct ncut_dev d = {"veth1a2b", 12, "eth0", 2};
+	struct err e = {0};
+	struct ncut_opts o = {.nflog_group = 7700, .host_nflog_group = 40123};
+	char *r = ncut_host_ruleset("contain_h_aabbccddeeff", &d, 1, &o, &e);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_uint_eq(count(r, "log prefix \"contain-q\" group 40123\n\t\tdrop\n"), 2);
+	ck_assert_ptr_null(strstr(r, "group 7700"));
+	free(r);
+	r = ncut_netns_ruleset("contain_q_aabbccddeeff", &o, &e);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_uint_eq(count(r, "log prefix \"contain-q\" group 7700\n\t\tdrop\n"), 4);
+	ck_assert_ptr_null(strstr(r, "group 40123"));
+	free(r);
+	o.host_nflog_group = NCUT_NFLOG_OFF;
+	r = ncut_host_ruleset("contain_h_aabbccddeeff", &d, 1, &o, &e);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_ptr_null(strstr(r, "log "));
+	ck_assert_uint_eq(count(r, "\t\tdrop\n"), 2);
+	free(r);
+	o.host_nflog_group = 70000;
+	ck_assert_ptr_null(ncut_host_ruleset("contain_h_aabbccddeeff", &d, 1, &o, &e));
+}
+END_TEST
 
 START_TEST(incarnation_decision)
 {
@@ -643,6 +670,7 @@ Suite *unit_suite(void)
 	tcase_add_test(t, ruleset_netns_plain);
 	tcase_add_test(t, ruleset_allow_nflog_extra);
 	tcase_add_test(t, ruleset_host);
+	tcase_add_test(t, ruleset_host_nflog_group);
 	tcase_add_test(t, freezer_parsing);
 	tcase_add_test(t, state_round_trip);
 	tcase_add_test(t, incarnation_decision);

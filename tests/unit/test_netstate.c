@@ -14,6 +14,9 @@
 
 #include "contain/collect.h"
 #include "contain/util.h"
+#include <arpa/inet.h>
+#include <linux/netfilter/nfnetlink_log.h>
+
 #include "unit.h"
 
 static json_t *parse(const char *proto, const char *line)
@@ -315,6 +318,72 @@ START_TEST(pcap_byte_budget_is_exact)
 }
 END_TEST
 
+/* an NFLOG record as the netdev family logs it, built attribute by attribute */
+static size_t nflog_rec(unsigned char *b, int hook, uint16_t proto, uint32_t ifx,
+			const unsigned char *pl, size_t plen)
+{
+	size_t off = 0;
+	b[off++] = 5; /* NFPROTO_NETDEV */
+	b[off++] = 0;
+	b[off++] = 0x9b;
+	b[off++] = 0x6e;
+	struct {
+		uint16_t len, type;
+	} a;
+	unsigned char hdr[4] = {(unsigned char)(proto >> 8), (unsigned char)proto,
+				(unsigned char)hook, 0};
+	a.len = 8, a.type = NFULA_PACKET_HDR;
+	memcpy(b + off, &a, 4), memcpy(b + off + 4, hdr, 4), off += 8;
+	uint32_t be = htonl(ifx);
+	a.len = 8, a.type = hook == 1 ? NFULA_IFINDEX_OUTDEV : NFULA_IFINDEX_INDEV;
+	memcpy(b + off, &a, 4), memcpy(b + off + 4, &be, 4), off += 8;
+	a.len = (uint16_t)(4 + plen), a.type = NFULA_PAYLOAD;
+	memcpy(b + off, &a, 4), memcpy(b + off + 4, pl, plen);
+	off += (4 + plen + 3) & ~(size_t)3;
+	return off;
+}
+
+START_TEST(pcap_nflog_netdev_to_sll2)
+{
+	unsigned char ip[20] = {0x45, 0, 0, 20};
+	unsigned char eth[34];
+	const unsigned char mac[6] = {0x02, 0xca, 0x0e, 0xd0, 0x5d, 0xd1};
+	memset(eth, 0xee, 6);
+	memcpy(eth + 6, mac, 6);
+	eth[12] = 0x08, eth[13] = 0x00;
+	memcpy(eth + 14, ip, 20);
+	unsigned char rec[256], out[512];
+
+	/* egress: the Ethernet header goes, its source address into SLL2 */
+	size_t n = nflog_rec(rec, 1, 0x0800, 69, eth, sizeof(eth));
+	size_t m = collect_pcap_nflog_to_sll2(rec, n, out, sizeof(out));
+	ck_assert_uint_eq(m, 40);
+	ck_assert_uint_eq(out[0] << 8 | out[1], 0x0800);
+	ck_assert_uint_eq(out[7], 69);
+	ck_assert_uint_eq(out[10], 4); /* PACKET_OUTGOING */
+	ck_assert_uint_eq(out[11], 6);
+	ck_assert_mem_eq(out + 12, mac, 6);
+	ck_assert_mem_eq(out + 20, ip, 20);
+
+	/* ingress: the payload is already the network header */
+	n = nflog_rec(rec, 0, 0x0800, 69, ip, sizeof(ip));
+	m = collect_pcap_nflog_to_sll2(rec, n, out, sizeof(out));
+	ck_assert_uint_eq(m, 40);
+	ck_assert_uint_eq(out[10], 0); /* PACKET_HOST */
+	ck_assert_mem_eq(out + 20, ip, 20);
+
+	/* truncated or lying attributes: nothing, never a read past the end */
+	for (size_t cut = 0; cut < n; cut++)
+		ck_assert_uint_le(collect_pcap_nflog_to_sll2(rec, cut, out, sizeof(out)), 40);
+	uint16_t big = 0xfff0;
+	memcpy(rec + 4, &big, 2);
+	ck_assert_uint_eq(collect_pcap_nflog_to_sll2(rec, n, out, sizeof(out)), 0);
+	/* no room for the frame */
+	n = nflog_rec(rec, 0, 0x0800, 69, ip, sizeof(ip));
+	ck_assert_uint_eq(collect_pcap_nflog_to_sll2(rec, n, out, 30), 0);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("netstate");
@@ -325,6 +394,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, socket_tables_of_a_child);
 	tcase_add_test(tc, collect_net_in_own_netns_with_fifo_resolv);
 	tcase_add_test(tc, pcap_byte_budget_is_exact);
+	tcase_add_test(tc, pcap_nflog_netdev_to_sll2);
 	suite_add_tcase(s, tc);
 	return s;
 }
