@@ -120,8 +120,9 @@ int cmd_list(int argc, char **argv)
 			rc = EXIT_SYS;
 		json_decref(a);
 	} else {
-		/* 10+12+16+18+7+8+10+13+9 plus 8 separators = 111 columns */
-		static const size_t w[] = {10, 12, 16, 18, 7, 8, 10, 13, 9};
+		/* 10+12+16+14+7+7+10+13+9 plus 8 separators = 106 columns
+		 * (names and pods keep their width; the image gives way) */
+		static const size_t w[] = {10, 12, 16, 14, 7, 7, 10, 13, 9};
 		static const char *const head[] = {"RUNTIME", "ID",	    "NAME",
 						   "IMAGE",   "PID",	    "STATUS",
 						   "QUARANTINE", "POD", "NAMESPACE"};

@@ -21,11 +21,11 @@ ok "wrote a file inside the container" test -f "$T_DIR/runc/$A/merged/tmp/eviden
 # ---- list ----
 run "$CONTAIN" list
 is "$RC" 0 "list exits 0"
-like "$OUT" "^RUNTIME +ID +NAME +IMAGE +PID +STATUS +POD +NAMESPACE" "list prints a header"
+like "$OUT" "^RUNTIME +ID +NAME +IMAGE +PID +STATUS +QUARANTINE +POD +NAMESPACE" "list prints a header"
 like "$OUT" "^runc +${A:0:12} .* $APID +running" "list shows the first container with its pid"
 like "$OUT" "^runc +${B:0:12} .* $BPID +running" "list shows the second container"
-wide=$(printf '%s\n' "$OUT" | awk 'length($0) > 100' | wc -l)
-is "$wide" 0 "the table fits 100 columns"
+wide=$(printf '%s\n' "$OUT" | awk 'length($0) > 106' | wc -l)
+is "$wide" 0 "the table fits 106 columns (QUARANTINE included)"
 
 run "$CONTAIN" --json list
 is "$RC" 0 "--json list exits 0"
