@@ -4,7 +4,8 @@
 # simulated compromise, and a whole response walked on it with every verb:
 # list, inspect, quarantine (dry run), keygen, capture (which quarantines and
 # freezes), the evidence read with outside tools (jq, tcpdump, tar, gdb),
-# verify (and a tampered copy failing), release, audit verify. Cleans up.
+# verify (and a tampered copy failing), release, audit verify (a cut copy
+# failing on the bag's heads). Cleans up.
 set -u
 . "$(dirname "$0")/lib/lib.sh"
 . "$CONTAIN_TOP/tests/lib/containers.sh"
@@ -61,11 +62,19 @@ say "an Ed25519 key for sealing the evidence"
 show "$C" keygen -o "$T_DIR/examiner"
 
 say "capture: pcap on, network cut, processes and sockets, 2 s cut off and watched, freeze, memory, fs diff, metadata, seal"
+echo "(meanwhile the host keeps knocking on $CTRIP:8080: what reaches for it from outside is evidence too)"
+(while :; do reach; sleep 0.5; done) >/dev/null 2>&1 &
+PROBER=$!
+on_exit "kill $PROBER"
 show "$C" capture "$NAME" -o "$T_DIR/case-1" --case CASE-1 --examiner "demo responder" \
 	--sign-key "$T_DIR/examiner.key" --pcap-seconds 2 --watch-cut 2
+kill "$PROBER" 2>/dev/null
+wait "$PROBER" 2>/dev/null
 printf 'after:  the container answers on %s:8080? ' "$CTRIP"
 reach && echo yes || echo "no (cut)"
 echo "its cgroup: $(grep frozen /sys/fs/cgroup/unified/contain-test/$NAME/cgroup.events)"
+echo "the QUARANTINE column is read back from the kernel (tables in its netns and on its veth, the freezer):"
+show "$C" list
 show ls "$T_DIR/case-1" "$T_DIR/case-1/data"
 
 say "the evidence, read with the tools people use"
@@ -78,6 +87,9 @@ CUT=$(jq -r '.windows.times.cut' "$T_DIR/case-1/index.json")
 echo "   index.json: the cut held at $CUT, cut off and running until $(jq -r '.windows.times.freeze_start' "$T_DIR/case-1/index.json"); attempts after the cut:"
 tcpdump -tt -nr "$B/network/capture-nflog.pcap" 2>/dev/null | grep -F "$C2.4444: Flags [S]" |
 	awk -v c="$(date -u -d "$CUT" +%s.%N)" '$1 > c' | head -4
+echo "-- what reached for it from outside after the cut (the host table's drops, network/capture-host-nflog.pcap):"
+tcpdump -tt -nr "$B/network/capture-host-nflog.pcap" 2>/dev/null | grep -F "$CTRIP.8080: Flags [S]" |
+	awk -v c="$(date -u -d "$CUT" +%s.%N)" '$1 > c' | head -3
 echo "-- the filesystem diff as an OCI layer (tar -tvf fs/upper.tar):"
 tar -tvf "$B/fs/upper.tar" | grep -E 'passwd|\.wh\.' | head -5
 MT=$(jq -r '.pids[] | select(.comm == "memtarget") | .pid' "$B/processes/tree.json" | head -1)
@@ -114,7 +126,13 @@ show "$C" release "$NAME"
 printf 'released: the container answers on %s:8080? ' "$CTRIP"
 wait_for 10 reach && echo yes || echo no
 
-say "the node audit log is hash-chained"
-show "$C" audit verify "$CONTAIN_AUDIT_LOG"
+say "the node audit log: hash-chained from a genesis bound to this node, and the bag holds its heads"
+show "$C" audit verify --bag "$T_DIR/case-1" "$CONTAIN_AUDIT_LOG"
+END=$(sed -n 's/^Contain-Audit-Head-End: \([0-9]*\):.*/\1/p' "$T_DIR/case-1/bag-info.txt")
+# line 1 is the genesis (seq 0): the first END lines end just before that head
+head -n "$END" "$CONTAIN_AUDIT_LOG" >"$T_DIR/audit-cut.jsonl"
+echo "a copy cut just before the capture's end head (seq $END) still chains, but no longer holds it:"
+show "$C" audit verify --bag "$T_DIR/case-1" "$T_DIR/audit-cut.jsonl"
+echo "(exit $?)"
 
 say "clean up: the container, its overlay, cgroups and veth go"
