@@ -122,6 +122,8 @@ int proc_cgroup_dirs(pid_t pid, char **unified, char **freezer, struct err *e);
 int ctr_refresh_pids(struct ctr *c, struct err *e);
 
 json_t *ctr_to_json(const struct ctr *c);
+/* {id, runtime, name (when known), pid}: how audit lines and results name it */
+json_t *ctr_brief_json(const struct ctr *c);
 void ctr_free(struct ctr *c);
 void ctr_list_free(struct ctr_list *l);
 static inline void ctr_freep(struct ctr **c)

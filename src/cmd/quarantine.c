@@ -6,17 +6,6 @@
 #include "contain/cmd.h"
 #include "contain/isolate.h"
 
-static json_t *ctr_brief(const struct ctr *c)
-{
-	json_t *j = json_object();
-	json_object_set_new(j, "id", json_string(c->id));
-	json_object_set_new(j, "runtime", json_string(rt_kind_name(c->runtime)));
-	if (c->name)
-		json_object_set_new(j, "name", json_string(c->name));
-	json_object_set_new(j, "pid", json_integer(c->pid));
-	return j;
-}
-
 static void audit_or_warn(const char *action, const char *target, const char *result,
 			  json_t *extra, int *rc)
 {
@@ -33,7 +22,7 @@ static void print_dry_run(const struct ctr *c, const struct quarantine_result *r
 	if (G.json) {
 		json_t *j = json_object();
 		json_object_set_new(j, "dry_run", json_true());
-		json_object_set_new(j, "container", ctr_brief(c));
+		json_object_set_new(j, "container", ctr_brief_json(c));
 		if (r->already)
 			json_object_set_new(j, "already", json_true());
 		json_object_set_new(j, "netns_ruleset",

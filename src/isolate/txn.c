@@ -8,17 +8,6 @@
 
 #include "contain/isolate.h"
 
-static json_t *ctr_brief(const struct ctr *c)
-{
-	json_t *j = json_object();
-	json_object_set_new(j, "id", json_string(c->id));
-	json_object_set_new(j, "runtime", json_string(rt_kind_name(c->runtime)));
-	if (c->name)
-		json_object_set_new(j, "name", json_string(c->name));
-	json_object_set_new(j, "pid", json_integer(c->pid));
-	return j;
-}
-
 static void audit(const struct qtxn_opts *t, const char *action, const char *target,
 		  const char *result, json_t *extra, struct err *ae)
 {
@@ -64,7 +53,7 @@ int quarantine_run(const struct ctr *c, const struct qtxn_opts *t,
 	quarantine_verify(c, NULL, o->net, &out->after, &ve);
 
 	json_t *x = json_object();
-	json_object_set_new(x, "container", ctr_brief(c));
+	json_object_set_new(x, "container", ctr_brief_json(c));
 	json_t *op = json_object();
 	json_object_set_new(op, "net", json_boolean(o->net));
 	json_object_set_new(op, "freeze", json_boolean(o->freeze));

@@ -265,6 +265,17 @@ int ctr_read_oci_config(struct ctr *c, struct err *e)
 	return 0;
 }
 
+json_t *ctr_brief_json(const struct ctr *c)
+{
+	json_t *j = json_object();
+	json_object_set_new(j, "id", json_string(c->id));
+	json_object_set_new(j, "runtime", json_string(rt_kind_name(c->runtime)));
+	if (c->name)
+		json_object_set_new(j, "name", json_string(c->name));
+	json_object_set_new(j, "pid", json_integer(c->pid));
+	return j;
+}
+
 json_t *ctr_to_json(const struct ctr *c)
 {
 	json_t *o = json_object();

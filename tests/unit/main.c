@@ -1,8 +1,29 @@
 /* main.c: the one runner for every unit test binary. TAP goes to the file
  * named by $UNIT_TAP (tests/run.sh reads it), Check's summary to stdout. */
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "unit.h"
+
+void unit_tmpdir(char *buf, size_t n, const char *name)
+{
+	ck_assert_int_lt(snprintf(buf, n, "/tmp/%s.XXXXXX", name), (int)n);
+	ck_assert_ptr_nonnull(mkdtemp(buf));
+}
+
+void unit_tmpdir_remove(const char *dir)
+{
+	pid_t p = fork();
+	if (p == 0) {
+		execlp("rm", "rm", "-rf", "--", dir, (char *)NULL);
+		_exit(127);
+	}
+	int st;
+	if (p > 0)
+		waitpid(p, &st, 0);
+}
 
 int main(void)
 {

@@ -16,20 +16,12 @@ static char dir[64];
 
 static void setup(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/test_audit.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	unit_tmpdir(dir, sizeof(dir), "test_audit");
 }
 
 static void teardown(void)
 {
-	/* only what mkdtemp made: removed with the files below it */
-	pid_t p = fork();
-	if (p == 0) {
-		execlp("rm", "rm", "-rf", "--", dir, (char *)NULL);
-		_exit(127);
-	}
-	int st;
-	waitpid(p, &st, 0);
+	unit_tmpdir_remove(dir);
 }
 
 static const char *at(const char *name)

@@ -4,3 +4,8 @@
 #include <check.h>
 
 Suite *unit_suite(void);
+
+/* A fresh dir /tmp/<name>.XXXXXX in buf (n >= 64), made 0700 by mkdtemp; and
+ * its removal with everything below it (only what unit_tmpdir made). */
+void unit_tmpdir(char *buf, size_t n, const char *name);
+void unit_tmpdir_remove(const char *dir);
