@@ -1057,8 +1057,26 @@ static int capture_do(const struct ctr *c, const struct capture_opts *o,
 	r->status = "complete";
 	rc = json_array_size(cp.missing) || cp.qfailed ? 1 : 0;
 out:
+	/* what it says holds at the end is read back from the kernel now, not
+	 * taken from the state: a table flushed or a thaw meanwhile shows */
 	r->net_cut = cp.net_cut;
 	r->frozen = cp.frozen;
+	if (cp.net_cut || cp.frozen) {
+		struct qverify v;
+		struct err ve = {0};
+		if (quarantine_verify(c, NULL, cp.net_cut, &v, &ve) < 0) {
+			warning(&cp, "could not read back what holds: %s", ve.msg);
+			r->net_cut = r->frozen = false;
+		} else {
+			if (cp.net_cut && !v.net_cut)
+				warning(&cp, "the network cut no longer reads back from the kernel%s%s",
+					*v.problems ? ": " : "", v.problems);
+			if (cp.frozen && !v.frozen)
+				warning(&cp, "the cgroup no longer reads frozen");
+			r->net_cut = cp.net_cut && v.net_cut;
+			r->frozen = cp.frozen && v.frozen;
+		}
+	}
 	r->quarantine_failed = cp.qfailed;
 	r->windows = cp.windows;
 	r->seconds = time_mono() - cp.t0;

@@ -11,6 +11,9 @@
 #     verify, sha256sum -c), names what was lost, and exits as documented: 1
 #     when something is missing (what the dead container could no longer give),
 #     0 when everything had been taken already; never 3, never a crash.
+#  C  what capture says holds at its end is read back from the kernel: a thaw
+#     and a flushed netns table during the capture (paused at 'metadata')
+#     are reported, and it does not say "left quarantined and frozen".
 . "$(dirname "$0")/../lib/lib.sh"
 . "$CONTAIN_TOP/tests/lib/containers.sh"
 need_root
@@ -126,5 +129,41 @@ for phase in ${PHASES:-pcap observe cut processes watch-cut freeze memory fs met
 		"killed at '$phase': audited as $([ "$want" -eq 0 ] && echo ok || echo partial)"
 	runc_cleanup "$N"
 done
+
+# ---------------------------------------------------------------- C
+N=t0704-$S-readback
+if runc_run "$N"; then
+	P=$T_DIR/pause-readback
+	CONTAIN_TEST_PAUSE_AT=metadata CONTAIN_TEST_PAUSE_FILE=$P \
+		timeout 120 "$CONTAIN" capture "$N" -o "$T_DIR/bag-readback" --pcap-seconds 1 \
+		--json >"$T_DIR/readback.out" 2>"$T_DIR/readback.err" &
+	CAP=$!
+	if wait_for 60 test -s "$P"; then
+		ok "readback: frozen while paused" grep -qx 'frozen 1' "$(cg2 "$N")/cgroup.events"
+		# undo both behind contain's back, as a root attacker on the node might
+		echo 0 >"$(cg2 "$N")/cgroup.freeze"
+		tab=$(nsenter --net="/proc/$CPID/ns/net" nft list tables 2>/dev/null | awk '/contain_q_/ {print $3}')
+		like "$tab" '^contain_q_' "readback: the netns table was there while paused"
+		[ -n "$tab" ] && nsenter --net="/proc/$CPID/ns/net" nft delete table inet "$tab"
+		rm -f "$P"
+	else
+		diag "the capture never paused: $(cat "$T_DIR/readback.err")"
+	fi
+	wait "$CAP"
+	is "$(jq -r '"\(.quarantined) \(.frozen)"' "$T_DIR/readback.out")" "false false" \
+		"readback: --json says neither cut nor frozen (the kernel's answer, not the state's)"
+	like "$(jq -r '.warnings[]' "$T_DIR/readback.out")" "network cut no longer reads back" \
+		"readback: a warning says the cut no longer holds"
+	like "$(jq -r '.warnings[]' "$T_DIR/readback.out")" "no longer reads frozen" \
+		"readback: a warning says the cgroup is no longer frozen"
+	run "$CONTAIN" list
+	like "$OUT" "^runc +${N:0:12} .* running +- " "readback: list's QUARANTINE column agrees (-)"
+	"$CONTAIN" release "$N" >/dev/null 2>&1
+	runc_cleanup "$N"
+else
+	for t in "frozen while paused" "netns table there" "--json" "cut warning" "frozen warning" "list"; do
+		skip "readback: $t" "cannot start a runc container"
+	done
+fi
 
 done_testing
