@@ -6,7 +6,6 @@
 #include "contain/audit.h"
 #include "contain/cmd.h"
 
-struct globals G;
 
 static const struct cmd commands[] = {
 	{"list", cmd_list, CMD_JSON, "list every container on the node, of every runtime",
@@ -265,8 +264,9 @@ int cmd_print_json(json_t *v)
 	return 0;
 }
 
-int cmd_version(int argc, char **argv)
+int cmd_version(struct globals *g, int argc, char **argv)
 {
+	(void)g;
 	(void)argv;
 	if (argc > 1)
 		return cmd_usage_error("version", "takes no arguments");
@@ -274,8 +274,9 @@ int cmd_version(int argc, char **argv)
 	return EXIT_OK;
 }
 
-int cmd_help_verb(int argc, char **argv)
+int cmd_help_verb(struct globals *g, int argc, char **argv)
 {
+	(void)g;
 	if (argc < 2) {
 		fputs(global_usage, stdout);
 		print_verbs(stdout);
@@ -303,6 +304,8 @@ static int finish(int code)
 
 int main(int argc, char **argv)
 {
+	/* the global options: handed to the verb, never a global */
+	struct globals g = {0};
 	static const struct option opts[] = {
 		{"json", no_argument, NULL, 'j'},
 		{"root", required_argument, NULL, 'r'},
@@ -318,16 +321,16 @@ int main(int argc, char **argv)
 	struct err e = {0};
 	int c;
 
-	G.state_dir = getenv("CONTAIN_STATE_DIR");
-	if (!G.state_dir || !*G.state_dir)
-		G.state_dir = "/run/contain";
-	G.audit_log = getenv("CONTAIN_AUDIT_LOG");
-	if (!G.audit_log || !*G.audit_log)
-		G.audit_log = "/var/log/contain/audit.jsonl";
-	G.audit_key = getenv("CONTAIN_AUDIT_KEY");
-	if (G.audit_key && !*G.audit_key)
-		G.audit_key = NULL;
-	if (rt_roots_from_env(&G.roots, &e) < 0) {
+	g.state_dir = getenv("CONTAIN_STATE_DIR");
+	if (!g.state_dir || !*g.state_dir)
+		g.state_dir = "/run/contain";
+	g.audit_log = getenv("CONTAIN_AUDIT_LOG");
+	if (!g.audit_log || !*g.audit_log)
+		g.audit_log = "/var/log/contain/audit.jsonl";
+	g.audit_key = getenv("CONTAIN_AUDIT_KEY");
+	if (g.audit_key && !*g.audit_key)
+		g.audit_key = NULL;
+	if (rt_roots_from_env(&g.roots, &e) < 0) {
 		log_err(&e);
 		return EXIT_USAGE;
 	}
@@ -337,22 +340,22 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+vqhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
-			G.json = true;
+			g.json = true;
 			break;
 		case 'r':
-			if (rt_roots_add(&G.roots, optarg, &e) < 0) {
+			if (rt_roots_add(&g.roots, optarg, &e) < 0) {
 				log_err(&e);
 				return EXIT_USAGE;
 			}
 			break;
 		case 's':
-			G.state_dir = optarg;
+			g.state_dir = optarg;
 			break;
 		case 'a':
-			G.audit_log = optarg;
+			g.audit_log = optarg;
 			break;
 		case 'k':
-			G.audit_key = optarg;
+			g.audit_key = optarg;
 			break;
 		case 'v':
 			log_set_verbosity(log_verbosity() + 1);
@@ -398,14 +401,14 @@ int main(int argc, char **argv)
 	}
 	/* the verbs that write the audit log sign it: a bad key stops them
 	 * before they act */
-	if ((cmd->flags & CMD_NEEDS_ROOT) && G.audit_key && audit_set_key(G.audit_key, &e) < 0) {
-		log_error("%s: --audit-key '%s': %s", cmd->name, G.audit_key, e.msg);
+	if ((cmd->flags & CMD_NEEDS_ROOT) && g.audit_key && audit_set_key(g.audit_key, &e) < 0) {
+		log_error("%s: --audit-key '%s': %s", cmd->name, g.audit_key, e.msg);
 		return EXIT_USAGE;
 	}
 	int vi = optind;
 	optind = 0; /* reset getopt for the verb (glibc: 0 reinitialises) */
 	opterr = 1;
-	int rc = cmd->fn(argc - vi, argv + vi);
-	rt_roots_free(&G.roots);
+	int rc = cmd->fn(&g, argc - vi, argv + vi);
+	rt_roots_free(&g.roots);
 	return finish(rc);
 }

@@ -6,7 +6,8 @@
 #include "contain/runtime.h"
 #include "contain/util.h"
 
-/* Global options, parsed by main before the verb. */
+/* Global options, parsed by main before the verb and handed to it (crun's
+ * global arguments): no global variable, no edge from a verb back to main. */
 struct globals {
 	bool json;		/* --json */
 	struct rt_roots roots;	/* --root RUNTIME=DIR, CONTAIN_ROOTS */
@@ -14,7 +15,6 @@ struct globals {
 	const char *audit_log;	/* --audit-log, CONTAIN_AUDIT_LOG (default /var/log/contain/audit.jsonl) */
 	const char *audit_key;	/* --audit-key, CONTAIN_AUDIT_KEY: sign the audit lines (NULL: no) */
 };
-extern struct globals G;
 
 enum {
 	CMD_NEEDS_ROOT = 1 << 0, /* refuse to run unless euid 0 */
@@ -23,7 +23,7 @@ enum {
 
 struct cmd {
 	const char *name;
-	int (*fn)(int argc, char **argv);
+	int (*fn)(struct globals *g, int argc, char **argv);
 	int flags;
 	const char *summary; /* one line */
 	const char *usage;   /* the whole `contain help VERB` text */
@@ -38,13 +38,13 @@ int cmd_usage_error(const char *name, const char *fmt, ...) __attribute__((forma
 /* print a JSON value to stdout, indented, with a newline */
 int cmd_print_json(json_t *v);
 
-int cmd_list(int argc, char **argv);
-int cmd_inspect(int argc, char **argv);
-int cmd_quarantine(int argc, char **argv);
-int cmd_release(int argc, char **argv);
-int cmd_audit(int argc, char **argv);
-int cmd_verify(int argc, char **argv);
-int cmd_keygen(int argc, char **argv);
-int cmd_capture(int argc, char **argv);
-int cmd_version(int argc, char **argv);
-int cmd_help_verb(int argc, char **argv);
+int cmd_list(struct globals *g, int argc, char **argv);
+int cmd_inspect(struct globals *g, int argc, char **argv);
+int cmd_quarantine(struct globals *g, int argc, char **argv);
+int cmd_release(struct globals *g, int argc, char **argv);
+int cmd_audit(struct globals *g, int argc, char **argv);
+int cmd_verify(struct globals *g, int argc, char **argv);
+int cmd_keygen(struct globals *g, int argc, char **argv);
+int cmd_capture(struct globals *g, int argc, char **argv);
+int cmd_version(struct globals *g, int argc, char **argv);
+int cmd_help_verb(struct globals *g, int argc, char **argv);

@@ -54,7 +54,7 @@ static void print_text(json_t *j, bool json)
 		log_warn("audit log '%s': the last line has no newline (cut mid-write?)", file);
 }
 
-int cmd_audit(int argc, char **argv)
+int cmd_audit(struct globals *g, int argc, char **argv)
 {
 	enum { O_BAG = 256, O_PUBKEY, O_MACHINE, O_JSON };
 	static const struct option opts[] = {
@@ -64,7 +64,7 @@ int cmd_audit(int argc, char **argv)
 		{"json", no_argument, NULL, O_JSON},
 		{0, 0, 0, 0},
 	};
-	bool json = G.json;
+	bool json = g->json;
 	if (argc < 2 || strcmp(argv[1], "verify") != 0)
 		return cmd_usage_error("audit", argc < 2 ? "needs an action%s" : "unknown action '%s'",
 				       argc < 2 ? "" : argv[1]);
@@ -97,7 +97,7 @@ int cmd_audit(int argc, char **argv)
 	int rest = argc - 1 - optind;
 	if (rest > 1)
 		return cmd_usage_error("audit", "verify takes at most one FILE");
-	const char *path = rest == 1 ? argv[1 + optind] : G.audit_log;
+	const char *path = rest == 1 ? argv[1 + optind] : g->audit_log;
 	json_t *j = NULL;
 	struct err e = {0};
 	int rc = audit_verify(path, &o, &j, &e);

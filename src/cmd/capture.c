@@ -80,7 +80,7 @@ static int parse_u(const char *opt, const char *s, unsigned long long *v)
 	return 0;
 }
 
-int cmd_capture(int argc, char **argv)
+int cmd_capture(struct globals *g, int argc, char **argv)
 {
 	enum { O_CASE = 256, O_EXAMINER, O_SIGN, O_NOQ, O_PSEC, O_PMAX, O_NOPCAP, O_NOFS, O_NOMEM,
 	       O_MEMFULL, O_MAXMEM, O_MAXFILE, O_LOGMAX, O_ALLOW, O_JSON, O_FREEZER, O_OBSERVE, O_WATCH };
@@ -164,7 +164,7 @@ int cmd_capture(int argc, char **argv)
 			if (frz_pref_parse(optarg, &o.freezer) < 0)
 				return cmd_usage_error("capture", "bad freezer '%s'", optarg);
 			break;
-		case O_JSON: G.json = true; break;
+		case O_JSON: g->json = true; break;
 		case O_OBSERVE:
 			if (parse_ull(optarg, CAPTURE_WINDOW_MAX, &v) < 0)
 				return cmd_usage_error("capture", "bad --observe '%s' (0..%u seconds)",
@@ -187,8 +187,8 @@ int cmd_capture(int argc, char **argv)
 		return cmd_usage_error("capture", "-o OUT is required (a directory, a .tar, "
 						  ".tar.gz, .tar.zst, or - for stdout)");
 	o.allow = allow;
-	o.state_dir = G.state_dir;
-	o.audit_log = G.audit_log;
+	o.state_dir = g->state_dir;
+	o.audit_log = g->audit_log;
 	if (capture_opts_check(&o, &e) < 0)
 		return cmd_usage_error("capture", "%s", e.msg);
 	bool to_stdout = strcmp(o.out, "-") == 0;
@@ -222,7 +222,7 @@ int cmd_capture(int argc, char **argv)
 					       pctx.pause_at);
 	}
 	_cleanup_ctr_ struct ctr *c = NULL;
-	if (runtime_resolve(&G.roots, ref, &c, &e) < 0) {
+	if (runtime_resolve(&g->roots, ref, &c, &e) < 0) {
 		log_error("capture '%s': %s", ref, e.msg);
 		return err_exit_code(&e);
 	}
@@ -244,7 +244,7 @@ int cmd_capture(int argc, char **argv)
 
 	/* with -o - stdout is the tar: the summary goes to stderr */
 	FILE *f = to_stdout ? stderr : stdout;
-	if (r.bag_id[0] && G.json) {
+	if (r.bag_id[0] && g->json) {
 		json_t *sum = capture_result_to_json(&r, c, o.out);
 		json_dumpf(sum, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		fputc('\n', f);

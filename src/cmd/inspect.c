@@ -4,7 +4,7 @@
 #include "contain/cmd.h"
 #include "contain/isolate.h"
 
-int cmd_inspect(int argc, char **argv)
+int cmd_inspect(struct globals *g, int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    {"json", no_argument, NULL, 'j'},
@@ -24,14 +24,14 @@ int cmd_inspect(int argc, char **argv)
 
 	struct err e = {0};
 	_cleanup_ctr_ struct ctr *ct = NULL;
-	if (runtime_resolve(&G.roots, argv[optind], &ct, &e) < 0) {
+	if (runtime_resolve(&g->roots, argv[optind], &ct, &e) < 0) {
 		log_err(&e);
 		return err_exit_code(&e);
 	}
 	json_t *j = ctr_to_json(ct);
 	/* the quarantine as the kernel holds it (not as the state file says) */
 	struct qverify *v = xcalloc(1, sizeof(*v));
-	if (quarantine_verify(ct, G.state_dir, true, v, &e) == 0)
+	if (quarantine_verify(ct, g->state_dir, true, v, &e) == 0)
 		json_object_set_new(j, "quarantine", qverify_to_json(v));
 	free(v);
 	int rc = cmd_print_json(j) < 0 ? EXIT_SYS : EXIT_OK;

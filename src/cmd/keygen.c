@@ -5,7 +5,7 @@
 #include "contain/cmd.h"
 #include "contain/sign.h"
 
-int cmd_keygen(int argc, char **argv)
+int cmd_keygen(struct globals *g, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"output", required_argument, NULL, 'o'},
@@ -13,7 +13,7 @@ int cmd_keygen(int argc, char **argv)
 		{0, 0, 0, 0},
 	};
 	const char *base = NULL;
-	bool json = G.json;
+	bool json = g->json;
 	int c;
 	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
 		switch (c) {

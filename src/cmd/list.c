@@ -38,10 +38,10 @@ static void cell(struct sbuf *line, const char *s, size_t width, bool last)
 /* The quarantine of each container, verified in the kernel. Kept fast: one
  * readdir of the state dir and one listing of the host's netdev tables;
  * only a container named there (or frozen) is looked at in its netns. */
-static json_t *quarantine_column(const struct ctr_list *l)
+static json_t *quarantine_column(const struct globals *g, const struct ctr_list *l)
 {
 	json_t *ids = json_object(), *out = json_object();
-	DIR *d = opendir(G.state_dir);
+	DIR *d = opendir(g->state_dir);
 	if (d) {
 		struct dirent *de;
 		while ((de = readdir(d)))
@@ -72,7 +72,7 @@ static json_t *quarantine_column(const struct ctr_list *l)
 		bool named = json_object_get(ids, ct->id) || json_object_get(ids, htab);
 		if (ct->pid <= 0 && !named)
 			continue;
-		quarantine_verify(ct, named ? G.state_dir : NULL, named && ct->pid > 0, v, &e);
+		quarantine_verify(ct, named ? g->state_dir : NULL, named && ct->pid > 0, v, &e);
 		json_object_set_new(out, ct->id, qverify_to_json(v));
 	}
 	free(v);
@@ -80,7 +80,7 @@ static json_t *quarantine_column(const struct ctr_list *l)
 	return out;
 }
 
-int cmd_list(int argc, char **argv)
+int cmd_list(struct globals *g, int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    {"json", no_argument, NULL, 'j'},
@@ -90,7 +90,7 @@ int cmd_list(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
-			G.json = true;
+			g->json = true;
 			break;
 		default:
 			return cmd_usage_error("list", "bad option");
@@ -101,14 +101,14 @@ int cmd_list(int argc, char **argv)
 
 	struct err e = {0};
 	struct ctr_list l = {0};
-	if (runtime_list(&G.roots, &l, &e) < 0) {
+	if (runtime_list(&g->roots, &l, &e) < 0) {
 		log_err(&e);
 		ctr_list_free(&l);
 		return err_exit_code(&e);
 	}
 	int rc = EXIT_OK;
-	json_t *q = quarantine_column(&l);
-	if (G.json) {
+	json_t *q = quarantine_column(g, &l);
+	if (g->json) {
 		json_t *a = json_array();
 		for (size_t i = 0; i < l.n; i++) {
 			json_t *cj = ctr_to_json(l.v[i]);

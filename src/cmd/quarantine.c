@@ -6,20 +6,20 @@
 #include "contain/cmd.h"
 #include "contain/isolate.h"
 
-static void audit_or_warn(const char *action, const char *target, const char *result,
+static void audit_or_warn(const struct globals *g, const char *action, const char *target, const char *result,
 			  json_t *extra, int *rc)
 {
 	struct err e = {0};
-	if (audit_record(G.audit_log, action, target, result, extra, &e) < 0) {
+	if (audit_record(g->audit_log, action, target, result, extra, &e) < 0) {
 		log_error("%s", e.msg);
 		if (*rc == EXIT_OK)
 			*rc = EXIT_SYS;
 	}
 }
 
-static void print_dry_run(const struct ctr *c, const struct quarantine_result *r)
+static void print_dry_run(const struct globals *g, const struct ctr *c, const struct quarantine_result *r)
 {
-	if (G.json) {
+	if (g->json) {
 		json_t *j = json_object();
 		json_object_set_new(j, "dry_run", json_true());
 		json_object_set_new(j, "container", ctr_brief_json(c));
@@ -63,7 +63,7 @@ static void print_dry_run(const struct ctr *c, const struct quarantine_result *r
 		       r->freeze_state);
 }
 
-int cmd_quarantine(int argc, char **argv)
+int cmd_quarantine(struct globals *g, int argc, char **argv)
 {
 	enum { O_NET_ONLY = 256, O_FREEZE_ONLY, O_ALLOW, O_DRY_RUN, O_JSON, O_NFLOG, O_FREEZER,
 	       O_TIMEOUT };
@@ -106,7 +106,7 @@ int cmd_quarantine(int argc, char **argv)
 			qo.dry_run = true;
 			break;
 		case O_JSON:
-			G.json = true;
+			g->json = true;
 			break;
 		case O_NFLOG:
 			if (parse_ll(optarg, 1, 65535, &v) < 0)
@@ -139,18 +139,18 @@ int cmd_quarantine(int argc, char **argv)
 	const char *ref = argv[optind];
 
 	_cleanup_ctr_ struct ctr *ct = NULL;
-	if (runtime_resolve(&G.roots, ref, &ct, &e) < 0) {
+	if (runtime_resolve(&g->roots, ref, &ct, &e) < 0) {
 		int rc = err_exit_code(&e);
 		log_error("quarantine '%s': %s", ref, e.msg);
 		if (!qo.dry_run) {
 			json_t *x = json_pack("{s:s}", "error", e.msg);
-			audit_or_warn(QAUDIT_QUARANTINE, ref, "failed", x, &rc);
+			audit_or_warn(g, QAUDIT_QUARANTINE, ref, "failed", x, &rc);
 			json_decref(x);
 		}
 		return rc;
 	}
 
-	struct qtxn_opts t = {G.state_dir, qo.dry_run ? NULL : G.audit_log, "quarantine"};
+	struct qtxn_opts t = {g->state_dir, qo.dry_run ? NULL : g->audit_log, "quarantine"};
 	struct quarantine_outcome qo_out;
 	int rc = EXIT_OK;
 	int ok = quarantine_run(ct, &t, &qo, &qo_out, &e);
@@ -165,7 +165,7 @@ int cmd_quarantine(int argc, char **argv)
 			log_error("quarantine '%s': %s", ct->id, e.msg);
 			rc = err_exit_code(&e);
 		} else {
-			print_dry_run(ct, r);
+			print_dry_run(g, ct, r);
 		}
 		quarantine_outcome_free(&qo_out);
 		return rc;
@@ -187,7 +187,7 @@ int cmd_quarantine(int argc, char **argv)
 		log_warn("quarantine '%s': not cut on the host: %s", ct->id, r->skipped);
 
 	if (ok == 0) {
-		if (G.json) {
+		if (g->json) {
 			json_t *out = json_object();
 			json_object_set_new(out, "result", json_string(qo_out.result));
 			json_object_set(out, "container", json_object_get(qo_out.audit, "container"));

@@ -6,19 +6,19 @@
 #include "contain/cmd.h"
 #include "contain/isolate.h"
 
-static void audit_or_warn(const char *target, const char *result, json_t *extra, int *rc)
+static void audit_or_warn(const struct globals *g, const char *target, const char *result, json_t *extra, int *rc)
 {
 	struct err e = {0};
-	if (audit_record(G.audit_log, QAUDIT_RELEASE, target, result, extra, &e) < 0) {
+	if (audit_record(g->audit_log, QAUDIT_RELEASE, target, result, extra, &e) < 0) {
 		log_error("%s", e.msg);
 		if (*rc == EXIT_OK)
 			*rc = EXIT_SYS;
 	}
 }
 
-static int release_stale(void)
+static int release_stale(const struct globals *g)
 {
-	struct qtxn_opts t = {G.state_dir, G.audit_log, "release"};
+	struct qtxn_opts t = {g->state_dir, g->audit_log, "release"};
 	struct stale_outcome so;
 	struct err e = {0};
 	int rc = EXIT_OK;
@@ -36,7 +36,7 @@ static int release_stale(void)
 		log_error("%s", so.audit_err.msg);
 		rc = EXIT_SYS;
 	}
-	if (G.json) {
+	if (g->json) {
 		json_t *out = json_pack("{s:O,s:O,s:O}", "removed", so.removed, "kept", so.kept,
 					"problems", so.problems);
 		cmd_print_json(out);
@@ -56,7 +56,7 @@ static int release_stale(void)
 	return rc;
 }
 
-int cmd_release(int argc, char **argv)
+int cmd_release(struct globals *g, int argc, char **argv)
 {
 	enum { O_KEEP_NET = 256, O_JSON, O_TIMEOUT, O_STALE };
 	static const struct option opts[] = {
@@ -78,7 +78,7 @@ int cmd_release(int argc, char **argv)
 			ro.keep_network = true;
 			break;
 		case O_JSON:
-			G.json = true;
+			g->json = true;
 			break;
 		case O_TIMEOUT:
 			if (parse_ll(optarg, 1, 3600, &v) < 0)
@@ -97,7 +97,7 @@ int cmd_release(int argc, char **argv)
 			return cmd_usage_error("release", "--stale takes no REF");
 		if (ro.keep_network)
 			return cmd_usage_error("release", "--stale and --keep-network exclude each other");
-		return release_stale();
+		return release_stale(g);
 	}
 	if (optind != argc - 1)
 		return cmd_usage_error("release", "takes one REF (or --stale)");
@@ -107,7 +107,7 @@ int cmd_release(int argc, char **argv)
 	 * from its tables found by name (a full id) */
 	_cleanup_ctr_ struct ctr *ct = NULL;
 	_cleanup_free_ char *id = NULL;
-	if (runtime_resolve(&G.roots, ref, &ct, &e) == 0) {
+	if (runtime_resolve(&g->roots, ref, &ct, &e) == 0) {
 		id = xstrdup(ct->id);
 	} else {
 		struct err e2 = {0};
@@ -115,16 +115,16 @@ int cmd_release(int argc, char **argv)
 			log_error("release '%s': %s", ref, e.msg);
 			json_t *x = json_pack("{s:s}", "error", e.msg);
 			rc = EXIT_USAGE;
-			audit_or_warn(ref, "not-quarantined", x, &rc);
+			audit_or_warn(g, ref, "not-quarantined", x, &rc);
 			json_decref(x);
 			return rc;
 		}
-		if (qstate_find(G.state_dir, ref, &id, &e2) < 0) {
+		if (qstate_find(g->state_dir, ref, &id, &e2) < 0) {
 			if (e2.kind == ERR_AMBIG) {
 				log_error("release '%s': %s", ref, e2.msg);
 				json_t *x = json_pack("{s:s}", "error", e2.msg);
 				rc = EXIT_USAGE;
-				audit_or_warn(ref, "not-quarantined", x, &rc);
+				audit_or_warn(g, ref, "not-quarantined", x, &rc);
 				json_decref(x);
 				return rc;
 			}
@@ -133,7 +133,7 @@ int cmd_release(int argc, char **argv)
 		err_clear(&e);
 	}
 
-	struct qtxn_opts t = {G.state_dir, G.audit_log, "release"};
+	struct qtxn_opts t = {g->state_dir, g->audit_log, "release"};
 	struct release_outcome ro_out;
 	int ok = release_run(ct, id, &t, &ro, &ro_out, &e);
 	struct release_result *r = &ro_out.r;
@@ -171,7 +171,7 @@ int cmd_release(int argc, char **argv)
 		log_warn("release '%s': %s", id, r->problems);
 	}
 	if (ok == 0) {
-		if (G.json) {
+		if (g->json) {
 			json_t *out = json_object();
 			json_object_set_new(out, "result", json_string("ok"));
 			json_object_set_new(out, "id", json_string(id));

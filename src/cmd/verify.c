@@ -73,7 +73,7 @@ static void print_report(json_t *r, int rc)
 	}
 }
 
-int cmd_verify(int argc, char **argv)
+int cmd_verify(struct globals *g, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"pubkey", required_argument, NULL, 'k'},
@@ -81,7 +81,7 @@ int cmd_verify(int argc, char **argv)
 		{0, 0, 0, 0},
 	};
 	struct bag_verify_opts vo = {0};
-	bool json = G.json;
+	bool json = g->json;
 	int c;
 	while ((c = getopt_long(argc, argv, "k:", opts, NULL)) != -1) {
 		switch (c) {
