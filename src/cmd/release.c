@@ -16,6 +16,17 @@ static void audit_or_warn(const struct globals *g, const char *target, const cha
 	}
 }
 
+/* REF matches several containers or states: exit 2, audited */
+static int refuse_ambiguous(const struct globals *g, const char *ref, const struct err *e)
+{
+	int rc = EXIT_USAGE;
+	log_error("release '%s': %s", ref, e->msg);
+	json_t *x = json_pack("{s:s}", "error", e->msg);
+	audit_or_warn(g, ref, "not-quarantined", x, &rc);
+	json_decref(x);
+	return rc;
+}
+
 static int release_stale(const struct globals *g)
 {
 	struct qtxn_opts t = {g->state_dir, g->audit_log, "release"};
@@ -111,23 +122,11 @@ int cmd_release(struct globals *g, int argc, char **argv)
 		id = xstrdup(ct->id);
 	} else {
 		struct err e2 = {0};
-		if (e.kind == ERR_AMBIG) {
-			log_error("release '%s': %s", ref, e.msg);
-			json_t *x = json_pack("{s:s}", "error", e.msg);
-			rc = EXIT_USAGE;
-			audit_or_warn(g, ref, "not-quarantined", x, &rc);
-			json_decref(x);
-			return rc;
-		}
+		if (e.kind == ERR_AMBIG)
+			return refuse_ambiguous(g, ref, &e);
 		if (qstate_find(g->state_dir, ref, &id, &e2) < 0) {
-			if (e2.kind == ERR_AMBIG) {
-				log_error("release '%s': %s", ref, e2.msg);
-				json_t *x = json_pack("{s:s}", "error", e2.msg);
-				rc = EXIT_USAGE;
-				audit_or_warn(g, ref, "not-quarantined", x, &rc);
-				json_decref(x);
-				return rc;
-			}
+			if (e2.kind == ERR_AMBIG)
+				return refuse_ambiguous(g, ref, &e2);
 			id = xstrdup(ref); /* its tables may still be there by name */
 		}
 		err_clear(&e);

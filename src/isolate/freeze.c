@@ -118,34 +118,38 @@ static bool dir_ok(const char *dir)
 	return dir && stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* does cgroup.procs of dir, or of a cgroup below it, hold pid? The init
- * may sit below the container's cgroup (systemd's init.scope on a cgroup2
- * host): the freeze of the container's cgroup holds it there too. */
-static bool cg_holds(const char *dir, pid_t pid, int depth)
+/* Each pid listed in <dir>/<file> and in the same file of every cgroup
+ * below dir (at most FRZ_MAX_DEPTH deep) is handed to fn(dir, pid, ctx, e):
+ * 0 goes on, 1 stops the walk (returned), -1 fails it. An unreadable file
+ * or dir fails it too. */
+typedef int (*cg_pid_fn)(const char *dir, pid_t pid, void *ctx, struct err *e);
+static int cg_walk(const char *dir, const char *file, int depth, cg_pid_fn fn, void *ctx,
+		   struct err *e)
 {
-	if (!dir || pid <= 0)
-		return false;
 	char path[4096];
 	_cleanup_free_ char *buf = NULL;
 	size_t len;
 	if (depth > FRZ_MAX_DEPTH)
-		return false;
-	if (snprintf(path, sizeof(path), "%s/cgroup.procs", dir) >= (int)sizeof(path))
-		return false;
-	if (read_file_at(AT_FDCWD, path, FRZ_MAX_FILE, &buf, &len, NULL, NULL) < 0)
-		return false;
+		return 0;
+	if (snprintf(path, sizeof(path), "%s/%s", dir, file) >= (int)sizeof(path))
+		return err_set(e, ERR_INVALID, "cgroup path too long");
+	if (read_file_at(AT_FDCWD, path, FRZ_MAX_FILE, &buf, &len, NULL, e) < 0)
+		return -1;
 	for (char *p = buf; p && *p;) {
 		char *nl = strchr(p, '\n');
 		if (nl)
 			*nl = '\0';
-		pid_t v;
-		if (parse_pid(p, &v) == 0 && v == pid)
-			return true;
+		pid_t pid;
+		if (parse_pid(p, &pid) == 0) {
+			int rc = fn(dir, pid, ctx, e);
+			if (rc != 0)
+				return rc;
+		}
 		p = nl ? nl + 1 : NULL;
 	}
 	_cleanup_closedir_ DIR *d = opendir(dir);
 	if (!d)
-		return false;
+		return err_sys(e, errno, "open '%s'", dir);
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		if (de->d_type != DT_DIR || de->d_name[0] == '.')
@@ -153,15 +157,32 @@ static bool cg_holds(const char *dir, pid_t pid, int depth)
 		char sub[4096];
 		if (snprintf(sub, sizeof(sub), "%s/%s", dir, de->d_name) >= (int)sizeof(sub))
 			continue;
-		if (cg_holds(sub, pid, depth + 1))
-			return true;
+		int rc = cg_walk(sub, file, depth + 1, fn, ctx, e);
+		if (rc != 0)
+			return rc;
 	}
-	return false;
+	return 0;
+}
+
+static int pid_is(const char *dir, pid_t pid, void *ctx, struct err *e)
+{
+	(void)dir;
+	(void)e;
+	return pid == *(const pid_t *)ctx;
+}
+
+/* does cgroup.procs of dir, or of a cgroup below it, hold pid? The init
+ * may sit below the container's cgroup (systemd's init.scope on a cgroup2
+ * host): the freeze of the container's cgroup holds it there too. */
+static bool cg_holds(const char *dir, pid_t pid)
+{
+	struct err e = {0};
+	return dir && pid > 0 && cg_walk(dir, "cgroup.procs", 0, pid_is, &pid, &e) == 1;
 }
 
 bool frz_cgroup_holds(const char *dir, pid_t pid)
 {
-	return cg_holds(dir, pid, 0);
+	return cg_holds(dir, pid);
 }
 
 int frz_pick(const struct ctr *c, enum frz_pref pref, struct frz_target *t, struct err *e)
@@ -171,7 +192,7 @@ int frz_pick(const struct ctr *c, enum frz_pref pref, struct frz_target *t, stru
 		  strcmp(c->cgroup_unified, "/sys/fs/cgroup/unified") != 0;
 	bool v1 = dir_ok(c->cgroup_freezer) &&
 		  strcmp(c->cgroup_freezer, "/sys/fs/cgroup/freezer") != 0;
-	if (v2 && c->pid > 0 && !cg_holds(c->cgroup_unified, c->pid, 0))
+	if (v2 && c->pid > 0 && !cg_holds(c->cgroup_unified, c->pid))
 		v2 = false; /* exists, but the container's pids are elsewhere */
 	if (pref == FRZ_PREF_V1 && !v1)
 		return err_set(e, ERR_UNSUPP, "no v1 freezer cgroup for this container");
@@ -239,55 +260,35 @@ int frz_is_frozen(const struct frz_target *t, bool *frozen, struct err *e)
 
 /* every task of dir and its descendants: none may be running. The tasks
  * file lists threads (v1 "tasks", v2 "cgroup.threads"). */
-static int check_tasks(const char *dir, bool v2, int depth, size_t *n, char *bad,
-		       size_t nbad, struct err *e)
+struct task_check {
+	size_t *n;
+	char *bad;
+	size_t nbad;
+};
+
+static int task_check(const char *dir, pid_t pid, void *ctx, struct err *e)
 {
-	char path[4096];
-	_cleanup_free_ char *buf = NULL;
-	size_t len;
-	if (depth > FRZ_MAX_DEPTH)
-		return 0;
-	if (snprintf(path, sizeof(path), "%s/%s", dir, v2 ? "cgroup.threads" : "tasks") >=
-	    (int)sizeof(path))
-		return err_set(e, ERR_INVALID, "cgroup path too long");
-	if (read_file_at(AT_FDCWD, path, FRZ_MAX_FILE, &buf, &len, NULL, e) < 0)
-		return -1;
-	for (char *p = buf; p && *p;) {
-		char *nl = strchr(p, '\n');
-		if (nl)
-			*nl = '\0';
-		pid_t pid;
-		if (parse_pid(p, &pid) == 0) {
-			char sp[64];
-			_cleanup_free_ char *st = NULL;
-			size_t sl;
-			snprintf(sp, sizeof(sp), "/proc/%d/status", (int)pid);
-			if (read_file_at(AT_FDCWD, sp, 65536, &st, &sl, NULL, NULL) == 0) {
-				char s = frz_parse_status_state(st);
-				(*n)++;
-				if (s == 'R' && !*bad)
-					snprintf(bad, nbad, "pid %d is running", (int)pid);
-			} /* a task that exited is not running */
-			if (*n > FRZ_MAX_PIDS)
-				return err_set(e, ERR_INVALID, "more than %d tasks in '%s'",
-					       FRZ_MAX_PIDS, dir);
-		}
-		p = nl ? nl + 1 : NULL;
-	}
-	_cleanup_closedir_ DIR *d = opendir(dir);
-	if (!d)
-		return err_sys(e, errno, "open '%s'", dir);
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		if (de->d_type != DT_DIR || de->d_name[0] == '.')
-			continue;
-		char sub[4096];
-		if (snprintf(sub, sizeof(sub), "%s/%s", dir, de->d_name) >= (int)sizeof(sub))
-			continue;
-		if (check_tasks(sub, v2, depth + 1, n, bad, nbad, e) < 0)
-			return -1;
-	}
+	struct task_check *t = ctx;
+	char sp[64];
+	_cleanup_free_ char *st = NULL;
+	size_t sl;
+	snprintf(sp, sizeof(sp), "/proc/%d/status", (int)pid);
+	if (read_file_at(AT_FDCWD, sp, 65536, &st, &sl, NULL, NULL) == 0) {
+		char s = frz_parse_status_state(st);
+		(*t->n)++;
+		if (s == 'R' && !*t->bad)
+			snprintf(t->bad, t->nbad, "pid %d is running", (int)pid);
+	} /* a task that exited is not running */
+	if (*t->n > FRZ_MAX_PIDS)
+		return err_set(e, ERR_INVALID, "more than %d tasks in '%s'", FRZ_MAX_PIDS, dir);
 	return 0;
+}
+
+static int check_tasks(const char *dir, bool v2, size_t *n, char *bad, size_t nbad,
+		       struct err *e)
+{
+	struct task_check t = {n, bad, nbad};
+	return cg_walk(dir, v2 ? "cgroup.threads" : "tasks", 0, task_check, &t, e) < 0 ? -1 : 0;
 }
 
 static void sleep_ms(long ms)
@@ -327,7 +328,7 @@ int frz_freeze(const struct frz_target *t, double timeout, struct frz_result *r,
 			return -1;
 		if (f == 1) {
 			size_t n = 0;
-			if (check_tasks(t->dir, t->kind == FRZ_CGROUP2, 0, &n, bad, sizeof(bad),
+			if (check_tasks(t->dir, t->kind == FRZ_CGROUP2, &n, bad, sizeof(bad),
 					e) < 0)
 				return -1;
 			/* still frozen after the walk: nothing slipped through */
