@@ -1,0 +1,263 @@
+/* analyze: a bag against the image its container was started from, offline
+ * (src/analyze/). Never needs root or a network, never runs anything from
+ * the bag or the image, writes only inside the report directory.
+ *
+ *   bagread.c   the bag: verified first (bag_verify), its small members read
+ *               (bounded), its layer (data/fs/upper.tar) streamed
+ *   image.c     the image: OCI layout dir, oci-archive, docker-archive, read
+ *               with libarchive, never extracted; layers applied in order
+ *               (whiteouts, opaque dirs) into an aidx
+ *   aidx.c      the index: a compact tree (path component names in one arena,
+ *               fixed-size nodes, a hash of (parent, name)); no full paths kept
+ *   diff.c      the bag's layer against an aidx: added, modified, metadata,
+ *               deleted, opaque
+ *   filetype.c  libmagic (MIME, description) on a file's first bytes; the ELF
+ *               header (and section table, as the bytes pass) of a stream
+ *   pkgdb.c     dpkg status, apk installed, rpm db: the packages of a database
+ *   findings.c  the finding model and the rules over the report
+ *   report.c    report.json is the model; report.md, report.html,
+ *               timeline.csv and bodyfile are written from it alone
+ *   analyze.c   analyze_run: the whole verb as one library call
+ *
+ * The report (docs/report-schema.md) is one JSON document; every writer
+ * reads only it, and later analyses (YARA, flows) add their sections under
+ * "analyses" and their findings to "findings" through findings_add(). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "contain/util.h"
+
+struct archive;
+
+#define REPORT_SCHEMA_VERSION 1
+
+/* ---- bounds on hostile input (each reached is an error or a reported skip) ---- */
+#define AN_PATH_MAX 4096u		    /* bytes of one path in a layer; longer: skipped, noted */
+#define AN_ENTRIES_MAX 4000000u		    /* entries of one image (all layers) or one bag layer */
+#define AN_JSON_MAX (64ull << 20)	    /* bytes of one JSON member (index, manifest, files.json...) */
+#define AN_SMALL_JSON_MAX (4ull << 20)	    /* bytes of an image's index/manifest/config */
+#define AN_LAYER_MAX (64ull << 30)	    /* uncompressed bytes of one layer */
+#define AN_RATIO_MAX 1000u		    /* uncompressed/compressed past 64 MiB: a bomb */
+#define AN_KEEP_MAX (16u << 20)		    /* bytes of a kept file (package db, passwd...) */
+#define AN_MAGIC_BYTES (1u << 20)	    /* bytes given to libmagic */
+#define AN_OPAQUE_SAMPLE 100u		    /* hidden paths listed per opaque dir */
+
+/* ---- the index of a filesystem tree (aidx.c) ---- */
+enum aent_type {
+	AENT_NONE = 0,
+	AENT_FILE,
+	AENT_DIR,
+	AENT_SYMLINK,
+	AENT_CHAR,
+	AENT_BLOCK,
+	AENT_FIFO,
+	AENT_SOCKET,
+};
+/* "file", "dir", "symlink", "char", "block", "fifo", "socket" */
+const char *aent_type_name(enum aent_type t);
+
+typedef uint32_t aidx_id;
+#define AIDX_NONE UINT32_MAX
+#define AIDX_ROOT 0u /* the root directory, path "" */
+
+/* What the index holds of one path (a copy; strings point into the index). */
+struct aidx_entry {
+	enum aent_type type;
+	uint32_t mode; /* permission bits with setuid/setgid/sticky (07777) */
+	uint32_t uid, gid;
+	uint64_t size;
+	int64_t mtime; /* seconds */
+	bool has_sha256;
+	unsigned char sha256[32]; /* regular files: of the content */
+	const char *link_target;  /* symlinks (NUL-terminated), else NULL */
+	const unsigned char *caps; /* security.capability value, else NULL */
+	size_t caps_len;
+	uint32_t nxattrs; /* xattrs the entry had (security.capability included) */
+	uint16_t layer;	  /* the layer that last wrote it (0: the first) */
+	bool implicit;	  /* a directory only implied by a path below it */
+};
+
+struct aidx;
+struct aidx *aidx_new(void);
+void aidx_free(struct aidx *x);
+/* Paths are relative, "/"-separated, without a leading "/" or "./" and
+ * without "." or ".." components (the caller normalizes; see an_path_norm).
+ * Set an entry, creating implied parent directories (implicit = true); an
+ * existing entry is replaced (a directory keeps its children unless it is
+ * replaced by a non-directory: then they go). ERR_INVALID past
+ * AN_ENTRIES_MAX nodes or for a path under a non-directory. */
+int aidx_set(struct aidx *x, const char *path, const struct aidx_entry *ent, aidx_id *out,
+	     struct err *e);
+/* AIDX_NONE when absent. */
+aidx_id aidx_lookup(const struct aidx *x, const char *path);
+void aidx_get(const struct aidx *x, aidx_id id, struct aidx_entry *out);
+/* Remove a node and everything under it. */
+void aidx_remove(struct aidx *x, aidx_id id);
+/* Remove the nodes under a directory whose layer is below `layer` (an
+ * opaque directory of that layer); nodes of that layer stay. */
+void aidx_remove_below(struct aidx *x, aidx_id dir, uint16_t layer);
+aidx_id aidx_first_child(const struct aidx *x, aidx_id dir);
+aidx_id aidx_next_sibling(const struct aidx *x, aidx_id id);
+aidx_id aidx_parent(const struct aidx *x, aidx_id id);
+/* The path of a node into buf (NUL-terminated); returns its length, or
+ * the length it would need when sz is too small (like snprintf). */
+size_t aidx_path(const struct aidx *x, aidx_id id, char *buf, size_t sz);
+/* Live nodes (the root excluded). */
+size_t aidx_count(const struct aidx *x);
+/* One past the largest id ever handed out (for bitmaps over ids). */
+size_t aidx_capacity(const struct aidx *x);
+size_t aidx_memory(const struct aidx *x); /* bytes held */
+
+/* Kept content: the whole content of files whose path matches an_keep_path()
+ * (passwd, package databases...), at most AN_KEEP_MAX bytes each. */
+int aidx_keep(struct aidx *x, aidx_id id, const void *buf, size_t n, bool truncated,
+	      struct err *e);
+/* NULL when not kept. */
+const void *aidx_kept(const struct aidx *x, aidx_id id, size_t *n, bool *truncated);
+
+/* Normalize a tar entry name into a relative path (strip "./" and leading
+ * "/", reject ".." components and empty names): 0, or -1 with e
+ * (ERR_INVALID, naming the entry). out has AN_PATH_MAX bytes. */
+int an_path_norm(const char *name, char *out, struct err *e);
+/* The files whose content analyze keeps on both sides (image and bag):
+ * etc/passwd, etc/shadow, etc/group, etc/gshadow, etc/sudoers,
+ * etc/sudoers.d/x, etc/ld.so.preload, var/lib/dpkg/status,
+ * lib/apk/db/installed, var/lib/rpm/{Packages,rpmdb.sqlite},
+ * usr/lib/sysimage/rpm/rpmdb.sqlite, etc/crontab, etc/ssh/sshd_config,
+ * .../.ssh/authorized_keys. */
+bool an_keep_path(const char *path);
+
+/* ---- the image (image.c) ---- */
+struct aimg_opts {
+	const char *path;	 /* OCI layout dir, oci-archive or docker-archive tar */
+	const char *ref;	 /* --image-ref: a ref name / RepoTag to pick (NULL: see below) */
+	const char *want_digest; /* the digest the bag recorded ("sha256:..."), or NULL */
+	/* With several images and no ref: the one whose manifest or config
+	 * digest is want_digest; else the only one; else ERR_AMBIG listing them. */
+};
+struct aimg {
+	struct aidx *idx;
+	const char *form;	 /* "oci-layout", "oci-archive", "docker-archive" */
+	char *manifest_digest;	 /* "sha256:..." (NULL for a docker-archive) */
+	char *config_digest;	 /* "sha256:..." of the config blob as stored */
+	char *ref;		 /* the ref name / RepoTag picked, or NULL */
+	json_t *refs;		 /* array: every image in it {ref, manifest_digest, config_digest} */
+	json_t *config;		 /* the image config's "config" object (Env, Entrypoint...) or null */
+	json_t *layers;		 /* array: {digest, media_type, compressed_size, size, entries, digest_ok} */
+	json_t *notes;		 /* array of strings: what was skipped and why */
+	uint64_t bytes_hashed;	 /* file content bytes hashed */
+};
+int aimg_open(const struct aimg_opts *o, struct aimg **out, struct err *e);
+void aimg_free(struct aimg *img);
+/* "match", "mismatch" or "unknown" (want NULL), comparing want with both
+ * digests of img. */
+const char *aimg_digest_match(const struct aimg *img, const char *want);
+
+/* ---- file types (filetype.c) ---- */
+/* The ELF header and section table of a stream, as its bytes pass (any
+ * chunking, offsets increasing). */
+struct aelf_sniff {
+	unsigned char head[64];
+	size_t head_len;
+	/* filled from the header */
+	bool is_elf, bad;
+	int cls;  /* 32 or 64 */
+	bool big_endian;
+	uint16_t e_type, e_machine;
+	uint64_t phoff, shoff;
+	uint16_t phnum, phentsize, shnum, shentsize;
+	/* program headers and section headers, gathered as they pass (bounded) */
+	unsigned char *ph, *sh;
+	size_t ph_len, sh_len;
+	uint64_t seen;
+};
+void aelf_init(struct aelf_sniff *s);
+void aelf_feed(struct aelf_sniff *s, const void *buf, size_t n);
+/* {"class":"ELF64","machine":"x86-64","type":"exec"|"shared object"|"pie executable"|"relocatable"|"core",
+ *  "linkage":"static"|"dynamic","interpreter":"/lib64/ld-linux-x86-64.so.2"|null,
+ *  "stripped":true|false|null} or NULL when not ELF. */
+json_t *aelf_json(const struct aelf_sniff *s);
+void aelf_free(struct aelf_sniff *s);
+
+struct aftype; /* one libmagic handle: one per thread */
+int aftype_open(struct aftype **out, struct err *e);
+void aftype_close(struct aftype *t);
+/* Sets "mime" and "magic" (description) of entry from the first n bytes
+ * (n <= AN_MAGIC_BYTES) of a file whose size is size; libmagic never sees a
+ * path, only this buffer. A libmagic failure sets "magic_error" instead. */
+void aftype_buffer(struct aftype *t, const void *head, size_t n, uint64_t size, json_t *entry);
+/* "#!/bin/sh -e" in the first bytes: the interpreter line (without "#!",
+ * trimmed, at most 256 bytes, JSON-safe) or NULL. */
+char *an_shebang(const void *head, size_t n);
+
+/* ---- the diff (diff.c) ---- */
+struct adiff_opts {
+	bool whole_root;     /* the bag's layer is a whole root, not an upperdir */
+	json_t *files_json;  /* data/fs/files.json (borrowed; NULL: none): times,
+				entries left out of the tar (their sha256) */
+	struct aftype *ftype; /* libmagic handle (borrowed) */
+};
+/* Read the bag's layer (a tar, already opened by the caller) against the
+ * image's index img. *out gets {"added":[...],"modified":[...],
+ * "metadata":[...],"deleted":[...],"opaque":[...],"notes":[...],
+ * "stats":{...}} (docs/report-schema.md) and kept the bag side's kept
+ * content (an aidx of the layer's kept files only, may be NULL). The
+ * image's index is not changed. */
+int adiff_layer(const struct aidx *img, struct archive *layer, const struct adiff_opts *o,
+		json_t **out, struct aidx **kept, struct err *e);
+
+/* ---- package databases (pkgdb.c) ---- */
+/* The packages of a database's content: an object {name: version} for
+ * "dpkg" (var/lib/dpkg/status, installed ones), "apk" (lib/apk/db/installed);
+ * NULL with a note for a format that cannot be read (rpm's db: "changed",
+ * packages not named). */
+json_t *pkgdb_parse(const char *path, const void *buf, size_t n, char **note);
+
+/* ---- findings (findings.c) ---- */
+enum sev { SEV_INFO, SEV_LOW, SEV_MEDIUM, SEV_HIGH, SEV_CRITICAL };
+const char *sev_name(enum sev s);
+int sev_parse(const char *s, enum sev *out); /* 0, or -1 for an unknown name */
+
+/* Add a finding to report["findings"] (steals evidence and detail may be
+ * NULL or a string/object). attack may be NULL. */
+void findings_add(json_t *report, const char *id, enum sev sev, const char *title,
+		  const char *attack, const char *path, json_t *evidence, const char *detail);
+/* The filesystem, process and image rules over report (its "diff",
+ * "processes", "image", "container") with the kept content of both sides. */
+void findings_rules(json_t *report, const struct aidx *img, const struct aidx *bag_kept);
+/* Sort by severity (critical first) then path then id; drop duplicates
+ * (same id and path); fill report["summary"] (counts by severity, verdict,
+ * worst). */
+void findings_finish(json_t *report);
+
+/* ---- reports (report.c) ---- */
+/* Each writes one file into dirfd (O_CREAT|O_EXCL|O_NOFOLLOW, 0644) from the
+ * report alone. */
+int report_write_json(const json_t *report, int dirfd, const char *name, struct err *e);
+int report_write_md(const json_t *report, int dirfd, const char *name, struct err *e);
+int report_write_html(const json_t *report, int dirfd, const char *name, struct err *e);
+int report_write_timeline(const json_t *report, int dirfd, const char *name, struct err *e);
+int report_write_bodyfile(const json_t *report, int dirfd, const char *name, struct err *e);
+
+/* ---- the verb (analyze.c, bagread.c) ---- */
+struct analyze_opts {
+	const char *bag;      /* dir, tar (plain, gz, zst) or "-" */
+	const char *image;    /* --image */
+	const char *image_ref; /* --image-ref */
+	const char *out_dir;  /* -o (NULL: ./<bag-id>-report) */
+	const char *pubkey;   /* --pubkey */
+	bool force;	      /* --force: analyze a bag that does not verify */
+	bool overwrite;	      /* --overwrite: DIR may exist (its report files are replaced) */
+	int stdin_fd;	      /* for "-" (0) */
+};
+/* Verify, read, diff, findings, write the reports. *report gets the report
+ * (also on some failures, then partial); *out_dir_used the directory.
+ * Returns 0, or -1 with e (ERR_INVALID: the bag did not verify and no
+ * --force; ERR_NOTFOUND/ERR_INVALID/ERR_SYS otherwise). */
+int analyze_run(const struct analyze_opts *o, json_t **report, char **out_dir_used,
+		struct err *e);
