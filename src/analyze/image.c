@@ -1147,10 +1147,10 @@ static int layer_apply(struct aimg *img, struct src *s, const struct layer_desc 
 			complete = false;
 		}
 	}
-	uint64_t unc = (uint64_t)archive_filter_bytes(a, 0);
+	la_int64_t fb = archive_filter_bytes(a, 0);
+	uint64_t unc = fb > 0 ? (uint64_t)fb : 0;
 	const char *filter = archive_filter_count(a) > 1 ? archive_filter_name(a, 0) : "none";
-	if (complete)
-		lsrc_drain(&l);
+	lsrc_drain(&l); /* bounded by the blob: its digest is checked even for a bad layer */
 	archive_read_free(a);
 	free(st.keepbuf);
 	unsigned char md[32];
@@ -1161,17 +1161,19 @@ static int layer_apply(struct aimg *img, struct src *s, const struct layer_desc 
 		note(nt, "layer %u (%s): stopped: %s", i, ld->digest ? ld->digest : got,
 		     st.stop_why);
 	json_t *digest_ok = json_null();
-	if (complete && ld->expect && ld->expect_raw && strcmp(filter, "none") != 0) {
+	if (l.rerr) {
+		note(nt, "layer %u: the blob could not be read to its end", i);
+	} else if (ld->expect && ld->expect_raw && strcmp(filter, "none") != 0) {
 		note(nt, "layer %u: stored %s-compressed, its diff_id %s not checked", i, filter,
 		     ld->expect);
-	} else if (complete && ld->expect) {
+	} else if (ld->expect) {
 		bool ok = !strcmp(got, ld->expect);
 		digest_ok = json_boolean(ok);
 		if (!ok)
 			note(nt, "layer %u: blob digest is %s, %s expected (layer applied anyway)",
 			     i, got, ld->expect);
 	}
-	if (complete && ld->declared >= 0 && (uint64_t)ld->declared != l.nread)
+	if (!l.rerr && ld->declared >= 0 && (uint64_t)ld->declared != l.nread)
 		note(nt, "layer %u: %llu bytes, %lld declared", i, (unsigned long long)l.nread,
 		     (long long)ld->declared);
 	json_t *lj = json_pack("{s:o,s:o,s:I,s:I,s:I,s:o,s:s,s:b}", "digest",
