@@ -21,12 +21,12 @@
 #include "contain/hashio.h"
 #include "contain/safefs.h"
 
-#define NOTES_MAX	200u	 /* notes kept; then one saying how many more */
-#define LAYERS_MAX	4096u	 /* layers of one image */
-#define IMAGES_MAX	1024u	 /* images (manifests) of one archive */
-#define MEMBERS_MAX	1000000u /* members of an outer archive */
-#define LINKS_MAX	65536u	 /* links among an outer archive's members */
-#define INDEX_DEPTH_MAX 4	 /* nested image indexes */
+#define NOTES_MAX	200u	    /* notes kept; then one saying how many more */
+#define LAYERS_MAX	4096u	    /* layers of one image */
+#define IMAGES_MAX	1024u	    /* images (manifests) of one archive */
+#define MEMBERS_MAX	1000000u    /* members of an outer archive */
+#define NAMES_MAX	(64u << 20) /* bytes of the member names of an outer archive */
+#define INDEX_DEPTH_MAX 4	    /* nested image indexes */
 #define BOMB_FLOOR	(64ull << 20)
 
 static void archive_read_freep(struct archive **a)
@@ -132,7 +132,8 @@ static int path_join_norm(const char *base, const char *rel, char out[AN_PATH_MA
 
 struct member {
 	char *name;
-	char *buf; /* cached content (small JSON-looking members), or NULL */
+	size_t seq; /* its place in the archive */
+	char *buf;  /* cached content (small JSON-looking members), or NULL */
 	size_t len;
 	char *link; /* a link member: the member it names (normalized), or NULL */
 };
@@ -142,7 +143,7 @@ struct src {
 	int dirfd;
 	const char *path;
 	struct member *m;
-	size_t nm, mcap, cached;
+	size_t nm, mcap, cached, name_bytes;
 	bool has_layout, has_index, has_docker_manifest;
 };
 
@@ -214,6 +215,15 @@ static int member_read(struct archive *a, char **buf, size_t *len, size_t have, 
 	return 0;
 }
 
+static int member_cmp(const void *a, const void *b)
+{
+	const struct member *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+	if (c)
+		return c;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
 /* The archive's first pass: every member's name, links among them, the
  * content of the small members that look like JSON (bounded in total). */
 static int src_scan(struct src *s, struct notes *nt, struct err *e)
@@ -237,9 +247,14 @@ static int src_scan(struct src *s, struct notes *nt, struct err *e)
 		const char *sl = type == AE_IFLNK ? archive_entry_symlink(ent) : NULL;
 		if (!hl && !sl && type != AE_IFREG)
 			continue;
+		s->name_bytes += strlen(name) + 1;
+		if (s->name_bytes > NAMES_MAX)
+			return err_set(e, ERR_INVALID, "'%s': member names past %u bytes", s->path,
+				       NAMES_MAX);
 		xgrow(&s->m, &s->mcap, s->nm + 1, sizeof(*s->m));
-		struct member *m = &s->m[s->nm++];
+		struct member *m = &s->m[s->nm];
 		memset(m, 0, sizeof(*m));
+		m->seq = s->nm++;
 		m->name = xstrdup(name);
 		if (!strcmp(name, "oci-layout"))
 			s->has_layout = true;
@@ -282,7 +297,25 @@ static int src_scan(struct src *s, struct notes *nt, struct err *e)
 	}
 	if (r != ARCHIVE_EOF)
 		return err_set(e, ERR_INVALID, "'%s': %s", s->path, archive_error_string(a));
+	qsort(s->m, s->nm, sizeof(*s->m), member_cmp);
 	return 0;
+}
+
+/* The members named name: [*lo, *hi) of the sorted members (in archive order). */
+static void member_range(const struct src *s, const char *name, size_t *lo, size_t *hi)
+{
+	size_t l = 0, h = s->nm;
+	while (l < h) {
+		size_t mid = l + (h - l) / 2;
+		if (strcmp(s->m[mid].name, name) < 0)
+			l = mid + 1;
+		else
+			h = mid;
+	}
+	*lo = l;
+	while (l < s->nm && !strcmp(s->m[l].name, name))
+		l++;
+	*hi = l;
 }
 
 /* The member a name leads to (links followed inside the archive, at most 16). */
@@ -291,13 +324,10 @@ static struct member *src_member(struct src *s, const char *name)
 	char cur[AN_PATH_MAX];
 	snprintf(cur, sizeof(cur), "%s", name);
 	for (int hop = 0; hop < 16; hop++) {
-		struct member *found = NULL;
 		/* the last member of a name wins, as it would on extraction */
-		for (size_t i = s->nm; i-- > 0;)
-			if (!strcmp(s->m[i].name, cur)) {
-				found = &s->m[i];
-				break;
-			}
+		size_t lo, hi;
+		member_range(s, cur, &lo, &hi);
+		struct member *found = hi > lo ? &s->m[hi - 1] : NULL;
 		if (!found || !found->link)
 			return found;
 		snprintf(cur, sizeof(cur), "%s", found->link);
@@ -324,8 +354,9 @@ static int src_read_small(struct src *s, const char *name, char **buf, size_t *l
 	if (!m)
 		return err_set(e, ERR_NOTFOUND, "'%s': no member '%s'", s->path, name);
 	if (!m->buf)
-		return err_set(e, ERR_INVALID, "'%s': member '%s' is not a small JSON file",
-			       s->path, name);
+		return err_set(e, ERR_INVALID,
+			       "'%s': member '%s' is not JSON or larger than %llu bytes", s->path,
+			       name, (unsigned long long)AN_SMALL_JSON_MAX);
 	*buf = xmalloc(m->len + 1);
 	memcpy(*buf, m->buf, m->len + 1);
 	*len = m->len;
@@ -748,10 +779,9 @@ static int lsrc_open(struct src *s, const char *name, struct lsrc *l, struct err
 	char nm[AN_PATH_MAX];
 	struct err ne = {0};
 	/* the last member of that name is the one (src_member picked it too) */
-	size_t seen = 0, want = 0;
-	for (size_t i = 0; i < s->nm; i++)
-		if (!strcmp(s->m[i].name, target))
-			want++;
+	size_t seen = 0, lo, hi;
+	member_range(s, target, &lo, &hi);
+	size_t want = hi - lo;
 	while ((r = archive_read_next_header(a, &ent)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
 		const char *raw = archive_entry_pathname(ent);
 		if (!raw || an_path_norm(raw, nm, &ne) < 0 || strcmp(nm, target) != 0)
