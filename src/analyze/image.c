@@ -159,10 +159,39 @@ static void src_free(struct src *s)
 		close(s->dirfd);
 }
 
-static struct archive *outer_new(void)
+/* Decompression in the library only: a filter libarchive would run as an
+ * external program (ARCHIVE_WARN) is never enabled. Probed once. */
+static int (*const filters[])(struct archive *) = {
+    archive_read_support_filter_gzip,
+    archive_read_support_filter_zstd,
+    archive_read_support_filter_xz,
+    archive_read_support_filter_bzip2,
+};
+
+static unsigned filters_in_lib(void)
+{
+	static int mask = -1;
+	if (mask < 0) {
+		int m = 0;
+		for (size_t i = 0; i < ARRAY_SIZE(filters); i++) {
+			struct archive *a = archive_read_new();
+			if (filters[i](a) == ARCHIVE_OK)
+				m |= 1 << i;
+			archive_read_free(a);
+		}
+		mask = m;
+	}
+	return (unsigned)mask;
+}
+
+/* A tar reader (outer archive or layer): tar formats, in-library filters. */
+static struct archive *tar_reader_new(void)
 {
 	struct archive *a = archive_read_new();
-	archive_read_support_filter_all(a);
+	unsigned m = filters_in_lib();
+	for (size_t i = 0; i < ARRAY_SIZE(filters); i++)
+		if (m & (1u << i))
+			filters[i](a);
 	archive_read_support_format_tar(a);
 	archive_read_support_format_gnutar(a);
 	return a;
@@ -170,7 +199,7 @@ static struct archive *outer_new(void)
 
 static int outer_open(const struct src *s, struct archive **out, struct err *e)
 {
-	struct archive *a = outer_new();
+	struct archive *a = tar_reader_new();
 	if (archive_read_open_filename(a, s->path, 1 << 20) != ARCHIVE_OK) {
 		err_set(e, ERR_INVALID, "'%s': not a tar archive: %s", s->path,
 			archive_error_string(a));
@@ -679,8 +708,8 @@ static int cands_pick(const struct src *s, const struct cands *cs, const struct 
 		for (size_t i = 0; i < nm; i++)
 			if (cs->c[m[i]].platform && !strcmp(cs->c[m[i]].platform, want))
 				m[k++] = m[i];
-		if (k == 1)
-			nm = 1;
+		if (k)
+			nm = k;
 	}
 	/* the same image under several tags is one image */
 	if (nm > 1) {
@@ -1119,15 +1148,6 @@ static int layer_entry(struct lstate *st, struct archive_entry *ent)
 	return 0;
 }
 
-static struct archive *inner_new(void)
-{
-	struct archive *a = archive_read_new();
-	archive_read_support_filter_all(a);
-	archive_read_support_format_tar(a);
-	archive_read_support_format_gnutar(a);
-	return a;
-}
-
 struct layer_desc {
 	char *digest;	  /* as declared, or NULL (docker legacy) */
 	char *media_type; /* or NULL */
@@ -1146,7 +1166,7 @@ static int layer_apply(struct aimg *img, struct src *s, const struct layer_desc 
 	if (lsrc_open(s, ld->member, &l, e) < 0)
 		return -1;
 	l.h = hasher_new();
-	struct archive *a = inner_new();
+	struct archive *a = tar_reader_new();
 	struct lstate st = {.idx = img->idx,
 			    .nt = nt,
 			    .layer = i,
