@@ -1122,7 +1122,7 @@ static int layer_entry(struct lstate *st, struct archive_entry *ent)
 	}
 	aidx_id id;
 	if (aidx_set(st->idx, path, &ae, &id, &ne) < 0) {
-		if (strstr(ne.msg, "more than")) {
+		if (strstr(ne.msg, "more than") || strstr(ne.msg, "past")) { /* index full */
 			snprintf(st->stop_why, sizeof(st->stop_why), "%.400s", ne.msg);
 			return -1;
 		}
