@@ -1482,8 +1482,11 @@ int aimg_open(const struct aimg_opts *o, struct aimg **out, struct err *e)
 			err_wrap(e, "layer %zu", i);
 			goto out;
 		}
-	if (nt.more)
-		note(&nt, "%zu more notes left out", nt.more);
+	if (nt.more) {
+		char m[64];
+		snprintf(m, sizeof(m), "%zu more notes left out", nt.more);
+		json_array_append_new(img->notes, json_string(m));
+	}
 	*out = steal_pointer(&img);
 	ret = 0;
 out:
