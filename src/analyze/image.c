@@ -499,6 +499,11 @@ static int oci_walk(struct src *s, json_t *index, const char *ref, const char *r
 		if (!digest_hex(dg))
 			return err_set(e, ERR_INVALID, "'%s': bad digest '%.100s' in an index",
 				       s->path, dg ? dg : "(none)");
+		/* buildkit's attestations (provenance, SBOM) are no image to run */
+		const char *rt =
+		    json_string_value(json_object_get(ann, "vnd.docker.reference.type"));
+		if (rt && !strcmp(rt, "attestation-manifest"))
+			continue;
 		_cleanup_json_ json_t *j = NULL;
 		if (blob_json(s, dg, nt, &j, e) < 0) {
 			if (e->kind != ERR_NOTFOUND && !(s->is_dir && e->kind == ERR_SYS))

@@ -667,7 +667,36 @@ START_TEST(ref_selection)
 	ck_assert_uint_eq(aidx_count(img->idx), 1);
 	ck_assert_uint_eq(json_array_size(img->refs), 2);
 	aimg_free(img);
+	/* an attestation manifest beside an image is no second image */
+	idx = (struct sbuf)SBUF_INIT;
+	sbuf_printf(&idx,
+		    "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"application/"
+		    "vnd.oci.image.manifest.v1+json\",\"digest\":\"sha256:%s\",\"size\":%zu,"
+		    "\"platform\":{\"os\":\"linux\",\"architecture\":\"amd64\"}},"
+		    "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":"
+		    "\"sha256:%s\",\"size\":%zu,\"platform\":{\"os\":\"unknown\","
+		    "\"architecture\":\"unknown\"},\"annotations\":{\"vnd.docker.reference."
+		    "type\":\"attestation-manifest\"}}]}",
+		    im.manifest_hex, im.manifest.len, im2.manifest_hex, im2.manifest.len);
+	write_file(p, "index.json", idx.buf, idx.len);
+	sbuf_free(&idx);
 	o.want_digest = NULL;
+	o.ref = NULL;
+	ck_assert_int_eq(aimg_open(&o, &img, &e), 0);
+	ck_assert_uint_eq(json_array_size(img->refs), 1);
+	ck_assert_ptr_nonnull(aidx_kept(img->idx, aidx_lookup(img->idx, "etc/passwd"), NULL, NULL));
+	aimg_free(img);
+	idx = (struct sbuf)SBUF_INIT;
+	sbuf_printf(&idx,
+		    "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"application/"
+		    "vnd.oci.image.manifest.v1+json\",\"digest\":\"sha256:%s\",\"size\":%zu,"
+		    "\"annotations\":{\"org.opencontainers.image.ref.name\":\"img:v1\"}},"
+		    "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":"
+		    "\"sha256:%s\",\"size\":%zu,\"annotations\":{\"org.opencontainers.image.ref."
+		    "name\":\"img:v2\"}}]}",
+		    im.manifest_hex, im.manifest.len, im2.manifest_hex, im2.manifest.len);
+	write_file(p, "index.json", idx.buf, idx.len);
+	sbuf_free(&idx);
 	o.ref = "v1"; /* a bare tag */
 	ck_assert_int_eq(aimg_open(&o, &img, &e), 0);
 	ck_assert_str_eq(img->ref, "img:v1");
