@@ -461,6 +461,73 @@ START_TEST(hostile)
 }
 END_TEST
 
+/* the sample bag of a compromised runc container against the fixture image
+ * (both made outside this test: skipped when absent) */
+START_TEST(sample_bag)
+{
+	const char *bag = getenv("CONTAIN_SAMPLE_BAG") ? getenv("CONTAIN_SAMPLE_BAG")
+						       : "/work/wt/sample-bag";
+	static const char *const imgs[] = {"fixtures/cache/oci", "/work/main/fixtures/cache/oci"};
+	char tarp[512], fjp[512];
+	snprintf(tarp, sizeof(tarp), "%s/data/fs/upper.tar", bag);
+	snprintf(fjp, sizeof(fjp), "%s/data/fs/files.json", bag);
+	const char *imgp = NULL;
+	struct stat st;
+	for (size_t i = 0; i < ARRAY_SIZE(imgs) && !imgp; i++)
+		if (stat(imgs[i], &st) == 0)
+			imgp = imgs[i];
+	if (!imgp || stat(tarp, &st) != 0) {
+		printf("# SKIP no sample bag (%s) or fixture image (fixtures/build.sh)\n", bag);
+		fflush(stdout);
+		return;
+	}
+	struct err e = {0};
+	struct aimg *img = NULL;
+	struct aimg_opts io = {.path = imgp};
+	ck_assert_msg(aimg_open(&io, &img, &e) == 0, "%s", e.msg);
+	json_error_t je;
+	json_t *fj = json_load_file(fjp, 0, &je);
+	ck_assert_ptr_nonnull(fj);
+	struct aftype *ft = NULL;
+	ck_assert_int_eq(aftype_open(&ft, &e), 0);
+	struct archive *a = archive_read_new();
+	archive_read_support_format_tar(a);
+	ck_assert_int_eq(archive_read_open_filename(a, tarp, 1 << 16), ARCHIVE_OK);
+	struct adiff_opts o = {.files_json = fj, .ftype = ft};
+	json_t *diff = NULL;
+	struct aidx *kept = NULL;
+	ck_assert_msg(adiff_layer(img->idx, a, &o, &diff, &kept, &e) == 0, "%s", e.msg);
+	_cleanup_free_ char *txt = dump(diff);
+	if (getenv("TEST_DIFF_DUMP"))
+		printf("%s\n", txt);
+
+	json_t *v = find(diff, "modified", "etc/passwd");
+	ck_assert_msg(v, "%s", txt);
+	ck_assert(has_change(v, "content"));
+	ck_assert_ptr_nonnull(aidx_kept(kept, aidx_lookup(kept, "etc/passwd"), NULL, NULL));
+	ck_assert_msg(find(diff, "deleted", "bin/wget"), "%s", txt);
+	v = find(diff, "opaque", "var/www");
+	ck_assert_msg(v, "%s", txt);
+	v = find(diff, "added", "tmp/.x/implant");
+	ck_assert_msg(v, "%s", txt);
+	ck_assert(json_is_object(json_object_get(v, "elf")));
+	v = find(diff, "metadata", "bin/busybox");
+	ck_assert_msg(v, "%s", txt);
+	ck_assert(has_change(v, "setuid-added"));
+	ck_assert_msg(find(diff, "added", "tmp/drop.sh"), "%s", txt);
+	ck_assert_msg(find(diff, "added", "root/.ssh/authorized_keys"), "%s", txt);
+	/* the parents copied up for what changed below them are not listed */
+	ck_assert_ptr_null(find(diff, "metadata", "etc"));
+	ck_assert_ptr_null(find(diff, "metadata", "usr/bin"));
+	json_decref(diff);
+	json_decref(fj);
+	archive_read_free(a);
+	aftype_close(ft);
+	aidx_free(kept);
+	aimg_free(img);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("diff");
@@ -469,6 +536,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, each_kind);
 	tcase_add_test(tc, whole_root);
 	tcase_add_test(tc, hostile);
+	tcase_add_test(tc, sample_bag);
 	suite_add_tcase(s, tc);
 	return s;
 }
