@@ -35,6 +35,7 @@
  * bag's encoder (invalid UTF-8 and '%' percent-encoded). */
 #include <archive.h>
 #include <archive_entry.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -43,6 +44,7 @@
 #include "contain/hashio.h"
 
 #define DIFF_NOTES_MAX 1000u
+#define MAGIC_QUEUE_MAX (32u << 20) /* head bytes waiting for libmagic */
 #define CAPS_XATTR "security.capability"
 
 /* ---------------------------------------------------------------------- */
@@ -230,8 +232,7 @@ struct diff {
 	size_t seen_cap;
 	struct fjidx fj;
 	struct aidx *kept;
-	unsigned char *head; /* AN_MAGIC_BYTES */
-	bool stop;	     /* a bound was reached: no more entries */
+	struct magicq *mq;
 };
 
 /* One entry of the layer, from the tar or the listing. */
@@ -255,7 +256,8 @@ struct lent {
 	json_t *fj;
 	/* the head of the content, for the file type (regular files in the tar) */
 	bool typed;
-	size_t head_len;
+	unsigned char *head; /* min(size, AN_MAGIC_BYTES) bytes allocated */
+	size_t head_len, head_cap;
 	struct aelf_sniff elf;
 };
 
@@ -281,10 +283,13 @@ static void note(struct diff *d, const char *path, const char *fmt, ...)
 	_cleanup_sbuf_ struct sbuf b = SBUF_INIT;
 	if (path) {
 		_cleanup_free_ char *enc = bag_path_json_encode(path);
-		size_t n = strlen(enc);
+		size_t n = strlen(enc), k = n;
+		if (k > 300) /* cut on a character boundary */
+			for (k = 300; k && ((unsigned char)enc[k] & 0xc0) == 0x80; k--)
+				;
 		sbuf_addc(&b, '\'');
-		sbuf_add(&b, enc, n > 300 ? 300 : n);
-		sbuf_adds(&b, n > 300 ? "...': " : "': ");
+		sbuf_add(&b, enc, k);
+		sbuf_adds(&b, k < n ? "...': " : "': ");
 	}
 	/* a message may quote an attacker's name (libarchive's): JSON-safe */
 	if (utf8_valid(msg, strlen(msg))) {
@@ -353,6 +358,144 @@ static enum aent_type fj_type(const char *t)
 	return AENT_NONE;
 }
 
+/* ---- libmagic, on a thread of its own ----
+ * libmagic's magic_buffer() costs 0.25 ms (binary) to 2 ms (text) of CPU a
+ * call whatever the size, two calls a file (MIME, description): far more
+ * than hashing a file of 50 KiB. So the heads of added and modified files go
+ * to worker threads (one per CPU, the first owns the caller's handle for the
+ * diff's duration, the others open their own), while this thread reads and
+ * hashes on. The queue is bounded in bytes (the reader waits); the entry a
+ * job fills is not touched here again until the worker is joined. Without a
+ * thread, inline. */
+struct mjob {
+	json_t *ent;
+	unsigned char *head;
+	size_t n;
+	uint64_t size;
+	struct mjob *next;
+};
+
+#define MAGIC_THREADS_MAX 4
+
+struct magicq;
+struct mworker {
+	struct magicq *q;
+	struct aftype *ft;
+	bool own; /* opened here (the first worker uses the caller's) */
+	pthread_t thr;
+};
+
+struct magicq {
+	struct aftype *ft; /* the caller's: inline when no thread started */
+	pthread_mutex_t mu;
+	pthread_cond_t cv_job, cv_room;
+	struct mjob *first, *last;
+	size_t bytes;
+	bool stop;
+	size_t nthr;
+	struct mworker w[MAGIC_THREADS_MAX];
+};
+
+static void *magic_worker(void *arg)
+{
+	struct mworker *w = arg;
+	struct magicq *q = w->q;
+	pthread_mutex_lock(&q->mu);
+	for (;;) {
+		while (!q->first && !q->stop)
+			pthread_cond_wait(&q->cv_job, &q->mu);
+		struct mjob *j = q->first;
+		if (!j)
+			break;
+		q->first = j->next;
+		if (!q->first)
+			q->last = NULL;
+		pthread_mutex_unlock(&q->mu);
+		aftype_buffer(w->ft, j->head, j->n, j->size, j->ent);
+		pthread_mutex_lock(&q->mu);
+		q->bytes -= j->n;
+		pthread_cond_signal(&q->cv_room);
+		free(j->head);
+		free(j);
+	}
+	pthread_mutex_unlock(&q->mu);
+	return NULL;
+}
+
+/* one worker per CPU (at most MAGIC_THREADS_MAX): libmagic is the diff's
+ * heaviest work, the reader (this thread) mostly waits for it */
+static struct magicq *magicq_new(struct aftype *ft)
+{
+	struct magicq *q = xcalloc(1, sizeof(*q));
+	q->ft = ft;
+	pthread_mutex_init(&q->mu, NULL);
+	pthread_cond_init(&q->cv_job, NULL);
+	pthread_cond_init(&q->cv_room, NULL);
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t want = ncpu < 1 ? 1 : ncpu > MAGIC_THREADS_MAX ? MAGIC_THREADS_MAX : (size_t)ncpu;
+	for (size_t i = 0; i < want; i++) {
+		struct mworker *w = &q->w[q->nthr];
+		w->q = q;
+		w->ft = ft;
+		if (i > 0) {
+			struct err e = {0};
+			if (aftype_open(&w->ft, &e) < 0)
+				break;
+			w->own = true;
+		}
+		if (pthread_create(&w->thr, NULL, magic_worker, w) != 0) {
+			if (w->own)
+				aftype_close(w->ft);
+			break;
+		}
+		q->nthr++;
+	}
+	return q;
+}
+
+/* the file type of ent from head (taken over) */
+static void magicq_add(struct magicq *q, json_t *ent, unsigned char *head, size_t n, uint64_t size)
+{
+	if (!q->nthr) {
+		aftype_buffer(q->ft, head, n, size, ent);
+		free(head);
+		return;
+	}
+	struct mjob *j = xmalloc(sizeof(*j));
+	*j = (struct mjob){.ent = ent, .head = head, .n = n, .size = size};
+	pthread_mutex_lock(&q->mu);
+	while (q->bytes && q->bytes + n > MAGIC_QUEUE_MAX)
+		pthread_cond_wait(&q->cv_room, &q->mu);
+	q->bytes += n;
+	if (q->last)
+		q->last->next = j;
+	else
+		q->first = j;
+	q->last = j;
+	pthread_cond_signal(&q->cv_job);
+	pthread_mutex_unlock(&q->mu);
+}
+
+/* every job done */
+static void magicq_free(struct magicq *q)
+{
+	if (!q)
+		return;
+	pthread_mutex_lock(&q->mu);
+	q->stop = true;
+	pthread_cond_broadcast(&q->cv_job);
+	pthread_mutex_unlock(&q->mu);
+	for (size_t i = 0; i < q->nthr; i++) {
+		pthread_join(q->w[i].thr, NULL);
+		if (q->w[i].own)
+			aftype_close(q->w[i].ft);
+	}
+	pthread_mutex_destroy(&q->mu);
+	pthread_cond_destroy(&q->cv_job);
+	pthread_cond_destroy(&q->cv_room);
+	free(q);
+}
+
 /* the common fields of a listed entry */
 static json_t *entry_json(const struct lent *l)
 {
@@ -389,18 +532,16 @@ static json_t *entry_json(const struct lent *l)
 	return o;
 }
 
-/* mime, magic, elf, shebang of a regular file */
-static void filetype_json(struct diff *d, struct lent *l, json_t *o)
+/* elf, shebang of a regular file (mime and magic: magic_later) */
+static void filetype_json(struct lent *l, json_t *o)
 {
 	/* a file whose bytes were not read here (a hard link, left out of
 	 * the tar): no type rather than a wrong one */
 	if (l->type != AENT_FILE || !l->typed)
 		return;
-	if (d->o->ftype)
-		aftype_buffer(d->o->ftype, d->head, l->head_len, l->size, o);
 	json_t *elf = aelf_json(&l->elf);
 	json_object_set_new(o, "elf", elf ? elf : json_null());
-	char *sb = an_shebang(d->head, l->head_len);
+	char *sb = an_shebang(l->head, l->head_len);
 	json_object_set_new(o, "shebang", sb ? json_string(sb) : json_null());
 	free(sb);
 }
@@ -467,14 +608,25 @@ static void push(json_t *arr, uint64_t *count, json_t *o)
 	(*count)++;
 }
 
+/* mime and magic of a listed regular file, once its entry is complete:
+ * the head goes to the worker */
+static void magic_later(struct diff *d, struct lent *l, json_t *o)
+{
+	if (l->type != AENT_FILE || !l->typed || !d->mq)
+		return;
+	magicq_add(d->mq, o, l->head, l->head_len, l->size);
+	l->head = NULL;
+}
+
 /* classify l (its content read, if any) against the image */
 static void classify(struct diff *d, struct lent *l)
 {
 	aidx_id id = aidx_lookup(d->img, l->path);
 	if (id == AIDX_NONE || id == AIDX_ROOT) {
 		json_t *o = entry_json(l);
-		filetype_json(d, l, o);
+		filetype_json(l, o);
 		push(d->added, &d->n_added, o);
+		magic_later(d, l, o);
 		return;
 	}
 	mark_seen(d, id);
@@ -514,9 +666,10 @@ static void classify(struct diff *d, struct lent *l)
 		json_object_set_new(ent, "image_size",
 				    json_integer((json_int_t)(ie.size > INT64_MAX ? INT64_MAX
 										  : ie.size)));
-		filetype_json(d, l, ent);
+		filetype_json(l, ent);
 		json_object_set_new(ent, "changes", changes);
 		push(d->modified, &d->n_modified, ent);
+		magic_later(d, l, ent);
 	} else {
 		json_object_set_new(ent, "changes", changes);
 		push(d->metadata, &d->n_metadata, ent);
@@ -628,11 +781,11 @@ static void take(struct reader *r, const void *buf, size_t n)
 	else
 		hasher_update(r->h, buf, n);
 	if (l->typed) {
-		if (l->head_len < AN_MAGIC_BYTES) {
-			size_t k = AN_MAGIC_BYTES - l->head_len;
+		if (l->head_len < l->head_cap) {
+			size_t k = l->head_cap - l->head_len;
 			if (k > n)
 				k = n;
-			memcpy(r->d->head + l->head_len, buf, k);
+			memcpy(l->head + l->head_len, buf, k);
 			l->head_len += k;
 		}
 		aelf_feed(&l->elf, buf, n);
@@ -912,6 +1065,8 @@ static int tar_entry(struct diff *d, struct archive *a, struct archive_entry *ae
 	 * one (not in the image, or not a regular file there) or may be
 	 * modified (a regular file there: its hash decides) */
 	l.typed = true;
+	l.head_cap = l.size < AN_MAGIC_BYTES ? (size_t)l.size : AN_MAGIC_BYTES;
+	l.head = xmalloc(l.head_cap ? l.head_cap : 1);
 	aelf_init(&l.elf);
 	bool keep = d->kept && an_keep_path(path);
 	_cleanup_sbuf_ struct sbuf kb = SBUF_INIT;
@@ -924,6 +1079,7 @@ static int tar_entry(struct diff *d, struct archive *a, struct archive_entry *ae
 			note(d, path, "not kept: %s", ke.msg);
 	}
 	aelf_free(&l.elf);
+	free(l.head);
 	return rc;
 }
 
@@ -1067,6 +1223,8 @@ static void whole_root_deleted(struct diff *d)
 
 static void diff_free(struct diff *d)
 {
+	magicq_free(d->mq); /* first: its jobs fill entries of the arrays */
+	d->mq = NULL;
 	json_decref(d->added);
 	json_decref(d->modified);
 	json_decref(d->metadata);
@@ -1076,7 +1234,6 @@ static void diff_free(struct diff *d)
 	free(d->seen);
 	fj_free(&d->fj);
 	aidx_free(d->kept);
-	free(d->head);
 }
 
 static int read_layer(struct diff *d, struct archive *a, struct err *e)
@@ -1122,8 +1279,9 @@ int adiff_layer(const struct aidx *img, struct archive *layer, const struct adif
 		.deleted = json_array(),
 		.opaque = json_array(),
 		.notes = json_array(),
-		.head = xmalloc(AN_MAGIC_BYTES),
 	};
+	if (o->ftype)
+		d.mq = magicq_new(o->ftype);
 	if (kept)
 		d.kept = aidx_new();
 	if (o->whole_root) {
@@ -1145,6 +1303,9 @@ int adiff_layer(const struct aidx *img, struct archive *layer, const struct adif
 	free(path);
 	if (o->whole_root)
 		whole_root_deleted(&d);
+	/* the worker's last jobs done before the entries are handed out */
+	magicq_free(d.mq);
+	d.mq = NULL;
 	if (d.dropped_notes) {
 		char msg[64];
 		snprintf(msg, sizeof(msg), "%zu more notes not listed", d.dropped_notes);
