@@ -507,8 +507,14 @@ static json_t *entry_json(const struct lent *l)
 	json_object_set_new(o, "mode", json_string(m));
 	json_object_set_new(o, "uid", json_integer(l->uid));
 	json_object_set_new(o, "gid", json_integer(l->gid));
-	json_object_set_new(o, "size", json_integer((json_int_t)(l->size > INT64_MAX ? INT64_MAX
-											: l->size)));
+	/* a tar says 0 for what is not a regular file; the listing has lstat's */
+	json_t *fsz = json_object_get(l->fj, "size");
+	if (l->type != AENT_FILE && json_is_integer(fsz) && json_integer_value(fsz) >= 0)
+		json_object_set_new(o, "size", json_integer(json_integer_value(fsz)));
+	else
+		json_object_set_new(o, "size",
+				    json_integer((json_int_t)(l->size > INT64_MAX ? INT64_MAX
+										  : l->size)));
 	if (l->fj) {
 		fj_time(o, l->fj, "mtime");
 		fj_time(o, l->fj, "atime");
@@ -554,52 +560,79 @@ static bool caps_eq(const unsigned char *a, size_t an, const unsigned char *b, s
 	return an == bn && (an == 0 || memcmp(a, b, an) == 0);
 }
 
-/* metadata changes of l against the image entry ie into changes; the
- * image's side of each into o (when o) */
-static void meta_changes(const struct lent *l, const struct aidx_entry *ie, json_t *changes,
-			 json_t *o)
+enum {
+	CH_CONTENT = 1 << 0,
+	CH_TYPE = 1 << 1,
+	CH_MODE = 1 << 2,
+	CH_UID = 1 << 3,
+	CH_GID = 1 << 4,
+	CH_SETUID = 1 << 5,
+	CH_SETGID = 1 << 6,
+	CH_CAPS_ADDED = 1 << 7,
+	CH_CAPS_CHANGED = 1 << 8,
+	CH_CAPS_REMOVED = 1 << 9,
+	CH_LINK = 1 << 10,
+	CH_XATTRS = 1 << 11,
+};
+static const char *const change_names[] = {
+	"content",	"type",	       "mode",	       "uid",	      "gid",	     "setuid-added",
+	"setgid-added", "caps-added", "caps-changed", "caps-removed", "link-target", "xattrs",
+};
+
+/* the metadata changes of l against the image entry ie (same type): no
+ * JSON made for the unchanged */
+static unsigned meta_changes(const struct lent *l, const struct aidx_entry *ie)
 {
-	char m[5];
+	unsigned ch = 0;
 	if ((l->mode & 07777) != (ie->mode & 07777)) {
-		json_array_append_new(changes, json_string("mode"));
+		ch |= CH_MODE;
 		if ((l->mode & 04000) && !(ie->mode & 04000))
-			json_array_append_new(changes, json_string("setuid-added"));
+			ch |= CH_SETUID;
 		if ((l->mode & 02000) && !(ie->mode & 02000))
-			json_array_append_new(changes, json_string("setgid-added"));
-		mode_str(ie->mode, m);
-		if (o)
-			json_object_set_new(o, "image_mode", json_string(m));
+			ch |= CH_SETGID;
 	}
-	if (l->uid != ie->uid) {
-		json_array_append_new(changes, json_string("uid"));
-		if (o)
-			json_object_set_new(o, "image_uid", json_integer(ie->uid));
-	}
-	if (l->gid != ie->gid) {
-		json_array_append_new(changes, json_string("gid"));
-		if (o)
-			json_object_set_new(o, "image_gid", json_integer(ie->gid));
-	}
+	if (l->uid != ie->uid)
+		ch |= CH_UID;
+	if (l->gid != ie->gid)
+		ch |= CH_GID;
 	bool lc = l->caps && l->caps_len, ic = ie->caps && ie->caps_len;
 	if (lc && !ic)
-		json_array_append_new(changes, json_string("caps-added"));
+		ch |= CH_CAPS_ADDED;
 	else if (!lc && ic)
-		json_array_append_new(changes, json_string("caps-removed"));
+		ch |= CH_CAPS_REMOVED;
 	else if (lc && ic && !caps_eq(l->caps, l->caps_len, ie->caps, ie->caps_len))
-		json_array_append_new(changes, json_string("caps-changed"));
-	if ((lc || ic) && !caps_eq(l->caps, lc ? l->caps_len : 0, ie->caps, ic ? ie->caps_len : 0) &&
-	    o)
-		hex_caps(o, "image_caps", ie->caps, ie->caps_len);
-	if (l->type == AENT_SYMLINK && ie->type == AENT_SYMLINK &&
-	    strcmp(l->link ? l->link : "", ie->link_target ? ie->link_target : "") != 0) {
-		json_array_append_new(changes, json_string("link-target"));
-		if (o && ie->link_target)
-			json_object_set_new(o, "image_link_target", jpath(ie->link_target));
-	}
+		ch |= CH_CAPS_CHANGED;
+	if (l->type == AENT_SYMLINK &&
+	    strcmp(l->link ? l->link : "", ie->link_target ? ie->link_target : "") != 0)
+		ch |= CH_LINK;
 	/* xattrs other than the capability: the image counts it in nxattrs */
 	uint32_t inx = ie->nxattrs - (ic && ie->nxattrs ? 1 : 0);
 	if (l->nxattrs != inx)
-		json_array_append_new(changes, json_string("xattrs"));
+		ch |= CH_XATTRS;
+	return ch;
+}
+
+/* "changes" and the image's side of each changed field */
+static void changes_json(json_t *o, unsigned ch, const struct aidx_entry *ie)
+{
+	json_t *arr = json_array();
+	for (size_t i = 0; i < ARRAY_SIZE(change_names); i++)
+		if (ch & (1u << i))
+			json_array_append_new(arr, json_string(change_names[i]));
+	if (ch & CH_MODE) {
+		char m[5];
+		mode_str(ie->mode, m);
+		json_object_set_new(o, "image_mode", json_string(m));
+	}
+	if (ch & CH_UID)
+		json_object_set_new(o, "image_uid", json_integer(ie->uid));
+	if (ch & CH_GID)
+		json_object_set_new(o, "image_gid", json_integer(ie->gid));
+	if (ch & (CH_CAPS_CHANGED | CH_CAPS_REMOVED))
+		hex_caps(o, "image_caps", ie->caps, ie->caps_len);
+	if ((ch & CH_LINK) && ie->link_target)
+		json_object_set_new(o, "image_link_target", jpath(ie->link_target));
+	json_object_set_new(o, "changes", arr);
 }
 
 static void push(json_t *arr, uint64_t *count, json_t *o)
@@ -632,46 +665,37 @@ static void classify(struct diff *d, struct lent *l)
 	mark_seen(d, id);
 	struct aidx_entry ie;
 	aidx_get(d->img, id, &ie);
-	json_t *changes = json_array();
-	bool content = false;
+	unsigned ch = 0;
 	if (ie.type != l->type) {
-		json_array_append_new(changes, json_string("type"));
-		content = true;
-	} else if (l->type == AENT_FILE && !l->metacopy) {
-		if (!l->content_known)
-			; /* noted where it was found out */
-		else if (ie.has_sha256)
-			content = memcmp(ie.sha256, l->sha, 32) != 0;
-		else
-			content = ie.size != l->size; /* the image could not hash it */
-		if (content)
-			json_array_append_new(changes, json_string("content"));
+		ch = CH_TYPE;
+	} else {
+		if (l->type == AENT_FILE && !l->metacopy && l->content_known) {
+			if (ie.has_sha256 ? memcmp(ie.sha256, l->sha, 32) != 0
+					  : ie.size != l->size) /* the image could not hash it */
+				ch |= CH_CONTENT;
+		}
+		ch |= meta_changes(l, &ie);
 	}
-	json_t *o = json_object();
-	if (ie.type == l->type)
-		meta_changes(l, &ie, changes, o);
-	if (!content && json_array_size(changes) == 0) {
+	if (!ch) {
 		d->unchanged++;
-		json_decref(changes);
-		json_decref(o);
 		return;
 	}
 	json_t *ent = entry_json(l);
-	json_object_update(ent, o);
-	json_decref(o);
-	if (content) {
+	if (ch & (CH_CONTENT | CH_TYPE)) {
 		json_object_set_new(ent, "image_type", json_string(aent_type_name(ie.type)));
 		if (ie.has_sha256)
 			sha_hex(ent, "image_sha256", ie.sha256);
 		json_object_set_new(ent, "image_size",
 				    json_integer((json_int_t)(ie.size > INT64_MAX ? INT64_MAX
 										  : ie.size)));
+		if (ie.type == AENT_SYMLINK && ie.link_target)
+			json_object_set_new(ent, "image_link_target", jpath(ie.link_target));
 		filetype_json(l, ent);
-		json_object_set_new(ent, "changes", changes);
+		changes_json(ent, ch, &ie);
 		push(d->modified, &d->n_modified, ent);
 		magic_later(d, l, ent);
 	} else {
-		json_object_set_new(ent, "changes", changes);
+		changes_json(ent, ch, &ie);
 		push(d->metadata, &d->n_metadata, ent);
 	}
 }
@@ -727,8 +751,15 @@ static void whiteout(struct diff *d, const char *path, json_t *fj)
 	json_object_set_new(o, "image_mode", json_string(m));
 	if (ie.has_sha256)
 		sha_hex(o, "image_sha256", ie.sha256);
+	if (ie.type == AENT_SYMLINK && ie.link_target)
+		json_object_set_new(o, "image_link_target", jpath(ie.link_target));
+	if (ie.type == AENT_FILE)
+		json_object_set_new(o, "image_size",
+				    json_integer((json_int_t)(ie.size > INT64_MAX ? INT64_MAX
+										  : ie.size)));
 	if (ie.type == AENT_DIR)
-		json_object_set_new(o, "image_entries", json_integer((json_int_t)subtree(d->img, id, NULL)));
+		json_object_set_new(o, "image_entries",
+				    json_integer((json_int_t)subtree(d->img, id, NULL)));
 	if (fj) {
 		fj_time(o, fj, "mtime");
 		fj_time(o, fj, "atime");
