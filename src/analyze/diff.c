@@ -845,8 +845,8 @@ static void take_zeros(struct reader *r, uint64_t n)
 }
 
 /* read a regular file's content: hash, head, ELF, kept bytes */
-static int read_content(struct diff *d, struct archive *a, struct lent *l, struct sbuf *keep,
-			bool *keep_trunc, struct err *e)
+static int read_content(struct diff *d, struct archive *a, struct lent *l, bool sparse,
+			struct sbuf *keep, bool *keep_trunc, struct err *e)
 {
 	struct reader r = {.d = d, .l = l, .h = hasher_new(), .keep = keep};
 	int rc = 0;
@@ -879,6 +879,17 @@ static int read_content(struct diff *d, struct archive *a, struct lent *l, struc
 			take_zeros(&r, hole);
 		if (n)
 			take(&r, buf, n);
+	}
+	/* a sparse file's trailing hole, when libarchive gives no block for it */
+	if (rc == 0 && sparse && r.pos < l->size) {
+		uint64_t hole = l->size - r.pos;
+		if (hole > AN_LAYER_MAX - d->layer_bytes) {
+			rc = err_set(e, ERR_INVALID, "layer: more than %llu bytes of content",
+				     (unsigned long long)AN_LAYER_MAX);
+		} else {
+			d->layer_bytes += hole;
+			take_zeros(&r, hole);
+		}
 	}
 	if (rc == 0 && r.pos != l->size)
 		note(d, l->path, "%llu bytes of data, %llu declared", (unsigned long long)r.pos,
@@ -1102,7 +1113,8 @@ static int tar_entry(struct diff *d, struct archive *a, struct archive_entry *ae
 	bool keep = d->kept && an_keep_path(path);
 	_cleanup_sbuf_ struct sbuf kb = SBUF_INIT;
 	bool trunc = false;
-	rc = read_content(d, a, &l, keep ? &kb : NULL, &trunc, e);
+	rc = read_content(d, a, &l, archive_entry_sparse_count(ae) > 0, keep ? &kb : NULL, &trunc,
+			  e);
 	if (rc == 0) {
 		classify(d, &l);
 		struct err ke = {0};
