@@ -127,7 +127,7 @@ static void fj_build(struct fjidx *x, json_t *doc)
 		x->seed = (uint64_t)(uintptr_t)x ^ (uint64_t)time(NULL);
 	x->ents = xcalloc(n ? n : 1, sizeof(*x->ents));
 	x->nbuckets = 16;
-	while (x->nbuckets < n * 2)
+	while (x->nbuckets < n)
 		x->nbuckets <<= 1;
 	x->buckets = xmalloc(x->nbuckets * sizeof(*x->buckets));
 	memset(x->buckets, 0xff, x->nbuckets * sizeof(*x->buckets));
