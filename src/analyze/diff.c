@@ -1075,8 +1075,9 @@ static int tar_entry(struct diff *d, struct archive *a, struct archive_entry *ae
 	if (hl) {
 		target = xmalloc(AN_PATH_MAX);
 		if (an_path_norm(hl, target, &pe) < 0) {
-			note(d, path, "hard link to a bad name: %s", pe.msg);
-			hl = NULL;
+			note(d, path, "hard link to a bad name: %s: skipped", pe.msg);
+			free(target);
+			return 0;
 		}
 	}
 	int rc = 0;
