@@ -1179,11 +1179,12 @@ static void listing_entry(struct diff *d, uint32_t i, char *path)
 		}
 		l.nxattrs++;
 	}
+	_cleanup_free_ char *target = NULL; /* l.hardlink_to, till classified */
 	if (t && !strcmp(t, "hardlink")) {
 		size_t tn;
 		_cleanup_free_ char *towned = NULL;
 		const char *to = fj_bytes(j, "hardlink_to", &tn, &towned);
-		_cleanup_free_ char *target = xmalloc(AN_PATH_MAX);
+		target = xmalloc(AN_PATH_MAX);
 		struct err pe = {0};
 		if (to && !memchr(to, 0, tn) && an_path_norm(to, target, &pe) == 0)
 			hardlink_content(d, &l, target);
