@@ -908,7 +908,7 @@ static int read_content(struct diff *d, struct archive *a, struct lent *l, bool 
 
 /* xattrs of a tar entry: the capability, the count of the others
  * (overlay bookkeeping left out) */
-static void tar_xattrs(struct archive_entry *ae, struct lent *l)
+static void tar_xattrs(struct archive_entry *ae, struct lent *l, bool *overlay_opaque)
 {
 	const char *name;
 	const void *val;
@@ -917,8 +917,13 @@ static void tar_xattrs(struct archive_entry *ae, struct lent *l)
 	while (archive_entry_xattr_next(ae, &name, &val, &n) == ARCHIVE_OK) {
 		if (!name)
 			continue;
-		if (str_has_prefix(name, "trusted.overlay.") || str_has_prefix(name, "user.overlay."))
+		if (str_has_prefix(name, "trusted.overlay.") || str_has_prefix(name, "user.overlay.")) {
+			if ((!strcmp(name, "trusted.overlay.opaque") ||
+			     !strcmp(name, "user.overlay.opaque")) &&
+			    n == 1 && *(const char *)val == 'y')
+				*overlay_opaque = true;
 			continue;
+		}
 		if (!strcmp(name, CAPS_XATTR)) {
 			l->caps = val;
 			l->caps_len = n;
@@ -1067,7 +1072,16 @@ static int tar_entry(struct diff *d, struct archive *a, struct archive_entry *ae
 	};
 	l.fj = fj_lookup(&d->fj, path);
 	l.metacopy = json_is_true(json_object_get(l.fj, "metacopy"));
-	tar_xattrs(ae, &l);
+	bool overlay_opaque = false;
+	tar_xattrs(ae, &l, &overlay_opaque);
+	/* an upperdir tarred as is (not by our collector): overlayfs' own
+	 * whiteouts (0:0 character devices) and opaque xattrs */
+	if (!d->o->whole_root && l.type == AENT_CHAR && archive_entry_rdev(ae) == 0) {
+		whiteout(d, path, l.fj);
+		return 0;
+	}
+	if (!d->o->whole_root && l.type == AENT_DIR && overlay_opaque)
+		opaque(d, path);
 	const char *hl = archive_entry_hardlink(ae);
 	if (!hl)
 		hl = archive_entry_hardlink_utf8(ae);

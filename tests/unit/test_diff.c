@@ -233,6 +233,15 @@ START_TEST(each_kind)
 	tw_file(&t, "var/www/.wh..wh..opq", 0644, "");
 	tw_file(&t, "var/www/index.html", 0644, "pwned");
 	tw_file(&t, "../escape", 0644, "x");
+	/* overlayfs' own forms: a 0:0 char device, the opaque xattr */
+	tw_add(&t, "usr/bin/tool", AE_IFCHR, 0, NULL, 0, NULL, NULL, NULL, 0);
+	struct archive_entry *od = archive_entry_new();
+	archive_entry_set_pathname(od, "bin/");
+	archive_entry_set_filetype(od, AE_IFDIR);
+	archive_entry_set_perm(od, 0755);
+	archive_entry_xattr_add_entry(od, "trusted.overlay.opaque", "y", 1);
+	ck_assert_int_ge(archive_write_header(t.a, od), ARCHIVE_WARN);
+	archive_entry_free(od);
 	tw_close(&t);
 
 	json_t *listing = test_listing();
@@ -348,9 +357,14 @@ START_TEST(each_kind)
 	ck_assert(note_has(diff, "'..'"));
 	ck_assert_ptr_null(find(diff, "added", "escape"));
 
+	ck_assert_msg(find(diff, "deleted", "usr/bin/tool"), "%s", txt);
+	v = find(diff, "opaque", "bin");
+	ck_assert_msg(v, "%s", txt);
+	ck_assert_int_eq(json_integer_value(json_object_get(v, "hidden")), 4);
+
 	/* counts */
-	ck_assert_int_eq(stat_of(diff, "deleted"), 1);
-	ck_assert_int_eq(stat_of(diff, "opaque"), 1);
+	ck_assert_int_eq(stat_of(diff, "deleted"), 2);
+	ck_assert_int_eq(stat_of(diff, "opaque"), 2);
 	ck_assert_int_eq(stat_of(diff, "modified"),
 			 (json_int_t)json_array_size(json_object_get(diff, "modified")));
 	ck_assert_int_ge(stat_of(diff, "unchanged"), 3); /* bin, usr/bin, opt/big.bin */
