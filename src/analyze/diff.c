@@ -933,28 +933,6 @@ static void tar_xattrs(struct archive_entry *ae, struct lent *l, bool *overlay_o
 	}
 }
 
-static enum aent_type tar_type(struct archive_entry *ae)
-{
-	switch (archive_entry_filetype(ae)) {
-	case AE_IFREG:
-		return AENT_FILE;
-	case AE_IFDIR:
-		return AENT_DIR;
-	case AE_IFLNK:
-		return AENT_SYMLINK;
-	case AE_IFCHR:
-		return AENT_CHAR;
-	case AE_IFBLK:
-		return AENT_BLOCK;
-	case AE_IFIFO:
-		return AENT_FIFO;
-	case AE_IFSOCK:
-		return AENT_SOCKET;
-	default:
-		return AENT_NONE;
-	}
-}
-
 static bool hex32(const char *s, unsigned char out[32])
 {
 	return s && strlen(s) == 64 && hex_decode(s, out, 32) == 0;
@@ -1061,7 +1039,7 @@ static int tar_entry(struct diff *d, struct archive *a, struct archive_entry *ae
 
 	struct lent l = {
 		.path = path,
-		.type = tar_type(ae),
+		.type = aent_type_from_mode(archive_entry_filetype(ae)),
 		.mode = (uint32_t)archive_entry_perm(ae) & 07777,
 		.uid = (uint32_t)archive_entry_uid(ae),
 		.gid = (uint32_t)archive_entry_gid(ae),
