@@ -1218,14 +1218,11 @@ static bool not_walked(struct diff *d, aidx_id id, const char *path)
 static void whole_root_deleted(struct diff *d)
 {
 	_cleanup_free_ char *buf = xmalloc(AN_PATH_MAX);
-	uint64_t skipped = 0;
 	aidx_id id = aidx_first_child(d->img, AIDX_ROOT);
 	while (id != AIDX_NONE) {
 		bool descend = false;
 		if (aidx_path(d->img, id, buf, AN_PATH_MAX) >= AN_PATH_MAX) {
 			/* cannot be named: not judged */
-		} else if (!is_seen(d, id)) {
-			whiteout(d, buf, NULL);
 		} else if (not_walked(d, id, buf)) {
 			uint64_t n = subtree(d->img, id, NULL);
 			if (n)
@@ -1233,7 +1230,8 @@ static void whole_root_deleted(struct diff *d)
 				     "not walked by the collector (a mount point or unreadable): %llu "
 				     "image entries under it not compared",
 				     (unsigned long long)n);
-			skipped += n;
+		} else if (!is_seen(d, id)) {
+			whiteout(d, buf, NULL);
 		} else {
 			descend = true;
 		}
@@ -1253,7 +1251,6 @@ static void whole_root_deleted(struct diff *d)
 		if (id == AIDX_ROOT)
 			break;
 	}
-	(void)skipped;
 }
 
 /* ---------------------------------------------------------------------- */

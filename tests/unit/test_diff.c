@@ -420,6 +420,19 @@ START_TEST(whole_root)
 	ck_assert_int_eq(stat_of(diff, "added"), 0);
 	ck_assert_int_eq(json_array_size(json_object_get(diff, "opaque")), 0);
 	json_decref(diff);
+	archive_read_free(a);
+
+	/* without a listing: proc, sys, dev are not judged */
+	o.files_json = NULL;
+	a = tr_open(&t);
+	ck_assert_msg(adiff_layer(img, a, &o, &diff, NULL, &e) == 0, "%s", e.msg);
+	free(txt);
+	txt = dump(diff);
+	ck_assert_ptr_null(find(diff, "deleted", "proc"));
+	ck_assert_ptr_null(find(diff, "deleted", "proc/self"));
+	ck_assert_msg(find(diff, "deleted", "mnt/data/x"), "%s", txt);
+	ck_assert_msg(find(diff, "deleted", "b"), "%s", txt);
+	json_decref(diff);
 	json_decref(listing);
 	archive_read_free(a);
 	free(t.buf);
