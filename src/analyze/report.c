@@ -43,7 +43,10 @@
  *                 "0" (we hash SHA-256 only), mode as fls writes it
  *                 ("r/rrwsr-xr-x"); name "/path", a deleted one "/path
  *                 (deleted)" as TSK does; "|" in a name as "%7C" (beside the
- *                 "vis" encoding). Pseudo entries that mactime sorts in:
+ *                 "vis" encoding): mactime decodes every %XX of a field, so
+ *                 it shows the name's original bytes (the report's strings
+ *                 have invalid bytes and "%" itself percent-encoded already).
+ *                 Pseudo entries that mactime sorts in:
  *                 "[process] pid N comm (exe)" with crtime the start time,
  *                 "[custody] seq N action target result" and "[quarantine]
  *                 step" with mtime their time.
