@@ -1589,7 +1589,8 @@ int report_write_timeline(const json_t *report, int dirfd, const char *name, str
 	struct tl t = {0};
 	tl_files(&t, report);
 	tl_others(&t, report);
-	qsort(t.v, t.n, sizeof(*t.v), tl_cmp);
+	if (t.n > 1)
+		qsort(t.v, t.n, sizeof(*t.v), tl_cmp);
 	_cleanup_sbuf_ struct sbuf b = SBUF_INIT;
 	sbuf_adds(&b, "time,source,kind,macb,target,detail\r\n");
 	_cleanup_free_ char *ban = banner_text(report);
