@@ -48,10 +48,11 @@
  *                 have invalid bytes and "%" itself percent-encoded already).
  *                 Pseudo entries that mactime sorts in:
  *                 "[process] pid N comm (exe)" with crtime the start time,
- *                 "[custody] seq N action target result" and "[quarantine]
+ *                 "[custody] seq 000N action target result" and "[quarantine]
  *                 step" with mtime their time.
  *
- * A bag that did not verify (bag.verified not true): report.md's first line,
+ * A bag that did not verify (bag.verified not true, or a top-level "warning"
+ * string, as analyze.c puts first in a forced report): report.md's first line,
  * report.html's <title> and first element, timeline.csv's first row after
  * the header (source "contain", kind "warning", outside the time order) and
  * bodyfile's first line (name "EVIDENCE DID NOT VERIFY: ...", mtime the
@@ -277,8 +278,11 @@ static void vis(struct sbuf *b, const char *s, const char *extra)
 static char *banner_text(const json_t *report)
 {
 	const json_t *bag = jget(report, "bag");
-	if (json_is_true(jget(bag, "verified")))
-		return xstrdup("");
+	if (json_is_true(jget(bag, "verified"))) {
+		/* analyze.c's "warning" (a forced report) says it, whatever bag says */
+		const char *w = jstr_of(report, "warning");
+		return xstrdup(w ? w : "");
+	}
 	struct sbuf b = SBUF_INIT;
 	const char *verdict = jstr_of(bag, "verdict");
 	sbuf_printf(&b, "EVIDENCE DID NOT VERIFY (bag verdict: %s)",
@@ -901,7 +905,8 @@ static const char html_style[] =
     "color:#1b1b1b;background:#fff}\n"
     "h1{font-size:24px;margin:16px 0 8px}h2{margin-top:28px;border-bottom:2px solid #ddd}\n"
     "code,.mono,td{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12.5px}\n"
-    "code{word-break:break-all}\n"
+    "code{word-break:break-all}td{overflow-wrap:anywhere}details{margin:2px 0 4px}"
+    "summary{cursor:pointer;color:#444;font-size:12.5px}\n"
     ".unverified{background:#b00020;color:#fff;font-weight:700;font-size:17px;padding:12px 16px;"
     "margin:0 -16px;}\n"
     ".verdict{padding:2px 10px;border-radius:4px;color:#fff}\n"
@@ -1153,6 +1158,37 @@ static void h_head(struct sbuf *b, const json_t *report, const char *ban, const 
 	}
 }
 
+static bool ev_key_main(const char *k)
+{
+	return !strcmp(k, "member") || !strcmp(k, "sha256") || !strcmp(k, "image_sha256");
+}
+
+/* The rows of an evidence object: its main keys (member, hashes) or the
+ * others; with b NULL only whether there is one. */
+static bool h_evidence(struct sbuf *b, const json_t *ev, bool main_keys)
+{
+	const char *k;
+	const json_t *v;
+	bool any = false;
+	json_object_foreach((json_t *)ev, k, v)
+	{
+		if (ev_key_main(k) != main_keys || json_is_null(v))
+			continue;
+		any = true;
+		if (!b)
+			break;
+		sbuf_adds(b, "<tr><td>");
+		h_text(b, k);
+		sbuf_adds(b, "</td><td><code>");
+		struct sbuf t = SBUF_INIT;
+		jtext(&t, v);
+		h_text(b, t.buf ? t.buf : "");
+		sbuf_free(&t);
+		sbuf_adds(b, "</code></td></tr>");
+	}
+	return any;
+}
+
 static void h_finding(struct sbuf *b, const json_t *f, const char *sev)
 {
 	sbuf_printf(b, "<div class=\"finding s-%s\"><div><span class=\"badge s-%s\">", sev, sev);
@@ -1180,20 +1216,20 @@ static void h_finding(struct sbuf *b, const json_t *f, const char *sev)
 	}
 	const json_t *ev = jget(f, "evidence");
 	if (json_is_object(ev)) {
-		const char *k;
-		const json_t *v;
-		json_object_foreach((json_t *)ev, k, v)
-		{
-			sbuf_adds(b, "<tr><td>");
-			h_text(b, k);
-			sbuf_adds(b, "</td><td><code>");
-			struct sbuf t = SBUF_INIT;
-			jtext(&t, v);
-			h_text(b, t.buf ? t.buf : "");
-			sbuf_free(&t);
-			sbuf_adds(b, "</code></td></tr>");
+		/* the bag member and the hashes in view, the rest folded (<details>
+		 * opens without JS) */
+		h_evidence(b, ev, true);
+		sbuf_adds(b, "</table>");
+		if (h_evidence(NULL, ev, false)) {
+			sbuf_adds(b,
+				  "<details><summary>more evidence</summary><table class=\"ev\">");
+			h_evidence(b, ev, false);
+			sbuf_adds(b, "</table></details>");
 		}
-	} else if (ev && !json_is_null(ev)) {
+		sbuf_adds(b, "</div>\n");
+		return;
+	}
+	if (ev && !json_is_null(ev)) {
 		sbuf_adds(b, "<tr><td>evidence</td><td><code>");
 		h_field(b, f, "evidence");
 		sbuf_adds(b, "</code></td></tr>");
@@ -1780,8 +1816,11 @@ static void body_others(struct sbuf *b, const json_t *report)
 		_cleanup_free_ char *seq = jtext_of(x, "seq"), *action = jtext_of(x, "action"),
 				    *target = jtext_of(x, "target"),
 				    *result = jtext_of(x, "result");
+		long long sq;
+		_cleanup_free_ char *sqs =
+		    jint_of(x, "seq", &sq) ? xasprintf("%06lld", sq) : xstrdup(seq);
 		_cleanup_free_ char *n =
-		    xasprintf("[custody] seq %s %s %s %s", seq, action, target, result);
+		    xasprintf("[custody] seq %s %s %s %s", sqs, action, target, result);
 		body_pseudo(b, n, t, 0);
 	}
 }

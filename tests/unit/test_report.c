@@ -333,6 +333,24 @@ START_TEST(verified_has_no_banner)
 }
 END_TEST
 
+/* A top-level "warning" (analyze.c's, in a forced report) is said first even
+ * when bag says it verified. */
+START_TEST(warning_member_is_said)
+{
+	json_t *r = hostile_report(true);
+	json_object_set_new(r, "warning", json_string("EVIDENCE NOT VERIFIED: <b>bag</b>"));
+	struct out o = {0};
+	write_all_reports(r, &o);
+	ck_assert(str_has_prefix(o.f[O_MD], "# contain analysis: compromised \xe2\x80\x94 EVIDENCE "
+					    "NOT VERIFIED: \\<b\\>bag\\</b\\>\n"));
+	ck_assert(strstr(o.f[O_HTML], "<title>EVIDENCE NOT VERIFIED: &lt;b&gt;bag&lt;/b&gt;"));
+	ck_assert(str_has_prefix(o.f[O_BODY], "0|EVIDENCE NOT VERIFIED: <b>bag</b>|"));
+	ck_assert(strstr(o.f[O_CSV], "\"warning\",\"\",\"bag-1\",\"EVIDENCE NOT VERIFIED: <b>bag</b>\""));
+	json_decref(r);
+	out_free(&o);
+}
+END_TEST
+
 /* A report of the wrong shape everywhere is still written (the writers read
  * tolerantly), and the missing verification is said. */
 START_TEST(wrong_shapes)
@@ -382,6 +400,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, csv_shape_and_injection);
 	tcase_add_test(tc, bodyfile_shape);
 	tcase_add_test(tc, verified_has_no_banner);
+	tcase_add_test(tc, warning_member_is_said);
 	tcase_add_test(tc, wrong_shapes);
 	tcase_add_test(tc, never_overwrites_or_follows);
 	suite_add_tcase(s, tc);
