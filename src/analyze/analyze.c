@@ -48,9 +48,18 @@ static json_t *jbool(const json_t *o, const char *k)
 	return json_boolean(json_is_true(json_object_get(o, k)));
 }
 
+/* a string from anywhere (a path given, a message): invalid UTF-8 encoded */
 static json_t *str_or_null(const char *s)
 {
-	return s ? json_string(s) : json_null();
+	if (!s)
+		return json_null();
+	json_t *j = json_string(s);
+	if (j)
+		return j;
+	char *enc = bag_path_json_encode(s);
+	j = json_string(enc ? enc : "(not encodable)");
+	free(enc);
+	return j;
 }
 
 static void add_note(json_t *report, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -286,7 +295,7 @@ static json_t *endpoint(const json_t *s, const char *addr_key, const char *port_
 	char buf[512];
 	snprintf(buf, sizeof(buf), strchr(a, ':') ? "[%.400s]:%lld" : "%.400s:%lld", a,
 		 (long long)json_integer_value(port));
-	return json_string(buf);
+	return str_or_null(buf);
 }
 
 static json_t *socket_entry(const json_t *s, json_t *pid)
@@ -320,7 +329,7 @@ static json_t *iface_entry(const json_t *ifc)
 			snprintf(buf, sizeof(buf), "%.400s/%lld", ad, (long long)json_integer_value(pl));
 		else
 			snprintf(buf, sizeof(buf), "%.400s", ad);
-		json_array_append_new(addrs, json_string(buf));
+		json_array_append_new(addrs, str_or_null(buf));
 	}
 	json_object_set_new(o, "addresses", addrs);
 	return o;
@@ -427,7 +436,7 @@ void analyze_bag_sections(json_t *report, const struct abag *b, const struct aid
 static json_t *image_section(const struct aimg *img, const char *given, const char *recorded)
 {
 	json_t *o = json_object();
-	json_object_set_new(o, "path", json_string(given));
+	json_object_set_new(o, "path", str_or_null(given));
 	json_object_set_new(o, "form", str_or_null(img->form));
 	json_object_set_new(o, "ref", str_or_null(img->ref));
 	json_object_set_new(o, "manifest_digest", str_or_null(img->manifest_digest));
@@ -587,6 +596,25 @@ static int write_reports(const json_t *report, int dirfd, struct err *e)
 
 /* ---- the verb ---- */
 
+/* A bag analyzed with --force: the report's first member says so, so that
+ * every writer's first line can (and a reader of report.json sees it first). */
+static json_t *mark_unverified(json_t *r)
+{
+	const json_t *bag = json_object_get(r, "bag");
+	const char *first = json_string_value(json_array_get(json_object_get(bag, "problems"), 0));
+	char msg[2048];
+	snprintf(msg, sizeof(msg),
+		 "EVIDENCE NOT VERIFIED: bag '%s' did not verify (%s)%s%s; analyzed anyway with --force",
+		 json_string_value(json_object_get(bag, "path")) ?: "?",
+		 json_string_value(json_object_get(bag, "verdict")) ?: "invalid", first ? ": " : "",
+		 first ? first : "");
+	json_t *out = json_object();
+	json_object_set_new(out, "warning", str_or_null(msg));
+	json_object_update(out, r);
+	json_decref(r);
+	return out;
+}
+
 static void summary_fail(json_t *report, const char *fail_on)
 {
 	json_t *sum = json_object_get(report, "summary");
@@ -683,6 +711,8 @@ int analyze_run(const struct analyze_opts *o, json_t **report, char **out_dir_us
 	findings_rules(r, img->idx, bag_kept);
 	findings_finish(r);
 	summary_fail(r, fail_on);
+	if (b->forced)
+		*report = r = mark_unverified(r);
 
 	dirfd = out_dir_open(dir, o->overwrite, e);
 	if (dirfd < 0)

@@ -83,7 +83,7 @@ void abag_free(struct abag *b)
 static json_t *parse_json(struct abag *b, const char *name, const char *buf, size_t n)
 {
 	json_error_t je;
-	json_t *j = json_loadb(buf, n, JSON_DECODE_ANY, &je);
+	json_t *j = json_loadb(buf, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
 	if (j)
 		return j;
 	char *why = bag_path_json_encode(je.text);
@@ -113,7 +113,7 @@ static json_t *parse_custody(struct abag *b, const char *buf, size_t n)
 				break;
 			}
 			json_error_t je;
-			json_t *ev = json_loadb(buf + off, len, 0, &je);
+			json_t *ev = json_loadb(buf + off, len, JSON_ALLOW_NUL, &je);
 			if (ev && json_is_object(ev))
 				json_array_append_new(arr, ev);
 			else {

@@ -145,7 +145,7 @@ static void print_summary(const json_t *r, const char *dir, const struct colors 
 	printf("%sverdict: %s%s", c->bold, vc, up);
 	static const char *const sevs[] = {"critical", "high", "medium", "low", "info"};
 	for (size_t i = 0; i < ARRAY_SIZE(sevs); i++)
-		printf("%s %lld %s", i ? "," : c->off,
+		printf("%s %lld %s", i ? "," : ":", 
 		       (long long)json_integer_value(json_object_get(counts, sevs[i])), sevs[i]);
 	printf("%s\n", c->off);
 	json_t *img = json_object_get(r, "image");
