@@ -63,7 +63,7 @@ const char cmd_analyze_usage[] =
 	"Examples:\n"
 	"  contain analyze case-42.tar.zst --image web.tar\n"
 	"  contain analyze case-42.tar.zst --image web.tar -o case-42-report --overwrite\n"
-	"  contain analyze case-42 --image oci-layout --fail-on critical --json\n"
+	"  contain analyze case-42 --image oci-layout -o case-42-json --fail-on critical --json\n"
 	"  cat case-42.tar.zst | contain analyze - --image web.tar -o case-42-stdin\n"
 	"\n"
 	"Exit status: 0 no finding at or above --fail-on, 1 one is (or the bag did\n"
