@@ -173,10 +173,21 @@ struct aelf_sniff {
 	uint16_t e_type, e_machine;
 	uint64_t phoff, shoff;
 	uint16_t phnum, phentsize, shnum, shentsize;
-	/* program headers and section headers, gathered as they pass (bounded) */
+	/* program headers and section headers, gathered as they pass (bounded:
+	 * 64 KiB of program headers, 1 MiB of section headers); *_len is the
+	 * table's size, *_got the bytes of it gathered so far */
 	unsigned char *ph, *sh;
 	size_t ph_len, sh_len;
+	size_t ph_got, sh_got;
 	uint64_t seen;
+	/* from the program headers once gathered */
+	bool hdr_done, ph_parsed, has_interp, has_dynamic;
+	uint64_t interp_off;
+	size_t interp_len, interp_got; /* at most 256 bytes of PT_INTERP's content */
+	char interp[257];
+	unsigned char *dyn; /* PT_DYNAMIC's content (at most 16 KiB): DT_FLAGS_1 */
+	uint64_t dyn_off;
+	size_t dyn_len, dyn_got;
 };
 void aelf_init(struct aelf_sniff *s);
 void aelf_feed(struct aelf_sniff *s, const void *buf, size_t n);
