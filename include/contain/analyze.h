@@ -112,6 +112,8 @@ size_t aidx_count(const struct aidx *x);
 /* One past the largest id ever handed out (for bitmaps over ids). */
 size_t aidx_capacity(const struct aidx *x);
 size_t aidx_memory(const struct aidx *x); /* bytes held */
+/* Lower the node bound (AN_ENTRIES_MAX) of x: tests and fuzzing. */
+void aidx_set_limit(struct aidx *x, size_t max_nodes);
 
 /* Kept content: the whole content of files whose path matches an_keep_path()
  * (passwd, package databases...), at most AN_KEEP_MAX bytes each. */
