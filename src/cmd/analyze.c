@@ -152,8 +152,15 @@ static void print_summary(const json_t *r, const char *dir, const struct colors 
 		       (long long)json_integer_value(json_object_get(counts, sevs[i])), sevs[i]);
 	printf("%s\n", c->off);
 	json_t *img = json_object_get(r, "image");
-	printf("image: %s (%s), digest %s\n", s_or(img, "path", "?"), s_or(img, "form", "?"),
-	       s_or(img, "match", "unknown"));
+	const char *match = s_or(img, "match", "unknown");
+	printf("image: %s (%s): ", s_or(img, "path", "?"), s_or(img, "form", "?"));
+	if (strcmp(match, "match") == 0)
+		printf("the digest the bag recorded matches\n");
+	else if (strcmp(match, "mismatch") == 0)
+		printf("%sNOT the image the bag recorded (%s)%s\n", c->red,
+		       s_or(img, "recorded_digest", "?"), c->off);
+	else
+		printf("the bag recorded no image digest\n");
 	json_t *findings = json_object_get(r, "findings"), *f;
 	size_t i;
 	if (json_array_size(findings))
