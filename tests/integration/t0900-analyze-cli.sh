@@ -161,6 +161,25 @@ like "$(jq -r '.notes[]' r-nofs/report.json)" "data/network/state.json' is not i
 is "$(jq -r '[.diff.added, .diff.modified, .diff.metadata, .diff.deleted, .diff.opaque] | map(length) | add' r-nofs/report.json)" 0 "no layer: the diff is empty"
 ok "no layer: the diff says why" jq -e '.diff.notes | length > 0' r-nofs/report.json
 
+section "the image digest the bag recorded"
+mdigest=$(jq -r '.manifests[0].digest' "$IMG_OCI/index.json")
+mkdir -p pay3/container
+cp -a pay/fs pay/processes pay3/
+printf '{"image":"fixture:latest","digest":"%s","runtime":"runc"}\n' "$mdigest" >pay3/container/image.json
+mkbag -o bag-match pay3 2>/dev/null
+run "$CONTAIN" analyze bag-match --image "$IMG_OCI" -o r-match
+ok "a bag that recorded the image's digest" [ "$RC" -le 1 ]
+is "$(jq -r .image.match r-match/report.json)" match "image.match: match"
+is "$(jq -r .image.recorded_digest r-match/report.json)" "$mdigest" "image.recorded_digest from data/container/image.json"
+like "$OUT" "the digest the bag recorded matches" "the terminal says it matches"
+printf '{"image":"fixture:latest","digest":"sha256:%064d","runtime":"runc"}\n' 0 >pay3/container/image.json
+mkbag -o bag-mismatch pay3 2>/dev/null
+run "$CONTAIN" analyze bag-mismatch --image "$IMG_OCI" -o r-mismatch
+is "$RC" 1 "another image than the bag recorded: exit 1 (a high finding)"
+is "$(jq -r .image.match r-mismatch/report.json)" mismatch "image.match: mismatch"
+ok "image.digest-mismatch finding" jq -e '[.findings[].id] | index("image.digest-mismatch")' r-mismatch/report.json
+like "$OUT" "NOT the image the bag recorded" "the terminal says it is not the image"
+
 section "--json, --fail-on, colour"
 run "$CONTAIN" analyze bag --image "$IMG_OCI" -o r-json --json
 ok "--json runs" [ "$RC" -le 1 ]
