@@ -712,10 +712,8 @@ int analyze_run(const struct analyze_opts *o, json_t **report, char **out_dir_us
 	const char *recorded = first_str(b->image, "digest", b->info, "Contain-Image-Digest",
 					 b->inspect, "image_digest");
 	struct aimg_opts io = {.path = o->image, .ref = o->image_ref, .want_digest = recorded};
-	if (aimg_open(&io, &img, e) < 0) {
-		err_wrap(e, "image '%s'", o->image);
-		goto out;
-	}
+	if (aimg_open(&io, &img, e) < 0)
+		goto out; /* its message names the image */
 	json_object_set_new(r, "image", image_section(img, o->image, recorded));
 	if (run_diff(b, img, r, &bag_kept, e) < 0)
 		goto out;
