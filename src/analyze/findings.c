@@ -928,12 +928,15 @@ static bool m_binary_deleted(const struct fctx *c, struct fhit *h)
 			    (long long)json_integer_value(hid));
 		json_t *s = json_object_get(c->ent, "hidden_sample"), *v;
 		size_t i;
+		size_t shown = 0;
 		json_array_foreach(s, i, v)
 		{
-			if (i >= 10)
+			if (shown >= 10)
 				break;
-			sbuf_printf(&h->detail, "%s'%s'", i ? ", " : ", e.g. ",
-				    json_string_value(v) ? json_string_value(v) : "");
+			if (!json_is_string(v))
+				continue;
+			sbuf_printf(&h->detail, "%s'%s'", shown++ ? ", " : ", e.g. ",
+				    json_string_value(v));
 		}
 		return true;
 	}
@@ -983,8 +986,16 @@ static void mode_detail(const struct fctx *c, struct fhit *h)
 		sbuf_printf(&h->detail, " (image %s)", im);
 	if (c->kind == DK_ADDED)
 		sbuf_adds(&h->detail, ", a file the image does not have");
-	sbuf_printf(&h->detail, ", owner %lld:%lld", int_or(c->ent, "uid", -1),
-		    int_or(c->ent, "gid", -1));
+	long long uid = int_or(c->ent, "uid", -1), gid = int_or(c->ent, "gid", -1);
+	sbuf_adds(&h->detail, ", owner ");
+	if (uid >= 0)
+		sbuf_printf(&h->detail, "%lld", uid);
+	else
+		sbuf_addc(&h->detail, '?');
+	if (gid >= 0)
+		sbuf_printf(&h->detail, ":%lld", gid);
+	else
+		sbuf_adds(&h->detail, ":?");
 	if (in_tmp(c->path) || in_hidden_dir(c->path))
 		sbuf_adds(&h->detail, ", in a temporary or hidden directory");
 }
@@ -1239,7 +1250,9 @@ static void content_detail(const struct fctx *c, struct fhit *h)
 {
 	const char *sha = jstr(c->ent, "sha256"), *isha = jstr(c->ent, "image_sha256");
 	detail_sep(h);
-	sbuf_printf(&h->detail, "%s", c->kind == DK_ADDED ? "added" : "changed");
+	sbuf_adds(&h->detail, c->kind == DK_ADDED     ? "added"
+			      : c->kind == DK_DELETED ? "deleted"
+						      : "changed");
 	if (is_type(c, "symlink"))
 		sbuf_printf(&h->detail, ": a symlink to '%s'",
 			    jstr(c->ent, "link_target") ? jstr(c->ent, "link_target") : "?");
@@ -1477,12 +1490,8 @@ static bool m_package_db(const struct fctx *c, struct fhit *h)
 	json_t *cur = pkgs_side(c->bag_kept, c, c->kind == DK_DELETED, &nnote);
 	if (!old || !cur) {
 		const char *why = (!cur && nnote) ? nnote : onote ? onote : "not read";
-		sbuf_printf(&h->detail, "%s: packages not compared (%s)",
-			    c->kind == DK_DELETED ? "deleted"
-			    : c->kind == DK_ADDED ? "added"
-						  : "changed",
-			    why);
 		content_detail(c, h);
+		sbuf_printf(&h->detail, "; packages not compared (%s)", why);
 		json_decref(old);
 		json_decref(cur);
 		return true;
@@ -1589,7 +1598,7 @@ static bool m_exe_deleted(const struct pctx *p, struct fhit *h)
 
 static bool m_exe_not_in_image(const struct pctx *p, struct fhit *h)
 {
-	if (p->deleted || p->memfd || !p->rel || p->in_image)
+	if (!p->img || p->deleted || p->memfd || !p->rel || p->in_image)
 		return false;
 	if (p->layer_kind && strcmp(p->layer_kind, "added") == 0) {
 		sbuf_adds(&h->detail, "its executable was added in the container's layer");
@@ -2145,11 +2154,8 @@ static void proc_rules(json_t *report, const struct aidx *img)
 				hit_drop(&h);
 				continue;
 			}
-			_cleanup_free_ char *path =
-			    p->rel_json
-				? xstrdup(p->rel_json)
-				: line_json(p->exe + (p->exe[0] == '/'),
-					    strlen(p->exe + (p->exe[0] == '/')), AN_PATH_MAX);
+			const char *where = p->rel_json ? p->rel_json : p->where;
+			_cleanup_free_ char *path = xstrdup(where ? where : "");
 			_cleanup_free_ char *key = xasprintf("%d\x1f%s", (int)h.sev, path);
 			json_t *gi = json_object_get(groups, key);
 			struct pgroup *grp;
