@@ -1,3 +1,4 @@
+/* clang-format off */
 /* findings: the finding model (findings_add, findings_finish) and the rules
  * over the report (findings_rules). One static table, rules[], holds every
  * rule: its id, default severity, MITRE ATT&CK technique, title, what it
@@ -13,47 +14,91 @@
  * any directory component starting with "."; "PATH dirs" are bin, sbin,
  * usr/bin, usr/sbin, usr/local/bin, usr/local/sbin.
  *
- * id                     severity               ATT&CK      when
- * fs.new-executable      high; critical in a    T1105       an ELF executable, PIE or shared object
- * added tmp or hidden dir                  (or a file where the image had no file) fs.new-script
- * high (x bit); medium   T1059.004   a file with a shebang added in a PATH, tmp or (no x bit)
- * hidden dir fs.dropped-file        low; medium with an x  T1074.001   any other file added in a
- * tmp or hidden dir bit or in a hidden dir             (only when no other rule took the file)
- *                        under a tmp dir
- * fs.binary-replaced     high; critical when    T1036       an executable (x bit), library (.so) or
- * PATH it now points into a               entry of the image with other content, made a tmp or
- * hidden dir                  symlink, or a symlink retargeted fs.binary-deleted      medium
- * T1070.004   the same deleted (whiteout), or a PATH/lib dir deleted or made opaque over image
- * files fs.setuid-added        critical (owner root); T1548.001   setuid bit added, or a setuid
- * file added high fs.setgid-added        high (group root);     T1548.001   setgid bit added, or a
- * setgid file added medium fs.caps-added          high; critical with a  T1548       file
- * capabilities added or changed root-equivalent cap fs.account-changed     medium; high: account
- * T1098,      etc/passwd, shadow, group, gshadow added, added/changed, member  T1136.001   changed
- * or deleted: the lines added and of a privileged group; (account    removed in detail (kept
- * content of both critical: a new uid 0  added)      sides; shadow hashes redacted) account, an
- * empty password fs.sudoers-changed     high; critical with    T1548.003   etc/sudoers,
- * etc/sudoers.d/ added or changed NOPASSWD added fs.ld-preload          critical (preload);
- * T1574.006   etc/ld.so.preload added or changed; high (ld.so.conf) etc/ld.so.conf(.d) added or
- * changed fs.cron-changed        high                   T1053.003   etc/crontab, etc/anacrontab,
- * etc/cron.*, etc/crontabs/, var/spool/cron/ added or changed fs.ssh-authorized-keys high T1098.004
- * any .ssh/authorized_keys(2) added or changed fs.sshd-config         medium; high: root T1098.004
- * etc/ssh/sshd_config(.d) added or changed login, empty passwords or key sources set
- * fs.shell-profile       medium                 T1546.004   etc/profile(.d), bash.bashrc, bashrc,
- * zsh rc files, environment; a home's .bashrc, .profile, .bash_profile, .zshrc... fs.systemd-unit
- * medium                 T1543.002   a systemd unit (system or user) added/changed fs.init-script
- * medium                 T1037.004   etc/init.d, rc.local, rc*.d, inittab, local.d
- * fs.package-db-changed  medium                 -           dpkg status, apk installed, rpm db
- * changed: packages appeared/disappeared/changed named (rpm: not named) fs.shell-history       low
- * T1059.004   a shell history file written (commands typed) image.digest-mismatch  high - the bag
- * recorded a digest the image given has not (manifest and config both differ) image.digest-unknown
- * info                   -           the bag recorded no image digest proc.exe-memfd critical T1620
- * a process runs from a memfd (fileless) proc.exe-deleted       high; medium when it   T1070.004 a
- * process's executable was deleted is the image's file proc.exe-not-in-image  high (added in the
- * T1105       a process runs a file the image does not layer); medium                     have
- *                        (neither: a mount?)
- * proc.exe-differs       high                   T1036       a process's executable hash differs
- * from the image's file at its path
+ * Rule ids (severity: the default, then what raises or lowers it):
+ *
+ * id                      severity                            ATT&CK
+ *   when
+ * fs.new-executable       high; critical in a tmp/hidden dir  T1105
+ *   an ELF executable, PIE or shared object added (or put where the image
+ *   had something else than a file)
+ * fs.new-script           high; medium without an x bit       T1059.004
+ *   a file with a shebang added in a PATH, tmp or hidden dir
+ * fs.dropped-file         low; medium with an x bit or in a   T1074.001
+ *                         hidden dir under a tmp dir
+ *   any other regular file added in a tmp or hidden dir (only when no other
+ *   rule took the file)
+ * fs.binary-replaced      high; critical when it now points   T1036
+ *                         into a tmp or hidden dir
+ *   an executable (x bit), library (*.so*) or PATH entry of the image with
+ *   other content, turned into a symlink, or a symlink retargeted
+ * fs.binary-deleted       medium                              T1070.004
+ *   the same deleted (whiteout), or a PATH or lib dir deleted or made opaque
+ *   over image entries
+ * fs.setuid-added         critical; high when not owned by    T1548.001
+ *                         root
+ *   setuid bit added to a file, or a setuid file added
+ * fs.setgid-added         high; medium when the group is not  T1548.001
+ *                         root
+ *   setgid bit added to a file, or a setgid file added
+ * fs.caps-added           high; critical with a capability    T1548
+ *                         that amounts to root
+ *   file capabilities (security.capability) added or changed
+ * fs.account-changed      medium; high: an account added or   T1098, T1136.001
+ *                         changed, a member added to a        when an account
+ *                         privileged group, the file deleted  is added
+ *                         or shadow made world-readable;
+ *                         critical: a new uid 0 account, an
+ *                         empty password
+ *   etc/passwd, shadow, group, gshadow added, changed or deleted: the lines
+ *   added and removed (kept content of both sides; password hashes redacted)
+ * fs.sudoers-changed      high; critical when a NOPASSWD      T1548.003
+ *                         line is added
+ *   etc/sudoers, etc/sudoers.d/ added or changed
+ * fs.ld-preload           critical; high for ld.so.conf(.d)   T1574.006
+ *   etc/ld.so.preload added or changed; etc/ld.so.conf(.d) added or changed
+ * fs.cron-changed         high                                T1053.003
+ *   etc/crontab, etc/anacrontab, etc/cron.{d,hourly,daily,weekly,monthly}/,
+ *   etc/crontabs/, var/spool/cron/ added or changed
+ * fs.ssh-authorized-keys  high                                T1098.004
+ *   any .ssh/authorized_keys or authorized_keys2 added or changed
+ * fs.sshd-config          medium; high when root login, empty T1098.004
+ *                         passwords or key sources are set
+ *   etc/ssh/sshd_config, etc/ssh/sshd_config.d/ added or changed
+ * fs.shell-profile        medium                              T1546.004
+ *   etc/profile, etc/profile.d/, bash.bashrc, bashrc, zsh files,
+ *   environment, csh files; .bashrc, .profile, .bash_profile, .zshrc... of
+ *   root/ or home/USER/ added or changed
+ * fs.systemd-unit         medium                              T1543.002
+ *   a systemd unit or enablement link (system or user) added or changed
+ * fs.init-script          medium                              T1037.004
+ *   etc/init.d/, etc/rc.local, etc/rc.d/, etc/rcN.d/, etc/inittab,
+ *   etc/local.d/, etc/init/ added or changed
+ * fs.package-db-changed   medium                              (none)
+ *   dpkg status, apk installed or rpm db added, changed or deleted: the
+ *   packages appeared, disappeared and version-changed (rpm: not named)
+ * fs.shell-history        low                                 T1059.004
+ *   a shell history file (.ash_history, .bash_history...) written
+ * image.digest-mismatch   high                                (none)
+ *   the bag recorded an image digest that is neither the manifest's nor the
+ *   config's digest of the image given
+ * image.digest-unknown    info                                (none)
+ *   the bag recorded no image digest
+ * proc.exe-memfd          critical                            T1620
+ *   a process runs from a memfd (fileless)
+ * proc.exe-deleted        high; medium when it is the image's T1070.004
+ *                         own file (hash equal)
+ *   a process's executable was deleted
+ * proc.exe-not-in-image   high when added in the layer;       T1105
+ *                         medium when in neither (a mount?)
+ *   a process runs a file the image does not have
+ * proc.exe-differs        high                                T1036
+ *   a process's executable hash differs from the image's file at its path
+ *   (links in the image followed)
+ *
+ * Process findings are one per executable (and severity), naming the pids;
+ * their path is the executable's, without the leading "/".
  */
+/* clang-format on */
 #include <string.h>
 #include <strings.h>
 
@@ -360,6 +405,7 @@ struct pctx {
 	const char *exe; /* as recorded */
 	char *rel;	 /* container-relative path, " (deleted)" cut, \xNN decoded */
 	char *rel_json;	 /* the same in the report's JSON form */
+	char *where;	 /* no rel (memfd...): what the finding's path is */
 	bool deleted, memfd;
 	const char *sha256; /* NULL when not hashed whole */
 	bool in_image;	    /* a regular file of the image at rel (links followed) */
@@ -882,12 +928,15 @@ static bool m_binary_deleted(const struct fctx *c, struct fhit *h)
 			    (long long)json_integer_value(hid));
 		json_t *s = json_object_get(c->ent, "hidden_sample"), *v;
 		size_t i;
+		size_t shown = 0;
 		json_array_foreach(s, i, v)
 		{
-			if (i >= 10)
+			if (shown >= 10)
 				break;
-			sbuf_printf(&h->detail, "%s'%s'", i ? ", " : ", e.g. ",
-				    json_string_value(v) ? json_string_value(v) : "");
+			if (!json_is_string(v))
+				continue;
+			sbuf_printf(&h->detail, "%s'%s'", shown++ ? ", " : ", e.g. ",
+				    json_string_value(v));
 		}
 		return true;
 	}
@@ -937,8 +986,16 @@ static void mode_detail(const struct fctx *c, struct fhit *h)
 		sbuf_printf(&h->detail, " (image %s)", im);
 	if (c->kind == DK_ADDED)
 		sbuf_adds(&h->detail, ", a file the image does not have");
-	sbuf_printf(&h->detail, ", owner %lld:%lld", int_or(c->ent, "uid", -1),
-		    int_or(c->ent, "gid", -1));
+	long long uid = int_or(c->ent, "uid", -1), gid = int_or(c->ent, "gid", -1);
+	sbuf_adds(&h->detail, ", owner ");
+	if (uid >= 0)
+		sbuf_printf(&h->detail, "%lld", uid);
+	else
+		sbuf_addc(&h->detail, '?');
+	if (gid >= 0)
+		sbuf_printf(&h->detail, ":%lld", gid);
+	else
+		sbuf_adds(&h->detail, ":?");
 	if (in_tmp(c->path) || in_hidden_dir(c->path))
 		sbuf_adds(&h->detail, ", in a temporary or hidden directory");
 }
@@ -1193,7 +1250,9 @@ static void content_detail(const struct fctx *c, struct fhit *h)
 {
 	const char *sha = jstr(c->ent, "sha256"), *isha = jstr(c->ent, "image_sha256");
 	detail_sep(h);
-	sbuf_printf(&h->detail, "%s", c->kind == DK_ADDED ? "added" : "changed");
+	sbuf_adds(&h->detail, c->kind == DK_ADDED     ? "added"
+			      : c->kind == DK_DELETED ? "deleted"
+						      : "changed");
 	if (is_type(c, "symlink"))
 		sbuf_printf(&h->detail, ": a symlink to '%s'",
 			    jstr(c->ent, "link_target") ? jstr(c->ent, "link_target") : "?");
@@ -1431,12 +1490,8 @@ static bool m_package_db(const struct fctx *c, struct fhit *h)
 	json_t *cur = pkgs_side(c->bag_kept, c, c->kind == DK_DELETED, &nnote);
 	if (!old || !cur) {
 		const char *why = (!cur && nnote) ? nnote : onote ? onote : "not read";
-		sbuf_printf(&h->detail, "%s: packages not compared (%s)",
-			    c->kind == DK_DELETED ? "deleted"
-			    : c->kind == DK_ADDED ? "added"
-						  : "changed",
-			    why);
 		content_detail(c, h);
+		sbuf_printf(&h->detail, "; packages not compared (%s)", why);
 		json_decref(old);
 		json_decref(cur);
 		return true;
@@ -1543,7 +1598,7 @@ static bool m_exe_deleted(const struct pctx *p, struct fhit *h)
 
 static bool m_exe_not_in_image(const struct pctx *p, struct fhit *h)
 {
-	if (p->deleted || p->memfd || !p->rel || p->in_image)
+	if (!p->img || p->deleted || p->memfd || !p->rel || p->in_image)
 		return false;
 	if (p->layer_kind && strcmp(p->layer_kind, "added") == 0) {
 		sbuf_adds(&h->detail, "its executable was added in the container's layer");
@@ -1884,6 +1939,38 @@ static char *unescape_x(const char *s)
 
 #define LINK_HOPS_MAX 40u
 
+/* "/a/./b/../c" -> "a/c" ("..": up, never above the root, as the kernel
+ * does inside a chroot); false when longer than AN_PATH_MAX. */
+static bool norm_dots(const char *in, char *out)
+{
+	size_t o = 0;
+	const char *s = in;
+	while (*s) {
+		while (*s == '/')
+			s++;
+		const char *e = strchrnul(s, '/');
+		size_t n = (size_t)(e - s);
+		if (n == 0 || (n == 1 && s[0] == '.')) {
+			/* nothing */
+		} else if (n == 2 && s[0] == '.' && s[1] == '.') {
+			while (o && out[o - 1] != '/')
+				o--;
+			if (o)
+				o--; /* the '/' before it */
+		} else {
+			if (o + (o ? 1 : 0) + n >= AN_PATH_MAX)
+				return false;
+			if (o)
+				out[o++] = '/';
+			memcpy(out + o, s, n);
+			o += n;
+		}
+		s = e;
+	}
+	out[o] = '\0';
+	return true;
+}
+
 /* The image's entry at path, following symlinks inside the image (a merged
  * /usr: bin -> usr/bin), bounded; false when absent or a loop. */
 static bool image_resolve(const struct aidx *img, const char *path, struct aidx_entry *out)
@@ -1926,8 +2013,7 @@ static bool image_resolve(const struct aidx *img, const char *path, struct aidx_
 				}
 				_cleanup_free_ char *joined = sbuf_steal(&nb);
 				char norm[AN_PATH_MAX];
-				struct err er = {0};
-				if (an_path_norm(joined, norm, &er) < 0)
+				if (!norm_dots(joined, norm))
 					return false;
 				free(cur);
 				cur = xstrdup(norm);
@@ -2004,11 +2090,13 @@ static void pctx_fill(struct pctx *p, json_t *proc)
 		plain[n - 10] = '\0';
 		p->deleted = true;
 	}
-	if (p->memfd || plain[0] != '/')
+	if (p->memfd || plain[0] != '/') {
+		/* "/memfd:name": shown without the "/" */
+		p->where = bag_path_json_encode(plain + (plain[0] == '/'));
 		return;
+	}
 	char norm[AN_PATH_MAX];
-	struct err e = {0};
-	if (an_path_norm(plain, norm, &e) < 0)
+	if (!norm_dots(plain, norm) || !norm[0])
 		return;
 	p->rel = xstrdup(norm);
 	p->rel_json = bag_path_json_encode(norm);
@@ -2066,11 +2154,8 @@ static void proc_rules(json_t *report, const struct aidx *img)
 				hit_drop(&h);
 				continue;
 			}
-			_cleanup_free_ char *path =
-			    p->rel_json
-				? xstrdup(p->rel_json)
-				: line_json(p->exe + (p->exe[0] == '/'),
-					    strlen(p->exe + (p->exe[0] == '/')), AN_PATH_MAX);
+			const char *where = p->rel_json ? p->rel_json : p->where;
+			_cleanup_free_ char *path = xstrdup(where ? where : "");
 			_cleanup_free_ char *key = xasprintf("%d\x1f%s", (int)h.sev, path);
 			json_t *gi = json_object_get(groups, key);
 			struct pgroup *grp;
@@ -2123,6 +2208,7 @@ static void proc_rules(json_t *report, const struct aidx *img)
 	for (size_t i = 0; i < np; i++) {
 		free(pc[i].rel);
 		free(pc[i].rel_json);
+		free(pc[i].where);
 	}
 	free(pc);
 	json_decref(diffidx);
