@@ -22,6 +22,8 @@ chmod 755 L/tmp/drop.sh
 { cat "$CONTAIN_TOP/fixtures/cache/rootfs/etc/passwd"; echo 'evil:x:0:0:planted:/:/bin/sh'; } >L/etc/passwd
 echo 'ssh-ed25519 AAAA attacker' >L/root/.ssh/authorized_keys
 : >L/bin/.wh.wget
+# a name that would drive the terminal: it must be shown, not obeyed
+printf 'x\n' >"L/tmp/$(printf '\033[31mevil\033[0m')"
 tar --format=pax --numeric-owner --owner=0 --group=0 -C L -cf pay/fs/upper.tar .
 cat >pay/fs/files.json <<'EOF'
 {"collector":"fslayer","layer":"upperdir","whole_root":false,"entries":[]}
@@ -197,7 +199,8 @@ run "$CONTAIN" analyze bag --image "$IMG_OCI" -o r-info --fail-on info
 is "$RC" "$([ "$nany" -gt 0 ] && echo 1 || echo 0)" "--fail-on info: exit 1 with any finding ($nany)"
 ok "planted changes give findings" [ "$nany" -gt 0 ]
 run "$CONTAIN" analyze bag --image "$IMG_OCI" -o r-pipe
-unlike "$OUT" $'\033' "stdout not a terminal: no escape codes"
+unlike "$OUT" $'\033' "stdout not a terminal: no escape codes (a file name holding some included)"
+like "$OUT" 'tmp/\\x1b\[31mevil' "a file name's escape codes are shown as \\x1b"
 if command -v script >/dev/null; then
 	script -qec "NO_COLOR=1 \"$CONTAIN\" analyze bag --image \"$IMG_OCI\" -o r-tty-nc" /dev/null >tty-nc.out 2>&1
 	unlike "$(cat tty-nc.out)" $'\033\\[' "NO_COLOR on a terminal: no escape codes"
