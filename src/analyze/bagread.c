@@ -459,11 +459,19 @@ static int verify(struct abag *b, const struct abag_opts *o, struct err *e)
 					    : json_is_object(p0)
 						? json_string_value(json_object_get(p0, "detail"))
 						: NULL;
+			/* the problem may quote a name from the bag: no control
+			 * byte of it reaches a terminal through this message */
+			char prob[512] = "";
+			if (first) {
+				snprintf(prob, sizeof(prob), "%s", first);
+				for (char *q = prob; *q; q++)
+					if ((unsigned char)*q < 0x20 || *q == 0x7f)
+						*q = '?';
+			}
 			return err_set(
 			    e, ERR_INVALID,
 			    "bag '%s' does not verify (%s)%s%s; --force analyzes it anyway",
-			    b->path, verdict ? verdict : "invalid", first ? ": " : "",
-			    first ? first : "");
+			    b->path, verdict ? verdict : "invalid", first ? ": " : "", prob);
 		}
 		b->forced = true;
 		note(b, "the bag did not verify: analyzed anyway (--force)");
