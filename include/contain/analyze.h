@@ -285,6 +285,7 @@ struct abag {
 	json_t *notes;	     /* array of strings */
 };
 #define AN_CUSTODY_MAX 100000u /* custody lines read */
+#define AN_JSON_VALUES_MAX 4000000u /* values of one member (json_text_values) */
 struct abag_opts {
 	const char *path;      /* dir, tar (plain, gz, zst) or "-" */
 	const char *pubkey;    /* --pubkey for bag_verify */

@@ -83,6 +83,14 @@ void abag_free(struct abag *b)
 /* JSON of a member: NULL with a note naming it and saying why */
 static json_t *parse_json(struct abag *b, const char *name, const char *buf, size_t n)
 {
+	/* jansson's values cost ~50 bytes or more each: a member is parsed only
+	 * when its value count keeps the memory bounded */
+	size_t values = json_text_values(buf, n);
+	if (values > AN_JSON_VALUES_MAX) {
+		note(b, "'%s' not read: about %zu JSON values, more than %u", name, values,
+		     AN_JSON_VALUES_MAX);
+		return NULL;
+	}
 	json_error_t je;
 	json_t *j = json_loadb(buf, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
 	if (j)

@@ -153,13 +153,16 @@ section "members missing or hostile: notes, never fatal"
 mkdir -p pay2/processes pay2/container
 python3 -c 'print("[" * 100000 + "]" * 100000)' >pay2/processes/tree.json
 cp pay/container/image.json pay2/container/
+mkdir -p pay2/network
+python3 -c 'print("[" + "0," * 5000000 + "0]")' >pay2/network/state.json
 mkbag -o bag-nofs pay2 2>/dev/null
 run "$CONTAIN" analyze bag-nofs --image "$IMG_OCI" -o r-nofs
 is "$RC" 0 "a bag without a layer and with a 100000-deep tree.json is analyzed"
 [ "$RC" = 0 ] || diag "$ERR"
 like "$(jq -r '.notes[]' r-nofs/report.json)" "data/processes/tree.json.*2048" "the deep member is a note naming it and jansson's limit"
 like "$(jq -r '.notes[]' r-nofs/report.json)" "data/fs/upper.tar" "no layer: a note"
-like "$(jq -r '.notes[]' r-nofs/report.json)" "data/network/state.json' is not in the bag" "a missing member: a note naming it"
+like "$(jq -r '.notes[]' r-nofs/report.json)" "data/quarantine.json' is not in the bag" "a missing member: a note naming it"
+like "$(jq -r '.notes[]' r-nofs/report.json)" "data/network/state.json' not read: about [0-9]+ JSON values, more than 4000000" "a member of 5,000,001 values is not parsed (memory bounded): a note"
 is "$(jq -r '[.diff.added, .diff.modified, .diff.metadata, .diff.deleted, .diff.opaque] | map(length) | add' r-nofs/report.json)" 0 "no layer: the diff is empty"
 ok "no layer: the diff says why" jq -e '.diff.notes | length > 0' r-nofs/report.json
 
