@@ -65,7 +65,8 @@ typedef uint32_t aidx_id;
 #define AIDX_NONE UINT32_MAX
 #define AIDX_ROOT 0u /* the root directory, path "" */
 
-/* What the index holds of one path (a copy; strings point into the index). */
+/* What the index holds of one path (a copy; strings point into the index,
+ * valid until the index next changes). */
 struct aidx_entry {
 	enum aent_type type;
 	uint32_t mode; /* permission bits with setuid/setgid/sticky (07777) */
@@ -151,7 +152,9 @@ struct aimg {
 	char *ref;		 /* the ref name / RepoTag picked, or NULL */
 	json_t *refs;		 /* array: every image in it {ref, manifest_digest, config_digest} */
 	json_t *config;		 /* the image config's "config" object (Env, Entrypoint...) or null */
-	json_t *layers;		 /* array: {digest, media_type, compressed_size, size, entries, digest_ok} */
+	json_t *layers;		 /* array: {digest, media_type, compressed_size, size, entries, digest_ok
+				  * (true, false, null: could not be checked), compression ("gzip",
+				  * "zstd", "none"...), complete (false: the layer stopped, see notes)} */
 	json_t *notes;		 /* array of strings: what was skipped and why */
 	uint64_t bytes_hashed;	 /* file content bytes hashed */
 };

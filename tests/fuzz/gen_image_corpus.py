@@ -168,6 +168,11 @@ def main():
     m, _ = oci_members([(gz(bomb), bomb)])
     write("ok-image-gzip-bomb.tar", tar_bytes(m))
 
+    # a 100 MiB name in a pax header: libarchive refuses it, the layer stops
+    longp = tar_bytes([("a/" + "x" * (100 << 20), "f", b"huge name\n"), ("ok", "f", b"ok\n")])
+    m, _ = oci_members([(gz(longp), longp)])
+    write("ok-image-long-pax-path.tar", tar_bytes(m))
+
     # structural errors
     write("bad-image-deep-json.tar",
           tar_bytes([("manifest.json", "f", b"[" * 100000 + b"]" * 100000)]))
