@@ -195,9 +195,15 @@ struct aelf_sniff {
 };
 void aelf_init(struct aelf_sniff *s);
 void aelf_feed(struct aelf_sniff *s, const void *buf, size_t n);
-/* {"class":"ELF64","machine":"x86-64","type":"exec"|"shared object"|"pie executable"|"relocatable"|"core",
- *  "linkage":"static"|"dynamic","interpreter":"/lib64/ld-linux-x86-64.so.2"|null,
- *  "stripped":true|false|null} or NULL when not ELF. */
+/* {"class":"ELF64","machine":"x86-64","type":"exec"|"shared object"|"pie executable"|"relocatable"|"core"|"other",
+ *  "linkage":"static"|"dynamic"|null,"interpreter":"/lib64/ld-linux-x86-64.so.2"|null,
+ *  "stripped":true|false|null} or NULL when not ELF (or its header is cut short).
+ * ET_DYN is a "pie executable" with DF_1_PIE (as file(1): libc.so.6 has an
+ * interpreter yet is a library), or, its dynamic section unread, with an
+ * interpreter. linkage null: not an executable or its program headers
+ * unread; stripped null: no section table or it was not read whole (cut,
+ * over 1 MiB); interpreter null also when the stream passed it before the
+ * program headers said where it is (the result never depends on chunking). */
 json_t *aelf_json(const struct aelf_sniff *s);
 void aelf_free(struct aelf_sniff *s);
 
@@ -217,10 +223,17 @@ struct adiff_opts {
 	bool whole_root;     /* the bag's layer is a whole root, not an upperdir */
 	json_t *files_json;  /* data/fs/files.json (borrowed; NULL: none): times,
 				entries left out of the tar (their sha256) */
-	struct aftype *ftype; /* libmagic handle (borrowed) */
+	struct aftype *ftype; /* libmagic handle (borrowed; NULL: no mime/magic). During the
+				 call it is used by the diff's worker thread (more
+				 threads open handles of their own) */
 };
 /* Read the bag's layer (a tar, already opened by the caller) against the
- * image's index img. *out gets {"added":[...],"modified":[...],
+ * image's index img. With whole_root, every image entry the layer lacks is
+ * "deleted" except under directories files.json says were not walked
+ * ("mount_point", or a "note": could not be opened; without files.json:
+ * proc, sys, dev), and ".wh." names are plain files. Returns -1 only when
+ * the layer's first header cannot be read; a layer cut short later gives
+ * what was read and a note. *out gets {"added":[...],"modified":[...],
  * "metadata":[...],"deleted":[...],"opaque":[...],"notes":[...],
  * "stats":{...}} (docs/report-schema.md) and kept the bag side's kept
  * content (an aidx of the layer's kept files only, may be NULL). The
