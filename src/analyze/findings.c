@@ -386,7 +386,8 @@ static const struct {
 struct fctx {
 	json_t *report;
 	const struct aidx *img, *bag_kept;
-	unsigned kind; /* DK_* */
+	json_t *copies; /* sha256 hex -> the image path (JSON form) with that content */
+	unsigned kind;	/* DK_* */
 	json_t *ent;
 	const char *path; /* JSON form (the report's) */
 	const char *raw;  /* decoded, for the indexes */
@@ -399,6 +400,7 @@ struct fctx {
 struct pctx {
 	json_t *report;
 	const struct aidx *img;
+	json_t *copies;	 /* as in fctx */
 	json_t *diffidx; /* path (JSON form) -> {kind, entry} */
 	long long pid;
 	const char *comm;
@@ -736,6 +738,86 @@ static void ldiff_describe(const struct fctx *c, struct fhit *h, const struct ld
 	}
 }
 
+/* ---- copies of the image's files ---- */
+
+#define COPIES_WANT_MAX 100000u /* hashes looked for in the image */
+
+static void want_sha(json_t *want, const char *sha)
+{
+	if (sha && strlen(sha) == 64 && is_hex_string(sha) &&
+	    json_object_size(want) < COPIES_WANT_MAX)
+		json_object_set_new(want, sha, json_null());
+}
+
+/* The hashes to look for: the processes' executables and the files added
+ * in the layer; then one walk of the image finds the first path of each
+ * (a copy of busybox as /tmp/.x/sleep is a renamed system utility). */
+static json_t *image_copies(json_t *report, const struct aidx *img)
+{
+	json_t *want = json_object();
+	if (!img)
+		return want;
+	json_t *v;
+	size_t i;
+	json_array_foreach(json_object_get(json_object_get(report, "diff"), "added"), i, v)
+	{
+		want_sha(want, jstr(v, "sha256"));
+	}
+	json_t *procs = json_object_get(report, "processes");
+	if (json_is_object(procs))
+		procs = json_object_get(procs, "pids");
+	json_array_foreach(procs, i, v)
+	{
+		json_t *exe = json_object_get(v, "exe");
+		want_sha(want, json_is_object(exe) ? jstr(exe, "sha256") : jstr(v, "exe_sha256"));
+	}
+	if (!json_object_size(want))
+		return want;
+	size_t cap = 0, n = 0;
+	aidx_id *stack = NULL;
+	xgrow(&stack, &cap, 1, sizeof(*stack));
+	stack[n++] = AIDX_ROOT;
+	while (n) {
+		aidx_id dir = stack[--n];
+		for (aidx_id c = aidx_first_child(img, dir); c != AIDX_NONE;
+		     c = aidx_next_sibling(img, c)) {
+			struct aidx_entry e;
+			aidx_get(img, c, &e);
+			if (e.type == AENT_DIR) {
+				xgrow(&stack, &cap, n + 1, sizeof(*stack));
+				stack[n++] = c;
+				continue;
+			}
+			if (e.type != AENT_FILE || !e.has_sha256)
+				continue;
+			char hex[65];
+			hex_encode(e.sha256, 32, hex);
+			json_t *slot = json_object_get(want, hex);
+			if (!slot || !json_is_null(slot))
+				continue;
+			char path[AN_PATH_MAX];
+			if (aidx_path(img, c, path, sizeof(path)) >= sizeof(path))
+				continue;
+			_cleanup_free_ char *pj = bag_path_json_encode(path);
+			json_object_set_new(want, hex, json_string(pj));
+		}
+	}
+	free(stack);
+	return want;
+}
+
+/* "a copy of the image's 'bin/busybox'" when sha is an image file's content
+ * at another path */
+static void copy_detail(json_t *copies, const char *sha, const char *self, struct fhit *h)
+{
+	const char *orig = sha ? jstr(copies, sha) : NULL;
+	if (!orig || (self && strcmp(orig, self) == 0))
+		return;
+	detail_sep(h);
+	sbuf_printf(&h->detail, "the same content as the image's '%s' (a renamed copy)", orig);
+	json_object_set_new(h->evidence, "image_copy_of", json_string(orig));
+}
+
 /* ---- file rules ---- */
 
 static bool m_new_executable(const struct fctx *c, struct fhit *h)
@@ -758,7 +840,8 @@ static bool m_new_executable(const struct fctx *c, struct fhit *h)
 	}
 	const char *cls = jstr(elf, "class"), *mach = jstr(elf, "machine");
 	const char *link = jstr(elf, "linkage"), *interp = jstr(elf, "interpreter");
-	sbuf_printf(&h->detail, "%s %s %s", cls ? cls : "ELF", mach ? mach : "", t);
+	sbuf_printf(&h->detail, "%s%s%s %s", cls ? cls : "ELF", mach ? " " : "", mach ? mach : "",
+		    t);
 	if (link)
 		sbuf_printf(&h->detail, ", %s", link);
 	if (interp)
@@ -769,6 +852,7 @@ static bool m_new_executable(const struct fctx *c, struct fhit *h)
 	if (c->has_mode)
 		sbuf_printf(&h->detail, ", mode %04o", c->mode);
 	json_object_set(h->evidence, "elf", elf);
+	copy_detail(c->copies, jstr(c->ent, "sha256"), c->path, h);
 	return true;
 }
 
@@ -788,6 +872,7 @@ static bool m_new_script(const struct fctx *c, struct fhit *h)
 	sbuf_printf(&h->detail, "script for '%s' in %s, %s", sb, where,
 		    x ? "executable" : "not executable");
 	json_object_set_new(h->evidence, "shebang", jtext(sb));
+	copy_detail(c->copies, jstr(c->ent, "sha256"), c->path, h);
 	return true;
 }
 
@@ -815,6 +900,7 @@ static bool m_dropped_file(const struct fctx *c, struct fhit *h)
 		sbuf_printf(&h->detail, ", %lld bytes", (long long)json_integer_value(sz));
 	if (x)
 		sbuf_printf(&h->detail, ", executable (mode %04o)", c->mode);
+	copy_detail(c->copies, jstr(c->ent, "sha256"), c->path, h);
 	return true;
 }
 
@@ -1577,6 +1663,7 @@ static bool m_exe_memfd(const struct pctx *p, struct fhit *h)
 	if (!p->memfd)
 		return false;
 	sbuf_adds(&h->detail, "runs from an anonymous memory file (fileless)");
+	copy_detail(p->copies, p->sha256, NULL, h);
 	return true;
 }
 
@@ -1592,6 +1679,7 @@ static bool m_exe_deleted(const struct pctx *p, struct fhit *h)
 		sbuf_printf(&h->detail, "its executable was deleted%s",
 			    p->in_image ? " (and it is not the image's file at that path)"
 					: " (the image has no such file)");
+		copy_detail(p->copies, p->sha256, p->rel_json, h);
 	}
 	return true;
 }
@@ -1602,6 +1690,7 @@ static bool m_exe_not_in_image(const struct pctx *p, struct fhit *h)
 		return false;
 	if (p->layer_kind && strcmp(p->layer_kind, "added") == 0) {
 		sbuf_adds(&h->detail, "its executable was added in the container's layer");
+		copy_detail(p->copies, p->sha256, p->rel_json, h);
 		return true;
 	}
 	if (p->layer_kind)
@@ -1609,6 +1698,7 @@ static bool m_exe_not_in_image(const struct pctx *p, struct fhit *h)
 	h->sev = SEV_MEDIUM;
 	sbuf_adds(&h->detail, "its executable is neither in the image nor in the layer (a bind "
 			      "mount or a path outside the container's root?)");
+	copy_detail(p->copies, p->sha256, p->rel_json, h);
 	return true;
 }
 
@@ -1629,6 +1719,7 @@ static bool m_exe_differs(const struct pctx *p, struct fhit *h)
 				      "did not change (a mount over it?)");
 	if (lsha)
 		json_object_set_new(h->evidence, "layer_sha256", json_string(lsha));
+	copy_detail(p->copies, p->sha256, p->rel_json, h);
 	return true;
 }
 
@@ -1874,7 +1965,8 @@ static bool run_file_rules(struct fctx *c, const char *kind, bool fallback)
 	return any;
 }
 
-static void file_rules(json_t *report, const struct aidx *img, const struct aidx *bag_kept)
+static void file_rules(json_t *report, const struct aidx *img, const struct aidx *bag_kept,
+		       json_t *copies)
 {
 	json_t *diff = json_object_get(report, "diff");
 	for (size_t k = 0; k < ARRAY_SIZE(diff_kinds); k++) {
@@ -1890,6 +1982,7 @@ static void file_rules(json_t *report, const struct aidx *img, const struct aidx
 			    .report = report,
 			    .img = img,
 			    .bag_kept = bag_kept,
+			    .copies = copies,
 			    .kind = diff_kinds[k].bit,
 			    .ent = ent,
 			    .path = path,
@@ -2125,7 +2218,7 @@ struct pgroup {
 	char *path;
 };
 
-static void proc_rules(json_t *report, const struct aidx *img)
+static void proc_rules(json_t *report, const struct aidx *img, json_t *copies)
 {
 	json_t *procs = process_list(report);
 	if (!json_array_size(procs))
@@ -2134,7 +2227,8 @@ static void proc_rules(json_t *report, const struct aidx *img)
 	size_t np = json_array_size(procs);
 	struct pctx *pc = xcalloc(np, sizeof(*pc));
 	for (size_t i = 0; i < np; i++) {
-		pc[i] = (struct pctx){.report = report, .img = img, .diffidx = diffidx};
+		pc[i] = (struct pctx){
+		    .report = report, .img = img, .copies = copies, .diffidx = diffidx};
 		pctx_fill(&pc[i], json_array_get(procs, i));
 	}
 	for (size_t ri = 0; ri < ARRAY_SIZE(rules); ri++) {
@@ -2220,7 +2314,9 @@ void findings_rules(json_t *report, const struct aidx *img, const struct aidx *b
 		return;
 	if (!json_is_array(json_object_get(report, "findings")))
 		json_object_set_new(report, "findings", json_array());
+	json_t *copies = image_copies(report, img);
 	image_rules(report);
-	file_rules(report, img, bag_kept);
-	proc_rules(report, img);
+	file_rules(report, img, bag_kept, copies);
+	proc_rules(report, img, copies);
+	json_decref(copies);
 }

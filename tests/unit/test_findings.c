@@ -33,6 +33,8 @@ static void diff_add(json_t *r, const char *kind, const char *ent)
 	json_array_append_new(json_object_get(json_object_get(r, "diff"), kind), J(ent));
 }
 
+#define SHA_D_LIT "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
+static const char SHA_D[] = SHA_D_LIT;
 static const char SHA_A[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 
 static aidx_id put(struct aidx *x, const char *path, enum aent_type t, uint32_t mode,
@@ -99,7 +101,8 @@ static json_t *expect(const json_t *r, const char *id, const char *path, const c
 		json_array_foreach(json_object_get(r, "findings"), i, x)
 		{
 			if (b.len < 2000)
-				sbuf_printf(&b, " %s@%s", S(x, "id"), S(x, "path") ? S(x, "path") : "-");
+				sbuf_printf(&b, " %s@%s", S(x, "id"),
+					    S(x, "path") ? S(x, "path") : "-");
 		}
 		ck_abort_msg("no %s at %s; findings:%s", id, path ? path : "-", b.buf ? b.buf : "");
 	}
@@ -693,7 +696,11 @@ START_TEST(process_rules)
 	put(img, "usr/bin/nginx", AENT_FILE, 0755, SHA_A, NULL);
 	put(img, "usr/bin/memtarget", AENT_FILE, 0755, SHA_A, NULL);
 	put(img, "usr/bin/old", AENT_FILE, 0755, SHA_A, NULL);
+	put(img, "usr/bin/busybox", AENT_FILE, 0755, SHA_D, NULL);
 	json_t *r = report_new();
+	diff_add(r, "added",
+		 "{'path':'tmp/cp','type':'file','mode':'0755','sha256':'" SHA_D_LIT "',"
+		 "'elf':{'type':'exec'}}");
 	diff_add(r, "added", "{'path':'tmp/.x/implant','type':'file','mode':'0755'}");
 	diff_add(r, "modified",
 		 "{'path':'usr/bin/memtarget','type':'file','mode':'0755','sha256':'"
@@ -728,6 +735,7 @@ START_TEST(process_rules)
 	     "'");
 	PROC(9, "init", "/dev/init", "false", "false", "null");
 	PROC(10, "kthread", "", "false", "false", "null");
+	PROC(12, "sleep", "/tmp/.x/sleep (deleted)", "true", "false", "'" SHA_D_LIT "'");
 #undef PROC
 	/* the tree's own form: exe as an object */
 	json_array_append_new(procs, J("{'pid':11,'comm':'w','exe':{'path':'/tmp/.x/implant',"
@@ -751,6 +759,14 @@ START_TEST(process_rules)
 	f = expect(r, "proc.exe-differs", "usr/bin/memtarget", "high", "T1036");
 	detail_has(f, "the layer replaced");
 	expect(r, "proc.exe-not-in-image", "dev/init", "medium", "T1105");
+	/* a renamed copy of an image file */
+	f = expect(r, "proc.exe-deleted", "tmp/.x/sleep", "high", "T1070.004");
+	detail_has(f, "the same content as the image's 'usr/bin/busybox'");
+	ck_assert_str_eq(S(json_object_get(f, "evidence"), "image_copy_of"), "usr/bin/busybox");
+	f = expect(r, "fs.new-executable", "tmp/cp", "critical", "T1105");
+	detail_has(f, "the same content as the image's 'usr/bin/busybox'");
+	ck_assert_ptr_null(
+	    strstr(S(find(r, "proc.exe-differs", "usr/bin/nginx"), "detail"), "same content"));
 	json_decref(r);
 	aidx_free(img);
 }
