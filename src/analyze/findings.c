@@ -451,8 +451,11 @@ static bool has_change(const struct fctx *c, const char *what)
 {
 	json_t *ch = json_object_get(c->ent, "changes"), *v;
 	size_t i;
-	json_array_foreach(ch, i, v) if (json_is_string(v) &&
-					 strcmp(json_string_value(v), what) == 0) return true;
+	json_array_foreach(ch, i, v)
+	{
+		if (json_is_string(v) && strcmp(json_string_value(v), what) == 0)
+			return true;
+	}
 	return false;
 }
 
@@ -579,25 +582,30 @@ static bool line_eq(struct line l, const char *s)
 	return l.n == strlen(s) && memcmp(l.s, s, l.n) == 0;
 }
 
-/* The JSON form of attacker bytes (NULs as %00), cut at max bytes. */
+/* The JSON form of attacker bytes (the bag's encoder: invalid UTF-8 and
+ * "%" percent-encoded), control bytes (NUL, ESC, CR...) percent-encoded too
+ * so a detail is safe on a terminal; cut at max bytes. */
 static char *line_json(const char *s, size_t n, size_t max)
 {
 	bool cut = n > max;
 	if (cut)
 		n = max;
 	struct sbuf b = SBUF_INIT;
+	sbuf_add(&b, "", 0);
 	size_t i = 0;
-	for (;;) {
-		const char *z = memchr(s + i, '\0', n - i);
-		size_t seg = z ? (size_t)(z - (s + i)) : n - i;
-		_cleanup_free_ char *tmp = xstrndup(s + i, seg);
-		_cleanup_free_ char *enc = bag_path_json_encode(tmp);
-		sbuf_adds(&b, enc ? enc : "");
-		i += seg;
-		if (!z)
-			break;
-		sbuf_adds(&b, "%00");
-		i++;
+	while (i < n) {
+		size_t seg = 0;
+		while (i + seg < n && (unsigned char)s[i + seg] >= 0x20 && s[i + seg] != 0x7f)
+			seg++;
+		if (seg) {
+			_cleanup_free_ char *tmp = xstrndup(s + i, seg);
+			_cleanup_free_ char *enc = bag_path_json_encode(tmp);
+			sbuf_adds(&b, enc ? enc : "");
+			i += seg;
+		} else {
+			sbuf_printf(&b, "%%%02X", (unsigned char)s[i]);
+			i++;
+		}
 	}
 	if (cut)
 		sbuf_adds(&b, "...");
@@ -612,19 +620,23 @@ static char *show_plain(const struct line *l)
 	return line_json(l->s, l->n, LINE_SHOWN_MAX);
 }
 
-/* shadow, gshadow: the hash in field 1 becomes "<hash $6$>" */
+/* shadow, gshadow: a hash in field 1 becomes "<hash $6$>" ("<hash !$6$>"
+ * for a locked one); "", "*", "!", "!!", "!*", "x" are shown as they are */
 static char *show_shadow(const struct line *l)
 {
 	struct line pw = field(l, 1);
-	if (pw.n == 0 || pw.s[0] == '!' || pw.s[0] == '*' || line_eq(pw, "x") ||
-	    pw.s + pw.n > l->s + l->n)
+	if (pw.s >= l->s + l->n || line_eq(pw, "") || line_eq(pw, "*") || line_eq(pw, "!") ||
+	    line_eq(pw, "!!") || line_eq(pw, "!*") || line_eq(pw, "x"))
 		return show_plain(l);
 	struct sbuf b = SBUF_INIT;
 	sbuf_add(&b, l->s, (size_t)(pw.s - l->s));
 	sbuf_adds(&b, "<hash");
-	if (pw.s[0] == '$') {
-		const char *d = memchr(pw.s + 1, '$', pw.n - 1);
-		if (d && d - pw.s < 12) {
+	size_t bang = 0;
+	while (bang < pw.n && pw.s[bang] == '!')
+		bang++;
+	if (bang < pw.n && pw.s[bang] == '$') {
+		const char *d = memchr(pw.s + bang + 1, '$', pw.n - bang - 1);
+		if (d && d - pw.s < 16) {
 			sbuf_addc(&b, ' ');
 			sbuf_add(&b, pw.s, (size_t)(d - pw.s) + 1);
 		}

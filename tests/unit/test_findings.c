@@ -335,7 +335,8 @@ START_TEST(accounts_changed)
 	     "app:x:1000:1000::/home/app:/bin/sh\nevil:x:0:0::/root:/bin/sh\n");
 	keep(img, "etc/shadow", "root:*:19000:0:99999:7:::\napp:!:19000::::::\n");
 	keep(bag, "etc/shadow",
-	     "root:$6$salt$SECRETHASHVALUE:19000:0:99999:7:::\napp:!:19000::::::\n");
+	     "root:$6$salt$SECRETHASHVALUE:19000:0:99999:7:::\napp:!$y$j9T$LOCKEDHASH:19000::::::"
+	     "\n");
 	keep(img, "etc/group", "root:x:0:\nsudo:x:27:\nusers:x:100:\n");
 	keep(bag, "etc/group", "root:x:0:\nsudo:x:27:app\nusers:x:100:app\n");
 	keep(img, "etc/gshadow", "root:::\n");
@@ -369,6 +370,9 @@ START_TEST(accounts_changed)
 	ck_assert_msg(!strstr(S(f, "detail"), "SECRETHASH"), "hash shown: %s", S(f, "detail"));
 	char *dump = json_dumps(f, 0);
 	ck_assert_msg(!strstr(dump, "SECRETHASH"), "hash in evidence: %s", dump);
+	ck_assert_msg(!strstr(dump, "LOCKEDHASH"), "locked hash in evidence: %s", dump);
+	ck_assert_msg(strstr(dump, "app:<hash !$y$>:19000"), "locked hash not shown redacted: %s",
+		      dump);
 	free(dump);
 
 	f = expect(r, "fs.account-changed", "etc/group", "high", "T1098");
@@ -883,6 +887,7 @@ START_TEST(hostile_kept_content)
 	struct sbuf sb = SBUF_INIT;
 	sbuf_adds(&sb, "root:x:0:0:root:/root:/bin/sh\n\xff\xfe%evil:x:0:0::/:/bin/sh\n");
 	sbuf_add(&sb, "nul\0line:x:5:5::/:/bin/sh\n", 26);
+	sbuf_adds(&sb, "esc\x1b[2Jx:x:6:6::/:/bin/sh\r\n");
 	for (size_t i = 0; i < (1u << 20); i++)
 		sbuf_addc(&sb, 'A');
 	sbuf_addc(&sb, '\n');
@@ -900,6 +905,7 @@ START_TEST(hostile_kept_content)
 	ck_assert_uint_lt(strlen(S(f, "detail")), 16384);
 	detail_has(f, "%FF%FE%25evil:x:0:0");
 	detail_has(f, "nul%00line:x:5:5");
+	detail_has(f, "esc%1B[2Jx:x:6:6::/:/bin/sh'");
 	ck_assert_str_eq(S(f, "severity"), "critical");
 	char *dump = json_dumps(r, 0);
 	ck_assert_ptr_nonnull(dump);
