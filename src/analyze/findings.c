@@ -201,22 +201,17 @@ static int finding_cmp(const void *pa, const void *pb)
 	return strcmp_null(jstr(a, "detail"), jstr(b, "detail")); /* a stable order */
 }
 
-void findings_finish(json_t *report)
-{
-	if (!json_is_object(report))
-		return;
-	json_t *arr = json_object_get(report, "findings");
-	size_t n = json_array_size(arr);
-	_cleanup_free_ json_t **v = xcalloc(n ? n : 1, sizeof(*v));
-	for (size_t i = 0; i < n; i++)
-		v[i] = json_incref(json_array_get(arr, i));
-	qsort(v, n, sizeof(*v), finding_cmp);
+/* One rule's findings past this many (most severe first) are one finding
+ * "N more": a layer of a million files dropped in /tmp must not make a
+ * million findings (memory, and a report nobody reads). */
+#define FINDINGS_PER_ID_MAX 1000u
 
-	json_t *out = json_array();
-	json_t *seen = json_object();
-	json_t *ids = json_object();
-	size_t counts[ARRAY_SIZE(sev_names)] = {0};
-	int worst = -1;
+/* sorted, deduplicated, each id bounded; *not_listed gets {id: count} */
+static size_t findings_select(json_t **v, size_t n, json_t *not_listed, json_t ***outv)
+{
+	json_t *seen = json_object(), *per_id = json_object(), *worst_cut = json_object();
+	json_t **keep = xcalloc(n + 1, sizeof(*keep));
+	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
 		json_t *f = v[i];
 		const char *id = jstr(f, "id");
@@ -227,6 +222,70 @@ void findings_finish(json_t *report)
 			continue;
 		}
 		json_object_set_new(seen, key, json_true());
+		const char *idk = id ? id : "";
+		json_int_t c = json_integer_value(json_object_get(per_id, idk));
+		json_object_set_new(per_id, idk, json_integer(c + 1));
+		if (c >= (json_int_t)FINDINGS_PER_ID_MAX) {
+			json_object_set_new(not_listed, idk,
+					    json_integer(c + 1 - (json_int_t)FINDINGS_PER_ID_MAX));
+			if (!json_object_get(worst_cut, idk))
+				json_object_set(worst_cut, idk,
+						f); /* sorted: the first is the worst */
+			json_decref(f);
+			continue;
+		}
+		keep[k++] = f;
+	}
+	/* one finding per id for the ones left out */
+	const char *id;
+	json_t *cnt;
+	size_t extra = json_object_size(not_listed);
+	keep = xreallocarray(keep, k + extra + 1, sizeof(*keep));
+	json_object_foreach(not_listed, id, cnt)
+	{
+		json_t *w = json_object_get(worst_cut, id);
+		enum sev sv = SEV_INFO;
+		sev_parse(jstr(w, "severity"), &sv);
+		_cleanup_free_ char *d =
+		    xasprintf("%lld more findings of this rule not listed (at most %u per rule, "
+			      "the most severe "
+			      "first); the diff lists every entry",
+			      (long long)json_integer_value(cnt), FINDINGS_PER_ID_MAX);
+		json_t *tmp = json_object();
+		findings_add(tmp, id, sv, jstr(w, "title"), jstr(w, "attack"), NULL,
+			     json_pack("{s:I}", "not_listed", json_integer_value(cnt)), d);
+		keep[k++] = json_incref(json_array_get(json_object_get(tmp, "findings"), 0));
+		json_decref(tmp);
+	}
+	qsort(keep, k, sizeof(*keep), finding_cmp);
+	json_decref(seen);
+	json_decref(per_id);
+	json_decref(worst_cut);
+	*outv = keep;
+	return k;
+}
+
+void findings_finish(json_t *report)
+{
+	if (!json_is_object(report))
+		return;
+	json_t *arr = json_object_get(report, "findings");
+	size_t n = json_array_size(arr);
+	_cleanup_free_ json_t **v = xcalloc(n ? n : 1, sizeof(*v));
+	for (size_t i = 0; i < n; i++)
+		v[i] = json_incref(json_array_get(arr, i));
+	qsort(v, n, sizeof(*v), finding_cmp);
+	json_t *not_listed = json_object();
+	_cleanup_free_ json_t **keep = NULL;
+	size_t k = findings_select(v, n, not_listed, &keep);
+
+	json_t *out = json_array();
+	json_t *ids = json_object();
+	size_t counts[ARRAY_SIZE(sev_names)] = {0};
+	int worst = -1;
+	for (size_t i = 0; i < k; i++) {
+		json_t *f = keep[i];
+		const char *id = jstr(f, "id");
 		int r = sev_rank(f);
 		if (r >= 0) {
 			counts[r]++;
@@ -239,8 +298,6 @@ void findings_finish(json_t *report)
 			    json_integer(json_integer_value(json_object_get(ids, id)) + 1));
 		json_array_append_new(out, f);
 	}
-	json_decref(seen);
-	size_t total = json_array_size(out);
 	json_object_set_new(report, "findings", out);
 
 	json_t *sum = json_object_get(report, "summary");
@@ -252,13 +309,14 @@ void findings_finish(json_t *report)
 	for (size_t i = ARRAY_SIZE(sev_names); i-- > 0;)
 		json_object_set_new(c, sev_names[i], json_integer((json_int_t)counts[i]));
 	json_object_set_new(sum, "counts", c);
-	json_object_set_new(sum, "total", json_integer((json_int_t)total));
+	json_object_set_new(sum, "total", json_integer((json_int_t)k));
 	json_object_set_new(sum, "worst", worst >= 0 ? json_string(sev_names[worst]) : json_null());
 	const char *verdict = worst >= SEV_HIGH	    ? "compromised"
 			      : worst == SEV_MEDIUM ? "suspicious"
 						    : "clean";
 	json_object_set_new(sum, "verdict", json_string(verdict));
 	json_object_set_new(sum, "ids", ids);
+	json_object_set_new(sum, "not_listed", not_listed);
 	/* fail_on is the caller's (--fail-on); when it set it already, failed follows */
 	enum sev fo;
 	if (sev_parse(jstr(sum, "fail_on"), &fo) == 0)

@@ -877,6 +877,46 @@ START_TEST(finish_sorts_dedups_summarizes)
 }
 END_TEST
 
+START_TEST(finish_bounds_findings_per_rule)
+{
+	json_t *r = report_new();
+	char buf[256];
+	for (int i = 0; i < 1200; i++) {
+		snprintf(buf, sizeof(buf), "{'path':'tmp/f%04d','type':'file','mode':'0644'}", i);
+		diff_add(r, "added", buf);
+	}
+	for (int i = 0; i < 5; i++) {
+		snprintf(buf, sizeof(buf), "{'path':'tmp/z%d','type':'file','mode':'0755'}", i);
+		diff_add(r, "added", buf);
+	}
+	findings_rules(r, NULL, NULL);
+	ck_assert_uint_eq(nfind(r), 1205);
+	findings_finish(r);
+	json_t *fs = json_object_get(r, "findings");
+	ck_assert_uint_eq(json_array_size(fs), 1001);
+	/* the most severe are kept */
+	for (size_t i = 0; i < 5; i++)
+		ck_assert_str_eq(S(json_array_get(fs, i), "severity"), "medium");
+	json_t *more = NULL, *f;
+	size_t i;
+	json_array_foreach(fs, i, f)
+	{
+		if (json_is_null(json_object_get(f, "path")))
+			more = f;
+	}
+	ck_assert_ptr_nonnull(more);
+	ck_assert_str_eq(S(more, "id"), "fs.dropped-file");
+	ck_assert_str_eq(S(more, "severity"), "low");
+	detail_has(more, "205 more findings");
+	json_t *sum = json_object_get(r, "summary");
+	ck_assert_int_eq(json_integer_value(json_object_get(sum, "total")), 1001);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(sum, "not_listed"),
+							    "fs.dropped-file")),
+			 205);
+	json_decref(r);
+}
+END_TEST
+
 /* ---- hostile bytes in kept content and paths ---- */
 
 START_TEST(hostile_kept_content)
@@ -946,6 +986,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, process_rules);
 	tcase_add_test(tc, clean_layer_nothing_at_medium);
 	tcase_add_test(tc, finish_sorts_dedups_summarizes);
+	tcase_add_test(tc, finish_bounds_findings_per_rule);
 	tcase_add_test(tc, hostile_kept_content);
 	suite_add_tcase(s, tc);
 	return s;
