@@ -201,22 +201,17 @@ static int finding_cmp(const void *pa, const void *pb)
 	return strcmp_null(jstr(a, "detail"), jstr(b, "detail")); /* a stable order */
 }
 
-void findings_finish(json_t *report)
-{
-	if (!json_is_object(report))
-		return;
-	json_t *arr = json_object_get(report, "findings");
-	size_t n = json_array_size(arr);
-	_cleanup_free_ json_t **v = xcalloc(n ? n : 1, sizeof(*v));
-	for (size_t i = 0; i < n; i++)
-		v[i] = json_incref(json_array_get(arr, i));
-	qsort(v, n, sizeof(*v), finding_cmp);
+/* One rule's findings past this many (most severe first) are one finding
+ * "N more": a layer of a million files dropped in /tmp must not make a
+ * million findings (memory, and a report nobody reads). */
+#define FINDINGS_PER_ID_MAX 1000u
 
-	json_t *out = json_array();
-	json_t *seen = json_object();
-	json_t *ids = json_object();
-	size_t counts[ARRAY_SIZE(sev_names)] = {0};
-	int worst = -1;
+/* sorted, deduplicated, each id bounded; *not_listed gets {id: count} */
+static size_t findings_select(json_t **v, size_t n, json_t *not_listed, json_t ***outv)
+{
+	json_t *seen = json_object(), *per_id = json_object(), *worst_cut = json_object();
+	json_t **keep = xcalloc(n + 1, sizeof(*keep));
+	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
 		json_t *f = v[i];
 		const char *id = jstr(f, "id");
@@ -227,6 +222,70 @@ void findings_finish(json_t *report)
 			continue;
 		}
 		json_object_set_new(seen, key, json_true());
+		const char *idk = id ? id : "";
+		json_int_t c = json_integer_value(json_object_get(per_id, idk));
+		json_object_set_new(per_id, idk, json_integer(c + 1));
+		if (c >= (json_int_t)FINDINGS_PER_ID_MAX) {
+			json_object_set_new(not_listed, idk,
+					    json_integer(c + 1 - (json_int_t)FINDINGS_PER_ID_MAX));
+			if (!json_object_get(worst_cut, idk))
+				json_object_set(worst_cut, idk,
+						f); /* sorted: the first is the worst */
+			json_decref(f);
+			continue;
+		}
+		keep[k++] = f;
+	}
+	/* one finding per id for the ones left out */
+	const char *id;
+	json_t *cnt;
+	size_t extra = json_object_size(not_listed);
+	keep = xreallocarray(keep, k + extra + 1, sizeof(*keep));
+	json_object_foreach(not_listed, id, cnt)
+	{
+		json_t *w = json_object_get(worst_cut, id);
+		enum sev sv = SEV_INFO;
+		sev_parse(jstr(w, "severity"), &sv);
+		_cleanup_free_ char *d =
+		    xasprintf("%lld more findings of this rule not listed (at most %u per rule, "
+			      "the most severe "
+			      "first); the diff lists every entry",
+			      (long long)json_integer_value(cnt), FINDINGS_PER_ID_MAX);
+		json_t *tmp = json_object();
+		findings_add(tmp, id, sv, jstr(w, "title"), jstr(w, "attack"), NULL,
+			     json_pack("{s:I}", "not_listed", json_integer_value(cnt)), d);
+		keep[k++] = json_incref(json_array_get(json_object_get(tmp, "findings"), 0));
+		json_decref(tmp);
+	}
+	qsort(keep, k, sizeof(*keep), finding_cmp);
+	json_decref(seen);
+	json_decref(per_id);
+	json_decref(worst_cut);
+	*outv = keep;
+	return k;
+}
+
+void findings_finish(json_t *report)
+{
+	if (!json_is_object(report))
+		return;
+	json_t *arr = json_object_get(report, "findings");
+	size_t n = json_array_size(arr);
+	_cleanup_free_ json_t **v = xcalloc(n ? n : 1, sizeof(*v));
+	for (size_t i = 0; i < n; i++)
+		v[i] = json_incref(json_array_get(arr, i));
+	qsort(v, n, sizeof(*v), finding_cmp);
+	json_t *not_listed = json_object();
+	_cleanup_free_ json_t **keep = NULL;
+	size_t k = findings_select(v, n, not_listed, &keep);
+
+	json_t *out = json_array();
+	json_t *ids = json_object();
+	size_t counts[ARRAY_SIZE(sev_names)] = {0};
+	int worst = -1;
+	for (size_t i = 0; i < k; i++) {
+		json_t *f = keep[i];
+		const char *id = jstr(f, "id");
 		int r = sev_rank(f);
 		if (r >= 0) {
 			counts[r]++;
@@ -239,8 +298,6 @@ void findings_finish(json_t *report)
 			    json_integer(json_integer_value(json_object_get(ids, id)) + 1));
 		json_array_append_new(out, f);
 	}
-	json_decref(seen);
-	size_t total = json_array_size(out);
 	json_object_set_new(report, "findings", out);
 
 	json_t *sum = json_object_get(report, "summary");
@@ -252,13 +309,14 @@ void findings_finish(json_t *report)
 	for (size_t i = ARRAY_SIZE(sev_names); i-- > 0;)
 		json_object_set_new(c, sev_names[i], json_integer((json_int_t)counts[i]));
 	json_object_set_new(sum, "counts", c);
-	json_object_set_new(sum, "total", json_integer((json_int_t)total));
+	json_object_set_new(sum, "total", json_integer((json_int_t)k));
 	json_object_set_new(sum, "worst", worst >= 0 ? json_string(sev_names[worst]) : json_null());
 	const char *verdict = worst >= SEV_HIGH	    ? "compromised"
 			      : worst == SEV_MEDIUM ? "suspicious"
 						    : "clean";
 	json_object_set_new(sum, "verdict", json_string(verdict));
 	json_object_set_new(sum, "ids", ids);
+	json_object_set_new(sum, "not_listed", not_listed);
 	/* fail_on is the caller's (--fail-on); when it set it already, failed follows */
 	enum sev fo;
 	if (sev_parse(jstr(sum, "fail_on"), &fo) == 0)
@@ -386,7 +444,8 @@ static const struct {
 struct fctx {
 	json_t *report;
 	const struct aidx *img, *bag_kept;
-	unsigned kind; /* DK_* */
+	json_t *copies; /* sha256 hex -> the image path (JSON form) with that content */
+	unsigned kind;	/* DK_* */
 	json_t *ent;
 	const char *path; /* JSON form (the report's) */
 	const char *raw;  /* decoded, for the indexes */
@@ -399,6 +458,7 @@ struct fctx {
 struct pctx {
 	json_t *report;
 	const struct aidx *img;
+	json_t *copies;	 /* as in fctx */
 	json_t *diffidx; /* path (JSON form) -> {kind, entry} */
 	long long pid;
 	const char *comm;
@@ -449,8 +509,11 @@ static bool has_change(const struct fctx *c, const char *what)
 {
 	json_t *ch = json_object_get(c->ent, "changes"), *v;
 	size_t i;
-	json_array_foreach(ch, i, v) if (json_is_string(v) &&
-					 strcmp(json_string_value(v), what) == 0) return true;
+	json_array_foreach(ch, i, v)
+	{
+		if (json_is_string(v) && strcmp(json_string_value(v), what) == 0)
+			return true;
+	}
 	return false;
 }
 
@@ -577,25 +640,30 @@ static bool line_eq(struct line l, const char *s)
 	return l.n == strlen(s) && memcmp(l.s, s, l.n) == 0;
 }
 
-/* The JSON form of attacker bytes (NULs as %00), cut at max bytes. */
+/* The JSON form of attacker bytes (the bag's encoder: invalid UTF-8 and
+ * "%" percent-encoded), control bytes (NUL, ESC, CR...) percent-encoded too
+ * so a detail is safe on a terminal; cut at max bytes. */
 static char *line_json(const char *s, size_t n, size_t max)
 {
 	bool cut = n > max;
 	if (cut)
 		n = max;
 	struct sbuf b = SBUF_INIT;
+	sbuf_add(&b, "", 0);
 	size_t i = 0;
-	for (;;) {
-		const char *z = memchr(s + i, '\0', n - i);
-		size_t seg = z ? (size_t)(z - (s + i)) : n - i;
-		_cleanup_free_ char *tmp = xstrndup(s + i, seg);
-		_cleanup_free_ char *enc = bag_path_json_encode(tmp);
-		sbuf_adds(&b, enc ? enc : "");
-		i += seg;
-		if (!z)
-			break;
-		sbuf_adds(&b, "%00");
-		i++;
+	while (i < n) {
+		size_t seg = 0;
+		while (i + seg < n && (unsigned char)s[i + seg] >= 0x20 && s[i + seg] != 0x7f)
+			seg++;
+		if (seg) {
+			_cleanup_free_ char *tmp = xstrndup(s + i, seg);
+			_cleanup_free_ char *enc = bag_path_json_encode(tmp);
+			sbuf_adds(&b, enc ? enc : "");
+			i += seg;
+		} else {
+			sbuf_printf(&b, "%%%02X", (unsigned char)s[i]);
+			i++;
+		}
 	}
 	if (cut)
 		sbuf_adds(&b, "...");
@@ -610,19 +678,23 @@ static char *show_plain(const struct line *l)
 	return line_json(l->s, l->n, LINE_SHOWN_MAX);
 }
 
-/* shadow, gshadow: the hash in field 1 becomes "<hash $6$>" */
+/* shadow, gshadow: a hash in field 1 becomes "<hash $6$>" ("<hash !$6$>"
+ * for a locked one); "", "*", "!", "!!", "!*", "x" are shown as they are */
 static char *show_shadow(const struct line *l)
 {
 	struct line pw = field(l, 1);
-	if (pw.n == 0 || pw.s[0] == '!' || pw.s[0] == '*' || line_eq(pw, "x") ||
-	    pw.s + pw.n > l->s + l->n)
+	if (pw.s >= l->s + l->n || line_eq(pw, "") || line_eq(pw, "*") || line_eq(pw, "!") ||
+	    line_eq(pw, "!!") || line_eq(pw, "!*") || line_eq(pw, "x"))
 		return show_plain(l);
 	struct sbuf b = SBUF_INIT;
 	sbuf_add(&b, l->s, (size_t)(pw.s - l->s));
 	sbuf_adds(&b, "<hash");
-	if (pw.s[0] == '$') {
-		const char *d = memchr(pw.s + 1, '$', pw.n - 1);
-		if (d && d - pw.s < 12) {
+	size_t bang = 0;
+	while (bang < pw.n && pw.s[bang] == '!')
+		bang++;
+	if (bang < pw.n && pw.s[bang] == '$') {
+		const char *d = memchr(pw.s + bang + 1, '$', pw.n - bang - 1);
+		if (d && d - pw.s < 16) {
 			sbuf_addc(&b, ' ');
 			sbuf_add(&b, pw.s, (size_t)(d - pw.s) + 1);
 		}
@@ -736,6 +808,86 @@ static void ldiff_describe(const struct fctx *c, struct fhit *h, const struct ld
 	}
 }
 
+/* ---- copies of the image's files ---- */
+
+#define COPIES_WANT_MAX 100000u /* hashes looked for in the image */
+
+static void want_sha(json_t *want, const char *sha)
+{
+	if (sha && strlen(sha) == 64 && is_hex_string(sha) &&
+	    json_object_size(want) < COPIES_WANT_MAX)
+		json_object_set_new(want, sha, json_null());
+}
+
+/* The hashes to look for: the processes' executables and the files added
+ * in the layer; then one walk of the image finds the first path of each
+ * (a copy of busybox as /tmp/.x/sleep is a renamed system utility). */
+static json_t *image_copies(json_t *report, const struct aidx *img)
+{
+	json_t *want = json_object();
+	if (!img)
+		return want;
+	json_t *v;
+	size_t i;
+	json_array_foreach(json_object_get(json_object_get(report, "diff"), "added"), i, v)
+	{
+		want_sha(want, jstr(v, "sha256"));
+	}
+	json_t *procs = json_object_get(report, "processes");
+	if (json_is_object(procs))
+		procs = json_object_get(procs, "pids");
+	json_array_foreach(procs, i, v)
+	{
+		json_t *exe = json_object_get(v, "exe");
+		want_sha(want, json_is_object(exe) ? jstr(exe, "sha256") : jstr(v, "exe_sha256"));
+	}
+	if (!json_object_size(want))
+		return want;
+	size_t cap = 0, n = 0;
+	aidx_id *stack = NULL;
+	xgrow(&stack, &cap, 1, sizeof(*stack));
+	stack[n++] = AIDX_ROOT;
+	while (n) {
+		aidx_id dir = stack[--n];
+		for (aidx_id c = aidx_first_child(img, dir); c != AIDX_NONE;
+		     c = aidx_next_sibling(img, c)) {
+			struct aidx_entry e;
+			aidx_get(img, c, &e);
+			if (e.type == AENT_DIR) {
+				xgrow(&stack, &cap, n + 1, sizeof(*stack));
+				stack[n++] = c;
+				continue;
+			}
+			if (e.type != AENT_FILE || !e.has_sha256)
+				continue;
+			char hex[65];
+			hex_encode(e.sha256, 32, hex);
+			json_t *slot = json_object_get(want, hex);
+			if (!slot || !json_is_null(slot))
+				continue;
+			char path[AN_PATH_MAX];
+			if (aidx_path(img, c, path, sizeof(path)) >= sizeof(path))
+				continue;
+			_cleanup_free_ char *pj = bag_path_json_encode(path);
+			json_object_set_new(want, hex, json_string(pj));
+		}
+	}
+	free(stack);
+	return want;
+}
+
+/* "a copy of the image's 'bin/busybox'" when sha is an image file's content
+ * at another path */
+static void copy_detail(json_t *copies, const char *sha, const char *self, struct fhit *h)
+{
+	const char *orig = sha ? jstr(copies, sha) : NULL;
+	if (!orig || (self && strcmp(orig, self) == 0))
+		return;
+	detail_sep(h);
+	sbuf_printf(&h->detail, "the same content as the image's '%s' (a renamed copy)", orig);
+	json_object_set_new(h->evidence, "image_copy_of", json_string(orig));
+}
+
 /* ---- file rules ---- */
 
 static bool m_new_executable(const struct fctx *c, struct fhit *h)
@@ -758,7 +910,8 @@ static bool m_new_executable(const struct fctx *c, struct fhit *h)
 	}
 	const char *cls = jstr(elf, "class"), *mach = jstr(elf, "machine");
 	const char *link = jstr(elf, "linkage"), *interp = jstr(elf, "interpreter");
-	sbuf_printf(&h->detail, "%s %s %s", cls ? cls : "ELF", mach ? mach : "", t);
+	sbuf_printf(&h->detail, "%s%s%s %s", cls ? cls : "ELF", mach ? " " : "", mach ? mach : "",
+		    t);
 	if (link)
 		sbuf_printf(&h->detail, ", %s", link);
 	if (interp)
@@ -769,6 +922,7 @@ static bool m_new_executable(const struct fctx *c, struct fhit *h)
 	if (c->has_mode)
 		sbuf_printf(&h->detail, ", mode %04o", c->mode);
 	json_object_set(h->evidence, "elf", elf);
+	copy_detail(c->copies, jstr(c->ent, "sha256"), c->path, h);
 	return true;
 }
 
@@ -788,6 +942,7 @@ static bool m_new_script(const struct fctx *c, struct fhit *h)
 	sbuf_printf(&h->detail, "script for '%s' in %s, %s", sb, where,
 		    x ? "executable" : "not executable");
 	json_object_set_new(h->evidence, "shebang", jtext(sb));
+	copy_detail(c->copies, jstr(c->ent, "sha256"), c->path, h);
 	return true;
 }
 
@@ -815,6 +970,7 @@ static bool m_dropped_file(const struct fctx *c, struct fhit *h)
 		sbuf_printf(&h->detail, ", %lld bytes", (long long)json_integer_value(sz));
 	if (x)
 		sbuf_printf(&h->detail, ", executable (mode %04o)", c->mode);
+	copy_detail(c->copies, jstr(c->ent, "sha256"), c->path, h);
 	return true;
 }
 
@@ -1577,6 +1733,7 @@ static bool m_exe_memfd(const struct pctx *p, struct fhit *h)
 	if (!p->memfd)
 		return false;
 	sbuf_adds(&h->detail, "runs from an anonymous memory file (fileless)");
+	copy_detail(p->copies, p->sha256, NULL, h);
 	return true;
 }
 
@@ -1592,6 +1749,7 @@ static bool m_exe_deleted(const struct pctx *p, struct fhit *h)
 		sbuf_printf(&h->detail, "its executable was deleted%s",
 			    p->in_image ? " (and it is not the image's file at that path)"
 					: " (the image has no such file)");
+		copy_detail(p->copies, p->sha256, p->rel_json, h);
 	}
 	return true;
 }
@@ -1602,6 +1760,7 @@ static bool m_exe_not_in_image(const struct pctx *p, struct fhit *h)
 		return false;
 	if (p->layer_kind && strcmp(p->layer_kind, "added") == 0) {
 		sbuf_adds(&h->detail, "its executable was added in the container's layer");
+		copy_detail(p->copies, p->sha256, p->rel_json, h);
 		return true;
 	}
 	if (p->layer_kind)
@@ -1609,6 +1768,7 @@ static bool m_exe_not_in_image(const struct pctx *p, struct fhit *h)
 	h->sev = SEV_MEDIUM;
 	sbuf_adds(&h->detail, "its executable is neither in the image nor in the layer (a bind "
 			      "mount or a path outside the container's root?)");
+	copy_detail(p->copies, p->sha256, p->rel_json, h);
 	return true;
 }
 
@@ -1629,6 +1789,7 @@ static bool m_exe_differs(const struct pctx *p, struct fhit *h)
 				      "did not change (a mount over it?)");
 	if (lsha)
 		json_object_set_new(h->evidence, "layer_sha256", json_string(lsha));
+	copy_detail(p->copies, p->sha256, p->rel_json, h);
 	return true;
 }
 
@@ -1874,7 +2035,8 @@ static bool run_file_rules(struct fctx *c, const char *kind, bool fallback)
 	return any;
 }
 
-static void file_rules(json_t *report, const struct aidx *img, const struct aidx *bag_kept)
+static void file_rules(json_t *report, const struct aidx *img, const struct aidx *bag_kept,
+		       json_t *copies)
 {
 	json_t *diff = json_object_get(report, "diff");
 	for (size_t k = 0; k < ARRAY_SIZE(diff_kinds); k++) {
@@ -1890,6 +2052,7 @@ static void file_rules(json_t *report, const struct aidx *img, const struct aidx
 			    .report = report,
 			    .img = img,
 			    .bag_kept = bag_kept,
+			    .copies = copies,
 			    .kind = diff_kinds[k].bit,
 			    .ent = ent,
 			    .path = path,
@@ -2125,7 +2288,7 @@ struct pgroup {
 	char *path;
 };
 
-static void proc_rules(json_t *report, const struct aidx *img)
+static void proc_rules(json_t *report, const struct aidx *img, json_t *copies)
 {
 	json_t *procs = process_list(report);
 	if (!json_array_size(procs))
@@ -2134,7 +2297,8 @@ static void proc_rules(json_t *report, const struct aidx *img)
 	size_t np = json_array_size(procs);
 	struct pctx *pc = xcalloc(np, sizeof(*pc));
 	for (size_t i = 0; i < np; i++) {
-		pc[i] = (struct pctx){.report = report, .img = img, .diffidx = diffidx};
+		pc[i] = (struct pctx){
+		    .report = report, .img = img, .copies = copies, .diffidx = diffidx};
 		pctx_fill(&pc[i], json_array_get(procs, i));
 	}
 	for (size_t ri = 0; ri < ARRAY_SIZE(rules); ri++) {
@@ -2220,7 +2384,9 @@ void findings_rules(json_t *report, const struct aidx *img, const struct aidx *b
 		return;
 	if (!json_is_array(json_object_get(report, "findings")))
 		json_object_set_new(report, "findings", json_array());
+	json_t *copies = image_copies(report, img);
 	image_rules(report);
-	file_rules(report, img, bag_kept);
-	proc_rules(report, img);
+	file_rules(report, img, bag_kept, copies);
+	proc_rules(report, img, copies);
+	json_decref(copies);
 }

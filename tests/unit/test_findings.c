@@ -33,6 +33,8 @@ static void diff_add(json_t *r, const char *kind, const char *ent)
 	json_array_append_new(json_object_get(json_object_get(r, "diff"), kind), J(ent));
 }
 
+#define SHA_D_LIT "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
+static const char SHA_D[] = SHA_D_LIT;
 static const char SHA_A[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 
 static aidx_id put(struct aidx *x, const char *path, enum aent_type t, uint32_t mode,
@@ -99,7 +101,8 @@ static json_t *expect(const json_t *r, const char *id, const char *path, const c
 		json_array_foreach(json_object_get(r, "findings"), i, x)
 		{
 			if (b.len < 2000)
-				sbuf_printf(&b, " %s@%s", S(x, "id"), S(x, "path") ? S(x, "path") : "-");
+				sbuf_printf(&b, " %s@%s", S(x, "id"),
+					    S(x, "path") ? S(x, "path") : "-");
 		}
 		ck_abort_msg("no %s at %s; findings:%s", id, path ? path : "-", b.buf ? b.buf : "");
 	}
@@ -332,7 +335,8 @@ START_TEST(accounts_changed)
 	     "app:x:1000:1000::/home/app:/bin/sh\nevil:x:0:0::/root:/bin/sh\n");
 	keep(img, "etc/shadow", "root:*:19000:0:99999:7:::\napp:!:19000::::::\n");
 	keep(bag, "etc/shadow",
-	     "root:$6$salt$SECRETHASHVALUE:19000:0:99999:7:::\napp:!:19000::::::\n");
+	     "root:$6$salt$SECRETHASHVALUE:19000:0:99999:7:::\napp:!$y$j9T$LOCKEDHASH:19000::::::"
+	     "\n");
 	keep(img, "etc/group", "root:x:0:\nsudo:x:27:\nusers:x:100:\n");
 	keep(bag, "etc/group", "root:x:0:\nsudo:x:27:app\nusers:x:100:app\n");
 	keep(img, "etc/gshadow", "root:::\n");
@@ -366,6 +370,9 @@ START_TEST(accounts_changed)
 	ck_assert_msg(!strstr(S(f, "detail"), "SECRETHASH"), "hash shown: %s", S(f, "detail"));
 	char *dump = json_dumps(f, 0);
 	ck_assert_msg(!strstr(dump, "SECRETHASH"), "hash in evidence: %s", dump);
+	ck_assert_msg(!strstr(dump, "LOCKEDHASH"), "locked hash in evidence: %s", dump);
+	ck_assert_msg(strstr(dump, "app:<hash !$y$>:19000"), "locked hash not shown redacted: %s",
+		      dump);
 	free(dump);
 
 	f = expect(r, "fs.account-changed", "etc/group", "high", "T1098");
@@ -693,7 +700,11 @@ START_TEST(process_rules)
 	put(img, "usr/bin/nginx", AENT_FILE, 0755, SHA_A, NULL);
 	put(img, "usr/bin/memtarget", AENT_FILE, 0755, SHA_A, NULL);
 	put(img, "usr/bin/old", AENT_FILE, 0755, SHA_A, NULL);
+	put(img, "usr/bin/busybox", AENT_FILE, 0755, SHA_D, NULL);
 	json_t *r = report_new();
+	diff_add(r, "added",
+		 "{'path':'tmp/cp','type':'file','mode':'0755','sha256':'" SHA_D_LIT "',"
+		 "'elf':{'type':'exec'}}");
 	diff_add(r, "added", "{'path':'tmp/.x/implant','type':'file','mode':'0755'}");
 	diff_add(r, "modified",
 		 "{'path':'usr/bin/memtarget','type':'file','mode':'0755','sha256':'"
@@ -728,6 +739,7 @@ START_TEST(process_rules)
 	     "'");
 	PROC(9, "init", "/dev/init", "false", "false", "null");
 	PROC(10, "kthread", "", "false", "false", "null");
+	PROC(12, "sleep", "/tmp/.x/sleep (deleted)", "true", "false", "'" SHA_D_LIT "'");
 #undef PROC
 	/* the tree's own form: exe as an object */
 	json_array_append_new(procs, J("{'pid':11,'comm':'w','exe':{'path':'/tmp/.x/implant',"
@@ -751,6 +763,14 @@ START_TEST(process_rules)
 	f = expect(r, "proc.exe-differs", "usr/bin/memtarget", "high", "T1036");
 	detail_has(f, "the layer replaced");
 	expect(r, "proc.exe-not-in-image", "dev/init", "medium", "T1105");
+	/* a renamed copy of an image file */
+	f = expect(r, "proc.exe-deleted", "tmp/.x/sleep", "high", "T1070.004");
+	detail_has(f, "the same content as the image's 'usr/bin/busybox'");
+	ck_assert_str_eq(S(json_object_get(f, "evidence"), "image_copy_of"), "usr/bin/busybox");
+	f = expect(r, "fs.new-executable", "tmp/cp", "critical", "T1105");
+	detail_has(f, "the same content as the image's 'usr/bin/busybox'");
+	ck_assert_ptr_null(
+	    strstr(S(find(r, "proc.exe-differs", "usr/bin/nginx"), "detail"), "same content"));
 	json_decref(r);
 	aidx_free(img);
 }
@@ -857,6 +877,46 @@ START_TEST(finish_sorts_dedups_summarizes)
 }
 END_TEST
 
+START_TEST(finish_bounds_findings_per_rule)
+{
+	json_t *r = report_new();
+	char buf[256];
+	for (int i = 0; i < 1200; i++) {
+		snprintf(buf, sizeof(buf), "{'path':'tmp/f%04d','type':'file','mode':'0644'}", i);
+		diff_add(r, "added", buf);
+	}
+	for (int i = 0; i < 5; i++) {
+		snprintf(buf, sizeof(buf), "{'path':'tmp/z%d','type':'file','mode':'0755'}", i);
+		diff_add(r, "added", buf);
+	}
+	findings_rules(r, NULL, NULL);
+	ck_assert_uint_eq(nfind(r), 1205);
+	findings_finish(r);
+	json_t *fs = json_object_get(r, "findings");
+	ck_assert_uint_eq(json_array_size(fs), 1001);
+	/* the most severe are kept */
+	for (size_t i = 0; i < 5; i++)
+		ck_assert_str_eq(S(json_array_get(fs, i), "severity"), "medium");
+	json_t *more = NULL, *f;
+	size_t i;
+	json_array_foreach(fs, i, f)
+	{
+		if (json_is_null(json_object_get(f, "path")))
+			more = f;
+	}
+	ck_assert_ptr_nonnull(more);
+	ck_assert_str_eq(S(more, "id"), "fs.dropped-file");
+	ck_assert_str_eq(S(more, "severity"), "low");
+	detail_has(more, "205 more findings");
+	json_t *sum = json_object_get(r, "summary");
+	ck_assert_int_eq(json_integer_value(json_object_get(sum, "total")), 1001);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(sum, "not_listed"),
+							    "fs.dropped-file")),
+			 205);
+	json_decref(r);
+}
+END_TEST
+
 /* ---- hostile bytes in kept content and paths ---- */
 
 START_TEST(hostile_kept_content)
@@ -867,6 +927,7 @@ START_TEST(hostile_kept_content)
 	struct sbuf sb = SBUF_INIT;
 	sbuf_adds(&sb, "root:x:0:0:root:/root:/bin/sh\n\xff\xfe%evil:x:0:0::/:/bin/sh\n");
 	sbuf_add(&sb, "nul\0line:x:5:5::/:/bin/sh\n", 26);
+	sbuf_adds(&sb, "esc\x1b[2Jx:x:6:6::/:/bin/sh\r\n");
 	for (size_t i = 0; i < (1u << 20); i++)
 		sbuf_addc(&sb, 'A');
 	sbuf_addc(&sb, '\n');
@@ -884,6 +945,7 @@ START_TEST(hostile_kept_content)
 	ck_assert_uint_lt(strlen(S(f, "detail")), 16384);
 	detail_has(f, "%FF%FE%25evil:x:0:0");
 	detail_has(f, "nul%00line:x:5:5");
+	detail_has(f, "esc%1B[2Jx:x:6:6::/:/bin/sh'");
 	ck_assert_str_eq(S(f, "severity"), "critical");
 	char *dump = json_dumps(r, 0);
 	ck_assert_ptr_nonnull(dump);
@@ -924,6 +986,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, process_rules);
 	tcase_add_test(tc, clean_layer_nothing_at_medium);
 	tcase_add_test(tc, finish_sorts_dedups_summarizes);
+	tcase_add_test(tc, finish_bounds_findings_per_rule);
 	tcase_add_test(tc, hostile_kept_content);
 	suite_add_tcase(s, tc);
 	return s;
