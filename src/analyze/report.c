@@ -1327,16 +1327,32 @@ static void h_tail(struct sbuf *b, const json_t *report)
 	sbuf_adds(b, "</p>\n");
 }
 
-/* The data island: what the script renders, "<", ">" and "&" as \u escapes
- * so no "</script>" or "<!--" can appear in it. */
+/* The data island: what the script renders (the diff entries with the
+ * table's fields only), "<", ">" and "&" as \u escapes so no "</script>" or
+ * "<!--" can appear in it. */
 static int h_data(struct sbuf *b, const json_t *report, struct err *e)
 {
 	json_t *d = json_object(), *diff = json_object();
 	const json_t *rd = jget(report, "diff");
+	static const char *const keep[] = {"path", "type", "image_type", "mode", "image_mode",
+					    "uid", "gid", "size", "hidden", "mime", "sha256",
+					    "image_sha256", "changes"};
 	for (size_t k = 0; k < ARRAY_SIZE(diff_kinds); k++) {
 		const json_t *a = jarr_of(rd, diff_kinds[k]);
-		if (a)
-			json_object_set(diff, diff_kinds[k], (json_t *)a);
+		json_t *rows = json_array();
+		size_t i;
+		const json_t *x;
+		json_array_foreach(a, i, x)
+		{
+			json_t *row = json_object();
+			for (size_t j = 0; j < ARRAY_SIZE(keep); j++) {
+				const json_t *v = jget(x, keep[j]);
+				if (v)
+					json_object_set(row, keep[j], (json_t *)v);
+			}
+			json_array_append_new(rows, row);
+		}
+		json_object_set_new(diff, diff_kinds[k], rows);
 	}
 	json_object_set_new(d, "diff", diff);
 	if (jarr_of(report, "processes"))
