@@ -72,6 +72,10 @@ is "$RC" 2 "unknown option: exit 2"
 run "$CONTAIN" help analyze
 is "$RC" 0 "contain help analyze"
 like "$OUT" "--fail-on SEV" "the help names --fail-on"
+help_ids=$(sed -n '/^Findings/,/^$/p' <<<"$OUT" | tr ' ' '\n' | grep -E '^(fs|proc|image)\.' | sort)
+man_ids=$(sed -n 's/^\.It Sy \([a-z]*\.[a-z-]*\) .*/\1/p' "$CONTAIN_TOP/man/contain.1" | sort)
+is "$help_ids" "$man_ids" "the help lists the finding ids of the man page's FINDINGS"
+ok "FINDINGS lists at least 20 rules" [ "$(wc -l <<<"$man_ids")" -ge 20 ]
 
 section "a directory bag"
 run "$CONTAIN" analyze bag --image "$IMG_OCI" -o r-dir
@@ -201,6 +205,9 @@ nany=$(jq -r '.findings | length' r-none/report.json)
 run "$CONTAIN" analyze bag --image "$IMG_OCI" -o r-info --fail-on info
 is "$RC" "$([ "$nany" -gt 0 ] && echo 1 || echo 0)" "--fail-on info: exit 1 with any finding ($nany)"
 ok "planted changes give findings" [ "$nany" -gt 0 ]
+for id in $(jq -r '.findings[].id' r-none/report.json | sort -u); do
+	ok "finding id '$id' is in the man page's FINDINGS" grep -q "^\.It Sy $id " "$CONTAIN_TOP/man/contain.1"
+done
 run "$CONTAIN" analyze bag --image "$IMG_OCI" -o r-pipe
 unlike "$OUT" $'\033' "stdout not a terminal: no escape codes (a file name holding some included)"
 like "$OUT" 'tmp/\\x1b\[31mevil' "a file name's escape codes are shown as \\x1b"
