@@ -51,6 +51,7 @@ mkbag -o bag pay 2>/dev/null || _t_bail "mkbag could not make the test bag"
 BAGID=$(sed -n 's/^Contain-Bag-Id: //p' bag/bag-info.txt)
 tar -cf bag.tar bag
 zstd -q bag.tar -o bag.tar.zst
+gzip -c bag.tar >bag.tar.gz
 
 section "usage"
 run "$CONTAIN" analyze bag
@@ -127,10 +128,18 @@ is "$(jq -r .bag.form r-tar/report.json)" tar "bag.form tar"
 run "$CONTAIN" analyze bag.tar.zst --image "$IMG_OCI" -o r-zst
 ok "a .tar.zst bag" [ "$RC" -le 1 ]
 ok "the .tar.zst bag's diff is the directory's" cmp -s diff-dir.json <(jq -S .diff r-zst/report.json)
+run "$CONTAIN" analyze bag.tar.gz --image "$IMG_OCI" -o r-gz
+ok "a .tar.gz bag" [ "$RC" -le 1 ]
+ok "the .tar.gz bag's diff is the directory's" cmp -s diff-dir.json <(jq -S .diff r-gz/report.json)
 run bash -c "\"\$CONTAIN\" analyze - --image \"$IMG_OCI\" -o r-stdin <bag.tar.zst"
 ok "a bag on stdin (-)" [ "$RC" -le 1 ]
 ok "the stdin bag's diff is the directory's" cmp -s diff-dir.json <(jq -S .diff r-stdin/report.json)
 is "$(jq -r .processes[0].comm r-stdin/report.json)" sh "the stdin bag's members are read"
+run bash -c "TMPDIR=\"$T_DIR/spool\" \"\$CONTAIN\" analyze - --image \"$IMG_OCI\" -o r-nospool <bag.tar"
+is "$RC" 3 "stdin spooled in TMPDIR: a TMPDIR that does not exist is an error (exit 3)"
+like "$ERR" "spool stdin" "the error says it could not spool stdin"
+run bash -c "\"\$CONTAIN\" --json analyze bag --image \"$IMG_OCI\" -o r-gjson"
+ok "the global --json prints the report too" jq -e .schema_version <<<"$OUT"
 
 section "a tampered bag"
 cp -a bag tampered
