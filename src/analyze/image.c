@@ -648,6 +648,9 @@ static bool want_digest_match(const struct cand *c, const char *want)
 {
 	if (!want)
 		return false;
+	const char *at = strrchr(want, '@'); /* "name@sha256:..." (a repo digest) */
+	if (at)
+		want = at + 1;
 	const char *w = str_has_prefix(want, "sha256:") ? want : NULL;
 	if (w)
 		return (c->manifest_digest && !strcmp(c->manifest_digest, w)) ||

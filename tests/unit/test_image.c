@@ -514,6 +514,9 @@ START_TEST(three_forms)
 	ck_assert_str_eq(a->config_digest, want);
 	ck_assert_str_eq(aimg_digest_match(a, want), "match");
 	ck_assert_str_eq(aimg_digest_match(a, im.config_hex), "match");
+	char at[160];
+	snprintf(at, sizeof(at), "docker.io/library/x@sha256:%s", im.manifest_hex);
+	ck_assert_str_eq(aimg_digest_match(a, at), "match");
 	ck_assert_str_eq(aimg_digest_match(a, "sha256:00"), "mismatch");
 	ck_assert_str_eq(aimg_digest_match(a, NULL), "unknown");
 	json_t *l0 = json_array_get(a->layers, 0), *l1 = json_array_get(a->layers, 1);
