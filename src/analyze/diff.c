@@ -127,7 +127,7 @@ static void fj_build(struct fjidx *x, json_t *doc)
 		x->seed = (uint64_t)(uintptr_t)x ^ (uint64_t)time(NULL);
 	x->ents = xcalloc(n ? n : 1, sizeof(*x->ents));
 	x->nbuckets = 16;
-	while (x->nbuckets < n * 2)
+	while (x->nbuckets < n)
 		x->nbuckets <<= 1;
 	x->buckets = xmalloc(x->nbuckets * sizeof(*x->buckets));
 	memset(x->buckets, 0xff, x->nbuckets * sizeof(*x->buckets));
@@ -1075,8 +1075,9 @@ static int tar_entry(struct diff *d, struct archive *a, struct archive_entry *ae
 	if (hl) {
 		target = xmalloc(AN_PATH_MAX);
 		if (an_path_norm(hl, target, &pe) < 0) {
-			note(d, path, "hard link to a bad name: %s", pe.msg);
-			hl = NULL;
+			note(d, path, "hard link to a bad name: %s: skipped", pe.msg);
+			free(target);
+			return 0;
 		}
 	}
 	int rc = 0;
