@@ -812,9 +812,12 @@ static void ldiff_describe(const struct fctx *c, struct fhit *h, const struct ld
 
 #define COPIES_WANT_MAX 100000u /* hashes looked for in the image */
 
+/* the content of an empty file: shared by too many files to mean a copy */
+static const char sha_empty[] = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
 static void want_sha(json_t *want, const char *sha)
 {
-	if (sha && strlen(sha) == 64 && is_hex_string(sha) &&
+	if (sha && strlen(sha) == 64 && is_hex_string(sha) && strcmp(sha, sha_empty) != 0 &&
 	    json_object_size(want) < COPIES_WANT_MAX)
 		json_object_set_new(want, sha, json_null());
 }
@@ -829,7 +832,12 @@ static json_t *image_copies(json_t *report, const struct aidx *img)
 		return want;
 	json_t *v;
 	size_t i;
-	json_array_foreach(json_object_get(json_object_get(report, "diff"), "added"), i, v)
+	json_t *diff = json_object_get(report, "diff");
+	json_array_foreach(json_object_get(diff, "added"), i, v)
+	{
+		want_sha(want, jstr(v, "sha256"));
+	}
+	json_array_foreach(json_object_get(diff, "modified"), i, v)
 	{
 		want_sha(want, jstr(v, "sha256"));
 	}
@@ -1055,6 +1063,7 @@ static bool m_binary_replaced(const struct fctx *c, struct fhit *h)
 			else if (mime)
 				sbuf_printf(&h->detail, "; now %s", mime);
 			json_object_set(h->evidence, "elf", json_object_get(c->ent, "elf"));
+			copy_detail(c->copies, sha, c->path, h);
 		}
 		if (has_imode)
 			sbuf_printf(&h->detail, "; image mode %04o", imode);
