@@ -241,7 +241,7 @@ START_TEST(binaries_replaced_and_deleted)
 		 "'image_type':'file','changes':['content']}");
 	diff_add(r, "modified",
 		 "{'path':'opt/app/data.bin','type':'file','mode':'0644',"
-		 "'image_type':'file','changes':['content']}");
+		 "'image_type':'file','changes':['content'],'elf':{'type':'exec'}}");
 	diff_add(r, "modified",
 		 "{'path':'etc/motd','type':'file','mode':'0644',"
 		 "'image_type':'file','changes':['content']}");
@@ -273,6 +273,8 @@ START_TEST(binaries_replaced_and_deleted)
 	f = expect(r, "fs.dropped-file", "tmp/empty", "low", "T1074.001");
 	ck_assert_ptr_null(strstr(S(f, "detail"), "same content"));
 	ck_assert_ptr_null(find(r, "fs.binary-replaced", "opt/app/data.bin"));
+	f = expect(r, "fs.new-executable", "opt/app/data.bin", "high", "T1105");
+	detail_has(f, "replaces the image's file");
 	ck_assert_ptr_null(find(r, "fs.binary-replaced", "etc/motd"));
 	ck_assert_ptr_null(find(r, "fs.new-executable", "usr/bin/memtarget"));
 	f = expect(r, "fs.binary-replaced", "bin/ps", "critical", "T1036");
