@@ -261,8 +261,10 @@ void findings_add(json_t *report, const char *id, enum sev sev, const char *titl
  * "processes", "image", "container") with the kept content of both sides. */
 void findings_rules(json_t *report, const struct aidx *img, const struct aidx *bag_kept);
 /* Sort by severity (critical first) then path then id; drop duplicates
- * (same id and path); fill report["summary"] (counts by severity, verdict,
- * worst). */
+ * (same id and path); list at most 1000 findings of one id (the most severe;
+ * one more finding of that id says how many were left out); fill
+ * report["summary"] (counts by severity, total, worst, verdict, ids,
+ * not_listed; "failed" when the caller set summary.fail_on before). */
 void findings_finish(json_t *report);
 
 /* ---- reports (report.c) ---- */

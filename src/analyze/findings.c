@@ -19,8 +19,8 @@
  * id                      severity                            ATT&CK
  *   when
  * fs.new-executable       high; critical in a tmp/hidden dir  T1105
- *   an ELF executable, PIE or shared object added (or put where the image
- *   had something else than a file)
+ *   an ELF executable, PIE or shared object added, or put in place of an
+ *   image entry that was not an executable, library or PATH entry
  * fs.new-script           high; medium without an x bit       T1059.004
  *   a file with a shebang added in a PATH, tmp or hidden dir
  * fs.dropped-file         low; medium with an x bit or in a   T1074.001
@@ -812,9 +812,12 @@ static void ldiff_describe(const struct fctx *c, struct fhit *h, const struct ld
 
 #define COPIES_WANT_MAX 100000u /* hashes looked for in the image */
 
+/* the content of an empty file: shared by too many files to mean a copy */
+static const char sha_empty[] = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
 static void want_sha(json_t *want, const char *sha)
 {
-	if (sha && strlen(sha) == 64 && is_hex_string(sha) &&
+	if (sha && strlen(sha) == 64 && is_hex_string(sha) && strcmp(sha, sha_empty) != 0 &&
 	    json_object_size(want) < COPIES_WANT_MAX)
 		json_object_set_new(want, sha, json_null());
 }
@@ -829,7 +832,12 @@ static json_t *image_copies(json_t *report, const struct aidx *img)
 		return want;
 	json_t *v;
 	size_t i;
-	json_array_foreach(json_object_get(json_object_get(report, "diff"), "added"), i, v)
+	json_t *diff = json_object_get(report, "diff");
+	json_array_foreach(json_object_get(diff, "added"), i, v)
+	{
+		want_sha(want, jstr(v, "sha256"));
+	}
+	json_array_foreach(json_object_get(diff, "modified"), i, v)
 	{
 		want_sha(want, jstr(v, "sha256"));
 	}
@@ -890,14 +898,26 @@ static void copy_detail(json_t *copies, const char *sha, const char *self, struc
 
 /* ---- file rules ---- */
 
+static bool image_binary(const struct fctx *c, const char *itype, uint32_t imode, bool has_imode);
+static void image_side(const struct fctx *c, const char **itype, uint32_t *imode, bool *has_imode,
+		       char **ilink);
+
 static bool m_new_executable(const struct fctx *c, struct fhit *h)
 {
 	if (!is_type(c, "file"))
 		return false;
 	if (c->kind == DK_MODIFIED) {
-		const char *it = jstr(c->ent, "image_type");
-		if (!it || strcmp(it, "file") == 0)
-			return false; /* an image file replaced: fs.binary-replaced */
+		/* an executable, library or PATH entry replaced: fs.binary-replaced;
+		 * anything else that became an ELF (a data file, a dir) is new */
+		const char *itype;
+		_cleanup_free_ char *ilink = NULL;
+		uint32_t imode = 0;
+		bool has_imode;
+		image_side(c, &itype, &imode, &has_imode, &ilink);
+		if (image_binary(c, itype, imode, has_imode))
+			return false;
+		if (itype)
+			sbuf_printf(&h->detail, "replaces the image's %s; ", itype);
 	}
 	json_t *elf = json_object_get(c->ent, "elf");
 	const char *t = jstr(elf, "type");
@@ -1046,8 +1066,14 @@ static bool m_binary_replaced(const struct fctx *c, struct fhit *h)
 		} else {
 			const char *sha = jstr(c->ent, "sha256"),
 				   *isha = jstr(c->ent, "image_sha256");
-			sbuf_printf(&h->detail, "content replaced: sha256 %s, image %s %s",
-				    sha ? sha : "?", itype, isha ? isha : "");
+			if (!is_type(c, "file"))
+				sbuf_printf(&h->detail, "now a %s; ", c->type ? c->type : "?");
+			sbuf_printf(&h->detail, "content replaced: sha256 %s, the image's %s",
+				    sha ? sha : "?", itype);
+			if (isha)
+				sbuf_printf(&h->detail, " %s", isha);
+			if (ilink_s)
+				sbuf_printf(&h->detail, " (a symlink to '%s')", ilink_s);
 			const char *t = jstr(json_object_get(c->ent, "elf"), "type");
 			const char *mime = jstr(c->ent, "mime");
 			if (t)
@@ -1055,6 +1081,7 @@ static bool m_binary_replaced(const struct fctx *c, struct fhit *h)
 			else if (mime)
 				sbuf_printf(&h->detail, "; now %s", mime);
 			json_object_set(h->evidence, "elf", json_object_get(c->ent, "elf"));
+			copy_detail(c->copies, sha, c->path, h);
 		}
 		if (has_imode)
 			sbuf_printf(&h->detail, "; image mode %04o", imode);
@@ -1129,8 +1156,8 @@ static long long int_or(const json_t *o, const char *k, long long dflt)
 static bool special_bit_added(const struct fctx *c, uint32_t bit, const char *change)
 {
 	if (c->kind == DK_ADDED)
-		return (is_type(c, "file") || is_type(c, "dir")) && c->has_mode && (c->mode & bit);
-	return has_change(c, change);
+		return is_type(c, "file") && c->has_mode && (c->mode & bit);
+	return !is_type(c, "dir") && has_change(c, change); /* on a dir: not a privilege */
 }
 
 static void mode_detail(const struct fctx *c, struct fhit *h)

@@ -33,6 +33,7 @@ static void diff_add(json_t *r, const char *kind, const char *ent)
 	json_array_append_new(json_object_get(json_object_get(r, "diff"), kind), J(ent));
 }
 
+#define SHA_EMPTY "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #define SHA_D_LIT "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
 static const char SHA_D[] = SHA_D_LIT;
 static const char SHA_A[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
@@ -220,7 +221,15 @@ START_TEST(binaries_replaced_and_deleted)
 	put(img, "etc/motd", AENT_FILE, 0644, SHA_A, NULL);
 	put(img, "opt/app/data.bin", AENT_FILE, 0644, SHA_A, NULL);
 	put(img, "usr/sbin", AENT_DIR, 0755, NULL, NULL);
+	put(img, "usr/bin/nc", AENT_FILE, 0755, SHA_D, NULL);
+	put(img, "usr/bin/sudo", AENT_FILE, 04755, SHA_A, NULL);
+	put(img, "etc/empty", AENT_FILE, 0644, SHA_EMPTY, NULL);
 	json_t *r = report_new();
+	diff_add(r, "modified",
+		 "{'path':'usr/bin/sudo','type':'file','mode':'4755','sha256':'" SHA_D_LIT
+		 "','image_type':'file','changes':['content']}");
+	diff_add(r, "added",
+		 "{'path':'tmp/empty','type':'file','mode':'0644','sha256':'" SHA_EMPTY "'}");
 	diff_add(r, "modified",
 		 "{'path':'usr/bin/memtarget','type':'file','mode':'0755',"
 		 "'sha256':'"
@@ -232,7 +241,7 @@ START_TEST(binaries_replaced_and_deleted)
 		 "'image_type':'file','changes':['content']}");
 	diff_add(r, "modified",
 		 "{'path':'opt/app/data.bin','type':'file','mode':'0644',"
-		 "'image_type':'file','changes':['content']}");
+		 "'image_type':'file','changes':['content'],'elf':{'type':'exec'}}");
 	diff_add(r, "modified",
 		 "{'path':'etc/motd','type':'file','mode':'0644',"
 		 "'image_type':'file','changes':['content']}");
@@ -259,7 +268,13 @@ START_TEST(binaries_replaced_and_deleted)
 	json_t *f = expect(r, "fs.binary-replaced", "usr/bin/memtarget", "high", "T1036");
 	detail_has(f, "content replaced");
 	expect(r, "fs.binary-replaced", "lib/libc.so.6", "high", "T1036");
+	f = expect(r, "fs.binary-replaced", "usr/bin/sudo", "high", "T1036");
+	detail_has(f, "the same content as the image's 'usr/bin/nc'");
+	f = expect(r, "fs.dropped-file", "tmp/empty", "low", "T1074.001");
+	ck_assert_ptr_null(strstr(S(f, "detail"), "same content"));
 	ck_assert_ptr_null(find(r, "fs.binary-replaced", "opt/app/data.bin"));
+	f = expect(r, "fs.new-executable", "opt/app/data.bin", "high", "T1105");
+	detail_has(f, "replaces the image's file");
 	ck_assert_ptr_null(find(r, "fs.binary-replaced", "etc/motd"));
 	ck_assert_ptr_null(find(r, "fs.new-executable", "usr/bin/memtarget"));
 	f = expect(r, "fs.binary-replaced", "bin/ps", "critical", "T1036");
