@@ -27,6 +27,7 @@ Images (OCI layouts, directories, unless said; tag "latest"):
                    layer "../../../etc/passwd"
 Bag payloads (directories for mkbag: data/<path>), each with a small valid
 layer (fs/upper.tar), fs/files.json, container/image.json, processes/tree.json:
+  bag-ok           nothing hostile (tmp/x added): the bag the images are read with
   bag-deep-files   fs/files.json nested 100,000 deep
   bag-deep-tree    processes/tree.json nested 100,000 deep
   bag-dotdot       fs/upper.tar with ../, absolute names and links out
@@ -379,6 +380,10 @@ def bag_common(out, layer=None, files=None, tree=None):
         json.dump({"image": None, "digest": None, "runtime": "runc"}, f)
 
 
+def bag_ok(out):
+    bag_common(out)
+
+
 def bag_deep_files(out):
     bag_common(out, files=b'{"layer":"upperdir","entries":' + b"[" * DEPTH + b"]" * DEPTH + b"}")
 
@@ -404,7 +409,7 @@ MAKERS = {
     "img-digest-path": img_digest_path, "img-layer-path": img_layer_path,
     "img-missing-blob": img_missing_blob, "img-archive-dotdot.tar": img_archive_dotdot,
     "img-docker-dotdot.tar": img_docker_dotdot,
-    "bag-deep-files": bag_deep_files, "bag-deep-tree": bag_deep_tree, "bag-dotdot": bag_dotdot,
+    "bag-ok": bag_ok, "bag-deep-files": bag_deep_files, "bag-deep-tree": bag_deep_tree, "bag-dotdot": bag_dotdot,
 }
 
 
