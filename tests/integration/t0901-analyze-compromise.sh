@@ -120,28 +120,32 @@ deleted usr/sbin/fixture-daemon
 opaque opt/app
 EOF
 )
-# The expected findings: "ID|PATH|SEVERITY|ATTACK" (docs/findings.md); a
-# PATH of * is any path (a process: pid:N)
+# The expected findings: "ID|PATH|SEVERITY|ATTACK" (the rule table of
+# src/analyze/findings.c, docs/findings.md); a PATH of * is any path (a
+# process). Severities: tmp/implant is critical (an ELF in a tmp dir),
+# busybox's setuid critical (owner root), the passwd line critical (a new
+# uid 0), sshd_config high (root login enabled), the capabilities high
+# (cap_net_raw/cap_net_admin are not root-equivalent).
 FIND_WANT=$(
 	cat <<EOF
-fs.new-executable|tmp/implant|high|T1105
+fs.new-executable|tmp/implant|critical|T1105
 fs.new-executable|usr/local/bin/netprobe|high|T1105
-fs.script-dropped|tmp/drop.sh|high|T1105
-fs.script-dropped|usr/local/bin/update-check|high|T1105
+fs.new-script|tmp/drop.sh|high|T1059.004
+fs.new-script|usr/local/bin/update-check|high|T1059.004
 fs.caps-added|usr/local/bin/netprobe|high|T1548
 fs.caps-added|usr/sbin/fixture-ping|high|T1548
-fs.setuid-added|bin/busybox|high|T1548.001
+fs.setuid-added|bin/busybox|critical|T1548.001
 fs.account-changed|etc/passwd|critical|T1136.001
-fs.preload|etc/ld.so.preload|critical|T1574.006
+fs.ld-preload|etc/ld.so.preload|critical|T1574.006
 fs.ssh-authorized-keys|root/.ssh/authorized_keys|high|T1098.004
-fs.sshd-config|etc/ssh/sshd_config|medium|T1098.004
-fs.cron|etc/crontabs/root|high|T1053.003
+fs.sshd-config|etc/ssh/sshd_config|high|T1098.004
+fs.cron-changed|etc/crontabs/root|high|T1053.003
 fs.shell-profile|etc/profile|medium|T1546.004
-fs.executable-replaced|usr/bin/memtarget|high|T1036
-fs.library-replaced|usr/lib/libfixture.so|high|T1574
-fs.executable-deleted|usr/sbin/fixture-daemon|medium|T1070.004
-pkg.db-changed|var/lib/dpkg/status|medium|T1072
-fs.file-dropped|tmp/$HOSTILE|low|null
+fs.binary-replaced|usr/bin/memtarget|high|T1036
+fs.binary-replaced|usr/lib/libfixture.so|high|T1036
+fs.binary-deleted|usr/sbin/fixture-daemon|medium|T1070.004
+fs.package-db-changed|var/lib/dpkg/status|medium|null
+fs.dropped-file|tmp/$HOSTILE|low|T1074.001
 proc.exe-deleted|*|high|T1070.004
 EOF
 )
@@ -185,9 +189,9 @@ check_report() {
 			| if . == null then "none" else "\(.severity) \(.attack)" end' "$r")
 		is "$got" "$sev $att" "$l: finding $id at $p: $sev, ATT&CK $att"
 	done <<<"$FIND_WANT"
-	like "$(jq -r '.findings[] | select(.id == "pkg.db-changed") | .detail' "$r")" 'backdoor-tools' \
+	like "$(jq -r '.findings[] | select(.id == "fs.package-db-changed") | .detail' "$r")" 'backdoor-tools' \
 		"$l: the package db finding names the package that appeared"
-	like "$(jq -r '.findings[] | select(.id == "pkg.db-changed") | .detail' "$r")" 'fixture-base' \
+	like "$(jq -r '.findings[] | select(.id == "fs.package-db-changed") | .detail' "$r")" 'fixture-base' \
 		"$l: ... and the one that disappeared"
 	like "$(jq -r '.findings[] | select(.id == "fs.account-changed") | .detail' "$r")" 'evil' \
 		"$l: the passwd finding names the account added"
@@ -321,7 +325,7 @@ if [ -s "$RB/report.json" ]; then
 	is "$(jq '[.findings[] | select(.id == "image.digest-mismatch")] | length' "$RB/report.json")" 0 \
 		"B: no digest-mismatch finding"
 	# the filesystem findings of runc and docker are the same
-	ffl() { jq -r '.findings[] | select(.path != null and (.path | startswith("pid:") | not)) | select(.id | startswith("fs.") or startswith("pkg.")) | "\(.id) \(.severity) \(.path)"' "$1" 2>/dev/null | LC_ALL=C sort; }
+	ffl() { jq -r '.findings[] | select(.path != null and (.path | startswith("pid:") | not)) | select(.id | startswith("fs.")) | "\(.id) \(.severity) \(.path)"' "$1" 2>/dev/null | LC_ALL=C sort; }
 	is "$(diff -u <(ffl "$RA/report.json") <(ffl "$RB/report.json"))" "" "B: the same filesystem findings as the runc container"
 	validate "$RB/report.json" "B"
 fi
