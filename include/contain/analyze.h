@@ -112,6 +112,8 @@ size_t aidx_count(const struct aidx *x);
 /* One past the largest id ever handed out (for bitmaps over ids). */
 size_t aidx_capacity(const struct aidx *x);
 size_t aidx_memory(const struct aidx *x); /* bytes held */
+/* Lower the node bound (AN_ENTRIES_MAX) of x: tests and fuzzing. */
+void aidx_set_limit(struct aidx *x, size_t max_nodes);
 
 /* Kept content: the whole content of files whose path matches an_keep_path()
  * (passwd, package databases...), at most AN_KEEP_MAX bytes each. */
@@ -171,10 +173,21 @@ struct aelf_sniff {
 	uint16_t e_type, e_machine;
 	uint64_t phoff, shoff;
 	uint16_t phnum, phentsize, shnum, shentsize;
-	/* program headers and section headers, gathered as they pass (bounded) */
+	/* program headers and section headers, gathered as they pass (bounded:
+	 * 64 KiB of program headers, 1 MiB of section headers); *_len is the
+	 * table's size, *_got the bytes of it gathered so far */
 	unsigned char *ph, *sh;
 	size_t ph_len, sh_len;
+	size_t ph_got, sh_got;
 	uint64_t seen;
+	/* from the program headers once gathered */
+	bool hdr_done, ph_parsed, has_interp, has_dynamic;
+	uint64_t interp_off;
+	size_t interp_len, interp_got; /* at most 256 bytes of PT_INTERP's content */
+	char interp[257];
+	unsigned char *dyn; /* PT_DYNAMIC's content (at most 16 KiB): DT_FLAGS_1 */
+	uint64_t dyn_off;
+	size_t dyn_len, dyn_got;
 };
 void aelf_init(struct aelf_sniff *s);
 void aelf_feed(struct aelf_sniff *s, const void *buf, size_t n);
@@ -244,6 +257,61 @@ int report_write_html(const json_t *report, int dirfd, const char *name, struct 
 int report_write_timeline(const json_t *report, int dirfd, const char *name, struct err *e);
 int report_write_bodyfile(const json_t *report, int dirfd, const char *name, struct err *e);
 
+/* ---- the bag (bagread.c) ---- */
+/* The bag's members analyze reads, each bounded by AN_JSON_MAX; a member
+ * missing or not valid JSON is NULL with a note naming it (never fatal). */
+struct abag {
+	char *path;	     /* as given ("-" for stdin) */
+	char *open_path;     /* what is opened: path, or /proc/self/fd/N of the spool */
+	int spool_fd;	     /* stdin spooled to an unlinked temp file, or -1 */
+	int dirfd;	     /* a directory bag, or -1 */
+	bool is_dir;
+	json_t *verify;	     /* bag_verify()'s report */
+	bool verified;	     /* it verified (valid) */
+	bool forced;	     /* it did not, and --force */
+	char *info_text;     /* bag-info.txt, or NULL */
+	size_t info_len;
+	json_t *info;	     /* bag-info.txt as {label: value} (first of each), or {} */
+	json_t *index;	     /* index.json */
+	json_t *custody;     /* custody.jsonl: array of events (bounded: AN_CUSTODY_MAX) */
+	json_t *files;	     /* data/fs/files.json */
+	json_t *tree;	     /* data/processes/tree.json */
+	json_t *image;	     /* data/container/image.json */
+	json_t *inspect;     /* data/container/inspect.json */
+	json_t *netstate;    /* data/network/state.json */
+	json_t *quarantine;  /* data/quarantine.json */
+	bool has_layer;	     /* data/fs/upper.tar is there */
+	json_t *notes;	     /* array of strings */
+};
+#define AN_CUSTODY_MAX 100000u /* custody lines read */
+struct abag_opts {
+	const char *path;      /* dir, tar (plain, gz, zst) or "-" */
+	const char *pubkey;    /* --pubkey for bag_verify */
+	bool force;	       /* a bag that does not verify is read anyway */
+	int stdin_fd;	       /* for "-" */
+	const char *spool_dir; /* for "-": where the unlinked spool goes (NULL: $TMPDIR, /tmp) */
+};
+/* Verify, then read the members. A bag that does not verify and no force:
+ * -1 with ERR_INVALID, *out still set (its verify report, nothing read). */
+int abag_open(const struct abag_opts *o, struct abag **out, struct err *e);
+void abag_free(struct abag *b);
+/* Set a member from bytes (what abag_open does for each; for the fuzz
+ * target): name as in the bag ("data/fs/files.json"...). A bad member is a
+ * note; returns false then. */
+bool abag_set_member(struct abag *b, const char *name, const char *buf, size_t n);
+struct abag *abag_new(void); /* empty, for abag_set_member */
+/* Stream data/fs/upper.tar: fn gets a libarchive reader over it (tar
+ * format, never extracted). ERR_NOTFOUND when the bag has none. */
+typedef int (*abag_layer_fn)(struct archive *layer, void *ctx, struct err *e);
+int abag_layer(struct abag *b, abag_layer_fn fn, void *ctx, struct err *e);
+
+/* ---- the report's sections from the bag alone (analyze.c) ---- */
+/* bag, container, processes, network, quarantine, custody, notes of b into
+ * report; users named from etc/passwd kept on either side (NULL: none).
+ * Any JSON shape of the members is taken (hostile input). */
+void analyze_bag_sections(json_t *report, const struct abag *b, const struct aidx *img_kept,
+			  const struct aidx *bag_kept);
+
 /* ---- the verb (analyze.c, bagread.c) ---- */
 struct analyze_opts {
 	const char *bag;      /* dir, tar (plain, gz, zst) or "-" */
@@ -254,6 +322,7 @@ struct analyze_opts {
 	bool force;	      /* --force: analyze a bag that does not verify */
 	bool overwrite;	      /* --overwrite: DIR may exist (its report files are replaced) */
 	int stdin_fd;	      /* for "-" (0) */
+	const char *fail_on;  /* --fail-on: a severity name or "none" (NULL: "high") */
 };
 /* Verify, read, diff, findings, write the reports. *report gets the report
  * (also on some failures, then partial); *out_dir_used the directory.
