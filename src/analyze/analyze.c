@@ -12,10 +12,10 @@
 #include "contain/analyze.h"
 #include "contain/bag.h"
 
-#define AN_PROBLEMS_MAX 100u	 /* bag.problems listed */
-#define AN_SOCKET_PIDS_MAX 64u	 /* pids listed per socket */
-#define AN_LIST_MAX 100000u	 /* processes, sockets, steps, events listed */
-#define AN_CMDLINE_MAX 1024u	 /* arguments of one process listed */
+#define AN_PROBLEMS_MAX	   100u	   /* bag.problems listed */
+#define AN_SOCKET_PIDS_MAX 64u	   /* pids listed per socket */
+#define AN_LIST_MAX	   100000u /* processes, sockets, steps, events listed */
+#define AN_CMDLINE_MAX	   1024u   /* arguments of one process listed */
 
 /* ---- small readers of hostile JSON: a wrong type is absent ---- */
 
@@ -93,7 +93,8 @@ static json_t *bag_section(const struct abag *b)
 	json_object_set_new(o, "verdict", json_string(verdict ? verdict : "invalid"));
 	json_t *probs = json_array(), *p;
 	size_t i;
-	json_array_foreach(json_object_get(v, "problems"), i, p) {
+	json_array_foreach(json_object_get(v, "problems"), i, p)
+	{
 		if (i >= AN_PROBLEMS_MAX)
 			break;
 		const char *s = json_is_string(p) ? json_string_value(p) : jstr(p, "detail");
@@ -136,19 +137,20 @@ static const char *first_str(const json_t *o1, const char *k1, const json_t *o2,
 static json_t *container_section(const struct abag *b)
 {
 	json_t *o = json_object();
-	json_object_set_new(o, "runtime", str_or_null(first_str(b->image, "runtime", b->inspect,
-								 "runtime", b->info,
-								 "Contain-Runtime")));
-	json_object_set_new(o, "id", str_or_null(first_str(b->inspect, "id", b->info,
-							    "Contain-Container-Id", NULL, NULL)));
-	json_object_set_new(o, "name", str_or_null(first_str(b->inspect, "name", NULL, NULL, NULL,
-							      NULL)));
-	json_object_set_new(o, "image", str_or_null(first_str(b->image, "image", b->inspect,
-							       "image", NULL, NULL)));
-	json_object_set_new(o, "image_digest",
-			    str_or_null(first_str(b->image, "digest", b->info,
-						  "Contain-Image-Digest", b->inspect,
-						  "image_digest")));
+	json_object_set_new(o, "runtime",
+			    str_or_null(first_str(b->image, "runtime", b->inspect, "runtime",
+						  b->info, "Contain-Runtime")));
+	json_object_set_new(
+	    o, "id",
+	    str_or_null(first_str(b->inspect, "id", b->info, "Contain-Container-Id", NULL, NULL)));
+	json_object_set_new(o, "name",
+			    str_or_null(first_str(b->inspect, "name", NULL, NULL, NULL, NULL)));
+	json_object_set_new(
+	    o, "image", str_or_null(first_str(b->image, "image", b->inspect, "image", NULL, NULL)));
+	json_object_set_new(
+	    o, "image_digest",
+	    str_or_null(first_str(b->image, "digest", b->info, "Contain-Image-Digest", b->inspect,
+				  "image_digest")));
 	json_object_set_new(o, "layer", jstr_or_null(b->files, "layer"));
 	json_object_set_new(o, "whole_root", jbool(b->files, "whole_root"));
 	return o;
@@ -213,7 +215,8 @@ static json_t *cmdline_list(const json_t *cmd)
 {
 	json_t *out = json_array(), *a;
 	size_t i;
-	json_array_foreach(json_object_get(cmd, "list"), i, a) {
+	json_array_foreach(json_object_get(cmd, "list"), i, a)
+	{
 		if (i >= AN_CMDLINE_MAX)
 			break;
 		if (json_is_string(a))
@@ -230,9 +233,9 @@ static json_t *process_summary(const json_t *p, const struct users *u)
 	/* the pid in the container's namespace: the last of NSpid */
 	json_t *ns = json_object_get(p, "nspid");
 	json_t *last = json_array_get(ns, json_array_size(ns) ? json_array_size(ns) - 1 : 0);
-	json_object_set_new(o, "nspid", json_is_integer(last)
-						? json_integer(json_integer_value(last))
-						: json_null());
+	json_object_set_new(o, "nspid",
+			    json_is_integer(last) ? json_integer(json_integer_value(last))
+						  : json_null());
 	json_object_set_new(o, "comm", jstr_or_null(p, "comm"));
 	json_t *exe = json_object_get(p, "exe");
 	json_object_set_new(o, "exe", jstr_or_null(exe, "path"));
@@ -253,12 +256,12 @@ static json_t *process_summary(const json_t *p, const struct users *u)
 	json_object_set_new(o, "cmdline", cmdline_list(json_object_get(p, "cmdline")));
 	json_object_set_new(o, "start_time", jstr_or_null(p, "start_time"));
 	json_t *nt = json_object_get(p, "nthreads");
-	json_object_set_new(o, "threads",
-			    json_is_integer(nt) ? json_integer(json_integer_value(nt))
-			    : json_is_array(json_object_get(p, "threads"))
-				    ? json_integer((json_int_t)json_array_size(
-					      json_object_get(p, "threads")))
-				    : json_null());
+	json_object_set_new(
+	    o, "threads",
+	    json_is_integer(nt) ? json_integer(json_integer_value(nt))
+	    : json_is_array(json_object_get(p, "threads"))
+		? json_integer((json_int_t)json_array_size(json_object_get(p, "threads")))
+		: json_null());
 	json_object_set_new(o, "container_init",
 			    json_boolean(json_is_integer(last) && json_integer_value(last) == 1));
 	return o;
@@ -271,7 +274,8 @@ static json_t *processes_section(const struct abag *b, const struct users *u, js
 	json_t *pids = json_object_get(b->tree, "pids");
 	if (b->tree && !json_is_array(pids))
 		add_note(report, "'data/processes/tree.json' has no \"pids\" array: no processes");
-	json_array_foreach(pids, i, p) {
+	json_array_foreach(pids, i, p)
+	{
 		if (i >= AN_LIST_MAX) {
 			add_note(report, "processes: only the first %u listed", AN_LIST_MAX);
 			break;
@@ -317,7 +321,8 @@ static json_t *iface_entry(const json_t *ifc)
 	json_object_set_new(o, "name", jstr_or_null(ifc, "name"));
 	json_object_set_new(o, "operstate", jstr_or_null(ifc, "operstate"));
 	json_object_set_new(o, "mac", jstr_or_null(ifc, "mac"));
-	json_array_foreach(json_object_get(ifc, "addresses"), i, a) {
+	json_array_foreach(json_object_get(ifc, "addresses"), i, a)
+	{
 		if (i >= 256)
 			break;
 		const char *ad = jstr(a, "address");
@@ -326,7 +331,8 @@ static json_t *iface_entry(const json_t *ifc)
 			continue;
 		char buf[512];
 		if (json_is_integer(pl))
-			snprintf(buf, sizeof(buf), "%.400s/%lld", ad, (long long)json_integer_value(pl));
+			snprintf(buf, sizeof(buf), "%.400s/%lld", ad,
+				 (long long)json_integer_value(pl));
 		else
 			snprintf(buf, sizeof(buf), "%.400s", ad);
 		json_array_append_new(addrs, str_or_null(buf));
@@ -339,7 +345,8 @@ static json_t *network_section(const struct abag *b, json_t *report)
 {
 	json_t *o = json_object(), *socks = json_array(), *ifs = json_array(), *s;
 	size_t i, listed = 0;
-	json_array_foreach(json_object_get(b->netstate, "sockets"), i, s) {
+	json_array_foreach(json_object_get(b->netstate, "sockets"), i, s)
+	{
 		if (!json_is_object(s))
 			continue;
 		json_t *pids = json_object_get(s, "pids"), *pid;
@@ -349,19 +356,22 @@ static json_t *network_section(const struct abag *b, json_t *report)
 				json_array_append_new(socks, socket_entry(s, json_null()));
 			continue;
 		}
-		json_array_foreach(pids, j, pid) {
+		json_array_foreach(pids, j, pid)
+		{
 			if (j >= AN_SOCKET_PIDS_MAX)
 				break;
 			if (listed++ < AN_LIST_MAX)
 				json_array_append_new(
-					socks, socket_entry(s, json_is_integer(pid)
-								       ? json_integer(json_integer_value(pid))
-								       : json_null()));
+				    socks,
+				    socket_entry(s, json_is_integer(pid)
+							? json_integer(json_integer_value(pid))
+							: json_null()));
 		}
 	}
 	if (listed > AN_LIST_MAX)
 		add_note(report, "network: only the first %u sockets listed", AN_LIST_MAX);
-	json_array_foreach(json_object_get(b->netstate, "interfaces"), i, s) {
+	json_array_foreach(json_object_get(b->netstate, "interfaces"), i, s)
+	{
 		if (i >= 4096)
 			break;
 		if (json_is_object(s))
@@ -379,7 +389,8 @@ static json_t *quarantine_section(const struct abag *b)
 {
 	json_t *out = json_array(), *s;
 	size_t i;
-	json_array_foreach(json_object_get(b->quarantine, "steps"), i, s) {
+	json_array_foreach(json_object_get(b->quarantine, "steps"), i, s)
+	{
 		if (i >= AN_LIST_MAX)
 			break;
 		if (!json_is_object(s))
@@ -399,7 +410,8 @@ static json_t *custody_section(const struct abag *b)
 {
 	json_t *out = json_array(), *ev;
 	size_t i;
-	json_array_foreach(b->custody, i, ev) {
+	json_array_foreach(b->custody, i, ev)
+	{
 		json_t *o = json_object();
 		json_object_set_new(o, "seq", jint_or_null(ev, "seq"));
 		json_object_set_new(o, "time", jstr_or_null(ev, "time"));
@@ -418,8 +430,7 @@ void analyze_bag_sections(json_t *report, const struct abag *b, const struct aid
 		json_object_set_new(report, "notes", json_array());
 	json_t *n;
 	size_t i;
-	json_array_foreach(b->notes, i, n)
-		json_array_append(json_object_get(report, "notes"), n);
+	json_array_foreach(b->notes, i, n) json_array_append(json_object_get(report, "notes"), n);
 	struct users u = users_from(img_kept, bag_kept);
 	json_object_set_new(report, "bag", bag_section(b));
 	json_object_set_new(report, "container", container_section(b));
@@ -486,9 +497,9 @@ static int run_diff(struct abag *b, const struct aimg *img, json_t *report, stru
 {
 	if (!b->has_layer) {
 		json_object_set_new(
-			report, "diff",
-			empty_diff("the bag has no data/fs/upper.tar (captured with --no-fs?): "
-				   "no file changes to show"));
+		    report, "diff",
+		    empty_diff("the bag has no data/fs/upper.tar (captured with --no-fs?): "
+			       "no file changes to show"));
 		add_note(report, "the bag has no layer (data/fs/upper.tar): the diff is empty");
 		return 0;
 	}
@@ -496,9 +507,9 @@ static int run_diff(struct abag *b, const struct aimg *img, json_t *report, stru
 	if (aftype_open(&ft, e) < 0)
 		return err_wrap(e, "file types");
 	struct adiff_opts dopts = {
-		.whole_root = json_is_true(json_object_get(b->files, "whole_root")),
-		.files_json = b->files,
-		.ftype = ft,
+	    .whole_root = json_is_true(json_object_get(b->files, "whole_root")),
+	    .files_json = b->files,
+	    .ftype = ft,
 	};
 	struct diff_ctx d = {.img = img->idx, .o = &dopts};
 	int rc = abag_layer(b, diff_fn, &d, e);
@@ -517,7 +528,7 @@ static int run_diff(struct abag *b, const struct aimg *img, json_t *report, stru
 /* ---- the report directory ---- */
 
 static const char *const report_files[] = {"report.json", "report.md", "report.html",
-					     "timeline.csv", "bodyfile"};
+					   "timeline.csv", "bodyfile"};
 
 static char *default_out_dir(const struct abag *b)
 {
@@ -547,8 +558,8 @@ static int out_dir_check(const char *dir, bool overwrite, struct err *e)
 		return err_sys(e, errno, "output '%s'", dir);
 	}
 	if (!overwrite)
-		return err_set(e, ERR_INVALID, "output '%s' exists (--overwrite replaces its reports)",
-			       dir);
+		return err_set(e, ERR_INVALID,
+			       "output '%s' exists (--overwrite replaces its reports)", dir);
 	if (!S_ISDIR(st.st_mode))
 		return err_set(e, ERR_INVALID, "output '%s' exists and is not a directory", dir);
 	return 0;
@@ -558,9 +569,9 @@ static int out_dir_open(const char *dir, bool overwrite, struct err *e)
 {
 	if (mkdir(dir, 0755) < 0 && !(errno == EEXIST && overwrite))
 		return errno == EEXIST
-			       ? err_set(e, ERR_INVALID,
-					 "output '%s' exists (--overwrite replaces its reports)", dir)
-			       : err_sys(e, errno, "mkdir '%s'", dir);
+			   ? err_set(e, ERR_INVALID,
+				     "output '%s' exists (--overwrite replaces its reports)", dir)
+			   : err_sys(e, errno, "mkdir '%s'", dir);
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return err_sys(e, errno, "open '%s' (a directory, not a symlink)", dir);
@@ -579,8 +590,8 @@ static int out_dir_open(const char *dir, bool overwrite, struct err *e)
 static int write_reports(const json_t *report, int dirfd, struct err *e)
 {
 	int (*const writers[])(const json_t *, int, const char *, struct err *) = {
-		report_write_json, report_write_md, report_write_html, report_write_timeline,
-		report_write_bodyfile,
+	    report_write_json,	   report_write_md,	  report_write_html,
+	    report_write_timeline, report_write_bodyfile,
 	};
 	int rc = 0;
 	/* every one is tried; the first error is returned */
@@ -603,11 +614,12 @@ static json_t *mark_unverified(json_t *r)
 	const json_t *bag = json_object_get(r, "bag");
 	const char *first = json_string_value(json_array_get(json_object_get(bag, "problems"), 0));
 	char msg[2048];
-	snprintf(msg, sizeof(msg),
-		 "EVIDENCE NOT VERIFIED: bag '%s' did not verify (%s)%s%s; analyzed anyway with --force",
-		 json_string_value(json_object_get(bag, "path")) ?: "?",
-		 json_string_value(json_object_get(bag, "verdict")) ?: "invalid", first ? ": " : "",
-		 first ? first : "");
+	snprintf(
+	    msg, sizeof(msg),
+	    "EVIDENCE NOT VERIFIED: bag '%s' did not verify (%s)%s%s; analyzed anyway with --force",
+	    json_string_value(json_object_get(bag, "path")) ?: "?",
+	    json_string_value(json_object_get(bag, "verdict")) ?: "invalid", first ? ": " : "",
+	    first ? first : "");
 	json_t *out = json_object();
 	json_object_set_new(out, "warning", str_or_null(msg));
 	json_object_update(out, r);
@@ -628,7 +640,8 @@ static void summary_fail(json_t *report, const char *fail_on)
 	if (strcmp(fail_on, "none") != 0 && sev_parse(fail_on, &thr) == 0) {
 		json_t *f;
 		size_t i;
-		json_array_foreach(json_object_get(report, "findings"), i, f) {
+		json_array_foreach(json_object_get(report, "findings"), i, f)
+		{
 			const char *sv = jstr(f, "severity");
 			if (sv && sev_parse(sv, &s) == 0 && s >= thr)
 				failed = true;
@@ -660,8 +673,7 @@ static json_t *report_new(void)
 	return r;
 }
 
-int analyze_run(const struct analyze_opts *o, json_t **report, char **out_dir_used,
-		struct err *e)
+int analyze_run(const struct analyze_opts *o, json_t **report, char **out_dir_used, struct err *e)
 {
 	const char *fail_on = o->fail_on ? o->fail_on : "high";
 	enum sev thr;
@@ -682,10 +694,10 @@ int analyze_run(const struct analyze_opts *o, json_t **report, char **out_dir_us
 	char *dir = NULL;
 	int dirfd = -1, rc = -1;
 	struct abag_opts bo = {
-		.path = o->bag,
-		.pubkey = o->pubkey,
-		.force = o->force,
-		.stdin_fd = o->stdin_fd,
+	    .path = o->bag,
+	    .pubkey = o->pubkey,
+	    .force = o->force,
+	    .stdin_fd = o->stdin_fd,
 	};
 	if (abag_open(&bo, &b, e) < 0) {
 		if (b && b->verify)
@@ -700,10 +712,8 @@ int analyze_run(const struct analyze_opts *o, json_t **report, char **out_dir_us
 	const char *recorded = first_str(b->image, "digest", b->info, "Contain-Image-Digest",
 					 b->inspect, "image_digest");
 	struct aimg_opts io = {.path = o->image, .ref = o->image_ref, .want_digest = recorded};
-	if (aimg_open(&io, &img, e) < 0) {
-		err_wrap(e, "image '%s'", o->image);
-		goto out;
-	}
+	if (aimg_open(&io, &img, e) < 0)
+		goto out; /* its message names the image */
 	json_object_set_new(r, "image", image_section(img, o->image, recorded));
 	if (run_diff(b, img, r, &bag_kept, e) < 0)
 		goto out;

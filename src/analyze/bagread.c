@@ -15,19 +15,19 @@
 #include "contain/bag.h"
 
 #define ABAG_ENTRIES_MAX 10000000u /* entries of the outer tar */
-#define ABAG_DEPTH_MAX 16	   /* components of a member path */
+#define ABAG_DEPTH_MAX	 16	   /* components of a member path */
 
 /* the members read into memory, by their path in the bag */
 static const char *const members[] = {
-	"bag-info.txt",
-	"index.json",
-	"custody.jsonl",
-	"data/fs/files.json",
-	"data/processes/tree.json",
-	"data/container/image.json",
-	"data/container/inspect.json",
-	"data/network/state.json",
-	"data/quarantine.json",
+    "bag-info.txt",
+    "index.json",
+    "custody.jsonl",
+    "data/fs/files.json",
+    "data/processes/tree.json",
+    "data/container/image.json",
+    "data/container/inspect.json",
+    "data/network/state.json",
+    "data/quarantine.json",
 };
 static const char layer_member[] = "data/fs/upper.tar";
 
@@ -40,7 +40,8 @@ static void note(struct abag *b, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	char *enc = bag_path_json_encode(msg);
-	json_array_append_new(b->notes, json_string(enc ? enc : "(a note that could not be encoded)"));
+	json_array_append_new(b->notes,
+			      json_string(enc ? enc : "(a note that could not be encoded)"));
 	free(enc);
 }
 
@@ -89,7 +90,9 @@ static json_t *parse_json(struct abag *b, const char *name, const char *buf, siz
 	char *why = bag_path_json_encode(je.text);
 #if JANSSON_VERSION_HEX >= 0x020b00
 	if (json_error_code(&je) == json_error_stack_overflow)
-		note(b, "'%s' not read: JSON nested deeper than jansson's limit of 2048 levels (line %d)",
+		note(b,
+		     "'%s' not read: JSON nested deeper than jansson's limit of 2048 levels (line "
+		     "%d)",
 		     name, je.line);
 	else
 #endif
@@ -109,7 +112,8 @@ static json_t *parse_custody(struct abag *b, const char *buf, size_t n)
 		line++;
 		if (len > 0) {
 			if (json_array_size(arr) >= AN_CUSTODY_MAX) {
-				note(b, "'custody.jsonl': only the first %u events read", AN_CUSTODY_MAX);
+				note(b, "'custody.jsonl': only the first %u events read",
+				     AN_CUSTODY_MAX);
 				break;
 			}
 			json_error_t je;
@@ -207,7 +211,8 @@ static int open_member_dir(int dirfd, const char *name, struct stat *st, struct 
 			if (errno == ENOENT)
 				return err_set(e, ERR_NOTFOUND, "'%s' is not in the bag", name);
 			if (errno == ELOOP || errno == ENOTDIR)
-				return err_set(e, ERR_INVALID, "'%s': a symlink or not a directory on the way",
+				return err_set(e, ERR_INVALID,
+					       "'%s': a symlink or not a directory on the way",
 					       name);
 			return err_sys(e, errno, "open '%s'", name);
 		}
@@ -272,10 +277,11 @@ static int tar_open(struct abag *b, struct archive **out, struct err *e)
 	if (archive_read_support_filter_gzip(a) != ARCHIVE_OK ||
 	    archive_read_support_filter_zstd(a) != ARCHIVE_OK) {
 		archive_read_free(a);
-		return err_set(e, ERR_UNSUPP,
-			       "read '%s': this libarchive lacks built-in gzip or zstd (no external "
-			       "program is ever run)",
-			       b->path);
+		return err_set(
+		    e, ERR_UNSUPP,
+		    "read '%s': this libarchive lacks built-in gzip or zstd (no external "
+		    "program is ever run)",
+		    b->path);
 	}
 	archive_read_support_format_tar(a);
 	if (archive_read_open_filename(a, b->open_path, 1 << 20) != ARCHIVE_OK) {
@@ -306,7 +312,8 @@ static int read_entry(struct archive *a, const char *name, struct sbuf *out, boo
 	for (;;) {
 		la_ssize_t got = archive_read_data(a, chunk, sizeof(chunk));
 		if (got < 0)
-			return err_set(e, ERR_INVALID, "read '%s': %s", name, archive_error_string(a));
+			return err_set(e, ERR_INVALID, "read '%s': %s", name,
+				       archive_error_string(a));
 		if (got == 0)
 			return 0;
 		if ((size_t)got > AN_JSON_MAX - out->len) {
@@ -343,7 +350,8 @@ static int read_members_tar(struct abag *b, struct err *e)
 		const char *rel = p ? below_top(p) : NULL;
 		if (!rel)
 			continue;
-		bool regular = archive_entry_filetype(ae) == AE_IFREG && !archive_entry_hardlink(ae);
+		bool regular =
+		    archive_entry_filetype(ae) == AE_IFREG && !archive_entry_hardlink(ae);
 		if (strcmp(rel, layer_member) == 0) {
 			if (regular)
 				b->has_layer = true;
@@ -355,7 +363,8 @@ static int read_members_tar(struct abag *b, struct err *e)
 			if (strcmp(rel, members[i]) != 0)
 				continue;
 			if (seen[i]) {
-				note(b, "'%s' is in the tar twice: the first one is read", members[i]);
+				note(b, "'%s' is in the tar twice: the first one is read",
+				     members[i]);
 				break;
 			}
 			seen[i] = true;
@@ -448,12 +457,13 @@ static int verify(struct abag *b, const struct abag_opts *o, struct err *e)
 			json_t *p0 = json_array_get(json_object_get(r, "problems"), 0);
 			const char *first = json_is_string(p0) ? json_string_value(p0)
 					    : json_is_object(p0)
-						    ? json_string_value(json_object_get(p0, "detail"))
-						    : NULL;
-			return err_set(e, ERR_INVALID,
-				       "bag '%s' does not verify (%s)%s%s; --force analyzes it anyway",
-				       b->path, verdict ? verdict : "invalid", first ? ": " : "",
-				       first ? first : "");
+						? json_string_value(json_object_get(p0, "detail"))
+						: NULL;
+			return err_set(
+			    e, ERR_INVALID,
+			    "bag '%s' does not verify (%s)%s%s; --force analyzes it anyway",
+			    b->path, verdict ? verdict : "invalid", first ? ": " : "",
+			    first ? first : "");
 		}
 		b->forced = true;
 		note(b, "the bag did not verify: analyzed anyway (--force)");
@@ -531,7 +541,8 @@ static int layer_dir(struct abag *b, abag_layer_fn fn, void *ctx, struct err *e)
 		return err_set(e, ERR_SYS, "archive_read_new failed");
 	int rc;
 	if (archive_read_open_fd(l, fd, 1 << 20) != ARCHIVE_OK)
-		rc = err_set(e, ERR_INVALID, "read '%s': %s", layer_member, archive_error_string(l));
+		rc =
+		    err_set(e, ERR_INVALID, "read '%s': %s", layer_member, archive_error_string(l));
 	else
 		rc = fn(l, ctx, e);
 	archive_read_free(l);
@@ -551,13 +562,14 @@ static int layer_tar(struct abag *b, abag_layer_fn fn, void *ctx, struct err *e)
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r < ARCHIVE_WARN) {
-			rc = err_set(e, ERR_INVALID, "read '%s': %s", b->path, archive_error_string(a));
+			rc = err_set(e, ERR_INVALID, "read '%s': %s", b->path,
+				     archive_error_string(a));
 			goto out;
 		}
 		const char *p = archive_entry_pathname(ae);
 		const char *rel = p ? below_top(p) : NULL;
-		if (!rel || strcmp(rel, layer_member) != 0 || archive_entry_filetype(ae) != AE_IFREG ||
-		    archive_entry_hardlink(ae))
+		if (!rel || strcmp(rel, layer_member) != 0 ||
+		    archive_entry_filetype(ae) != AE_IFREG || archive_entry_hardlink(ae))
 			continue;
 		found = true;
 		struct inner in = {.outer = a};

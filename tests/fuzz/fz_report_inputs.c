@@ -16,9 +16,13 @@
 #include "fz.h"
 
 static const char *const json_members[] = {
-	"data/processes/tree.json", "data/fs/files.json",	"data/container/image.json",
-	"data/container/inspect.json", "data/network/state.json", "data/quarantine.json",
-	"index.json",
+    "data/processes/tree.json",
+    "data/fs/files.json",
+    "data/container/image.json",
+    "data/container/inspect.json",
+    "data/network/state.json",
+    "data/quarantine.json",
+    "index.json",
 };
 
 static bool sections_ok(const json_t *r)
@@ -27,10 +31,10 @@ static bool sections_ok(const json_t *r)
 		const char *key;
 		json_type type;
 	} want[] = {
-		{"bag", JSON_OBJECT},	    {"container", JSON_OBJECT}, {"processes", JSON_ARRAY},
-		{"network", JSON_OBJECT},   {"quarantine", JSON_ARRAY}, {"custody", JSON_ARRAY},
-		{"analyses", JSON_OBJECT}, {"notes", JSON_ARRAY},	{"findings", JSON_ARRAY},
-		{"summary", JSON_OBJECT},
+	    {"bag", JSON_OBJECT},      {"container", JSON_OBJECT}, {"processes", JSON_ARRAY},
+	    {"network", JSON_OBJECT},  {"quarantine", JSON_ARRAY}, {"custody", JSON_ARRAY},
+	    {"analyses", JSON_OBJECT}, {"notes", JSON_ARRAY},	   {"findings", JSON_ARRAY},
+	    {"summary", JSON_OBJECT},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
 		json_t *v = json_object_get(r, want[i].key);
@@ -86,9 +90,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_t *r = json_object();
 	json_object_set_new(r, "schema_version", json_integer(REPORT_SCHEMA_VERSION));
 	json_object_set_new(r, "image", json_object());
-	json_object_set_new(r, "diff", json_pack("{s:[],s:[],s:[],s:[],s:[],s:[],s:{}}", "added",
-						 "modified", "metadata", "deleted", "opaque",
-						 "notes", "stats"));
+	json_object_set_new(r, "diff",
+			    json_pack("{s:[],s:[],s:[],s:[],s:[],s:[],s:{}}", "added", "modified",
+				      "metadata", "deleted", "opaque", "notes", "stats"));
 	json_object_set_new(r, "findings", json_array());
 	analyze_bag_sections(r, b, kept, kept);
 	findings_rules(r, kept, kept);

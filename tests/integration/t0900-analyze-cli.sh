@@ -147,6 +147,39 @@ ok "--force: bag.problems named" jq -e '.bag.problems | length > 0' r-tampered/r
 first=$(sed -n '/<body/,$p' r-tampered/report.html | sed 's/<[^>]*>/\n/g' | grep -v '^[[:space:]]*$' | head -n 1)
 like "$first" "([Nn]ot|NOT) ([Vv]erif|VERIF)" "--force: report.html's first text says it did not verify"
 
+section "members missing or hostile: notes, never fatal"
+mkdir -p pay2/processes pay2/container
+python3 -c 'print("[" * 100000 + "]" * 100000)' >pay2/processes/tree.json
+cp pay/container/image.json pay2/container/
+mkbag -o bag-nofs pay2 2>/dev/null
+run "$CONTAIN" analyze bag-nofs --image "$IMG_OCI" -o r-nofs
+is "$RC" 0 "a bag without a layer and with a 100000-deep tree.json is analyzed"
+[ "$RC" = 0 ] || diag "$ERR"
+like "$(jq -r '.notes[]' r-nofs/report.json)" "data/processes/tree.json.*2048" "the deep member is a note naming it and jansson's limit"
+like "$(jq -r '.notes[]' r-nofs/report.json)" "data/fs/upper.tar" "no layer: a note"
+like "$(jq -r '.notes[]' r-nofs/report.json)" "data/network/state.json' is not in the bag" "a missing member: a note naming it"
+is "$(jq -r '[.diff.added, .diff.modified, .diff.metadata, .diff.deleted, .diff.opaque] | map(length) | add' r-nofs/report.json)" 0 "no layer: the diff is empty"
+ok "no layer: the diff says why" jq -e '.diff.notes | length > 0' r-nofs/report.json
+
+section "the image digest the bag recorded"
+mdigest=$(jq -r '.manifests[0].digest' "$IMG_OCI/index.json")
+mkdir -p pay3/container
+cp -a pay/fs pay/processes pay3/
+printf '{"image":"fixture:latest","digest":"%s","runtime":"runc"}\n' "$mdigest" >pay3/container/image.json
+mkbag -o bag-match pay3 2>/dev/null
+run "$CONTAIN" analyze bag-match --image "$IMG_OCI" -o r-match
+ok "a bag that recorded the image's digest" [ "$RC" -le 1 ]
+is "$(jq -r .image.match r-match/report.json)" match "image.match: match"
+is "$(jq -r .image.recorded_digest r-match/report.json)" "$mdigest" "image.recorded_digest from data/container/image.json"
+like "$OUT" "the digest the bag recorded matches" "the terminal says it matches"
+printf '{"image":"fixture:latest","digest":"sha256:%064d","runtime":"runc"}\n' 0 >pay3/container/image.json
+mkbag -o bag-mismatch pay3 2>/dev/null
+run "$CONTAIN" analyze bag-mismatch --image "$IMG_OCI" -o r-mismatch
+is "$RC" 1 "another image than the bag recorded: exit 1 (a high finding)"
+is "$(jq -r .image.match r-mismatch/report.json)" mismatch "image.match: mismatch"
+ok "image.digest-mismatch finding" jq -e '[.findings[].id] | index("image.digest-mismatch")' r-mismatch/report.json
+like "$OUT" "NOT the image the bag recorded" "the terminal says it is not the image"
+
 section "--json, --fail-on, colour"
 run "$CONTAIN" analyze bag --image "$IMG_OCI" -o r-json --json
 ok "--json runs" [ "$RC" -le 1 ]
