@@ -141,6 +141,7 @@ struct aimg_opts {
 	const char *want_digest; /* the digest the bag recorded ("sha256:..."), or NULL */
 	/* With several images and no ref: the one whose manifest or config
 	 * digest is want_digest; else the only one; else ERR_AMBIG listing them. */
+	uint64_t max_entries; /* 0: AN_ENTRIES_MAX (tests and fuzzing lower it) */
 };
 struct aimg {
 	struct aidx *idx;

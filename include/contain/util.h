@@ -173,6 +173,9 @@ int hex_decode(const char *in, unsigned char *out, size_t outlen);
 /* one hex digit's value, -1 when c is not one */
 int hex_digit(char c);
 char *base64_encode(const unsigned char *in, size_t n); /* caller frees */
+/* Strict standard base64 (padded): the bytes (NUL-terminated, *outlen
+ * without it), or NULL for a bad encoding. Caller frees. */
+unsigned char *base64_decode(const char *in, size_t n, size_t *outlen);
 bool str_has_prefix(const char *s, const char *prefix);
 bool str_has_suffix(const char *s, const char *suffix);
 /* trim trailing \n and spaces in place */

@@ -191,6 +191,52 @@ char *base64_encode(const unsigned char *in, size_t n)
 	return out;
 }
 
+static int b64_value(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+unsigned char *base64_decode(const char *in, size_t n, size_t *outlen)
+{
+	if (n % 4)
+		return NULL;
+	size_t pad = 0;
+	if (n && in[n - 1] == '=')
+		pad = n >= 2 && in[n - 2] == '=' ? 2 : 1;
+	unsigned char *out = xmalloc(n / 4 * 3 + 1);
+	size_t o = 0;
+	for (size_t i = 0; i < n; i += 4) {
+		bool last = i + 4 == n;
+		uint32_t v = 0;
+		for (size_t k = 0; k < 4; k++) {
+			int d = last && k >= 4 - pad ? 0 : b64_value(in[i + k]);
+			if (d < 0) {
+				free(out);
+				return NULL;
+			}
+			v = v << 6 | (uint32_t)d;
+		}
+		out[o++] = (unsigned char)(v >> 16);
+		if (!last || pad < 2)
+			out[o++] = (unsigned char)(v >> 8);
+		if (!last || pad < 1)
+			out[o++] = (unsigned char)v;
+	}
+	out[o] = 0;
+	*outlen = o;
+	return out;
+}
+
 bool str_has_prefix(const char *s, const char *prefix)
 {
 	return strncmp(s, prefix, strlen(prefix)) == 0;

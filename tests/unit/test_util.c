@@ -52,6 +52,20 @@ START_TEST(hex_and_base64)
 	char *b = base64_encode((const unsigned char *)"hello", 5);
 	ck_assert_str_eq(b, "aGVsbG8=");
 	free(b);
+	size_t dn;
+	unsigned char *d = base64_decode("aGVsbG8=", 8, &dn);
+	ck_assert_uint_eq(dn, 5);
+	ck_assert_int_eq(memcmp(d, "hello", 5), 0);
+	free(d);
+	d = base64_decode("AQIDBA==", 8, &dn);
+	ck_assert_uint_eq(dn, 4);
+	free(d);
+	d = base64_decode("", 0, &dn);
+	ck_assert_uint_eq(dn, 0);
+	free(d);
+	ck_assert_ptr_null(base64_decode("aGVsbG8", 7, &dn));
+	ck_assert_ptr_null(base64_decode("aG!sbG8=", 8, &dn));
+	ck_assert_ptr_null(base64_decode("a===", 4, &dn));
 }
 END_TEST
 
