@@ -146,7 +146,7 @@ fs.binary-replaced|usr/lib/libfixture.so|high|T1036
 fs.binary-deleted|usr/sbin/fixture-daemon|medium|T1070.004
 fs.package-db-changed|var/lib/dpkg/status|medium|null
 fs.dropped-file|tmp/$HOSTILE|low|T1074.001
-proc.exe-deleted|*|high|T1070.004
+proc.exe-deleted|tmp/.x/sleep|high|T1070.004
 EOF
 )
 
