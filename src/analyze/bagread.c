@@ -446,6 +446,17 @@ static int spool_stdin(struct abag *b, const struct abag_opts *o, struct err *e)
 
 /* ---- verify ---- */
 
+/* a message about the spool names stdin, not /proc/self/fd/N */
+static void name_spool(struct err *e, const char *spool)
+{
+	char *at = strstr(e->msg, spool);
+	if (!at)
+		return;
+	char rest[sizeof(e->msg)];
+	snprintf(rest, sizeof(rest), "%s", at + strlen(spool));
+	snprintf(at, sizeof(e->msg) - (size_t)(at - e->msg), "(stdin)%s", rest);
+}
+
 static int verify(struct abag *b, const struct abag_opts *o, struct err *e)
 {
 	struct bag_verify_opts vo = {.pubkey = o->pubkey};
@@ -453,6 +464,8 @@ static int verify(struct abag *b, const struct abag_opts *o, struct err *e)
 	int rc = bag_verify(b->open_path, &vo, &r, e);
 	if (rc < 0) {
 		json_decref(r);
+		if (b->spool_fd >= 0)
+			name_spool(e, b->open_path);
 		return err_wrap(e, "verify '%s'", b->path);
 	}
 	if (r)
