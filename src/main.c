@@ -175,6 +175,9 @@ static const struct cmd commands[] = {
 	 "\n"
 	 "Exit status: 0 valid, 1 invalid, incomplete or in a format not read, 2 usage,\n"
 	 "3 could not read.\n"},
+	{"analyze", cmd_analyze, CMD_JSON,
+	 "analyze a bag offline against its image: changes, findings, reports",
+	 cmd_analyze_usage},
 	{"keygen", cmd_keygen, CMD_JSON, "make an Ed25519 key pair for sealing bags",
 	 "usage: contain keygen -o NAME [--json]\n"
 	 "\n"

@@ -264,8 +264,10 @@ void findings_add(json_t *report, const char *id, enum sev sev, const char *titl
  * "processes", "image", "container") with the kept content of both sides. */
 void findings_rules(json_t *report, const struct aidx *img, const struct aidx *bag_kept);
 /* Sort by severity (critical first) then path then id; drop duplicates
- * (same id and path); fill report["summary"] (counts by severity, verdict,
- * worst). */
+ * (same id and path); list at most 1000 findings of one id (the most severe;
+ * one more finding of that id says how many were left out); fill
+ * report["summary"] (counts by severity, total, worst, verdict, ids,
+ * not_listed; "failed" when the caller set summary.fail_on before). */
 void findings_finish(json_t *report);
 
 /* ---- reports (report.c) ---- */
@@ -277,6 +279,62 @@ int report_write_html(const json_t *report, int dirfd, const char *name, struct 
 int report_write_timeline(const json_t *report, int dirfd, const char *name, struct err *e);
 int report_write_bodyfile(const json_t *report, int dirfd, const char *name, struct err *e);
 
+/* ---- the bag (bagread.c) ---- */
+/* The bag's members analyze reads, each bounded by AN_JSON_MAX; a member
+ * missing or not valid JSON is NULL with a note naming it (never fatal). */
+struct abag {
+	char *path;	     /* as given ("-" for stdin) */
+	char *open_path;     /* what is opened: path, or /proc/self/fd/N of the spool */
+	int spool_fd;	     /* stdin spooled to an unlinked temp file, or -1 */
+	int dirfd;	     /* a directory bag, or -1 */
+	bool is_dir;
+	json_t *verify;	     /* bag_verify()'s report */
+	bool verified;	     /* it verified (valid) */
+	bool forced;	     /* it did not, and --force */
+	char *info_text;     /* bag-info.txt, or NULL */
+	size_t info_len;
+	json_t *info;	     /* bag-info.txt as {label: value} (first of each), or {} */
+	json_t *index;	     /* index.json */
+	json_t *custody;     /* custody.jsonl: array of events (bounded: AN_CUSTODY_MAX) */
+	json_t *files;	     /* data/fs/files.json */
+	json_t *tree;	     /* data/processes/tree.json */
+	json_t *image;	     /* data/container/image.json */
+	json_t *inspect;     /* data/container/inspect.json */
+	json_t *netstate;    /* data/network/state.json */
+	json_t *quarantine;  /* data/quarantine.json */
+	bool has_layer;	     /* data/fs/upper.tar is there */
+	json_t *notes;	     /* array of strings */
+};
+#define AN_CUSTODY_MAX 100000u /* custody lines read */
+#define AN_JSON_VALUES_MAX 4000000u /* values of one member (json_text_values) */
+struct abag_opts {
+	const char *path;      /* dir, tar (plain, gz, zst) or "-" */
+	const char *pubkey;    /* --pubkey for bag_verify */
+	bool force;	       /* a bag that does not verify is read anyway */
+	int stdin_fd;	       /* for "-" */
+	const char *spool_dir; /* for "-": where the unlinked spool goes (NULL: $TMPDIR, /tmp) */
+};
+/* Verify, then read the members. A bag that does not verify and no force:
+ * -1 with ERR_INVALID, *out still set (its verify report, nothing read). */
+int abag_open(const struct abag_opts *o, struct abag **out, struct err *e);
+void abag_free(struct abag *b);
+/* Set a member from bytes (what abag_open does for each; for the fuzz
+ * target): name as in the bag ("data/fs/files.json"...). A bad member is a
+ * note; returns false then. */
+bool abag_set_member(struct abag *b, const char *name, const char *buf, size_t n);
+struct abag *abag_new(void); /* empty, for abag_set_member */
+/* Stream data/fs/upper.tar: fn gets a libarchive reader over it (tar
+ * format, never extracted). ERR_NOTFOUND when the bag has none. */
+typedef int (*abag_layer_fn)(struct archive *layer, void *ctx, struct err *e);
+int abag_layer(struct abag *b, abag_layer_fn fn, void *ctx, struct err *e);
+
+/* ---- the report's sections from the bag alone (analyze.c) ---- */
+/* bag, container, processes, network, quarantine, custody, notes of b into
+ * report; users named from etc/passwd kept on either side (NULL: none).
+ * Any JSON shape of the members is taken (hostile input). */
+void analyze_bag_sections(json_t *report, const struct abag *b, const struct aidx *img_kept,
+			  const struct aidx *bag_kept);
+
 /* ---- the verb (analyze.c, bagread.c) ---- */
 struct analyze_opts {
 	const char *bag;      /* dir, tar (plain, gz, zst) or "-" */
@@ -287,6 +345,7 @@ struct analyze_opts {
 	bool force;	      /* --force: analyze a bag that does not verify */
 	bool overwrite;	      /* --overwrite: DIR may exist (its report files are replaced) */
 	int stdin_fd;	      /* for "-" (0) */
+	const char *fail_on;  /* --fail-on: a severity name or "none" (NULL: "high") */
 };
 /* Verify, read, diff, findings, write the reports. *report gets the report
  * (also on some failures, then partial); *out_dir_used the directory.

@@ -46,5 +46,8 @@ int cmd_audit(struct globals *g, int argc, char **argv);
 int cmd_verify(struct globals *g, int argc, char **argv);
 int cmd_keygen(struct globals *g, int argc, char **argv);
 int cmd_capture(struct globals *g, int argc, char **argv);
+int cmd_analyze(struct globals *g, int argc, char **argv);
+/* the usage of analyze, beside its options (src/cmd/analyze.c) */
+extern const char cmd_analyze_usage[];
 int cmd_version(struct globals *g, int argc, char **argv);
 int cmd_help_verb(struct globals *g, int argc, char **argv);

@@ -32,6 +32,8 @@ while IFS= read -r line; do
 	cmd=${cmd//\/root\/ir/$T_DIR/root/ir}
 	cmd=${cmd//ssh lab \'cat > case-42.tar\'/cat > case-42-stream.tar}
 	cmd=${cmd//10.0.0.5:443/10.213.251.5:443}
+	# analyze's image: the fixture image the runc container's rootfs is made from
+	cmd=${cmd//--image web.tar/--image $CONTAIN_TOP/fixtures/cache/fixture-docker.tar}
 	cmd="\"\$CONTAIN\" ${cmd#contain }"
 	run bash -c "$cmd"
 	is "$RC" 0 "man example $n runs: $line"

@@ -13,6 +13,7 @@ else
 		runc busybox-static umoci skopeo containerd podman conmon containernetworking-plugins docker.io
 		gdb tcpdump tshark jq iproute2 nftables iptables procps psmisc file
 		zstd wget python3 binutils util-linux coreutils openssl man-db
+		chromium sleuthkit python3-jsonschema libcap2-bin attr time
 	)
 fi
 missing=()
@@ -28,6 +29,8 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "contain: deps: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
+# no needrestart scan (and its noise) after the install
+export NEEDRESTART_SUSPEND=1
 # tshark asks whether non-root may capture: answer no, without a prompt
 echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
 apt-get update -qq >/dev/null

@@ -1,0 +1,632 @@
+/* bagread.c: the bag analyze reads. Verified first (bag_verify); then its
+ * small members are read into memory (bounded, never following a link) and
+ * its layer (data/fs/upper.tar) is streamed to the diff: for a directory bag
+ * from the file opened safely, for a tar bag straight out of the outer tar
+ * (a second pass; the inner tar's reader pulls the outer entry's bytes, no
+ * temp file). A bag on stdin ("-") is spooled to an unlinked temp file first. */
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "contain/analyze.h"
+#include "contain/bag.h"
+
+#define ABAG_ENTRIES_MAX 10000000u /* entries of the outer tar */
+#define ABAG_DEPTH_MAX	 16	   /* components of a member path */
+
+/* the members read into memory, by their path in the bag */
+static const char *const members[] = {
+    "bag-info.txt",
+    "index.json",
+    "custody.jsonl",
+    "data/fs/files.json",
+    "data/processes/tree.json",
+    "data/container/image.json",
+    "data/container/inspect.json",
+    "data/network/state.json",
+    "data/quarantine.json",
+};
+static const char layer_member[] = "data/fs/upper.tar";
+
+static void note(struct abag *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(struct abag *b, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	char *enc = bag_path_json_encode(msg);
+	json_array_append_new(b->notes,
+			      json_string(enc ? enc : "(a note that could not be encoded)"));
+	free(enc);
+}
+
+struct abag *abag_new(void)
+{
+	struct abag *b = xcalloc(1, sizeof(*b));
+	b->spool_fd = -1;
+	b->dirfd = -1;
+	b->info = json_object();
+	b->notes = json_array();
+	return b;
+}
+
+void abag_free(struct abag *b)
+{
+	if (!b)
+		return;
+	free(b->path);
+	free(b->open_path);
+	if (b->spool_fd >= 0)
+		close(b->spool_fd);
+	if (b->dirfd >= 0)
+		close(b->dirfd);
+	json_decref(b->verify);
+	free(b->info_text);
+	json_decref(b->info);
+	json_decref(b->index);
+	json_decref(b->custody);
+	json_decref(b->files);
+	json_decref(b->tree);
+	json_decref(b->image);
+	json_decref(b->inspect);
+	json_decref(b->netstate);
+	json_decref(b->quarantine);
+	json_decref(b->notes);
+	free(b);
+}
+
+/* JSON of a member: NULL with a note naming it and saying why */
+static json_t *parse_json(struct abag *b, const char *name, const char *buf, size_t n)
+{
+	/* jansson's values cost ~50 bytes or more each: a member is parsed only
+	 * when its value count keeps the memory bounded */
+	size_t values = json_text_values(buf, n);
+	if (values > AN_JSON_VALUES_MAX) {
+		note(b, "'%s' not read: about %zu JSON values, more than %u", name, values,
+		     AN_JSON_VALUES_MAX);
+		return NULL;
+	}
+	json_error_t je;
+	json_t *j = json_loadb(buf, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+	if (j)
+		return j;
+	char *why = bag_path_json_encode(je.text);
+#if JANSSON_VERSION_HEX >= 0x020b00
+	if (json_error_code(&je) == json_error_stack_overflow)
+		note(b,
+		     "'%s' not read: JSON nested deeper than jansson's limit of 2048 levels (line "
+		     "%d)",
+		     name, je.line);
+	else
+#endif
+		note(b, "'%s' not read: not valid JSON: %s (line %d, column %d)", name,
+		     why ? why : "?", je.line, je.column);
+	free(why);
+	return NULL;
+}
+
+static json_t *parse_custody(struct abag *b, const char *buf, size_t n)
+{
+	json_t *arr = json_array();
+	size_t off = 0, line = 0, bad = 0;
+	while (off < n) {
+		const char *nl = memchr(buf + off, '\n', n - off);
+		size_t len = nl ? (size_t)(nl - (buf + off)) : n - off;
+		line++;
+		if (len > 0) {
+			if (json_array_size(arr) >= AN_CUSTODY_MAX) {
+				note(b, "'custody.jsonl': only the first %u events read",
+				     AN_CUSTODY_MAX);
+				break;
+			}
+			json_error_t je;
+			json_t *ev = json_loadb(buf + off, len, JSON_ALLOW_NUL, &je);
+			if (ev && json_is_object(ev))
+				json_array_append_new(arr, ev);
+			else {
+				json_decref(ev);
+				if (bad++ == 0)
+					note(b, "'custody.jsonl' line %zu not read: %s", line,
+					     ev ? "not a JSON object" : "not valid JSON");
+			}
+		}
+		off += len + (nl ? 1 : 0);
+	}
+	if (bad > 1)
+		note(b, "'custody.jsonl': %zu lines not read in all", bad);
+	return arr;
+}
+
+static void parse_info(struct abag *b, const char *buf, size_t n)
+{
+	struct bag_info bi = {0};
+	char problem[512] = "";
+	if (bag_info_parse(buf, n, &bi, problem, sizeof(problem)) != 0)
+		note(b, "'bag-info.txt': %s", problem);
+	for (size_t i = 0; i < bi.n; i++) {
+		if (json_object_get(b->info, bi.f[i].label))
+			continue;
+		char *v = bag_path_json_encode(bi.f[i].value);
+		char *k = bag_path_json_encode(bi.f[i].label);
+		if (k && v)
+			json_object_set_new(b->info, k, json_string(v));
+		free(k);
+		free(v);
+	}
+	bag_info_free(&bi);
+}
+
+bool abag_set_member(struct abag *b, const char *name, const char *buf, size_t n)
+{
+	json_t **slot = NULL;
+	if (strcmp(name, "bag-info.txt") == 0) {
+		free(b->info_text);
+		b->info_text = xstrndup(buf, n);
+		b->info_len = n;
+		json_object_clear(b->info);
+		parse_info(b, buf, n);
+		return true;
+	}
+	if (strcmp(name, "custody.jsonl") == 0) {
+		json_decref(b->custody);
+		b->custody = parse_custody(b, buf, n);
+		return true;
+	}
+	if (strcmp(name, "index.json") == 0)
+		slot = &b->index;
+	else if (strcmp(name, "data/fs/files.json") == 0)
+		slot = &b->files;
+	else if (strcmp(name, "data/processes/tree.json") == 0)
+		slot = &b->tree;
+	else if (strcmp(name, "data/container/image.json") == 0)
+		slot = &b->image;
+	else if (strcmp(name, "data/container/inspect.json") == 0)
+		slot = &b->inspect;
+	else if (strcmp(name, "data/network/state.json") == 0)
+		slot = &b->netstate;
+	else if (strcmp(name, "data/quarantine.json") == 0)
+		slot = &b->quarantine;
+	else
+		return false;
+	json_decref(*slot);
+	*slot = parse_json(b, name, buf, n);
+	return *slot != NULL;
+}
+
+/* ---- directory bags: members opened one component at a time, O_NOFOLLOW ---- */
+
+static int open_member_dir(int dirfd, const char *name, struct stat *st, struct err *e)
+{
+	char buf[256];
+	if (snprintf(buf, sizeof(buf), "%s", name) >= (int)sizeof(buf))
+		return err_set(e, ERR_INVALID, "member name '%s' too long", name);
+	_cleanup_close_ int cur = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+	if (cur < 0)
+		return err_sys(e, errno, "dup");
+	char *save = NULL, *comp = strtok_r(buf, "/", &save);
+	for (int depth = 0; comp; depth++) {
+		char *next = strtok_r(NULL, "/", &save);
+		if (depth >= ABAG_DEPTH_MAX)
+			return err_set(e, ERR_INVALID, "'%s': too deep", name);
+		int fl = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | (next ? O_DIRECTORY : O_NONBLOCK);
+		int fd = openat(cur, comp, fl);
+		if (fd < 0) {
+			if (errno == ENOENT)
+				return err_set(e, ERR_NOTFOUND, "'%s' is not in the bag", name);
+			if (errno == ELOOP || errno == ENOTDIR)
+				return err_set(e, ERR_INVALID,
+					       "'%s': a symlink or not a directory on the way",
+					       name);
+			return err_sys(e, errno, "open '%s'", name);
+		}
+		close(cur);
+		cur = fd;
+		comp = next;
+	}
+	if (fstat(cur, st) < 0)
+		return err_sys(e, errno, "stat '%s'", name);
+	if (!S_ISREG(st->st_mode))
+		return err_set(e, ERR_INVALID, "'%s' is not a regular file", name);
+	/* the reads block as a regular file's do */
+	int fl = fcntl(cur, F_GETFL);
+	if (fl >= 0)
+		(void)fcntl(cur, F_SETFL, fl & ~O_NONBLOCK);
+	return steal_fd(&cur);
+}
+
+static void read_members_dir(struct abag *b)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(members); i++) {
+		struct err e = {0};
+		struct stat st;
+		_cleanup_close_ int fd = open_member_dir(b->dirfd, members[i], &st, &e);
+		if (fd < 0) {
+			if (e.kind == ERR_NOTFOUND)
+				note(b, "'%s' is not in the bag", members[i]);
+			else
+				note(b, "'%s' not read: %s", members[i], e.msg);
+			continue;
+		}
+		_cleanup_free_ char *buf = NULL;
+		size_t len = 0;
+		bool trunc = false;
+		if (read_fd_bounded(fd, AN_JSON_MAX, &buf, &len, &trunc, &e) < 0) {
+			note(b, "'%s' not read: %s", members[i], e.msg);
+			continue;
+		}
+		if (trunc) {
+			note(b, "'%s' not read: larger than %llu bytes", members[i],
+			     (unsigned long long)AN_JSON_MAX);
+			continue;
+		}
+		abag_set_member(b, members[i], buf, len);
+	}
+	struct err e = {0};
+	struct stat st;
+	_cleanup_close_ int fd = open_member_dir(b->dirfd, layer_member, &st, &e);
+	b->has_layer = fd >= 0;
+	if (fd < 0 && e.kind != ERR_NOTFOUND)
+		note(b, "'%s' not read: %s", layer_member, e.msg);
+}
+
+/* ---- tar bags ---- */
+
+static int tar_open(struct abag *b, struct archive **out, struct err *e)
+{
+	struct archive *a = archive_read_new();
+	if (!a)
+		return err_set(e, ERR_SYS, "archive_read_new failed");
+	/* ARCHIVE_WARN: this libarchive would run an external gzip or zstd */
+	if (archive_read_support_filter_gzip(a) != ARCHIVE_OK ||
+	    archive_read_support_filter_zstd(a) != ARCHIVE_OK) {
+		archive_read_free(a);
+		return err_set(
+		    e, ERR_UNSUPP,
+		    "read '%s': this libarchive lacks built-in gzip or zstd (no external "
+		    "program is ever run)",
+		    b->path);
+	}
+	archive_read_support_format_tar(a);
+	if (archive_read_open_filename(a, b->open_path, 1 << 20) != ARCHIVE_OK) {
+		err_set(e, ERR_INVALID, "read '%s': %s", b->path, archive_error_string(a));
+		archive_read_free(a);
+		return -1;
+	}
+	*out = a;
+	return 0;
+}
+
+/* the path of an entry below the bag's top directory ("top/data/x" -> "data/x") */
+static const char *below_top(const char *p)
+{
+	while (p[0] == '.' && p[1] == '/')
+		p += 2;
+	const char *slash = strchr(p, '/');
+	if (!slash || slash == p)
+		return NULL;
+	return slash + 1;
+}
+
+static int read_entry(struct archive *a, const char *name, struct sbuf *out, bool *too_big,
+		      struct err *e)
+{
+	char chunk[65536];
+	*too_big = false;
+	for (;;) {
+		la_ssize_t got = archive_read_data(a, chunk, sizeof(chunk));
+		if (got < 0)
+			return err_set(e, ERR_INVALID, "read '%s': %s", name,
+				       archive_error_string(a));
+		if (got == 0)
+			return 0;
+		if ((size_t)got > AN_JSON_MAX - out->len) {
+			*too_big = true;
+			return 0;
+		}
+		sbuf_add(out, chunk, (size_t)got);
+	}
+}
+
+static int read_members_tar(struct abag *b, struct err *e)
+{
+	struct archive *a = NULL;
+	if (tar_open(b, &a, e) < 0)
+		return -1;
+	bool seen[ARRAY_SIZE(members)] = {0};
+	int rc = 0;
+	for (unsigned n = 0;; n++) {
+		struct archive_entry *ae;
+		int r = archive_read_next_header(a, &ae);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r < ARCHIVE_WARN) {
+			/* what was read is kept: a bag cut short, analyzed with --force */
+			note(b, "'%s': the tar stops: %s", b->path, archive_error_string(a));
+			break;
+		}
+		if (n >= ABAG_ENTRIES_MAX) {
+			rc = err_set(e, ERR_INVALID, "'%s' has more than %u entries", b->path,
+				     ABAG_ENTRIES_MAX);
+			goto out;
+		}
+		const char *p = archive_entry_pathname(ae);
+		const char *rel = p ? below_top(p) : NULL;
+		if (!rel)
+			continue;
+		bool regular =
+		    archive_entry_filetype(ae) == AE_IFREG && !archive_entry_hardlink(ae);
+		if (strcmp(rel, layer_member) == 0) {
+			if (regular)
+				b->has_layer = true;
+			else
+				note(b, "'%s' is not a regular file in the tar", layer_member);
+			continue;
+		}
+		for (size_t i = 0; i < ARRAY_SIZE(members); i++) {
+			if (strcmp(rel, members[i]) != 0)
+				continue;
+			if (seen[i]) {
+				note(b, "'%s' is in the tar twice: the first one is read",
+				     members[i]);
+				break;
+			}
+			seen[i] = true;
+			if (!regular) {
+				note(b, "'%s' is not a regular file in the tar", members[i]);
+				break;
+			}
+			_cleanup_sbuf_ struct sbuf sb = SBUF_INIT;
+			bool too_big;
+			struct err re = {0};
+			if (read_entry(a, members[i], &sb, &too_big, &re) < 0)
+				note(b, "'%s' not read: %s", members[i], re.msg);
+			else if (too_big)
+				note(b, "'%s' not read: larger than %llu bytes", members[i],
+				     (unsigned long long)AN_JSON_MAX);
+			else
+				abag_set_member(b, members[i], sb.buf ? sb.buf : "", sb.len);
+			break;
+		}
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(members); i++)
+		if (!seen[i])
+			note(b, "'%s' is not in the bag", members[i]);
+out:
+	archive_read_free(a);
+	return rc;
+}
+
+/* ---- stdin: spooled to an unlinked temp file ---- */
+
+static int spool_stdin(struct abag *b, const struct abag_opts *o, struct err *e)
+{
+	const char *dir = o->spool_dir;
+	if (!dir || !*dir)
+		dir = getenv("TMPDIR");
+	if (!dir || !*dir)
+		dir = "/tmp";
+	_cleanup_close_ int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+		/* a filesystem without O_TMPFILE: a named file, unlinked at once */
+		_cleanup_free_ char *tmpl = xasprintf("%s/contain-analyze-XXXXXX", dir);
+		fd = mkostemp(tmpl, O_CLOEXEC);
+		if (fd >= 0)
+			unlink(tmpl);
+	}
+	if (fd < 0)
+		return err_sys(e, errno, "spool stdin: temp file in '%s'", dir);
+	char *buf = xmalloc(1 << 20);
+	for (;;) {
+		ssize_t got = read(o->stdin_fd, buf, 1 << 20);
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			int en = errno;
+			free(buf);
+			return err_sys(e, en, "spool stdin: read");
+		}
+		if (got == 0)
+			break;
+		if (write_all(fd, buf, (size_t)got) < 0) {
+			int en = errno;
+			free(buf);
+			return err_sys(e, en, "spool stdin to '%s'", dir);
+		}
+	}
+	free(buf);
+	b->spool_fd = steal_fd(&fd);
+	b->open_path = xasprintf("/proc/self/fd/%d", b->spool_fd);
+	return 0;
+}
+
+/* ---- verify ---- */
+
+/* a message about the spool names stdin, not /proc/self/fd/N */
+static void name_spool(struct err *e, const char *spool)
+{
+	char *at = strstr(e->msg, spool);
+	if (!at)
+		return;
+	char rest[sizeof(e->msg)];
+	snprintf(rest, sizeof(rest), "%s", at + strlen(spool));
+	snprintf(at, sizeof(e->msg) - (size_t)(at - e->msg), "(stdin)%s", rest);
+}
+
+static int verify(struct abag *b, const struct abag_opts *o, struct err *e)
+{
+	struct bag_verify_opts vo = {.pubkey = o->pubkey};
+	json_t *r = NULL;
+	int rc = bag_verify(b->open_path, &vo, &r, e);
+	if (rc < 0) {
+		json_decref(r);
+		if (b->spool_fd >= 0)
+			name_spool(e, b->open_path);
+		return err_wrap(e, "verify '%s'", b->path);
+	}
+	if (r)
+		json_object_set_new(r, "bag", json_string(b->path));
+	b->verify = r;
+	b->verified = rc == 0;
+	if (!b->verified) {
+		if (!o->force) {
+			const char *verdict = json_string_value(json_object_get(r, "verdict"));
+			json_t *p0 = json_array_get(json_object_get(r, "problems"), 0);
+			const char *first = json_is_string(p0) ? json_string_value(p0)
+					    : json_is_object(p0)
+						? json_string_value(json_object_get(p0, "detail"))
+						: NULL;
+			/* the problem may quote a name from the bag: no control
+			 * byte of it reaches a terminal through this message */
+			char prob[512] = "";
+			if (first) {
+				snprintf(prob, sizeof(prob), "%s", first);
+				for (char *q = prob; *q; q++)
+					if ((unsigned char)*q < 0x20 || *q == 0x7f)
+						*q = '?';
+			}
+			return err_set(
+			    e, ERR_INVALID,
+			    "bag '%s' does not verify (%s)%s%s; --force analyzes it anyway",
+			    b->path, verdict ? verdict : "invalid", first ? ": " : "", prob);
+		}
+		b->forced = true;
+		note(b, "the bag did not verify: analyzed anyway (--force)");
+	}
+	return 0;
+}
+
+int abag_open(const struct abag_opts *o, struct abag **out, struct err *e)
+{
+	struct abag *b = abag_new();
+	*out = b;
+	b->path = xstrdup(o->path);
+	if (strcmp(o->path, "-") == 0) {
+		if (spool_stdin(b, o, e) < 0)
+			return -1;
+	} else {
+		struct stat st;
+		if (stat(o->path, &st) < 0)
+			return err_sys(e, errno, "bag '%s'", o->path);
+		b->open_path = xstrdup(o->path);
+		if (S_ISDIR(st.st_mode)) {
+			b->is_dir = true;
+			b->dirfd = open(o->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (b->dirfd < 0)
+				return err_sys(e, errno, "open '%s'", o->path);
+		} else if (!S_ISREG(st.st_mode)) {
+			return err_set(e, ERR_INVALID,
+				       "bag '%s' is neither a directory nor a tar file", o->path);
+		}
+	}
+	if (verify(b, o, e) < 0)
+		return -1;
+	if (b->is_dir) {
+		read_members_dir(b);
+		return 0;
+	}
+	return read_members_tar(b, e);
+}
+
+/* ---- the layer ---- */
+
+struct inner {
+	struct archive *outer;
+};
+
+static la_ssize_t inner_read(struct archive *a, void *ctx, const void **buf)
+{
+	static __thread char chunk[1 << 16];
+	struct inner *in = ctx;
+	la_ssize_t got = archive_read_data(in->outer, chunk, sizeof(chunk));
+	if (got < 0) {
+		archive_set_error(a, EIO, "the bag's tar: %s", archive_error_string(in->outer));
+		return -1;
+	}
+	*buf = chunk;
+	return got;
+}
+
+static struct archive *layer_reader(void)
+{
+	struct archive *l = archive_read_new();
+	if (l)
+		archive_read_support_format_tar(l);
+	return l;
+}
+
+static int layer_dir(struct abag *b, abag_layer_fn fn, void *ctx, struct err *e)
+{
+	struct stat st;
+	_cleanup_close_ int fd = open_member_dir(b->dirfd, layer_member, &st, e);
+	if (fd < 0)
+		return -1;
+	struct archive *l = layer_reader();
+	if (!l)
+		return err_set(e, ERR_SYS, "archive_read_new failed");
+	int rc;
+	if (archive_read_open_fd(l, fd, 1 << 20) != ARCHIVE_OK)
+		rc =
+		    err_set(e, ERR_INVALID, "read '%s': %s", layer_member, archive_error_string(l));
+	else
+		rc = fn(l, ctx, e);
+	archive_read_free(l);
+	return rc;
+}
+
+static int layer_tar(struct abag *b, abag_layer_fn fn, void *ctx, struct err *e)
+{
+	struct archive *a = NULL;
+	if (tar_open(b, &a, e) < 0)
+		return -1;
+	int rc = 0;
+	bool found = false;
+	for (unsigned n = 0; n < ABAG_ENTRIES_MAX; n++) {
+		struct archive_entry *ae;
+		int r = archive_read_next_header(a, &ae);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r < ARCHIVE_WARN) {
+			rc = err_set(e, ERR_INVALID, "read '%s': %s", b->path,
+				     archive_error_string(a));
+			goto out;
+		}
+		const char *p = archive_entry_pathname(ae);
+		const char *rel = p ? below_top(p) : NULL;
+		if (!rel || strcmp(rel, layer_member) != 0 ||
+		    archive_entry_filetype(ae) != AE_IFREG || archive_entry_hardlink(ae))
+			continue;
+		found = true;
+		struct inner in = {.outer = a};
+		struct archive *l = layer_reader();
+		if (!l) {
+			rc = err_set(e, ERR_SYS, "archive_read_new failed");
+			goto out;
+		}
+		if (archive_read_open(l, &in, NULL, inner_read, NULL) != ARCHIVE_OK)
+			rc = err_set(e, ERR_INVALID, "read '%s' in '%s': %s", layer_member, b->path,
+				     archive_error_string(l));
+		else
+			rc = fn(l, ctx, e);
+		archive_read_free(l);
+		break; /* the first one, as the members */
+	}
+	if (!found && rc == 0)
+		rc = err_set(e, ERR_NOTFOUND, "'%s' is not in the bag", layer_member);
+out:
+	archive_read_free(a);
+	return rc;
+}
+
+int abag_layer(struct abag *b, abag_layer_fn fn, void *ctx, struct err *e)
+{
+	if (!b->has_layer)
+		return err_set(e, ERR_NOTFOUND, "'%s' is not in the bag", layer_member);
+	if (b->is_dir)
+		return layer_dir(b, fn, ctx, e);
+	return layer_tar(b, fn, ctx, e);
+}

@@ -1,0 +1,323 @@
+/* analyze.c: contain analyze BAG --image IMG [-o DIR] — parse the options,
+ * run analyze_run (src/analyze/analyze.c), print the verdict, the counts and
+ * the top findings. */
+#include <getopt.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "contain/analyze.h"
+#include "contain/cmd.h"
+
+#define TOP_FINDINGS 10
+
+/* The options and their help, side by side: the usage text is made of the
+ * same lines as the option table (main.c's `contain help analyze`). */
+enum { O_IMAGE = 256, O_REF, O_OVERWRITE, O_FORCE, O_FAILON, O_JSON, O_NOCOLOR };
+static const struct option opts[] = {
+    {"image", required_argument, NULL, O_IMAGE}, /* help: below */
+    {"image-ref", required_argument, NULL, O_REF},
+    {"output", required_argument, NULL, 'o'},
+    {"overwrite", no_argument, NULL, O_OVERWRITE},
+    {"force", no_argument, NULL, O_FORCE},
+    {"pubkey", required_argument, NULL, 'k'},
+    {"fail-on", required_argument, NULL, O_FAILON},
+    {"json", no_argument, NULL, O_JSON},
+    {"no-color", no_argument, NULL, O_NOCOLOR},
+    {0, 0, 0, 0},
+};
+const char cmd_analyze_usage[] =
+    "usage: contain analyze BAG --image IMG [-o DIR] [OPTIONS]\n"
+    "\n"
+    "Analyze a bag offline against the image its container was started from:\n"
+    "what the attacker changed in the container's files (added, modified,\n"
+    "metadata changed, deleted, opaque directories), what those files are\n"
+    "(libmagic, ELF headers), and what it means (findings with a severity and a\n"
+    "MITRE ATT&CK id). Needs no root and no network; never runs anything from\n"
+    "the bag or the image; writes only inside DIR.\n"
+    "BAG: a directory, a .tar, .tar.gz, .tar.zst, or - (a tar on stdin). It is\n"
+    "verified first (as `contain verify`); a bag that does not verify is refused.\n"
+    "IMG: an OCI image layout directory, an oci-archive or a docker-archive tar\n"
+    "(docker save, podman save), read without extracting anything.\n"
+    "DIR gets report.json (docs/report-schema.md), report.md, report.html (one\n"
+    "self-contained file), timeline.csv and bodyfile (mactime -b).\n"
+    "\n"
+    /* opts[] in order */
+    "  --image IMG        the image the container was started from (required)\n"
+    "  --image-ref NAME   which image of a layout or archive holding several\n"
+    "                     (default: the one whose digest the bag recorded)\n"
+    "  -o, --output DIR   the report directory (default ./<bag id>-report);\n"
+    "                     refused if it exists\n"
+    "  --overwrite        DIR may exist: its report files are replaced\n"
+    "  --force            analyze a bag that does not verify; every report then\n"
+    "                     says so in its first line, with the problems\n"
+    "  -k, --pubkey KEY   the bag's signer must be this public key (as verify)\n"
+    "  --fail-on SEV      exit 1 when a finding is at or above SEV: critical,\n"
+    "                     high (default), medium, low, info, or none\n"
+    "  --json             print report.json to stdout instead of the summary\n"
+    "  --no-color         no colour (also when NO_COLOR is set or stdout is not a\n"
+    "                     terminal)\n"
+    "\n"
+    "Findings (their ids; severity, ATT&CK id and rule: contain(1) FINDINGS):\n"
+    "  fs.new-executable fs.new-script fs.binary-replaced fs.binary-deleted\n"
+    "  fs.setuid-added fs.setgid-added fs.caps-added fs.account-changed\n"
+    "  fs.sudoers-changed fs.ld-preload fs.cron-changed fs.ssh-authorized-keys\n"
+    "  fs.sshd-config fs.shell-profile fs.systemd-unit fs.init-script\n"
+    "  fs.package-db-changed fs.shell-history fs.dropped-file\n"
+    "  image.digest-mismatch image.digest-unknown proc.exe-memfd proc.exe-deleted\n"
+    "  proc.exe-not-in-image proc.exe-differs\n"
+    "\n"
+    "Examples:\n"
+    "  contain analyze case-42.tar.zst --image web.tar\n"
+    "  contain analyze case-42.tar.zst --image web.tar -o case-42-report --overwrite\n"
+    "  contain analyze case-42 --image oci-layout -o case-42-json --fail-on critical --json\n"
+    "  cat case-42.tar.zst | contain analyze - --image web.tar -o case-42-stdin\n"
+    "\n"
+    "Exit status: 0 no finding at or above --fail-on, 1 one is (or the bag did\n"
+    "not verify and no --force), 2 usage, 3 could not analyze.\n";
+
+struct colors {
+	const char *bold, *red, *yellow, *cyan, *dim, *off;
+};
+
+static struct colors colors_for(bool on)
+{
+	if (!on)
+		return (struct colors){"", "", "", "", "", ""};
+	return (struct colors){"\033[1m",  "\033[1;31m", "\033[33m",
+			       "\033[36m", "\033[2m",	 "\033[0m"};
+}
+
+static const char *sev_color(const struct colors *c, const char *sev)
+{
+	if (!sev)
+		return c->off;
+	if (strcmp(sev, "critical") == 0 || strcmp(sev, "high") == 0)
+		return c->red;
+	if (strcmp(sev, "medium") == 0)
+		return c->yellow;
+	if (strcmp(sev, "low") == 0)
+		return c->cyan;
+	return c->dim;
+}
+
+static const char *s_or(const json_t *o, const char *k, const char *dflt)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	return s ? s : dflt;
+}
+
+/* A string from the bag for the terminal: control bytes (C0, DEL, C1: an
+ * escape sequence, a newline, a carriage return written by the attacker)
+ * shown as \xNN, cut at TERM_MAX bytes. One of four rotating buffers, so a
+ * printf may take several. */
+#define TERM_MAX 300
+static const char *tsafe(const char *s)
+{
+	static char bufs[4][TERM_MAX * 4 + 8];
+	static unsigned next;
+	char *out = bufs[next++ % 4];
+	size_t o = 0, i = 0;
+	for (; s[i] && i < TERM_MAX; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		bool c1 = ch == 0xc2 && (unsigned char)s[i + 1] >= 0x80 &&
+			  (unsigned char)s[i + 1] <= 0x9f;
+		if (ch < 0x20 || ch == 0x7f || c1) {
+			if (c1)
+				ch = (unsigned char)s[++i];
+			o += (size_t)snprintf(out + o, 5, "\\x%02x", ch);
+		} else {
+			out[o++] = (char)ch;
+		}
+	}
+	if (s[i])
+		o += (size_t)snprintf(out + o, 4, "...");
+	out[o] = '\0';
+	return out;
+}
+
+/* the first line: what verify said of the bag */
+static void print_verification(const json_t *bag, const struct colors *c)
+{
+	const char *path = tsafe(s_or(bag, "path", "?"));
+	if (json_is_true(json_object_get(bag, "verified"))) {
+		const char *sig = s_or(bag, "signature", "unknown");
+		printf("bag: VERIFIED: '%s' is complete and untampered%s\n", path,
+		       strcmp(sig, "valid") == 0		? ", signed by the expected key"
+		       : strcmp(sig, "signer-not-checked") == 0 ? ", signed (signer not checked)"
+								: ", not signed");
+		return;
+	}
+	json_t *probs = json_object_get(bag, "problems");
+	printf("%sbag: NOT VERIFIED (%s): '%s'%s%s\n", c->red, s_or(bag, "verdict", "invalid"),
+	       path,
+	       json_is_true(json_object_get(bag, "forced"))
+		   ? ": ANALYZED ANYWAY (--force), nothing below is proven evidence"
+		   : "",
+	       c->off);
+	json_t *p;
+	size_t i;
+	json_array_foreach(probs, i, p)
+	{
+		if (i >= 5) {
+			printf("  and %zu more problems\n", json_array_size(probs) - i);
+			break;
+		}
+		printf("  problem: %s\n", tsafe(json_string_value(p) ? json_string_value(p) : "?"));
+	}
+}
+
+static void print_summary(const json_t *r, const char *dir, const struct colors *c)
+{
+	print_verification(json_object_get(r, "bag"), c);
+	const json_t *sum = json_object_get(r, "summary"), *counts = json_object_get(sum, "counts");
+	const char *verdict = s_or(sum, "verdict", "unknown");
+	const char *vc = strcmp(verdict, "compromised") == 0  ? c->red
+			 : strcmp(verdict, "suspicious") == 0 ? c->yellow
+							      : c->off;
+	char up[32];
+	size_t n = 0;
+	for (; verdict[n] && n < sizeof(up) - 1; n++)
+		up[n] =
+		    (char)(verdict[n] >= 'a' && verdict[n] <= 'z' ? verdict[n] - 32 : verdict[n]);
+	up[n] = '\0';
+	printf("%sverdict: %s%s", c->bold, vc, up);
+	static const char *const sevs[] = {"critical", "high", "medium", "low", "info"};
+	for (size_t i = 0; i < ARRAY_SIZE(sevs); i++)
+		printf("%s %lld %s", i ? "," : ":",
+		       (long long)json_integer_value(json_object_get(counts, sevs[i])), sevs[i]);
+	printf("%s\n", c->off);
+	json_t *img = json_object_get(r, "image");
+	const char *match = s_or(img, "match", "unknown");
+	printf("image: %s (%s): ", tsafe(s_or(img, "path", "?")), s_or(img, "form", "?"));
+	if (strcmp(match, "match") == 0)
+		printf("the digest the bag recorded matches\n");
+	else if (strcmp(match, "mismatch") == 0)
+		printf("%sNOT the image the bag recorded (%s)%s\n", c->red,
+		       tsafe(s_or(img, "recorded_digest", "?")), c->off);
+	else
+		printf("the bag recorded no image digest\n");
+	json_t *findings = json_object_get(r, "findings"), *f;
+	size_t i;
+	if (json_array_size(findings))
+		printf("top findings:\n");
+	json_array_foreach(findings, i, f)
+	{
+		if (i >= TOP_FINDINGS) {
+			printf("  ... and %zu more (report.md, report.html)\n",
+			       json_array_size(findings) - i);
+			break;
+		}
+		const char *sev = s_or(f, "severity", "?");
+		printf("  %s%-8s%s %-24s %s  %s%s%s\n", sev_color(c, sev), tsafe(sev), c->off,
+		       tsafe(s_or(f, "id", "?")), tsafe(s_or(f, "path", "-")), c->dim,
+		       tsafe(s_or(f, "title", "")), c->off);
+	}
+	printf("report: %s/\n", tsafe(dir));
+	printf("html:   %s/report.html\n", tsafe(dir));
+}
+
+/* the exit status of a run that gave a report */
+static int exit_for(const json_t *r)
+{
+	return json_is_true(json_object_get(json_object_get(r, "summary"), "failed")) ? EXIT_FOUND
+										      : EXIT_OK;
+}
+
+int cmd_analyze(struct globals *g, int argc, char **argv)
+{
+	struct analyze_opts o = {.stdin_fd = STDIN_FILENO, .fail_on = "high"};
+	bool json = g->json, color = true;
+	int ch;
+	while ((ch = getopt_long(argc, argv, "o:k:", opts, NULL)) != -1) {
+		switch (ch) {
+		case O_IMAGE:
+			o.image = optarg;
+			break;
+		case O_REF:
+			o.image_ref = optarg;
+			break;
+		case 'o':
+			o.out_dir = optarg;
+			break;
+		case O_OVERWRITE:
+			o.overwrite = true;
+			break;
+		case O_FORCE:
+			o.force = true;
+			break;
+		case 'k':
+			o.pubkey = optarg;
+			break;
+		case O_FAILON: {
+			enum sev s;
+			if (strcmp(optarg, "none") != 0 && sev_parse(optarg, &s) < 0)
+				return cmd_usage_error(
+				    "analyze",
+				    "unknown --fail-on '%s' (critical, high, medium, "
+				    "low, info or none)",
+				    optarg);
+			o.fail_on = optarg;
+			break;
+		}
+		case O_JSON:
+			json = true;
+			break;
+		case O_NOCOLOR:
+			color = false;
+			break;
+		default:
+			return cmd_usage_error("analyze", "bad option");
+		}
+	}
+	if (argc - optind == 0)
+		return cmd_usage_error("analyze", "a BAG is needed (a directory, a tar, or -)");
+	if (argc - optind > 1)
+		return cmd_usage_error("analyze", "takes one BAG, got %d", argc - optind);
+	if (!o.image)
+		return cmd_usage_error("analyze", "--image IMG is required (an OCI layout, an "
+						  "oci-archive or a docker-archive)");
+	if (o.out_dir && (strcmp(o.out_dir, "-") == 0 || !*o.out_dir))
+		return cmd_usage_error("analyze",
+				       "-o '%s': the report is a directory (--json "
+				       "prints report.json to stdout)",
+				       o.out_dir);
+	o.bag = argv[optind];
+	if (strcmp(o.bag, "-") == 0 && isatty(STDIN_FILENO))
+		return cmd_usage_error("analyze", "refusing to read a bag from a terminal");
+	const char *nc = getenv("NO_COLOR");
+	color = color && !json && isatty(STDOUT_FILENO) && !(nc && *nc);
+	struct colors c = colors_for(color);
+
+	struct err e = {0};
+	json_t *r = NULL;
+	char *dir = NULL;
+	int rc = analyze_run(&o, &r, &dir, &e);
+	int code;
+	if (rc < 0) {
+		json_t *bag = json_object_get(r, "bag");
+		if (json_is_false(json_object_get(bag, "verified")) &&
+		    !json_is_true(json_object_get(bag, "forced"))) {
+			/* refused: the evidence did not verify */
+			if (!json)
+				print_verification(bag, &c);
+			err_wrap(&e, "analyze");
+			log_err(&e);
+			code = EXIT_FOUND;
+		} else {
+			err_wrap(&e, "analyze");
+			log_err(&e);
+			code = err_exit_code(&e);
+			if (code == EXIT_OK || code == EXIT_FOUND)
+				code = EXIT_SYS;
+		}
+	} else {
+		if (json)
+			cmd_print_json(r);
+		else
+			print_summary(r, dir, &c);
+		code = exit_for(r);
+	}
+	json_decref(r);
+	free(dir);
+	return code;
+}
