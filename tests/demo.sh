@@ -5,7 +5,7 @@
 # list, inspect, quarantine (dry run), keygen, capture (which quarantines and
 # freezes), the evidence read with outside tools (jq, tcpdump, tar, gdb),
 # verify (and a tampered copy failing), release, audit verify (a cut copy
-# failing on the bag's heads). Cleans up.
+# failing on the bag's heads), analyze (as nobody, against the image). Cleans up.
 set -u
 . "$(dirname "$0")/lib/lib.sh"
 . "$CONTAIN_TOP/tests/lib/containers.sh"
@@ -134,5 +134,16 @@ head -n "$END" "$CONTAIN_AUDIT_LOG" >"$T_DIR/audit-cut.jsonl"
 echo "a copy cut just before the capture's end head (seq $END) still chains, but no longer holds it:"
 show "$C" audit verify --bag "$T_DIR/case-1" "$T_DIR/audit-cut.jsonl"
 echo "(exit $?)"
+
+say "analyze the bag offline, as nobody (no root, no network), against the image the container came from"
+mkdir -m 1777 "$T_DIR/lab" && chmod o+x "$T_DIR"
+cp -a "$T_DIR/case-1" "$T_DIR/lab/case-1" && chmod -R a+rX "$T_DIR/lab/case-1"
+show setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	"$C" analyze "$T_DIR/lab/case-1" --image "$CONTAIN_TOP/fixtures/cache/fixture-docker.tar" \
+	--pubkey "$T_DIR/examiner.pub" -o "$T_DIR/lab/case-1-report"
+echo "(exit $?: a finding at or above high)"
+# the demo's temp dir goes at its end: the report is kept in the build dir
+rm -rf "$CONTAIN_BUILD/demo-report" && cp -a "$T_DIR/lab/case-1-report" "$CONTAIN_BUILD/demo-report" &&
+	echo "the report is kept: open $CONTAIN_BUILD/demo-report/report.html in a browser"
 
 say "clean up: the container, its overlay, cgroups and veth go"

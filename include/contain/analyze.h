@@ -65,7 +65,8 @@ typedef uint32_t aidx_id;
 #define AIDX_NONE UINT32_MAX
 #define AIDX_ROOT 0u /* the root directory, path "" */
 
-/* What the index holds of one path (a copy; strings point into the index). */
+/* What the index holds of one path (a copy; strings point into the index,
+ * valid until the index next changes). */
 struct aidx_entry {
 	enum aent_type type;
 	uint32_t mode; /* permission bits with setuid/setgid/sticky (07777) */
@@ -151,7 +152,9 @@ struct aimg {
 	char *ref;		 /* the ref name / RepoTag picked, or NULL */
 	json_t *refs;		 /* array: every image in it {ref, manifest_digest, config_digest} */
 	json_t *config;		 /* the image config's "config" object (Env, Entrypoint...) or null */
-	json_t *layers;		 /* array: {digest, media_type, compressed_size, size, entries, digest_ok} */
+	json_t *layers;		 /* array: {digest, media_type, compressed_size, size, entries, digest_ok
+				  * (true, false, null: could not be checked), compression ("gzip",
+				  * "zstd", "none"...), complete (false: the layer stopped, see notes)} */
 	json_t *notes;		 /* array of strings: what was skipped and why */
 	uint64_t bytes_hashed;	 /* file content bytes hashed */
 };
@@ -192,9 +195,15 @@ struct aelf_sniff {
 };
 void aelf_init(struct aelf_sniff *s);
 void aelf_feed(struct aelf_sniff *s, const void *buf, size_t n);
-/* {"class":"ELF64","machine":"x86-64","type":"exec"|"shared object"|"pie executable"|"relocatable"|"core",
- *  "linkage":"static"|"dynamic","interpreter":"/lib64/ld-linux-x86-64.so.2"|null,
- *  "stripped":true|false|null} or NULL when not ELF. */
+/* {"class":"ELF64","machine":"x86-64","type":"exec"|"shared object"|"pie executable"|"relocatable"|"core"|"other",
+ *  "linkage":"static"|"dynamic"|null,"interpreter":"/lib64/ld-linux-x86-64.so.2"|null,
+ *  "stripped":true|false|null} or NULL when not ELF (or its header is cut short).
+ * ET_DYN is a "pie executable" with DF_1_PIE (as file(1): libc.so.6 has an
+ * interpreter yet is a library), or, its dynamic section unread, with an
+ * interpreter. linkage null: not an executable or its program headers
+ * unread; stripped null: no section table or it was not read whole (cut,
+ * over 1 MiB); interpreter null also when the stream passed it before the
+ * program headers said where it is (the result never depends on chunking). */
 json_t *aelf_json(const struct aelf_sniff *s);
 void aelf_free(struct aelf_sniff *s);
 
@@ -214,10 +223,17 @@ struct adiff_opts {
 	bool whole_root;     /* the bag's layer is a whole root, not an upperdir */
 	json_t *files_json;  /* data/fs/files.json (borrowed; NULL: none): times,
 				entries left out of the tar (their sha256) */
-	struct aftype *ftype; /* libmagic handle (borrowed) */
+	struct aftype *ftype; /* libmagic handle (borrowed; NULL: no mime/magic). During the
+				 call it is used by the diff's worker thread (more
+				 threads open handles of their own) */
 };
 /* Read the bag's layer (a tar, already opened by the caller) against the
- * image's index img. *out gets {"added":[...],"modified":[...],
+ * image's index img. With whole_root, every image entry the layer lacks is
+ * "deleted" except under directories files.json says were not walked
+ * ("mount_point", or a "note": could not be opened; without files.json:
+ * proc, sys, dev), and ".wh." names are plain files. Returns -1 only when
+ * the layer's first header cannot be read; a layer cut short later gives
+ * what was read and a note. *out gets {"added":[...],"modified":[...],
  * "metadata":[...],"deleted":[...],"opaque":[...],"notes":[...],
  * "stats":{...}} (docs/report-schema.md) and kept the bag side's kept
  * content (an aidx of the layer's kept files only, may be NULL). The
@@ -245,8 +261,10 @@ void findings_add(json_t *report, const char *id, enum sev sev, const char *titl
  * "processes", "image", "container") with the kept content of both sides. */
 void findings_rules(json_t *report, const struct aidx *img, const struct aidx *bag_kept);
 /* Sort by severity (critical first) then path then id; drop duplicates
- * (same id and path); fill report["summary"] (counts by severity, verdict,
- * worst). */
+ * (same id and path); list at most 1000 findings of one id (the most severe;
+ * one more finding of that id says how many were left out); fill
+ * report["summary"] (counts by severity, total, worst, verdict, ids,
+ * not_listed; "failed" when the caller set summary.fail_on before). */
 void findings_finish(json_t *report);
 
 /* ---- reports (report.c) ---- */
@@ -285,6 +303,7 @@ struct abag {
 	json_t *notes;	     /* array of strings */
 };
 #define AN_CUSTODY_MAX 100000u /* custody lines read */
+#define AN_JSON_VALUES_MAX 4000000u /* values of one member (json_text_values) */
 struct abag_opts {
 	const char *path;      /* dir, tar (plain, gz, zst) or "-" */
 	const char *pubkey;    /* --pubkey for bag_verify */

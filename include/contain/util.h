@@ -168,6 +168,10 @@ int write_file_atomic(const char *path, const void *buf, size_t n, mode_t mode,
 
 /* ---- text ---- */
 bool utf8_valid(const char *s, size_t n);
+/* An upper bound of the values JSON text holds (the commas, colons and
+ * opening brackets outside strings, plus one): what a parser would allocate,
+ * known before it runs. */
+size_t json_text_values(const char *b, size_t n);
 void hex_encode(const unsigned char *in, size_t n, char *out /* 2n+1 */);
 int hex_decode(const char *in, unsigned char *out, size_t outlen);
 /* one hex digit's value, -1 when c is not one */

@@ -83,6 +83,14 @@ void abag_free(struct abag *b)
 /* JSON of a member: NULL with a note naming it and saying why */
 static json_t *parse_json(struct abag *b, const char *name, const char *buf, size_t n)
 {
+	/* jansson's values cost ~50 bytes or more each: a member is parsed only
+	 * when its value count keeps the memory bounded */
+	size_t values = json_text_values(buf, n);
+	if (values > AN_JSON_VALUES_MAX) {
+		note(b, "'%s' not read: about %zu JSON values, more than %u", name, values,
+		     AN_JSON_VALUES_MAX);
+		return NULL;
+	}
 	json_error_t je;
 	json_t *j = json_loadb(buf, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
 	if (j)
@@ -438,6 +446,17 @@ static int spool_stdin(struct abag *b, const struct abag_opts *o, struct err *e)
 
 /* ---- verify ---- */
 
+/* a message about the spool names stdin, not /proc/self/fd/N */
+static void name_spool(struct err *e, const char *spool)
+{
+	char *at = strstr(e->msg, spool);
+	if (!at)
+		return;
+	char rest[sizeof(e->msg)];
+	snprintf(rest, sizeof(rest), "%s", at + strlen(spool));
+	snprintf(at, sizeof(e->msg) - (size_t)(at - e->msg), "(stdin)%s", rest);
+}
+
 static int verify(struct abag *b, const struct abag_opts *o, struct err *e)
 {
 	struct bag_verify_opts vo = {.pubkey = o->pubkey};
@@ -445,6 +464,8 @@ static int verify(struct abag *b, const struct abag_opts *o, struct err *e)
 	int rc = bag_verify(b->open_path, &vo, &r, e);
 	if (rc < 0) {
 		json_decref(r);
+		if (b->spool_fd >= 0)
+			name_spool(e, b->open_path);
 		return err_wrap(e, "verify '%s'", b->path);
 	}
 	if (r)
@@ -459,11 +480,19 @@ static int verify(struct abag *b, const struct abag_opts *o, struct err *e)
 					    : json_is_object(p0)
 						? json_string_value(json_object_get(p0, "detail"))
 						: NULL;
+			/* the problem may quote a name from the bag: no control
+			 * byte of it reaches a terminal through this message */
+			char prob[512] = "";
+			if (first) {
+				snprintf(prob, sizeof(prob), "%s", first);
+				for (char *q = prob; *q; q++)
+					if ((unsigned char)*q < 0x20 || *q == 0x7f)
+						*q = '?';
+			}
 			return err_set(
 			    e, ERR_INVALID,
 			    "bag '%s' does not verify (%s)%s%s; --force analyzes it anyway",
-			    b->path, verdict ? verdict : "invalid", first ? ": " : "",
-			    first ? first : "");
+			    b->path, verdict ? verdict : "invalid", first ? ": " : "", prob);
 		}
 		b->forced = true;
 		note(b, "the bag did not verify: analyzed anyway (--force)");

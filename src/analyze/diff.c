@@ -35,6 +35,7 @@
  * bag's encoder (invalid UTF-8 and '%' percent-encoded). */
 #include <archive.h>
 #include <archive_entry.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -43,6 +44,7 @@
 #include "contain/hashio.h"
 
 #define DIFF_NOTES_MAX 1000u
+#define MAGIC_QUEUE_MAX (32u << 20) /* head bytes waiting for libmagic */
 #define CAPS_XATTR "security.capability"
 
 /* ---------------------------------------------------------------------- */
@@ -125,7 +127,7 @@ static void fj_build(struct fjidx *x, json_t *doc)
 		x->seed = (uint64_t)(uintptr_t)x ^ (uint64_t)time(NULL);
 	x->ents = xcalloc(n ? n : 1, sizeof(*x->ents));
 	x->nbuckets = 16;
-	while (x->nbuckets < n * 2)
+	while (x->nbuckets < n)
 		x->nbuckets <<= 1;
 	x->buckets = xmalloc(x->nbuckets * sizeof(*x->buckets));
 	memset(x->buckets, 0xff, x->nbuckets * sizeof(*x->buckets));
@@ -230,8 +232,7 @@ struct diff {
 	size_t seen_cap;
 	struct fjidx fj;
 	struct aidx *kept;
-	unsigned char *head; /* AN_MAGIC_BYTES */
-	bool stop;	     /* a bound was reached: no more entries */
+	struct magicq *mq;
 };
 
 /* One entry of the layer, from the tar or the listing. */
@@ -255,7 +256,8 @@ struct lent {
 	json_t *fj;
 	/* the head of the content, for the file type (regular files in the tar) */
 	bool typed;
-	size_t head_len;
+	unsigned char *head; /* min(size, AN_MAGIC_BYTES) bytes allocated */
+	size_t head_len, head_cap;
 	struct aelf_sniff elf;
 };
 
@@ -281,10 +283,13 @@ static void note(struct diff *d, const char *path, const char *fmt, ...)
 	_cleanup_sbuf_ struct sbuf b = SBUF_INIT;
 	if (path) {
 		_cleanup_free_ char *enc = bag_path_json_encode(path);
-		size_t n = strlen(enc);
+		size_t n = strlen(enc), k = n;
+		if (k > 300) /* cut on a character boundary */
+			for (k = 300; k && ((unsigned char)enc[k] & 0xc0) == 0x80; k--)
+				;
 		sbuf_addc(&b, '\'');
-		sbuf_add(&b, enc, n > 300 ? 300 : n);
-		sbuf_adds(&b, n > 300 ? "...': " : "': ");
+		sbuf_add(&b, enc, k);
+		sbuf_adds(&b, k < n ? "...': " : "': ");
 	}
 	/* a message may quote an attacker's name (libarchive's): JSON-safe */
 	if (utf8_valid(msg, strlen(msg))) {
@@ -353,6 +358,144 @@ static enum aent_type fj_type(const char *t)
 	return AENT_NONE;
 }
 
+/* ---- libmagic, on a thread of its own ----
+ * libmagic's magic_buffer() costs 0.25 ms (binary) to 2 ms (text) of CPU a
+ * call whatever the size, two calls a file (MIME, description): far more
+ * than hashing a file of 50 KiB. So the heads of added and modified files go
+ * to worker threads (one per CPU, the first owns the caller's handle for the
+ * diff's duration, the others open their own), while this thread reads and
+ * hashes on. The queue is bounded in bytes (the reader waits); the entry a
+ * job fills is not touched here again until the worker is joined. Without a
+ * thread, inline. */
+struct mjob {
+	json_t *ent;
+	unsigned char *head;
+	size_t n;
+	uint64_t size;
+	struct mjob *next;
+};
+
+#define MAGIC_THREADS_MAX 4
+
+struct magicq;
+struct mworker {
+	struct magicq *q;
+	struct aftype *ft;
+	bool own; /* opened here (the first worker uses the caller's) */
+	pthread_t thr;
+};
+
+struct magicq {
+	struct aftype *ft; /* the caller's: inline when no thread started */
+	pthread_mutex_t mu;
+	pthread_cond_t cv_job, cv_room;
+	struct mjob *first, *last;
+	size_t bytes;
+	bool stop;
+	size_t nthr;
+	struct mworker w[MAGIC_THREADS_MAX];
+};
+
+static void *magic_worker(void *arg)
+{
+	struct mworker *w = arg;
+	struct magicq *q = w->q;
+	pthread_mutex_lock(&q->mu);
+	for (;;) {
+		while (!q->first && !q->stop)
+			pthread_cond_wait(&q->cv_job, &q->mu);
+		struct mjob *j = q->first;
+		if (!j)
+			break;
+		q->first = j->next;
+		if (!q->first)
+			q->last = NULL;
+		pthread_mutex_unlock(&q->mu);
+		aftype_buffer(w->ft, j->head, j->n, j->size, j->ent);
+		pthread_mutex_lock(&q->mu);
+		q->bytes -= j->n;
+		pthread_cond_signal(&q->cv_room);
+		free(j->head);
+		free(j);
+	}
+	pthread_mutex_unlock(&q->mu);
+	return NULL;
+}
+
+/* one worker per CPU (at most MAGIC_THREADS_MAX): libmagic is the diff's
+ * heaviest work, the reader (this thread) mostly waits for it */
+static struct magicq *magicq_new(struct aftype *ft)
+{
+	struct magicq *q = xcalloc(1, sizeof(*q));
+	q->ft = ft;
+	pthread_mutex_init(&q->mu, NULL);
+	pthread_cond_init(&q->cv_job, NULL);
+	pthread_cond_init(&q->cv_room, NULL);
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t want = ncpu < 1 ? 1 : ncpu > MAGIC_THREADS_MAX ? MAGIC_THREADS_MAX : (size_t)ncpu;
+	for (size_t i = 0; i < want; i++) {
+		struct mworker *w = &q->w[q->nthr];
+		w->q = q;
+		w->ft = ft;
+		if (i > 0) {
+			struct err e = {0};
+			if (aftype_open(&w->ft, &e) < 0)
+				break;
+			w->own = true;
+		}
+		if (pthread_create(&w->thr, NULL, magic_worker, w) != 0) {
+			if (w->own)
+				aftype_close(w->ft);
+			break;
+		}
+		q->nthr++;
+	}
+	return q;
+}
+
+/* the file type of ent from head (taken over) */
+static void magicq_add(struct magicq *q, json_t *ent, unsigned char *head, size_t n, uint64_t size)
+{
+	if (!q->nthr) {
+		aftype_buffer(q->ft, head, n, size, ent);
+		free(head);
+		return;
+	}
+	struct mjob *j = xmalloc(sizeof(*j));
+	*j = (struct mjob){.ent = ent, .head = head, .n = n, .size = size};
+	pthread_mutex_lock(&q->mu);
+	while (q->bytes && q->bytes + n > MAGIC_QUEUE_MAX)
+		pthread_cond_wait(&q->cv_room, &q->mu);
+	q->bytes += n;
+	if (q->last)
+		q->last->next = j;
+	else
+		q->first = j;
+	q->last = j;
+	pthread_cond_signal(&q->cv_job);
+	pthread_mutex_unlock(&q->mu);
+}
+
+/* every job done */
+static void magicq_free(struct magicq *q)
+{
+	if (!q)
+		return;
+	pthread_mutex_lock(&q->mu);
+	q->stop = true;
+	pthread_cond_broadcast(&q->cv_job);
+	pthread_mutex_unlock(&q->mu);
+	for (size_t i = 0; i < q->nthr; i++) {
+		pthread_join(q->w[i].thr, NULL);
+		if (q->w[i].own)
+			aftype_close(q->w[i].ft);
+	}
+	pthread_mutex_destroy(&q->mu);
+	pthread_cond_destroy(&q->cv_job);
+	pthread_cond_destroy(&q->cv_room);
+	free(q);
+}
+
 /* the common fields of a listed entry */
 static json_t *entry_json(const struct lent *l)
 {
@@ -364,8 +507,14 @@ static json_t *entry_json(const struct lent *l)
 	json_object_set_new(o, "mode", json_string(m));
 	json_object_set_new(o, "uid", json_integer(l->uid));
 	json_object_set_new(o, "gid", json_integer(l->gid));
-	json_object_set_new(o, "size", json_integer((json_int_t)(l->size > INT64_MAX ? INT64_MAX
-											: l->size)));
+	/* a tar says 0 for what is not a regular file; the listing has lstat's */
+	json_t *fsz = json_object_get(l->fj, "size");
+	if (l->type != AENT_FILE && json_is_integer(fsz) && json_integer_value(fsz) >= 0)
+		json_object_set_new(o, "size", json_integer(json_integer_value(fsz)));
+	else
+		json_object_set_new(o, "size",
+				    json_integer((json_int_t)(l->size > INT64_MAX ? INT64_MAX
+										  : l->size)));
 	if (l->fj) {
 		fj_time(o, l->fj, "mtime");
 		fj_time(o, l->fj, "atime");
@@ -389,18 +538,16 @@ static json_t *entry_json(const struct lent *l)
 	return o;
 }
 
-/* mime, magic, elf, shebang of a regular file */
-static void filetype_json(struct diff *d, struct lent *l, json_t *o)
+/* elf, shebang of a regular file (mime and magic: magic_later) */
+static void filetype_json(struct lent *l, json_t *o)
 {
 	/* a file whose bytes were not read here (a hard link, left out of
 	 * the tar): no type rather than a wrong one */
 	if (l->type != AENT_FILE || !l->typed)
 		return;
-	if (d->o->ftype)
-		aftype_buffer(d->o->ftype, d->head, l->head_len, l->size, o);
 	json_t *elf = aelf_json(&l->elf);
 	json_object_set_new(o, "elf", elf ? elf : json_null());
-	char *sb = an_shebang(d->head, l->head_len);
+	char *sb = an_shebang(l->head, l->head_len);
 	json_object_set_new(o, "shebang", sb ? json_string(sb) : json_null());
 	free(sb);
 }
@@ -413,52 +560,79 @@ static bool caps_eq(const unsigned char *a, size_t an, const unsigned char *b, s
 	return an == bn && (an == 0 || memcmp(a, b, an) == 0);
 }
 
-/* metadata changes of l against the image entry ie into changes; the
- * image's side of each into o (when o) */
-static void meta_changes(const struct lent *l, const struct aidx_entry *ie, json_t *changes,
-			 json_t *o)
+enum {
+	CH_CONTENT = 1 << 0,
+	CH_TYPE = 1 << 1,
+	CH_MODE = 1 << 2,
+	CH_UID = 1 << 3,
+	CH_GID = 1 << 4,
+	CH_SETUID = 1 << 5,
+	CH_SETGID = 1 << 6,
+	CH_CAPS_ADDED = 1 << 7,
+	CH_CAPS_CHANGED = 1 << 8,
+	CH_CAPS_REMOVED = 1 << 9,
+	CH_LINK = 1 << 10,
+	CH_XATTRS = 1 << 11,
+};
+static const char *const change_names[] = {
+	"content",	"type",	       "mode",	       "uid",	      "gid",	     "setuid-added",
+	"setgid-added", "caps-added", "caps-changed", "caps-removed", "link-target", "xattrs",
+};
+
+/* the metadata changes of l against the image entry ie (same type): no
+ * JSON made for the unchanged */
+static unsigned meta_changes(const struct lent *l, const struct aidx_entry *ie)
 {
-	char m[5];
+	unsigned ch = 0;
 	if ((l->mode & 07777) != (ie->mode & 07777)) {
-		json_array_append_new(changes, json_string("mode"));
+		ch |= CH_MODE;
 		if ((l->mode & 04000) && !(ie->mode & 04000))
-			json_array_append_new(changes, json_string("setuid-added"));
+			ch |= CH_SETUID;
 		if ((l->mode & 02000) && !(ie->mode & 02000))
-			json_array_append_new(changes, json_string("setgid-added"));
-		mode_str(ie->mode, m);
-		if (o)
-			json_object_set_new(o, "image_mode", json_string(m));
+			ch |= CH_SETGID;
 	}
-	if (l->uid != ie->uid) {
-		json_array_append_new(changes, json_string("uid"));
-		if (o)
-			json_object_set_new(o, "image_uid", json_integer(ie->uid));
-	}
-	if (l->gid != ie->gid) {
-		json_array_append_new(changes, json_string("gid"));
-		if (o)
-			json_object_set_new(o, "image_gid", json_integer(ie->gid));
-	}
+	if (l->uid != ie->uid)
+		ch |= CH_UID;
+	if (l->gid != ie->gid)
+		ch |= CH_GID;
 	bool lc = l->caps && l->caps_len, ic = ie->caps && ie->caps_len;
 	if (lc && !ic)
-		json_array_append_new(changes, json_string("caps-added"));
+		ch |= CH_CAPS_ADDED;
 	else if (!lc && ic)
-		json_array_append_new(changes, json_string("caps-removed"));
+		ch |= CH_CAPS_REMOVED;
 	else if (lc && ic && !caps_eq(l->caps, l->caps_len, ie->caps, ie->caps_len))
-		json_array_append_new(changes, json_string("caps-changed"));
-	if ((lc || ic) && !caps_eq(l->caps, lc ? l->caps_len : 0, ie->caps, ic ? ie->caps_len : 0) &&
-	    o)
-		hex_caps(o, "image_caps", ie->caps, ie->caps_len);
-	if (l->type == AENT_SYMLINK && ie->type == AENT_SYMLINK &&
-	    strcmp(l->link ? l->link : "", ie->link_target ? ie->link_target : "") != 0) {
-		json_array_append_new(changes, json_string("link-target"));
-		if (o && ie->link_target)
-			json_object_set_new(o, "image_link_target", jpath(ie->link_target));
-	}
+		ch |= CH_CAPS_CHANGED;
+	if (l->type == AENT_SYMLINK &&
+	    strcmp(l->link ? l->link : "", ie->link_target ? ie->link_target : "") != 0)
+		ch |= CH_LINK;
 	/* xattrs other than the capability: the image counts it in nxattrs */
 	uint32_t inx = ie->nxattrs - (ic && ie->nxattrs ? 1 : 0);
 	if (l->nxattrs != inx)
-		json_array_append_new(changes, json_string("xattrs"));
+		ch |= CH_XATTRS;
+	return ch;
+}
+
+/* "changes" and the image's side of each changed field */
+static void changes_json(json_t *o, unsigned ch, const struct aidx_entry *ie)
+{
+	json_t *arr = json_array();
+	for (size_t i = 0; i < ARRAY_SIZE(change_names); i++)
+		if (ch & (1u << i))
+			json_array_append_new(arr, json_string(change_names[i]));
+	if (ch & CH_MODE) {
+		char m[5];
+		mode_str(ie->mode, m);
+		json_object_set_new(o, "image_mode", json_string(m));
+	}
+	if (ch & CH_UID)
+		json_object_set_new(o, "image_uid", json_integer(ie->uid));
+	if (ch & CH_GID)
+		json_object_set_new(o, "image_gid", json_integer(ie->gid));
+	if (ch & (CH_CAPS_CHANGED | CH_CAPS_REMOVED))
+		hex_caps(o, "image_caps", ie->caps, ie->caps_len);
+	if ((ch & CH_LINK) && ie->link_target)
+		json_object_set_new(o, "image_link_target", jpath(ie->link_target));
+	json_object_set_new(o, "changes", arr);
 }
 
 static void push(json_t *arr, uint64_t *count, json_t *o)
@@ -467,58 +641,61 @@ static void push(json_t *arr, uint64_t *count, json_t *o)
 	(*count)++;
 }
 
+/* mime and magic of a listed regular file, once its entry is complete:
+ * the head goes to the worker */
+static void magic_later(struct diff *d, struct lent *l, json_t *o)
+{
+	if (l->type != AENT_FILE || !l->typed || !d->mq)
+		return;
+	magicq_add(d->mq, o, l->head, l->head_len, l->size);
+	l->head = NULL;
+}
+
 /* classify l (its content read, if any) against the image */
 static void classify(struct diff *d, struct lent *l)
 {
 	aidx_id id = aidx_lookup(d->img, l->path);
 	if (id == AIDX_NONE || id == AIDX_ROOT) {
 		json_t *o = entry_json(l);
-		filetype_json(d, l, o);
+		filetype_json(l, o);
 		push(d->added, &d->n_added, o);
+		magic_later(d, l, o);
 		return;
 	}
 	mark_seen(d, id);
 	struct aidx_entry ie;
 	aidx_get(d->img, id, &ie);
-	json_t *changes = json_array();
-	bool content = false;
+	unsigned ch = 0;
 	if (ie.type != l->type) {
-		json_array_append_new(changes, json_string("type"));
-		content = true;
-	} else if (l->type == AENT_FILE && !l->metacopy) {
-		if (!l->content_known)
-			; /* noted where it was found out */
-		else if (ie.has_sha256)
-			content = memcmp(ie.sha256, l->sha, 32) != 0;
-		else
-			content = ie.size != l->size; /* the image could not hash it */
-		if (content)
-			json_array_append_new(changes, json_string("content"));
+		ch = CH_TYPE;
+	} else {
+		if (l->type == AENT_FILE && !l->metacopy && l->content_known) {
+			if (ie.has_sha256 ? memcmp(ie.sha256, l->sha, 32) != 0
+					  : ie.size != l->size) /* the image could not hash it */
+				ch |= CH_CONTENT;
+		}
+		ch |= meta_changes(l, &ie);
 	}
-	json_t *o = json_object();
-	if (ie.type == l->type)
-		meta_changes(l, &ie, changes, o);
-	if (!content && json_array_size(changes) == 0) {
+	if (!ch) {
 		d->unchanged++;
-		json_decref(changes);
-		json_decref(o);
 		return;
 	}
 	json_t *ent = entry_json(l);
-	json_object_update(ent, o);
-	json_decref(o);
-	if (content) {
+	if (ch & (CH_CONTENT | CH_TYPE)) {
 		json_object_set_new(ent, "image_type", json_string(aent_type_name(ie.type)));
 		if (ie.has_sha256)
 			sha_hex(ent, "image_sha256", ie.sha256);
 		json_object_set_new(ent, "image_size",
 				    json_integer((json_int_t)(ie.size > INT64_MAX ? INT64_MAX
 										  : ie.size)));
-		filetype_json(d, l, ent);
-		json_object_set_new(ent, "changes", changes);
+		if (ie.type == AENT_SYMLINK && ie.link_target)
+			json_object_set_new(ent, "image_link_target", jpath(ie.link_target));
+		filetype_json(l, ent);
+		changes_json(ent, ch, &ie);
 		push(d->modified, &d->n_modified, ent);
+		magic_later(d, l, ent);
 	} else {
-		json_object_set_new(ent, "changes", changes);
+		changes_json(ent, ch, &ie);
 		push(d->metadata, &d->n_metadata, ent);
 	}
 }
@@ -574,8 +751,15 @@ static void whiteout(struct diff *d, const char *path, json_t *fj)
 	json_object_set_new(o, "image_mode", json_string(m));
 	if (ie.has_sha256)
 		sha_hex(o, "image_sha256", ie.sha256);
+	if (ie.type == AENT_SYMLINK && ie.link_target)
+		json_object_set_new(o, "image_link_target", jpath(ie.link_target));
+	if (ie.type == AENT_FILE)
+		json_object_set_new(o, "image_size",
+				    json_integer((json_int_t)(ie.size > INT64_MAX ? INT64_MAX
+										  : ie.size)));
 	if (ie.type == AENT_DIR)
-		json_object_set_new(o, "image_entries", json_integer((json_int_t)subtree(d->img, id, NULL)));
+		json_object_set_new(o, "image_entries",
+				    json_integer((json_int_t)subtree(d->img, id, NULL)));
 	if (fj) {
 		fj_time(o, fj, "mtime");
 		fj_time(o, fj, "atime");
@@ -628,11 +812,11 @@ static void take(struct reader *r, const void *buf, size_t n)
 	else
 		hasher_update(r->h, buf, n);
 	if (l->typed) {
-		if (l->head_len < AN_MAGIC_BYTES) {
-			size_t k = AN_MAGIC_BYTES - l->head_len;
+		if (l->head_len < l->head_cap) {
+			size_t k = l->head_cap - l->head_len;
 			if (k > n)
 				k = n;
-			memcpy(r->d->head + l->head_len, buf, k);
+			memcpy(l->head + l->head_len, buf, k);
 			l->head_len += k;
 		}
 		aelf_feed(&l->elf, buf, n);
@@ -661,8 +845,8 @@ static void take_zeros(struct reader *r, uint64_t n)
 }
 
 /* read a regular file's content: hash, head, ELF, kept bytes */
-static int read_content(struct diff *d, struct archive *a, struct lent *l, struct sbuf *keep,
-			bool *keep_trunc, struct err *e)
+static int read_content(struct diff *d, struct archive *a, struct lent *l, bool sparse,
+			struct sbuf *keep, bool *keep_trunc, struct err *e)
 {
 	struct reader r = {.d = d, .l = l, .h = hasher_new(), .keep = keep};
 	int rc = 0;
@@ -695,6 +879,17 @@ static int read_content(struct diff *d, struct archive *a, struct lent *l, struc
 			take_zeros(&r, hole);
 		if (n)
 			take(&r, buf, n);
+	}
+	/* a sparse file's trailing hole, when libarchive gives no block for it */
+	if (rc == 0 && sparse && r.pos < l->size) {
+		uint64_t hole = l->size - r.pos;
+		if (hole > AN_LAYER_MAX - d->layer_bytes) {
+			rc = err_set(e, ERR_INVALID, "layer: more than %llu bytes of content",
+				     (unsigned long long)AN_LAYER_MAX);
+		} else {
+			d->layer_bytes += hole;
+			take_zeros(&r, hole);
+		}
 	}
 	if (rc == 0 && r.pos != l->size)
 		note(d, l->path, "%llu bytes of data, %llu declared", (unsigned long long)r.pos,
@@ -880,8 +1075,9 @@ static int tar_entry(struct diff *d, struct archive *a, struct archive_entry *ae
 	if (hl) {
 		target = xmalloc(AN_PATH_MAX);
 		if (an_path_norm(hl, target, &pe) < 0) {
-			note(d, path, "hard link to a bad name: %s", pe.msg);
-			hl = NULL;
+			note(d, path, "hard link to a bad name: %s: skipped", pe.msg);
+			free(target);
+			return 0;
 		}
 	}
 	int rc = 0;
@@ -912,11 +1108,14 @@ static int tar_entry(struct diff *d, struct archive *a, struct archive_entry *ae
 	 * one (not in the image, or not a regular file there) or may be
 	 * modified (a regular file there: its hash decides) */
 	l.typed = true;
+	l.head_cap = l.size < AN_MAGIC_BYTES ? (size_t)l.size : AN_MAGIC_BYTES;
+	l.head = xmalloc(l.head_cap ? l.head_cap : 1);
 	aelf_init(&l.elf);
 	bool keep = d->kept && an_keep_path(path);
 	_cleanup_sbuf_ struct sbuf kb = SBUF_INIT;
 	bool trunc = false;
-	rc = read_content(d, a, &l, keep ? &kb : NULL, &trunc, e);
+	rc = read_content(d, a, &l, archive_entry_sparse_count(ae) > 0, keep ? &kb : NULL, &trunc,
+			  e);
 	if (rc == 0) {
 		classify(d, &l);
 		struct err ke = {0};
@@ -924,6 +1123,7 @@ static int tar_entry(struct diff *d, struct archive *a, struct archive_entry *ae
 			note(d, path, "not kept: %s", ke.msg);
 	}
 	aelf_free(&l.elf);
+	free(l.head);
 	return rc;
 }
 
@@ -1067,6 +1267,8 @@ static void whole_root_deleted(struct diff *d)
 
 static void diff_free(struct diff *d)
 {
+	magicq_free(d->mq); /* first: its jobs fill entries of the arrays */
+	d->mq = NULL;
 	json_decref(d->added);
 	json_decref(d->modified);
 	json_decref(d->metadata);
@@ -1076,7 +1278,6 @@ static void diff_free(struct diff *d)
 	free(d->seen);
 	fj_free(&d->fj);
 	aidx_free(d->kept);
-	free(d->head);
 }
 
 static int read_layer(struct diff *d, struct archive *a, struct err *e)
@@ -1122,8 +1323,9 @@ int adiff_layer(const struct aidx *img, struct archive *layer, const struct adif
 		.deleted = json_array(),
 		.opaque = json_array(),
 		.notes = json_array(),
-		.head = xmalloc(AN_MAGIC_BYTES),
 	};
+	if (o->ftype)
+		d.mq = magicq_new(o->ftype);
 	if (kept)
 		d.kept = aidx_new();
 	if (o->whole_root) {
@@ -1145,6 +1347,9 @@ int adiff_layer(const struct aidx *img, struct archive *layer, const struct adif
 	free(path);
 	if (o->whole_root)
 		whole_root_deleted(&d);
+	/* the worker's last jobs done before the entries are handed out */
+	magicq_free(d.mq);
+	d.mq = NULL;
 	if (d.dropped_notes) {
 		char msg[64];
 		snprintf(msg, sizeof(msg), "%zu more notes not listed", d.dropped_notes);

@@ -1,3 +1,4 @@
+/* clang-format off */
 /* findings: the finding model (findings_add, findings_finish) and the rules
  * over the report (findings_rules). One static table, rules[], holds every
  * rule: its id, default severity, MITRE ATT&CK technique, title, what it
@@ -13,47 +14,91 @@
  * any directory component starting with "."; "PATH dirs" are bin, sbin,
  * usr/bin, usr/sbin, usr/local/bin, usr/local/sbin.
  *
- * id                     severity               ATT&CK      when
- * fs.new-executable      high; critical in a    T1105       an ELF executable, PIE or shared object
- * added tmp or hidden dir                  (or a file where the image had no file) fs.new-script
- * high (x bit); medium   T1059.004   a file with a shebang added in a PATH, tmp or (no x bit)
- * hidden dir fs.dropped-file        low; medium with an x  T1074.001   any other file added in a
- * tmp or hidden dir bit or in a hidden dir             (only when no other rule took the file)
- *                        under a tmp dir
- * fs.binary-replaced     high; critical when    T1036       an executable (x bit), library (.so) or
- * PATH it now points into a               entry of the image with other content, made a tmp or
- * hidden dir                  symlink, or a symlink retargeted fs.binary-deleted      medium
- * T1070.004   the same deleted (whiteout), or a PATH/lib dir deleted or made opaque over image
- * files fs.setuid-added        critical (owner root); T1548.001   setuid bit added, or a setuid
- * file added high fs.setgid-added        high (group root);     T1548.001   setgid bit added, or a
- * setgid file added medium fs.caps-added          high; critical with a  T1548       file
- * capabilities added or changed root-equivalent cap fs.account-changed     medium; high: account
- * T1098,      etc/passwd, shadow, group, gshadow added, added/changed, member  T1136.001   changed
- * or deleted: the lines added and of a privileged group; (account    removed in detail (kept
- * content of both critical: a new uid 0  added)      sides; shadow hashes redacted) account, an
- * empty password fs.sudoers-changed     high; critical with    T1548.003   etc/sudoers,
- * etc/sudoers.d/ added or changed NOPASSWD added fs.ld-preload          critical (preload);
- * T1574.006   etc/ld.so.preload added or changed; high (ld.so.conf) etc/ld.so.conf(.d) added or
- * changed fs.cron-changed        high                   T1053.003   etc/crontab, etc/anacrontab,
- * etc/cron.*, etc/crontabs/, var/spool/cron/ added or changed fs.ssh-authorized-keys high T1098.004
- * any .ssh/authorized_keys(2) added or changed fs.sshd-config         medium; high: root T1098.004
- * etc/ssh/sshd_config(.d) added or changed login, empty passwords or key sources set
- * fs.shell-profile       medium                 T1546.004   etc/profile(.d), bash.bashrc, bashrc,
- * zsh rc files, environment; a home's .bashrc, .profile, .bash_profile, .zshrc... fs.systemd-unit
- * medium                 T1543.002   a systemd unit (system or user) added/changed fs.init-script
- * medium                 T1037.004   etc/init.d, rc.local, rc*.d, inittab, local.d
- * fs.package-db-changed  medium                 -           dpkg status, apk installed, rpm db
- * changed: packages appeared/disappeared/changed named (rpm: not named) fs.shell-history       low
- * T1059.004   a shell history file written (commands typed) image.digest-mismatch  high - the bag
- * recorded a digest the image given has not (manifest and config both differ) image.digest-unknown
- * info                   -           the bag recorded no image digest proc.exe-memfd critical T1620
- * a process runs from a memfd (fileless) proc.exe-deleted       high; medium when it   T1070.004 a
- * process's executable was deleted is the image's file proc.exe-not-in-image  high (added in the
- * T1105       a process runs a file the image does not layer); medium                     have
- *                        (neither: a mount?)
- * proc.exe-differs       high                   T1036       a process's executable hash differs
- * from the image's file at its path
+ * Rule ids (severity: the default, then what raises or lowers it):
+ *
+ * id                      severity                            ATT&CK
+ *   when
+ * fs.new-executable       high; critical in a tmp/hidden dir  T1105
+ *   an ELF executable, PIE or shared object added, or put in place of an
+ *   image entry that was not an executable, library or PATH entry
+ * fs.new-script           high; medium without an x bit       T1059.004
+ *   a file with a shebang added in a PATH, tmp or hidden dir
+ * fs.dropped-file         low; medium with an x bit or in a   T1074.001
+ *                         hidden dir under a tmp dir
+ *   any other regular file added in a tmp or hidden dir (only when no other
+ *   rule took the file)
+ * fs.binary-replaced      high; critical when it now points   T1036
+ *                         into a tmp or hidden dir
+ *   an executable (x bit), library (*.so*) or PATH entry of the image with
+ *   other content, turned into a symlink, or a symlink retargeted
+ * fs.binary-deleted       medium                              T1070.004
+ *   the same deleted (whiteout), or a PATH or lib dir deleted or made opaque
+ *   over image entries
+ * fs.setuid-added         critical; high when not owned by    T1548.001
+ *                         root
+ *   setuid bit added to a file, or a setuid file added
+ * fs.setgid-added         high; medium when the group is not  T1548.001
+ *                         root
+ *   setgid bit added to a file, or a setgid file added
+ * fs.caps-added           high; critical with a capability    T1548
+ *                         that amounts to root
+ *   file capabilities (security.capability) added or changed
+ * fs.account-changed      medium; high: an account added or   T1098, T1136.001
+ *                         changed, a member added to a        when an account
+ *                         privileged group, the file deleted  is added
+ *                         or shadow made world-readable;
+ *                         critical: a new uid 0 account, an
+ *                         empty password
+ *   etc/passwd, shadow, group, gshadow added, changed or deleted: the lines
+ *   added and removed (kept content of both sides; password hashes redacted)
+ * fs.sudoers-changed      high; critical when a NOPASSWD      T1548.003
+ *                         line is added
+ *   etc/sudoers, etc/sudoers.d/ added or changed
+ * fs.ld-preload           critical; high for ld.so.conf(.d)   T1574.006
+ *   etc/ld.so.preload added or changed; etc/ld.so.conf(.d) added or changed
+ * fs.cron-changed         high                                T1053.003
+ *   etc/crontab, etc/anacrontab, etc/cron.{d,hourly,daily,weekly,monthly}/,
+ *   etc/crontabs/, var/spool/cron/ added or changed
+ * fs.ssh-authorized-keys  high                                T1098.004
+ *   any .ssh/authorized_keys or authorized_keys2 added or changed
+ * fs.sshd-config          medium; high when root login, empty T1098.004
+ *                         passwords or key sources are set
+ *   etc/ssh/sshd_config, etc/ssh/sshd_config.d/ added or changed
+ * fs.shell-profile        medium                              T1546.004
+ *   etc/profile, etc/profile.d/, bash.bashrc, bashrc, zsh files,
+ *   environment, csh files; .bashrc, .profile, .bash_profile, .zshrc... of
+ *   root/ or home/USER/ added or changed
+ * fs.systemd-unit         medium                              T1543.002
+ *   a systemd unit or enablement link (system or user) added or changed
+ * fs.init-script          medium                              T1037.004
+ *   etc/init.d/, etc/rc.local, etc/rc.d/, etc/rcN.d/, etc/inittab,
+ *   etc/local.d/, etc/init/ added or changed
+ * fs.package-db-changed   medium                              (none)
+ *   dpkg status, apk installed or rpm db added, changed or deleted: the
+ *   packages appeared, disappeared and version-changed (rpm: not named)
+ * fs.shell-history        low                                 T1059.004
+ *   a shell history file (.ash_history, .bash_history...) written
+ * image.digest-mismatch   high                                (none)
+ *   the bag recorded an image digest that is neither the manifest's nor the
+ *   config's digest of the image given
+ * image.digest-unknown    info                                (none)
+ *   the bag recorded no image digest
+ * proc.exe-memfd          critical                            T1620
+ *   a process runs from a memfd (fileless)
+ * proc.exe-deleted        high; medium when it is the image's T1070.004
+ *                         own file (hash equal)
+ *   a process's executable was deleted
+ * proc.exe-not-in-image   high when added in the layer;       T1105
+ *                         medium when in neither (a mount?)
+ *   a process runs a file the image does not have
+ * proc.exe-differs        high                                T1036
+ *   a process's executable hash differs from the image's file at its path
+ *   (links in the image followed)
+ *
+ * Process findings are one per executable (and severity), naming the pids;
+ * their path is the executable's, without the leading "/".
  */
+/* clang-format on */
 #include <string.h>
 #include <strings.h>
 
@@ -156,22 +201,17 @@ static int finding_cmp(const void *pa, const void *pb)
 	return strcmp_null(jstr(a, "detail"), jstr(b, "detail")); /* a stable order */
 }
 
-void findings_finish(json_t *report)
-{
-	if (!json_is_object(report))
-		return;
-	json_t *arr = json_object_get(report, "findings");
-	size_t n = json_array_size(arr);
-	_cleanup_free_ json_t **v = xcalloc(n ? n : 1, sizeof(*v));
-	for (size_t i = 0; i < n; i++)
-		v[i] = json_incref(json_array_get(arr, i));
-	qsort(v, n, sizeof(*v), finding_cmp);
+/* One rule's findings past this many (most severe first) are one finding
+ * "N more": a layer of a million files dropped in /tmp must not make a
+ * million findings (memory, and a report nobody reads). */
+#define FINDINGS_PER_ID_MAX 1000u
 
-	json_t *out = json_array();
-	json_t *seen = json_object();
-	json_t *ids = json_object();
-	size_t counts[ARRAY_SIZE(sev_names)] = {0};
-	int worst = -1;
+/* sorted, deduplicated, each id bounded; *not_listed gets {id: count} */
+static size_t findings_select(json_t **v, size_t n, json_t *not_listed, json_t ***outv)
+{
+	json_t *seen = json_object(), *per_id = json_object(), *worst_cut = json_object();
+	json_t **keep = xcalloc(n + 1, sizeof(*keep));
+	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
 		json_t *f = v[i];
 		const char *id = jstr(f, "id");
@@ -182,6 +222,70 @@ void findings_finish(json_t *report)
 			continue;
 		}
 		json_object_set_new(seen, key, json_true());
+		const char *idk = id ? id : "";
+		json_int_t c = json_integer_value(json_object_get(per_id, idk));
+		json_object_set_new(per_id, idk, json_integer(c + 1));
+		if (c >= (json_int_t)FINDINGS_PER_ID_MAX) {
+			json_object_set_new(not_listed, idk,
+					    json_integer(c + 1 - (json_int_t)FINDINGS_PER_ID_MAX));
+			if (!json_object_get(worst_cut, idk))
+				json_object_set(worst_cut, idk,
+						f); /* sorted: the first is the worst */
+			json_decref(f);
+			continue;
+		}
+		keep[k++] = f;
+	}
+	/* one finding per id for the ones left out */
+	const char *id;
+	json_t *cnt;
+	size_t extra = json_object_size(not_listed);
+	keep = xreallocarray(keep, k + extra + 1, sizeof(*keep));
+	json_object_foreach(not_listed, id, cnt)
+	{
+		json_t *w = json_object_get(worst_cut, id);
+		enum sev sv = SEV_INFO;
+		sev_parse(jstr(w, "severity"), &sv);
+		_cleanup_free_ char *d =
+		    xasprintf("%lld more findings of this rule not listed (at most %u per rule, "
+			      "the most severe "
+			      "first); the diff lists every entry",
+			      (long long)json_integer_value(cnt), FINDINGS_PER_ID_MAX);
+		json_t *tmp = json_object();
+		findings_add(tmp, id, sv, jstr(w, "title"), jstr(w, "attack"), NULL,
+			     json_pack("{s:I}", "not_listed", json_integer_value(cnt)), d);
+		keep[k++] = json_incref(json_array_get(json_object_get(tmp, "findings"), 0));
+		json_decref(tmp);
+	}
+	qsort(keep, k, sizeof(*keep), finding_cmp);
+	json_decref(seen);
+	json_decref(per_id);
+	json_decref(worst_cut);
+	*outv = keep;
+	return k;
+}
+
+void findings_finish(json_t *report)
+{
+	if (!json_is_object(report))
+		return;
+	json_t *arr = json_object_get(report, "findings");
+	size_t n = json_array_size(arr);
+	_cleanup_free_ json_t **v = xcalloc(n ? n : 1, sizeof(*v));
+	for (size_t i = 0; i < n; i++)
+		v[i] = json_incref(json_array_get(arr, i));
+	qsort(v, n, sizeof(*v), finding_cmp);
+	json_t *not_listed = json_object();
+	_cleanup_free_ json_t **keep = NULL;
+	size_t k = findings_select(v, n, not_listed, &keep);
+
+	json_t *out = json_array();
+	json_t *ids = json_object();
+	size_t counts[ARRAY_SIZE(sev_names)] = {0};
+	int worst = -1;
+	for (size_t i = 0; i < k; i++) {
+		json_t *f = keep[i];
+		const char *id = jstr(f, "id");
 		int r = sev_rank(f);
 		if (r >= 0) {
 			counts[r]++;
@@ -194,8 +298,6 @@ void findings_finish(json_t *report)
 			    json_integer(json_integer_value(json_object_get(ids, id)) + 1));
 		json_array_append_new(out, f);
 	}
-	json_decref(seen);
-	size_t total = json_array_size(out);
 	json_object_set_new(report, "findings", out);
 
 	json_t *sum = json_object_get(report, "summary");
@@ -207,13 +309,14 @@ void findings_finish(json_t *report)
 	for (size_t i = ARRAY_SIZE(sev_names); i-- > 0;)
 		json_object_set_new(c, sev_names[i], json_integer((json_int_t)counts[i]));
 	json_object_set_new(sum, "counts", c);
-	json_object_set_new(sum, "total", json_integer((json_int_t)total));
+	json_object_set_new(sum, "total", json_integer((json_int_t)k));
 	json_object_set_new(sum, "worst", worst >= 0 ? json_string(sev_names[worst]) : json_null());
 	const char *verdict = worst >= SEV_HIGH	    ? "compromised"
 			      : worst == SEV_MEDIUM ? "suspicious"
 						    : "clean";
 	json_object_set_new(sum, "verdict", json_string(verdict));
 	json_object_set_new(sum, "ids", ids);
+	json_object_set_new(sum, "not_listed", not_listed);
 	/* fail_on is the caller's (--fail-on); when it set it already, failed follows */
 	enum sev fo;
 	if (sev_parse(jstr(sum, "fail_on"), &fo) == 0)
@@ -341,7 +444,8 @@ static const struct {
 struct fctx {
 	json_t *report;
 	const struct aidx *img, *bag_kept;
-	unsigned kind; /* DK_* */
+	json_t *copies; /* sha256 hex -> the image path (JSON form) with that content */
+	unsigned kind;	/* DK_* */
 	json_t *ent;
 	const char *path; /* JSON form (the report's) */
 	const char *raw;  /* decoded, for the indexes */
@@ -354,12 +458,14 @@ struct fctx {
 struct pctx {
 	json_t *report;
 	const struct aidx *img;
+	json_t *copies;	 /* as in fctx */
 	json_t *diffidx; /* path (JSON form) -> {kind, entry} */
 	long long pid;
 	const char *comm;
 	const char *exe; /* as recorded */
 	char *rel;	 /* container-relative path, " (deleted)" cut, \xNN decoded */
 	char *rel_json;	 /* the same in the report's JSON form */
+	char *where;	 /* no rel (memfd...): what the finding's path is */
 	bool deleted, memfd;
 	const char *sha256; /* NULL when not hashed whole */
 	bool in_image;	    /* a regular file of the image at rel (links followed) */
@@ -403,8 +509,11 @@ static bool has_change(const struct fctx *c, const char *what)
 {
 	json_t *ch = json_object_get(c->ent, "changes"), *v;
 	size_t i;
-	json_array_foreach(ch, i, v) if (json_is_string(v) &&
-					 strcmp(json_string_value(v), what) == 0) return true;
+	json_array_foreach(ch, i, v)
+	{
+		if (json_is_string(v) && strcmp(json_string_value(v), what) == 0)
+			return true;
+	}
 	return false;
 }
 
@@ -531,25 +640,30 @@ static bool line_eq(struct line l, const char *s)
 	return l.n == strlen(s) && memcmp(l.s, s, l.n) == 0;
 }
 
-/* The JSON form of attacker bytes (NULs as %00), cut at max bytes. */
+/* The JSON form of attacker bytes (the bag's encoder: invalid UTF-8 and
+ * "%" percent-encoded), control bytes (NUL, ESC, CR...) percent-encoded too
+ * so a detail is safe on a terminal; cut at max bytes. */
 static char *line_json(const char *s, size_t n, size_t max)
 {
 	bool cut = n > max;
 	if (cut)
 		n = max;
 	struct sbuf b = SBUF_INIT;
+	sbuf_add(&b, "", 0);
 	size_t i = 0;
-	for (;;) {
-		const char *z = memchr(s + i, '\0', n - i);
-		size_t seg = z ? (size_t)(z - (s + i)) : n - i;
-		_cleanup_free_ char *tmp = xstrndup(s + i, seg);
-		_cleanup_free_ char *enc = bag_path_json_encode(tmp);
-		sbuf_adds(&b, enc ? enc : "");
-		i += seg;
-		if (!z)
-			break;
-		sbuf_adds(&b, "%00");
-		i++;
+	while (i < n) {
+		size_t seg = 0;
+		while (i + seg < n && (unsigned char)s[i + seg] >= 0x20 && s[i + seg] != 0x7f)
+			seg++;
+		if (seg) {
+			_cleanup_free_ char *tmp = xstrndup(s + i, seg);
+			_cleanup_free_ char *enc = bag_path_json_encode(tmp);
+			sbuf_adds(&b, enc ? enc : "");
+			i += seg;
+		} else {
+			sbuf_printf(&b, "%%%02X", (unsigned char)s[i]);
+			i++;
+		}
 	}
 	if (cut)
 		sbuf_adds(&b, "...");
@@ -564,19 +678,23 @@ static char *show_plain(const struct line *l)
 	return line_json(l->s, l->n, LINE_SHOWN_MAX);
 }
 
-/* shadow, gshadow: the hash in field 1 becomes "<hash $6$>" */
+/* shadow, gshadow: a hash in field 1 becomes "<hash $6$>" ("<hash !$6$>"
+ * for a locked one); "", "*", "!", "!!", "!*", "x" are shown as they are */
 static char *show_shadow(const struct line *l)
 {
 	struct line pw = field(l, 1);
-	if (pw.n == 0 || pw.s[0] == '!' || pw.s[0] == '*' || line_eq(pw, "x") ||
-	    pw.s + pw.n > l->s + l->n)
+	if (pw.s >= l->s + l->n || line_eq(pw, "") || line_eq(pw, "*") || line_eq(pw, "!") ||
+	    line_eq(pw, "!!") || line_eq(pw, "!*") || line_eq(pw, "x"))
 		return show_plain(l);
 	struct sbuf b = SBUF_INIT;
 	sbuf_add(&b, l->s, (size_t)(pw.s - l->s));
 	sbuf_adds(&b, "<hash");
-	if (pw.s[0] == '$') {
-		const char *d = memchr(pw.s + 1, '$', pw.n - 1);
-		if (d && d - pw.s < 12) {
+	size_t bang = 0;
+	while (bang < pw.n && pw.s[bang] == '!')
+		bang++;
+	if (bang < pw.n && pw.s[bang] == '$') {
+		const char *d = memchr(pw.s + bang + 1, '$', pw.n - bang - 1);
+		if (d && d - pw.s < 16) {
 			sbuf_addc(&b, ' ');
 			sbuf_add(&b, pw.s, (size_t)(d - pw.s) + 1);
 		}
@@ -690,16 +808,116 @@ static void ldiff_describe(const struct fctx *c, struct fhit *h, const struct ld
 	}
 }
 
+/* ---- copies of the image's files ---- */
+
+#define COPIES_WANT_MAX 100000u /* hashes looked for in the image */
+
+/* the content of an empty file: shared by too many files to mean a copy */
+static const char sha_empty[] = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+static void want_sha(json_t *want, const char *sha)
+{
+	if (sha && strlen(sha) == 64 && is_hex_string(sha) && strcmp(sha, sha_empty) != 0 &&
+	    json_object_size(want) < COPIES_WANT_MAX)
+		json_object_set_new(want, sha, json_null());
+}
+
+/* The hashes to look for: the processes' executables and the files added
+ * in the layer; then one walk of the image finds the first path of each
+ * (a copy of busybox as /tmp/.x/sleep is a renamed system utility). */
+static json_t *image_copies(json_t *report, const struct aidx *img)
+{
+	json_t *want = json_object();
+	if (!img)
+		return want;
+	json_t *v;
+	size_t i;
+	json_t *diff = json_object_get(report, "diff");
+	json_array_foreach(json_object_get(diff, "added"), i, v)
+	{
+		want_sha(want, jstr(v, "sha256"));
+	}
+	json_array_foreach(json_object_get(diff, "modified"), i, v)
+	{
+		want_sha(want, jstr(v, "sha256"));
+	}
+	json_t *procs = json_object_get(report, "processes");
+	if (json_is_object(procs))
+		procs = json_object_get(procs, "pids");
+	json_array_foreach(procs, i, v)
+	{
+		json_t *exe = json_object_get(v, "exe");
+		want_sha(want, json_is_object(exe) ? jstr(exe, "sha256") : jstr(v, "exe_sha256"));
+	}
+	if (!json_object_size(want))
+		return want;
+	size_t cap = 0, n = 0;
+	aidx_id *stack = NULL;
+	xgrow(&stack, &cap, 1, sizeof(*stack));
+	stack[n++] = AIDX_ROOT;
+	while (n) {
+		aidx_id dir = stack[--n];
+		for (aidx_id c = aidx_first_child(img, dir); c != AIDX_NONE;
+		     c = aidx_next_sibling(img, c)) {
+			struct aidx_entry e;
+			aidx_get(img, c, &e);
+			if (e.type == AENT_DIR) {
+				xgrow(&stack, &cap, n + 1, sizeof(*stack));
+				stack[n++] = c;
+				continue;
+			}
+			if (e.type != AENT_FILE || !e.has_sha256)
+				continue;
+			char hex[65];
+			hex_encode(e.sha256, 32, hex);
+			json_t *slot = json_object_get(want, hex);
+			if (!slot || !json_is_null(slot))
+				continue;
+			char path[AN_PATH_MAX];
+			if (aidx_path(img, c, path, sizeof(path)) >= sizeof(path))
+				continue;
+			_cleanup_free_ char *pj = bag_path_json_encode(path);
+			json_object_set_new(want, hex, json_string(pj));
+		}
+	}
+	free(stack);
+	return want;
+}
+
+/* "a copy of the image's 'bin/busybox'" when sha is an image file's content
+ * at another path */
+static void copy_detail(json_t *copies, const char *sha, const char *self, struct fhit *h)
+{
+	const char *orig = sha ? jstr(copies, sha) : NULL;
+	if (!orig || (self && strcmp(orig, self) == 0))
+		return;
+	detail_sep(h);
+	sbuf_printf(&h->detail, "the same content as the image's '%s' (a renamed copy)", orig);
+	json_object_set_new(h->evidence, "image_copy_of", json_string(orig));
+}
+
 /* ---- file rules ---- */
+
+static bool image_binary(const struct fctx *c, const char *itype, uint32_t imode, bool has_imode);
+static void image_side(const struct fctx *c, const char **itype, uint32_t *imode, bool *has_imode,
+		       char **ilink);
 
 static bool m_new_executable(const struct fctx *c, struct fhit *h)
 {
 	if (!is_type(c, "file"))
 		return false;
 	if (c->kind == DK_MODIFIED) {
-		const char *it = jstr(c->ent, "image_type");
-		if (!it || strcmp(it, "file") == 0)
-			return false; /* an image file replaced: fs.binary-replaced */
+		/* an executable, library or PATH entry replaced: fs.binary-replaced;
+		 * anything else that became an ELF (a data file, a dir) is new */
+		const char *itype;
+		_cleanup_free_ char *ilink = NULL;
+		uint32_t imode = 0;
+		bool has_imode;
+		image_side(c, &itype, &imode, &has_imode, &ilink);
+		if (image_binary(c, itype, imode, has_imode))
+			return false;
+		if (itype)
+			sbuf_printf(&h->detail, "replaces the image's %s; ", itype);
 	}
 	json_t *elf = json_object_get(c->ent, "elf");
 	const char *t = jstr(elf, "type");
@@ -712,7 +930,8 @@ static bool m_new_executable(const struct fctx *c, struct fhit *h)
 	}
 	const char *cls = jstr(elf, "class"), *mach = jstr(elf, "machine");
 	const char *link = jstr(elf, "linkage"), *interp = jstr(elf, "interpreter");
-	sbuf_printf(&h->detail, "%s %s %s", cls ? cls : "ELF", mach ? mach : "", t);
+	sbuf_printf(&h->detail, "%s%s%s %s", cls ? cls : "ELF", mach ? " " : "", mach ? mach : "",
+		    t);
 	if (link)
 		sbuf_printf(&h->detail, ", %s", link);
 	if (interp)
@@ -723,6 +942,7 @@ static bool m_new_executable(const struct fctx *c, struct fhit *h)
 	if (c->has_mode)
 		sbuf_printf(&h->detail, ", mode %04o", c->mode);
 	json_object_set(h->evidence, "elf", elf);
+	copy_detail(c->copies, jstr(c->ent, "sha256"), c->path, h);
 	return true;
 }
 
@@ -742,6 +962,7 @@ static bool m_new_script(const struct fctx *c, struct fhit *h)
 	sbuf_printf(&h->detail, "script for '%s' in %s, %s", sb, where,
 		    x ? "executable" : "not executable");
 	json_object_set_new(h->evidence, "shebang", jtext(sb));
+	copy_detail(c->copies, jstr(c->ent, "sha256"), c->path, h);
 	return true;
 }
 
@@ -769,6 +990,7 @@ static bool m_dropped_file(const struct fctx *c, struct fhit *h)
 		sbuf_printf(&h->detail, ", %lld bytes", (long long)json_integer_value(sz));
 	if (x)
 		sbuf_printf(&h->detail, ", executable (mode %04o)", c->mode);
+	copy_detail(c->copies, jstr(c->ent, "sha256"), c->path, h);
 	return true;
 }
 
@@ -844,8 +1066,14 @@ static bool m_binary_replaced(const struct fctx *c, struct fhit *h)
 		} else {
 			const char *sha = jstr(c->ent, "sha256"),
 				   *isha = jstr(c->ent, "image_sha256");
-			sbuf_printf(&h->detail, "content replaced: sha256 %s, image %s %s",
-				    sha ? sha : "?", itype, isha ? isha : "");
+			if (!is_type(c, "file"))
+				sbuf_printf(&h->detail, "now a %s; ", c->type ? c->type : "?");
+			sbuf_printf(&h->detail, "content replaced: sha256 %s, the image's %s",
+				    sha ? sha : "?", itype);
+			if (isha)
+				sbuf_printf(&h->detail, " %s", isha);
+			if (ilink_s)
+				sbuf_printf(&h->detail, " (a symlink to '%s')", ilink_s);
 			const char *t = jstr(json_object_get(c->ent, "elf"), "type");
 			const char *mime = jstr(c->ent, "mime");
 			if (t)
@@ -853,6 +1081,7 @@ static bool m_binary_replaced(const struct fctx *c, struct fhit *h)
 			else if (mime)
 				sbuf_printf(&h->detail, "; now %s", mime);
 			json_object_set(h->evidence, "elf", json_object_get(c->ent, "elf"));
+			copy_detail(c->copies, sha, c->path, h);
 		}
 		if (has_imode)
 			sbuf_printf(&h->detail, "; image mode %04o", imode);
@@ -882,12 +1111,15 @@ static bool m_binary_deleted(const struct fctx *c, struct fhit *h)
 			    (long long)json_integer_value(hid));
 		json_t *s = json_object_get(c->ent, "hidden_sample"), *v;
 		size_t i;
+		size_t shown = 0;
 		json_array_foreach(s, i, v)
 		{
-			if (i >= 10)
+			if (shown >= 10)
 				break;
-			sbuf_printf(&h->detail, "%s'%s'", i ? ", " : ", e.g. ",
-				    json_string_value(v) ? json_string_value(v) : "");
+			if (!json_is_string(v))
+				continue;
+			sbuf_printf(&h->detail, "%s'%s'", shown++ ? ", " : ", e.g. ",
+				    json_string_value(v));
 		}
 		return true;
 	}
@@ -924,8 +1156,8 @@ static long long int_or(const json_t *o, const char *k, long long dflt)
 static bool special_bit_added(const struct fctx *c, uint32_t bit, const char *change)
 {
 	if (c->kind == DK_ADDED)
-		return (is_type(c, "file") || is_type(c, "dir")) && c->has_mode && (c->mode & bit);
-	return has_change(c, change);
+		return is_type(c, "file") && c->has_mode && (c->mode & bit);
+	return !is_type(c, "dir") && has_change(c, change); /* on a dir: not a privilege */
 }
 
 static void mode_detail(const struct fctx *c, struct fhit *h)
@@ -937,8 +1169,16 @@ static void mode_detail(const struct fctx *c, struct fhit *h)
 		sbuf_printf(&h->detail, " (image %s)", im);
 	if (c->kind == DK_ADDED)
 		sbuf_adds(&h->detail, ", a file the image does not have");
-	sbuf_printf(&h->detail, ", owner %lld:%lld", int_or(c->ent, "uid", -1),
-		    int_or(c->ent, "gid", -1));
+	long long uid = int_or(c->ent, "uid", -1), gid = int_or(c->ent, "gid", -1);
+	sbuf_adds(&h->detail, ", owner ");
+	if (uid >= 0)
+		sbuf_printf(&h->detail, "%lld", uid);
+	else
+		sbuf_addc(&h->detail, '?');
+	if (gid >= 0)
+		sbuf_printf(&h->detail, ":%lld", gid);
+	else
+		sbuf_adds(&h->detail, ":?");
 	if (in_tmp(c->path) || in_hidden_dir(c->path))
 		sbuf_adds(&h->detail, ", in a temporary or hidden directory");
 }
@@ -1193,7 +1433,9 @@ static void content_detail(const struct fctx *c, struct fhit *h)
 {
 	const char *sha = jstr(c->ent, "sha256"), *isha = jstr(c->ent, "image_sha256");
 	detail_sep(h);
-	sbuf_printf(&h->detail, "%s", c->kind == DK_ADDED ? "added" : "changed");
+	sbuf_adds(&h->detail, c->kind == DK_ADDED     ? "added"
+			      : c->kind == DK_DELETED ? "deleted"
+						      : "changed");
 	if (is_type(c, "symlink"))
 		sbuf_printf(&h->detail, ": a symlink to '%s'",
 			    jstr(c->ent, "link_target") ? jstr(c->ent, "link_target") : "?");
@@ -1431,12 +1673,8 @@ static bool m_package_db(const struct fctx *c, struct fhit *h)
 	json_t *cur = pkgs_side(c->bag_kept, c, c->kind == DK_DELETED, &nnote);
 	if (!old || !cur) {
 		const char *why = (!cur && nnote) ? nnote : onote ? onote : "not read";
-		sbuf_printf(&h->detail, "%s: packages not compared (%s)",
-			    c->kind == DK_DELETED ? "deleted"
-			    : c->kind == DK_ADDED ? "added"
-						  : "changed",
-			    why);
 		content_detail(c, h);
+		sbuf_printf(&h->detail, "; packages not compared (%s)", why);
 		json_decref(old);
 		json_decref(cur);
 		return true;
@@ -1522,6 +1760,7 @@ static bool m_exe_memfd(const struct pctx *p, struct fhit *h)
 	if (!p->memfd)
 		return false;
 	sbuf_adds(&h->detail, "runs from an anonymous memory file (fileless)");
+	copy_detail(p->copies, p->sha256, NULL, h);
 	return true;
 }
 
@@ -1537,16 +1776,18 @@ static bool m_exe_deleted(const struct pctx *p, struct fhit *h)
 		sbuf_printf(&h->detail, "its executable was deleted%s",
 			    p->in_image ? " (and it is not the image's file at that path)"
 					: " (the image has no such file)");
+		copy_detail(p->copies, p->sha256, p->rel_json, h);
 	}
 	return true;
 }
 
 static bool m_exe_not_in_image(const struct pctx *p, struct fhit *h)
 {
-	if (p->deleted || p->memfd || !p->rel || p->in_image)
+	if (!p->img || p->deleted || p->memfd || !p->rel || p->in_image)
 		return false;
 	if (p->layer_kind && strcmp(p->layer_kind, "added") == 0) {
 		sbuf_adds(&h->detail, "its executable was added in the container's layer");
+		copy_detail(p->copies, p->sha256, p->rel_json, h);
 		return true;
 	}
 	if (p->layer_kind)
@@ -1554,6 +1795,7 @@ static bool m_exe_not_in_image(const struct pctx *p, struct fhit *h)
 	h->sev = SEV_MEDIUM;
 	sbuf_adds(&h->detail, "its executable is neither in the image nor in the layer (a bind "
 			      "mount or a path outside the container's root?)");
+	copy_detail(p->copies, p->sha256, p->rel_json, h);
 	return true;
 }
 
@@ -1574,6 +1816,7 @@ static bool m_exe_differs(const struct pctx *p, struct fhit *h)
 				      "did not change (a mount over it?)");
 	if (lsha)
 		json_object_set_new(h->evidence, "layer_sha256", json_string(lsha));
+	copy_detail(p->copies, p->sha256, p->rel_json, h);
 	return true;
 }
 
@@ -1819,7 +2062,8 @@ static bool run_file_rules(struct fctx *c, const char *kind, bool fallback)
 	return any;
 }
 
-static void file_rules(json_t *report, const struct aidx *img, const struct aidx *bag_kept)
+static void file_rules(json_t *report, const struct aidx *img, const struct aidx *bag_kept,
+		       json_t *copies)
 {
 	json_t *diff = json_object_get(report, "diff");
 	for (size_t k = 0; k < ARRAY_SIZE(diff_kinds); k++) {
@@ -1835,6 +2079,7 @@ static void file_rules(json_t *report, const struct aidx *img, const struct aidx
 			    .report = report,
 			    .img = img,
 			    .bag_kept = bag_kept,
+			    .copies = copies,
 			    .kind = diff_kinds[k].bit,
 			    .ent = ent,
 			    .path = path,
@@ -1884,6 +2129,38 @@ static char *unescape_x(const char *s)
 
 #define LINK_HOPS_MAX 40u
 
+/* "/a/./b/../c" -> "a/c" ("..": up, never above the root, as the kernel
+ * does inside a chroot); false when longer than AN_PATH_MAX. */
+static bool norm_dots(const char *in, char *out)
+{
+	size_t o = 0;
+	const char *s = in;
+	while (*s) {
+		while (*s == '/')
+			s++;
+		const char *e = strchrnul(s, '/');
+		size_t n = (size_t)(e - s);
+		if (n == 0 || (n == 1 && s[0] == '.')) {
+			/* nothing */
+		} else if (n == 2 && s[0] == '.' && s[1] == '.') {
+			while (o && out[o - 1] != '/')
+				o--;
+			if (o)
+				o--; /* the '/' before it */
+		} else {
+			if (o + (o ? 1 : 0) + n >= AN_PATH_MAX)
+				return false;
+			if (o)
+				out[o++] = '/';
+			memcpy(out + o, s, n);
+			o += n;
+		}
+		s = e;
+	}
+	out[o] = '\0';
+	return true;
+}
+
 /* The image's entry at path, following symlinks inside the image (a merged
  * /usr: bin -> usr/bin), bounded; false when absent or a loop. */
 static bool image_resolve(const struct aidx *img, const char *path, struct aidx_entry *out)
@@ -1926,8 +2203,7 @@ static bool image_resolve(const struct aidx *img, const char *path, struct aidx_
 				}
 				_cleanup_free_ char *joined = sbuf_steal(&nb);
 				char norm[AN_PATH_MAX];
-				struct err er = {0};
-				if (an_path_norm(joined, norm, &er) < 0)
+				if (!norm_dots(joined, norm))
 					return false;
 				free(cur);
 				cur = xstrdup(norm);
@@ -2004,11 +2280,13 @@ static void pctx_fill(struct pctx *p, json_t *proc)
 		plain[n - 10] = '\0';
 		p->deleted = true;
 	}
-	if (p->memfd || plain[0] != '/')
+	if (p->memfd || plain[0] != '/') {
+		/* "/memfd:name": shown without the "/" */
+		p->where = bag_path_json_encode(plain + (plain[0] == '/'));
 		return;
+	}
 	char norm[AN_PATH_MAX];
-	struct err e = {0};
-	if (an_path_norm(plain, norm, &e) < 0)
+	if (!norm_dots(plain, norm) || !norm[0])
 		return;
 	p->rel = xstrdup(norm);
 	p->rel_json = bag_path_json_encode(norm);
@@ -2037,7 +2315,7 @@ struct pgroup {
 	char *path;
 };
 
-static void proc_rules(json_t *report, const struct aidx *img)
+static void proc_rules(json_t *report, const struct aidx *img, json_t *copies)
 {
 	json_t *procs = process_list(report);
 	if (!json_array_size(procs))
@@ -2046,7 +2324,8 @@ static void proc_rules(json_t *report, const struct aidx *img)
 	size_t np = json_array_size(procs);
 	struct pctx *pc = xcalloc(np, sizeof(*pc));
 	for (size_t i = 0; i < np; i++) {
-		pc[i] = (struct pctx){.report = report, .img = img, .diffidx = diffidx};
+		pc[i] = (struct pctx){
+		    .report = report, .img = img, .copies = copies, .diffidx = diffidx};
 		pctx_fill(&pc[i], json_array_get(procs, i));
 	}
 	for (size_t ri = 0; ri < ARRAY_SIZE(rules); ri++) {
@@ -2066,11 +2345,8 @@ static void proc_rules(json_t *report, const struct aidx *img)
 				hit_drop(&h);
 				continue;
 			}
-			_cleanup_free_ char *path =
-			    p->rel_json
-				? xstrdup(p->rel_json)
-				: line_json(p->exe + (p->exe[0] == '/'),
-					    strlen(p->exe + (p->exe[0] == '/')), AN_PATH_MAX);
+			const char *where = p->rel_json ? p->rel_json : p->where;
+			_cleanup_free_ char *path = xstrdup(where ? where : "");
 			_cleanup_free_ char *key = xasprintf("%d\x1f%s", (int)h.sev, path);
 			json_t *gi = json_object_get(groups, key);
 			struct pgroup *grp;
@@ -2123,6 +2399,7 @@ static void proc_rules(json_t *report, const struct aidx *img)
 	for (size_t i = 0; i < np; i++) {
 		free(pc[i].rel);
 		free(pc[i].rel_json);
+		free(pc[i].where);
 	}
 	free(pc);
 	json_decref(diffidx);
@@ -2134,7 +2411,9 @@ void findings_rules(json_t *report, const struct aidx *img, const struct aidx *b
 		return;
 	if (!json_is_array(json_object_get(report, "findings")))
 		json_object_set_new(report, "findings", json_array());
+	json_t *copies = image_copies(report, img);
 	image_rules(report);
-	file_rules(report, img, bag_kept);
-	proc_rules(report, img);
+	file_rules(report, img, bag_kept, copies);
+	proc_rules(report, img, copies);
+	json_decref(copies);
 }

@@ -21,12 +21,12 @@
 #include "contain/hashio.h"
 #include "contain/safefs.h"
 
-#define NOTES_MAX	200u	 /* notes kept; then one saying how many more */
-#define LAYERS_MAX	4096u	 /* layers of one image */
-#define IMAGES_MAX	1024u	 /* images (manifests) of one archive */
-#define MEMBERS_MAX	1000000u /* members of an outer archive */
-#define LINKS_MAX	65536u	 /* links among an outer archive's members */
-#define INDEX_DEPTH_MAX 4	 /* nested image indexes */
+#define NOTES_MAX	200u	    /* notes kept; then one saying how many more */
+#define LAYERS_MAX	4096u	    /* layers of one image */
+#define IMAGES_MAX	1024u	    /* images (manifests) of one archive */
+#define MEMBERS_MAX	1000000u    /* members of an outer archive */
+#define NAMES_MAX	(64u << 20) /* bytes of the member names of an outer archive */
+#define INDEX_DEPTH_MAX 4	    /* nested image indexes */
 #define BOMB_FLOOR	(64ull << 20)
 
 static void archive_read_freep(struct archive **a)
@@ -132,7 +132,8 @@ static int path_join_norm(const char *base, const char *rel, char out[AN_PATH_MA
 
 struct member {
 	char *name;
-	char *buf; /* cached content (small JSON-looking members), or NULL */
+	size_t seq; /* its place in the archive */
+	char *buf;  /* cached content (small JSON-looking members), or NULL */
 	size_t len;
 	char *link; /* a link member: the member it names (normalized), or NULL */
 };
@@ -142,7 +143,7 @@ struct src {
 	int dirfd;
 	const char *path;
 	struct member *m;
-	size_t nm, mcap, cached;
+	size_t nm, mcap, cached, name_bytes;
 	bool has_layout, has_index, has_docker_manifest;
 };
 
@@ -158,10 +159,39 @@ static void src_free(struct src *s)
 		close(s->dirfd);
 }
 
-static struct archive *outer_new(void)
+/* Decompression in the library only: a filter libarchive would run as an
+ * external program (ARCHIVE_WARN) is never enabled. Probed once. */
+static int (*const filters[])(struct archive *) = {
+    archive_read_support_filter_gzip,
+    archive_read_support_filter_zstd,
+    archive_read_support_filter_xz,
+    archive_read_support_filter_bzip2,
+};
+
+static unsigned filters_in_lib(void)
+{
+	static int mask = -1;
+	if (mask < 0) {
+		int m = 0;
+		for (size_t i = 0; i < ARRAY_SIZE(filters); i++) {
+			struct archive *a = archive_read_new();
+			if (filters[i](a) == ARCHIVE_OK)
+				m |= 1 << i;
+			archive_read_free(a);
+		}
+		mask = m;
+	}
+	return (unsigned)mask;
+}
+
+/* A tar reader (outer archive or layer): tar formats, in-library filters. */
+static struct archive *tar_reader_new(void)
 {
 	struct archive *a = archive_read_new();
-	archive_read_support_filter_all(a);
+	unsigned m = filters_in_lib();
+	for (size_t i = 0; i < ARRAY_SIZE(filters); i++)
+		if (m & (1u << i))
+			filters[i](a);
 	archive_read_support_format_tar(a);
 	archive_read_support_format_gnutar(a);
 	return a;
@@ -169,7 +199,7 @@ static struct archive *outer_new(void)
 
 static int outer_open(const struct src *s, struct archive **out, struct err *e)
 {
-	struct archive *a = outer_new();
+	struct archive *a = tar_reader_new();
 	if (archive_read_open_filename(a, s->path, 1 << 20) != ARCHIVE_OK) {
 		err_set(e, ERR_INVALID, "'%s': not a tar archive: %s", s->path,
 			archive_error_string(a));
@@ -214,6 +244,15 @@ static int member_read(struct archive *a, char **buf, size_t *len, size_t have, 
 	return 0;
 }
 
+static int member_cmp(const void *a, const void *b)
+{
+	const struct member *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+	if (c)
+		return c;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
 /* The archive's first pass: every member's name, links among them, the
  * content of the small members that look like JSON (bounded in total). */
 static int src_scan(struct src *s, struct notes *nt, struct err *e)
@@ -237,9 +276,14 @@ static int src_scan(struct src *s, struct notes *nt, struct err *e)
 		const char *sl = type == AE_IFLNK ? archive_entry_symlink(ent) : NULL;
 		if (!hl && !sl && type != AE_IFREG)
 			continue;
+		s->name_bytes += strlen(name) + 1;
+		if (s->name_bytes > NAMES_MAX)
+			return err_set(e, ERR_INVALID, "'%s': member names past %u bytes", s->path,
+				       NAMES_MAX);
 		xgrow(&s->m, &s->mcap, s->nm + 1, sizeof(*s->m));
-		struct member *m = &s->m[s->nm++];
+		struct member *m = &s->m[s->nm];
 		memset(m, 0, sizeof(*m));
+		m->seq = s->nm++;
 		m->name = xstrdup(name);
 		if (!strcmp(name, "oci-layout"))
 			s->has_layout = true;
@@ -282,7 +326,25 @@ static int src_scan(struct src *s, struct notes *nt, struct err *e)
 	}
 	if (r != ARCHIVE_EOF)
 		return err_set(e, ERR_INVALID, "'%s': %s", s->path, archive_error_string(a));
+	qsort(s->m, s->nm, sizeof(*s->m), member_cmp);
 	return 0;
+}
+
+/* The members named name: [*lo, *hi) of the sorted members (in archive order). */
+static void member_range(const struct src *s, const char *name, size_t *lo, size_t *hi)
+{
+	size_t l = 0, h = s->nm;
+	while (l < h) {
+		size_t mid = l + (h - l) / 2;
+		if (strcmp(s->m[mid].name, name) < 0)
+			l = mid + 1;
+		else
+			h = mid;
+	}
+	*lo = l;
+	while (l < s->nm && !strcmp(s->m[l].name, name))
+		l++;
+	*hi = l;
 }
 
 /* The member a name leads to (links followed inside the archive, at most 16). */
@@ -291,13 +353,10 @@ static struct member *src_member(struct src *s, const char *name)
 	char cur[AN_PATH_MAX];
 	snprintf(cur, sizeof(cur), "%s", name);
 	for (int hop = 0; hop < 16; hop++) {
-		struct member *found = NULL;
 		/* the last member of a name wins, as it would on extraction */
-		for (size_t i = s->nm; i-- > 0;)
-			if (!strcmp(s->m[i].name, cur)) {
-				found = &s->m[i];
-				break;
-			}
+		size_t lo, hi;
+		member_range(s, cur, &lo, &hi);
+		struct member *found = hi > lo ? &s->m[hi - 1] : NULL;
 		if (!found || !found->link)
 			return found;
 		snprintf(cur, sizeof(cur), "%s", found->link);
@@ -324,8 +383,9 @@ static int src_read_small(struct src *s, const char *name, char **buf, size_t *l
 	if (!m)
 		return err_set(e, ERR_NOTFOUND, "'%s': no member '%s'", s->path, name);
 	if (!m->buf)
-		return err_set(e, ERR_INVALID, "'%s': member '%s' is not a small JSON file",
-			       s->path, name);
+		return err_set(e, ERR_INVALID,
+			       "'%s': member '%s' is not JSON or larger than %llu bytes", s->path,
+			       name, (unsigned long long)AN_SMALL_JSON_MAX);
 	*buf = xmalloc(m->len + 1);
 	memcpy(*buf, m->buf, m->len + 1);
 	*len = m->len;
@@ -588,6 +648,9 @@ static bool want_digest_match(const struct cand *c, const char *want)
 {
 	if (!want)
 		return false;
+	const char *at = strrchr(want, '@'); /* "name@sha256:..." (a repo digest) */
+	if (at)
+		want = at + 1;
 	const char *w = str_has_prefix(want, "sha256:") ? want : NULL;
 	if (w)
 		return (c->manifest_digest && !strcmp(c->manifest_digest, w)) ||
@@ -648,8 +711,8 @@ static int cands_pick(const struct src *s, const struct cands *cs, const struct 
 		for (size_t i = 0; i < nm; i++)
 			if (cs->c[m[i]].platform && !strcmp(cs->c[m[i]].platform, want))
 				m[k++] = m[i];
-		if (k == 1)
-			nm = 1;
+		if (k)
+			nm = k;
 	}
 	/* the same image under several tags is one image */
 	if (nm > 1) {
@@ -748,10 +811,9 @@ static int lsrc_open(struct src *s, const char *name, struct lsrc *l, struct err
 	char nm[AN_PATH_MAX];
 	struct err ne = {0};
 	/* the last member of that name is the one (src_member picked it too) */
-	size_t seen = 0, want = 0;
-	for (size_t i = 0; i < s->nm; i++)
-		if (!strcmp(s->m[i].name, target))
-			want++;
+	size_t seen = 0, lo, hi;
+	member_range(s, target, &lo, &hi);
+	size_t want = hi - lo;
 	while ((r = archive_read_next_header(a, &ent)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
 		const char *raw = archive_entry_pathname(ent);
 		if (!raw || an_path_norm(raw, nm, &ne) < 0 || strcmp(nm, target) != 0)
@@ -1063,7 +1125,7 @@ static int layer_entry(struct lstate *st, struct archive_entry *ent)
 	}
 	aidx_id id;
 	if (aidx_set(st->idx, path, &ae, &id, &ne) < 0) {
-		if (strstr(ne.msg, "more than")) {
+		if (strstr(ne.msg, "more than") || strstr(ne.msg, "past")) { /* index full */
 			snprintf(st->stop_why, sizeof(st->stop_why), "%.400s", ne.msg);
 			return -1;
 		}
@@ -1089,15 +1151,6 @@ static int layer_entry(struct lstate *st, struct archive_entry *ent)
 	return 0;
 }
 
-static struct archive *inner_new(void)
-{
-	struct archive *a = archive_read_new();
-	archive_read_support_filter_all(a);
-	archive_read_support_format_tar(a);
-	archive_read_support_format_gnutar(a);
-	return a;
-}
-
 struct layer_desc {
 	char *digest;	  /* as declared, or NULL (docker legacy) */
 	char *media_type; /* or NULL */
@@ -1116,7 +1169,7 @@ static int layer_apply(struct aimg *img, struct src *s, const struct layer_desc 
 	if (lsrc_open(s, ld->member, &l, e) < 0)
 		return -1;
 	l.h = hasher_new();
-	struct archive *a = inner_new();
+	struct archive *a = tar_reader_new();
 	struct lstate st = {.idx = img->idx,
 			    .nt = nt,
 			    .layer = i,
@@ -1147,10 +1200,10 @@ static int layer_apply(struct aimg *img, struct src *s, const struct layer_desc 
 			complete = false;
 		}
 	}
-	uint64_t unc = (uint64_t)archive_filter_bytes(a, 0);
+	la_int64_t fb = archive_filter_bytes(a, 0);
+	uint64_t unc = fb > 0 ? (uint64_t)fb : 0;
 	const char *filter = archive_filter_count(a) > 1 ? archive_filter_name(a, 0) : "none";
-	if (complete)
-		lsrc_drain(&l);
+	lsrc_drain(&l); /* bounded by the blob: its digest is checked even for a bad layer */
 	archive_read_free(a);
 	free(st.keepbuf);
 	unsigned char md[32];
@@ -1161,17 +1214,19 @@ static int layer_apply(struct aimg *img, struct src *s, const struct layer_desc 
 		note(nt, "layer %u (%s): stopped: %s", i, ld->digest ? ld->digest : got,
 		     st.stop_why);
 	json_t *digest_ok = json_null();
-	if (complete && ld->expect && ld->expect_raw && strcmp(filter, "none") != 0) {
+	if (l.rerr) {
+		note(nt, "layer %u: the blob could not be read to its end", i);
+	} else if (ld->expect && ld->expect_raw && strcmp(filter, "none") != 0) {
 		note(nt, "layer %u: stored %s-compressed, its diff_id %s not checked", i, filter,
 		     ld->expect);
-	} else if (complete && ld->expect) {
+	} else if (ld->expect) {
 		bool ok = !strcmp(got, ld->expect);
 		digest_ok = json_boolean(ok);
 		if (!ok)
 			note(nt, "layer %u: blob digest is %s, %s expected (layer applied anyway)",
 			     i, got, ld->expect);
 	}
-	if (complete && ld->declared >= 0 && (uint64_t)ld->declared != l.nread)
+	if (!l.rerr && ld->declared >= 0 && (uint64_t)ld->declared != l.nread)
 		note(nt, "layer %u: %llu bytes, %lld declared", i, (unsigned long long)l.nread,
 		     (long long)ld->declared);
 	json_t *lj = json_pack("{s:o,s:o,s:I,s:I,s:I,s:o,s:s,s:b}", "digest",

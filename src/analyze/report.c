@@ -43,7 +43,10 @@
  *                 "0" (we hash SHA-256 only), mode as fls writes it
  *                 ("r/rrwsr-xr-x"); name "/path", a deleted one "/path
  *                 (deleted)" as TSK does; "|" in a name as "%7C" (beside the
- *                 "vis" encoding). Pseudo entries that mactime sorts in:
+ *                 "vis" encoding): mactime decodes every %XX of a field, so
+ *                 it shows the name's original bytes (the report's strings
+ *                 have invalid bytes and "%" itself percent-encoded already).
+ *                 Pseudo entries that mactime sorts in:
  *                 "[process] pid N comm (exe)" with crtime the start time,
  *                 "[custody] seq N action target result" and "[quarantine]
  *                 step" with mtime their time.
@@ -618,9 +621,12 @@ static void md_diff(struct sbuf *b, const json_t *report)
 			sbuf_adds(b, "| ");
 			md_field(b, x, "path", true);
 			sbuf_adds(b, " | ");
-			md_field(b, x, jget(x, "type") ? "type" : "image_type", true);
+			bool del = !strcmp(diff_kinds[k], "deleted");
+			bool img = !jget(x, "type") || (del && jget(x, "image_type"));
+			md_field(b, x, img ? "image_type" : "type", true);
 			sbuf_adds(b, " | ");
-			md_field(b, x, jget(x, "mode") ? "mode" : "image_mode", true);
+			img = !jget(x, "mode") || (del && jget(x, "image_mode"));
+			md_field(b, x, img ? "image_mode" : "mode", true);
 			sbuf_adds(b, " | ");
 			if (jget(x, "uid") || jget(x, "gid")) {
 				_cleanup_free_ char *u = jtext_of(x, "uid");
@@ -904,6 +910,7 @@ static const char html_style[] =
 	"text-align:left;vertical-align:top}\n"
 	"th{background:#f0f0f0;font-family:system-ui,sans-serif}\n"
 	"table.ev td:first-child{color:#555;white-space:nowrap}\n"
+	"#ftable{width:100%}#ftable td{word-break:break-all}\n"
 	"#ftable th{cursor:pointer;user-select:none;position:sticky;top:0}\n"
 	"#ftable th.asc::after{content:' \\25B2'}#ftable th.desc::after{content:' \\25BC'}\n"
 	"#ftable td.k-added{color:#1b5e20}#ftable td.k-modified{color:#b00020}"
@@ -932,8 +939,9 @@ static const char html_script[] =
 	"if(!x||typeof x!=='object')return;"
 	"var own=(x.uid!==undefined||x.gid!==undefined)?vis(x.uid)+':'+vis(x.gid):'';"
 	"var sz=typeof x.size==='number'?x.size:(typeof x.hidden==='number'?x.hidden:'');"
-	"rows.push({kind:k,type:vis(x.type||x.image_type||''),path:'/'+vis(x.path),"
-	"mode:vis(x.mode||x.image_mode||''),owner:own,size:sz,mime:vis(x.mime||''),"
+	"var del=k==='deleted';"
+	"rows.push({kind:k,type:vis((del&&x.image_type)||x.type||x.image_type||''),path:'/'+vis(x.path),"
+	"mode:vis((del&&x.image_mode)||x.mode||x.image_mode||''),owner:own,size:sz,mime:vis(x.mime||''),"
 	"sha256:vis(x.sha256||x.image_sha256||''),"
 	"changes:Array.isArray(x.changes)?x.changes.map(vis).join(' '):''});});});\n"
 	"var st={kind:'',type:'',path:'',sort:'path',desc:false,limit:2000};\n"
@@ -1319,16 +1327,32 @@ static void h_tail(struct sbuf *b, const json_t *report)
 	sbuf_adds(b, "</p>\n");
 }
 
-/* The data island: what the script renders, "<", ">" and "&" as \u escapes
- * so no "</script>" or "<!--" can appear in it. */
+/* The data island: what the script renders (the diff entries with the
+ * table's fields only), "<", ">" and "&" as \u escapes so no "</script>" or
+ * "<!--" can appear in it. */
 static int h_data(struct sbuf *b, const json_t *report, struct err *e)
 {
 	json_t *d = json_object(), *diff = json_object();
 	const json_t *rd = jget(report, "diff");
+	static const char *const keep[] = {"path", "type", "image_type", "mode", "image_mode",
+					    "uid", "gid", "size", "hidden", "mime", "sha256",
+					    "image_sha256", "changes"};
 	for (size_t k = 0; k < ARRAY_SIZE(diff_kinds); k++) {
 		const json_t *a = jarr_of(rd, diff_kinds[k]);
-		if (a)
-			json_object_set(diff, diff_kinds[k], (json_t *)a);
+		json_t *rows = json_array();
+		size_t i;
+		const json_t *x;
+		json_array_foreach(a, i, x)
+		{
+			json_t *row = json_object();
+			for (size_t j = 0; j < ARRAY_SIZE(keep); j++) {
+				const json_t *v = jget(x, keep[j]);
+				if (v)
+					json_object_set(row, keep[j], (json_t *)v);
+			}
+			json_array_append_new(rows, row);
+		}
+		json_object_set_new(diff, diff_kinds[k], rows);
 	}
 	json_object_set_new(d, "diff", diff);
 	if (jarr_of(report, "processes"))

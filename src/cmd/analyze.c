@@ -57,8 +57,14 @@ const char cmd_analyze_usage[] =
     "  --no-color         no colour (also when NO_COLOR is set or stdout is not a\n"
     "                     terminal)\n"
     "\n"
-    "Findings (id: what): fs.* files, proc.* processes, image.* the image;\n"
-    "the list is in contain(1), FINDINGS.\n"
+    "Findings (their ids; severity, ATT&CK id and rule: contain(1) FINDINGS):\n"
+    "  fs.new-executable fs.new-script fs.binary-replaced fs.binary-deleted\n"
+    "  fs.setuid-added fs.setgid-added fs.caps-added fs.account-changed\n"
+    "  fs.sudoers-changed fs.ld-preload fs.cron-changed fs.ssh-authorized-keys\n"
+    "  fs.sshd-config fs.shell-profile fs.systemd-unit fs.init-script\n"
+    "  fs.package-db-changed fs.shell-history fs.dropped-file\n"
+    "  image.digest-mismatch image.digest-unknown proc.exe-memfd proc.exe-deleted\n"
+    "  proc.exe-not-in-image proc.exe-differs\n"
     "\n"
     "Examples:\n"
     "  contain analyze case-42.tar.zst --image web.tar\n"
@@ -100,10 +106,39 @@ static const char *s_or(const json_t *o, const char *k, const char *dflt)
 	return s ? s : dflt;
 }
 
+/* A string from the bag for the terminal: control bytes (C0, DEL, C1: an
+ * escape sequence, a newline, a carriage return written by the attacker)
+ * shown as \xNN, cut at TERM_MAX bytes. One of four rotating buffers, so a
+ * printf may take several. */
+#define TERM_MAX 300
+static const char *tsafe(const char *s)
+{
+	static char bufs[4][TERM_MAX * 4 + 8];
+	static unsigned next;
+	char *out = bufs[next++ % 4];
+	size_t o = 0, i = 0;
+	for (; s[i] && i < TERM_MAX; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		bool c1 = ch == 0xc2 && (unsigned char)s[i + 1] >= 0x80 &&
+			  (unsigned char)s[i + 1] <= 0x9f;
+		if (ch < 0x20 || ch == 0x7f || c1) {
+			if (c1)
+				ch = (unsigned char)s[++i];
+			o += (size_t)snprintf(out + o, 5, "\\x%02x", ch);
+		} else {
+			out[o++] = (char)ch;
+		}
+	}
+	if (s[i])
+		o += (size_t)snprintf(out + o, 4, "...");
+	out[o] = '\0';
+	return out;
+}
+
 /* the first line: what verify said of the bag */
 static void print_verification(const json_t *bag, const struct colors *c)
 {
-	const char *path = s_or(bag, "path", "?");
+	const char *path = tsafe(s_or(bag, "path", "?"));
 	if (json_is_true(json_object_get(bag, "verified"))) {
 		const char *sig = s_or(bag, "signature", "unknown");
 		printf("bag: VERIFIED: '%s' is complete and untampered%s\n", path,
@@ -127,7 +162,7 @@ static void print_verification(const json_t *bag, const struct colors *c)
 			printf("  and %zu more problems\n", json_array_size(probs) - i);
 			break;
 		}
-		printf("  problem: %s\n", json_string_value(p) ? json_string_value(p) : "?");
+		printf("  problem: %s\n", tsafe(json_string_value(p) ? json_string_value(p) : "?"));
 	}
 }
 
@@ -153,12 +188,12 @@ static void print_summary(const json_t *r, const char *dir, const struct colors 
 	printf("%s\n", c->off);
 	json_t *img = json_object_get(r, "image");
 	const char *match = s_or(img, "match", "unknown");
-	printf("image: %s (%s): ", s_or(img, "path", "?"), s_or(img, "form", "?"));
+	printf("image: %s (%s): ", tsafe(s_or(img, "path", "?")), s_or(img, "form", "?"));
 	if (strcmp(match, "match") == 0)
 		printf("the digest the bag recorded matches\n");
 	else if (strcmp(match, "mismatch") == 0)
 		printf("%sNOT the image the bag recorded (%s)%s\n", c->red,
-		       s_or(img, "recorded_digest", "?"), c->off);
+		       tsafe(s_or(img, "recorded_digest", "?")), c->off);
 	else
 		printf("the bag recorded no image digest\n");
 	json_t *findings = json_object_get(r, "findings"), *f;
@@ -173,12 +208,12 @@ static void print_summary(const json_t *r, const char *dir, const struct colors 
 			break;
 		}
 		const char *sev = s_or(f, "severity", "?");
-		printf("  %s%-8s%s %-26s %s\n", sev_color(c, sev), sev, c->off, s_or(f, "id", "?"),
-		       s_or(f, "path", "-"));
-		printf("  %-8s %-26s %s\n", "", "", s_or(f, "title", ""));
+		printf("  %s%-8s%s %-24s %s  %s%s%s\n", sev_color(c, sev), tsafe(sev), c->off,
+		       tsafe(s_or(f, "id", "?")), tsafe(s_or(f, "path", "-")), c->dim,
+		       tsafe(s_or(f, "title", "")), c->off);
 	}
-	printf("report: %s/\n", dir);
-	printf("html:   %s/report.html\n", dir);
+	printf("report: %s/\n", tsafe(dir));
+	printf("html:   %s/report.html\n", tsafe(dir));
 }
 
 /* the exit status of a run that gave a report */

@@ -1052,28 +1052,6 @@ static void cust_free(struct cust *c)
 	free(c->failed);
 }
 
-/* An upper bound of the values JSON text holds: the commas, colons and
- * opening brackets outside strings, plus one. */
-static size_t json_values(const char *b, size_t n)
-{
-	size_t k = 1;
-	bool str = false;
-	for (size_t i = 0; i < n; i++) {
-		char c = b[i];
-		if (str) {
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				str = false;
-		} else if (c == '"') {
-			str = true;
-		} else if (c == ',' || c == ':' || c == '[' || c == '{') {
-			k++;
-		}
-	}
-	return k;
-}
-
 static void pre_analyze(struct view *v)
 {
 	struct pre *p = &v->pre;
@@ -1098,7 +1076,7 @@ static void pre_analyze(struct view *v)
 	if (v->tags[T_INDEX].present) {
 		const char *ib = v->tags[T_INDEX].buf.buf ? v->tags[T_INDEX].buf.buf : "";
 		size_t il = v->tags[T_INDEX].buf.len;
-		if (json_values(ib, il) > INDEX_VALUES_MAX) {
+		if (json_text_values(ib, il) > INDEX_VALUES_MAX) {
 			p->je = (json_error_t){.line = -1};
 			snprintf(p->je.text, sizeof(p->je.text),
 				 "more than %u values: not parsed", INDEX_VALUES_MAX);

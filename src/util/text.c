@@ -277,3 +277,23 @@ double time_mono(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
+
+size_t json_text_values(const char *b, size_t n)
+{
+	size_t k = 1;
+	bool str = false;
+	for (size_t i = 0; i < n; i++) {
+		char c = b[i];
+		if (str) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				str = false;
+		} else if (c == '"') {
+			str = true;
+		} else if (c == ',' || c == ':' || c == '[' || c == '{') {
+			k++;
+		}
+	}
+	return k;
+}

@@ -22,6 +22,8 @@ chmod 755 L/tmp/drop.sh
 { cat "$CONTAIN_TOP/fixtures/cache/rootfs/etc/passwd"; echo 'evil:x:0:0:planted:/:/bin/sh'; } >L/etc/passwd
 echo 'ssh-ed25519 AAAA attacker' >L/root/.ssh/authorized_keys
 : >L/bin/.wh.wget
+# a name that would drive the terminal: it must be shown, not obeyed
+printf 'x\n' >"L/tmp/$(printf '\033[31mevil\033[0m')"
 tar --format=pax --numeric-owner --owner=0 --group=0 -C L -cf pay/fs/upper.tar .
 cat >pay/fs/files.json <<'EOF'
 {"collector":"fslayer","layer":"upperdir","whole_root":false,"entries":[]}
@@ -49,6 +51,7 @@ mkbag -o bag pay 2>/dev/null || _t_bail "mkbag could not make the test bag"
 BAGID=$(sed -n 's/^Contain-Bag-Id: //p' bag/bag-info.txt)
 tar -cf bag.tar bag
 zstd -q bag.tar -o bag.tar.zst
+gzip -c bag.tar >bag.tar.gz
 
 section "usage"
 run "$CONTAIN" analyze bag
@@ -70,6 +73,10 @@ is "$RC" 2 "unknown option: exit 2"
 run "$CONTAIN" help analyze
 is "$RC" 0 "contain help analyze"
 like "$OUT" "--fail-on SEV" "the help names --fail-on"
+help_ids=$(sed -n '/^Findings/,/^$/p' <<<"$OUT" | tr ' ' '\n' | grep -E '^(fs|proc|image)\.' | sort)
+man_ids=$(sed -n 's/^\.It Sy \([a-z]*\.[a-z-]*\) .*/\1/p' "$CONTAIN_TOP/man/contain.1" | sort)
+is "$help_ids" "$man_ids" "the help lists the finding ids of the man page's FINDINGS"
+ok "FINDINGS lists at least 20 rules" [ "$(wc -l <<<"$man_ids")" -ge 20 ]
 
 section "a directory bag"
 run "$CONTAIN" analyze bag --image "$IMG_OCI" -o r-dir
@@ -121,10 +128,18 @@ is "$(jq -r .bag.form r-tar/report.json)" tar "bag.form tar"
 run "$CONTAIN" analyze bag.tar.zst --image "$IMG_OCI" -o r-zst
 ok "a .tar.zst bag" [ "$RC" -le 1 ]
 ok "the .tar.zst bag's diff is the directory's" cmp -s diff-dir.json <(jq -S .diff r-zst/report.json)
+run "$CONTAIN" analyze bag.tar.gz --image "$IMG_OCI" -o r-gz
+ok "a .tar.gz bag" [ "$RC" -le 1 ]
+ok "the .tar.gz bag's diff is the directory's" cmp -s diff-dir.json <(jq -S .diff r-gz/report.json)
 run bash -c "\"\$CONTAIN\" analyze - --image \"$IMG_OCI\" -o r-stdin <bag.tar.zst"
 ok "a bag on stdin (-)" [ "$RC" -le 1 ]
 ok "the stdin bag's diff is the directory's" cmp -s diff-dir.json <(jq -S .diff r-stdin/report.json)
 is "$(jq -r .processes[0].comm r-stdin/report.json)" sh "the stdin bag's members are read"
+run bash -c "TMPDIR=\"$T_DIR/spool\" \"\$CONTAIN\" analyze - --image \"$IMG_OCI\" -o r-nospool <bag.tar"
+is "$RC" 3 "stdin spooled in TMPDIR: a TMPDIR that does not exist is an error (exit 3)"
+like "$ERR" "spool stdin" "the error says it could not spool stdin"
+run bash -c "\"\$CONTAIN\" --json analyze bag --image \"$IMG_OCI\" -o r-gjson"
+ok "the global --json prints the report too" jq -e .schema_version <<<"$OUT"
 
 section "a tampered bag"
 cp -a bag tampered
@@ -151,13 +166,16 @@ section "members missing or hostile: notes, never fatal"
 mkdir -p pay2/processes pay2/container
 python3 -c 'print("[" * 100000 + "]" * 100000)' >pay2/processes/tree.json
 cp pay/container/image.json pay2/container/
+mkdir -p pay2/network
+python3 -c 'print("[" + "0," * 5000000 + "0]")' >pay2/network/state.json
 mkbag -o bag-nofs pay2 2>/dev/null
 run "$CONTAIN" analyze bag-nofs --image "$IMG_OCI" -o r-nofs
 is "$RC" 0 "a bag without a layer and with a 100000-deep tree.json is analyzed"
 [ "$RC" = 0 ] || diag "$ERR"
 like "$(jq -r '.notes[]' r-nofs/report.json)" "data/processes/tree.json.*2048" "the deep member is a note naming it and jansson's limit"
 like "$(jq -r '.notes[]' r-nofs/report.json)" "data/fs/upper.tar" "no layer: a note"
-like "$(jq -r '.notes[]' r-nofs/report.json)" "data/network/state.json' is not in the bag" "a missing member: a note naming it"
+like "$(jq -r '.notes[]' r-nofs/report.json)" "data/quarantine.json' is not in the bag" "a missing member: a note naming it"
+like "$(jq -r '.notes[]' r-nofs/report.json)" "data/network/state.json' not read: about [0-9]+ JSON values, more than 4000000" "a member of 5,000,001 values is not parsed (memory bounded): a note"
 is "$(jq -r '[.diff.added, .diff.modified, .diff.metadata, .diff.deleted, .diff.opaque] | map(length) | add' r-nofs/report.json)" 0 "no layer: the diff is empty"
 ok "no layer: the diff says why" jq -e '.diff.notes | length > 0' r-nofs/report.json
 
@@ -196,8 +214,12 @@ nany=$(jq -r '.findings | length' r-none/report.json)
 run "$CONTAIN" analyze bag --image "$IMG_OCI" -o r-info --fail-on info
 is "$RC" "$([ "$nany" -gt 0 ] && echo 1 || echo 0)" "--fail-on info: exit 1 with any finding ($nany)"
 ok "planted changes give findings" [ "$nany" -gt 0 ]
+for id in $(jq -r '.findings[].id' r-none/report.json | sort -u); do
+	ok "finding id '$id' is in the man page's FINDINGS" grep -q "^\.It Sy $id " "$CONTAIN_TOP/man/contain.1"
+done
 run "$CONTAIN" analyze bag --image "$IMG_OCI" -o r-pipe
-unlike "$OUT" $'\033' "stdout not a terminal: no escape codes"
+unlike "$OUT" $'\033' "stdout not a terminal: no escape codes (a file name holding some included)"
+like "$OUT" 'tmp/\\x1b\[31mevil' "a file name's escape codes are shown as \\x1b"
 if command -v script >/dev/null; then
 	script -qec "NO_COLOR=1 \"$CONTAIN\" analyze bag --image \"$IMG_OCI\" -o r-tty-nc" /dev/null >tty-nc.out 2>&1
 	unlike "$(cat tty-nc.out)" $'\033\\[' "NO_COLOR on a terminal: no escape codes"

@@ -426,7 +426,25 @@ START_TEST(hostile)
 	tw_file(&t, longp, 0644, "x");
 	tw_file(&t, "bad\xff%name", 0644, "x");
 	tw_file(&t, "/abs/olute", 0644, "x");
+	tw_file(&t, "caf\xc3\xa9", 0644, "x"); /* UTF-8 in a C locale */
+	tw_add(&t, "lnk", AE_IFLNK, 0777, NULL, 0, "/tmp/\xc3\xa9t\xc3\xa9", NULL, NULL, 0);
 	tw_file(&t, "y", 0644, "0123456789abcdef");
+	/* sparse: 4 bytes of data, then a hole to 1 MiB */
+	size_t sparse_n = 1u << 20;
+	char *sparse = xcalloc(1, sparse_n);
+	memcpy(sparse, "abcd", 4);
+	struct archive_entry *ae = archive_entry_new();
+	archive_entry_set_pathname(ae, "sparse");
+	archive_entry_set_filetype(ae, AE_IFREG);
+	archive_entry_set_perm(ae, 0644);
+	archive_entry_set_size(ae, (la_int64_t)sparse_n);
+	archive_entry_sparse_add_entry(ae, 0, 4);
+	ck_assert_int_ge(archive_write_header(t.a, ae), ARCHIVE_WARN);
+	ck_assert_int_eq(archive_write_data(t.a, sparse, sparse_n), (la_ssize_t)sparse_n);
+	archive_entry_free(ae);
+	char sparse_sha[65];
+	sha256_hex(sparse, sparse_n, sparse_sha);
+	free(sparse);
 	tw_close(&t);
 	free(longp);
 	struct adiff_opts o = {0};
@@ -440,6 +458,15 @@ START_TEST(hostile)
 	ck_assert_msg(find(diff, "added", "bad%FF%25name"), "%s", txt);
 	ck_assert_msg(find(diff, "added", "abs/olute"), "%s", txt);
 	ck_assert_msg(find(diff, "added", "y"), "%s", txt);
+	ck_assert_msg(find(diff, "added", "caf\xc3\xa9"), "%s", txt);
+	json_t *sp = find(diff, "added", "sparse");
+	ck_assert_msg(sp, "%s", txt);
+	ck_assert_str_eq(sget(sp, "sha256"), sparse_sha);
+	ck_assert_int_eq(json_integer_value(json_object_get(sp, "size")), 1 << 20);
+	ck_assert_msg(!note_has(diff, "declared"), "%s", txt);
+	json_t *lk = find(diff, "added", "lnk");
+	ck_assert_msg(lk, "%s", txt);
+	ck_assert_str_eq(sget(lk, "link_target"), "/tmp/\xc3\xa9t\xc3\xa9");
 	json_decref(diff);
 	archive_read_free(a);
 

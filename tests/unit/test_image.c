@@ -417,7 +417,7 @@ static bool notes_have(const struct aimg *img, const char *needle)
 	return false;
 }
 
-static void check_test_index(const struct aimg *img)
+static void check_test_index_common(const struct aimg *img)
 {
 	struct aidx *x = img->idx;
 	struct aidx_entry a;
@@ -478,6 +478,11 @@ static void check_test_index(const struct aimg *img)
 	aidx_get(x, aidx_lookup(x, "lib/evil"), &a);
 	ck_assert_int_eq(a.type, AENT_SYMLINK);
 	ck_assert_str_eq(a.link_target, "../../../etc/shadow");
+}
+
+static void check_test_index(const struct aimg *img)
+{
+	check_test_index_common(img);
 	/* config and layers */
 	ck_assert(json_is_object(img->config));
 	ck_assert_ptr_nonnull(json_object_get(img->config, "Entrypoint"));
@@ -509,6 +514,9 @@ START_TEST(three_forms)
 	ck_assert_str_eq(a->config_digest, want);
 	ck_assert_str_eq(aimg_digest_match(a, want), "match");
 	ck_assert_str_eq(aimg_digest_match(a, im.config_hex), "match");
+	char at[160];
+	snprintf(at, sizeof(at), "docker.io/library/x@sha256:%s", im.manifest_hex);
+	ck_assert_str_eq(aimg_digest_match(a, at), "match");
 	ck_assert_str_eq(aimg_digest_match(a, "sha256:00"), "mismatch");
 	ck_assert_str_eq(aimg_digest_match(a, NULL), "unknown");
 	json_t *l0 = json_array_get(a->layers, 0), *l1 = json_array_get(a->layers, 1);
@@ -557,6 +565,34 @@ START_TEST(three_forms)
 	aimg_free(b);
 	aimg_free(c);
 	aimg_free(d);
+	timg_free(&im);
+	unit_tmpdir_remove(dir);
+}
+END_TEST
+
+/* a legacy docker-archive whose layer files are gzip: read, the diff_id
+ * (of the uncompressed tar) said to be unchecked, never "mismatch" */
+START_TEST(docker_compressed_layer)
+{
+	char dir[128], p[256];
+	unit_tmpdir(dir, sizeof(dir), "test_image");
+	struct timg im;
+	build_test_image(&im);
+	for (size_t i = 0; i < im.nl; i++) {
+		sbuf_free(&im.raw[i]);
+		im.raw[i] = im.blob[i]; /* docker_archive_write stores raw[] */
+		memset(&im.blob[i], 0, sizeof(im.blob[i]));
+	}
+	snprintf(p, sizeof(p), "%s/docker-gz.tar", dir);
+	docker_archive_write(&im, p, "gz:1");
+	struct aimg *img = open_ok(p, NULL);
+	ck_assert_str_eq(img->ref, "gz:1");
+	check_test_index_common(img);
+	json_t *l0 = json_array_get(img->layers, 0);
+	ck_assert(json_is_null(json_object_get(l0, "digest_ok")));
+	ck_assert_str_eq(json_string_value(json_object_get(l0, "compression")), "gzip");
+	ck_assert(notes_have(img, "not checked"));
+	aimg_free(img);
 	timg_free(&im);
 	unit_tmpdir_remove(dir);
 }
@@ -952,6 +988,7 @@ Suite *unit_suite(void)
 	TCase *tc = tcase_create("image");
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, three_forms);
+	tcase_add_test(tc, docker_compressed_layer);
 	tcase_add_test(tc, ref_selection);
 	tcase_add_test(tc, fixture_forms);
 	tcase_add_test(tc, hostile_layers);
