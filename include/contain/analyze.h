@@ -60,6 +60,9 @@ enum aent_type {
 };
 /* "file", "dir", "symlink", "char", "block", "fifo", "socket" */
 const char *aent_type_name(enum aent_type t);
+/* The type of a file type's bits (S_IFMT of a mode, libarchive's AE_IF*);
+ * AENT_NONE for none of them (filetype.c). */
+enum aent_type aent_type_from_mode(unsigned int mode);
 
 typedef uint32_t aidx_id;
 #define AIDX_NONE UINT32_MAX

@@ -908,7 +908,7 @@ static int read_content(struct diff *d, struct archive *a, struct lent *l, bool 
 
 /* xattrs of a tar entry: the capability, the count of the others
  * (overlay bookkeeping left out) */
-static void tar_xattrs(struct archive_entry *ae, struct lent *l)
+static void tar_xattrs(struct archive_entry *ae, struct lent *l, bool *overlay_opaque)
 {
 	const char *name;
 	const void *val;
@@ -917,36 +917,19 @@ static void tar_xattrs(struct archive_entry *ae, struct lent *l)
 	while (archive_entry_xattr_next(ae, &name, &val, &n) == ARCHIVE_OK) {
 		if (!name)
 			continue;
-		if (str_has_prefix(name, "trusted.overlay.") || str_has_prefix(name, "user.overlay."))
+		if (str_has_prefix(name, "trusted.overlay.") || str_has_prefix(name, "user.overlay.")) {
+			if ((!strcmp(name, "trusted.overlay.opaque") ||
+			     !strcmp(name, "user.overlay.opaque")) &&
+			    n == 1 && *(const char *)val == 'y')
+				*overlay_opaque = true;
 			continue;
+		}
 		if (!strcmp(name, CAPS_XATTR)) {
 			l->caps = val;
 			l->caps_len = n;
 			continue;
 		}
 		l->nxattrs++;
-	}
-}
-
-static enum aent_type tar_type(struct archive_entry *ae)
-{
-	switch (archive_entry_filetype(ae)) {
-	case AE_IFREG:
-		return AENT_FILE;
-	case AE_IFDIR:
-		return AENT_DIR;
-	case AE_IFLNK:
-		return AENT_SYMLINK;
-	case AE_IFCHR:
-		return AENT_CHAR;
-	case AE_IFBLK:
-		return AENT_BLOCK;
-	case AE_IFIFO:
-		return AENT_FIFO;
-	case AE_IFSOCK:
-		return AENT_SOCKET;
-	default:
-		return AENT_NONE;
 	}
 }
 
@@ -1056,7 +1039,7 @@ static int tar_entry(struct diff *d, struct archive *a, struct archive_entry *ae
 
 	struct lent l = {
 		.path = path,
-		.type = tar_type(ae),
+		.type = aent_type_from_mode(archive_entry_filetype(ae)),
 		.mode = (uint32_t)archive_entry_perm(ae) & 07777,
 		.uid = (uint32_t)archive_entry_uid(ae),
 		.gid = (uint32_t)archive_entry_gid(ae),
@@ -1067,7 +1050,16 @@ static int tar_entry(struct diff *d, struct archive *a, struct archive_entry *ae
 	};
 	l.fj = fj_lookup(&d->fj, path);
 	l.metacopy = json_is_true(json_object_get(l.fj, "metacopy"));
-	tar_xattrs(ae, &l);
+	bool overlay_opaque = false;
+	tar_xattrs(ae, &l, &overlay_opaque);
+	/* an upperdir tarred as is (not by our collector): overlayfs' own
+	 * whiteouts (0:0 character devices) and opaque xattrs */
+	if (!d->o->whole_root && l.type == AENT_CHAR && archive_entry_rdev(ae) == 0) {
+		whiteout(d, path, l.fj);
+		return 0;
+	}
+	if (!d->o->whole_root && l.type == AENT_DIR && overlay_opaque)
+		opaque(d, path);
 	const char *hl = archive_entry_hardlink(ae);
 	if (!hl)
 		hl = archive_entry_hardlink_utf8(ae);
@@ -1179,11 +1171,12 @@ static void listing_entry(struct diff *d, uint32_t i, char *path)
 		}
 		l.nxattrs++;
 	}
+	_cleanup_free_ char *target = NULL; /* l.hardlink_to, till classified */
 	if (t && !strcmp(t, "hardlink")) {
 		size_t tn;
 		_cleanup_free_ char *towned = NULL;
 		const char *to = fj_bytes(j, "hardlink_to", &tn, &towned);
-		_cleanup_free_ char *target = xmalloc(AN_PATH_MAX);
+		target = xmalloc(AN_PATH_MAX);
 		struct err pe = {0};
 		if (to && !memchr(to, 0, tn) && an_path_norm(to, target, &pe) == 0)
 			hardlink_content(d, &l, target);
@@ -1225,14 +1218,11 @@ static bool not_walked(struct diff *d, aidx_id id, const char *path)
 static void whole_root_deleted(struct diff *d)
 {
 	_cleanup_free_ char *buf = xmalloc(AN_PATH_MAX);
-	uint64_t skipped = 0;
 	aidx_id id = aidx_first_child(d->img, AIDX_ROOT);
 	while (id != AIDX_NONE) {
 		bool descend = false;
 		if (aidx_path(d->img, id, buf, AN_PATH_MAX) >= AN_PATH_MAX) {
 			/* cannot be named: not judged */
-		} else if (!is_seen(d, id)) {
-			whiteout(d, buf, NULL);
 		} else if (not_walked(d, id, buf)) {
 			uint64_t n = subtree(d->img, id, NULL);
 			if (n)
@@ -1240,7 +1230,8 @@ static void whole_root_deleted(struct diff *d)
 				     "not walked by the collector (a mount point or unreadable): %llu "
 				     "image entries under it not compared",
 				     (unsigned long long)n);
-			skipped += n;
+		} else if (!is_seen(d, id)) {
+			whiteout(d, buf, NULL);
 		} else {
 			descend = true;
 		}
@@ -1260,7 +1251,6 @@ static void whole_root_deleted(struct diff *d)
 		if (id == AIDX_ROOT)
 			break;
 	}
-	(void)skipped;
 }
 
 /* ---------------------------------------------------------------------- */

@@ -16,9 +16,32 @@
  * end is computed without overflow. */
 #include <magic.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "contain/analyze.h"
 #include "contain/bag.h"
+
+enum aent_type aent_type_from_mode(unsigned int mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFREG:
+		return AENT_FILE;
+	case S_IFDIR:
+		return AENT_DIR;
+	case S_IFLNK:
+		return AENT_SYMLINK;
+	case S_IFCHR:
+		return AENT_CHAR;
+	case S_IFBLK:
+		return AENT_BLOCK;
+	case S_IFIFO:
+		return AENT_FIFO;
+	case S_IFSOCK:
+		return AENT_SOCKET;
+	default:
+		return AENT_NONE;
+	}
+}
 
 /* ---------------------------------------------------------------------- */
 /* libmagic                                                                */

@@ -233,6 +233,15 @@ START_TEST(each_kind)
 	tw_file(&t, "var/www/.wh..wh..opq", 0644, "");
 	tw_file(&t, "var/www/index.html", 0644, "pwned");
 	tw_file(&t, "../escape", 0644, "x");
+	/* overlayfs' own forms: a 0:0 char device, the opaque xattr */
+	tw_add(&t, "usr/bin/tool", AE_IFCHR, 0, NULL, 0, NULL, NULL, NULL, 0);
+	struct archive_entry *od = archive_entry_new();
+	archive_entry_set_pathname(od, "bin/");
+	archive_entry_set_filetype(od, AE_IFDIR);
+	archive_entry_set_perm(od, 0755);
+	archive_entry_xattr_add_entry(od, "trusted.overlay.opaque", "y", 1);
+	ck_assert_int_ge(archive_write_header(t.a, od), ARCHIVE_WARN);
+	archive_entry_free(od);
 	tw_close(&t);
 
 	json_t *listing = test_listing();
@@ -348,9 +357,14 @@ START_TEST(each_kind)
 	ck_assert(note_has(diff, "'..'"));
 	ck_assert_ptr_null(find(diff, "added", "escape"));
 
+	ck_assert_msg(find(diff, "deleted", "usr/bin/tool"), "%s", txt);
+	v = find(diff, "opaque", "bin");
+	ck_assert_msg(v, "%s", txt);
+	ck_assert_int_eq(json_integer_value(json_object_get(v, "hidden")), 4);
+
 	/* counts */
-	ck_assert_int_eq(stat_of(diff, "deleted"), 1);
-	ck_assert_int_eq(stat_of(diff, "opaque"), 1);
+	ck_assert_int_eq(stat_of(diff, "deleted"), 2);
+	ck_assert_int_eq(stat_of(diff, "opaque"), 2);
 	ck_assert_int_eq(stat_of(diff, "modified"),
 			 (json_int_t)json_array_size(json_object_get(diff, "modified")));
 	ck_assert_int_ge(stat_of(diff, "unchanged"), 3); /* bin, usr/bin, opt/big.bin */
@@ -405,6 +419,19 @@ START_TEST(whole_root)
 	ck_assert_ptr_null(find(diff, "deleted", "mnt/data/x"));
 	ck_assert_int_eq(stat_of(diff, "added"), 0);
 	ck_assert_int_eq(json_array_size(json_object_get(diff, "opaque")), 0);
+	json_decref(diff);
+	archive_read_free(a);
+
+	/* without a listing: proc, sys, dev are not judged */
+	o.files_json = NULL;
+	a = tr_open(&t);
+	ck_assert_msg(adiff_layer(img, a, &o, &diff, NULL, &e) == 0, "%s", e.msg);
+	free(txt);
+	txt = dump(diff);
+	ck_assert_ptr_null(find(diff, "deleted", "proc"));
+	ck_assert_ptr_null(find(diff, "deleted", "proc/self"));
+	ck_assert_msg(find(diff, "deleted", "mnt/data/x"), "%s", txt);
+	ck_assert_msg(find(diff, "deleted", "b"), "%s", txt);
 	json_decref(diff);
 	json_decref(listing);
 	archive_read_free(a);

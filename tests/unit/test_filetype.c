@@ -468,6 +468,19 @@ START_TEST(shebang_lines)
 }
 END_TEST
 
+START_TEST(types_of_modes)
+{
+	ck_assert_int_eq(aent_type_from_mode(S_IFREG | 0644), AENT_FILE);
+	ck_assert_int_eq(aent_type_from_mode(S_IFDIR), AENT_DIR);
+	ck_assert_int_eq(aent_type_from_mode(S_IFLNK), AENT_SYMLINK);
+	ck_assert_int_eq(aent_type_from_mode(S_IFCHR), AENT_CHAR);
+	ck_assert_int_eq(aent_type_from_mode(S_IFBLK), AENT_BLOCK);
+	ck_assert_int_eq(aent_type_from_mode(S_IFIFO), AENT_FIFO);
+	ck_assert_int_eq(aent_type_from_mode(S_IFSOCK), AENT_SOCKET);
+	ck_assert_int_eq(aent_type_from_mode(0), AENT_NONE);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("filetype");
@@ -481,6 +494,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, elf_hostile);
 	tcase_add_test(tc, magic_buffers);
 	tcase_add_test(tc, shebang_lines);
+	tcase_add_test(tc, types_of_modes);
 	suite_add_tcase(s, tc);
 	return s;
 }
