@@ -89,7 +89,9 @@
  *                         own file (hash equal)
  *   a process's executable was deleted
  * proc.exe-not-in-image   high when added in the layer;       T1105
- *                         medium when in neither (a mount?)
+ *                         medium when in neither (a mount?);
+ *                         low for pid 1 running sbin/docker-init
+ *                         or dev/init (docker/podman --init)
  *   a process runs a file the image does not have
  * proc.exe-differs        high                                T1036
  *   a process's executable hash differs from the image's file at its path
@@ -467,6 +469,7 @@ struct pctx {
 	char *rel_json;	 /* the same in the report's JSON form */
 	char *where;	 /* no rel (memfd...): what the finding's path is */
 	bool deleted, memfd;
+	bool init;	    /* the container's pid 1 */
 	const char *sha256; /* NULL when not hashed whole */
 	bool in_image;	    /* a regular file of the image at rel (links followed) */
 	bool img_has_sha;
@@ -1792,6 +1795,15 @@ static bool m_exe_not_in_image(const struct pctx *p, struct fhit *h)
 	}
 	if (p->layer_kind)
 		return false; /* modified/metadata: the image has it (a link?) */
+	if (p->init &&
+	    (strcmp(p->rel, "sbin/docker-init") == 0 || strcmp(p->rel, "dev/init") == 0)) {
+		h->sev = SEV_LOW; /* docker --init, podman --init: bind-mounted as pid 1 */
+		sbuf_adds(&h->detail,
+			  "the container's pid 1 runs the runtime's init (bind-mounted by "
+			  "docker or podman --init), not a file of the image");
+		copy_detail(p->copies, p->sha256, p->rel_json, h);
+		return true;
+	}
 	h->sev = SEV_MEDIUM;
 	sbuf_adds(&h->detail, "its executable is neither in the image nor in the layer (a bind "
 			      "mount or a path outside the container's root?)");
@@ -2254,6 +2266,12 @@ static void pctx_fill(struct pctx *p, json_t *proc)
 	json_t *exe = json_object_get(proc, "exe");
 	p->pid = int_or(proc, "pid", -1);
 	p->comm = jstr(proc, "comm");
+	json_t *ns =
+	    json_object_get(proc, "nspid"); /* a number, or the tree's [host, ..., inner] */
+	if (json_is_array(ns))
+		ns = json_array_get(ns, json_array_size(ns) - 1);
+	p->init = json_is_true(json_object_get(proc, "container_init")) ||
+		  (json_is_integer(ns) && json_integer_value(ns) == 1);
 	if (json_is_object(exe)) { /* the tree's form */
 		p->exe = jstr(exe, "path");
 		p->deleted = json_is_true(json_object_get(exe, "deleted"));

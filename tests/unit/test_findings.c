@@ -753,6 +753,9 @@ START_TEST(process_rules)
 	     "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
 	     "'");
 	PROC(9, "init", "/dev/init", "false", "false", "null");
+	json_array_append_new(
+	    procs, J("{'pid':13,'nspid':1,'comm':'docker-init','exe':'/sbin/docker-init',"
+		     "'exe_deleted':false,'exe_memfd':false,'exe_sha256':null}"));
 	PROC(10, "kthread", "", "false", "false", "null");
 	PROC(12, "sleep", "/tmp/.x/sleep (deleted)", "true", "false", "'" SHA_D_LIT "'");
 #undef PROC
@@ -777,7 +780,9 @@ START_TEST(process_rules)
 	expect(r, "proc.exe-deleted", "usr/bin/old", "medium", "T1070.004");
 	f = expect(r, "proc.exe-differs", "usr/bin/memtarget", "high", "T1036");
 	detail_has(f, "the layer replaced");
-	expect(r, "proc.exe-not-in-image", "dev/init", "medium", "T1105");
+	expect(r, "proc.exe-not-in-image", "dev/init", "medium", "T1105"); /* not pid 1 */
+	f = expect(r, "proc.exe-not-in-image", "sbin/docker-init", "low", "T1105");
+	detail_has(f, "runtime's init");
 	/* a renamed copy of an image file */
 	f = expect(r, "proc.exe-deleted", "tmp/.x/sleep", "high", "T1070.004");
 	detail_has(f, "the same content as the image's 'usr/bin/busybox'");
