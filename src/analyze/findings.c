@@ -520,6 +520,15 @@ static bool has_change(const struct fctx *c, const char *what)
 	return false;
 }
 
+/* the hit's evidence object, made on first use (most rules do not match
+ * most entries: no object for them) */
+static json_t *hev(struct fhit *h)
+{
+	if (!h->evidence)
+		h->evidence = json_object();
+	return h->evidence;
+}
+
 static void sev_raise(struct fhit *h, enum sev s)
 {
 	if (s > h->sev)
@@ -773,9 +782,9 @@ static void lines_out(struct fhit *h, const char *what, const struct line *v, si
 	}
 	char key[64];
 	snprintf(key, sizeof(key), "lines_%s", what);
-	json_object_set_new(h->evidence, key, arr);
+	json_object_set_new(hev(h), key, arr);
 	snprintf(key, sizeof(key), "lines_%s_count", what);
-	json_object_set_new(h->evidence, key, json_integer((json_int_t)n));
+	json_object_set_new(hev(h), key, json_integer((json_int_t)n));
 	if (!n)
 		return;
 	detail_sep(h);
@@ -896,7 +905,7 @@ static void copy_detail(json_t *copies, const char *sha, const char *self, struc
 		return;
 	detail_sep(h);
 	sbuf_printf(&h->detail, "the same content as the image's '%s' (a renamed copy)", orig);
-	json_object_set_new(h->evidence, "image_copy_of", json_string(orig));
+	json_object_set_new(hev(h), "image_copy_of", json_string(orig));
 }
 
 /* ---- file rules ---- */
@@ -944,7 +953,7 @@ static bool m_new_executable(const struct fctx *c, struct fhit *h)
 		sbuf_adds(&h->detail, json_is_true(st) ? ", stripped" : ", not stripped");
 	if (c->has_mode)
 		sbuf_printf(&h->detail, ", mode %04o", c->mode);
-	json_object_set(h->evidence, "elf", elf);
+	json_object_set(hev(h), "elf", elf);
 	copy_detail(c->copies, jstr(c->ent, "sha256"), c->path, h);
 	return true;
 }
@@ -964,7 +973,7 @@ static bool m_new_script(const struct fctx *c, struct fhit *h)
 	h->sev = x ? SEV_HIGH : SEV_MEDIUM;
 	sbuf_printf(&h->detail, "script for '%s' in %s, %s", sb, where,
 		    x ? "executable" : "not executable");
-	json_object_set_new(h->evidence, "shebang", jtext(sb));
+	json_object_set_new(hev(h), "shebang", jtext(sb));
 	copy_detail(c->copies, jstr(c->ent, "sha256"), c->path, h);
 	return true;
 }
@@ -1083,19 +1092,19 @@ static bool m_binary_replaced(const struct fctx *c, struct fhit *h)
 				sbuf_printf(&h->detail, "; now ELF %s", t);
 			else if (mime)
 				sbuf_printf(&h->detail, "; now %s", mime);
-			json_object_set(h->evidence, "elf", json_object_get(c->ent, "elf"));
+			json_object_set(hev(h), "elf", json_object_get(c->ent, "elf"));
 			copy_detail(c->copies, sha, c->path, h);
 		}
 		if (has_imode)
 			sbuf_printf(&h->detail, "; image mode %04o", imode);
 	}
 	if (link) {
-		json_object_set_new(h->evidence, "link_target", jtext(link));
+		json_object_set_new(hev(h), "link_target", jtext(link));
 		if (target_suspect(link))
 			sev_raise(h, SEV_CRITICAL);
 	}
 	if (ilink_s)
-		json_object_set_new(h->evidence, "image_link_target", jtext(ilink_s));
+		json_object_set_new(hev(h), "image_link_target", jtext(ilink_s));
 	return true;
 }
 
@@ -1241,7 +1250,7 @@ static bool m_caps_added(const struct fctx *c, struct fhit *h)
 				sbuf_printf(&h->detail, " %s", root_caps[i].name);
 			}
 	}
-	json_object_set_new(h->evidence, "caps", jtext(caps));
+	json_object_set_new(hev(h), "caps", jtext(caps));
 	return true;
 }
 
@@ -1650,7 +1659,7 @@ static json_t *pkgs_side(const struct aidx *x, const struct fctx *c, bool gone, 
 static void pkgs_list(struct fhit *h, const char *what, json_t *list)
 {
 	size_t n = json_array_size(list);
-	json_object_set_new(h->evidence, what, list);
+	json_object_set_new(hev(h), what, list);
 	if (!n)
 		return;
 	detail_sep(h);
@@ -1719,12 +1728,12 @@ static bool m_package_db(const struct fctx *c, struct fhit *h)
 static void image_evidence(json_t *report, struct fhit *h)
 {
 	json_t *im = json_object_get(report, "image");
-	json_object_set_new(h->evidence, "member", json_string("data/container/image.json"));
+	json_object_set_new(hev(h), "member", json_string("data/container/image.json"));
 	static const char *const keys[] = {"recorded_digest", "manifest_digest", "config_digest",
 					   "path", "ref"};
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
 		json_t *v = json_object_get(im, keys[i]);
-		json_object_set(h->evidence, keys[i], v ? v : json_null());
+		json_object_set(hev(h), keys[i], v ? v : json_null());
 	}
 }
 
@@ -1827,7 +1836,7 @@ static bool m_exe_differs(const struct pctx *p, struct fhit *h)
 		sbuf_adds(&h->detail, "its hash differs from the image's file, which the layer "
 				      "did not change (a mount over it?)");
 	if (lsha)
-		json_object_set_new(h->evidence, "layer_sha256", json_string(lsha));
+		json_object_set_new(hev(h), "layer_sha256", json_string(lsha));
 	copy_detail(p->copies, p->sha256, p->rel_json, h);
 	return true;
 }
@@ -2017,7 +2026,7 @@ static void hit_init(struct fhit *h, const struct rule *r)
 	h->sev = r->sev;
 	h->attack = r->attack;
 	h->title = NULL;
-	h->evidence = json_object();
+	h->evidence = NULL;
 	h->detail = (struct sbuf)SBUF_INIT;
 }
 
@@ -2063,8 +2072,14 @@ static bool run_file_rules(struct fctx *c, const char *kind, bool fallback)
 			continue;
 		struct fhit h;
 		hit_init(&h, r);
-		file_evidence(c, h.evidence, kind);
 		if (r->file(c, &h)) {
+			/* the entry's evidence first, the rule's over it */
+			json_t *ev = json_object();
+			file_evidence(c, ev, kind);
+			if (h.evidence)
+				json_object_update(ev, h.evidence);
+			json_decref(h.evidence);
+			h.evidence = ev;
 			hit_emit(c->report, r, &h, c->path);
 			any = true;
 		} else {
@@ -2378,14 +2393,14 @@ static void proc_rules(json_t *report, const struct aidx *img, json_t *copies)
 				grp->h = h;
 				grp->pids = json_array();
 				grp->path = steal_pointer(&path);
-				json_object_set_new(h.evidence, "member",
+				json_object_set_new(hev(&grp->h), "member",
 						    json_string("data/processes/tree.json"));
-				json_object_set_new(h.evidence, "exe", jtext(p->exe));
+				json_object_set_new(hev(&grp->h), "exe", jtext(p->exe));
 				if (p->sha256)
-					json_object_set_new(h.evidence, "exe_sha256",
+					json_object_set_new(hev(&grp->h), "exe_sha256",
 							    json_string(p->sha256));
 				if (p->img_has_sha)
-					json_object_set_new(h.evidence, "image_sha256",
+					json_object_set_new(hev(&grp->h), "image_sha256",
 							    json_string(p->img_sha));
 				json_object_set_new(groups, key, json_integer((json_int_t)ng));
 				ng++;
@@ -2399,8 +2414,8 @@ static void proc_rules(json_t *report, const struct aidx *img, json_t *copies)
 		}
 		for (size_t i = 0; i < ng; i++) {
 			struct pgroup *grp = &g[i];
-			json_object_set_new(grp->h.evidence, "pids", grp->pids);
-			json_object_set_new(grp->h.evidence, "processes",
+			json_object_set_new(hev(&grp->h), "pids", grp->pids);
+			json_object_set_new(hev(&grp->h), "processes",
 					    json_integer((json_int_t)grp->n));
 			detail_sep(&grp->h);
 			sbuf_printf(&grp->h.detail, "pid%s %s", grp->n == 1 ? "" : "s",
