@@ -1040,14 +1040,27 @@ static void image_side(const struct fctx *c, const char **itype, uint32_t *imode
 		*has_imode = parse_octal_mode(jstr(c->ent, "mode"), imode);
 }
 
-/* a link target (absolute or relative to the link's dir) lands in a tmp or hidden dir */
-static bool target_suspect(const char *target)
+static bool norm_dots(const char *in, char *out);
+
+/* a link target (absolute, or relative to the link's dir) lands in a tmp or
+ * hidden dir, or on a hidden file */
+static bool target_suspect(const char *linkpath, const char *target)
 {
-	if (!target)
+	if (!target || !*target)
 		return false;
-	while (*target == '/')
-		target++;
-	return in_tmp(target) || in_hidden_dir(target) || strstr(target, "/.") != NULL;
+	struct sbuf b = SBUF_INIT;
+	if (target[0] != '/') {
+		const char *slash = strrchr(linkpath, '/');
+		if (slash)
+			sbuf_add(&b, linkpath, (size_t)(slash - linkpath) + 1);
+	}
+	sbuf_adds(&b, target);
+	char norm[AN_PATH_MAX];
+	bool ok = norm_dots(b.buf, norm);
+	sbuf_free(&b);
+	if (!ok)
+		return false;
+	return in_tmp(norm) || in_hidden_dir(norm) || base_name(norm)[0] == '.';
 }
 
 static bool m_binary_replaced(const struct fctx *c, struct fhit *h)
@@ -1100,7 +1113,7 @@ static bool m_binary_replaced(const struct fctx *c, struct fhit *h)
 	}
 	if (link) {
 		json_object_set_new(hev(h), "link_target", jtext(link));
-		if (target_suspect(link))
+		if (target_suspect(c->path, link))
 			sev_raise(h, SEV_CRITICAL);
 	}
 	if (ilink_s)

@@ -252,6 +252,12 @@ START_TEST(binaries_replaced_and_deleted)
 		 "{'path':'bin/ls','type':'symlink','link_target':'/usr/bin/other',"
 		 "'changes':['link-target']}");
 	diff_add(r, "deleted", "{'path':'bin/wget','image_type':'symlink'}");
+	diff_add(r, "metadata",
+		 "{'path':'lib/libz.so.1','type':'symlink','link_target':'../usr/lib/libz.so.1.3',"
+		 "'image_link_target':'libz.so.1.2','changes':['link-target']}");
+	diff_add(r, "metadata",
+		 "{'path':'usr/bin/vi','type':'symlink','link_target':'../../tmp/vi',"
+		 "'changes':['link-target']}");
 	diff_add(r, "deleted", "{'path':'etc/motd2','image_type':'file','image_mode':'0644'}");
 	diff_add(r, "deleted",
 		 "{'path':'bin/busybox','image_type':'file','image_mode':'0755',"
@@ -281,6 +287,8 @@ START_TEST(binaries_replaced_and_deleted)
 	detail_has(f, "/tmp/.x/implant");
 	detail_has(f, "/bin/busybox");
 	expect(r, "fs.binary-replaced", "bin/ls", "high", "T1036");
+	expect(r, "fs.binary-replaced", "lib/libz.so.1", "high", "T1036");
+	expect(r, "fs.binary-replaced", "usr/bin/vi", "critical", "T1036");
 
 	expect(r, "fs.binary-deleted", "bin/wget", "medium", "T1070.004");
 	f = expect(r, "fs.binary-deleted", "bin/busybox", "medium", "T1070.004");
