@@ -499,6 +499,11 @@ static int oci_walk(struct src *s, json_t *index, const char *ref, const char *r
 		if (!digest_hex(dg))
 			return err_set(e, ERR_INVALID, "'%s': bad digest '%.100s' in an index",
 				       s->path, dg ? dg : "(none)");
+		/* buildkit's attestations (provenance, SBOM) are no image to run */
+		const char *rt =
+		    json_string_value(json_object_get(ann, "vnd.docker.reference.type"));
+		if (rt && !strcmp(rt, "attestation-manifest"))
+			continue;
 		_cleanup_json_ json_t *j = NULL;
 		if (blob_json(s, dg, nt, &j, e) < 0) {
 			if (e->kind != ERR_NOTFOUND && !(s->is_dir && e->kind == ERR_SYS))
@@ -1482,8 +1487,11 @@ int aimg_open(const struct aimg_opts *o, struct aimg **out, struct err *e)
 			err_wrap(e, "layer %zu", i);
 			goto out;
 		}
-	if (nt.more)
-		note(&nt, "%zu more notes left out", nt.more);
+	if (nt.more) {
+		char m[64];
+		snprintf(m, sizeof(m), "%zu more notes left out", nt.more);
+		json_array_append_new(img->notes, json_string(m));
+	}
 	*out = steal_pointer(&img);
 	ret = 0;
 out:

@@ -173,6 +173,14 @@ def main():
     m, _ = oci_members([(gz(longp), longp)])
     write("ok-image-long-pax-path.tar", tar_bytes(m))
 
+    # layers alone (fz_image also reads its input as the one layer of a layout)
+    write("ok-layer-base.tar.gz", gz(LAYER0))
+    write("ok-layer-whiteouts.tar.zst", zst(LAYER1))
+    write("ok-layer-evil-names.tar", evil)
+    write("bad-layer-truncated.tar.gz", gz(LAYER0)[:150])
+    write("bad-layer-bomb.tar.zst", zst(bomb))
+    write("bad-layer-long-pax-path.tar.gz", gz(longp))
+
     # structural errors
     write("bad-image-deep-json.tar",
           tar_bytes([("manifest.json", "f", b"[" * 100000 + b"]" * 100000)]))

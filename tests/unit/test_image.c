@@ -667,7 +667,36 @@ START_TEST(ref_selection)
 	ck_assert_uint_eq(aidx_count(img->idx), 1);
 	ck_assert_uint_eq(json_array_size(img->refs), 2);
 	aimg_free(img);
+	/* an attestation manifest beside an image is no second image */
+	idx = (struct sbuf)SBUF_INIT;
+	sbuf_printf(&idx,
+		    "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"application/"
+		    "vnd.oci.image.manifest.v1+json\",\"digest\":\"sha256:%s\",\"size\":%zu,"
+		    "\"platform\":{\"os\":\"linux\",\"architecture\":\"amd64\"}},"
+		    "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":"
+		    "\"sha256:%s\",\"size\":%zu,\"platform\":{\"os\":\"unknown\","
+		    "\"architecture\":\"unknown\"},\"annotations\":{\"vnd.docker.reference."
+		    "type\":\"attestation-manifest\"}}]}",
+		    im.manifest_hex, im.manifest.len, im2.manifest_hex, im2.manifest.len);
+	write_file(p, "index.json", idx.buf, idx.len);
+	sbuf_free(&idx);
 	o.want_digest = NULL;
+	o.ref = NULL;
+	ck_assert_int_eq(aimg_open(&o, &img, &e), 0);
+	ck_assert_uint_eq(json_array_size(img->refs), 1);
+	ck_assert_ptr_nonnull(aidx_kept(img->idx, aidx_lookup(img->idx, "etc/passwd"), NULL, NULL));
+	aimg_free(img);
+	idx = (struct sbuf)SBUF_INIT;
+	sbuf_printf(&idx,
+		    "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"application/"
+		    "vnd.oci.image.manifest.v1+json\",\"digest\":\"sha256:%s\",\"size\":%zu,"
+		    "\"annotations\":{\"org.opencontainers.image.ref.name\":\"img:v1\"}},"
+		    "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":"
+		    "\"sha256:%s\",\"size\":%zu,\"annotations\":{\"org.opencontainers.image.ref."
+		    "name\":\"img:v2\"}}]}",
+		    im.manifest_hex, im.manifest.len, im2.manifest_hex, im2.manifest.len);
+	write_file(p, "index.json", idx.buf, idx.len);
+	sbuf_free(&idx);
 	o.ref = "v1"; /* a bare tag */
 	ck_assert_int_eq(aimg_open(&o, &img, &e), 0);
 	ck_assert_str_eq(img->ref, "img:v1");
@@ -965,12 +994,48 @@ START_TEST(hostile_entries)
 	tb_close(&t);
 	snprintf(p, sizeof(p), "%s/many", dir);
 	one_layer(p, &t, "gzip", &im);
+	char many[256];
+	snprintf(many, sizeof(many), "%s", p);
 	struct aimg *img = open_ok(p, NULL);
 	ck_assert_uint_eq(aidx_count(img->idx), 3007);
 	ck_assert_int_eq(
 	    json_integer_value(json_object_get(json_array_get(img->layers, 0), "entries")), 3000);
 	aimg_free(img);
-	struct aimg_opts o = {.path = p, .max_entries = 1000};
+	/* a kept file past AN_KEEP_MAX: kept truncated, hashed whole; notes bounded */
+	tb_open(&t);
+	size_t big = AN_KEEP_MAX + 4096;
+	char *pw = xmalloc(big);
+	memset(pw, 'p', big);
+	tb_add_x(&t, 'f', "etc/passwd", pw, big, 0644, NULL, 0);
+	for (int i = 0; i < 500; i++) {
+		char n[32];
+		snprintf(n, sizeof(n), "../up%d", i);
+		tb_add(&t, 'f', n, "", 0644);
+	}
+	tb_close(&t);
+	snprintf(p, sizeof(p), "%s/bigkeep", dir);
+	struct timg im2;
+	one_layer(p, &t, "zstd", &im2);
+	img = open_ok(p, NULL);
+	aidx_id id = aidx_lookup(img->idx, "etc/passwd");
+	size_t kn;
+	bool kt;
+	ck_assert_ptr_nonnull(aidx_kept(img->idx, id, &kn, &kt));
+	ck_assert_uint_eq(kn, AN_KEEP_MAX);
+	ck_assert(kt);
+	struct aidx_entry a;
+	aidx_get(img->idx, id, &a);
+	unsigned char md[32];
+	sha256_buf(pw, big, md);
+	ck_assert_int_eq(memcmp(a.sha256, md, 32), 0);
+	ck_assert_uint_eq(a.size, big);
+	free(pw);
+	ck_assert_uint_le(json_array_size(img->notes), 201);
+	ck_assert(notes_have(img, "more notes left out"));
+	aimg_free(img);
+	timg_free(&im2);
+
+	struct aimg_opts o = {.path = many, .max_entries = 1000};
 	struct err e = {0};
 	ck_assert_int_eq(aimg_open(&o, &img, &e), 0);
 	ck_assert(json_is_false(json_object_get(json_array_get(img->layers, 0), "complete")));
