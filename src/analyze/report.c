@@ -48,10 +48,11 @@
  *                 have invalid bytes and "%" itself percent-encoded already).
  *                 Pseudo entries that mactime sorts in:
  *                 "[process] pid N comm (exe)" with crtime the start time,
- *                 "[custody] seq N action target result" and "[quarantine]
+ *                 "[custody] seq 000N action target result" and "[quarantine]
  *                 step" with mtime their time.
  *
- * A bag that did not verify (bag.verified not true): report.md's first line,
+ * A bag that did not verify (bag.verified not true, or a top-level "warning"
+ * string, as analyze.c puts first in a forced report): report.md's first line,
  * report.html's <title> and first element, timeline.csv's first row after
  * the header (source "contain", kind "warning", outside the time order) and
  * bodyfile's first line (name "EVIDENCE DID NOT VERIFY: ...", mtime the
@@ -63,10 +64,10 @@
 #include "contain/analyze.h"
 #include "contain/hashio.h"
 
-#define MD_TABLE_ROWS 500u    /* rows of one diff table in report.md */
-#define CUSTODY_HEAD 50u      /* custody events shown first ... */
-#define CUSTODY_TAIL 50u      /* ... and last, when there are more */
-#define BANNER_PROBLEMS 10u   /* problems listed in the first line */
+#define MD_TABLE_ROWS	500u /* rows of one diff table in report.md */
+#define CUSTODY_HEAD	50u  /* custody events shown first ... */
+#define CUSTODY_TAIL	50u  /* ... and last, when there are more */
+#define BANNER_PROBLEMS 10u  /* problems listed in the first line */
 
 static const char *const diff_kinds[] = {"added", "modified", "metadata", "deleted", "opaque"};
 static const char *const sev_names[] = {"critical", "high", "medium", "low", "info"};
@@ -277,8 +278,11 @@ static void vis(struct sbuf *b, const char *s, const char *extra)
 static char *banner_text(const json_t *report)
 {
 	const json_t *bag = jget(report, "bag");
-	if (json_is_true(jget(bag, "verified")))
-		return xstrdup("");
+	if (json_is_true(jget(bag, "verified"))) {
+		/* analyze.c's "warning" (a forced report) says it, whatever bag says */
+		const char *w = jstr_of(report, "warning");
+		return xstrdup(w ? w : "");
+	}
 	struct sbuf b = SBUF_INIT;
 	const char *verdict = jstr_of(bag, "verdict");
 	sbuf_printf(&b, "EVIDENCE DID NOT VERIFY (bag verdict: %s)",
@@ -309,7 +313,7 @@ static const char *verdict_of(const json_t *report)
 static int write_out(int dirfd, const char *name, const char *buf, size_t n, struct err *e)
 {
 	_cleanup_close_ int fd =
-		openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	    openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return err_sys(e, errno, "create '%s'", name);
 	if (write_all(fd, buf, n) < 0)
@@ -328,7 +332,8 @@ int report_write_json(const json_t *report, int dirfd, const char *name, struct 
 {
 	_cleanup_free_ char *s = json_dumps(report, JSON_INDENT(2));
 	if (!s)
-		return err_set(e, ERR_INVALID, "report '%s': cannot encode the report as JSON", name);
+		return err_set(e, ERR_INVALID, "report '%s': cannot encode the report as JSON",
+			       name);
 	struct sbuf b = SBUF_INIT;
 	sbuf_adds(&b, s);
 	sbuf_addc(&b, '\n');
@@ -419,7 +424,8 @@ static void md_head(struct sbuf *b, const json_t *report)
 	}
 	sbuf_adds(b, "\n\n");
 	const json_t *sum = jget(report, "summary"), *c = jget(sum, "counts");
-	sbuf_adds(b, "| critical | high | medium | low | info | total |\n|---|---|---|---|---|---|\n|");
+	sbuf_adds(
+	    b, "| critical | high | medium | low | info | total |\n|---|---|---|---|---|---|\n|");
 	for (size_t i = 0; i < ARRAY_SIZE(sev_names); i++) {
 		long long v = 0;
 		jint_of(c, sev_names[i], &v);
@@ -432,7 +438,8 @@ static void md_head(struct sbuf *b, const json_t *report)
 	if (fo) {
 		sbuf_adds(b, "Threshold (--fail-on): ");
 		md_text(b, fo);
-		sbuf_adds(b, json_is_true(jget(sum, "failed")) ? ", reached.\n\n" : ", not reached.\n\n");
+		sbuf_adds(b, json_is_true(jget(sum, "failed")) ? ", reached.\n\n"
+							       : ", not reached.\n\n");
 	}
 
 	const json_t *bag = jget(report, "bag");
@@ -647,8 +654,8 @@ static void md_diff(struct sbuf *b, const json_t *report)
 					sbuf_addc(&w, ' ');
 				jtext(&w, json_array_get(ch, j));
 			}
-			const char *keys[] = {"image_sha256", "mime", "link_target", "image_link_target",
-					      "hidden", "shebang"};
+			const char *keys[] = {"image_sha256",	   "mime",   "link_target",
+					      "image_link_target", "hidden", "shebang"};
 			for (size_t j = 0; j < ARRAY_SIZE(keys); j++) {
 				const json_t *kv = jget(x, keys[j]);
 				if (!kv || json_is_null(kv) ||
@@ -729,7 +736,8 @@ static void md_network(struct sbuf *b, const json_t *report)
 	sbuf_printf(b, "## Network sockets (%zu)\n\n", json_array_size(ss));
 	if (!json_array_size(ss))
 		return;
-	sbuf_adds(b, "| pid | proto | state | local | remote | inode |\n|---|---|---|---|---|---|\n");
+	sbuf_adds(b,
+		  "| pid | proto | state | local | remote | inode |\n|---|---|---|---|---|---|\n");
 	size_t i;
 	const json_t *s;
 	json_array_foreach(ss, i, s)
@@ -848,12 +856,23 @@ static void put_html(struct sbuf *b, const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		switch (s[i]) {
-		case '&': sbuf_adds(b, "&amp;"); break;
-		case '<': sbuf_adds(b, "&lt;"); break;
-		case '>': sbuf_adds(b, "&gt;"); break;
-		case '"': sbuf_adds(b, "&quot;"); break;
-		case '\'': sbuf_adds(b, "&#39;"); break;
-		default: sbuf_addc(b, s[i]);
+		case '&':
+			sbuf_adds(b, "&amp;");
+			break;
+		case '<':
+			sbuf_adds(b, "&lt;");
+			break;
+		case '>':
+			sbuf_adds(b, "&gt;");
+			break;
+		case '"':
+			sbuf_adds(b, "&quot;");
+			break;
+		case '\'':
+			sbuf_adds(b, "&#39;");
+			break;
+		default:
+			sbuf_addc(b, s[i]);
 		}
 	}
 }
@@ -873,8 +892,8 @@ static void h_field(struct sbuf *b, const json_t *o, const char *k)
 /* a severity or verdict name as a class suffix: only known words */
 static const char *h_cls(const char *s)
 {
-	const char *known[] = {"critical", "high", "medium", "low", "info",
-			       "compromised", "suspicious", "clean"};
+	const char *known[] = {"critical", "high",	  "medium",	"low",
+			       "info",	   "compromised", "suspicious", "clean"};
 	for (size_t i = 0; s && i < ARRAY_SIZE(known); i++)
 		if (!strcmp(s, known[i]))
 			return known[i];
@@ -882,151 +901,167 @@ static const char *h_cls(const char *s)
 }
 
 static const char html_style[] =
-	"body{font:14px/1.45 system-ui,sans-serif;margin:0 auto;max-width:1400px;padding:0 16px 40px;"
-	"color:#1b1b1b;background:#fff}\n"
-	"h1{font-size:24px;margin:16px 0 8px}h2{margin-top:28px;border-bottom:2px solid #ddd}\n"
-	"code,.mono,td{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12.5px}\n"
-	"code{word-break:break-all}\n"
-	".unverified{background:#b00020;color:#fff;font-weight:700;font-size:17px;padding:12px 16px;"
-	"margin:0 -16px;}\n"
-	".verdict{padding:2px 10px;border-radius:4px;color:#fff}\n"
-	".v-compromised{background:#b00020}.v-suspicious{background:#e08a00}.v-clean{background:#2e7d32}"
-	".v-unknown{background:#666}\n"
-	".counts{display:flex;gap:8px;flex-wrap:wrap;margin:8px 0}\n"
-	".count{min-width:90px;padding:8px 12px;border-radius:6px;color:#fff;text-align:center}\n"
-	".count b{display:block;font-size:22px}\n"
-	".s-critical{background:#6a0014}.s-high{background:#c62828}.s-medium{background:#ef8f00}"
-	".s-low{background:#c9a800}.s-info{background:#607d8b}.s-unknown{background:#444}\n"
-	".zero{opacity:.35}\n"
-	".finding{border-left:6px solid #999;background:#fafafa;margin:8px 0;padding:6px 10px}\n"
-	".finding.s-critical{border-color:#6a0014}.finding.s-high{border-color:#c62828}"
-	".finding.s-medium{border-color:#ef8f00}.finding.s-low{border-color:#c9a800}"
-	".finding.s-info{border-color:#607d8b}\n"
-	".finding{background:#fafafa;color:#1b1b1b}\n"
-	".badge{display:inline-block;padding:0 6px;border-radius:3px;color:#fff;font-size:12px;"
-	"text-transform:uppercase}\n"
-	".ftitle{font-weight:600}.attack{color:#444;margin-left:6px}\n"
-	"table{border-collapse:collapse;margin:6px 0}td,th{border:1px solid #ddd;padding:2px 6px;"
-	"text-align:left;vertical-align:top}\n"
-	"th{background:#f0f0f0;font-family:system-ui,sans-serif}\n"
-	"table.ev td:first-child{color:#555;white-space:nowrap}\n"
-	"#ftable{width:100%}#ftable td{word-break:break-all}\n"
-	"#ftable th{cursor:pointer;user-select:none;position:sticky;top:0}\n"
-	"#ftable th.asc::after{content:' \\25B2'}#ftable th.desc::after{content:' \\25BC'}\n"
-	"#ftable td.k-added{color:#1b5e20}#ftable td.k-modified{color:#b00020}"
-	"#ftable td.k-deleted{color:#555;text-decoration:line-through}\n"
-	".controls{display:flex;gap:10px;align-items:center;flex-wrap:wrap;margin:8px 0}\n"
-	"ul.tree{list-style:none;padding-left:18px;border-left:1px dotted #bbb}\n"
-	"ul.tree li{margin:2px 0}.flag{background:#b00020;color:#fff;padding:0 4px;border-radius:3px;"
-	"margin-left:4px;font-size:11px}\n"
-	".muted{color:#666}.kv td:first-child{font-weight:600;white-space:nowrap}\n";
+    "body{font:14px/1.45 system-ui,sans-serif;margin:0 auto;max-width:1400px;padding:0 16px 40px;"
+    "color:#1b1b1b;background:#fff}\n"
+    "h1{font-size:24px;margin:16px 0 8px}h2{margin-top:28px;border-bottom:2px solid #ddd}\n"
+    "code,.mono,td{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12.5px}\n"
+    "code{word-break:break-all}td{overflow-wrap:anywhere}details{margin:2px 0 4px}"
+    "summary{cursor:pointer;color:#444;font-size:12.5px}\n"
+    ".unverified{background:#b00020;color:#fff;font-weight:700;font-size:17px;padding:12px 16px;"
+    "margin:0 -16px;}\n"
+    ".verdict{padding:2px 10px;border-radius:4px;color:#fff}\n"
+    ".v-compromised{background:#b00020}.v-suspicious{background:#e08a00}.v-clean{background:#"
+    "2e7d32}"
+    ".v-unknown{background:#666}\n"
+    ".counts{display:flex;gap:8px;flex-wrap:wrap;margin:8px 0}\n"
+    ".count{min-width:90px;padding:8px 12px;border-radius:6px;color:#fff;text-align:center}\n"
+    ".count b{display:block;font-size:22px}\n"
+    ".s-critical{background:#6a0014}.s-high{background:#c62828}.s-medium{background:#ef8f00}"
+    ".s-low{background:#c9a800}.s-info{background:#607d8b}.s-unknown{background:#444}\n"
+    ".zero{opacity:.35}\n"
+    ".finding{border-left:6px solid #999;background:#fafafa;margin:8px 0;padding:6px 10px}\n"
+    ".finding.s-critical{border-color:#6a0014}.finding.s-high{border-color:#c62828}"
+    ".finding.s-medium{border-color:#ef8f00}.finding.s-low{border-color:#c9a800}"
+    ".finding.s-info{border-color:#607d8b}\n"
+    ".finding{background:#fafafa;color:#1b1b1b}\n"
+    ".badge{display:inline-block;padding:0 6px;border-radius:3px;color:#fff;font-size:12px;"
+    "text-transform:uppercase}\n"
+    ".ftitle{font-weight:600}.attack{color:#444;margin-left:6px}\n"
+    "table{border-collapse:collapse;margin:6px 0}td,th{border:1px solid #ddd;padding:2px 6px;"
+    "text-align:left;vertical-align:top}\n"
+    "th{background:#f0f0f0;font-family:system-ui,sans-serif}\n"
+    "table.ev td:first-child{color:#555;white-space:nowrap}\n"
+    "#ftable{width:100%}#ftable td{word-break:break-all}\n"
+    "#ftable th{cursor:pointer;user-select:none;position:sticky;top:0}\n"
+    "#ftable th.asc::after{content:' \\25B2'}#ftable th.desc::after{content:' \\25BC'}\n"
+    "#ftable td.k-added{color:#1b5e20}#ftable td.k-modified{color:#b00020}"
+    "#ftable td.k-deleted{color:#555;text-decoration:line-through}\n"
+    ".controls{display:flex;gap:10px;align-items:center;flex-wrap:wrap;margin:8px 0}\n"
+    "ul.tree{list-style:none;padding-left:18px;border-left:1px dotted #bbb}\n"
+    "ul.tree li{margin:2px 0}.flag{background:#b00020;color:#fff;padding:0 4px;border-radius:3px;"
+    "margin-left:4px;font-size:11px}\n"
+    ".muted{color:#666}.kv td:first-child{font-weight:600;white-space:nowrap}\n";
 
 /* The script: builds the file table, the process tree and the network from
  * the data island with createElement/textContent only. */
 static const char html_script[] =
-	"(function(){'use strict';\n"
-	"var D={};try{D=JSON.parse(document.getElementById('data').textContent)||{};}catch(x){}\n"
-	"function vis(s){if(s===null||s===undefined)return'';if(typeof s==='object')s=JSON.stringify(s);"
-	"return String(s).replace(/[\\u0000-\\u001f\\u007f\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]/g,"
-	"function(c){return encodeURIComponent(c);});}\n"
-	"function el(t,c,x){var e=document.createElement(t);if(c)e.className=c;"
-	"if(x!==undefined&&x!==null)e.textContent=vis(x);return e;}\n"
-	"function $(i){return document.getElementById(i);}\n"
-	"var KINDS=['added','modified','metadata','deleted','opaque'];\n"
-	"var COLS=['kind','type','path','mode','owner','size','mime','sha256','changes'];\n"
-	"var rows=[];var dd=(D.diff&&typeof D.diff==='object')?D.diff:{};\n"
-	"KINDS.forEach(function(k){var a=dd[k];if(!Array.isArray(a))return;a.forEach(function(x){"
-	"if(!x||typeof x!=='object')return;"
-	"var own=(x.uid!==undefined||x.gid!==undefined)?vis(x.uid)+':'+vis(x.gid):'';"
-	"var sz=typeof x.size==='number'?x.size:(typeof x.hidden==='number'?x.hidden:'');"
-	"var del=k==='deleted';"
-	"rows.push({kind:k,type:vis((del&&x.image_type)||x.type||x.image_type||''),path:'/'+vis(x.path),"
-	"mode:vis((del&&x.image_mode)||x.mode||x.image_mode||''),owner:own,size:sz,mime:vis(x.mime||''),"
-	"sha256:vis(x.sha256||x.image_sha256||''),"
-	"changes:Array.isArray(x.changes)?x.changes.map(vis).join(' '):''});});});\n"
-	"var st={kind:'',type:'',path:'',sort:'path',desc:false,limit:2000};\n"
-	"function cmp(a,b){var x=a[st.sort],y=b[st.sort];var r;"
-	"if(typeof x==='number'&&typeof y==='number')r=x-y;"
-	"else{x=String(x);y=String(y);r=x<y?-1:(x>y?1:0);}"
-	"if(r===0&&st.sort!=='path')r=a.path<b.path?-1:(a.path>b.path?1:0);return st.desc?-r:r;}\n"
-	"function render(){var tb=$('fbody');if(!tb)return;"
-	"var f=rows.filter(function(r){return(!st.kind||r.kind===st.kind)&&(!st.type||r.type===st.type)"
-	"&&(!st.path||r.path.indexOf(st.path)>=0);});f.sort(cmp);"
-	"var frag=document.createDocumentFragment();var n=Math.min(f.length,st.limit);"
-	"for(var i=0;i<n;i++){var r=f[i],tr=document.createElement('tr');"
-	"for(var j=0;j<COLS.length;j++){var td=document.createElement('td');"
-	"td.textContent=String(r[COLS[j]]);if(j===0)td.className='k-'+r.kind;tr.appendChild(td);}"
-	"frag.appendChild(tr);}\n"
-	"while(tb.firstChild)tb.removeChild(tb.firstChild);tb.appendChild(frag);"
-	"$('fstatus').textContent='showing '+n+' of '+f.length+' matching ('+rows.length+' in all)';"
-	"$('fmore').hidden=!(f.length>n);"
-	"var th=document.querySelectorAll('#ftable th');for(var k=0;k<th.length;k++){"
-	"var c=th[k].getAttribute('data-col');th[k].className=c===st.sort?(st.desc?'desc':'asc'):'';}}\n"
-	"function sync(){if($('fkind'))$('fkind').value=st.kind;if($('ftype'))$('ftype').value=st.type;"
-	"if($('fpath'))$('fpath').value=st.path;}\n"
-	"function fromHash(){var h=location.hash.replace(/^#/,'');if(!h)return;"
-	"h.split('&').forEach(function(p){var i=p.indexOf('=');if(i<0)return;var k=p.slice(0,i),v;"
-	"try{v=decodeURIComponent(p.slice(i+1));}catch(x){return;}"
-	"if(k==='filter'){v.split(',').forEach(function(q){var j=q.indexOf(':');if(j<0)return;"
-	"var a=q.slice(0,j),b=q.slice(j+1);if(a==='kind')st.kind=b;else if(a==='type')st.type=b;"
-	"else if(a==='path')st.path=b;});}"
-	"else if(k==='sort'){var d=v.charAt(0)==='-';if(d)v=v.slice(1);"
-	"if(COLS.indexOf(v)>=0){st.sort=v;st.desc=d;}}});sync();}\n"
-	"function setup(){var t=$('ftable');if(!t)return;"
-	"t.querySelector('thead').addEventListener('click',function(ev){var c=ev.target&&"
-	"ev.target.getAttribute&&ev.target.getAttribute('data-col');if(!c)return;"
-	"if(st.sort===c)st.desc=!st.desc;else{st.sort=c;st.desc=false;}render();});\n"
-	"$('fkind').addEventListener('change',function(){st.kind=this.value;render();});"
-	"$('ftype').addEventListener('change',function(){st.type=this.value;render();});"
-	"$('fpath').addEventListener('input',function(){st.path=this.value;render();});"
-	"$('fmore').addEventListener('click',function(){st.limit+=5000;render();});"
-	"window.addEventListener('hashchange',function(){fromHash();render();});"
-	"$('fcontrols').hidden=false;fromHash();render();}\n"
-	"function ptree(){var box=$('ptree');if(!box)return;var P=Array.isArray(D.processes)?"
-	"D.processes.filter(function(p){return p&&typeof p==='object'&&typeof p.pid==='number';}):[];"
-	"if(!P.length){box.appendChild(el('p','muted','no process in the bag'));return;}"
-	"var by={},kids={},seen={};P.forEach(function(p){by[p.pid]=p;});"
-	"function isroot(p){return!(typeof p.ppid==='number'&&by[p.ppid]&&p.ppid!==p.pid);}"
-	"P.forEach(function(p){if(!isroot(p))(kids[p.ppid]=kids[p.ppid]||[]).push(p);});\n"
-	"function line(p){var li=el('li');li.appendChild(el('b',null,'pid '+vis(p.pid)));"
-	"if(p.nspid!==undefined&&p.nspid!==null)li.appendChild(el('span','muted',' (ns '+vis(p.nspid)+')'));"
-	"li.appendChild(el('span',null,' '+vis(p.comm)));"
-	"li.appendChild(el('code',null,' '+vis(p.exe)));"
-	"li.appendChild(el('span','muted',' user '+vis(p.user)+' (uid '+vis(p.uid)+')'));"
-	"if(p.exe_deleted===true)li.appendChild(el('span','flag','exe deleted'));"
-	"if(p.exe_memfd===true)li.appendChild(el('span','flag','memfd'));"
-	"if(p.container_init===true)li.appendChild(el('span','muted',' [init]'));"
-	"if(p.start_time)li.appendChild(el('span','muted',' started '+vis(p.start_time)));"
-	"var cl=Array.isArray(p.cmdline)?p.cmdline.map(vis).join(' '):vis(p.cmdline);"
-	"if(cl)li.appendChild(el('div','mono',cl));return li;}\n"
-	"function build(p,ul,depth){if(seen[p.pid])return;seen[p.pid]=1;var li=line(p);ul.appendChild(li);"
-	"var k=kids[p.pid];if(k&&k.length){var sub=el('ul','tree');"
-	"k.forEach(function(c){build(c,depth<200?sub:ul,depth+1);});"
-	"if(sub.firstChild)li.appendChild(sub);}}\n"
-	"var top=el('ul','tree');P.filter(isroot).forEach(function(p){build(p,top,0);});"
-	"P.forEach(function(p){if(!seen[p.pid])build(p,top,0);});box.appendChild(top);}\n"
-	"function net(){var box=$('netv');if(!box)return;var N=(D.network&&typeof D.network==='object')?"
-	"D.network:{};var S=Array.isArray(N.sockets)?N.sockets:[];var by={},order=[],names={};"
-	"if(Array.isArray(D.processes))D.processes.forEach(function(p){if(p&&typeof p==='object')"
-	"names[vis(p.pid)]=vis(p.comm);});"
-	"S.forEach(function(s){if(!s||typeof s!=='object')return;var k=vis(s.pid);"
-	"if(!by[k]){by[k]=[];order.push(k);}by[k].push(s);});"
-	"if(!order.length)box.appendChild(el('p','muted','no socket in the bag'));"
-	"order.forEach(function(k){box.appendChild(el('h3',null,(k?'pid '+k:'no pid')+(names[k]?"
-	"' '+names[k]:'')+' ('+by[k].length+' sockets)'));var t=el('table'),h=el('tr');"
-	"['proto','state','local','remote','inode'].forEach(function(c){h.appendChild(el('th',null,c));});"
-	"t.appendChild(h);by[k].forEach(function(s){var tr=el('tr');"
-	"['proto','state','local','remote','inode'].forEach(function(c){tr.appendChild(el('td',null,vis(s[c])));});"
-	"t.appendChild(tr);});box.appendChild(t);});"
-	"var I=Array.isArray(N.interfaces)?N.interfaces:[];if(I.length){box.appendChild(el('h3',null,'interfaces'));"
-	"var ul=el('ul');I.forEach(function(i){if(!i||typeof i!=='object')return;var a=Array.isArray(i.addresses)?"
-	"i.addresses.map(function(x){return x&&typeof x==='object'?vis(x.address)+'/'+vis(x.prefixlen):vis(x);})"
-	".join(' '):'';ul.appendChild(el('li',null,vis(i.name)+' '+vis(i.operstate||'')+' '+a));});"
-	"box.appendChild(ul);}}\n"
-	"try{setup();}catch(x){if(window.console)console.log('table: '+x);}"
-	"try{ptree();}catch(x){if(window.console)console.log('processes: '+x);}"
-	"try{net();}catch(x){if(window.console)console.log('network: '+x);}\n"
-	"})();\n";
+    "(function(){'use strict';\n"
+    "var D={};try{D=JSON.parse(document.getElementById('data').textContent)||{};}catch(x){}\n"
+    "function vis(s){if(s===null||s===undefined)return'';if(typeof "
+    "s==='object')s=JSON.stringify(s);"
+    "return "
+    "String(s).replace(/[\\u0000-\\u001f\\u007f\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]/g,"
+    "function(c){return encodeURIComponent(c);});}\n"
+    "function el(t,c,x){var e=document.createElement(t);if(c)e.className=c;"
+    "if(x!==undefined&&x!==null)e.textContent=vis(x);return e;}\n"
+    "function $(i){return document.getElementById(i);}\n"
+    "var KINDS=['added','modified','metadata','deleted','opaque'];\n"
+    "var COLS=['kind','type','path','mode','owner','size','mime','sha256','changes'];\n"
+    "var rows=[];var dd=(D.diff&&typeof D.diff==='object')?D.diff:{};\n"
+    "KINDS.forEach(function(k){var a=dd[k];if(!Array.isArray(a))return;a.forEach(function(x){"
+    "if(!x||typeof x!=='object')return;"
+    "var own=(x.uid!==undefined||x.gid!==undefined)?vis(x.uid)+':'+vis(x.gid):'';"
+    "var sz=typeof x.size==='number'?x.size:(typeof x.hidden==='number'?x.hidden:'');"
+    "var del=k==='deleted';"
+    "rows.push({kind:k,type:vis((del&&x.image_type)||x.type||x.image_type||''),path:'/"
+    "'+vis(x.path),"
+    "mode:vis((del&&x.image_mode)||x.mode||x.image_mode||''),owner:own,size:sz,mime:vis(x.mime||'')"
+    ","
+    "sha256:vis(x.sha256||x.image_sha256||''),"
+    "changes:Array.isArray(x.changes)?x.changes.map(vis).join(' '):''});});});\n"
+    "var st={kind:'',type:'',path:'',sort:'path',desc:false,limit:2000};\n"
+    "function cmp(a,b){var x=a[st.sort],y=b[st.sort];var r;"
+    "if(typeof x==='number'&&typeof y==='number')r=x-y;"
+    "else{x=String(x);y=String(y);r=x<y?-1:(x>y?1:0);}"
+    "if(r===0&&st.sort!=='path')r=a.path<b.path?-1:(a.path>b.path?1:0);return st.desc?-r:r;}\n"
+    "function render(){var tb=$('fbody');if(!tb)return;"
+    "var f=rows.filter(function(r){return(!st.kind||r.kind===st.kind)&&(!st.type||r.type===st.type)"
+    "&&(!st.path||r.path.indexOf(st.path)>=0);});f.sort(cmp);"
+    "var frag=document.createDocumentFragment();var n=Math.min(f.length,st.limit);"
+    "for(var i=0;i<n;i++){var r=f[i],tr=document.createElement('tr');"
+    "for(var j=0;j<COLS.length;j++){var td=document.createElement('td');"
+    "td.textContent=String(r[COLS[j]]);if(j===0)td.className='k-'+r.kind;tr.appendChild(td);}"
+    "frag.appendChild(tr);}\n"
+    "while(tb.firstChild)tb.removeChild(tb.firstChild);tb.appendChild(frag);"
+    "$('fstatus').textContent='showing '+n+' of '+f.length+' matching ('+rows.length+' in all)';"
+    "$('fmore').hidden=!(f.length>n);"
+    "var th=document.querySelectorAll('#ftable th');for(var k=0;k<th.length;k++){"
+    "var "
+    "c=th[k].getAttribute('data-col');th[k].className=c===st.sort?(st.desc?'desc':'asc'):'';}}\n"
+    "function sync(){if($('fkind'))$('fkind').value=st.kind;if($('ftype'))$('ftype').value=st.type;"
+    "if($('fpath'))$('fpath').value=st.path;}\n"
+    "function fromHash(){var h=location.hash.replace(/^#/,'');if(!h)return;"
+    "h.split('&').forEach(function(p){var i=p.indexOf('=');if(i<0)return;var k=p.slice(0,i),v;"
+    "try{v=decodeURIComponent(p.slice(i+1));}catch(x){return;}"
+    "if(k==='filter'){v.split(',').forEach(function(q){var j=q.indexOf(':');if(j<0)return;"
+    "var a=q.slice(0,j),b=q.slice(j+1);if(a==='kind')st.kind=b;else if(a==='type')st.type=b;"
+    "else if(a==='path')st.path=b;});}"
+    "else if(k==='sort'){var d=v.charAt(0)==='-';if(d)v=v.slice(1);"
+    "if(COLS.indexOf(v)>=0){st.sort=v;st.desc=d;}}});sync();}\n"
+    "function setup(){var t=$('ftable');if(!t)return;"
+    "t.querySelector('thead').addEventListener('click',function(ev){var c=ev.target&&"
+    "ev.target.getAttribute&&ev.target.getAttribute('data-col');if(!c)return;"
+    "if(st.sort===c)st.desc=!st.desc;else{st.sort=c;st.desc=false;}render();});\n"
+    "$('fkind').addEventListener('change',function(){st.kind=this.value;render();});"
+    "$('ftype').addEventListener('change',function(){st.type=this.value;render();});"
+    "$('fpath').addEventListener('input',function(){st.path=this.value;render();});"
+    "$('fmore').addEventListener('click',function(){st.limit+=5000;render();});"
+    "window.addEventListener('hashchange',function(){fromHash();render();});"
+    "$('fcontrols').hidden=false;fromHash();render();}\n"
+    "function ptree(){var box=$('ptree');if(!box)return;var P=Array.isArray(D.processes)?"
+    "D.processes.filter(function(p){return p&&typeof p==='object'&&typeof p.pid==='number';}):[];"
+    "if(!P.length){box.appendChild(el('p','muted','no process in the bag'));return;}"
+    "var by={},kids={},seen={};P.forEach(function(p){by[p.pid]=p;});"
+    "function isroot(p){return!(typeof p.ppid==='number'&&by[p.ppid]&&p.ppid!==p.pid);}"
+    "P.forEach(function(p){if(!isroot(p))(kids[p.ppid]=kids[p.ppid]||[]).push(p);});\n"
+    "function line(p){var li=el('li');li.appendChild(el('b',null,'pid '+vis(p.pid)));"
+    "if(p.nspid!==undefined&&p.nspid!==null)li.appendChild(el('span','muted',' (ns "
+    "'+vis(p.nspid)+')'));"
+    "li.appendChild(el('span',null,' '+vis(p.comm)));"
+    "li.appendChild(el('code',null,' '+vis(p.exe)));"
+    "li.appendChild(el('span','muted',' user '+vis(p.user)+' (uid '+vis(p.uid)+')'));"
+    "if(p.exe_deleted===true)li.appendChild(el('span','flag','exe deleted'));"
+    "if(p.exe_memfd===true)li.appendChild(el('span','flag','memfd'));"
+    "if(p.container_init===true)li.appendChild(el('span','muted',' [init]'));"
+    "if(p.start_time)li.appendChild(el('span','muted',' started '+vis(p.start_time)));"
+    "var cl=Array.isArray(p.cmdline)?p.cmdline.map(vis).join(' '):vis(p.cmdline);"
+    "if(cl)li.appendChild(el('div','mono',cl));return li;}\n"
+    "function build(p,ul,depth){if(seen[p.pid])return;seen[p.pid]=1;var "
+    "li=line(p);ul.appendChild(li);"
+    "var k=kids[p.pid];if(k&&k.length){var sub=el('ul','tree');"
+    "k.forEach(function(c){build(c,depth<200?sub:ul,depth+1);});"
+    "if(sub.firstChild)li.appendChild(sub);}}\n"
+    "var top=el('ul','tree');P.filter(isroot).forEach(function(p){build(p,top,0);});"
+    "P.forEach(function(p){if(!seen[p.pid])build(p,top,0);});box.appendChild(top);}\n"
+    "function net(){var box=$('netv');if(!box)return;var N=(D.network&&typeof "
+    "D.network==='object')?"
+    "D.network:{};var S=Array.isArray(N.sockets)?N.sockets:[];var by={},order=[],names={};"
+    "if(Array.isArray(D.processes))D.processes.forEach(function(p){if(p&&typeof p==='object')"
+    "names[vis(p.pid)]=vis(p.comm);});"
+    "S.forEach(function(s){if(!s||typeof s!=='object')return;var k=vis(s.pid);"
+    "if(!by[k]){by[k]=[];order.push(k);}by[k].push(s);});"
+    "if(!order.length)box.appendChild(el('p','muted','no socket in the bag'));"
+    "order.forEach(function(k){box.appendChild(el('h3',null,(k?'pid '+k:'no pid')+(names[k]?"
+    "' '+names[k]:'')+' ('+by[k].length+' sockets)'));var t=el('table'),h=el('tr');"
+    "['proto','state','local','remote','inode'].forEach(function(c){h.appendChild(el('th',null,c));"
+    "});"
+    "t.appendChild(h);by[k].forEach(function(s){var tr=el('tr');"
+    "['proto','state','local','remote','inode'].forEach(function(c){tr.appendChild(el('td',null,"
+    "vis(s[c])));});"
+    "t.appendChild(tr);});box.appendChild(t);});"
+    "var "
+    "I=Array.isArray(N.interfaces)?N.interfaces:[];if(I.length){box.appendChild(el('h3',null,'"
+    "interfaces'));"
+    "var ul=el('ul');I.forEach(function(i){if(!i||typeof i!=='object')return;var "
+    "a=Array.isArray(i.addresses)?"
+    "i.addresses.map(function(x){return x&&typeof "
+    "x==='object'?vis(x.address)+'/'+vis(x.prefixlen):vis(x);})"
+    ".join(' '):'';ul.appendChild(el('li',null,vis(i.name)+' '+vis(i.operstate||'')+' '+a));});"
+    "box.appendChild(ul);}}\n"
+    "try{setup();}catch(x){if(window.console)console.log('table: '+x);}"
+    "try{ptree();}catch(x){if(window.console)console.log('processes: '+x);}"
+    "try{net();}catch(x){if(window.console)console.log('network: '+x);}\n"
+    "})();\n";
 
 static void h_kvrow(struct sbuf *b, const char *label, const json_t *o, const char *k)
 {
@@ -1123,6 +1158,37 @@ static void h_head(struct sbuf *b, const json_t *report, const char *ban, const 
 	}
 }
 
+static bool ev_key_main(const char *k)
+{
+	return !strcmp(k, "member") || !strcmp(k, "sha256") || !strcmp(k, "image_sha256");
+}
+
+/* The rows of an evidence object: its main keys (member, hashes) or the
+ * others; with b NULL only whether there is one. */
+static bool h_evidence(struct sbuf *b, const json_t *ev, bool main_keys)
+{
+	const char *k;
+	const json_t *v;
+	bool any = false;
+	json_object_foreach((json_t *)ev, k, v)
+	{
+		if (ev_key_main(k) != main_keys || json_is_null(v))
+			continue;
+		any = true;
+		if (!b)
+			break;
+		sbuf_adds(b, "<tr><td>");
+		h_text(b, k);
+		sbuf_adds(b, "</td><td><code>");
+		struct sbuf t = SBUF_INIT;
+		jtext(&t, v);
+		h_text(b, t.buf ? t.buf : "");
+		sbuf_free(&t);
+		sbuf_adds(b, "</code></td></tr>");
+	}
+	return any;
+}
+
 static void h_finding(struct sbuf *b, const json_t *f, const char *sev)
 {
 	sbuf_printf(b, "<div class=\"finding s-%s\"><div><span class=\"badge s-%s\">", sev, sev);
@@ -1150,20 +1216,20 @@ static void h_finding(struct sbuf *b, const json_t *f, const char *sev)
 	}
 	const json_t *ev = jget(f, "evidence");
 	if (json_is_object(ev)) {
-		const char *k;
-		const json_t *v;
-		json_object_foreach((json_t *)ev, k, v)
-		{
-			sbuf_adds(b, "<tr><td>");
-			h_text(b, k);
-			sbuf_adds(b, "</td><td><code>");
-			struct sbuf t = SBUF_INIT;
-			jtext(&t, v);
-			h_text(b, t.buf ? t.buf : "");
-			sbuf_free(&t);
-			sbuf_adds(b, "</code></td></tr>");
+		/* the bag member and the hashes in view, the rest folded (<details>
+		 * opens without JS) */
+		h_evidence(b, ev, true);
+		sbuf_adds(b, "</table>");
+		if (h_evidence(NULL, ev, false)) {
+			sbuf_adds(b,
+				  "<details><summary>more evidence</summary><table class=\"ev\">");
+			h_evidence(b, ev, false);
+			sbuf_adds(b, "</table></details>");
 		}
-	} else if (ev && !json_is_null(ev)) {
+		sbuf_adds(b, "</div>\n");
+		return;
+	}
+	if (ev && !json_is_null(ev)) {
 		sbuf_adds(b, "<tr><td>evidence</td><td><code>");
 		h_field(b, f, "evidence");
 		sbuf_adds(b, "</code></td></tr>");
@@ -1184,11 +1250,10 @@ static void h_findings(struct sbuf *b, const json_t *report)
 		{
 			const char *sv = jstr_of(f, "severity");
 			const char *cls = h_cls(sv);
-			bool mine = s < ARRAY_SIZE(sev_names) ? !strcmp(cls, sev_names[s])
-							     : !strcmp(cls, "unknown") ||
-								       !strcmp(cls, "compromised") ||
-								       !strcmp(cls, "suspicious") ||
-								       !strcmp(cls, "clean");
+			bool mine = s < ARRAY_SIZE(sev_names)
+					? !strcmp(cls, sev_names[s])
+					: !strcmp(cls, "unknown") || !strcmp(cls, "compromised") ||
+					      !strcmp(cls, "suspicious") || !strcmp(cls, "clean");
 			if (!mine)
 				continue;
 			if (n++ == 0)
@@ -1216,7 +1281,8 @@ static void h_files(struct sbuf *b, const json_t *report)
 		     "<label>kind <select id=\"fkind\"><option value=\"\">all</option>");
 	for (size_t k = 0; k < ARRAY_SIZE(diff_kinds); k++)
 		sbuf_printf(b, "<option>%s</option>", diff_kinds[k]);
-	sbuf_adds(b, "</select></label><label>type <select id=\"ftype\"><option value=\"\">all</option>");
+	sbuf_adds(
+	    b, "</select></label><label>type <select id=\"ftype\"><option value=\"\">all</option>");
 	const char *types[] = {"file", "dir", "symlink", "char", "block", "fifo", "socket"};
 	for (size_t k = 0; k < ARRAY_SIZE(types); k++)
 		sbuf_printf(b, "<option>%s</option>", types[k]);
@@ -1224,8 +1290,8 @@ static void h_files(struct sbuf *b, const json_t *report)
 		     "size=\"30\"></label><span id=\"fstatus\" class=\"muted\"></span>"
 		     "<button id=\"fmore\" type=\"button\" hidden>show more</button></div>\n"
 		     "<table id=\"ftable\"><thead><tr>");
-	const char *cols[] = {"kind", "type", "path", "mode", "owner", "size", "mime", "sha256",
-			      "changes"};
+	const char *cols[] = {"kind", "type", "path",	"mode",	  "owner",
+			      "size", "mime", "sha256", "changes"};
 	for (size_t k = 0; k < ARRAY_SIZE(cols); k++)
 		sbuf_printf(b, "<th data-col=\"%s\">%s</th>", cols[k],
 			    !strcmp(cols[k], "owner") ? "uid:gid" : cols[k]);
@@ -1242,8 +1308,9 @@ static void h_rows(struct sbuf *b, const json_t *arr, const char *const *ks, siz
 	sbuf_adds(b, "</tr>\n");
 	for (size_t i = 0; i < n; i++) {
 		if (n > head + tail && i == head) {
-			sbuf_printf(b, "<tr><td colspan=\"%zu\" class=\"muted\">%zu more: see "
-				       "report.json</td></tr>\n",
+			sbuf_printf(b,
+				    "<tr><td colspan=\"%zu\" class=\"muted\">%zu more: see "
+				    "report.json</td></tr>\n",
 				    nk, n - head - tail);
 			i = n - tail;
 		}
@@ -1261,8 +1328,9 @@ static void h_rows(struct sbuf *b, const json_t *arr, const char *const *ks, siz
 
 static void h_tail(struct sbuf *b, const json_t *report)
 {
-	sbuf_adds(b, "<section id=\"processes\"><h2>Processes</h2><div id=\"ptree\"></div></section>\n"
-		     "<section id=\"network\"><h2>Network</h2><div id=\"netv\"></div></section>\n");
+	sbuf_adds(b,
+		  "<section id=\"processes\"><h2>Processes</h2><div id=\"ptree\"></div></section>\n"
+		  "<section id=\"network\"><h2>Network</h2><div id=\"netv\"></div></section>\n");
 	const json_t *q = jarr_of(report, "quarantine");
 	sbuf_printf(b, "<section id=\"quarantine\"><h2>Quarantine (%zu steps)</h2>\n",
 		    json_array_size(q));
@@ -1290,7 +1358,7 @@ static void h_tail(struct sbuf *b, const json_t *report)
 	const json_t *ls = jarr_of(im, "layers");
 	if (json_array_size(ls)) {
 		static const char *const l_keys[] = {"digest", "media_type", "compressed_size",
-						     "size", "entries", "digest_ok"};
+						     "size",   "entries",    "digest_ok"};
 		h_rows(b, ls, l_keys, ARRAY_SIZE(l_keys), SIZE_MAX / 2, 0);
 	}
 	sbuf_adds(b, "</section>\n");
@@ -1334,9 +1402,9 @@ static int h_data(struct sbuf *b, const json_t *report, struct err *e)
 {
 	json_t *d = json_object(), *diff = json_object();
 	const json_t *rd = jget(report, "diff");
-	static const char *const keep[] = {"path", "type", "image_type", "mode", "image_mode",
-					    "uid", "gid", "size", "hidden", "mime", "sha256",
-					    "image_sha256", "changes"};
+	static const char *const keep[] = {
+	    "path", "type",   "image_type", "mode",   "image_mode",   "uid",	"gid",
+	    "size", "hidden", "mime",	    "sha256", "image_sha256", "changes"};
 	for (size_t k = 0; k < ARRAY_SIZE(diff_kinds); k++) {
 		const json_t *a = jarr_of(rd, diff_kinds[k]);
 		json_t *rows = json_array();
@@ -1524,8 +1592,8 @@ static void tl_files(struct tl *t, const json_t *report)
 					macb[l] = "MACB"[l];
 				}
 				if (first)
-					tl_add(t, sec[j], ns[j], "file", diff_kinds[k], macb, target,
-					       det);
+					tl_add(t, sec[j], ns[j], "file", diff_kinds[k], macb,
+					       target, det);
 			}
 		}
 	}
@@ -1547,7 +1615,8 @@ static void tl_others(struct tl *t, const json_t *report)
 		_cleanup_free_ char *ppid = jtext_of(x, "ppid"), *comm = jtext_of(x, "comm"),
 				    *exe = jtext_of(x, "exe"), *user = jtext_of(x, "user"),
 				    *uid = jtext_of(x, "uid");
-		sbuf_printf(&d, "ppid %s comm %s exe %s user %s uid %s", ppid, comm, exe, user, uid);
+		sbuf_printf(&d, "ppid %s comm %s exe %s user %s uid %s", ppid, comm, exe, user,
+			    uid);
 		if (json_is_true(jget(x, "exe_deleted")))
 			sbuf_adds(&d, " EXE-DELETED");
 		if (json_is_true(jget(x, "exe_memfd")))
@@ -1577,7 +1646,8 @@ static void tl_others(struct tl *t, const json_t *report)
 		long ns;
 		if (!time_of(jget(x, "time"), &s, &ns))
 			continue;
-		_cleanup_free_ char *action = jtext_of(x, "action"), *target = jtext_of(x, "target"),
+		_cleanup_free_ char *action = jtext_of(x, "action"),
+				    *target = jtext_of(x, "target"),
 				    *result = jtext_of(x, "result"), *seq = jtext_of(x, "seq");
 		_cleanup_free_ char *det = xasprintf("seq %s result %s", seq, result);
 		tl_add(t, s, ns, "custody", action, "", target, det);
@@ -1589,7 +1659,8 @@ int report_write_timeline(const json_t *report, int dirfd, const char *name, str
 	struct tl t = {0};
 	tl_files(&t, report);
 	tl_others(&t, report);
-	qsort(t.v, t.n, sizeof(*t.v), tl_cmp);
+	if (t.n > 1)
+		qsort(t.v, t.n, sizeof(*t.v), tl_cmp);
 	_cleanup_sbuf_ struct sbuf b = SBUF_INIT;
 	sbuf_adds(&b, "time,source,kind,macb,target,detail\r\n");
 	_cleanup_free_ char *ban = banner_text(report);
@@ -1636,7 +1707,8 @@ static void body_name(struct sbuf *b, const char *s)
 static void body_mode(struct sbuf *b, const char *type, const char *mode)
 {
 	char t = '-';
-	static const char *const tn[] = {"file", "dir", "symlink", "char", "block", "fifo", "socket"};
+	static const char *const tn[] = {"file",  "dir",  "symlink", "char",
+					 "block", "fifo", "socket"};
 	static const char tc[] = "rdlcbps";
 	for (size_t i = 0; type && i < ARRAY_SIZE(tn); i++)
 		if (!strcmp(type, tn[i]))
@@ -1721,9 +1793,10 @@ static void body_others(struct sbuf *b, const json_t *report)
 			continue;
 		_cleanup_free_ char *pid = jtext_of(x, "pid"), *comm = jtext_of(x, "comm"),
 				    *exe = jtext_of(x, "exe");
-		_cleanup_free_ char *n = xasprintf("[process] pid %s %s (%s)%s%s", pid, comm, exe,
-						   json_is_true(jget(x, "exe_deleted")) ? " EXE-DELETED" : "",
-						   json_is_true(jget(x, "exe_memfd")) ? " MEMFD" : "");
+		_cleanup_free_ char *n =
+		    xasprintf("[process] pid %s %s (%s)%s%s", pid, comm, exe,
+			      json_is_true(jget(x, "exe_deleted")) ? " EXE-DELETED" : "",
+			      json_is_true(jget(x, "exe_memfd")) ? " MEMFD" : "");
 		body_pseudo(b, n, 0, t);
 	}
 	json_array_foreach(jarr_of(report, "quarantine"), i, x)
@@ -1741,9 +1814,13 @@ static void body_others(struct sbuf *b, const json_t *report)
 		if (!t)
 			continue;
 		_cleanup_free_ char *seq = jtext_of(x, "seq"), *action = jtext_of(x, "action"),
-				    *target = jtext_of(x, "target"), *result = jtext_of(x, "result");
+				    *target = jtext_of(x, "target"),
+				    *result = jtext_of(x, "result");
+		long long sq;
+		_cleanup_free_ char *sqs =
+		    jint_of(x, "seq", &sq) ? xasprintf("%06lld", sq) : xstrdup(seq);
 		_cleanup_free_ char *n =
-			xasprintf("[custody] seq %s %s %s %s", seq, action, target, result);
+		    xasprintf("[custody] seq %s %s %s %s", sqs, action, target, result);
 		body_pseudo(b, n, t, 0);
 	}
 }

@@ -100,7 +100,7 @@ like "$MT" '"/bin/wget \(deleted\)"' "mactime lists the deleted /bin/wget as TSK
 ok "a | in a name is %7C in the bodyfile" grep -qF '0|/etc/a%7Cb,c"d|' "$R/bodyfile"
 like "$MT" '"/etc/a\|b,c""d"' "mactime decodes %7C back to | (TSK's percent-encoding of names)"
 like "$MT" '\.\.\.b,.*"\[process\] pid 29721 .*EXE-DELETED"' "the process start is a birth (b) entry"
-like "$MT" '"\[custody\] seq 1 event-1 sample ok"' "the custody events are in it"
+like "$MT" '"\[custody\] seq 000001 event-1 sample ok"' "the custody events are in it"
 
 # ---- report.html in Chromium ----
 section "report.html in headless Chromium"
@@ -147,7 +147,8 @@ if [ -z "$_t_skip_reason" ]; then
 else
 	RC=255
 fi
-is "$RC" 0 "Chromium loads report.html from file:// $(grep -v dbus "$T_DIR/plain.err" 2>/dev/null | tail -2)"
+is "$RC" 0 "Chromium loads report.html from file://"
+[ "$RC" = 0 ] || diag "$(grep -v dbus "$T_DIR/plain.err" 2>/dev/null | tail -5)"
 DOM=$(cat "$T_DIR/plain.dom" 2>/dev/null)
 CONSOLE=$(grep -E 'CONSOLE|Uncaught|Content Security Policy' "$T_DIR/plain.err" 2>/dev/null)
 is "$CONSOLE" "" "no console message, no CSP violation"

@@ -42,9 +42,9 @@ int main(int argc, char **argv)
 		const char *name;
 		int (*fn)(const json_t *, int, const char *, struct err *);
 	} w[] = {
-		{"report.json", report_write_json},   {"report.md", report_write_md},
-		{"report.html", report_write_html},   {"timeline.csv", report_write_timeline},
-		{"bodyfile", report_write_bodyfile},
+	    {"report.json", report_write_json},	 {"report.md", report_write_md},
+	    {"report.html", report_write_html},	 {"timeline.csv", report_write_timeline},
+	    {"bodyfile", report_write_bodyfile},
 	};
 	int rc = 0;
 	for (size_t i = 0; i < ARRAY_SIZE(w); i++) {

@@ -10,18 +10,20 @@
 #include "unit.h"
 
 #define P_SCRIPT "tmp/x</script><script>alert(1)</script>"
-#define P_IMG "tmp/<img src=x onerror=\"document.title='PWNED'\">"
-#define P_NL "tmp/new\nline"
-#define P_PIPE "etc/a|b,c\"d"
-#define P_MD "tmp/[x](javascript:alert(1))"
-#define P_BAD "tmp/bad%FF%FEname"
-#define P_BIDI "tmp/gpj\xe2\x80\xae" "exe.sh"
+#define P_IMG	 "tmp/<img src=x onerror=\"document.title='PWNED'\">"
+#define P_NL	 "tmp/new\nline"
+#define P_PIPE	 "etc/a|b,c\"d"
+#define P_MD	 "tmp/[x](javascript:alert(1))"
+#define P_BAD	 "tmp/bad%FF%FEname"
+#define P_BIDI                                                                                     \
+	"tmp/gpj\xe2\x80\xae"                                                                      \
+	"exe.sh"
 #define CSV_INJ "=cmd|' /C calc'!A0"
 
 static json_t *entry(const char *path, const char *type)
 {
-	return json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:s, s:s, s:s, s:s}", "path", path,
-			 "type", type, "mode", "4755", "uid", 0, "gid", 0, "size", 42, "mtime",
+	return json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:s, s:s, s:s, s:s}", "path", path, "type",
+			 type, "mode", "4755", "uid", 0, "gid", 0, "size", 42, "mtime",
 			 "2026-12-07T01:54:30.5Z", "atime", "2026-12-07T01:54:31Z", "ctime",
 			 "2026-12-07T01:54:30.5Z", "sha256",
 			 "abababababababababababababababababababababababababababababababab");
@@ -38,42 +40,41 @@ static json_t *hostile_report(bool verified)
 						 "image_type", "symlink", "image_mode", "0777"));
 	json_t *findings = json_array();
 	json_array_append_new(
-		findings,
-		json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:s}", "id", "fs.dropped-script",
-			  "severity", "high", "title", "script dropped", "attack", "T1059.004",
-			  "path", P_SCRIPT, "evidence", "member", "data/fs/upper.tar", "name", P_IMG,
-			  "detail", "[click](javascript:alert(1)) <b>x</b> `t` | pipe\nline"));
-	json_t *procs = json_pack(
-		"[{s:i, s:i, s:s, s:s, s:b, s:b, s:i, s:s, s:[s, s], s:s}]", "pid", 12, "ppid", 1,
-		"comm", CSV_INJ, "exe", "/tmp/" "<script>alert(1)</script>" " (deleted)",
-		"exe_deleted", 1, "exe_memfd", 0, "uid", 0, "user", "root", "cmdline", P_IMG, "x",
-		"start_time", "2026-12-07T01:54:29.9Z");
+	    findings,
+	    json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:s}", "id", "fs.dropped-script",
+		      "severity", "high", "title", "script dropped", "attack", "T1059.004", "path",
+		      P_SCRIPT, "evidence", "member", "data/fs/upper.tar", "name", P_IMG, "detail",
+		      "[click](javascript:alert(1)) <b>x</b> `t` | pipe\nline"));
+	json_t *procs = json_pack("[{s:i, s:i, s:s, s:s, s:b, s:b, s:i, s:s, s:[s, s], s:s}]",
+				  "pid", 12, "ppid", 1, "comm", CSV_INJ, "exe",
+				  "/tmp/"
+				  "<script>alert(1)</script>"
+				  " (deleted)",
+				  "exe_deleted", 1, "exe_memfd", 0, "uid", 0, "user", "root",
+				  "cmdline", P_IMG, "x", "start_time", "2026-12-07T01:54:29.9Z");
 	json_t *custody = json_array();
 	for (int i = 1; i <= 300; i++)
-		json_array_append_new(custody,
-				      json_pack("{s:i, s:s, s:s, s:s, s:s}", "seq", i, "time",
-						"2026-12-07T01:54:30.1Z", "action",
-						i == 2 ? CSV_INJ : "event", "target",
-						i == 3 ? P_PIPE : "ctr", "result", "ok"));
+		json_array_append_new(custody, json_pack("{s:i, s:s, s:s, s:s, s:s}", "seq", i,
+							 "time", "2026-12-07T01:54:30.1Z", "action",
+							 i == 2 ? CSV_INJ : "event", "target",
+							 i == 3 ? P_PIPE : "ctr", "result", "ok"));
 	json_t *r = json_pack(
-		"{s:i, s:s, s:s, s:{s:s, s:b, s:s, s:[s, s], s:b}, s:{s:s, s:s},"
-		" s:{s:o, s:[], s:[], s:o, s:[]}, s:o,"
-		" s:{s:{s:i, s:i, s:i, s:i, s:i}, s:i, s:s, s:s},"
-		" s:o, s:{s:[{s:i, s:s, s:s, s:s, s:s}]},"
-		" s:[{s:s, s:s, s:s, s:s, s:f}], s:o, s:{}, s:[s]}",
-		"schema_version", 1, "tool", "contain 0.1.0", "generated", "2026-12-07T02:00:00Z",
-		"bag", "id", "bag-1", "verified", verified, "verdict", verified ? "valid" : "invalid",
-		"problems", "payload 'data/fs/upper.tar': sha256 mismatch", P_IMG, "forced", !verified,
-		"container", "runtime", "runc", "name", P_IMG,
-		"diff", "added", added, "modified", "metadata", "deleted", deleted, "opaque",
-		"findings", findings,
-		"summary", "counts", "critical", 0, "high", 1, "medium", 0, "low", 0, "info", 0,
-		"total", 1, "verdict", "compromised", "worst", "high",
-		"processes", procs, "network", "sockets", "pid", 12, "proto", "tcp", "state",
-		"ESTABLISHED", "local", "10.0.0.2:1", "remote", P_IMG,
-		"quarantine", "step", CSV_INJ, "by", "capture", "at", "2026-12-07T01:54:30.2Z",
-		"holds", "network cut", "seconds", 0.1,
-		"custody", custody, "analyses", "notes", "note " P_SCRIPT);
+	    "{s:i, s:s, s:s, s:{s:s, s:b, s:s, s:[s, s], s:b}, s:{s:s, s:s},"
+	    " s:{s:o, s:[], s:[], s:o, s:[]}, s:o,"
+	    " s:{s:{s:i, s:i, s:i, s:i, s:i}, s:i, s:s, s:s},"
+	    " s:o, s:{s:[{s:i, s:s, s:s, s:s, s:s}]},"
+	    " s:[{s:s, s:s, s:s, s:s, s:f}], s:o, s:{}, s:[s]}",
+	    "schema_version", 1, "tool", "contain 0.1.0", "generated", "2026-12-07T02:00:00Z",
+	    "bag", "id", "bag-1", "verified", verified, "verdict", verified ? "valid" : "invalid",
+	    "problems", "payload 'data/fs/upper.tar': sha256 mismatch", P_IMG, "forced", !verified,
+	    "container", "runtime", "runc", "name", P_IMG, "diff", "added", added, "modified",
+	    "metadata", "deleted", deleted, "opaque", "findings", findings, "summary", "counts",
+	    "critical", 0, "high", 1, "medium", 0, "low", 0, "info", 0, "total", 1, "verdict",
+	    "compromised", "worst", "high", "processes", procs, "network", "sockets", "pid", 12,
+	    "proto", "tcp", "state", "ESTABLISHED", "local", "10.0.0.2:1", "remote", P_IMG,
+	    "quarantine", "step", CSV_INJ, "by", "capture", "at", "2026-12-07T01:54:30.2Z", "holds",
+	    "network cut", "seconds", 0.1, "custody", custody, "analyses", "notes",
+	    "note " P_SCRIPT);
 	ck_assert_ptr_nonnull(r);
 	return r;
 }
@@ -89,9 +90,9 @@ static const char *const names[] = {"report.json", "report.md", "report.html", "
 
 static void write_all_reports(json_t *r, struct out *o)
 {
-	int (*fns[])(const json_t *, int, const char *, struct err *) = {
-		report_write_json, report_write_md, report_write_html, report_write_timeline,
-		report_write_bodyfile};
+	int (*fns[])(const json_t *, int, const char *,
+		     struct err *) = {report_write_json, report_write_md, report_write_html,
+				      report_write_timeline, report_write_bodyfile};
 	unit_tmpdir(o->dir, sizeof(o->dir), "test_report");
 	int dfd = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	ck_assert_int_ge(dfd, 0);
@@ -99,8 +100,8 @@ static void write_all_reports(json_t *r, struct out *o)
 		struct err e = {0};
 		ck_assert_msg(fns[i](r, dfd, names[i], &e) == 0, "%s: %s", names[i], e.msg);
 		bool tr;
-		ck_assert_int_eq(read_file_at(dfd, names[i], 64u << 20, &o->f[i], &o->n[i], &tr, &e),
-				 0);
+		ck_assert_int_eq(
+		    read_file_at(dfd, names[i], 64u << 20, &o->f[i], &o->n[i], &tr, &e), 0);
 		ck_assert_uint_eq(strlen(o->f[i]), o->n[i]); /* no NUL byte inside */
 		struct stat st;
 		ck_assert_int_eq(fstatat(dfd, names[i], &st, AT_SYMLINK_NOFOLLOW), 0);
@@ -158,8 +159,9 @@ START_TEST(markdown_escapes)
 	ck_assert(strstr(md, "`tmp/[x](javascript:alert(1))`"));
 	/* no raw "<" outside a code span: every "<script" is in backticks or escaped */
 	for (const char *p = md; (p = strstr(p, "<script")); p++)
-		ck_assert_msg(p > md && (p[-1] == '\\' || memchr(p - (p - md < 80 ? p - md : 80), '`',
-								 (size_t)(p - md < 80 ? p - md : 80))),
+		ck_assert_msg(p > md &&
+				  (p[-1] == '\\' || memchr(p - (p - md < 80 ? p - md : 80), '`',
+							   (size_t)(p - md < 80 ? p - md : 80))),
 			      "raw <script at %zu", (size_t)(p - md));
 	/* newline and direction control encoded, the pipe escaped in a table */
 	ck_assert(strstr(md, "`tmp/new%0Aline`"));
@@ -199,14 +201,16 @@ START_TEST(html_escapes)
 	ck_assert(strstr(h, "<script type=\"application/json\" id=\"data\">"));
 	ck_assert(!strstr(h, "<img"));
 	ck_assert(!strstr(h, "<b>x"));
-	ck_assert(strstr(h, "&lt;img src=x onerror=&quot;document.title=&#39;PWNED&#39;&quot;&gt;"));
+	ck_assert(
+	    strstr(h, "&lt;img src=x onerror=&quot;document.title=&#39;PWNED&#39;&quot;&gt;"));
 	ck_assert(strstr(h, "tmp/x&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;"));
 	ck_assert(strstr(h, "x\\u003c/script\\u003e\\u003cscript\\u003ealert(1)"));
 	/* title and first element of the body say it */
 	ck_assert(strstr(h, "<title>EVIDENCE DID NOT VERIFY"));
 	const char *body = strstr(h, "<body>\n");
 	ck_assert_ptr_nonnull(body);
-	ck_assert(str_has_prefix(body + 7, "<div class=\"unverified\" id=\"unverified\">EVIDENCE DID NOT VERIFY"));
+	ck_assert(str_has_prefix(
+	    body + 7, "<div class=\"unverified\" id=\"unverified\">EVIDENCE DID NOT VERIFY"));
 	/* nothing external: no src=, no url(, the CSP forbids the rest */
 	ck_assert(!in_tag(h, " src="));
 	ck_assert(!in_tag(h, "href="));
@@ -329,6 +333,24 @@ START_TEST(verified_has_no_banner)
 }
 END_TEST
 
+/* A top-level "warning" (analyze.c's, in a forced report) is said first even
+ * when bag says it verified. */
+START_TEST(warning_member_is_said)
+{
+	json_t *r = hostile_report(true);
+	json_object_set_new(r, "warning", json_string("EVIDENCE NOT VERIFIED: <b>bag</b>"));
+	struct out o = {0};
+	write_all_reports(r, &o);
+	ck_assert(str_has_prefix(o.f[O_MD], "# contain analysis: compromised \xe2\x80\x94 EVIDENCE "
+					    "NOT VERIFIED: \\<b\\>bag\\</b\\>\n"));
+	ck_assert(strstr(o.f[O_HTML], "<title>EVIDENCE NOT VERIFIED: &lt;b&gt;bag&lt;/b&gt;"));
+	ck_assert(str_has_prefix(o.f[O_BODY], "0|EVIDENCE NOT VERIFIED: <b>bag</b>|"));
+	ck_assert(strstr(o.f[O_CSV], "\"warning\",\"\",\"bag-1\",\"EVIDENCE NOT VERIFIED: <b>bag</b>\""));
+	json_decref(r);
+	out_free(&o);
+}
+END_TEST
+
 /* A report of the wrong shape everywhere is still written (the writers read
  * tolerantly), and the missing verification is said. */
 START_TEST(wrong_shapes)
@@ -378,6 +400,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, csv_shape_and_injection);
 	tcase_add_test(tc, bodyfile_shape);
 	tcase_add_test(tc, verified_has_no_banner);
+	tcase_add_test(tc, warning_member_is_said);
 	tcase_add_test(tc, wrong_shapes);
 	tcase_add_test(tc, never_overwrites_or_follows);
 	suite_add_tcase(s, tc);
