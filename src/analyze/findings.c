@@ -89,7 +89,9 @@
  *                         own file (hash equal)
  *   a process's executable was deleted
  * proc.exe-not-in-image   high when added in the layer;       T1105
- *                         medium when in neither (a mount?)
+ *                         medium when in neither (a mount?);
+ *                         low for pid 1 running sbin/docker-init
+ *                         or dev/init (docker/podman --init)
  *   a process runs a file the image does not have
  * proc.exe-differs        high                                T1036
  *   a process's executable hash differs from the image's file at its path
@@ -467,6 +469,7 @@ struct pctx {
 	char *rel_json;	 /* the same in the report's JSON form */
 	char *where;	 /* no rel (memfd...): what the finding's path is */
 	bool deleted, memfd;
+	bool init;	    /* the container's pid 1 */
 	const char *sha256; /* NULL when not hashed whole */
 	bool in_image;	    /* a regular file of the image at rel (links followed) */
 	bool img_has_sha;
@@ -515,6 +518,15 @@ static bool has_change(const struct fctx *c, const char *what)
 			return true;
 	}
 	return false;
+}
+
+/* the hit's evidence object, made on first use (most rules do not match
+ * most entries: no object for them) */
+static json_t *hev(struct fhit *h)
+{
+	if (!h->evidence)
+		h->evidence = json_object();
+	return h->evidence;
 }
 
 static void sev_raise(struct fhit *h, enum sev s)
@@ -770,9 +782,9 @@ static void lines_out(struct fhit *h, const char *what, const struct line *v, si
 	}
 	char key[64];
 	snprintf(key, sizeof(key), "lines_%s", what);
-	json_object_set_new(h->evidence, key, arr);
+	json_object_set_new(hev(h), key, arr);
 	snprintf(key, sizeof(key), "lines_%s_count", what);
-	json_object_set_new(h->evidence, key, json_integer((json_int_t)n));
+	json_object_set_new(hev(h), key, json_integer((json_int_t)n));
 	if (!n)
 		return;
 	detail_sep(h);
@@ -893,7 +905,7 @@ static void copy_detail(json_t *copies, const char *sha, const char *self, struc
 		return;
 	detail_sep(h);
 	sbuf_printf(&h->detail, "the same content as the image's '%s' (a renamed copy)", orig);
-	json_object_set_new(h->evidence, "image_copy_of", json_string(orig));
+	json_object_set_new(hev(h), "image_copy_of", json_string(orig));
 }
 
 /* ---- file rules ---- */
@@ -941,7 +953,7 @@ static bool m_new_executable(const struct fctx *c, struct fhit *h)
 		sbuf_adds(&h->detail, json_is_true(st) ? ", stripped" : ", not stripped");
 	if (c->has_mode)
 		sbuf_printf(&h->detail, ", mode %04o", c->mode);
-	json_object_set(h->evidence, "elf", elf);
+	json_object_set(hev(h), "elf", elf);
 	copy_detail(c->copies, jstr(c->ent, "sha256"), c->path, h);
 	return true;
 }
@@ -961,7 +973,7 @@ static bool m_new_script(const struct fctx *c, struct fhit *h)
 	h->sev = x ? SEV_HIGH : SEV_MEDIUM;
 	sbuf_printf(&h->detail, "script for '%s' in %s, %s", sb, where,
 		    x ? "executable" : "not executable");
-	json_object_set_new(h->evidence, "shebang", jtext(sb));
+	json_object_set_new(hev(h), "shebang", jtext(sb));
 	copy_detail(c->copies, jstr(c->ent, "sha256"), c->path, h);
 	return true;
 }
@@ -1028,14 +1040,27 @@ static void image_side(const struct fctx *c, const char **itype, uint32_t *imode
 		*has_imode = parse_octal_mode(jstr(c->ent, "mode"), imode);
 }
 
-/* a link target (absolute or relative to the link's dir) lands in a tmp or hidden dir */
-static bool target_suspect(const char *target)
+static bool norm_dots(const char *in, char *out);
+
+/* a link target (absolute, or relative to the link's dir) lands in a tmp or
+ * hidden dir, or on a hidden file */
+static bool target_suspect(const char *linkpath, const char *target)
 {
-	if (!target)
+	if (!target || !*target)
 		return false;
-	while (*target == '/')
-		target++;
-	return in_tmp(target) || in_hidden_dir(target) || strstr(target, "/.") != NULL;
+	struct sbuf b = SBUF_INIT;
+	if (target[0] != '/') {
+		const char *slash = strrchr(linkpath, '/');
+		if (slash)
+			sbuf_add(&b, linkpath, (size_t)(slash - linkpath) + 1);
+	}
+	sbuf_adds(&b, target);
+	char norm[AN_PATH_MAX];
+	bool ok = norm_dots(b.buf, norm);
+	sbuf_free(&b);
+	if (!ok)
+		return false;
+	return in_tmp(norm) || in_hidden_dir(norm) || base_name(norm)[0] == '.';
 }
 
 static bool m_binary_replaced(const struct fctx *c, struct fhit *h)
@@ -1080,19 +1105,19 @@ static bool m_binary_replaced(const struct fctx *c, struct fhit *h)
 				sbuf_printf(&h->detail, "; now ELF %s", t);
 			else if (mime)
 				sbuf_printf(&h->detail, "; now %s", mime);
-			json_object_set(h->evidence, "elf", json_object_get(c->ent, "elf"));
+			json_object_set(hev(h), "elf", json_object_get(c->ent, "elf"));
 			copy_detail(c->copies, sha, c->path, h);
 		}
 		if (has_imode)
 			sbuf_printf(&h->detail, "; image mode %04o", imode);
 	}
 	if (link) {
-		json_object_set_new(h->evidence, "link_target", jtext(link));
-		if (target_suspect(link))
+		json_object_set_new(hev(h), "link_target", jtext(link));
+		if (target_suspect(c->path, link))
 			sev_raise(h, SEV_CRITICAL);
 	}
 	if (ilink_s)
-		json_object_set_new(h->evidence, "image_link_target", jtext(ilink_s));
+		json_object_set_new(hev(h), "image_link_target", jtext(ilink_s));
 	return true;
 }
 
@@ -1238,7 +1263,7 @@ static bool m_caps_added(const struct fctx *c, struct fhit *h)
 				sbuf_printf(&h->detail, " %s", root_caps[i].name);
 			}
 	}
-	json_object_set_new(h->evidence, "caps", jtext(caps));
+	json_object_set_new(hev(h), "caps", jtext(caps));
 	return true;
 }
 
@@ -1647,7 +1672,7 @@ static json_t *pkgs_side(const struct aidx *x, const struct fctx *c, bool gone, 
 static void pkgs_list(struct fhit *h, const char *what, json_t *list)
 {
 	size_t n = json_array_size(list);
-	json_object_set_new(h->evidence, what, list);
+	json_object_set_new(hev(h), what, list);
 	if (!n)
 		return;
 	detail_sep(h);
@@ -1716,12 +1741,12 @@ static bool m_package_db(const struct fctx *c, struct fhit *h)
 static void image_evidence(json_t *report, struct fhit *h)
 {
 	json_t *im = json_object_get(report, "image");
-	json_object_set_new(h->evidence, "member", json_string("data/container/image.json"));
+	json_object_set_new(hev(h), "member", json_string("data/container/image.json"));
 	static const char *const keys[] = {"recorded_digest", "manifest_digest", "config_digest",
 					   "path", "ref"};
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
 		json_t *v = json_object_get(im, keys[i]);
-		json_object_set(h->evidence, keys[i], v ? v : json_null());
+		json_object_set(hev(h), keys[i], v ? v : json_null());
 	}
 }
 
@@ -1792,6 +1817,15 @@ static bool m_exe_not_in_image(const struct pctx *p, struct fhit *h)
 	}
 	if (p->layer_kind)
 		return false; /* modified/metadata: the image has it (a link?) */
+	if (p->init &&
+	    (strcmp(p->rel, "sbin/docker-init") == 0 || strcmp(p->rel, "dev/init") == 0)) {
+		h->sev = SEV_LOW; /* docker --init, podman --init: bind-mounted as pid 1 */
+		sbuf_adds(&h->detail,
+			  "the container's pid 1 runs the runtime's init (bind-mounted by "
+			  "docker or podman --init), not a file of the image");
+		copy_detail(p->copies, p->sha256, p->rel_json, h);
+		return true;
+	}
 	h->sev = SEV_MEDIUM;
 	sbuf_adds(&h->detail, "its executable is neither in the image nor in the layer (a bind "
 			      "mount or a path outside the container's root?)");
@@ -1815,7 +1849,7 @@ static bool m_exe_differs(const struct pctx *p, struct fhit *h)
 		sbuf_adds(&h->detail, "its hash differs from the image's file, which the layer "
 				      "did not change (a mount over it?)");
 	if (lsha)
-		json_object_set_new(h->evidence, "layer_sha256", json_string(lsha));
+		json_object_set_new(hev(h), "layer_sha256", json_string(lsha));
 	copy_detail(p->copies, p->sha256, p->rel_json, h);
 	return true;
 }
@@ -2005,7 +2039,7 @@ static void hit_init(struct fhit *h, const struct rule *r)
 	h->sev = r->sev;
 	h->attack = r->attack;
 	h->title = NULL;
-	h->evidence = json_object();
+	h->evidence = NULL;
 	h->detail = (struct sbuf)SBUF_INIT;
 }
 
@@ -2051,8 +2085,14 @@ static bool run_file_rules(struct fctx *c, const char *kind, bool fallback)
 			continue;
 		struct fhit h;
 		hit_init(&h, r);
-		file_evidence(c, h.evidence, kind);
 		if (r->file(c, &h)) {
+			/* the entry's evidence first, the rule's over it */
+			json_t *ev = json_object();
+			file_evidence(c, ev, kind);
+			if (h.evidence)
+				json_object_update(ev, h.evidence);
+			json_decref(h.evidence);
+			h.evidence = ev;
 			hit_emit(c->report, r, &h, c->path);
 			any = true;
 		} else {
@@ -2254,6 +2294,12 @@ static void pctx_fill(struct pctx *p, json_t *proc)
 	json_t *exe = json_object_get(proc, "exe");
 	p->pid = int_or(proc, "pid", -1);
 	p->comm = jstr(proc, "comm");
+	json_t *ns =
+	    json_object_get(proc, "nspid"); /* a number, or the tree's [host, ..., inner] */
+	if (json_is_array(ns))
+		ns = json_array_get(ns, json_array_size(ns) - 1);
+	p->init = json_is_true(json_object_get(proc, "container_init")) ||
+		  (json_is_integer(ns) && json_integer_value(ns) == 1);
 	if (json_is_object(exe)) { /* the tree's form */
 		p->exe = jstr(exe, "path");
 		p->deleted = json_is_true(json_object_get(exe, "deleted"));
@@ -2360,14 +2406,14 @@ static void proc_rules(json_t *report, const struct aidx *img, json_t *copies)
 				grp->h = h;
 				grp->pids = json_array();
 				grp->path = steal_pointer(&path);
-				json_object_set_new(h.evidence, "member",
+				json_object_set_new(hev(&grp->h), "member",
 						    json_string("data/processes/tree.json"));
-				json_object_set_new(h.evidence, "exe", jtext(p->exe));
+				json_object_set_new(hev(&grp->h), "exe", jtext(p->exe));
 				if (p->sha256)
-					json_object_set_new(h.evidence, "exe_sha256",
+					json_object_set_new(hev(&grp->h), "exe_sha256",
 							    json_string(p->sha256));
 				if (p->img_has_sha)
-					json_object_set_new(h.evidence, "image_sha256",
+					json_object_set_new(hev(&grp->h), "image_sha256",
 							    json_string(p->img_sha));
 				json_object_set_new(groups, key, json_integer((json_int_t)ng));
 				ng++;
@@ -2381,8 +2427,8 @@ static void proc_rules(json_t *report, const struct aidx *img, json_t *copies)
 		}
 		for (size_t i = 0; i < ng; i++) {
 			struct pgroup *grp = &g[i];
-			json_object_set_new(grp->h.evidence, "pids", grp->pids);
-			json_object_set_new(grp->h.evidence, "processes",
+			json_object_set_new(hev(&grp->h), "pids", grp->pids);
+			json_object_set_new(hev(&grp->h), "processes",
 					    json_integer((json_int_t)grp->n));
 			detail_sep(&grp->h);
 			sbuf_printf(&grp->h.detail, "pid%s %s", grp->n == 1 ? "" : "s",

@@ -166,8 +166,8 @@ cat "${LAYERS[@]}" "$BAG"/data/fs/* >/dev/null
 
 # best CMD...: "WALL RSS_KiB CPU" of the run with the best wall time of RUNS
 best() {
-	local b="" bm="" bc="" i t m u sy
-	for i in $(seq "$RUNS"); do
+	local b="" bm="" bc="" t m u sy
+	for _ in $(seq "$RUNS"); do
 		rm -rf "$W/out"
 		/usr/bin/time -f '%e %M %U %S' -o "$W/time" "$@" >/dev/null 2>"$W/err"
 		local rc=$?

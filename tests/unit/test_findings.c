@@ -252,6 +252,12 @@ START_TEST(binaries_replaced_and_deleted)
 		 "{'path':'bin/ls','type':'symlink','link_target':'/usr/bin/other',"
 		 "'changes':['link-target']}");
 	diff_add(r, "deleted", "{'path':'bin/wget','image_type':'symlink'}");
+	diff_add(r, "metadata",
+		 "{'path':'lib/libz.so.1','type':'symlink','link_target':'../usr/lib/libz.so.1.3',"
+		 "'image_link_target':'libz.so.1.2','changes':['link-target']}");
+	diff_add(r, "metadata",
+		 "{'path':'usr/bin/vi','type':'symlink','link_target':'../../tmp/vi',"
+		 "'changes':['link-target']}");
 	diff_add(r, "deleted", "{'path':'etc/motd2','image_type':'file','image_mode':'0644'}");
 	diff_add(r, "deleted",
 		 "{'path':'bin/busybox','image_type':'file','image_mode':'0755',"
@@ -281,6 +287,8 @@ START_TEST(binaries_replaced_and_deleted)
 	detail_has(f, "/tmp/.x/implant");
 	detail_has(f, "/bin/busybox");
 	expect(r, "fs.binary-replaced", "bin/ls", "high", "T1036");
+	expect(r, "fs.binary-replaced", "lib/libz.so.1", "high", "T1036");
+	expect(r, "fs.binary-replaced", "usr/bin/vi", "critical", "T1036");
 
 	expect(r, "fs.binary-deleted", "bin/wget", "medium", "T1070.004");
 	f = expect(r, "fs.binary-deleted", "bin/busybox", "medium", "T1070.004");
@@ -753,6 +761,9 @@ START_TEST(process_rules)
 	     "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
 	     "'");
 	PROC(9, "init", "/dev/init", "false", "false", "null");
+	json_array_append_new(
+	    procs, J("{'pid':13,'nspid':1,'comm':'docker-init','exe':'/sbin/docker-init',"
+		     "'exe_deleted':false,'exe_memfd':false,'exe_sha256':null}"));
 	PROC(10, "kthread", "", "false", "false", "null");
 	PROC(12, "sleep", "/tmp/.x/sleep (deleted)", "true", "false", "'" SHA_D_LIT "'");
 #undef PROC
@@ -777,7 +788,9 @@ START_TEST(process_rules)
 	expect(r, "proc.exe-deleted", "usr/bin/old", "medium", "T1070.004");
 	f = expect(r, "proc.exe-differs", "usr/bin/memtarget", "high", "T1036");
 	detail_has(f, "the layer replaced");
-	expect(r, "proc.exe-not-in-image", "dev/init", "medium", "T1105");
+	expect(r, "proc.exe-not-in-image", "dev/init", "medium", "T1105"); /* not pid 1 */
+	f = expect(r, "proc.exe-not-in-image", "sbin/docker-init", "low", "T1105");
+	detail_has(f, "runtime's init");
 	/* a renamed copy of an image file */
 	f = expect(r, "proc.exe-deleted", "tmp/.x/sleep", "high", "T1070.004");
 	detail_has(f, "the same content as the image's 'usr/bin/busybox'");
