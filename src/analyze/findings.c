@@ -219,23 +219,29 @@ static size_t findings_select(json_t **v, size_t n, json_t *not_listed, json_t *
 		const char *id = jstr(f, "id");
 		const char *path = jstr(f, "path");
 		_cleanup_free_ char *key = xasprintf("%s\x1f%s", id ? id : "", path ? path : "");
-		if (!json_is_object(f) || json_object_get(seen, key)) {
+		const char *idk = id ? id : "";
+		json_t *carried = json_object_get(json_object_get(f, "evidence"), "not_listed");
+		bool carrier = json_is_object(f) && !path && json_is_integer(carried);
+		if (!json_is_object(f) || (!carrier && json_object_get(seen, key))) {
 			json_decref(f); /* the same (id, path) again: the worst one is kept */
 			continue;
 		}
-		json_object_set_new(seen, key, json_true());
-		const char *idk = id ? id : "";
 		json_int_t c = json_integer_value(json_object_get(per_id, idk));
-		json_object_set_new(per_id, idk, json_integer(c + 1));
-		if (c >= (json_int_t)FINDINGS_PER_ID_MAX) {
-			json_object_set_new(not_listed, idk,
-					    json_integer(c + 1 - (json_int_t)FINDINGS_PER_ID_MAX));
-			if (!json_object_get(worst_cut, idk))
-				json_object_set(worst_cut, idk,
-						f); /* sorted: the first is the worst */
+		if (carrier || c >= (json_int_t)FINDINGS_PER_ID_MAX) {
+			/* left out here, or already by the rules (a carrier: "N more") */
+			json_int_t more = carrier ? json_integer_value(carried) : 1;
+			json_object_set_new(
+			    not_listed, idk,
+			    json_integer(json_integer_value(json_object_get(not_listed, idk)) +
+					 more));
+			json_t *w = json_object_get(worst_cut, idk);
+			if (!w || sev_rank(f) > sev_rank(w))
+				json_object_set(worst_cut, idk, f);
 			json_decref(f);
 			continue;
 		}
+		json_object_set_new(seen, key, json_true());
+		json_object_set_new(per_id, idk, json_integer(c + 1));
 		keep[k++] = f;
 	}
 	/* one finding per id for the ones left out */
@@ -447,7 +453,8 @@ struct fctx {
 	json_t *report;
 	const struct aidx *img, *bag_kept;
 	json_t *copies; /* sha256 hex -> the image path (JSON form) with that content */
-	unsigned kind;	/* DK_* */
+	struct emitter *em;
+	unsigned kind; /* DK_* */
 	json_t *ent;
 	const char *path; /* JSON form (the report's) */
 	const char *raw;  /* decoded, for the indexes */
@@ -2034,6 +2041,44 @@ static const struct rule rules[] = {
 
 /* ---- running the rules ---- */
 
+/* What the file rules may add to the report: per rule, a finding is made
+ * only while fewer than FINDINGS_PER_ID_MAX findings at its severity or
+ * above were made (findings_finish keeps that many, the most severe), so a
+ * million dropped files make at most 5 x 1000 findings, not a million; the
+ * rest are counted and carried to findings_finish as one "N more" finding. */
+struct emitter {
+	size_t per_sev[ARRAY_SIZE(rules)][ARRAY_SIZE(sev_names)];
+	size_t skipped[ARRAY_SIZE(rules)];
+	enum sev worst[ARRAY_SIZE(rules)];
+};
+
+static bool emit_admit(struct emitter *em, size_t ri, enum sev sv)
+{
+	size_t above = 0;
+	for (size_t t = sv; t < ARRAY_SIZE(sev_names); t++)
+		above += em->per_sev[ri][t];
+	if (above < FINDINGS_PER_ID_MAX) {
+		em->per_sev[ri][sv]++;
+		return true;
+	}
+	if (!em->skipped[ri] || sv > em->worst[ri])
+		em->worst[ri] = sv;
+	em->skipped[ri]++;
+	return false;
+}
+
+static void emit_carriers(json_t *report, const struct emitter *em)
+{
+	for (size_t ri = 0; ri < ARRAY_SIZE(rules); ri++) {
+		if (!em->skipped[ri])
+			continue;
+		const struct rule *r = &rules[ri];
+		findings_add(report, r->id, em->worst[ri], r->title, r->attack, NULL,
+			     json_pack("{s:I}", "not_listed", (json_int_t)em->skipped[ri]),
+			     "more findings of this rule not made");
+	}
+}
+
 static void hit_init(struct fhit *h, const struct rule *r)
 {
 	h->sev = r->sev;
@@ -2086,6 +2131,11 @@ static bool run_file_rules(struct fctx *c, const char *kind, bool fallback)
 		struct fhit h;
 		hit_init(&h, r);
 		if (r->file(c, &h)) {
+			any = true;
+			if (!emit_admit(c->em, (size_t)(r - rules), h.sev)) {
+				hit_drop(&h);
+				continue;
+			}
 			/* the entry's evidence first, the rule's over it */
 			json_t *ev = json_object();
 			file_evidence(c, ev, kind);
@@ -2105,6 +2155,7 @@ static bool run_file_rules(struct fctx *c, const char *kind, bool fallback)
 static void file_rules(json_t *report, const struct aidx *img, const struct aidx *bag_kept,
 		       json_t *copies)
 {
+	_cleanup_free_ struct emitter *em = xcalloc(1, sizeof(*em));
 	json_t *diff = json_object_get(report, "diff");
 	for (size_t k = 0; k < ARRAY_SIZE(diff_kinds); k++) {
 		json_t *arr = json_object_get(diff, diff_kinds[k].name), *ent;
@@ -2120,6 +2171,7 @@ static void file_rules(json_t *report, const struct aidx *img, const struct aidx
 			    .img = img,
 			    .bag_kept = bag_kept,
 			    .copies = copies,
+			    .em = em,
 			    .kind = diff_kinds[k].bit,
 			    .ent = ent,
 			    .path = path,
@@ -2131,6 +2183,7 @@ static void file_rules(json_t *report, const struct aidx *img, const struct aidx
 				run_file_rules(&c, diff_kinds[k].name, true);
 		}
 	}
+	emit_carriers(report, em);
 }
 
 static void image_rules(json_t *report)
