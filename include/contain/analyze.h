@@ -45,6 +45,8 @@ struct archive;
 #define AN_RATIO_MAX 1000u		    /* uncompressed/compressed past 64 MiB: a bomb */
 #define AN_KEEP_MAX (16u << 20)		    /* bytes of a kept file (package db, passwd...) */
 #define AN_MAGIC_BYTES (1u << 20)	    /* bytes given to libmagic */
+#define AN_DIFF_LIST_MAX 50000u	    /* diff entries listed; past it, only notable ones... */
+#define AN_DIFF_NOTABLE_MAX 50000u	    /* ...up to this many more; the rest counted in stats */
 #define AN_OPAQUE_SAMPLE 100u		    /* hidden paths listed per opaque dir */
 
 /* ---- the index of a filesystem tree (aidx.c) ---- */

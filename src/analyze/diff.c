@@ -35,6 +35,7 @@
  * bag's encoder (invalid UTF-8 and '%' percent-encoded). */
 #include <archive.h>
 #include <archive_entry.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <string.h>
 #include <sys/random.h>
@@ -228,6 +229,7 @@ struct diff {
 	size_t nnotes, dropped_notes;
 	uint64_t entries, unchanged, bytes_hashed, layer_bytes;
 	uint64_t n_added, n_modified, n_metadata, n_deleted, n_opaque;
+	uint64_t listed, unlisted; /* entries in the arrays; counted, not listed */
 	unsigned char *seen; /* bitmap over image ids (whole_root) */
 	size_t seen_cap;
 	struct fjidx fj;
@@ -635,10 +637,40 @@ static void changes_json(json_t *o, unsigned ch, const struct aidx_entry *ie)
 	json_object_set_new(o, "changes", arr);
 }
 
-static void push(json_t *arr, uint64_t *count, json_t *o)
+/* An entry worth listing past AN_DIFF_LIST_MAX: what a rule may act on
+ * (an ELF, a script, anything executable, setuid/setgid, file
+ * capabilities, a link, a kept file), not the bulk of plain files. */
+static bool notable(const json_t *o)
 {
-	json_array_append_new(arr, o);
+	if (json_object_get(o, "elf") || json_object_get(o, "shebang") ||
+	    json_object_get(o, "caps") || json_object_get(o, "link_target") ||
+	    json_object_get(o, "changes"))
+		return true;
+	const char *m = json_string_value(json_object_get(o, "mode"));
+	unsigned long mode = m ? strtoul(m, NULL, 8) : 0;
+	if (mode & 06111)
+		return true;
+	const char *p = json_string_value(json_object_get(o, "path"));
+	return p && an_keep_path(p);
+}
+
+/* List o in arr, or only count it: past AN_DIFF_LIST_MAX entries listed
+ * only notable ones go on, up to AN_DIFF_LIST_MAX + AN_DIFF_NOTABLE_MAX (a
+ * layer of a million dropped files must not hold a million entries, and
+ * every report written from them, in memory). Returns whether o was listed
+ * (it is freed when not). */
+static bool push(struct diff *d, json_t *arr, uint64_t *count, json_t *o)
+{
 	(*count)++;
+	if (d->listed >= AN_DIFF_LIST_MAX &&
+	    (d->listed >= AN_DIFF_LIST_MAX + AN_DIFF_NOTABLE_MAX || !notable(o))) {
+		d->unlisted++;
+		json_decref(o);
+		return false;
+	}
+	d->listed++;
+	json_array_append_new(arr, o);
+	return true;
 }
 
 /* mime and magic of a listed regular file, once its entry is complete:
@@ -658,8 +690,8 @@ static void classify(struct diff *d, struct lent *l)
 	if (id == AIDX_NONE || id == AIDX_ROOT) {
 		json_t *o = entry_json(l);
 		filetype_json(l, o);
-		push(d->added, &d->n_added, o);
-		magic_later(d, l, o);
+		if (push(d, d->added, &d->n_added, o))
+			magic_later(d, l, o);
 		return;
 	}
 	mark_seen(d, id);
@@ -692,11 +724,11 @@ static void classify(struct diff *d, struct lent *l)
 			json_object_set_new(ent, "image_link_target", jpath(ie.link_target));
 		filetype_json(l, ent);
 		changes_json(ent, ch, &ie);
-		push(d->modified, &d->n_modified, ent);
-		magic_later(d, l, ent);
+		if (push(d, d->modified, &d->n_modified, ent))
+			magic_later(d, l, ent);
 	} else {
 		changes_json(ent, ch, &ie);
-		push(d->metadata, &d->n_metadata, ent);
+		push(d, d->metadata, &d->n_metadata, ent);
 	}
 }
 
@@ -765,7 +797,7 @@ static void whiteout(struct diff *d, const char *path, json_t *fj)
 		fj_time(o, fj, "atime");
 		fj_time(o, fj, "ctime");
 	}
-	push(d->deleted, &d->n_deleted, o);
+	push(d, d->deleted, &d->n_deleted, o);
 }
 
 /* an opaque directory: what of the image it hides */
@@ -787,7 +819,7 @@ static void opaque(struct diff *d, const char *dir)
 		fj_time(o, fj, "atime");
 		fj_time(o, fj, "ctime");
 	}
-	push(d->opaque, &d->n_opaque, o);
+	push(d, d->opaque, &d->n_opaque, o);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1346,7 +1378,18 @@ int adiff_layer(const struct aidx *img, struct archive *layer, const struct adif
 		json_array_append_new(d.notes, json_string(msg));
 	}
 
-	json_t *stats = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "layer_entries",
+	if (d.unlisted) {
+		char msg[200];
+		snprintf(msg, sizeof(msg),
+			 "%" PRIu64 " changed entries counted in stats but not listed (past %u "
+			 "entries only executables, scripts, links, setuid/capability and "
+			 "watched files are listed)",
+			 d.unlisted, AN_DIFF_LIST_MAX);
+		json_array_append_new(d.notes, json_string(msg));
+	}
+
+	json_t *stats = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "unlisted",
+				  (json_int_t)d.unlisted, "layer_entries",
 				  (json_int_t)d.entries, "added", (json_int_t)d.n_added, "modified",
 				  (json_int_t)d.n_modified, "metadata", (json_int_t)d.n_metadata,
 				  "deleted", (json_int_t)d.n_deleted, "opaque", (json_int_t)d.n_opaque,
