@@ -225,6 +225,12 @@ static uint64_t rd64(const struct aelf_sniff *s, const unsigned char *p)
 	return s->big_endian ? a << 32 | b : b << 32 | a;
 }
 
+/* A word of the file's class (an address, an offset): 8 bytes or 4. */
+static uint64_t rdword(const struct aelf_sniff *s, const unsigned char *p)
+{
+	return s->cls == 64 ? rd64(s, p) : rd32(s, p);
+}
+
 /* Copy into dst (the file's bytes [off, off + len), got of them already
  * there, gathered in order) what of them buf (the file's bytes
  * [boff, boff + n)) holds. Returns true when the region is complete. A
@@ -266,21 +272,17 @@ static void parse_header(struct aelf_sniff *s)
 	s->big_endian = h[5] == 2;
 	s->e_type = rd16(s, h + 16);
 	s->e_machine = rd16(s, h + 18);
-	if (s->cls == 64) {
-		s->phoff = rd64(s, h + 32);
-		s->shoff = rd64(s, h + 40);
-		s->phentsize = rd16(s, h + 54);
-		s->phnum = rd16(s, h + 56);
-		s->shentsize = rd16(s, h + 58);
-		s->shnum = rd16(s, h + 60);
-	} else {
-		s->phoff = rd32(s, h + 28);
-		s->shoff = rd32(s, h + 32);
-		s->phentsize = rd16(s, h + 42);
-		s->phnum = rd16(s, h + 44);
-		s->shentsize = rd16(s, h + 46);
-		s->shnum = rd16(s, h + 48);
-	}
+	/* where e_phoff .. e_shnum stand in the header of each class */
+	static const struct ehdr_at {
+		uint8_t phoff, shoff, phentsize, phnum, shentsize, shnum;
+	} at32 = {28, 32, 42, 44, 46, 48}, at64 = {32, 40, 54, 56, 58, 60};
+	const struct ehdr_at *at = s->cls == 64 ? &at64 : &at32;
+	s->phoff = rdword(s, h + at->phoff);
+	s->shoff = rdword(s, h + at->shoff);
+	s->phentsize = rd16(s, h + at->phentsize);
+	s->phnum = rd16(s, h + at->phnum);
+	s->shentsize = rd16(s, h + at->shentsize);
+	s->shnum = rd16(s, h + at->shnum);
 	s->is_elf = true;
 
 	/* the program header table: entries at least as large as the
@@ -405,8 +407,8 @@ static int dyn_pie(const struct aelf_sniff *s)
 		return -1;
 	size_t esz = s->cls == 64 ? 16 : 8, half = esz / 2;
 	for (size_t i = 0; esz <= s->dyn_len && i <= s->dyn_len - esz; i += esz) {
-		uint64_t tag = s->cls == 64 ? rd64(s, s->dyn + i) : rd32(s, s->dyn + i);
-		uint64_t val = s->cls == 64 ? rd64(s, s->dyn + i + half) : rd32(s, s->dyn + i + half);
+		uint64_t tag = rdword(s, s->dyn + i);
+		uint64_t val = rdword(s, s->dyn + i + half);
 		if (tag == 0)
 			return 0;
 		if (tag == DT_FLAGS_1_)
