@@ -1044,27 +1044,6 @@ static int hardlink(struct lstate *st, const char *path, const char *target, str
 	return 0;
 }
 
-static enum aent_type entry_type(mode_t t)
-{
-	switch (t) {
-	case AE_IFREG:
-		return AENT_FILE;
-	case AE_IFDIR:
-		return AENT_DIR;
-	case AE_IFLNK:
-		return AENT_SYMLINK;
-	case AE_IFCHR:
-		return AENT_CHAR;
-	case AE_IFBLK:
-		return AENT_BLOCK;
-	case AE_IFIFO:
-		return AENT_FIFO;
-	case AE_IFSOCK:
-		return AENT_SOCKET;
-	}
-	return AENT_NONE;
-}
-
 /* One tar entry of the layer: -1 stops the layer (st->stop_why). */
 static int layer_entry(struct lstate *st, struct archive_entry *ent)
 {
@@ -1098,7 +1077,7 @@ static int layer_entry(struct lstate *st, struct archive_entry *ent)
 	}
 	struct aidx_entry ae = {0};
 	const char *hl = archive_entry_hardlink(ent);
-	ae.type = hl ? AENT_FILE : entry_type(archive_entry_filetype(ent));
+	ae.type = hl ? AENT_FILE : aent_type_from_mode(archive_entry_filetype(ent));
 	ae.mode = archive_entry_perm(ent) & 07777;
 	ae.uid = (uint32_t)archive_entry_uid(ent);
 	ae.gid = (uint32_t)archive_entry_gid(ent);
