@@ -210,6 +210,20 @@ static int outer_open(const struct src *s, struct archive **out, struct err *e)
 	return 0;
 }
 
+/* The outer archive's next member whose name normalizes (the others are
+ * passed over), that name into name (AN_PATH_MAX bytes): true, or false at
+ * the end, *r then what ended the walk (ARCHIVE_EOF or an error). */
+static bool outer_next(struct archive *a, struct archive_entry **ent, char *name, int *r)
+{
+	struct err ne = {0};
+	while ((*r = archive_read_next_header(a, ent)) == ARCHIVE_OK || *r == ARCHIVE_WARN) {
+		const char *raw = archive_entry_pathname(*ent);
+		if (raw && an_path_norm(raw, name, &ne) == 0)
+			return true;
+	}
+	return false;
+}
+
 static bool looks_json(const char *b, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -263,11 +277,7 @@ static int src_scan(struct src *s, struct notes *nt, struct err *e)
 	struct archive_entry *ent;
 	int r;
 	char name[AN_PATH_MAX];
-	struct err ne = {0};
-	while ((r = archive_read_next_header(a, &ent)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
-		const char *raw = archive_entry_pathname(ent);
-		if (!raw || an_path_norm(raw, name, &ne) < 0)
-			continue;
+	while (outer_next(a, &ent, name, &r)) {
 		if (s->nm >= MEMBERS_MAX)
 			return err_set(e, ERR_INVALID, "'%s': more than %u members", s->path,
 				       MEMBERS_MAX);
@@ -814,14 +824,12 @@ static int lsrc_open(struct src *s, const char *name, struct lsrc *l, struct err
 	struct archive_entry *ent;
 	int r;
 	char nm[AN_PATH_MAX];
-	struct err ne = {0};
 	/* the last member of that name is the one (src_member picked it too) */
 	size_t seen = 0, lo, hi;
 	member_range(s, target, &lo, &hi);
 	size_t want = hi - lo;
-	while ((r = archive_read_next_header(a, &ent)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
-		const char *raw = archive_entry_pathname(ent);
-		if (!raw || an_path_norm(raw, nm, &ne) < 0 || strcmp(nm, target) != 0)
+	while (outer_next(a, &ent, nm, &r)) {
+		if (strcmp(nm, target) != 0)
 			continue;
 		mode_t type = archive_entry_filetype(ent);
 		if (type != AE_IFREG && type != AE_IFLNK && !archive_entry_hardlink(ent))
