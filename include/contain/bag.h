@@ -216,3 +216,14 @@ int bag_verify(const char *path, const struct bag_verify_opts *o, json_t **repor
  * checked: that is bag_verify()'s job. */
 int bag_tag_read(const char *bag, const char *name, size_t max, char **buf, size_t *len,
 		 struct err *e);
+
+/* ---- a bag's tar, read (src/evidence/bagtag.c) ---- */
+struct archive;
+/* A libarchive reader on the tar at path: plain, gzip or zstd with the
+ * library's own filters (ERR_UNSUPP when it has none: no external program is
+ * ever run), tar format only, 1 MiB blocks. name: the bag as errors call it
+ * ("read 'NAME': ..."). The caller frees *out with archive_read_free. */
+int bag_tar_open(const char *path, const char *name, struct archive **out, struct err *e);
+/* A member's path below the bag's top directory, after any "./":
+ * "top/data/x" -> "data/x"; NULL for a name with no top directory. */
+const char *bag_tar_below_top(const char *p);
