@@ -65,15 +65,11 @@ static json_t *str_or_null(const char *s)
 static void add_note(json_t *report, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void add_note(json_t *report, const char *fmt, ...)
 {
-	char msg[2048];
+	struct bag_notes nt = {.arr = json_object_get(report, "notes")};
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	bag_notev(&nt, fmt, ap);
 	va_end(ap);
-	char *enc = bag_path_json_encode(msg);
-	json_array_append_new(json_object_get(report, "notes"),
-			      json_string(enc ? enc : "(a note that could not be encoded)"));
-	free(enc);
 }
 
 /* ---- bag ---- */

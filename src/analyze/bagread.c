@@ -34,15 +34,11 @@ static const char layer_member[] = "data/fs/upper.tar";
 static void note(struct abag *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void note(struct abag *b, const char *fmt, ...)
 {
-	char msg[1024];
+	struct bag_notes nt = {.arr = b->notes};
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	bag_notev(&nt, fmt, ap);
 	va_end(ap);
-	char *enc = bag_path_json_encode(msg);
-	json_array_append_new(b->notes,
-			      json_string(enc ? enc : "(a note that could not be encoded)"));
-	free(enc);
 }
 
 struct abag *abag_new(void)

@@ -225,8 +225,8 @@ static bool fj_path(const struct fjidx *x, uint32_t i, char *out)
 struct diff {
 	const struct aidx *img;
 	const struct adiff_opts *o;
-	json_t *added, *modified, *metadata, *deleted, *opaque, *notes;
-	size_t nnotes, dropped_notes;
+	json_t *added, *modified, *metadata, *deleted, *opaque;
+	struct bag_notes notes; /* at most DIFF_NOTES_MAX */
 	uint64_t entries, unchanged, bytes_hashed, layer_bytes;
 	uint64_t n_added, n_modified, n_metadata, n_deleted, n_opaque;
 	uint64_t listed, unlisted; /* entries in the arrays; counted, not listed */
@@ -273,10 +273,8 @@ static void note(struct diff *d, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static void note(struct diff *d, const char *path, const char *fmt, ...)
 {
-	if (d->nnotes >= DIFF_NOTES_MAX) {
-		d->dropped_notes++;
+	if (!bag_notes_room(&d->notes))
 		return;
-	}
 	char msg[512];
 	va_list ap;
 	va_start(ap, fmt);
@@ -300,8 +298,7 @@ static void note(struct diff *d, const char *path, const char *fmt, ...)
 		_cleanup_free_ char *enc = bag_path_json_encode(msg);
 		sbuf_adds(&b, enc);
 	}
-	json_array_append_new(d->notes, json_string(b.buf));
-	d->nnotes++;
+	bag_note_str(&d->notes, b.buf);
 }
 
 static void mark_seen(struct diff *d, aidx_id id)
@@ -1296,7 +1293,7 @@ static void diff_free(struct diff *d)
 	json_decref(d->metadata);
 	json_decref(d->deleted);
 	json_decref(d->opaque);
-	json_decref(d->notes);
+	json_decref(d->notes.arr);
 	free(d->seen);
 	fj_free(&d->fj);
 	aidx_free(d->kept);
@@ -1344,7 +1341,7 @@ int adiff_layer(const struct aidx *img, struct archive *layer, const struct adif
 		.metadata = json_array(),
 		.deleted = json_array(),
 		.opaque = json_array(),
-		.notes = json_array(),
+		.notes = {.arr = json_array(), .max = DIFF_NOTES_MAX},
 	};
 	if (o->ftype)
 		d.mq = magicq_new(o->ftype);
@@ -1372,11 +1369,7 @@ int adiff_layer(const struct aidx *img, struct archive *layer, const struct adif
 	/* the worker's last jobs done before the entries are handed out */
 	magicq_free(d.mq);
 	d.mq = NULL;
-	if (d.dropped_notes) {
-		char msg[64];
-		snprintf(msg, sizeof(msg), "%zu more notes not listed", d.dropped_notes);
-		json_array_append_new(d.notes, json_string(msg));
-	}
+	bag_notes_end(&d.notes, "not listed");
 
 	if (d.unlisted) {
 		char msg[200];
@@ -1385,7 +1378,7 @@ int adiff_layer(const struct aidx *img, struct archive *layer, const struct adif
 			 "entries only executables, scripts, links, setuid/capability and "
 			 "watched files are listed)",
 			 d.unlisted, AN_DIFF_LIST_MAX);
-		json_array_append_new(d.notes, json_string(msg));
+		json_array_append_new(d.notes.arr, json_string(msg));
 	}
 
 	json_t *stats = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "unlisted",
@@ -1397,7 +1390,7 @@ int adiff_layer(const struct aidx *img, struct archive *layer, const struct adif
 				  (json_int_t)d.bytes_hashed);
 	*out = json_pack("{s:O,s:O,s:O,s:O,s:O,s:O,s:o}", "added", d.added, "modified", d.modified,
 			 "metadata", d.metadata, "deleted", d.deleted, "opaque", d.opaque, "notes",
-			 d.notes, "stats", stats);
+			 d.notes.arr, "stats", stats);
 	if (kept)
 		*kept = steal_pointer(&d.kept);
 	diff_free(&d);

@@ -51,6 +51,54 @@ char *bag_path_json_encode(const char *path)
 }
 
 
+bool bag_notes_room(struct bag_notes *nt)
+{
+	if (nt->max && nt->n >= nt->max) {
+		nt->more++;
+		return false;
+	}
+	return true;
+}
+
+void bag_note_str(struct bag_notes *nt, const char *s)
+{
+	if (!bag_notes_room(nt))
+		return;
+	json_array_append_new(nt->arr, json_string(s));
+	nt->n++;
+}
+
+void bag_notev(struct bag_notes *nt, const char *fmt, va_list ap)
+{
+	if (!bag_notes_room(nt))
+		return;
+	char msg[BAG_NOTE_MAX];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (nt->encode) {
+		json_array_append_new(nt->arr, nt->encode(msg, strlen(msg)));
+	} else {
+		_cleanup_free_ char *enc = bag_path_json_encode(msg);
+		json_array_append_new(nt->arr, json_string(enc));
+	}
+	nt->n++;
+}
+
+void bag_note(struct bag_notes *nt, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	bag_notev(nt, fmt, ap);
+	va_end(ap);
+}
+
+void bag_notes_end(struct bag_notes *nt, const char *what)
+{
+	if (!nt->more)
+		return;
+	_cleanup_free_ char *m = xasprintf("%zu more notes %s", nt->more, what);
+	json_array_append_new(nt->arr, json_string(m));
+}
+
 char *bag_path_decode(const char *s)
 {
 	struct sbuf b = SBUF_INIT;
