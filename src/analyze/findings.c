@@ -596,14 +596,9 @@ static void lines_split(const char *buf, size_t len, struct lines *l)
 	l->v = NULL;
 	l->n = 0;
 	l->cut = false;
-	size_t off = 0;
-	while (off < len) {
-		const char *s = buf + off;
-		const char *nl = memchr(s, '\n', len - off);
-		size_t n = nl ? (size_t)(nl - s) : len - off;
-		off += n + (nl ? 1 : 0);
-		if (n && s[n - 1] == '\r')
-			n--;
+	size_t off = 0, n;
+	const char *s;
+	while ((s = str_line_next(buf, len, &off, &n, NULL))) {
 		if (!n)
 			continue;
 		if (l->n >= LINES_MAX) {

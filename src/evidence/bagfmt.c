@@ -180,14 +180,11 @@ int bag_info_parse(const char *buf, size_t n, struct bag_info *bi, char *problem
 	}
 	if (!utf8_valid(buf, n))
 		PROBLEM("is not valid UTF-8");
-	while (pos < n) {
-		const char *line = buf + pos;
-		const char *nl = memchr(line, '\n', n - pos);
-		size_t len = nl ? (size_t)(nl - line) : n - pos;
-		pos += len + (nl ? 1 : 0);
+	const char *line;
+	size_t len;
+	bool nl;
+	while ((line = str_line_next(buf, n, &pos, &len, &nl))) {
 		lineno++;
-		if (len && line[len - 1] == '\r')
-			len--;
 		if (!nl)
 			PROBLEM("line %zu has no newline", lineno);
 		if (len > BAG_LINE_MAX) {
@@ -263,18 +260,15 @@ int bag_manifest_parse(const char *buf, size_t n, struct bag_manifest *m, char *
 	size_t cap = 0, pos = 0, lineno = 0;
 	int bad = 0;
 	memset(m, 0, sizeof(*m));
-	while (pos < n) {
-		const char *line = buf + pos;
-		const char *nl = memchr(line, '\n', n - pos);
-		size_t len = nl ? (size_t)(nl - line) : n - pos;
-		pos += len + (nl ? 1 : 0);
+	const char *line;
+	size_t len;
+	bool nl;
+	while ((line = str_line_next(buf, n, &pos, &len, &nl))) {
 		if (lineno >= BAG_MANIFEST_LINES_MAX) {
 			PROBLEM("more than %u lines: the rest not read", BAG_MANIFEST_LINES_MAX);
 			break;
 		}
 		lineno++;
-		if (len && line[len - 1] == '\r')
-			len--;
 		if (!nl)
 			PROBLEM("line %zu has no newline", lineno);
 		if (len > BAG_LINE_MAX) {
