@@ -381,8 +381,28 @@ static json_t *network_section(const struct abag *b, json_t *report)
 
 /* ---- quarantine, custody ---- */
 
+/* A field of a bag member's object, copied with its type checked (see
+ * jstr_or_null and its kin: a wrong type is null). */
+struct field {
+	const char *key;
+	json_t *(*copy)(const json_t *o, const char *k);
+};
+
+static json_t *fields_copy(const json_t *src, const struct field *f, size_t n)
+{
+	json_t *o = json_object();
+	for (size_t i = 0; i < n; i++)
+		json_object_set_new(o, f[i].key, f[i].copy(src, f[i].key));
+	return o;
+}
+
 static json_t *quarantine_section(const struct abag *b)
 {
+	static const struct field step[] = {{"step", jstr_or_null},
+					    {"by", jstr_or_null},
+					    {"at", jstr_or_null},
+					    {"holds", jstr_or_null},
+					    {"seconds", jnum_or_null}};
 	json_t *out = json_array(), *s;
 	size_t i;
 	json_array_foreach(json_object_get(b->quarantine, "steps"), i, s)
@@ -391,30 +411,23 @@ static json_t *quarantine_section(const struct abag *b)
 			break;
 		if (!json_is_object(s))
 			continue;
-		json_t *o = json_object();
-		json_object_set_new(o, "step", jstr_or_null(s, "step"));
-		json_object_set_new(o, "by", jstr_or_null(s, "by"));
-		json_object_set_new(o, "at", jstr_or_null(s, "at"));
-		json_object_set_new(o, "holds", jstr_or_null(s, "holds"));
-		json_object_set_new(o, "seconds", jnum_or_null(s, "seconds"));
-		json_array_append_new(out, o);
+		json_array_append_new(out, fields_copy(s, step, ARRAY_SIZE(step)));
 	}
 	return out;
 }
 
 static json_t *custody_section(const struct abag *b)
 {
+	static const struct field event[] = {{"seq", jint_or_null},
+					     {"time", jstr_or_null},
+					     {"action", jstr_or_null},
+					     {"target", jstr_or_null},
+					     {"result", jstr_or_null}};
 	json_t *out = json_array(), *ev;
 	size_t i;
 	json_array_foreach(b->custody, i, ev)
 	{
-		json_t *o = json_object();
-		json_object_set_new(o, "seq", jint_or_null(ev, "seq"));
-		json_object_set_new(o, "time", jstr_or_null(ev, "time"));
-		json_object_set_new(o, "action", jstr_or_null(ev, "action"));
-		json_object_set_new(o, "target", jstr_or_null(ev, "target"));
-		json_object_set_new(o, "result", jstr_or_null(ev, "result"));
-		json_array_append_new(out, o);
+		json_array_append_new(out, fields_copy(ev, event, ARRAY_SIZE(event)));
 	}
 	return out;
 }
