@@ -308,6 +308,51 @@ static const char *verdict_of(const json_t *report)
 	return v ? v : "unknown";
 }
 
+/* ---- what report.md and report.html both list ---- */
+
+/* The image's facts, label and key, in the order both show them. */
+static const struct fact {
+	const char *label, *key;
+} image_facts[] = {
+    {"path", "path"},
+    {"form", "form"},
+    {"ref", "ref"},
+    {"manifest digest", "manifest_digest"},
+    {"config digest", "config_digest"},
+    {"recorded digest", "recorded_digest"},
+    {"match", "match"},
+    {"entries", "entries"},
+};
+
+/* Each element of arr as text (see jtext) into b: pre, the text escaped
+ * by put_text, post. Returns how many. */
+static size_t put_items(struct sbuf *b, const json_t *arr, const char *pre,
+			void (*put_text)(struct sbuf *, const char *), const char *post)
+{
+	size_t n = json_array_size(arr);
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_sbuf_ struct sbuf t = SBUF_INIT;
+		jtext(&t, json_array_get(arr, i));
+		sbuf_adds(b, pre);
+		put_text(b, t.buf ? t.buf : "");
+		sbuf_adds(b, post);
+	}
+	return n;
+}
+
+/* The notes of the report, the diff and the image, in that order (see
+ * put_items). Returns how many. */
+static size_t put_notes(struct sbuf *b, const json_t *report, const char *pre,
+			void (*put_text)(struct sbuf *, const char *), const char *post)
+{
+	const json_t *lists[] = {jarr_of(report, "notes"), jarr_of(jget(report, "diff"), "notes"),
+				 jarr_of(jget(report, "image"), "notes")};
+	size_t total = 0;
+	for (size_t l = 0; l < ARRAY_SIZE(lists); l++)
+		total += put_items(b, lists[l], pre, put_text, post);
+	return total;
+}
+
 /* ---- the file ---- */
 
 static int write_out(int dirfd, const char *name, const char *buf, size_t n, struct err *e)
@@ -457,16 +502,7 @@ static void md_head(struct sbuf *b, const json_t *report)
 	md_kv(b, "host", bag, "host");
 	md_kv(b, "bagging date", bag, "bagging_date");
 	md_kv(b, "created", bag, "created");
-	const json_t *pr = jarr_of(bag, "problems");
-	for (size_t i = 0; i < json_array_size(pr); i++) {
-		_cleanup_free_ char *t = NULL;
-		struct sbuf tb = SBUF_INIT;
-		jtext(&tb, json_array_get(pr, i));
-		t = sbuf_steal(&tb);
-		sbuf_adds(b, "- problem: ");
-		md_text(b, t);
-		sbuf_addc(b, '\n');
-	}
+	put_items(b, jarr_of(bag, "problems"), "- problem: ", md_text, "\n");
 	const json_t *ct = jget(report, "container");
 	sbuf_adds(b, "\n## Container\n\n");
 	md_kv(b, "runtime", ct, "runtime");
@@ -571,14 +607,8 @@ static void md_image(struct sbuf *b, const json_t *report)
 {
 	const json_t *im = jget(report, "image");
 	sbuf_adds(b, "## Image\n\n");
-	md_kv(b, "path", im, "path");
-	md_kv(b, "form", im, "form");
-	md_kv(b, "ref", im, "ref");
-	md_kv(b, "manifest digest", im, "manifest_digest");
-	md_kv(b, "config digest", im, "config_digest");
-	md_kv(b, "recorded digest", im, "recorded_digest");
-	md_kv(b, "match", im, "match");
-	md_kv(b, "entries", im, "entries");
+	for (size_t i = 0; i < ARRAY_SIZE(image_facts); i++)
+		md_kv(b, image_facts[i].label, im, image_facts[i].key);
 	const json_t *ls = jarr_of(im, "layers");
 	if (json_array_size(ls)) {
 		sbuf_adds(b, "\n| layer | digest | media type | size | entries | digest ok |\n"
@@ -809,21 +839,7 @@ static void md_tail(struct sbuf *b, const json_t *report)
 		sbuf_addc(b, '\n');
 	}
 	sbuf_adds(b, "## Notes\n\n");
-	const json_t *lists[] = {jarr_of(report, "notes"), jarr_of(jget(report, "diff"), "notes"),
-				 jarr_of(jget(report, "image"), "notes")};
-	size_t total = 0;
-	for (size_t l = 0; l < ARRAY_SIZE(lists); l++) {
-		for (size_t i = 0; i < json_array_size(lists[l]); i++) {
-			struct sbuf t = SBUF_INIT;
-			jtext(&t, json_array_get(lists[l], i));
-			sbuf_adds(b, "- ");
-			md_text(b, t.buf ? t.buf : "");
-			sbuf_addc(b, '\n');
-			sbuf_free(&t);
-			total++;
-		}
-	}
-	if (!total)
+	if (!put_notes(b, report, "- ", md_text, "\n"))
 		sbuf_adds(b, "None.\n");
 	const char *tool = jstr_of(report, "tool"), *gen = jstr_of(report, "generated");
 	sbuf_adds(b, "\n---\n");
@@ -1149,14 +1165,7 @@ static void h_head(struct sbuf *b, const json_t *report, const char *ban, const 
 	const json_t *pr = jarr_of(bag, "problems");
 	if (json_array_size(pr)) {
 		sbuf_adds(b, "<h3>Verification problems</h3><ul id=\"problems\">\n");
-		for (size_t i = 0; i < json_array_size(pr); i++) {
-			struct sbuf t = SBUF_INIT;
-			jtext(&t, json_array_get(pr, i));
-			sbuf_adds(b, "<li>");
-			h_text(b, t.buf ? t.buf : "");
-			sbuf_adds(b, "</li>\n");
-			sbuf_free(&t);
-		}
+		put_items(b, pr, "<li>", h_text, "</li>\n");
 		sbuf_adds(b, "</ul>\n");
 	}
 }
@@ -1349,14 +1358,8 @@ static void h_tail(struct sbuf *b, const json_t *report)
 
 	const json_t *im = jget(report, "image");
 	sbuf_adds(b, "<section id=\"image\"><h2>Image</h2><table class=\"kv\">\n");
-	h_kvrow(b, "path", im, "path");
-	h_kvrow(b, "form", im, "form");
-	h_kvrow(b, "ref", im, "ref");
-	h_kvrow(b, "manifest digest", im, "manifest_digest");
-	h_kvrow(b, "config digest", im, "config_digest");
-	h_kvrow(b, "recorded digest", im, "recorded_digest");
-	h_kvrow(b, "match", im, "match");
-	h_kvrow(b, "entries", im, "entries");
+	for (size_t i = 0; i < ARRAY_SIZE(image_facts); i++)
+		h_kvrow(b, image_facts[i].label, im, image_facts[i].key);
 	sbuf_adds(b, "</table>\n");
 	const json_t *ls = jarr_of(im, "layers");
 	if (json_array_size(ls)) {
@@ -1380,18 +1383,7 @@ static void h_tail(struct sbuf *b, const json_t *report)
 		sbuf_adds(b, "</ul></section>\n");
 	}
 	sbuf_adds(b, "<section id=\"notes\"><h2>Notes</h2><ul>\n");
-	const json_t *lists[] = {jarr_of(report, "notes"), jarr_of(jget(report, "diff"), "notes"),
-				 jarr_of(jget(report, "image"), "notes")};
-	for (size_t l = 0; l < ARRAY_SIZE(lists); l++) {
-		for (size_t i = 0; i < json_array_size(lists[l]); i++) {
-			struct sbuf t = SBUF_INIT;
-			jtext(&t, json_array_get(lists[l], i));
-			sbuf_adds(b, "<li>");
-			h_text(b, t.buf ? t.buf : "");
-			sbuf_adds(b, "</li>\n");
-			sbuf_free(&t);
-		}
-	}
+	put_notes(b, report, "<li>", h_text, "</li>\n");
 	sbuf_adds(b, "</ul></section>\n<p class=\"muted\">");
 	const char *tool = jstr_of(report, "tool");
 	h_text(b, tool ? tool : "contain");
