@@ -455,6 +455,19 @@ static void cands_free(struct cands *cs)
 	free(cs->c);
 }
 
+/* One more candidate, zeroed; NULL (e set) past IMAGES_MAX. */
+static struct cand *cand_new(const struct src *s, struct cands *cs, struct err *e)
+{
+	if (cs->n >= IMAGES_MAX) {
+		err_set(e, ERR_INVALID, "'%s': more than %u images", s->path, IMAGES_MAX);
+		return NULL;
+	}
+	xgrow(&cs->c, &cs->cap, cs->n + 1, sizeof(*cs->c));
+	struct cand *c = &cs->c[cs->n++];
+	memset(c, 0, sizeof(*c));
+	return c;
+}
+
 static bool is_index_type(const char *mt)
 {
 	return mt && (!strcmp(mt, "application/vnd.oci.image.index.v1+json") ||
@@ -519,12 +532,9 @@ static int oci_walk(struct src *s, json_t *index, const char *ref, const char *r
 			return err_set(e, ERR_INVALID,
 				       "'%s': manifest %s: bad config digest '%.100s'", s->path, dg,
 				       cd ? cd : "(none)");
-		if (cs->n >= IMAGES_MAX)
-			return err_set(e, ERR_INVALID, "'%s': more than %u images", s->path,
-				       IMAGES_MAX);
-		xgrow(&cs->c, &cs->cap, cs->n + 1, sizeof(*cs->c));
-		struct cand *c = &cs->c[cs->n++];
-		memset(c, 0, sizeof(*c));
+		struct cand *c = cand_new(s, cs, e);
+		if (!c)
+			return -1;
 		c->ref = r ? xstrdup(r) : NULL;
 		c->ref_alt = ra ? xstrdup(ra) : NULL;
 		c->manifest_digest = xstrdup(dg);
@@ -569,12 +579,9 @@ static int docker_cands(struct src *s, struct cands *cs, struct bag_notes *nt, s
 		json_t *tags = json_object_get(d, "RepoTags");
 		size_t ntags = json_is_array(tags) ? json_array_size(tags) : 0;
 		for (size_t t = 0; t < (ntags ? ntags : 1); t++) {
-			if (cs->n >= IMAGES_MAX)
-				return err_set(e, ERR_INVALID, "'%s': more than %u images", s->path,
-					       IMAGES_MAX);
-			xgrow(&cs->c, &cs->cap, cs->n + 1, sizeof(*cs->c));
-			struct cand *c = &cs->c[cs->n++];
-			memset(c, 0, sizeof(*c));
+			struct cand *c = cand_new(s, cs, e);
+			if (!c)
+				return -1;
 			const char *tag = ntags ? json_string_value(json_array_get(tags, t)) : NULL;
 			c->ref = tag ? xstrdup(tag) : NULL;
 			c->config_digest = xstrdup(dg);
