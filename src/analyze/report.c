@@ -353,6 +353,13 @@ static size_t put_notes(struct sbuf *b, const json_t *report, const char *pre,
 	return total;
 }
 
+/* A table of n rows that shows its first head and last tail rows: how
+ * many it leaves out at row i (0: none there). */
+static size_t rows_left_out(size_t n, size_t head, size_t tail, size_t i)
+{
+	return n > head + tail && i == head ? n - head - tail : 0;
+}
+
 /* ---- the file ---- */
 
 static int write_out(int dirfd, const char *name, const char *buf, size_t n, struct err *e)
@@ -760,41 +767,27 @@ static void md_processes(struct sbuf *b, const json_t *report)
 	sbuf_addc(b, '\n');
 }
 
-static void md_network(struct sbuf *b, const json_t *report)
-{
-	const json_t *ss = jarr_of(jget(report, "network"), "sockets");
-	sbuf_printf(b, "## Network sockets (%zu)\n\n", json_array_size(ss));
-	if (!json_array_size(ss))
-		return;
-	sbuf_adds(b,
-		  "| pid | proto | state | local | remote | inode |\n|---|---|---|---|---|---|\n");
-	size_t i;
-	const json_t *s;
-	json_array_foreach(ss, i, s)
-	{
-		const char *ks[] = {"pid", "proto", "state", "local", "remote", "inode"};
-		sbuf_adds(b, "|");
-		for (size_t k = 0; k < ARRAY_SIZE(ks); k++) {
-			sbuf_adds(b, " ");
-			md_field(b, s, ks[k], true);
-			sbuf_adds(b, " |");
-		}
-		sbuf_addc(b, '\n');
-	}
-	sbuf_addc(b, '\n');
-}
-
+/* A table: a header of the keys, then each element's ks as cells (see
+ * rows_left_out for head and tail), then a blank line. */
 static void md_rows(struct sbuf *b, const json_t *arr, const char *const *ks, size_t nk,
 		    size_t head, size_t tail)
 {
 	size_t n = json_array_size(arr);
+	sbuf_adds(b, "|");
+	for (size_t k = 0; k < nk; k++)
+		sbuf_printf(b, " %s |", ks[k]);
+	sbuf_adds(b, "\n|");
+	for (size_t k = 0; k < nk; k++)
+		sbuf_adds(b, "---|");
+	sbuf_addc(b, '\n');
 	for (size_t i = 0; i < n; i++) {
-		if (n > head + tail && i == head) {
-			sbuf_printf(b, "| %zu more, see report.json |", n - head - tail);
+		size_t more = rows_left_out(n, head, tail, i);
+		if (more) {
+			sbuf_printf(b, "| %zu more, see report.json |", more);
 			for (size_t k = 1; k < nk; k++)
 				sbuf_adds(b, " |");
 			sbuf_addc(b, '\n');
-			i = n - tail;
+			i += more;
 		}
 		const json_t *x = json_array_get(arr, i);
 		sbuf_adds(b, "|");
@@ -808,6 +801,16 @@ static void md_rows(struct sbuf *b, const json_t *arr, const char *const *ks, si
 	sbuf_addc(b, '\n');
 }
 
+static void md_network(struct sbuf *b, const json_t *report)
+{
+	const json_t *ss = jarr_of(jget(report, "network"), "sockets");
+	sbuf_printf(b, "## Network sockets (%zu)\n\n", json_array_size(ss));
+	if (!json_array_size(ss))
+		return;
+	static const char *const ks[] = {"pid", "proto", "state", "local", "remote", "inode"};
+	md_rows(b, ss, ks, ARRAY_SIZE(ks), SIZE_MAX / 2, 0);
+}
+
 static const char *const q_keys[] = {"at", "step", "by", "holds", "seconds"};
 static const char *const c_keys[] = {"seq", "time", "action", "target", "result"};
 
@@ -815,16 +818,12 @@ static void md_tail(struct sbuf *b, const json_t *report)
 {
 	const json_t *q = jarr_of(report, "quarantine");
 	sbuf_printf(b, "## Quarantine (%zu steps)\n\n", json_array_size(q));
-	if (json_array_size(q)) {
-		sbuf_adds(b, "| at | step | by | holds | seconds |\n|---|---|---|---|---|\n");
+	if (json_array_size(q))
 		md_rows(b, q, q_keys, ARRAY_SIZE(q_keys), SIZE_MAX / 2, 0);
-	}
 	const json_t *c = jarr_of(report, "custody");
 	sbuf_printf(b, "## Custody log (%zu events)\n\n", json_array_size(c));
-	if (json_array_size(c)) {
-		sbuf_adds(b, "| seq | time | action | target | result |\n|---|---|---|---|---|\n");
+	if (json_array_size(c))
 		md_rows(b, c, c_keys, ARRAY_SIZE(c_keys), CUSTODY_HEAD, CUSTODY_TAIL);
-	}
 	const json_t *an = jget(report, "analyses");
 	if (json_object_size(an)) {
 		sbuf_adds(b, "## Other analyses\n\n");
@@ -1319,12 +1318,13 @@ static void h_rows(struct sbuf *b, const json_t *arr, const char *const *ks, siz
 		sbuf_printf(b, "<th>%s</th>", ks[k]);
 	sbuf_adds(b, "</tr>\n");
 	for (size_t i = 0; i < n; i++) {
-		if (n > head + tail && i == head) {
+		size_t more = rows_left_out(n, head, tail, i);
+		if (more) {
 			sbuf_printf(b,
 				    "<tr><td colspan=\"%zu\" class=\"muted\">%zu more: see "
 				    "report.json</td></tr>\n",
-				    nk, n - head - tail);
-			i = n - tail;
+				    nk, more);
+			i += more;
 		}
 		const json_t *x = json_array_get(arr, i);
 		sbuf_adds(b, "<tr>");
