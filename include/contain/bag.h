@@ -151,6 +151,12 @@ char *bag_path_decode(const char *s);
 /* A payload path is acceptable: "data/...", no empty, "." or ".." component. */
 bool bag_path_ok(const char *path);
 
+/* A string from the container as a JSON string, never NULL (json_null for
+ * a NULL s): text as it is when valid UTF-8, else in JSON form
+ * (bag_path_json_encode); a path always in JSON form ("%" as "%25"). */
+json_t *bag_json_text(const char *s);
+json_t *bag_json_path(const char *s);
+
 /* ---- notes: what a reader passed over or could not read, as data ---- */
 #define BAG_NOTE_MAX 1024u /* bytes of a note's printf text, then cut */
 /* Notes into a JSON array of strings, bounded: past max (0: no bound) a

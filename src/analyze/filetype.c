@@ -110,15 +110,7 @@ void aftype_close(struct aftype *t)
 
 /* libmagic's answers are ASCII for its own database, but a description can
  * quote bytes of the file (a script's interpreter, a volume label): kept
- * JSON-safe like a path */
-static json_t *safe_string(const char *s)
-{
-	if (utf8_valid(s, strlen(s)))
-		return json_string(s);
-	_cleanup_free_ char *enc = bag_path_json_encode(s);
-	return json_string(enc);
-}
-
+ * JSON-safe (bag_json_text) */
 void aftype_buffer(struct aftype *t, const void *head, size_t n, uint64_t size, json_t *entry)
 {
 	(void)size; /* libmagic judges the bytes it has; the size is the entry's own field */
@@ -131,17 +123,17 @@ void aftype_buffer(struct aftype *t, const void *head, size_t n, uint64_t size, 
 	const char *mime = t && t->mime ? magic_buffer(t->mime, head, n) : NULL;
 	if (!mime) {
 		const char *why = t && t->mime ? magic_error(t->mime) : "no libmagic handle";
-		json_object_set_new(entry, "magic_error", safe_string(why ? why : "unknown error"));
+		json_object_set_new(entry, "magic_error", bag_json_text(why ? why : "unknown error"));
 		return;
 	}
-	json_object_set_new(entry, "mime", safe_string(mime));
+	json_object_set_new(entry, "mime", bag_json_text(mime));
 	const char *desc = magic_buffer(t->desc, head, n);
 	if (!desc) {
 		const char *why = magic_error(t->desc);
-		json_object_set_new(entry, "magic_error", safe_string(why ? why : "unknown error"));
+		json_object_set_new(entry, "magic_error", bag_json_text(why ? why : "unknown error"));
 		return;
 	}
-	json_object_set_new(entry, "magic", safe_string(desc));
+	json_object_set_new(entry, "magic", bag_json_text(desc));
 }
 
 /* ---------------------------------------------------------------------- */
@@ -465,10 +457,7 @@ static json_t *interp_json(const struct aelf_sniff *s)
 	if (!len)
 		return json_null();
 	_cleanup_free_ char *str = xstrndup(s->interp, len);
-	if (utf8_valid(str, len) && !strchr(str, '%'))
-		return json_string(str);
-	_cleanup_free_ char *enc = bag_path_json_encode(str);
-	return json_string(enc);
+	return bag_json_path(str);
 }
 
 json_t *aelf_json(const struct aelf_sniff *s)

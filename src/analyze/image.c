@@ -38,15 +38,6 @@ static void archive_read_freep(struct archive **a)
 
 #define _cleanup_json_ _cleanup_(json_decrefp)
 
-/* A string of the image as a JSON string (invalid UTF-8 escaped). */
-static json_t *jstr_safe(const char *s)
-{
-	if (!s)
-		return json_null();
-	_cleanup_free_ char *enc = bag_path_json_encode(s);
-	return json_string(enc);
-}
-
 /* "sha256:" + 64 lowercase hex: the hex, else NULL. Nothing else names a blob. */
 static const char *digest_hex(const char *d)
 {
@@ -1208,11 +1199,12 @@ static int layer_apply(struct aimg *img, struct src *s, const struct layer_desc 
 	if (!l.rerr && ld->declared >= 0 && (uint64_t)ld->declared != l.nread)
 		bag_note(nt, "layer %u: %llu bytes, %lld declared", i, (unsigned long long)l.nread,
 			 (long long)ld->declared);
-	json_t *lj = json_pack("{s:o,s:o,s:I,s:I,s:I,s:o,s:s,s:b}", "digest",
-			       ld->digest ? jstr_safe(ld->digest) : json_string(got), "media_type",
-			       jstr_safe(ld->media_type), "compressed_size", (json_int_t)l.nread,
-			       "size", (json_int_t)unc, "entries", (json_int_t)st.entries,
-			       "digest_ok", digest_ok, "compression", filter, "complete", complete);
+	json_t *lj =
+	    json_pack("{s:o,s:o,s:I,s:I,s:I,s:o,s:s,s:b}", "digest",
+		      ld->digest ? bag_json_path(ld->digest) : json_string(got), "media_type",
+		      bag_json_path(ld->media_type), "compressed_size", (json_int_t)l.nread, "size",
+		      (json_int_t)unc, "entries", (json_int_t)st.entries, "digest_ok", digest_ok,
+		      "compression", filter, "complete", complete);
 	json_array_append_new(img->layers, lj);
 	lsrc_close(&l);
 	return 0;
@@ -1378,9 +1370,10 @@ static json_t *refs_json(const struct cands *cs)
 	json_t *a = json_array();
 	for (size_t i = 0; i < cs->n; i++) {
 		const struct cand *c = &cs->c[i];
-		json_array_append_new(a, json_pack("{s:o,s:o,s:o}", "ref", jstr_safe(c->ref),
-						   "manifest_digest", jstr_safe(c->manifest_digest),
-						   "config_digest", jstr_safe(c->config_digest)));
+		json_array_append_new(
+		    a, json_pack("{s:o,s:o,s:o}", "ref", bag_json_path(c->ref), "manifest_digest",
+				 bag_json_path(c->manifest_digest), "config_digest",
+				 bag_json_path(c->config_digest)));
 	}
 	return a;
 }

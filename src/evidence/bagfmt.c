@@ -51,6 +51,23 @@ char *bag_path_json_encode(const char *path)
 }
 
 
+json_t *bag_json_text(const char *s)
+{
+	if (!s)
+		return json_null();
+	if (utf8_valid(s, strlen(s)))
+		return json_string(s);
+	return bag_json_path(s);
+}
+
+json_t *bag_json_path(const char *s)
+{
+	if (!s)
+		return json_null();
+	_cleanup_free_ char *enc = bag_path_json_encode(s);
+	return json_string(enc);
+}
+
 bool bag_notes_room(struct bag_notes *nt)
 {
 	if (nt->max && nt->n >= nt->max) {
