@@ -55,9 +55,8 @@ json_t *bag_json_text(const char *s)
 {
 	if (!s)
 		return json_null();
-	if (utf8_valid(s, strlen(s)))
-		return json_string(s);
-	return bag_json_path(s);
+	json_t *j = json_string(s); /* NULL: not valid UTF-8 */
+	return j ? j : bag_json_path(s);
 }
 
 json_t *bag_json_path(const char *s)
