@@ -1242,15 +1242,25 @@ static bool media_type_known(const char *mt)
 	return false;
 }
 
+/* The descriptors of nl layers, zeroed, one more at the end; NULL (e set)
+ * past LAYERS_MAX. */
+static struct layer_desc *layer_descs_new(const struct src *s, size_t nl, struct err *e)
+{
+	if (nl > LAYERS_MAX) {
+		err_set(e, ERR_INVALID, "'%s': %zu layers, more than %u", s->path, nl, LAYERS_MAX);
+		return NULL;
+	}
+	return xcalloc(nl + 1, sizeof(struct layer_desc));
+}
+
 static int oci_layers(struct src *s, const struct cand *c, struct layer_desc **out, size_t *n,
 		      struct bag_notes *nt, struct err *e)
 {
 	json_t *layers = json_object_get(c->manifest, "layers");
 	size_t nl = json_array_size(layers);
-	if (nl > LAYERS_MAX)
-		return err_set(e, ERR_INVALID, "'%s': %zu layers, more than %u", s->path, nl,
-			       LAYERS_MAX);
-	struct layer_desc *ld = xcalloc(nl + 1, sizeof(*ld));
+	struct layer_desc *ld = layer_descs_new(s, nl, e);
+	if (!ld)
+		return -1;
 	for (size_t i = 0; i < nl; i++) {
 		json_t *d = json_array_get(layers, i);
 		const char *dg = json_string_value(json_object_get(d, "digest"));
@@ -1282,10 +1292,9 @@ static int docker_layers(struct src *s, const struct cand *c, json_t *config,
 	json_t *layers = json_object_get(c->manifest, "Layers");
 	json_t *diff_ids = json_object_get(json_object_get(config, "rootfs"), "diff_ids");
 	size_t nl = json_array_size(layers);
-	if (nl > LAYERS_MAX)
-		return err_set(e, ERR_INVALID, "'%s': %zu layers, more than %u", s->path, nl,
-			       LAYERS_MAX);
-	struct layer_desc *ld = xcalloc(nl + 1, sizeof(*ld));
+	struct layer_desc *ld = layer_descs_new(s, nl, e);
+	if (!ld)
+		return -1;
 	for (size_t i = 0; i < nl; i++) {
 		const char *p = json_string_value(json_array_get(layers, i));
 		char norm[AN_PATH_MAX];
