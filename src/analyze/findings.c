@@ -132,20 +132,6 @@ int sev_parse(const char *s, enum sev *out)
 
 /* ---- the finding model ---- */
 
-/* A JSON string of s: as is when valid UTF-8, else through the bag's one
- * encoder (invalid bytes and "%" percent-encoded); never NULL. */
-static json_t *jtext(const char *s)
-{
-	if (!s)
-		return json_null();
-	json_t *j = json_string(s);
-	if (j)
-		return j;
-	_cleanup_free_ char *enc = bag_path_json_encode(s);
-	j = enc ? json_string(enc) : NULL;
-	return j ? j : json_string("");
-}
-
 static const char *jstr(const json_t *o, const char *k)
 {
 	return json_string_value(json_object_get(o, k));
@@ -164,18 +150,18 @@ void findings_add(json_t *report, const char *id, enum sev sev, const char *titl
 		json_object_set_new(report, "findings", arr);
 	}
 	json_t *f = json_object();
-	json_object_set_new(f, "id", jtext(id));
+	json_object_set_new(f, "id", bag_json_text(id));
 	json_object_set_new(f, "severity", json_string(sev_name(sev)));
-	json_object_set_new(f, "title", jtext(title ? title : id));
-	json_object_set_new(f, "attack", jtext(attack));
-	json_object_set_new(f, "path", jtext(path));
+	json_object_set_new(f, "title", bag_json_text(title ? title : id));
+	json_object_set_new(f, "attack", bag_json_text(attack));
+	json_object_set_new(f, "path", bag_json_text(path));
 	if (json_is_object(evidence))
 		json_object_set_new(f, "evidence", evidence);
 	else if (evidence)
 		json_object_set_new(f, "evidence", json_pack("{s:o}", "value", evidence));
 	else
 		json_object_set_new(f, "evidence", json_object());
-	json_object_set_new(f, "detail", jtext(detail));
+	json_object_set_new(f, "detail", bag_json_text(detail));
 	json_array_append_new(arr, f);
 }
 
@@ -600,14 +586,9 @@ static void lines_split(const char *buf, size_t len, struct lines *l)
 	l->v = NULL;
 	l->n = 0;
 	l->cut = false;
-	size_t off = 0;
-	while (off < len) {
-		const char *s = buf + off;
-		const char *nl = memchr(s, '\n', len - off);
-		size_t n = nl ? (size_t)(nl - s) : len - off;
-		off += n + (nl ? 1 : 0);
-		if (n && s[n - 1] == '\r')
-			n--;
+	size_t off = 0, n;
+	const char *s;
+	while ((s = str_line_next(buf, len, &off, &n, NULL))) {
 		if (!n)
 			continue;
 		if (l->n >= LINES_MAX) {
@@ -789,7 +770,7 @@ static void lines_out(struct fhit *h, const char *what, const struct line *v, si
 	json_t *arr = json_array();
 	for (size_t i = 0; i < n && i < LINES_EVIDENCE; i++) {
 		_cleanup_free_ char *s = show(&v[i]);
-		json_array_append_new(arr, jtext(s));
+		json_array_append_new(arr, bag_json_text(s));
 	}
 	char key[64];
 	snprintf(key, sizeof(key), "lines_%s", what);
@@ -984,7 +965,7 @@ static bool m_new_script(const struct fctx *c, struct fhit *h)
 	h->sev = x ? SEV_HIGH : SEV_MEDIUM;
 	sbuf_printf(&h->detail, "script for '%s' in %s, %s", sb, where,
 		    x ? "executable" : "not executable");
-	json_object_set_new(hev(h), "shebang", jtext(sb));
+	json_object_set_new(hev(h), "shebang", bag_json_text(sb));
 	copy_detail(c->copies, jstr(c->ent, "sha256"), c->path, h);
 	return true;
 }
@@ -1123,12 +1104,12 @@ static bool m_binary_replaced(const struct fctx *c, struct fhit *h)
 			sbuf_printf(&h->detail, "; image mode %04o", imode);
 	}
 	if (link) {
-		json_object_set_new(hev(h), "link_target", jtext(link));
+		json_object_set_new(hev(h), "link_target", bag_json_text(link));
 		if (target_suspect(c->path, link))
 			sev_raise(h, SEV_CRITICAL);
 	}
 	if (ilink_s)
-		json_object_set_new(hev(h), "image_link_target", jtext(ilink_s));
+		json_object_set_new(hev(h), "image_link_target", bag_json_text(ilink_s));
 	return true;
 }
 
@@ -1274,7 +1255,7 @@ static bool m_caps_added(const struct fctx *c, struct fhit *h)
 				sbuf_printf(&h->detail, " %s", root_caps[i].name);
 			}
 	}
-	json_object_set_new(hev(h), "caps", jtext(caps));
+	json_object_set_new(hev(h), "caps", bag_json_text(caps));
 	return true;
 }
 
@@ -2510,7 +2491,7 @@ static void proc_rules(json_t *report, const struct aidx *img, json_t *copies)
 				grp->path = steal_pointer(&path);
 				json_object_set_new(hev(&grp->h), "member",
 						    json_string("data/processes/tree.json"));
-				json_object_set_new(hev(&grp->h), "exe", jtext(p->exe));
+				json_object_set_new(hev(&grp->h), "exe", bag_json_text(p->exe));
 				if (p->sha256)
 					json_object_set_new(hev(&grp->h), "exe_sha256",
 							    json_string(p->sha256));
