@@ -206,6 +206,14 @@ ok "--json prints valid JSON" jq -e . json.out
 ok "--json equals report.json" cmp -s <(jq -S . json.out) <(jq -S . r-json/report.json)
 run "$CONTAIN" analyze bag --image "$IMG_OCI" -o r-none --fail-on none
 is "$RC" 0 "--fail-on none: exit 0"
+if python3 -c 'import jsonschema' 2>/dev/null; then
+	ok "--fail-on none: report.json validates against docs/report-schema.json (fail_on: none)" \
+		python3 -c 'import json, sys, jsonschema
+jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))' \
+		r-none/report.json "$CONTAIN_TOP/docs/report-schema.json"
+else
+	skip "--fail-on none: report.json validates against the schema" "no python3-jsonschema"
+fi
 is "$(jq -r .summary.fail_on r-none/report.json)" none "summary.fail_on none"
 ncrit=$(jq -r '[.findings[] | select(.severity=="critical")] | length' r-none/report.json)
 run "$CONTAIN" analyze bag --image "$IMG_OCI" -o r-crit --fail-on critical
