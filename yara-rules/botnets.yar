@@ -68,13 +68,26 @@ rule Botnet_Competitor_Killing : botnet
         author = "contain"
 
     strings:
-        $k1 = /\b(pkill|killall)\s+(-9\s+)?(-f\s+)?['"]?[^\s'"]{0,40}(kdevtmpfsi|kinsing|xmrig|minerd|xmr-stak|cryptonight|sysupdate|networkservice|sysguard|dbused|kthreaddi|kworkerds|watchbog|ddgs|qW3xT|biosetjenkins|cnrig|xmrigDaemon|xmrigMiner|nanominer|zzh|solrd|ksoftirqds)/ ascii
-        $k2 = /ps\s+[a-z\-]{1,8}\s*\|\s*grep\s+[^\n|]{0,64}(kdevtmpfsi|kinsing|xmrig|minerd|xmr-stak|cryptonight|sysupdate|networkservice|sysguard|dbused|kworkerds|watchbog|ddgs|cnrig|solrd)[^\n]{0,200}\|\s*(xargs\s+(-I\s*%\s+)?)?kill\s+-9/ ascii
+        $k1 = /\b(pkill|killall)\s+(-9\s+)?(-f\s+)?['"]?[^\s'"]{0,40}(kdevtmpfsi|kinsing|xmrig|minerd|xmr-stak|cryptonight|sysupdate|networkservice|sysguard|dbused|kthreaddi|kworkerds|watchbog|ddgs|cnrig|nanominer|solrd)/ ascii
+        $k2 = /ps\s+[a-z\-]{1,8}\s*\|\s*grep\s+[^\n]{0,200}\|\s*(xargs\s+(-I\s*%\s+)?)?kill\s+-9/ ascii
         $k3 = /netstat\s+-[a-z]{2,6}\s*\|\s*grep\s+[^\n]{0,64}(3333|4444|5555|6666|7777|14444|14433|45700|45560)\b[^\n]{0,200}\|\s*(xargs\s+)?kill\b/ ascii
         $k4 = /\brm\s+-[rf]{1,2}\s+\/tmp\/(kdevtmpfsi|kinsing|\.xm|xmrig|\.sysupdate)/ ascii
+        $n1 = "kdevtmpfsi" ascii
+        $n2 = "kinsing" ascii fullword
+        $n3 = "xmrig" ascii fullword nocase
+        $n4 = "minerd" ascii fullword
+        $n5 = "xmr-stak" ascii fullword
+        $n6 = "sysupdate" ascii fullword
+        $n7 = "networkservice" ascii fullword
+        $n8 = "dbused" ascii fullword
+        $n9 = "kworkerds" ascii fullword
+        $n10 = "watchbog" ascii fullword
+        $n11 = "cnrig" ascii fullword
+        $n12 = "sysguard" ascii fullword
+        $n13 = "kthreaddi" ascii fullword
 
     condition:
-        filesize < 8MB and (#k1 + #k2 + #k3 + #k4) >= 2
+        filesize < 8MB and any of ($k*) and 2 of ($n*)
 }
 
 rule Botnet_Kinsing_Artifacts : botnet

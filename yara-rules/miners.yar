@@ -73,7 +73,7 @@ rule Miner_XMRig_Binary : miner
         $alg4 = "cn/r" ascii wide fullword
 
     condition:
-        ($name and 2 of ($opt*, $alg*)) or (2 of ($opt*) and any of ($alg*))
+        any of ($opt*) and any of ($alg*) and ($name or 2 of ($opt*))
 }
 
 rule Miner_Pool_Domain : miner

@@ -71,9 +71,9 @@ rule Persist_Systemd_Unit_Write : persistence
         author = "contain"
 
     strings:
-        $w1 = />>?\s*['"]?\/(etc|lib|usr\/lib|run)\/systemd\/(system|user)\/[\w@.\-]{1,64}\.(service|timer|path|socket)/ ascii
-        $w2 = /tee\s+(-a\s+)?['"]?\/(etc|lib|usr\/lib|run)\/systemd\/(system|user)\/[\w@.\-]{1,64}\.(service|timer|path|socket)/ ascii
-        $w3 = /\b(cp|mv|install)\s+[^\n]{1,200}\s\/(etc|lib|usr\/lib)\/systemd\/system\/[\w@.\-]{0,64}/ ascii
+        $w1 = />>?\s*['"]?\/(etc|lib|usr\/lib|run)\/systemd\/(system|user)\/[\w@.\-]{1,64}\.(service|timer|path|socket)(['"\s;&|)]|$)/ ascii
+        $w2 = /tee\s+(-a\s+)?['"]?\/(etc|lib|usr\/lib|run)\/systemd\/(system|user)\/[\w@.\-]{1,64}\.(service|timer|path|socket)(['"\s;&|)]|$)/ ascii
+        $w3 = /\b(cp|mv|install)\s+[^\n]{1,200}\s\/(etc|lib|usr\/lib)\/systemd\/system\/([\w@.\-]{1,64}\.(service|timer|path|socket))?(['"\s;&|)]|$)/ ascii
         $en1 = /systemctl\s+(--now\s+)?enable\b/ ascii
         $en2 = /systemctl\s+daemon-reload/ ascii
         $en3 = /systemctl\s+start\b/ ascii

@@ -19,9 +19,10 @@ rule RevShell_Bash_DevTcp : reverse_shell
         $rw = /[0-9]{1,3}<>\s*\/dev\/(tcp|udp)\/[A-Za-z0-9.\-:\[\]]{1,253}\/\d{1,5}/ ascii
         $fdsh = /sh\s+(-i\s*)?[0-9]?<&\s*[0-9]{1,3}\s*[0-9]?>&\s*[0-9]{1,3}/ ascii
         $loop = /while\s+read\s+\w{1,16}\s+0?<&\s*[0-9]{1,3}\s*;\s*do\s+\$\w{1,16}/ ascii
+        $loop2 = /do\s+\$\w{1,16}\s+2>&\s*[0-9]{1,3}\s*>&\s*[0-9]{1,3}/ ascii
 
     condition:
-        $shell or $stdin or ($rw and ($fdsh or $loop))
+        $shell or $stdin or ($rw and ($fdsh or $loop or $loop2))
 }
 
 rule RevShell_Netcat_Exec : reverse_shell
@@ -104,7 +105,7 @@ rule RevShell_Python_Socket : reverse_shell
 rule RevShell_Perl_Socket : reverse_shell
 {
     meta:
-        description = "a Perl reverse shell: a socket connected out, STDIN/STDOUT/STDERR reopened onto it, then exec of a shell"
+        description = "a Perl reverse shell: a socket connected out (socket/connect or IO::Socket::INET), STDIN/STDOUT/STDERR reopened onto it, then a shell or a command loop"
         severity = "critical"
         attack = "T1059"
         reference = "https://attack.mitre.org/techniques/T1059/"
@@ -118,9 +119,12 @@ rule RevShell_Perl_Socket : reverse_shell
         $open2 = /open\(\s*STDOUT\s*,\s*['"]>&/ ascii
         $fdopen = /STDIN->fdopen\(\s*\$\w{1,16}\s*,\s*r\s*\)/ ascii
         $exec = /(exec|system)\s*\(?\s*['"](\/usr)?(\/bin\/)?(ba|da|z)?sh\b/ ascii
+        $sysloop = /system\s*\$_\s+while\s*<>/ ascii
 
     condition:
-        filesize < 4MB and any of ($sock*) and ($conn or $sock2) and ((all of ($open*)) or $fdopen) and $exec
+        filesize < 4MB and
+        ((any of ($sock*) and ($conn or $sock2) and all of ($open*) and $exec) or
+         ($sock2 and $fdopen and ($exec or $sysloop)))
 }
 
 rule RevShell_PHP_Socket : reverse_shell

@@ -94,8 +94,8 @@ rule WebShell_ASP_Eval_Request : webshell
         author = "contain"
 
     strings:
-        $eval1 = /\beval\s*\(\s*Request(\.Item|\.Form|\.QueryString)?\s*[\[(]/ ascii nocase
-        $eval2 = /\bExecute(Global)?\s*\(?\s*Request(\.Item|\.Form|\.QueryString)?\s*[\[(]/ ascii nocase
+        $eval1 = /\beval\s*\(\s*Request(\.Item|\.Form|\.QueryString)?\s*[\[(]\s*["']/ ascii nocase
+        $eval2 = /\bExecute(Global)?(\s*\(\s*|\s+)Request(\.Item|\.Form|\.QueryString)?\s*[\[(]\s*["']/ ascii nocase
 
     condition:
         filesize < 2MB and any of ($eval*)
