@@ -13,6 +13,8 @@
 #   - no rule hits anything in the clean corpus: the fixture image's rootfs,
 #     busybox, this machine's /usr/bin, /usr/lib/x86_64-linux-gnu and /etc; a
 #     false positive fails with the rule and the file named;
+#   - more forms of some rules hit (fixtures/yara/variants/RULE.N.EXT) and
+#     near misses hit nothing (fixtures/yara/clean/);
 #   - a broken rule file is reported by yarac with its file and line.
 . "$(dirname "$0")/../lib/lib.sh"
 need_cmd yara yarac od dd
@@ -104,11 +106,36 @@ done
 # a sample must have its rule: a renamed or deleted rule leaves none behind
 orphans=""
 for s in "$SAMPLES"/* "$GEN"/*; do
+	[ -f "$s" ] || continue
 	b=$(basename "$s")
 	case "$b" in mksamples.sh | README*) continue ;; esac
 	[[ "$ALL_RULES" == *" ${b%%.*} "* ]] || orphans+="$b "
 done
 is "$orphans" "" "every sample in fixtures/yara/ is named after a shipped rule"
+
+section "variants and near misses"
+# fixtures/yara/variants/RULE.N.EXT: more forms a rule must catch;
+# fixtures/yara/clean/: near misses (a health check on /dev/tcp, an SDK's
+# metadata constant, a systemd drop-in ...) that no rule may hit
+for s in "$SAMPLES"/variants/*; do
+	[ -f "$s" ] || continue
+	b=$(basename "$s")
+	r=${b%%.*}
+	if [[ "$ALL_RULES" != *" $r "* ]]; then
+		_t_result 1 "variant $b is named after a shipped rule"
+		continue
+	fi
+	run yara -i "$r" "${RULEFILES[@]}" "$s"
+	like "$OUT" "^$r " "$r hits its variant $b"
+done
+run yara -N -r "${RULEFILES[@]}" "$SAMPLES/clean"
+if [ -z "$OUT" ] && [ "$RC" -eq 0 ]; then
+	_t_result 0 "no rule hits a near miss in fixtures/yara/clean/"
+else
+	_t_result 1 "no rule hits a near miss in fixtures/yara/clean/"
+	printf '%s\n' "$OUT" | awk '{ r = $1; $1 = ""; sub(/^ /, ""); print "# false positive: rule " r " hits " $0 }'
+	[ -n "$ERR" ] && diag "$ERR"
+fi
 
 section "clean corpus"
 # yara -r -N: the regular files under each directory, symlinks not followed
