@@ -672,19 +672,23 @@ static void rule_hit(struct sctx *s, YR_SCAN_CONTEXT *ctx, const YR_RULE *rule)
 	const YR_STRING *str;
 	yr_rule_strings_foreach(rule, str)
 	{
-		const YR_MATCH *mt;
-		yr_string_matches_foreach(ctx, str, mt)
-		{
-			if (mt->is_private)
+		/* libyara keeps matches in a notebook that does not align them:
+		 * each is copied out before it is read */
+		const YR_MATCH *p = ctx->matches[str->idx].head;
+		while (p) {
+			YR_MATCH mt;
+			memcpy(&mt, p, sizeof(mt));
+			p = mt.next;
+			if (mt.is_private)
 				continue;
 			nmatch++;
 			if (json_array_size(strs) >= AYARA_STRINGS_MAX)
 				continue;
-			uint64_t off = s->c->base + (uint64_t)mt->base + (uint64_t)mt->offset;
+			uint64_t off = s->c->base + (uint64_t)mt.base + (uint64_t)mt.offset;
 			json_array_append_new(
 			    strs, json_pack("{s:o,s:I,s:i,s:o}", "id", jenc(str->identifier),
-					    "offset", (json_int_t)off, "length", mt->match_length,
-					    "excerpt", excerpt(mt->data, mt->data_length)));
+					    "offset", (json_int_t)off, "length", mt.match_length,
+					    "excerpt", excerpt(mt.data, mt.data_length)));
 		}
 	}
 	json_object_set_new(ev, "strings", strs);
