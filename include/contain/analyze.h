@@ -14,6 +14,8 @@
  *   filetype.c  libmagic (MIME, description) on a file's first bytes; the ELF
  *               header (and section table, as the bytes pass) of a stream
  *   pkgdb.c     dpkg status, apk installed, rpm db: the packages of a database
+ *   yara.c      libyara: rule files compiled once (cached by content hash),
+ *               buffers scanned on any thread, hits as findings yara.<rule>
  *   findings.c  the finding model and the rules over the report
  *   report.c    report.json is the model; report.md, report.html,
  *               timeline.csv and bodyfile are written from it alone

@@ -12,6 +12,9 @@
  *     differ (an upperdir holds copies of the parents of what changed).
  * Added and modified regular files get their type: libmagic on the first
  * AN_MAGIC_BYTES, the ELF sniffer and the shebang line, as the bytes pass.
+ * With a content hook (YARA), the first content_max bytes of each added or
+ * modified regular file go to it on the same worker threads as libmagic
+ * (the layer is read once; an unlisted entry is still given to the hook).
  * Files whose path an_keep_path() names are kept whole (AN_KEEP_MAX) in the
  * returned aidx. Overlay xattrs (trusted.overlay.*, user.overlay.*) are the
  * upperdir's bookkeeping, never a change.
