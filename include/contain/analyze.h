@@ -270,7 +270,7 @@ int adiff_layer(const struct aidx *img, struct archive *layer, const struct adif
  * One compile of the shipped rules (yara-rules/) plus --rules FILE|DIR,
  * cached when a cache dir is given; scans buffers (a layer's files, a core's
  * regions, a stream's bytes) on any thread; each hit is a finding
- * yara.<rule name>. Rule files are hostile input: each is compiled alone
+ * yara.<rule name lowercased, "_" as "-">. Rule files are hostile input: each is compiled alone
  * first, a broken one is reported (file, line, message) and left out, the
  * rest run; includes are refused. */
 #define AYARA_MAX_BYTES_DEFAULT (64ull << 20) /* --yara-max-bytes */

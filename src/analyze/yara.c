@@ -715,7 +715,11 @@ static void rule_hit(struct sctx *s, YR_SCAN_CONTEXT *ctx, const YR_RULE *rule)
 	const char *title = meta_str(rule, k_title, ARRAY_SIZE(k_title));
 	const char *attack = meta_str(rule, k_attack, ARRAY_SIZE(k_attack));
 	const char *desc = meta_str(rule, k_desc, 1), *ref = meta_str(rule, k_ref, 1);
+	/* the id: yara.<rule name> lowercased, "_" as "-" (ids are
+	 * [a-z0-9.-]: docs/report-schema.json); evidence.rule has the name */
 	_cleanup_free_ char *id = xasprintf("yara.%s", rule->identifier);
+	for (char *p = id + 5; *p; p++)
+		*p = *p == '_' ? '-' : (*p >= 'A' && *p <= 'Z') ? (char)(*p + 32) : *p;
 	_cleanup_free_ char *ttl = title ? xasprintf("YARA %s: %.200s", rule->identifier, title)
 					 : xasprintf("YARA rule %s matched", rule->identifier);
 	_cleanup_free_ char *detail = xasprintf(

@@ -95,7 +95,7 @@ const char cmd_analyze_usage[] =
     "  fs.sshd-config fs.shell-profile fs.systemd-unit fs.init-script\n"
     "  fs.package-db-changed fs.shell-history fs.dropped-file\n"
     "  image.digest-mismatch image.digest-unknown proc.exe-memfd proc.exe-deleted\n"
-    "  proc.exe-not-in-image proc.exe-differs yara.<rule name>\n"
+    "  proc.exe-not-in-image proc.exe-differs yara.<rule-name>\n"
     "\n"
     "Examples:\n"
     "  contain analyze case-42.tar.zst --image web.tar\n"

@@ -33,33 +33,35 @@ tar --format=pax --numeric-owner --owner=0 --group=0 -C L -cf pay/fs/upper.tar .
 echo '{"collector":"fslayer","layer":"upperdir","whole_root":false,"entries":[]}' >pay/fs/files.json
 mkbag -o bag pay 2>/dev/null || _t_bail "mkbag could not make the test bag"
 
-yara_ids() { jq -r '.findings[] | select(.id | startswith("yara.")) | "\(.id[5:]) \(.path)"' "$1" | sort; }
+yara_ids() { jq -r '.findings[] | select(.id | startswith("yara.")) | "\(.evidence.rule) \(.path)"' "$1" | sort; }
 
 section "the shipped rules"
 run "$CONTAIN" analyze bag --image "$IMG" -o r1 --fail-on none
 is "$RC" 0 "analyze: exit 0"
 ok "report.json written" test -s r1/report.json
 ok "the web shell: a yara finding with its path" \
-	jq -e '[.findings[] | select(.id == "yara.WebShell_PHP_Request_Exec" and .path == "var/www/html/up.php")] | length == 1' r1/report.json
+	jq -e '[.findings[] | select(.id == "yara.webshell-php-request-exec" and .path == "var/www/html/up.php")] | length == 1' r1/report.json
 ok "the miner config: a yara finding with its path" \
-	jq -e '[.findings[] | select(.id == "yara.Miner_Stratum_URL" and .path == "tmp/.cache/config.json")] | length == 1' r1/report.json
+	jq -e '[.findings[] | select(.id == "yara.miner-stratum-url" and .path == "tmp/.cache/config.json")] | length == 1' r1/report.json
 ok "the EICAR file: yara.EICAR_Test_String" \
-	jq -e '[.findings[] | select(.id == "yara.EICAR_Test_String" and .path == "opt/eicar.com")] | length == 1' r1/report.json
+	jq -e '[.findings[] | select(.id == "yara.eicar-test-string" and .path == "opt/eicar.com")] | length == 1' r1/report.json
 ok "the modified etc/profile is scanned: a reverse-shell rule hits" \
 	jq -e '[.findings[] | select((.id | startswith("yara.")) and .path == "etc/profile" and .evidence.change == "modified")] | length >= 1' r1/report.json
 ok "finding fields from the rule's meta (severity, attack, title)" \
-	jq -e '.findings[] | select(.id == "yara.Miner_Stratum_URL") | (.severity | IN("critical","high","medium","low","info")) and (.attack != null) and (.title | test("Miner_Stratum_URL"))' r1/report.json
+	jq -e '.findings[] | select(.id == "yara.miner-stratum-url") | (.severity | IN("critical","high","medium","low","info")) and (.attack != null) and (.title | test("Miner_Stratum_URL"))' r1/report.json
 ok "evidence: member, sha256, rule, namespace, strings" \
-	jq -e '.findings[] | select(.id == "yara.Miner_Stratum_URL") | .evidence | .member == "data/fs/upper.tar" and (.sha256 | length == 64) and .rule == "Miner_Stratum_URL" and .namespace == "miners" and (.strings | length >= 1)' r1/report.json
+	jq -e '.findings[] | select(.id == "yara.miner-stratum-url") | .evidence | .member == "data/fs/upper.tar" and (.sha256 | length == 64) and .rule == "Miner_Stratum_URL" and .namespace == "miners" and (.strings | length >= 1)' r1/report.json
 # the offset of the URL in the file, as grep -b gives it
 want=$(grep -abo 'stratum+tcp://' L/tmp/.cache/config.json | head -1 | cut -d: -f1)
-got=$(jq -r '[.findings[] | select(.id == "yara.Miner_Stratum_URL") | .evidence.strings[].offset] | min' r1/report.json)
+got=$(jq -r '[.findings[] | select(.id == "yara.miner-stratum-url") | .evidence.strings[].offset] | min' r1/report.json)
 is "$got" "$want" "the string's offset is the byte offset in the file"
 ok "the section: rules, scanned, hits" \
 	jq -e '.analyses.yara | .rules.count > 10 and .rules.cache == "off" and .hits >= 4 and (.errors | length == 0)' r1/report.json
 # added or modified regular files: 7 (hostname is unchanged)
 is "$(jq '.analyses.yara.scanned.files' r1/report.json)" 7 "only the added and modified files are scanned"
 ok "the terminal summary shows a yara finding" grep -q 'yara\.' <<<"$OUT"
+ok "finding ids: yara.<rule name> lowercased, _ as -; evidence.rule the name" \
+	jq -e '[.findings[] | select(.id == "yara.miner-stratum-url" and .evidence.rule == "Miner_Stratum_URL")] | length == 1' r1/report.json
 
 section "against the yara command-line tool"
 # the files as the layer has them; the CLI on the same rules, same files
@@ -109,18 +111,18 @@ EOF
 run "$CONTAIN" analyze bag --image "$IMG" -o r3 --fail-on none --rules urules/mine.yar
 is "$RC" 0 "--rules FILE: exit 0"
 ok "the user rule hits its file with the meta's severity" \
-	jq -e '[.findings[] | select(.id == "yara.User_Marker" and .path == "opt/near.txt" and .severity == "critical" and .attack == "T1027")] | length == 1' r3/report.json
+	jq -e '[.findings[] | select(.id == "yara.user-marker" and .path == "opt/near.txt" and .severity == "critical" and .attack == "T1027")] | length == 1' r3/report.json
 ok "the shipped rules still run beside it" \
-	jq -e '[.findings[] | select(.id == "yara.Miner_Stratum_URL")] | length == 1' r3/report.json
+	jq -e '[.findings[] | select(.id == "yara.miner-stratum-url")] | length == 1' r3/report.json
 run "$CONTAIN" analyze bag --image "$IMG" -o r4 --fail-on none --rules urules
 is "$RC" 0 "--rules DIR with a broken file: exit 0 (the rest runs)"
 like "$ERR" "broken.yar' line 6: syntax error" "the broken file named on the terminal with its line"
 ok "the broken file in the report: file, line, message" \
 	jq -e '.analyses.yara.errors[] | select(.kind == "compile" and (.file | endswith("urules/broken.yar")) and .line == 6 and (.message | test("syntax error")))' r4/report.json
 ok "the good user rule of the same dir still hits" \
-	jq -e '[.findings[] | select(.id == "yara.User_Marker")] | length == 1' r4/report.json
+	jq -e '[.findings[] | select(.id == "yara.user-marker")] | length == 1' r4/report.json
 ok "the shipped rules still hit" \
-	jq -e '[.findings[] | select(.id == "yara.WebShell_PHP_Request_Exec")] | length == 1' r4/report.json
+	jq -e '[.findings[] | select(.id == "yara.webshell-php-request-exec")] | length == 1' r4/report.json
 yara -w urules/broken.yar /dev/null 2>cli-broken.err
 like "$(cat cli-broken.err)" "broken.yar\(6\): syntax error" "the yara CLI reports the same line"
 run "$CONTAIN" analyze bag --image "$IMG" -o r5 --rules urules/missing.yar

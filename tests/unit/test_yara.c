@@ -109,7 +109,7 @@ START_TEST(meta_into_findings)
 	json_t *r = report_new();
 	static const char buf[] = "xx\x01\x02stratum+tcp://pool:3333\n\x00\x01\x02 PLAIN-MARKER";
 	ck_assert_int_eq(scan(y, buf, sizeof(buf) - 1, "tmp/m.conf", r), 2);
-	json_t *f = finding(r, "yara.miner_url");
+	json_t *f = finding(r, "yara.miner-url");
 	ck_assert_ptr_nonnull(f);
 	ck_assert_str_eq(json_string_value(json_object_get(f, "severity")), "high");
 	ck_assert_str_eq(json_string_value(json_object_get(f, "attack")), "T1496");
@@ -133,7 +133,7 @@ START_TEST(meta_into_findings)
 	ck_assert_int_eq(json_integer_value(json_object_get(s1, "offset")), 28);
 	ck_assert_str_eq(json_string_value(json_object_get(s1, "excerpt")), "\\x00\\x01\\x02");
 	/* defaults: medium, the rule's name */
-	f = finding(r, "yara.plain_marker");
+	f = finding(r, "yara.plain-marker");
 	ck_assert_ptr_nonnull(f);
 	ck_assert_str_eq(json_string_value(json_object_get(f, "severity")), "medium");
 	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(f, "title")), "plain_marker"));
@@ -188,8 +188,8 @@ START_TEST(broken_file_reported)
 	json_decref(sec);
 	json_t *r = report_new();
 	ck_assert_int_eq(scan(y, "OTHER PLAIN-MARKER", 18, "x", r), 2);
-	ck_assert_ptr_nonnull(finding(r, "yara.other_file"));
-	ck_assert_ptr_null(finding(r, "yara.fine_in_broken"));
+	ck_assert_ptr_nonnull(finding(r, "yara.other-file"));
+	ck_assert_ptr_null(finding(r, "yara.fine-in-broken"));
 	json_decref(r);
 	ayara_free(y);
 }
@@ -231,9 +231,9 @@ START_TEST(shipped_dir_and_user_rules)
 	ck_assert_int_eq(scan(y, "SHIP USER", 9, "p", r), 2);
 	/* same base name, two namespaces */
 	const char *n1 = json_string_value(json_object_get(
-	    json_object_get(finding(r, "yara.shipped_one"), "evidence"), "namespace"));
+	    json_object_get(finding(r, "yara.shipped-one"), "evidence"), "namespace"));
 	const char *n2 = json_string_value(json_object_get(
-	    json_object_get(finding(r, "yara.user_one"), "evidence"), "namespace"));
+	    json_object_get(finding(r, "yara.user-one"), "evidence"), "namespace"));
 	ck_assert_str_eq(n1, "s");
 	ck_assert_str_eq(n2, "s.2");
 	json_decref(r);
@@ -402,14 +402,14 @@ START_TEST(externals)
 	c.path = "tmp/x.php";
 	c.filetype = "text/plain";
 	ck_assert_int_eq(ayara_scan(y, "eval(1)", 7, &c, r, NULL, &e), 1);
-	ck_assert_ptr_nonnull(finding(r, "yara.by_name"));
-	ck_assert_ptr_null(finding(r, "yara.only_www"));
+	ck_assert_ptr_nonnull(finding(r, "yara.by-name"));
+	ck_assert_ptr_null(finding(r, "yara.only-www"));
 	json_decref(r);
 	r = report_new();
 	struct ayara_ctx m = {.source = "memory", .pid = 42, .process_name = "nginx",
 			      .base = 0x7f0000001000ull};
 	ck_assert_int_eq(ayara_scan(y, "eval(1)", 7, &m, r, NULL, &e), 1);
-	json_t *f = finding(r, "yara.by_source");
+	json_t *f = finding(r, "yara.by-source");
 	ck_assert_ptr_nonnull(f);
 	ck_assert(json_is_null(json_object_get(f, "path")));
 	json_decref(r);
@@ -420,7 +420,7 @@ START_TEST(externals)
 	r = report_new();
 	ck_assert_int_eq(ayara_scan(y2, "..HEAPMARK", 10, &m, r, NULL, &e), 1);
 	json_t *s0 = json_array_get(
-	    json_object_get(json_object_get(finding(r, "yara.mem_str"), "evidence"), "strings"), 0);
+	    json_object_get(json_object_get(finding(r, "yara.mem-str"), "evidence"), "strings"), 0);
 	ck_assert_int_eq(json_integer_value(json_object_get(s0, "offset")), 0x7f0000001002ll);
 	json_decref(r);
 	ayara_free(y2);
@@ -474,12 +474,12 @@ START_TEST(max_bytes)
 	json_t *r = report_new();
 	struct ayara_ctx c = {.source = "file", .path = "f"};
 	ck_assert_int_eq(ayara_scan(y, buf, sizeof(buf), &c, r, NULL, &e), 1);
-	json_t *f = finding(r, "yara.miner_url");
+	json_t *f = finding(r, "yara.miner-url");
 	ck_assert_ptr_nonnull(f);
 	ck_assert_int_eq(
 	    json_integer_value(json_object_get(json_object_get(f, "evidence"), "scanned_bytes")),
 	    100);
-	ck_assert_ptr_null(finding(r, "yara.plain_marker"));
+	ck_assert_ptr_null(finding(r, "yara.plain-marker"));
 	/* a caller that had only the first bytes (size > n) */
 	json_t *r2 = report_new();
 	struct ayara_ctx c2 = {.source = "file", .path = "g", .size = 1000};
