@@ -63,6 +63,21 @@ ok "the terminal summary shows a yara finding" grep -q 'yara\.' <<<"$OUT"
 ok "finding ids: yara.<rule name> lowercased, _ as -; evidence.rule the name" \
 	jq -e '[.findings[] | select(.id == "yara.miner-stratum-url" and .evidence.rule == "Miner_Stratum_URL")] | length == 1' r1/report.json
 
+# (the default --fail-on: the schema does not know fail_on "none")
+"$CONTAIN" analyze bag --image "$IMG" -o rv >/dev/null 2>&1
+if python3 -c 'import jsonschema' 2>/dev/null; then
+	run python3 -c '
+import json, sys, jsonschema
+schema = json.load(open(sys.argv[1]))
+doc = json.load(open(sys.argv[2]))
+for e in list(jsonschema.Draft202012Validator(schema).iter_errors(doc))[:10]:
+    print("/".join(map(str, e.path)), e.message[:200])
+' "$CONTAIN_TOP/docs/report-schema.json" rv/report.json
+	is "$OUT" "" "report.json with yara findings validates against docs/report-schema.json"
+else
+	skip "report.json validates against docs/report-schema.json" "no python3-jsonschema"
+fi
+
 section "against the yara command-line tool"
 # the files as the layer has them; the CLI on the same rules, same files
 yara -r -w "$RULES"/*.yar L 2>cli.err | sed 's| L/| |' | sort >cli.txt
