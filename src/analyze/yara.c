@@ -65,6 +65,7 @@ struct ayara {
 	json_t *errors, *notes, *files, *dirs;
 	size_t nerrors, nnotes, dropped;
 	uint64_t scanned, bytes, truncated, hits, nrules;
+	double seconds; /* in libyara's scans, summed over threads */
 	const char *cache; /* "hit", "miss", "off" */
 };
 
@@ -587,10 +588,10 @@ json_t *ayara_section(struct ayara *y)
 		json_array_append_new(errs, json_pack("{s:s,s:s}", "kind", "more", "message", m));
 	}
 	json_t *s = json_pack(
-	    "{s:{s:O,s:O,s:I,s:s},s:{s:I,s:I,s:I},s:I,s:o,s:O,s:{s:i,s:I}}", "rules", "files",
+	    "{s:{s:O,s:O,s:I,s:s},s:{s:I,s:I,s:I,s:f},s:I,s:o,s:O,s:{s:i,s:I}}", "rules", "files",
 	    y->files, "dirs", y->dirs, "count", (json_int_t)y->nrules, "cache", y->cache,
 	    "scanned", "files", (json_int_t)y->scanned, "bytes", (json_int_t)y->bytes, "truncated",
-	    (json_int_t)y->truncated, "hits", (json_int_t)y->hits, "errors", errs, "notes",
+	    (json_int_t)y->truncated, "seconds", y->seconds, "hits", (json_int_t)y->hits, "errors", errs, "notes",
 	    y->notes, "limits", "timeout", (int)y->timeout, "max_bytes", (json_int_t)y->max_bytes);
 	pthread_mutex_unlock(&y->mu);
 	return s;
@@ -777,9 +778,12 @@ int ayara_scan(struct ayara *y, const void *buf, size_t n, const struct ayara_ct
 	for (size_t i = 0; i < ARRAY_SIZE(string_externals); i++)
 		yr_scanner_define_string_variable(sc, string_externals[i], vals[i]);
 	yr_scanner_define_integer_variable(sc, "pid", c->pid);
+	double t0 = time_mono();
 	int rc = yr_scanner_scan_mem(sc, buf, len);
+	double dt = time_mono() - t0;
 	yr_scanner_destroy(sc);
 	pthread_mutex_lock(&y->mu);
+	y->seconds += dt;
 	y->scanned++;
 	y->bytes += len;
 	if (len < cc.size) {
