@@ -43,10 +43,10 @@
 #endif
 
 #define CACHE_MAGIC "contain-yara-cache-1\n"
-#define NOTES_MAX 100u
+#define NOTES_MAX   100u
 
-static const char *const string_externals[] = {"filename", "filepath",	   "extension",
-					       "filetype", "source",	   "process_name"};
+static const char *const string_externals[] = {"filename", "filepath", "extension",
+					       "filetype", "source",   "process_name"};
 
 struct rfile {
 	char *name; /* as found: dir/base.yar */
@@ -65,7 +65,7 @@ struct ayara {
 	json_t *errors, *notes, *files, *dirs;
 	size_t nerrors, nnotes, dropped;
 	uint64_t scanned, bytes, truncated, hits, nrules;
-	double seconds; /* in libyara's scans, summed over threads */
+	double seconds;	   /* in libyara's scans, summed over threads */
 	const char *cache; /* "hit", "miss", "off" */
 };
 
@@ -235,8 +235,8 @@ struct cctx {
 	bool record; /* the trial: errors go into the section */
 };
 
-static void compile_cb(int level, const char *file, int line, const YR_RULE *rule,
-		       const char *msg, void *ud)
+static void compile_cb(int level, const char *file, int line, const YR_RULE *rule, const char *msg,
+		       void *ud)
 {
 	(void)file;
 	(void)rule;
@@ -250,8 +250,7 @@ static void compile_cb(int level, const char *file, int line, const YR_RULE *rul
 		add_note(c->y, "%s:%d: warning: %s", c->f->name, line, msg);
 }
 
-static const char *no_include(const char *name, const char *calling_file, const char *ns,
-			      void *ud)
+static const char *no_include(const char *name, const char *calling_file, const char *ns, void *ud)
 {
 	(void)name;
 	(void)calling_file;
@@ -300,9 +299,10 @@ static int compile_all(struct ayara *y, struct rset *r, struct err *e)
 		cc.f = &r->f[i];
 		if (yr_compiler_add_string(c, r->f[i].text, r->f[i].ns) != 0) {
 			yr_compiler_destroy(c);
-			return err_set(e, ERR_INVALID,
-				       "yara: rule file '%s' compiled alone but not with the others",
-				       r->f[i].name);
+			return err_set(
+			    e, ERR_INVALID,
+			    "yara: rule file '%s' compiled alone but not with the others",
+			    r->f[i].name);
 		}
 	}
 	int rc = yr_compiler_get_rules(c, &y->rules);
@@ -483,8 +483,9 @@ static bool cache_dir_ok(struct ayara *y, const char *dir)
 		return false;
 	}
 	if (st.st_uid != geteuid() || (st.st_mode & 022)) {
-		add_note(y, "yara cache dir '%s': not owned by this user or writable by others: "
-			    "no cache",
+		add_note(y,
+			 "yara cache dir '%s': not owned by this user or writable by others: "
+			 "no cache",
 			 dir);
 		return false;
 	}
@@ -587,12 +588,13 @@ json_t *ayara_section(struct ayara *y)
 		snprintf(m, sizeof(m), "%zu more errors not listed", y->dropped);
 		json_array_append_new(errs, json_pack("{s:s,s:s}", "kind", "more", "message", m));
 	}
-	json_t *s = json_pack(
-	    "{s:{s:O,s:O,s:I,s:s},s:{s:I,s:I,s:I,s:f},s:I,s:o,s:O,s:{s:i,s:I}}", "rules", "files",
-	    y->files, "dirs", y->dirs, "count", (json_int_t)y->nrules, "cache", y->cache,
-	    "scanned", "files", (json_int_t)y->scanned, "bytes", (json_int_t)y->bytes, "truncated",
-	    (json_int_t)y->truncated, "seconds", y->seconds, "hits", (json_int_t)y->hits, "errors", errs, "notes",
-	    y->notes, "limits", "timeout", (int)y->timeout, "max_bytes", (json_int_t)y->max_bytes);
+	json_t *s =
+	    json_pack("{s:{s:O,s:O,s:I,s:s},s:{s:I,s:I,s:I,s:f},s:I,s:o,s:O,s:{s:i,s:I}}", "rules",
+		      "files", y->files, "dirs", y->dirs, "count", (json_int_t)y->nrules, "cache",
+		      y->cache, "scanned", "files", (json_int_t)y->scanned, "bytes",
+		      (json_int_t)y->bytes, "truncated", (json_int_t)y->truncated, "seconds",
+		      y->seconds, "hits", (json_int_t)y->hits, "errors", errs, "notes", y->notes,
+		      "limits", "timeout", (int)y->timeout, "max_bytes", (json_int_t)y->max_bytes);
 	pthread_mutex_unlock(&y->mu);
 	return s;
 }
@@ -726,9 +728,9 @@ static void rule_hit(struct sctx *s, YR_SCAN_CONTEXT *ctx, const YR_RULE *rule)
 	_cleanup_free_ char *detail = xasprintf(
 	    "%.500s%s%.300s%s%sYARA rule %s (%s) matched %llu string%s in the %s%s%s",
 	    desc ? desc : "", ref ? " (reference: " : "", ref ? ref : "", ref ? ")" : "",
-	    desc ? ". " : "",
-	    rule->identifier, rule->ns->name, (unsigned long long)nmatch, nmatch == 1 ? "" : "s",
-	    s->c->source ? s->c->source : "object", s->scanned < s->c->size ? ", first bytes only" : "",
+	    desc ? ". " : "", rule->identifier, rule->ns->name, (unsigned long long)nmatch,
+	    nmatch == 1 ? "" : "s", s->c->source ? s->c->source : "object",
+	    s->scanned < s->c->size ? ", first bytes only" : "",
 	    s->too_many ? " (too many matches: some not recorded)" : "");
 	pthread_mutex_lock(&s->y->mu);
 	findings_add(s->report, id, sev, ttl, attack, s->fpath, ev, detail);
@@ -767,14 +769,22 @@ int ayara_scan(struct ayara *y, const void *buf, size_t n, const struct ayara_ct
 	if (yr_scanner_create(y->rules, &sc) != ERROR_SUCCESS)
 		return err_set(e, ERR_SYS, "yara: cannot create a scanner");
 	_cleanup_free_ char *fpath = c->path ? bag_path_json_encode(c->path) : NULL;
-	struct sctx s = {.y = y, .c = &cc, .report = report, .base = evidence_base,
-			 .fpath = fpath, .scanned = len};
+	struct sctx s = {.y = y,
+			 .c = &cc,
+			 .report = report,
+			 .base = evidence_base,
+			 .fpath = fpath,
+			 .scanned = len};
 	yr_scanner_set_callback(sc, scan_cb, &s);
 	yr_scanner_set_timeout(sc, (int)y->timeout);
 	const char *name, *ext;
 	ext_strings(c, &name, &ext);
-	const char *vals[] = {name, c->path ? c->path : "", ext, c->filetype ? c->filetype : "",
-			      c->source ? c->source : "", c->process_name ? c->process_name : ""};
+	const char *vals[] = {name,
+			      c->path ? c->path : "",
+			      ext,
+			      c->filetype ? c->filetype : "",
+			      c->source ? c->source : "",
+			      c->process_name ? c->process_name : ""};
 	for (size_t i = 0; i < ARRAY_SIZE(string_externals); i++)
 		yr_scanner_define_string_variable(sc, string_externals[i], vals[i]);
 	yr_scanner_define_integer_variable(sc, "pid", c->pid);

@@ -46,28 +46,26 @@ static void teardown(void)
 	unit_tmpdir_remove(dir);
 }
 
-static const char good_rules[] =
-    "rule miner_url : miner net {\n"
-    "  meta:\n"
-    "    severity = \"high\"\n"
-    "    description = \"a stratum mining URL\"\n"
-    "    attack = \"T1496\"\n"
-    "    reference = \"https://example.test/miners\"\n"
-    "  strings:\n"
-    "    $u = \"stratum+tcp://\"\n"
-    "    $b = { 00 01 02 }\n"
-    "  condition:\n"
-    "    $u and #b >= 0\n"
-    "}\n"
-    "rule plain_marker {\n"
-    "  strings: $m = \"PLAIN-MARKER\"\n"
-    "  condition: $m\n"
-    "}\n";
+static const char good_rules[] = "rule miner_url : miner net {\n"
+				 "  meta:\n"
+				 "    severity = \"high\"\n"
+				 "    description = \"a stratum mining URL\"\n"
+				 "    attack = \"T1496\"\n"
+				 "    reference = \"https://example.test/miners\"\n"
+				 "  strings:\n"
+				 "    $u = \"stratum+tcp://\"\n"
+				 "    $b = { 00 01 02 }\n"
+				 "  condition:\n"
+				 "    $u and #b >= 0\n"
+				 "}\n"
+				 "rule plain_marker {\n"
+				 "  strings: $m = \"PLAIN-MARKER\"\n"
+				 "  condition: $m\n"
+				 "}\n";
 
 static struct ayara *open_rules(const char *const *rules, size_t n, const char *cache)
 {
-	struct ayara_opts o = {.no_shipped = true, .rules = rules, .nrules = n,
-			       .cache_dir = cache};
+	struct ayara_opts o = {.no_shipped = true, .rules = rules, .nrules = n, .cache_dir = cache};
 	struct ayara *y = NULL;
 	struct err e = {0};
 	ck_assert_msg(ayara_open(&o, &y, &e) == 0, "ayara_open: %s", e.msg);
@@ -114,10 +112,10 @@ START_TEST(meta_into_findings)
 	ck_assert_str_eq(json_string_value(json_object_get(f, "severity")), "high");
 	ck_assert_str_eq(json_string_value(json_object_get(f, "attack")), "T1496");
 	ck_assert_str_eq(json_string_value(json_object_get(f, "path")), "tmp/m.conf");
-	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(f, "title")),
-				     "a stratum mining URL"));
-	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(f, "detail")),
-				     "https://example.test/miners"));
+	ck_assert_ptr_nonnull(
+	    strstr(json_string_value(json_object_get(f, "title")), "a stratum mining URL"));
+	ck_assert_ptr_nonnull(
+	    strstr(json_string_value(json_object_get(f, "detail")), "https://example.test/miners"));
 	json_t *ev = json_object_get(f, "evidence");
 	ck_assert_str_eq(json_string_value(json_object_get(ev, "member")), "data/fs/upper.tar");
 	ck_assert_str_eq(json_string_value(json_object_get(ev, "rule")), "miner_url");
@@ -136,7 +134,8 @@ START_TEST(meta_into_findings)
 	f = finding(r, "yara.plain-marker");
 	ck_assert_ptr_nonnull(f);
 	ck_assert_str_eq(json_string_value(json_object_get(f, "severity")), "medium");
-	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(f, "title")), "plain_marker"));
+	ck_assert_ptr_nonnull(
+	    strstr(json_string_value(json_object_get(f, "title")), "plain_marker"));
 	ck_assert(json_is_null(json_object_get(f, "attack")));
 	/* nothing in a clean buffer */
 	json_t *r2 = report_new();
@@ -144,10 +143,10 @@ START_TEST(meta_into_findings)
 	ck_assert_int_eq(json_array_size(json_object_get(r2, "findings")), 0);
 	json_t *sec = ayara_section(y);
 	ck_assert_int_eq(json_integer_value(json_object_get(sec, "hits")), 2);
-	ck_assert_int_eq(json_integer_value(
-			     json_object_get(json_object_get(sec, "scanned"), "files")), 2);
-	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(sec, "rules"), "count")),
-			 2);
+	ck_assert_int_eq(
+	    json_integer_value(json_object_get(json_object_get(sec, "scanned"), "files")), 2);
+	ck_assert_int_eq(
+	    json_integer_value(json_object_get(json_object_get(sec, "rules"), "count")), 2);
 	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(sec, "rules"), "cache")),
 			 "off");
 	json_decref(sec);
@@ -177,14 +176,16 @@ START_TEST(broken_file_reported)
 	ck_assert_str_eq(json_string_value(json_object_get(e0, "kind")), "compile");
 	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(e0, "file")), "r/b.yar"));
 	ck_assert_int_eq(json_integer_value(json_object_get(e0, "line")), 4);
-	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(e0, "message")), "syntax error"));
+	ck_assert_ptr_nonnull(
+	    strstr(json_string_value(json_object_get(e0, "message")), "syntax error"));
 	json_t *e1 = json_array_get(errs, 1);
 	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(e1, "file")), "r/d.yar"));
 	ck_assert_int_eq(json_integer_value(json_object_get(e1, "line")), 1);
 	/* the others run: a.yar's two rules and c.yara's */
-	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(sec, "rules"), "count")),
-			 3);
-	ck_assert_int_eq(json_array_size(json_object_get(json_object_get(sec, "rules"), "files")), 4);
+	ck_assert_int_eq(
+	    json_integer_value(json_object_get(json_object_get(sec, "rules"), "count")), 3);
+	ck_assert_int_eq(json_array_size(json_object_get(json_object_get(sec, "rules"), "files")),
+			 4);
 	json_decref(sec);
 	json_t *r = report_new();
 	ck_assert_int_eq(scan(y, "OTHER PLAIN-MARKER", 18, "x", r), 2);
@@ -232,8 +233,8 @@ START_TEST(shipped_dir_and_user_rules)
 	/* same base name, two namespaces */
 	const char *n1 = json_string_value(json_object_get(
 	    json_object_get(finding(r, "yara.shipped-one"), "evidence"), "namespace"));
-	const char *n2 = json_string_value(json_object_get(
-	    json_object_get(finding(r, "yara.user-one"), "evidence"), "namespace"));
+	const char *n2 = json_string_value(
+	    json_object_get(json_object_get(finding(r, "yara.user-one"), "evidence"), "namespace"));
 	ck_assert_str_eq(n1, "s");
 	ck_assert_str_eq(n2, "s.2");
 	json_decref(r);
@@ -386,7 +387,8 @@ END_TEST
 START_TEST(externals)
 {
 	put("r/ext.yar",
-	    "rule only_www { strings: $e = \"eval(\" condition: $e and filepath == \"var/www/x.php\" }\n"
+	    "rule only_www { strings: $e = \"eval(\" condition: $e and filepath == "
+	    "\"var/www/x.php\" }\n"
 	    "rule by_name { condition: filename == \"x.php\" and extension == \"php\" }\n"
 	    "rule by_type { condition: filetype == \"text/x-php\" }\n"
 	    "rule by_source { condition: source == \"memory\" and pid == 42 and process_name == "
@@ -406,8 +408,8 @@ START_TEST(externals)
 	ck_assert_ptr_null(finding(r, "yara.only-www"));
 	json_decref(r);
 	r = report_new();
-	struct ayara_ctx m = {.source = "memory", .pid = 42, .process_name = "nginx",
-			      .base = 0x7f0000001000ull};
+	struct ayara_ctx m = {
+	    .source = "memory", .pid = 42, .process_name = "nginx", .base = 0x7f0000001000ull};
 	ck_assert_int_eq(ayara_scan(y, "eval(1)", 7, &m, r, NULL, &e), 1);
 	json_t *f = finding(r, "yara.by-source");
 	ck_assert_ptr_nonnull(f);
@@ -485,10 +487,10 @@ START_TEST(max_bytes)
 	struct ayara_ctx c2 = {.source = "file", .path = "g", .size = 1000};
 	ck_assert_int_eq(ayara_scan(y, buf, 50, &c2, r2, NULL, &e), 1);
 	json_t *sec = ayara_section(y);
-	ck_assert_int_eq(json_integer_value(
-			     json_object_get(json_object_get(sec, "scanned"), "truncated")), 2);
-	ck_assert_int_eq(json_integer_value(
-			     json_object_get(json_object_get(sec, "scanned"), "bytes")), 150);
+	ck_assert_int_eq(
+	    json_integer_value(json_object_get(json_object_get(sec, "scanned"), "truncated")), 2);
+	ck_assert_int_eq(
+	    json_integer_value(json_object_get(json_object_get(sec, "scanned"), "bytes")), 150);
 	ck_assert(notes_have(json_object_get(sec, "notes"), "'f': 300 bytes, only the first 100"));
 	json_decref(sec);
 	json_decref(r);
