@@ -8,6 +8,7 @@
 rule Botnet_Download_Pipe_Shell : botnet
 {
     meta:
+        title = "download piped into a shell"
         description = "a script fetched and run in one go: curl or wget output piped into a shell (curl -fsSL http://HOST/x.sh | bash, wget -q -O - URL | sh)"
         severity = "medium"
         attack = "T1105"
@@ -27,6 +28,7 @@ rule Botnet_Download_Pipe_Shell : botnet
 rule Botnet_Security_Tampering : botnet
 {
     meta:
+        title = "defences and firewall disabled"
         description = "a loader disabling defences together: firewall flushed or disabled (ufw disable, iptables -F), chattr to lock or unlock files, SELinux off, cloud agents and kernel watchdogs stopped, history wiped"
         severity = "high"
         attack = "T1562.001"
@@ -61,6 +63,7 @@ rule Botnet_Security_Tampering : botnet
 rule Botnet_Competitor_Killing : botnet
 {
     meta:
+        title = "rival miners killed"
         description = "a script killing rival miners and botnets by name (kdevtmpfsi, kinsing, xmrig, minerd, xmr-stak, sysupdate, dbused ...) or by their pool ports, the habit of Kinsing and TeamTNT loaders"
         severity = "high"
         attack = "T1496"
@@ -68,18 +71,32 @@ rule Botnet_Competitor_Killing : botnet
         author = "contain"
 
     strings:
-        $k1 = /\b(pkill|killall)\s+(-9\s+)?(-f\s+)?['"]?[^\s'"]{0,40}(kdevtmpfsi|kinsing|xmrig|minerd|xmr-stak|cryptonight|sysupdate|networkservice|sysguard|dbused|kthreaddi|kworkerds|watchbog|ddgs|qW3xT|biosetjenkins|cnrig|xmrigDaemon|xmrigMiner|nanominer|zzh|solrd|ksoftirqds)/ ascii
-        $k2 = /ps\s+[a-z\-]{1,8}\s*\|\s*grep\s+[^\n|]{0,64}(kdevtmpfsi|kinsing|xmrig|minerd|xmr-stak|cryptonight|sysupdate|networkservice|sysguard|dbused|kworkerds|watchbog|ddgs|cnrig|solrd)[^\n]{0,200}\|\s*(xargs\s+(-I\s*%\s+)?)?kill\s+-9/ ascii
+        $k1 = /\b(pkill|killall)\s+(-9\s+)?(-f\s+)?['"]?[^\s'"]{0,40}(kdevtmpfsi|kinsing|xmrig|minerd|xmr-stak|cryptonight|sysupdate|networkservice|sysguard|dbused|kthreaddi|kworkerds|watchbog|ddgs|cnrig|nanominer|solrd)/ ascii
+        $k2 = /ps\s+[a-z\-]{1,8}\s*\|\s*grep\s+[^\n]{0,200}\|\s*(xargs\s+(-I\s*%\s+)?)?kill\s+-9/ ascii
         $k3 = /netstat\s+-[a-z]{2,6}\s*\|\s*grep\s+[^\n]{0,64}(3333|4444|5555|6666|7777|14444|14433|45700|45560)\b[^\n]{0,200}\|\s*(xargs\s+)?kill\b/ ascii
         $k4 = /\brm\s+-[rf]{1,2}\s+\/tmp\/(kdevtmpfsi|kinsing|\.xm|xmrig|\.sysupdate)/ ascii
+        $n1 = "kdevtmpfsi" ascii
+        $n2 = "kinsing" ascii fullword
+        $n3 = "xmrig" ascii fullword nocase
+        $n4 = "minerd" ascii fullword
+        $n5 = "xmr-stak" ascii fullword
+        $n6 = "sysupdate" ascii fullword
+        $n7 = "networkservice" ascii fullword
+        $n8 = "dbused" ascii fullword
+        $n9 = "kworkerds" ascii fullword
+        $n10 = "watchbog" ascii fullword
+        $n11 = "cnrig" ascii fullword
+        $n12 = "sysguard" ascii fullword
+        $n13 = "kthreaddi" ascii fullword
 
     condition:
-        filesize < 8MB and (#k1 + #k2 + #k3 + #k4) >= 2
+        filesize < 8MB and any of ($k*) and 2 of ($n*)
 }
 
 rule Botnet_Kinsing_Artifacts : botnet
 {
     meta:
+        title = "Kinsing botnet artifacts"
         description = "the file names and strings of the Kinsing botnet (kinsing, kdevtmpfsi, its /tmp and /etc paths) in a file or memory"
         severity = "high"
         attack = "T1496"
@@ -102,6 +119,7 @@ rule Botnet_Kinsing_Artifacts : botnet
 rule Botnet_TeamTNT_Artifacts : botnet
 {
     meta:
+        title = "TeamTNT name"
         description = "the TeamTNT group's own name (it signs its scripts and payloads and uses it in its domains) in a script, a binary or memory"
         severity = "high"
         attack = "T1496"
@@ -118,6 +136,7 @@ rule Botnet_TeamTNT_Artifacts : botnet
 rule Botnet_SSH_Lateral_Spread : botnet
 {
     meta:
+        title = "SSH lateral spreader"
         description = "a spreader walking the host's SSH trust: known_hosts and bash_history mined for hosts, private keys tried with ssh -oStrictHostKeyChecking=no -oBatchMode=yes, then a download run remotely"
         severity = "high"
         attack = "T1021.004"

@@ -6,6 +6,7 @@
 rule Escape_Cgroup_Release_Agent : container_escape
 {
     meta:
+        title = "cgroup release_agent container escape"
         description = "the cgroup v1 release_agent escape: notify_on_release set to 1 and a release_agent written with a host path, so the host kernel runs the attacker's program"
         severity = "critical"
         attack = "T1611"
@@ -32,6 +33,7 @@ rule Escape_Cgroup_Release_Agent : container_escape
 rule Escape_Container_Runtime_Socket : container_escape
 {
     meta:
+        title = "container runtime socket used to reach the host"
         description = "use of the Docker, containerd, CRI-O or Podman API socket from a script to start a privileged container or mount the host's root (curl --unix-socket, docker -H unix://, \"Privileged\":true, -v /:/host)"
         severity = "high"
         attack = "T1611"
@@ -59,6 +61,7 @@ rule Escape_Container_Runtime_Socket : container_escape
 rule Escape_Nsenter_Host_PID1 : container_escape
 {
     meta:
+        title = "nsenter into PID 1 namespaces"
         description = "nsenter into the namespaces of PID 1 (nsenter --target 1 --mount --uts --ipc --net --pid): from a privileged container with the host's PID namespace, a root shell on the host"
         severity = "high"
         attack = "T1611"
@@ -76,6 +79,7 @@ rule Escape_Nsenter_Host_PID1 : container_escape
 rule Escape_Core_Pattern : container_escape
 {
     meta:
+        title = "core_pattern pipe handler written"
         description = "a pipe handler written to /proc/sys/kernel/core_pattern (echo '|/path' > core_pattern): the host kernel runs it as root on the next crash"
         severity = "critical"
         attack = "T1611"
@@ -97,6 +101,7 @@ rule Escape_Core_Pattern : container_escape
 rule Escape_Uevent_Helper : container_escape
 {
     meta:
+        title = "uevent_helper or hotplug written"
         description = "a program written to /sys/kernel/uevent_helper or /proc/sys/kernel/hotplug, which the host kernel runs as root on the next device event"
         severity = "critical"
         attack = "T1611"
@@ -115,6 +120,7 @@ rule Escape_Uevent_Helper : container_escape
 rule Escape_Host_Disk_Mount : container_escape
 {
     meta:
+        title = "host block device mounted"
         description = "a host block device mounted or opened from a script (mount /dev/sda1 /mnt, debugfs -w /dev/sda1): a privileged container reaching the host's filesystem"
         severity = "medium"
         attack = "T1611"
@@ -132,6 +138,7 @@ rule Escape_Host_Disk_Mount : container_escape
 rule Escape_Runc_Overwrite : container_escape
 {
     meta:
+        title = "runc overwrite exploit (CVE-2019-5736)"
         description = "the runc /proc/self/exe overwrite (CVE-2019-5736): a program planting \"#!/proc/self/exe\" to reach the host's runc binary"
         severity = "critical"
         attack = "T1611"
@@ -148,6 +155,7 @@ rule Escape_Runc_Overwrite : container_escape
 rule Escape_Toolkit_Strings : container_escape
 {
     meta:
+        title = "container breakout toolkit"
         description = "a known container escape or breakout toolkit by its own strings: CDK, deepce, amicontained, BOtB (Break out the Box), Peirates, kdigger"
         severity = "high"
         attack = "T1611"

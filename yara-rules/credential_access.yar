@@ -8,6 +8,7 @@
 rule Cred_K8s_ServiceAccount_Token : credential_access
 {
     meta:
+        title = "Kubernetes service-account token read"
         description = "the Kubernetes service-account token read by a command (cat, curl, base64, cp, tar) or sent as a Bearer header: a pod's API credential taken"
         severity = "high"
         attack = "T1528"
@@ -29,27 +30,26 @@ rule Cred_K8s_ServiceAccount_Token : credential_access
 rule Cred_Cloud_Metadata_Credentials : credential_access
 {
     meta:
-        description = "the credential endpoints of a cloud instance-metadata service (AWS IAM security-credentials, GCP service-account token, Azure managed-identity token, Alibaba RAM role) named in full"
+        title = "cloud metadata credentials requested"
+        description = "a request for the credentials of a cloud instance-metadata service (AWS IAM security-credentials, GCP service-account token, Azure managed-identity token, Alibaba RAM role) made by curl, wget, PowerShell or a one-line HTTP call"
         severity = "high"
         attack = "T1552.005"
         reference = "https://attack.mitre.org/techniques/T1552/005/"
         author = "contain"
 
     strings:
-        $aws = /169\.254\.169\.254\/latest\/meta-data\/iam\/security-credentials/ ascii wide
-        $aws6 = /\[fd00:ec2::254\]\/latest\/meta-data\/iam\/security-credentials/ ascii wide
-        $gcp1 = /metadata\.google\.internal\/computeMetadata\/v1\/instance\/service-accounts\/[^\s'"\/]{1,128}\/token/ ascii wide
-        $gcp2 = /169\.254\.169\.254\/computeMetadata\/v1\/instance\/service-accounts\/[^\s'"\/]{1,128}\/token/ ascii wide
-        $azure = /169\.254\.169\.254\/metadata\/identity\/oauth2\/token/ ascii wide
-        $ali = /100\.100\.100\.200\/latest\/meta-data\/ram\/security-credentials/ ascii wide
+        $aws = /\b(curl|wget|Invoke-WebRequest|Invoke-RestMethod|iwr|irm|requests\.get|urlopen|http\.Get|fetch)[\s(]['"]?[^\n|;&]{0,160}(169\.254\.169\.254|\[fd00:ec2::254\]|100\.100\.100\.200)\/latest\/meta-data\/(iam|ram)\/security-credentials/ ascii wide nocase
+        $gcp = /\b(curl|wget|Invoke-WebRequest|Invoke-RestMethod|iwr|irm|requests\.get|urlopen|http\.Get|fetch)[\s(]['"]?[^\n|;&]{0,160}(metadata\.google\.internal|169\.254\.169\.254)\/computeMetadata\/v1\/instance\/service-accounts\/[^\s'"\/]{1,128}\/(token|identity)/ ascii wide nocase
+        $azure = /\b(curl|wget|Invoke-WebRequest|Invoke-RestMethod|iwr|irm|requests\.get|urlopen|http\.Get|fetch)[\s(]['"]?[^\n|;&]{0,160}169\.254\.169\.254\/metadata\/identity\/oauth2\/token/ ascii wide nocase
 
     condition:
-        any of them
+        filesize < 8MB and any of them
 }
 
 rule Cred_Cloud_Metadata_Query : credential_access
 {
     meta:
+        title = "cloud metadata service queried"
         description = "a download command querying a cloud instance-metadata address (curl or wget to 169.254.169.254, fd00:ec2::254, metadata.google.internal, 100.100.100.200)"
         severity = "medium"
         attack = "T1552.005"
@@ -66,6 +66,7 @@ rule Cred_Cloud_Metadata_Query : credential_access
 rule Cred_Config_Harvest : credential_access
 {
     meta:
+        title = "cloud and cluster credential files harvested"
         description = "cloud, Kubernetes and registry credential files gathered by a script: .aws/credentials, .kube/config, .docker/config.json, gcloud and Azure tokens, .git-credentials, read or searched for together"
         severity = "high"
         attack = "T1552.001"

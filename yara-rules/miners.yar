@@ -7,6 +7,7 @@
 rule Miner_Stratum_URL : miner
 {
     meta:
+        title = "Stratum mining-pool URL"
         description = "a Stratum mining-pool URL (stratum+tcp://, stratum+ssl://, stratum+tls://, stratum2+tcp://): a miner's pool address in a config, a command line or memory"
         severity = "high"
         attack = "T1496"
@@ -27,6 +28,7 @@ rule Miner_Stratum_URL : miner
 rule Miner_XMRig_Config : miner
 {
     meta:
+        title = "XMRig miner configuration"
         description = "an XMRig-style JSON configuration: \"donate-level\" with the pool, CPU and RandomX keys of an XMRig config.json"
         severity = "high"
         attack = "T1496"
@@ -53,6 +55,7 @@ rule Miner_XMRig_Config : miner
 rule Miner_XMRig_Binary : miner
 {
     meta:
+        title = "XMRig-like miner program"
         description = "an XMRig-like miner program: its name with its command-line options (--donate-level, --cpu-max-threads-hint, --randomx-*) or algorithm names"
         severity = "high"
         attack = "T1496"
@@ -73,12 +76,13 @@ rule Miner_XMRig_Binary : miner
         $alg4 = "cn/r" ascii wide fullword
 
     condition:
-        ($name and 2 of ($opt*, $alg*)) or (2 of ($opt*) and any of ($alg*))
+        any of ($opt*) and any of ($alg*) and ($name or 2 of ($opt*))
 }
 
 rule Miner_Pool_Domain : miner
 {
     meta:
+        title = "mining pool domain with pool settings"
         description = "the domain of a well-known public mining pool (Monero and others) next to a miner's pool or wallet settings"
         severity = "medium"
         attack = "T1496"

@@ -7,6 +7,7 @@
 rule Packer_UPX_ELF : packer
 {
     meta:
+        title = "UPX-packed ELF"
         description = "an ELF program packed with UPX: the UPX! packheader near the start of the file or the UPX copyright banner; miners and botnet implants are often shipped packed"
         severity = "medium"
         attack = "T1027.002"

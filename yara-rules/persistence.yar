@@ -7,6 +7,7 @@
 rule Persist_Cron_Download : persistence
 {
     meta:
+        title = "cron job downloading or connecting out"
         description = "a cron line that downloads or connects out on a schedule (* * * * * curl ... | sh, wget -q -O- ..., /dev/tcp, base64 -d | sh)"
         severity = "high"
         attack = "T1053.003"
@@ -26,6 +27,7 @@ rule Persist_Cron_Download : persistence
 rule Persist_Cron_Write : persistence
 {
     meta:
+        title = "cron job installed by a script"
         description = "a script installing a cron job: a line echoed into crontab -, /etc/crontab, /etc/cron.d/ or /var/spool/cron/"
         severity = "medium"
         attack = "T1053.003"
@@ -45,6 +47,7 @@ rule Persist_Cron_Write : persistence
 rule Persist_LD_Preload : persistence
 {
     meta:
+        title = "/etc/ld.so.preload written"
         description = "a library written into /etc/ld.so.preload (echo /path/lib.so > /etc/ld.so.preload, tee, cp): every dynamically linked program then loads it, the usual way of a userland rootkit"
         severity = "critical"
         attack = "T1574.006"
@@ -64,6 +67,7 @@ rule Persist_LD_Preload : persistence
 rule Persist_Systemd_Unit_Write : persistence
 {
     meta:
+        title = "systemd unit written and enabled"
         description = "a script writing a systemd unit and enabling it (echo/cat/tee into /etc/systemd/system/NAME.service, then systemctl enable or daemon-reload)"
         severity = "high"
         attack = "T1543.002"
@@ -71,9 +75,9 @@ rule Persist_Systemd_Unit_Write : persistence
         author = "contain"
 
     strings:
-        $w1 = />>?\s*['"]?\/(etc|lib|usr\/lib|run)\/systemd\/(system|user)\/[\w@.\-]{1,64}\.(service|timer|path|socket)/ ascii
-        $w2 = /tee\s+(-a\s+)?['"]?\/(etc|lib|usr\/lib|run)\/systemd\/(system|user)\/[\w@.\-]{1,64}\.(service|timer|path|socket)/ ascii
-        $w3 = /\b(cp|mv|install)\s+[^\n]{1,200}\s\/(etc|lib|usr\/lib)\/systemd\/system\/[\w@.\-]{0,64}/ ascii
+        $w1 = />>?\s*['"]?\/(etc|lib|usr\/lib|run)\/systemd\/(system|user)\/[\w@.\-]{1,64}\.(service|timer|path|socket)(['"\s;&|)]|$)/ ascii
+        $w2 = /tee\s+(-a\s+)?['"]?\/(etc|lib|usr\/lib|run)\/systemd\/(system|user)\/[\w@.\-]{1,64}\.(service|timer|path|socket)(['"\s;&|)]|$)/ ascii
+        $w3 = /\b(cp|mv|install)\s+[^\n]{1,200}\s\/(etc|lib|usr\/lib)\/systemd\/system\/([\w@.\-]{1,64}\.(service|timer|path|socket))?(['"\s;&|)]|$)/ ascii
         $en1 = /systemctl\s+(--now\s+)?enable\b/ ascii
         $en2 = /systemctl\s+daemon-reload/ ascii
         $en3 = /systemctl\s+start\b/ ascii
@@ -85,6 +89,7 @@ rule Persist_Systemd_Unit_Write : persistence
 rule Persist_Systemd_Unit_Suspicious_Exec : persistence
 {
     meta:
+        title = "systemd unit running from tmp or downloading"
         description = "a systemd unit whose ExecStart runs from /tmp, /dev/shm or /var/tmp, or downloads, decodes or opens a /dev/tcp socket"
         severity = "high"
         attack = "T1543.002"
@@ -106,6 +111,7 @@ rule Persist_Systemd_Unit_Suspicious_Exec : persistence
 rule Persist_SSH_Authorized_Key_Write : persistence
 {
     meta:
+        title = "SSH key added to authorized_keys"
         description = "a script appending an SSH public key to an authorized_keys file (echo ssh-rsa ... >> /root/.ssh/authorized_keys)"
         severity = "high"
         attack = "T1098.004"

