@@ -700,7 +700,7 @@ static void rule_hit(struct sctx *s, YR_SCAN_CONTEXT *ctx, const YR_RULE *rule)
 		json_object_set_new(ev, "scanned_bytes", json_integer((json_int_t)s->scanned));
 
 	static const char *const k_sev[] = {"severity"};
-	static const char *const k_title[] = {"title", "description"};
+	static const char *const k_title[] = {"title"};
 	static const char *const k_attack[] = {"attack", "mitre_attack", "attack_id"};
 	static const char *const k_desc[] = {"description"};
 	static const char *const k_ref[] = {"reference"};
@@ -715,7 +715,7 @@ static void rule_hit(struct sctx *s, YR_SCAN_CONTEXT *ctx, const YR_RULE *rule)
 		if (sev_parse(low, &sev) < 0)
 			sev = SEV_MEDIUM;
 	}
-	const char *title = meta_str(rule, k_title, ARRAY_SIZE(k_title));
+	const char *title = meta_str(rule, k_title, 1);
 	const char *attack = meta_str(rule, k_attack, ARRAY_SIZE(k_attack));
 	const char *desc = meta_str(rule, k_desc, 1), *ref = meta_str(rule, k_ref, 1);
 	/* the id: yara.<rule name> lowercased, "_" as "-" (ids are
@@ -723,8 +723,11 @@ static void rule_hit(struct sctx *s, YR_SCAN_CONTEXT *ctx, const YR_RULE *rule)
 	_cleanup_free_ char *id = xasprintf("yara.%s", rule->identifier);
 	for (char *p = id + 5; *p; p++)
 		*p = *p == '_' ? '-' : (*p >= 'A' && *p <= 'Z') ? (char)(*p + 32) : *p;
-	_cleanup_free_ char *ttl = title ? xasprintf("YARA %s: %.200s", rule->identifier, title)
-					 : xasprintf("YARA rule %s matched", rule->identifier);
+	/* the title: the rule's title meta as written, else its description
+	 * after its name, else its name */
+	_cleanup_free_ char *ttl = title  ? xasprintf("%.200s", title)
+				   : desc ? xasprintf("YARA %s: %.200s", rule->identifier, desc)
+					  : xasprintf("YARA rule %s matched", rule->identifier);
 	_cleanup_free_ char *detail = xasprintf(
 	    "%.500s%s%.300s%s%sYARA rule %s (%s) matched %llu string%s in the %s%s%s",
 	    desc ? desc : "", ref ? " (reference: " : "", ref ? ref : "", ref ? ")" : "",

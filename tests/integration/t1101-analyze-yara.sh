@@ -48,7 +48,7 @@ ok "the EICAR file: yara.EICAR_Test_String" \
 ok "the modified etc/profile is scanned: a reverse-shell rule hits" \
 	jq -e '[.findings[] | select((.id | startswith("yara.")) and .path == "etc/profile" and .evidence.change == "modified")] | length >= 1' r1/report.json
 ok "finding fields from the rule's meta (severity, attack, title)" \
-	jq -e '.findings[] | select(.id == "yara.miner-stratum-url") | (.severity | IN("critical","high","medium","low","info")) and (.attack != null) and (.title | test("Miner_Stratum_URL"))' r1/report.json
+	jq -e '.findings[] | select(.id == "yara.miner-stratum-url") | (.severity | IN("critical","high","medium","low","info")) and (.attack != null) and (.title == (.evidence.meta.title // ("YARA Miner_Stratum_URL: " + .evidence.meta.description)))' r1/report.json
 ok "evidence: member, sha256, rule, namespace, strings" \
 	jq -e '.findings[] | select(.id == "yara.miner-stratum-url") | .evidence | .member == "data/fs/upper.tar" and (.sha256 | length == 64) and .rule == "Miner_Stratum_URL" and .namespace == "miners" and (.strings | length >= 1)' r1/report.json
 # the offset of the URL in the file, as grep -b gives it
@@ -106,6 +106,7 @@ rule User_Marker
 {
     meta:
         severity = "critical"
+        title = "The user marker file"
         description = "the user's marker"
         attack = "T1027"
     strings:
@@ -126,7 +127,7 @@ EOF
 run "$CONTAIN" analyze bag --image "$IMG" -o r3 --fail-on none --rules urules/mine.yar
 is "$RC" 0 "--rules FILE: exit 0"
 ok "the user rule hits its file with the meta's severity" \
-	jq -e '[.findings[] | select(.id == "yara.user-marker" and .path == "opt/near.txt" and .severity == "critical" and .attack == "T1027")] | length == 1' r3/report.json
+	jq -e '[.findings[] | select(.id == "yara.user-marker" and .path == "opt/near.txt" and .severity == "critical" and .attack == "T1027" and .title == "The user marker file")] | length == 1' r3/report.json
 ok "the shipped rules still run beside it" \
 	jq -e '[.findings[] | select(.id == "yara.miner-stratum-url")] | length == 1' r3/report.json
 run "$CONTAIN" analyze bag --image "$IMG" -o r4 --fail-on none --rules urules
