@@ -16,6 +16,10 @@ WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Wmissing-prototyp
 HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := $(CFLAGS) -std=gnu11 -D_GNU_SOURCE $(WARN) $(HARDEN) -Iinclude -MMD -MP
+# the shipped YARA rules: this tree's yara-rules/ (an installed build:
+# make RULES_DIR=/usr/share/contain/yara-rules)
+RULES_DIR ?= $(CURDIR)/yara-rules
+ALL_CFLAGS += -DCONTAIN_RULES_DIR='"$(RULES_DIR)"'
 LDFLAGS ?=
 ALL_LDFLAGS := $(LDFLAGS) -pie -Wl,-z,relro,-z,now -Wl,--as-needed
 

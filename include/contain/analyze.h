@@ -14,6 +14,8 @@
  *   filetype.c  libmagic (MIME, description) on a file's first bytes; the ELF
  *               header (and section table, as the bytes pass) of a stream
  *   pkgdb.c     dpkg status, apk installed, rpm db: the packages of a database
+ *   yara.c      libyara: rule files compiled once (cached by content hash),
+ *               buffers scanned on any thread, hits as findings yara.<rule>
  *   findings.c  the finding model and the rules over the report
  *   report.c    report.json is the model; report.md, report.html,
  *               timeline.csv and bodyfile are written from it alone
@@ -231,6 +233,24 @@ struct adiff_opts {
 	struct aftype *ftype; /* libmagic handle (borrowed; NULL: no mime/magic). During the
 				 call it is used by the diff's worker thread (more
 				 threads open handles of their own) */
+	/* NULL, or called for every added or modified regular file of the tar
+	 * with its first content_max bytes, on one of the diff's worker threads
+	 * (any order, concurrently: fn is thread-safe) */
+	const struct adiff_content_hook *content;
+};
+struct adiff_content {
+	const char *path;	   /* normalized, as in the layer */
+	const char *change;	   /* "added" or "modified" */
+	const unsigned char *sha256; /* of the whole content */
+	uint64_t size;		   /* the whole content's size */
+	const void *buf;	   /* its first n bytes (n < size: cut at content_max) */
+	size_t n;
+	const char *mime;	   /* libmagic's, or NULL */
+};
+struct adiff_content_hook {
+	size_t content_max;
+	void (*fn)(void *ctx, const struct adiff_content *c);
+	void *ctx;
 };
 /* Read the bag's layer (a tar, already opened by the caller) against the
  * image's index img. With whole_root, every image entry the layer lacks is
@@ -245,6 +265,60 @@ struct adiff_opts {
  * image's index is not changed. */
 int adiff_layer(const struct aidx *img, struct archive *layer, const struct adiff_opts *o,
 		json_t **out, struct aidx **kept, struct err *e);
+
+/* ---- YARA (yara.c) ----
+ * One compile of the shipped rules (yara-rules/) plus --rules FILE|DIR,
+ * cached when a cache dir is given; scans buffers (a layer's files, a core's
+ * regions, a stream's bytes) on any thread; each hit is a finding
+ * yara.<rule name lowercased, "_" as "-">. Rule files are hostile input: each is compiled alone
+ * first, a broken one is reported (file, line, message) and left out, the
+ * rest run; includes are refused. */
+#define AYARA_MAX_BYTES_DEFAULT (64ull << 20) /* --yara-max-bytes */
+#define AYARA_TIMEOUT_DEFAULT 10	      /* --yara-timeout, seconds per object */
+#define AYARA_RULE_FILE_MAX (16u << 20)	      /* bytes of one rule file */
+#define AYARA_RULE_FILES_MAX 10000u	      /* rule files of all dirs */
+#define AYARA_CACHE_MAX (512ull << 20)	      /* bytes of a compiled-rules cache file */
+#define AYARA_STRINGS_MAX 20u		      /* matched strings listed per finding */
+#define AYARA_EXCERPT 64u		      /* bytes of a match shown */
+#define AYARA_ERRORS_MAX 100u		      /* errors listed in analyses.yara */
+struct ayara_opts {
+	const char *shipped_dir;   /* NULL: CONTAIN_RULES_DIR (compile-time) */
+	bool no_shipped;	   /* --no-shipped-rules */
+	const char *const *rules;  /* --rules FILE|DIR, in order */
+	size_t nrules;
+	const char *cache_dir;	   /* --cache-dir (NULL: no cache) */
+	unsigned timeout;	   /* seconds per object (0: AYARA_TIMEOUT_DEFAULT) */
+	uint64_t max_bytes;	   /* per object (0: AYARA_MAX_BYTES_DEFAULT) */
+};
+struct ayara;
+/* Find, compile (or load from the cache) the rules. A rule file that does
+ * not compile is an error of the section, not a failure; -1 only when no
+ * rule could be had at all from what was asked (a --rules path missing, no
+ * rule file anywhere: ERR_NOTFOUND/ERR_INVALID) or libyara fails. */
+int ayara_open(const struct ayara_opts *o, struct ayara **out, struct err *e);
+void ayara_free(struct ayara *y);
+/* The rules' context of one object (the externals): NULL strings are "". */
+struct ayara_ctx {
+	const char *source;	  /* "file", "memory", "network" */
+	const char *path;	  /* filepath (and filename, extension from it) */
+	const char *filetype;	  /* libmagic MIME */
+	int64_t pid;		  /* 0: none */
+	const char *process_name;
+	uint64_t base;		  /* added to match offsets ("address" when source is memory) */
+	uint64_t size;		  /* the object's whole size (>= n: the first n bytes scanned) */
+};
+/* Scan n bytes (at most max_bytes of them: the rest is noted); each
+ * matching rule adds a finding to report (under a lock: any thread) with
+ * evidence_base's members (borrowed, copied) plus rule, namespace, tags,
+ * strings [{id, offset, excerpt}]. Returns the number of rules that
+ * matched, or -1 with e (timeout, libyara error: also counted in the
+ * section's errors). Thread-safe: one YR_SCANNER per call. */
+int ayara_scan(struct ayara *y, const void *buf, size_t n, const struct ayara_ctx *ctx,
+	       json_t *report, json_t *evidence_base, struct err *e);
+/* analyses.yara: {rules: {files, count, cache, dirs}, scanned: {files, bytes,
+ * truncated}, hits, errors: [...], notes: [...]} */
+json_t *ayara_section(struct ayara *y);
+uint64_t ayara_max_bytes(const struct ayara *y);
 
 /* ---- package databases (pkgdb.c) ---- */
 /* The packages of a database's content: an object {name: version} for
@@ -348,6 +422,8 @@ struct analyze_opts {
 	bool overwrite;	      /* --overwrite: DIR may exist (its report files are replaced) */
 	int stdin_fd;	      /* for "-" (0) */
 	const char *fail_on;  /* --fail-on: a severity name or "none" (NULL: "high") */
+	bool no_yara;	      /* --no-yara */
+	struct ayara_opts yara; /* --rules, --no-shipped-rules, --cache-dir, --yara-* */
 };
 /* Verify, read, diff, findings, write the reports. *report gets the report
  * (also on some failures, then partial); *out_dir_used the directory.

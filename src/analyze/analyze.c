@@ -486,8 +486,28 @@ static json_t *empty_diff(const char *why)
 	return d;
 }
 
+/* YARA on each added or modified file of the layer, on the diff's workers */
+struct yara_files {
+	struct ayara *y;
+	json_t *report;
+};
+
+static void yara_file(void *ctx, const struct adiff_content *c)
+{
+	struct yara_files *yf = ctx;
+	char hex[65];
+	hex_encode(c->sha256, 32, hex);
+	json_t *base = json_pack("{s:s,s:s,s:s}", "member", "data/fs/upper.tar", "sha256", hex,
+				 "change", c->change);
+	struct ayara_ctx ac = {
+	    .source = "file", .path = c->path, .filetype = c->mime, .size = c->size};
+	struct err e = {0};
+	ayara_scan(yf->y, c->buf, c->n, &ac, yf->report, base, &e); /* errors: in the section */
+	json_decref(base);
+}
+
 static int run_diff(struct abag *b, const struct aimg *img, json_t *report, struct aidx **kept,
-		    struct err *e)
+		    struct ayara *y, struct err *e)
 {
 	if (!b->has_layer) {
 		json_object_set_new(
@@ -505,6 +525,12 @@ static int run_diff(struct abag *b, const struct aimg *img, json_t *report, stru
 	    .files_json = b->files,
 	    .ftype = ft,
 	};
+	struct yara_files yf = {.y = y, .report = report};
+	struct adiff_content_hook hook = {.fn = yara_file, .ctx = &yf};
+	if (y) {
+		hook.content_max = (size_t)(ayara_max_bytes(y));
+		dopts.content = &hook;
+	}
 	struct diff_ctx d = {.img = img->idx, .o = &dopts};
 	int rc = abag_layer(b, diff_fn, &d, e);
 	aftype_close(ft);
@@ -693,6 +719,11 @@ int analyze_run(const struct analyze_opts *o, json_t **report, char **out_dir_us
 	    .force = o->force,
 	    .stdin_fd = o->stdin_fd,
 	};
+	struct ayara *yara = NULL;
+	if (!o->no_yara && ayara_open(&o->yara, &yara, e) < 0) {
+		err_wrap(e, "yara rules");
+		goto out;
+	}
 	if (abag_open(&bo, &b, e) < 0) {
 		if (b && b->verify)
 			json_object_set_new(r, "bag", bag_section(b));
@@ -709,8 +740,11 @@ int analyze_run(const struct analyze_opts *o, json_t **report, char **out_dir_us
 	if (aimg_open(&io, &img, e) < 0)
 		goto out; /* its message names the image */
 	json_object_set_new(r, "image", image_section(img, o->image, recorded));
-	if (run_diff(b, img, r, &bag_kept, e) < 0)
+	if (run_diff(b, img, r, &bag_kept, yara, e) < 0)
 		goto out;
+	json_object_set_new(json_object_get(r, "analyses"), "yara",
+			    yara ? ayara_section(yara)
+				 : json_pack("{s:s}", "skipped", "--no-yara"));
 	analyze_bag_sections(r, b, img->idx, bag_kept);
 	findings_rules(r, img->idx, bag_kept);
 	findings_finish(r);
@@ -735,6 +769,7 @@ out:
 		aidx_free(bag_kept);
 	if (img)
 		aimg_free(img);
+	ayara_free(yara);
 	abag_free(b);
 	return rc;
 }

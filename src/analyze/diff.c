@@ -12,6 +12,9 @@
  *     differ (an upperdir holds copies of the parents of what changed).
  * Added and modified regular files get their type: libmagic on the first
  * AN_MAGIC_BYTES, the ELF sniffer and the shebang line, as the bytes pass.
+ * With a content hook (YARA), the first content_max bytes of each added or
+ * modified regular file go to it on the same worker threads as libmagic
+ * (the layer is read once; an unlisted entry is still given to the hook).
  * Files whose path an_keep_path() names are kept whole (AN_KEEP_MAX) in the
  * returned aidx. Overlay xattrs (trusted.overlay.*, user.overlay.*) are the
  * upperdir's bookkeeping, never a change.
@@ -361,10 +364,13 @@ static enum aent_type fj_type(const char *t)
  * job fills is not touched here again until the worker is joined. Without a
  * thread, inline. */
 struct mjob {
-	json_t *ent;
+	json_t *ent; /* NULL: an entry not listed (only the content hook) */
 	unsigned char *head;
 	size_t n;
 	uint64_t size;
+	char *path; /* for the content hook */
+	const char *change;
+	unsigned char sha[32];
 	struct mjob *next;
 };
 
@@ -380,6 +386,7 @@ struct mworker {
 
 struct magicq {
 	struct aftype *ft; /* the caller's: inline when no thread started */
+	const struct adiff_content_hook *hook;
 	pthread_mutex_t mu;
 	pthread_cond_t cv_job, cv_room;
 	struct mjob *first, *last;
@@ -388,6 +395,32 @@ struct magicq {
 	size_t nthr;
 	struct mworker w[MAGIC_THREADS_MAX];
 };
+
+static void mjob_run(struct magicq *q, struct aftype *ft, struct mjob *j)
+{
+	if (j->ent && ft)
+		aftype_buffer(ft, j->head, j->n < AN_MAGIC_BYTES ? j->n : AN_MAGIC_BYTES, j->size,
+			      j->ent);
+	if (q->hook && q->hook->fn && j->path) {
+		struct adiff_content c = {
+		    .path = j->path,
+		    .change = j->change,
+		    .sha256 = j->sha,
+		    .size = j->size,
+		    .buf = j->head,
+		    .n = j->n,
+		    .mime = json_string_value(json_object_get(j->ent, "mime")),
+		};
+		q->hook->fn(q->hook->ctx, &c);
+	}
+}
+
+static void mjob_free(struct mjob *j)
+{
+	free(j->head);
+	free(j->path);
+	free(j);
+}
 
 static void *magic_worker(void *arg)
 {
@@ -404,12 +437,11 @@ static void *magic_worker(void *arg)
 		if (!q->first)
 			q->last = NULL;
 		pthread_mutex_unlock(&q->mu);
-		aftype_buffer(w->ft, j->head, j->n, j->size, j->ent);
+		mjob_run(q, w->ft, j);
 		pthread_mutex_lock(&q->mu);
 		q->bytes -= j->n;
 		pthread_cond_signal(&q->cv_room);
-		free(j->head);
-		free(j);
+		mjob_free(j);
 	}
 	pthread_mutex_unlock(&q->mu);
 	return NULL;
@@ -417,10 +449,11 @@ static void *magic_worker(void *arg)
 
 /* one worker per CPU (at most MAGIC_THREADS_MAX): libmagic is the diff's
  * heaviest work, the reader (this thread) mostly waits for it */
-static struct magicq *magicq_new(struct aftype *ft)
+static struct magicq *magicq_new(struct aftype *ft, const struct adiff_content_hook *hook)
 {
 	struct magicq *q = xcalloc(1, sizeof(*q));
 	q->ft = ft;
+	q->hook = hook;
 	pthread_mutex_init(&q->mu, NULL);
 	pthread_cond_init(&q->cv_job, NULL);
 	pthread_cond_init(&q->cv_room, NULL);
@@ -430,7 +463,7 @@ static struct magicq *magicq_new(struct aftype *ft)
 		struct mworker *w = &q->w[q->nthr];
 		w->q = q;
 		w->ft = ft;
-		if (i > 0) {
+		if (i > 0 && ft) {
 			struct err e = {0};
 			if (aftype_open(&w->ft, &e) < 0)
 				break;
@@ -446,16 +479,16 @@ static struct magicq *magicq_new(struct aftype *ft)
 	return q;
 }
 
-/* the file type of ent from head (taken over) */
-static void magicq_add(struct magicq *q, json_t *ent, unsigned char *head, size_t n, uint64_t size)
+/* the file type of j->ent (when listed), then the content hook (j taken
+ * over) */
+static void magicq_add(struct magicq *q, struct mjob *j)
 {
+	size_t n = j->n;
 	if (!q->nthr) {
-		aftype_buffer(q->ft, head, n, size, ent);
-		free(head);
+		mjob_run(q, q->ft, j);
+		mjob_free(j);
 		return;
 	}
-	struct mjob *j = xmalloc(sizeof(*j));
-	*j = (struct mjob){.ent = ent, .head = head, .n = n, .size = size};
 	pthread_mutex_lock(&q->mu);
 	while (q->bytes && q->bytes + n > MAGIC_QUEUE_MAX)
 		pthread_cond_wait(&q->cv_room, &q->mu);
@@ -664,14 +697,27 @@ static bool push(struct diff *d, json_t *arr, uint64_t *count, json_t *o)
 	return true;
 }
 
-/* mime and magic of a listed regular file, once its entry is complete:
- * the head goes to the worker */
-static void magic_later(struct diff *d, struct lent *l, json_t *o)
+/* mime and magic of a listed regular file (o; NULL when not listed), once
+ * its entry is complete, and the content hook: the head goes to a worker */
+static void magic_later(struct diff *d, struct lent *l, json_t *o, const char *change)
 {
 	if (l->type != AENT_FILE || !l->typed || !d->mq)
 		return;
-	magicq_add(d->mq, o, l->head, l->head_len, l->size);
+	bool hook = d->o->content && d->o->content->fn && l->has_sha;
+	if (!o && !hook)
+		return;
+	struct mjob *j = xcalloc(1, sizeof(*j));
+	j->ent = o;
+	j->head = l->head;
+	j->n = l->head_len;
+	j->size = l->size;
+	if (hook) {
+		j->path = xstrdup(l->path);
+		j->change = change;
+		memcpy(j->sha, l->sha, 32);
+	}
 	l->head = NULL;
+	magicq_add(d->mq, j);
 }
 
 /* classify l (its content read, if any) against the image */
@@ -681,8 +727,8 @@ static void classify(struct diff *d, struct lent *l)
 	if (id == AIDX_NONE || id == AIDX_ROOT) {
 		json_t *o = entry_json(l);
 		filetype_json(l, o);
-		if (push(d, d->added, &d->n_added, o))
-			magic_later(d, l, o);
+		bool listed = push(d, d->added, &d->n_added, o);
+		magic_later(d, l, listed ? o : NULL, "added");
 		return;
 	}
 	mark_seen(d, id);
@@ -715,8 +761,8 @@ static void classify(struct diff *d, struct lent *l)
 			json_object_set_new(ent, "image_link_target", bag_json_path(ie.link_target));
 		filetype_json(l, ent);
 		changes_json(ent, ch, &ie);
-		if (push(d, d->modified, &d->n_modified, ent))
-			magic_later(d, l, ent);
+		bool listed = push(d, d->modified, &d->n_modified, ent);
+		magic_later(d, l, listed ? ent : NULL, "modified");
 	} else {
 		changes_json(ent, ch, &ie);
 		push(d, d->metadata, &d->n_metadata, ent);
@@ -1123,7 +1169,12 @@ static int tar_entry(struct diff *d, struct archive *a, struct archive_entry *ae
 	 * one (not in the image, or not a regular file there) or may be
 	 * modified (a regular file there: its hash decides) */
 	l.typed = true;
-	l.head_cap = l.size < AN_MAGIC_BYTES ? (size_t)l.size : AN_MAGIC_BYTES;
+	/* the head: for libmagic, or the content hook's bytes (bounded by its
+	 * content_max, whatever the tar declares) */
+	size_t want = AN_MAGIC_BYTES;
+	if (d->o->content && d->o->content->fn && d->o->content->content_max > want)
+		want = d->o->content->content_max;
+	l.head_cap = l.size < want ? (size_t)l.size : want;
 	l.head = xmalloc(l.head_cap ? l.head_cap : 1);
 	aelf_init(&l.elf);
 	bool keep = d->kept && an_keep_path(path);
@@ -1337,8 +1388,8 @@ int adiff_layer(const struct aidx *img, struct archive *layer, const struct adif
 		.opaque = json_array(),
 		.notes = {.arr = json_array(), .max = DIFF_NOTES_MAX},
 	};
-	if (o->ftype)
-		d.mq = magicq_new(o->ftype);
+	if (o->ftype || (o->content && o->content->fn))
+		d.mq = magicq_new(o->ftype, o->content);
 	if (kept)
 		d.kept = aidx_new();
 	if (o->whole_root) {

@@ -12,7 +12,22 @@
 
 /* The options and their help, side by side: the usage text is made of the
  * same lines as the option table (main.c's `contain help analyze`). */
-enum { O_IMAGE = 256, O_REF, O_OVERWRITE, O_FORCE, O_FAILON, O_JSON, O_NOCOLOR };
+enum {
+	O_IMAGE = 256,
+	O_REF,
+	O_OVERWRITE,
+	O_FORCE,
+	O_FAILON,
+	O_JSON,
+	O_NOCOLOR,
+	O_RULES,
+	O_NOYARA,
+	O_NOSHIPPED,
+	O_YTIMEOUT,
+	O_YMAX,
+	O_CACHEDIR,
+};
+#define RULES_ARGS_MAX 64
 static const struct option opts[] = {
     {"image", required_argument, NULL, O_IMAGE}, /* help: below */
     {"image-ref", required_argument, NULL, O_REF},
@@ -23,6 +38,12 @@ static const struct option opts[] = {
     {"fail-on", required_argument, NULL, O_FAILON},
     {"json", no_argument, NULL, O_JSON},
     {"no-color", no_argument, NULL, O_NOCOLOR},
+    {"rules", required_argument, NULL, O_RULES},
+    {"no-yara", no_argument, NULL, O_NOYARA},
+    {"no-shipped-rules", no_argument, NULL, O_NOSHIPPED},
+    {"yara-timeout", required_argument, NULL, O_YTIMEOUT},
+    {"yara-max-bytes", required_argument, NULL, O_YMAX},
+    {"cache-dir", required_argument, NULL, O_CACHEDIR},
     {0, 0, 0, 0},
 };
 const char cmd_analyze_usage[] =
@@ -56,6 +77,16 @@ const char cmd_analyze_usage[] =
     "  --json             print report.json to stdout instead of the summary\n"
     "  --no-color         no colour (also when NO_COLOR is set or stdout is not a\n"
     "                     terminal)\n"
+    "  --rules FILE|DIR   YARA rules to add to the shipped ones (a DIR: its *.yar\n"
+    "                     and *.yara); repeatable. A file that does not compile\n"
+    "                     is reported (file, line, message), the others run\n"
+    "  --no-yara          no YARA scan\n"
+    "  --no-shipped-rules only the --rules rules\n"
+    "  --yara-timeout SECS  per scanned file (default 10)\n"
+    "  --yara-max-bytes N   bytes scanned of one file (default 64M; a larger file:\n"
+    "                     its first N bytes, noted)\n"
+    "  --cache-dir DIR    keep the compiled rules in DIR (made 0700), keyed by the\n"
+    "                     rule files' content (default: no cache, nothing written)\n"
     "\n"
     "Findings (their ids; severity, ATT&CK id and rule: contain(1) FINDINGS):\n"
     "  fs.new-executable fs.new-script fs.binary-replaced fs.binary-deleted\n"
@@ -64,7 +95,7 @@ const char cmd_analyze_usage[] =
     "  fs.sshd-config fs.shell-profile fs.systemd-unit fs.init-script\n"
     "  fs.package-db-changed fs.shell-history fs.dropped-file\n"
     "  image.digest-mismatch image.digest-unknown image.incomplete proc.exe-memfd\n"
-    "  proc.exe-deleted proc.exe-not-in-image proc.exe-differs\n"
+    "  proc.exe-deleted proc.exe-not-in-image proc.exe-differs yara.<rule-name>\n"
     "\n"
     "Examples:\n"
     "  contain analyze case-42.tar.zst --image web.tar\n"
@@ -216,6 +247,31 @@ static void print_summary(const json_t *r, const char *dir, const struct colors 
 	printf("html:   %s/report.html\n", tsafe(dir));
 }
 
+/* rule files that did not compile, scans that failed: on stderr too */
+static void print_yara_errors(const json_t *r)
+{
+	const json_t *errs =
+	    json_object_get(json_object_get(json_object_get(r, "analyses"), "yara"), "errors");
+	const json_t *x;
+	size_t i;
+	json_array_foreach(errs, i, x)
+	{
+		if (i >= 20) {
+			log_warn("yara: %zu more errors (report.json analyses.yara.errors)",
+				 json_array_size(errs) - i);
+			break;
+		}
+		const char *file = s_or(x, "file", NULL), *path = s_or(x, "path", NULL);
+		json_t *line = json_object_get(x, "line");
+		if (file && json_is_integer(line))
+			log_warn("yara: rule file '%s' line %lld: %s", tsafe(file),
+				 (long long)json_integer_value(line), tsafe(s_or(x, "message", "?")));
+		else
+			log_warn("yara: '%s': %s", tsafe(file ? file : path ? path : "?"),
+				 tsafe(s_or(x, "message", "?")));
+	}
+}
+
 /* the exit status of a run that gave a report */
 static int exit_for(const json_t *r)
 {
@@ -227,6 +283,8 @@ int cmd_analyze(struct globals *g, int argc, char **argv)
 {
 	struct analyze_opts o = {.stdin_fd = STDIN_FILENO, .fail_on = "high"};
 	bool json = g->json, color = true;
+	const char *rules[RULES_ARGS_MAX];
+	size_t nrules = 0;
 	int ch;
 	while ((ch = getopt_long(argc, argv, "o:k:", opts, NULL)) != -1) {
 		switch (ch) {
@@ -265,6 +323,44 @@ int cmd_analyze(struct globals *g, int argc, char **argv)
 		case O_NOCOLOR:
 			color = false;
 			break;
+		case O_RULES:
+			if (nrules >= RULES_ARGS_MAX)
+				return cmd_usage_error("analyze", "more than %d --rules",
+						       RULES_ARGS_MAX);
+			if (!*optarg)
+				return cmd_usage_error("analyze", "--rules needs a file or a directory");
+			rules[nrules++] = optarg;
+			break;
+		case O_NOYARA:
+			o.no_yara = true;
+			break;
+		case O_NOSHIPPED:
+			o.yara.no_shipped = true;
+			break;
+		case O_YTIMEOUT: {
+			long long v;
+			if (parse_ll(optarg, 1, 3600, &v) < 0)
+				return cmd_usage_error("analyze",
+						       "--yara-timeout '%s': seconds, 1 to 3600",
+						       optarg);
+			o.yara.timeout = (unsigned)v;
+			break;
+		}
+		case O_YMAX: {
+			unsigned long long v;
+			if (parse_size(optarg, &v) < 0 || v < 1 || v > (1ull << 30))
+				return cmd_usage_error("analyze",
+						       "--yara-max-bytes '%s': a size, 1 to 1G "
+						       "(64M, 512k)",
+						       optarg);
+			o.yara.max_bytes = v;
+			break;
+		}
+		case O_CACHEDIR:
+			if (!*optarg)
+				return cmd_usage_error("analyze", "--cache-dir needs a directory");
+			o.yara.cache_dir = optarg;
+			break;
 		default:
 			return cmd_usage_error("analyze", "bad option");
 		}
@@ -281,6 +377,11 @@ int cmd_analyze(struct globals *g, int argc, char **argv)
 				       "-o '%s': the report is a directory (--json "
 				       "prints report.json to stdout)",
 				       o.out_dir);
+	if (o.no_yara && (nrules || o.yara.no_shipped || o.yara.cache_dir))
+		return cmd_usage_error("analyze", "--no-yara with --rules, --no-shipped-rules or "
+						  "--cache-dir");
+	o.yara.rules = rules;
+	o.yara.nrules = nrules;
 	o.bag = argv[optind];
 	if (strcmp(o.bag, "-") == 0 && isatty(STDIN_FILENO))
 		return cmd_usage_error("analyze", "refusing to read a bag from a terminal");
@@ -292,6 +393,7 @@ int cmd_analyze(struct globals *g, int argc, char **argv)
 	json_t *r = NULL;
 	char *dir = NULL;
 	int rc = analyze_run(&o, &r, &dir, &e);
+	print_yara_errors(r);
 	int code;
 	if (rc < 0) {
 		json_t *bag = json_object_get(r, "bag");

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <pthread.h>
+
 #include "contain/analyze.h"
 #include "contain/hashio.h"
 #include "unit.h"
@@ -582,6 +584,80 @@ START_TEST(sample_bag)
 }
 END_TEST
 
+/* the content hook: every added or modified regular file (listed or not),
+ * its first content_max bytes, the mime set; never an unchanged one */
+struct seen {
+	pthread_mutex_t mu;
+	json_t *got; /* path -> {change, n, size, mime, head} */
+};
+
+static void hook_fn(void *ctx, const struct adiff_content *c)
+{
+	struct seen *s = ctx;
+	char hex[65];
+	hex_encode(c->sha256, 32, hex);
+	json_t *o = json_pack("{s:s,s:I,s:I,s:s%,s:s,s:s}", "change", c->change, "n",
+			      (json_int_t)c->n, "size", (json_int_t)c->size, "head", c->buf,
+			      c->n < 8 ? c->n : 8, "sha", hex, "mime", c->mime ? c->mime : "");
+	pthread_mutex_lock(&s->mu);
+	json_object_set_new(s->got, c->path, o);
+	pthread_mutex_unlock(&s->mu);
+}
+
+START_TEST(content_hook)
+{
+	struct aidx *img = aidx_new();
+	img_file(img, "etc/same", "same-content", 0644);
+	img_file(img, "etc/changed", "old-content", 0644);
+	img_file(img, "etc/meta", "meta-content", 0644);
+	struct tw t;
+	tw_open(&t);
+	tw_file(&t, "etc/same", 0644, "same-content");
+	tw_file(&t, "etc/changed", 0644, "new-content!");
+	tw_file(&t, "etc/meta", 0600, "meta-content");
+	tw_file(&t, "tmp/new.sh", 0755, "#!/bin/sh\necho hi\n");
+	char *big = xmalloc(3 << 20);
+	memset(big, 'z', 3 << 20);
+	memcpy(big, "BIGHEAD!", 8);
+	tw_add(&t, "opt/big", AE_IFREG, 0644, big, 3 << 20, NULL, NULL, NULL, 0);
+	tw_add(&t, "tmp/link", AE_IFLNK, 0777, NULL, 0, "new.sh", NULL, NULL, 0);
+	tw_close(&t);
+	struct aftype *ft = NULL;
+	struct err e = {0};
+	ck_assert_int_eq(aftype_open(&ft, &e), 0);
+	struct seen s = {.got = json_object()};
+	pthread_mutex_init(&s.mu, NULL);
+	struct adiff_content_hook hook = {.content_max = 2u << 20, .fn = hook_fn, .ctx = &s};
+	struct adiff_opts o = {.ftype = ft, .content = &hook};
+	struct archive *a = tr_open(&t);
+	json_t *diff = NULL;
+	ck_assert_msg(adiff_layer(img, a, &o, &diff, NULL, &e) == 0, "%s", e.msg);
+	_cleanup_free_ char *txt = dump(s.got);
+	ck_assert_msg(json_object_size(s.got) == 3, "%s", txt);
+	json_t *c = json_object_get(s.got, "etc/changed");
+	ck_assert_str_eq(sget(c, "change"), "modified");
+	ck_assert_int_eq(json_integer_value(json_object_get(c, "n")), 12);
+	c = json_object_get(s.got, "tmp/new.sh");
+	ck_assert_str_eq(sget(c, "change"), "added");
+	ck_assert_str_eq(sget(c, "head"), "#!/bin/s");
+	ck_assert_msg(strstr(sget(c, "mime"), "text/"), "%s", txt);
+	c = json_object_get(s.got, "opt/big");
+	ck_assert_int_eq(json_integer_value(json_object_get(c, "n")), 2 << 20);
+	ck_assert_int_eq(json_integer_value(json_object_get(c, "size")), 3 << 20);
+	ck_assert_str_eq(sget(c, "head"), "BIGHEAD!");
+	ck_assert_str_eq(sget(c, "sha"), sget(find(diff, "added", "opt/big"), "sha256"));
+	/* libmagic still had its bytes */
+	ck_assert_ptr_nonnull(sget(find(diff, "added", "tmp/new.sh"), "mime"));
+	json_decref(diff);
+	json_decref(s.got);
+	archive_read_free(a);
+	free(big);
+	free(t.buf);
+	aftype_close(ft);
+	aidx_free(img);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("diff");
@@ -591,6 +667,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, whole_root);
 	tcase_add_test(tc, hostile);
 	tcase_add_test(tc, sample_bag);
+	tcase_add_test(tc, content_hook);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,822 @@
+/* yara: libyara over analyze's objects (a layer's files; a core's regions
+ * and a pcap's streams through the same call).
+ *
+ * The rules: the shipped ones (CONTAIN_RULES_DIR: the source tree's
+ * yara-rules/ for a build, set by the Makefile's RULES_DIR) and each --rules
+ * FILE|DIR (a directory: its *.yar and *.yara, not recursive), in that
+ * order, each file in a namespace of its own (its base name). Rule files are
+ * hostile input: read bounded (AYARA_RULE_FILE_MAX), each compiled alone
+ * first in a trial compiler (the errors, with file and line, go into the
+ * section; the file is left out), then the good ones together; an include
+ * is refused (a rule file must not make analyze read other files).
+ *
+ * The cache (--cache-dir DIR only; analyze writes nowhere else by default):
+ * DIR/yara-<key>.rules, key = SHA-256 of the format, libyara's version, the
+ * externals and every rule file's namespace, name and content. The file
+ * starts with a header of ours (magic, the key, the compile errors as JSON)
+ * checked before libyara reads the rest; compiled rules are code to libyara,
+ * so a file not owned by us or writable by others, or a directory writable
+ * by others, is not used. Written to an O_EXCL temp file (0600), fsync'd,
+ * renamed. A corrupt, foreign or stale file is ignored (a note) and rebuilt.
+ *
+ * Scanning: one YR_SCANNER per call (thread-safe: scanners share the
+ * rules), externals set from the object's context, a timeout per object.
+ * Each matching rule is a finding yara.<rule name> (a rule's name is its
+ * id: stable as long as the rule keeps its name), fields from its meta. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <yara.h>
+
+#include "contain/analyze.h"
+#include "contain/bag.h"
+#include "contain/hashio.h"
+
+#ifndef CONTAIN_RULES_DIR
+#define CONTAIN_RULES_DIR "/usr/share/contain/yara-rules"
+#endif
+
+#define CACHE_MAGIC "contain-yara-cache-1\n"
+#define NOTES_MAX   100u
+
+static const char *const string_externals[] = {"filename", "filepath", "extension",
+					       "filetype", "source",   "process_name"};
+
+struct rfile {
+	char *name; /* as found: dir/base.yar */
+	char ns[128];
+	char *text;
+	size_t len;
+	bool ok;
+};
+
+struct ayara {
+	YR_RULES *rules;
+	bool inited;
+	unsigned timeout;
+	uint64_t max_bytes;
+	pthread_mutex_t mu;
+	json_t *errors, *notes, *files, *dirs;
+	size_t nerrors, nnotes, dropped;
+	uint64_t scanned, bytes, truncated, hits, nrules;
+	double seconds;	   /* in libyara's scans, summed over threads */
+	const char *cache; /* "hit", "miss", "off" */
+};
+
+/* ---- errors and notes (under mu when scanning) ---- */
+
+static void add_error(struct ayara *y, json_t *o)
+{
+	if (y->nerrors >= AYARA_ERRORS_MAX) {
+		y->dropped++;
+		json_decref(o);
+		return;
+	}
+	y->nerrors++;
+	json_array_append_new(y->errors, o);
+}
+
+static void add_note(struct ayara *y, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add_note(struct ayara *y, const char *fmt, ...)
+{
+	if (y->nnotes >= NOTES_MAX)
+		return;
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	_cleanup_free_ char *enc = bag_path_json_encode(msg);
+	json_array_append_new(y->notes, json_string(enc ? enc : "?"));
+	y->nnotes++;
+}
+
+static json_t *jenc(const char *s)
+{
+	_cleanup_free_ char *enc = bag_path_json_encode(s ? s : "");
+	return json_string(enc ? enc : "");
+}
+
+/* ---- finding the rule files ---- */
+
+struct rset {
+	struct rfile *f;
+	size_t n, cap;
+};
+
+static void rset_free(struct rset *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		free(r->f[i].name);
+		free(r->f[i].text);
+	}
+	free(r->f);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool rule_name(const char *n)
+{
+	return n[0] != '.' && (str_has_suffix(n, ".yar") || str_has_suffix(n, ".yara"));
+}
+
+static int add_file(struct ayara *y, struct rset *r, const char *path, struct err *e)
+{
+	if (r->n >= AYARA_RULE_FILES_MAX)
+		return err_set(e, ERR_INVALID, "rules: more than %u rule files",
+			       AYARA_RULE_FILES_MAX);
+	char *text = NULL;
+	size_t len = 0;
+	bool trunc = false;
+	struct err re = {0};
+	if (read_file_at(AT_FDCWD, path, AYARA_RULE_FILE_MAX, &text, &len, &trunc, &re) < 0) {
+		add_error(y, json_pack("{s:s,s:o,s:n,s:o}", "kind", "read", "file", jenc(path),
+				       "line", "message", jenc(re.msg)));
+		return 0;
+	}
+	if (trunc || memchr(text, 0, len)) {
+		add_error(y, json_pack("{s:s,s:o,s:n,s:s}", "kind", "read", "file", jenc(path),
+				       "line", "message",
+				       trunc ? "larger than 16 MiB: not compiled"
+					     : "holds a NUL byte: not a rule file"));
+		free(text);
+		return 0;
+	}
+	xgrow(&r->f, &r->cap, r->n + 1, sizeof(*r->f));
+	struct rfile *f = &r->f[r->n++];
+	memset(f, 0, sizeof(*f));
+	f->name = xstrdup(path);
+	f->text = text;
+	f->len = len;
+	/* the namespace: the base name without its suffix, made unique */
+	const char *b = strrchr(path, '/');
+	b = b ? b + 1 : path;
+	size_t bl = strlen(b);
+	if (str_has_suffix(b, ".yara"))
+		bl -= 5;
+	else if (str_has_suffix(b, ".yar"))
+		bl -= 4;
+	if (bl > 100)
+		bl = 100;
+	snprintf(f->ns, sizeof(f->ns), "%.*s", (int)bl, b);
+	for (unsigned k = 2;; k++) {
+		bool dup = false;
+		for (size_t i = 0; i + 1 < r->n && !dup; i++)
+			dup = strcmp(r->f[i].ns, f->ns) == 0;
+		if (!dup)
+			break;
+		snprintf(f->ns, sizeof(f->ns), "%.*s.%u", (int)bl, b, k);
+	}
+	return 0;
+}
+
+/* a directory's *.yar and *.yara (sorted, not recursive); missing: -1 */
+static int add_dir(struct ayara *y, struct rset *r, const char *dir, struct err *e)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return err_sys(e, errno, "rules '%s'", dir);
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	int rc = 0;
+	while ((de = readdir(d))) {
+		if (!rule_name(de->d_name))
+			continue;
+		if (n >= AYARA_RULE_FILES_MAX) {
+			rc = err_set(e, ERR_INVALID, "rules '%s': more than %u rule files", dir,
+				     AYARA_RULE_FILES_MAX);
+			break;
+		}
+		xgrow(&names, &cap, n + 1, sizeof(*names));
+		names[n++] = xasprintf("%s/%s", dir, de->d_name);
+	}
+	closedir(d);
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_str);
+	for (size_t i = 0; i < n; i++) {
+		struct stat st;
+		if (rc == 0 && stat(names[i], &st) == 0 && S_ISREG(st.st_mode))
+			rc = add_file(y, r, names[i], e);
+		free(names[i]);
+	}
+	free(names);
+	return rc;
+}
+
+static int add_path(struct ayara *y, struct rset *r, const char *p, struct err *e)
+{
+	struct stat st;
+	if (stat(p, &st) < 0)
+		return err_sys(e, errno, "rules '%s'", p);
+	if (S_ISDIR(st.st_mode)) {
+		json_array_append_new(y->dirs, jenc(p));
+		return add_dir(y, r, p, e);
+	}
+	if (!S_ISREG(st.st_mode))
+		return err_set(e, ERR_INVALID, "rules '%s': not a file or a directory", p);
+	return add_file(y, r, p, e);
+}
+
+/* ---- compiling ---- */
+
+struct cctx {
+	struct ayara *y;
+	const struct rfile *f;
+	bool record; /* the trial: errors go into the section */
+};
+
+static void compile_cb(int level, const char *file, int line, const YR_RULE *rule, const char *msg,
+		       void *ud)
+{
+	(void)file;
+	(void)rule;
+	struct cctx *c = ud;
+	if (!c->record)
+		return;
+	if (level == YARA_ERROR_LEVEL_ERROR)
+		add_error(c->y, json_pack("{s:s,s:o,s:i,s:o}", "kind", "compile", "file",
+					  jenc(c->f->name), "line", line, "message", jenc(msg)));
+	else
+		add_note(c->y, "%s:%d: warning: %s", c->f->name, line, msg);
+}
+
+static const char *no_include(const char *name, const char *calling_file, const char *ns, void *ud)
+{
+	(void)name;
+	(void)calling_file;
+	(void)ns;
+	(void)ud;
+	return NULL; /* libyara reports "can't open include file" with the line */
+}
+
+static int compiler_new(YR_COMPILER **c, struct cctx *cc)
+{
+	if (yr_compiler_create(c) != ERROR_SUCCESS)
+		return -1;
+	yr_compiler_set_callback(*c, compile_cb, cc);
+	yr_compiler_set_include_callback(*c, no_include, NULL, NULL);
+	for (size_t i = 0; i < ARRAY_SIZE(string_externals); i++)
+		if (yr_compiler_define_string_variable(*c, string_externals[i], "") !=
+		    ERROR_SUCCESS)
+			goto fail;
+	if (yr_compiler_define_integer_variable(*c, "pid", 0) != ERROR_SUCCESS)
+		goto fail;
+	return 0;
+fail:
+	yr_compiler_destroy(*c);
+	*c = NULL;
+	return -1;
+}
+
+static int compile_all(struct ayara *y, struct rset *r, struct err *e)
+{
+	struct cctx cc = {.y = y, .record = true};
+	for (size_t i = 0; i < r->n; i++) {
+		YR_COMPILER *c;
+		cc.f = &r->f[i];
+		if (compiler_new(&c, &cc) < 0)
+			return err_set(e, ERR_SYS, "yara: cannot create a compiler");
+		r->f[i].ok = yr_compiler_add_string(c, r->f[i].text, r->f[i].ns) == 0;
+		yr_compiler_destroy(c);
+	}
+	YR_COMPILER *c;
+	cc.record = false;
+	if (compiler_new(&c, &cc) < 0)
+		return err_set(e, ERR_SYS, "yara: cannot create a compiler");
+	for (size_t i = 0; i < r->n; i++) {
+		if (!r->f[i].ok)
+			continue;
+		cc.f = &r->f[i];
+		if (yr_compiler_add_string(c, r->f[i].text, r->f[i].ns) != 0) {
+			yr_compiler_destroy(c);
+			return err_set(
+			    e, ERR_INVALID,
+			    "yara: rule file '%s' compiled alone but not with the others",
+			    r->f[i].name);
+		}
+	}
+	int rc = yr_compiler_get_rules(c, &y->rules);
+	yr_compiler_destroy(c);
+	if (rc != ERROR_SUCCESS)
+		return err_set(e, ERR_SYS, "yara: cannot get the compiled rules (error %d)", rc);
+	return 0;
+}
+
+/* ---- the cache ---- */
+
+static void cache_key(const struct rset *r, unsigned char key[32])
+{
+	struct hasher *h = hasher_new();
+	hasher_update(h, CACHE_MAGIC, sizeof(CACHE_MAGIC));
+	hasher_update(h, YR_VERSION, sizeof(YR_VERSION));
+	for (size_t i = 0; i < ARRAY_SIZE(string_externals); i++)
+		hasher_update(h, string_externals[i], strlen(string_externals[i]) + 1);
+	hasher_update(h, "pid", 4);
+	for (size_t i = 0; i < r->n; i++) {
+		uint64_t len = r->f[i].len;
+		hasher_update(h, r->f[i].ns, strlen(r->f[i].ns) + 1);
+		hasher_update(h, r->f[i].name, strlen(r->f[i].name) + 1);
+		hasher_update(h, &len, sizeof(len));
+		hasher_update(h, r->f[i].text, r->f[i].len);
+	}
+	hasher_final(h, key);
+	hasher_free(h);
+}
+
+/* libyara's streams over memory */
+struct mstream {
+	const unsigned char *p;
+	size_t left;
+	struct sbuf *out;
+};
+
+static size_t m_read(void *ptr, size_t size, size_t count, void *ud)
+{
+	struct mstream *s = ud;
+	if (!size || !count || count > s->left / size)
+		return 0; /* past the end: a short read, libyara fails */
+	memcpy(ptr, s->p, size * count);
+	s->p += size * count;
+	s->left -= size * count;
+	return count;
+}
+
+static size_t m_write(const void *ptr, size_t size, size_t count, void *ud)
+{
+	struct mstream *s = ud;
+	if (size && count > SIZE_MAX / size)
+		return 0;
+	sbuf_add(s->out, ptr, size * count);
+	return count;
+}
+
+/* The file: magic, the key (32), the SHA-256 of the rest (32), u32 length
+ * of the errors JSON, the errors JSON, libyara's saved rules. Read whole
+ * (bounded), checked, only then given to libyara. */
+#define CACHE_HDR (sizeof(CACHE_MAGIC) - 1 + 32 + 32 + 4)
+static int cache_load(struct ayara *y, const char *file, const unsigned char key[32])
+{
+	int fd = open(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		if (errno != ENOENT)
+			add_note(y, "yara cache '%s': %s: ignored", file, strerror(errno));
+		return -1;
+	}
+	struct stat st;
+	const char *why = NULL;
+	if (fstat(fd, &st) < 0)
+		why = "cannot stat";
+	else if (!S_ISREG(st.st_mode))
+		why = "not a regular file";
+	else if (st.st_uid != geteuid())
+		why = "not owned by this user";
+	else if (st.st_mode & 022)
+		why = "writable by others";
+	else if ((uint64_t)st.st_size > AYARA_CACHE_MAX)
+		why = "too large";
+	_cleanup_free_ char *buf = NULL;
+	size_t n = 0;
+	struct err re = {0};
+	if (!why && read_fd_bounded(fd, AYARA_CACHE_MAX, &buf, &n, NULL, &re) < 0)
+		why = "cannot be read";
+	close(fd);
+	json_t *errs = NULL;
+	const unsigned char *u = (const unsigned char *)buf;
+	const size_t ml = sizeof(CACHE_MAGIC) - 1;
+	unsigned char sum[32];
+	uint32_t elen = 0;
+	if (why)
+		goto bad;
+	why = "not a cache file of this version";
+	if (n < CACHE_HDR || memcmp(u, CACHE_MAGIC, ml) != 0)
+		goto bad;
+	why = "written for other rules";
+	if (CRYPTO_memcmp(u + ml, key, 32) != 0)
+		goto bad;
+	why = "corrupt (its checksum differs)";
+	sha256_buf(u + ml + 64, n - ml - 64, sum);
+	if (CRYPTO_memcmp(u + ml + 32, sum, 32) != 0)
+		goto bad;
+	why = "a bad header";
+	memcpy(&elen, u + ml + 64, 4);
+	if (elen > n - CACHE_HDR)
+		goto bad;
+	errs = json_loadb(buf + CACHE_HDR, elen, 0, NULL);
+	if (!json_is_array(errs))
+		goto bad;
+	struct mstream ms = {.p = u + CACHE_HDR + elen, .left = n - CACHE_HDR - elen};
+	YR_STREAM ys = {.user_data = &ms, .read = m_read, .write = m_write};
+	why = "libyara could not load it";
+	if (yr_rules_load_stream(&ys, &y->rules) != ERROR_SUCCESS) {
+		y->rules = NULL;
+		goto bad;
+	}
+	size_t i;
+	json_t *v;
+	json_array_foreach(errs, i, v) add_error(y, json_incref(v));
+	json_decref(errs);
+	return 0;
+bad:
+	json_decref(errs);
+	if (why)
+		add_note(y, "yara cache '%s': %s: ignored, rebuilt", file, why);
+	return -1;
+}
+
+static void cache_save(struct ayara *y, const char *dir, const char *file,
+		       const unsigned char key[32])
+{
+	_cleanup_sbuf_ struct sbuf b = SBUF_INIT;
+	_cleanup_free_ char *ej = json_dumps(y->errors, JSON_COMPACT);
+	uint32_t elen = ej ? (uint32_t)strlen(ej) : 0;
+	sbuf_add(&b, CACHE_MAGIC, sizeof(CACHE_MAGIC) - 1);
+	sbuf_add(&b, key, 32);
+	sbuf_add(&b, key, 32); /* the checksum, below */
+	sbuf_add(&b, &elen, 4);
+	sbuf_add(&b, ej ? ej : "", elen);
+	struct mstream ms = {.out = &b};
+	YR_STREAM ys = {.user_data = &ms, .read = m_read, .write = m_write};
+	if (yr_rules_save_stream(y->rules, &ys) != ERROR_SUCCESS || b.len > AYARA_CACHE_MAX) {
+		add_note(y, "yara cache '%s': the rules could not be saved", file);
+		return;
+	}
+	const size_t ml = sizeof(CACHE_MAGIC) - 1;
+	unsigned char sum[32];
+	sha256_buf(b.buf + ml + 64, b.len - ml - 64, sum);
+	memcpy(b.buf + ml + 32, sum, 32);
+	_cleanup_free_ char *tmp = xasprintf("%s/.yara-rules.XXXXXX", dir);
+	int fd = mkostemp(tmp, O_CLOEXEC); /* O_EXCL, 0600 */
+	if (fd < 0) {
+		add_note(y, "yara cache '%s': %s: not written", dir, strerror(errno));
+		return;
+	}
+	bool ok = write_all(fd, b.buf, b.len) == 0 && fsync(fd) == 0;
+	if (close(fd) != 0)
+		ok = false;
+	if (!ok || rename(tmp, file) < 0) {
+		add_note(y, "yara cache '%s': could not be written", file);
+		unlink(tmp);
+	}
+}
+
+/* a directory we may trust compiled rules from: ours, not writable by others */
+static bool cache_dir_ok(struct ayara *y, const char *dir)
+{
+	struct err e = {0};
+	if (mkdir_p(dir, 0700, &e) < 0) {
+		add_note(y, "yara cache dir: %s: no cache", e.msg);
+		return false;
+	}
+	struct stat st;
+	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		add_note(y, "yara cache dir '%s': not a directory: no cache", dir);
+		return false;
+	}
+	if (st.st_uid != geteuid() || (st.st_mode & 022)) {
+		add_note(y,
+			 "yara cache dir '%s': not owned by this user or writable by others: "
+			 "no cache",
+			 dir);
+		return false;
+	}
+	return true;
+}
+
+/* ---- open, free ---- */
+
+int ayara_open(const struct ayara_opts *o, struct ayara **out, struct err *e)
+{
+	*out = NULL;
+	if (yr_initialize() != ERROR_SUCCESS)
+		return err_set(e, ERR_SYS, "yara: cannot initialize libyara");
+	struct ayara *y = xcalloc(1, sizeof(*y));
+	y->inited = true;
+	pthread_mutex_init(&y->mu, NULL);
+	y->errors = json_array();
+	y->notes = json_array();
+	y->files = json_array();
+	y->dirs = json_array();
+	y->timeout = o->timeout ? o->timeout : AYARA_TIMEOUT_DEFAULT;
+	y->max_bytes = o->max_bytes ? o->max_bytes : AYARA_MAX_BYTES_DEFAULT;
+	y->cache = "off";
+	struct rset r = {0};
+	int rc = -1;
+	char *file = NULL;
+	unsigned char key[32];
+	char hex[65];
+
+	if (!o->no_shipped) {
+		const char *sd = o->shipped_dir ? o->shipped_dir : CONTAIN_RULES_DIR;
+		struct err de = {0};
+		json_array_append_new(y->dirs, jenc(sd));
+		if (add_dir(y, &r, sd, &de) < 0)
+			add_note(y, "shipped rules: %s", de.msg);
+	}
+	for (size_t i = 0; i < o->nrules; i++)
+		if (add_path(y, &r, o->rules[i], e) < 0)
+			goto out;
+	if (r.n == 0) {
+		err_set(e, ERR_NOTFOUND,
+			"yara: no rule file%s (the shipped rules: %s; --rules FILE|DIR; --no-yara)",
+			json_array_size(y->errors) ? " that could be read" : "",
+			o->no_shipped ? "--no-shipped-rules" : "not found");
+		goto out;
+	}
+	for (size_t i = 0; i < r.n; i++)
+		json_array_append_new(y->files, jenc(r.f[i].name));
+
+	bool use_cache = o->cache_dir && cache_dir_ok(y, o->cache_dir);
+	if (use_cache) {
+		cache_key(&r, key);
+		hex_encode(key, 32, hex);
+		file = xasprintf("%s/yara-%s.rules", o->cache_dir, hex);
+		y->cache = "miss";
+		if (cache_load(y, file, key) == 0)
+			y->cache = "hit";
+	}
+	if (!y->rules) {
+		if (compile_all(y, &r, e) < 0)
+			goto out;
+		if (use_cache)
+			cache_save(y, o->cache_dir, file, key);
+	}
+	YR_RULE *rule;
+	yr_rules_foreach(y->rules, rule) y->nrules++;
+	if (y->nrules == 0)
+		add_note(y, "no rule compiled: nothing is scanned");
+	rc = 0;
+	*out = steal_pointer(&y);
+out:
+	free(file);
+	rset_free(&r);
+	ayara_free(y);
+	return rc;
+}
+
+void ayara_free(struct ayara *y)
+{
+	if (!y)
+		return;
+	if (y->rules)
+		yr_rules_destroy(y->rules);
+	json_decref(y->errors);
+	json_decref(y->notes);
+	json_decref(y->files);
+	json_decref(y->dirs);
+	pthread_mutex_destroy(&y->mu);
+	if (y->inited)
+		yr_finalize();
+	free(y);
+}
+
+json_t *ayara_section(struct ayara *y)
+{
+	pthread_mutex_lock(&y->mu);
+	json_t *errs = json_deep_copy(y->errors);
+	if (y->dropped) {
+		char m[64];
+		snprintf(m, sizeof(m), "%zu more errors not listed", y->dropped);
+		json_array_append_new(errs, json_pack("{s:s,s:s}", "kind", "more", "message", m));
+	}
+	json_t *s =
+	    json_pack("{s:{s:O,s:O,s:I,s:s},s:{s:I,s:I,s:I,s:f},s:I,s:o,s:O,s:{s:i,s:I}}", "rules",
+		      "files", y->files, "dirs", y->dirs, "count", (json_int_t)y->nrules, "cache",
+		      y->cache, "scanned", "files", (json_int_t)y->scanned, "bytes",
+		      (json_int_t)y->bytes, "truncated", (json_int_t)y->truncated, "seconds",
+		      y->seconds, "hits", (json_int_t)y->hits, "errors", errs, "notes", y->notes,
+		      "limits", "timeout", (int)y->timeout, "max_bytes", (json_int_t)y->max_bytes);
+	pthread_mutex_unlock(&y->mu);
+	return s;
+}
+
+uint64_t ayara_max_bytes(const struct ayara *y)
+{
+	return y->max_bytes;
+}
+
+/* ---- scanning ---- */
+
+struct sctx {
+	struct ayara *y;
+	const struct ayara_ctx *c;
+	json_t *report, *base;
+	const char *fpath; /* encoded, for the finding */
+	size_t scanned;
+	int hits;
+	bool too_many;
+};
+
+/* at most AYARA_EXCERPT bytes, printable ASCII as is, the rest as \xNN */
+static json_t *excerpt(const uint8_t *p, int n)
+{
+	char out[AYARA_EXCERPT * 4 + 4];
+	size_t o = 0;
+	for (int i = 0; i < n && i < (int)AYARA_EXCERPT; i++) {
+		if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\')
+			out[o++] = (char)p[i];
+		else
+			o += (size_t)snprintf(out + o, 5, "\\x%02x", p[i]);
+	}
+	out[o] = 0;
+	return json_string(out);
+}
+
+static const char *meta_str(const YR_RULE *rule, const char *const *keys, size_t nkeys)
+{
+	for (size_t k = 0; k < nkeys; k++) {
+		const YR_META *m;
+		yr_rule_metas_foreach(rule, m)
+		{
+			if (m->type == META_TYPE_STRING && strcmp(m->identifier, keys[k]) == 0 &&
+			    m->string && *m->string)
+				return m->string;
+		}
+	}
+	return NULL;
+}
+
+static void rule_hit(struct sctx *s, YR_SCAN_CONTEXT *ctx, const YR_RULE *rule)
+{
+	json_t *ev = json_object();
+	if (json_is_object(s->base))
+		json_object_update(ev, s->base);
+	json_object_set_new(ev, "rule", json_string(rule->identifier));
+	json_object_set_new(ev, "namespace", jenc(rule->ns->name));
+	json_t *tags = json_array();
+	const char *tag;
+	yr_rule_tags_foreach(rule, tag) json_array_append_new(tags, jenc(tag));
+	json_object_set_new(ev, "tags", tags);
+	json_t *meta = json_object();
+	const YR_META *m;
+	yr_rule_metas_foreach(rule, m)
+	{
+		json_t *v = m->type == META_TYPE_INTEGER   ? json_integer(m->integer)
+			    : m->type == META_TYPE_BOOLEAN ? json_boolean(m->integer)
+							   : jenc(m->string);
+		_cleanup_free_ char *k = bag_path_json_encode(m->identifier);
+		if (k && json_object_size(meta) < 32)
+			json_object_set_new(meta, k, v);
+		else
+			json_decref(v);
+	}
+	json_object_set_new(ev, "meta", meta);
+	json_t *strs = json_array();
+	uint64_t nmatch = 0;
+	const YR_STRING *str;
+	yr_rule_strings_foreach(rule, str)
+	{
+		/* libyara keeps matches in a notebook that does not align them:
+		 * each is copied out before it is read */
+		const YR_MATCH *p = ctx->matches[str->idx].head;
+		while (p) {
+			YR_MATCH mt;
+			memcpy(&mt, p, sizeof(mt));
+			p = mt.next;
+			if (mt.is_private)
+				continue;
+			nmatch++;
+			if (json_array_size(strs) >= AYARA_STRINGS_MAX)
+				continue;
+			uint64_t off = s->c->base + (uint64_t)mt.base + (uint64_t)mt.offset;
+			json_array_append_new(
+			    strs, json_pack("{s:o,s:I,s:i,s:o}", "id", jenc(str->identifier),
+					    "offset", (json_int_t)off, "length", mt.match_length,
+					    "excerpt", excerpt(mt.data, mt.data_length)));
+		}
+	}
+	json_object_set_new(ev, "strings", strs);
+	json_object_set_new(ev, "matches", json_integer((json_int_t)nmatch));
+	if (s->scanned < s->c->size)
+		json_object_set_new(ev, "scanned_bytes", json_integer((json_int_t)s->scanned));
+
+	static const char *const k_sev[] = {"severity"};
+	static const char *const k_title[] = {"title"};
+	static const char *const k_attack[] = {"attack", "mitre_attack", "attack_id"};
+	static const char *const k_desc[] = {"description"};
+	static const char *const k_ref[] = {"reference"};
+	enum sev sev = SEV_MEDIUM;
+	const char *sv = meta_str(rule, k_sev, 1);
+	char low[16];
+	if (sv) {
+		size_t i = 0;
+		for (; sv[i] && i < sizeof(low) - 1; i++)
+			low[i] = (char)(sv[i] >= 'A' && sv[i] <= 'Z' ? sv[i] + 32 : sv[i]);
+		low[i] = 0;
+		if (sev_parse(low, &sev) < 0)
+			sev = SEV_MEDIUM;
+	}
+	const char *title = meta_str(rule, k_title, 1);
+	const char *attack = meta_str(rule, k_attack, ARRAY_SIZE(k_attack));
+	const char *desc = meta_str(rule, k_desc, 1), *ref = meta_str(rule, k_ref, 1);
+	/* the id: yara.<rule name> lowercased, "_" as "-" (ids are
+	 * [a-z0-9.-]: docs/report-schema.json); evidence.rule has the name */
+	_cleanup_free_ char *id = xasprintf("yara.%s", rule->identifier);
+	for (char *p = id + 5; *p; p++)
+		*p = *p == '_' ? '-' : (*p >= 'A' && *p <= 'Z') ? (char)(*p + 32) : *p;
+	/* the title: the rule's title meta as written, else its description
+	 * after its name, else its name */
+	_cleanup_free_ char *ttl = title  ? xasprintf("%.200s", title)
+				   : desc ? xasprintf("YARA %s: %.200s", rule->identifier, desc)
+					  : xasprintf("YARA rule %s matched", rule->identifier);
+	_cleanup_free_ char *detail = xasprintf(
+	    "%.500s%s%.300s%s%sYARA rule %s (%s) matched %llu string%s in the %s%s%s",
+	    desc ? desc : "", ref ? " (reference: " : "", ref ? ref : "", ref ? ")" : "",
+	    desc ? ". " : "", rule->identifier, rule->ns->name, (unsigned long long)nmatch,
+	    nmatch == 1 ? "" : "s", s->c->source ? s->c->source : "object",
+	    s->scanned < s->c->size ? ", first bytes only" : "",
+	    s->too_many ? " (too many matches: some not recorded)" : "");
+	pthread_mutex_lock(&s->y->mu);
+	findings_add(s->report, id, sev, ttl, attack, s->fpath, ev, detail);
+	s->y->hits++;
+	pthread_mutex_unlock(&s->y->mu);
+	s->hits++;
+}
+
+static int scan_cb(YR_SCAN_CONTEXT *ctx, int msg, void *data, void *ud)
+{
+	struct sctx *s = ud;
+	if (msg == CALLBACK_MSG_RULE_MATCHING)
+		rule_hit(s, ctx, data);
+	else if (msg == CALLBACK_MSG_TOO_MANY_MATCHES)
+		s->too_many = true;
+	return CALLBACK_CONTINUE;
+}
+
+static void ext_strings(const struct ayara_ctx *c, const char **name, const char **ext)
+{
+	const char *p = c->path ? c->path : "";
+	const char *b = strrchr(p, '/');
+	*name = b ? b + 1 : p;
+	const char *dot = strrchr(*name, '.');
+	*ext = dot && dot != *name ? dot + 1 : "";
+}
+
+int ayara_scan(struct ayara *y, const void *buf, size_t n, const struct ayara_ctx *c,
+	       json_t *report, json_t *evidence_base, struct err *e)
+{
+	struct ayara_ctx cc = *c;
+	if (cc.size < n)
+		cc.size = n;
+	size_t len = n > y->max_bytes ? (size_t)y->max_bytes : n;
+	YR_SCANNER *sc;
+	if (yr_scanner_create(y->rules, &sc) != ERROR_SUCCESS)
+		return err_set(e, ERR_SYS, "yara: cannot create a scanner");
+	_cleanup_free_ char *fpath = c->path ? bag_path_json_encode(c->path) : NULL;
+	struct sctx s = {.y = y,
+			 .c = &cc,
+			 .report = report,
+			 .base = evidence_base,
+			 .fpath = fpath,
+			 .scanned = len};
+	yr_scanner_set_callback(sc, scan_cb, &s);
+	yr_scanner_set_timeout(sc, (int)y->timeout);
+	const char *name, *ext;
+	ext_strings(c, &name, &ext);
+	const char *vals[] = {name,
+			      c->path ? c->path : "",
+			      ext,
+			      c->filetype ? c->filetype : "",
+			      c->source ? c->source : "",
+			      c->process_name ? c->process_name : ""};
+	for (size_t i = 0; i < ARRAY_SIZE(string_externals); i++)
+		yr_scanner_define_string_variable(sc, string_externals[i], vals[i]);
+	yr_scanner_define_integer_variable(sc, "pid", c->pid);
+	double t0 = time_mono();
+	int rc = yr_scanner_scan_mem(sc, buf, len);
+	double dt = time_mono() - t0;
+	yr_scanner_destroy(sc);
+	pthread_mutex_lock(&y->mu);
+	y->seconds += dt;
+	y->scanned++;
+	y->bytes += len;
+	if (len < cc.size) {
+		y->truncated++;
+		add_note(y, "'%.300s': %llu bytes, only the first %zu scanned (--yara-max-bytes)",
+			 fpath ? fpath : "(object)", (unsigned long long)cc.size, len);
+	}
+	if (rc != ERROR_SUCCESS) {
+		const char *why = rc == ERROR_SCAN_TIMEOUT	    ? "timed out (--yara-timeout)"
+				  : rc == ERROR_TOO_MANY_MATCHES    ? "too many matches"
+				  : rc == ERROR_INSUFFICIENT_MEMORY ? "out of memory"
+								    : "libyara error";
+		char msg[128];
+		snprintf(msg, sizeof(msg), "timed out after %u s (--yara-timeout)", y->timeout);
+		add_error(y, json_pack("{s:s,s:o,s:s,s:i}", "kind", "scan", "path",
+				       fpath ? json_string(fpath) : json_null(), "message",
+				       rc == ERROR_SCAN_TIMEOUT ? msg : why, "code", rc));
+		pthread_mutex_unlock(&y->mu);
+		return err_set(e, ERR_INVALID, "yara: '%s': %s", fpath ? fpath : "(object)", why);
+	}
+	pthread_mutex_unlock(&y->mu);
+	return s.hits;
+}
