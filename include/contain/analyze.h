@@ -282,55 +282,6 @@ int report_write_html(const json_t *report, int dirfd, const char *name, struct 
 int report_write_timeline(const json_t *report, int dirfd, const char *name, struct err *e);
 int report_write_bodyfile(const json_t *report, int dirfd, const char *name, struct err *e);
 
-/* ---- the bag (bagread.c) ---- */
-/* The bag's members analyze reads, each bounded by AN_JSON_MAX; a member
- * missing or not valid JSON is NULL with a note naming it (never fatal). */
-struct abag {
-	char *path;	     /* as given ("-" for stdin) */
-	char *open_path;     /* what is opened: path, or /proc/self/fd/N of the spool */
-	int spool_fd;	     /* stdin spooled to an unlinked temp file, or -1 */
-	int dirfd;	     /* a directory bag, or -1 */
-	bool is_dir;
-	json_t *verify;	     /* bag_verify()'s report */
-	bool verified;	     /* it verified (valid) */
-	bool forced;	     /* it did not, and --force */
-	char *info_text;     /* bag-info.txt, or NULL */
-	size_t info_len;
-	json_t *info;	     /* bag-info.txt as {label: value} (first of each), or {} */
-	json_t *index;	     /* index.json */
-	json_t *custody;     /* custody.jsonl: array of events (bounded: AN_CUSTODY_MAX) */
-	json_t *files;	     /* data/fs/files.json */
-	json_t *tree;	     /* data/processes/tree.json */
-	json_t *image;	     /* data/container/image.json */
-	json_t *inspect;     /* data/container/inspect.json */
-	json_t *netstate;    /* data/network/state.json */
-	json_t *quarantine;  /* data/quarantine.json */
-	bool has_layer;	     /* data/fs/upper.tar is there */
-	json_t *notes;	     /* array of strings */
-};
-#define AN_CUSTODY_MAX 100000u /* custody lines read */
-#define AN_JSON_VALUES_MAX 4000000u /* values of one member (json_text_values) */
-struct abag_opts {
-	const char *path;      /* dir, tar (plain, gz, zst) or "-" */
-	const char *pubkey;    /* --pubkey for bag_verify */
-	bool force;	       /* a bag that does not verify is read anyway */
-	int stdin_fd;	       /* for "-" */
-	const char *spool_dir; /* for "-": where the unlinked spool goes (NULL: $TMPDIR, /tmp) */
-};
-/* Verify, then read the members. A bag that does not verify and no force:
- * -1 with ERR_INVALID, *out still set (its verify report, nothing read). */
-int abag_open(const struct abag_opts *o, struct abag **out, struct err *e);
-void abag_free(struct abag *b);
-/* Set a member from bytes (what abag_open does for each; for the fuzz
- * target): name as in the bag ("data/fs/files.json"...). A bad member is a
- * note; returns false then. */
-bool abag_set_member(struct abag *b, const char *name, const char *buf, size_t n);
-struct abag *abag_new(void); /* empty, for abag_set_member */
-/* Stream data/fs/upper.tar: fn gets a libarchive reader over it (tar
- * format, never extracted). ERR_NOTFOUND when the bag has none. */
-typedef int (*abag_layer_fn)(struct archive *layer, void *ctx, struct err *e);
-int abag_layer(struct abag *b, abag_layer_fn fn, void *ctx, struct err *e);
-
 /* ---- ELF cores of the bag (coreread.c) ----
  * data/memory/<pid>.core as src/collect/memory.c writes them (ELF64 little
  * endian ET_CORE: the header, the program headers, one PT_NOTE with
@@ -404,6 +355,87 @@ int acore_read_fd(int fd, const struct acore_opts *o, struct acore_info *info, s
 int acore_read_stream(acore_read_fn rd, void *ctx, const struct acore_opts *o,
 		      struct acore_info *info, struct err *e);
 void acore_info_free(struct acore_info *info);
+
+/* ---- the bag (bagread.c) ---- */
+/* The bag's members analyze reads, each bounded by AN_JSON_MAX; a member
+ * missing or not valid JSON is NULL with a note naming it (never fatal). */
+struct abag {
+	char *path;	     /* as given ("-" for stdin) */
+	char *open_path;     /* what is opened: path, or /proc/self/fd/N of the spool */
+	int spool_fd;	     /* stdin spooled to an unlinked temp file, or -1 */
+	int dirfd;	     /* a directory bag, or -1 */
+	bool is_dir;
+	json_t *verify;	     /* bag_verify()'s report */
+	bool verified;	     /* it verified (valid) */
+	bool forced;	     /* it did not, and --force */
+	char *info_text;     /* bag-info.txt, or NULL */
+	size_t info_len;
+	json_t *info;	     /* bag-info.txt as {label: value} (first of each), or {} */
+	json_t *index;	     /* index.json */
+	json_t *custody;     /* custody.jsonl: array of events (bounded: AN_CUSTODY_MAX) */
+	json_t *files;	     /* data/fs/files.json */
+	json_t *tree;	     /* data/processes/tree.json */
+	json_t *image;	     /* data/container/image.json */
+	json_t *inspect;     /* data/container/inspect.json */
+	json_t *netstate;    /* data/network/state.json */
+	json_t *quarantine;  /* data/quarantine.json */
+	bool has_layer;	     /* data/fs/upper.tar is there */
+	json_t *notes;	     /* array of strings */
+	json_t *config;	     /* data/container/config.json (the OCI runtime config) */
+	struct abag_maps *maps; /* tar bags: the data/memory/<pid>.maps files (bounded: AN_MAPS_MAX) */
+	size_t nmaps;
+	size_t maps_bytes;
+};
+struct abag_maps {
+	long long pid;
+	char *buf;
+	size_t len;
+};
+#define AN_MAPS_MAX (64u << 20)	/* bytes of all .maps files kept (tar bags) */
+#define AN_MAPS_ONE_MAX (16u << 20) /* bytes of one .maps file */
+#define AN_CORES_MAX 100000u	/* cores of a bag read */
+/* One core of the bag (data/memory/<pid>.core) for abag_cores' fn: fd >= 0
+ * (a directory bag: the file, opened as the members are) or rd/rctx (a tar
+ * bag: the entry's bytes, read once, forward); maps the <pid>.maps file's
+ * content (NULL when the bag has none or it could not be read). */
+struct abag_core {
+	long long pid;
+	const char *name; /* "data/memory/<pid>.core" */
+	int fd;
+	acore_read_fn rd;
+	void *rctx;
+	uint64_t size;
+	const char *maps;
+	size_t maps_len;
+};
+typedef int (*abag_core_fn)(const struct abag_core *c, void *ctx, struct err *e);
+/* Each core of the bag in turn (directory: in pid order; tar: in the tar's
+ * order, in one pass over it). A core that cannot be opened is a note in
+ * b->notes; fn returning -1 stops the walk with its error. Returns 0, or -1
+ * (the bag's tar cannot be read, or fn failed). */
+int abag_cores(struct abag *b, abag_core_fn fn, void *ctx, struct err *e);
+#define AN_CUSTODY_MAX 100000u /* custody lines read */
+#define AN_JSON_VALUES_MAX 4000000u /* values of one member (json_text_values) */
+struct abag_opts {
+	const char *path;      /* dir, tar (plain, gz, zst) or "-" */
+	const char *pubkey;    /* --pubkey for bag_verify */
+	bool force;	       /* a bag that does not verify is read anyway */
+	int stdin_fd;	       /* for "-" */
+	const char *spool_dir; /* for "-": where the unlinked spool goes (NULL: $TMPDIR, /tmp) */
+};
+/* Verify, then read the members. A bag that does not verify and no force:
+ * -1 with ERR_INVALID, *out still set (its verify report, nothing read). */
+int abag_open(const struct abag_opts *o, struct abag **out, struct err *e);
+void abag_free(struct abag *b);
+/* Set a member from bytes (what abag_open does for each; for the fuzz
+ * target): name as in the bag ("data/fs/files.json"...). A bad member is a
+ * note; returns false then. */
+bool abag_set_member(struct abag *b, const char *name, const char *buf, size_t n);
+struct abag *abag_new(void); /* empty, for abag_set_member */
+/* Stream data/fs/upper.tar: fn gets a libarchive reader over it (tar
+ * format, never extracted). ERR_NOTFOUND when the bag has none. */
+typedef int (*abag_layer_fn)(struct archive *layer, void *ctx, struct err *e);
+int abag_layer(struct abag *b, abag_layer_fn fn, void *ctx, struct err *e);
 
 /* ---- the report's sections from the bag alone (analyze.c) ---- */
 /* bag, container, processes, network, quarantine, custody, notes of b into
