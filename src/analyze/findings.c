@@ -2211,22 +2211,27 @@ static bool m_name_mismatch(const struct pctx *p, struct fhit *h)
 		return false;
 	if (comm_matches(p->comm, exe_b))
 		return false;
-	/* a script (comm its name, exe the interpreter), a link's name (sh ->
-	 * dash), a title set by the program over its argv: the arguments */
-	for (size_t k = 0; k < 4; k++)
-		if (comm_matches(p->comm, proc_arg(p->proc, k)))
-			return false;
+	/* a kernel thread's name on a process with an executable: whatever its
+	 * arguments say (a miner sets both) */
 	for (size_t k = 0; kthread_names[k]; k++)
 		if (str_has_prefix(p->comm, kthread_names[k])) {
 			sev_raise(h, SEV_HIGH);
 			h->attack = "T1036.004";
 			break;
 		}
+	/* a script (comm its name, exe the interpreter), a link's name (sh ->
+	 * dash), a title set by the program over its argv: the arguments */
+	for (size_t k = 0; k < 4 && h->sev < SEV_HIGH; k++)
+		if (comm_matches(p->comm, proc_arg(p->proc, k)))
+			return false;
 	char *c = bag_path_json_encode(p->comm);
-	sbuf_printf(&h->detail, "its name '%s' is neither its executable's '%s' nor one of its "
-				"arguments%s",
-		    c ? c : "?", exe_b,
-		    h->sev >= SEV_HIGH ? " (it poses as a kernel thread)" : "");
+	if (h->sev >= SEV_HIGH)
+		sbuf_printf(&h->detail, "its name '%s' poses as a kernel thread; its executable is '%s'",
+			    c ? c : "?", exe_b);
+	else
+		sbuf_printf(&h->detail,
+			    "its name '%s' is neither its executable's '%s' nor one of its arguments",
+			    c ? c : "?", exe_b);
 	json_object_set_new(hev(h), "comm", jtext(p->comm));
 	free(c);
 	return true;
