@@ -449,7 +449,7 @@ static char *volatile keep_heap;
 
 struct find_mark {
 	char heap_name[64];
-	bool mark_in_heap;
+	bool mark_in_heap, mark_anon;
 	bool exe_seen;
 	char exe[4096];
 	size_t regions;
@@ -470,6 +470,8 @@ static int on_real(const struct acore_region *r, const void *data, size_t n, uin
 		snprintf(f->heap_name, sizeof(f->heap_name), "%s", r->name);
 		if (strcmp(r->name, "[heap]") == 0)
 			f->mark_in_heap = true;
+		if (!r->file_backed)
+			f->mark_anon = true;
 	}
 	return 0;
 }
@@ -481,7 +483,9 @@ START_TEST(real_core_of_a_child)
 	pid_t child = fork();
 	ck_assert_int_ge(child, 0);
 	if (child == 0) {
-		char *h = malloc(1000); /* small: from the heap (brk) */
+		char *h = sbrk(4096); /* the brk heap, whatever the allocator */
+		if (h == (void *)-1)
+			_exit(1);
 		memcpy(h, MARK, sizeof(MARK));
 		keep_heap = h;
 		(void)!write(pfd[1], "r", 1);
@@ -499,7 +503,8 @@ START_TEST(real_core_of_a_child)
 	int mfd = open(mpath, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	ck_assert(cfd >= 0 && mfd >= 0);
 	struct sink cs = sink_fd(&cfd), ms = sink_fd(&mfd);
-	struct mem_opts mo = {0};
+	/* bounded: a sanitizer's shadow memory is terabytes of anonymous maps */
+	struct mem_opts mo = {.max_bytes = 256u << 20};
 	json_t *sum = NULL;
 	struct err e = {0};
 	int rc = mem_dump_pid(child, &mo, &cs, &ms, &sum, &e);
