@@ -731,8 +731,12 @@ static bool no_file(const struct acore_region *r)
 
 static bool elf_header_at(const unsigned char *p, size_t n)
 {
-	return n >= 7 && memcmp(p, "\x7f" "ELF", 4) == 0 && (p[4] == 1 || p[4] == 2) &&
-	       (p[5] == 1 || p[5] == 2) && p[6] == 1;
+	return n >= 7 &&
+	       memcmp(p,
+		      "\x7f"
+		      "ELF",
+		      4) == 0 &&
+	       (p[4] == 1 || p[4] == 2) && (p[5] == 1 || p[5] == 2) && p[6] == 1;
 }
 
 static const char *rwx(uint32_t f, char *buf)
@@ -745,8 +749,8 @@ static const char *rwx(uint32_t f, char *buf)
 }
 
 /* an ELF header at a page start of an executable mapping with no file */
-static int core_region(const struct acore_region *r, const void *data, size_t n,
-		       uint64_t off, void *arg)
+static int core_region(const struct acore_region *r, const void *data, size_t n, uint64_t off,
+		       void *arg)
 {
 	struct cores_ctx *cc = arg;
 	if (time_mono() > cc->deadline) {
@@ -763,12 +767,13 @@ static int core_region(const struct acore_region *r, const void *data, size_t n,
 			return 1;
 		char perms[4];
 		char *name = bag_path_json_encode(r->name);
-		json_array_append_new(
-		    cc->anon_elf,
-		    json_pack("{s:I,s:I,s:I,s:s,s:s,s:I}", "vaddr", (json_int_t)(r->vaddr + off + i),
-			      "region_start", (json_int_t)r->vaddr, "region_size",
-			      (json_int_t)r->memsz, "mapping", name ? name : "?", "perms",
-			      rwx(r->flags, perms), "offset_in_region", (json_int_t)(off + i)));
+		json_array_append_new(cc->anon_elf,
+				      json_pack("{s:I,s:I,s:I,s:s,s:s,s:I}", "vaddr",
+						(json_int_t)(r->vaddr + off + i), "region_start",
+						(json_int_t)r->vaddr, "region_size",
+						(json_int_t)r->memsz, "mapping", name ? name : "?",
+						"perms", rwx(r->flags, perms), "offset_in_region",
+						(json_int_t)(off + i)));
 		free(name);
 	}
 	return 0;
@@ -783,8 +788,9 @@ static int core_one(const struct abag_core *c, void *ctx, struct err *e)
 	json_object_set_new(o, "member", json_string(c->name));
 	json_object_set_new(o, "pid", json_integer(c->pid));
 	if (cc->timed_out || cc->bytes_left == 0) {
-		json_object_set_new(o, "error", json_string(cc->timed_out ? "not read: time bound reached"
-									 : "not read: byte bound reached"));
+		json_object_set_new(o, "error",
+				    json_string(cc->timed_out ? "not read: time bound reached"
+							      : "not read: byte bound reached"));
 		return 0;
 	}
 	cc->anon_elf = json_array();
@@ -809,7 +815,8 @@ static int core_one(const struct abag_core *c, void *ctx, struct err *e)
 	json_object_set_new(o, "anon_elf", cc->anon_elf);
 	json_object_set_new(o, "notes", info.notes ? json_incref(info.notes) : json_array());
 	if (rc < 0) {
-		char *msg = bag_path_json_encode(cc->timed_out ? "the time bound for the cores was reached" : ce.msg);
+		char *msg = bag_path_json_encode(
+		    cc->timed_out ? "the time bound for the cores was reached" : ce.msg);
 		json_object_set_new(o, "error", str_or_null(msg));
 		add_note(cc->report, "'%s': %s", c->name, msg ? msg : "?");
 		free(msg);

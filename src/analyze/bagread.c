@@ -711,7 +711,8 @@ static int pid_cmp(const void *a, const void *b)
 
 static int cores_dir(struct abag *b, abag_core_fn fn, void *ctx, struct err *e)
 {
-	_cleanup_close_ int data = openat(b->dirfd, "data", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int data =
+	    openat(b->dirfd, "data", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (data < 0)
 		return 0;
 	int mfd = openat(data, "memory", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -760,14 +761,20 @@ static int cores_dir(struct abag *b, abag_core_fn fn, void *ctx, struct err *e)
 		size_t mlen = 0;
 		bool trunc = false;
 		_cleanup_close_ int mfd2 = open_member_dir(b->dirfd, mname, &st, &ce);
-		if (mfd2 >= 0 && (read_fd_bounded(mfd2, AN_MAPS_ONE_MAX, &maps, &mlen, &trunc, &ce) < 0 || trunc)) {
+		if (mfd2 >= 0 &&
+		    (read_fd_bounded(mfd2, AN_MAPS_ONE_MAX, &maps, &mlen, &trunc, &ce) < 0 ||
+		     trunc)) {
 			note(b, "'%s' not read: %s", mname, trunc ? "too large" : ce.msg);
 			free(maps);
 			maps = NULL;
 			mlen = 0;
 		}
-		struct abag_core c = {.pid = pids[i], .name = cname, .fd = fd, .size = (uint64_t)st.st_size,
-				      .maps = maps, .maps_len = mlen};
+		struct abag_core c = {.pid = pids[i],
+				      .name = cname,
+				      .fd = fd,
+				      .size = (uint64_t)st.st_size,
+				      .maps = maps,
+				      .maps_len = mlen};
 		rc = fn(&c, ctx, e);
 	}
 	free(pids);
@@ -821,8 +828,13 @@ static int cores_tar(struct abag *b, abag_core_fn fn, void *ctx, struct err *e)
 		char cname[64];
 		snprintf(cname, sizeof(cname), "data/memory/%lld.core", pid);
 		struct core_stream cs = {.a = a, .name = cname};
-		struct abag_core c = {.pid = pid, .name = cname, .fd = -1, .rd = core_stream_read,
-				      .rctx = &cs, .size = archive_entry_size_is_set(ae) ? (uint64_t)archive_entry_size(ae) : 0};
+		struct abag_core c = {
+		    .pid = pid,
+		    .name = cname,
+		    .fd = -1,
+		    .rd = core_stream_read,
+		    .rctx = &cs,
+		    .size = archive_entry_size_is_set(ae) ? (uint64_t)archive_entry_size(ae) : 0};
 		for (size_t i = 0; i < b->nmaps; i++)
 			if (b->maps[i].pid == pid) {
 				c.maps = b->maps[i].buf;

@@ -96,7 +96,7 @@ struct nfile {
 struct part {
 	uint64_t off, size;
 	bool is_note;
-	size_t ph; /* index in the program headers */
+	size_t ph;   /* index in the program headers */
 	size_t load; /* among the PT_LOADs */
 };
 
@@ -176,7 +176,8 @@ static void parse_nt_file(struct core *c, const unsigned char *d, size_t n)
 	size_t k = 0, bad = 0;
 	for (uint64_t i = 0; i < count; i++) {
 		const unsigned char *ent = d + 16 + i * 24;
-		const unsigned char *z = names < end ? memchr(names, '\0', (size_t)(end - names)) : NULL;
+		const unsigned char *z =
+		    names < end ? memchr(names, '\0', (size_t)(end - names)) : NULL;
 		if (!z) {
 			inote(c->info, "NT_FILE: %llu entries without a name",
 			      (unsigned long long)(count - i));
@@ -227,8 +228,8 @@ static void parse_notes(struct core *c, const unsigned char *d, size_t n, size_t
 		p += (size_t)nsz;
 		if (nh.n_descsz > n - p) {
 			inote(c->info,
-			      "note segment %zu: a note (type %u) says %u bytes, %zu are left",
-			      ph, nh.n_type, nh.n_descsz, n - p);
+			      "note segment %zu: a note (type %u) says %u bytes, %zu are left", ph,
+			      nh.n_type, nh.n_descsz, n - p);
 			return;
 		}
 		const unsigned char *desc = d + p;
@@ -346,8 +347,7 @@ static int deliver(struct core *c, const struct acore_region *r, const void *d, 
 	return 0;
 }
 
-static int read_load_part(struct core *c, const struct part *pt, uint64_t read_to,
-			  struct err *e)
+static int read_load_part(struct core *c, const struct part *pt, uint64_t read_to, struct err *e)
 {
 	const Elf64_Phdr *ph = &c->ph[pt->ph];
 	struct acore_region r = {
@@ -364,10 +364,11 @@ static int read_load_part(struct core *c, const struct part *pt, uint64_t read_t
 	uint64_t skip = 0;
 	if (c->s.fd < 0 && pt->off < read_to && pt->size) {
 		skip = read_to - pt->off < pt->size ? read_to - pt->off : pt->size;
-		inote(c->info,
-		      "region %zu (0x%llx): %llu bytes overlap an earlier part of the core: not read "
-		      "from a stream",
-		      r.index, (unsigned long long)r.vaddr, (unsigned long long)skip);
+		inote(
+		    c->info,
+		    "region %zu (0x%llx): %llu bytes overlap an earlier part of the core: not read "
+		    "from a stream",
+		    r.index, (unsigned long long)r.vaddr, (unsigned long long)skip);
 		/* only whole regions are delivered: the overlap makes this one empty */
 		skip = pt->size;
 	}
@@ -391,13 +392,13 @@ static int read_load_part(struct core *c, const struct part *pt, uint64_t read_t
 		}
 		done += (uint64_t)got;
 		if ((size_t)got < n)
-			return err_set(e, ERR_INVALID,
-				       "core truncated: region %zu (0x%llx, bytes %llu..%llu of the "
-				       "core) ends past the end of the file (at byte %llu)",
-				       r.index, (unsigned long long)r.vaddr,
-				       (unsigned long long)pt->off,
-				       (unsigned long long)(pt->off + pt->size),
-				       (unsigned long long)(pt->off + done));
+			return err_set(
+			    e, ERR_INVALID,
+			    "core truncated: region %zu (0x%llx, bytes %llu..%llu of the "
+			    "core) ends past the end of the file (at byte %llu)",
+			    r.index, (unsigned long long)r.vaddr, (unsigned long long)pt->off,
+			    (unsigned long long)(pt->off + pt->size),
+			    (unsigned long long)(pt->off + done));
 		if (v > 0) {
 			c->info->bytes_left_out += take - done;
 			break;
@@ -439,15 +440,17 @@ static int core_run(struct core *c, struct err *e)
 				       "is in the section header after the data, which a stream "
 				       "does not reach first");
 		if (eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shoff == 0)
-			return err_set(e, ERR_INVALID, "65535+ program headers and no section header");
+			return err_set(e, ERR_INVALID,
+				       "65535+ program headers and no section header");
 		Elf64_Shdr sh;
 		got = src_read(&c->s, eh.e_shoff, &sh, sizeof(sh), e);
 		if (got < 0)
 			return -1;
 		if ((size_t)got < sizeof(sh))
-			return err_set(e, ERR_INVALID,
-				       "core truncated: the section header (byte %llu) is past its end",
-				       (unsigned long long)eh.e_shoff);
+			return err_set(
+			    e, ERR_INVALID,
+			    "core truncated: the section header (byte %llu) is past its end",
+			    (unsigned long long)eh.e_shoff);
 		phnum = sh.sh_info;
 	}
 	if (phnum > ACORE_PHNUM_MAX)
@@ -458,7 +461,8 @@ static int core_run(struct core *c, struct err *e)
 		return err_set(e, ERR_INVALID, "program header offset %llu overflows",
 			       (unsigned long long)eh.e_phoff);
 	if (c->s.fd < 0 && eh.e_phoff < sizeof(Elf64_Ehdr) && phnum)
-		return err_set(e, ERR_INVALID, "program headers at byte %llu, inside the ELF header",
+		return err_set(e, ERR_INVALID,
+			       "program headers at byte %llu, inside the ELF header",
 			       (unsigned long long)eh.e_phoff);
 	c->phnum = (size_t)phnum;
 	c->ph = xcalloc(c->phnum ? c->phnum : 1, sizeof(Elf64_Phdr));
@@ -479,18 +483,18 @@ static int core_run(struct core *c, struct err *e)
 			continue;
 		uint64_t end;
 		if (__builtin_add_overflow(p->p_offset, p->p_filesz, &end))
-			return err_set(e, ERR_INVALID,
-				       "program header %zu: offset %llu + size %llu overflows", i,
-				       (unsigned long long)p->p_offset,
-				       (unsigned long long)p->p_filesz);
+			return err_set(
+			    e, ERR_INVALID, "program header %zu: offset %llu + size %llu overflows",
+			    i, (unsigned long long)p->p_offset, (unsigned long long)p->p_filesz);
 		struct part pt = {.off = p->p_offset, .size = p->p_filesz, .ph = i};
 		if (p->p_type == PT_NOTE) {
 			if (!p->p_filesz)
 				continue;
 			if (p->p_filesz > ACORE_NOTES_MAX)
-				return err_set(e, ERR_INVALID,
-					       "program header %zu: %llu bytes of notes (at most %u)",
-					       i, (unsigned long long)p->p_filesz, ACORE_NOTES_MAX);
+				return err_set(
+				    e, ERR_INVALID,
+				    "program header %zu: %llu bytes of notes (at most %u)", i,
+				    (unsigned long long)p->p_filesz, ACORE_NOTES_MAX);
 			pt.is_note = true;
 		} else {
 			uint64_t vend;
@@ -501,12 +505,13 @@ static int core_run(struct core *c, struct err *e)
 					       i, (unsigned long long)p->p_vaddr,
 					       (unsigned long long)p->p_memsz);
 			if (p->p_filesz > p->p_memsz) {
-				inote(info,
-				      "region %zu (0x%llx): %llu bytes in the file, %llu in memory: "
-				      "only those read",
-				      nload, (unsigned long long)p->p_vaddr,
-				      (unsigned long long)p->p_filesz,
-				      (unsigned long long)p->p_memsz);
+				inote(
+				    info,
+				    "region %zu (0x%llx): %llu bytes in the file, %llu in memory: "
+				    "only those read",
+				    nload, (unsigned long long)p->p_vaddr,
+				    (unsigned long long)p->p_filesz,
+				    (unsigned long long)p->p_memsz);
 				pt.size = p->p_memsz;
 			}
 			pt.load = nload++;
@@ -571,8 +576,8 @@ static int core_read(struct core *c, const struct acore_opts *o, struct acore_in
 	if (o->maps && o->maps_len) {
 		size_t bad = 0;
 		struct err me = {0};
-		if (mem_maps_parse(o->maps, o->maps_len, ACORE_PHNUM_MAX, &c->maps, &c->nmaps,
-				   &bad, &me) < 0) {
+		if (mem_maps_parse(o->maps, o->maps_len, ACORE_PHNUM_MAX, &c->maps, &c->nmaps, &bad,
+				   &me) < 0) {
 			inote(info, "the maps file not used: %s", me.msg);
 			c->maps = NULL;
 			c->nmaps = 0;

@@ -1941,11 +1941,11 @@ static const char *base_of(const char *p, char *buf, size_t sz)
 	return buf;
 }
 
-static const char *const shells[] = {"sh",  "bash", "dash", "ash", "zsh", "ksh", "mksh",
-				     "csh", "tcsh", "fish", "busybox", NULL};
-static const char *const interpreters[] = {"perl", "ruby", "php", "node", "nodejs", "lua",
-					   "nc",   "ncat", "netcat", "socat", "telnet", "awk",
-					   "gawk", "tclsh", "irb", NULL};
+static const char *const shells[] = {"sh",   "bash", "dash", "ash",  "zsh",	"ksh",
+				     "mksh", "csh",  "tcsh", "fish", "busybox", NULL};
+static const char *const interpreters[] = {"perl", "ruby",  "php",    "node",  "nodejs", "lua",
+					   "nc",   "ncat",  "netcat", "socat", "telnet", "awk",
+					   "gawk", "tclsh", "irb",    NULL};
 
 /* "python3.11", "php8.2", "perl5.36": a name, then digits and dots */
 static bool name_ver(const char *s, const char *name)
@@ -1994,7 +1994,8 @@ static bool m_shell_socket_stdio(const struct pctx *p, struct fhit *h)
 	for (int i = 0; i < 3; i++) {
 		const char *tgt;
 		const char *t = proc_stdio(p->proc, i, &tgt);
-		sock[i] = (t && strcmp(t, "socket") == 0) || (tgt && str_has_prefix(tgt, "socket:"));
+		sock[i] =
+		    (t && strcmp(t, "socket") == 0) || (tgt && str_has_prefix(tgt, "socket:"));
 		if (sock[i])
 			json_array_append_new(ev, json_pack("{s:i,s:o}", "fd", i, "target",
 							    jtext(tgt ? tgt : "socket")));
@@ -2192,10 +2193,9 @@ static bool comm_matches(const char *comm, const char *s)
 	return false;
 }
 
-static const char *const kthread_names[] = {"kworker", "ksoftirqd", "kthreadd", "kswapd",
-					    "migration", "rcu_",     "watchdog", "khugepaged",
-					    "jbd2",      "kblockd",  "kauditd", "[",
-					    NULL};
+static const char *const kthread_names[] = {
+    "kworker",	  "ksoftirqd", "kthreadd", "kswapd",  "migration", "rcu_", "watchdog",
+    "khugepaged", "jbd2",      "kblockd",  "kauditd", "[",	   NULL};
 
 static bool m_name_mismatch(const struct pctx *p, struct fhit *h)
 {
@@ -2226,12 +2226,14 @@ static bool m_name_mismatch(const struct pctx *p, struct fhit *h)
 			return false;
 	char *c = bag_path_json_encode(p->comm);
 	if (h->sev >= SEV_HIGH)
-		sbuf_printf(&h->detail, "its name '%s' poses as a kernel thread; its executable is '%s'",
+		sbuf_printf(&h->detail,
+			    "its name '%s' poses as a kernel thread; its executable is '%s'",
 			    c ? c : "?", exe_b);
 	else
-		sbuf_printf(&h->detail,
-			    "its name '%s' is neither its executable's '%s' nor one of its arguments",
-			    c ? c : "?", exe_b);
+		sbuf_printf(
+		    &h->detail,
+		    "its name '%s' is neither its executable's '%s' nor one of its arguments",
+		    c ? c : "?", exe_b);
 	json_object_set_new(hev(h), "comm", jtext(p->comm));
 	free(c);
 	return true;

@@ -67,7 +67,10 @@ static int on_region(const struct acore_region *r, const void *data, size_t n, u
 	if ((r->flags & 1) && !r->file_backed) {
 		const unsigned char *d = data;
 		for (size_t i = (4096 - off % 4096) % 4096; i + 4 <= n; i += 4096)
-			if (memcmp(d + i, "\x7f" "ELF", 4) == 0)
+			if (memcmp(d + i,
+				   "\x7f"
+				   "ELF",
+				   4) == 0)
 				s->elf_heads++;
 	}
 	return 0;

@@ -106,7 +106,10 @@ static void build_core(struct built *bt, bool file_count_lies)
 	/* region 0: bytes i & 0xff; region 1: an ELF header then 0xcc */
 	for (size_t i = 0; i < 0x2000; i++)
 		sbuf_addc(&bt->buf, (char)(i & 0xff));
-	sbuf_add(&bt->buf, "\x7f" "ELF\x02\x01\x01", 7);
+	sbuf_add(&bt->buf,
+		 "\x7f"
+		 "ELF\x02\x01\x01",
+		 7);
 	for (size_t i = 7; i < 0x1000; i++)
 		sbuf_addc(&bt->buf, (char)0xcc);
 	sbuf_free(&notes);
@@ -155,12 +158,17 @@ static int on_region(const struct acore_region *r, const void *data, size_t n, u
 	for (size_t i = 0; i < n; i++) {
 		uint64_t at = off + i;
 		unsigned char want = r->vaddr == V_EXE ? (unsigned char)(at & 0xff)
-				     : at < 7	      ? (unsigned char)"\x7f" "ELF\x02\x01\x01"[at]
-						      : 0xcc;
+				     : at < 7	       ? (unsigned char)"\x7f"
+									"ELF\x02\x01\x01"[at]
+						       : 0xcc;
 		if (d[i] != want)
 			s->r[k].content_ok = false;
 	}
-	if (off == 0 && n >= 4 && memcmp(d, "\x7f" "ELF", 4) == 0)
+	if (off == 0 && n >= 4 &&
+	    memcmp(d,
+		   "\x7f"
+		   "ELF",
+		   4) == 0)
 		s->r[k].elf_head = true;
 	s->r[k].bytes += n;
 	s->r[k].next_off += n;
@@ -315,14 +323,16 @@ START_TEST(hostile_truncated)
 				rc = acore_read_fd(fd, &o, &info, &e);
 				close(fd);
 			} else {
-				struct mstream m = {(const unsigned char *)bt.buf.buf, cut, 0, 4096};
+				struct mstream m = {(const unsigned char *)bt.buf.buf, cut, 0,
+						    4096};
 				rc = acore_read_stream(mread, &m, &o, &info, &e);
 			}
 			ck_assert_msg(rc == -1, "cut at %zu (mode %d) read as whole", cut, mode);
 			ck_assert_msg(e.kind == ERR_INVALID && e.msg[0], "cut at %zu: %d %s", cut,
 				      e.kind, e.msg);
 			if (cut >= 64 && cut > bt.load_off[0])
-				ck_assert_msg(strstr(e.msg, "truncated"), "cut %zu: %s", cut, e.msg);
+				ck_assert_msg(strstr(e.msg, "truncated"), "cut %zu: %s", cut,
+					      e.msg);
 			acore_info_free(&info);
 		}
 	}
@@ -621,10 +631,9 @@ static void want(const json_t *r, const char *id, const char *path, const char *
 		struct sbuf b = SBUF_INIT;
 		json_t *x;
 		size_t i;
-		json_array_foreach(json_object_get(r, "findings"), i, x)
-			if (b.len < 1500)
-				sbuf_printf(&b, " %s@%s", json_string_value(json_object_get(x, "id")),
-					    json_string_value(json_object_get(x, "path")));
+		json_array_foreach(json_object_get(r, "findings"), i, x) if (b.len < 1500)
+		    sbuf_printf(&b, " %s@%s", json_string_value(json_object_get(x, "id")),
+				json_string_value(json_object_get(x, "path")));
 		ck_abort_msg("no %s at %s:%s", id, path, b.buf ? b.buf : "");
 	}
 	ck_assert_str_eq(json_string_value(json_object_get(f, "severity")), sev);
@@ -632,27 +641,47 @@ static void want(const json_t *r, const char *id, const char *path, const char *
 		ck_assert_str_eq(json_string_value(json_object_get(f, "attack")), attack);
 }
 
-#define P(pid, comm, exe, argv, stdio, caps)                                                   \
-	"{'pid':" #pid ",'comm':'" comm "','exe':'" exe "','cmdline':" argv ",'stdio':" stdio \
+#define P(pid, comm, exe, argv, stdio, caps)                                                       \
+	"{'pid':" #pid ",'comm':'" comm "','exe':'" exe "','cmdline':" argv ",'stdio':" stdio      \
 	",'cap_effective':" caps "}"
 #define FILES "[{'type':'file','target':'/dev/null'},{'type':'pipe','target':'pipe:[1]'},null]"
-#define SOCK0 "[{'type':'socket','target':'socket:[77]'},{'type':'socket','target':'socket:[77]'},null]"
-#define SOCK2 "[{'type':'file','target':'/dev/null'},null,{'type':'socket','target':'socket:[9]'}]"
+#define SOCK0                                                                                      \
+	"[{'type':'socket','target':'socket:[77]'},{'type':'socket','target':'socket:[77]'},null]"
+#define SOCK2	"[{'type':'file','target':'/dev/null'},null,{'type':'socket','target':'socket:[9]'}]"
 #define CAPS_OK "['CAP_KILL']"
 
 START_TEST(rules_positive)
 {
-	json_t *r = report_with(
-	    P(20, "sh", "/bin/busybox", "['sh','-i']", SOCK0, CAPS_OK) ","
-	    P(21, "python3", "/usr/bin/python3.11", "['python3','-c','x']", SOCK2, CAPS_OK) ","
-	    P(22, "miner", "/tmp/miner", "['./miner']", FILES, CAPS_OK) ","
-	    P(23, "x", "/var/tmp/.cache/x (deleted)", "['x']", FILES, CAPS_OK) ","
-	    P(11, "httpd", "/usr/sbin/httpd", "['httpd']", FILES, CAPS_OK) ","
-	    P(24, "app", "/usr/bin/app", "['app']", FILES, "['CAP_KILL','CAP_NET_RAW']") ","
-	    P(25, "app2", "/usr/bin/app2", "['app2']", FILES, "['CAP_SYS_ADMIN']") ","
-	    P(26, "kworker/0:1", "/usr/bin/xmrig", "['kworker/0:1']", FILES, CAPS_OK) ","
-	    P(27, "sshd", "/usr/bin/cryptominer", "['/usr/bin/cryptominer']", FILES, CAPS_OK) ","
-	    P(13, "loader", "/usr/bin/loader", "['loader']", FILES, CAPS_OK));
+	json_t *r = report_with(P(20, "sh", "/bin/busybox", "['sh','-i']", SOCK0, CAPS_OK) "," P(
+	    21, "python3", "/usr/bin/python3.11", "['python3','-c','x']", SOCK2,
+	    CAPS_OK) "," P(22, "miner", "/tmp/miner", "['./miner']", FILES,
+			   CAPS_OK) "," P(23, "x", "/var/tmp/.cache/x (deleted)", "['x']", FILES,
+					  CAPS_OK) "," P(11, "httpd", "/usr/sbin/httpd",
+							 "['httpd']", FILES,
+							 CAPS_OK) "," P(24, "app", "/usr/bin/app",
+									"['app']", FILES,
+									"['CAP_KILL','CAP_NET_RAW'"
+									"]") "," P(25, "app2",
+										   "/usr/bin/app2",
+										   "['app2']",
+										   FILES,
+										   "['CAP_SYS_"
+										   "ADMIN']") "," P(26,
+												    "kworker/0:1",
+												    "/usr/bin/xmrig",
+												    "['kworker/0:1']",
+												    FILES,
+												    CAPS_OK) "," P(27,
+														   "sshd",
+														   "/usr/bin/cryptominer",
+														   "['/usr/bin/cryptominer']",
+														   FILES,
+														   CAPS_OK) "," P(13,
+																  "loader",
+																  "/usr/bin/loader",
+																  "['loader']",
+																  FILES,
+																  CAPS_OK));
 	findings_rules(r, NULL, NULL);
 	findings_finish(r);
 	want(r, "proc.shell-socket-stdio", "bin/busybox", "critical", "T1059");
@@ -679,16 +708,49 @@ START_TEST(rules_negative)
 	 * a declared listener (pid 10 on 8080), a loopback one (low), caps within
 	 * the config, a shell on pipes, a core without anon ELF */
 	json_t *r = report_with(
-	    P(10, "sleep", "/bin/busybox", "['sleep','100']", FILES, CAPS_OK) ","
-	    P(30, "backup.sh", "/usr/bin/dash", "['/bin/sh','/usr/local/bin/backup.sh']", FILES,
-	      CAPS_OK) ","
-	    P(31, "sh", "/usr/bin/dash", "['-sh']", FILES, CAPS_OK) ","
-	    P(32, "gunicorn", "/usr/bin/python3.11",
-	      "['gunicorn: master [app]','--bind']", FILES, CAPS_OK) ","
-	    P(33, "averyveryverylo", "/usr/lib/x/averyveryverylongname", "['x']", FILES,
-	      "['CAP_NET_BIND_SERVICE']") ","
-	    P(12, "redis-server", "/usr/bin/redis-server", "['redis-server']", FILES, "[]") ","
-	    P(34, "bash", "/bin/bash", "['bash']", FILES, CAPS_OK));
+	    P(10, "sleep", "/bin/busybox", "['sleep','100']", FILES,
+	      CAPS_OK) "," P(30, "backup.sh", "/usr/bin/dash",
+			     "['/bin/sh','/usr/local/bin/backup.sh']", FILES,
+			     CAPS_OK) "," P(31, "sh", "/usr/bin/dash", "['-sh']", FILES,
+					    CAPS_OK) "," P(32, "gunicorn", "/usr/bin/python3.11",
+							   "['gunicorn: master [app]','--bind']",
+							   FILES,
+							   CAPS_OK) "," P(33, "averyveryverylo",
+									  "/usr/lib/x/"
+									  "averyveryverylongname",
+									  "['x']", FILES,
+									  "['CAP_NET_BIND_SERVICE'"
+									  "]") "," P(12,
+										     "redis-server",
+										     "/usr/bin/"
+										     "redis-server",
+										     "['redis-"
+										     "server']",
+										     FILES,
+										     "[]") "," P(34,
+												 "b"
+												 "a"
+												 "s"
+												 "h",
+												 "/"
+												 "b"
+												 "i"
+												 "n"
+												 "/"
+												 "b"
+												 "a"
+												 "s"
+												 "h",
+												 "["
+												 "'"
+												 "b"
+												 "a"
+												 "s"
+												 "h"
+												 "'"
+												 "]",
+												 FILES,
+												 CAPS_OK));
 	findings_rules(r, NULL, NULL);
 	findings_finish(r);
 	static const char *const none[] = {"proc.shell-socket-stdio", "proc.exe-in-tmp",
