@@ -324,6 +324,10 @@ typedef ssize_t (*acore_read_fn)(void *ctx, void *buf, size_t n, struct err *e);
 struct acore_opts {
 	acore_region_fn on_region; /* may be NULL: only the notes are read */
 	void *arg;
+	/* may be NULL: every region is read. Returning false, a region's bytes
+	 * are not read (pread) or read past (a stream); on_region gets its one
+	 * call with n 0 */
+	bool (*want)(const struct acore_region *r, void *arg);
 	const char *maps; /* the <pid>.maps file's content, or NULL: names of the */
 	size_t maps_len;  /* mappings NT_FILE does not have ([heap], [stack]...) */
 	uint64_t max_bytes; /* region bytes delivered in all (0: no bound) */

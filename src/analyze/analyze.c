@@ -748,6 +748,12 @@ static const char *rwx(uint32_t f, char *buf)
 	return buf;
 }
 
+static bool core_want(const struct acore_region *r, void *arg)
+{
+	(void)arg;
+	return (r->flags & 1) && no_file(r);
+}
+
 /* an ELF header at a page start of an executable mapping with no file */
 static int core_region(const struct acore_region *r, const void *data, size_t n, uint64_t off,
 		       void *arg)
@@ -795,6 +801,7 @@ static int core_one(const struct abag_core *c, void *ctx, struct err *e)
 	}
 	cc->anon_elf = json_array();
 	struct acore_opts ao = {.on_region = core_region,
+				.want = core_want,
 				.arg = cc,
 				.maps = c->maps,
 				.maps_len = c->maps_len,

@@ -372,6 +372,8 @@ static int read_load_part(struct core *c, const struct part *pt, uint64_t read_t
 		/* only whole regions are delivered: the overlap makes this one empty */
 		skip = pt->size;
 	}
+	if (c->o->want && !c->o->want(&r, c->o->arg))
+		return deliver(c, &r, NULL, 0, 0, e, &v); /* not wanted: not read */
 	uint64_t want = pt->size - skip;
 	uint64_t take = want < c->budget ? want : c->budget;
 	c->info->bytes_left_out += pt->size - take;
@@ -555,6 +557,21 @@ static int core_run(struct core *c, struct err *e)
 		if (pt->off + pt->size > read_to)
 			read_to = pt->off + pt->size;
 	}
+	/* parts not read (not wanted, past max_bytes) may still lie past the
+	 * end: a cut core is an error whatever was read of it */
+	if (c->s.fd >= 0 ? read_to > c->s.size
+			 : read_to > c->s.pos && src_read(&c->s, read_to, NULL, 0, e) < 0)
+		return c->s.fd >= 0
+			   ? err_set(e, ERR_INVALID,
+				     "core truncated: its parts end at byte %llu, the file "
+				     "has %llu",
+				     (unsigned long long)read_to, (unsigned long long)c->s.size)
+			   : -1;
+	if (c->s.fd < 0 && c->s.pos < read_to)
+		return err_set(
+		    e, ERR_INVALID,
+		    "core truncated: its parts end at byte %llu, the stream ends at %llu",
+		    (unsigned long long)read_to, (unsigned long long)c->s.pos);
 	return 0;
 }
 

@@ -267,6 +267,12 @@ START_TEST(built_core_fd_and_stream)
 }
 END_TEST
 
+static bool want_x_anon(const struct acore_region *r, void *arg)
+{
+	(void)arg;
+	return (r->flags & PF_X) && !r->file_backed;
+}
+
 START_TEST(names_from_maps_and_bounds)
 {
 	struct built bt;
@@ -293,6 +299,34 @@ START_TEST(names_from_maps_and_bounds)
 	ck_assert_uint_eq(s.r[1].bytes, 0);
 	ck_assert_uint_eq(info.bytes_left_out, 0x1000);
 	acore_info_free(&info);
+
+	/* want: only the executable anonymous region is read; a core cut in a
+	 * region not read is still an error */
+	struct seen sw = {0};
+	o = (struct acore_opts){.on_region = on_region, .arg = &sw, .want = want_x_anon};
+	ck_assert_msg(acore_read_fd(fd, &o, &info, &e) == 0, "%s", e.msg);
+	ck_assert_uint_eq(sw.nreg, 3);
+	ck_assert_uint_eq(sw.r[0].bytes, 0);
+	ck_assert_uint_eq(sw.r[1].bytes, 0x1000);
+	ck_assert_uint_eq(info.bytes, 0x1000);
+	acore_info_free(&info);
+	for (int mode = 0; mode < 2; mode++) {
+		size_t cut = bt.load_off[1] - 100; /* inside the exe's region, not wanted */
+		struct seen sc = {0};
+		o.arg = &sc;
+		int rc;
+		if (mode == 0) {
+			int cfd = tmpfile_with(bt.buf.buf, cut);
+			rc = acore_read_fd(cfd, &o, &info, &e);
+			close(cfd);
+		} else {
+			struct mstream ms = {(const unsigned char *)bt.buf.buf, cut, 0, 4096};
+			rc = acore_read_stream(mread, &ms, &o, &info, &e);
+		}
+		ck_assert_int_eq(rc, -1);
+		ck_assert_msg(strstr(e.msg, "truncated"), "mode %d: %s", mode, e.msg);
+		acore_info_free(&info);
+	}
 
 	/* the callback stops the read: an error saying so */
 	struct seen s2 = {.stop_after = 2};
@@ -652,36 +686,38 @@ static void want(const json_t *r, const char *id, const char *path, const char *
 
 START_TEST(rules_positive)
 {
-	json_t *r = report_with(P(20, "sh", "/bin/busybox", "['sh','-i']", SOCK0, CAPS_OK) "," P(
-	    21, "python3", "/usr/bin/python3.11", "['python3','-c','x']", SOCK2,
-	    CAPS_OK) "," P(22, "miner", "/tmp/miner", "['./miner']", FILES,
-			   CAPS_OK) "," P(23, "x", "/var/tmp/.cache/x (deleted)", "['x']", FILES,
-					  CAPS_OK) "," P(11, "httpd", "/usr/sbin/httpd",
-							 "['httpd']", FILES,
-							 CAPS_OK) "," P(24, "app", "/usr/bin/app",
-									"['app']", FILES,
-									"['CAP_KILL','CAP_NET_RAW'"
-									"]") "," P(25, "app2",
-										   "/usr/bin/app2",
-										   "['app2']",
-										   FILES,
-										   "['CAP_SYS_"
-										   "ADMIN']") "," P(26,
-												    "kworker/0:1",
-												    "/usr/bin/xmrig",
-												    "['kworker/0:1']",
-												    FILES,
-												    CAPS_OK) "," P(27,
-														   "sshd",
-														   "/usr/bin/cryptominer",
-														   "['/usr/bin/cryptominer']",
-														   FILES,
-														   CAPS_OK) "," P(13,
-																  "loader",
-																  "/usr/bin/loader",
-																  "['loader']",
-																  FILES,
-																  CAPS_OK));
+	json_t *r = report_with(
+	    P(20, "sh", "/bin/busybox", "['sh','-i']", SOCK0, CAPS_OK) "," P(21, "python3", "/usr/bin/python3.11", "['python3','-c','x']", SOCK2, CAPS_OK) "," P(
+		22, "miner",
+		"/tmp/miner", "['./miner']", FILES,
+		CAPS_OK) "," P(23, "x", "/var/tmp/.cache/x (deleted)", "['x']", FILES,
+			       CAPS_OK) "," P(11, "httpd", "/usr/sbin/httpd", "['httpd']", FILES,
+					      CAPS_OK) "," P(24, "app", "/usr/bin/app", "['app']",
+							     FILES,
+							     "['CAP_KILL','CAP_NET_RAW'"
+							     "]") "," P(25, "app2", "/usr/bin/app2",
+									"['app2']", FILES,
+									"['CAP_SYS_"
+									"ADMIN']") "," P(26,
+											 "kworker/"
+											 "0:1",
+											 "/usr/bin/"
+											 "xmrig",
+											 "['"
+											 "kworker/"
+											 "0:1']",
+											 FILES,
+											 CAPS_OK) "," P(27,
+													"sshd",
+													"/usr/bin/cryptominer",
+													"['/usr/bin/cryptominer']",
+													FILES,
+													CAPS_OK) "," P(13,
+														       "loader",
+														       "/usr/bin/loader",
+														       "['loader']",
+														       FILES,
+														       CAPS_OK));
 	findings_rules(r, NULL, NULL);
 	findings_finish(r);
 	want(r, "proc.shell-socket-stdio", "bin/busybox", "critical", "T1059");
@@ -707,50 +743,47 @@ START_TEST(rules_negative)
 	/* busybox applets, a script (comm its name), a link's name, a title,
 	 * a declared listener (pid 10 on 8080), a loopback one (low), caps within
 	 * the config, a shell on pipes, a core without anon ELF */
-	json_t *r = report_with(
-	    P(10, "sleep", "/bin/busybox", "['sleep','100']", FILES,
-	      CAPS_OK) "," P(30, "backup.sh", "/usr/bin/dash",
-			     "['/bin/sh','/usr/local/bin/backup.sh']", FILES,
-			     CAPS_OK) "," P(31, "sh", "/usr/bin/dash", "['-sh']", FILES,
-					    CAPS_OK) "," P(32, "gunicorn", "/usr/bin/python3.11",
-							   "['gunicorn: master [app]','--bind']",
-							   FILES,
-							   CAPS_OK) "," P(33, "averyveryverylo",
-									  "/usr/lib/x/"
-									  "averyveryverylongname",
-									  "['x']", FILES,
-									  "['CAP_NET_BIND_SERVICE'"
-									  "]") "," P(12,
-										     "redis-server",
-										     "/usr/bin/"
-										     "redis-server",
-										     "['redis-"
-										     "server']",
-										     FILES,
-										     "[]") "," P(34,
-												 "b"
-												 "a"
-												 "s"
-												 "h",
-												 "/"
-												 "b"
-												 "i"
-												 "n"
-												 "/"
-												 "b"
-												 "a"
-												 "s"
-												 "h",
-												 "["
-												 "'"
-												 "b"
-												 "a"
-												 "s"
-												 "h"
-												 "'"
-												 "]",
-												 FILES,
-												 CAPS_OK));
+	json_t *r =
+	    report_with(P(10, "sleep", "/bin/busybox", "['sleep','100']", FILES, CAPS_OK) "," P(
+		30, "backup.sh", "/usr/bin/dash", "['/bin/sh','/usr/local/bin/backup.sh']", FILES,
+		CAPS_OK) "," P(31, "sh", "/usr/bin/dash", "['-sh']", FILES,
+			       CAPS_OK) "," P(32, "gunicorn", "/usr/bin/python3.11",
+					      "['gunicorn: master [app]','--bind']", FILES,
+					      CAPS_OK) "," P(33, "averyveryverylo",
+							     "/usr/lib/x/"
+							     "averyveryverylongname",
+							     "['x']", FILES,
+							     "['CAP_NET_BIND_SERVICE'"
+							     "]") "," P(12, "redis-server",
+									"/usr/bin/"
+									"redis-server",
+									"['redis-"
+									"server']",
+									FILES,
+									"[]") "," P(34,
+										    "b"
+										    "a"
+										    "s"
+										    "h",
+										    "/"
+										    "b"
+										    "i"
+										    "n"
+										    "/"
+										    "b"
+										    "a"
+										    "s"
+										    "h",
+										    "["
+										    "'"
+										    "b"
+										    "a"
+										    "s"
+										    "h"
+										    "'"
+										    "]",
+										    FILES,
+										    CAPS_OK));
 	findings_rules(r, NULL, NULL);
 	findings_finish(r);
 	static const char *const none[] = {"proc.shell-socket-stdio", "proc.exe-in-tmp",
