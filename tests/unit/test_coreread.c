@@ -494,6 +494,7 @@ static char *volatile keep_heap;
 struct find_mark {
 	char heap_name[64];
 	bool mark_in_heap, mark_anon;
+	uint64_t anon_elf_va;
 	bool exe_seen;
 	char exe[4096];
 	size_t regions;
@@ -510,6 +511,13 @@ static int on_real(const struct acore_region *r, const void *data, size_t n, uin
 		f->regions++;
 	if (strcmp(r->name, f->exe) == 0)
 		f->exe_seen = true;
+	if (off == 0 && n >= 4 &&
+	    memcmp(data,
+		   "\x7f"
+		   "ELF",
+		   4) == 0 &&
+	    (r->flags & PF_X) && !r->file_backed && strcmp(r->name, "anon") == 0)
+		f->anon_elf_va = r->vaddr;
 	if (n && memmem(data, n, MARK, sizeof(MARK) - 1)) {
 		snprintf(f->heap_name, sizeof(f->heap_name), "%s", r->name);
 		if (strcmp(r->name, "[heap]") == 0)
@@ -532,12 +540,25 @@ START_TEST(real_core_of_a_child)
 			_exit(1);
 		memcpy(h, MARK, sizeof(MARK));
 		keep_heap = h;
-		(void)!write(pfd[1], "r", 1);
+		/* an ELF image loaded from memory: an anonymous rwx map starting
+		 * with an ELF header (what a reflective loader leaves) */
+		unsigned char *x = mmap(NULL, 8192, PROT_READ | PROT_WRITE | PROT_EXEC,
+					MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (x == MAP_FAILED)
+			_exit(1);
+		memcpy(x,
+		       "\x7f"
+		       "ELF\x02\x01\x01",
+		       7);
+		char a[32];
+		int an = snprintf(a, sizeof(a), "%lx\n", (unsigned long)(uintptr_t)x);
+		(void)!write(pfd[1], a, (size_t)an);
 		for (;;)
 			pause();
 	}
-	char c;
-	ck_assert_int_eq(read(pfd[0], &c, 1), 1);
+	char abuf[32] = "";
+	ck_assert_int_gt(read(pfd[0], abuf, sizeof(abuf) - 1), 0);
+	unsigned long anon_va = strtoul(abuf, NULL, 16);
 	char dir[64];
 	unit_tmpdir(dir, sizeof(dir), "coreread");
 	char cpath[128], mpath[128];
@@ -581,6 +602,8 @@ START_TEST(real_core_of_a_child)
 	ck_assert_msg(f.exe_seen, "no region named %s", f.exe);
 	ck_assert_msg(f.mark_in_heap, "the marker is not in a region named [heap] (in '%s')",
 		      f.heap_name);
+	ck_assert_msg(f.anon_elf_va == anon_va, "the anonymous ELF at 0x%lx: found at 0x%llx",
+		      anon_va, (unsigned long long)f.anon_elf_va);
 	acore_info_free(&info);
 	/* the same as a stream, without the maps: [heap] unknown, the exe named */
 	struct find_mark f2 = {0};
@@ -686,38 +709,40 @@ static void want(const json_t *r, const char *id, const char *path, const char *
 
 START_TEST(rules_positive)
 {
-	json_t *r = report_with(
-	    P(20, "sh", "/bin/busybox", "['sh','-i']", SOCK0, CAPS_OK) "," P(21, "python3", "/usr/bin/python3.11", "['python3','-c','x']", SOCK2, CAPS_OK) "," P(
-		22, "miner",
-		"/tmp/miner", "['./miner']", FILES,
-		CAPS_OK) "," P(23, "x", "/var/tmp/.cache/x (deleted)", "['x']", FILES,
-			       CAPS_OK) "," P(11, "httpd", "/usr/sbin/httpd", "['httpd']", FILES,
-					      CAPS_OK) "," P(24, "app", "/usr/bin/app", "['app']",
-							     FILES,
-							     "['CAP_KILL','CAP_NET_RAW'"
-							     "]") "," P(25, "app2", "/usr/bin/app2",
-									"['app2']", FILES,
-									"['CAP_SYS_"
-									"ADMIN']") "," P(26,
-											 "kworker/"
-											 "0:1",
-											 "/usr/bin/"
-											 "xmrig",
-											 "['"
-											 "kworker/"
-											 "0:1']",
-											 FILES,
-											 CAPS_OK) "," P(27,
-													"sshd",
-													"/usr/bin/cryptominer",
-													"['/usr/bin/cryptominer']",
-													FILES,
-													CAPS_OK) "," P(13,
-														       "loader",
-														       "/usr/bin/loader",
-														       "['loader']",
-														       FILES,
-														       CAPS_OK));
+	json_t *r = report_with(P(20, "sh", "/bin/busybox", "['sh','-i']", SOCK0, CAPS_OK) "," P(
+	    21, "python3", "/usr/bin/python3.11", "['python3','-c','x']", SOCK2,
+	    CAPS_OK) "," P(22, "miner", "/tmp/miner", "['./miner']", FILES,
+			   CAPS_OK) "," P(23, "x", "/var/tmp/.cache/x (deleted)", "['x']", FILES,
+					  CAPS_OK) "," P(11, "httpd", "/usr/sbin/httpd",
+							 "['httpd']", FILES,
+							 CAPS_OK) "," P(24, "app", "/usr/bin/app",
+									"['app']", FILES,
+									"['CAP_KILL','CAP_NET_RAW'"
+									"]") "," P(25, "app2",
+										   "/usr/bin/app2",
+										   "['app2']",
+										   FILES,
+										   "['CAP_SYS_"
+										   "ADMIN']") "," P(26,
+												    "kworker/"
+												    "0:1",
+												    "/usr/bin/"
+												    "xmrig",
+												    "['"
+												    "kworker/"
+												    "0:1']",
+												    FILES,
+												    CAPS_OK) "," P(27,
+														   "sshd",
+														   "/usr/bin/cryptominer",
+														   "['/usr/bin/cryptominer']",
+														   FILES,
+														   CAPS_OK) "," P(13,
+																  "loader",
+																  "/usr/bin/loader",
+																  "['loader']",
+																  FILES,
+																  CAPS_OK));
 	findings_rules(r, NULL, NULL);
 	findings_finish(r);
 	want(r, "proc.shell-socket-stdio", "bin/busybox", "critical", "T1059");
