@@ -83,6 +83,10 @@
  *   config's digest of the image given
  * image.digest-unknown    info                                (none)
  *   the bag recorded no image digest
+ * image.incomplete        medium; high when a layer's digest  (none)
+ *                         does not match
+ *   a layer of the image was read only in part (bomb, cut tar, entry
+ *   bound) or does not match its digest: the baseline is in doubt
  * proc.exe-memfd          critical                            T1620
  *   a process runs from a memfd (fileless)
  * proc.exe-deleted        high; medium when it is the image's T1070.004
@@ -1804,6 +1808,45 @@ static bool m_digest_unknown(json_t *report, struct fhit *h)
 	return true;
 }
 
+/* A baseline that is not whole or not the one its manifest names: every
+ * "added" or "unchanged" below is measured against it, so the verdict must
+ * not read clean. A layer whose blob does not match its digest: high (the
+ * image was altered or is corrupt); a layer read only in part (a bomb, a cut
+ * tar, the entry bound): medium. */
+static bool m_image_incomplete(json_t *report, struct fhit *h)
+{
+	json_t *layers = json_object_get(json_object_get(report, "image"), "layers");
+	size_t i, bad_digest = 0, partial = 0;
+	json_t *l;
+	json_array_foreach(layers, i, l)
+	{
+		if (json_is_false(json_object_get(l, "digest_ok")))
+			bad_digest++;
+		if (json_is_false(json_object_get(l, "complete")))
+			partial++;
+	}
+	if (!bad_digest && !partial)
+		return false;
+	image_evidence(report, h);
+	char msg[256];
+	if (bad_digest) {
+		h->sev = SEV_HIGH;
+		snprintf(msg, sizeof(msg),
+			 "%zu layer(s) of the image do not match the digest the manifest names "
+			 "(altered or corrupt): the diff is against that content",
+			 bad_digest);
+		sbuf_adds(&h->detail, msg);
+	}
+	if (partial) {
+		snprintf(msg, sizeof(msg),
+			 "%s%zu layer(s) of the image were read only in part (see image.notes): "
+			 "files of the image may show as added and changes under them be missed",
+			 bad_digest ? "; " : "", partial);
+		sbuf_adds(&h->detail, msg);
+	}
+	return true;
+}
+
 /* ---- process rules ---- */
 
 static bool m_exe_memfd(const struct pctx *p, struct fhit *h)
@@ -2420,6 +2463,12 @@ static const struct rule rules[] = {
      .title = "The bag recorded no image digest",
      .scope = RS_IMAGE,
      .image = m_digest_unknown},
+    {.id = "image.incomplete",
+     .sev = SEV_MEDIUM,
+     .attack = NULL,
+     .title = "The image is not whole: the baseline of the diff is in doubt",
+     .scope = RS_IMAGE,
+     .image = m_image_incomplete},
     /* processes (grouped by executable) */
     {.id = "proc.exe-memfd",
      .sev = SEV_CRITICAL,
