@@ -203,7 +203,8 @@ static void parse_nt_file(struct core *c, const unsigned char *d, size_t n)
 		inote(c->info, "NT_FILE: %zu entries with end <= start skipped", bad);
 	c->nnf = k;
 	c->info->nfile = k;
-	qsort(c->nf, c->nnf, sizeof(*c->nf), nfile_cmp);
+	if (c->nnf)
+		qsort(c->nf, c->nnf, sizeof(*c->nf), nfile_cmp);
 }
 
 static void parse_notes(struct core *c, const unsigned char *d, size_t n, size_t ph)
@@ -527,7 +528,8 @@ static int core_run(struct core *c, struct err *e)
 		c->parts[c->nparts++] = pt;
 	}
 	info->nregions = nload;
-	qsort(c->parts, c->nparts, sizeof(*c->parts), part_cmp);
+	if (c->nparts)
+		qsort(c->parts, c->nparts, sizeof(*c->parts), part_cmp);
 	/* fd: every note first, wherever it is */
 	if (c->s.fd >= 0)
 		for (size_t i = 0; i < c->nparts; i++)
@@ -601,7 +603,8 @@ static int core_read(struct core *c, const struct acore_opts *o, struct acore_in
 		} else {
 			if (bad)
 				inote(info, "the maps file: %zu malformed lines skipped", bad);
-			qsort(c->maps, c->nmaps, sizeof(*c->maps), map_cmp);
+			if (c->nmaps)
+				qsort(c->maps, c->nmaps, sizeof(*c->maps), map_cmp);
 		}
 	}
 	int rc = core_run(c, e);
