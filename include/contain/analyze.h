@@ -29,6 +29,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <jansson.h>
 
@@ -355,6 +356,84 @@ int report_write_html(const json_t *report, int dirfd, const char *name, struct 
 int report_write_timeline(const json_t *report, int dirfd, const char *name, struct err *e);
 int report_write_bodyfile(const json_t *report, int dirfd, const char *name, struct err *e);
 
+/* ---- ELF cores of the bag (coreread.c) ----
+ * data/memory/<pid>.core as src/collect/memory.c writes them (ELF64 little
+ * endian ET_CORE: the header, the program headers, one PT_NOTE with
+ * NT_PRSTATUS per thread, NT_PRPSINFO, NT_AUXV, NT_FILE..., then the
+ * PT_LOAD contents page aligned in address order) and any other Linux core
+ * (kernel, gdb's gcore). Read in one forward pass: the headers, then the
+ * notes and the PT_LOAD contents in file-offset order. From an fd (pread:
+ * any order works) or a stream (sequential: a part that lies before the
+ * current position cannot be read; see acore_read_stream). */
+#define ACORE_PHNUM_MAX	 262144u	 /* program headers (vm.max_map_count is 65530) */
+#define ACORE_NOTES_MAX	 (64u << 20)	 /* bytes of all PT_NOTE segments */
+#define ACORE_NFILE_MAX	 262144u	 /* NT_FILE entries used */
+#define ACORE_CHUNK	 (1u << 20)	 /* bytes given to on_region at once (default) */
+#define ACORE_NOTES_LIST 32u		 /* problems listed in acore_info.notes */
+
+struct acore_region {
+	size_t index;	   /* among the core's PT_LOADs, in program header order */
+	uint64_t vaddr;	   /* start of the mapping */
+	uint64_t memsz;	   /* its size in memory */
+	uint64_t filesz;   /* bytes of it in the core (0: left out by the collector) */
+	uint64_t offset;   /* of those bytes in the core */
+	uint32_t flags;	   /* PF_R (4) | PF_W (2) | PF_X (1) */
+	const char *name;  /* the mapped file's path (NT_FILE, else the .maps file),
+			    * "[heap]", "[stack]", "[vdso]"... (the .maps file, or
+			    * [stack] from the first thread's stack pointer), else "anon" */
+	bool file_backed;  /* name is a file's path */
+	uint64_t file_ofs; /* offset of vaddr in that file (file_backed) */
+};
+/* One call per chunk of a region's bytes, in order (off_in_region
+ * increasing, n <= the chunk size); every PT_LOAD gets at least one call: a
+ * region none of whose bytes are delivered (left out of the core, past
+ * max_bytes, overlapping an earlier part of a stream) gets one with data
+ * NULL and n 0. Return 0 to go on, > 0 to skip the rest of this region, < 0
+ * to stop reading (acore_read_* then fail with ERR_WRONGSTATE). */
+typedef int (*acore_region_fn)(const struct acore_region *r, const void *data, size_t n,
+			       uint64_t off_in_region, void *arg);
+/* A stream's read: up to n bytes into buf, 0 at its end, -1 on error (the
+ * reader sets e). */
+typedef ssize_t (*acore_read_fn)(void *ctx, void *buf, size_t n, struct err *e);
+struct acore_opts {
+	acore_region_fn on_region; /* may be NULL: only the notes are read */
+	void *arg;
+	/* may be NULL: every region is read. Returning false, a region's bytes
+	 * are not read (pread) or read past (a stream); on_region gets its one
+	 * call with n 0 */
+	bool (*want)(const struct acore_region *r, void *arg);
+	const char *maps; /* the <pid>.maps file's content, or NULL: names of the */
+	size_t maps_len;  /* mappings NT_FILE does not have ([heap], [stack]...) */
+	uint64_t max_bytes; /* region bytes delivered in all (0: no bound) */
+	size_t chunk;	    /* 0: ACORE_CHUNK */
+};
+struct acore_info {
+	long long pid;	  /* NT_PRPSINFO (else the first NT_PRSTATUS), -1 unknown */
+	char comm[17];	  /* NT_PRPSINFO pr_fname */
+	char psargs[81];  /* pr_psargs */
+	size_t nthreads;  /* NT_PRSTATUS notes */
+	size_t nregions;  /* PT_LOADs */
+	size_t nfile;	  /* NT_FILE entries */
+	uint64_t bytes;	  /* region bytes delivered */
+	uint64_t bytes_left_out; /* region bytes in the core not delivered (max_bytes, overlaps) */
+	json_t *notes;	  /* array of strings: what was odd (at most ACORE_NOTES_LIST) */
+};
+/* Read a core from fd (its size from fstat; reads with pread from offset
+ * 0). Returns 0, or -1 with e (ERR_INVALID naming what is wrong: not an
+ * ELF64 LE core, a table or note past the end of the file, sizes that
+ * overflow...; regions before the problem were already delivered).
+ * info is filled as far as the core was read (acore_info_free it). */
+int acore_read_fd(int fd, const struct acore_opts *o, struct acore_info *info, struct err *e);
+/* The same from a stream read once, forward. Parts are read in file-offset
+ * order: the notes first when they come first (as in every Linux core);
+ * PT_LOADs before a PT_NOTE in the file get names from the .maps file only;
+ * a part that starts before the end of one already read (overlap) is not
+ * delivered (noted); a core with 65535 or more program headers (the count
+ * in section header 0, after the data) is refused (ERR_UNSUPP). */
+int acore_read_stream(acore_read_fn rd, void *ctx, const struct acore_opts *o,
+		      struct acore_info *info, struct err *e);
+void acore_info_free(struct acore_info *info);
+
 /* ---- the bag (bagread.c) ---- */
 /* The bag's members analyze reads, each bounded by AN_JSON_MAX; a member
  * missing or not valid JSON is NULL with a note naming it (never fatal). */
@@ -380,7 +459,39 @@ struct abag {
 	json_t *quarantine;  /* data/quarantine.json */
 	bool has_layer;	     /* data/fs/upper.tar is there */
 	json_t *notes;	     /* array of strings */
+	json_t *config;	     /* data/container/config.json (the OCI runtime config) */
+	struct abag_maps *maps; /* tar bags: the data/memory/<pid>.maps files (bounded: AN_MAPS_MAX) */
+	size_t nmaps;
+	size_t maps_bytes;
 };
+struct abag_maps {
+	long long pid;
+	char *buf;
+	size_t len;
+};
+#define AN_MAPS_MAX (64u << 20)	/* bytes of all .maps files kept (tar bags) */
+#define AN_MAPS_ONE_MAX (16u << 20) /* bytes of one .maps file */
+#define AN_CORES_MAX 100000u	/* cores of a bag read */
+/* One core of the bag (data/memory/<pid>.core) for abag_cores' fn: fd >= 0
+ * (a directory bag: the file, opened as the members are) or rd/rctx (a tar
+ * bag: the entry's bytes, read once, forward); maps the <pid>.maps file's
+ * content (NULL when the bag has none or it could not be read). */
+struct abag_core {
+	long long pid;
+	const char *name; /* "data/memory/<pid>.core" */
+	int fd;
+	acore_read_fn rd;
+	void *rctx;
+	uint64_t size;
+	const char *maps;
+	size_t maps_len;
+};
+typedef int (*abag_core_fn)(const struct abag_core *c, void *ctx, struct err *e);
+/* Each core of the bag in turn (directory: in pid order; tar: in the tar's
+ * order, in one pass over it). A core that cannot be opened is a note in
+ * b->notes; fn returning -1 stops the walk with its error. Returns 0, or -1
+ * (the bag's tar cannot be read, or fn failed). */
+int abag_cores(struct abag *b, abag_core_fn fn, void *ctx, struct err *e);
 #define AN_CUSTODY_MAX 100000u /* custody lines read */
 #define AN_JSON_VALUES_MAX 4000000u /* values of one member (json_text_values) */
 struct abag_opts {

@@ -116,6 +116,38 @@ static const char *first_str(const json_t *o1, const char *k1, const json_t *o2,
 	return s;
 }
 
+/* names (strings matching CAP_[A-Z_0-9]+, at most 64) of a JSON array */
+static json_t *cap_names(const json_t *arr)
+{
+	json_t *out = json_array(), *v;
+	size_t i;
+	json_array_foreach(arr, i, v)
+	{
+		const char *s = json_string_value(v);
+		if (json_array_size(out) >= 64)
+			break;
+		if (!s || strncmp(s, "CAP_", 4) != 0 || strlen(s) > 40 ||
+		    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_0123456789") != strlen(s))
+			continue;
+		json_array_append_new(out, json_string(s));
+	}
+	return out;
+}
+
+/* the OCI config's process.capabilities: {effective, bounding, permitted}
+ * (arrays of names), or null when the bag has no config */
+static json_t *config_caps(const json_t *config)
+{
+	json_t *caps = json_object_get(json_object_get(config, "process"), "capabilities");
+	if (!json_is_object(caps))
+		return json_null();
+	json_t *o = json_object();
+	static const char *const sets[] = {"effective", "bounding", "permitted"};
+	for (size_t i = 0; i < ARRAY_SIZE(sets); i++)
+		json_object_set_new(o, sets[i], cap_names(json_object_get(caps, sets[i])));
+	return o;
+}
+
 static json_t *container_section(const struct abag *b)
 {
 	json_t *o = json_object();
@@ -136,6 +168,7 @@ static json_t *container_section(const struct abag *b)
 				    "image_digest")));
 	json_object_set_new(o, "layer", jstr_or_null(b->files, "layer"));
 	json_object_set_new(o, "whole_root", jbool(b->files, "whole_root"));
+	json_object_set_new(o, "capabilities", config_caps(b->config));
 	return o;
 }
 
@@ -247,6 +280,28 @@ static json_t *process_summary(const json_t *p, const struct users *u)
 		: json_null());
 	json_object_set_new(o, "container_init",
 			    json_boolean(json_is_integer(last) && json_integer_value(last) == 1));
+	/* fds 0, 1, 2: their type ("socket", "file", "pipe"...) and target */
+	json_t *stdio = json_array(), *fd;
+	for (int k = 0; k < 3; k++)
+		json_array_append_new(stdio, json_null());
+	size_t j;
+	json_array_foreach(json_object_get(p, "fds"), j, fd)
+	{
+		json_t *n = json_object_get(fd, "fd");
+		if (j >= 1u << 20)
+			break;
+		if (!json_is_integer(n) || json_integer_value(n) < 0 || json_integer_value(n) > 2)
+			continue;
+		json_array_set_new(stdio, (size_t)json_integer_value(n),
+				   json_pack("{s:o,s:o}", "type", jstr_or_null(fd, "type"),
+					     "target", jstr_or_null(fd, "target")));
+	}
+	json_object_set_new(o, "stdio", stdio);
+	json_t *caps = json_object_get(p, "capabilities");
+	json_object_set_new(o, "cap_effective",
+			    json_is_object(caps) ? cap_names(json_object_get(
+						       json_object_get(caps, "effective"), "names"))
+						 : json_null());
 	return o;
 }
 
@@ -670,6 +725,153 @@ static void summary_fail(json_t *report, const char *fail_on)
 	json_object_set_new(sum, "failed", json_boolean(failed));
 }
 
+/* ---- the cores: what of memory the rules look at ---- */
+
+#define AN_CORE_BYTES_MAX (8ull << 30) /* region bytes read from all cores */
+#define AN_CORE_SECONDS	  120.0	       /* reading all cores */
+#define AN_ANON_ELF_MAX	  16u	       /* ELF headers listed per core */
+
+struct cores_ctx {
+	json_t *list;
+	json_t *report;
+	uint64_t bytes_left;
+	double deadline;
+	bool timed_out;
+	/* per core */
+	json_t *anon_elf;
+};
+
+static bool no_file(const struct acore_region *r)
+{
+	if (str_has_prefix(r->name, "/memfd:"))
+		return true;
+	return !r->file_backed && strcmp(r->name, "[vdso]") != 0 &&
+	       strcmp(r->name, "[vsyscall]") != 0 && strcmp(r->name, "[vvar]") != 0;
+}
+
+static bool elf_header_at(const unsigned char *p, size_t n)
+{
+	return n >= 7 &&
+	       memcmp(p,
+		      "\x7f"
+		      "ELF",
+		      4) == 0 &&
+	       (p[4] == 1 || p[4] == 2) && (p[5] == 1 || p[5] == 2) && p[6] == 1;
+}
+
+static const char *rwx(uint32_t f, char *buf)
+{
+	buf[0] = (f & 4) ? 'r' : '-';
+	buf[1] = (f & 2) ? 'w' : '-';
+	buf[2] = (f & 1) ? 'x' : '-';
+	buf[3] = '\0';
+	return buf;
+}
+
+static bool core_want(const struct acore_region *r, void *arg)
+{
+	(void)arg;
+	return (r->flags & 1) && no_file(r);
+}
+
+/* an ELF header at a page start of an executable mapping with no file */
+static int core_region(const struct acore_region *r, const void *data, size_t n, uint64_t off,
+		       void *arg)
+{
+	struct cores_ctx *cc = arg;
+	if (time_mono() > cc->deadline) {
+		cc->timed_out = true;
+		return -1;
+	}
+	if (!(r->flags & 1) || !no_file(r))
+		return 1; /* the rest of this region is not needed */
+	const unsigned char *d = data;
+	for (size_t i = (size_t)((4096 - off % 4096) % 4096); i < n; i += 4096) {
+		if (!elf_header_at(d + i, n - i))
+			continue;
+		if (json_array_size(cc->anon_elf) >= AN_ANON_ELF_MAX)
+			return 1;
+		char perms[4];
+		char *name = bag_path_json_encode(r->name);
+		json_array_append_new(cc->anon_elf,
+				      json_pack("{s:I,s:I,s:I,s:s,s:s,s:I}", "vaddr",
+						(json_int_t)(r->vaddr + off + i), "region_start",
+						(json_int_t)r->vaddr, "region_size",
+						(json_int_t)r->memsz, "mapping", name ? name : "?",
+						"perms", rwx(r->flags, perms), "offset_in_region",
+						(json_int_t)(off + i)));
+		free(name);
+	}
+	return 0;
+}
+
+static int core_one(const struct abag_core *c, void *ctx, struct err *e)
+{
+	(void)e;
+	struct cores_ctx *cc = ctx;
+	json_t *o = json_object();
+	json_array_append_new(cc->list, o);
+	json_object_set_new(o, "member", json_string(c->name));
+	json_object_set_new(o, "pid", json_integer(c->pid));
+	if (cc->timed_out || cc->bytes_left == 0) {
+		json_object_set_new(o, "error",
+				    json_string(cc->timed_out ? "not read: time bound reached"
+							      : "not read: byte bound reached"));
+		return 0;
+	}
+	cc->anon_elf = json_array();
+	struct acore_opts ao = {.on_region = core_region,
+				.want = core_want,
+				.arg = cc,
+				.maps = c->maps,
+				.maps_len = c->maps_len,
+				.max_bytes = cc->bytes_left};
+	struct acore_info info;
+	struct err ce = {0};
+	int rc = c->fd >= 0 ? acore_read_fd(c->fd, &ao, &info, &ce)
+			    : acore_read_stream(c->rd, c->rctx, &ao, &info, &ce);
+	cc->bytes_left -= info.bytes < cc->bytes_left ? info.bytes : cc->bytes_left;
+	char *comm = info.comm[0] ? bag_path_json_encode(info.comm) : NULL;
+	json_object_set_new(o, "comm", str_or_null(comm));
+	free(comm);
+	json_object_set_new(o, "core_pid", json_integer(info.pid));
+	json_object_set_new(o, "threads", json_integer((json_int_t)info.nthreads));
+	json_object_set_new(o, "regions", json_integer((json_int_t)info.nregions));
+	json_object_set_new(o, "files", json_integer((json_int_t)info.nfile));
+	json_object_set_new(o, "bytes_read", json_integer((json_int_t)info.bytes));
+	json_object_set_new(o, "anon_elf", cc->anon_elf);
+	json_object_set_new(o, "notes", info.notes ? json_incref(info.notes) : json_array());
+	if (rc < 0) {
+		char *msg = bag_path_json_encode(
+		    cc->timed_out ? "the time bound for the cores was reached" : ce.msg);
+		json_object_set_new(o, "error", str_or_null(msg));
+		add_note(cc->report, "'%s': %s", c->name, msg ? msg : "?");
+		free(msg);
+	}
+	acore_info_free(&info);
+	cc->anon_elf = NULL;
+	return 0;
+}
+
+/* report["analyses"]["cores"]: each core of the bag, read once */
+static void read_cores(struct abag *b, json_t *report)
+{
+	struct cores_ctx cc = {.list = json_array(),
+			       .report = report,
+			       .bytes_left = AN_CORE_BYTES_MAX,
+			       .deadline = time_mono() + AN_CORE_SECONDS};
+	struct err e = {0};
+	if (abag_cores(b, core_one, &cc, &e) < 0)
+		add_note(report, "cores: %s", e.msg);
+	if (cc.timed_out)
+		add_note(report, "cores: reading stopped after %.0f s", AN_CORE_SECONDS);
+	json_t *an = json_object_get(report, "analyses");
+	if (json_is_object(an) && json_array_size(cc.list))
+		json_object_set_new(an, "cores", cc.list);
+	else
+		json_decref(cc.list);
+}
+
 static json_t *report_new(void)
 {
 	json_t *r = json_object();
@@ -746,6 +948,7 @@ int analyze_run(const struct analyze_opts *o, json_t **report, char **out_dir_us
 			    yara ? ayara_section(yara)
 				 : json_pack("{s:s}", "skipped", "--no-yara"));
 	analyze_bag_sections(r, b, img->idx, bag_kept);
+	read_cores(b, r);
 	findings_rules(r, img->idx, bag_kept);
 	findings_finish(r);
 	summary_fail(r, fail_on);

@@ -4,6 +4,8 @@
  * from the file opened safely, for a tar bag straight out of the outer tar
  * (a second pass; the inner tar's reader pulls the outer entry's bytes, no
  * temp file). A bag on stdin ("-") is spooled to an unlinked temp file first. */
+#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -26,6 +28,7 @@ static const char *const members[] = {
     "data/processes/tree.json",
     "data/container/image.json",
     "data/container/inspect.json",
+    "data/container/config.json",
     "data/network/state.json",
     "data/quarantine.json",
 };
@@ -73,6 +76,10 @@ void abag_free(struct abag *b)
 	json_decref(b->netstate);
 	json_decref(b->quarantine);
 	json_decref(b->notes);
+	json_decref(b->config);
+	for (size_t i = 0; i < b->nmaps; i++)
+		free(b->maps[i].buf);
+	free(b->maps);
 	free(b);
 }
 
@@ -187,6 +194,8 @@ bool abag_set_member(struct abag *b, const char *name, const char *buf, size_t n
 		slot = &b->netstate;
 	else if (strcmp(name, "data/quarantine.json") == 0)
 		slot = &b->quarantine;
+	else if (strcmp(name, "data/container/config.json") == 0)
+		slot = &b->config;
 	else
 		return false;
 	json_decref(*slot);
@@ -292,6 +301,62 @@ static int read_entry(struct archive *a, const char *name, struct sbuf *out, boo
 	}
 }
 
+/* "data/memory/<pid><suffix>" */
+static bool memory_member(const char *rel, const char *suffix, long long *pid)
+{
+	static const char pre[] = "data/memory/";
+	if (strncmp(rel, pre, sizeof(pre) - 1) != 0)
+		return false;
+	const char *p = rel + sizeof(pre) - 1;
+	long long v = 0;
+	int nd = 0;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (++nd > 10)
+			return false;
+		v = v * 10 + (*p - '0');
+	}
+	if (!nd || strcmp(p, suffix) != 0 || v > INT32_MAX)
+		return false;
+	*pid = v;
+	return true;
+}
+
+/* a tar bag's <pid>.maps, kept for abag_cores (its cores come before it in
+ * a sorted tar) */
+static void keep_maps(struct abag *b, struct archive *a, const char *rel, long long pid)
+{
+	if (b->nmaps >= AN_CORES_MAX || b->maps_bytes >= AN_MAPS_MAX) {
+		note(b, "'%s' not read: more than %u bytes of maps files", rel, AN_MAPS_MAX);
+		return;
+	}
+	struct sbuf sb = SBUF_INIT;
+	char chunk[65536];
+	for (;;) {
+		la_ssize_t got = archive_read_data(a, chunk, sizeof(chunk));
+		if (got < 0) {
+			note(b, "'%s' not read: %s", rel, archive_error_string(a));
+			sbuf_free(&sb);
+			return;
+		}
+		if (got == 0)
+			break;
+		if ((size_t)got > AN_MAPS_ONE_MAX - sb.len ||
+		    (size_t)got > AN_MAPS_MAX - b->maps_bytes - sb.len) {
+			note(b, "'%s' not read: larger than %u bytes", rel, AN_MAPS_ONE_MAX);
+			sbuf_free(&sb);
+			return;
+		}
+		sbuf_add(&sb, chunk, (size_t)got);
+	}
+	size_t cap = b->nmaps;
+	xgrow(&b->maps, &cap, b->nmaps + 1, sizeof(*b->maps));
+	b->maps[b->nmaps].pid = pid;
+	b->maps[b->nmaps].len = sb.len;
+	b->maps[b->nmaps].buf = sb.buf ? sbuf_steal(&sb) : xstrdup("");
+	b->maps_bytes += b->maps[b->nmaps].len;
+	b->nmaps++;
+}
+
 static int read_members_tar(struct abag *b, struct err *e)
 {
 	struct archive *a = NULL;
@@ -325,6 +390,11 @@ static int read_members_tar(struct abag *b, struct err *e)
 				b->has_layer = true;
 			else
 				note(b, "'%s' is not a regular file in the tar", layer_member);
+			continue;
+		}
+		long long mpid;
+		if (regular && memory_member(rel, ".maps", &mpid)) {
+			keep_maps(b, a, rel, mpid);
 			continue;
 		}
 		for (size_t i = 0; i < ARRAY_SIZE(members); i++) {
@@ -589,4 +659,159 @@ int abag_layer(struct abag *b, abag_layer_fn fn, void *ctx, struct err *e)
 	if (b->is_dir)
 		return layer_dir(b, fn, ctx, e);
 	return layer_tar(b, fn, ctx, e);
+}
+
+/* ---- the cores (data/memory/<pid>.core) ---- */
+
+static int pid_cmp(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int cores_dir(struct abag *b, abag_core_fn fn, void *ctx, struct err *e)
+{
+	_cleanup_close_ int data =
+	    openat(b->dirfd, "data", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (data < 0)
+		return 0;
+	int mfd = openat(data, "memory", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (mfd < 0) {
+		if (errno != ENOENT)
+			note(b, "'data/memory' not read: %s", strerror(errno));
+		return 0;
+	}
+	DIR *d = fdopendir(mfd);
+	if (!d) {
+		close(mfd);
+		return err_sys(e, errno, "read 'data/memory'");
+	}
+	long long *pids = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		char rel[300];
+		long long pid;
+		snprintf(rel, sizeof(rel), "data/memory/%.250s", de->d_name);
+		if (!memory_member(rel, ".core", &pid))
+			continue;
+		if (n >= AN_CORES_MAX) {
+			note(b, "only the first %u cores read", AN_CORES_MAX);
+			break;
+		}
+		xgrow(&pids, &cap, n + 1, sizeof(*pids));
+		pids[n++] = pid;
+	}
+	closedir(d);
+	if (n)
+		qsort(pids, n, sizeof(*pids), pid_cmp);
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		char cname[64], mname[64];
+		snprintf(cname, sizeof(cname), "data/memory/%lld.core", pids[i]);
+		snprintf(mname, sizeof(mname), "data/memory/%lld.maps", pids[i]);
+		struct err ce = {0};
+		struct stat st;
+		_cleanup_close_ int fd = open_member_dir(b->dirfd, cname, &st, &ce);
+		if (fd < 0) {
+			note(b, "'%s' not read: %s", cname, ce.msg);
+			continue;
+		}
+		_cleanup_free_ char *maps = NULL;
+		size_t mlen = 0;
+		bool trunc = false;
+		_cleanup_close_ int mfd2 = open_member_dir(b->dirfd, mname, &st, &ce);
+		if (mfd2 >= 0 &&
+		    (read_fd_bounded(mfd2, AN_MAPS_ONE_MAX, &maps, &mlen, &trunc, &ce) < 0 ||
+		     trunc)) {
+			note(b, "'%s' not read: %s", mname, trunc ? "too large" : ce.msg);
+			free(maps);
+			maps = NULL;
+			mlen = 0;
+		}
+		struct abag_core c = {.pid = pids[i],
+				      .name = cname,
+				      .fd = fd,
+				      .size = (uint64_t)st.st_size,
+				      .maps = maps,
+				      .maps_len = mlen};
+		rc = fn(&c, ctx, e);
+	}
+	free(pids);
+	return rc;
+}
+
+struct core_stream {
+	struct archive *a;
+	const char *name;
+};
+
+static ssize_t core_stream_read(void *ctx, void *buf, size_t n, struct err *e)
+{
+	struct core_stream *cs = ctx;
+	la_ssize_t got = archive_read_data(cs->a, buf, n);
+	if (got < 0)
+		return err_set(e, ERR_INVALID, "read '%s' in the bag's tar: %s", cs->name,
+			       archive_error_string(cs->a));
+	return got;
+}
+
+static int cores_tar(struct abag *b, abag_core_fn fn, void *ctx, struct err *e)
+{
+	struct archive *a = NULL;
+	if (tar_open(b, &a, e) < 0)
+		return -1;
+	int rc = 0;
+	unsigned ncores = 0;
+	for (unsigned n = 0; n < ABAG_ENTRIES_MAX; n++) {
+		struct archive_entry *ae;
+		int r = archive_read_next_header(a, &ae);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r < ARCHIVE_WARN) {
+			note(b, "cores: the tar stops: %s", archive_error_string(a));
+			break;
+		}
+		const char *p = archive_entry_pathname(ae);
+		const char *rel = p ? below_top(p) : NULL;
+		long long pid;
+		if (!rel || !memory_member(rel, ".core", &pid))
+			continue;
+		if (archive_entry_filetype(ae) != AE_IFREG || archive_entry_hardlink(ae)) {
+			note(b, "'%s' is not a regular file in the tar", rel);
+			continue;
+		}
+		if (ncores++ >= AN_CORES_MAX) {
+			note(b, "only the first %u cores read", AN_CORES_MAX);
+			break;
+		}
+		char cname[64];
+		snprintf(cname, sizeof(cname), "data/memory/%lld.core", pid);
+		struct core_stream cs = {.a = a, .name = cname};
+		struct abag_core c = {
+		    .pid = pid,
+		    .name = cname,
+		    .fd = -1,
+		    .rd = core_stream_read,
+		    .rctx = &cs,
+		    .size = archive_entry_size_is_set(ae) ? (uint64_t)archive_entry_size(ae) : 0};
+		for (size_t i = 0; i < b->nmaps; i++)
+			if (b->maps[i].pid == pid) {
+				c.maps = b->maps[i].buf;
+				c.maps_len = b->maps[i].len;
+				break;
+			}
+		rc = fn(&c, ctx, e);
+		if (rc < 0)
+			break;
+	}
+	archive_read_free(a);
+	return rc;
+}
+
+int abag_cores(struct abag *b, abag_core_fn fn, void *ctx, struct err *e)
+{
+	if (b->is_dir)
+		return cores_dir(b, fn, ctx, e);
+	return cores_tar(b, fn, ctx, e);
 }

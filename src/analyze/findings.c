@@ -101,6 +101,24 @@
  *   a process's executable hash differs from the image's file at its path
  *   (links in the image followed)
  *
+ * proc.shell-socket-stdio high; critical with stdin and      T1059
+ *                         stdout or stderr on sockets
+ *   a shell or interpreter (sh, bash, python*, perl, nc, socat...) whose
+ *   stdin, stdout or stderr is a socket
+ * proc.exe-in-tmp         high; critical in a hidden dir      T1105; T1564.001
+ *   a process runs from a tmp dir or a hidden dir
+ * proc.listener-undeclared medium; low on loopback only       T1571
+ *   a TCP listener on a port the image config's ExposedPorts lacks
+ * proc.caps-beyond-config high; critical with a root cap      T1548
+ *   effective capabilities the container's OCI config does not grant
+ * proc.name-mismatch      medium; high posing as a kernel     T1036; T1036.004
+ *                         thread
+ *   comm is neither the executable's name nor one of argv[0..3] (busybox
+ *   and toybox applets excepted)
+ * mem.anon-elf            critical                            T1620
+ *   an ELF header at a page start of an executable mapping with no file
+ *   (anon, heap, stack, memfd) in the process's core
+ *
  * Process findings are one per executable (and severity), naming the pids;
  * their path is the executable's, without the leading "/".
  */
@@ -473,6 +491,7 @@ struct pctx {
 	char img_sha[65];
 	const char *layer_kind; /* "added", "modified", "deleted"... at rel_json, or NULL */
 	json_t *layer_ent;
+	json_t *proc; /* the process's object (the report's summary or the tree's form) */
 };
 
 /* what a match found: starts at the rule's defaults */
@@ -1885,6 +1904,395 @@ static bool m_exe_differs(const struct pctx *p, struct fhit *h)
 	return true;
 }
 
+/* ---- process rules over the process's own state (issue 11) ---- */
+
+/* a process object in either form: the report's summary ("cmdline" an
+ * array, "stdio", "cap_effective") or the tree's ("cmdline".list, "fds",
+ * "capabilities".effective.names) */
+static const char *proc_arg(const json_t *proc, size_t k)
+{
+	json_t *c = json_object_get(proc, "cmdline");
+	if (json_is_object(c))
+		c = json_object_get(c, "list");
+	return json_string_value(json_array_get(c, k));
+}
+
+static const char *proc_stdio(const json_t *proc, int k, const char **target)
+{
+	*target = NULL;
+	json_t *st = json_object_get(proc, "stdio");
+	if (json_is_array(st)) {
+		json_t *e = json_array_get(st, (size_t)k);
+		*target = jstr(e, "target");
+		return jstr(e, "type");
+	}
+	json_t *fd;
+	size_t i;
+	json_array_foreach(json_object_get(proc, "fds"), i, fd)
+	{
+		if (i >= 1u << 20)
+			break;
+		json_t *n = json_object_get(fd, "fd");
+		if (json_is_integer(n) && json_integer_value(n) == k) {
+			*target = jstr(fd, "target");
+			return jstr(fd, "type");
+		}
+	}
+	return NULL;
+}
+
+static json_t *proc_caps(const json_t *proc)
+{
+	json_t *c = json_object_get(proc, "cap_effective");
+	if (json_is_array(c))
+		return c;
+	c = json_object_get(json_object_get(json_object_get(proc, "capabilities"), "effective"),
+			    "names");
+	return json_is_array(c) ? c : NULL;
+}
+
+/* the last component of a path, " (deleted)" cut, into buf */
+static const char *base_of(const char *p, char *buf, size_t sz)
+{
+	if (!p)
+		return NULL;
+	const char *b = strrchr(p, '/');
+	b = b ? b + 1 : p;
+	snprintf(buf, sz, "%s", b);
+	size_t n = strlen(buf);
+	if (n > 10 && strcmp(buf + n - 10, " (deleted)") == 0)
+		buf[n - 10] = '\0';
+	return buf;
+}
+
+static const char *const shells[] = {"sh",   "bash", "dash", "ash",  "zsh",	"ksh",
+				     "mksh", "csh",  "tcsh", "fish", "busybox", NULL};
+static const char *const interpreters[] = {"perl", "ruby",  "php",    "node",  "nodejs", "lua",
+					   "nc",   "ncat",  "netcat", "socat", "telnet", "awk",
+					   "gawk", "tclsh", "irb",    NULL};
+
+/* "python3.11", "php8.2", "perl5.36": a name, then digits and dots */
+static bool name_ver(const char *s, const char *name)
+{
+	size_t n = strlen(name);
+	if (strncmp(s, name, n) != 0)
+		return false;
+	return s[n] == '\0' || strspn(s + n, "0123456789.") == strlen(s + n);
+}
+
+/* 2: a shell, 1: another interpreter or relay, 0: neither */
+static int shell_kind(const char *b)
+{
+	if (!b || !*b)
+		return 0;
+	if (*b == '-')
+		b++; /* a login shell's argv[0] */
+	for (size_t i = 0; shells[i]; i++)
+		if (strcmp(b, shells[i]) == 0)
+			return 2;
+	for (size_t i = 0; interpreters[i]; i++)
+		if (name_ver(b, interpreters[i]))
+			return 1;
+	if (name_ver(b, "python") || name_ver(b, "pypy"))
+		return 1;
+	return 0;
+}
+
+static bool m_shell_socket_stdio(const struct pctx *p, struct fhit *h)
+{
+	char b1[256], b2[256];
+	const char *exe_b = base_of(p->exe, b1, sizeof(b1));
+	const char *arg0 = base_of(proc_arg(p->proc, 0), b2, sizeof(b2));
+	int k = shell_kind(p->comm);
+	const char *who = p->comm;
+	/* busybox: the applet is the comm; else the exe or argv[0] may say it */
+	if (!k && exe_b && strcmp(exe_b, "busybox") != 0 && (k = shell_kind(exe_b)))
+		who = exe_b;
+	if (!k && (k = shell_kind(arg0)))
+		who = arg0;
+	if (!k)
+		return false;
+	static const char *const fdn[] = {"stdin", "stdout", "stderr"};
+	bool sock[3] = {false};
+	json_t *ev = json_array();
+	for (int i = 0; i < 3; i++) {
+		const char *tgt;
+		const char *t = proc_stdio(p->proc, i, &tgt);
+		sock[i] =
+		    (t && strcmp(t, "socket") == 0) || (tgt && str_has_prefix(tgt, "socket:"));
+		if (sock[i])
+			json_array_append_new(ev, json_pack("{s:i,s:o}", "fd", i, "target",
+							    jtext(tgt ? tgt : "socket")));
+	}
+	if (!sock[0] && !sock[1] && !sock[2]) {
+		json_decref(ev);
+		return false;
+	}
+	json_object_set_new(hev(h), "stdio_sockets", ev);
+	if (sock[0] && (sock[1] || sock[2]))
+		sev_raise(h, SEV_CRITICAL);
+	sbuf_printf(&h->detail, "%s '%s' has its", k == 2 ? "shell" : "interpreter",
+		    who ? who : "?");
+	bool first = true;
+	for (int i = 0; i < 3; i++)
+		if (sock[i]) {
+			sbuf_printf(&h->detail, "%s%s", first ? " " : ", ", fdn[i]);
+			first = false;
+		}
+	sbuf_adds(&h->detail, " on a socket (a reverse or bind shell)");
+	return true;
+}
+
+static bool m_exe_in_tmp(const struct pctx *p, struct fhit *h)
+{
+	if (!p->rel || p->memfd)
+		return false;
+	bool tmp = in_tmp(p->rel), hidden = in_hidden_dir(p->rel);
+	if (!tmp && !hidden)
+		return false;
+	if (hidden) {
+		sev_raise(h, SEV_CRITICAL);
+		h->attack = "T1564.001";
+	}
+	sbuf_adds(&h->detail, tmp && hidden ? "runs from a hidden dir in a tmp dir"
+			      : tmp	    ? "runs from a tmp dir"
+					    : "runs from a hidden dir");
+	return true;
+}
+
+/* "8080" from "[::]:8080" / "0.0.0.0:8080"; the address part in addr */
+static long port_of(const char *ep, char *addr, size_t asz)
+{
+	const char *c = ep ? strrchr(ep, ':') : NULL;
+	if (!c || !c[1] || strspn(c + 1, "0123456789") != strlen(c + 1) || strlen(c + 1) > 5)
+		return -1;
+	size_t n = (size_t)(c - ep);
+	if (n >= asz)
+		n = asz - 1;
+	memcpy(addr, ep, n);
+	addr[n] = '\0';
+	return strtol(c + 1, NULL, 10);
+}
+
+static bool loopback(const char *a)
+{
+	return str_has_prefix(a, "127.") || strcmp(a, "[::1]") == 0 || strcmp(a, "::1") == 0 ||
+	       str_has_prefix(a, "[::ffff:127.");
+}
+
+static bool port_declared(const json_t *exposed, long port)
+{
+	char k1[32], k2[32];
+	snprintf(k1, sizeof(k1), "%ld/tcp", port);
+	snprintf(k2, sizeof(k2), "%ld", port);
+	return json_object_get(exposed, k1) || json_object_get(exposed, k2);
+}
+
+static bool m_listener_undeclared(const struct pctx *p, struct fhit *h)
+{
+	json_t *im = json_object_get(p->report, "image");
+	json_t *cfg = json_object_get(im, "config");
+	if (!json_is_object(cfg))
+		return false; /* the image's config is unknown */
+	json_t *exposed = json_object_get(cfg, "ExposedPorts");
+	json_t *socks = json_object_get(json_object_get(p->report, "network"), "sockets"), *s;
+	size_t i;
+	json_t *ports = json_array();
+	bool all_loop = true;
+	json_array_foreach(socks, i, s)
+	{
+		const char *st = jstr(s, "state"), *proto = jstr(s, "proto");
+		json_t *pid = json_object_get(s, "pid");
+		if (!st || strcmp(st, "LISTEN") != 0 || !proto || !str_has_prefix(proto, "tcp") ||
+		    !json_is_integer(pid) || json_integer_value(pid) != p->pid)
+			continue;
+		char addr[256];
+		long port = port_of(jstr(s, "local"), addr, sizeof(addr));
+		if (port < 0 || port_declared(exposed, port))
+			continue;
+		if (json_array_size(ports) >= 64)
+			break;
+		if (!loopback(addr))
+			all_loop = false;
+		json_array_append_new(ports, jtext(jstr(s, "local")));
+	}
+	if (!json_array_size(ports)) {
+		json_decref(ports);
+		return false;
+	}
+	if (all_loop)
+		h->sev = SEV_LOW;
+	sbuf_adds(&h->detail, "listens on");
+	for (size_t k = 0; k < json_array_size(ports); k++)
+		sbuf_printf(&h->detail, "%s%s/tcp", k ? ", " : " ",
+			    json_string_value(json_array_get(ports, k)));
+	sbuf_adds(&h->detail, json_is_object(exposed) ? ", not among the image's ExposedPorts"
+						      : "; the image declares no ExposedPorts");
+	if (all_loop)
+		sbuf_adds(&h->detail, " (loopback only)");
+	json_object_set_new(hev(h), "listening", ports);
+	json_object_set_new(hev(h), "network_member", json_string("data/network/state.json"));
+	return true;
+}
+
+static bool caps_has(const json_t *arr, const char *name)
+{
+	json_t *v;
+	size_t i;
+	json_array_foreach(arr, i, v)
+	{
+		const char *s = json_string_value(v);
+		if (s && strcasecmp(s, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool m_caps_beyond_config(const struct pctx *p, struct fhit *h)
+{
+	json_t *cc = json_object_get(json_object_get(p->report, "container"), "capabilities");
+	json_t *caps = proc_caps(p->proc);
+	if (!json_is_object(cc) || !caps)
+		return false;
+	json_t *eff = json_object_get(cc, "effective"), *bnd = json_object_get(cc, "bounding"),
+	       *prm = json_object_get(cc, "permitted");
+	if (!json_is_array(eff) && !json_is_array(bnd) && !json_is_array(prm))
+		return false;
+	json_t *extra = json_array(), *v;
+	size_t i;
+	json_array_foreach(caps, i, v)
+	{
+		const char *s = json_string_value(v);
+		if (!s || caps_has(eff, s) || caps_has(bnd, s) || caps_has(prm, s))
+			continue;
+		if (json_array_size(extra) >= 64)
+			break;
+		json_array_append_new(extra, jtext(s));
+		for (size_t k = 0; k < ARRAY_SIZE(root_caps); k++)
+			if (strcasecmp(s, root_caps[k].name) == 0)
+				sev_raise(h, SEV_CRITICAL);
+	}
+	if (!json_array_size(extra)) {
+		json_decref(extra);
+		return false;
+	}
+	sbuf_adds(&h->detail, "effective capabilities the container's config does not grant:");
+	for (size_t k = 0; k < json_array_size(extra); k++)
+		sbuf_printf(&h->detail, " %s", json_string_value(json_array_get(extra, k)));
+	json_object_set_new(hev(h), "caps_beyond", extra);
+	json_object_set_new(hev(h), "config_member", json_string("data/container/config.json"));
+	return true;
+}
+
+/* comm (at most 15 bytes of the name the kernel was given) is s, or s cut */
+static bool comm_is(const char *comm, const char *s)
+{
+	if (!comm || !s || !*s)
+		return false;
+	size_t c = strlen(comm), n = strlen(s);
+	if (c > 15 || c == 0)
+		return false;
+	return strncmp(comm, s, c) == 0 && (c == n || (c == 15 && n > 15));
+}
+
+static bool comm_matches(const char *comm, const char *s)
+{
+	char b[4096];
+	if (!s)
+		return false;
+	if (comm_is(comm, s))
+		return true;
+	const char *bs = base_of(s, b, sizeof(b));
+	if (*bs == '-')
+		bs++;
+	if (comm_is(comm, bs))
+		return true;
+	/* "nginx: master process": the first word */
+	size_t w = strcspn(bs, " :");
+	if (w < strlen(bs)) {
+		char first[4096];
+		snprintf(first, sizeof(first), "%.*s", (int)w, bs);
+		return comm_is(comm, first);
+	}
+	return false;
+}
+
+static const char *const kthread_names[] = {
+    "kworker",	  "ksoftirqd", "kthreadd", "kswapd",  "migration", "rcu_", "watchdog",
+    "khugepaged", "jbd2",      "kblockd",  "kauditd", "[",	   NULL};
+
+static bool m_name_mismatch(const struct pctx *p, struct fhit *h)
+{
+	if (!p->comm || !*p->comm || p->memfd)
+		return false;
+	char b1[4096];
+	const char *exe_b = base_of(p->exe, b1, sizeof(b1));
+	if (!exe_b || !*exe_b)
+		return false;
+	/* busybox and toybox run applets by the name they are called by */
+	if (strcmp(exe_b, "busybox") == 0 || strcmp(exe_b, "toybox") == 0 ||
+	    str_has_prefix(exe_b, "busybox."))
+		return false;
+	if (comm_matches(p->comm, exe_b))
+		return false;
+	/* a kernel thread's name on a process with an executable: whatever its
+	 * arguments say (a miner sets both) */
+	for (size_t k = 0; kthread_names[k]; k++)
+		if (str_has_prefix(p->comm, kthread_names[k])) {
+			sev_raise(h, SEV_HIGH);
+			h->attack = "T1036.004";
+			break;
+		}
+	/* a script (comm its name, exe the interpreter), a link's name (sh ->
+	 * dash), a title set by the program over its argv: the arguments */
+	for (size_t k = 0; k < 4 && h->sev < SEV_HIGH; k++)
+		if (comm_matches(p->comm, proc_arg(p->proc, k)))
+			return false;
+	char *c = bag_path_json_encode(p->comm);
+	if (h->sev >= SEV_HIGH)
+		sbuf_printf(&h->detail,
+			    "its name '%s' poses as a kernel thread; its executable is '%s'",
+			    c ? c : "?", exe_b);
+	else
+		sbuf_printf(
+		    &h->detail,
+		    "its name '%s' is neither its executable's '%s' nor one of its arguments",
+		    c ? c : "?", exe_b);
+	json_object_set_new(hev(h), "comm", jtext(p->comm));
+	free(c);
+	return true;
+}
+
+/* analyses.cores (analyze.c): an ELF header at a page start of an
+ * executable mapping with no file behind it */
+static bool m_anon_elf(const struct pctx *p, struct fhit *h)
+{
+	json_t *cores = json_object_get(json_object_get(p->report, "analyses"), "cores"), *c;
+	size_t i;
+	json_array_foreach(cores, i, c)
+	{
+		json_t *pid = json_object_get(c, "pid");
+		json_t *hits = json_object_get(c, "anon_elf");
+		if (!json_is_integer(pid) || json_integer_value(pid) != p->pid ||
+		    !json_array_size(hits))
+			continue;
+		json_t *first = json_array_get(hits, 0);
+		json_t *va = json_object_get(first, "vaddr");
+		const char *map = jstr(first, "mapping");
+		sbuf_printf(&h->detail,
+			    "an ELF header in memory at 0x%llx, in an executable mapping (%s, %s) "
+			    "with no file behind it",
+			    json_is_integer(va) ? (unsigned long long)json_integer_value(va) : 0ull,
+			    map ? map : "anon", jstr(first, "perms") ? jstr(first, "perms") : "?");
+		if (json_array_size(hits) > 1)
+			sbuf_printf(&h->detail, " (and %zu more)", json_array_size(hits) - 1);
+		json_object_set_new(hev(h), "core", jtext(jstr(c, "member")));
+		json_object_set(hev(h), "anon_elf", hits);
+		return true;
+	}
+	return false;
+}
+
 /* ---- the table ---- */
 
 static const struct rule rules[] = {
@@ -2067,6 +2475,42 @@ static const struct rule rules[] = {
      .title = "Process executable differs from the image's file",
      .scope = RS_PROC,
      .proc = m_exe_differs},
+    {.id = "proc.shell-socket-stdio",
+     .sev = SEV_HIGH,
+     .attack = "T1059",
+     .title = "Shell or interpreter with a socket as stdin/stdout/stderr",
+     .scope = RS_PROC,
+     .proc = m_shell_socket_stdio},
+    {.id = "proc.exe-in-tmp",
+     .sev = SEV_HIGH,
+     .attack = "T1105",
+     .title = "Process runs from a tmp or hidden dir",
+     .scope = RS_PROC,
+     .proc = m_exe_in_tmp},
+    {.id = "proc.listener-undeclared",
+     .sev = SEV_MEDIUM,
+     .attack = "T1571",
+     .title = "Listener on a port the image does not expose",
+     .scope = RS_PROC,
+     .proc = m_listener_undeclared},
+    {.id = "proc.caps-beyond-config",
+     .sev = SEV_HIGH,
+     .attack = "T1548",
+     .title = "Process capabilities beyond the container's config",
+     .scope = RS_PROC,
+     .proc = m_caps_beyond_config},
+    {.id = "proc.name-mismatch",
+     .sev = SEV_MEDIUM,
+     .attack = "T1036",
+     .title = "Process name differs from its executable",
+     .scope = RS_PROC,
+     .proc = m_name_mismatch},
+    {.id = "mem.anon-elf",
+     .sev = SEV_CRITICAL,
+     .attack = "T1620",
+     .title = "ELF image in an anonymous executable mapping",
+     .scope = RS_PROC,
+     .proc = m_anon_elf},
 };
 
 /* ---- running the rules ---- */
@@ -2375,6 +2819,7 @@ static json_t *process_list(json_t *report)
 static void pctx_fill(struct pctx *p, json_t *proc)
 {
 	json_t *exe = json_object_get(proc, "exe");
+	p->proc = proc;
 	p->pid = int_or(proc, "pid", -1);
 	p->comm = jstr(proc, "comm");
 	json_t *ns =
