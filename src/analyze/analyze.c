@@ -718,6 +718,10 @@ int analyze_run(const struct analyze_opts *o, json_t **report, char **out_dir_us
 	if (run_diff(b, img, r, &bag_kept, e) < 0)
 		goto out;
 	analyze_bag_sections(r, b, img->idx, bag_kept);
+	/* the pcaps: network.flows/dns/tls/http and the flow.* findings */
+	struct err ne = {0};
+	if (analyze_network(r, b, NULL, &ne) < 0)
+		add_note(r, "network: the pcaps: %s", ne.msg);
 	findings_rules(r, img->idx, bag_kept);
 	findings_finish(r);
 	summary_fail(r, fail_on);
