@@ -9,7 +9,6 @@
  * captured, every list and buffer is bounded, a malformed packet is counted
  * and skipped. Nothing here prints or exits. */
 #include <ctype.h>
-#include <math.h>
 #include <string.h>
 #include <time.h>
 
@@ -1393,6 +1392,26 @@ static bool metadata_name(const char *n)
 		     strcasecmp(n, "metadata.") == 0 || strcmp(n, "169.254.169.254") == 0);
 }
 
+/* log2 without libm: x in [1,2) by halving, then the atanh series */
+static double lg2(double x)
+{
+	int e = 0;
+	while (x >= 2) {
+		x /= 2;
+		e++;
+	}
+	while (x > 0 && x < 1) {
+		x *= 2;
+		e--;
+	}
+	double y = (x - 1) / (x + 1), y2 = y * y, t = y, sum = 0;
+	for (int k = 1; k < 40; k += 2) {
+		sum += t / k;
+		t *= y2;
+	}
+	return e + 2 * sum / 0.69314718055994530942;
+}
+
 /* a label that looks generated: long and high in entropy */
 static bool dga_label(const char *name, char *lab, size_t labsz)
 {
@@ -1421,7 +1440,7 @@ static bool dga_label(const char *name, char *lab, size_t labsz)
 	for (int i = 0; i < 256; i++)
 		if (cnt[i]) {
 			double q = (double)cnt[i] / (double)bl;
-			h -= q * log2(q);
+			h -= q * lg2(q);
 		}
 	bool hexlike = true;
 	for (size_t i = 0; i < bl; i++)
