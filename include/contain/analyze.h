@@ -370,6 +370,10 @@ struct aflows_opts {
 	uint64_t total_max; /* 0: AFLOW_TOTAL_MAX */
 	size_t flows_max;   /* 0: AFLOW_FLOWS_MAX */
 	const char *cut_at; /* RFC 3339 time of the quarantine's network cut, or NULL */
+	/* the container's own addresses (numeric strings; NULL/0: unknown): when
+	 * known, only packets from them count as attempts after the cut */
+	const char *const *local_addrs;
+	size_t nlocal;
 };
 struct aflows;
 struct aflows *aflows_new(const struct aflows_opts *o);

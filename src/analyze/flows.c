@@ -94,6 +94,8 @@ struct aflows {
 	uint64_t packets, bytes, bad, not_ip, fragments, untracked, dns_total, tls_total,
 	    http_total, truncated, gaps, nxdomain;
 	int cur; /* the pcap being read */
+	uint8_t (*local)[17]; /* family (4, 6) then the address */
+	size_t nlocal;
 };
 
 /* ---- small helpers ---- */
@@ -703,6 +705,16 @@ struct aflows *aflows_new(const struct aflows_opts *o)
 	if (!f->o.flows_max)
 		f->o.flows_max = AFLOW_FLOWS_MAX;
 	f->has_cut = parse_time(f->o.cut_at, &f->cut_ns);
+	if (f->o.nlocal) {
+		f->local = xcalloc(f->o.nlocal, sizeof(*f->local));
+		for (size_t i = 0; i < f->o.nlocal; i++) {
+			const char *ad = f->o.local_addrs[i];
+			if (ad && inet_pton(AF_INET, ad, f->local[f->nlocal] + 1) == 1)
+				f->local[f->nlocal++][0] = 4;
+			else if (ad && inet_pton(AF_INET6, ad, f->local[f->nlocal] + 1) == 1)
+				f->local[f->nlocal++][0] = 6;
+		}
+	}
 	f->dns = json_array();
 	f->tls = json_array();
 	f->http = json_array();
@@ -738,6 +750,7 @@ void aflows_free(struct aflows *f)
 	}
 	free(f->v);
 	free(f->hash);
+	free(f->local);
 	for (size_t i = 0; i < f->npc; i++) {
 		free(f->pc[i].name);
 		free(f->pc[i].error);
@@ -1074,7 +1087,17 @@ static void transport(struct aflows *f, struct pkt *pk)
 	if (f->cur < 64)
 		x->pcaps |= 1ull << f->cur;
 	bool cut = f->pc[f->cur].nflog || (f->has_cut && pk->ns >= f->cut_ns);
-	if (cut && dir == 0) {
+	if (cut && f->nlocal) { /* sent by the container, whichever side began */
+		bool mine = false;
+		const uint8_t *sa = dir ? x->k.dst : x->k.src;
+		for (size_t i = 0; i < f->nlocal && !mine; i++)
+			mine = f->local[i][0] == x->k.family &&
+			       !memcmp(f->local[i] + 1, sa, x->k.family == 4 ? 4 : 16);
+		cut = mine;
+	} else if (cut) {
+		cut = dir == 0;
+	}
+	if (cut) {
 		if (!x->after_cut && x->h[0].packets + x->h[1].packets == 1)
 			x->new_after_cut = true;
 		x->after_cut++;
@@ -1576,7 +1599,8 @@ static void flow_findings(struct aflows *f, json_t *report)
 			cut_flows++;
 			if (x->new_after_cut) {
 				cut_new++;
-				if (!(x->k.proto == 17 && x->k.dport == 53))
+				if ((x->k.proto == 6 || x->k.proto == 17) &&
+				    !(x->k.proto == 17 && (x->k.dport == 53 || x->k.dport == 5353)))
 					cut_new_nondns++;
 			}
 			if (json_array_size(dests) < AFTER_CUT_DESTS)
@@ -1603,7 +1627,7 @@ static void flow_findings(struct aflows *f, json_t *report)
 		char det[256];
 		snprintf(det, sizeof(det),
 			 "%llu packets in %llu flows sent after the network cut (%llu new "
-			 "connections, %llu of them not DNS)",
+			 "flows, %llu of them TCP or UDP other than DNS)",
 			 (unsigned long long)cut_pkts, (unsigned long long)cut_flows,
 			 (unsigned long long)cut_new, (unsigned long long)cut_new_nondns);
 		findings_add(report, "flow.after-cut", cut_new_nondns ? SEV_MEDIUM : SEV_LOW,
@@ -1688,7 +1712,8 @@ void aflows_finish(struct aflows *f, json_t *report, json_t **out)
 {
 	for (size_t i = 0; i < f->nv; i++)
 		flow_deliver(f, f->v[i]);
-	qsort(f->v, f->nv, sizeof(*f->v), flow_cmp);
+	if (f->nv)
+		qsort(f->v, f->nv, sizeof(*f->v), flow_cmp);
 	if (report) {
 		flow_findings(f, report);
 		dns_findings(f, report);
@@ -1761,6 +1786,23 @@ int analyze_network(json_t *report, struct abag *b, const struct aflows_opts *o,
 				break;
 			}
 		}
+	}
+	const char *local[256];
+	size_t nl = 0;
+	json_t *ifc, *ad;
+	size_t i, j;
+	json_array_foreach(json_object_get(b->netstate, "interfaces"), i, ifc)
+	{
+		json_array_foreach(json_object_get(ifc, "addresses"), j, ad)
+		{
+			const char *s = json_string_value(json_object_get(ad, "address"));
+			if (s && nl < ARRAY_SIZE(local) && strcmp(s, "127.0.0.1") && strcmp(s, "::1"))
+				local[nl++] = s;
+		}
+	}
+	if (!oo.nlocal && nl) {
+		oo.local_addrs = local;
+		oo.nlocal = nl;
 	}
 	struct aflows *f = aflows_new(&oo);
 	struct net_ctx c = {.f = f, .report = report};
