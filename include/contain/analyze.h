@@ -359,7 +359,9 @@ struct aflow_key {
  * reassembled by sequence number, once, when the flow closes (FIN both
  * ways, RST) or the input ends: the bytes from the start (the SYN's seq + 1,
  * else the first segment seen) up to the first gap, at most stream_max
- * (overlaps: the bytes first received win; retransmissions add nothing).
+ * (bytes in place are never replaced: a retransmission or overlap adds only
+ * what is new; among segments held out of order the lower offset wins).
+ * stream_max is 64 KiB when on_stream is NULL (heads for TLS and HTTP).
  * UDP: each datagram's payload as it passes. */
 typedef void (*aflow_stream_fn)(const struct aflow_key *k, int dir, const void *buf, size_t n,
 				void *arg);

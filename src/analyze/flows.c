@@ -704,6 +704,9 @@ struct aflows *aflows_new(const struct aflows_opts *o)
 		f->o.total_max = AFLOW_TOTAL_MAX;
 	if (!f->o.flows_max)
 		f->o.flows_max = AFLOW_FLOWS_MAX;
+	/* nobody to hand streams to: only their heads (TLS, HTTP) are kept */
+	if (!f->o.on_stream && f->o.stream_max > (64u << 10))
+		f->o.stream_max = 64u << 10;
 	f->has_cut = parse_time(f->o.cut_at, &f->cut_ns);
 	if (f->o.nlocal) {
 		f->local = xcalloc(f->o.nlocal, sizeof(*f->local));

@@ -599,6 +599,26 @@ START_TEST(after_cut_and_pool_port)
 	ck_assert_ptr_nonnull(m);
 	ck_assert_str_eq(json_string_value(json_object_get(m, "path")), "169.254.169.254:80");
 	json_decref(o), json_decref(rep);
+	/* the container's address known: a probe from outside after the cut is
+	 * not the container's attempt */
+	{
+		struct sbuf q = {0};
+		struct ep probe = v4(10, 0, 0, 1, 50000), me = v4(10, 0, 0, 2, 8080);
+		pcap_head(&q, 1);
+		tcp(&q, 2000, &probe, &me, 1, 0, SYN, NULL, 0);
+		const char *local[] = {"10.0.0.2"};
+		struct aflows_opts lo = {.cut_at = "1970-01-01T00:25:00Z", .local_addrs = local,
+					 .nlocal = 1};
+		struct aflows *f = aflows_new(&lo);
+		FILE *fp = fmemopen(q.buf, q.len, "rb");
+		struct err e = {0};
+		ck_assert_int_eq(aflows_read(f, fp, "x.pcap", &e), 0);
+		json_t *r2 = new_report(), *o2 = NULL;
+		aflows_finish(f, r2, &o2);
+		aflows_free(f);
+		ck_assert_ptr_null(finding(r2, "flow.after-cut", 0));
+		json_decref(o2), json_decref(r2), sbuf_free(&q);
+	}
 	/* without a cut time: no such finding */
 	rep = new_report();
 	o = run(&p, NULL, NULL, 0, rep);
