@@ -609,13 +609,13 @@ START_TEST(after_cut_and_pool_port)
 		const char *local[] = {"10.0.0.2"};
 		struct aflows_opts lo = {.cut_at = "1970-01-01T00:25:00Z", .local_addrs = local,
 					 .nlocal = 1};
-		struct aflows *f = aflows_new(&lo);
+		struct aflows *fl = aflows_new(&lo);
 		FILE *fp = fmemopen(q.buf, q.len, "rb");
 		struct err e = {0};
-		ck_assert_int_eq(aflows_read(f, fp, "x.pcap", &e), 0);
+		ck_assert_int_eq(aflows_read(fl, fp, "x.pcap", &e), 0);
 		json_t *r2 = new_report(), *o2 = NULL;
-		aflows_finish(f, r2, &o2);
-		aflows_free(f);
+		aflows_finish(fl, r2, &o2);
+		aflows_free(fl);
 		ck_assert_ptr_null(finding(r2, "flow.after-cut", 0));
 		json_decref(o2), json_decref(r2), sbuf_free(&q);
 	}
