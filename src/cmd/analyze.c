@@ -65,6 +65,8 @@ const char cmd_analyze_usage[] =
     "  fs.package-db-changed fs.shell-history fs.dropped-file\n"
     "  image.digest-mismatch image.digest-unknown proc.exe-memfd proc.exe-deleted\n"
     "  proc.exe-not-in-image proc.exe-differs\n"
+    "  flow.mining-pool flow.cloud-metadata flow.after-cut flow.dga-name\n"
+    "  flow.nxdomain-many flow.rare-tld flow.interactive flow.http-download\n"
     "\n"
     "Examples:\n"
     "  contain analyze case-42.tar.zst --image web.tar\n"
