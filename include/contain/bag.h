@@ -151,6 +151,37 @@ char *bag_path_decode(const char *s);
 /* A payload path is acceptable: "data/...", no empty, "." or ".." component. */
 bool bag_path_ok(const char *path);
 
+/* A string from the container as a JSON string, never NULL (json_null for
+ * a NULL s): text as it is when valid UTF-8, else in JSON form
+ * (bag_path_json_encode); a path always in JSON form ("%" as "%25"). */
+json_t *bag_json_text(const char *s);
+json_t *bag_json_path(const char *s);
+
+/* ---- notes: what a reader passed over or could not read, as data ---- */
+#define BAG_NOTE_MAX 1024u /* bytes of a note's printf text, then cut */
+/* Notes into a JSON array of strings, bounded: past max (0: no bound) a
+ * note is not kept, only counted in more. */
+struct bag_notes {
+	json_t *arr; /* the array the notes go into */
+	size_t max;  /* notes kept at most, 0: all */
+	size_t n;    /* notes kept */
+	size_t more; /* notes left out */
+	/* the text to JSON; NULL: bag_path_json_encode's form */
+	json_t *(*encode)(const char *s, size_t n);
+};
+/* Whether one more note is kept; when not, it is counted in more. */
+bool bag_notes_room(struct bag_notes *nt);
+/* A note: the printf text (cut at BAG_NOTE_MAX - 1 bytes) through encode,
+ * by default in JSON form (bag_path_json_encode): it may quote a name from
+ * the container. */
+void bag_note(struct bag_notes *nt, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void bag_notev(struct bag_notes *nt, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+/* A note made by the caller, valid UTF-8, kept as it is. */
+void bag_note_str(struct bag_notes *nt, const char *s);
+/* When notes were left out, one more after the others: "N more notes <what>". */
+void bag_notes_end(struct bag_notes *nt, const char *what);
+
 /* ---- tag files ---- */
 /* Bounds of the tag-file parsers (hostile bytes): a longer line is a problem
  * and is skipped; past the field or line count the rest is not read. */
@@ -216,3 +247,14 @@ int bag_verify(const char *path, const struct bag_verify_opts *o, json_t **repor
  * checked: that is bag_verify()'s job. */
 int bag_tag_read(const char *bag, const char *name, size_t max, char **buf, size_t *len,
 		 struct err *e);
+
+/* ---- a bag's tar, read (src/evidence/bagtag.c) ---- */
+struct archive;
+/* A libarchive reader on the tar at path: plain, gzip or zstd with the
+ * library's own filters (ERR_UNSUPP when it has none: no external program is
+ * ever run), tar format only, 1 MiB blocks. name: the bag as errors call it
+ * ("read 'NAME': ..."). The caller frees *out with archive_read_free. */
+int bag_tar_open(const char *path, const char *name, struct archive **out, struct err *e);
+/* A member's path below the bag's top directory, after any "./":
+ * "top/data/x" -> "data/x"; NULL for a name with no top directory. */
+const char *bag_tar_below_top(const char *p);

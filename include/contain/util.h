@@ -184,6 +184,10 @@ bool str_has_prefix(const char *s, const char *prefix);
 bool str_has_suffix(const char *s, const char *suffix);
 /* trim trailing \n and spaces in place */
 void str_rstrip(char *s);
+/* The line of buf[0..n) at *off, NULL at the end: its start; *len its
+ * length without the '\n' and one '\r' before it; *off moved past its '\n';
+ * *nl (NULL: not wanted) whether it ended with a '\n' (the last may not). */
+const char *str_line_next(const char *buf, size_t n, size_t *off, size_t *len, bool *nl);
 bool is_hex_string(const char *s);
 
 /* ---- time ---- */

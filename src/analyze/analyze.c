@@ -48,32 +48,14 @@ static json_t *jbool(const json_t *o, const char *k)
 	return json_boolean(json_is_true(json_object_get(o, k)));
 }
 
-/* a string from anywhere (a path given, a message): invalid UTF-8 encoded */
-static json_t *str_or_null(const char *s)
-{
-	if (!s)
-		return json_null();
-	json_t *j = json_string(s);
-	if (j)
-		return j;
-	char *enc = bag_path_json_encode(s);
-	j = json_string(enc ? enc : "(not encodable)");
-	free(enc);
-	return j;
-}
-
 static void add_note(json_t *report, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void add_note(json_t *report, const char *fmt, ...)
 {
-	char msg[2048];
+	struct bag_notes nt = {.arr = json_object_get(report, "notes")};
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	bag_notev(&nt, fmt, ap);
 	va_end(ap);
-	char *enc = bag_path_json_encode(msg);
-	json_array_append_new(json_object_get(report, "notes"),
-			      json_string(enc ? enc : "(a note that could not be encoded)"));
-	free(enc);
 }
 
 /* ---- bag ---- */
@@ -82,8 +64,8 @@ static json_t *bag_section(const struct abag *b)
 {
 	json_t *v = b->verify, *o = json_object();
 	const char *info_id = jstr(b->info, "Contain-Bag-Id");
-	json_object_set_new(o, "id", str_or_null(info_id ? info_id : jstr(v, "bag_id")));
-	json_object_set_new(o, "path", str_or_null(b->path));
+	json_object_set_new(o, "id", bag_json_text(info_id ? info_id : jstr(v, "bag_id")));
+	json_object_set_new(o, "path", bag_json_text(b->path));
 	json_object_set_new(o, "form", json_string(b->is_dir ? "directory" : "tar"));
 	json_object_set_new(o, "verified", json_boolean(b->verified));
 	const char *verdict = jstr(v, "verdict");
@@ -111,7 +93,7 @@ static json_t *bag_section(const struct abag *b)
 	const char *fpr = jstr(sig, "fingerprint");
 	if (!fpr)
 		fpr = jstr(b->info, "Contain-Signer-Fingerprint");
-	json_object_set_new(o, "signer", str_or_null(signed_ ? fpr : NULL));
+	json_object_set_new(o, "signer", bag_json_text(signed_ ? fpr : NULL));
 	json_object_set_new(o, "case", jstr_or_null(b->info, "External-Identifier"));
 	json_object_set_new(o, "examiner", jstr_or_null(b->info, "Contact-Name"));
 	json_object_set_new(o, "bagging_date", jstr_or_null(b->info, "Bagging-Date"));
@@ -138,19 +120,20 @@ static json_t *container_section(const struct abag *b)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "runtime",
-			    str_or_null(first_str(b->image, "runtime", b->inspect, "runtime",
-						  b->info, "Contain-Runtime")));
-	json_object_set_new(
-	    o, "id",
-	    str_or_null(first_str(b->inspect, "id", b->info, "Contain-Container-Id", NULL, NULL)));
+			    bag_json_text(first_str(b->image, "runtime", b->inspect, "runtime",
+						    b->info, "Contain-Runtime")));
+	json_object_set_new(o, "id",
+			    bag_json_text(first_str(b->inspect, "id", b->info,
+						    "Contain-Container-Id", NULL, NULL)));
 	json_object_set_new(o, "name",
-			    str_or_null(first_str(b->inspect, "name", NULL, NULL, NULL, NULL)));
+			    bag_json_text(first_str(b->inspect, "name", NULL, NULL, NULL, NULL)));
 	json_object_set_new(
-	    o, "image", str_or_null(first_str(b->image, "image", b->inspect, "image", NULL, NULL)));
+	    o, "image",
+	    bag_json_text(first_str(b->image, "image", b->inspect, "image", NULL, NULL)));
 	json_object_set_new(
 	    o, "image_digest",
-	    str_or_null(first_str(b->image, "digest", b->info, "Contain-Image-Digest", b->inspect,
-				  "image_digest")));
+	    bag_json_text(first_str(b->image, "digest", b->info, "Contain-Image-Digest", b->inspect,
+				    "image_digest")));
 	json_object_set_new(o, "layer", jstr_or_null(b->files, "layer"));
 	json_object_set_new(o, "whole_root", jbool(b->files, "whole_root"));
 	return o;
@@ -251,7 +234,7 @@ static json_t *process_summary(const json_t *p, const struct users *u)
 	} else {
 		json_object_set_new(o, "uid", json_null());
 	}
-	json_object_set_new(o, "user", str_or_null(user));
+	json_object_set_new(o, "user", bag_json_text(user));
 	free(user);
 	json_object_set_new(o, "cmdline", cmdline_list(json_object_get(p, "cmdline")));
 	json_object_set_new(o, "start_time", jstr_or_null(p, "start_time"));
@@ -299,7 +282,7 @@ static json_t *endpoint(const json_t *s, const char *addr_key, const char *port_
 	char buf[512];
 	snprintf(buf, sizeof(buf), strchr(a, ':') ? "[%.400s]:%lld" : "%.400s:%lld", a,
 		 (long long)json_integer_value(port));
-	return str_or_null(buf);
+	return bag_json_text(buf);
 }
 
 static json_t *socket_entry(const json_t *s, json_t *pid)
@@ -335,7 +318,7 @@ static json_t *iface_entry(const json_t *ifc)
 				 (long long)json_integer_value(pl));
 		else
 			snprintf(buf, sizeof(buf), "%.400s", ad);
-		json_array_append_new(addrs, str_or_null(buf));
+		json_array_append_new(addrs, bag_json_text(buf));
 	}
 	json_object_set_new(o, "addresses", addrs);
 	return o;
@@ -385,8 +368,28 @@ static json_t *network_section(const struct abag *b, json_t *report)
 
 /* ---- quarantine, custody ---- */
 
+/* A field of a bag member's object, copied with its type checked (see
+ * jstr_or_null and its kin: a wrong type is null). */
+struct field {
+	const char *key;
+	json_t *(*copy)(const json_t *o, const char *k);
+};
+
+static json_t *fields_copy(const json_t *src, const struct field *f, size_t n)
+{
+	json_t *o = json_object();
+	for (size_t i = 0; i < n; i++)
+		json_object_set_new(o, f[i].key, f[i].copy(src, f[i].key));
+	return o;
+}
+
 static json_t *quarantine_section(const struct abag *b)
 {
+	static const struct field step[] = {{"step", jstr_or_null},
+					    {"by", jstr_or_null},
+					    {"at", jstr_or_null},
+					    {"holds", jstr_or_null},
+					    {"seconds", jnum_or_null}};
 	json_t *out = json_array(), *s;
 	size_t i;
 	json_array_foreach(json_object_get(b->quarantine, "steps"), i, s)
@@ -395,30 +398,23 @@ static json_t *quarantine_section(const struct abag *b)
 			break;
 		if (!json_is_object(s))
 			continue;
-		json_t *o = json_object();
-		json_object_set_new(o, "step", jstr_or_null(s, "step"));
-		json_object_set_new(o, "by", jstr_or_null(s, "by"));
-		json_object_set_new(o, "at", jstr_or_null(s, "at"));
-		json_object_set_new(o, "holds", jstr_or_null(s, "holds"));
-		json_object_set_new(o, "seconds", jnum_or_null(s, "seconds"));
-		json_array_append_new(out, o);
+		json_array_append_new(out, fields_copy(s, step, ARRAY_SIZE(step)));
 	}
 	return out;
 }
 
 static json_t *custody_section(const struct abag *b)
 {
+	static const struct field event[] = {{"seq", jint_or_null},
+					     {"time", jstr_or_null},
+					     {"action", jstr_or_null},
+					     {"target", jstr_or_null},
+					     {"result", jstr_or_null}};
 	json_t *out = json_array(), *ev;
 	size_t i;
 	json_array_foreach(b->custody, i, ev)
 	{
-		json_t *o = json_object();
-		json_object_set_new(o, "seq", jint_or_null(ev, "seq"));
-		json_object_set_new(o, "time", jstr_or_null(ev, "time"));
-		json_object_set_new(o, "action", jstr_or_null(ev, "action"));
-		json_object_set_new(o, "target", jstr_or_null(ev, "target"));
-		json_object_set_new(o, "result", jstr_or_null(ev, "result"));
-		json_array_append_new(out, o);
+		json_array_append_new(out, fields_copy(ev, event, ARRAY_SIZE(event)));
 	}
 	return out;
 }
@@ -447,12 +443,12 @@ void analyze_bag_sections(json_t *report, const struct abag *b, const struct aid
 static json_t *image_section(const struct aimg *img, const char *given, const char *recorded)
 {
 	json_t *o = json_object();
-	json_object_set_new(o, "path", str_or_null(given));
-	json_object_set_new(o, "form", str_or_null(img->form));
-	json_object_set_new(o, "ref", str_or_null(img->ref));
-	json_object_set_new(o, "manifest_digest", str_or_null(img->manifest_digest));
-	json_object_set_new(o, "config_digest", str_or_null(img->config_digest));
-	json_object_set_new(o, "recorded_digest", str_or_null(recorded));
+	json_object_set_new(o, "path", bag_json_text(given));
+	json_object_set_new(o, "form", bag_json_text(img->form));
+	json_object_set_new(o, "ref", bag_json_text(img->ref));
+	json_object_set_new(o, "manifest_digest", bag_json_text(img->manifest_digest));
+	json_object_set_new(o, "config_digest", bag_json_text(img->config_digest));
+	json_object_set_new(o, "recorded_digest", bag_json_text(recorded));
 	json_object_set_new(o, "match", json_string(aimg_digest_match(img, recorded)));
 	json_object_set_new(o, "layers", img->layers ? json_incref(img->layers) : json_array());
 	json_object_set_new(o, "entries", json_integer((json_int_t)aidx_count(img->idx)));
@@ -484,9 +480,7 @@ static json_t *empty_diff(const char *why)
 	for (size_t i = 0; i < ARRAY_SIZE(arrays); i++)
 		json_object_set_new(d, arrays[i], json_array());
 	json_t *notes = json_array();
-	char *enc = bag_path_json_encode(why);
-	json_array_append_new(notes, json_string(enc ? enc : "no diff"));
-	free(enc);
+	json_array_append_new(notes, bag_json_path(why));
 	json_object_set_new(d, "notes", notes);
 	json_object_set_new(d, "stats", json_object());
 	return d;
@@ -621,7 +615,7 @@ static json_t *mark_unverified(json_t *r)
 	    json_string_value(json_object_get(bag, "verdict")) ?: "invalid", first ? ": " : "",
 	    first ? first : "");
 	json_t *out = json_object();
-	json_object_set_new(out, "warning", str_or_null(msg));
+	json_object_set_new(out, "warning", bag_json_text(msg));
 	json_object_update(out, r);
 	json_decref(r);
 	return out;

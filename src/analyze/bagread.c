@@ -35,15 +35,11 @@ static const char layer_member[] = "data/fs/upper.tar";
 static void note(struct abag *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void note(struct abag *b, const char *fmt, ...)
 {
-	char msg[1024];
+	struct bag_notes nt = {.arr = b->notes};
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	bag_notev(&nt, fmt, ap);
 	va_end(ap);
-	char *enc = bag_path_json_encode(msg);
-	json_array_append_new(b->notes,
-			      json_string(enc ? enc : "(a note that could not be encoded)"));
-	free(enc);
 }
 
 struct abag *abag_new(void)
@@ -277,42 +273,6 @@ static void read_members_dir(struct abag *b)
 
 /* ---- tar bags ---- */
 
-static int tar_open(struct abag *b, struct archive **out, struct err *e)
-{
-	struct archive *a = archive_read_new();
-	if (!a)
-		return err_set(e, ERR_SYS, "archive_read_new failed");
-	/* ARCHIVE_WARN: this libarchive would run an external gzip or zstd */
-	if (archive_read_support_filter_gzip(a) != ARCHIVE_OK ||
-	    archive_read_support_filter_zstd(a) != ARCHIVE_OK) {
-		archive_read_free(a);
-		return err_set(
-		    e, ERR_UNSUPP,
-		    "read '%s': this libarchive lacks built-in gzip or zstd (no external "
-		    "program is ever run)",
-		    b->path);
-	}
-	archive_read_support_format_tar(a);
-	if (archive_read_open_filename(a, b->open_path, 1 << 20) != ARCHIVE_OK) {
-		err_set(e, ERR_INVALID, "read '%s': %s", b->path, archive_error_string(a));
-		archive_read_free(a);
-		return -1;
-	}
-	*out = a;
-	return 0;
-}
-
-/* the path of an entry below the bag's top directory ("top/data/x" -> "data/x") */
-static const char *below_top(const char *p)
-{
-	while (p[0] == '.' && p[1] == '/')
-		p += 2;
-	const char *slash = strchr(p, '/');
-	if (!slash || slash == p)
-		return NULL;
-	return slash + 1;
-}
-
 static int read_entry(struct archive *a, const char *name, struct sbuf *out, bool *too_big,
 		      struct err *e)
 {
@@ -336,7 +296,7 @@ static int read_entry(struct archive *a, const char *name, struct sbuf *out, boo
 static int read_members_tar(struct abag *b, struct err *e)
 {
 	struct archive *a = NULL;
-	if (tar_open(b, &a, e) < 0)
+	if (bag_tar_open(b->open_path, b->path, &a, e) < 0)
 		return -1;
 	bool seen[ARRAY_SIZE(members)] = {0};
 	int rc = 0;
@@ -356,7 +316,7 @@ static int read_members_tar(struct abag *b, struct err *e)
 			goto out;
 		}
 		const char *p = archive_entry_pathname(ae);
-		const char *rel = p ? below_top(p) : NULL;
+		const char *rel = p ? bag_tar_below_top(p) : NULL;
 		if (!rel)
 			continue;
 		bool regular =
@@ -582,7 +542,7 @@ static int layer_dir(struct abag *b, abag_layer_fn fn, void *ctx, struct err *e)
 static int layer_tar(struct abag *b, abag_layer_fn fn, void *ctx, struct err *e)
 {
 	struct archive *a = NULL;
-	if (tar_open(b, &a, e) < 0)
+	if (bag_tar_open(b->open_path, b->path, &a, e) < 0)
 		return -1;
 	int rc = 0;
 	bool found = false;
@@ -597,7 +557,7 @@ static int layer_tar(struct abag *b, abag_layer_fn fn, void *ctx, struct err *e)
 			goto out;
 		}
 		const char *p = archive_entry_pathname(ae);
-		const char *rel = p ? below_top(p) : NULL;
+		const char *rel = p ? bag_tar_below_top(p) : NULL;
 		if (!rel || strcmp(rel, layer_member) != 0 ||
 		    archive_entry_filetype(ae) != AE_IFREG || archive_entry_hardlink(ae))
 			continue;

@@ -225,8 +225,8 @@ static bool fj_path(const struct fjidx *x, uint32_t i, char *out)
 struct diff {
 	const struct aidx *img;
 	const struct adiff_opts *o;
-	json_t *added, *modified, *metadata, *deleted, *opaque, *notes;
-	size_t nnotes, dropped_notes;
+	json_t *added, *modified, *metadata, *deleted, *opaque;
+	struct bag_notes notes; /* at most DIFF_NOTES_MAX */
 	uint64_t entries, unchanged, bytes_hashed, layer_bytes;
 	uint64_t n_added, n_modified, n_metadata, n_deleted, n_opaque;
 	uint64_t listed, unlisted; /* entries in the arrays; counted, not listed */
@@ -263,20 +263,12 @@ struct lent {
 	struct aelf_sniff elf;
 };
 
-static json_t *jpath(const char *s)
-{
-	_cleanup_free_ char *enc = bag_path_json_encode(s);
-	return json_string(enc);
-}
-
 static void note(struct diff *d, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static void note(struct diff *d, const char *path, const char *fmt, ...)
 {
-	if (d->nnotes >= DIFF_NOTES_MAX) {
-		d->dropped_notes++;
+	if (!bag_notes_room(&d->notes))
 		return;
-	}
 	char msg[512];
 	va_list ap;
 	va_start(ap, fmt);
@@ -300,8 +292,7 @@ static void note(struct diff *d, const char *path, const char *fmt, ...)
 		_cleanup_free_ char *enc = bag_path_json_encode(msg);
 		sbuf_adds(&b, enc);
 	}
-	json_array_append_new(d->notes, json_string(b.buf));
-	d->nnotes++;
+	bag_note_str(&d->notes, b.buf);
 }
 
 static void mark_seen(struct diff *d, aidx_id id)
@@ -504,7 +495,7 @@ static json_t *entry_json(const struct lent *l)
 	json_t *o = json_object();
 	char m[5];
 	mode_str(l->mode, m);
-	json_object_set_new(o, "path", jpath(l->path));
+	json_object_set_new(o, "path", bag_json_path(l->path));
 	json_object_set_new(o, "type", json_string(aent_type_name(l->type)));
 	json_object_set_new(o, "mode", json_string(m));
 	json_object_set_new(o, "uid", json_integer(l->uid));
@@ -530,13 +521,13 @@ static json_t *entry_json(const struct lent *l)
 	if (l->type == AENT_FILE && l->has_sha)
 		sha_hex(o, "sha256", l->sha);
 	if (l->link)
-		json_object_set_new(o, "link_target", jpath(l->link));
+		json_object_set_new(o, "link_target", bag_json_path(l->link));
 	hex_caps(o, "caps", l->caps, l->caps_len);
 	json_object_set_new(o, "in_tar", json_boolean(l->in_tar));
 	if (l->metacopy)
 		json_object_set_new(o, "metacopy", json_true());
 	if (l->hardlink_to)
-		json_object_set_new(o, "hardlink_to", jpath(l->hardlink_to));
+		json_object_set_new(o, "hardlink_to", bag_json_path(l->hardlink_to));
 	return o;
 }
 
@@ -633,7 +624,7 @@ static void changes_json(json_t *o, unsigned ch, const struct aidx_entry *ie)
 	if (ch & (CH_CAPS_CHANGED | CH_CAPS_REMOVED))
 		hex_caps(o, "image_caps", ie->caps, ie->caps_len);
 	if ((ch & CH_LINK) && ie->link_target)
-		json_object_set_new(o, "image_link_target", jpath(ie->link_target));
+		json_object_set_new(o, "image_link_target", bag_json_path(ie->link_target));
 	json_object_set_new(o, "changes", arr);
 }
 
@@ -721,7 +712,7 @@ static void classify(struct diff *d, struct lent *l)
 				    json_integer((json_int_t)(ie.size > INT64_MAX ? INT64_MAX
 										  : ie.size)));
 		if (ie.type == AENT_SYMLINK && ie.link_target)
-			json_object_set_new(ent, "image_link_target", jpath(ie.link_target));
+			json_object_set_new(ent, "image_link_target", bag_json_path(ie.link_target));
 		filetype_json(l, ent);
 		changes_json(ent, ch, &ie);
 		if (push(d, d->modified, &d->n_modified, ent))
@@ -743,7 +734,7 @@ static uint64_t subtree(const struct aidx *img, aidx_id dir, json_t *sample)
 		n++;
 		if (sample && json_array_size(sample) < AN_OPAQUE_SAMPLE &&
 		    aidx_path(img, id, buf, AN_PATH_MAX) < AN_PATH_MAX)
-			json_array_append_new(sample, jpath(buf));
+			json_array_append_new(sample, bag_json_path(buf));
 		aidx_id c = aidx_first_child(img, id);
 		if (c != AIDX_NONE) {
 			id = c;
@@ -777,14 +768,14 @@ static void whiteout(struct diff *d, const char *path, json_t *fj)
 	json_t *o = json_object();
 	char m[5];
 	mode_str(ie.mode, m);
-	json_object_set_new(o, "path", jpath(path));
+	json_object_set_new(o, "path", bag_json_path(path));
 	json_object_set_new(o, "type", json_string(aent_type_name(ie.type)));
 	json_object_set_new(o, "image_type", json_string(aent_type_name(ie.type)));
 	json_object_set_new(o, "image_mode", json_string(m));
 	if (ie.has_sha256)
 		sha_hex(o, "image_sha256", ie.sha256);
 	if (ie.type == AENT_SYMLINK && ie.link_target)
-		json_object_set_new(o, "image_link_target", jpath(ie.link_target));
+		json_object_set_new(o, "image_link_target", bag_json_path(ie.link_target));
 	if (ie.type == AENT_FILE)
 		json_object_set_new(o, "image_size",
 				    json_integer((json_int_t)(ie.size > INT64_MAX ? INT64_MAX
@@ -809,7 +800,7 @@ static void opaque(struct diff *d, const char *dir)
 	json_t *o = json_object();
 	json_t *sample = json_array();
 	uint64_t n = subtree(d->img, id, sample);
-	json_object_set_new(o, "path", jpath(dir));
+	json_object_set_new(o, "path", bag_json_path(dir));
 	json_object_set_new(o, "type", json_string("dir"));
 	json_object_set_new(o, "hidden", json_integer((json_int_t)n));
 	json_object_set_new(o, "hidden_sample", sample);
@@ -1296,7 +1287,7 @@ static void diff_free(struct diff *d)
 	json_decref(d->metadata);
 	json_decref(d->deleted);
 	json_decref(d->opaque);
-	json_decref(d->notes);
+	json_decref(d->notes.arr);
 	free(d->seen);
 	fj_free(&d->fj);
 	aidx_free(d->kept);
@@ -1344,7 +1335,7 @@ int adiff_layer(const struct aidx *img, struct archive *layer, const struct adif
 		.metadata = json_array(),
 		.deleted = json_array(),
 		.opaque = json_array(),
-		.notes = json_array(),
+		.notes = {.arr = json_array(), .max = DIFF_NOTES_MAX},
 	};
 	if (o->ftype)
 		d.mq = magicq_new(o->ftype);
@@ -1372,11 +1363,7 @@ int adiff_layer(const struct aidx *img, struct archive *layer, const struct adif
 	/* the worker's last jobs done before the entries are handed out */
 	magicq_free(d.mq);
 	d.mq = NULL;
-	if (d.dropped_notes) {
-		char msg[64];
-		snprintf(msg, sizeof(msg), "%zu more notes not listed", d.dropped_notes);
-		json_array_append_new(d.notes, json_string(msg));
-	}
+	bag_notes_end(&d.notes, "not listed");
 
 	if (d.unlisted) {
 		char msg[200];
@@ -1385,7 +1372,7 @@ int adiff_layer(const struct aidx *img, struct archive *layer, const struct adif
 			 "entries only executables, scripts, links, setuid/capability and "
 			 "watched files are listed)",
 			 d.unlisted, AN_DIFF_LIST_MAX);
-		json_array_append_new(d.notes, json_string(msg));
+		json_array_append_new(d.notes.arr, json_string(msg));
 	}
 
 	json_t *stats = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "unlisted",
@@ -1397,7 +1384,7 @@ int adiff_layer(const struct aidx *img, struct archive *layer, const struct adif
 				  (json_int_t)d.bytes_hashed);
 	*out = json_pack("{s:O,s:O,s:O,s:O,s:O,s:O,s:o}", "added", d.added, "modified", d.modified,
 			 "metadata", d.metadata, "deleted", d.deleted, "opaque", d.opaque, "notes",
-			 d.notes, "stats", stats);
+			 d.notes.arr, "stats", stats);
 	if (kept)
 		*kept = steal_pointer(&d.kept);
 	diff_free(&d);

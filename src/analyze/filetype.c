@@ -110,15 +110,7 @@ void aftype_close(struct aftype *t)
 
 /* libmagic's answers are ASCII for its own database, but a description can
  * quote bytes of the file (a script's interpreter, a volume label): kept
- * JSON-safe like a path */
-static json_t *safe_string(const char *s)
-{
-	if (utf8_valid(s, strlen(s)))
-		return json_string(s);
-	_cleanup_free_ char *enc = bag_path_json_encode(s);
-	return json_string(enc);
-}
-
+ * JSON-safe (bag_json_text) */
 void aftype_buffer(struct aftype *t, const void *head, size_t n, uint64_t size, json_t *entry)
 {
 	(void)size; /* libmagic judges the bytes it has; the size is the entry's own field */
@@ -131,17 +123,17 @@ void aftype_buffer(struct aftype *t, const void *head, size_t n, uint64_t size, 
 	const char *mime = t && t->mime ? magic_buffer(t->mime, head, n) : NULL;
 	if (!mime) {
 		const char *why = t && t->mime ? magic_error(t->mime) : "no libmagic handle";
-		json_object_set_new(entry, "magic_error", safe_string(why ? why : "unknown error"));
+		json_object_set_new(entry, "magic_error", bag_json_text(why ? why : "unknown error"));
 		return;
 	}
-	json_object_set_new(entry, "mime", safe_string(mime));
+	json_object_set_new(entry, "mime", bag_json_text(mime));
 	const char *desc = magic_buffer(t->desc, head, n);
 	if (!desc) {
 		const char *why = magic_error(t->desc);
-		json_object_set_new(entry, "magic_error", safe_string(why ? why : "unknown error"));
+		json_object_set_new(entry, "magic_error", bag_json_text(why ? why : "unknown error"));
 		return;
 	}
-	json_object_set_new(entry, "magic", safe_string(desc));
+	json_object_set_new(entry, "magic", bag_json_text(desc));
 }
 
 /* ---------------------------------------------------------------------- */
@@ -225,6 +217,12 @@ static uint64_t rd64(const struct aelf_sniff *s, const unsigned char *p)
 	return s->big_endian ? a << 32 | b : b << 32 | a;
 }
 
+/* A word of the file's class (an address, an offset): 8 bytes or 4. */
+static uint64_t rdword(const struct aelf_sniff *s, const unsigned char *p)
+{
+	return s->cls == 64 ? rd64(s, p) : rd32(s, p);
+}
+
 /* Copy into dst (the file's bytes [off, off + len), got of them already
  * there, gathered in order) what of them buf (the file's bytes
  * [boff, boff + n)) holds. Returns true when the region is complete. A
@@ -266,21 +264,17 @@ static void parse_header(struct aelf_sniff *s)
 	s->big_endian = h[5] == 2;
 	s->e_type = rd16(s, h + 16);
 	s->e_machine = rd16(s, h + 18);
-	if (s->cls == 64) {
-		s->phoff = rd64(s, h + 32);
-		s->shoff = rd64(s, h + 40);
-		s->phentsize = rd16(s, h + 54);
-		s->phnum = rd16(s, h + 56);
-		s->shentsize = rd16(s, h + 58);
-		s->shnum = rd16(s, h + 60);
-	} else {
-		s->phoff = rd32(s, h + 28);
-		s->shoff = rd32(s, h + 32);
-		s->phentsize = rd16(s, h + 42);
-		s->phnum = rd16(s, h + 44);
-		s->shentsize = rd16(s, h + 46);
-		s->shnum = rd16(s, h + 48);
-	}
+	/* where e_phoff .. e_shnum stand in the header of each class */
+	static const struct ehdr_at {
+		uint8_t phoff, shoff, phentsize, phnum, shentsize, shnum;
+	} at32 = {28, 32, 42, 44, 46, 48}, at64 = {32, 40, 54, 56, 58, 60};
+	const struct ehdr_at *at = s->cls == 64 ? &at64 : &at32;
+	s->phoff = rdword(s, h + at->phoff);
+	s->shoff = rdword(s, h + at->shoff);
+	s->phentsize = rd16(s, h + at->phentsize);
+	s->phnum = rd16(s, h + at->phnum);
+	s->shentsize = rd16(s, h + at->shentsize);
+	s->shnum = rd16(s, h + at->shnum);
 	s->is_elf = true;
 
 	/* the program header table: entries at least as large as the
@@ -405,8 +399,8 @@ static int dyn_pie(const struct aelf_sniff *s)
 		return -1;
 	size_t esz = s->cls == 64 ? 16 : 8, half = esz / 2;
 	for (size_t i = 0; esz <= s->dyn_len && i <= s->dyn_len - esz; i += esz) {
-		uint64_t tag = s->cls == 64 ? rd64(s, s->dyn + i) : rd32(s, s->dyn + i);
-		uint64_t val = s->cls == 64 ? rd64(s, s->dyn + i + half) : rd32(s, s->dyn + i + half);
+		uint64_t tag = rdword(s, s->dyn + i);
+		uint64_t val = rdword(s, s->dyn + i + half);
 		if (tag == 0)
 			return 0;
 		if (tag == DT_FLAGS_1_)
@@ -463,10 +457,7 @@ static json_t *interp_json(const struct aelf_sniff *s)
 	if (!len)
 		return json_null();
 	_cleanup_free_ char *str = xstrndup(s->interp, len);
-	if (utf8_valid(str, len) && !strchr(str, '%'))
-		return json_string(str);
-	_cleanup_free_ char *enc = bag_path_json_encode(str);
-	return json_string(enc);
+	return bag_json_path(str);
 }
 
 json_t *aelf_json(const struct aelf_sniff *s)

@@ -83,6 +83,10 @@
  *   config's digest of the image given
  * image.digest-unknown    info                                (none)
  *   the bag recorded no image digest
+ * image.incomplete        medium; high when a layer's digest  (none)
+ *                         does not match
+ *   a layer of the image was read only in part (bomb, cut tar, entry
+ *   bound) or does not match its digest: the baseline is in doubt
  * proc.exe-memfd          critical                            T1620
  *   a process runs from a memfd (fileless)
  * proc.exe-deleted        high; medium when it is the image's T1070.004
@@ -128,20 +132,6 @@ int sev_parse(const char *s, enum sev *out)
 
 /* ---- the finding model ---- */
 
-/* A JSON string of s: as is when valid UTF-8, else through the bag's one
- * encoder (invalid bytes and "%" percent-encoded); never NULL. */
-static json_t *jtext(const char *s)
-{
-	if (!s)
-		return json_null();
-	json_t *j = json_string(s);
-	if (j)
-		return j;
-	_cleanup_free_ char *enc = bag_path_json_encode(s);
-	j = enc ? json_string(enc) : NULL;
-	return j ? j : json_string("");
-}
-
 static const char *jstr(const json_t *o, const char *k)
 {
 	return json_string_value(json_object_get(o, k));
@@ -160,18 +150,18 @@ void findings_add(json_t *report, const char *id, enum sev sev, const char *titl
 		json_object_set_new(report, "findings", arr);
 	}
 	json_t *f = json_object();
-	json_object_set_new(f, "id", jtext(id));
+	json_object_set_new(f, "id", bag_json_text(id));
 	json_object_set_new(f, "severity", json_string(sev_name(sev)));
-	json_object_set_new(f, "title", jtext(title ? title : id));
-	json_object_set_new(f, "attack", jtext(attack));
-	json_object_set_new(f, "path", jtext(path));
+	json_object_set_new(f, "title", bag_json_text(title ? title : id));
+	json_object_set_new(f, "attack", bag_json_text(attack));
+	json_object_set_new(f, "path", bag_json_text(path));
 	if (json_is_object(evidence))
 		json_object_set_new(f, "evidence", evidence);
 	else if (evidence)
 		json_object_set_new(f, "evidence", json_pack("{s:o}", "value", evidence));
 	else
 		json_object_set_new(f, "evidence", json_object());
-	json_object_set_new(f, "detail", jtext(detail));
+	json_object_set_new(f, "detail", bag_json_text(detail));
 	json_array_append_new(arr, f);
 }
 
@@ -596,14 +586,9 @@ static void lines_split(const char *buf, size_t len, struct lines *l)
 	l->v = NULL;
 	l->n = 0;
 	l->cut = false;
-	size_t off = 0;
-	while (off < len) {
-		const char *s = buf + off;
-		const char *nl = memchr(s, '\n', len - off);
-		size_t n = nl ? (size_t)(nl - s) : len - off;
-		off += n + (nl ? 1 : 0);
-		if (n && s[n - 1] == '\r')
-			n--;
+	size_t off = 0, n;
+	const char *s;
+	while ((s = str_line_next(buf, len, &off, &n, NULL))) {
 		if (!n)
 			continue;
 		if (l->n >= LINES_MAX) {
@@ -785,7 +770,7 @@ static void lines_out(struct fhit *h, const char *what, const struct line *v, si
 	json_t *arr = json_array();
 	for (size_t i = 0; i < n && i < LINES_EVIDENCE; i++) {
 		_cleanup_free_ char *s = show(&v[i]);
-		json_array_append_new(arr, jtext(s));
+		json_array_append_new(arr, bag_json_text(s));
 	}
 	char key[64];
 	snprintf(key, sizeof(key), "lines_%s", what);
@@ -980,7 +965,7 @@ static bool m_new_script(const struct fctx *c, struct fhit *h)
 	h->sev = x ? SEV_HIGH : SEV_MEDIUM;
 	sbuf_printf(&h->detail, "script for '%s' in %s, %s", sb, where,
 		    x ? "executable" : "not executable");
-	json_object_set_new(hev(h), "shebang", jtext(sb));
+	json_object_set_new(hev(h), "shebang", bag_json_text(sb));
 	copy_detail(c->copies, jstr(c->ent, "sha256"), c->path, h);
 	return true;
 }
@@ -1119,12 +1104,12 @@ static bool m_binary_replaced(const struct fctx *c, struct fhit *h)
 			sbuf_printf(&h->detail, "; image mode %04o", imode);
 	}
 	if (link) {
-		json_object_set_new(hev(h), "link_target", jtext(link));
+		json_object_set_new(hev(h), "link_target", bag_json_text(link));
 		if (target_suspect(c->path, link))
 			sev_raise(h, SEV_CRITICAL);
 	}
 	if (ilink_s)
-		json_object_set_new(hev(h), "image_link_target", jtext(ilink_s));
+		json_object_set_new(hev(h), "image_link_target", bag_json_text(ilink_s));
 	return true;
 }
 
@@ -1270,7 +1255,7 @@ static bool m_caps_added(const struct fctx *c, struct fhit *h)
 				sbuf_printf(&h->detail, " %s", root_caps[i].name);
 			}
 	}
-	json_object_set_new(hev(h), "caps", jtext(caps));
+	json_object_set_new(hev(h), "caps", bag_json_text(caps));
 	return true;
 }
 
@@ -1785,6 +1770,45 @@ static bool m_digest_unknown(json_t *report, struct fhit *h)
 	return true;
 }
 
+/* A baseline that is not whole or not the one its manifest names: every
+ * "added" or "unchanged" below is measured against it, so the verdict must
+ * not read clean. A layer whose blob does not match its digest: high (the
+ * image was altered or is corrupt); a layer read only in part (a bomb, a cut
+ * tar, the entry bound): medium. */
+static bool m_image_incomplete(json_t *report, struct fhit *h)
+{
+	json_t *layers = json_object_get(json_object_get(report, "image"), "layers");
+	size_t i, bad_digest = 0, partial = 0;
+	json_t *l;
+	json_array_foreach(layers, i, l)
+	{
+		if (json_is_false(json_object_get(l, "digest_ok")))
+			bad_digest++;
+		if (json_is_false(json_object_get(l, "complete")))
+			partial++;
+	}
+	if (!bad_digest && !partial)
+		return false;
+	image_evidence(report, h);
+	char msg[256];
+	if (bad_digest) {
+		h->sev = SEV_HIGH;
+		snprintf(msg, sizeof(msg),
+			 "%zu layer(s) of the image do not match the digest the manifest names "
+			 "(altered or corrupt): the diff is against that content",
+			 bad_digest);
+		sbuf_adds(&h->detail, msg);
+	}
+	if (partial) {
+		snprintf(msg, sizeof(msg),
+			 "%s%zu layer(s) of the image were read only in part (see image.notes): "
+			 "files of the image may show as added and changes under them be missed",
+			 bad_digest ? "; " : "", partial);
+		sbuf_adds(&h->detail, msg);
+	}
+	return true;
+}
+
 /* ---- process rules ---- */
 
 static bool m_exe_memfd(const struct pctx *p, struct fhit *h)
@@ -2012,6 +2036,12 @@ static const struct rule rules[] = {
      .title = "The bag recorded no image digest",
      .scope = RS_IMAGE,
      .image = m_digest_unknown},
+    {.id = "image.incomplete",
+     .sev = SEV_MEDIUM,
+     .attack = NULL,
+     .title = "The image is not whole: the baseline of the diff is in doubt",
+     .scope = RS_IMAGE,
+     .image = m_image_incomplete},
     /* processes (grouped by executable) */
     {.id = "proc.exe-memfd",
      .sev = SEV_CRITICAL,
@@ -2461,7 +2491,7 @@ static void proc_rules(json_t *report, const struct aidx *img, json_t *copies)
 				grp->path = steal_pointer(&path);
 				json_object_set_new(hev(&grp->h), "member",
 						    json_string("data/processes/tree.json"));
-				json_object_set_new(hev(&grp->h), "exe", jtext(p->exe));
+				json_object_set_new(hev(&grp->h), "exe", bag_json_text(p->exe));
 				if (p->sha256)
 					json_object_set_new(hev(&grp->h), "exe_sha256",
 							    json_string(p->sha256));

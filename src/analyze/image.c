@@ -38,38 +38,6 @@ static void archive_read_freep(struct archive **a)
 
 #define _cleanup_json_ _cleanup_(json_decrefp)
 
-/* ---- notes ---- */
-
-struct notes {
-	json_t *arr;
-	size_t more;
-};
-
-static void note(struct notes *n, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void note(struct notes *n, const char *fmt, ...)
-{
-	if (json_array_size(n->arr) >= NOTES_MAX) {
-		n->more++;
-		return;
-	}
-	char buf[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	_cleanup_free_ char *enc = bag_path_json_encode(buf);
-	json_array_append_new(n->arr, json_string(enc));
-}
-
-/* A string of the image as a JSON string (invalid UTF-8 escaped). */
-static json_t *jstr_safe(const char *s)
-{
-	if (!s)
-		return json_null();
-	_cleanup_free_ char *enc = bag_path_json_encode(s);
-	return json_string(enc);
-}
-
 /* "sha256:" + 64 lowercase hex: the hex, else NULL. Nothing else names a blob. */
 static const char *digest_hex(const char *d)
 {
@@ -210,6 +178,20 @@ static int outer_open(const struct src *s, struct archive **out, struct err *e)
 	return 0;
 }
 
+/* The outer archive's next member whose name normalizes (the others are
+ * passed over), that name into name (AN_PATH_MAX bytes): true, or false at
+ * the end, *r then what ended the walk (ARCHIVE_EOF or an error). */
+static bool outer_next(struct archive *a, struct archive_entry **ent, char *name, int *r)
+{
+	struct err ne = {0};
+	while ((*r = archive_read_next_header(a, ent)) == ARCHIVE_OK || *r == ARCHIVE_WARN) {
+		const char *raw = archive_entry_pathname(*ent);
+		if (raw && an_path_norm(raw, name, &ne) == 0)
+			return true;
+	}
+	return false;
+}
+
 static bool looks_json(const char *b, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -255,7 +237,7 @@ static int member_cmp(const void *a, const void *b)
 
 /* The archive's first pass: every member's name, links among them, the
  * content of the small members that look like JSON (bounded in total). */
-static int src_scan(struct src *s, struct notes *nt, struct err *e)
+static int src_scan(struct src *s, struct bag_notes *nt, struct err *e)
 {
 	_cleanup_archive_ struct archive *a = NULL;
 	if (outer_open(s, &a, e) < 0)
@@ -263,11 +245,7 @@ static int src_scan(struct src *s, struct notes *nt, struct err *e)
 	struct archive_entry *ent;
 	int r;
 	char name[AN_PATH_MAX];
-	struct err ne = {0};
-	while ((r = archive_read_next_header(a, &ent)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
-		const char *raw = archive_entry_pathname(ent);
-		if (!raw || an_path_norm(raw, name, &ne) < 0)
-			continue;
+	while (outer_next(a, &ent, name, &r)) {
 		if (s->nm >= MEMBERS_MAX)
 			return err_set(e, ERR_INVALID, "'%s': more than %u members", s->path,
 				       MEMBERS_MAX);
@@ -300,8 +278,8 @@ static int src_scan(struct src *s, struct notes *nt, struct err *e)
 			else
 				dir[0] = 0;
 			if (path_join_norm(hl ? "" : dir, hl ? hl : sl, tgt) < 0) {
-				note(nt, "archive member '%.200s': its link leaves the archive",
-				     name);
+				bag_note(nt, "archive member '%.200s': its link leaves the archive",
+					 name);
 				continue;
 			}
 			m->link = xstrdup(tgt);
@@ -419,7 +397,7 @@ static int src_json(struct src *s, const char *name, json_t **out, unsigned char
 }
 
 /* A blob by digest, parsed; a digest that does not match the bytes is a note. */
-static int blob_json(struct src *s, const char *digest, struct notes *nt, json_t **out,
+static int blob_json(struct src *s, const char *digest, struct bag_notes *nt, json_t **out,
 		     struct err *e)
 {
 	const char *hex = digest_hex(digest);
@@ -433,7 +411,7 @@ static int blob_json(struct src *s, const char *digest, struct notes *nt, json_t
 		return -1;
 	digest_str(md, got);
 	if (strcmp(got, digest) != 0)
-		note(nt, "blob '%s': content digest is %s", digest, got);
+		bag_note(nt, "blob '%s': content digest is %s", digest, got);
 	return 0;
 }
 
@@ -468,6 +446,19 @@ static void cands_free(struct cands *cs)
 	free(cs->c);
 }
 
+/* One more candidate, zeroed; NULL (e set) past IMAGES_MAX. */
+static struct cand *cand_new(const struct src *s, struct cands *cs, struct err *e)
+{
+	if (cs->n >= IMAGES_MAX) {
+		err_set(e, ERR_INVALID, "'%s': more than %u images", s->path, IMAGES_MAX);
+		return NULL;
+	}
+	xgrow(&cs->c, &cs->cap, cs->n + 1, sizeof(*cs->c));
+	struct cand *c = &cs->c[cs->n++];
+	memset(c, 0, sizeof(*c));
+	return c;
+}
+
 static bool is_index_type(const char *mt)
 {
 	return mt && (!strcmp(mt, "application/vnd.oci.image.index.v1+json") ||
@@ -475,7 +466,7 @@ static bool is_index_type(const char *mt)
 }
 
 static int oci_walk(struct src *s, json_t *index, const char *ref, const char *ref_alt, int depth,
-		    struct cands *cs, struct notes *nt, struct err *e)
+		    struct cands *cs, struct bag_notes *nt, struct err *e)
 {
 	json_t *mans = json_object_get(index, "manifests");
 	if (!json_is_array(mans))
@@ -509,7 +500,7 @@ static int oci_walk(struct src *s, json_t *index, const char *ref, const char *r
 			if (e->kind != ERR_NOTFOUND && !(s->is_dir && e->kind == ERR_SYS))
 				return -1;
 			/* an index may list platforms whose blobs were left out */
-			note(nt, "image '%s' (%s): blob not in the archive", r ? r : "", dg);
+			bag_note(nt, "image '%s' (%s): blob not in the archive", r ? r : "", dg);
 			err_clear(e);
 			continue;
 		}
@@ -525,19 +516,16 @@ static int oci_walk(struct src *s, json_t *index, const char *ref, const char *r
 		json_t *cfg = json_object_get(j, "config");
 		const char *cd = json_string_value(json_object_get(cfg, "digest"));
 		if (!json_is_object(cfg) || !json_is_array(json_object_get(j, "layers"))) {
-			note(nt, "'%s': not an image manifest, skipped", dg);
+			bag_note(nt, "'%s': not an image manifest, skipped", dg);
 			continue;
 		}
 		if (!digest_hex(cd))
 			return err_set(e, ERR_INVALID,
 				       "'%s': manifest %s: bad config digest '%.100s'", s->path, dg,
 				       cd ? cd : "(none)");
-		if (cs->n >= IMAGES_MAX)
-			return err_set(e, ERR_INVALID, "'%s': more than %u images", s->path,
-				       IMAGES_MAX);
-		xgrow(&cs->c, &cs->cap, cs->n + 1, sizeof(*cs->c));
-		struct cand *c = &cs->c[cs->n++];
-		memset(c, 0, sizeof(*c));
+		struct cand *c = cand_new(s, cs, e);
+		if (!c)
+			return -1;
 		c->ref = r ? xstrdup(r) : NULL;
 		c->ref_alt = ra ? xstrdup(ra) : NULL;
 		c->manifest_digest = xstrdup(dg);
@@ -552,7 +540,7 @@ static int oci_walk(struct src *s, json_t *index, const char *ref, const char *r
 	return 0;
 }
 
-static int docker_cands(struct src *s, struct cands *cs, struct notes *nt, struct err *e)
+static int docker_cands(struct src *s, struct cands *cs, struct bag_notes *nt, struct err *e)
 {
 	_cleanup_json_ json_t *man = NULL;
 	if (src_json(s, "manifest.json", &man, NULL, e) < 0)
@@ -582,12 +570,9 @@ static int docker_cands(struct src *s, struct cands *cs, struct notes *nt, struc
 		json_t *tags = json_object_get(d, "RepoTags");
 		size_t ntags = json_is_array(tags) ? json_array_size(tags) : 0;
 		for (size_t t = 0; t < (ntags ? ntags : 1); t++) {
-			if (cs->n >= IMAGES_MAX)
-				return err_set(e, ERR_INVALID, "'%s': more than %u images", s->path,
-					       IMAGES_MAX);
-			xgrow(&cs->c, &cs->cap, cs->n + 1, sizeof(*cs->c));
-			struct cand *c = &cs->c[cs->n++];
-			memset(c, 0, sizeof(*c));
+			struct cand *c = cand_new(s, cs, e);
+			if (!c)
+				return -1;
 			const char *tag = ntags ? json_string_value(json_array_get(tags, t)) : NULL;
 			c->ref = tag ? xstrdup(tag) : NULL;
 			c->config_digest = xstrdup(dg);
@@ -596,7 +581,7 @@ static int docker_cands(struct src *s, struct cands *cs, struct notes *nt, struc
 		}
 	}
 	if (!cs->n)
-		note(nt, "manifest.json lists no image");
+		bag_note(nt, "manifest.json lists no image");
 	return 0;
 }
 
@@ -814,14 +799,12 @@ static int lsrc_open(struct src *s, const char *name, struct lsrc *l, struct err
 	struct archive_entry *ent;
 	int r;
 	char nm[AN_PATH_MAX];
-	struct err ne = {0};
 	/* the last member of that name is the one (src_member picked it too) */
 	size_t seen = 0, lo, hi;
 	member_range(s, target, &lo, &hi);
 	size_t want = hi - lo;
-	while ((r = archive_read_next_header(a, &ent)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
-		const char *raw = archive_entry_pathname(ent);
-		if (!raw || an_path_norm(raw, nm, &ne) < 0 || strcmp(nm, target) != 0)
+	while (outer_next(a, &ent, nm, &r)) {
+		if (strcmp(nm, target) != 0)
 			continue;
 		mode_t type = archive_entry_filetype(ent);
 		if (type != AE_IFREG && type != AE_IFLNK && !archive_entry_hardlink(ent))
@@ -853,7 +836,7 @@ static void lsrc_close(struct lsrc *l)
 
 struct lstate {
 	struct aidx *idx;
-	struct notes *nt;
+	struct bag_notes *nt;
 	uint16_t layer;
 	struct archive *a;
 	struct lsrc *src;
@@ -957,8 +940,8 @@ static int file_content(struct lstate *st, const char *path, bool keep, struct a
 	hasher_free(h);
 	ae->has_sha256 = ret == 0;
 	if (ret == 0 && pos != ae->size)
-		note(st->nt, "layer %u: '%.200s': %llu bytes read, %llu declared", st->layer, path,
-		     (unsigned long long)pos, (unsigned long long)ae->size);
+		bag_note(st->nt, "layer %u: '%.200s': %llu bytes read, %llu declared", st->layer,
+			 path, (unsigned long long)pos, (unsigned long long)ae->size);
 	return ret;
 }
 
@@ -973,9 +956,10 @@ static int entry_xattrs(struct lstate *st, struct archive_entry *ent, struct aid
 	while (archive_entry_xattr_next(ent, &name, &val, &sz) == ARCHIVE_OK) {
 		if (name && !strcmp(name, "security.capability")) {
 			if (sz > 4096) {
-				note(st->nt,
-				     "layer %u: '%.200s': capability value of %zu bytes, dropped",
-				     st->layer, path, sz);
+				bag_note(
+				    st->nt,
+				    "layer %u: '%.200s': capability value of %zu bytes, dropped",
+				    st->layer, path, sz);
 				continue;
 			}
 			ae->caps = val;
@@ -1002,8 +986,8 @@ static void whiteout(struct lstate *st, const char *path, const char *base)
 	}
 	const char *name = base + 4;
 	if (!*name || !strcmp(name, ".") || !strcmp(name, "..") || str_has_prefix(name, ".wh.")) {
-		note(st->nt, "layer %u: whiteout '%.200s' not understood, ignored", st->layer,
-		     path);
+		bag_note(st->nt, "layer %u: whiteout '%.200s' not understood, ignored", st->layer,
+			 path);
 		return;
 	}
 	char tgt[AN_PATH_MAX];
@@ -1026,15 +1010,15 @@ static int hardlink(struct lstate *st, const char *path, const char *target, str
 	char t[AN_PATH_MAX];
 	struct err ne = {0};
 	if (an_path_norm(target, t, &ne) < 0) {
-		note(st->nt, "layer %u: hard link '%.200s': %s", st->layer, path, ne.msg);
+		bag_note(st->nt, "layer %u: hard link '%.200s': %s", st->layer, path, ne.msg);
 		return -1;
 	}
 	aidx_id id = aidx_lookup(st->idx, t);
 	struct aidx_entry te;
 	aidx_get(st->idx, id, &te);
 	if (id == AIDX_NONE || te.type != AENT_FILE) {
-		note(st->nt, "layer %u: hard link '%.200s' to '%.200s': no such file before it",
-		     st->layer, path, t);
+		bag_note(st->nt, "layer %u: hard link '%.200s' to '%.200s': no such file before it",
+			 st->layer, path, t);
 		return -1;
 	}
 	ae->type = AENT_FILE;
@@ -1042,27 +1026,6 @@ static int hardlink(struct lstate *st, const char *path, const char *target, str
 	ae->has_sha256 = te.has_sha256;
 	memcpy(ae->sha256, te.sha256, 32);
 	return 0;
-}
-
-static enum aent_type entry_type(mode_t t)
-{
-	switch (t) {
-	case AE_IFREG:
-		return AENT_FILE;
-	case AE_IFDIR:
-		return AENT_DIR;
-	case AE_IFLNK:
-		return AENT_SYMLINK;
-	case AE_IFCHR:
-		return AENT_CHAR;
-	case AE_IFBLK:
-		return AENT_BLOCK;
-	case AE_IFIFO:
-		return AENT_FIFO;
-	case AE_IFSOCK:
-		return AENT_SOCKET;
-	}
-	return AENT_NONE;
 }
 
 /* One tar entry of the layer: -1 stops the layer (st->stop_why). */
@@ -1078,7 +1041,7 @@ static int layer_entry(struct lstate *st, struct archive_entry *ent)
 	}
 	st->entries++;
 	if (!raw) {
-		note(st->nt, "layer %u: an entry without a name, skipped", st->layer);
+		bag_note(st->nt, "layer %u: an entry without a name, skipped", st->layer);
 		return 0;
 	}
 	if (an_path_norm(raw, path, &ne) < 0) {
@@ -1087,7 +1050,7 @@ static int layer_entry(struct lstate *st, struct archive_entry *ent)
 			if (*p != '/' && *p != '.')
 				root = false;
 		if (!root || !*raw)
-			note(st->nt, "layer %u: %s, skipped", st->layer, ne.msg);
+			bag_note(st->nt, "layer %u: %s, skipped", st->layer, ne.msg);
 		return 0;
 	}
 	const char *base = strrchr(path, '/');
@@ -1098,14 +1061,15 @@ static int layer_entry(struct lstate *st, struct archive_entry *ent)
 	}
 	struct aidx_entry ae = {0};
 	const char *hl = archive_entry_hardlink(ent);
-	ae.type = hl ? AENT_FILE : entry_type(archive_entry_filetype(ent));
+	ae.type = hl ? AENT_FILE : aent_type_from_mode(archive_entry_filetype(ent));
 	ae.mode = archive_entry_perm(ent) & 07777;
 	ae.uid = (uint32_t)archive_entry_uid(ent);
 	ae.gid = (uint32_t)archive_entry_gid(ent);
 	ae.mtime = archive_entry_mtime(ent);
 	ae.layer = st->layer;
 	if (ae.type == AENT_NONE) {
-		note(st->nt, "layer %u: '%.200s': unknown entry type, skipped", st->layer, path);
+		bag_note(st->nt, "layer %u: '%.200s': unknown entry type, skipped", st->layer,
+			 path);
 		return 0;
 	}
 	entry_xattrs(st, ent, &ae, path);
@@ -1134,7 +1098,7 @@ static int layer_entry(struct lstate *st, struct archive_entry *ent)
 			snprintf(st->stop_why, sizeof(st->stop_why), "%.400s", ne.msg);
 			return -1;
 		}
-		note(st->nt, "layer %u: %s, skipped", st->layer, ne.msg);
+		bag_note(st->nt, "layer %u: %s, skipped", st->layer, ne.msg);
 		return 0;
 	}
 	if (hl && an_keep_path(path)) {
@@ -1148,11 +1112,11 @@ static int layer_entry(struct lstate *st, struct archive_entry *ent)
 			_cleanup_free_ void *copy = xmalloc(kn + 1);
 			memcpy(copy, kb, kn);
 			if (aidx_keep(st->idx, id, copy, kn, kt, &ne) < 0)
-				note(st->nt, "layer %u: '%.200s': %s", st->layer, path, ne.msg);
+				bag_note(st->nt, "layer %u: '%.200s': %s", st->layer, path, ne.msg);
 		}
 	}
 	if (keep && aidx_keep(st->idx, id, st->keepbuf, klen, ktrunc, &ne) < 0)
-		note(st->nt, "layer %u: '%.200s': %s", st->layer, path, ne.msg);
+		bag_note(st->nt, "layer %u: '%.200s': %s", st->layer, path, ne.msg);
 	return 0;
 }
 
@@ -1167,7 +1131,7 @@ struct layer_desc {
 
 /* Apply layer i; a bad layer is notes and "complete": false, never a crash. */
 static int layer_apply(struct aimg *img, struct src *s, const struct layer_desc *ld, uint16_t i,
-		       uint64_t *total_entries, uint64_t max_entries, struct notes *nt,
+		       uint64_t *total_entries, uint64_t max_entries, struct bag_notes *nt,
 		       struct err *e)
 {
 	struct lsrc l;
@@ -1193,7 +1157,7 @@ static int layer_apply(struct aimg *img, struct src *s, const struct layer_desc 
 		int r;
 		while ((r = archive_read_next_header(a, &ent)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
 			if (r == ARCHIVE_WARN)
-				note(nt, "layer %u: %s", i, archive_error_string(a));
+				bag_note(nt, "layer %u: %s", i, archive_error_string(a));
 			if (layer_entry(&st, ent) < 0 || bomb_check(&st)) {
 				complete = false;
 				break;
@@ -1216,29 +1180,31 @@ static int layer_apply(struct aimg *img, struct src *s, const struct layer_desc 
 	hasher_final(l.h, md);
 	digest_str(md, got);
 	if (!complete)
-		note(nt, "layer %u (%s): stopped: %s", i, ld->digest ? ld->digest : got,
-		     st.stop_why);
+		bag_note(nt, "layer %u (%s): stopped: %s", i, ld->digest ? ld->digest : got,
+			 st.stop_why);
 	json_t *digest_ok = json_null();
 	if (l.rerr) {
-		note(nt, "layer %u: the blob could not be read to its end", i);
+		bag_note(nt, "layer %u: the blob could not be read to its end", i);
 	} else if (ld->expect && ld->expect_raw && strcmp(filter, "none") != 0) {
-		note(nt, "layer %u: stored %s-compressed, its diff_id %s not checked", i, filter,
-		     ld->expect);
+		bag_note(nt, "layer %u: stored %s-compressed, its diff_id %s not checked", i,
+			 filter, ld->expect);
 	} else if (ld->expect) {
 		bool ok = !strcmp(got, ld->expect);
 		digest_ok = json_boolean(ok);
 		if (!ok)
-			note(nt, "layer %u: blob digest is %s, %s expected (layer applied anyway)",
-			     i, got, ld->expect);
+			bag_note(nt,
+				 "layer %u: blob digest is %s, %s expected (layer applied anyway)",
+				 i, got, ld->expect);
 	}
 	if (!l.rerr && ld->declared >= 0 && (uint64_t)ld->declared != l.nread)
-		note(nt, "layer %u: %llu bytes, %lld declared", i, (unsigned long long)l.nread,
-		     (long long)ld->declared);
-	json_t *lj = json_pack("{s:o,s:o,s:I,s:I,s:I,s:o,s:s,s:b}", "digest",
-			       ld->digest ? jstr_safe(ld->digest) : json_string(got), "media_type",
-			       jstr_safe(ld->media_type), "compressed_size", (json_int_t)l.nread,
-			       "size", (json_int_t)unc, "entries", (json_int_t)st.entries,
-			       "digest_ok", digest_ok, "compression", filter, "complete", complete);
+		bag_note(nt, "layer %u: %llu bytes, %lld declared", i, (unsigned long long)l.nread,
+			 (long long)ld->declared);
+	json_t *lj =
+	    json_pack("{s:o,s:o,s:I,s:I,s:I,s:o,s:s,s:b}", "digest",
+		      ld->digest ? bag_json_path(ld->digest) : json_string(got), "media_type",
+		      bag_json_path(ld->media_type), "compressed_size", (json_int_t)l.nread, "size",
+		      (json_int_t)unc, "entries", (json_int_t)st.entries, "digest_ok", digest_ok,
+		      "compression", filter, "complete", complete);
 	json_array_append_new(img->layers, lj);
 	lsrc_close(&l);
 	return 0;
@@ -1276,15 +1242,25 @@ static bool media_type_known(const char *mt)
 	return false;
 }
 
+/* The descriptors of nl layers, zeroed, one more at the end; NULL (e set)
+ * past LAYERS_MAX. */
+static struct layer_desc *layer_descs_new(const struct src *s, size_t nl, struct err *e)
+{
+	if (nl > LAYERS_MAX) {
+		err_set(e, ERR_INVALID, "'%s': %zu layers, more than %u", s->path, nl, LAYERS_MAX);
+		return NULL;
+	}
+	return xcalloc(nl + 1, sizeof(struct layer_desc));
+}
+
 static int oci_layers(struct src *s, const struct cand *c, struct layer_desc **out, size_t *n,
-		      struct notes *nt, struct err *e)
+		      struct bag_notes *nt, struct err *e)
 {
 	json_t *layers = json_object_get(c->manifest, "layers");
 	size_t nl = json_array_size(layers);
-	if (nl > LAYERS_MAX)
-		return err_set(e, ERR_INVALID, "'%s': %zu layers, more than %u", s->path, nl,
-			       LAYERS_MAX);
-	struct layer_desc *ld = xcalloc(nl + 1, sizeof(*ld));
+	struct layer_desc *ld = layer_descs_new(s, nl, e);
+	if (!ld)
+		return -1;
 	for (size_t i = 0; i < nl; i++) {
 		json_t *d = json_array_get(layers, i);
 		const char *dg = json_string_value(json_object_get(d, "digest"));
@@ -1296,7 +1272,8 @@ static int oci_layers(struct src *s, const struct cand *c, struct layer_desc **o
 				       s->path, i, dg ? dg : "(none)");
 		}
 		if (mt && !media_type_known(mt))
-			note(nt, "layer %zu: media type '%.200s' not known, read as a tar", i, mt);
+			bag_note(nt, "layer %zu: media type '%.200s' not known, read as a tar", i,
+				 mt);
 		ld[i].digest = xstrdup(dg);
 		ld[i].expect = xstrdup(dg);
 		ld[i].media_type = mt ? xstrdup(mt) : NULL;
@@ -1315,10 +1292,9 @@ static int docker_layers(struct src *s, const struct cand *c, json_t *config,
 	json_t *layers = json_object_get(c->manifest, "Layers");
 	json_t *diff_ids = json_object_get(json_object_get(config, "rootfs"), "diff_ids");
 	size_t nl = json_array_size(layers);
-	if (nl > LAYERS_MAX)
-		return err_set(e, ERR_INVALID, "'%s': %zu layers, more than %u", s->path, nl,
-			       LAYERS_MAX);
-	struct layer_desc *ld = xcalloc(nl + 1, sizeof(*ld));
+	struct layer_desc *ld = layer_descs_new(s, nl, e);
+	if (!ld)
+		return -1;
 	for (size_t i = 0; i < nl; i++) {
 		const char *p = json_string_value(json_array_get(layers, i));
 		char norm[AN_PATH_MAX];
@@ -1355,7 +1331,7 @@ static int docker_layers(struct src *s, const struct cand *c, json_t *config,
 
 /* ---- the whole ---- */
 
-static int src_open(const char *path, struct src *s, struct notes *nt, struct err *e)
+static int src_open(const char *path, struct src *s, struct bag_notes *nt, struct err *e)
 {
 	memset(s, 0, sizeof(*s));
 	s->dirfd = -1;
@@ -1383,7 +1359,7 @@ static int src_open(const char *path, struct src *s, struct notes *nt, struct er
 }
 
 static int config_load(struct aimg *img, struct src *s, const struct cand *c, json_t **config,
-		       struct notes *nt, struct err *e)
+		       struct bag_notes *nt, struct err *e)
 {
 	if (c->config_path) {
 		if (src_json(s, c->config_path, config, NULL, e) < 0)
@@ -1403,9 +1379,10 @@ static json_t *refs_json(const struct cands *cs)
 	json_t *a = json_array();
 	for (size_t i = 0; i < cs->n; i++) {
 		const struct cand *c = &cs->c[i];
-		json_array_append_new(a, json_pack("{s:o,s:o,s:o}", "ref", jstr_safe(c->ref),
-						   "manifest_digest", jstr_safe(c->manifest_digest),
-						   "config_digest", jstr_safe(c->config_digest)));
+		json_array_append_new(
+		    a, json_pack("{s:o,s:o,s:o}", "ref", bag_json_path(c->ref), "manifest_digest",
+				 bag_json_path(c->manifest_digest), "config_digest",
+				 bag_json_path(c->config_digest)));
 	}
 	return a;
 }
@@ -1436,7 +1413,7 @@ int aimg_open(const struct aimg_opts *o, struct aimg **out, struct err *e)
 	img->idx = aidx_new();
 	img->layers = json_array();
 	img->notes = json_array();
-	struct notes nt = {.arr = img->notes};
+	struct bag_notes nt = {.arr = img->notes, .max = NOTES_MAX};
 	struct src s;
 	struct cands cs = {0};
 	json_t *config = NULL;
@@ -1453,7 +1430,7 @@ int aimg_open(const struct aimg_opts *o, struct aimg **out, struct err *e)
 	} else if (s.has_index) {
 		img->form = s.is_dir ? "oci-layout" : "oci-archive";
 		if (!s.has_layout)
-			note(&nt, "no oci-layout file");
+			bag_note(&nt, "no oci-layout file");
 		_cleanup_json_ json_t *index = NULL;
 		if (src_json(&s, "index.json", &index, NULL, e) < 0 ||
 		    oci_walk(&s, index, NULL, NULL, 0, &cs, &nt, e) < 0)
@@ -1487,11 +1464,7 @@ int aimg_open(const struct aimg_opts *o, struct aimg **out, struct err *e)
 			err_wrap(e, "layer %zu", i);
 			goto out;
 		}
-	if (nt.more) {
-		char m[64];
-		snprintf(m, sizeof(m), "%zu more notes left out", nt.more);
-		json_array_append_new(img->notes, json_string(m));
-	}
+	bag_notes_end(&nt, "left out");
 	*out = steal_pointer(&img);
 	ret = 0;
 out:

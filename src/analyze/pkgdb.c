@@ -181,14 +181,9 @@ static void scan_buf(struct scan *s, const char *buf, size_t n)
 {
 	struct stanza st;
 	memset(&st, 0, sizeof(st));
-	size_t off = 0;
-	while (off < n && !s->too_many) {
-		const char *line = buf + off;
-		const char *nl = memchr(line, '\n', n - off);
-		size_t len = nl ? (size_t)(nl - line) : n - off;
-		off += len + (nl ? 1 : 0);
-		if (len && line[len - 1] == '\r')
-			len--;
+	size_t off = 0, len;
+	const char *line;
+	while (!s->too_many && (line = str_line_next(buf, n, &off, &len, NULL))) {
 		if (len == 0)
 			stanza_end(s, &st);
 		else

@@ -308,6 +308,58 @@ static const char *verdict_of(const json_t *report)
 	return v ? v : "unknown";
 }
 
+/* ---- what report.md and report.html both list ---- */
+
+/* The image's facts, label and key, in the order both show them. */
+static const struct fact {
+	const char *label, *key;
+} image_facts[] = {
+    {"path", "path"},
+    {"form", "form"},
+    {"ref", "ref"},
+    {"manifest digest", "manifest_digest"},
+    {"config digest", "config_digest"},
+    {"recorded digest", "recorded_digest"},
+    {"match", "match"},
+    {"entries", "entries"},
+};
+
+/* Each element of arr as text (see jtext) into b: pre, the text escaped
+ * by put_text, post. Returns how many. */
+static size_t put_items(struct sbuf *b, const json_t *arr, const char *pre,
+			void (*put_text)(struct sbuf *, const char *), const char *post)
+{
+	size_t n = json_array_size(arr);
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_sbuf_ struct sbuf t = SBUF_INIT;
+		jtext(&t, json_array_get(arr, i));
+		sbuf_adds(b, pre);
+		put_text(b, t.buf ? t.buf : "");
+		sbuf_adds(b, post);
+	}
+	return n;
+}
+
+/* The notes of the report, the diff and the image, in that order (see
+ * put_items). Returns how many. */
+static size_t put_notes(struct sbuf *b, const json_t *report, const char *pre,
+			void (*put_text)(struct sbuf *, const char *), const char *post)
+{
+	const json_t *lists[] = {jarr_of(report, "notes"), jarr_of(jget(report, "diff"), "notes"),
+				 jarr_of(jget(report, "image"), "notes")};
+	size_t total = 0;
+	for (size_t l = 0; l < ARRAY_SIZE(lists); l++)
+		total += put_items(b, lists[l], pre, put_text, post);
+	return total;
+}
+
+/* A table of n rows that shows its first head and last tail rows: how
+ * many it leaves out at row i (0: none there). */
+static size_t rows_left_out(size_t n, size_t head, size_t tail, size_t i)
+{
+	return n > head + tail && i == head ? n - head - tail : 0;
+}
+
 /* ---- the file ---- */
 
 static int write_out(int dirfd, const char *name, const char *buf, size_t n, struct err *e)
@@ -457,16 +509,7 @@ static void md_head(struct sbuf *b, const json_t *report)
 	md_kv(b, "host", bag, "host");
 	md_kv(b, "bagging date", bag, "bagging_date");
 	md_kv(b, "created", bag, "created");
-	const json_t *pr = jarr_of(bag, "problems");
-	for (size_t i = 0; i < json_array_size(pr); i++) {
-		_cleanup_free_ char *t = NULL;
-		struct sbuf tb = SBUF_INIT;
-		jtext(&tb, json_array_get(pr, i));
-		t = sbuf_steal(&tb);
-		sbuf_adds(b, "- problem: ");
-		md_text(b, t);
-		sbuf_addc(b, '\n');
-	}
+	put_items(b, jarr_of(bag, "problems"), "- problem: ", md_text, "\n");
 	const json_t *ct = jget(report, "container");
 	sbuf_adds(b, "\n## Container\n\n");
 	md_kv(b, "runtime", ct, "runtime");
@@ -571,14 +614,8 @@ static void md_image(struct sbuf *b, const json_t *report)
 {
 	const json_t *im = jget(report, "image");
 	sbuf_adds(b, "## Image\n\n");
-	md_kv(b, "path", im, "path");
-	md_kv(b, "form", im, "form");
-	md_kv(b, "ref", im, "ref");
-	md_kv(b, "manifest digest", im, "manifest_digest");
-	md_kv(b, "config digest", im, "config_digest");
-	md_kv(b, "recorded digest", im, "recorded_digest");
-	md_kv(b, "match", im, "match");
-	md_kv(b, "entries", im, "entries");
+	for (size_t i = 0; i < ARRAY_SIZE(image_facts); i++)
+		md_kv(b, image_facts[i].label, im, image_facts[i].key);
 	const json_t *ls = jarr_of(im, "layers");
 	if (json_array_size(ls)) {
 		sbuf_adds(b, "\n| layer | digest | media type | size | entries | digest ok |\n"
@@ -730,30 +767,8 @@ static void md_processes(struct sbuf *b, const json_t *report)
 	sbuf_addc(b, '\n');
 }
 
-static void md_network(struct sbuf *b, const json_t *report)
-{
-	const json_t *ss = jarr_of(jget(report, "network"), "sockets");
-	sbuf_printf(b, "## Network sockets (%zu)\n\n", json_array_size(ss));
-	if (!json_array_size(ss))
-		return;
-	sbuf_adds(b,
-		  "| pid | proto | state | local | remote | inode |\n|---|---|---|---|---|---|\n");
-	size_t i;
-	const json_t *s;
-	json_array_foreach(ss, i, s)
-	{
-		const char *ks[] = {"pid", "proto", "state", "local", "remote", "inode"};
-		sbuf_adds(b, "|");
-		for (size_t k = 0; k < ARRAY_SIZE(ks); k++) {
-			sbuf_adds(b, " ");
-			md_field(b, s, ks[k], true);
-			sbuf_adds(b, " |");
-		}
-		sbuf_addc(b, '\n');
-	}
-	sbuf_addc(b, '\n');
-}
-
+/* A table: a header of the keys, then each element's ks as cells (see
+ * rows_left_out for head and tail), then a blank line. */
 static void md_rows(struct sbuf *b, const json_t *arr, const char *const *ks, size_t nk,
 		    size_t head, size_t tail);
 static void md_flows(struct sbuf *b, const json_t *report)
@@ -779,13 +794,21 @@ static void md_rows(struct sbuf *b, const json_t *arr, const char *const *ks, si
 		    size_t head, size_t tail)
 {
 	size_t n = json_array_size(arr);
+	sbuf_adds(b, "|");
+	for (size_t k = 0; k < nk; k++)
+		sbuf_printf(b, " %s |", ks[k]);
+	sbuf_adds(b, "\n|");
+	for (size_t k = 0; k < nk; k++)
+		sbuf_adds(b, "---|");
+	sbuf_addc(b, '\n');
 	for (size_t i = 0; i < n; i++) {
-		if (n > head + tail && i == head) {
-			sbuf_printf(b, "| %zu more, see report.json |", n - head - tail);
+		size_t more = rows_left_out(n, head, tail, i);
+		if (more) {
+			sbuf_printf(b, "| %zu more, see report.json |", more);
 			for (size_t k = 1; k < nk; k++)
 				sbuf_adds(b, " |");
 			sbuf_addc(b, '\n');
-			i = n - tail;
+			i += more;
 		}
 		const json_t *x = json_array_get(arr, i);
 		sbuf_adds(b, "|");
@@ -799,6 +822,16 @@ static void md_rows(struct sbuf *b, const json_t *arr, const char *const *ks, si
 	sbuf_addc(b, '\n');
 }
 
+static void md_network(struct sbuf *b, const json_t *report)
+{
+	const json_t *ss = jarr_of(jget(report, "network"), "sockets");
+	sbuf_printf(b, "## Network sockets (%zu)\n\n", json_array_size(ss));
+	if (!json_array_size(ss))
+		return;
+	static const char *const ks[] = {"pid", "proto", "state", "local", "remote", "inode"};
+	md_rows(b, ss, ks, ARRAY_SIZE(ks), SIZE_MAX / 2, 0);
+}
+
 static const char *const q_keys[] = {"at", "step", "by", "holds", "seconds"};
 static const char *const c_keys[] = {"seq", "time", "action", "target", "result"};
 
@@ -806,16 +839,12 @@ static void md_tail(struct sbuf *b, const json_t *report)
 {
 	const json_t *q = jarr_of(report, "quarantine");
 	sbuf_printf(b, "## Quarantine (%zu steps)\n\n", json_array_size(q));
-	if (json_array_size(q)) {
-		sbuf_adds(b, "| at | step | by | holds | seconds |\n|---|---|---|---|---|\n");
+	if (json_array_size(q))
 		md_rows(b, q, q_keys, ARRAY_SIZE(q_keys), SIZE_MAX / 2, 0);
-	}
 	const json_t *c = jarr_of(report, "custody");
 	sbuf_printf(b, "## Custody log (%zu events)\n\n", json_array_size(c));
-	if (json_array_size(c)) {
-		sbuf_adds(b, "| seq | time | action | target | result |\n|---|---|---|---|---|\n");
+	if (json_array_size(c))
 		md_rows(b, c, c_keys, ARRAY_SIZE(c_keys), CUSTODY_HEAD, CUSTODY_TAIL);
-	}
 	const json_t *an = jget(report, "analyses");
 	if (json_object_size(an)) {
 		sbuf_adds(b, "## Other analyses\n\n");
@@ -830,21 +859,7 @@ static void md_tail(struct sbuf *b, const json_t *report)
 		sbuf_addc(b, '\n');
 	}
 	sbuf_adds(b, "## Notes\n\n");
-	const json_t *lists[] = {jarr_of(report, "notes"), jarr_of(jget(report, "diff"), "notes"),
-				 jarr_of(jget(report, "image"), "notes")};
-	size_t total = 0;
-	for (size_t l = 0; l < ARRAY_SIZE(lists); l++) {
-		for (size_t i = 0; i < json_array_size(lists[l]); i++) {
-			struct sbuf t = SBUF_INIT;
-			jtext(&t, json_array_get(lists[l], i));
-			sbuf_adds(b, "- ");
-			md_text(b, t.buf ? t.buf : "");
-			sbuf_addc(b, '\n');
-			sbuf_free(&t);
-			total++;
-		}
-	}
-	if (!total)
+	if (!put_notes(b, report, "- ", md_text, "\n"))
 		sbuf_adds(b, "None.\n");
 	const char *tool = jstr_of(report, "tool"), *gen = jstr_of(report, "generated");
 	sbuf_adds(b, "\n---\n");
@@ -1190,14 +1205,7 @@ static void h_head(struct sbuf *b, const json_t *report, const char *ban, const 
 	const json_t *pr = jarr_of(bag, "problems");
 	if (json_array_size(pr)) {
 		sbuf_adds(b, "<h3>Verification problems</h3><ul id=\"problems\">\n");
-		for (size_t i = 0; i < json_array_size(pr); i++) {
-			struct sbuf t = SBUF_INIT;
-			jtext(&t, json_array_get(pr, i));
-			sbuf_adds(b, "<li>");
-			h_text(b, t.buf ? t.buf : "");
-			sbuf_adds(b, "</li>\n");
-			sbuf_free(&t);
-		}
+		put_items(b, pr, "<li>", h_text, "</li>\n");
 		sbuf_adds(b, "</ul>\n");
 	}
 }
@@ -1351,12 +1359,13 @@ static void h_rows(struct sbuf *b, const json_t *arr, const char *const *ks, siz
 		sbuf_printf(b, "<th>%s</th>", ks[k]);
 	sbuf_adds(b, "</tr>\n");
 	for (size_t i = 0; i < n; i++) {
-		if (n > head + tail && i == head) {
+		size_t more = rows_left_out(n, head, tail, i);
+		if (more) {
 			sbuf_printf(b,
 				    "<tr><td colspan=\"%zu\" class=\"muted\">%zu more: see "
 				    "report.json</td></tr>\n",
-				    nk, n - head - tail);
-			i = n - tail;
+				    nk, more);
+			i += more;
 		}
 		const json_t *x = json_array_get(arr, i);
 		sbuf_adds(b, "<tr>");
@@ -1393,14 +1402,8 @@ static void h_tail(struct sbuf *b, const json_t *report)
 
 	const json_t *im = jget(report, "image");
 	sbuf_adds(b, "<section id=\"image\"><h2>Image</h2><table class=\"kv\">\n");
-	h_kvrow(b, "path", im, "path");
-	h_kvrow(b, "form", im, "form");
-	h_kvrow(b, "ref", im, "ref");
-	h_kvrow(b, "manifest digest", im, "manifest_digest");
-	h_kvrow(b, "config digest", im, "config_digest");
-	h_kvrow(b, "recorded digest", im, "recorded_digest");
-	h_kvrow(b, "match", im, "match");
-	h_kvrow(b, "entries", im, "entries");
+	for (size_t i = 0; i < ARRAY_SIZE(image_facts); i++)
+		h_kvrow(b, image_facts[i].label, im, image_facts[i].key);
 	sbuf_adds(b, "</table>\n");
 	const json_t *ls = jarr_of(im, "layers");
 	if (json_array_size(ls)) {
@@ -1424,18 +1427,7 @@ static void h_tail(struct sbuf *b, const json_t *report)
 		sbuf_adds(b, "</ul></section>\n");
 	}
 	sbuf_adds(b, "<section id=\"notes\"><h2>Notes</h2><ul>\n");
-	const json_t *lists[] = {jarr_of(report, "notes"), jarr_of(jget(report, "diff"), "notes"),
-				 jarr_of(jget(report, "image"), "notes")};
-	for (size_t l = 0; l < ARRAY_SIZE(lists); l++) {
-		for (size_t i = 0; i < json_array_size(lists[l]); i++) {
-			struct sbuf t = SBUF_INIT;
-			jtext(&t, json_array_get(lists[l], i));
-			sbuf_adds(b, "<li>");
-			h_text(b, t.buf ? t.buf : "");
-			sbuf_adds(b, "</li>\n");
-			sbuf_free(&t);
-		}
-	}
+	put_notes(b, report, "<li>", h_text, "</li>\n");
 	sbuf_adds(b, "</ul></section>\n<p class=\"muted\">");
 	const char *tool = jstr_of(report, "tool");
 	h_text(b, tool ? tool : "contain");

@@ -10,6 +10,7 @@
 
 #include <openssl/evp.h>
 
+#include "contain/bag.h"
 #include "contain/collect.h"
 
 #define PROC_SMALL (64 * 1024) /* status, stat, cgroup */
@@ -83,12 +84,11 @@ void collect_note(json_t *notes, const char *fmt, ...)
 {
 	if (!notes)
 		return;
-	char tmp[1024];
+	struct bag_notes nt = {.arr = notes, .encode = collect_json_text};
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	bag_notev(&nt, fmt, ap);
 	va_end(ap);
-	json_array_append_new(notes, collect_json_text(tmp, strlen(tmp)));
 }
 
 json_t *collect_caps_decode(uint64_t mask)

@@ -51,6 +51,70 @@ char *bag_path_json_encode(const char *path)
 }
 
 
+json_t *bag_json_text(const char *s)
+{
+	if (!s)
+		return json_null();
+	json_t *j = json_string(s); /* NULL: not valid UTF-8 */
+	return j ? j : bag_json_path(s);
+}
+
+json_t *bag_json_path(const char *s)
+{
+	if (!s)
+		return json_null();
+	_cleanup_free_ char *enc = bag_path_json_encode(s);
+	return json_string(enc);
+}
+
+bool bag_notes_room(struct bag_notes *nt)
+{
+	if (nt->max && nt->n >= nt->max) {
+		nt->more++;
+		return false;
+	}
+	return true;
+}
+
+void bag_note_str(struct bag_notes *nt, const char *s)
+{
+	if (!bag_notes_room(nt))
+		return;
+	json_array_append_new(nt->arr, json_string(s));
+	nt->n++;
+}
+
+void bag_notev(struct bag_notes *nt, const char *fmt, va_list ap)
+{
+	if (!bag_notes_room(nt))
+		return;
+	char msg[BAG_NOTE_MAX];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (nt->encode) {
+		json_array_append_new(nt->arr, nt->encode(msg, strlen(msg)));
+	} else {
+		_cleanup_free_ char *enc = bag_path_json_encode(msg);
+		json_array_append_new(nt->arr, json_string(enc));
+	}
+	nt->n++;
+}
+
+void bag_note(struct bag_notes *nt, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	bag_notev(nt, fmt, ap);
+	va_end(ap);
+}
+
+void bag_notes_end(struct bag_notes *nt, const char *what)
+{
+	if (!nt->more)
+		return;
+	_cleanup_free_ char *m = xasprintf("%zu more notes %s", nt->more, what);
+	json_array_append_new(nt->arr, json_string(m));
+}
+
 char *bag_path_decode(const char *s)
 {
 	struct sbuf b = SBUF_INIT;
@@ -132,14 +196,11 @@ int bag_info_parse(const char *buf, size_t n, struct bag_info *bi, char *problem
 	}
 	if (!utf8_valid(buf, n))
 		PROBLEM("is not valid UTF-8");
-	while (pos < n) {
-		const char *line = buf + pos;
-		const char *nl = memchr(line, '\n', n - pos);
-		size_t len = nl ? (size_t)(nl - line) : n - pos;
-		pos += len + (nl ? 1 : 0);
+	const char *line;
+	size_t len;
+	bool nl;
+	while ((line = str_line_next(buf, n, &pos, &len, &nl))) {
 		lineno++;
-		if (len && line[len - 1] == '\r')
-			len--;
 		if (!nl)
 			PROBLEM("line %zu has no newline", lineno);
 		if (len > BAG_LINE_MAX) {
@@ -215,18 +276,15 @@ int bag_manifest_parse(const char *buf, size_t n, struct bag_manifest *m, char *
 	size_t cap = 0, pos = 0, lineno = 0;
 	int bad = 0;
 	memset(m, 0, sizeof(*m));
-	while (pos < n) {
-		const char *line = buf + pos;
-		const char *nl = memchr(line, '\n', n - pos);
-		size_t len = nl ? (size_t)(nl - line) : n - pos;
-		pos += len + (nl ? 1 : 0);
+	const char *line;
+	size_t len;
+	bool nl;
+	while ((line = str_line_next(buf, n, &pos, &len, &nl))) {
 		if (lineno >= BAG_MANIFEST_LINES_MAX) {
 			PROBLEM("more than %u lines: the rest not read", BAG_MANIFEST_LINES_MAX);
 			break;
 		}
 		lineno++;
-		if (len && line[len - 1] == '\r')
-			len--;
 		if (!nl)
 			PROBLEM("line %zu has no newline", lineno);
 		if (len > BAG_LINE_MAX) {

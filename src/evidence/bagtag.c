@@ -41,13 +41,39 @@ static int tag_read_dir(const char *bag, const char *name, size_t max, char **bu
 	return 0;
 }
 
-/* "top/NAME" (after any "./"): the tag file at the bag's top */
-static bool is_tag_entry(const char *path, const char *name)
+int bag_tar_open(const char *path, const char *name, struct archive **out, struct err *e)
 {
-	while (path[0] == '.' && path[1] == '/')
-		path += 2;
-	const char *slash = strchr(path, '/');
-	return slash && slash != path && strcmp(slash + 1, name) == 0;
+	struct archive *a = archive_read_new();
+	if (!a)
+		return err_set(e, ERR_SYS, "archive_read_new failed");
+	/* the forms a bag is written in, nothing else; ARCHIVE_WARN: this
+	 * libarchive would run an external gzip or zstd */
+	if (archive_read_support_filter_gzip(a) != ARCHIVE_OK ||
+	    archive_read_support_filter_zstd(a) != ARCHIVE_OK) {
+		archive_read_free(a);
+		return err_set(e, ERR_UNSUPP,
+			       "read '%s': this libarchive lacks built-in gzip or zstd (no external "
+			       "program is ever run)",
+			       name);
+	}
+	archive_read_support_format_tar(a);
+	if (archive_read_open_filename(a, path, 1 << 20) != ARCHIVE_OK) {
+		err_set(e, ERR_INVALID, "read '%s': %s", name, archive_error_string(a));
+		archive_read_free(a);
+		return -1;
+	}
+	*out = a;
+	return 0;
+}
+
+const char *bag_tar_below_top(const char *p)
+{
+	while (p[0] == '.' && p[1] == '/')
+		p += 2;
+	const char *slash = strchr(p, '/');
+	if (!slash || slash == p)
+		return NULL;
+	return slash + 1;
 }
 
 static int read_entry(struct archive *a, const char *bag, const char *name, size_t max,
@@ -71,27 +97,12 @@ static int read_entry(struct archive *a, const char *bag, const char *name, size
 static int tag_read_tar(const char *bag, const char *name, size_t max, char **buf,
 			size_t *len, struct err *e)
 {
-	struct archive *a = archive_read_new();
-	if (!a)
-		return err_set(e, ERR_SYS, "archive_read_new failed");
-	/* the forms a bag is written in, nothing else (no external programs) */
+	struct archive *a;
+	if (bag_tar_open(bag, bag, &a, e) < 0)
+		return -1;
 	struct sbuf found = SBUF_INIT;
 	bool have = false;
 	int rc = 0;
-	/* ARCHIVE_WARN: this libarchive would run an external gzip or zstd */
-	if (archive_read_support_filter_gzip(a) != ARCHIVE_OK ||
-	    archive_read_support_filter_zstd(a) != ARCHIVE_OK) {
-		rc = err_set(e, ERR_UNSUPP,
-			     "read '%s': this libarchive lacks built-in gzip or zstd (no external "
-			     "program is ever run)",
-			     bag);
-		goto out;
-	}
-	archive_read_support_format_tar(a);
-	if (archive_read_open_filename(a, bag, 1 << 20) != ARCHIVE_OK) {
-		rc = err_set(e, ERR_INVALID, "read '%s': %s", bag, archive_error_string(a));
-		goto out;
-	}
 	for (unsigned n = 0;; n++) {
 		struct archive_entry *ae;
 		int r = archive_read_next_header(a, &ae);
@@ -107,7 +118,8 @@ static int tag_read_tar(const char *bag, const char *name, size_t max, char **bu
 			goto out;
 		}
 		const char *p = archive_entry_pathname(ae);
-		if (!p || !is_tag_entry(p, name))
+		const char *rel = p ? bag_tar_below_top(p) : NULL;
+		if (!rel || strcmp(rel, name) != 0)
 			continue; /* the next header skips its data */
 		if (archive_entry_filetype(ae) != AE_IFREG || archive_entry_hardlink(ae)) {
 			rc = err_set(e, ERR_INVALID, "'%s' in '%s' is not a regular file", name, bag);

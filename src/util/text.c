@@ -255,6 +255,22 @@ void str_rstrip(char *s)
 		s[--n] = '\0';
 }
 
+const char *str_line_next(const char *buf, size_t n, size_t *off, size_t *len, bool *nl)
+{
+	if (*off >= n)
+		return NULL;
+	const char *line = buf + *off;
+	const char *end = memchr(line, '\n', n - *off);
+	size_t l = end ? (size_t)(end - line) : n - *off;
+	*off += l + (end ? 1 : 0);
+	if (l && line[l - 1] == '\r')
+		l--;
+	*len = l;
+	if (nl)
+		*nl = end != NULL;
+	return line;
+}
+
 void time_rfc3339_from(const struct timespec *ts, char *buf, size_t n)
 {
 	struct tm tm;

@@ -132,6 +132,8 @@ hostile img-truncated "$OKB" "$H/img-truncated" 'truncat|short|unexpected|premat
 hostile img-bomb "$OKB" "$H/img-bomb" 'bomb|ratio|too large|exceeds|limit|bound' "0 1 3"
 is "$(jq -r '.image.layers[0].size <= 68719476736 and .image.layers[0].complete == false' "$T_DIR/out/img-bomb/report.json" 2>/dev/null)" true \
 	"img-bomb: the layer was read only up to the bound and is marked incomplete"
+is "$(jq -r '(.summary.verdict != "clean") and ([.findings[] | select(.id == "image.incomplete")] | length > 0)' "$T_DIR/out/img-bomb/report.json" 2>/dev/null)" true \
+	"img-bomb: an image read in part is a finding (image.incomplete): the verdict is not clean"
 hostile img-longpath "$OKB" "$H/img-longpath" 'path|long|4096|pax|header' "0 1 3"
 hostile img-deep-index "$OKB" "$H/img-deep-index" 'index\.json|depth|deep|nest' "1 3"
 hostile img-deep-manifest "$OKB" "$H/img-deep-manifest" 'manifest|depth|deep|nest' "1 3"

@@ -710,6 +710,33 @@ START_TEST(image_digest_rules)
 	expect(r, "image.digest-unknown", NULL, "info", NULL);
 	ck_assert_uint_eq(nfind(r), 1);
 	json_decref(r);
+
+	/* a baseline read in part is medium; a layer not matching its digest, high */
+	r = report_new();
+	json_t *layers = json_pack("[{s:b,s:b},{s:b,s:b}]", "digest_ok", 1, "complete", 1,
+				   "digest_ok", 1, "complete", 0);
+	json_object_set_new(json_object_get(r, "image"), "layers", layers);
+	findings_rules(r, NULL, NULL);
+	f = expect(r, "image.incomplete", NULL, "medium", NULL);
+	detail_has(f, "1 layer(s) of the image were read only in part");
+	json_decref(r);
+
+	r = report_new();
+	layers = json_pack("[{s:b,s:b}]", "digest_ok", 0, "complete", 1);
+	json_object_set_new(json_object_get(r, "image"), "layers", layers);
+	findings_rules(r, NULL, NULL);
+	f = expect(r, "image.incomplete", NULL, "high", NULL);
+	detail_has(f, "do not match the digest");
+	json_decref(r);
+
+	/* whole layers whose digests match (or could not be checked): nothing */
+	r = report_new();
+	layers = json_pack("[{s:b,s:b},{s:n,s:b}]", "digest_ok", 1, "complete", 1, "digest_ok",
+			   "complete", 1);
+	json_object_set_new(json_object_get(r, "image"), "layers", layers);
+	findings_rules(r, NULL, NULL);
+	ck_assert_uint_eq(nfind(r), 0);
+	json_decref(r);
 }
 END_TEST
 

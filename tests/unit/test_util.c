@@ -166,6 +166,25 @@ START_TEST(time_format)
 }
 END_TEST
 
+START_TEST(line_next)
+{
+	const char buf[] = "a\r\n\nbc\r\r\nlast";
+	size_t off = 0, len;
+	bool nl;
+	const char *l = str_line_next(buf, sizeof(buf) - 1, &off, &len, &nl);
+	ck_assert(l == buf && len == 1 && nl);
+	l = str_line_next(buf, sizeof(buf) - 1, &off, &len, &nl);
+	ck_assert(l == buf + 3 && len == 0 && nl);
+	l = str_line_next(buf, sizeof(buf) - 1, &off, &len, NULL);
+	ck_assert(l == buf + 4 && len == 3); /* one CR cut, not two */
+	l = str_line_next(buf, sizeof(buf) - 1, &off, &len, &nl);
+	ck_assert(l && len == 4 && !nl && !memcmp(l, "last", 4));
+	ck_assert_ptr_null(str_line_next(buf, sizeof(buf) - 1, &off, &len, &nl));
+	off = 0;
+	ck_assert_ptr_null(str_line_next(buf, 0, &off, &len, &nl));
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("util");
@@ -178,6 +197,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, safe_open_stays_in_root);
 	tcase_add_test(tc, read_bounded);
 	tcase_add_test(tc, time_format);
+	tcase_add_test(tc, line_next);
 	suite_add_tcase(s, tc);
 	return s;
 }
