@@ -669,7 +669,7 @@ static int members_tar(struct abag *b, const char *dir, const char *suffix, abag
 		       void *ctx, struct err *e)
 {
 	struct archive *a = NULL;
-	if (tar_open(b, &a, e) < 0)
+	if (bag_tar_open(b->open_path, b->path, &a, e) < 0)
 		return -1;
 	int rc = 0;
 	for (unsigned n = 0; n < ABAG_ENTRIES_MAX && rc == 0; n++) {
@@ -683,7 +683,7 @@ static int members_tar(struct abag *b, const char *dir, const char *suffix, abag
 			break;
 		}
 		const char *p = archive_entry_pathname(ae);
-		const char *rel = p ? below_top(p) : NULL;
+		const char *rel = p ? bag_tar_below_top(p) : NULL;
 		if (!rel || !member_matches(rel, dir, suffix) ||
 		    archive_entry_filetype(ae) != AE_IFREG || archive_entry_hardlink(ae))
 			continue;
