@@ -64,11 +64,11 @@ struct flow {
 	int64_t first_ns, last_ns;
 	struct half h[2];
 	unsigned flags;
-	uint64_t pcaps;		/* bit i: pcap i holds packets of it */
-	uint64_t after_cut;	/* packets from src at or after the cut */
-	bool new_after_cut;	/* its first packet was at or after the cut */
+	uint64_t pcaps;	    /* bit i: pcap i holds packets of it */
+	uint64_t after_cut; /* packets from src at or after the cut */
+	bool new_after_cut; /* its first packet was at or after the cut */
 	bool delivered;
-	json_t *app;		/* {"sni":..,"alpn":..,"host":..} or NULL */
+	json_t *app; /* {"sni":..,"alpn":..,"host":..} or NULL */
 };
 
 struct pcapinfo {
@@ -93,7 +93,7 @@ struct aflows {
 	json_t *dns, *tls, *http, *notes;
 	uint64_t packets, bytes, bad, not_ip, fragments, untracked, dns_total, tls_total,
 	    http_total, truncated, gaps, nxdomain;
-	int cur; /* the pcap being read */
+	int cur;	      /* the pcap being read */
 	uint8_t (*local)[17]; /* family (4, 6) then the address */
 	size_t nlocal;
 };
@@ -191,7 +191,8 @@ static bool parse_time(const char *s, int64_t *out)
 	}
 	int64_t off = 0;
 	if ((*p == '+' || *p == '-') && strlen(p) >= 6) {
-		off = ((p[1] - '0') * 10 + (p[2] - '0')) * 3600 + ((p[4] - '0') * 10 + (p[5] - '0')) * 60;
+		off = ((p[1] - '0') * 10 + (p[2] - '0')) * 3600 +
+		      ((p[4] - '0') * 10 + (p[5] - '0')) * 60;
 		if (*p == '+')
 			off = -off;
 	} else if (*p != 'Z') {
@@ -218,11 +219,16 @@ static void ep_str(const struct aflow_key *k, int which, char *buf, size_t n)
 static const char *proto_name(uint8_t p)
 {
 	switch (p) {
-	case 6: return "tcp";
-	case 17: return "udp";
-	case 1: return "icmp";
-	case 58: return "icmpv6";
-	default: return "ip";
+	case 6:
+		return "tcp";
+	case 17:
+		return "udp";
+	case 1:
+		return "icmp";
+	case 58:
+		return "icmpv6";
+	default:
+		return "ip";
 	}
 }
 
@@ -242,9 +248,9 @@ static const char *dns_type_name(unsigned t, char *buf, size_t n)
 	static const struct {
 		unsigned t;
 		const char *n;
-	} names[] = {{1, "A"},	   {2, "NS"},	 {5, "CNAME"}, {6, "SOA"},  {12, "PTR"},
-		     {15, "MX"},   {16, "TXT"},	 {28, "AAAA"}, {33, "SRV"}, {35, "NAPTR"},
-		     {41, "OPT"},  {64, "SVCB"}, {65, "HTTPS"}, {255, "ANY"}, {257, "CAA"}};
+	} names[] = {{1, "A"},	  {2, "NS"},	{5, "CNAME"},  {6, "SOA"},   {12, "PTR"},
+		     {15, "MX"},  {16, "TXT"},	{28, "AAAA"},  {33, "SRV"},  {35, "NAPTR"},
+		     {41, "OPT"}, {64, "SVCB"}, {65, "HTTPS"}, {255, "ANY"}, {257, "CAA"}};
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
 		if (names[i].t == t)
 			return names[i].n;
@@ -252,8 +258,8 @@ static const char *dns_type_name(unsigned t, char *buf, size_t n)
 	return buf;
 }
 
-static const char *const rcode_names[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
-					  "NOTIMP",  "REFUSED"};
+static const char *const rcode_names[] = {"NOERROR",  "FORMERR", "SERVFAIL",
+					  "NXDOMAIN", "NOTIMP",	 "REFUSED"};
 
 /* A name at *off of msg into out (at most 255 bytes of name, dots between
  * labels, "\DDD" for bytes not [A-Za-z0-9_-]); *off past it in the message
@@ -371,7 +377,8 @@ json_t *aflow_dns_json(const void *buf, size_t n)
 			inet_ntop(AF_INET, m + off, data, sizeof(data));
 		else if (type == 28 && rdlen == 16)
 			inet_ntop(AF_INET6, m + off, data, sizeof(data));
-		else if ((type == 5 || type == 2 || type == 12) && dns_name(m, off + rdlen, &r, data, sizeof(data)))
+		else if ((type == 5 || type == 2 || type == 12) &&
+			 dns_name(m, off + rdlen, &r, data, sizeof(data)))
 			;
 		else if (type == 15 && rdlen > 2) {
 			r = off + 2;
@@ -425,10 +432,11 @@ json_t *aflow_tls_json(const void *buf, size_t n)
 	json_t *j = json_object();
 	char vb[32];
 	snprintf(vb, sizeof(vb), "0x%04x", ver);
-	json_object_set_new(j, "version", json_string(ver == 0x0303   ? "TLS 1.2"
-						      : ver == 0x0302 ? "TLS 1.1"
-						      : ver == 0x0301 ? "TLS 1.0"
-								      : vb));
+	json_object_set_new(j, "version",
+			    json_string(ver == 0x0303	? "TLS 1.2"
+					: ver == 0x0302 ? "TLS 1.1"
+					: ver == 0x0301 ? "TLS 1.0"
+							: vb));
 	json_object_set_new(j, "ciphers", json_integer((json_int_t)(cs / 2)));
 	json_object_set_new(j, "sni", json_null());
 	json_t *alpn = json_array();
@@ -570,7 +578,10 @@ json_t *aflow_http_request_json(const void *buf, size_t n)
 /* the kind of a body's first bytes: "elf", "script", or NULL */
 static const char *body_kind(const unsigned char *b, size_t n)
 {
-	if (n >= 4 && memcmp(b, "\x7f" "ELF", 4) == 0)
+	if (n >= 4 && memcmp(b,
+			     "\x7f"
+			     "ELF",
+			     4) == 0)
 		return "elf";
 	if (n >= 2 && b[0] == '#' && b[1] == '!')
 		return "script";
@@ -865,8 +876,8 @@ static json_t *flow_ref(const struct flow *x, int64_t ns)
 	char s[64], d[64];
 	ep_str(&x->k, 0, s, sizeof(s));
 	ep_str(&x->k, 1, d, sizeof(d));
-	return json_pack("{s:o,s:s,s:s,s:s}", "time", time_json(ns), "proto", proto_name(x->k.proto),
-			 "src", s, "dst", d);
+	return json_pack("{s:o,s:s,s:s,s:s}", "time", time_json(ns), "proto",
+			 proto_name(x->k.proto), "src", s, "dst", d);
 }
 
 static void app_set(struct flow *x, const char *k, json_t *v)
@@ -906,7 +917,8 @@ static void flow_app(struct aflows *f, struct flow *x)
 		size_t he = head_end((const char *)c->buf + co, c->len - co);
 		long long cl = he ? content_length((const char *)c->buf + co, he) : -1;
 		co = he ? co + he + (size_t)(cl > 0 ? cl : 0) : c->len;
-		json_t *rs = so < s->len ? aflow_http_response_json(s->buf + so, s->len - so) : NULL;
+		json_t *rs =
+		    so < s->len ? aflow_http_response_json(s->buf + so, s->len - so) : NULL;
 		json_t *r = flow_ref(x, x->first_ns);
 		json_object_update(r, rq);
 		json_decref(rq);
@@ -985,7 +997,8 @@ static struct flow *flow_get(struct aflows *f, struct aflow_key *k, unsigned tcp
 	bool swap = false;
 	if (k->proto == 6)
 		swap = (tcpflags & 0x12) == 0x12 ||
-		       (!(tcpflags & 0x02) && is_service_port(k->sport) && !is_service_port(k->dport)) ||
+		       (!(tcpflags & 0x02) && is_service_port(k->sport) &&
+			!is_service_port(k->dport)) ||
 		       (!(tcpflags & 0x02) && k->sport < 1024 && k->dport >= 1024);
 	else if (k->proto == 17)
 		swap = is_service_port(k->sport) && !is_service_port(k->dport);
@@ -1033,10 +1046,10 @@ static void dns_packet(struct aflows *f, const struct flow *x, int dir, int64_t 
 struct pkt {
 	int64_t ns;
 	const unsigned char *l4;
-	size_t l4n;	  /* captured bytes of the transport header and payload */
-	uint32_t iplen;	  /* the IP packet's length as its header says */
+	size_t l4n;	/* captured bytes of the transport header and payload */
+	uint32_t iplen; /* the IP packet's length as its header says */
 	struct aflow_key k;
-	bool frag_later;  /* a fragment other than the first */
+	bool frag_later; /* a fragment other than the first */
 };
 
 static void transport(struct aflows *f, struct pkt *pk)
@@ -1259,7 +1272,8 @@ static void link_packet(struct aflows *f, int lt, int64_t ns, const unsigned cha
 		o = 20;
 		break;
 	case DLT_NFLOG: {
-		/* family, version, resource id; then TLVs (host order lengths: little endian here) */
+		/* family, version, resource id; then TLVs (host order lengths: little endian here)
+		 */
 		if (n < 4)
 			goto bad;
 		o = 4;
@@ -1269,7 +1283,10 @@ static void link_packet(struct aflows *f, int lt, int64_t ns, const unsigned cha
 			if (tl < 4 || o + tl > n)
 				goto bad;
 			if ((tt & 0x7fff) == 9) { /* NFULA_PAYLOAD */
-				ip_packet(f, ns, p + o + 4, tl - 4, p[0] == 10 ? 6 : p[0] == 2 ? 4 : 0);
+				ip_packet(f, ns, p + o + 4, tl - 4,
+					  p[0] == 10  ? 6
+					  : p[0] == 2 ? 4
+						      : 0);
 				return;
 			}
 			o += (tl + 3) & ~(size_t)3;
@@ -1282,7 +1299,9 @@ static void link_packet(struct aflows *f, int lt, int64_t ns, const unsigned cha
 	case DLT_LOOP: {
 		if (n < 4)
 			goto bad;
-		uint32_t fam = lt == DLT_LOOP ? be32(p) : (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+		uint32_t fam = lt == DLT_LOOP ? be32(p)
+					      : (uint32_t)p[0] | (uint32_t)p[1] << 8 |
+						    (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 		v = fam == 2 ? 4 : (fam == 10 || fam == 24 || fam == 28 || fam == 30) ? 6 : 0;
 		o = 4;
 		break;
@@ -1361,21 +1380,21 @@ int aflows_read(struct aflows *f, FILE *fp, const char *name, struct err *e)
 
 /* ---- findings ---- */
 
-static const uint16_t pool_ports[] = {3333, 3334, 3357, 4444, 5555, 5556, 7777,
-				      14433, 14444, 45560, 45700};
+static const uint16_t pool_ports[] = {3333, 3334,  3357,  4444,	 5555, 5556,
+				      7777, 14433, 14444, 45560, 45700};
 static const char *const pool_suffixes[] = {
-    "minexmr.com",   "supportxmr.com", "nanopool.org",	 "xmrpool.eu",	   "moneroocean.stream",
-    "hashvault.pro", "f2pool.com",     "2miners.com",	 "herominers.com", "c3pool.com",
-    "minergate.com", "nicehash.com",   "ethermine.org",	 "viabtc.com",	   "antpool.com",
-    "poolin.com",    "slushpool.com",  "unmineable.com", "monerohash.com", "dwarfpool.com",
-    "zpool.ca",	     "prohashing.com", "kryptex.network", "woolypooly.com", "p2pool.io",
-    "xmrig.com",     "miningpoolhub.com", "minexmr.to", "gntl.co.uk", "mining-dutch.nl"};
-static const char *const rare_tlds[] = {"tk",	"ml",  "ga",	  "cf",	 "gq",	"pw",
-					"top",	"xyz", "click",	  "work", "zip", "mov",
-					"onion", "bit", "su",	  "icu", "cyou", "monster"};
-static const uint16_t usual_ports[] = {20,   21,   22,	 25,   53,   80,   110,	 143,  443,
-				       465,  587,  993,	 995,  3306, 5432, 6379, 8080, 8443,
-				       9200, 11211, 27017, 5672, 123};
+    "minexmr.com",   "supportxmr.com",	  "nanopool.org",    "xmrpool.eu",     "moneroocean.stream",
+    "hashvault.pro", "f2pool.com",	  "2miners.com",     "herominers.com", "c3pool.com",
+    "minergate.com", "nicehash.com",	  "ethermine.org",   "viabtc.com",     "antpool.com",
+    "poolin.com",    "slushpool.com",	  "unmineable.com",  "monerohash.com", "dwarfpool.com",
+    "zpool.ca",	     "prohashing.com",	  "kryptex.network", "woolypooly.com", "p2pool.io",
+    "xmrig.com",     "miningpoolhub.com", "minexmr.to",	     "gntl.co.uk",     "mining-dutch.nl"};
+static const char *const rare_tlds[] = {"tk",	 "ml",	"ga",	 "cf",	 "gq",	 "pw",
+					"top",	 "xyz", "click", "work", "zip",	 "mov",
+					"onion", "bit", "su",	 "icu",	 "cyou", "monster"};
+static const uint16_t usual_ports[] = {20,   21,   22,	 25,	53,    80,   110,  143,
+				       443,  465,  587,	 993,	995,   3306, 5432, 6379,
+				       8080, 8443, 9200, 11211, 27017, 5672, 123};
 
 static bool suffix_is(const char *name, const char *suf)
 {
@@ -1497,9 +1516,9 @@ static void name_findings(json_t *report, const char *name, const char *where)
 {
 	const char *pool = pool_name(name);
 	if (pool)
-		findings_add(report, "flow.mining-pool", SEV_HIGH, "a mining pool's name looked up or contacted",
-			     "T1496", name, json_pack("{s:s,s:s}", "pool", pool, "seen_in", where),
-			     NULL);
+		findings_add(report, "flow.mining-pool", SEV_HIGH,
+			     "a mining pool's name looked up or contacted", "T1496", name,
+			     json_pack("{s:s,s:s}", "pool", pool, "seen_in", where), NULL);
 	if (metadata_name(name))
 		findings_add(report, "flow.cloud-metadata", SEV_HIGH,
 			     "the cloud metadata service looked up or contacted", "T1552.005", name,
@@ -1536,8 +1555,9 @@ static void dns_findings(struct aflows *f, json_t *report)
 				if (strncasecmp(tld, rare_tlds[t], tl) == 0 &&
 				    (tld[tl] == '\0' || tld[tl] == '.'))
 					findings_add(report, "flow.rare-tld", SEV_LOW,
-						     "a DNS name under a TLD often abused", "T1071.004",
-						     name, json_pack("{s:s}", "tld", rare_tlds[t]), NULL);
+						     "a DNS name under a TLD often abused",
+						     "T1071.004", name,
+						     json_pack("{s:s}", "tld", rare_tlds[t]), NULL);
 			}
 		}
 	}
@@ -1554,10 +1574,11 @@ static void dns_findings(struct aflows *f, json_t *report)
 		char det[128];
 		snprintf(det, sizeof(det), "%llu NXDOMAIN answers for %zu names",
 			 (unsigned long long)f->nxdomain, json_object_size(nx));
-		findings_add(report, "flow.nxdomain-many", SEV_MEDIUM,
-			     "many DNS lookups of names that do not exist", "T1568.002", NULL,
-			     json_pack("{s:I,s:o}", "nxdomain", (json_int_t)f->nxdomain, "names", names),
-			     det);
+		findings_add(
+		    report, "flow.nxdomain-many", SEV_MEDIUM,
+		    "many DNS lookups of names that do not exist", "T1568.002", NULL,
+		    json_pack("{s:I,s:o}", "nxdomain", (json_int_t)f->nxdomain, "names", names),
+		    det);
 	}
 	json_decref(nx);
 }
@@ -1608,22 +1629,23 @@ static void flow_findings(struct aflows *f, json_t *report)
 			}
 			if (json_array_size(dests) < AFTER_CUT_DESTS)
 				json_array_append_new(
-				    dests, json_pack("{s:s,s:s,s:I,s:o,s:b}", "flow", fs, "dst", dst,
-						     "packets", (json_int_t)x->after_cut, "first",
-						     time_json(x->first_ns), "new", x->new_after_cut));
+				    dests,
+				    json_pack("{s:s,s:s,s:I,s:o,s:b}", "flow", fs, "dst", dst,
+					      "packets", (json_int_t)x->after_cut, "first",
+					      time_json(x->first_ns), "new", x->new_after_cut));
 		}
 		/* interactive-shaped: long, small packets both ways, an unusual port */
 		int64_t dur = x->last_ns - x->first_ns;
 		if (x->k.proto == 6 && dur >= 30ll * 1000000000 && x->h[0].data_packets >= 4 &&
-		    x->h[1].data_packets >= 4 &&
-		    x->h[0].payload / x->h[0].data_packets <= 256 &&
+		    x->h[1].data_packets >= 4 && x->h[0].payload / x->h[0].data_packets <= 256 &&
 		    x->h[1].payload / x->h[1].data_packets <= 512 &&
 		    !u16_in(x->k.dport, usual_ports, ARRAY_SIZE(usual_ports))) {
 			json_t *ev = flow_evidence(x);
 			json_object_set_new(ev, "seconds", json_integer(dur / 1000000000));
-			findings_add(report, "flow.interactive", SEV_MEDIUM,
-				     "a long-lived interactive-shaped connection to an unusual port",
-				     "T1071", fs, ev, NULL);
+			findings_add(
+			    report, "flow.interactive", SEV_MEDIUM,
+			    "a long-lived interactive-shaped connection to an unusual port",
+			    "T1071", fs, ev, NULL);
 		}
 	}
 	if (cut_flows) {
@@ -1633,13 +1655,14 @@ static void flow_findings(struct aflows *f, json_t *report)
 			 "flows, %llu of them TCP or UDP other than DNS)",
 			 (unsigned long long)cut_pkts, (unsigned long long)cut_flows,
 			 (unsigned long long)cut_new, (unsigned long long)cut_new_nondns);
-		findings_add(report, "flow.after-cut", cut_new_nondns ? SEV_MEDIUM : SEV_LOW,
-			     "traffic attempted after the quarantine cut the network", "T1071", NULL,
-			     json_pack("{s:s,s:I,s:I,s:I,s:o}", "cut_at",
-				       f->o.cut_at ? f->o.cut_at : "(nflog)", "packets",
-				       (json_int_t)cut_pkts, "flows", (json_int_t)cut_flows,
-				       "new_connections", (json_int_t)cut_new, "destinations", dests),
-			     det);
+		findings_add(
+		    report, "flow.after-cut", cut_new_nondns ? SEV_MEDIUM : SEV_LOW,
+		    "traffic attempted after the quarantine cut the network", "T1071", NULL,
+		    json_pack("{s:s,s:I,s:I,s:I,s:o}", "cut_at",
+			      f->o.cut_at ? f->o.cut_at : "(nflog)", "packets",
+			      (json_int_t)cut_pkts, "flows", (json_int_t)cut_flows,
+			      "new_connections", (json_int_t)cut_new, "destinations", dests),
+		    det);
 	} else {
 		json_decref(dests);
 	}
@@ -1653,13 +1676,15 @@ static void flow_findings(struct aflows *f, json_t *report)
 		const char *host = json_string_value(json_object_get(h, "host"));
 		const char *tgt = json_string_value(json_object_get(h, "target"));
 		char url[2200];
-		snprintf(url, sizeof(url), "http://%s%s", host ? host : json_string_value(json_object_get(h, "dst")),
+		snprintf(url, sizeof(url), "http://%s%s",
+			 host ? host : json_string_value(json_object_get(h, "dst")),
 			 tgt ? tgt : "");
 		json_t *ev = json_deep_copy(h);
 		json_object_set_new(ev, "member", json_string("data/network"));
 		findings_add(report, "flow.http-download", SEV_HIGH,
-			     strcmp(body, "elf") == 0 ? "an ELF executable downloaded over plain HTTP"
-						      : "a script downloaded over plain HTTP",
+			     strcmp(body, "elf") == 0
+				 ? "an ELF executable downloaded over plain HTTP"
+				 : "a script downloaded over plain HTTP",
 			     "T1105", url, ev, NULL);
 	}
 }
@@ -1690,13 +1715,13 @@ static json_t *flow_json(const struct aflows *f, const struct flow *x)
 	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
 	addr_str(&x->k, x->k.src, s, sizeof(s));
 	addr_str(&x->k, x->k.dst, d, sizeof(d));
-	json_t *o = json_pack(
-	    "{s:s,s:s,s:i,s:s,s:i,s:I,s:I,s:I,s:I,s:o,s:o,s:f}", "proto", proto_name(x->k.proto),
-	    "src", s, "sport", x->k.sport, "dst", d, "dport", x->k.dport, "packets_out",
-	    (json_int_t)x->h[0].packets, "bytes_out", (json_int_t)x->h[0].bytes, "packets_in",
-	    (json_int_t)x->h[1].packets, "bytes_in", (json_int_t)x->h[1].bytes, "first",
-	    time_json(x->first_ns), "last", time_json(x->last_ns), "seconds",
-	    (double)(x->last_ns - x->first_ns) / 1e9);
+	json_t *o = json_pack("{s:s,s:s,s:i,s:s,s:i,s:I,s:I,s:I,s:I,s:o,s:o,s:f}", "proto",
+			      proto_name(x->k.proto), "src", s, "sport", x->k.sport, "dst", d,
+			      "dport", x->k.dport, "packets_out", (json_int_t)x->h[0].packets,
+			      "bytes_out", (json_int_t)x->h[0].bytes, "packets_in",
+			      (json_int_t)x->h[1].packets, "bytes_in", (json_int_t)x->h[1].bytes,
+			      "first", time_json(x->first_ns), "last", time_json(x->last_ns),
+			      "seconds", (double)(x->last_ns - x->first_ns) / 1e9);
 	json_object_set_new(o, "state", x->k.proto == 6 ? json_string(tcp_state(x)) : json_null());
 	json_t *pcs = json_array();
 	for (size_t i = 0; i < f->npc && i < 64; i++)
@@ -1730,21 +1755,22 @@ void aflows_finish(struct aflows *f, json_t *report, json_t **out)
 	for (size_t i = 0; i < f->npc; i++) {
 		const struct pcapinfo *pi = &f->pc[i];
 		json_array_append_new(
-		    pcs, json_pack("{s:s,s:i,s:s,s:I,s:I,s:I,s:I,s:o}", "name", pi->name, "linktype",
-				   pi->linktype, "linktype_name",
-				   pi->linktype >= 0 ? linktype_name(pi->linktype) : "none",
-				   "packets", (json_int_t)pi->packets, "bytes", (json_int_t)pi->bytes,
-				   "malformed", (json_int_t)pi->bad, "not_ip", (json_int_t)pi->not_ip,
-				   "error", pi->error ? json_string(pi->error) : json_null()));
+		    pcs,
+		    json_pack("{s:s,s:i,s:s,s:I,s:I,s:I,s:I,s:o}", "name", pi->name, "linktype",
+			      pi->linktype, "linktype_name",
+			      pi->linktype >= 0 ? linktype_name(pi->linktype) : "none", "packets",
+			      (json_int_t)pi->packets, "bytes", (json_int_t)pi->bytes, "malformed",
+			      (json_int_t)pi->bad, "not_ip", (json_int_t)pi->not_ip, "error",
+			      pi->error ? json_string(pi->error) : json_null()));
 	}
-	json_t *st = json_pack(
-	    "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "packets", (json_int_t)f->packets,
-	    "bytes", (json_int_t)f->bytes, "malformed", (json_int_t)f->bad, "not_ip",
-	    (json_int_t)f->not_ip, "fragments", (json_int_t)f->fragments, "flows",
-	    (json_int_t)f->nv, "untracked_packets", (json_int_t)f->untracked, "dns_messages",
-	    (json_int_t)f->dns_total, "tls_hellos", (json_int_t)f->tls_total, "http_requests",
-	    (json_int_t)f->http_total, "streams_truncated", (json_int_t)f->truncated,
-	    "streams_with_gaps", (json_int_t)f->gaps);
+	json_t *st = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "packets",
+			       (json_int_t)f->packets, "bytes", (json_int_t)f->bytes, "malformed",
+			       (json_int_t)f->bad, "not_ip", (json_int_t)f->not_ip, "fragments",
+			       (json_int_t)f->fragments, "flows", (json_int_t)f->nv,
+			       "untracked_packets", (json_int_t)f->untracked, "dns_messages",
+			       (json_int_t)f->dns_total, "tls_hellos", (json_int_t)f->tls_total,
+			       "http_requests", (json_int_t)f->http_total, "streams_truncated",
+			       (json_int_t)f->truncated, "streams_with_gaps", (json_int_t)f->gaps);
 	if (f->untracked)
 		fnote(f, "flows: more than %zu; the packets of later ones only counted",
 		      f->o.flows_max);
@@ -1799,7 +1825,8 @@ int analyze_network(json_t *report, struct abag *b, const struct aflows_opts *o,
 		json_array_foreach(json_object_get(ifc, "addresses"), j, ad)
 		{
 			const char *s = json_string_value(json_object_get(ad, "address"));
-			if (s && nl < ARRAY_SIZE(local) && strcmp(s, "127.0.0.1") && strcmp(s, "::1"))
+			if (s && nl < ARRAY_SIZE(local) && strcmp(s, "127.0.0.1") &&
+			    strcmp(s, "::1"))
 				local[nl++] = s;
 		}
 	}

@@ -81,7 +81,10 @@ static void segments(const uint8_t *d, size_t n)
 		t[4] = (unsigned char)(seq >> 24), t[5] = (unsigned char)(seq >> 16);
 		t[6] = (unsigned char)(seq >> 8), t[7] = (unsigned char)seq;
 		t[12] = 0x50;
-		t[13] = (unsigned char)(0x10 | (flags == 1 ? 0x01 : flags == 2 ? 0x02 : flags == 3 ? 0x04 : 0));
+		t[13] = (unsigned char)(0x10 | (flags == 1   ? 0x01
+						: flags == 2 ? 0x02
+						: flags == 3 ? 0x04
+							     : 0));
 		for (size_t j = 0; j < len; j++)
 			t[20 + j] = d[(i + j) % n];
 		le32(w, (uint32_t)(i / 3)), le32(w + 4, 0), le32(w + 8, (uint32_t)(54 + len)),

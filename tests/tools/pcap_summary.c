@@ -34,7 +34,8 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--cut") && i + 1 < argc)
 			cut = argv[++i];
 		else {
-			fprintf(stderr, "usage: pcap_summary [--json] [--scan] [--cut TIME] FILE...\n");
+			fprintf(stderr,
+				"usage: pcap_summary [--json] [--scan] [--cut TIME] FILE...\n");
 			return 2;
 		}
 	}
@@ -65,9 +66,11 @@ int main(int argc, char **argv)
 	aflows_free(f);
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	double s = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
-	json_int_t pk = json_integer_value(json_object_get(json_object_get(out, "stats"), "packets"));
-	fprintf(stderr, "%.3f s, %lld packets, %.0f packets/s, %.1f MB/s, %zu flows, %llu stream bytes\n", s,
-		(long long)pk, (double)pk / s, (double)bytes / 1e6 / s,
+	json_int_t pk =
+	    json_integer_value(json_object_get(json_object_get(out, "stats"), "packets"));
+	fprintf(stderr,
+		"%.3f s, %lld packets, %.0f packets/s, %.1f MB/s, %zu flows, %llu stream bytes\n",
+		s, (long long)pk, (double)pk / s, (double)bytes / 1e6 / s,
 		(size_t)json_integer_value(json_object_get(json_object_get(out, "stats"), "flows")),
 		(unsigned long long)scanned);
 	if (json) {

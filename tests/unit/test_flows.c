@@ -292,8 +292,8 @@ START_TEST(http_flow)
 	ck_assert_str_eq(json_string_value(json_object_get(fd, "severity")), "high");
 	ck_assert_str_eq(json_string_value(json_object_get(fd, "path")),
 			 "http://files.example.test/x.bin");
-	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(o, "stats"), "packets")),
-			 7);
+	ck_assert_int_eq(
+	    json_integer_value(json_object_get(json_object_get(o, "stats"), "packets")), 7);
 	long td = tcpdump_count(&p);
 	if (td >= 0)
 		ck_assert_int_eq(td, 7);
@@ -493,7 +493,8 @@ START_TEST(many_nxdomain)
 	json_t *o = run(&p, NULL, NULL, 0, rep);
 	const json_t *f = finding(rep, "flow.nxdomain-many", 0);
 	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(f, "evidence"), "nxdomain")), 12);
+	ck_assert_int_eq(
+	    json_integer_value(json_object_get(json_object_get(f, "evidence"), "nxdomain")), 12);
 	/* answers from port 53 make the querier the flow's source */
 	json_t *fl = json_array_get(json_object_get(o, "flows"), 0);
 	ck_assert_int_eq(json_integer_value(json_object_get(fl, "dport")), 53);
@@ -516,10 +517,12 @@ START_TEST(reset_and_syn_only)
 	json_t *o = run(&p, NULL, NULL, 0, NULL);
 	json_t *fl = json_object_get(o, "flows");
 	ck_assert_int_eq(json_array_size(fl), 2);
-	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(fl, 0), "state")), "reset");
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(fl, 0), "state")),
+			 "reset");
 	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(fl, 1), "state")),
 			 "syn-only");
-	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(fl, 1), "packets_out")), 2);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(fl, 1), "packets_out")),
+			 2);
 	json_decref(o), sbuf_free(&p);
 }
 END_TEST
@@ -538,7 +541,7 @@ START_TEST(reassembly)
 	tcp(&p, 1.4, &cli, &srv, 100, 500, ACK, "ABCDEFGHIJ", 10);  /* [0,10): all in place */
 	tcp(&p, 1.5, &cli, &srv, 105, 500, ACK, "xxxxxxxxxx", 10);  /* overlap: ignored */
 	tcp(&p, 1.6, &cli, &srv, 100, 500, ACK, "ABCDEFGHIJ", 10);  /* retransmission */
-	tcp(&p, 1.7, &cli, &srv, 128, 500, ACK, "yy4567", 6);       /* [28,34): 30.. new */
+	tcp(&p, 1.7, &cli, &srv, 128, 500, ACK, "yy4567", 6);	    /* [28,34): 30.. new */
 	tcp(&p, 1.8, &cli, &srv, 90, 500, ACK, "before-isn..", 12); /* before the start: 2 in */
 	tcp(&p, 1.9, &cli, &srv, 134, 500, FIN | ACK, NULL, 0);
 	tcp(&p, 2.0, &srv, &cli, 500, 135, FIN | ACK, NULL, 0);
@@ -555,7 +558,8 @@ START_TEST(reassembly)
 	ck_assert_uint_eq(s2.dir[0].len, 16);
 	ck_assert(memcmp(s2.dir[0].buf, "ABCDEFGHIJKLMNOP", 16) == 0);
 	ck_assert_int_eq(
-	    json_integer_value(json_object_get(json_object_get(o, "stats"), "streams_truncated")), 1);
+	    json_integer_value(json_object_get(json_object_get(o, "stats"), "streams_truncated")),
+	    1);
 	json_decref(o), sbuf_free(&s2.dir[0]);
 	/* a gap: only what comes before it */
 	struct sbuf g = {0};
@@ -567,7 +571,8 @@ START_TEST(reassembly)
 	o = run(&g, NULL, &s3, 0, NULL);
 	ck_assert_uint_eq(s3.dir[0].len, 3);
 	ck_assert_int_eq(
-	    json_integer_value(json_object_get(json_object_get(o, "stats"), "streams_with_gaps")), 1);
+	    json_integer_value(json_object_get(json_object_get(o, "stats"), "streams_with_gaps")),
+	    1);
 	json_decref(o), sbuf_free(&s3.dir[0]), sbuf_free(&g), sbuf_free(&p);
 }
 END_TEST
@@ -591,9 +596,9 @@ START_TEST(after_cut_and_pool_port)
 	json_t *ev = json_object_get(f, "evidence");
 	ck_assert_int_eq(json_integer_value(json_object_get(ev, "packets")), 2);
 	ck_assert_int_eq(json_integer_value(json_object_get(ev, "new_connections")), 1);
-	ck_assert_str_eq(
-	    json_string_value(json_object_get(json_array_get(json_object_get(ev, "destinations"), 0), "dst")),
-	    "10.200.0.1:4444");
+	ck_assert_str_eq(json_string_value(json_object_get(
+			     json_array_get(json_object_get(ev, "destinations"), 0), "dst")),
+			 "10.200.0.1:4444");
 	ck_assert_ptr_nonnull(finding(rep, "flow.mining-pool", 0));
 	const json_t *m = finding(rep, "flow.cloud-metadata", 0);
 	ck_assert_ptr_nonnull(m);
@@ -607,8 +612,8 @@ START_TEST(after_cut_and_pool_port)
 		pcap_head(&q, 1);
 		tcp(&q, 2000, &probe, &me, 1, 0, SYN, NULL, 0);
 		const char *local[] = {"10.0.0.2"};
-		struct aflows_opts lo = {.cut_at = "1970-01-01T00:25:00Z", .local_addrs = local,
-					 .nlocal = 1};
+		struct aflows_opts lo = {
+		    .cut_at = "1970-01-01T00:25:00Z", .local_addrs = local, .nlocal = 1};
 		struct aflows *fl = aflows_new(&lo);
 		FILE *fp = fmemopen(q.buf, q.len, "rb");
 		struct err e = {0};
@@ -646,7 +651,10 @@ START_TEST(sll2_and_nflog)
 	/* NFLOG: AF_INET, version 0, group; a prefix TLV then the payload TLV */
 	sbuf_reset(&fr), sbuf_reset(&p);
 	sbuf_add(&fr, "\x02\x00\x21\x08", 4);
-	sbuf_add(&fr, "\x08\x00\x0a\x00" "abc\0", 8); /* NFULA_PREFIX */
+	sbuf_add(&fr,
+		 "\x08\x00\x0a\x00"
+		 "abc\0",
+		 8); /* NFULA_PREFIX */
 	uint16_t tl = (uint16_t)(4 + ip.len), tt = 9;
 	sbuf_add(&fr, &tl, 2);
 	sbuf_add(&fr, &tt, 2);
@@ -658,7 +666,9 @@ START_TEST(sll2_and_nflog)
 	json_t *fl = json_array_get(json_object_get(o, "flows"), 0);
 	ck_assert_ptr_nonnull(fl);
 	ck_assert_int_eq(json_integer_value(json_object_get(fl, "dport")), 4444);
-	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(o, "pcaps"), 0), "linktype_name")), "NFLOG");
+	ck_assert_str_eq(json_string_value(json_object_get(
+			     json_array_get(json_object_get(o, "pcaps"), 0), "linktype_name")),
+			 "NFLOG");
 	long td = tcpdump_count(&p);
 	if (td >= 0)
 		ck_assert_int_eq(td, 1);
@@ -678,7 +688,8 @@ START_TEST(malformed)
 	ck_assert(strstr(e.msg, "junk.pcap") != NULL);
 	json_t *o = NULL;
 	aflows_finish(f, NULL, &o);
-	ck_assert(json_is_string(json_object_get(json_array_get(json_object_get(o, "pcaps"), 0), "error")));
+	ck_assert(json_is_string(
+	    json_object_get(json_array_get(json_object_get(o, "pcaps"), 0), "error")));
 	json_decref(o);
 	aflows_free(f);
 	/* cut short in a record, and packets cut at every length */
@@ -699,12 +710,14 @@ START_TEST(malformed)
 		pcap_rec(&q, 1, &one, n);
 	o = run(&q, NULL, NULL, 0, NULL);
 	json_t *st = json_object_get(o, "stats");
-	ck_assert_int_eq(json_integer_value(json_object_get(st, "packets")), (json_int_t)one.len + 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(st, "packets")),
+			 (json_int_t)one.len + 1);
 	ck_assert_int_gt(json_integer_value(json_object_get(st, "malformed")), 0);
 	json_decref(o);
 	p.len -= 10; /* the last record cut */
 	o = run(&p, NULL, NULL, 0, NULL);
-	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(o, "stats"), "packets")), 6);
+	ck_assert_int_eq(
+	    json_integer_value(json_object_get(json_object_get(o, "stats"), "packets")), 6);
 	ck_assert_int_ge(json_array_size(json_object_get(o, "notes")), 1);
 	json_decref(o);
 	/* the HTTP parsers on every prefix */
