@@ -514,6 +514,79 @@ struct abag *abag_new(void); /* empty, for abag_set_member */
  * format, never extracted). ERR_NOTFOUND when the bag has none. */
 typedef int (*abag_layer_fn)(struct archive *layer, void *ctx, struct err *e);
 int abag_layer(struct abag *b, abag_layer_fn fn, void *ctx, struct err *e);
+/* Each member DIR/NAME*SUFFIX (NAME without "/"; regular files; a
+ * directory bag's in name order, a tar bag's in tar order) streamed through
+ * a FILE (a tar's member through fopencookie over libarchive, never loaded
+ * whole); fn owns fp (fcloses it). A member that cannot be opened is a
+ * note; fn's error stops. */
+typedef int (*abag_member_fn)(const char *name, FILE *fp, void *ctx, struct err *e);
+int abag_members(struct abag *b, const char *dir, const char *suffix, abag_member_fn fn, void *ctx,
+		 struct err *e);
+
+/* ---- the network: the bag's pcaps (flows.c) ---- */
+#define AFLOW_STREAM_MAX (1u << 20)	/* bytes of one TCP stream direction reassembled */
+#define AFLOW_TOTAL_MAX (256ull << 20)	/* bytes of all streams held at once */
+#define AFLOW_PENDING_MAX 256u		/* out-of-order segments held per direction */
+#define AFLOW_FLOWS_MAX 500000u		/* flows tracked; past it packets are counted only */
+#define AFLOW_LIST_MAX 10000u		/* flows, DNS messages, TLS hellos, HTTP requests listed */
+#define AFLOW_PCAPS_MAX 64u		/* pcaps read */
+
+/* A flow: src is its initiator (the sender of a SYN, else of the first
+ * packet seen; for UDP to port 53, the querier). Addresses in network order;
+ * IPv4 in the first 4 bytes. */
+struct aflow_key {
+	uint8_t family; /* 4 or 6 */
+	uint8_t proto;	/* 6 tcp, 17 udp, 1 icmp, 58 icmpv6, other */
+	uint16_t sport, dport;
+	uint8_t src[16], dst[16];
+};
+/* dir 0: from src (client to server), 1: to it. TCP: a direction's stream
+ * reassembled by sequence number, once, when the flow closes (FIN both
+ * ways, RST) or the input ends: the bytes from the start (the SYN's seq + 1,
+ * else the first segment seen) up to the first gap, at most stream_max
+ * (bytes in place are never replaced: a retransmission or overlap adds only
+ * what is new; among segments held out of order the lower offset wins).
+ * stream_max is 64 KiB when on_stream is NULL (heads for TLS and HTTP).
+ * UDP: each datagram's payload as it passes. */
+typedef void (*aflow_stream_fn)(const struct aflow_key *k, int dir, const void *buf, size_t n,
+				void *arg);
+struct aflows_opts {
+	aflow_stream_fn on_stream; /* NULL: none */
+	void *arg;
+	size_t stream_max;  /* 0: AFLOW_STREAM_MAX */
+	uint64_t total_max; /* 0: AFLOW_TOTAL_MAX */
+	size_t flows_max;   /* 0: AFLOW_FLOWS_MAX */
+	const char *cut_at; /* RFC 3339 time of the quarantine's network cut, or NULL */
+	/* the container's own addresses (numeric strings; NULL/0: unknown): when
+	 * known, only packets from them count as attempts after the cut */
+	const char *const *local_addrs;
+	size_t nlocal;
+};
+struct aflows;
+struct aflows *aflows_new(const struct aflows_opts *o);
+void aflows_free(struct aflows *f);
+/* One pcap (classic, any byte order, micro or nano seconds; pcapng as
+ * libpcap reads it), streamed: Ethernet (VLAN tags), Linux cooked (SLL,
+ * SLL2), NFLOG, raw IP, null/loopback. Returns -1 with e when the header is
+ * not a pcap's; a packet cut short or malformed is counted, the rest goes
+ * on; a file cut short ends with a note. name is how the pcap is named.
+ * fp is f's: closed before the return (libpcap's pcap_close). */
+int aflows_read(struct aflows *f, FILE *fp, const char *name, struct err *e);
+/* Ends the input: every stream not yet delivered is; then *out gets
+ * {"pcaps":[...],"flows":[...],"dns":[...],"tls":[...],"http":[...],
+ * "stats":{...},"notes":[...]} (docs/report-schema.md) and the network
+ * findings (flow.*) are added to report (may be NULL). */
+void aflows_finish(struct aflows *f, json_t *report, json_t **out);
+/* The parsers alone (fuzzing): a DNS message (NULL: not one), a TLS
+ * ClientHello record (NULL: not one), an HTTP/1.x request head (NULL: not
+ * one), an HTTP/1.x response head (NULL: not one). */
+json_t *aflow_dns_json(const void *buf, size_t n);
+json_t *aflow_tls_json(const void *buf, size_t n);
+json_t *aflow_http_request_json(const void *buf, size_t n);
+json_t *aflow_http_response_json(const void *buf, size_t n);
+/* analyze's part: every data/network/NAME.pcap of b into report["network"]
+ * (flows, dns, tls, http, pcaps, stats) with its findings. */
+int analyze_network(json_t *report, struct abag *b, const struct aflows_opts *o, struct err *e);
 
 /* ---- the report's sections from the bag alone (analyze.c) ---- */
 /* bag, container, processes, network, quarantine, custody, notes of b into

@@ -949,6 +949,10 @@ int analyze_run(const struct analyze_opts *o, json_t **report, char **out_dir_us
 				 : json_pack("{s:s}", "skipped", "--no-yara"));
 	analyze_bag_sections(r, b, img->idx, bag_kept);
 	read_cores(b, r);
+	/* the pcaps: network.flows/dns/tls/http and the flow.* findings */
+	struct err ne = {0};
+	if (analyze_network(r, b, NULL, &ne) < 0)
+		add_note(r, "network: the pcaps: %s", ne.msg);
 	findings_rules(r, img->idx, bag_kept);
 	findings_finish(r);
 	summary_fail(r, fail_on);

@@ -764,6 +764,88 @@ static int cores_tar(struct abag *b, abag_core_fn fn, void *ctx, struct err *e)
 	int rc = 0;
 	unsigned ncores = 0;
 	for (unsigned n = 0; n < ABAG_ENTRIES_MAX; n++) {
+
+/* ---- members streamed through a FILE (pcaps) ---- */
+
+/* a member "DIR/NAME" with NAME ending in suffix and no further "/" */
+static bool member_matches(const char *rel, const char *dir, const char *suffix)
+{
+	size_t dl = strlen(dir), sl = strlen(suffix), rl = strlen(rel);
+	if (rl <= dl + 1 + sl || strncmp(rel, dir, dl) != 0 || rel[dl] != '/')
+		return false;
+	const char *name = rel + dl + 1;
+	return !strchr(name, '/') && strcmp(rel + rl - sl, suffix) == 0;
+}
+
+static ssize_t cookie_read(void *c, char *buf, size_t n)
+{
+	la_ssize_t got = archive_read_data(c, buf, n);
+	if (got < 0) {
+		errno = EIO;
+		return -1;
+	}
+	return got;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int members_dir(struct abag *b, const char *dir, const char *suffix, abag_member_fn fn,
+		       void *ctx, struct err *e)
+{
+	int dfd = openat(b->dirfd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return errno == ENOENT ? 0 : err_sys(e, errno, "open '%s'", dir);
+	DIR *d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return err_sys(e, errno, "open '%s'", dir);
+	}
+	char **names = NULL;
+	size_t n = 0;
+	struct dirent *de;
+	while ((de = readdir(d)) && n < ABAG_ENTRIES_MAX) {
+		char rel[512];
+		if (snprintf(rel, sizeof(rel), "%s/%s", dir, de->d_name) >= (int)sizeof(rel) ||
+		    !member_matches(rel, dir, suffix))
+			continue;
+		names = xreallocarray(names, n + 1, sizeof(*names));
+		names[n++] = xstrdup(rel);
+	}
+	closedir(d);
+	qsort(names, n, sizeof(*names), name_cmp);
+	int rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct stat st;
+		struct err me = {0};
+		int fd = rc == 0 ? open_member_dir(b->dirfd, names[i], &st, &me) : -1;
+		if (rc == 0 && fd < 0) {
+			note(b, "'%s' not read: %s", names[i], me.msg);
+		} else if (fd >= 0) {
+			FILE *fp = fdopen(fd, "rb");
+			if (!fp) {
+				close(fd);
+				rc = err_sys(e, errno, "fdopen '%s'", names[i]);
+			} else {
+				rc = fn(names[i], fp, ctx, e); /* fn closes fp */
+			}
+		}
+		free(names[i]);
+	}
+	free(names);
+	return rc;
+}
+
+static int members_tar(struct abag *b, const char *dir, const char *suffix, abag_member_fn fn,
+		       void *ctx, struct err *e)
+{
+	struct archive *a = NULL;
+	if (bag_tar_open(b->open_path, b->path, &a, e) < 0)
+		return -1;
+	int rc = 0;
+	for (unsigned n = 0; n < ABAG_ENTRIES_MAX && rc == 0; n++) {
 		struct archive_entry *ae;
 		int r = archive_read_next_header(a, &ae);
 		if (r == ARCHIVE_EOF)
@@ -804,6 +886,25 @@ static int cores_tar(struct abag *b, abag_core_fn fn, void *ctx, struct err *e)
 		rc = fn(&c, ctx, e);
 		if (rc < 0)
 			break;
+
+			rc = err_set(e, ERR_INVALID, "read '%s': %s", b->path,
+				     archive_error_string(a));
+			break;
+		}
+		const char *p = archive_entry_pathname(ae);
+		const char *rel = p ? bag_tar_below_top(p) : NULL;
+		if (!rel || !member_matches(rel, dir, suffix) ||
+		    archive_entry_filetype(ae) != AE_IFREG || archive_entry_hardlink(ae))
+			continue;
+		cookie_io_functions_t io = {.read = cookie_read};
+		FILE *fp = fopencookie(a, "rb", io);
+		if (!fp) {
+			rc = err_sys(e, errno, "fopencookie '%s'", rel);
+			break;
+		}
+		char *name = xstrdup(rel);
+		rc = fn(name, fp, ctx, e); /* fn closes fp */
+		free(name);
 	}
 	archive_read_free(a);
 	return rc;
@@ -814,4 +915,11 @@ int abag_cores(struct abag *b, abag_core_fn fn, void *ctx, struct err *e)
 	if (b->is_dir)
 		return cores_dir(b, fn, ctx, e);
 	return cores_tar(b, fn, ctx, e);
+
+int abag_members(struct abag *b, const char *dir, const char *suffix, abag_member_fn fn, void *ctx,
+		 struct err *e)
+{
+	if (b->is_dir)
+		return members_dir(b, dir, suffix, fn, ctx, e);
+	return members_tar(b, dir, suffix, fn, ctx, e);
 }

@@ -770,6 +770,27 @@ static void md_processes(struct sbuf *b, const json_t *report)
 /* A table: a header of the keys, then each element's ks as cells (see
  * rows_left_out for head and tail), then a blank line. */
 static void md_rows(struct sbuf *b, const json_t *arr, const char *const *ks, size_t nk,
+		    size_t head, size_t tail);
+static void md_flows(struct sbuf *b, const json_t *report)
+{
+	static const char *const ks[] = {"first", "proto", "src", "sport", "dst", "dport",
+					 "state", "packets_out", "bytes_out", "packets_in",
+					 "bytes_in", "sni", "http_host"};
+	const json_t *fl = jarr_of(jget(report, "network"), "flows");
+	sbuf_printf(b, "## Network flows (%zu)\n\n", json_array_size(fl));
+	if (!json_array_size(fl))
+		return;
+	sbuf_adds(b, "|");
+	for (size_t k = 0; k < ARRAY_SIZE(ks); k++)
+		sbuf_printf(b, " %s |", ks[k]);
+	sbuf_adds(b, "\n|");
+	for (size_t k = 0; k < ARRAY_SIZE(ks); k++)
+		sbuf_adds(b, "---|");
+	sbuf_addc(b, '\n');
+	md_rows(b, fl, ks, ARRAY_SIZE(ks), 100, 10);
+}
+
+static void md_rows(struct sbuf *b, const json_t *arr, const char *const *ks, size_t nk,
 		    size_t head, size_t tail)
 {
 	size_t n = json_array_size(arr);
@@ -859,6 +880,7 @@ int report_write_md(const json_t *report, int dirfd, const char *name, struct er
 	md_diff(&b, report);
 	md_processes(&b, report);
 	md_network(&b, report);
+	md_flows(&b, report);
 	md_tail(&b, report);
 	return write_out(dirfd, name, b.buf, b.len, e);
 }
@@ -1078,7 +1100,26 @@ static const char html_script[] =
     "box.appendChild(ul);}}\n"
     "try{setup();}catch(x){if(window.console)console.log('table: '+x);}"
     "try{ptree();}catch(x){if(window.console)console.log('processes: '+x);}"
+    "function flows(){var box=$('flowv');if(!box)return;var N=(D.network&&typeof "
+    "D.network==='object')?D.network:{};var F=Array.isArray(N.flows)?N.flows.filter("
+    "function(f){return f&&typeof f==='object';}):[];"
+    "if(!F.length){box.appendChild(el('p','muted','no flow in the pcaps'));return;}"
+    "var C=['first','proto','src','sport','dst','dport','state','packets_out','bytes_out',"
+    "'packets_in','bytes_in','seconds','after_cut','sni','http_host'];var s={c:'first',d:false};"
+    "var t=el('table'),h=el('tr'),hd=el('thead'),tb=el('tbody');C.forEach(function(c){"
+    "var th=el('th',null,c);th.setAttribute('data-col',c);h.appendChild(th);});"
+    "hd.appendChild(h);t.appendChild(hd);t.appendChild(tb);"
+    "function draw(){while(tb.firstChild)tb.removeChild(tb.firstChild);F.sort(function(a,b){"
+    "var x=a[s.c],y=b[s.c],r=(typeof x==='number'&&typeof y==='number')?x-y:"
+    "(vis(x)<vis(y)?-1:(vis(x)>vis(y)?1:0));return s.d?-r:r;});"
+    "F.slice(0,5000).forEach(function(f){var tr=el('tr');C.forEach(function(c){"
+    "tr.appendChild(el('td',null,vis(f[c])));});tb.appendChild(tr);});}"
+    "h.addEventListener('click',function(ev){var c=ev.target&&ev.target.getAttribute&&"
+    "ev.target.getAttribute('data-col');if(!c)return;if(s.c===c)s.d=!s.d;else{s.c=c;s.d=false;}"
+    "draw();});draw();box.appendChild(el('p','muted',F.length+' flows'+(F.length>5000?"
+    "' (the first 5000 shown)':'')+'; a column head sorts'));box.appendChild(t);}\n"
     "try{net();}catch(x){if(window.console)console.log('network: '+x);}\n"
+    "try{flows();}catch(x){if(window.console)console.log('flows: '+x);}\n"
     "})();\n";
 
 static void h_kvrow(struct sbuf *b, const char *label, const json_t *o, const char *k)
@@ -1343,6 +1384,9 @@ static void h_tail(struct sbuf *b, const json_t *report)
 	sbuf_adds(b,
 		  "<section id=\"processes\"><h2>Processes</h2><div id=\"ptree\"></div></section>\n"
 		  "<section id=\"network\"><h2>Network</h2><div id=\"netv\"></div></section>\n");
+	sbuf_printf(b, "<section id=\"flows\"><h2>Network flows (%zu)</h2><div id=\"flowv\"></div>"
+		       "</section>\n",
+		    json_array_size(jarr_of(jget(report, "network"), "flows")));
 	const json_t *q = jarr_of(report, "quarantine");
 	sbuf_printf(b, "<section id=\"quarantine\"><h2>Quarantine (%zu steps)</h2>\n",
 		    json_array_size(q));
@@ -1623,6 +1667,25 @@ static void tl_others(struct tl *t, const json_t *report)
 		}
 		tl_add(t, s, ns, "process", "start", "", target, d.buf ? d.buf : "");
 		sbuf_free(&d);
+	}
+	json_array_foreach(jarr_of(jget(report, "network"), "flows"), i, x)
+	{
+		int64_t s;
+		long ns;
+		if (!time_of(jget(x, "first"), &s, &ns))
+			continue;
+		_cleanup_free_ char *pr = jtext_of(x, "proto"), *src = jtext_of(x, "src"),
+				    *sp = jtext_of(x, "sport"), *dst = jtext_of(x, "dst"),
+				    *dp = jtext_of(x, "dport"), *st = jtext_of(x, "state"),
+				    *po = jtext_of(x, "packets_out"), *bo = jtext_of(x, "bytes_out"),
+				    *pi = jtext_of(x, "packets_in"), *bi = jtext_of(x, "bytes_in"),
+				    *sni = jtext_of(x, "sni"), *host = jtext_of(x, "http_host");
+		_cleanup_free_ char *target = xasprintf("%s %s:%s -> %s:%s", pr, src, sp, dst, dp);
+		_cleanup_free_ char *det =
+		    xasprintf("state %s; out %s packets %s bytes; in %s packets %s bytes; sni %s; "
+			      "host %s",
+			      st, po, bo, pi, bi, sni, host);
+		tl_add(t, s, ns, "network", "flow", "", target, det);
 	}
 	json_array_foreach(jarr_of(report, "quarantine"), i, x)
 	{

