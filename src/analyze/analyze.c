@@ -831,9 +831,7 @@ static int core_one(const struct abag_core *c, void *ctx, struct err *e)
 	int rc = c->fd >= 0 ? acore_read_fd(c->fd, &ao, &info, &ce)
 			    : acore_read_stream(c->rd, c->rctx, &ao, &info, &ce);
 	cc->bytes_left -= info.bytes < cc->bytes_left ? info.bytes : cc->bytes_left;
-	char *comm = info.comm[0] ? bag_path_json_encode(info.comm) : NULL;
-	json_object_set_new(o, "comm", str_or_null(comm));
-	free(comm);
+	json_object_set_new(o, "comm", info.comm[0] ? bag_json_path(info.comm) : json_null());
 	json_object_set_new(o, "core_pid", json_integer(info.pid));
 	json_object_set_new(o, "threads", json_integer((json_int_t)info.nthreads));
 	json_object_set_new(o, "regions", json_integer((json_int_t)info.nregions));
@@ -844,7 +842,7 @@ static int core_one(const struct abag_core *c, void *ctx, struct err *e)
 	if (rc < 0) {
 		char *msg = bag_path_json_encode(
 		    cc->timed_out ? "the time bound for the cores was reached" : ce.msg);
-		json_object_set_new(o, "error", str_or_null(msg));
+		json_object_set_new(o, "error", bag_json_text(msg ? msg : "?"));
 		add_note(cc->report, "'%s': %s", c->name, msg ? msg : "?");
 		free(msg);
 	}

@@ -759,11 +759,62 @@ static ssize_t core_stream_read(void *ctx, void *buf, size_t n, struct err *e)
 static int cores_tar(struct abag *b, abag_core_fn fn, void *ctx, struct err *e)
 {
 	struct archive *a = NULL;
-	if (tar_open(b, &a, e) < 0)
+	if (bag_tar_open(b->open_path, b->path, &a, e) < 0)
 		return -1;
 	int rc = 0;
 	unsigned ncores = 0;
 	for (unsigned n = 0; n < ABAG_ENTRIES_MAX; n++) {
+		struct archive_entry *ae;
+		int r = archive_read_next_header(a, &ae);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r < ARCHIVE_WARN) {
+			note(b, "cores: the tar stops: %s", archive_error_string(a));
+			break;
+		}
+		const char *p = archive_entry_pathname(ae);
+		const char *rel = p ? bag_tar_below_top(p) : NULL;
+		long long pid;
+		if (!rel || !memory_member(rel, ".core", &pid))
+			continue;
+		if (archive_entry_filetype(ae) != AE_IFREG || archive_entry_hardlink(ae)) {
+			note(b, "'%s' is not a regular file in the tar", rel);
+			continue;
+		}
+		if (ncores++ >= AN_CORES_MAX) {
+			note(b, "only the first %u cores read", AN_CORES_MAX);
+			break;
+		}
+		char cname[64];
+		snprintf(cname, sizeof(cname), "data/memory/%lld.core", pid);
+		struct core_stream cs = {.a = a, .name = cname};
+		struct abag_core c = {
+		    .pid = pid,
+		    .name = cname,
+		    .fd = -1,
+		    .rd = core_stream_read,
+		    .rctx = &cs,
+		    .size = archive_entry_size_is_set(ae) ? (uint64_t)archive_entry_size(ae) : 0};
+		for (size_t i = 0; i < b->nmaps; i++)
+			if (b->maps[i].pid == pid) {
+				c.maps = b->maps[i].buf;
+				c.maps_len = b->maps[i].len;
+				break;
+			}
+		rc = fn(&c, ctx, e);
+		if (rc < 0)
+			break;
+	}
+	archive_read_free(a);
+	return rc;
+}
+
+int abag_cores(struct abag *b, abag_core_fn fn, void *ctx, struct err *e)
+{
+	if (b->is_dir)
+		return cores_dir(b, fn, ctx, e);
+	return cores_tar(b, fn, ctx, e);
+}
 
 /* ---- members streamed through a FILE (pcaps) ---- */
 
@@ -851,42 +902,6 @@ static int members_tar(struct abag *b, const char *dir, const char *suffix, abag
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r < ARCHIVE_WARN) {
-			note(b, "cores: the tar stops: %s", archive_error_string(a));
-			break;
-		}
-		const char *p = archive_entry_pathname(ae);
-		const char *rel = p ? below_top(p) : NULL;
-		long long pid;
-		if (!rel || !memory_member(rel, ".core", &pid))
-			continue;
-		if (archive_entry_filetype(ae) != AE_IFREG || archive_entry_hardlink(ae)) {
-			note(b, "'%s' is not a regular file in the tar", rel);
-			continue;
-		}
-		if (ncores++ >= AN_CORES_MAX) {
-			note(b, "only the first %u cores read", AN_CORES_MAX);
-			break;
-		}
-		char cname[64];
-		snprintf(cname, sizeof(cname), "data/memory/%lld.core", pid);
-		struct core_stream cs = {.a = a, .name = cname};
-		struct abag_core c = {
-		    .pid = pid,
-		    .name = cname,
-		    .fd = -1,
-		    .rd = core_stream_read,
-		    .rctx = &cs,
-		    .size = archive_entry_size_is_set(ae) ? (uint64_t)archive_entry_size(ae) : 0};
-		for (size_t i = 0; i < b->nmaps; i++)
-			if (b->maps[i].pid == pid) {
-				c.maps = b->maps[i].buf;
-				c.maps_len = b->maps[i].len;
-				break;
-			}
-		rc = fn(&c, ctx, e);
-		if (rc < 0)
-			break;
-
 			rc = err_set(e, ERR_INVALID, "read '%s': %s", b->path,
 				     archive_error_string(a));
 			break;
@@ -909,12 +924,6 @@ static int members_tar(struct abag *b, const char *dir, const char *suffix, abag
 	archive_read_free(a);
 	return rc;
 }
-
-int abag_cores(struct abag *b, abag_core_fn fn, void *ctx, struct err *e)
-{
-	if (b->is_dir)
-		return cores_dir(b, fn, ctx, e);
-	return cores_tar(b, fn, ctx, e);
 
 int abag_members(struct abag *b, const char *dir, const char *suffix, abag_member_fn fn, void *ctx,
 		 struct err *e)

@@ -2022,7 +2022,7 @@ static bool m_shell_socket_stdio(const struct pctx *p, struct fhit *h)
 		    (t && strcmp(t, "socket") == 0) || (tgt && str_has_prefix(tgt, "socket:"));
 		if (sock[i])
 			json_array_append_new(ev, json_pack("{s:i,s:o}", "fd", i, "target",
-							    jtext(tgt ? tgt : "socket")));
+							    bag_json_text(tgt ? tgt : "socket")));
 	}
 	if (!sock[0] && !sock[1] && !sock[2]) {
 		json_decref(ev);
@@ -2114,7 +2114,7 @@ static bool m_listener_undeclared(const struct pctx *p, struct fhit *h)
 			break;
 		if (!loopback(addr))
 			all_loop = false;
-		json_array_append_new(ports, jtext(jstr(s, "local")));
+		json_array_append_new(ports, bag_json_text(jstr(s, "local")));
 	}
 	if (!json_array_size(ports)) {
 		json_decref(ports);
@@ -2167,7 +2167,7 @@ static bool m_caps_beyond_config(const struct pctx *p, struct fhit *h)
 			continue;
 		if (json_array_size(extra) >= 64)
 			break;
-		json_array_append_new(extra, jtext(s));
+		json_array_append_new(extra, bag_json_text(s));
 		for (size_t k = 0; k < ARRAY_SIZE(root_caps); k++)
 			if (strcasecmp(s, root_caps[k].name) == 0)
 				sev_raise(h, SEV_CRITICAL);
@@ -2258,7 +2258,7 @@ static bool m_name_mismatch(const struct pctx *p, struct fhit *h)
 		    &h->detail,
 		    "its name '%s' is neither its executable's '%s' nor one of its arguments",
 		    c ? c : "?", exe_b);
-	json_object_set_new(hev(h), "comm", jtext(p->comm));
+	json_object_set_new(hev(h), "comm", bag_json_text(p->comm));
 	free(c);
 	return true;
 }
@@ -2286,7 +2286,7 @@ static bool m_anon_elf(const struct pctx *p, struct fhit *h)
 			    map ? map : "anon", jstr(first, "perms") ? jstr(first, "perms") : "?");
 		if (json_array_size(hits) > 1)
 			sbuf_printf(&h->detail, " (and %zu more)", json_array_size(hits) - 1);
-		json_object_set_new(hev(h), "core", jtext(jstr(c, "member")));
+		json_object_set_new(hev(h), "core", bag_json_text(jstr(c, "member")));
 		json_object_set(hev(h), "anon_elf", hits);
 		return true;
 	}
