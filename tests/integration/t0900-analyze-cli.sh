@@ -74,7 +74,7 @@ run "$CONTAIN" help analyze
 is "$RC" 0 "contain help analyze"
 like "$OUT" "--fail-on SEV" "the help names --fail-on"
 help_ids=$(sed -n '/^Findings/,/^$/p' <<<"$OUT" | tr ' ' '\n' | grep -E '^(fs|proc|image|mem|flow)\.' | sort)
-man_ids=$(sed -n 's/^\.It Sy \([a-z]*\.[a-z-]*\) .*/\1/p' "$CONTAIN_TOP/man/contain.1" | sort)
+man_ids=$(sed -n 's/^\.It Sy \([a-z]*\.[a-z-][a-z-]*\) .*/\1/p' "$CONTAIN_TOP/man/contain.1" | sort)
 is "$help_ids" "$man_ids" "the help lists the finding ids of the man page's FINDINGS"
 ok "FINDINGS lists at least 20 rules" [ "$(wc -l <<<"$man_ids")" -ge 20 ]
 
