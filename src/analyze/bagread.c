@@ -19,18 +19,23 @@
 #define ABAG_ENTRIES_MAX 10000000u /* entries of the outer tar */
 #define ABAG_DEPTH_MAX	 16	   /* components of a member path */
 
-/* the members read into memory, by their path in the bag */
-static const char *const members[] = {
-    "bag-info.txt",
-    "index.json",
-    "custody.jsonl",
-    "data/fs/files.json",
-    "data/processes/tree.json",
-    "data/container/image.json",
-    "data/container/inspect.json",
-    "data/container/config.json",
-    "data/network/state.json",
-    "data/quarantine.json",
+/* the members read into memory, by their path in the bag; a JSON member's
+ * document goes to the field at slot (bag-info.txt and custody.jsonl have
+ * parsers of their own: slot 0) */
+static const struct {
+	const char *name;
+	size_t slot;
+} members[] = {
+    {"bag-info.txt", 0},
+    {"index.json", offsetof(struct abag, index)},
+    {"custody.jsonl", 0},
+    {"data/fs/files.json", offsetof(struct abag, files)},
+    {"data/processes/tree.json", offsetof(struct abag, tree)},
+    {"data/container/image.json", offsetof(struct abag, image)},
+    {"data/container/inspect.json", offsetof(struct abag, inspect)},
+    {"data/container/config.json", offsetof(struct abag, config)},
+    {"data/network/state.json", offsetof(struct abag, netstate)},
+    {"data/quarantine.json", offsetof(struct abag, quarantine)},
 };
 static const char layer_member[] = "data/fs/upper.tar";
 
@@ -180,23 +185,10 @@ bool abag_set_member(struct abag *b, const char *name, const char *buf, size_t n
 		b->custody = parse_custody(b, buf, n);
 		return true;
 	}
-	if (strcmp(name, "index.json") == 0)
-		slot = &b->index;
-	else if (strcmp(name, "data/fs/files.json") == 0)
-		slot = &b->files;
-	else if (strcmp(name, "data/processes/tree.json") == 0)
-		slot = &b->tree;
-	else if (strcmp(name, "data/container/image.json") == 0)
-		slot = &b->image;
-	else if (strcmp(name, "data/container/inspect.json") == 0)
-		slot = &b->inspect;
-	else if (strcmp(name, "data/network/state.json") == 0)
-		slot = &b->netstate;
-	else if (strcmp(name, "data/quarantine.json") == 0)
-		slot = &b->quarantine;
-	else if (strcmp(name, "data/container/config.json") == 0)
-		slot = &b->config;
-	else
+	for (size_t i = 0; i < ARRAY_SIZE(members) && !slot; i++)
+		if (members[i].slot && strcmp(name, members[i].name) == 0)
+			slot = (json_t **)((char *)b + members[i].slot);
+	if (!slot)
 		return false;
 	json_decref(*slot);
 	*slot = parse_json(b, name, buf, n);
@@ -249,27 +241,27 @@ static void read_members_dir(struct abag *b)
 	for (size_t i = 0; i < ARRAY_SIZE(members); i++) {
 		struct err e = {0};
 		struct stat st;
-		_cleanup_close_ int fd = open_member_dir(b->dirfd, members[i], &st, &e);
+		_cleanup_close_ int fd = open_member_dir(b->dirfd, members[i].name, &st, &e);
 		if (fd < 0) {
 			if (e.kind == ERR_NOTFOUND)
-				note(b, "'%s' is not in the bag", members[i]);
+				note(b, "'%s' is not in the bag", members[i].name);
 			else
-				note(b, "'%s' not read: %s", members[i], e.msg);
+				note(b, "'%s' not read: %s", members[i].name, e.msg);
 			continue;
 		}
 		_cleanup_free_ char *buf = NULL;
 		size_t len = 0;
 		bool trunc = false;
 		if (read_fd_bounded(fd, AN_JSON_MAX, &buf, &len, &trunc, &e) < 0) {
-			note(b, "'%s' not read: %s", members[i], e.msg);
+			note(b, "'%s' not read: %s", members[i].name, e.msg);
 			continue;
 		}
 		if (trunc) {
-			note(b, "'%s' not read: larger than %llu bytes", members[i],
+			note(b, "'%s' not read: larger than %llu bytes", members[i].name,
 			     (unsigned long long)AN_JSON_MAX);
 			continue;
 		}
-		abag_set_member(b, members[i], buf, len);
+		abag_set_member(b, members[i].name, buf, len);
 	}
 	struct err e = {0};
 	struct stat st;
@@ -398,34 +390,34 @@ static int read_members_tar(struct abag *b, struct err *e)
 			continue;
 		}
 		for (size_t i = 0; i < ARRAY_SIZE(members); i++) {
-			if (strcmp(rel, members[i]) != 0)
+			if (strcmp(rel, members[i].name) != 0)
 				continue;
 			if (seen[i]) {
 				note(b, "'%s' is in the tar twice: the first one is read",
-				     members[i]);
+				     members[i].name);
 				break;
 			}
 			seen[i] = true;
 			if (!regular) {
-				note(b, "'%s' is not a regular file in the tar", members[i]);
+				note(b, "'%s' is not a regular file in the tar", members[i].name);
 				break;
 			}
 			_cleanup_sbuf_ struct sbuf sb = SBUF_INIT;
 			bool too_big;
 			struct err re = {0};
-			if (read_entry(a, members[i], &sb, &too_big, &re) < 0)
-				note(b, "'%s' not read: %s", members[i], re.msg);
+			if (read_entry(a, members[i].name, &sb, &too_big, &re) < 0)
+				note(b, "'%s' not read: %s", members[i].name, re.msg);
 			else if (too_big)
-				note(b, "'%s' not read: larger than %llu bytes", members[i],
+				note(b, "'%s' not read: larger than %llu bytes", members[i].name,
 				     (unsigned long long)AN_JSON_MAX);
 			else
-				abag_set_member(b, members[i], sb.buf ? sb.buf : "", sb.len);
+				abag_set_member(b, members[i].name, sb.buf ? sb.buf : "", sb.len);
 			break;
 		}
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(members); i++)
 		if (!seen[i])
-			note(b, "'%s' is not in the bag", members[i]);
+			note(b, "'%s' is not in the bag", members[i].name);
 out:
 	archive_read_free(a);
 	return rc;
