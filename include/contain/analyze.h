@@ -321,6 +321,49 @@ int ayara_scan(struct ayara *y, const void *buf, size_t n, const struct ayara_ct
 json_t *ayara_section(struct ayara *y);
 uint64_t ayara_max_bytes(const struct ayara *y);
 
+/* ---- YARA on memory and traffic, on worker threads (yara.c) ----
+ * The reading thread (a core's regions, a pcap's streams, a tar's files)
+ * submits buffers; the pool's workers scan them (ayara_scan each), so
+ * reading and scanning overlap on every CPU. The bytes queued are bounded:
+ * a submitter waits while AYARA_POOL_QUEUE_MAX bytes are queued. */
+#define AYARA_POOL_QUEUE_MAX (128ull << 20)
+#define AYARA_MEM_OVERLAP    (64u << 10) /* bytes two windows of a region share */
+struct ayara_pool;
+/* workers 0: the online CPUs (at most 8); report: where findings go */
+struct ayara_pool *ayara_pool_new(struct ayara *y, json_t *report, unsigned workers);
+/* Scan n bytes of buf later: buf (malloc'd) is the pool's (freed after),
+ * evidence_base is stolen (may be NULL), ctx and its strings are copied. */
+void ayara_pool_submit(struct ayara_pool *p, void *buf, size_t n, const struct ayara_ctx *ctx,
+		       json_t *evidence_base);
+/* Wait for every scan submitted, stop the workers, free the pool. */
+void ayara_pool_finish(struct ayara_pool *p);
+
+/* Memory: one process's regions (a core's, or a live process's read the
+ * way the collector reads them) into the pool. */
+struct acore_region;
+struct ayara_mem;
+/* member: the core's name in the bag ("data/memory/<pid>.core"), or NULL */
+struct ayara_mem *ayara_mem_new(struct ayara_pool *p, long long pid, const char *process_name,
+				const char *member);
+/* An acore_region_fn (arg: the ayara_mem): gathers a region's chunks into
+ * windows of at most the pool's max_bytes, consecutive windows sharing
+ * AYARA_MEM_OVERLAP bytes (a match in the shared part is reported once),
+ * and submits each with ctx.source "memory", base = the window's address.
+ * A hit's evidence: pid, process_name, member, address (of the first
+ * match), region {start, size, perms}, mapping (the region's name: a path,
+ * "[heap]", "[stack]", "anon"); its strings' offsets are addresses. */
+int ayara_mem_region(const struct acore_region *r, const void *data, size_t n, uint64_t off,
+		     void *arg);
+void ayara_mem_free(struct ayara_mem *m); /* submits what is still gathered */
+
+/* Traffic: an aflow_stream_fn (arg: the ayara_pool) scanning each TCP
+ * stream direction and UDP payload with ctx.source "network". A hit's
+ * evidence: flow {proto, src, sport, dst, dport}, direction ("to_server" /
+ * "to_client"); its strings' offsets are offsets in that direction's
+ * stream. */
+struct aflow_key;
+void ayara_stream(const struct aflow_key *k, int dir, const void *buf, size_t n, void *arg);
+
 /* ---- package databases (pkgdb.c) ---- */
 /* The packages of a database's content: an object {name: version} for
  * "dpkg" (var/lib/dpkg/status, installed ones), "apk" (lib/apk/db/installed);
