@@ -280,6 +280,7 @@ static json_t *process_summary(const json_t *p, const struct users *u)
 		: json_null());
 	json_object_set_new(o, "container_init",
 			    json_boolean(json_is_integer(last) && json_integer_value(last) == 1));
+	json_object_set_new(o, "tracer_pid", jint_or_null(p, "tracer_pid"));
 	/* fds 0, 1, 2: their type ("socket", "file", "pipe"...) and target */
 	json_t *stdio = json_array(), *fd;
 	for (int k = 0; k < 3; k++)
