@@ -4,9 +4,10 @@
 # simulated compromise (a fake miner logging in to a pool, a web shell, EICAR
 # only in a process's heap, a deleted executable, a C2 beacon...), and a whole
 # response walked on it with every verb: list, inspect, quarantine (dry run),
-# keygen, capture (which quarantines and freezes), the evidence read with outside tools (jq, tcpdump, tar, gdb),
-# verify (and a tampered copy failing), release, audit verify (a cut copy
-# failing on the bag's heads), analyze (as nobody, against the image). Cleans up.
+# keygen, capture (which quarantines and freezes), the evidence read with
+# outside tools (jq, tcpdump, tar, gdb), verify (and a tampered copy failing),
+# release, audit verify (a cut copy failing on the bag's heads), analyze (as
+# nobody, against the image). Cleans up.
 set -u
 . "$(dirname "$0")/lib/lib.sh"
 . "$CONTAIN_TOP/tests/lib/containers.sh"
