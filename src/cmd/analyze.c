@@ -80,7 +80,7 @@ const char cmd_analyze_usage[] =
     "  --rules FILE|DIR   YARA rules to add to the shipped ones (a DIR: its *.yar\n"
     "                     and *.yara); repeatable. A file that does not compile\n"
     "                     is reported (file, line, message), the others run\n"
-    "  --no-yara          no YARA scan\n"
+    "  --no-yara          no YARA scan (the layer's files, the cores, the streams)\n"
     "  --no-shipped-rules only the --rules rules\n"
     "  --yara-timeout SECS  per scanned file (default 10)\n"
     "  --yara-max-bytes N   bytes scanned of one file (default 64M; a larger file:\n"
