@@ -177,9 +177,9 @@ echo "(exit $?: a finding at or above high)"
 R=$T_DIR/lab/case-1-report/report.json
 echo "-- what YARA found: in the layer's files, in the cores (pid, address, mapping), in the pcap's streams:"
 jq -r '.findings[] | select(.id | startswith("yara.")) | .evidence as $e
-	| "   \(.severity)\t\(.id)\t" + (if $e.source == "memory" then
+	| "   \(.severity)\t\(.id)\t" + (if $e.pid != null then
 		"pid \($e.pid) (\($e.process_name)) at \($e.address) in \($e.mapping)"
-	elif $e.source == "network" then
+	elif $e.flow != null then
 		"\($e.flow.proto) \($e.flow.src):\($e.flow.sport) -> \($e.flow.dst):\($e.flow.dport) \($e.direction)"
 	else .path end)' "$R" | sort -u | head -20
 echo "   (eicarheap put EICAR at $(cat "$CMERGED/tmp/.eicar" 2>/dev/null))"
