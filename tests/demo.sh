@@ -176,9 +176,11 @@ show setpriv --reuid=nobody --regid=nogroup --clear-groups \
 echo "(exit $?: a finding at or above high)"
 R=$T_DIR/lab/case-1-report/report.json
 echo "-- what YARA found: in the layer's files, in the cores (pid, address, mapping), in the pcap's streams:"
-jq -r '.findings[] | select(.id | startswith("yara.")) | .evidence as $e
+jq -r 'def hex: [recurse(if . >= 16 then (. / 16 | floor) else empty end) | . % 16]
+	| reverse | map("0123456789abcdef"[.:. + 1]) | "0x" + join("");
+	.findings[] | select(.id | startswith("yara.")) | .evidence as $e
 	| "   \(.severity)\t\(.id)\t" + (if $e.pid != null then
-		"pid \($e.pid) (\($e.process_name)) at \($e.address) in \($e.mapping)"
+		"pid \($e.pid) (\($e.process_name)) at \($e.address | hex) in \($e.mapping)"
 	elif $e.flow != null then
 		"\($e.flow.proto) \($e.flow.src):\($e.flow.sport) -> \($e.flow.dst):\($e.flow.dport) \($e.direction)"
 	else .path end)' "$R" | sort -u | head -20
