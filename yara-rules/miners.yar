@@ -125,3 +125,24 @@ rule Miner_Pool_Domain : miner
     condition:
         any of ($d*) and any of ($ctx*)
 }
+
+rule Miner_Stratum_Login : miner
+{
+    meta:
+        title = "Stratum mining-pool login"
+        description = "a Stratum JSON-RPC login as a miner sends it to its pool (\"method\":\"login\" with \"params\", \"pass\" and the miner's \"agent\"; or mining.subscribe / mining.authorize): a miner talking to a pool, in traffic, memory or a file"
+        severity = "high"
+        attack = "T1496"
+        reference = "https://attack.mitre.org/techniques/T1496/"
+        author = "contain"
+
+    strings:
+        $login = /"method"[ \t]{0,4}:[ \t]{0,4}"login"/ ascii
+        $subscribe = /"method"[ \t]{0,4}:[ \t]{0,4}"mining\.(subscribe|authorize)"/ ascii
+        $params = "\"params\"" ascii
+        $pass = "\"pass\"" ascii
+        $agent = "\"agent\"" ascii
+
+    condition:
+        $params and (($login and $pass and $agent) or $subscribe)
+}

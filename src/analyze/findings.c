@@ -115,6 +115,9 @@
  *                         thread
  *   comm is neither the executable's name nor one of argv[0..3] (busybox
  *   and toybox applets excepted)
+ * proc.traced            high; medium when the tracer is     T1055.008
+ *                         outside the container
+ *   a process is traced (TracerPid): a debugger, strace or ptrace injection
  * mem.anon-elf            critical                            T1620
  *   an ELF header at a page start of an executable mapping with no file
  *   (anon, heap, stack, memfd) in the process's core
@@ -2263,6 +2266,46 @@ static bool m_name_mismatch(const struct pctx *p, struct fhit *h)
 	return true;
 }
 
+static json_t *process_list(json_t *report);
+
+/* TracerPid (the collector's tree.json "tracer_pid", the host's pid): a
+ * debugger, strace, or code injected with ptrace. The tracer is named when
+ * it is a process of the container (high); one outside it (a host
+ * debugger: what reached into the container from outside) is medium. */
+static bool m_traced(const struct pctx *p, struct fhit *h)
+{
+	long long t = int_or(p->proc, "tracer_pid", 0);
+	if (t <= 0 || t == p->pid)
+		return false;
+	json_t *tp = NULL, *v;
+	size_t i;
+	json_array_foreach(process_list(p->report), i, v)
+	{
+		if (i >= 1u << 20)
+			break;
+		if (int_or(v, "pid", -1) == t) {
+			tp = v;
+			break;
+		}
+	}
+	json_object_set_new(hev(h), "tracer_pid", json_integer(t));
+	json_object_set_new(hev(h), "tracer_in_container", json_boolean(tp != NULL));
+	if (!tp) {
+		h->sev = SEV_MEDIUM;
+		sbuf_printf(&h->detail, "traced by pid %lld, a process outside the container", t);
+		return true;
+	}
+	const char *tc = jstr(tp, "comm");
+	json_t *te = json_object_get(tp, "exe");
+	const char *tx = json_is_object(te) ? jstr(te, "path") : json_string_value(te);
+	json_object_set_new(hev(h), "tracer_comm", bag_json_text(tc));
+	json_object_set_new(hev(h), "tracer_exe", bag_json_text(tx));
+	char *c = bag_path_json_encode(tc ? tc : "?");
+	sbuf_printf(&h->detail, "traced by pid %lld (%s) of the container", t, c ? c : "?");
+	free(c);
+	return true;
+}
+
 /* analyses.cores (analyze.c): an ELF header at a page start of an
  * executable mapping with no file behind it */
 static bool m_anon_elf(const struct pctx *p, struct fhit *h)
@@ -2505,6 +2548,12 @@ static const struct rule rules[] = {
      .title = "Process name differs from its executable",
      .scope = RS_PROC,
      .proc = m_name_mismatch},
+    {.id = "proc.traced",
+     .sev = SEV_HIGH,
+     .attack = "T1055.008",
+     .title = "Process traced by another (ptrace)",
+     .scope = RS_PROC,
+     .proc = m_traced},
     {.id = "mem.anon-elf",
      .sev = SEV_CRITICAL,
      .attack = "T1620",

@@ -280,6 +280,12 @@ static void add_status(json_t *o, const char *status, json_t *notes, pid_t pid)
 		json_object_set_new(o, "gids", id_list(v));
 	if (status_get(status, "Groups", v, sizeof(v)))
 		json_object_set_new(o, "groups", id_list(v));
+	/* the pid (host's view, as "pid") of a process tracing this one; 0: none */
+	if (status_get(status, "TracerPid", v, sizeof(v))) {
+		long long n;
+		if (parse_ll(v, 0, LLONG_MAX, &n) == 0)
+			json_object_set_new(o, "tracer_pid", json_integer(n));
+	}
 	if (status_get(status, "Threads", v, sizeof(v))) {
 		long long n;
 		if (parse_ll(v, 0, LLONG_MAX, &n) == 0)

@@ -863,6 +863,49 @@ START_TEST(rules_negative)
 }
 END_TEST
 
+/* proc.traced: by a process of the container (high, the tracer named), by
+ * one outside it (medium); TracerPid 0 or missing: nothing. Both forms. */
+START_TEST(rules_traced)
+{
+	json_t *r = report_with(
+	    "{'pid':50,'comm':'app','exe':'/usr/bin/app','cmdline':['app'],'tracer_pid':51},"
+	    "{'pid':51,'comm':'tracer','exe':'/tmp/tracer','cmdline':['/tmp/tracer'],'tracer_pid':0},"
+	    "{'pid':52,'comm':'sleep','exe':'/bin/busybox','cmdline':['sleep'],'tracer_pid':999},"
+	    "{'pid':53,'comm':'cat','exe':'/usr/bin/cat','cmdline':['cat']},"
+	    "{'pid':54,'comm':'self','exe':'/usr/bin/self','cmdline':['self'],'tracer_pid':54}");
+	findings_rules(r, NULL, NULL);
+	findings_finish(r);
+	want(r, "proc.traced", "usr/bin/app", "high", "T1055.008");
+	json_t *f = finding(r, "proc.traced", "usr/bin/app");
+	json_t *ev = json_object_get(f, "evidence");
+	ck_assert_int_eq(json_integer_value(json_object_get(ev, "tracer_pid")), 51);
+	ck_assert(json_is_true(json_object_get(ev, "tracer_in_container")));
+	ck_assert_str_eq(json_string_value(json_object_get(ev, "tracer_comm")), "tracer");
+	ck_assert_str_eq(json_string_value(json_object_get(ev, "tracer_exe")), "/tmp/tracer");
+	ck_assert_ptr_nonnull(
+	    strstr(json_string_value(json_object_get(f, "detail")), "traced by pid 51 (tracer)"));
+	want(r, "proc.traced", "bin/busybox", "medium", "T1055.008");
+	f = finding(r, "proc.traced", "bin/busybox");
+	ck_assert(json_is_false(json_object_get(json_object_get(f, "evidence"), "tracer_in_container")));
+	ck_assert(!finding(r, "proc.traced", "tmp/tracer"));
+	ck_assert(!finding(r, "proc.traced", "usr/bin/cat"));
+	ck_assert(!finding(r, "proc.traced", "usr/bin/self"));
+	json_decref(r);
+
+	/* the tree's form: exe an object */
+	r = report_with("{'pid':60,'comm':'a','exe':{'path':'/usr/bin/a'},'cmdline':{'list':['a']},"
+			"'tracer_pid':61},{'pid':61,'comm':'gdb','exe':{'path':'/usr/bin/gdb'},"
+			"'cmdline':{'list':['gdb']}}");
+	findings_rules(r, NULL, NULL);
+	want(r, "proc.traced", "usr/bin/a", "high", "T1055.008");
+	f = finding(r, "proc.traced", "usr/bin/a");
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(json_object_get(f, "evidence"), "tracer_exe")),
+	    "/usr/bin/gdb");
+	json_decref(r);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("coreread");
@@ -875,6 +918,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, real_core_of_a_child);
 	tcase_add_test(tc, rules_positive);
 	tcase_add_test(tc, rules_negative);
+	tcase_add_test(tc, rules_traced);
 	suite_add_tcase(s, tc);
 	return s;
 }

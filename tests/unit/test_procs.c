@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -371,6 +372,32 @@ START_TEST(stat_and_caps_parsing)
 }
 END_TEST
 
+/* TracerPid: a child traced by us names our pid; untraced, 0 */
+START_TEST(tracer_pid_is_recorded)
+{
+	char *argv[] = {(char *)"sh", (char *)"-c", (char *)"read x", NULL};
+	pid_t p = spawn("/bin/sh", argv);
+	json_t *notes = json_array();
+	json_t *j = one(p, NULL, notes);
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "tracer_pid")), 0);
+	ck_assert(json_is_integer(json_object_get(j, "tracer_pid")));
+	json_decref(j);
+	ck_assert_int_eq(ptrace(PTRACE_ATTACH, p, NULL, NULL), 0);
+	int st;
+	ck_assert_int_eq(waitpid(p, &st, __WALL), p);
+	ck_assert(WIFSTOPPED(st));
+	j = one(p, NULL, notes);
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "tracer_pid")), getpid());
+	json_decref(j);
+	ck_assert_int_eq(ptrace(PTRACE_DETACH, p, NULL, NULL), 0);
+	j = one(p, NULL, notes);
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "tracer_pid")), 0);
+	json_decref(j);
+	json_decref(notes);
+	reap();
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("procs");
@@ -383,6 +410,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, listening_socket_is_resolved);
 	tcase_add_test(tc, whole_collection_with_a_gone_pid);
 	tcase_add_test(tc, stat_and_caps_parsing);
+	tcase_add_test(tc, tracer_pid_is_recorded);
 	suite_add_tcase(s, tc);
 	return s;
 }
