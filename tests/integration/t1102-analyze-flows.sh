@@ -2,10 +2,15 @@
 # t1102: the network summary of contain analyze on a real capture. A runc
 # container with a veth to the host keeps fetching a script over plain HTTP
 # from a server on the host, looks up a generated-looking name and knocks on a
-# C2 port (4444) with nothing listening; captured (pcap on, the network cut
-# and watched), then analyzed as a directory bag and as a tar.gz bag:
+# C2 port (4444) with nothing listening, asks two names over DNS over TCP
+# (two length-framed queries a connection) of a resolver on the host;
+# captured (pcap on, the network cut and watched), then analyzed as a
+# directory bag and as a tar.gz bag:
 # network.pcaps counts equal tcpdump's, the flows to the C2 and the HTTP
 # server are there (2 s observed before the cut), the HTTP request and its script body, the DNS question,
+# the DNS-over-TCP questions and answers, every packet counted once (the flows'
+# packets are the pcaps' records less their copies in another pcap, the
+# malformed, the not-IP and the untracked),
 # the findings flow.mining-pool, flow.after-cut (with the C2 among its
 # destinations), flow.http-download and flow.dga-name; the flows in
 # timeline.csv, report.html and report.md; report.json validates against
@@ -36,13 +41,52 @@ WEB=$!
 on_exit "kill $WEB"
 wait_for 10 sh -c "exec 3<>/dev/tcp/$HOSTIP/8000" 2>/dev/null
 
-# three loops, each on its own (a lookup nobody answers must not hold up the rest)
+# a DNS-over-TCP resolver on the host: every question gets A $HOSTIP
+cat >"$T_DIR/tcpdns.py" <<'EOF'
+import socket, struct, sys, threading
+def serve(c):
+    with c:
+        while True:
+            h = c.recv(2, socket.MSG_WAITALL)
+            if len(h) < 2: return
+            m = c.recv(struct.unpack(">H", h)[0], socket.MSG_WAITALL)
+            if len(m) < 12: return
+            q = m[12:]
+            end = q.index(b"\0") + 5
+            r = m[:2] + b"\x81\x80" + struct.pack(">HHHH", 1, 1, 0, 0) + q[:end]
+            r += b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 60, 4) + socket.inet_aton(sys.argv[1])
+            c.sendall(struct.pack(">H", len(r)) + r)
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], 53))
+s.listen(16)
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+EOF
+python3 "$T_DIR/tcpdns.py" "$HOSTIP" >/dev/null 2>&1 &
+TCPDNS=$!
+on_exit "kill $TCPDNS"
+wait_for 10 sh -c "exec 3<>/dev/tcp/$HOSTIP/53" 2>/dev/null
+# two framed queries (tcpdns.example.test, tcp2.example.test) as printf's octal escapes
+DQ=$(python3 -c '
+import struct
+def q(i, n):
+    m = struct.pack(">HHHHHH", i, 0x0100, 1, 0, 0, 0)
+    for l in n.split("."):
+        m += bytes([len(l)]) + l.encode()
+    m += b"\0" + struct.pack(">HH", 1, 1)
+    return struct.pack(">H", len(m)) + m
+print("".join("\\%03o" % b for b in q(0x5151, "tcpdns.example.test") + q(0x5252, "tcp2.example.test")))')
+
+# four loops, each on its own (a lookup nobody answers must not hold up the rest)
 runc_exec "$N" sh -c '
 	(while :; do wget -q -O /dev/null http://'"$HOSTIP"':8000/a.sh; sleep 0.2; done \
 		>/dev/null 2>&1 &)
 	(while :; do nslookup xk3q9zt7vbw2pl8m4nrj.example.test '"$HOSTIP"'; sleep 0.2; done \
 		>/dev/null 2>&1 &)
 	(while :; do nc -w 1 '"$HOSTIP"' 4444 </dev/null; sleep 0.2; done >/dev/null 2>&1 &)
+	(while :; do printf "'"$DQ"'" | nc -w 1 '"$HOSTIP"' 53; sleep 0.3; done >/dev/null 2>&1 &)
 ' </dev/null
 sleep 1
 
@@ -72,6 +116,20 @@ check_report() {
 	like "$(jq -c '.network.http[0].host' "$J")" "$HOSTIP:8000" "$l: the HTTP Host"
 	like "$(jq -c '.network.dns[].questions[].name' "$J")" 'xk3q9zt7vbw2pl8m4nrj' \
 		"$l: the DNS question"
+	like "$(jq -c '[.network.dns[] | select(.proto == "tcp" and .response == false) | .questions[0].name] | unique' "$J")" \
+		'^\["tcp2\.example\.test","tcpdns\.example\.test"\]$' "$l: both questions of each DNS-over-TCP connection"
+	local ans
+	ans=$(jq -r '.network.dns[] | select(.proto == "tcp" and .response == true) |
+		"\(.from) \(.questions[0].name) \(.answers[0].data)"' "$J" | sort -u)
+	is "$ans" "$HOSTIP:53 tcp2.example.test $HOSTIP
+$HOSTIP:53 tcpdns.example.test $HOSTIP" "$l: the DNS-over-TCP answers, from the resolver, with the address"
+	is "$(jq '[.network.dns[] | select(.proto == "tcp" and .response == false and .id == 20817)] | length > 0' "$J")" true \
+		"$l: the DNS-over-TCP query's id"
+	is "$(jq '.network.stats as $s | ([.network.flows[] | .packets_out + .packets_in] | add) ==
+		$s.packets - $s.duplicates - $s.malformed - $s.not_ip - $s.untracked_packets' "$J")" true \
+		"$l: every packet in the flows once (the pcaps' records less copies, malformed, not IP)"
+	is "$(jq '([.network.pcaps[].duplicates] | add) == .network.stats.duplicates' "$J")" true \
+		"$l: the copies of each pcap add up to stats.duplicates"
 	local ids
 	ids=$(jq -r '.findings[].id' "$J" | sort -u | tr '\n' ' ')
 	like "$ids" 'flow\.mining-pool' "$l: flow.mining-pool"
