@@ -1,7 +1,8 @@
 /* flows.c: the bag's pcaps summarized (libpcap offline, streamed): flows
  * (5-tuple, packets and bytes each way, first/last time, TCP state, the
- * pcaps holding them), DNS messages, TLS ClientHello SNI/ALPN, HTTP/1.x
- * requests and responses; TCP streams reassembled by sequence number
+ * pcaps holding them), DNS messages (UDP, and over TCP), TLS ClientHello
+ * SNI/ALPN, HTTP/1.x requests and responses; a packet held by two pcaps
+ * counted once; TCP streams reassembled by sequence number
  * (bounded per direction and in total) and handed, with UDP payloads, to a
  * callback (YARA); the network findings (flow.*).
  *
