@@ -822,9 +822,11 @@ void aflows_free(struct aflows *f)
  * matched to one packet (the nearest in time), never within one pcap (a
  * retransmission is a packet of its own). The identity is hashed with
  * SipHash-2-4 under a random key, so bytes from the container cannot be
- * made to collide. Remembered: at most AFLOW_DUP_MAX packets, those from
- * AFLOW_DUP_BEFORE_CUT before the cut on when the cut time is known (an
- * NFLOG pcap holds only packets the cut's rules dropped). */
+ * made to collide. An NFLOG pcap holds only packets the cut's rules
+ * dropped, so only packets from AFLOW_DUP_BEFORE_CUT before the cut on are
+ * remembered, at most AFLOW_DUP_MAX; when the cut time is not known (no
+ * quarantine.json: capture writes no NFLOG pcap without a cut), only the
+ * packets of NFLOG pcaps (a pcap read alone costs nothing). */
 
 static uint64_t rotl64(uint64_t x, int b)
 {
@@ -946,11 +948,15 @@ static void dup_rehash(struct aflows *f, size_t size)
 	}
 }
 
+/* whether a packet at ns of this pcap is remembered for later pcaps */
+static bool dup_keeps(const struct aflows *f, int64_t ns)
+{
+	return f->has_cut ? ns >= f->cut_ns - AFLOW_DUP_BEFORE_CUT : f->pc[f->cur].nflog;
+}
+
 /* this packet remembered for later pcaps, or NULL (not kept) */
 static struct dupent *dup_remember(struct aflows *f, uint64_t h, int64_t ns)
 {
-	if (f->has_cut && ns < f->cut_ns - AFLOW_DUP_BEFORE_CUT)
-		return NULL;
 	if (f->nde >= AFLOW_DUP_MAX) {
 		if (!f->dup_full)
 			fnote(f, "pcaps: more than %u packets remembered for their copies in other "
@@ -1495,10 +1501,13 @@ static void ip_packet(struct aflows *f, int64_t ns, const unsigned char *p, size
 		f->pc[f->cur].not_ip++;
 		return;
 	}
-	uint64_t id = pkt_identity(f, p, ver, pk.k.proto, pk.l4, pk.l4n);
-	pk.dup = dup_match(f, id, ns);
-	if (!pk.dup)
-		pk.ent = dup_remember(f, id, ns);
+	bool keep = dup_keeps(f, ns);
+	if (keep || (f->nde && f->cur > 0)) {
+		uint64_t id = pkt_identity(f, p, ver, pk.k.proto, pk.l4, pk.l4n);
+		pk.dup = dup_match(f, id, ns);
+		if (!pk.dup && keep)
+			pk.ent = dup_remember(f, id, ns);
+	}
 	transport(f, &pk);
 }
 

@@ -932,8 +932,9 @@ START_TEST(one_packet_two_pcaps)
 	/* a packet only the NFLOG pcap has */
 	tcp_id(&b, 10.006, &peer, &me, 1012, 5001, PSH | ACK, "!", 1, 15, 1);
 	struct seen seen = {0};
+	const char *cut = "1970-01-01T00:00:09.5Z";
 	json_t *o = run2(&a, "data/network/capture-eth0.pcap", &b, "data/network/capture-nflog.pcap",
-			 &seen, NULL);
+			 &seen, cut);
 	ck_assert_int_eq(stat_of(o, "packets"), 13);
 	ck_assert_int_eq(stat_of(o, "duplicates"), 3);
 	json_t *pcs = json_object_get(o, "pcaps");
@@ -949,9 +950,10 @@ START_TEST(one_packet_two_pcaps)
 	ck_assert_int_eq(json_integer_value(json_object_get(x, "packets_out")), 5 + 4);
 	ck_assert_int_eq(json_integer_value(json_object_get(x, "packets_in")), 1);
 	ck_assert_int_eq(json_array_size(json_object_get(x, "pcaps")), 2);
-	/* every packet of the NFLOG pcap was sent after the cut, each once: the
-	 * copies mark their packet of the netns capture */
-	ck_assert_int_eq(json_integer_value(json_object_get(x, "after_cut")), 7);
+	/* after the cut (9.5 s): the 5 sent by src in the netns capture, the 4
+	 * packets of the NFLOG pcap that are not copies; a copy is not counted
+	 * again */
+	ck_assert_int_eq(json_integer_value(json_object_get(x, "after_cut")), 9);
 	/* the stream: every byte once, the NFLOG pcap's own segment added */
 	ck_assert_int_eq((int)seen.dir[0].len, 12);
 	ck_assert(memcmp(seen.dir[0].buf, "hello world!", 12) == 0);
@@ -960,21 +962,41 @@ START_TEST(one_packet_two_pcaps)
 	/* the order of the pcaps does not matter; read alone, nothing is a copy */
 	sbuf_free(&seen.dir[0]), sbuf_free(&seen.dir[1]);
 	o = run2(&b, "data/network/capture-nflog.pcap", &a, "data/network/capture-eth0.pcap", NULL,
-		 NULL);
+		 cut);
 	ck_assert_int_eq(stat_of(o, "duplicates"), 3);
 	json_decref(o);
-	o = run(&a, NULL, NULL, 0, NULL);
+	o = run(&a, cut, NULL, 0, NULL);
 	ck_assert_int_eq(stat_of(o, "duplicates"), 0);
 	json_decref(o);
 
 	/* the cut known: packets long before it are not remembered (none in an
-	 * NFLOG pcap can be their copy), packets around it are */
+	 * NFLOG pcap can be their copy), packets from 10 s before it are */
 	o = run2(&a, "data/network/capture-eth0.pcap", &b, "data/network/capture-nflog.pcap", NULL,
 		 "1970-01-01T00:00:30Z");
 	ck_assert_int_eq(stat_of(o, "duplicates"), 0);
 	json_decref(o);
 	o = run2(&a, "data/network/capture-eth0.pcap", &b, "data/network/capture-nflog.pcap", NULL,
-		 "1970-01-01T00:00:15Z");
+		 "1970-01-01T00:00:19.9Z");
+	ck_assert_int_eq(stat_of(o, "duplicates"), 3);
+	json_decref(o);
+	/* the cut between "hello" (10.003) and its NFLOG copy: the copy makes it
+	 * a packet after the cut (2 "world" of the netns capture, 4 of the NFLOG
+	 * pcap's own, "hello" through its copy) */
+	o = run2(&a, "data/network/capture-eth0.pcap", &b, "data/network/capture-nflog.pcap", NULL,
+		 "1970-01-01T00:00:10.0035Z");
+	ck_assert_int_eq(stat_of(o, "duplicates"), 3);
+	ck_assert_int_eq(json_integer_value(json_object_get(
+			     json_array_get(json_object_get(o, "flows"), 0), "after_cut")),
+			 7);
+	json_decref(o);
+	/* no cut time: only the NFLOG pcap's packets are remembered (capture
+	 * writes none without a cut): found when it is read first */
+	o = run2(&a, "data/network/capture-eth0.pcap", &b, "data/network/capture-nflog.pcap", NULL,
+		 NULL);
+	ck_assert_int_eq(stat_of(o, "duplicates"), 0);
+	json_decref(o);
+	o = run2(&b, "data/network/capture-nflog.pcap", &a, "data/network/capture-eth0.pcap", NULL,
+		 NULL);
 	ck_assert_int_eq(stat_of(o, "duplicates"), 3);
 	json_decref(o);
 	sbuf_free(&a), sbuf_free(&b);
