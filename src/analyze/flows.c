@@ -959,8 +959,9 @@ static struct dupent *dup_remember(struct aflows *f, uint64_t h, int64_t ns)
 {
 	if (f->nde >= AFLOW_DUP_MAX) {
 		if (!f->dup_full)
-			fnote(f, "pcaps: more than %u packets remembered for their copies in other "
-				 "pcaps; a copy of a later one in another pcap is counted again",
+			fnote(f,
+			      "pcaps: more than %u packets remembered for their copies in other "
+			      "pcaps; a copy of a later one in another pcap is counted again",
 			      AFLOW_DUP_MAX);
 		f->dup_full = true;
 		return NULL;
@@ -1134,7 +1135,8 @@ static void dns_tcp(struct aflows *f, const struct flow *x)
 		if (i == DNS_TCP_MSGS_MAX && h->len - off >= 2) {
 			char fs[160];
 			flow_str(&x->k, fs, sizeof(fs));
-			fnote(f, "dns over tcp: %s: more than %u messages one way, the rest not read",
+			fnote(f,
+			      "dns over tcp: %s: more than %u messages one way, the rest not read",
 			      fs, DNS_TCP_MSGS_MAX);
 		}
 	}
@@ -1282,9 +1284,9 @@ struct pkt {
 	size_t l4n;	/* captured bytes of the transport header and payload */
 	uint32_t iplen; /* the IP packet's length as its header says */
 	struct aflow_key k;
-	bool frag_later;     /* a fragment other than the first */
-	struct dupent *dup;  /* a copy of this packet of an earlier pcap: counted there */
-	struct dupent *ent;  /* this packet remembered, or NULL */
+	bool frag_later;    /* a fragment other than the first */
+	struct dupent *dup; /* a copy of this packet of an earlier pcap: counted there */
+	struct dupent *ent; /* this packet remembered, or NULL */
 };
 
 /* a packet counts as an attempt after the cut: one of an NFLOG pcap or
@@ -2033,23 +2035,22 @@ void aflows_finish(struct aflows *f, json_t *report, json_t **out)
 		const struct pcapinfo *pi = &f->pc[i];
 		json_array_append_new(
 		    pcs,
-		    json_pack("{s:s,s:i,s:s,s:I,s:I,s:I,s:I,s:I,s:o}", "name", pi->name,
-			      "linktype", pi->linktype, "linktype_name",
+		    json_pack("{s:s,s:i,s:s,s:I,s:I,s:I,s:I,s:I,s:o}", "name", pi->name, "linktype",
+			      pi->linktype, "linktype_name",
 			      pi->linktype >= 0 ? linktype_name(pi->linktype) : "none", "packets",
 			      (json_int_t)pi->packets, "bytes", (json_int_t)pi->bytes, "malformed",
 			      (json_int_t)pi->bad, "not_ip", (json_int_t)pi->not_ip, "duplicates",
 			      (json_int_t)pi->dups, "error",
 			      pi->error ? json_string(pi->error) : json_null()));
 	}
-	json_t *st = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "packets",
-			       (json_int_t)f->packets, "bytes", (json_int_t)f->bytes, "malformed",
-			       (json_int_t)f->bad, "not_ip", (json_int_t)f->not_ip, "fragments",
-			       (json_int_t)f->fragments, "flows", (json_int_t)f->nv,
-			       "untracked_packets", (json_int_t)f->untracked, "dns_messages",
-			       (json_int_t)f->dns_total, "tls_hellos", (json_int_t)f->tls_total,
-			       "http_requests", (json_int_t)f->http_total, "streams_truncated",
-			       (json_int_t)f->truncated, "streams_with_gaps", (json_int_t)f->gaps,
-			       "duplicates", (json_int_t)f->dups);
+	json_t *st = json_pack(
+	    "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "packets",
+	    (json_int_t)f->packets, "bytes", (json_int_t)f->bytes, "malformed", (json_int_t)f->bad,
+	    "not_ip", (json_int_t)f->not_ip, "fragments", (json_int_t)f->fragments, "flows",
+	    (json_int_t)f->nv, "untracked_packets", (json_int_t)f->untracked, "dns_messages",
+	    (json_int_t)f->dns_total, "tls_hellos", (json_int_t)f->tls_total, "http_requests",
+	    (json_int_t)f->http_total, "streams_truncated", (json_int_t)f->truncated,
+	    "streams_with_gaps", (json_int_t)f->gaps, "duplicates", (json_int_t)f->dups);
 	if (f->untracked)
 		fnote(f, "flows: more than %zu; the packets of later ones only counted",
 		      f->o.flows_max);

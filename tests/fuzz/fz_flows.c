@@ -130,7 +130,8 @@ static void put_tcp(unsigned char **w, uint32_t t, int dir, uint32_t seq, int fl
 	unsigned char a[4] = {10, 0, 0, 2}, b[4] = {10, 0, 0, 53};
 	memcpy(ip + 12, dir ? b : a, 4);
 	memcpy(ip + 16, dir ? a : b, 4);
-	tc[0] = dir ? 0 : 0x9c, tc[1] = dir ? 53 : 0x40, tc[2] = dir ? 0x9c : 0, tc[3] = dir ? 0x40 : 53;
+	tc[0] = dir ? 0 : 0x9c, tc[1] = dir ? 53 : 0x40, tc[2] = dir ? 0x9c : 0,
+	tc[3] = dir ? 0x40 : 53;
 	tc[4] = (unsigned char)(seq >> 24), tc[5] = (unsigned char)(seq >> 16);
 	tc[6] = (unsigned char)(seq >> 8), tc[7] = (unsigned char)seq;
 	tc[12] = 0x50, tc[13] = (unsigned char)flags;

@@ -798,23 +798,24 @@ START_TEST(dns_over_tcp)
 			ck_assert_str_eq(n, names[answers]);
 			char want[32];
 			snprintf(want, sizeof(want), "192.0.2.%d", 10 + answers);
-			ck_assert_str_eq(json_string_value(json_object_get(
-					     json_array_get(json_object_get(x, "answers"), 0), "data")),
-					 want);
+			ck_assert_str_eq(
+			    json_string_value(json_object_get(
+				json_array_get(json_object_get(x, "answers"), 0), "data")),
+			    want);
 			ck_assert_str_eq(json_string_value(json_object_get(x, "from")),
 					 "10.0.0.53:53");
 			answers++;
 		} else {
 			ck_assert_str_eq(n, names[queries]);
-			ck_assert_int_eq(json_integer_value(json_object_get(x, "id")), 0x100 + queries);
+			ck_assert_int_eq(json_integer_value(json_object_get(x, "id")),
+					 0x100 + queries);
 			queries++;
 		}
 	}
 	ck_assert_int_eq(queries, 3);
 	ck_assert_int_eq(answers, 2);
-	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(o, "stats"),
-							    "dns_messages")),
-			 5);
+	ck_assert_int_eq(
+	    json_integer_value(json_object_get(json_object_get(o, "stats"), "dns_messages")), 5);
 	/* the pool's name asked over TCP is a finding as over UDP */
 	ck_assert_ptr_nonnull(finding(rep, "flow.mining-pool", 0));
 	ck_assert_int_eq(json_array_size(json_object_get(o, "tls")), 0);
@@ -862,7 +863,7 @@ static void tcp_id(struct sbuf *p, double t, const struct ep *s, const struct ep
 	ip_pkt(&ip, s, d, 6, &l4);
 	ip.buf[4] = (char)(id >> 8), ip.buf[5] = (char)id;
 	ip.buf[8] = nflog ? 63 : 64; /* another TTL: not in the identity */
-	if (nflog) {			     /* NFLOG: AF_INET, the payload TLV */
+	if (nflog) {		     /* NFLOG: AF_INET, the payload TLV */
 		sbuf_add(&fr, "\x02\x00\x00\x05", 4);
 		uint16_t tl = (uint16_t)(4 + ip.len), tt = 9;
 		sbuf_add(&fr, &tl, 2);
@@ -933,8 +934,8 @@ START_TEST(one_packet_two_pcaps)
 	tcp_id(&b, 10.006, &peer, &me, 1012, 5001, PSH | ACK, "!", 1, 15, 1);
 	struct seen seen = {0};
 	const char *cut = "1970-01-01T00:00:09.5Z";
-	json_t *o = run2(&a, "data/network/capture-eth0.pcap", &b, "data/network/capture-nflog.pcap",
-			 &seen, cut);
+	json_t *o = run2(&a, "data/network/capture-eth0.pcap", &b,
+			 "data/network/capture-nflog.pcap", &seen, cut);
 	ck_assert_int_eq(stat_of(o, "packets"), 13);
 	ck_assert_int_eq(stat_of(o, "duplicates"), 3);
 	json_t *pcs = json_object_get(o, "pcaps");
