@@ -577,6 +577,14 @@ int abag_members(struct abag *b, const char *dir, const char *suffix, abag_membe
 #define AFLOW_FLOWS_MAX 500000u		/* flows tracked; past it packets are counted only */
 #define AFLOW_LIST_MAX 10000u		/* flows, DNS messages, TLS hellos, HTTP requests listed */
 #define AFLOW_PCAPS_MAX 64u		/* pcaps read */
+/* one packet in two pcaps (the netns capture and an NFLOG one) counted once
+ * (flows.c, docs/report-schema.md): packets remembered, the time apart of
+ * two copies, how long before the cut packets are remembered, payload bytes
+ * in the identity */
+#define AFLOW_DUP_MAX	     (1u << 20)
+#define AFLOW_DUP_WINDOW_NS  1000000000ll
+#define AFLOW_DUP_BEFORE_CUT (10ll * 1000000000)
+#define AFLOW_DUP_PAYLOAD    64u
 
 /* A flow: src is its initiator (the sender of a SYN, else of the first
  * packet seen; for UDP to port 53, the querier). Addresses in network order;

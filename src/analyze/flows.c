@@ -1,7 +1,8 @@
 /* flows.c: the bag's pcaps summarized (libpcap offline, streamed): flows
  * (5-tuple, packets and bytes each way, first/last time, TCP state, the
- * pcaps holding them), DNS messages, TLS ClientHello SNI/ALPN, HTTP/1.x
- * requests and responses; TCP streams reassembled by sequence number
+ * pcaps holding them), DNS messages (UDP, and over TCP), TLS ClientHello
+ * SNI/ALPN, HTTP/1.x requests and responses; a packet held by two pcaps
+ * counted once; TCP streams reassembled by sequence number
  * (bounded per direction and in total) and handed, with UDP payloads, to a
  * callback (YARA); the network findings (flow.*).
  *
@@ -10,6 +11,7 @@
  * and skipped. Nothing here prints or exits. */
 #include <ctype.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include <arpa/inet.h>
@@ -39,6 +41,7 @@
 #define HTTP_PER_STREAM	  32u
 #define HTTP_FIELD_MAX	  1024u
 #define AFTER_CUT_DESTS	  100u
+#define DNS_TCP_MSGS_MAX  256u /* DNS messages read from one TCP stream direction */
 
 enum { F_SYN = 1, F_SYNACK = 2, F_RST = 4, F_FIN0 = 8, F_FIN1 = 16, F_CLOSED = 32 };
 
@@ -74,10 +77,22 @@ struct flow {
 struct pcapinfo {
 	char *name;
 	int linktype;
-	uint64_t packets, bytes, bad, not_ip;
+	uint64_t packets, bytes, bad, not_ip, dups;
 	bool nflog;
 	char *error;
 };
+
+/* a packet remembered for the identity of packets across pcaps: its
+ * identity's keyed hash, its time, the pcaps whose copy it matched */
+struct dupent {
+	uint64_t h;
+	int64_t ns;
+	uint64_t matched; /* bit i: a copy in pcap i was matched to it */
+	uint32_t next;	  /* the next of its bucket, DUP_NONE: none */
+	uint8_t pcap;
+	bool cut; /* its packet was counted as sent after the cut */
+};
+#define DUP_NONE UINT32_MAX
 
 struct aflows {
 	struct aflows_opts o;
@@ -96,6 +111,12 @@ struct aflows {
 	int cur;	      /* the pcap being read */
 	uint8_t (*local)[17]; /* family (4, 6) then the address */
 	size_t nlocal;
+	/* packets remembered for their copies in other pcaps */
+	struct dupent *de;
+	uint32_t *dbucket;
+	size_t nde, dcap, dbsize;
+	uint64_t sipk[2], dups;
+	bool dup_full;
 };
 
 /* ---- small helpers ---- */
@@ -733,6 +754,12 @@ struct aflows *aflows_new(const struct aflows_opts *o)
 	f->tls = json_array();
 	f->http = json_array();
 	f->notes = json_array();
+	if (getrandom(f->sipk, sizeof(f->sipk), GRND_NONBLOCK) != sizeof(f->sipk)) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		f->sipk[0] ^= (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)f;
+		f->sipk[1] ^= (uint64_t)ts.tv_sec ^ (uint64_t)getpid() << 32;
+	}
 	hash_grow(f);
 	return f;
 }
@@ -765,6 +792,8 @@ void aflows_free(struct aflows *f)
 	free(f->v);
 	free(f->hash);
 	free(f->local);
+	free(f->de);
+	free(f->dbucket);
 	for (size_t i = 0; i < f->npc; i++) {
 		free(f->pc[i].name);
 		free(f->pc[i].error);
@@ -774,6 +803,180 @@ void aflows_free(struct aflows *f)
 	json_decref(f->http);
 	json_decref(f->notes);
 	free(f);
+}
+
+/* ---- one packet in two pcaps ----
+ * The netns capture (capture-eth0.pcap) and an NFLOG capture (the drop
+ * rules' log in the netns, capture-nflog.pcap, or on the host peer,
+ * capture-host-nflog.pcap) can hold the same packet: a packet to the
+ * container passes the veth tap before the netns rules drop and log it; one
+ * from it passes the tap before the host rules do. Its identity is what the
+ * two taps see alike: the IP header but its TTL/hop limit, TOS/traffic class
+ * and checksum (IPv4: addresses, protocol, total length, id, fragment
+ * field; IPv6: addresses, flow label, payload length, next header), the
+ * transport header but its checksum (TCP: ports, seq, ack, flags, window,
+ * options such as the timestamps; UDP: ports, length; ICMP: type, code,
+ * rest of header), and the first AFLOW_DUP_PAYLOAD bytes of the payload.
+ * A packet whose identity a packet of another pcap had, within
+ * AFLOW_DUP_WINDOW_NS of it, is a copy of it: counted once, one copy
+ * matched to one packet (the nearest in time), never within one pcap (a
+ * retransmission is a packet of its own). The identity is hashed with
+ * SipHash-2-4 under a random key, so bytes from the container cannot be
+ * made to collide. An NFLOG pcap holds only packets the cut's rules
+ * dropped, so only packets from AFLOW_DUP_BEFORE_CUT before the cut on are
+ * remembered, at most AFLOW_DUP_MAX; when the cut time is not known (no
+ * quarantine.json: capture writes no NFLOG pcap without a cut), only the
+ * packets of NFLOG pcaps (a pcap read alone costs nothing). */
+
+static uint64_t rotl64(uint64_t x, int b)
+{
+	return (x << b) | (x >> (64 - b));
+}
+
+#define SIPROUND                                                                                   \
+	do {                                                                                       \
+		v0 += v1, v1 = rotl64(v1, 13), v1 ^= v0, v0 = rotl64(v0, 32);                      \
+		v2 += v3, v3 = rotl64(v3, 16), v3 ^= v2;                                           \
+		v0 += v3, v3 = rotl64(v3, 21), v3 ^= v0;                                           \
+		v2 += v1, v1 = rotl64(v1, 17), v1 ^= v2, v2 = rotl64(v2, 32);                      \
+	} while (0)
+
+static uint64_t siphash24(const uint64_t k[2], const unsigned char *m, size_t n)
+{
+	uint64_t v0 = 0x736f6d6570736575ull ^ k[0], v1 = 0x646f72616e646f6dull ^ k[1],
+		 v2 = 0x6c7967656e657261ull ^ k[0], v3 = 0x7465646279746573ull ^ k[1];
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, m + i, 8); /* little endian */
+		v3 ^= w;
+		SIPROUND;
+		SIPROUND;
+		v0 ^= w;
+	}
+	uint64_t b = (uint64_t)n << 56;
+	for (size_t j = 0; i + j < n; j++)
+		b |= (uint64_t)m[i + j] << (8 * j);
+	v3 ^= b;
+	SIPROUND;
+	SIPROUND;
+	v0 ^= b;
+	v2 ^= 0xff;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+static void idb_add(unsigned char *b, size_t *n, const unsigned char *p, size_t k)
+{
+	memcpy(b + *n, p, k);
+	*n += k;
+}
+
+/* the identity of an IP packet (header at ip, transport bytes l4n at l4) */
+static uint64_t pkt_identity(const struct aflows *f, const unsigned char *ip, int ver,
+			     uint8_t proto, const unsigned char *l4, size_t l4n)
+{
+	unsigned char b[64 + 64 + AFLOW_DUP_PAYLOAD];
+	size_t n = 0;
+	if (ver == 4) {
+		idb_add(b, &n, ip + 2, 6); /* total length, id, fragment field */
+		idb_add(b, &n, ip + 9, 1);
+		idb_add(b, &n, ip + 12, 8);
+	} else {
+		unsigned char fl[3] = {(unsigned char)(ip[1] & 0x0f), ip[2], ip[3]};
+		idb_add(b, &n, fl, 3);
+		idb_add(b, &n, ip + 4, 2);
+		idb_add(b, &n, ip + 8, 32);
+		idb_add(b, &n, &proto, 1);
+	}
+	size_t hl = 0;
+	if (proto == 6 && l4n >= 20 && (size_t)(l4[12] >> 4) * 4 >= 20 &&
+	    (size_t)(l4[12] >> 4) * 4 <= l4n) {
+		hl = (size_t)(l4[12] >> 4) * 4;
+		idb_add(b, &n, l4, 16);
+		size_t opt = hl - 18 < 42 ? hl - 18 : 42;
+		idb_add(b, &n, l4 + 18, opt);
+	} else if (proto == 17 && l4n >= 8) {
+		hl = 8;
+		idb_add(b, &n, l4, 6);
+	} else if ((proto == 1 || proto == 58) && l4n >= 8) {
+		hl = 8;
+		idb_add(b, &n, l4, 2);
+		idb_add(b, &n, l4 + 4, 4);
+	}
+	size_t pn = l4n - hl < AFLOW_DUP_PAYLOAD ? l4n - hl : AFLOW_DUP_PAYLOAD;
+	idb_add(b, &n, l4 + hl, pn);
+	return siphash24(f->sipk, b, n);
+}
+
+/* the packet of another pcap this one is a copy of (now matched), or NULL */
+static struct dupent *dup_match(struct aflows *f, uint64_t h, int64_t ns)
+{
+	if (!f->dbsize || f->cur == 0)
+		return NULL;
+	struct dupent *best = NULL;
+	uint64_t bit = 1ull << f->cur, bestd = 0;
+	for (uint32_t i = f->dbucket[h & (f->dbsize - 1)]; i != DUP_NONE; i = f->de[i].next) {
+		struct dupent *e = &f->de[i];
+		if (e->h != h || e->pcap == f->cur || (e->matched & bit))
+			continue;
+		uint64_t d = e->ns > ns ? (uint64_t)(e->ns - ns) : (uint64_t)(ns - e->ns);
+		if (d <= AFLOW_DUP_WINDOW_NS && (!best || d < bestd)) {
+			best = e;
+			bestd = d;
+		}
+	}
+	if (best)
+		best->matched |= bit;
+	return best;
+}
+
+static void dup_rehash(struct aflows *f, size_t size)
+{
+	free(f->dbucket);
+	f->dbucket = xreallocarray(NULL, size, sizeof(*f->dbucket));
+	for (size_t i = 0; i < size; i++)
+		f->dbucket[i] = DUP_NONE;
+	f->dbsize = size;
+	for (size_t i = 0; i < f->nde; i++) {
+		size_t bk = f->de[i].h & (size - 1);
+		f->de[i].next = f->dbucket[bk];
+		f->dbucket[bk] = (uint32_t)i;
+	}
+}
+
+/* whether a packet at ns of this pcap is remembered for later pcaps */
+static bool dup_keeps(const struct aflows *f, int64_t ns)
+{
+	return f->has_cut ? ns >= f->cut_ns - AFLOW_DUP_BEFORE_CUT : f->pc[f->cur].nflog;
+}
+
+/* this packet remembered for later pcaps, or NULL (not kept) */
+static struct dupent *dup_remember(struct aflows *f, uint64_t h, int64_t ns)
+{
+	if (f->nde >= AFLOW_DUP_MAX) {
+		if (!f->dup_full)
+			fnote(f,
+			      "pcaps: more than %u packets remembered for their copies in other "
+			      "pcaps; a copy of a later one in another pcap is counted again",
+			      AFLOW_DUP_MAX);
+		f->dup_full = true;
+		return NULL;
+	}
+	if (f->nde == f->dcap) {
+		f->dcap = f->dcap ? f->dcap * 2 : 4096;
+		f->de = xreallocarray(f->de, f->dcap, sizeof(*f->de));
+		dup_rehash(f, f->dcap);
+	}
+	struct dupent *e = &f->de[f->nde];
+	*e = (struct dupent){.h = h, .ns = ns, .pcap = (uint8_t)f->cur};
+	size_t bk = h & (f->dbsize - 1);
+	e->next = f->dbucket[bk];
+	f->dbucket[bk] = (uint32_t)f->nde++;
+	return e;
 }
 
 /* ---- TCP reassembly ---- */
@@ -887,9 +1090,65 @@ static void app_set(struct flow *x, const char *k, json_t *v)
 	json_object_set_new(x->app, k, v);
 }
 
+static void dns_packet(struct aflows *f, const struct flow *x, int dir, int64_t ns,
+		       const unsigned char *p, size_t n)
+{
+	json_t *d = aflow_dns_json(p, n);
+	if (!d)
+		return;
+	f->dns_total++;
+	if (json_is_true(json_object_get(d, "response")) &&
+	    strcmp(json_string_value(json_object_get(d, "rcode")), "NXDOMAIN") == 0)
+		f->nxdomain++;
+	json_t *r = flow_ref(x, ns);
+	if (dir == 1) { /* a response: from the server */
+		json_object_set(r, "from", json_object_get(r, "dst"));
+	} else {
+		json_object_set(r, "from", json_object_get(r, "src"));
+	}
+	json_object_update(r, d);
+	json_decref(d);
+	if (json_array_size(f->dns) < AFLOW_LIST_MAX)
+		json_array_append_new(f->dns, r);
+	else
+		json_decref(r); /* counted; the findings use the listed ones */
+}
+
+/* DNS over TCP (RFC 1035 4.2.2, RFC 7766): each message after a 2-byte
+ * length, several a stream; at most DNS_TCP_MSGS_MAX a direction, up to
+ * the first message cut short (the stream's bound or a gap ends it). The
+ * messages of a stream carry the flow's first time (the stream is read
+ * whole when the flow ends, its packets' times are not kept). */
+static void dns_tcp(struct aflows *f, const struct flow *x)
+{
+	for (int d = 0; d < 2; d++) {
+		const struct half *h = &x->h[d];
+		size_t off = 0;
+		unsigned i;
+		for (i = 0; i < DNS_TCP_MSGS_MAX && h->len - off >= 2; i++) {
+			size_t ml = be16(h->buf + off);
+			if (ml == 0 || ml > h->len - off - 2)
+				break;
+			dns_packet(f, x, d, x->first_ns, h->buf + off + 2, ml);
+			off += 2 + ml;
+		}
+		if (i == DNS_TCP_MSGS_MAX && h->len - off >= 2) {
+			char fs[160];
+			flow_str(&x->k, fs, sizeof(fs));
+			fnote(f,
+			      "dns over tcp: %s: more than %u messages one way, the rest not read",
+			      fs, DNS_TCP_MSGS_MAX);
+		}
+	}
+}
+
 static void flow_app(struct aflows *f, struct flow *x)
 {
 	struct half *c = &x->h[0], *s = &x->h[1];
+	if (x->k.dport == 53 || x->k.sport == 53) {
+		dns_tcp(f, x);
+		return;
+	}
 	if (c->len == 0)
 		return;
 	json_t *t = aflow_tls_json(c->buf, c->len);
@@ -1019,38 +1278,55 @@ static struct flow *flow_get(struct aflows *f, struct aflow_key *k, unsigned tcp
 	return x;
 }
 
-static void dns_packet(struct aflows *f, const struct flow *x, int dir, int64_t ns,
-		       const unsigned char *p, size_t n)
-{
-	json_t *d = aflow_dns_json(p, n);
-	if (!d)
-		return;
-	f->dns_total++;
-	if (json_is_true(json_object_get(d, "response")) &&
-	    strcmp(json_string_value(json_object_get(d, "rcode")), "NXDOMAIN") == 0)
-		f->nxdomain++;
-	json_t *r = flow_ref(x, ns);
-	if (dir == 1) { /* a response: from the server */
-		json_object_set(r, "from", json_object_get(r, "dst"));
-	} else {
-		json_object_set(r, "from", json_object_get(r, "src"));
-	}
-	json_object_update(r, d);
-	json_decref(d);
-	if (json_array_size(f->dns) < AFLOW_LIST_MAX)
-		json_array_append_new(f->dns, r);
-	else
-		json_decref(r); /* counted; the findings use the listed ones */
-}
-
 struct pkt {
 	int64_t ns;
 	const unsigned char *l4;
 	size_t l4n;	/* captured bytes of the transport header and payload */
 	uint32_t iplen; /* the IP packet's length as its header says */
 	struct aflow_key k;
-	bool frag_later; /* a fragment other than the first */
+	bool frag_later;    /* a fragment other than the first */
+	struct dupent *dup; /* a copy of this packet of an earlier pcap: counted there */
+	struct dupent *ent; /* this packet remembered, or NULL */
 };
+
+/* a packet counts as an attempt after the cut: one of an NFLOG pcap or
+ * at/after the cut time, sent by the container (by src when its addresses
+ * are not known) */
+static bool sent_after_cut(const struct aflows *f, const struct flow *x, int dir, int64_t ns)
+{
+	bool cut = f->pc[f->cur].nflog || (f->has_cut && ns >= f->cut_ns);
+	if (cut && f->nlocal) { /* sent by the container, whichever side began */
+		bool mine = false;
+		const uint8_t *sa = dir ? x->k.dst : x->k.src;
+		for (size_t i = 0; i < f->nlocal && !mine; i++)
+			mine = f->local[i][0] == x->k.family &&
+			       !memcmp(f->local[i] + 1, sa, x->k.family == 4 ? 4 : 16);
+		return mine;
+	}
+	return cut && dir == 0;
+}
+
+/* a copy of a packet counted from an earlier pcap: only the pcap it is
+ * in, and that it was sent after the cut when this pcap says so (an NFLOG
+ * copy) and the first copy did not */
+static void copy_packet(struct aflows *f, struct pkt *pk, const struct aflow_key *k)
+{
+	f->dups++;
+	f->pc[f->cur].dups++;
+	size_t b = key_hash(k) & (f->hsize - 1);
+	int dir = 0;
+	struct flow *x = f->hash[b];
+	while (x && !key_eq(&x->k, k, &dir))
+		x = x->hnext;
+	if (!x)
+		return;
+	if (f->cur < 64)
+		x->pcaps |= 1ull << f->cur;
+	if (!pk->dup->cut && sent_after_cut(f, x, dir, pk->ns)) {
+		pk->dup->cut = true;
+		x->after_cut++;
+	}
+}
 
 static void transport(struct aflows *f, struct pkt *pk)
 {
@@ -1086,6 +1362,10 @@ static void transport(struct aflows *f, struct pkt *pk)
 			payn = ul - 8;
 	}
 	int dir = 0;
+	if (pk->dup) {
+		copy_packet(f, pk, k);
+		return;
+	}
 	struct flow *x = flow_get(f, k, tflags, &dir);
 	if (!x) {
 		f->untracked++;
@@ -1102,17 +1382,9 @@ static void transport(struct aflows *f, struct pkt *pk)
 	h->bytes += pk->iplen;
 	if (f->cur < 64)
 		x->pcaps |= 1ull << f->cur;
-	bool cut = f->pc[f->cur].nflog || (f->has_cut && pk->ns >= f->cut_ns);
-	if (cut && f->nlocal) { /* sent by the container, whichever side began */
-		bool mine = false;
-		const uint8_t *sa = dir ? x->k.dst : x->k.src;
-		for (size_t i = 0; i < f->nlocal && !mine; i++)
-			mine = f->local[i][0] == x->k.family &&
-			       !memcmp(f->local[i] + 1, sa, x->k.family == 4 ? 4 : 16);
-		cut = mine;
-	} else if (cut) {
-		cut = dir == 0;
-	}
+	bool cut = sent_after_cut(f, x, dir, pk->ns);
+	if (pk->ent)
+		pk->ent->cut = cut;
 	if (cut) {
 		if (!x->after_cut && x->h[0].packets + x->h[1].packets == 1)
 			x->new_after_cut = true;
@@ -1230,6 +1502,13 @@ static void ip_packet(struct aflows *f, int64_t ns, const unsigned char *p, size
 		f->not_ip++;
 		f->pc[f->cur].not_ip++;
 		return;
+	}
+	bool keep = dup_keeps(f, ns);
+	if (keep || (f->nde && f->cur > 0)) {
+		uint64_t id = pkt_identity(f, p, ver, pk.k.proto, pk.l4, pk.l4n);
+		pk.dup = dup_match(f, id, ns);
+		if (!pk.dup && keep)
+			pk.ent = dup_remember(f, id, ns);
 	}
 	transport(f, &pk);
 }
@@ -1756,21 +2035,22 @@ void aflows_finish(struct aflows *f, json_t *report, json_t **out)
 		const struct pcapinfo *pi = &f->pc[i];
 		json_array_append_new(
 		    pcs,
-		    json_pack("{s:s,s:i,s:s,s:I,s:I,s:I,s:I,s:o}", "name", pi->name, "linktype",
+		    json_pack("{s:s,s:i,s:s,s:I,s:I,s:I,s:I,s:I,s:o}", "name", pi->name, "linktype",
 			      pi->linktype, "linktype_name",
 			      pi->linktype >= 0 ? linktype_name(pi->linktype) : "none", "packets",
 			      (json_int_t)pi->packets, "bytes", (json_int_t)pi->bytes, "malformed",
-			      (json_int_t)pi->bad, "not_ip", (json_int_t)pi->not_ip, "error",
+			      (json_int_t)pi->bad, "not_ip", (json_int_t)pi->not_ip, "duplicates",
+			      (json_int_t)pi->dups, "error",
 			      pi->error ? json_string(pi->error) : json_null()));
 	}
-	json_t *st = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "packets",
-			       (json_int_t)f->packets, "bytes", (json_int_t)f->bytes, "malformed",
-			       (json_int_t)f->bad, "not_ip", (json_int_t)f->not_ip, "fragments",
-			       (json_int_t)f->fragments, "flows", (json_int_t)f->nv,
-			       "untracked_packets", (json_int_t)f->untracked, "dns_messages",
-			       (json_int_t)f->dns_total, "tls_hellos", (json_int_t)f->tls_total,
-			       "http_requests", (json_int_t)f->http_total, "streams_truncated",
-			       (json_int_t)f->truncated, "streams_with_gaps", (json_int_t)f->gaps);
+	json_t *st = json_pack(
+	    "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "packets",
+	    (json_int_t)f->packets, "bytes", (json_int_t)f->bytes, "malformed", (json_int_t)f->bad,
+	    "not_ip", (json_int_t)f->not_ip, "fragments", (json_int_t)f->fragments, "flows",
+	    (json_int_t)f->nv, "untracked_packets", (json_int_t)f->untracked, "dns_messages",
+	    (json_int_t)f->dns_total, "tls_hellos", (json_int_t)f->tls_total, "http_requests",
+	    (json_int_t)f->http_total, "streams_truncated", (json_int_t)f->truncated,
+	    "streams_with_gaps", (json_int_t)f->gaps, "duplicates", (json_int_t)f->dups);
 	if (f->untracked)
 		fnote(f, "flows: more than %zu; the packets of later ones only counted",
 		      f->o.flows_max);

@@ -25,6 +25,9 @@
  *                 file table: sort by a click on a column, filter by kind, type
  *                 and a path substring, also from the URL:
  *                 report.html#filter=kind:added,type:file,path:tmp&sort=-size
+ *                 The flows table: sort by a click on a column, also from the
+ *                 URL: report.html#flowsort=-bytes_out (any column, "-":
+ *                 descending)
  *   timeline.csv  RFC 4180 (CRLF line ends, every field quoted when it holds
  *                 a comma, quote or leading space); header
  *                   time,source,kind,macb,target,detail
@@ -1106,17 +1109,23 @@ static const char html_script[] =
     "if(!F.length){box.appendChild(el('p','muted','no flow in the pcaps'));return;}"
     "var C=['first','proto','src','sport','dst','dport','state','packets_out','bytes_out',"
     "'packets_in','bytes_in','seconds','after_cut','sni','http_host'];var s={c:'first',d:false};"
-    "var t=el('table'),h=el('tr'),hd=el('thead'),tb=el('tbody');C.forEach(function(c){"
+    "function fh(){var m=/(?:^#|&)flowsort=(-?)([a-z_]+)/.exec(location.hash);"
+    "if(m&&C.indexOf(m[2])>=0){s.c=m[2];s.d=m[1]==='-';}}fh();"
+    "var t=el('table'),h=el('tr'),hd=el('thead'),tb=el('tbody');t.id='flowtable';"
+    "C.forEach(function(c){"
     "var th=el('th',null,c);th.setAttribute('data-col',c);h.appendChild(th);});"
     "hd.appendChild(h);t.appendChild(hd);t.appendChild(tb);"
     "function draw(){while(tb.firstChild)tb.removeChild(tb.firstChild);F.sort(function(a,b){"
     "var x=a[s.c],y=b[s.c],r=(typeof x==='number'&&typeof y==='number')?x-y:"
     "(vis(x)<vis(y)?-1:(vis(x)>vis(y)?1:0));return s.d?-r:r;});"
     "F.slice(0,5000).forEach(function(f){var tr=el('tr');C.forEach(function(c){"
-    "tr.appendChild(el('td',null,vis(f[c])));});tb.appendChild(tr);});}"
+    "tr.appendChild(el('td',null,vis(f[c])));});tb.appendChild(tr);});"
+    "var th=h.childNodes;for(var k=0;k<th.length;k++){var c=th[k].getAttribute('data-col');"
+    "th[k].className=c===s.c?(s.d?'desc':'asc'):'';}}"
     "h.addEventListener('click',function(ev){var c=ev.target&&ev.target.getAttribute&&"
     "ev.target.getAttribute('data-col');if(!c)return;if(s.c===c)s.d=!s.d;else{s.c=c;s.d=false;}"
-    "draw();});draw();box.appendChild(el('p','muted',F.length+' flows'+(F.length>5000?"
+    "draw();});window.addEventListener('hashchange',function(){fh();draw();});"
+    "draw();box.appendChild(el('p','muted',F.length+' flows'+(F.length>5000?"
     "' (the first 5000 shown)':'')+'; a column head sorts'));box.appendChild(t);}\n"
     "try{net();}catch(x){if(window.console)console.log('network: '+x);}\n"
     "try{flows();}catch(x){if(window.console)console.log('flows: '+x);}\n"

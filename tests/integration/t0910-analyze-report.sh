@@ -11,6 +11,10 @@
 #    names as text, no script of the data run (the title is not PWNED), the
 #    file table filtered and sorted from the URL (#filter=kind:added, #sort=-size),
 #    the process tree with its flags, a screenshot in T_DIR;
+#  - the network flows (three added to a copy, one with a hostile SNI): the
+#    table sorted from the URL by any column (#flowsort=-bytes_out, dport,
+#    -sni), numbers as numbers, the sorted column marked, the SNI as text;
+#    the flows in timeline.csv;
 #  - bodyfile through mactime (sleuthkit): accepted, the planted paths listed;
 #  - timeline.csv through Python's csv reader: 6 fields a row, sorted, no field
 #    a spreadsheet would run;
@@ -181,6 +185,68 @@ like "$DOM" 'id="fstatus"[^>]*>showing 3 of 3 matching' "filter by type and path
 like "$DOM" '<tbody id="fbody"><tr><td class="k-metadata">metadata</td><td>file</td><td>/bin/busybox</td><td>4755</td><td>0:0</td><td>1982256</td>' \
 	"sorted by size, largest first"
 like "$DOM" '<th data-col="size" class="desc">' "the sorted column is marked"
+
+# ---- the flows table: sorted from the URL by any column ----
+jq '.network.flows = [
+  {proto:"tcp",src:"10.0.0.2",sport:40000,dst:"10.0.0.1",dport:4444,packets_out:9,bytes_out:900,
+   packets_in:2,bytes_in:120,first:"2026-12-07T01:54:31.000000000Z",last:"2026-12-07T01:54:40.000000000Z",
+   seconds:9,state:"established",pcaps:["data/network/capture-eth0.pcap"],after_cut:0,
+   sni:"<img src=x onerror=\"document.title=1\">",http_host:null},
+  {proto:"udp",src:"10.0.0.2",sport:33333,dst:"10.0.0.53",dport:53,packets_out:1,bytes_out:70,
+   packets_in:1,bytes_in:120,first:"2026-12-07T01:54:30.500000000Z",last:"2026-12-07T01:54:30.600000000Z",
+   seconds:0.1,state:null,pcaps:["data/network/capture-eth0.pcap"],after_cut:0,sni:null,http_host:null},
+  {proto:"tcp",src:"10.0.0.2",sport:40001,dst:"10.0.0.1",dport:80,packets_out:20,bytes_out:10000,
+   packets_in:30,bytes_in:40000,first:"2026-12-07T01:54:32.000000000Z",last:"2026-12-07T01:54:33.000000000Z",
+   seconds:1,state:"closed",pcaps:["data/network/capture-eth0.pcap"],after_cut:1,sni:null,
+   http_host:"a.example.test"}]' "$FIX" >"$T_DIR/flows.json"
+RF=$T_DIR/rf
+run report-driver "$T_DIR/flows.json" "$RF"
+is "$RC" 0 "report-driver writes the report with flows: $ERR"
+ok "the flows in timeline.csv (at their first packet)" \
+	grep -qF '"2026-12-07T01:54:31.000000000Z","network","flow","","tcp 10.0.0.2:40000 -> 10.0.0.1:4444"' "$RF/timeline.csv"
+# flow_rows NAME: the marked column, the dport column in order, the first row's sni
+flow_rows() {
+	python3 - "$T_DIR/$1.dom" <<'EOF'
+import html.parser, sys
+class P(html.parser.HTMLParser):
+    def __init__(s):
+        super().__init__(); s.inflow = False; s.rows = []; s.cell = None; s.marked = []
+    def handle_starttag(s, t, a):
+        a = dict(a)
+        if t == "table" and a.get("id") == "flowtable": s.inflow = True
+        if not s.inflow: return
+        if t == "th" and a.get("class"): s.marked.append(a.get("data-col") + ":" + a["class"])
+        if t == "tr": s.rows.append([])
+        if t == "td": s.cell = ""
+    def handle_endtag(s, t):
+        if t == "table": s.inflow = False
+        if s.inflow and t == "td" and s.cell is not None: s.rows[-1].append(s.cell); s.cell = None
+    def handle_data(s, d):
+        if s.cell is not None: s.cell += d
+p = P(); p.feed(open(sys.argv[1]).read())
+rows = [r for r in p.rows if r]
+print(" ".join(p.marked), "|", " ".join(r[5] for r in rows), "|", rows[0][13] if rows else "")
+EOF
+}
+flowsort() { # flowsort NAME FRAGMENT WANT DESCRIPTION
+	if [ -z "$_t_skip_reason" ]; then
+		R=$RF chrome "$1" "$2" --dump-dom
+	fi
+	is "$(flow_rows "$1" 2>&1)" "$3" "$4"
+}
+flowsort fl-default '' 'first:asc | 53 4444 80 | ' "the flows table, by first time at first"
+flowsort fl-bytes '#flowsort=-bytes_out' 'bytes_out:desc | 80 4444 53 | ' \
+	"#flowsort=-bytes_out: by bytes out as numbers, largest first (10000 before 900)"
+flowsort fl-dport '#flowsort=dport' 'dport:asc | 53 80 4444 | ' "#flowsort=dport: by port as a number"
+flowsort fl-sni '#filter=kind:added&flowsort=-sni' \
+	'sni:desc | 4444 53 80 | <img src=x onerror="document.title=1">' \
+	"#flowsort=-sni beside a file filter: the hostile SNI first, as text"
+flowsort fl-bad '#flowsort=nosuchcol' 'first:asc | 53 4444 80 | ' "an unknown column: the default order"
+DOM=$(cat "$T_DIR/fl-sni.dom" 2>/dev/null)
+like "$DOM" '<title>EVIDENCE DID NOT VERIFY' "the hostile SNI ran nothing (the title is ours)"
+like "$DOM" 'id="fstatus"[^>]*>showing 12 of 12 matching' "the file filter still applies beside flowsort"
+CONSOLE=$(grep -E 'CONSOLE|Uncaught|Content Security Policy' "$T_DIR"/fl-*.err 2>/dev/null)
+is "$CONSOLE" "" "no console message in the flows runs"
 
 if [ -z "$_t_skip_reason" ]; then chrome shot '' --screenshot="$T_DIR/report.png" --window-size=1280,2000; fi
 ok "a screenshot is written ($T_DIR/report.png)" sh -c "head -c 8 '$T_DIR/report.png' | od -An -c | grep -q 'P   N   G'"

@@ -730,6 +730,280 @@ START_TEST(malformed)
 END_TEST
 
 /* analyze's part over a directory bag: its pcaps (data/network/NAME.pcap) */
+/* a DNS message: id, flags, one question of name (type A); an answer (A
+ * 192.0.2.N, a pointer to the question) when flags say a response */
+static void dns_msg(struct sbuf *m, uint16_t id, uint16_t flags, const char *name, int addr)
+{
+	put16(m, id);
+	put16(m, flags);
+	put16(m, 1), put16(m, (flags & 0x8000) && addr ? 1 : 0), put16(m, 0), put16(m, 0);
+	dns_name_put(m, name);
+	put16(m, 1), put16(m, 1);
+	if ((flags & 0x8000) && addr) {
+		sbuf_add(m, "\xc0\x0c", 2);
+		put16(m, 1), put16(m, 1), put32(m, 60), put16(m, 4);
+		unsigned char a[4] = {192, 0, 2, (unsigned char)addr};
+		sbuf_add(m, a, 4);
+	}
+}
+
+/* m with its 2-byte length in front (DNS over TCP) */
+static void dns_framed(struct sbuf *o, const struct sbuf *m)
+{
+	put16(o, (uint16_t)m->len);
+	sbuf_add(o, m->buf, m->len);
+}
+
+START_TEST(dns_over_tcp)
+{
+	struct ep dns = v4(10, 0, 0, 53, 53), c = v4(10, 0, 0, 2, 41000);
+	struct sbuf q = {0}, r = {0}, m = {0}, p = {0};
+	/* the client: two queries in one segment, a third whose length and body are
+	 * split over two segments; the server: three answers, the last cut short */
+	const char *names[] = {"a.example.test", "pool.supportxmr.com", "c.example.test"};
+	for (int i = 0; i < 3; i++) {
+		sbuf_reset(&m);
+		dns_msg(&m, (uint16_t)(0x100 + i), 0x0100, names[i], 0);
+		dns_framed(&q, &m);
+		sbuf_reset(&m);
+		dns_msg(&m, (uint16_t)(0x100 + i), 0x8180, names[i], 10 + i);
+		dns_framed(&r, &m);
+	}
+	size_t two = 2 + q.buf[1] + 2 + (size_t)q.buf[2 + q.buf[1] + 1];
+	pcap_head(&p, 1);
+	tcp(&p, 1, &c, &dns, 100, 0, SYN, NULL, 0);
+	tcp(&p, 1.001, &dns, &c, 900, 101, SYN | ACK, NULL, 0);
+	tcp(&p, 1.002, &c, &dns, 101, 901, ACK, NULL, 0);
+	tcp(&p, 1.01, &c, &dns, 101, 901, PSH | ACK, q.buf, two + 1);
+	tcp(&p, 1.02, &c, &dns, (uint32_t)(101 + two + 1), 901, PSH | ACK, q.buf + two + 1,
+	    q.len - two - 1);
+	tcp(&p, 1.03, &dns, &c, 901, (uint32_t)(101 + q.len), PSH | ACK, r.buf, r.len - 5);
+	tcp(&p, 1.04, &c, &dns, (uint32_t)(101 + q.len), (uint32_t)(901 + r.len - 5), FIN | ACK,
+	    NULL, 0);
+	tcp(&p, 1.05, &dns, &c, (uint32_t)(901 + r.len - 5), (uint32_t)(102 + q.len), FIN | ACK,
+	    NULL, 0);
+	json_t *rep = new_report();
+	json_t *o = run(&p, NULL, NULL, 0, rep);
+	json_t *d = json_object_get(o, "dns");
+	ck_assert_int_eq(json_array_size(d), 5); /* 3 queries, 2 whole answers */
+	int queries = 0, answers = 0;
+	json_t *x;
+	size_t i;
+	json_array_foreach(d, i, x)
+	{
+		ck_assert_str_eq(json_string_value(json_object_get(x, "proto")), "tcp");
+		const char *n = json_string_value(
+		    json_object_get(json_array_get(json_object_get(x, "questions"), 0), "name"));
+		if (json_is_true(json_object_get(x, "response"))) {
+			ck_assert_str_eq(n, names[answers]);
+			char want[32];
+			snprintf(want, sizeof(want), "192.0.2.%d", 10 + answers);
+			ck_assert_str_eq(
+			    json_string_value(json_object_get(
+				json_array_get(json_object_get(x, "answers"), 0), "data")),
+			    want);
+			ck_assert_str_eq(json_string_value(json_object_get(x, "from")),
+					 "10.0.0.53:53");
+			answers++;
+		} else {
+			ck_assert_str_eq(n, names[queries]);
+			ck_assert_int_eq(json_integer_value(json_object_get(x, "id")),
+					 0x100 + queries);
+			queries++;
+		}
+	}
+	ck_assert_int_eq(queries, 3);
+	ck_assert_int_eq(answers, 2);
+	ck_assert_int_eq(
+	    json_integer_value(json_object_get(json_object_get(o, "stats"), "dns_messages")), 5);
+	/* the pool's name asked over TCP is a finding as over UDP */
+	ck_assert_ptr_nonnull(finding(rep, "flow.mining-pool", 0));
+	ck_assert_int_eq(json_array_size(json_object_get(o, "tls")), 0);
+	ck_assert_int_eq(json_array_size(json_object_get(o, "http")), 0);
+	json_decref(o), json_decref(rep);
+
+	/* bounded: 300 messages one way, 256 read and a note; a zero length ends it */
+	sbuf_reset(&q), sbuf_reset(&p);
+	sbuf_reset(&m);
+	dns_msg(&m, 7, 0x0100, "b.example.test", 0);
+	for (int k = 0; k < 300; k++)
+		dns_framed(&q, &m);
+	put16(&q, 0);
+	pcap_head(&p, 1);
+	tcp(&p, 2, &c, &dns, 100, 0, SYN, NULL, 0);
+	tcp(&p, 2.001, &dns, &c, 900, 101, SYN | ACK, NULL, 0);
+	tcp(&p, 2.01, &c, &dns, 101, 901, PSH | ACK, q.buf, q.len);
+	tcp(&p, 2.02, &c, &dns, (uint32_t)(101 + q.len), 901, RST, NULL, 0);
+	o = run(&p, NULL, NULL, 0, NULL);
+	ck_assert_int_eq(json_array_size(json_object_get(o, "dns")), 256);
+	json_t *notes = json_object_get(o, "notes");
+	bool noted = false;
+	json_array_foreach(notes, i, x) noted |=
+	    strstr(json_string_value(x), "more than 256 messages") != NULL;
+	ck_assert_msg(noted, "no note of the bound");
+	json_decref(o);
+	/* garbage on port 53 over TCP: lengths past the end, nothing read, no crash */
+	sbuf_reset(&p);
+	pcap_head(&p, 1);
+	tcp(&p, 3, &c, &dns, 100, 0, SYN, NULL, 0);
+	tcp(&p, 3.01, &c, &dns, 101, 0, PSH | ACK, "\xff\xff\x00\x01\x02", 5);
+	o = run(&p, NULL, NULL, 0, NULL);
+	ck_assert_int_eq(json_array_size(json_object_get(o, "dns")), 0);
+	json_decref(o);
+	sbuf_free(&q), sbuf_free(&r), sbuf_free(&m), sbuf_free(&p);
+}
+END_TEST
+
+/* an IPv4 packet's IP id set (ip_pkt writes 1) */
+static void tcp_id(struct sbuf *p, double t, const struct ep *s, const struct ep *d, uint32_t seq,
+		   uint32_t ack, int flags, const void *pay, size_t n, uint16_t id, int nflog)
+{
+	struct sbuf l4 = {0}, ip = {0}, fr = {0};
+	tcp_l4(&l4, s, d, seq, ack, flags, pay, n);
+	ip_pkt(&ip, s, d, 6, &l4);
+	ip.buf[4] = (char)(id >> 8), ip.buf[5] = (char)id;
+	ip.buf[8] = nflog ? 63 : 64; /* another TTL: not in the identity */
+	if (nflog) {		     /* NFLOG: AF_INET, the payload TLV */
+		sbuf_add(&fr, "\x02\x00\x00\x05", 4);
+		uint16_t tl = (uint16_t)(4 + ip.len), tt = 9;
+		sbuf_add(&fr, &tl, 2);
+		sbuf_add(&fr, &tt, 2);
+		sbuf_add(&fr, ip.buf, ip.len);
+		while (fr.len % 4)
+			sbuf_addc(&fr, 0);
+	} else {
+		eth(&fr, 4, &ip);
+	}
+	pcap_rec(p, t, &fr, fr.len);
+	sbuf_free(&l4), sbuf_free(&ip), sbuf_free(&fr);
+}
+
+static json_t *run2(const struct sbuf *a, const char *an, const struct sbuf *b, const char *bn,
+		    struct seen *seen, const char *cut)
+{
+	struct aflows_opts o = {.cut_at = cut};
+	if (seen) {
+		o.on_stream = on_stream;
+		o.arg = seen;
+	}
+	struct aflows *f = aflows_new(&o);
+	struct err e = {0};
+	FILE *fp = fmemopen(a->buf, a->len, "rb");
+	ck_assert_int_eq(aflows_read(f, fp, an, &e), 0);
+	fp = fmemopen(b->buf, b->len, "rb");
+	ck_assert_int_eq(aflows_read(f, fp, bn, &e), 0);
+	json_t *out = NULL;
+	aflows_finish(f, NULL, &out);
+	aflows_free(f);
+	return out;
+}
+
+static json_int_t stat_of(const json_t *o, const char *k)
+{
+	return json_integer_value(json_object_get(json_object_get(o, "stats"), k));
+}
+
+START_TEST(one_packet_two_pcaps)
+{
+	/* the netns capture holds a connection to the container's port 8080 and
+	 * its data; the NFLOG pcap the copies of three of its packets (the cut's
+	 * rules logged them), a packet of its own, a copy 3 s away (another
+	 * packet: outside the window), a copy of a packet with another IP id (a
+	 * retransmission, another packet) */
+	struct ep peer = v4(10, 0, 0, 1, 50000), me = v4(10, 0, 0, 2, 8080);
+	struct sbuf a = {0}, b = {0};
+	pcap_head(&a, 1);
+	pcap_head(&b, 239);
+	tcp_id(&a, 10, &peer, &me, 1000, 0, SYN, NULL, 0, 11, 0);
+	tcp_id(&a, 10.001, &me, &peer, 5000, 1001, SYN | ACK, NULL, 0, 0, 0);
+	tcp_id(&a, 10.002, &peer, &me, 1001, 5001, ACK, NULL, 0, 12, 0);
+	tcp_id(&a, 10.003, &peer, &me, 1001, 5001, PSH | ACK, "hello ", 6, 13, 0);
+	tcp_id(&a, 10.004, &peer, &me, 1007, 5001, PSH | ACK, "world", 5, 14, 0);
+	/* the same packet twice in one pcap: two packets (a retransmission) */
+	tcp_id(&a, 10.005, &peer, &me, 1007, 5001, PSH | ACK, "world", 5, 14, 0);
+	/* copies, a few ms later, another TTL */
+	tcp_id(&b, 10.0031, &peer, &me, 1001, 5001, PSH | ACK, "hello ", 6, 13, 1);
+	tcp_id(&b, 10.0042, &peer, &me, 1007, 5001, PSH | ACK, "world", 5, 14, 1);
+	tcp_id(&b, 10.0052, &peer, &me, 1007, 5001, PSH | ACK, "world", 5, 14, 1);
+	/* a third copy of it: no packet of pcap a left to match */
+	tcp_id(&b, 10.0053, &peer, &me, 1007, 5001, PSH | ACK, "world", 5, 14, 1);
+	/* the same bytes 3 s later, another id: packets of their own */
+	tcp_id(&b, 13.003, &peer, &me, 1001, 5001, PSH | ACK, "hello ", 6, 13, 1);
+	tcp_id(&b, 10.0032, &peer, &me, 1001, 5001, PSH | ACK, "hello ", 6, 99, 1);
+	/* a packet only the NFLOG pcap has */
+	tcp_id(&b, 10.006, &peer, &me, 1012, 5001, PSH | ACK, "!", 1, 15, 1);
+	struct seen seen = {0};
+	const char *cut = "1970-01-01T00:00:09.5Z";
+	json_t *o = run2(&a, "data/network/capture-eth0.pcap", &b,
+			 "data/network/capture-nflog.pcap", &seen, cut);
+	ck_assert_int_eq(stat_of(o, "packets"), 13);
+	ck_assert_int_eq(stat_of(o, "duplicates"), 3);
+	json_t *pcs = json_object_get(o, "pcaps");
+	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(pcs, 0), "duplicates")),
+			 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(pcs, 1), "duplicates")),
+			 3);
+	json_t *fl = json_object_get(o, "flows");
+	ck_assert_int_eq(json_array_size(fl), 1);
+	json_t *x = json_array_get(fl, 0);
+	/* out: 5 of a, then of b: the third copy, the one 3 s away, the one with
+	 * another id, the one of its own */
+	ck_assert_int_eq(json_integer_value(json_object_get(x, "packets_out")), 5 + 4);
+	ck_assert_int_eq(json_integer_value(json_object_get(x, "packets_in")), 1);
+	ck_assert_int_eq(json_array_size(json_object_get(x, "pcaps")), 2);
+	/* after the cut (9.5 s): the 5 sent by src in the netns capture, the 4
+	 * packets of the NFLOG pcap that are not copies; a copy is not counted
+	 * again */
+	ck_assert_int_eq(json_integer_value(json_object_get(x, "after_cut")), 9);
+	/* the stream: every byte once, the NFLOG pcap's own segment added */
+	ck_assert_int_eq((int)seen.dir[0].len, 12);
+	ck_assert(memcmp(seen.dir[0].buf, "hello world!", 12) == 0);
+	json_decref(o);
+
+	/* the order of the pcaps does not matter; read alone, nothing is a copy */
+	sbuf_free(&seen.dir[0]), sbuf_free(&seen.dir[1]);
+	o = run2(&b, "data/network/capture-nflog.pcap", &a, "data/network/capture-eth0.pcap", NULL,
+		 cut);
+	ck_assert_int_eq(stat_of(o, "duplicates"), 3);
+	json_decref(o);
+	o = run(&a, cut, NULL, 0, NULL);
+	ck_assert_int_eq(stat_of(o, "duplicates"), 0);
+	json_decref(o);
+
+	/* the cut known: packets long before it are not remembered (none in an
+	 * NFLOG pcap can be their copy), packets from 10 s before it are */
+	o = run2(&a, "data/network/capture-eth0.pcap", &b, "data/network/capture-nflog.pcap", NULL,
+		 "1970-01-01T00:00:30Z");
+	ck_assert_int_eq(stat_of(o, "duplicates"), 0);
+	json_decref(o);
+	o = run2(&a, "data/network/capture-eth0.pcap", &b, "data/network/capture-nflog.pcap", NULL,
+		 "1970-01-01T00:00:19.9Z");
+	ck_assert_int_eq(stat_of(o, "duplicates"), 3);
+	json_decref(o);
+	/* the cut between "hello" (10.003) and its NFLOG copy: the copy makes it
+	 * a packet after the cut (2 "world" of the netns capture, 4 of the NFLOG
+	 * pcap's own, "hello" through its copy) */
+	o = run2(&a, "data/network/capture-eth0.pcap", &b, "data/network/capture-nflog.pcap", NULL,
+		 "1970-01-01T00:00:10.0035Z");
+	ck_assert_int_eq(stat_of(o, "duplicates"), 3);
+	ck_assert_int_eq(json_integer_value(json_object_get(
+			     json_array_get(json_object_get(o, "flows"), 0), "after_cut")),
+			 7);
+	json_decref(o);
+	/* no cut time: only the NFLOG pcap's packets are remembered (capture
+	 * writes none without a cut): found when it is read first */
+	o = run2(&a, "data/network/capture-eth0.pcap", &b, "data/network/capture-nflog.pcap", NULL,
+		 NULL);
+	ck_assert_int_eq(stat_of(o, "duplicates"), 0);
+	json_decref(o);
+	o = run2(&b, "data/network/capture-nflog.pcap", &a, "data/network/capture-eth0.pcap", NULL,
+		 NULL);
+	ck_assert_int_eq(stat_of(o, "duplicates"), 3);
+	json_decref(o);
+	sbuf_free(&a), sbuf_free(&b);
+}
+END_TEST
+
 START_TEST(bag_directory)
 {
 	char dir[128];
@@ -786,6 +1060,8 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, sll2_and_nflog);
 	tcase_add_test(tc, malformed);
 	tcase_add_test(tc, bag_directory);
+	tcase_add_test(tc, dns_over_tcp);
+	tcase_add_test(tc, one_packet_two_pcaps);
 	suite_add_tcase(s, tc);
 	return s;
 }
