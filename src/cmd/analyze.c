@@ -26,6 +26,9 @@ enum {
 	O_YTIMEOUT,
 	O_YMAX,
 	O_CACHEDIR,
+	O_SYSROOT,
+	O_SRBYTES,
+	O_SRFILES,
 };
 #define RULES_ARGS_MAX 64
 static const struct option opts[] = {
@@ -44,6 +47,9 @@ static const struct option opts[] = {
     {"yara-timeout", required_argument, NULL, O_YTIMEOUT},
     {"yara-max-bytes", required_argument, NULL, O_YMAX},
     {"cache-dir", required_argument, NULL, O_CACHEDIR},
+    {"sysroot", required_argument, NULL, O_SYSROOT},
+    {"sysroot-max-bytes", required_argument, NULL, O_SRBYTES},
+    {"sysroot-max-files", required_argument, NULL, O_SRFILES},
     {0, 0, 0, 0},
 };
 const char cmd_analyze_usage[] =
@@ -87,6 +93,14 @@ const char cmd_analyze_usage[] =
     "                     its first N bytes, noted)\n"
     "  --cache-dir DIR    keep the compiled rules in DIR (made 0700), keyed by the\n"
     "                     rule files' content (default: no cache, nothing written)\n"
+    "  --sysroot DIR      also write the container's root (image layers and the\n"
+    "                     bag's layer, whiteouts applied) into DIR for gdb's\n"
+    "                     `set sysroot`: files, directories and symlinks only\n"
+    "                     (no devices, FIFOs, sockets, set-id bits; links made\n"
+    "                     to resolve inside DIR; hard links as copies); DIR must\n"
+    "                     not exist or be empty. Prints the gdb command per core\n"
+    "  --sysroot-max-bytes N  bytes written into DIR (default 8G); past it: exit 3\n"
+    "  --sysroot-max-files N  paths made in DIR (default 1000000); past it: exit 3\n"
     "\n"
     "Findings (their ids; severity, ATT&CK id and rule: contain(1) FINDINGS):\n"
     "  fs.new-executable fs.new-script fs.binary-replaced fs.binary-deleted\n"
@@ -105,6 +119,7 @@ const char cmd_analyze_usage[] =
     "  contain analyze case-42.tar.zst --image web.tar\n"
     "  contain analyze case-42.tar.zst --image web.tar -o case-42-report --overwrite\n"
     "  contain analyze case-42 --image oci-layout -o case-42-json --fail-on critical --json\n"
+    "  contain analyze case-42 --image web.tar -o case-42-gdb --sysroot case-42-root\n"
     "  cat case-42.tar.zst | contain analyze - --image web.tar -o case-42-stdin\n"
     "\n"
     "Exit status: 0 no finding at or above --fail-on, 1 one is (or the bag did\n"
@@ -201,6 +216,38 @@ static void print_verification(const json_t *bag, const struct colors *c)
 	}
 }
 
+/* the sysroot written and the gdb command line per core (shell-quoted by
+ * the library; control bytes never reach it) */
+static void print_sysroot(const json_t *r)
+{
+	const json_t *s = json_object_get(json_object_get(r, "analyses"), "sysroot");
+	if (!s)
+		return;
+	printf("sysroot: %s/: %lld files, %lld directories, %lld symlinks, %lld bytes",
+	       tsafe(s_or(s, "dir", "?")), (long long)json_integer_value(json_object_get(s, "files")),
+	       (long long)json_integer_value(json_object_get(s, "directories")),
+	       (long long)json_integer_value(json_object_get(s, "symlinks")),
+	       (long long)json_integer_value(json_object_get(s, "bytes")));
+	long long sp = json_integer_value(json_object_get(s, "special_skipped"));
+	long long id = json_integer_value(json_object_get(s, "setid_cleared"));
+	long long mi = json_integer_value(json_object_get(s, "missing"));
+	if (sp)
+		printf(", %lld special files not made", sp);
+	if (id)
+		printf(", %lld set-id bits cleared", id);
+	if (mi)
+		printf(", %lld files without content", mi);
+	printf("\n");
+	const json_t *g;
+	size_t i;
+	json_array_foreach(json_object_get(s, "gdb"), i, g)
+	{
+		printf("gdb:    %s\n", s_or(g, "command", "?")); /* ASCII, no control byte */
+		if (json_is_true(json_object_get(g, "in_bag_tar")) && i == 0)
+			printf("        (the cores are inside the bag's tar: extract them first)\n");
+	}
+}
+
 static void print_summary(const json_t *r, const char *dir, const struct colors *c)
 {
 	print_verification(json_object_get(r, "bag"), c);
@@ -249,6 +296,7 @@ static void print_summary(const json_t *r, const char *dir, const struct colors 
 	}
 	printf("report: %s/\n", tsafe(dir));
 	printf("html:   %s/report.html\n", tsafe(dir));
+	print_sysroot(r);
 }
 
 /* rule files that did not compile, scans that failed: on stderr too */
@@ -360,6 +408,20 @@ int cmd_analyze(struct globals *g, int argc, char **argv)
 			o.yara.max_bytes = v;
 			break;
 		}
+		case O_SYSROOT:
+			if (!*optarg)
+				return cmd_usage_error("analyze", "--sysroot needs a directory");
+			o.sysroot.dir = optarg;
+			break;
+		case O_SRBYTES:
+		case O_SRFILES: {
+			unsigned long long v;
+			if (parse_size(optarg, &v) < 0 || v < 1)
+				return cmd_usage_error("analyze", "--sysroot-max-%s '%s': a number, 1 or more (8G, 5000)",
+						       ch == O_SRBYTES ? "bytes" : "files", optarg);
+			*(ch == O_SRBYTES ? &o.sysroot.max_bytes : &o.sysroot.max_files) = v;
+			break;
+		}
 		case O_CACHEDIR:
 			if (!*optarg)
 				return cmd_usage_error("analyze", "--cache-dir needs a directory");
@@ -423,6 +485,9 @@ int cmd_analyze(struct globals *g, int argc, char **argv)
 			print_summary(r, dir, &c);
 		code = exit_for(r);
 	}
+	if (rc < 0 && !json && dir == NULL && r &&
+	    json_object_get(json_object_get(r, "analyses"), "sysroot"))
+		print_sysroot(r); /* what was written before the error */
 	json_decref(r);
 	free(dir);
 	return code;
