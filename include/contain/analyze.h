@@ -673,7 +673,7 @@ struct asysroot_opts {
 int asysroot_dir_check(const char *dir, struct err *e);
 /* Write the root (img->idx gets the bag's layer applied). *out gets
  * {"dir","bytes","files","directories","symlinks","symlinks_rewritten",
- * "hardlinks_copied","special_skipped","setid_cleared","missing","max_bytes",
+ * "copies","found_by_hash","special_skipped","setid_cleared","missing","max_bytes",
  * "max_files","notes":[...]} and "error" on failure (a bound reached:
  * ERR_INVALID naming the option; what was written stays). */
 int asysroot_write(struct aimg *img, struct abag *b, const struct asysroot_opts *o, json_t **out,

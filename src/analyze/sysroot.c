@@ -46,7 +46,7 @@ struct sr {
 	struct aidx *fin;
 	unsigned char *done; /* bitmap over fin ids: the final content is written */
 	unsigned char *made; /* bitmap over fin ids: counted as a file made */
-	uint64_t bytes, files, dirs, symlinks, copied, special, setid, missing, rewritten;
+	uint64_t bytes, files, dirs, symlinks, copied, byhash, special, setid, missing, rewritten;
 	uint64_t nmade; /* paths made (directories, files, symlinks): max_files */
 	struct bag_notes nt;
 	char path[AN_PATH_MAX];
@@ -311,7 +311,19 @@ static size_t sha_hash(const unsigned char *s)
 	return h;
 }
 
-static void shatab_build(struct sr *r, struct shatab *t)
+static aidx_id shatab_find(struct sr *r, const struct shatab *t, const unsigned char *sha)
+{
+	struct aidx_entry ae;
+	for (size_t i = sha_hash(sha) & t->mask; t->slot[i] != AIDX_NONE; i = (i + 1) & t->mask) {
+		aidx_get(r->fin, t->slot[i], &ae);
+		if (!memcmp(ae.sha256, sha, 32))
+			return t->slot[i];
+	}
+	return AIDX_NONE;
+}
+
+/* The files of fin with a hash that are written (done) or not. */
+static void shatab_build(struct sr *r, struct shatab *t, bool done)
 {
 	size_t cap = aidx_capacity(r->fin), n = 16;
 	while (n < 2 * cap + 2)
@@ -322,27 +334,18 @@ static void shatab_build(struct sr *r, struct shatab *t)
 	t->mask = n - 1;
 	struct aidx_entry ae;
 	for (aidx_id id = 1; id < cap; id++) {
-		if (!bit(r->done, id))
+		if (bit(r->done, id) != done)
 			continue;
 		aidx_get(r->fin, id, &ae);
 		if (ae.type != AENT_FILE || !ae.has_sha256)
 			continue;
+		if (!done && shatab_find(r, t, ae.sha256) != AIDX_NONE)
+			continue; /* one of each content is enough */
 		size_t i = sha_hash(ae.sha256) & t->mask;
 		while (t->slot[i] != AIDX_NONE)
 			i = (i + 1) & t->mask;
 		t->slot[i] = id;
 	}
-}
-
-static aidx_id shatab_find(struct sr *r, const struct shatab *t, const unsigned char *sha)
-{
-	struct aidx_entry ae;
-	for (size_t i = sha_hash(sha) & t->mask; t->slot[i] != AIDX_NONE; i = (i + 1) & t->mask) {
-		aidx_get(r->fin, t->slot[i], &ae);
-		if (!memcmp(ae.sha256, sha, 32))
-			return t->slot[i];
-	}
-	return AIDX_NONE;
 }
 
 static int copy_file(struct sr *r, aidx_id from, aidx_id to, const struct aidx_entry *ae,
@@ -402,10 +405,10 @@ static int copy_file(struct sr *r, aidx_id from, aidx_id to, const struct aidx_e
 	return rc;
 }
 
-static int copies(struct sr *r, struct err *e)
+static int copies(struct sr *r, bool last, struct err *e)
 {
 	struct shatab t;
-	shatab_build(r, &t);
+	shatab_build(r, &t, true);
 	int rc = 0;
 	struct aidx_entry ae;
 	size_t cap = aidx_capacity(r->fin);
@@ -417,6 +420,8 @@ static int copies(struct sr *r, struct err *e)
 			continue;
 		aidx_id from = ae.has_sha256 ? shatab_find(r, &t, ae.sha256) : AIDX_NONE;
 		if (from == AIDX_NONE) {
+			if (!last)
+				continue;
 			r->missing++;
 			if (aidx_path(r->fin, id, r->path, sizeof(r->path)) < sizeof(r->path))
 				bag_note(&r->nt, "'%.200s': its content is in no layer read, not written",
@@ -427,6 +432,192 @@ static int copies(struct sr *r, struct err *e)
 	}
 	free(t.slot);
 	return rc;
+}
+
+/* ---- contents the final tree wants by hash, from the image's layers ---- */
+
+struct fallback {
+	struct sr *r;
+	struct shatab want; /* fin ids not written, one per content */
+	uint64_t *sizes;    /* their sizes, sorted */
+	size_t nsizes;
+};
+
+static int u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* A regular entry of a layer whose size a wanted content has: written to
+ * an unnamed file in DIR (O_TMPFILE: no name of the tree can clash),
+ * hashed, and linked at the path that wants that content, else dropped. */
+static int fallback_entry(struct fallback *f, struct archive *a, struct err *e)
+{
+	struct sr *r = f->r;
+	_cleanup_close_ int fd = openat(r->root, ".", O_WRONLY | O_TMPFILE | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return err_sys(e, errno, "an unnamed file in the sysroot (O_TMPFILE)");
+	struct hasher *h = hasher_new();
+	uint64_t pos = 0;
+	int rc = 0;
+	for (;;) {
+		const void *buf;
+		size_t n;
+		la_int64_t off;
+		int ar = archive_read_data_block(a, &buf, &n, &off);
+		if (ar == ARCHIVE_EOF)
+			break;
+		if (ar < ARCHIVE_WARN || off < 0 || (uint64_t)off < pos) {
+			rc = err_set(e, ERR_INVALID, "%s",
+				     archive_error_string(a) ? archive_error_string(a) : "bad data");
+			break;
+		}
+		if ((uint64_t)off + n > r->max_bytes - r->bytes) {
+			pos = UINT64_MAX; /* could not be kept: not a candidate */
+			break;
+		}
+		hasher_zeros(h, (uint64_t)off - pos);
+		hasher_update(h, buf, n);
+		if (pwrite_all(fd, buf, n, (uint64_t)off) < 0) {
+			rc = err_sys(e, errno, "write an unnamed file");
+			break;
+		}
+		pos = (uint64_t)off + n;
+	}
+	unsigned char md[32];
+	hasher_final(h, md);
+	hasher_free(h);
+	aidx_id to = rc == 0 && pos != UINT64_MAX ? shatab_find(r, &f->want, md) : AIDX_NONE;
+	struct aidx_entry ae;
+	aidx_get(r->fin, to, &ae);
+	if (to == AIDX_NONE || bit(r->done, to) || pos > ae.size ||
+	    aidx_path(r->fin, to, r->path, sizeof(r->path)) >= sizeof(r->path) ||
+	    count_file(r, to, e) < 0)
+		return rc < 0 || (to != AIDX_NONE && e->kind) ? -1 : 0;
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	const char *base;
+	_cleanup_close_ int pfd = sr_parent(r, r->path, &base, e);
+	if (pfd < 0 || add_bytes(r, ae.size, e) < 0 ||
+	    (pos < ae.size && ftruncate(fd, (off_t)ae.size) < 0) ||
+	    fchmod(fd, (ae.mode & 0777) | 0600) < 0 ||
+	    linkat(AT_FDCWD, proc, pfd, base, AT_SYMLINK_FOLLOW) < 0) {
+		if (!e->kind)
+			err_sys(e, errno, "'%.200s'", r->path);
+		return -1;
+	}
+	bit_set(r->done, to);
+	r->byhash++;
+	return 0;
+}
+
+static int fallback_fn(struct archive *a, uint16_t layer, void *ctx, struct err *e)
+{
+	(void)layer;
+	struct fallback *f = ctx;
+	struct archive_entry *ent;
+	int ar;
+	while ((ar = archive_read_next_header(a, &ent)) == ARCHIVE_OK || ar == ARCHIVE_WARN) {
+		if (archive_entry_hardlink(ent) || archive_entry_filetype(ent) != AE_IFREG)
+			continue;
+		uint64_t sz = archive_entry_size(ent) > 0 ? (uint64_t)archive_entry_size(ent) : 0;
+		if (!bsearch(&sz, f->sizes, f->nsizes, sizeof(*f->sizes), u64_cmp))
+			continue;
+		if (fallback_entry(f, a, e) < 0)
+			return -1;
+	}
+	if (ar != ARCHIVE_EOF)
+		return err_set(e, ERR_INVALID, "%s",
+			       archive_error_string(a) ? archive_error_string(a) : "unreadable");
+	return 0;
+}
+
+/* Files not written that an index knows by hash only (a hard link whose
+ * target was replaced later, a file the bag's listing left out of its tar,
+ * a whole-root layer's files the image has): every image layer is read once
+ * more, and each regular entry of a size wanted is hashed (through a
+ * temporary file in DIR) and, of a content wanted, renamed into place. */
+static int fallback(struct sr *r, struct aimg *img, size_t nl, struct err *e)
+{
+	struct fallback f = {.r = r};
+	shatab_build(r, &f.want, false);
+	size_t cap = aidx_capacity(r->fin);
+	f.sizes = xcalloc(cap + 1, sizeof(*f.sizes));
+	struct aidx_entry ae;
+	for (size_t i = 0; i <= f.want.mask; i++) {
+		if (f.want.slot[i] == AIDX_NONE)
+			continue;
+		aidx_get(r->fin, f.want.slot[i], &ae);
+		f.sizes[f.nsizes++] = ae.size;
+	}
+	qsort(f.sizes, f.nsizes, sizeof(*f.sizes), u64_cmp);
+	int rc = 0;
+	for (size_t i = 0; f.nsizes && i < nl && rc == 0; i++)
+		if (aimg_layer_read(img, i, fallback_fn, &f, e) < 0)
+			rc = err_wrap(e, "image layer %zu", i);
+	free(f.want.slot);
+	free(f.sizes);
+	return rc;
+}
+
+/* ---- the listing's files left out of the bag's tar ---- */
+
+static bool hex_sha(const char *s, unsigned char out[32])
+{
+	if (!s || strlen(s) != 64)
+		return false;
+	for (size_t i = 0; i < 32; i++) {
+		unsigned v = 0;
+		for (int k = 0; k < 2; k++) {
+			char c = s[2 * i + (size_t)k];
+			v <<= 4;
+			if (c >= '0' && c <= '9')
+				v |= (unsigned)(c - '0');
+			else if (c >= 'a' && c <= 'f')
+				v |= (unsigned)(c - 'a' + 10);
+			else
+				return false;
+		}
+		out[i] = (unsigned char)v;
+	}
+	return true;
+}
+
+/* files.json's regular files with "in_tar": false (over max_file_bytes...):
+ * the path gets that content (by hash) instead of the image's. Entries
+ * named by "parent" and "name" (deep paths) or percent-encoded are a note. */
+static void listing_left_out(struct sr *r, const json_t *files, uint16_t layer)
+{
+	size_t i;
+	json_t *j;
+	json_array_foreach(json_object_get(files, "entries"), i, j)
+	{
+		if (!json_is_false(json_object_get(j, "in_tar")))
+			continue;
+		const char *t = json_string_value(json_object_get(j, "type"));
+		if (!t || strcmp(t, "file") != 0)
+			continue;
+		const char *p = json_string_value(json_object_get(j, "path"));
+		struct aidx_entry ae = {.type = AENT_FILE, .layer = layer};
+		char path[AN_PATH_MAX];
+		struct err ne = {0};
+		if (!p || strchr(p, '%') || an_path_norm(p, path, &ne) < 0 ||
+		    !hex_sha(json_string_value(json_object_get(j, "sha256")), ae.sha256)) {
+			bag_note(&r->nt, "a file left out of the bag's tar (%.200s) not placed",
+				 p ? p : "a deep path");
+			continue;
+		}
+		ae.has_sha256 = true;
+		const char *ms = json_string_value(json_object_get(j, "mode"));
+		if (ms && strlen(ms) <= 6 && strspn(ms, "01234567") == strlen(ms))
+			ae.mode = (uint32_t)strtoul(ms, NULL, 8) & 07777;
+		json_int_t sz = json_integer_value(json_object_get(j, "size"));
+		ae.size = sz > 0 ? (uint64_t)sz : 0;
+		aidx_id id;
+		if (aidx_set(r->fin, path, &ae, &id, &ne) < 0)
+			bag_note(&r->nt, "'%.200s': %s", path, ne.msg);
+	}
 }
 
 /* ---- symlinks ---- */
@@ -637,11 +828,12 @@ static int apply_fn(struct archive *a, void *ctx, struct err *e)
 
 static json_t *section(const struct sr *r, const char *dir, json_t *notes)
 {
-	return json_pack("{s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "dir",
+	return json_pack("{s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "dir",
 			 bag_json_path(dir), "bytes", (json_int_t)r->bytes, "files",
 			 (json_int_t)r->files, "directories", (json_int_t)r->dirs, "symlinks",
 			 (json_int_t)r->symlinks, "symlinks_rewritten", (json_int_t)r->rewritten,
-			 "hardlinks_copied", (json_int_t)r->copied, "special_skipped",
+			 "copies", (json_int_t)r->copied, "found_by_hash", (json_int_t)r->byhash,
+			 "special_skipped",
 			 (json_int_t)r->special, "setid_cleared", (json_int_t)r->setid,
 			 "missing", (json_int_t)r->missing, "max_bytes", (json_int_t)r->max_bytes,
 			 "max_files", (json_int_t)r->max_files, "notes", json_incref(notes));
@@ -662,6 +854,7 @@ static int sr_run(struct sr *r, struct aimg *img, struct abag *b, json_t *notes,
 		    .idx = r->fin, .layer = (uint16_t)nl, .whiteouts = !whole, .notes = notes};
 		if (abag_layer(b, apply_fn, &ac, e) < 0)
 			return err_wrap(e, "the bag's layer");
+		listing_left_out(r, b->files, (uint16_t)nl);
 	} else {
 		bag_note(&r->nt, "the bag has no layer (data/fs/upper.tar): the image alone");
 	}
@@ -682,7 +875,11 @@ static int sr_run(struct sr *r, struct aimg *img, struct abag *b, json_t *notes,
 		if (abag_layer(b, bag_content_fn, &cc, e) < 0)
 			return err_wrap(e, "the bag's layer");
 	}
-	int rc = copies(r, e);
+	int rc = copies(r, false, e);
+	if (rc == 0)
+		rc = fallback(r, img, nl, e);
+	if (rc == 0)
+		rc = copies(r, true, e);
 	for (aidx_id id = 0; id < cap; id++)
 		if (bit(r->done, id))
 			r->files++;

@@ -120,8 +120,29 @@ for d in ("fs", "container", "processes"):
     os.makedirs(os.path.join(bagsrc, d), exist_ok=True)
 with open(os.path.join(bagsrc, "fs", "upper.tar"), "wb") as f:
     f.write(l2)
+sha = lambda b: hashlib.sha256(b).hexdigest()
+left = lambda p, b: {"path": p, "type": "file", "mode": "0644", "size": len(b), "in_tar": False,
+                     "sha256": sha(b)}
 with open(os.path.join(bagsrc, "fs", "files.json"), "w") as f:
-    json.dump({"collector": "fslayer", "layer": "upperdir", "whole_root": False, "entries": []}, f)
+    json.dump({"collector": "fslayer", "layer": "upperdir", "whole_root": False,
+               "entries": [left("etc/passwd", b"c\n")]}, f)
+# a whole root (no overlay): its layer alone, content left out of its tar
+# taken from the image by hash, or missing
+whole = bagsrc + "-whole"
+for d in ("fs", "container", "processes"):
+    os.makedirs(os.path.join(whole, d), exist_ok=True)
+with open(os.path.join(whole, "fs", "upper.tar"), "wb") as f:
+    f.write(layer([("etc/", b"", {"type": D, "mode": 0o755}),
+                   ("etc/hostname", b"whole\n", {}),
+                   ("bin/", b"", {"type": D, "mode": 0o755}),
+                   ("bin/.wh.x", b"a plain file here", {})]))
+with open(os.path.join(whole, "fs", "files.json"), "w") as f:
+    json.dump({"collector": "fslayer", "layer": "rootfs", "whole_root": True,
+               "entries": [left("usr/lib/big.so", b"the loader"), left("usr/lib/lost", b"nowhere")]}, f)
+for d in ("processes", "container"):
+    for n in os.listdir(os.path.join(bagsrc, d)):
+        with open(os.path.join(bagsrc, d, n), "rb") as a, open(os.path.join(whole, d, n), "wb") as b:
+            b.write(a.read())
 with open(os.path.join(bagsrc, "processes", "tree.json"), "w") as f:
     json.dump({"pids": []}, f)
 with open(os.path.join(bagsrc, "container", "image.json"), "w") as f:
@@ -156,7 +177,8 @@ is "$(readlink "$SR/lib")" "usr/lib" "a relative link that only goes down is kep
 is "$(readlink "$SR/out-abs")" "${OUTSIDE#/}" "a link out (absolute, at the top) points into DIR"
 ok "no file was written through a link" test ! -e "$OUTSIDE/planted" -a ! -e "$SR$OUTSIDE/planted"
 ok "an absolute name lands inside DIR" test -f "$SR/abs/file"
-is "$(cat "$SR/etc/hl-in")" "$(cat "$SR/etc/passwd")" "a hard link inside is a copy with the content"
+is "$(cat "$SR/etc/hl-in")" "root:x:0:0::/root:/bin/sh" \
+	"a hard link inside is a copy with its target's content then (found by hash: the target was replaced)"
 is "$(stat -c %h "$SR/etc/hl-in")" 1 "... a copy, not a hard link"
 ok "a hard link to a path outside is not made" test ! -e "$SR/etc/hl-out"
 ok "a hard link with '..' is not made" test ! -e "$SR/etc/hl-up"
@@ -168,8 +190,23 @@ is "$(ls "$SR/opt/app" | tr '\n' ' ')" "c " "an opaque directory hides the lower
 is "$(cat "$SR/usr/lib/libbag.so")" "from the bag" "the bag's layer adds its files"
 ok "the bag's whiteout removes an image file" test ! -e "$SR/bin/sgid"
 is "$(cat "$SR/bin/hl-bag")" $'\x7fELF-prog-2' "the bag's hard link to an image file is a copy"
-is "$(jq '.analyses.sysroot.hardlinks_copied' "$S/rep/report.json")" 2 "report: 2 hard links copied"
+is "$(jq -c '.analyses.sysroot | [.copies, .found_by_hash]' "$S/rep/report.json")" "[2,1]" \
+	"report: 2 copies (bin/hl-bag, etc/passwd), 1 found by hash in a layer (etc/hl-in)"
 is "$(jq '.analyses.sysroot.missing' "$S/rep/report.json")" 0 "report: no file without content"
+is "$(cat "$SR/etc/passwd")" "c" "a file the listing left out of the tar gets its content by hash"
+
+ok "mkbag: a whole-root bag" mkbag -o "$S/bag-whole" "$S/bagsrc-whole"
+run "$CONTAIN" analyze "$S/bag-whole" --image "$S/img" -o "$S/rep-whole" --no-yara --fail-on none \
+	--sysroot "$S/sr-whole"
+is "$RC" 0 "a whole-root bag: exit 0"
+[ "$RC" -eq 0 ] || diag "$OUT $ERR"
+is "$(cd "$S/sr-whole" && find . -mindepth 1 | sort | tr '\n' ' ')" \
+	"./bin ./bin/.wh.x ./etc ./etc/hostname ./usr ./usr/lib ./usr/lib/big.so " \
+	"a whole root: its layer alone (no image file), '.wh.' names are files"
+is "$(cat "$S/sr-whole/usr/lib/big.so")" "the loader" "a left-out file's content comes from the image by hash"
+is "$(jq '.analyses.sysroot.missing' "$S/rep-whole/report.json")" 1 "a content found nowhere is counted missing"
+like "$(jq -r '.analyses.sysroot.notes[]' "$S/rep-whole/report.json")" "usr/lib/lost.*not written" \
+	"... and named in a note"
 
 # DIR not empty; bounds
 run "$CONTAIN" analyze "$S/bag" --image "$S/img" -o "$S/rep2" --no-yara --fail-on none --sysroot "$SR"
