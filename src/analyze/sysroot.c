@@ -12,8 +12,13 @@
  *      path's final entry is a file of that layer is written, hashed as it
  *      is written, and kept only when its hash is the index's (a path
  *      written twice in one layer: the last one);
- *   3. files whose content no layer entry gave (hard links, whose content
- *      the index knows by hash): copied from a written file of that hash;
+ *   3. files whose content no layer entry gave (hard links, files the bag's
+ *      listing left out of its tar: the index knows them by hash): copied
+ *      from a written file of that hash; what is still wanted (a hard link
+ *      to a file replaced later, a whole root's left-out files) is looked
+ *      for in every image layer, read once more: each regular entry of a
+ *      wanted size hashed through an unnamed file (O_TMPFILE) and linked
+ *      into place when its hash is wanted; the rest is "missing" (noted);
  *   4. symlinks, written last: a target without ".." is kept as it is; any
  *      other (absolute, or with "..") is resolved lexically as in a chroot
  *      of DIR and written as "../" up to DIR then down, so that no link
