@@ -217,6 +217,34 @@ struct content_ctx {
 	uint16_t layer;
 };
 
+/* The current entry's data into fd at its offsets (holes left as holes),
+ * hashed; *pos its end. 1 when it would pass `limit` bytes (the write
+ * stops there), -1 on a read or write error. */
+static int entry_data(struct archive *a, int fd, struct hasher *h, uint64_t limit, uint64_t *pos,
+		      const char *path, struct err *e)
+{
+	*pos = 0;
+	for (;;) {
+		const void *buf;
+		size_t n;
+		la_int64_t off;
+		int ar = archive_read_data_block(a, &buf, &n, &off);
+		if (ar == ARCHIVE_EOF)
+			return 0;
+		if (ar < ARCHIVE_WARN)
+			return err_set(e, ERR_INVALID, "'%.200s': %s", path, archive_error_string(a));
+		if (off < 0 || (uint64_t)off < *pos)
+			return err_set(e, ERR_INVALID, "'%.200s': bad data offset", path);
+		if ((uint64_t)off > limit || n > limit - (uint64_t)off)
+			return 1;
+		hasher_zeros(h, (uint64_t)off - *pos);
+		hasher_update(h, buf, n);
+		if (pwrite_all(fd, buf, n, (uint64_t)off) < 0)
+			return err_sys(e, errno, "write '%.200s'", path);
+		*pos = (uint64_t)off + n;
+	}
+}
+
 static int write_entry(struct sr *r, aidx_id id, const char *path, const struct aidx_entry *ae,
 		       struct archive *a, struct err *e)
 {
@@ -229,37 +257,11 @@ static int write_entry(struct sr *r, aidx_id id, const char *path, const struct 
 		return -1;
 	struct hasher *h = hasher_new();
 	uint64_t pos = 0;
-	int rc = 0;
-	for (;;) {
-		const void *buf;
-		size_t n;
-		la_int64_t off;
-		int ar = archive_read_data_block(a, &buf, &n, &off);
-		if (ar == ARCHIVE_EOF)
-			break;
-		if (ar < ARCHIVE_WARN) {
-			rc = err_set(e, ERR_INVALID, "'%.200s': %s", path, archive_error_string(a));
-			break;
-		}
-		if (off < 0 || (uint64_t)off < pos) {
-			rc = err_set(e, ERR_INVALID, "'%.200s': bad data offset", path);
-			break;
-		}
-		uint64_t end = (uint64_t)off + n;
-		if (add_bytes(r, end - pos, e) < 0) {
-			rc = -1;
-			break;
-		}
-		hasher_zeros(h, (uint64_t)off - pos);
-		hasher_update(h, buf, n);
-		if (pwrite_all(fd, buf, n, (uint64_t)off) < 0) {
-			rc = err_sys(e, errno, "write '%.200s'", path);
-			break;
-		}
-		pos = end;
-	}
-	if (rc == 0 && ae->size > pos)
-		rc = add_bytes(r, ae->size - pos, e);
+	int rc = entry_data(a, fd, h, r->max_bytes - r->bytes, &pos, path, e);
+	if (rc > 0)
+		rc = add_bytes(r, UINT64_MAX, e); /* the bound's error */
+	if (rc == 0)
+		rc = add_bytes(r, pos > ae->size ? pos : ae->size, e);
 	if (rc == 0)
 		rc = file_finish(r, id, path, fd, pfd, base, ae, h, pos, e);
 	else
@@ -457,7 +459,7 @@ static int u64_cmp(const void *a, const void *b)
 /* A regular entry of a layer whose size a wanted content has: written to
  * an unnamed file in DIR (O_TMPFILE: no name of the tree can clash),
  * hashed, and linked at the path that wants that content, else dropped. */
-static int fallback_entry(struct fallback *f, struct archive *a, struct err *e)
+static int fallback_entry(struct fallback *f, struct archive *a, uint64_t size, struct err *e)
 {
 	struct sr *r = f->r;
 	_cleanup_close_ int fd = openat(r->root, ".", O_WRONLY | O_TMPFILE | O_CLOEXEC, 0600);
@@ -465,30 +467,12 @@ static int fallback_entry(struct fallback *f, struct archive *a, struct err *e)
 		return err_sys(e, errno, "an unnamed file in the sysroot (O_TMPFILE)");
 	struct hasher *h = hasher_new();
 	uint64_t pos = 0;
-	int rc = 0;
-	for (;;) {
-		const void *buf;
-		size_t n;
-		la_int64_t off;
-		int ar = archive_read_data_block(a, &buf, &n, &off);
-		if (ar == ARCHIVE_EOF)
-			break;
-		if (ar < ARCHIVE_WARN || off < 0 || (uint64_t)off < pos) {
-			rc = err_set(e, ERR_INVALID, "%s",
-				     archive_error_string(a) ? archive_error_string(a) : "bad data");
-			break;
-		}
-		if ((uint64_t)off + n > r->max_bytes - r->bytes) {
-			pos = UINT64_MAX; /* could not be kept: not a candidate */
-			break;
-		}
-		hasher_zeros(h, (uint64_t)off - pos);
-		hasher_update(h, buf, n);
-		if (pwrite_all(fd, buf, n, (uint64_t)off) < 0) {
-			rc = err_sys(e, errno, "write an unnamed file");
-			break;
-		}
-		pos = (uint64_t)off + n;
+	int rc = entry_data(a, fd, h, r->max_bytes - r->bytes, &pos, "an unnamed file", e);
+	if (rc > 0) { /* could not be kept: not a candidate */
+		pos = UINT64_MAX;
+		rc = 0;
+	} else if (rc == 0 && pos < size) {
+		hasher_zeros(h, size - pos); /* a trailing hole */
 	}
 	unsigned char md[32];
 	hasher_final(h, md);
@@ -529,7 +513,7 @@ static int fallback_fn(struct archive *a, uint16_t layer, void *ctx, struct err 
 		uint64_t sz = archive_entry_size(ent) > 0 ? (uint64_t)archive_entry_size(ent) : 0;
 		if (!bsearch(&sz, f->sizes, f->nsizes, sizeof(*f->sizes), u64_cmp))
 			continue;
-		if (fallback_entry(f, a, e) < 0)
+		if (fallback_entry(f, a, sz, e) < 0)
 			return -1;
 	}
 	if (ar != ARCHIVE_EOF)
