@@ -247,20 +247,66 @@ is "$RC" 2 "--sysroot-max-files 0: a usage error"
 run "$CONTAIN" analyze --help
 like "$OUT" "--sysroot DIR" "--help names --sysroot"
 
-# ---- a real container, gdb with the sysroot ------------------------------------
-section "gdb through the sysroot"
+# ---- real containers, gdb with the sysroot ------------------------------------
 . "$CONTAIN_TOP/tests/lib/containers.sh"
-if [ "$(id -u)" -ne 0 ]; then
-	section_skip "needs root (runc)"
-elif ! command -v runc >/dev/null || ! command -v gdb >/dev/null || ! command -v gcc >/dev/null; then
-	in_ci && _t_bail "CI=true: runc, gdb and gcc are installed"
-	section_skip "no runc, gdb or gcc"
-elif ! fixtures_ready; then
-	section_skip "no fixtures (run fixtures/build.sh)"
-fi
-FIXTURE_OCI=$CONTAIN_TOP/fixtures/cache/oci
-LIBC=$(gcc -print-file-name=libc.so.6)
-LIBC=$(readlink -f "$LIBC")
+FIXTURE_OCI=$(dirname "$FIXTURE_ROOTFS")/oci
+# can_run_ctr: runc, gdb and gcc, root, the fixture image (else the section skips)
+can_run_ctr() {
+	if [ "$(id -u)" -ne 0 ]; then
+		section_skip "needs root (runc)"
+	elif ! command -v runc >/dev/null || ! command -v gdb >/dev/null || ! command -v gcc >/dev/null; then
+		in_ci && _t_bail "CI=true: runc, gdb and gcc are installed"
+		section_skip "no runc, gdb or gcc"
+	elif ! fixtures_ready || [ ! -d "$FIXTURE_OCI" ]; then
+		section_skip "no fixtures (run fixtures/build.sh)"
+	fi
+}
+# ctr_start NAME PROG: a runc container whose /contain-extra runs PROG (a
+# path in the container) as soon as it exists
+ctr_start() {
+	printf '#!/bin/sh\nwhile [ ! -x %s ]; do sleep 0.1; done\n%s >/tmp/prog.out 2>&1 &\nwait\n' \
+		"$2" "$2" >"$S/extra-$1"
+	[ -n "$_t_skip_reason" ] || runc_run "$1" --extra "$S/extra-$1" ||
+		section_skip "cannot start a runc container here"
+}
+# ctr_capture NAME PROG READY NTHREADS: waits for READY (a path in the
+# container), sets P (PROG's host pid), captures into $S/bag-NAME (BA), the
+# core C; then analyze --sysroot $S/sr-NAME (SRD), GDBLINE the command printed
+ctr_capture() {
+	local name=$1 prog=$2 ready=$3 nth=$4 p
+	ok "$name: $prog runs in the container" wait_for 30 test -e "$CMERGED$ready"
+	P=""
+	for p in $(cat /sys/fs/cgroup/*/contain-test/"$name"/cgroup.procs 2>/dev/null | sort -u); do
+		case "$(readlink "/proc/$p/exe" 2>/dev/null)" in *"$prog") P=$p ;; esac
+	done
+	like "$P" '^[0-9]+$' "$name: its host pid is found"
+	wait_for 30 test "$(ls "/proc/$P/task" 2>/dev/null | wc -l)" -eq "$nth"
+	BA=$S/bag-$name
+	run timeout 180 "$CONTAIN" capture "$name" -o "$BA" --pcap-seconds 1
+	is "$RC" 0 "$name: capture exits 0"
+	[ "$RC" -eq 0 ] || diag "$OUT $ERR"
+	C=$BA/data/memory/$P.core
+	ok "$name: the program's core is in the bag" test -s "$C"
+	SRD=$S/sr-$name
+	run timeout 300 "$CONTAIN" analyze "$BA" --image "$FIXTURE_OCI" -o "$S/rep-$name" --no-yara \
+		--fail-on none --sysroot "$SRD"
+	is "$RC" 0 "$name: analyze --sysroot exits 0"
+	[ "$RC" -eq 0 ] || diag "$OUT $ERR"
+	GDBLINE=$(printf '%s\n' "$OUT" | sed -n "s/^gdb: *\(gdb .*core-file [^ ]*\/$P\.core.*\)$/\1/p")
+	is "$GDBLINE" "gdb -ex 'set sysroot $SRD' -ex 'core-file $C' $SRD$prog" \
+		"$name: the summary prints the gdb command line for the program's core"
+	BT="" LIBS=""
+	if [ -n "$GDBLINE" ]; then # the printed command, run (batch mode added)
+		BT=$(eval "$GDBLINE -nx -batch -ex 'thread apply all bt'" 2>&1)
+		LIBS=$(eval "$GDBLINE -nx -batch -ex 'info sharedlibrary'" 2>&1)
+	fi
+	unlike "$BT" "Could not load shared library symbols" "$name: gdb finds every shared library"
+	like "$LIBS" "$SRD/[^ ]*/libc.so.6" "$name: gdb: info sharedlibrary: libc from the sysroot"
+}
+
+section "gdb through the sysroot: a program and libc in the captured layer, a library of the image"
+can_run_ctr
+LIBC=$(readlink -f "$(gcc -print-file-name=libc.so.6)")
 LDSO=$(readlink -f /lib64/ld-linux-x86-64.so.2)
 [ -f "$LIBC" ] && [ -f "$LDSO" ] || section_skip "no glibc to copy in ($LIBC, $LDSO)"
 cat >"$S/srprog.c" <<'C'
@@ -304,68 +350,48 @@ if [ -z "$_t_skip_reason" ]; then
 	gcc -O1 -g -pthread -o "$S/srprog" "$S/srprog.c" -L"$FIXTURE_ROOTFS/usr/lib" -lfixture \
 		>"$S/gcc.log" 2>&1 || { diag "$(cat "$S/gcc.log")"; section_skip "gcc cannot build the program"; }
 fi
-cat >"$S/extra" <<'X'
-#!/bin/sh
-while [ ! -x /usr/bin/srprog ]; do sleep 0.1; done
-/usr/bin/srprog >/tmp/srprog.out 2>&1 &
-wait
-X
-A=t0903-$$
+A=t0903-$$-a
+ctr_start "$A" /usr/bin/srprog
 if [ -z "$_t_skip_reason" ]; then
-	runc_run "$A" --extra "$S/extra" || section_skip "cannot start a runc container here"
-fi
-if [ -z "$_t_skip_reason" ]; then
-	# libc and the loader in the captured layer, the loader under an
-	# absolute /lib64 link as in Debian images; the program last
+	# libc and the loader in the captured layer (at paths the host does not
+	# have), the loader under an absolute /lib64 link as in Debian images;
+	# the program last
 	mkdir -p "$CMERGED/lib64"
 	cp "$LIBC" "$CMERGED/usr/lib/libc.so.6"
 	cp "$LDSO" "$CMERGED/usr/lib/ld-linux-x86-64.so.2"
-	ln -s /usr/lib/ld-linux-x86-64.so.2 "$CMERGED/lib64/ld-linux-x86-64.so.2"
+	ln -sfn /usr/lib/ld-linux-x86-64.so.2 "$CMERGED/lib64/ld-linux-x86-64.so.2"
 	cp "$S/srprog" "$CMERGED/usr/bin/.srprog" && mv "$CMERGED/usr/bin/.srprog" "$CMERGED/usr/bin/srprog"
 fi
-ok "the program runs in the container" wait_for 30 test -e "$CMERGED/tmp/srprog.ready"
-P=""
-for p in $(cat /sys/fs/cgroup/*/contain-test/"$A"/cgroup.procs 2>/dev/null | sort -u); do
-	case "$(readlink "/proc/$p/exe" 2>/dev/null)" in */usr/bin/srprog) P=$p ;; esac
-done
-like "$P" '^[0-9]+$' "its host pid is found"
-wait_for 30 test "$(ls "/proc/$P/task" 2>/dev/null | wc -l)" -eq 3
-BA=$S/bag-ctr
-run timeout 180 "$CONTAIN" capture "$A" -o "$BA" --pcap-seconds 1
-is "$RC" 0 "capture exits 0"
-[ "$RC" -eq 0 ] || diag "$OUT $ERR"
-C=$BA/data/memory/$P.core
-ok "the program's core is in the bag" test -s "$C"
-SR2=$S/sr-ctr
-run timeout 300 "$CONTAIN" analyze "$BA" --image "$FIXTURE_OCI" -o "$S/rep-ctr" --no-yara \
-	--fail-on none --sysroot "$SR2"
-is "$RC" 0 "analyze --sysroot of the container's bag exits 0"
-[ "$RC" -eq 0 ] || diag "$OUT $ERR"
-GDBLINE=$(printf '%s\n' "$OUT" | sed -n "s/^gdb: *\(gdb .*core-file [^ ]*\/$P\.core.*\)$/\1/p")
-is "$GDBLINE" "gdb -ex 'set sysroot $SR2' -ex 'core-file $C' $SR2/usr/bin/srprog" \
-	"the summary prints the gdb command line for the program's core"
+ctr_capture "$A" /usr/bin/srprog /tmp/srprog.ready 3
 ok "the sysroot holds the image's library (usr/lib/libfixture.so)" \
-	cmp "$FIXTURE_ROOTFS/usr/lib/libfixture.so" "$SR2/usr/lib/libfixture.so"
-ok "the sysroot holds the captured layer's libc" cmp "$LIBC" "$SR2/usr/lib/libc.so.6"
-is "$(readlink "$SR2/lib64/ld-linux-x86-64.so.2")" "../usr/lib/ld-linux-x86-64.so.2" \
+	cmp "$FIXTURE_ROOTFS/usr/lib/libfixture.so" "$SRD/usr/lib/libfixture.so"
+ok "the sysroot holds the captured layer's libc" cmp "$LIBC" "$SRD/usr/lib/libc.so.6"
+is "$(readlink "$SRD/lib64/ld-linux-x86-64.so.2")" "../usr/lib/ld-linux-x86-64.so.2" \
 	"the loader's absolute link is rewritten inside the sysroot"
-# the printed command, run (batch mode added)
-BT=""
-[ -n "$GDBLINE" ] && BT=$(eval "$GDBLINE -nx -batch -ex 'thread apply all bt'" 2>&1)
 like "$BT" "sr_worker_sleep" "gdb through the sysroot: thread apply all bt names sr_worker_sleep"
 like "$BT" "sr_worker \(" "... and sr_worker"
 like "$BT" "sr_main_wait" "... and sr_main_wait"
-like "$BT" "in (__GI___)?(clock_nanosleep|__libc_pause|pause|__pause_nocancel)" \
-	"... and libc's functions (its symbols from the sysroot's libc)"
-unlike "$BT" "Could not load shared library symbols" "... every shared library found"
-LIBS=""
-[ -n "$GDBLINE" ] && LIBS=$(eval "$GDBLINE -nx -batch -ex 'info sharedlibrary'" 2>&1)
-like "$LIBS" "$SR2/usr/lib/libc.so.6" "gdb: info sharedlibrary: libc from the sysroot"
-like "$LIBS" "$SR2/usr/lib/libfixture.so" "gdb: info sharedlibrary: the image's libfixture.so from the sysroot"
-mkdir "$S/empty-root"
-BT0=$(gdb -nx -batch -ex "set sysroot $S/empty-root" -ex "core-file $C" -ex 'thread apply all bt' \
-	"$SR2/usr/bin/srprog" 2>&1)
-unlike "$BT0" "in (__GI___)?(clock_nanosleep|__libc_pause|pause|__pause_nocancel) " \
-	"with an empty sysroot libc's frames are not named (the sysroot is what names them)"
+LIBCFN="in (__GI___)?(clock_nanosleep|__libc_pause|pause|__pause_nocancel) "
+like "$BT" "$LIBCFN" "... and libc's functions (its symbols from the sysroot's libc)"
+like "$LIBS" "$SRD/usr/lib/libfixture.so" "gdb: info sharedlibrary: the image's libfixture.so from the sysroot"
+mkdir -p "$S/empty-root"
+BT0=""
+[ -z "$_t_skip_reason" ] && BT0=$(gdb -nx -batch -ex "set sysroot $S/empty-root" -ex "core-file $C" \
+	-ex 'thread apply all bt' "$SRD/usr/bin/srprog" 2>&1)
+unlike "$BT0" "$LIBCFN" "with an empty sysroot libc's frames are not named (the sysroot is what names them)"
+
+section "gdb through the sysroot: the fixture image's threads3-dyn (glibc in the image)"
+can_run_ctr
+[ -x "$FIXTURE_ROOTFS/usr/bin/threads3-dyn" ] ||
+	section_skip "no usr/bin/threads3-dyn in the fixture image (fixtures/src/threads3.c)"
+B=t0903-$$-b
+ctr_start "$B" /usr/bin/threads3-dyn
+ctr_capture "$B" /usr/bin/threads3-dyn /tmp/threads3.ready 3
+like "$BT" "threads3_spinner|threads3_spin_step" "threads3-dyn: bt names threads3_spinner"
+like "$BT" "threads3_sleeper" "... and threads3_sleeper"
+like "$BT" "threads3_wait" "... and threads3_wait"
+like "$BT" "$LIBCFN" "... and libc's functions"
+ok "threads3-dyn: the image's libc is the sysroot's" \
+	cmp "$FIXTURE_ROOTFS/lib/x86_64-linux-gnu/libc.so.6" "$SRD/lib/x86_64-linux-gnu/libc.so.6"
 
 done_testing
