@@ -8,13 +8,17 @@
 #    special file, no set-id bit, every link resolving inside DIR, hard links
 #    as copies; a bound (files, bytes) is an error (exit 3) naming the option,
 #    what was written stays; a DIR that is not empty is refused.
+#    The same bag as a tar gives the same tree.
 # 2. A runc container of the fixture image running a dynamically linked
 #    3-thread program (glibc, linked against the image's usr/lib/libfixture.so;
 #    the program and libc in the captured layer, under a /lib64 link that is
 #    absolute as in Debian images), frozen and captured: analyze --sysroot
 #    prints the gdb command line; that command's `thread apply all bt` names
-#    the program's functions and libc's; with an empty sysroot libc's frames
-#    are not named (the sysroot is what names them).
+#    the program's functions and libc's, `info sharedlibrary` loads libc and
+#    libfixture.so from the sysroot; with an empty sysroot libc's frames are
+#    not named (the sysroot is what names them).
+# 3. The same with the fixture image's threads3-dyn (glibc in the image's
+#    layer), when the image has it.
 . "$(dirname "$0")/../lib/lib.sh"
 need_cmd python3 jq find
 [ -x "$CONTAIN" ] || skip_all "no contain binary at $CONTAIN"
@@ -221,6 +225,15 @@ is "$(cat "$S/sr-whole/usr/lib/big.so")" "the loader" "a left-out file's content
 is "$(jq '.analyses.sysroot.missing' "$S/rep-whole/report.json")" 1 "a content found nowhere is counted missing"
 like "$(jq -r '.analyses.sysroot.notes[]' "$S/rep-whole/report.json")" "usr/lib/lost.*not written" \
 	"... and named in a note"
+
+# the same bag as a tar (its layer streamed out of it, twice): the same tree
+tree_of() { (cd "$1" && find . -mindepth 1 -printf '%y %m %p %l\n' | sort); }
+ok "the bag as a tar" tar -C "$S" -cf "$S/bag.tar" bag
+run "$CONTAIN" analyze "$S/bag.tar" --image "$S/img" -o "$S/rep-tar" --no-yara --fail-on none \
+	--sysroot "$S/sr-tar"
+is "$RC" 0 "analyze --sysroot of a tar bag exits 0"
+ok "a tar bag gives the same tree (types, modes, names, link targets)" \
+	diff -u <(tree_of "$SR") <(tree_of "$S/sr-tar")
 
 # DIR not empty; bounds
 run "$CONTAIN" analyze "$S/bag" --image "$S/img" -o "$S/rep2" --no-yara --fail-on none --sysroot "$SR"
