@@ -945,10 +945,11 @@ static json_t *gdb_commands(const json_t *report, const struct abag *b, const ch
 		_cleanup_free_ char *w3 = a3 ? shell_word(a3) : NULL;
 		if (!w1 || !w2)
 			continue;
-		char *line = xasprintf("gdb -ex %s -ex %s%s%s", w1, w2, w3 ? " " : "", w3 ? w3 : "");
-		json_array_append_new(
-		    out, json_pack("{s:I,s:s,s:b,s:s}", "pid", pid, "core", member, "in_bag_tar",
-				   !b->is_dir, "command", line));
+		char *line =
+		    xasprintf("gdb -ex %s -ex %s%s%s", w1, w2, w3 ? " " : "", w3 ? w3 : "");
+		json_array_append_new(out,
+				      json_pack("{s:I,s:s,s:b,s:s}", "pid", pid, "core", member,
+						"in_bag_tar", !b->is_dir, "command", line));
 		free(line);
 	}
 	return out;

@@ -1479,8 +1479,8 @@ int aimg_open(const struct aimg_opts *o, struct aimg **out, struct err *e)
 	aidx_set_limit(img->idx, (size_t)max_entries);
 	got = xcalloc(nl + 1, sizeof(*got));
 	for (size_t i = 0; i < nl; i++)
-		if (layer_apply(img, &s, &ld[i], (uint16_t)i, &total, max_entries, &nt, got[i],
-				e) < 0) {
+		if (layer_apply(img, &s, &ld[i], (uint16_t)i, &total, max_entries, &nt, got[i], e) <
+		    0) {
 			err_wrap(e, "layer %zu", i);
 			goto out;
 		}
@@ -1534,7 +1534,8 @@ int aimg_layer_read(struct aimg *img, size_t i, aimg_layer_fn fn, void *ctx, str
 	struct archive *a = tar_reader_new();
 	int rc;
 	if (archive_read_open(a, &l, NULL, lsrc_read, NULL) != ARCHIVE_OK)
-		rc = err_set(e, ERR_INVALID, "layer %zu: not a tar: %s", i, archive_error_string(a));
+		rc =
+		    err_set(e, ERR_INVALID, "layer %zu: not a tar: %s", i, archive_error_string(a));
 	else
 		rc = fn(a, (uint16_t)i, ctx, e);
 	lsrc_drain(&l);

@@ -232,7 +232,8 @@ static int entry_data(struct archive *a, int fd, struct hasher *h, uint64_t limi
 		if (ar == ARCHIVE_EOF)
 			return 0;
 		if (ar < ARCHIVE_WARN)
-			return err_set(e, ERR_INVALID, "'%.200s': %s", path, archive_error_string(a));
+			return err_set(e, ERR_INVALID, "'%.200s': %s", path,
+				       archive_error_string(a));
 		if (off < 0 || (uint64_t)off < *pos)
 			return err_set(e, ERR_INVALID, "'%.200s': bad data offset", path);
 		if ((uint64_t)off > limit || n > limit - (uint64_t)off)
@@ -279,8 +280,8 @@ static int content_fn(struct archive *a, uint16_t layer, void *ctx, struct err *
 	while ((ar = archive_read_next_header(a, &ent)) == ARCHIVE_OK || ar == ARCHIVE_WARN) {
 		const char *raw = archive_entry_pathname(ent);
 		struct err ne = {0};
-		if (!raw || archive_entry_hardlink(ent) || archive_entry_filetype(ent) != AE_IFREG ||
-		    an_path_norm(raw, path, &ne) < 0)
+		if (!raw || archive_entry_hardlink(ent) ||
+		    archive_entry_filetype(ent) != AE_IFREG || an_path_norm(raw, path, &ne) < 0)
 			continue;
 		aidx_id id = aidx_lookup(r->fin, path);
 		if (id == AIDX_NONE || bit(r->done, id))
@@ -431,7 +432,8 @@ static int copies(struct sr *r, bool last, struct err *e)
 				continue;
 			r->missing++;
 			if (aidx_path(r->fin, id, r->path, sizeof(r->path)) < sizeof(r->path))
-				bag_note(&r->nt, "'%.200s': its content is in no layer read, not written",
+				bag_note(&r->nt,
+					 "'%.200s': its content is in no layer read, not written",
 					 r->path);
 			continue;
 		}
@@ -687,8 +689,7 @@ int asysroot_link_target(const char *path, const char *target, char *out, size_t
 	return 0;
 }
 
-static int make_symlink(struct sr *r, const char *path, const struct aidx_entry *ae,
-			struct err *e)
+static int make_symlink(struct sr *r, const char *path, const struct aidx_entry *ae, struct err *e)
 {
 	if (count_file(r, AIDX_NONE, e) < 0)
 		return -1;
@@ -822,14 +823,13 @@ static json_t *section(const struct sr *r, const char *dir, json_t *notes)
 			 (json_int_t)r->files, "directories", (json_int_t)r->dirs, "symlinks",
 			 (json_int_t)r->symlinks, "symlinks_rewritten", (json_int_t)r->rewritten,
 			 "copies", (json_int_t)r->copied, "found_by_hash", (json_int_t)r->byhash,
-			 "special_skipped",
-			 (json_int_t)r->special, "setid_cleared", (json_int_t)r->setid,
-			 "missing", (json_int_t)r->missing, "max_bytes", (json_int_t)r->max_bytes,
-			 "max_files", (json_int_t)r->max_files, "notes", json_incref(notes));
+			 "special_skipped", (json_int_t)r->special, "setid_cleared",
+			 (json_int_t)r->setid, "missing", (json_int_t)r->missing, "max_bytes",
+			 (json_int_t)r->max_bytes, "max_files", (json_int_t)r->max_files, "notes",
+			 json_incref(notes));
 }
 
-static int sr_run(struct sr *r, struct aimg *img, struct abag *b, json_t *notes,
-		  struct err *e)
+static int sr_run(struct sr *r, struct aimg *img, struct abag *b, json_t *notes, struct err *e)
 {
 	size_t nl = aimg_layer_count(img);
 	if (nl >= UINT16_MAX)

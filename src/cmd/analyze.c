@@ -224,7 +224,8 @@ static void print_sysroot(const json_t *r)
 	if (!s)
 		return;
 	printf("sysroot: %s/: %lld files, %lld directories, %lld symlinks, %lld bytes",
-	       tsafe(s_or(s, "dir", "?")), (long long)json_integer_value(json_object_get(s, "files")),
+	       tsafe(s_or(s, "dir", "?")),
+	       (long long)json_integer_value(json_object_get(s, "files")),
 	       (long long)json_integer_value(json_object_get(s, "directories")),
 	       (long long)json_integer_value(json_object_get(s, "symlinks")),
 	       (long long)json_integer_value(json_object_get(s, "bytes")));
@@ -244,7 +245,8 @@ static void print_sysroot(const json_t *r)
 	{
 		printf("gdb:    %s\n", s_or(g, "command", "?")); /* ASCII, no control byte */
 		if (json_is_true(json_object_get(g, "in_bag_tar")) && i == 0)
-			printf("        (the cores are inside the bag's tar: extract them first)\n");
+			printf(
+			    "        (the cores are inside the bag's tar: extract them first)\n");
 	}
 }
 
@@ -417,8 +419,10 @@ int cmd_analyze(struct globals *g, int argc, char **argv)
 		case O_SRFILES: {
 			unsigned long long v;
 			if (parse_size(optarg, &v) < 0 || v < 1)
-				return cmd_usage_error("analyze", "--sysroot-max-%s '%s': a number, 1 or more (8G, 5000)",
-						       ch == O_SRBYTES ? "bytes" : "files", optarg);
+				return cmd_usage_error(
+				    "analyze",
+				    "--sysroot-max-%s '%s': a number, 1 or more (8G, 5000)",
+				    ch == O_SRBYTES ? "bytes" : "files", optarg);
 			*(ch == O_SRBYTES ? &o.sysroot.max_bytes : &o.sysroot.max_files) = v;
 			break;
 		}
