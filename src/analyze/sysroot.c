@@ -13,7 +13,8 @@
  *      is written, and kept only when its hash is the index's (a path
  *      written twice in one layer: the last one);
  *   3. files whose content no layer entry gave (hard links, files the bag's
- *      listing left out of its tar: the index knows them by hash): copied
+ *      listing left out of its tar, overlay metacopy files of the bag's
+ *      layer, whose data is the image's: the index knows them by hash): copied
  *      from a written file of that hash; what is still wanted (a hard link
  *      to a file replaced later, a whole root's left-out files) is looked
  *      for in every image layer, read once more: each regular entry of a
@@ -611,6 +612,66 @@ static void listing_left_out(struct sr *r, const json_t *files, uint16_t layer)
 	}
 }
 
+/* ---- overlay metacopy files: the upper holds the metadata, a lower the data ---- */
+
+struct metacopy {
+	char path[AN_PATH_MAX];
+	unsigned char sha256[32];
+	uint64_t size;
+};
+
+/* The listing's "metacopy" files the image has as a regular file: their
+ * image content (its hash), taken before the bag's layer replaces them. */
+static struct metacopy *metacopy_save(struct sr *r, const json_t *files, size_t *n)
+{
+	struct metacopy *m = NULL;
+	size_t cap = 0;
+	*n = 0;
+	size_t i;
+	json_t *j;
+	json_array_foreach(json_object_get(files, "entries"), i, j)
+	{
+		if (!json_is_true(json_object_get(j, "metacopy")))
+			continue;
+		const char *p = json_string_value(json_object_get(j, "path"));
+		char path[AN_PATH_MAX];
+		struct err ne = {0};
+		struct aidx_entry ie;
+		if (!p || strchr(p, '%') || an_path_norm(p, path, &ne) < 0)
+			continue;
+		aidx_get(r->fin, aidx_lookup(r->fin, path), &ie);
+		if (ie.type != AENT_FILE || !ie.has_sha256)
+			continue;
+		xgrow(&m, &cap, *n + 1, sizeof(*m));
+		memcpy(m[*n].path, path, sizeof(path));
+		memcpy(m[*n].sha256, ie.sha256, 32);
+		m[*n].size = ie.size;
+		(*n)++;
+	}
+	return m;
+}
+
+/* ... and given back to the bag layer's entry of that path: its content is
+ * then found by hash (a written file, else the image's layers) */
+static void metacopy_restore(struct sr *r, const struct metacopy *m, size_t n, uint16_t layer)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct aidx_entry ae;
+		aidx_get(r->fin, aidx_lookup(r->fin, m[i].path), &ae);
+		if (ae.type != AENT_FILE || ae.layer != layer)
+			continue;
+		memcpy(ae.sha256, m[i].sha256, 32);
+		ae.has_sha256 = true;
+		ae.size = m[i].size;
+		ae.caps = NULL;
+		ae.caps_len = 0;
+		aidx_id id;
+		struct err ne = {0};
+		if (aidx_set(r->fin, m[i].path, &ae, &id, &ne) < 0)
+			bag_note(&r->nt, "'%.200s': %s", m[i].path, ne.msg);
+	}
+}
+
 /* ---- symlinks ---- */
 
 /* The target a link at path gets: target itself when it has no ".." and is
@@ -839,10 +900,13 @@ static int sr_run(struct sr *r, struct aimg *img, struct abag *b, json_t *notes,
 	if (b->has_layer) {
 		if (whole)
 			r->fin = aidx_new(); /* the layer is the whole root */
+		size_t nmeta = 0;
+		_cleanup_free_ struct metacopy *meta = whole ? NULL : metacopy_save(r, b->files, &nmeta);
 		struct apply_ctx ac = {
 		    .idx = r->fin, .layer = (uint16_t)nl, .whiteouts = !whole, .notes = notes};
 		if (abag_layer(b, apply_fn, &ac, e) < 0)
 			return err_wrap(e, "the bag's layer");
+		metacopy_restore(r, meta, nmeta, (uint16_t)nl);
 		listing_left_out(r, b->files, (uint16_t)nl);
 	} else {
 		bag_note(&r->nt, "the bag has no layer (data/fs/upper.tar): the image alone");

@@ -99,6 +99,7 @@ l2 = layer([
     ("usr/", b"", {"type": D, "mode": 0o755}),
     ("usr/lib/", b"", {"type": D, "mode": 0o755}),
     ("usr/lib/libbag.so", b"from the bag", {"mode": 0o755}),
+    ("usr/lib/ld.so", b"\0" * 10, {"mode": 0o755}),  # an overlay metacopy: data below
     ("bin/", b"", {"type": D, "mode": 0o755}),
     ("bin/.wh.sgid", b"", {}),
     ("bin/hl-bag", b"", {"type": S, "linkname": "bin/prog"}),
@@ -129,7 +130,9 @@ left = lambda p, b: {"path": p, "type": "file", "mode": "0644", "size": len(b), 
                      "sha256": sha(b)}
 with open(os.path.join(bagsrc, "fs", "files.json"), "w") as f:
     json.dump({"collector": "fslayer", "layer": "upperdir", "whole_root": False,
-               "entries": [left("etc/passwd", b"c\n")]}, f)
+               "entries": [left("etc/passwd", b"c\n"),
+                           {"path": "usr/lib/ld.so", "type": "file", "mode": "0755", "size": 10,
+                            "in_tar": True, "metacopy": True}]}, f)
 # a whole root (no overlay): its layer alone, content left out of its tar
 # taken from the image by hash, or missing
 whole = bagsrc + "-whole"
@@ -194,8 +197,11 @@ is "$(ls "$SR/opt/app" | tr '\n' ' ')" "c " "an opaque directory hides the lower
 is "$(cat "$SR/usr/lib/libbag.so")" "from the bag" "the bag's layer adds its files"
 ok "the bag's whiteout removes an image file" test ! -e "$SR/bin/sgid"
 is "$(cat "$SR/bin/hl-bag")" $'\x7fELF-prog-2' "the bag's hard link to an image file is a copy"
-is "$(jq -c '.analyses.sysroot | [.copies, .found_by_hash]' "$S/rep/report.json")" "[2,1]" \
-	"report: 2 copies (bin/hl-bag, etc/passwd), 1 found by hash in a layer (etc/hl-in)"
+is "$(jq -c '.analyses.sysroot | [.copies, .found_by_hash]' "$S/rep/report.json")" "[2,2]" \
+	"report: 2 copies (bin/hl-bag, etc/passwd), 2 found by hash in a layer (etc/hl-in, usr/lib/ld.so)"
+is "$(cat "$SR/usr/lib/ld.so")" "the loader" \
+	"an overlay metacopy file of the bag's layer gets the image's data"
+is "$(stat -c %a "$SR/usr/lib/ld.so")" 755 "... and the upper's mode"
 is "$(jq '.analyses.sysroot.missing' "$S/rep/report.json")" 0 "report: no file without content"
 is "$(cat "$SR/etc/passwd")" "c" "a file the listing left out of the tar gets its content by hash"
 if python3 -c 'import jsonschema' 2>/dev/null; then
