@@ -901,7 +901,8 @@ static int sr_run(struct sr *r, struct aimg *img, struct abag *b, json_t *notes,
 		if (whole)
 			r->fin = aidx_new(); /* the layer is the whole root */
 		size_t nmeta = 0;
-		_cleanup_free_ struct metacopy *meta = whole ? NULL : metacopy_save(r, b->files, &nmeta);
+		_cleanup_free_ struct metacopy *meta =
+		    whole ? NULL : metacopy_save(r, b->files, &nmeta);
 		struct apply_ctx ac = {
 		    .idx = r->fin, .layer = (uint16_t)nl, .whiteouts = !whole, .notes = notes};
 		if (abag_layer(b, apply_fn, &ac, e) < 0)
