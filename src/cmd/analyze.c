@@ -10,12 +10,17 @@
 
 #define TOP_FINDINGS 10
 
+static void print_sysroot(const json_t *r);
+
 /* The options and their help, side by side: the usage text is made of the
  * same lines as the option table (main.c's `contain help analyze`). */
 enum {
 	O_IMAGE = 256,
 	O_REF,
 	O_OVERWRITE,
+	O_SYSROOT,
+	O_SRBYTES,
+	O_SRFILES,
 	O_FORCE,
 	O_FAILON,
 	O_JSON,
@@ -26,9 +31,6 @@ enum {
 	O_YTIMEOUT,
 	O_YMAX,
 	O_CACHEDIR,
-	O_SYSROOT,
-	O_SRBYTES,
-	O_SRFILES,
 };
 #define RULES_ARGS_MAX 64
 static const struct option opts[] = {
@@ -36,6 +38,9 @@ static const struct option opts[] = {
     {"image-ref", required_argument, NULL, O_REF},
     {"output", required_argument, NULL, 'o'},
     {"overwrite", no_argument, NULL, O_OVERWRITE},
+    {"sysroot", required_argument, NULL, O_SYSROOT},
+    {"sysroot-max-bytes", required_argument, NULL, O_SRBYTES},
+    {"sysroot-max-files", required_argument, NULL, O_SRFILES},
     {"force", no_argument, NULL, O_FORCE},
     {"pubkey", required_argument, NULL, 'k'},
     {"fail-on", required_argument, NULL, O_FAILON},
@@ -47,9 +52,6 @@ static const struct option opts[] = {
     {"yara-timeout", required_argument, NULL, O_YTIMEOUT},
     {"yara-max-bytes", required_argument, NULL, O_YMAX},
     {"cache-dir", required_argument, NULL, O_CACHEDIR},
-    {"sysroot", required_argument, NULL, O_SYSROOT},
-    {"sysroot-max-bytes", required_argument, NULL, O_SRBYTES},
-    {"sysroot-max-files", required_argument, NULL, O_SRFILES},
     {0, 0, 0, 0},
 };
 const char cmd_analyze_usage[] =
@@ -75,6 +77,14 @@ const char cmd_analyze_usage[] =
     "  -o, --output DIR   the report directory (default ./<bag id>-report);\n"
     "                     refused if it exists\n"
     "  --overwrite        DIR may exist: its report files are replaced\n"
+    "  --sysroot DIR      also write the container's root (image layers and the\n"
+    "                     bag's layer, whiteouts applied) into DIR for gdb's\n"
+    "                     `set sysroot`: files, directories and symlinks only\n"
+    "                     (no devices, FIFOs, sockets, set-id bits; links made\n"
+    "                     to resolve inside DIR; hard links as copies); DIR must\n"
+    "                     not exist or be empty. Prints the gdb command per core\n"
+    "  --sysroot-max-bytes N  bytes written into DIR (default 8G); past it: exit 3\n"
+    "  --sysroot-max-files N  paths made in DIR (default 1000000); past it: exit 3\n"
     "  --force            analyze a bag that does not verify; every report then\n"
     "                     says so in its first line, with the problems\n"
     "  -k, --pubkey KEY   the bag's signer must be this public key (as verify)\n"
@@ -93,14 +103,6 @@ const char cmd_analyze_usage[] =
     "                     its first N bytes, noted)\n"
     "  --cache-dir DIR    keep the compiled rules in DIR (made 0700), keyed by the\n"
     "                     rule files' content (default: no cache, nothing written)\n"
-    "  --sysroot DIR      also write the container's root (image layers and the\n"
-    "                     bag's layer, whiteouts applied) into DIR for gdb's\n"
-    "                     `set sysroot`: files, directories and symlinks only\n"
-    "                     (no devices, FIFOs, sockets, set-id bits; links made\n"
-    "                     to resolve inside DIR; hard links as copies); DIR must\n"
-    "                     not exist or be empty. Prints the gdb command per core\n"
-    "  --sysroot-max-bytes N  bytes written into DIR (default 8G); past it: exit 3\n"
-    "  --sysroot-max-files N  paths made in DIR (default 1000000); past it: exit 3\n"
     "\n"
     "Findings (their ids; severity, ATT&CK id and rule: contain(1) FINDINGS):\n"
     "  fs.new-executable fs.new-script fs.binary-replaced fs.binary-deleted\n"
@@ -216,40 +218,6 @@ static void print_verification(const json_t *bag, const struct colors *c)
 	}
 }
 
-/* the sysroot written and the gdb command line per core (shell-quoted by
- * the library; control bytes never reach it) */
-static void print_sysroot(const json_t *r)
-{
-	const json_t *s = json_object_get(json_object_get(r, "analyses"), "sysroot");
-	if (!s)
-		return;
-	printf("sysroot: %s/: %lld files, %lld directories, %lld symlinks, %lld bytes",
-	       tsafe(s_or(s, "dir", "?")),
-	       (long long)json_integer_value(json_object_get(s, "files")),
-	       (long long)json_integer_value(json_object_get(s, "directories")),
-	       (long long)json_integer_value(json_object_get(s, "symlinks")),
-	       (long long)json_integer_value(json_object_get(s, "bytes")));
-	long long sp = json_integer_value(json_object_get(s, "special_skipped"));
-	long long id = json_integer_value(json_object_get(s, "setid_cleared"));
-	long long mi = json_integer_value(json_object_get(s, "missing"));
-	if (sp)
-		printf(", %lld special files not made", sp);
-	if (id)
-		printf(", %lld set-id bits cleared", id);
-	if (mi)
-		printf(", %lld files without content", mi);
-	printf("\n");
-	const json_t *g;
-	size_t i;
-	json_array_foreach(json_object_get(s, "gdb"), i, g)
-	{
-		printf("gdb:    %s\n", s_or(g, "command", "?")); /* ASCII, no control byte */
-		if (json_is_true(json_object_get(g, "in_bag_tar")) && i == 0)
-			printf(
-			    "        (the cores are inside the bag's tar: extract them first)\n");
-	}
-}
-
 static void print_summary(const json_t *r, const char *dir, const struct colors *c)
 {
 	print_verification(json_object_get(r, "bag"), c);
@@ -298,7 +266,6 @@ static void print_summary(const json_t *r, const char *dir, const struct colors 
 	}
 	printf("report: %s/\n", tsafe(dir));
 	printf("html:   %s/report.html\n", tsafe(dir));
-	print_sysroot(r);
 }
 
 /* rule files that did not compile, scans that failed: on stderr too */
@@ -354,6 +321,22 @@ int cmd_analyze(struct globals *g, int argc, char **argv)
 		case O_OVERWRITE:
 			o.overwrite = true;
 			break;
+		case O_SYSROOT:
+			if (!*optarg)
+				return cmd_usage_error("analyze", "--sysroot needs a directory");
+			o.sysroot.dir = optarg;
+			break;
+		case O_SRBYTES:
+		case O_SRFILES: {
+			unsigned long long v;
+			if (parse_size(optarg, &v) < 0 || v < 1)
+				return cmd_usage_error(
+				    "analyze",
+				    "--sysroot-max-%s '%s': a number, 1 or more (8G, 5000)",
+				    ch == O_SRBYTES ? "bytes" : "files", optarg);
+			*(ch == O_SRBYTES ? &o.sysroot.max_bytes : &o.sysroot.max_files) = v;
+			break;
+		}
 		case O_FORCE:
 			o.force = true;
 			break;
@@ -408,22 +391,6 @@ int cmd_analyze(struct globals *g, int argc, char **argv)
 						       "(64M, 512k)",
 						       optarg);
 			o.yara.max_bytes = v;
-			break;
-		}
-		case O_SYSROOT:
-			if (!*optarg)
-				return cmd_usage_error("analyze", "--sysroot needs a directory");
-			o.sysroot.dir = optarg;
-			break;
-		case O_SRBYTES:
-		case O_SRFILES: {
-			unsigned long long v;
-			if (parse_size(optarg, &v) < 0 || v < 1)
-				return cmd_usage_error(
-				    "analyze",
-				    "--sysroot-max-%s '%s': a number, 1 or more (8G, 5000)",
-				    ch == O_SRBYTES ? "bytes" : "files", optarg);
-			*(ch == O_SRBYTES ? &o.sysroot.max_bytes : &o.sysroot.max_files) = v;
 			break;
 		}
 		case O_CACHEDIR:
@@ -489,10 +456,45 @@ int cmd_analyze(struct globals *g, int argc, char **argv)
 			print_summary(r, dir, &c);
 		code = exit_for(r);
 	}
-	if (rc < 0 && !json && dir == NULL && r &&
-	    json_object_get(json_object_get(r, "analyses"), "sysroot"))
-		print_sysroot(r); /* what was written before the error */
+	if (!json)
+		print_sysroot(r); /* also what was written before an error */
 	json_decref(r);
 	free(dir);
 	return code;
+}
+
+/* the sysroot written and the gdb command line per core (the library
+ * shell-quotes it and leaves out a word with a control byte or a byte past
+ * ASCII; DIR is printed only when it is printable ASCII) */
+static void print_sysroot(const json_t *r)
+{
+	const json_t *s = json_object_get(json_object_get(r, "analyses"), "sysroot");
+	if (!s)
+		return;
+	const char *dir = s_or(s, "dir", "");
+	for (const char *p = dir; *p; p++)
+		if (*p < 0x20 || *p > 0x7e)
+			dir = "";
+	printf("sysroot: %s%s%lld files, %lld directories, %lld symlinks, %lld bytes", dir,
+	       *dir ? "/: " : "", (long long)json_integer_value(json_object_get(s, "files")),
+	       (long long)json_integer_value(json_object_get(s, "directories")),
+	       (long long)json_integer_value(json_object_get(s, "symlinks")),
+	       (long long)json_integer_value(json_object_get(s, "bytes")));
+	static const char *const extra[][2] = {{"special_skipped", "special files not made"},
+					       {"setid_cleared", "set-id bits cleared"},
+					       {"missing", "files without content"}};
+	for (size_t i = 0; i < ARRAY_SIZE(extra); i++) {
+		long long n = json_integer_value(json_object_get(s, extra[i][0]));
+		if (n)
+			printf(", %lld %s", n, extra[i][1]);
+	}
+	printf("\n");
+	const json_t *g;
+	size_t i;
+	json_array_foreach(json_object_get(s, "gdb"), i, g)
+	{
+		printf("gdb:    %s\n", s_or(g, "command", "?"));
+		if (json_is_true(json_object_get(g, "in_bag_tar")) && i == 0)
+			printf("        (the cores are in the bag's tar: extract them first)\n");
+	}
 }
