@@ -151,6 +151,7 @@ struct aimg_opts {
 	/* With several images and no ref: the one whose manifest or config
 	 * digest is want_digest; else the only one; else ERR_AMBIG listing them. */
 	uint64_t max_entries; /* 0: AN_ENTRIES_MAX (tests and fuzzing lower it) */
+	bool keep_layers;     /* keep the source open for aimg_layer_read (the sysroot) */
 };
 struct aimg {
 	struct aidx *idx;
@@ -165,12 +166,25 @@ struct aimg {
 				  * "zstd", "none"...), complete (false: the layer stopped, see notes)} */
 	json_t *notes;		 /* array of strings: what was skipped and why */
 	uint64_t bytes_hashed;	 /* file content bytes hashed */
+	struct aimg_src *src;	 /* keep_layers: the source, kept open (image.c's) */
 };
 int aimg_open(const struct aimg_opts *o, struct aimg **out, struct err *e);
 void aimg_free(struct aimg *img);
 /* "match", "mismatch" or "unknown" (want NULL), comparing want with both
  * digests of img. */
 const char *aimg_digest_match(const struct aimg *img, const char *want);
+/* keep_layers: the image's layers (0 without), and layer i streamed again:
+ * fn gets a libarchive reader over its tar (decompressed in the library);
+ * the blob is hashed as it is read and must have the digest the first pass
+ * saw (ERR_INVALID: it changed). */
+typedef int (*aimg_layer_fn)(struct archive *layer, uint16_t i, void *ctx, struct err *e);
+size_t aimg_layer_count(const struct aimg *img);
+int aimg_layer_read(struct aimg *img, size_t i, aimg_layer_fn fn, void *ctx, struct err *e);
+/* Apply a layer's tar onto idx as layer number `layer`, as aimg_open applies
+ * the image's (whiteouts and opaque dirs unless !whiteouts; files hashed;
+ * bounded by AN_ENTRIES_MAX, AN_LAYER_MAX); what was skipped goes to notes. */
+int aimg_layer_apply(struct aidx *idx, struct archive *a, uint16_t layer, bool whiteouts,
+		     json_t *notes, struct err *e);
 
 /* ---- file types (filetype.c) ---- */
 /* The ELF header and section table of a stream, as its bytes pass (any
@@ -650,6 +664,35 @@ int analyze_network(json_t *report, struct abag *b, const struct aflows_opts *o,
 void analyze_bag_sections(json_t *report, const struct abag *b, const struct aidx *img_kept,
 			  const struct aidx *bag_kept);
 
+/* ---- the container's root for gdb (sysroot.c) ----
+ * The image's layers and the bag's layer (whiteouts, opaque dirs applied; a
+ * whole-root layer alone) written into DIR for gdb's `set sysroot`: regular
+ * files, directories and symlinks only (devices, FIFOs, sockets counted,
+ * never made; set-id and sticky bits never set); every path made one
+ * component at a time under DIR's fd with O_NOFOLLOW, no link followed;
+ * hard links as copies; a symlink's target that is absolute or has ".."
+ * rewritten relative, resolved lexically as in a chroot of DIR, so no link
+ * resolves outside DIR. The image must be opened with keep_layers: each
+ * layer holding a surviving file is read once more, the others not. */
+#define ASYSROOT_MAX_BYTES_DEFAULT (8ull << 30) /* --sysroot-max-bytes */
+#define ASYSROOT_MAX_FILES_DEFAULT 1000000u	/* --sysroot-max-files */
+struct asysroot_opts {
+	const char *dir;    /* must not exist (made 0700) or be an empty directory */
+	uint64_t max_bytes; /* content bytes written (holes counted); 0: the default */
+	uint64_t max_files; /* paths made (dirs, files, symlinks); 0: the default */
+};
+/* 0 when dir does not exist or is an empty directory, else ERR_INVALID. */
+int asysroot_dir_check(const char *dir, struct err *e);
+/* Write the root (img->idx gets the bag's layer applied). *out gets
+ * {"dir","bytes","files","directories","symlinks","symlinks_rewritten",
+ * "copies","found_by_hash","special_skipped","setid_cleared","missing","max_bytes",
+ * "max_files","notes":[...]} and "error" on failure (a bound reached:
+ * ERR_INVALID naming the option; what was written stays). */
+int asysroot_write(struct aimg *img, struct abag *b, const struct asysroot_opts *o, json_t **out,
+		   struct err *e);
+/* A symlink's target as written into DIR (see above): -1 when too long. */
+int asysroot_link_target(const char *path, const char *target, char *out, size_t sz);
+
 /* ---- the verb (analyze.c, bagread.c) ---- */
 struct analyze_opts {
 	const char *bag;      /* dir, tar (plain, gz, zst) or "-" */
@@ -662,6 +705,7 @@ struct analyze_opts {
 	int stdin_fd;	      /* for "-" (0) */
 	const char *fail_on;  /* --fail-on: a severity name or "none" (NULL: "high") */
 	bool no_yara;	      /* --no-yara */
+	struct asysroot_opts sysroot; /* --sysroot DIR (dir NULL: none), --sysroot-max-* */
 	struct ayara_opts yara; /* --rules, --no-shipped-rules, --cache-dir, --yara-* */
 };
 /* Verify, read, diff, findings, write the reports. *report gets the report

@@ -889,6 +889,103 @@ static void read_cores(struct abag *b, json_t *report, struct ayara_pool *pool)
 		json_decref(cc.list);
 }
 
+/* ---- the sysroot: analyses.sysroot, with the gdb command per core ---- */
+
+/* a word for a shell: as it is when it is only safe bytes, else in single
+ * quotes ('\'' for a quote); NULL when it holds a control byte or a byte
+ * past ASCII (it is printed to a terminal as it is) */
+static char *shell_word(const char *s)
+{
+	bool plain = *s != 0;
+	for (const char *p = s; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c < 0x20 || c >= 0x7f)
+			return NULL;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      strchr("/._-+,:=@", c)))
+			plain = false;
+	}
+	if (plain)
+		return xstrdup(s);
+	struct sbuf b = SBUF_INIT;
+	sbuf_addc(&b, '\'');
+	for (const char *p = s; *p; p++) {
+		if (*p == '\'')
+			sbuf_adds(&b, "'\\''");
+		else
+			sbuf_addc(&b, *p);
+	}
+	sbuf_addc(&b, '\'');
+	return b.buf;
+}
+
+/* the process's executable (as the container saw it) for a pid, or NULL:
+ * only a path of safe bytes (it comes from the container) */
+static const char *core_exe(const json_t *report, json_int_t pid)
+{
+	size_t i;
+	json_t *p;
+	json_array_foreach(json_object_get(report, "processes"), i, p)
+	{
+		if (json_integer_value(json_object_get(p, "pid")) != pid)
+			continue;
+		const char *exe = jstr(p, "exe");
+		if (!exe || exe[0] != '/' || json_is_true(json_object_get(p, "exe_deleted")) ||
+		    json_is_true(json_object_get(p, "exe_memfd")))
+			return NULL;
+		for (const char *c = exe; *c; c++)
+			if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+			      (*c >= '0' && *c <= '9') || strchr("/._-+", *c)))
+				return NULL;
+		return strstr(exe, "/../") || strstr(exe, "/./") ? NULL : exe;
+	}
+	return NULL;
+}
+
+/* gdb -ex 'set sysroot DIR' -ex 'core-file CORE' DIR/EXE, one per core */
+static json_t *gdb_commands(const json_t *report, const struct abag *b, const char *dir)
+{
+	json_t *out = json_array();
+	size_t i;
+	json_t *c;
+	json_array_foreach(json_object_get(json_object_get(report, "analyses"), "cores"), i, c)
+	{
+		const char *member = jstr(c, "member");
+		json_int_t pid = json_integer_value(json_object_get(c, "pid"));
+		if (!member)
+			continue;
+		_cleanup_free_ char *core =
+		    b->is_dir ? xasprintf("%s/%s", b->path, member) : xstrdup(member);
+		_cleanup_free_ char *a1 = xasprintf("set sysroot %s", dir);
+		_cleanup_free_ char *a2 = xasprintf("core-file %s", core);
+		const char *exe = core_exe(report, pid);
+		_cleanup_free_ char *a3 = exe ? xasprintf("%s%s", dir, exe) : NULL;
+		_cleanup_free_ char *w1 = shell_word(a1), *w2 = shell_word(a2);
+		_cleanup_free_ char *w3 = a3 ? shell_word(a3) : NULL;
+		if (!w1 || !w2)
+			continue;
+		char *line =
+		    xasprintf("gdb -ex %s -ex %s%s%s", w1, w2, w3 ? " " : "", w3 ? w3 : "");
+		json_array_append_new(out,
+				      json_pack("{s:I,s:s,s:b,s:s}", "pid", pid, "core", member,
+						"in_bag_tar", !b->is_dir, "command", line));
+		free(line);
+	}
+	return out;
+}
+
+static int sysroot_section(json_t *report, struct aimg *img, struct abag *b,
+			   const struct asysroot_opts *so, struct err *e)
+{
+	json_t *sec = NULL;
+	int rc = asysroot_write(img, b, so, &sec, e);
+	if (sec) {
+		json_object_set_new(sec, "gdb", gdb_commands(report, b, so->dir));
+		json_object_set_new(json_object_get(report, "analyses"), "sysroot", sec);
+	}
+	return rc;
+}
+
 static json_t *report_new(void)
 {
 	json_t *r = json_object();
@@ -924,6 +1021,8 @@ int analyze_run(const struct analyze_opts *o, json_t **report, char **out_dir_us
 		return err_set(e, ERR_INVALID, "a bag and an image are needed");
 	if (o->out_dir && out_dir_check(o->out_dir, o->overwrite, e) < 0)
 		return -1;
+	if (o->sysroot.dir && asysroot_dir_check(o->sysroot.dir, e) < 0)
+		return -1;
 
 	json_t *r = report_new();
 	*report = r;
@@ -955,7 +1054,10 @@ int analyze_run(const struct analyze_opts *o, json_t **report, char **out_dir_us
 	/* the image, picked by the digest the bag recorded */
 	const char *recorded = first_str(b->image, "digest", b->info, "Contain-Image-Digest",
 					 b->inspect, "image_digest");
-	struct aimg_opts io = {.path = o->image, .ref = o->image_ref, .want_digest = recorded};
+	struct aimg_opts io = {.path = o->image,
+			       .ref = o->image_ref,
+			       .want_digest = recorded,
+			       .keep_layers = o->sysroot.dir != NULL};
 	if (aimg_open(&io, &img, e) < 0)
 		goto out; /* its message names the image */
 	json_object_set_new(r, "image", image_section(img, o->image, recorded));
@@ -977,6 +1079,9 @@ int analyze_run(const struct analyze_opts *o, json_t **report, char **out_dir_us
 	findings_rules(r, img->idx, bag_kept);
 	findings_finish(r);
 	summary_fail(r, fail_on);
+	/* last: it applies the bag's layer onto img->idx */
+	struct err se = {0};
+	int src = o->sysroot.dir ? sysroot_section(r, img, b, &o->sysroot, &se) : 0;
 	if (b->forced)
 		*report = r = mark_unverified(r);
 
@@ -985,6 +1090,10 @@ int analyze_run(const struct analyze_opts *o, json_t **report, char **out_dir_us
 		goto out;
 	if (write_reports(r, dirfd, e) < 0)
 		goto out;
+	if (src < 0) { /* the reports are written; the sysroot's error is the run's */
+		*e = se;
+		goto out;
+	}
 	rc = 0;
 out:
 	if (dirfd >= 0)

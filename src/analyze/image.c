@@ -844,6 +844,7 @@ struct lstate {
 	uint64_t *bytes_hashed;
 	size_t file_seen;
 	bool stopped;
+	bool no_whiteouts; /* a whole root: ".wh." names are files */
 	char stop_why[512];
 	char *keepbuf;
 };
@@ -858,7 +859,7 @@ static bool bomb_check(struct lstate *st)
 			 (unsigned long long)AN_LAYER_MAX);
 		return true;
 	}
-	if (unc > BOMB_FLOOR && unc / AN_RATIO_MAX > st->src->nread) {
+	if (st->src && unc > BOMB_FLOOR && unc / AN_RATIO_MAX > st->src->nread) {
 		snprintf(st->stop_why, sizeof(st->stop_why),
 			 "a decompression bomb (%llu bytes from %llu)", (unsigned long long)unc,
 			 (unsigned long long)st->src->nread);
@@ -1055,7 +1056,7 @@ static int layer_entry(struct lstate *st, struct archive_entry *ent)
 	}
 	const char *base = strrchr(path, '/');
 	base = base ? base + 1 : path;
-	if (str_has_prefix(base, ".wh.")) {
+	if (!st->no_whiteouts && str_has_prefix(base, ".wh.")) {
 		whiteout(st, path, base);
 		return 0;
 	}
@@ -1132,7 +1133,7 @@ struct layer_desc {
 /* Apply layer i; a bad layer is notes and "complete": false, never a crash. */
 static int layer_apply(struct aimg *img, struct src *s, const struct layer_desc *ld, uint16_t i,
 		       uint64_t *total_entries, uint64_t max_entries, struct bag_notes *nt,
-		       struct err *e)
+		       char got_out[72], struct err *e)
 {
 	struct lsrc l;
 	if (lsrc_open(s, ld->member, &l, e) < 0)
@@ -1179,6 +1180,7 @@ static int layer_apply(struct aimg *img, struct src *s, const struct layer_desc 
 	char got[72];
 	hasher_final(l.h, md);
 	digest_str(md, got);
+	memcpy(got_out, got, 72);
 	if (!complete)
 		bag_note(nt, "layer %u (%s): stopped: %s", i, ld->digest ? ld->digest : got,
 			 st.stop_why);
@@ -1222,6 +1224,15 @@ static void layer_desc_free(struct layer_desc *ld, size_t n)
 	}
 	free(ld);
 }
+
+/* What aimg_layer_read needs (aimg_opts.keep_layers): the source, open,
+ * and each layer's blob digest as the first pass read it. */
+struct aimg_src {
+	struct src s;
+	struct layer_desc *ld;
+	size_t nl;
+	char (*got)[72];
+};
 
 static bool media_type_known(const char *mt)
 {
@@ -1391,6 +1402,12 @@ void aimg_free(struct aimg *img)
 {
 	if (!img)
 		return;
+	if (img->src) {
+		src_free(&img->src->s);
+		layer_desc_free(img->src->ld, img->src->nl);
+		free(img->src->got);
+		free(img->src);
+	}
 	aidx_free(img->idx);
 	free(img->manifest_digest);
 	free(img->config_digest);
@@ -1419,6 +1436,7 @@ int aimg_open(const struct aimg_opts *o, struct aimg **out, struct err *e)
 	json_t *config = NULL;
 	struct layer_desc *ld = NULL;
 	size_t nl = 0;
+	char(*got)[72] = NULL;
 	int ret = -1;
 	if (src_open(o->path, &s, &nt, e) < 0)
 		goto out;
@@ -1459,15 +1477,28 @@ int aimg_open(const struct aimg_opts *o, struct aimg **out, struct err *e)
 	uint64_t max_entries =
 	    o->max_entries && o->max_entries < AN_ENTRIES_MAX ? o->max_entries : AN_ENTRIES_MAX;
 	aidx_set_limit(img->idx, (size_t)max_entries);
+	got = xcalloc(nl + 1, sizeof(*got));
 	for (size_t i = 0; i < nl; i++)
-		if (layer_apply(img, &s, &ld[i], (uint16_t)i, &total, max_entries, &nt, e) < 0) {
+		if (layer_apply(img, &s, &ld[i], (uint16_t)i, &total, max_entries, &nt, got[i], e) <
+		    0) {
 			err_wrap(e, "layer %zu", i);
 			goto out;
 		}
 	bag_notes_end(&nt, "left out");
+	if (o->keep_layers) { /* for aimg_layer_read: the source stays open */
+		img->src = xcalloc(1, sizeof(*img->src));
+		img->src->s = s;
+		img->src->ld = steal_pointer(&ld);
+		img->src->nl = nl;
+		img->src->got = steal_pointer(&got);
+		memset(&s, 0, sizeof(s));
+		s.dirfd = -1;
+		nl = 0;
+	}
 	*out = steal_pointer(&img);
 	ret = 0;
 out:
+	free(got);
 	layer_desc_free(ld, nl);
 	json_decref(config);
 	cands_free(&cs);
@@ -1482,4 +1513,75 @@ const char *aimg_digest_match(const struct aimg *img, const char *want)
 	struct cand c = {.manifest_digest = img->manifest_digest,
 			 .config_digest = img->config_digest};
 	return want_digest_match(&c, want) ? "match" : "mismatch";
+}
+
+/* ---- the layers read again (the sysroot) ---- */
+
+size_t aimg_layer_count(const struct aimg *img)
+{
+	return img->src ? img->src->nl : 0;
+}
+
+int aimg_layer_read(struct aimg *img, size_t i, aimg_layer_fn fn, void *ctx, struct err *e)
+{
+	if (!img->src || i >= img->src->nl)
+		return err_set(e, ERR_WRONGSTATE, "image layer %zu: not kept open", i);
+	struct aimg_src *as = img->src;
+	struct lsrc l;
+	if (lsrc_open(&as->s, as->ld[i].member, &l, e) < 0)
+		return err_wrap(e, "layer %zu", i);
+	l.h = hasher_new();
+	struct archive *a = tar_reader_new();
+	int rc;
+	if (archive_read_open(a, &l, NULL, lsrc_read, NULL) != ARCHIVE_OK)
+		rc =
+		    err_set(e, ERR_INVALID, "layer %zu: not a tar: %s", i, archive_error_string(a));
+	else
+		rc = fn(a, (uint16_t)i, ctx, e);
+	lsrc_drain(&l);
+	archive_read_free(a);
+	unsigned char md[32];
+	char got[72];
+	hasher_final(l.h, md);
+	digest_str(md, got);
+	bool rerr = l.rerr;
+	lsrc_close(&l);
+	if (rc == 0 && rerr)
+		return err_set(e, ERR_INVALID, "layer %zu: the blob could not be read to its end",
+			       i);
+	if (rc == 0 && strcmp(got, as->got[i]) != 0)
+		return err_set(e, ERR_INVALID,
+			       "layer %zu: the blob changed since it was first read (%s, then %s)",
+			       i, as->got[i], got);
+	return rc;
+}
+
+int aimg_layer_apply(struct aidx *idx, struct archive *a, uint16_t layer, bool whiteouts,
+		     json_t *notes, struct err *e)
+{
+	struct bag_notes nt = {.arr = notes, .max = NOTES_MAX};
+	uint64_t total = 0;
+	struct lstate st = {.idx = idx,
+			    .nt = &nt,
+			    .layer = layer,
+			    .a = a,
+			    .total_entries = &total,
+			    .max_entries = AN_ENTRIES_MAX,
+			    .no_whiteouts = !whiteouts,
+			    .bytes_hashed = &(uint64_t){0}};
+	int rc = 0;
+	struct archive_entry *ent;
+	int r;
+	while ((r = archive_read_next_header(a, &ent)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
+		if (layer_entry(&st, ent) < 0 || bomb_check(&st)) {
+			rc = err_set(e, ERR_INVALID, "%s", st.stop_why);
+			break;
+		}
+	}
+	if (rc == 0 && r != ARCHIVE_EOF)
+		rc = err_set(e, ERR_INVALID, "%s",
+			     archive_error_string(a) ? archive_error_string(a) : "unreadable");
+	free(st.keepbuf);
+	bag_notes_end(&nt, "left out");
+	return rc;
 }

@@ -10,12 +10,17 @@
 
 #define TOP_FINDINGS 10
 
+static void print_sysroot(const json_t *r);
+
 /* The options and their help, side by side: the usage text is made of the
  * same lines as the option table (main.c's `contain help analyze`). */
 enum {
 	O_IMAGE = 256,
 	O_REF,
 	O_OVERWRITE,
+	O_SYSROOT,
+	O_SRBYTES,
+	O_SRFILES,
 	O_FORCE,
 	O_FAILON,
 	O_JSON,
@@ -33,6 +38,9 @@ static const struct option opts[] = {
     {"image-ref", required_argument, NULL, O_REF},
     {"output", required_argument, NULL, 'o'},
     {"overwrite", no_argument, NULL, O_OVERWRITE},
+    {"sysroot", required_argument, NULL, O_SYSROOT},
+    {"sysroot-max-bytes", required_argument, NULL, O_SRBYTES},
+    {"sysroot-max-files", required_argument, NULL, O_SRFILES},
     {"force", no_argument, NULL, O_FORCE},
     {"pubkey", required_argument, NULL, 'k'},
     {"fail-on", required_argument, NULL, O_FAILON},
@@ -69,6 +77,14 @@ const char cmd_analyze_usage[] =
     "  -o, --output DIR   the report directory (default ./<bag id>-report);\n"
     "                     refused if it exists\n"
     "  --overwrite        DIR may exist: its report files are replaced\n"
+    "  --sysroot DIR      also write the container's root (image layers and the\n"
+    "                     bag's layer, whiteouts applied) into DIR for gdb's\n"
+    "                     `set sysroot`: files, directories and symlinks only\n"
+    "                     (no devices, FIFOs, sockets, set-id bits; links made\n"
+    "                     to resolve inside DIR; hard links as copies); DIR must\n"
+    "                     not exist or be empty. Prints the gdb command per core\n"
+    "  --sysroot-max-bytes N  bytes written into DIR (default 8G); past it: exit 3\n"
+    "  --sysroot-max-files N  paths made in DIR (default 1000000); past it: exit 3\n"
     "  --force            analyze a bag that does not verify; every report then\n"
     "                     says so in its first line, with the problems\n"
     "  -k, --pubkey KEY   the bag's signer must be this public key (as verify)\n"
@@ -105,6 +121,7 @@ const char cmd_analyze_usage[] =
     "  contain analyze case-42.tar.zst --image web.tar\n"
     "  contain analyze case-42.tar.zst --image web.tar -o case-42-report --overwrite\n"
     "  contain analyze case-42 --image oci-layout -o case-42-json --fail-on critical --json\n"
+    "  contain analyze case-42 --image web.tar -o case-42-gdb --sysroot case-42-root\n"
     "  cat case-42.tar.zst | contain analyze - --image web.tar -o case-42-stdin\n"
     "\n"
     "Exit status: 0 no finding at or above --fail-on, 1 one is (or the bag did\n"
@@ -304,6 +321,22 @@ int cmd_analyze(struct globals *g, int argc, char **argv)
 		case O_OVERWRITE:
 			o.overwrite = true;
 			break;
+		case O_SYSROOT:
+			if (!*optarg)
+				return cmd_usage_error("analyze", "--sysroot needs a directory");
+			o.sysroot.dir = optarg;
+			break;
+		case O_SRBYTES:
+		case O_SRFILES: {
+			unsigned long long v;
+			if (parse_size(optarg, &v) < 0 || v < 1)
+				return cmd_usage_error(
+				    "analyze",
+				    "--sysroot-max-%s '%s': a number, 1 or more (8G, 5000)",
+				    ch == O_SRBYTES ? "bytes" : "files", optarg);
+			*(ch == O_SRBYTES ? &o.sysroot.max_bytes : &o.sysroot.max_files) = v;
+			break;
+		}
 		case O_FORCE:
 			o.force = true;
 			break;
@@ -423,7 +456,45 @@ int cmd_analyze(struct globals *g, int argc, char **argv)
 			print_summary(r, dir, &c);
 		code = exit_for(r);
 	}
+	if (!json)
+		print_sysroot(r); /* also what was written before an error */
 	json_decref(r);
 	free(dir);
 	return code;
+}
+
+/* the sysroot written and the gdb command line per core (the library
+ * shell-quotes it and leaves out a word with a control byte or a byte past
+ * ASCII; DIR is printed only when it is printable ASCII) */
+static void print_sysroot(const json_t *r)
+{
+	const json_t *s = json_object_get(json_object_get(r, "analyses"), "sysroot");
+	if (!s)
+		return;
+	const char *dir = s_or(s, "dir", "");
+	for (const char *p = dir; *p; p++)
+		if (*p < 0x20 || *p > 0x7e)
+			dir = "";
+	printf("sysroot: %s%s%lld files, %lld directories, %lld symlinks, %lld bytes", dir,
+	       *dir ? "/: " : "", (long long)json_integer_value(json_object_get(s, "files")),
+	       (long long)json_integer_value(json_object_get(s, "directories")),
+	       (long long)json_integer_value(json_object_get(s, "symlinks")),
+	       (long long)json_integer_value(json_object_get(s, "bytes")));
+	static const char *const extra[][2] = {{"special_skipped", "special files not made"},
+					       {"setid_cleared", "set-id bits cleared"},
+					       {"missing", "files without content"}};
+	for (size_t i = 0; i < ARRAY_SIZE(extra); i++) {
+		long long n = json_integer_value(json_object_get(s, extra[i][0]));
+		if (n)
+			printf(", %lld %s", n, extra[i][1]);
+	}
+	printf("\n");
+	const json_t *g;
+	size_t i;
+	json_array_foreach(json_object_get(s, "gdb"), i, g)
+	{
+		printf("gdb:    %s\n", s_or(g, "command", "?"));
+		if (json_is_true(json_object_get(g, "in_bag_tar")) && i == 0)
+			printf("        (the cores are in the bag's tar: extract them first)\n");
+	}
 }
