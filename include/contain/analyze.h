@@ -331,7 +331,11 @@ uint64_t ayara_max_bytes(const struct ayara *y);
 #define AYARA_POOL_QUEUE_MAX (128ull << 20)
 #define AYARA_MEM_OVERLAP    (64u << 10) /* bytes two windows of a region share */
 struct ayara_pool;
-/* workers 0: the online CPUs (at most 8); report: where findings go */
+/* workers 0: the online CPUs (at most 8); report: where findings go (the
+ * workers gather them apart: they reach report in ayara_pool_finish, so the
+ * caller may add findings of its own to report meanwhile). Memory and
+ * traffic are scanned in libyara's fast mode: a rule at most once per
+ * window or stream direction, with the first match of each string. */
 struct ayara_pool *ayara_pool_new(struct ayara *y, json_t *report, unsigned workers);
 /* Scan n bytes of buf later: buf (malloc'd) is the pool's (freed after),
  * evidence_base is stolen (may be NULL), ctx and its strings are copied. */

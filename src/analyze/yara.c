@@ -23,6 +23,7 @@
  * rules), externals set from the object's context, a timeout per object.
  * Each matching rule is a finding yara.<rule name> (a rule's name is its
  * id: stable as long as the rule keeps its name), fields from its meta. */
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -606,11 +607,25 @@ uint64_t ayara_max_bytes(const struct ayara *y)
 
 /* ---- scanning ---- */
 
+/* How a pool's scan differs from a file's: the finding's path names the
+ * first match (a core's windows and a stream's bytes: distinct hits keep
+ * distinct paths through findings_finish's (id, path) deduplication), and a
+ * window after the first of a region leaves out what the window before saw. */
+enum where { W_FILE, W_MEMORY, W_NETWORK };
+struct sopt {
+	enum where where;
+	char *prefix;	   /* "pid:N" / "tcp A:P > B:Q to_server": path = prefix@first */
+	uint64_t seen_end; /* a match ending at or below this address was seen (0: none) */
+	bool later_window; /* a rule with no match listed was reported by the first */
+	int flags;	   /* SCAN_FLAGS_FAST_MODE: the first match of each string */
+};
+
 struct sctx {
 	struct ayara *y;
 	const struct ayara_ctx *c;
 	json_t *report, *base;
 	const char *fpath; /* encoded, for the finding */
+	const struct sopt *so; /* NULL: a file's scan */
 	size_t scanned;
 	int hits;
 	bool too_many;
@@ -645,8 +660,60 @@ static const char *meta_str(const YR_RULE *rule, const char *const *keys, size_t
 	return NULL;
 }
 
+/* the rule's matched strings (offsets with the object's base): *nmatch all
+ * listed ones, *first the lowest offset; NULL when a later window of a
+ * region saw nothing new (the window before reported it) */
+static json_t *rule_strings(struct sctx *s, YR_SCAN_CONTEXT *ctx, const YR_RULE *rule,
+			    uint64_t *nmatch, uint64_t *first)
+{
+	json_t *strs = json_array();
+	uint64_t skipped = 0;
+	*nmatch = 0;
+	*first = UINT64_MAX;
+	const YR_STRING *str;
+	yr_rule_strings_foreach(rule, str)
+	{
+		/* libyara keeps matches in a notebook that does not align them:
+		 * each is copied out before it is read */
+		const YR_MATCH *p = ctx->matches[str->idx].head;
+		while (p) {
+			YR_MATCH mt;
+			memcpy(&mt, p, sizeof(mt));
+			p = mt.next;
+			if (mt.is_private)
+				continue;
+			uint64_t off = s->c->base + (uint64_t)mt.base + (uint64_t)mt.offset;
+			uint64_t end = off + (uint64_t)(mt.match_length > 0 ? mt.match_length : 0);
+			if (s->so && s->so->seen_end && end <= s->so->seen_end) {
+				skipped++; /* in the part the window before had whole */
+				continue;
+			}
+			(*nmatch)++;
+			if (off < *first)
+				*first = off;
+			if (json_array_size(strs) >= AYARA_STRINGS_MAX)
+				continue;
+			json_array_append_new(
+			    strs, json_pack("{s:o,s:I,s:i,s:o}", "id", jenc(str->identifier),
+					    "offset", (json_int_t)off, "length", mt.match_length,
+					    "excerpt", excerpt(mt.data, mt.data_length)));
+		}
+	}
+	if (*nmatch == 0 && s->so && (skipped || s->so->later_window)) {
+		json_decref(strs);
+		return NULL;
+	}
+	if (*first == UINT64_MAX)
+		*first = s->c->base;
+	return strs;
+}
+
 static void rule_hit(struct sctx *s, YR_SCAN_CONTEXT *ctx, const YR_RULE *rule)
 {
+	uint64_t nmatch, first;
+	json_t *strs = rule_strings(s, ctx, rule, &nmatch, &first);
+	if (!strs)
+		return;
 	json_t *ev = json_object();
 	if (json_is_object(s->base))
 		json_object_update(ev, s->base);
@@ -670,32 +737,16 @@ static void rule_hit(struct sctx *s, YR_SCAN_CONTEXT *ctx, const YR_RULE *rule)
 			json_decref(v);
 	}
 	json_object_set_new(ev, "meta", meta);
-	json_t *strs = json_array();
-	uint64_t nmatch = 0;
-	const YR_STRING *str;
-	yr_rule_strings_foreach(rule, str)
-	{
-		/* libyara keeps matches in a notebook that does not align them:
-		 * each is copied out before it is read */
-		const YR_MATCH *p = ctx->matches[str->idx].head;
-		while (p) {
-			YR_MATCH mt;
-			memcpy(&mt, p, sizeof(mt));
-			p = mt.next;
-			if (mt.is_private)
-				continue;
-			nmatch++;
-			if (json_array_size(strs) >= AYARA_STRINGS_MAX)
-				continue;
-			uint64_t off = s->c->base + (uint64_t)mt.base + (uint64_t)mt.offset;
-			json_array_append_new(
-			    strs, json_pack("{s:o,s:I,s:i,s:o}", "id", jenc(str->identifier),
-					    "offset", (json_int_t)off, "length", mt.match_length,
-					    "excerpt", excerpt(mt.data, mt.data_length)));
-		}
-	}
 	json_object_set_new(ev, "strings", strs);
 	json_object_set_new(ev, "matches", json_integer((json_int_t)nmatch));
+	_cleanup_free_ char *wpath = NULL;
+	if (s->so && s->so->where == W_MEMORY) {
+		json_object_set_new(ev, "address", json_integer((json_int_t)first));
+		wpath = xasprintf("%s@0x%llx", s->so->prefix, (unsigned long long)first);
+	} else if (s->so && s->so->where == W_NETWORK) {
+		json_object_set_new(ev, "offset", json_integer((json_int_t)first));
+		wpath = xasprintf("%s@%llu", s->so->prefix, (unsigned long long)first);
+	}
 	if (s->scanned < s->c->size)
 		json_object_set_new(ev, "scanned_bytes", json_integer((json_int_t)s->scanned));
 
@@ -736,7 +787,7 @@ static void rule_hit(struct sctx *s, YR_SCAN_CONTEXT *ctx, const YR_RULE *rule)
 	    s->scanned < s->c->size ? ", first bytes only" : "",
 	    s->too_many ? " (too many matches: some not recorded)" : "");
 	pthread_mutex_lock(&s->y->mu);
-	findings_add(s->report, id, sev, ttl, attack, s->fpath, ev, detail);
+	findings_add(s->report, id, sev, ttl, attack, wpath ? wpath : s->fpath, ev, detail);
 	s->y->hits++;
 	pthread_mutex_unlock(&s->y->mu);
 	s->hits++;
@@ -761,8 +812,8 @@ static void ext_strings(const struct ayara_ctx *c, const char **name, const char
 	*ext = dot && dot != *name ? dot + 1 : "";
 }
 
-int ayara_scan(struct ayara *y, const void *buf, size_t n, const struct ayara_ctx *c,
-	       json_t *report, json_t *evidence_base, struct err *e)
+static int scan_with(struct ayara *y, const void *buf, size_t n, const struct ayara_ctx *c,
+		     json_t *report, json_t *evidence_base, const struct sopt *so, struct err *e)
 {
 	struct ayara_ctx cc = *c;
 	if (cc.size < n)
@@ -777,9 +828,12 @@ int ayara_scan(struct ayara *y, const void *buf, size_t n, const struct ayara_ct
 			 .report = report,
 			 .base = evidence_base,
 			 .fpath = fpath,
+			 .so = so,
 			 .scanned = len};
 	yr_scanner_set_callback(sc, scan_cb, &s);
 	yr_scanner_set_timeout(sc, (int)y->timeout);
+	if (so && so->flags)
+		yr_scanner_set_flags(sc, so->flags);
 	const char *name, *ext;
 	ext_strings(c, &name, &ext);
 	const char *vals[] = {name,
@@ -819,4 +873,381 @@ int ayara_scan(struct ayara *y, const void *buf, size_t n, const struct ayara_ct
 	}
 	pthread_mutex_unlock(&y->mu);
 	return s.hits;
+}
+
+int ayara_scan(struct ayara *y, const void *buf, size_t n, const struct ayara_ctx *c,
+	       json_t *report, json_t *evidence_base, struct err *e)
+{
+	return scan_with(y, buf, n, c, report, evidence_base, NULL, e);
+}
+
+/* ---- the pool: workers scanning what a reading thread submits ----
+ * A FIFO of jobs bounded in bytes (AYARA_POOL_QUEUE_MAX counts a buffer from
+ * its submission until its scan is done: what the pool holds in all). The
+ * workers' findings go into a report of the pool's own (the submitter may
+ * be adding findings of its own to the caller's report meanwhile: jansson
+ * is not thread-safe), moved to the caller's report by ayara_pool_finish. */
+
+#define POOL_WORKERS_MAX 8u
+
+struct job {
+	struct job *next;
+	void *buf;
+	size_t n;
+	struct ayara_ctx c;
+	char *source, *path, *filetype, *process_name; /* c's strings, copied */
+	json_t *base;
+	struct sopt so;
+	bool has_so;
+};
+
+struct ayara_pool {
+	struct ayara *y;
+	json_t *report; /* the caller's */
+	json_t *mine;	/* {"findings": [...]}: the workers' (under y->mu) */
+	pthread_mutex_t mu;
+	pthread_cond_t work, room;
+	struct job *head, *tail;
+	uint64_t held; /* bytes of jobs queued or being scanned */
+	bool stop;
+	pthread_t th[POOL_WORKERS_MAX];
+	unsigned nth;
+};
+
+static void job_free(struct job *j)
+{
+	free(j->buf);
+	free(j->source);
+	free(j->path);
+	free(j->filetype);
+	free(j->process_name);
+	free(j->so.prefix);
+	json_decref(j->base);
+	free(j);
+}
+
+static void job_run(struct ayara_pool *p, struct job *j)
+{
+	struct err e = {0};
+	/* errors (a timeout...) are counted in the section */
+	scan_with(p->y, j->buf, j->n, &j->c, p->mine, j->base, j->has_so ? &j->so : NULL, &e);
+}
+
+static void *worker(void *arg)
+{
+	struct ayara_pool *p = arg;
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		while (!p->head && !p->stop)
+			pthread_cond_wait(&p->work, &p->mu);
+		struct job *j = p->head;
+		if (!j)
+			break; /* stopped and nothing left */
+		p->head = j->next;
+		if (!p->head)
+			p->tail = NULL;
+		pthread_mutex_unlock(&p->mu);
+		job_run(p, j);
+		size_t n = j->n;
+		job_free(j);
+		pthread_mutex_lock(&p->mu);
+		p->held -= n;
+		pthread_cond_broadcast(&p->room);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+struct ayara_pool *ayara_pool_new(struct ayara *y, json_t *report, unsigned workers)
+{
+	struct ayara_pool *p = xcalloc(1, sizeof(*p));
+	p->y = y;
+	p->report = report;
+	p->mine = json_pack("{s:[]}", "findings");
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->work, NULL);
+	pthread_cond_init(&p->room, NULL);
+	if (workers == 0) {
+		long c = sysconf(_SC_NPROCESSORS_ONLN);
+		workers = c > 0 ? (unsigned)c : 1;
+	}
+	if (workers > POOL_WORKERS_MAX)
+		workers = POOL_WORKERS_MAX;
+	for (unsigned i = 0; i < workers; i++) {
+		if (pthread_create(&p->th[p->nth], NULL, worker, p) != 0)
+			break; /* fewer workers; none: the submitter scans */
+		p->nth++;
+	}
+	return p;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+static void pool_submit(struct ayara_pool *p, void *buf, size_t n, const struct ayara_ctx *ctx,
+			json_t *base, const struct sopt *so)
+{
+	struct job *j = xcalloc(1, sizeof(*j));
+	j->buf = buf;
+	j->n = n;
+	j->c = *ctx;
+	j->c.source = j->source = dup_or_null(ctx->source);
+	j->c.path = j->path = dup_or_null(ctx->path);
+	j->c.filetype = j->filetype = dup_or_null(ctx->filetype);
+	j->c.process_name = j->process_name = dup_or_null(ctx->process_name);
+	j->base = base;
+	if (so) {
+		j->so = *so;
+		j->so.prefix = dup_or_null(so->prefix);
+		j->has_so = true;
+	}
+	if (p->nth == 0) {
+		job_run(p, j);
+		job_free(j);
+		return;
+	}
+	pthread_mutex_lock(&p->mu);
+	/* a buffer larger than the bound alone goes in when nothing is held */
+	while (p->held && p->held + n > AYARA_POOL_QUEUE_MAX)
+		pthread_cond_wait(&p->room, &p->mu);
+	p->held += n;
+	if (p->tail)
+		p->tail->next = j;
+	else
+		p->head = j;
+	p->tail = j;
+	pthread_cond_signal(&p->work);
+	pthread_mutex_unlock(&p->mu);
+}
+
+void ayara_pool_submit(struct ayara_pool *p, void *buf, size_t n, const struct ayara_ctx *ctx,
+		       json_t *evidence_base)
+{
+	pool_submit(p, buf, n, ctx, evidence_base, NULL);
+}
+
+void ayara_pool_finish(struct ayara_pool *p)
+{
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->mu);
+	p->stop = true;
+	pthread_cond_broadcast(&p->work);
+	pthread_mutex_unlock(&p->mu);
+	for (unsigned i = 0; i < p->nth; i++)
+		pthread_join(p->th[i], NULL);
+	json_t *f;
+	size_t i;
+	json_array_foreach(json_object_get(p->mine, "findings"), i, f)
+	{
+		json_t *arr = json_object_get(p->report, "findings");
+		if (!json_is_array(arr)) {
+			arr = json_array();
+			json_object_set_new(p->report, "findings", arr);
+		}
+		json_array_append(arr, f);
+	}
+	json_decref(p->mine);
+	pthread_cond_destroy(&p->work);
+	pthread_cond_destroy(&p->room);
+	pthread_mutex_destroy(&p->mu);
+	free(p);
+}
+
+/* ---- memory: a region's bytes in windows ---- */
+
+struct ayara_mem {
+	struct ayara_pool *p;
+	long long pid;
+	char *pname, *member;
+	/* the region being gathered */
+	bool in_region;
+	size_t index;
+	uint64_t vaddr, memsz, filesz;
+	uint32_t flags;
+	char *name;
+	bool file_backed;
+	/* its window: win[0] is at off_in_region wstart */
+	unsigned char *win;
+	size_t wlen, wcap, carried; /* carried: bytes the window before had too */
+	uint64_t wstart;
+	size_t nwin; /* windows of this region submitted */
+};
+
+struct ayara_mem *ayara_mem_new(struct ayara_pool *p, long long pid, const char *process_name,
+				const char *member)
+{
+	struct ayara_mem *m = xcalloc(1, sizeof(*m));
+	m->p = p;
+	m->pid = pid;
+	m->pname = dup_or_null(process_name);
+	m->member = dup_or_null(member);
+	return m;
+}
+
+static size_t mem_window(const struct ayara_mem *m)
+{
+	uint64_t w = ayara_max_bytes(m->p->y);
+	if (w > SIZE_MAX / 2)
+		w = SIZE_MAX / 2;
+	return w < 2 ? 2 : (size_t)w;
+}
+
+static size_t mem_overlap(const struct ayara_mem *m)
+{
+	size_t w = mem_window(m);
+	return AYARA_MEM_OVERLAP < w / 2 ? AYARA_MEM_OVERLAP : w / 2;
+}
+
+static void mem_submit(struct ayara_mem *m)
+{
+	char perms[4] = {(m->flags & 4) ? 'r' : '-', (m->flags & 2) ? 'w' : '-',
+			 (m->flags & 1) ? 'x' : '-', 0};
+	uint64_t addr = m->vaddr + m->wstart;
+	json_t *base = json_pack(
+	    "{s:I,s:o,s:o,s:{s:I,s:I,s:s},s:o}", "pid", (json_int_t)m->pid, "process_name",
+	    m->pname ? jenc(m->pname) : json_null(), "member",
+	    m->member ? jenc(m->member) : json_null(), "region", "start", (json_int_t)m->vaddr,
+	    "size", (json_int_t)m->memsz, "perms", perms, "mapping", jenc(m->name));
+	struct ayara_ctx c = {.source = "memory",
+			      .path = m->file_backed ? m->name : NULL,
+			      .pid = m->pid,
+			      .process_name = m->pname,
+			      .base = addr,
+			      .size = m->wlen};
+	struct sopt so = {.where = W_MEMORY,
+			  .prefix = xasprintf("pid:%lld", m->pid),
+			  .seen_end = m->nwin ? addr + m->carried : 0,
+			  .later_window = m->nwin > 0,
+			  .flags = SCAN_FLAGS_FAST_MODE};
+	pool_submit(m->p, m->win, m->wlen, &c, base, &so);
+	free(so.prefix);
+	m->win = NULL;
+	m->wlen = m->wcap = 0;
+	m->nwin++;
+}
+
+/* the region's last window (when it holds bytes no window had) */
+static void mem_flush(struct ayara_mem *m)
+{
+	if (m->win && m->wlen > m->carried)
+		mem_submit(m);
+	free(m->win);
+	m->win = NULL;
+	m->wlen = m->wcap = m->carried = 0;
+}
+
+static void mem_region_start(struct ayara_mem *m, const struct acore_region *r)
+{
+	mem_flush(m);
+	free(m->name);
+	m->in_region = true;
+	m->index = r->index;
+	m->vaddr = r->vaddr;
+	m->memsz = r->memsz;
+	m->filesz = r->filesz;
+	m->flags = r->flags;
+	m->name = xstrdup(r->name ? r->name : "anon");
+	m->file_backed = r->file_backed;
+	m->wstart = 0;
+	m->nwin = 0;
+}
+
+int ayara_mem_region(const struct acore_region *r, const void *data, size_t n, uint64_t off,
+		     void *arg)
+{
+	struct ayara_mem *m = arg;
+	if (!m->in_region || r->index != m->index || r->vaddr != m->vaddr)
+		mem_region_start(m, r);
+	if (!n || !data)
+		return 0;
+	if (m->win && off != m->wstart + m->wlen) {
+		/* not where the window ends (the reader does not do that): a
+		 * window of its own from here */
+		mem_flush(m);
+		m->nwin = 0;
+	}
+	const size_t W = mem_window(m), ov = mem_overlap(m);
+	const unsigned char *d = data;
+	while (n) {
+		if (!m->win) {
+			m->wstart = off;
+			/* a region's window: no larger than what is left of it */
+			uint64_t left = m->filesz > off ? m->filesz - off : n;
+			if (left < n)
+				left = n;
+			m->wcap = left < W ? (size_t)left : W;
+			m->win = xmalloc(m->wcap);
+		} else if (m->wlen == m->wcap && m->wcap < W) {
+			size_t nc = m->wcap + (n < W - m->wcap ? n : W - m->wcap);
+			m->win = xrealloc(m->win, nc);
+			m->wcap = nc;
+		}
+		size_t take = m->wcap - m->wlen < n ? m->wcap - m->wlen : n;
+		memcpy(m->win + m->wlen, d, take);
+		m->wlen += take;
+		d += take;
+		n -= take;
+		off += take;
+		if (m->wlen == W) {
+			/* full: the next window starts with this one's last ov bytes */
+			unsigned char *next = xmalloc(W);
+			memcpy(next, m->win + W - ov, ov);
+			uint64_t nstart = m->wstart + W - ov;
+			mem_submit(m);
+			m->win = next;
+			m->wcap = W;
+			m->wlen = m->carried = ov;
+			m->wstart = nstart;
+		}
+	}
+	return 0;
+}
+
+void ayara_mem_free(struct ayara_mem *m)
+{
+	if (!m)
+		return;
+	mem_flush(m);
+	free(m->name);
+	free(m->pname);
+	free(m->member);
+	free(m);
+}
+
+/* ---- traffic: a stream direction or a datagram ---- */
+
+void ayara_stream(const struct aflow_key *k, int dir, const void *buf, size_t n, void *arg)
+{
+	struct ayara_pool *p = arg;
+	if (!p || !n || !buf)
+		return;
+	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN], proto[8];
+	int af = k->family == 6 ? AF_INET6 : AF_INET;
+	if (!inet_ntop(af, k->src, a, sizeof(a)))
+		snprintf(a, sizeof(a), "?");
+	if (!inet_ntop(af, k->dst, b, sizeof(b)))
+		snprintf(b, sizeof(b), "?");
+	if (k->proto == 6)
+		snprintf(proto, sizeof(proto), "tcp");
+	else if (k->proto == 17)
+		snprintf(proto, sizeof(proto), "udp");
+	else
+		snprintf(proto, sizeof(proto), "%u", k->proto);
+	const char *d = dir ? "to_client" : "to_server";
+	struct sopt so = {.where = W_NETWORK,
+			  .prefix = af == AF_INET6 ? xasprintf("%s [%s]:%u > [%s]:%u %s", proto, a,
+							       k->sport, b, k->dport, d)
+						   : xasprintf("%s %s:%u > %s:%u %s", proto, a,
+							       k->sport, b, k->dport, d),
+			  .flags = SCAN_FLAGS_FAST_MODE};
+	json_t *base = json_pack("{s:{s:s,s:s,s:i,s:s,s:i},s:s}", "flow", "proto", proto, "src", a,
+				 "sport", k->sport, "dst", b, "dport", k->dport, "direction", d);
+	struct ayara_ctx c = {.source = "network", .size = n};
+	void *copy = xmalloc(n);
+	memcpy(copy, buf, n);
+	pool_submit(p, copy, n, &c, base, &so);
+	free(so.prefix);
 }

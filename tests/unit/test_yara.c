@@ -540,6 +540,268 @@ START_TEST(threads)
 }
 END_TEST
 
+
+/* ---- the pool, memory windows, streams ---- */
+
+static const char mem_rules[] = "rule mem_marker {\n"
+				"  meta: severity = \"high\"\n"
+				"  strings: $m = \"MEMNET-MARKER-0123456789\"\n"
+				"  condition: $m\n"
+				"}\n";
+#define MARK	 "MEMNET-MARKER-0123456789"
+#define MARK_LEN 24
+
+static struct ayara *open_mem_rules(uint64_t mb)
+{
+	put("r/mem.yar", mem_rules);
+	const char *rules[] = {at("r/mem.yar")};
+	struct ayara_opts o = {
+	    .no_shipped = true, .rules = rules, .nrules = 1, .max_bytes = mb};
+	struct ayara *y = NULL;
+	struct err e = {0};
+	ck_assert_msg(ayara_open(&o, &y, &e) == 0, "ayara_open: %s", e.msg);
+	return y;
+}
+
+static size_t count_id(json_t *r, const char *id)
+{
+	json_t *f;
+	size_t i, n = 0;
+	json_array_foreach(json_object_get(r, "findings"), i, f)
+	{
+		n += !strcmp(json_string_value(json_object_get(f, "id")), id);
+	}
+	return n;
+}
+
+static json_t *finding_at(json_t *r, const char *path)
+{
+	json_t *f;
+	size_t i;
+	json_array_foreach(json_object_get(r, "findings"), i, f)
+	{
+		const char *p = json_string_value(json_object_get(f, "path"));
+		if (p && !strcmp(p, path))
+			return f;
+	}
+	return NULL;
+}
+
+/* one region of size n at vaddr through ayara_mem_region in chunks */
+static void feed_region(struct ayara_mem *m, size_t index, uint64_t vaddr, const char *name,
+			const unsigned char *buf, size_t n, size_t chunk)
+{
+	struct acore_region reg = {.index = index,
+				   .vaddr = vaddr,
+				   .memsz = n,
+				   .filesz = n,
+				   .flags = 6,
+				   .name = name};
+	for (size_t off = 0; off < n; off += chunk) {
+		size_t k = n - off < chunk ? n - off : chunk;
+		ck_assert_int_eq(ayara_mem_region(&reg, buf + off, k, off, m), 0);
+	}
+}
+
+START_TEST(pool_scans_and_bounds)
+{
+	struct ayara *y = open_mem_rules(0);
+	json_t *r = report_new();
+	struct ayara_pool *p = ayara_pool_new(y, r, 2);
+	/* more bytes than the queue holds: submitters wait, nothing is lost */
+	const size_t n = 8u << 20;
+	for (int i = 0; i < 40; i++) {
+		unsigned char *b = malloc(n);
+		memset(b, 'x', n);
+		if (i % 4 == 0)
+			memcpy(b + 1000 + (size_t)i, MARK, MARK_LEN);
+		char path[32];
+		snprintf(path, sizeof(path), "f%d", i);
+		struct ayara_ctx c = {.source = "file", .path = path};
+		ayara_pool_submit(p, b, n, &c, json_pack("{s:i}", "i", i));
+	}
+	/* the workers' findings reach the report only at the end */
+	ck_assert_int_eq(json_array_size(json_object_get(r, "findings")), 0);
+	ayara_pool_finish(p);
+	ck_assert_int_eq(count_id(r, "yara.mem-marker"), 10);
+	json_t *f = finding_at(r, "f8");
+	ck_assert_ptr_nonnull(f);
+	json_t *ev = json_object_get(f, "evidence");
+	ck_assert_int_eq(json_integer_value(json_object_get(ev, "i")), 8);
+	json_t *s0 = json_array_get(json_object_get(ev, "strings"), 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(s0, "offset")), 1008);
+	json_t *sec = ayara_section(y);
+	ck_assert_int_eq(
+	    json_integer_value(json_object_get(json_object_get(sec, "scanned"), "files")), 40);
+	json_decref(sec);
+	json_decref(r);
+	ayara_free(y);
+}
+END_TEST
+
+START_TEST(pool_one_worker)
+{
+	struct ayara *y = open_mem_rules(0);
+	json_t *r = report_new();
+	struct ayara_pool *p = ayara_pool_new(y, r, 1);
+	char *b = strdup("..." MARK);
+	struct ayara_ctx c = {.source = "file", .path = "one"};
+	ayara_pool_submit(p, b, strlen(b), &c, NULL);
+	ayara_pool_finish(p);
+	ck_assert_int_eq(count_id(r, "yara.mem-marker"), 1);
+	json_decref(r);
+	ayara_free(y);
+}
+END_TEST
+
+/* windows of 256 KiB sharing 64 KiB: [0,256K) [192K,448K) [384K,640K)
+ * [576K,832K) [768K,1M). A marker across the first window's end is found
+ * (by the second), one inside the part the third and fourth share is
+ * reported once. Fast mode: a rule at most once per window (its first
+ * match). */
+START_TEST(mem_windows)
+{
+	const size_t W = 256u << 10, OV = AYARA_MEM_OVERLAP, N = 1u << 20;
+	const uint64_t va = 0x55d000000000ull;
+	struct ayara *y = open_mem_rules(W);
+	json_t *r = report_new();
+	struct ayara_pool *p = ayara_pool_new(y, r, 2);
+	struct ayara_mem *m = ayara_mem_new(p, 42, "victim", "data/memory/42.core");
+	unsigned char *buf = malloc(N);
+	memset(buf, 'a', N);
+	const size_t across = W - 10;		/* past window 0's end */
+	const size_t shared = 3 * W - 2 * OV - 1000; /* in windows 2 and 3 */
+	memcpy(buf + across, MARK, MARK_LEN);
+	memcpy(buf + shared, MARK, MARK_LEN);
+	feed_region(m, 3, va, "[heap]", buf, N, 100000);
+	/* a second region: a marker at its very start and one at its end */
+	memset(buf, 'b', 4096);
+	memcpy(buf, MARK, MARK_LEN);
+	memcpy(buf + 4096 - MARK_LEN, MARK, MARK_LEN);
+	feed_region(m, 4, va + N, "/usr/lib/libx.so", buf, 4096, 4096);
+	ayara_mem_free(m);
+	ayara_pool_finish(p);
+	free(buf);
+	ck_assert_int_eq(count_id(r, "yara.mem-marker"), 3);
+	char path[64];
+	snprintf(path, sizeof(path), "pid:42@0x%llx", (unsigned long long)(va + across));
+	json_t *f = finding_at(r, path);
+	ck_assert_msg(f != NULL, "no finding at %s", path);
+	json_t *ev = json_object_get(f, "evidence");
+	ck_assert_int_eq(json_integer_value(json_object_get(ev, "address")), (json_int_t)(va + across));
+	ck_assert_int_eq(json_integer_value(json_object_get(ev, "pid")), 42);
+	ck_assert_str_eq(json_string_value(json_object_get(ev, "process_name")), "victim");
+	ck_assert_str_eq(json_string_value(json_object_get(ev, "member")), "data/memory/42.core");
+	ck_assert_str_eq(json_string_value(json_object_get(ev, "mapping")), "[heap]");
+	json_t *reg = json_object_get(ev, "region");
+	ck_assert_int_eq(json_integer_value(json_object_get(reg, "start")), (json_int_t)va);
+	ck_assert_int_eq(json_integer_value(json_object_get(reg, "size")), (json_int_t)N);
+	ck_assert_str_eq(json_string_value(json_object_get(reg, "perms")), "rw-");
+	json_t *s0 = json_array_get(json_object_get(ev, "strings"), 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(s0, "offset")), (json_int_t)(va + across));
+	ck_assert_str_eq(json_string_value(json_object_get(s0, "excerpt")), MARK);
+	snprintf(path, sizeof(path), "pid:42@0x%llx", (unsigned long long)(va + shared));
+	ck_assert_msg(finding_at(r, path) != NULL, "no finding at %s", path);
+	/* the second region: one window, fast mode: its first match */
+	snprintf(path, sizeof(path), "pid:42@0x%llx", (unsigned long long)(va + N));
+	f = finding_at(r, path);
+	ck_assert_msg(f != NULL, "no finding at %s", path);
+	ev = json_object_get(f, "evidence");
+	ck_assert_str_eq(json_string_value(json_object_get(ev, "mapping")), "/usr/lib/libx.so");
+	/* no window was cut short */
+	json_t *sec = ayara_section(y);
+	ck_assert_int_eq(
+	    json_integer_value(json_object_get(json_object_get(sec, "scanned"), "truncated")), 0);
+	/* 1 MiB in 5 windows (a 6th would hold only bytes the 5th had), and
+	 * the small region */
+	ck_assert_int_eq(
+	    json_integer_value(json_object_get(json_object_get(sec, "scanned"), "files")), 6);
+	json_decref(sec);
+	json_decref(r);
+	ayara_free(y);
+}
+END_TEST
+
+/* a region whose last window would hold only bytes the one before had */
+START_TEST(mem_window_exact)
+{
+	const size_t W = 128u << 10;
+	struct ayara *y = open_mem_rules(W);
+	json_t *r = report_new();
+	struct ayara_pool *p = ayara_pool_new(y, r, 2);
+	struct ayara_mem *m = ayara_mem_new(p, 7, NULL, NULL);
+	unsigned char *buf = calloc(1, W);
+	memcpy(buf + W - MARK_LEN, MARK, MARK_LEN);
+	feed_region(m, 0, 0x1000, "anon", buf, W, 4096);
+	/* a region left out of the core: one call, no bytes */
+	struct acore_region gone = {.index = 1, .vaddr = 0x900000, .memsz = 4096, .name = "anon"};
+	ck_assert_int_eq(ayara_mem_region(&gone, NULL, 0, 0, m), 0);
+	ayara_mem_free(m);
+	ayara_pool_finish(p);
+	free(buf);
+	ck_assert_int_eq(count_id(r, "yara.mem-marker"), 1);
+	char path[64];
+	snprintf(path, sizeof(path), "pid:7@0x%llx", (unsigned long long)(0x1000 + W - MARK_LEN));
+	json_t *f = finding_at(r, path);
+	ck_assert_ptr_nonnull(f);
+	ck_assert(json_is_null(json_object_get(json_object_get(f, "evidence"), "member")));
+	json_t *sec = ayara_section(y);
+	ck_assert_int_eq(
+	    json_integer_value(json_object_get(json_object_get(sec, "scanned"), "files")), 1);
+	json_decref(sec);
+	json_decref(r);
+	ayara_free(y);
+}
+END_TEST
+
+START_TEST(stream_hook)
+{
+	struct ayara *y = open_mem_rules(0);
+	json_t *r = report_new();
+	struct ayara_pool *p = ayara_pool_new(y, r, 2);
+	struct aflow_key k = {.family = 4, .proto = 6, .sport = 40000, .dport = 3333};
+	memcpy(k.src, "\x0a\x00\x00\x02", 4);
+	memcpy(k.dst, "\x0a\x00\x00\x01", 4);
+	static const char up[] = "{\"login\":\"x\"} " MARK "\n";
+	ayara_stream(&k, 0, up, sizeof(up) - 1, p);
+	static const char down[] = "0123456789" MARK;
+	ayara_stream(&k, 1, down, sizeof(down) - 1, p);
+	ayara_stream(&k, 1, "", 0, p); /* nothing: no scan */
+	struct aflow_key k6 = {.family = 6, .proto = 17, .sport = 5353, .dport = 53};
+	k6.src[15] = 1;
+	k6.dst[0] = 0xfd;
+	k6.dst[15] = 2;
+	ayara_stream(&k6, 0, MARK, MARK_LEN, p);
+	ayara_pool_finish(p);
+	ck_assert_int_eq(count_id(r, "yara.mem-marker"), 3);
+	json_t *f = finding_at(r, "tcp 10.0.0.2:40000 > 10.0.0.1:3333 to_server@14");
+	ck_assert_ptr_nonnull(f);
+	json_t *ev = json_object_get(f, "evidence");
+	json_t *fl = json_object_get(ev, "flow");
+	ck_assert_str_eq(json_string_value(json_object_get(fl, "proto")), "tcp");
+	ck_assert_str_eq(json_string_value(json_object_get(fl, "src")), "10.0.0.2");
+	ck_assert_int_eq(json_integer_value(json_object_get(fl, "sport")), 40000);
+	ck_assert_str_eq(json_string_value(json_object_get(fl, "dst")), "10.0.0.1");
+	ck_assert_int_eq(json_integer_value(json_object_get(fl, "dport")), 3333);
+	ck_assert_str_eq(json_string_value(json_object_get(ev, "direction")), "to_server");
+	ck_assert_int_eq(json_integer_value(json_object_get(ev, "offset")), 14);
+	json_t *s0 = json_array_get(json_object_get(ev, "strings"), 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(s0, "offset")), 14);
+	f = finding_at(r, "tcp 10.0.0.2:40000 > 10.0.0.1:3333 to_client@10");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(json_object_get(f, "evidence"), "direction")),
+	    "to_client");
+	ck_assert_ptr_nonnull(finding_at(r, "udp [::1]:5353 > [fd00::2]:53 to_server@0"));
+	json_t *sec = ayara_section(y);
+	ck_assert_int_eq(
+	    json_integer_value(json_object_get(json_object_get(sec, "scanned"), "files")), 3);
+	json_decref(sec);
+	json_decref(r);
+	ayara_free(y);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("yara");
@@ -555,6 +817,11 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, timeout);
 	tcase_add_test(tc, max_bytes);
 	tcase_add_test(tc, threads);
+	tcase_add_test(tc, pool_scans_and_bounds);
+	tcase_add_test(tc, pool_one_worker);
+	tcase_add_test(tc, mem_windows);
+	tcase_add_test(tc, mem_window_exact);
+	tcase_add_test(tc, stream_hook);
 	suite_add_tcase(s, tc);
 	return s;
 }
