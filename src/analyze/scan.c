@@ -368,7 +368,7 @@ static int core_region(const struct acore_region *r, const void *data, size_t n,
 
 /* One core (fd >= 0, else the stream rd/rctx); name: how it is shown. */
 static int scan_core(struct scan *s, const char *name, int fd, acore_read_fn rd, void *rctx,
-		     const char *maps, size_t maps_len, long long pid_hint)
+		     const char *maps, size_t maps_len, long long pid_hint, const char *comm_hint)
 {
 	take(s);
 	struct core_scan cs = {.s = s, .anon_elf = json_array(), .pid = pid_hint};
@@ -378,6 +378,8 @@ static int scan_core(struct scan *s, const char *name, int fd, acore_read_fn rd,
 	struct err e = {0};
 	char comm[17] = "";
 	long long pid = pid_hint;
+	if (comm_hint)
+		snprintf(comm, sizeof(comm), "%s", comm_hint);
 	if (fd >= 0) {
 		struct acore_opts no = {.maps = maps, .maps_len = maps_len};
 		if (acore_read_fd(fd, &no, &info, &e) == 0) {
@@ -436,7 +438,8 @@ static int scan_core(struct scan *s, const char *name, int fd, acore_read_fn rd,
 static int core_fn(const struct abag_core *c, void *ctx, struct err *e)
 {
 	(void)e;
-	return scan_core(ctx, c->name, c->fd, c->rd, c->rctx, c->maps, c->maps_len, c->pid);
+	return scan_core(ctx, c->name, c->fd, c->rd, c->rctx, c->maps, c->maps_len, c->pid,
+			 c->comm);
 }
 
 /* ---- a pcap: flows and YARA on the streams ---- */
@@ -611,8 +614,22 @@ static int scan_path(struct scan *s, const char *path, struct err *e)
 		return scan_tar(s, path, e);
 	case SCAN_PCAP:
 		return scan_pcap(s, path, steal_fd(&fd), e);
-	case SCAN_CORE:
-		return scan_core(s, path, fd, NULL, NULL, NULL, 0, -1);
+	case SCAN_CORE: {
+		/* the names of [heap], [stack]...: PID.maps beside PID.core, as
+		 * capture and the memory collector write them */
+		_cleanup_free_ char *maps = NULL;
+		size_t maps_len = 0;
+		if (str_has_suffix(path, ".core")) {
+			_cleanup_free_ char *mp = xasprintf("%.*s.maps", (int)(strlen(path) - 5), path);
+			bool trunc = false;
+			struct err me = {0};
+			if (read_file_at(AT_FDCWD, mp, AN_MAPS_ONE_MAX, &maps, &maps_len, &trunc, &me) < 0)
+				maps = NULL, maps_len = 0;
+			else
+				json_object_set_new(s->sec, "maps", bag_json_path(mp));
+		}
+		return scan_core(s, path, fd, NULL, NULL, maps, maps_len, -1, NULL);
+	}
 	default:
 		scan_fd(s, fd, &st, path);
 		return 0;

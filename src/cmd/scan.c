@@ -263,8 +263,14 @@ static int live_cores(void *ctx, abag_core_fn fn, void *fnctx, struct err *e)
 			r = read(p[0], &pr.first, 1);
 		while (r < 0 && errno == EINTR);
 		pr.have_first = r == 1;
-		char name[64];
+		char name[64], cpath[64];
 		snprintf(name, sizeof(name), "memory/%d.core", (int)j.pid);
+		snprintf(cpath, sizeof(cpath), "/proc/%d/comm", (int)j.pid);
+		_cleanup_free_ char *comm = NULL;
+		size_t clen = 0;
+		struct err ce = {0};
+		if (read_file_at(AT_FDCWD, cpath, 64, &comm, &clen, NULL, &ce) == 0)
+			str_rstrip(comm);
 		int rc = 0;
 		if (r == 1) {
 			pthread_mutex_lock(&j.mu);
@@ -274,7 +280,8 @@ static int live_cores(void *ctx, abag_core_fn fn, void *fnctx, struct err *e)
 					      .rd = pipe_read,
 					      .rctx = &pr,
 					      .maps = j.maps.buf,
-					      .maps_len = j.maps.len};
+					      .maps_len = j.maps.len,
+					      .comm = comm};
 			pthread_mutex_unlock(&j.mu);
 			rc = fn(&c, fnctx, e);
 		}
