@@ -33,6 +33,7 @@ struct scan {
 	uint64_t objects, bytes;
 	uint64_t max_bytes;
 	bool objects_full;
+	const struct abag *bag; /* a bag target: its process tree names the cores' processes */
 	/* the directory walk */
 	dev_t root_dev;
 	unsigned depth;
@@ -434,12 +435,27 @@ static int scan_core(struct scan *s, const char *name, int fd, acore_read_fn rd,
 	return 0;
 }
 
+/* a bag's data/processes/tree.json: the comm of pid (NULL: not there) */
+static const char *tree_comm(const struct abag *b, long long pid)
+{
+	json_t *p;
+	size_t i;
+	json_array_foreach(json_object_get(b ? b->tree : NULL, "pids"), i, p)
+	{
+		json_t *v = json_object_get(p, "pid");
+		if (json_is_integer(v) && json_integer_value(v) == pid)
+			return json_string_value(json_object_get(p, "comm"));
+	}
+	return NULL;
+}
+
 /* abag_cores' fn (a bag's cores, or a live container's processes) */
 static int core_fn(const struct abag_core *c, void *ctx, struct err *e)
 {
 	(void)e;
-	return scan_core(ctx, c->name, c->fd, c->rd, c->rctx, c->maps, c->maps_len, c->pid,
-			 c->comm);
+	struct scan *s = ctx;
+	return scan_core(s, c->name, c->fd, c->rd, c->rctx, c->maps, c->maps_len, c->pid,
+			 c->comm ? c->comm : tree_comm(s->bag, c->pid));
 }
 
 /* ---- a pcap: flows and YARA on the streams ---- */
@@ -483,6 +499,7 @@ static int scan_bag(struct scan *s, const char *path, struct err *e)
 		abag_free(b);
 		return -1;
 	}
+	s->bag = b;
 	struct err le = {0};
 	if (b->has_layer && abag_layer(b, layer_fn, s, &le) < 0)
 		note(s, "the layer: %s", le.msg);
@@ -496,6 +513,7 @@ static int scan_bag(struct scan *s, const char *path, struct err *e)
 	json_t *n;
 	size_t i;
 	json_array_foreach(b->notes, i, n) note(s, "bag: %s", json_string_value(n));
+	s->bag = NULL;
 	abag_free(b);
 	return 0;
 }
