@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
@@ -411,6 +412,11 @@ int cmd_scan(struct globals *g, int argc, char **argv)
 	} else {
 		o.target = argv[optind];
 	}
+	/* each object's bytes go through a buffer of up to --yara-max-bytes:
+	 * kept in the heap (not mapped and unmapped each time) they are not
+	 * faulted in again for every file (perf: a fifth of the time) */
+	mallopt(M_MMAP_THRESHOLD, 256 << 20);
+	mallopt(M_TRIM_THRESHOLD, 512 << 20);
 	json_t *r = NULL;
 	int rc = scan_run(&o, &r, &e);
 	if (container)
