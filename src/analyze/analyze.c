@@ -737,8 +737,12 @@ struct cores_ctx {
 	uint64_t bytes_left;
 	double deadline;
 	bool timed_out;
+	struct ayara_pool *pool; /* YARA on every region (NULL: --no-yara) */
 	/* per core */
 	json_t *anon_elf;
+	const struct abag_core *core;
+	const struct acore_info *info; /* filled as the core is read */
+	struct ayara_mem *mem;	       /* made at the first region (the name known) */
 };
 
 static bool no_file(const struct acore_region *r)
@@ -768,10 +772,11 @@ static const char *rwx(uint32_t f, char *buf)
 	return buf;
 }
 
+/* YARA reads every region; without it, only what mem.anon-elf needs */
 static bool core_want(const struct acore_region *r, void *arg)
 {
-	(void)arg;
-	return (r->flags & 1) && no_file(r);
+	const struct cores_ctx *cc = arg;
+	return cc->pool || ((r->flags & 1) && no_file(r));
 }
 
 /* an ELF header at a page start of an executable mapping with no file */
@@ -783,8 +788,15 @@ static int core_region(const struct acore_region *r, const void *data, size_t n,
 		cc->timed_out = true;
 		return -1;
 	}
+	if (cc->pool) {
+		if (!cc->mem)
+			cc->mem = ayara_mem_new(cc->pool, cc->core->pid,
+						cc->info->comm[0] ? cc->info->comm : NULL,
+						cc->core->name);
+		ayara_mem_region(r, data, n, off, cc->mem);
+	}
 	if (!(r->flags & 1) || !no_file(r))
-		return 1; /* the rest of this region is not needed */
+		return cc->pool ? 0 : 1; /* the rest of this region: for YARA only */
 	const unsigned char *d = data;
 	for (size_t i = (size_t)((4096 - off % 4096) % 4096); i < n; i += 4096) {
 		if (!elf_header_at(d + i, n - i))
@@ -828,8 +840,12 @@ static int core_one(const struct abag_core *c, void *ctx, struct err *e)
 				.max_bytes = cc->bytes_left};
 	struct acore_info info;
 	struct err ce = {0};
+	cc->core = c;
+	cc->info = &info;
 	int rc = c->fd >= 0 ? acore_read_fd(c->fd, &ao, &info, &ce)
 			    : acore_read_stream(c->rd, c->rctx, &ao, &info, &ce);
+	ayara_mem_free(cc->mem); /* its last window to the pool */
+	cc->mem = NULL;
 	cc->bytes_left -= info.bytes < cc->bytes_left ? info.bytes : cc->bytes_left;
 	json_object_set_new(o, "comm", info.comm[0] ? bag_json_path(info.comm) : json_null());
 	json_object_set_new(o, "core_pid", json_integer(info.pid));
@@ -851,11 +867,13 @@ static int core_one(const struct abag_core *c, void *ctx, struct err *e)
 	return 0;
 }
 
-/* report["analyses"]["cores"]: each core of the bag, read once */
-static void read_cores(struct abag *b, json_t *report)
+/* report["analyses"]["cores"]: each core of the bag, read once; with a
+ * pool, every region's bytes go to YARA too (yara.* findings) */
+static void read_cores(struct abag *b, json_t *report, struct ayara_pool *pool)
 {
 	struct cores_ctx cc = {.list = json_array(),
 			       .report = report,
+			       .pool = pool,
 			       .bytes_left = AN_CORE_BYTES_MAX,
 			       .deadline = time_mono() + AN_CORE_SECONDS};
 	struct err e = {0};
@@ -942,15 +960,19 @@ int analyze_run(const struct analyze_opts *o, json_t **report, char **out_dir_us
 	json_object_set_new(r, "image", image_section(img, o->image, recorded));
 	if (run_diff(b, img, r, &bag_kept, yara, e) < 0)
 		goto out;
+	analyze_bag_sections(r, b, img->idx, bag_kept);
+	/* the cores and the pcaps read by this thread, scanned by the pool's */
+	struct ayara_pool *pool = yara ? ayara_pool_new(yara, r, 0) : NULL;
+	read_cores(b, r, pool);
+	/* the pcaps: network.flows/dns/tls/http and the flow.* findings */
+	struct err ne = {0};
+	struct aflows_opts fo = {.on_stream = pool ? ayara_stream : NULL, .arg = pool};
+	if (analyze_network(r, b, &fo, &ne) < 0)
+		add_note(r, "network: the pcaps: %s", ne.msg);
+	ayara_pool_finish(pool);
 	json_object_set_new(json_object_get(r, "analyses"), "yara",
 			    yara ? ayara_section(yara)
 				 : json_pack("{s:s}", "skipped", "--no-yara"));
-	analyze_bag_sections(r, b, img->idx, bag_kept);
-	read_cores(b, r);
-	/* the pcaps: network.flows/dns/tls/http and the flow.* findings */
-	struct err ne = {0};
-	if (analyze_network(r, b, NULL, &ne) < 0)
-		add_note(r, "network: the pcaps: %s", ne.msg);
 	findings_rules(r, img->idx, bag_kept);
 	findings_finish(r);
 	summary_fail(r, fail_on);

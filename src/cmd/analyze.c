@@ -63,7 +63,7 @@ const char cmd_analyze_usage[] =
     "  --json             print report.json to stdout instead of the summary\n"
     "  --no-color         no colour (also when NO_COLOR is set or stdout is not a\n"
     "                     terminal)\n"
-    "  --no-yara          no YARA scan\n"
+    "  --no-yara          no YARA scan (the layer's files, the cores, the streams)\n"
     CMD_DETECT_HELP
     "\n"
     "Findings (their ids; severity, ATT&CK id and rule: contain(1) FINDINGS):\n"
