@@ -666,6 +666,17 @@ struct analyze_opts {
 int analyze_run(const struct analyze_opts *o, json_t **report, char **out_dir_used,
 		struct err *e);
 
+/* ---- the cores' analysis, analyze's and scan's (analyze.c) ---- */
+/* Each core read once: report["analyses"]["cores"] gets {member, pid, comm,
+ * core_pid, threads, regions, files, bytes_read, anon_elf: [ELF headers at
+ * a page start of an executable mapping with no file], notes, error?}; with
+ * a pool every region also goes to YARA (ayara_mem_*: yara.* findings).
+ * Bounded: 8 GiB of region bytes and 120 s over all cores. */
+struct acores;
+struct acores *acores_new(json_t *report, struct ayara_pool *pool /* NULL: no YARA */);
+int acores_one(const struct abag_core *c, void *acores, struct err *e); /* an abag_core_fn */
+void acores_finish(struct acores *cc); /* sets analyses.cores, frees cc */
+
 /* ---- contain scan (scan.c) ----
  * The rules and findings of analyze without a bag: a directory (walked by
  * fd one component at a time, O_NOFOLLOW: symlinks never followed; FIFOs,

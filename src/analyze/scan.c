@@ -33,6 +33,7 @@ struct scan {
 	uint64_t objects, bytes;
 	uint64_t max_bytes;
 	bool objects_full;
+	struct acores *cores;	/* the cores read (NULL: none yet) */
 	const struct abag *bag; /* a bag target: its process tree names the cores' processes */
 	/* the directory walk */
 	dev_t root_dev;
@@ -325,114 +326,37 @@ static void scan_tar_fd(struct scan *s, int fd, const char *name)
 	archive_read_free(a);
 }
 
-/* ---- a core: its regions to the pool, mem.anon-elf ---- */
+/* ---- a core: its regions to the pool (acores, as analyze), mem.anon-elf ---- */
 
-struct core_scan {
-	struct scan *s;
-	struct ayara_mem *mem;
-	json_t *anon_elf;
-	long long pid;
-};
-
-static bool no_file(const struct acore_region *r)
+/* mem.anon-elf for each core of analyses.cores with an ELF header in an
+ * anonymous executable mapping (analyze's process rule, here without a
+ * process tree) */
+static void anon_elf_findings(struct scan *s)
 {
-	if (str_has_prefix(r->name, "/memfd:"))
-		return true;
-	return !r->file_backed && strcmp(r->name, "[vdso]") != 0 &&
-	       strcmp(r->name, "[vsyscall]") != 0 && strcmp(r->name, "[vvar]") != 0;
-}
-
-static int core_region(const struct acore_region *r, const void *data, size_t n, uint64_t off,
-		       void *arg)
-{
-	struct core_scan *cs = arg;
-	if (data && n && (r->flags & 1) && no_file(r) &&
-	    json_array_size(cs->anon_elf) < SCAN_ANON_ELF_MAX) {
-		const unsigned char *d = data;
-		for (size_t i = (size_t)((4096 - off % 4096) % 4096); i + 7 <= n; i += 4096) {
-			if (memcmp(d + i, "\x7f" "ELF", 4) != 0 || (d[i + 4] != 1 && d[i + 4] != 2) ||
-			    (d[i + 5] != 1 && d[i + 5] != 2) || d[i + 6] != 1)
-				continue;
-			json_array_append_new(
-			    cs->anon_elf,
-			    json_pack("{s:I,s:I,s:I,s:o}", "vaddr", (json_int_t)(r->vaddr + off + i),
-				      "region_start", (json_int_t)r->vaddr, "region_size",
-				      (json_int_t)r->memsz, "mapping", bag_json_path(r->name)));
-			if (json_array_size(cs->anon_elf) >= SCAN_ANON_ELF_MAX)
-				break;
-		}
-	}
-	if (data && n)
-		cs->s->bytes += n;
-	return ayara_mem_region(r, data, n, off, cs->mem);
-}
-
-/* One core (fd >= 0, else the stream rd/rctx); name: how it is shown. */
-static int scan_core(struct scan *s, const char *name, int fd, acore_read_fn rd, void *rctx,
-		     const char *maps, size_t maps_len, long long pid_hint, const char *comm_hint)
-{
-	take(s);
-	struct core_scan cs = {.s = s, .anon_elf = json_array(), .pid = pid_hint};
-	/* the pid and name come from the core's notes, read before the regions:
-	 * a first pass over the notes only when reading by fd */
-	struct acore_info info;
-	struct err e = {0};
-	char comm[17] = "";
-	long long pid = pid_hint;
-	if (comm_hint)
-		snprintf(comm, sizeof(comm), "%s", comm_hint);
-	if (fd >= 0) {
-		struct acore_opts no = {.maps = maps, .maps_len = maps_len};
-		if (acore_read_fd(fd, &no, &info, &e) == 0) {
-			pid = info.pid;
-			memcpy(comm, info.comm, sizeof(comm));
-		}
-		acore_info_free(&info);
-		err_clear(&e);
-	}
-	cs.mem = ayara_mem_new(s->pool, pid, comm, name);
-	struct acore_opts ao = {.on_region = core_region,
-				.arg = &cs,
-				.maps = maps,
-				.maps_len = maps_len};
-	int rc = fd >= 0 ? acore_read_fd(fd, &ao, &info, &e)
-			 : acore_read_stream(rd, rctx, &ao, &info, &e);
-	ayara_mem_free(cs.mem);
-	json_t *o = json_pack("{s:o,s:I,s:o,s:I,s:I,s:o}", "member", bag_json_path(name), "pid",
-			      (json_int_t)(info.pid >= 0 ? info.pid : pid), "comm",
-			      info.comm[0] ? bag_json_text(info.comm) : json_null(), "regions",
-			      (json_int_t)info.nregions, "bytes_read", (json_int_t)info.bytes,
-			      "anon_elf", cs.anon_elf);
-	json_object_set_new(o, "notes", info.notes ? json_incref(info.notes) : json_array());
-	if (rc < 0)
-		json_object_set_new(o, "error", bag_json_text(e.msg));
-	json_t *an = json_object_get(s->report, "analyses");
-	json_t *cores = json_object_get(an, "cores");
-	if (!cores) {
-		cores = json_array();
-		json_object_set_new(an, "cores", cores);
-	}
-	json_array_append_new(cores, o);
-	if (json_array_size(cs.anon_elf)) {
-		json_t *first = json_array_get(cs.anon_elf, 0);
+	json_t *c;
+	size_t i;
+	json_array_foreach(json_object_get(json_object_get(s->report, "analyses"), "cores"), i, c)
+	{
+		json_t *hits = json_object_get(c, "anon_elf");
+		if (!json_array_size(hits))
+			continue;
+		json_t *first = json_array_get(hits, 0);
+		const char *member = json_string_value(json_object_get(c, "member"));
+		const char *comm = json_string_value(json_object_get(c, "comm"));
+		const char *map = json_string_value(json_object_get(first, "mapping"));
 		char detail[512];
 		snprintf(detail, sizeof(detail),
 			 "an ELF header in memory at 0x%llx of process %lld (%s), in an executable "
 			 "mapping with no file behind it (%s)",
 			 (unsigned long long)json_integer_value(json_object_get(first, "vaddr")),
-			 info.pid >= 0 ? info.pid : pid, info.comm[0] ? info.comm : "?",
-			 json_string_value(json_object_get(first, "mapping")));
+			 (long long)json_integer_value(json_object_get(c, "pid")), comm ? comm : "?",
+			 map ? map : "anon");
 		findings_add(s->report, "mem.anon-elf", SEV_CRITICAL,
-			     "ELF image in an anonymous executable mapping", "T1620", name,
-			     json_pack("{s:o,s:I,s:O}", "core", bag_json_path(name), "pid",
-				       (json_int_t)(info.pid >= 0 ? info.pid : pid), "anon_elf",
-				       cs.anon_elf),
+			     "ELF image in an anonymous executable mapping", "T1620", member,
+			     json_pack("{s:O,s:O,s:O}", "core", json_object_get(c, "member"), "pid",
+				       json_object_get(c, "pid"), "anon_elf", hits),
 			     detail);
 	}
-	acore_info_free(&info);
-	if (rc < 0)
-		note(s, "'%s': %s", name, e.msg);
-	return 0;
 }
 
 /* a bag's data/processes/tree.json: the comm of pid (NULL: not there) */
@@ -454,8 +378,13 @@ static int core_fn(const struct abag_core *c, void *ctx, struct err *e)
 {
 	(void)e;
 	struct scan *s = ctx;
-	return scan_core(s, c->name, c->fd, c->rd, c->rctx, c->maps, c->maps_len, c->pid,
-			 c->comm ? c->comm : tree_comm(s->bag, c->pid));
+	struct abag_core cc = *c;
+	if (!cc.comm)
+		cc.comm = tree_comm(s->bag, c->pid);
+	take(s);
+	if (!s->cores)
+		s->cores = acores_new(s->report, s->pool);
+	return acores_one(&cc, s->cores, e);
 }
 
 /* ---- a pcap: flows and YARA on the streams ---- */
@@ -646,7 +575,23 @@ static int scan_path(struct scan *s, const char *path, struct err *e)
 			else
 				json_object_set_new(s->sec, "maps", bag_json_path(mp));
 		}
-		return scan_core(s, path, fd, NULL, NULL, maps, maps_len, -1, NULL);
+		struct abag_core c = {
+		    .pid = -1, .name = path, .fd = fd, .maps = maps, .maps_len = maps_len};
+		struct stat cst;
+		if (fstat(fd, &cst) == 0)
+			c.size = (uint64_t)cst.st_size;
+		/* its pid and name: the notes first (a pass over them alone) */
+		struct acore_opts no = {.maps = maps, .maps_len = maps_len};
+		struct acore_info info;
+		struct err ne = {0};
+		char comm[17] = "";
+		if (acore_read_fd(fd, &no, &info, &ne) == 0) {
+			c.pid = info.pid;
+			memcpy(comm, info.comm, sizeof(comm));
+			c.comm = comm[0] ? comm : NULL;
+		}
+		acore_info_free(&info);
+		return core_fn(&c, s, e);
 	}
 	default:
 		scan_fd(s, fd, &st, path);
@@ -726,6 +671,13 @@ int scan_run(const struct scan_opts *o, json_t **report, struct err *e)
 			note(&s, "the container's memory: %s", ce.msg);
 	}
 	ayara_pool_finish(s.pool);
+	if (s.cores)
+		acores_finish(s.cores);
+	json_t *core;
+	size_t ci;
+	json_array_foreach(json_object_get(json_object_get(s.report, "analyses"), "cores"), ci, core)
+		s.bytes += (uint64_t)json_integer_value(json_object_get(core, "bytes_read"));
+	anon_elf_findings(&s);
 	json_object_set_new(s.sec, "objects", json_integer((json_int_t)s.objects));
 	json_object_set_new(s.sec, "bytes", json_integer((json_int_t)s.bytes));
 	json_object_set_new(s.sec, "seconds", json_real(time_mono() - t0));
