@@ -21,6 +21,7 @@
 
 #include "contain/analyze.h"
 #include "contain/bag.h"
+#include "contain/safefs.h"
 
 struct scan {
 	const struct scan_opts *o;
@@ -188,18 +189,24 @@ static void walk_entry(struct scan *s, int dfd, const char *name)
 		skip(s, path, "%s", type_name(st.st_mode));
 		return;
 	}
-	/* O_NONBLOCK: were it swapped for a FIFO since the stat, the open does
-	 * not wait, and the fstat below refuses it */
-	_cleanup_close_ int fd =
-	    openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (fd < 0) {
+	/* O_PATH first: nothing is opened for reading until fstat says it is
+	 * the regular file stat saw (were it swapped for a FIFO or a device
+	 * since, it is refused unopened) */
+	_cleanup_close_ int pfd = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (pfd < 0) {
 		skip(s, path, "open: %s", strerror(errno));
 		return;
 	}
 	struct stat st2;
-	if (fstat(fd, &st2) < 0 || !S_ISREG(st2.st_mode) || st2.st_ino != st.st_ino ||
+	if (fstat(pfd, &st2) < 0 || !S_ISREG(st2.st_mode) || st2.st_ino != st.st_ino ||
 	    st2.st_dev != st.st_dev) {
 		skip(s, path, "changed while walked");
+		return;
+	}
+	struct err e = {0};
+	_cleanup_close_ int fd = fd_reopen(pfd, O_RDONLY | O_NOCTTY, &e);
+	if (fd < 0) {
+		skip(s, path, "open: %s", e.msg);
 		return;
 	}
 	scan_fd(s, fd, &st2, path);
@@ -519,22 +526,27 @@ enum scan_kind scan_kind_of(const unsigned char *h, size_t n)
 static int scan_path(struct scan *s, const char *path, struct err *e)
 {
 	/* the target itself is named by the responder: a symlink to it is
-	 * followed, but it is opened without waiting (a FIFO) and typed by fstat */
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (fd < 0)
+	 * followed; it is opened for reading only once fstat says it is a
+	 * directory or a regular file */
+	_cleanup_close_ int pfd = open(path, O_PATH | O_CLOEXEC);
+	if (pfd < 0)
 		return err_sys(e, errno, "open '%s'", path);
 	struct stat st;
-	if (fstat(fd, &st) < 0)
+	if (fstat(pfd, &st) < 0)
 		return err_sys(e, errno, "stat '%s'", path);
+	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+		return err_set(e, ERR_INVALID, "'%s' is %s: a directory or a regular file is scanned",
+			       path, type_name(st.st_mode));
+	_cleanup_close_ int fd =
+	    fd_reopen(pfd, S_ISDIR(st.st_mode) ? O_RDONLY | O_DIRECTORY : O_RDONLY | O_NOCTTY, e);
+	if (fd < 0)
+		return err_wrap(e, "open '%s'", path);
 	enum scan_kind k;
 	if (S_ISDIR(st.st_mode)) {
 		struct stat bt;
 		k = fstatat(fd, "bagit.txt", &bt, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(bt.st_mode)
 			? SCAN_BAG
 			: SCAN_DIR;
-	} else if (!S_ISREG(st.st_mode)) {
-		return err_set(e, ERR_INVALID, "'%s' is %s: a directory or a regular file is scanned",
-			       path, type_name(st.st_mode));
 	} else {
 		unsigned char h[512];
 		ssize_t n = pread(fd, h, sizeof(h), 0);
@@ -545,10 +557,6 @@ static int scan_path(struct scan *s, const char *path, struct err *e)
 			k = SCAN_TAR;
 		if (k == SCAN_TAR && tar_is_bag(path))
 			k = SCAN_BAG;
-		/* back to blocking reads for what follows */
-		int fl = fcntl(fd, F_GETFL);
-		if (fl >= 0)
-			fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
 	}
 	json_object_set_new(s->sec, "kind", json_string(scan_kind_name(k)));
 	switch (k) {
