@@ -12,7 +12,7 @@
 #   3. `yara -p 2 yara-rules/*.yar CORE` whole process (one file: yara scans
 #      it on one thread; -p only spreads files of a directory).
 # Printed: seconds (best of BENCH_RUNS, default 3) and MB/s of each, the
-# ratio analyze YARA phase / yara. Needs root (the collector), make
+# ratio analyze YARA phase / yara, analyze's peak RSS. Needs root (the collector), make
 # test-bins (mem-driver, mkbag), the fixture image (fixtures/build.sh).
 set -u
 TOP=${CONTAIN_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -56,12 +56,15 @@ CB=$(stat -c %s "$W/bag/data/memory/$(basename "$CORE")")
 echo "core: $((CB / 1048576)) MiB ($(basename "$CORE"), written by the collector from memtarget --alloc $MIB)"
 
 now() { date +%s.%N; }
+# peak RSS of the last analyze, when /usr/bin/time is there
+TIME=""
+[ -x /usr/bin/time ] && TIME="/usr/bin/time -f %M -o $W/rss"
 best() { sort -n | head -1; }
 analyze() { # $@: the YARA options; prints the seconds
 	rm -rf "$W/rep"
 	local t0 t1
 	t0=$(now)
-	"$CONTAIN" analyze "$W/bag" --image "$IMG" --fail-on none "$@" -o "$W/rep" \
+	$TIME "$CONTAIN" analyze "$W/bag" --image "$IMG" --fail-on none "$@" -o "$W/rep" \
 		>/dev/null 2>"$W/err"
 	local rc=$?
 	t1=$(now)
@@ -87,14 +90,15 @@ echo "analyze: the core's regions read: $((RB / 1048576)) MiB, given to libyara:
 	"(windows share 64 KiB), workers: $(nproc) (online CPUs)"
 full=() floor=() cli=()
 for _ in $(seq "$RUNS"); do
-	full+=("$(analyze "${YOPT[@]}")") || exit 1
 	floor+=("$(analyze --no-yara)") || exit 1
+	full+=("$(analyze "${YOPT[@]}")") || exit 1
 	cli+=("$(yara_cli)") || exit 1
 done
 F=$(printf '%s\n' "${full[@]}" | best)
 N=$(printf '%s\n' "${floor[@]}" | best)
 Y=$(printf '%s\n' "${cli[@]}" | best)
-echo "analyze (whole):     ${full[*]} s, best $F s"
+RSS=$(cat "$W/rss" 2>/dev/null)
+echo "analyze (whole):     ${full[*]} s, best $F s${RSS:+, peak RSS $((RSS / 1024)) MiB}"
 echo "analyze --no-yara:   ${floor[*]} s, best $N s (verify, the core's notes)"
 echo "yara -p 2 RULES CORE: ${cli[*]} s, best $Y s"
 awk -v f="$F" -v n="$N" -v y="$Y" -v rb="$RB" -v cb="$CB" 'BEGIN {
