@@ -729,6 +729,7 @@ static void summary_fail(json_t *report, const char *fail_on)
 
 #define AN_CORE_BYTES_MAX (8ull << 30) /* region bytes read from all cores */
 #define AN_CORE_SECONDS	  120.0	       /* reading all cores */
+#define AN_CORE_SECONDS_YARA 1200.0    /* and scanning them (8 GiB at 7 MB/s) */
 #define AN_ANON_ELF_MAX	  16u	       /* ELF headers listed per core */
 
 struct cores_ctx {
@@ -871,16 +872,17 @@ static int core_one(const struct abag_core *c, void *ctx, struct err *e)
  * pool, every region's bytes go to YARA too (yara.* findings) */
 static void read_cores(struct abag *b, json_t *report, struct ayara_pool *pool)
 {
+	const double secs = pool ? AN_CORE_SECONDS_YARA : AN_CORE_SECONDS;
 	struct cores_ctx cc = {.list = json_array(),
 			       .report = report,
 			       .pool = pool,
 			       .bytes_left = AN_CORE_BYTES_MAX,
-			       .deadline = time_mono() + AN_CORE_SECONDS};
+			       .deadline = time_mono() + secs};
 	struct err e = {0};
 	if (abag_cores(b, core_one, &cc, &e) < 0)
 		add_note(report, "cores: %s", e.msg);
 	if (cc.timed_out)
-		add_note(report, "cores: reading stopped after %.0f s", AN_CORE_SECONDS);
+		add_note(report, "cores: reading stopped after %.0f s", secs);
 	json_t *an = json_object_get(report, "analyses");
 	if (json_is_object(an) && json_array_size(cc.list))
 		json_object_set_new(an, "cores", cc.list);
