@@ -49,9 +49,8 @@ for _ in $(seq 600); do [ -s "$W/addr" ] && break; sleep 0.1; done
 [ -s "$W/addr" ] || { echo "bench_yara_mem: memtarget did not start"; exit 1; }
 mkdir -p "$W/payload/memory"
 mem-driver --pid "$PID" --out "$W/payload/memory" >/dev/null || { echo "bench_yara_mem: mem-driver failed"; exit 1; }
+CORE=$W/payload/memory/$PID.core
 kill -KILL "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; PID=
-CORE=$W/payload/memory/*.core
-CORE=$(echo $CORE)
 mkbag -o "$W/bag" "$W/payload" 2>/dev/null || { echo "bench_yara_mem: mkbag failed"; exit 1; }
 rm -rf "$W/payload/memory"/*.maps
 CB=$(stat -c %s "$W/bag/data/memory/$(basename "$CORE")")
@@ -89,7 +88,7 @@ for _ in $(seq "$RUNS"); do
 	cli+=("$(yara_cli)") || exit 1
 done
 read -r F FC FR < <(printf '%s\n' "${full[@]}" | best)
-read -r N NC NR < <(printf '%s\n' "${floor[@]}" | best)
+read -r N NC _ < <(printf '%s\n' "${floor[@]}" | best)
 read -r Y YC YR < <(printf '%s\n' "${cli[@]}" | best)
 walls() { local x; for x in "$@"; do printf '%s ' "${x%% *}"; done; }
 echo "analyze (whole):      $(walls "${full[@]}")s: best $F s, cpu $FC s, peak RSS $((FR / 1024)) MiB"
