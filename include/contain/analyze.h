@@ -352,12 +352,13 @@ struct ayara_mem;
 struct ayara_mem *ayara_mem_new(struct ayara_pool *p, long long pid, const char *process_name,
 				const char *member);
 /* An acore_region_fn (arg: the ayara_mem): gathers a region's chunks into
- * windows of at most the pool's max_bytes, consecutive windows sharing
+ * windows of at most the pool's max_bytes (and 16 MiB), consecutive windows sharing
  * AYARA_MEM_OVERLAP bytes (a match in the shared part is reported once),
  * and submits each with ctx.source "memory", base = the window's address.
  * A hit's evidence: pid, process_name, member, address (of the first
  * match), region {start, size, perms}, mapping (the region's name: a path,
- * "[heap]", "[stack]", "anon"); its strings' offsets are addresses. */
+ * "[heap]", "[stack]", "anon"); its strings' offsets are addresses; the
+ * finding's path "pid:<pid>@0x<address>" (distinct hits, distinct paths). */
 int ayara_mem_region(const struct acore_region *r, const void *data, size_t n, uint64_t off,
 		     void *arg);
 void ayara_mem_free(struct ayara_mem *m); /* submits what is still gathered */
@@ -365,8 +366,9 @@ void ayara_mem_free(struct ayara_mem *m); /* submits what is still gathered */
 /* Traffic: an aflow_stream_fn (arg: the ayara_pool) scanning each TCP
  * stream direction and UDP payload with ctx.source "network". A hit's
  * evidence: flow {proto, src, sport, dst, dport}, direction ("to_server" /
- * "to_client"); its strings' offsets are offsets in that direction's
- * stream. */
+ * "to_client"), offset (of the first match); its strings' offsets are
+ * offsets in that direction's stream; the finding's path
+ * "tcp <src>:<sport> > <dst>:<dport> <direction>@<offset>". */
 struct aflow_key;
 void ayara_stream(const struct aflow_key *k, int dir, const void *buf, size_t n, void *arg);
 

@@ -729,12 +729,14 @@ static void summary_fail(json_t *report, const char *fail_on)
 
 #define AN_CORE_BYTES_MAX (8ull << 30) /* region bytes read from all cores */
 #define AN_CORE_SECONDS	  120.0	       /* reading all cores */
+#define AN_CORE_SECONDS_YARA 1200.0    /* and scanning them (8 GiB at 7 MB/s) */
 #define AN_ANON_ELF_MAX	  16u	       /* ELF headers listed per core */
 
 struct acores {
 	json_t *list;
 	json_t *report;
 	uint64_t bytes_left;
+	double secs; /* the time bound of all cores */
 	double deadline;
 	bool timed_out;
 	struct ayara_pool *pool; /* YARA on every region (NULL: --no-yara) */
@@ -877,14 +879,15 @@ struct acores *acores_new(json_t *report, struct ayara_pool *pool)
 	cc->report = report;
 	cc->pool = pool;
 	cc->bytes_left = AN_CORE_BYTES_MAX;
-	cc->deadline = time_mono() + AN_CORE_SECONDS;
+	cc->secs = pool ? AN_CORE_SECONDS_YARA : AN_CORE_SECONDS;
+	cc->deadline = time_mono() + cc->secs;
 	return cc;
 }
 
 void acores_finish(struct acores *cc)
 {
 	if (cc->timed_out)
-		add_note(cc->report, "cores: reading stopped after %.0f s", AN_CORE_SECONDS);
+		add_note(cc->report, "cores: reading stopped after %.0f s", cc->secs);
 	json_t *an = json_object_get(cc->report, "analyses");
 	if (json_is_object(an) && json_array_size(cc->list))
 		json_object_set_new(an, "cores", cc->list);
