@@ -60,8 +60,11 @@ for i, sz in enumerate(sizes):
 PY
 	tar -C "$CACHE/files" -cf "$CACHE/files.tar" . || exit 1
 	if [ -x "$MKBAG" ]; then
-		mkdir -p "$CACHE/bagsrc/fs" && ln "$CACHE/files.tar" "$CACHE/bagsrc/fs/upper.tar" &&
-			"$MKBAG" -o "$CACHE/bag" "$CACHE/bagsrc" 2>/dev/null || { echo "bench_yara: mkbag failed"; exit 1; }
+		if ! { mkdir -p "$CACHE/bagsrc/fs" && ln "$CACHE/files.tar" "$CACHE/bagsrc/fs/upper.tar" &&
+			"$MKBAG" -o "$CACHE/bag" "$CACHE/bagsrc" 2>/dev/null; }; then
+			echo "bench_yara: mkbag failed"
+			exit 1
+		fi
 	fi
 	echo "$GEN_VERSION" >"$CACHE/READY"
 fi
