@@ -178,6 +178,9 @@ static const struct cmd commands[] = {
 	{"analyze", cmd_analyze, CMD_JSON,
 	 "analyze a bag offline against its image: changes, findings, reports",
 	 cmd_analyze_usage},
+	{"scan", cmd_scan, CMD_JSON,
+	 "YARA and the memory and network findings on a directory, a file or a live container",
+	 cmd_scan_usage},
 	{"keygen", cmd_keygen, CMD_JSON, "make an Ed25519 key pair for sealing bags",
 	 "usage: contain keygen -o NAME [--json]\n"
 	 "\n"

@@ -20,6 +20,8 @@
  *   report.c    report.json is the model; report.md, report.html,
  *               timeline.csv and bodyfile are written from it alone
  *   analyze.c   analyze_run: the whole verb as one library call
+ *   scan.c      scan_run: the detection of analyze (YARA, memory, traffic)
+ *               on a directory, a file, a tar, a bag or a live container
  *
  * The report (docs/report-schema.md) is one JSON document; every writer
  * reads only it, and later analyses (YARA, flows) add their sections under
@@ -364,12 +366,13 @@ struct ayara_mem;
 struct ayara_mem *ayara_mem_new(struct ayara_pool *p, long long pid, const char *process_name,
 				const char *member);
 /* An acore_region_fn (arg: the ayara_mem): gathers a region's chunks into
- * windows of at most the pool's max_bytes, consecutive windows sharing
+ * windows of at most the pool's max_bytes (and 16 MiB), consecutive windows sharing
  * AYARA_MEM_OVERLAP bytes (a match in the shared part is reported once),
  * and submits each with ctx.source "memory", base = the window's address.
  * A hit's evidence: pid, process_name, member, address (of the first
  * match), region {start, size, perms}, mapping (the region's name: a path,
- * "[heap]", "[stack]", "anon"); its strings' offsets are addresses. */
+ * "[heap]", "[stack]", "anon"); its strings' offsets are addresses; the
+ * finding's path "pid:<pid>@0x<address>" (distinct hits, distinct paths). */
 int ayara_mem_region(const struct acore_region *r, const void *data, size_t n, uint64_t off,
 		     void *arg);
 void ayara_mem_free(struct ayara_mem *m); /* submits what is still gathered */
@@ -377,8 +380,9 @@ void ayara_mem_free(struct ayara_mem *m); /* submits what is still gathered */
 /* Traffic: an aflow_stream_fn (arg: the ayara_pool) scanning each TCP
  * stream direction and UDP payload with ctx.source "network". A hit's
  * evidence: flow {proto, src, sport, dst, dport}, direction ("to_server" /
- * "to_client"); its strings' offsets are offsets in that direction's
- * stream. */
+ * "to_client"), offset (of the first match); its strings' offsets are
+ * offsets in that direction's stream; the finding's path
+ * "tcp <src>:<sport> > <dst>:<dport> <direction>@<offset>". */
 struct aflow_key;
 void ayara_stream(const struct aflow_key *k, int dir, const void *buf, size_t n, void *arg);
 
@@ -546,6 +550,7 @@ struct abag_core {
 	uint64_t size;
 	const char *maps;
 	size_t maps_len;
+	const char *comm; /* the process's name when the caller knows it, else NULL */
 };
 typedef int (*abag_core_fn)(const struct abag_core *c, void *ctx, struct err *e);
 /* Each core of the bag in turn (directory: in pid order; tar: in the tar's
@@ -714,3 +719,64 @@ struct analyze_opts {
  * --force; ERR_NOTFOUND/ERR_INVALID/ERR_SYS otherwise). */
 int analyze_run(const struct analyze_opts *o, json_t **report, char **out_dir_used,
 		struct err *e);
+
+/* ---- the cores' analysis, analyze's and scan's (analyze.c) ---- */
+/* Each core read once: report["analyses"]["cores"] gets {member, pid, comm,
+ * core_pid, threads, regions, files, bytes_read, anon_elf: [ELF headers at
+ * a page start of an executable mapping with no file], notes, error?}; with
+ * a pool every region also goes to YARA (ayara_mem_*: yara.* findings).
+ * Bounded: 8 GiB of region bytes and 120 s over all cores. */
+struct acores;
+struct acores *acores_new(json_t *report, struct ayara_pool *pool /* NULL: no YARA */);
+int acores_one(const struct abag_core *c, void *acores, struct err *e); /* an abag_core_fn */
+void acores_finish(struct acores *cc); /* sets analyses.cores, frees cc */
+
+/* ---- contain scan (scan.c) ----
+ * The rules and findings of analyze without a bag: a directory (walked by
+ * fd one component at a time, O_NOFOLLOW: symlinks never followed; FIFOs,
+ * sockets and devices never opened; other filesystems not entered), a
+ * regular file typed by its content (a pcap or pcapng: flows and YARA on its
+ * streams; an ELF core: YARA on its regions and mem.anon-elf; a tar, plain,
+ * gzip or zstd: each regular member streamed, never extracted; a bag, a
+ * directory or a tar holding bagit.txt: verified first, then its layer's
+ * files, cores and pcaps; anything else: YARA on it), or a live container
+ * handed over by the verb. Objects are read by the calling thread and
+ * scanned by the YARA pool; each bounded by --yara-max-bytes. */
+#define SCAN_OBJECTS_MAX 10000000u /* objects (files, members, cores) scanned */
+#define SCAN_DEPTH_MAX 256u	    /* directories deep */
+#define SCAN_SKIPPED_LIST 1000u    /* skipped objects (and notes) listed */
+#define SCAN_ANON_ELF_MAX 16u	    /* ELF headers listed per core */
+enum scan_kind { SCAN_DIR, SCAN_FILE, SCAN_PCAP, SCAN_CORE, SCAN_TAR, SCAN_BAG, SCAN_CONTAINER };
+/* "directory", "file", "pcap", "core", "tar", "bag", "container" */
+const char *scan_kind_name(enum scan_kind k);
+/* A file's kind from its first bytes (n <= 512): SCAN_PCAP, SCAN_CORE,
+ * SCAN_TAR (ustar), else SCAN_FILE (a compressed tar and a bag need the
+ * file: scan_run opens them). */
+enum scan_kind scan_kind_of(const unsigned char *head, size_t n);
+/* A live container as the verb resolved it (collect/ and runtime/ are
+ * above analyze): its files as a directory fd, its processes' memory as
+ * core streams. */
+struct scan_source {
+	const char *name;      /* how the report names it ("runc:ID") */
+	int tar_fd; /* its files as capture's layer walk writes them (an OCI layer
+		     * tar, read once, forward, to its end); -1: none */
+	/* calls fn for each process's core (abag_core: a stream, a pid, its
+	 * maps and name); -1 with e stops (noted in the report) */
+	int (*cores)(void *ctx, abag_core_fn fn, void *fnctx, struct err *e);
+	void *ctx;
+};
+struct scan_opts {
+	const char *target;		  /* a path, or NULL with source */
+	const struct scan_source *source; /* --container */
+	const char *pubkey;		  /* a bag target: as analyze */
+	bool force;			  /* a bag that does not verify is scanned anyway */
+	const char *fail_on;		  /* NULL: "high" */
+	struct ayara_opts yara;
+	unsigned workers;		  /* scanning threads (0: the pool's default) */
+};
+/* *report gets {schema_version, tool, generated, scan: {target, kind,
+ * objects, bytes, seconds, skipped_count, skipped: [{path, why}], bag?},
+ * findings, summary, network, analyses: {yara, cores?}, notes}
+ * (docs/report-schema.md, "contain scan"). Returns 0, or -1 with e (the
+ * target cannot be opened, a bag did not verify and no force, no rules). */
+int scan_run(const struct scan_opts *o, json_t **report, struct err *e);

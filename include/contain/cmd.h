@@ -49,5 +49,61 @@ int cmd_capture(struct globals *g, int argc, char **argv);
 int cmd_analyze(struct globals *g, int argc, char **argv);
 /* the usage of analyze, beside its options (src/cmd/analyze.c) */
 extern const char cmd_analyze_usage[];
+int cmd_scan(struct globals *g, int argc, char **argv);
+extern const char cmd_scan_usage[];
 int cmd_version(struct globals *g, int argc, char **argv);
 int cmd_help_verb(struct globals *g, int argc, char **argv);
+
+/* ---- what analyze and scan share (src/cmd/detect.c) ---- */
+#include "contain/analyze.h"
+/* getopt values of the shared options: CMD_DETECT_OPTIONS in a verb's
+ * option table, CMD_DETECT_HELP in its usage, cmd_detect_opt in its switch */
+enum {
+	CMD_O_FAILON = 0x1000,
+	CMD_O_RULES,
+	CMD_O_NOSHIPPED,
+	CMD_O_YTIMEOUT,
+	CMD_O_YMAX,
+	CMD_O_CACHEDIR,
+};
+#define CMD_DETECT_OPTIONS                                                                         \
+	{"fail-on", required_argument, NULL, CMD_O_FAILON},                                        \
+	    {"rules", required_argument, NULL, CMD_O_RULES},                                       \
+	    {"no-shipped-rules", no_argument, NULL, CMD_O_NOSHIPPED},                              \
+	    {"yara-timeout", required_argument, NULL, CMD_O_YTIMEOUT},                             \
+	    {"yara-max-bytes", required_argument, NULL, CMD_O_YMAX},                               \
+	    {"cache-dir", required_argument, NULL, CMD_O_CACHEDIR}
+/* CMD_DETECT_OPTIONS in order */
+#define CMD_DETECT_HELP                                                                            \
+	"  --fail-on SEV      exit 1 when a finding is at or above SEV: critical,\n"                \
+	"                     high (default), medium, low, info, or none\n"                          \
+	"  --rules FILE|DIR   YARA rules to add to the shipped ones (a DIR: its *.yar\n"             \
+	"                     and *.yara); repeatable. A file that does not compile\n"               \
+	"                     is reported (file, line, message), the others run\n"                   \
+	"  --no-shipped-rules only the --rules rules\n"                                              \
+	"  --yara-timeout SECS  per scanned object (default 10)\n"                                   \
+	"  --yara-max-bytes N   bytes scanned of one object (default 64M; a larger\n"                \
+	"                     one: its first N bytes, noted)\n"                                      \
+	"  --cache-dir DIR    keep the compiled rules in DIR (made 0700), keyed by the\n"            \
+	"                     rule files' content (default: no cache, nothing written)\n"
+#define CMD_RULES_MAX 64
+struct cmd_detect {
+	const char *fail_on; /* "high" unless --fail-on */
+	struct ayara_opts yara;
+	const char *rules[CMD_RULES_MAX];
+	size_t nrules;
+};
+/* One of the shared options: 0 taken, EXIT_USAGE a bad value (printed),
+ * -1 not one of them. */
+int cmd_detect_opt(const char *verb, int ch, const char *arg, struct cmd_detect *d);
+struct cmd_colors {
+	const char *bold, *red, *yellow, *cyan, *dim, *off;
+};
+struct cmd_colors cmd_colors_for(bool on);
+const char *cmd_sev_color(const struct cmd_colors *c, const char *sev);
+/* a string from hostile input for the terminal (control bytes as \xNN, cut) */
+const char *cmd_tsafe(const char *s);
+/* rule files that did not compile, scans that failed: warnings on stderr */
+void cmd_print_yara_errors(const json_t *report);
+/* EXIT_FOUND when the report's summary.failed, else EXIT_OK */
+int cmd_exit_for(const json_t *report);

@@ -730,12 +730,14 @@ static void summary_fail(json_t *report, const char *fail_on)
 
 #define AN_CORE_BYTES_MAX (8ull << 30) /* region bytes read from all cores */
 #define AN_CORE_SECONDS	  120.0	       /* reading all cores */
+#define AN_CORE_SECONDS_YARA 1200.0    /* and scanning them (8 GiB at 7 MB/s) */
 #define AN_ANON_ELF_MAX	  16u	       /* ELF headers listed per core */
 
-struct cores_ctx {
+struct acores {
 	json_t *list;
 	json_t *report;
 	uint64_t bytes_left;
+	double secs; /* the time bound of all cores */
 	double deadline;
 	bool timed_out;
 	struct ayara_pool *pool; /* YARA on every region (NULL: --no-yara) */
@@ -776,7 +778,7 @@ static const char *rwx(uint32_t f, char *buf)
 /* YARA reads every region; without it, only what mem.anon-elf needs */
 static bool core_want(const struct acore_region *r, void *arg)
 {
-	const struct cores_ctx *cc = arg;
+	const struct acores *cc = arg;
 	return cc->pool || ((r->flags & 1) && no_file(r));
 }
 
@@ -784,16 +786,19 @@ static bool core_want(const struct acore_region *r, void *arg)
 static int core_region(const struct acore_region *r, const void *data, size_t n, uint64_t off,
 		       void *arg)
 {
-	struct cores_ctx *cc = arg;
+	struct acores *cc = arg;
 	if (time_mono() > cc->deadline) {
 		cc->timed_out = true;
 		return -1;
 	}
 	if (cc->pool) {
 		if (!cc->mem)
-			cc->mem = ayara_mem_new(cc->pool, cc->core->pid,
-						cc->info->comm[0] ? cc->info->comm : NULL,
-						cc->core->name);
+			cc->mem = ayara_mem_new(
+			    cc->pool, cc->core->pid >= 0 ? cc->core->pid : cc->info->pid,
+			    cc->core->comm	    ? cc->core->comm
+			    : cc->info->comm[0] ? cc->info->comm
+						: NULL,
+			    cc->core->name);
 		ayara_mem_region(r, data, n, off, cc->mem);
 	}
 	if (!(r->flags & 1) || !no_file(r))
@@ -818,10 +823,10 @@ static int core_region(const struct acore_region *r, const void *data, size_t n,
 	return 0;
 }
 
-static int core_one(const struct abag_core *c, void *ctx, struct err *e)
+int acores_one(const struct abag_core *c, void *ctx, struct err *e)
 {
 	(void)e;
-	struct cores_ctx *cc = ctx;
+	struct acores *cc = ctx;
 	json_t *o = json_object();
 	json_array_append_new(cc->list, o);
 	json_object_set_new(o, "member", json_string(c->name));
@@ -868,25 +873,39 @@ static int core_one(const struct abag_core *c, void *ctx, struct err *e)
 	return 0;
 }
 
+struct acores *acores_new(json_t *report, struct ayara_pool *pool)
+{
+	struct acores *cc = xcalloc(1, sizeof(*cc));
+	cc->list = json_array();
+	cc->report = report;
+	cc->pool = pool;
+	cc->bytes_left = AN_CORE_BYTES_MAX;
+	cc->secs = pool ? AN_CORE_SECONDS_YARA : AN_CORE_SECONDS;
+	cc->deadline = time_mono() + cc->secs;
+	return cc;
+}
+
+void acores_finish(struct acores *cc)
+{
+	if (cc->timed_out)
+		add_note(cc->report, "cores: reading stopped after %.0f s", cc->secs);
+	json_t *an = json_object_get(cc->report, "analyses");
+	if (json_is_object(an) && json_array_size(cc->list))
+		json_object_set_new(an, "cores", cc->list);
+	else
+		json_decref(cc->list);
+	free(cc);
+}
+
 /* report["analyses"]["cores"]: each core of the bag, read once; with a
  * pool, every region's bytes go to YARA too (yara.* findings) */
 static void read_cores(struct abag *b, json_t *report, struct ayara_pool *pool)
 {
-	struct cores_ctx cc = {.list = json_array(),
-			       .report = report,
-			       .pool = pool,
-			       .bytes_left = AN_CORE_BYTES_MAX,
-			       .deadline = time_mono() + AN_CORE_SECONDS};
+	struct acores *cc = acores_new(report, pool);
 	struct err e = {0};
-	if (abag_cores(b, core_one, &cc, &e) < 0)
+	if (abag_cores(b, acores_one, cc, &e) < 0)
 		add_note(report, "cores: %s", e.msg);
-	if (cc.timed_out)
-		add_note(report, "cores: reading stopped after %.0f s", AN_CORE_SECONDS);
-	json_t *an = json_object_get(report, "analyses");
-	if (json_is_object(an) && json_array_size(cc.list))
-		json_object_set_new(an, "cores", cc.list);
-	else
-		json_decref(cc.list);
+	acores_finish(cc);
 }
 
 /* ---- the sysroot: analyses.sysroot, with the gdb command per core ---- */

@@ -889,6 +889,10 @@ int ayara_scan(struct ayara *y, const void *buf, size_t n, const struct ayara_ct
  * is not thread-safe), moved to the caller's report by ayara_pool_finish. */
 
 #define POOL_WORKERS_MAX 8u
+/* A memory window's buffer is used again once scanned (a fresh 16 MiB
+ * buffer is a fresh mapping: its page faults cost more than the scan's
+ * copy); at most this many wait, unused, for the next window. */
+#define POOL_SPARES 4u
 
 struct job {
 	struct job *next;
@@ -899,6 +903,7 @@ struct job {
 	json_t *base;
 	struct sopt so;
 	bool has_so;
+	bool recycle; /* buf: a window's, of the pool's window size */
 };
 
 struct ayara_pool {
@@ -912,6 +917,8 @@ struct ayara_pool {
 	bool stop;
 	pthread_t th[POOL_WORKERS_MAX];
 	unsigned nth;
+	void *spare[POOL_SPARES];
+	size_t nspare;
 };
 
 static void job_free(struct job *j)
@@ -933,6 +940,31 @@ static void job_run(struct ayara_pool *p, struct job *j)
 	scan_with(p->y, j->buf, j->n, &j->c, p->mine, j->base, j->has_so ? &j->so : NULL, &e);
 }
 
+/* scanned: its buffer to the spares or freed, with the job */
+static void job_done(struct ayara_pool *p, struct job *j)
+{
+	if (j->recycle) {
+		pthread_mutex_lock(&p->mu);
+		if (p->nspare < POOL_SPARES) {
+			p->spare[p->nspare++] = j->buf;
+			j->buf = NULL;
+		}
+		pthread_mutex_unlock(&p->mu);
+	}
+	job_free(j);
+}
+
+/* a window's buffer: a spare, else a new one */
+static void *pool_window_buf(struct ayara_pool *p, size_t size)
+{
+	void *b = NULL;
+	pthread_mutex_lock(&p->mu);
+	if (p->nspare)
+		b = p->spare[--p->nspare];
+	pthread_mutex_unlock(&p->mu);
+	return b ? b : xmalloc(size);
+}
+
 static void *worker(void *arg)
 {
 	struct ayara_pool *p = arg;
@@ -949,7 +981,7 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&p->mu);
 		job_run(p, j);
 		size_t n = j->n;
-		job_free(j);
+		job_done(p, j);
 		pthread_mutex_lock(&p->mu);
 		p->held -= n;
 		pthread_cond_broadcast(&p->room);
@@ -987,7 +1019,7 @@ static char *dup_or_null(const char *s)
 }
 
 static void pool_submit(struct ayara_pool *p, void *buf, size_t n, const struct ayara_ctx *ctx,
-			json_t *base, const struct sopt *so)
+			json_t *base, const struct sopt *so, bool recycle)
 {
 	struct job *j = xcalloc(1, sizeof(*j));
 	j->buf = buf;
@@ -998,6 +1030,7 @@ static void pool_submit(struct ayara_pool *p, void *buf, size_t n, const struct 
 	j->c.filetype = j->filetype = dup_or_null(ctx->filetype);
 	j->c.process_name = j->process_name = dup_or_null(ctx->process_name);
 	j->base = base;
+	j->recycle = recycle;
 	if (so) {
 		j->so = *so;
 		j->so.prefix = dup_or_null(so->prefix);
@@ -1005,7 +1038,7 @@ static void pool_submit(struct ayara_pool *p, void *buf, size_t n, const struct 
 	}
 	if (p->nth == 0) {
 		job_run(p, j);
-		job_free(j);
+		job_done(p, j);
 		return;
 	}
 	pthread_mutex_lock(&p->mu);
@@ -1025,7 +1058,7 @@ static void pool_submit(struct ayara_pool *p, void *buf, size_t n, const struct 
 void ayara_pool_submit(struct ayara_pool *p, void *buf, size_t n, const struct ayara_ctx *ctx,
 		       json_t *evidence_base)
 {
-	pool_submit(p, buf, n, ctx, evidence_base, NULL);
+	pool_submit(p, buf, n, ctx, evidence_base, NULL, false);
 }
 
 void ayara_pool_finish(struct ayara_pool *p)
@@ -1050,6 +1083,8 @@ void ayara_pool_finish(struct ayara_pool *p)
 		json_array_append(arr, f);
 	}
 	json_decref(p->mine);
+	for (size_t k = 0; k < p->nspare; k++)
+		free(p->spare[k]);
 	pthread_cond_destroy(&p->work);
 	pthread_cond_destroy(&p->room);
 	pthread_mutex_destroy(&p->mu);
@@ -1087,9 +1122,14 @@ struct ayara_mem *ayara_mem_new(struct ayara_pool *p, long long pid, const char 
 	return m;
 }
 
+/* a window: at most max_bytes, at most MEM_WINDOW_MAX (the queue holds
+ * several, the page faults of a fresh buffer are paid once per buffer) */
+#define MEM_WINDOW_MAX (16u << 20)
 static size_t mem_window(const struct ayara_mem *m)
 {
 	uint64_t w = ayara_max_bytes(m->p->y);
+	if (w > MEM_WINDOW_MAX)
+		w = MEM_WINDOW_MAX;
 	if (w > SIZE_MAX / 2)
 		w = SIZE_MAX / 2;
 	return w < 2 ? 2 : (size_t)w;
@@ -1122,7 +1162,7 @@ static void mem_submit(struct ayara_mem *m)
 			  .seen_end = m->nwin ? addr + m->carried : 0,
 			  .later_window = m->nwin > 0,
 			  .flags = SCAN_FLAGS_FAST_MODE};
-	pool_submit(m->p, m->win, m->wlen, &c, base, &so);
+	pool_submit(m->p, m->win, m->wlen, &c, base, &so, m->wcap == mem_window(m));
 	free(so.prefix);
 	m->win = NULL;
 	m->wlen = m->wcap = 0;
@@ -1179,7 +1219,7 @@ int ayara_mem_region(const struct acore_region *r, const void *data, size_t n, u
 			if (left < n)
 				left = n;
 			m->wcap = left < W ? (size_t)left : W;
-			m->win = xmalloc(m->wcap);
+			m->win = m->wcap == W ? pool_window_buf(m->p, W) : xmalloc(m->wcap);
 		} else if (m->wlen == m->wcap && m->wcap < W) {
 			size_t nc = m->wcap + (n < W - m->wcap ? n : W - m->wcap);
 			m->win = xrealloc(m->win, nc);
@@ -1193,7 +1233,7 @@ int ayara_mem_region(const struct acore_region *r, const void *data, size_t n, u
 		off += take;
 		if (m->wlen == W) {
 			/* full: the next window starts with this one's last ov bytes */
-			unsigned char *next = xmalloc(W);
+			unsigned char *next = pool_window_buf(m->p, W);
 			memcpy(next, m->win + W - ov, ov);
 			uint64_t nstart = m->wstart + W - ov;
 			mem_submit(m);
@@ -1248,6 +1288,6 @@ void ayara_stream(const struct aflow_key *k, int dir, const void *buf, size_t n,
 	struct ayara_ctx c = {.source = "network", .size = n};
 	void *copy = xmalloc(n);
 	memcpy(copy, buf, n);
-	pool_submit(p, copy, n, &c, base, &so);
+	pool_submit(p, copy, n, &c, base, &so, false);
 	free(so.prefix);
 }

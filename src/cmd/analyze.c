@@ -22,17 +22,10 @@ enum {
 	O_SRBYTES,
 	O_SRFILES,
 	O_FORCE,
-	O_FAILON,
 	O_JSON,
 	O_NOCOLOR,
-	O_RULES,
 	O_NOYARA,
-	O_NOSHIPPED,
-	O_YTIMEOUT,
-	O_YMAX,
-	O_CACHEDIR,
 };
-#define RULES_ARGS_MAX 64
 static const struct option opts[] = {
     {"image", required_argument, NULL, O_IMAGE}, /* help: below */
     {"image-ref", required_argument, NULL, O_REF},
@@ -43,15 +36,10 @@ static const struct option opts[] = {
     {"sysroot-max-files", required_argument, NULL, O_SRFILES},
     {"force", no_argument, NULL, O_FORCE},
     {"pubkey", required_argument, NULL, 'k'},
-    {"fail-on", required_argument, NULL, O_FAILON},
     {"json", no_argument, NULL, O_JSON},
     {"no-color", no_argument, NULL, O_NOCOLOR},
-    {"rules", required_argument, NULL, O_RULES},
     {"no-yara", no_argument, NULL, O_NOYARA},
-    {"no-shipped-rules", no_argument, NULL, O_NOSHIPPED},
-    {"yara-timeout", required_argument, NULL, O_YTIMEOUT},
-    {"yara-max-bytes", required_argument, NULL, O_YMAX},
-    {"cache-dir", required_argument, NULL, O_CACHEDIR},
+    CMD_DETECT_OPTIONS,
     {0, 0, 0, 0},
 };
 const char cmd_analyze_usage[] =
@@ -88,21 +76,11 @@ const char cmd_analyze_usage[] =
     "  --force            analyze a bag that does not verify; every report then\n"
     "                     says so in its first line, with the problems\n"
     "  -k, --pubkey KEY   the bag's signer must be this public key (as verify)\n"
-    "  --fail-on SEV      exit 1 when a finding is at or above SEV: critical,\n"
-    "                     high (default), medium, low, info, or none\n"
     "  --json             print report.json to stdout instead of the summary\n"
     "  --no-color         no colour (also when NO_COLOR is set or stdout is not a\n"
     "                     terminal)\n"
-    "  --rules FILE|DIR   YARA rules to add to the shipped ones (a DIR: its *.yar\n"
-    "                     and *.yara); repeatable. A file that does not compile\n"
-    "                     is reported (file, line, message), the others run\n"
     "  --no-yara          no YARA scan (the layer's files, the cores, the streams)\n"
-    "  --no-shipped-rules only the --rules rules\n"
-    "  --yara-timeout SECS  per scanned file (default 10)\n"
-    "  --yara-max-bytes N   bytes scanned of one file (default 64M; a larger file:\n"
-    "                     its first N bytes, noted)\n"
-    "  --cache-dir DIR    keep the compiled rules in DIR (made 0700), keyed by the\n"
-    "                     rule files' content (default: no cache, nothing written)\n"
+    CMD_DETECT_HELP
     "\n"
     "Findings (their ids; severity, ATT&CK id and rule: contain(1) FINDINGS):\n"
     "  fs.new-executable fs.new-script fs.binary-replaced fs.binary-deleted\n"
@@ -127,70 +105,16 @@ const char cmd_analyze_usage[] =
     "Exit status: 0 no finding at or above --fail-on, 1 one is (or the bag did\n"
     "not verify and no --force), 2 usage, 3 could not analyze.\n";
 
-struct colors {
-	const char *bold, *red, *yellow, *cyan, *dim, *off;
-};
-
-static struct colors colors_for(bool on)
-{
-	if (!on)
-		return (struct colors){"", "", "", "", "", ""};
-	return (struct colors){"\033[1m",  "\033[1;31m", "\033[33m",
-			       "\033[36m", "\033[2m",	 "\033[0m"};
-}
-
-static const char *sev_color(const struct colors *c, const char *sev)
-{
-	if (!sev)
-		return c->off;
-	if (strcmp(sev, "critical") == 0 || strcmp(sev, "high") == 0)
-		return c->red;
-	if (strcmp(sev, "medium") == 0)
-		return c->yellow;
-	if (strcmp(sev, "low") == 0)
-		return c->cyan;
-	return c->dim;
-}
-
 static const char *s_or(const json_t *o, const char *k, const char *dflt)
 {
 	const char *s = json_string_value(json_object_get(o, k));
 	return s ? s : dflt;
 }
 
-/* A string from the bag for the terminal: control bytes (C0, DEL, C1: an
- * escape sequence, a newline, a carriage return written by the attacker)
- * shown as \xNN, cut at TERM_MAX bytes. One of four rotating buffers, so a
- * printf may take several. */
-#define TERM_MAX 300
-static const char *tsafe(const char *s)
-{
-	static char bufs[4][TERM_MAX * 4 + 8];
-	static unsigned next;
-	char *out = bufs[next++ % 4];
-	size_t o = 0, i = 0;
-	for (; s[i] && i < TERM_MAX; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		bool c1 = ch == 0xc2 && (unsigned char)s[i + 1] >= 0x80 &&
-			  (unsigned char)s[i + 1] <= 0x9f;
-		if (ch < 0x20 || ch == 0x7f || c1) {
-			if (c1)
-				ch = (unsigned char)s[++i];
-			o += (size_t)snprintf(out + o, 5, "\\x%02x", ch);
-		} else {
-			out[o++] = (char)ch;
-		}
-	}
-	if (s[i])
-		o += (size_t)snprintf(out + o, 4, "...");
-	out[o] = '\0';
-	return out;
-}
-
 /* the first line: what verify said of the bag */
-static void print_verification(const json_t *bag, const struct colors *c)
+static void print_verification(const json_t *bag, const struct cmd_colors *c)
 {
-	const char *path = tsafe(s_or(bag, "path", "?"));
+	const char *path = cmd_tsafe(s_or(bag, "path", "?"));
 	if (json_is_true(json_object_get(bag, "verified"))) {
 		const char *sig = s_or(bag, "signature", "unknown");
 		printf("bag: VERIFIED: '%s' is complete and untampered%s\n", path,
@@ -214,11 +138,11 @@ static void print_verification(const json_t *bag, const struct colors *c)
 			printf("  and %zu more problems\n", json_array_size(probs) - i);
 			break;
 		}
-		printf("  problem: %s\n", tsafe(json_string_value(p) ? json_string_value(p) : "?"));
+		printf("  problem: %s\n", cmd_tsafe(json_string_value(p) ? json_string_value(p) : "?"));
 	}
 }
 
-static void print_summary(const json_t *r, const char *dir, const struct colors *c)
+static void print_summary(const json_t *r, const char *dir, const struct cmd_colors *c)
 {
 	print_verification(json_object_get(r, "bag"), c);
 	const json_t *sum = json_object_get(r, "summary"), *counts = json_object_get(sum, "counts");
@@ -240,12 +164,12 @@ static void print_summary(const json_t *r, const char *dir, const struct colors 
 	printf("%s\n", c->off);
 	json_t *img = json_object_get(r, "image");
 	const char *match = s_or(img, "match", "unknown");
-	printf("image: %s (%s): ", tsafe(s_or(img, "path", "?")), s_or(img, "form", "?"));
+	printf("image: %s (%s): ", cmd_tsafe(s_or(img, "path", "?")), s_or(img, "form", "?"));
 	if (strcmp(match, "match") == 0)
 		printf("the digest the bag recorded matches\n");
 	else if (strcmp(match, "mismatch") == 0)
 		printf("%sNOT the image the bag recorded (%s)%s\n", c->red,
-		       tsafe(s_or(img, "recorded_digest", "?")), c->off);
+		       cmd_tsafe(s_or(img, "recorded_digest", "?")), c->off);
 	else
 		printf("the bag recorded no image digest\n");
 	json_t *findings = json_object_get(r, "findings"), *f;
@@ -260,52 +184,19 @@ static void print_summary(const json_t *r, const char *dir, const struct colors 
 			break;
 		}
 		const char *sev = s_or(f, "severity", "?");
-		printf("  %s%-8s%s %-24s %s  %s%s%s\n", sev_color(c, sev), tsafe(sev), c->off,
-		       tsafe(s_or(f, "id", "?")), tsafe(s_or(f, "path", "-")), c->dim,
-		       tsafe(s_or(f, "title", "")), c->off);
+		printf("  %s%-8s%s %-24s %s  %s%s%s\n", cmd_sev_color(c, sev), cmd_tsafe(sev), c->off,
+		       cmd_tsafe(s_or(f, "id", "?")), cmd_tsafe(s_or(f, "path", "-")), c->dim,
+		       cmd_tsafe(s_or(f, "title", "")), c->off);
 	}
-	printf("report: %s/\n", tsafe(dir));
-	printf("html:   %s/report.html\n", tsafe(dir));
-}
-
-/* rule files that did not compile, scans that failed: on stderr too */
-static void print_yara_errors(const json_t *r)
-{
-	const json_t *errs =
-	    json_object_get(json_object_get(json_object_get(r, "analyses"), "yara"), "errors");
-	const json_t *x;
-	size_t i;
-	json_array_foreach(errs, i, x)
-	{
-		if (i >= 20) {
-			log_warn("yara: %zu more errors (report.json analyses.yara.errors)",
-				 json_array_size(errs) - i);
-			break;
-		}
-		const char *file = s_or(x, "file", NULL), *path = s_or(x, "path", NULL);
-		json_t *line = json_object_get(x, "line");
-		if (file && json_is_integer(line))
-			log_warn("yara: rule file '%s' line %lld: %s", tsafe(file),
-				 (long long)json_integer_value(line), tsafe(s_or(x, "message", "?")));
-		else
-			log_warn("yara: '%s': %s", tsafe(file ? file : path ? path : "?"),
-				 tsafe(s_or(x, "message", "?")));
-	}
-}
-
-/* the exit status of a run that gave a report */
-static int exit_for(const json_t *r)
-{
-	return json_is_true(json_object_get(json_object_get(r, "summary"), "failed")) ? EXIT_FOUND
-										      : EXIT_OK;
+	printf("report: %s/\n", cmd_tsafe(dir));
+	printf("html:   %s/report.html\n", cmd_tsafe(dir));
 }
 
 int cmd_analyze(struct globals *g, int argc, char **argv)
 {
-	struct analyze_opts o = {.stdin_fd = STDIN_FILENO, .fail_on = "high"};
+	struct analyze_opts o = {.stdin_fd = STDIN_FILENO};
+	struct cmd_detect d = {.fail_on = "high"};
 	bool json = g->json, color = true;
-	const char *rules[RULES_ARGS_MAX];
-	size_t nrules = 0;
 	int ch;
 	while ((ch = getopt_long(argc, argv, "o:k:", opts, NULL)) != -1) {
 		switch (ch) {
@@ -343,63 +234,22 @@ int cmd_analyze(struct globals *g, int argc, char **argv)
 		case 'k':
 			o.pubkey = optarg;
 			break;
-		case O_FAILON: {
-			enum sev s;
-			if (strcmp(optarg, "none") != 0 && sev_parse(optarg, &s) < 0)
-				return cmd_usage_error(
-				    "analyze",
-				    "unknown --fail-on '%s' (critical, high, medium, "
-				    "low, info or none)",
-				    optarg);
-			o.fail_on = optarg;
-			break;
-		}
 		case O_JSON:
 			json = true;
 			break;
 		case O_NOCOLOR:
 			color = false;
 			break;
-		case O_RULES:
-			if (nrules >= RULES_ARGS_MAX)
-				return cmd_usage_error("analyze", "more than %d --rules",
-						       RULES_ARGS_MAX);
-			if (!*optarg)
-				return cmd_usage_error("analyze", "--rules needs a file or a directory");
-			rules[nrules++] = optarg;
-			break;
 		case O_NOYARA:
 			o.no_yara = true;
 			break;
-		case O_NOSHIPPED:
-			o.yara.no_shipped = true;
-			break;
-		case O_YTIMEOUT: {
-			long long v;
-			if (parse_ll(optarg, 1, 3600, &v) < 0)
-				return cmd_usage_error("analyze",
-						       "--yara-timeout '%s': seconds, 1 to 3600",
-						       optarg);
-			o.yara.timeout = (unsigned)v;
-			break;
+		default: {
+			int rc = cmd_detect_opt("analyze", ch, optarg, &d);
+			if (rc > 0)
+				return rc;
+			if (rc < 0)
+				return cmd_usage_error("analyze", "bad option");
 		}
-		case O_YMAX: {
-			unsigned long long v;
-			if (parse_size(optarg, &v) < 0 || v < 1 || v > (1ull << 30))
-				return cmd_usage_error("analyze",
-						       "--yara-max-bytes '%s': a size, 1 to 1G "
-						       "(64M, 512k)",
-						       optarg);
-			o.yara.max_bytes = v;
-			break;
-		}
-		case O_CACHEDIR:
-			if (!*optarg)
-				return cmd_usage_error("analyze", "--cache-dir needs a directory");
-			o.yara.cache_dir = optarg;
-			break;
-		default:
-			return cmd_usage_error("analyze", "bad option");
 		}
 	}
 	if (argc - optind == 0)
@@ -414,23 +264,23 @@ int cmd_analyze(struct globals *g, int argc, char **argv)
 				       "-o '%s': the report is a directory (--json "
 				       "prints report.json to stdout)",
 				       o.out_dir);
-	if (o.no_yara && (nrules || o.yara.no_shipped || o.yara.cache_dir))
+	if (o.no_yara && (d.nrules || d.yara.no_shipped || d.yara.cache_dir))
 		return cmd_usage_error("analyze", "--no-yara with --rules, --no-shipped-rules or "
 						  "--cache-dir");
-	o.yara.rules = rules;
-	o.yara.nrules = nrules;
+	o.yara = d.yara;
+	o.fail_on = d.fail_on;
 	o.bag = argv[optind];
 	if (strcmp(o.bag, "-") == 0 && isatty(STDIN_FILENO))
 		return cmd_usage_error("analyze", "refusing to read a bag from a terminal");
 	const char *nc = getenv("NO_COLOR");
 	color = color && !json && isatty(STDOUT_FILENO) && !(nc && *nc);
-	struct colors c = colors_for(color);
+	struct cmd_colors c = cmd_colors_for(color);
 
 	struct err e = {0};
 	json_t *r = NULL;
 	char *dir = NULL;
 	int rc = analyze_run(&o, &r, &dir, &e);
-	print_yara_errors(r);
+	cmd_print_yara_errors(r);
 	int code;
 	if (rc < 0) {
 		json_t *bag = json_object_get(r, "bag");
@@ -454,7 +304,7 @@ int cmd_analyze(struct globals *g, int argc, char **argv)
 			cmd_print_json(r);
 		else
 			print_summary(r, dir, &c);
-		code = exit_for(r);
+		code = cmd_exit_for(r);
 	}
 	if (!json)
 		print_sysroot(r); /* also what was written before an error */

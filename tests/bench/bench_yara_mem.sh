@@ -11,8 +11,9 @@
 #      the floor without YARA); the difference is analyze's YARA phase;
 #   3. `yara -p 2 yara-rules/*.yar CORE` whole process (one file: yara scans
 #      it on one thread; -p only spreads files of a directory).
-# Printed: seconds (best of BENCH_RUNS, default 3) and MB/s of each, the
-# ratio analyze YARA phase / yara. Needs root (the collector), make
+# Printed: wall seconds (best of BENCH_RUNS, default 3), CPU seconds (user +
+# sys) and MB/s of each, the ratios analyze YARA phase / yara (wall and CPU:
+# on a loaded machine the wall ratio says little), the peak RSS. Needs root (the collector), make
 # test-bins (mem-driver, mkbag), the fixture image (fixtures/build.sh).
 set -u
 TOP=${CONTAIN_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -22,6 +23,7 @@ MIB=${BENCH_MEM_MIB:-1024}
 RUNS=${BENCH_RUNS:-3}
 IMG=$TOP/fixtures/cache/fixture-docker.tar
 RULES=$TOP/yara-rules
+[ -x /usr/bin/time ] || { echo "bench_yara_mem: SKIP no /usr/bin/time (apt-get install time)"; exit 0; }
 for c in mem-driver mkbag yara jq; do
 	command -v "$c" >/dev/null || { echo "bench_yara_mem: SKIP no $c (make test-bins; make deps)"; exit 0; }
 done
@@ -47,35 +49,29 @@ for _ in $(seq 600); do [ -s "$W/addr" ] && break; sleep 0.1; done
 [ -s "$W/addr" ] || { echo "bench_yara_mem: memtarget did not start"; exit 1; }
 mkdir -p "$W/payload/memory"
 mem-driver --pid "$PID" --out "$W/payload/memory" >/dev/null || { echo "bench_yara_mem: mem-driver failed"; exit 1; }
+CORE=$W/payload/memory/$PID.core
 kill -KILL "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; PID=
-CORE=$W/payload/memory/*.core
-CORE=$(echo $CORE)
 mkbag -o "$W/bag" "$W/payload" 2>/dev/null || { echo "bench_yara_mem: mkbag failed"; exit 1; }
 rm -rf "$W/payload/memory"/*.maps
 CB=$(stat -c %s "$W/bag/data/memory/$(basename "$CORE")")
 echo "core: $((CB / 1048576)) MiB ($(basename "$CORE"), written by the collector from memtarget --alloc $MIB)"
 
-now() { date +%s.%N; }
-best() { sort -n | head -1; }
-analyze() { # $@: the YARA options; prints the seconds
+# timed CMD...: "wall cpu(user+sys) peak-RSS-KiB" of CMD, whole process
+timed() {
+	/usr/bin/time -f '%e %U %S %M' -o "$W/t" "$@" >"$W/out" 2>"$W/err" || {
+		echo "bench_yara_mem: $1 ${2:-} failed: $(head -3 "$W/err")" >&2
+		return 1
+	}
+	awk '{ printf "%.3f %.3f %d\n", $1, $2 + $3, $4 }' "$W/t"
+}
+analyze() { # $@: the YARA options
 	rm -rf "$W/rep"
-	local t0 t1
-	t0=$(now)
-	"$CONTAIN" analyze "$W/bag" --image "$IMG" --fail-on none "$@" -o "$W/rep" \
-		>/dev/null 2>"$W/err"
-	local rc=$?
-	t1=$(now)
-	[ "$rc" -eq 0 ] || { echo "bench_yara_mem: analyze $* failed ($rc): $(head -3 "$W/err")" >&2; return 1; }
-	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }'
+	timed "$CONTAIN" analyze "$W/bag" --image "$IMG" --fail-on none "$@" -o "$W/rep"
 }
-yara_cli() {
-	local t0 t1
-	t0=$(now)
-	yara -p 2 "$RULES"/*.yar "$W/bag/data/memory/$(basename "$CORE")" >"$W/yara.out" 2>&1 ||
-		{ echo "bench_yara_mem: yara failed: $(head -3 "$W/yara.out")" >&2; return 1; }
-	t1=$(now)
-	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }'
-}
+yara_cli() { timed yara -p 2 "$RULES"/*.yar "$W/bag/data/memory/$(basename "$CORE")"; }
+# the best (least wall) of lines "wall cpu rss"; cpu: the least of all
+best() { sort -n | awk 'NR == 1 { w = $1; r = $3 } { if (NR == 1 || $2 < c) c = $2 }
+	END { print w, c, r }'; }
 # warm the page cache, check analyze scanned the core whole
 cat "$W/bag/data/memory/"* >/dev/null
 YOPT=(--no-shipped-rules --rules "$RULES")
@@ -87,20 +83,24 @@ echo "analyze: the core's regions read: $((RB / 1048576)) MiB, given to libyara:
 	"(windows share 64 KiB), workers: $(nproc) (online CPUs)"
 full=() floor=() cli=()
 for _ in $(seq "$RUNS"); do
-	full+=("$(analyze "${YOPT[@]}")") || exit 1
 	floor+=("$(analyze --no-yara)") || exit 1
+	full+=("$(analyze "${YOPT[@]}")") || exit 1
 	cli+=("$(yara_cli)") || exit 1
 done
-F=$(printf '%s\n' "${full[@]}" | best)
-N=$(printf '%s\n' "${floor[@]}" | best)
-Y=$(printf '%s\n' "${cli[@]}" | best)
-echo "analyze (whole):     ${full[*]} s, best $F s"
-echo "analyze --no-yara:   ${floor[*]} s, best $N s (verify, the core's notes)"
-echo "yara -p 2 RULES CORE: ${cli[*]} s, best $Y s"
-awk -v f="$F" -v n="$N" -v y="$Y" -v rb="$RB" -v cb="$CB" 'BEGIN {
+read -r F FC FR < <(printf '%s\n' "${full[@]}" | best)
+read -r N NC _ < <(printf '%s\n' "${floor[@]}" | best)
+read -r Y YC YR < <(printf '%s\n' "${cli[@]}" | best)
+walls() { local x; for x in "$@"; do printf '%s ' "${x%% *}"; done; }
+echo "analyze (whole):      $(walls "${full[@]}")s: best $F s, cpu $FC s, peak RSS $((FR / 1024)) MiB"
+echo "analyze --no-yara:    $(walls "${floor[@]}")s: best $N s, cpu $NC s (verify, the core's notes)"
+echo "yara -p 2 RULES CORE: $(walls "${cli[@]}")s: best $Y s, cpu $YC s, peak RSS $((YR / 1024)) MiB"
+awk -v f="$F" -v n="$N" -v y="$Y" -v fc="$FC" -v nc="$NC" -v yc="$YC" -v rb="$RB" -v cb="$CB" 'BEGIN {
 	ph = f - n; if (ph <= 0) ph = 0.001
-	printf "analyze YARA phase: %.3f s = %.0f MB/s of regions; whole analyze %.0f MB/s\n",
-		ph, rb / 1e6 / ph, rb / 1e6 / f
-	printf "yara -p 2:          %.3f s = %.0f MB/s of the core file\n", y, cb / 1e6 / y
-	printf "ratio (analyze YARA phase / yara): %.3f; (whole analyze / yara): %.3f\n", ph / y, f / y
+	pc = fc - nc; if (pc <= 0) pc = 0.001
+	printf "analyze YARA phase: %.3f s = %.0f MB/s of regions (cpu %.3f s = %.0f MB/s per CPU-s); whole analyze %.0f MB/s\n",
+		ph, rb / 1e6 / ph, pc, rb / 1e6 / pc, rb / 1e6 / f
+	printf "yara -p 2:          %.3f s = %.0f MB/s of the core file (cpu %.3f s = %.0f MB/s per CPU-s)\n",
+		y, cb / 1e6 / y, yc, cb / 1e6 / yc
+	printf "ratio analyze YARA phase / yara: wall %.3f, cpu %.3f; whole analyze / yara: wall %.3f\n",
+		ph / y, pc / yc, f / y
 }'

@@ -9,8 +9,9 @@
 # hit of that rule outside the heap; every PT_LOAD region of the core read
 # (bytes_read = the PT_LOADs' FileSiz, readelf); a network hit with the
 # 5-tuple (container -> listener), the direction and the stream offset;
-# distinct hits keep distinct paths; --no-yara reads only what mem.anon-elf
-# needs and reports no yara.* finding.
+# distinct hits keep distinct paths; report.json validates against
+# docs/report-schema.json, the hits are in report.md and report.html;
+# --no-yara reads only what mem.anon-elf needs and reports no yara.* finding.
 . "$(dirname "$0")/../lib/lib.sh"
 . "$CONTAIN_TOP/tests/lib/containers.sh"
 . "$CONTAIN_TOP/tests/lib/net.sh"
@@ -161,6 +162,21 @@ is "$(jq -r '.path' <<<"$W6")" "tcp $CTRIP:$SP > $HOSTIP:$PORT to_server@6" \
 	"the finding's path: the 5-tuple, direction and offset"
 is "$(jq '[.[] | .path] | unique | length' <<<"$W")" "$(jq length <<<"$W")" \
 	"distinct connections keep distinct findings (paths)"
+
+if python3 -c 'import jsonschema' 2>/dev/null; then
+	run python3 -c '
+import json, sys, jsonschema
+s = json.load(open(sys.argv[1])); d = json.load(open(sys.argv[2]))
+errs = list(jsonschema.Draft202012Validator(s).iter_errors(d))
+for e in errs[:10]: print("/".join(map(str, e.path)), e.message[:200])
+sys.exit(1 if errs else 0)' "$CONTAIN_TOP/docs/report-schema.json" "$J"
+	is "$RC" 0 "report.json validates against docs/report-schema.json"
+	[ "$RC" -eq 0 ] || diag "$OUT"
+else
+	in_ci && _t_result 1 "CI=true: python3-jsonschema is installed"
+fi
+ok "the memory hit in report.md" grep -q "pid:$P@$ADDR" "$T_DIR/rep/report.md"
+ok "the memory hit in report.html" grep -q "pid:$P@$ADDR" "$T_DIR/rep/report.html"
 
 # ---- --no-yara: only what mem.anon-elf needs is read ----
 run "$CONTAIN" analyze "$BAG" --image "$IMG" --no-yara -o "$T_DIR/rep-noyara"
