@@ -156,8 +156,9 @@ W=$(jq -c --arg h "$HOSTIP" --arg c "$CTRIP" --argjson p "$PORT" '[.findings[]
 	| select(.id == "yara.t1104-wire" and .evidence.flow != null
 		and .evidence.flow.src == $c and .evidence.flow.dst == $h
 		and .evidence.flow.dport == $p)]' "$J")
-ok "network hits of the wire marker (container -> listener)" test "$(jq length <<<"$W")" -ge 1 ||
-	diag "connections: $(wc -l <"$T_DIR/conns"); flows to $PORT:" \
+NW=$(jq length <<<"$W")
+ok "network hits of the wire marker (container -> listener)" test "$NW" -ge 1
+[ "$NW" -ge 1 ] || diag "connections: $(wc -l <"$T_DIR/conns"); flows to $PORT:" \
 		"$(jq -c --argjson p "$PORT" '[.network.flows[] | select(.dport == $p)] | length' "$J");" \
 		"pcaps: $(jq -c '[.network.pcaps[] | {name, packets}]' "$J");" \
 		"yara: $(jq -c '.analyses.yara | {scanned, hits, errors}' "$J")"
