@@ -102,7 +102,7 @@ wait_for 30 test -s "$T_DIR/conns"
 ok "the listener received connections from the container" test -s "$T_DIR/conns"
 
 BAG=$T_DIR/bag
-run timeout 180 "$CONTAIN" capture "$N" -o "$BAG" --observe 2
+run timeout 180 "$CONTAIN" capture "$N" -o "$BAG" --observe 4
 is "$RC" 0 "capture exits 0"
 [ "$RC" -eq 0 ] || diag "$OUT $ERR"
 "$CONTAIN" release "$N" >/dev/null 2>&1
