@@ -830,6 +830,12 @@ static int scan_with(struct ayara *y, const void *buf, size_t n, const struct ay
 			 .fpath = fpath,
 			 .so = so,
 			 .scanned = len};
+	/* what notes and errors name: the file, or the window / the stream */
+	_cleanup_free_ char *wlabel =
+	    !so			     ? NULL
+	    : so->where == W_MEMORY ? xasprintf("%s@0x%llx", so->prefix, (unsigned long long)c->base)
+				     : xstrdup(so->prefix);
+	const char *label = wlabel ? wlabel : fpath;
 	yr_scanner_set_callback(sc, scan_cb, &s);
 	yr_scanner_set_timeout(sc, (int)y->timeout);
 	if (so && so->flags)
@@ -856,7 +862,7 @@ static int scan_with(struct ayara *y, const void *buf, size_t n, const struct ay
 	if (len < cc.size) {
 		y->truncated++;
 		add_note(y, "'%.300s': %llu bytes, only the first %zu scanned (--yara-max-bytes)",
-			 fpath ? fpath : "(object)", (unsigned long long)cc.size, len);
+			 label ? label : "(object)", (unsigned long long)cc.size, len);
 	}
 	if (rc != ERROR_SUCCESS) {
 		const char *why = rc == ERROR_SCAN_TIMEOUT	    ? "timed out (--yara-timeout)"
@@ -866,10 +872,10 @@ static int scan_with(struct ayara *y, const void *buf, size_t n, const struct ay
 		char msg[128];
 		snprintf(msg, sizeof(msg), "timed out after %u s (--yara-timeout)", y->timeout);
 		add_error(y, json_pack("{s:s,s:o,s:s,s:i}", "kind", "scan", "path",
-				       fpath ? json_string(fpath) : json_null(), "message",
+				       label ? json_string(label) : json_null(), "message",
 				       rc == ERROR_SCAN_TIMEOUT ? msg : why, "code", rc));
 		pthread_mutex_unlock(&y->mu);
-		return err_set(e, ERR_INVALID, "yara: '%s': %s", fpath ? fpath : "(object)", why);
+		return err_set(e, ERR_INVALID, "yara: '%s': %s", label ? label : "(object)", why);
 	}
 	pthread_mutex_unlock(&y->mu);
 	return s.hits;

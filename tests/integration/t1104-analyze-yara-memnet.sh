@@ -60,18 +60,23 @@ on_exit "\"$CONTAIN\" release $N >/dev/null 2>&1"
 veth_attach "$CPID" "$HOSTIF" "$HOSTIP/30" "$CTRIP/30" || skip_all "cannot attach a veth"
 
 # the listener: reads each connection to its end, answers, closes
-python3 - "$HOSTIP" "$PORT" >/dev/null 2>&1 <<'X' &
+python3 - "$HOSTIP" "$PORT" "$T_DIR/conns" >/dev/null 2>&1 <<'X' &
 import socket, sys
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(16)
 while True:
-    c, _ = s.accept()
+    c, a = s.accept()
     c.settimeout(5)
+    got = b""
     try:
-        while c.recv(65536): pass
+        while True:
+            d = c.recv(65536)
+            if not d: break
+            got += d
         c.sendall(b"ok\n")
     except Exception: pass
     c.close()
+    with open(sys.argv[3], "a") as f: f.write("%s:%d %r\n" % (a[0], a[1], got[:64]))
 X
 LST=$!
 on_exit "kill $LST"
@@ -92,10 +97,12 @@ runc_exec "$N" sh -c '
 	(while :; do printf "hello T1104-%s-MARKER\n" WIRE | nc -w 1 '"$HOSTIP"' '"$PORT"';
 		sleep 0.2; done >/dev/null 2>&1 &)
 ' </dev/null
-sleep 1
+# the listener has had whole connections before the capture starts
+wait_for 30 test -s "$T_DIR/conns"
+ok "the listener received connections from the container" test -s "$T_DIR/conns"
 
 BAG=$T_DIR/bag
-run timeout 180 "$CONTAIN" capture "$N" -o "$BAG" --observe 2
+run timeout 180 "$CONTAIN" capture "$N" -o "$BAG" --observe 4
 is "$RC" 0 "capture exits 0"
 [ "$RC" -eq 0 ] || diag "$OUT $ERR"
 "$CONTAIN" release "$N" >/dev/null 2>&1
@@ -149,7 +156,12 @@ W=$(jq -c --arg h "$HOSTIP" --arg c "$CTRIP" --argjson p "$PORT" '[.findings[]
 	| select(.id == "yara.t1104-wire" and .evidence.flow != null
 		and .evidence.flow.src == $c and .evidence.flow.dst == $h
 		and .evidence.flow.dport == $p)]' "$J")
-ok "network hits of the wire marker (container -> listener)" test "$(jq length <<<"$W")" -ge 1
+NW=$(jq length <<<"$W")
+ok "network hits of the wire marker (container -> listener)" test "$NW" -ge 1
+[ "$NW" -ge 1 ] || diag "connections: $(wc -l <"$T_DIR/conns"); flows to $PORT:" \
+		"$(jq -c --argjson p "$PORT" '[.network.flows[] | select(.dport == $p)] | length' "$J");" \
+		"pcaps: $(jq -c '[.network.pcaps[] | {name, packets}]' "$J");" \
+		"yara: $(jq -c '.analyses.yara | {scanned, hits, errors}' "$J")"
 # a connection seen from its SYN: the marker after "hello " (offset 6)
 W6=$(jq -c '[.[] | select(.evidence.offset == 6)] | .[0]' <<<"$W")
 ok "one at stream offset 6 (after \"hello \")" test "$W6" != null

@@ -802,6 +802,33 @@ START_TEST(stream_hook)
 }
 END_TEST
 
+/* a stream past --yara-max-bytes: its first bytes, the note names the stream */
+START_TEST(stream_cut_named)
+{
+	struct ayara *y = open_mem_rules(100);
+	json_t *r = report_new();
+	struct ayara_pool *p = ayara_pool_new(y, r, 2);
+	struct aflow_key k = {.family = 4, .proto = 6, .sport = 40000, .dport = 3333};
+	memcpy(k.src, "\x0a\x00\x00\x02", 4);
+	memcpy(k.dst, "\x0a\x00\x00\x01", 4);
+	char buf[300];
+	memset(buf, 'z', sizeof(buf));
+	memcpy(buf + 10, MARK, MARK_LEN);
+	memcpy(buf + 200, MARK, MARK_LEN);
+	ayara_stream(&k, 0, buf, sizeof(buf), p);
+	ayara_pool_finish(p);
+	ck_assert_int_eq(count_id(r, "yara.mem-marker"), 1);
+	ck_assert_ptr_nonnull(finding_at(r, "tcp 10.0.0.2:40000 > 10.0.0.1:3333 to_server@10"));
+	json_t *sec = ayara_section(y);
+	ck_assert(notes_have(json_object_get(sec, "notes"),
+			     "'tcp 10.0.0.2:40000 > 10.0.0.1:3333 to_server': 300 bytes, only the "
+			     "first 100"));
+	json_decref(sec);
+	json_decref(r);
+	ayara_free(y);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("yara");
@@ -822,6 +849,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, mem_windows);
 	tcase_add_test(tc, mem_window_exact);
 	tcase_add_test(tc, stream_hook);
+	tcase_add_test(tc, stream_cut_named);
 	suite_add_tcase(s, tc);
 	return s;
 }
