@@ -382,7 +382,8 @@ void ayara_mem_free(struct ayara_mem *m); /* submits what is still gathered */
  * evidence: flow {proto, src, sport, dst, dport}, direction ("to_server" /
  * "to_client"), offset (of the first match); its strings' offsets are
  * offsets in that direction's stream; the finding's path
- * "tcp <src>:<sport> > <dst>:<dport> <direction>@<offset>". */
+ * "tcp <src>:<sport> -> <dst>:<dport> <direction>@<offset>" (the flow as
+ * flow.* findings name it, then the direction and the offset). */
 struct aflow_key;
 void ayara_stream(const struct aflow_key *k, int dir, const void *buf, size_t n, void *arg);
 
@@ -661,6 +662,11 @@ json_t *aflow_http_response_json(const void *buf, size_t n);
 /* analyze's part: every data/network/NAME.pcap of b into report["network"]
  * (flows, dns, tls, http, pcaps, stats) with its findings. */
 int analyze_network(json_t *report, struct abag *b, const struct aflows_opts *o, struct err *e);
+/* The pool's YARA on every stream of an aflows (on_stream ayara_stream, arg
+ * p): a direction is reassembled up to --yara-max-bytes, at most
+ * AYARA_STREAM_MAX (AFLOW_TOTAL_MAX still bounds them all). p NULL: none. */
+#define AYARA_STREAM_MAX (64u << 20)
+void ayara_stream_opts(struct ayara_pool *p, struct aflows_opts *o);
 
 /* ---- the report's sections from the bag alone (analyze.c) ---- */
 /* bag, container, processes, network, quarantine, custody, notes of b into

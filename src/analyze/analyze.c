@@ -1088,7 +1088,8 @@ int analyze_run(const struct analyze_opts *o, json_t **report, char **out_dir_us
 	read_cores(b, r, pool);
 	/* the pcaps: network.flows/dns/tls/http and the flow.* findings */
 	struct err ne = {0};
-	struct aflows_opts fo = {.on_stream = pool ? ayara_stream : NULL, .arg = pool};
+	struct aflows_opts fo = {0};
+	ayara_stream_opts(pool, &fo);
 	if (analyze_network(r, b, &fo, &ne) < 0)
 		add_note(r, "network: the pcaps: %s", ne.msg);
 	ayara_pool_finish(pool);

@@ -401,7 +401,8 @@ static int scan_pcap(struct scan *s, const char *path, int fd, struct err *e)
 	FILE *fp = fdopen(fd, "rb");
 	if (!fp)
 		return err_sys(e, errno, "'%s'", path);
-	struct aflows_opts fo = {.on_stream = ayara_stream, .arg = s->pool};
+	struct aflows_opts fo = {0};
+	ayara_stream_opts(s->pool, &fo);
 	struct aflows *f = aflows_new(&fo);
 	take(s);
 	int rc = aflows_read(f, fp, path, e);
@@ -442,7 +443,8 @@ static int scan_bag(struct scan *s, const char *path, struct err *e)
 	struct err ce = {0};
 	if (abag_cores(b, core_fn, s, &ce) < 0)
 		note(s, "the cores: %s", ce.msg);
-	struct aflows_opts fo = {.on_stream = ayara_stream, .arg = s->pool};
+	struct aflows_opts fo = {0};
+	ayara_stream_opts(s->pool, &fo);
 	struct err ne = {0};
 	if (analyze_network(s->report, b, &fo, &ne) < 0)
 		note(s, "the pcaps: %s", ne.msg);

@@ -1265,6 +1265,16 @@ void ayara_mem_free(struct ayara_mem *m)
 
 /* ---- traffic: a stream direction or a datagram ---- */
 
+void ayara_stream_opts(struct ayara_pool *p, struct aflows_opts *o)
+{
+	o->on_stream = p ? ayara_stream : NULL;
+	o->arg = p;
+	if (p) {
+		uint64_t m = ayara_max_bytes(p->y);
+		o->stream_max = m > AYARA_STREAM_MAX ? AYARA_STREAM_MAX : (size_t)m;
+	}
+}
+
 void ayara_stream(const struct aflow_key *k, int dir, const void *buf, size_t n, void *arg)
 {
 	struct ayara_pool *p = arg;
@@ -1284,9 +1294,9 @@ void ayara_stream(const struct aflow_key *k, int dir, const void *buf, size_t n,
 		snprintf(proto, sizeof(proto), "%u", k->proto);
 	const char *d = dir ? "to_client" : "to_server";
 	struct sopt so = {.where = W_NETWORK,
-			  .prefix = af == AF_INET6 ? xasprintf("%s [%s]:%u > [%s]:%u %s", proto, a,
+			  .prefix = af == AF_INET6 ? xasprintf("%s [%s]:%u -> [%s]:%u %s", proto, a,
 							       k->sport, b, k->dport, d)
-						   : xasprintf("%s %s:%u > %s:%u %s", proto, a,
+						   : xasprintf("%s %s:%u -> %s:%u %s", proto, a,
 							       k->sport, b, k->dport, d),
 			  .flags = SCAN_FLAGS_FAST_MODE};
 	json_t *base = json_pack("{s:{s:s,s:s,s:i,s:s,s:i},s:s}", "flow", "proto", proto, "src", a,

@@ -170,7 +170,7 @@ is "$(jq -r '.evidence.flow.proto + " " + .evidence.direction' <<<"$W6")" "tcp t
 is "$(jq -r '.evidence.strings[0].offset' <<<"$W6")" 6 "the string's offset in the stream"
 SP=$(jq -r '.evidence.flow.sport' <<<"$W6")
 like "$SP" '^[0-9]+$' "the source port"
-is "$(jq -r '.path' <<<"$W6")" "tcp $CTRIP:$SP > $HOSTIP:$PORT to_server@6" \
+is "$(jq -r '.path' <<<"$W6")" "tcp $CTRIP:$SP -> $HOSTIP:$PORT to_server@6" \
 	"the finding's path: the 5-tuple, direction and offset"
 is "$(jq '[.[] | .path] | unique | length' <<<"$W")" "$(jq length <<<"$W")" \
 	"distinct connections keep distinct findings (paths)"

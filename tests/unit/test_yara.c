@@ -774,7 +774,7 @@ START_TEST(stream_hook)
 	ayara_stream(&k6, 0, MARK, MARK_LEN, p);
 	ayara_pool_finish(p);
 	ck_assert_int_eq(count_id(r, "yara.mem-marker"), 3);
-	json_t *f = finding_at(r, "tcp 10.0.0.2:40000 > 10.0.0.1:3333 to_server@14");
+	json_t *f = finding_at(r, "tcp 10.0.0.2:40000 -> 10.0.0.1:3333 to_server@14");
 	ck_assert_ptr_nonnull(f);
 	json_t *ev = json_object_get(f, "evidence");
 	json_t *fl = json_object_get(ev, "flow");
@@ -787,7 +787,7 @@ START_TEST(stream_hook)
 	ck_assert_int_eq(json_integer_value(json_object_get(ev, "offset")), 14);
 	json_t *s0 = json_array_get(json_object_get(ev, "strings"), 0);
 	ck_assert_int_eq(json_integer_value(json_object_get(s0, "offset")), 14);
-	f = finding_at(r, "tcp 10.0.0.2:40000 > 10.0.0.1:3333 to_client@10");
+	f = finding_at(r, "tcp 10.0.0.2:40000 -> 10.0.0.1:3333 to_client@10");
 	ck_assert_ptr_nonnull(f);
 	ck_assert_str_eq(
 	    json_string_value(json_object_get(json_object_get(f, "evidence"), "direction")),
@@ -818,10 +818,10 @@ START_TEST(stream_cut_named)
 	ayara_stream(&k, 0, buf, sizeof(buf), p);
 	ayara_pool_finish(p);
 	ck_assert_int_eq(count_id(r, "yara.mem-marker"), 1);
-	ck_assert_ptr_nonnull(finding_at(r, "tcp 10.0.0.2:40000 > 10.0.0.1:3333 to_server@10"));
+	ck_assert_ptr_nonnull(finding_at(r, "tcp 10.0.0.2:40000 -> 10.0.0.1:3333 to_server@10"));
 	json_t *sec = ayara_section(y);
 	ck_assert(notes_have(json_object_get(sec, "notes"),
-			     "'tcp 10.0.0.2:40000 > 10.0.0.1:3333 to_server': 300 bytes, only the "
+			     "'tcp 10.0.0.2:40000 -> 10.0.0.1:3333 to_server': 300 bytes, only the "
 			     "first 100"));
 	json_decref(sec);
 	json_decref(r);
