@@ -140,11 +140,27 @@ struct mem_procinfo {
 	char psargs[80]; /* cmdline, NULs as spaces, cut to 79 */
 	uint64_t utime, stime, cutime, cstime; /* clock ticks */
 	uint64_t sigpend, sighold;	       /* SigPnd, SigBlk (per thread) */
+	/* The ids in the process's own pid namespace, as the kernel writes
+	 * them in its cores (task_pid_vnr & co.): the last field of NSpid,
+	 * NSpgid, NSsid of /proc/PID/status; ns_ppid is the parent's id at the
+	 * same level (mem_ns_ppid), 0 when the parent is outside the namespace.
+	 * ns_depth is the number of NSpid fields (0: the kernel shows none, the
+	 * host ids are used). pid, ppid, pgrp and sid stay the host's. */
+	unsigned ns_depth;
+	pid_t ns_pid, ns_ppid, ns_pgrp, ns_sid;
 };
 /* /proc/PID/stat (comm may hold spaces and parentheses: the last ')' ends it) */
 int mem_parse_stat(const char *buf, size_t len, struct mem_procinfo *pi, struct err *e);
-/* /proc/PID/status: Uid, Gid (real), SigPnd, SigBlk */
+/* /proc/PID/status: Uid, Gid (real), SigPnd, SigBlk, and the last fields
+ * of NSpid, NSpgid, NSsid (ns_depth: how many NSpid fields, at most
+ * MEM_NS_MAX; a malformed or longer line leaves ns_depth 0). */
+#define MEM_NS_MAX 33 /* MAX_PID_NS_LEVEL 32, plus the host's */
 void mem_parse_status(const char *buf, size_t len, struct mem_procinfo *pi);
+/* The parent's id as the child's namespace sees it, from the parent's
+ * /proc/PPID/status: its NSpid field at the child's depth (child_depth
+ * fields), 0 when the parent has fewer (it lives in an ancestor namespace)
+ * or the line is missing or malformed. */
+pid_t mem_ns_ppid(const char *parent_status, size_t len, unsigned child_depth);
 /* cmdline -> psargs */
 void mem_set_psargs(struct mem_procinfo *pi, const char *cmdline, size_t len);
 
@@ -169,7 +185,9 @@ struct mem_thread {
  * 0 ok, -1 ERR_INVALID (or "running": ERR_WRONGSTATE). */
 int mem_parse_syscall(const char *buf, size_t len, struct mem_thread *t, struct err *e);
 
-/* Every note of the core in the kernel's order: the first thread's
+/* The notes carry the namespace ids (info.ns_pid of each thread, pi's
+ * ns_ppid, ns_pgrp, ns_sid) when pi->ns_depth is set, else the host ids.
+ * Every note of the core in the kernel's order: the first thread's
  * PRSTATUS, PRPSINFO, SIGINFO (when the first thread had a signal), AUXV,
  * FILE, its FPREGSET and X86_XSTATE, then each other thread's PRSTATUS,
  * FPREGSET, X86_XSTATE. threads[0] should be the main thread. */

@@ -780,6 +780,36 @@ static json_t *str_or_null(const char *s)
 	return json_string(utf8_valid(s, strlen(s)) ? s : "?");
 }
 
+/* The parent as the process's namespace sees it; the ids in the summary,
+ * host and namespace side by side (the process tree has the host's). */
+static void ns_ids(struct dump *d, struct mem_procinfo *pi)
+{
+	pi->ns_ppid = 0;
+	if (pi->ns_depth && pi->ppid > 0) {
+		char path[64];
+		_cleanup_free_ char *buf = NULL;
+		size_t len;
+		struct err e;
+		snprintf(path, sizeof(path), "/proc/%d/status", (int)pi->ppid);
+		if (read_file_at(AT_FDCWD, path, 65536, &buf, &len, NULL, &e) == 0)
+			pi->ns_ppid = mem_ns_ppid(buf, len, pi->ns_depth);
+		else
+			note(d, "parent %d: %s: ppid 0 in the notes", (int)pi->ppid, e.msg);
+	}
+	if (!pi->ns_depth)
+		note(d, "no NSpid in /proc/%d/status: the notes carry the host ids", (int)pi->pid);
+	json_t *ids = json_pack("{s:i, s:i, s:i, s:i}", "pid", (int)pi->pid, "ppid", (int)pi->ppid,
+				"pgrp", (int)pi->pgrp, "sid", (int)pi->sid);
+	if (pi->ns_depth) {
+		json_object_set_new(ids, "ns_pid", json_integer(pi->ns_pid));
+		json_object_set_new(ids, "ns_ppid", json_integer(pi->ns_ppid));
+		json_object_set_new(ids, "ns_pgrp", json_integer(pi->ns_pgrp));
+		json_object_set_new(ids, "ns_sid", json_integer(pi->ns_sid));
+		json_object_set_new(ids, "ns_depth", json_integer(pi->ns_depth));
+	}
+	json_object_set_new(d->sum, "ids", ids);
+}
+
 static int dump_pid(struct dump *d, struct err *e)
 {
 	const struct mem_opts *o = d->o;
@@ -813,6 +843,7 @@ static int dump_pid(struct dump *d, struct err *e)
 		buf = NULL;
 		if (read_file_at(dirfd, "cmdline", 4096, &buf, &len, NULL, e) == 0)
 			mem_set_psargs(&pi, buf, len);
+		ns_ids(d, &pi);
 	}
 	json_object_set_new(sum, "comm", json_string(utf8_valid(pi.comm, strlen(pi.comm)) ? pi.comm : "?"));
 	struct mem_select sel = {.full = o->full};
@@ -1014,6 +1045,8 @@ static int dump_pid(struct dump *d, struct err *e)
 	json_object_set_new(regs, "source", json_string(src));
 	for (size_t i = 0; i < nth && i < LIST_MAX; i++) {
 		json_t *t = json_pack("{s:i, s:s}", "tid", (int)th[i].tid, "source", th[i].regs_source);
+		if (pi.ns_depth && th[i].info.ns_depth == pi.ns_depth)
+			json_object_set_new(t, "ns_tid", json_integer(th[i].info.ns_pid));
 		if (th[i].regs_error[0])
 			json_object_set_new(t, "error", json_string(th[i].regs_error));
 		if (th[i].cursig)
