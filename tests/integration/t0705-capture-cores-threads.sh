@@ -29,7 +29,7 @@ fi
 . "$(dirname "$0")/../lib/lib.sh"
 . "$CONTAIN_TOP/tests/lib/containers.sh"
 need_root
-need_cmd runc gdb eu-stack eu-readelf jq timeout stat mountpoint
+need_cmd runc gdb eu-stack eu-readelf jq timeout stat mountpoint nm dd od mem-driver
 fixtures_ready || skip_all "no fixtures (run fixtures/build.sh)"
 [ -x "$CONTAIN" ] || skip_all "no contain binary at $CONTAIN"
 for v in static dyn; do
@@ -75,6 +75,8 @@ runs_again() {
 	u1=$(awk '{sub(/.*\) /, ""); print $12}' "/proc/$p/stat")
 	[ "$u1" -gt "$u0" ]
 }
+# counter PID HEXADDR: the 8 bytes at ADDR of PID's memory, as a number
+counter() { dd if="/proc/$1/mem" bs=8 count=1 iflag=skip_bytes skip=$((0x$2)) 2>/dev/null | od -An -tu8 | tr -d ' '; }
 actions() { jq -r '"\(.action) \(.target) \(.result)"' "$1/custody.jsonl"; }
 freeze_before_memory() {
 	actions "$1" | awk '/^quarantine-freeze .* ok$/ && !f { f = NR }
@@ -159,6 +161,23 @@ run_path() {
 			"$L: summary: the v1 thaw window: ok, frozen again and read back"
 		is "$(jq -r '.tasks == .trapped' <<<"$R")" true "$L: summary: every task trapped in the window"
 		diag "v1 interrupt-to-freeze window: $(jq -r '"\(.window_us) us (THAWED written in \(.thaw_write_us) us, all \(.trapped) tasks trapped \(.traps_us) us after the thaw began)"' <<<"$R")"
+	fi
+	if [ "$KIND" = v1 ]; then
+		# the window runs no user instruction: the spinner's counter (it
+		# only ever runs in user space) is the same before and after a
+		# second thaw window (mem-driver, on the container frozen again)
+		local AD C0 C1 R2
+		AD=$(nm "$FIXTURE_ROOTFS/usr/bin/threads3-static" | awk '$3 == "threads3_counter" {print $1}')
+		C0=$(counter "$PS" "$AD")
+		run mem-driver --pid "$PS" --cgroup-freeze "$D" --out "$T_DIR/md-v1"
+		is "$RC" 0 "$L: mem-driver takes threads3-static again through a thaw window"
+		C1=$(counter "$PS" "$AD")
+		R2=$(jq -c '.v1_interrupt[0]' <<<"$OUT")
+		is "$(jq -r '.result, .thawed, .refrozen' <<<"$R2" | tr '\n' ' ')" "ok true true " \
+			"$L: mem-driver: thawed, trapped, frozen again"
+		like "$C0" '^[0-9]+$' "$L: the spinner's counter read from /proc/PID/mem ($C0)"
+		is "$C1" "$C0" "$L: the spinner's counter did not move across the window: no user instruction ran"
+		diag "second window: $(jq -r '.window_us' <<<"$R2") us"
 	fi
 	check_core "$L static" "$B" "$PS" static "$(ns_tids "$PS")"
 	check_core "$L dynamic" "$B" "$PD" dyn "$(ns_tids "$PD")"
