@@ -9,9 +9,21 @@
  *   1. its threads are stopped and their registers read: by a helper
  *      process that PTRACE_SEIZEs + PTRACE_INTERRUPTs every thread (this
  *      reaches threads of a cgroup frozen by the unified freezer, which stays
- *      frozen), or, when the v1 freezer holds the process (a v1-frozen task
- *      cannot be interrupted), from /proc/PID/task/TID/syscall (stack and
- *      instruction pointer and the syscall arguments only);
+ *      frozen). When the v1 freezer holds the process (a task in the
+ *      refrigerator does not stop for ptrace), once per freezer cgroup, a
+ *      holder seizes and interrupts every task of the cgroup and its
+ *      children (none seizable: nothing is thawed), thaws, waits for each
+ *      task to trap (an interrupt queued on a frozen task is taken in the
+ *      kernel, in get_signal, before any return to user space), freezes
+ *      again and reads FROZEN back, reads GP, FP and XSTATE
+ *      (PTRACE_GETREGSET) and detaches them frozen; the window (THAWED
+ *      written to FROZEN read back) is measured and reported
+ *      (summary v1_interrupt), on any failure the cgroup is written FROZEN,
+ *      never THAWED. A thread without registers (not trapped, or
+ *      MEM_REGS_SYSCALL) has those of /proc/PID/task/TID/syscall (stack and
+ *      instruction pointer and the syscall arguments only), said per thread;
+ *      the notes carry the ids of the process's own pid namespace, as the
+ *      kernel's cores do (struct mem_procinfo);
  *   2. /proc/PID/maps is read once and copied to the maps sink; the whole
  *      ELF layout (headers, notes, page-aligned segments) is computed from it;
  *   3. the core streams out sequentially: headers, notes, then the segments,
@@ -197,8 +209,8 @@ void mem_notes_build(const struct mem_procinfo *pi, const struct mem_thread *thr
 
 /* ---- taking processes ---- */
 enum mem_regs_mode {
-	MEM_REGS_AUTO = 0, /* ptrace unless the v1 freezer holds the process */
-	MEM_REGS_PTRACE,   /* ptrace only (refused on a v1-frozen process) */
+	MEM_REGS_AUTO = 0, /* ptrace (through a thaw window under the v1 freezer) */
+	MEM_REGS_PTRACE,   /* the same */
 	MEM_REGS_SYSCALL,  /* never ptrace: /proc/PID/task/TID/syscall */
 };
 
@@ -229,8 +241,10 @@ void mem_freeze_state(pid_t pid, const char *cg_unified, const char *cg_freezer,
 		      struct mem_freeze *out);
 
 /* One process: its core through core, its raw maps through maps (may be
- * NULL). *summary (always set, even on -1) is {pid, comm, exe, threads,
- * registers:{source, threads:[{tid, source, error?}]}, regions, regions_dumped,
+ * NULL). *summary (always set, even on -1) is {pid, comm, exe, ids:{pid,
+ * ppid, pgrp, sid (the host's), ns_pid, ns_ppid, ns_pgrp, ns_sid, ns_depth},
+ * threads, registers:{source, threads:[{tid (host), ns_tid, source, error?}],
+ * v1_interrupt?}, regions, regions_dumped,
  * bytes, bytes_zero, bytes_unreadable, bytes_cut, core_size, freeze:{before,
  * after}, skipped:[...], cut:[...], unreadable:[...], notes:[...], error?}.
  * Returns 0 when a core was written (pages lost when the process exited or
@@ -248,7 +262,10 @@ struct mem_out {
 };
 
 /* Every pid: {collector:"memory", time, options:{full, max_bytes, regs},
- * processes:[summary...], cores, failed, bytes}. A failing process is
+ * processes:[summary...], cores, failed, bytes, v1_interrupt?:[{freezer,
+ * result, cgroups, tasks, trapped, thawed, window_us, thaw_write_us,
+ * traps_us, refrozen, frozen_after, errno?, task?}] (one per v1 freezer
+ * cgroup whose window was tried)}. A failing process is
  * recorded and the others still go in; -1 only when none could be taken
  * (or on a close error of the sink). o->max_bytes bounds all cores together. */
 int mem_collect(const pid_t *pids, size_t npids, const struct mem_opts *o,
