@@ -254,10 +254,13 @@ int mem_dump_pid(pid_t pid, const struct mem_opts *o, const struct sink *core,
 		 const struct sink *maps, json_t **summary, struct err *e);
 
 /* Sinks for mem_collect: open gives the sink for "<pid>.core" or
- * "<pid>.maps"; close ends it (ok false: the artifact is incomplete). */
+ * "<pid>.maps"; close ends it (ok false: the artifact is incomplete);
+ * summary is the process's (mem_dump_pid), for the ids to record with the
+ * artifact. */
 struct mem_out {
 	int (*open)(void *ctx, pid_t pid, const char *name, struct sink *out, struct err *e);
-	int (*close)(void *ctx, pid_t pid, const char *name, bool ok, struct err *e);
+	int (*close)(void *ctx, pid_t pid, const char *name, bool ok, const json_t *summary,
+		     struct err *e);
 	void *ctx;
 };
 

@@ -1752,7 +1752,7 @@ int mem_collect(const pid_t *pids, size_t npids, const struct mem_opts *o,
 		}
 		if (out->open(out->ctx, pid, cname, &cs, &pe) < 0) {
 			struct err ce;
-			out->close(out->ctx, pid, mname, false, &ce);
+			out->close(out->ctx, pid, mname, false, NULL, &ce);
 			nfailed++;
 			ps = json_pack("{s:i, s:s}", "pid", (int)pid, "error", pe.msg);
 			json_array_append_new(procs, ps);
@@ -1761,8 +1761,8 @@ int mem_collect(const pid_t *pids, size_t npids, const struct mem_opts *o,
 		int rc = dump_one(pid, &po, &cs, &ms, &v1c, &ps, &pe);
 		struct err ce;
 		err_clear(&ce);
-		int c1 = out->close(out->ctx, pid, cname, rc == 0, &ce);
-		int c2 = out->close(out->ctx, pid, mname, rc == 0, c1 < 0 ? &pe : &ce);
+		int c1 = out->close(out->ctx, pid, cname, rc == 0, ps, &ce);
+		int c2 = out->close(out->ctx, pid, mname, rc == 0, ps, c1 < 0 ? &pe : &ce);
 		if (c1 < 0 || c2 < 0) {
 			json_object_set_new(ps, "error", json_string(ce.msg));
 			err_set(e, ce.kind, "%s", ce.msg);

@@ -100,6 +100,12 @@ check_core() {
 		"$(ls "/proc/$P/task" | sort -n | tr '\n' ' ')" "$L: summary: the host tids beside them"
 	is "$(jq -r '.ids.pid, .ids.ns_pid' <<<"$PS" | tr '\n' ' ')" "$P $(ns_of "$P" NSpid) " \
 		"$L: summary: host pid and namespace pid"
+	local NOTE
+	NOTE=$(jq -r --arg c "data/memory/$P.core" --arg m "data/memory/$P.maps" \
+		'.artifacts[] | select(.path == $c or .path == $m) | .notes[]? | strings' "$B/index.json")
+	is "$(grep -c "^ids: host pid $P is pid $(ns_of "$P" NSpid) in its pid namespace" <<<"$NOTE")" 2 \
+		"$L: index.json: the core and the maps say the host and namespace ids"
+	like "$NOTE" "threads, host=namespace: $P=$(ns_of "$P" NSpid) " "$L: index.json: the threads' ids, host=namespace"
 	is "$(jq -r '.freeze.before.'"$FZ"' + " " + .freeze.after.'"$FZ" <<<"$PS")" "frozen frozen" \
 		"$L: summary: frozen before and after its core"
 	# gdb
