@@ -468,8 +468,9 @@ static json_t *mem_ids_note(const json_t *sum)
 	if (!json_object_get(ids, "ns_pid"))
 		return NULL;
 	struct sbuf b = SBUF_INIT;
-	sbuf_printf(&b, "ids: host pid %lld is pid %lld in its pid namespace (ppid %lld, pgrp %lld, "
-			"sid %lld there); threads, host=namespace:",
+	sbuf_printf(&b,
+		    "ids: host pid %lld is pid %lld in its pid namespace (ppid %lld, pgrp %lld, "
+		    "sid %lld there); threads, host=namespace:",
 		    (long long)json_integer_value(json_object_get(ids, "pid")),
 		    (long long)json_integer_value(json_object_get(ids, "ns_pid")),
 		    (long long)json_integer_value(json_object_get(ids, "ns_ppid")),

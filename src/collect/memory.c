@@ -566,19 +566,19 @@ static void list_add(json_t *arr, size_t *count, json_t *item)
  * always ends by freezing. On any doubt the cgroup is written FROZEN again
  * (never THAWED). */
 
-#define V1_MAX_DIRS 256
+#define V1_MAX_DIRS  256
 #define V1_MAX_TASKS 8192
 #define V1_TASKS_BUF (1u << 20)
 #define V1_FREEZE_MS 30000 /* the holder retries FROZEN this long, holding the threads */
 
 enum {
 	V1_OK = 0,
-	V1_NOT_FROZEN,	   /* the cgroup was not FROZEN when the holder started */
-	V1_PARENT,	   /* a parent cgroup freezes it: a thaw here would not thaw */
-	V1_LIST,	   /* a tasks file could not be read (or too many tasks) */
-	V1_SEIZE,	   /* a task could not be seized or interrupted: not thawed */
-	V1_THAW,	   /* writing THAWED failed */
-	V1_REFREEZE,	   /* FROZEN not read back within V1_FREEZE_MS */
+	V1_NOT_FROZEN, /* the cgroup was not FROZEN when the holder started */
+	V1_PARENT,     /* a parent cgroup freezes it: a thaw here would not thaw */
+	V1_LIST,       /* a tasks file could not be read (or too many tasks) */
+	V1_SEIZE,      /* a task could not be seized or interrupted: not thawed */
+	V1_THAW,       /* writing THAWED failed */
+	V1_REFREEZE,   /* FROZEN not read back within V1_FREEZE_MS */
 };
 
 struct v1_shm {
@@ -866,8 +866,9 @@ static int v1_dirs(struct v1_shm *sh, const char *dir, struct err *e)
 				continue;
 			if (sh->ndirs == V1_MAX_DIRS) {
 				closedir(d);
-				return err_set(e, ERR_INVALID, "cgroup '%s': more than %d child cgroups",
-					       dir, V1_MAX_DIRS);
+				return err_set(e, ERR_INVALID,
+					       "cgroup '%s': more than %d child cgroups", dir,
+					       V1_MAX_DIRS);
 			}
 			int c = openat(sh->dirfd[i], de->d_name,
 				       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -882,13 +883,20 @@ static int v1_dirs(struct v1_shm *sh, const char *dir, struct err *e)
 static const char *v1_result_str(int r)
 {
 	switch (r) {
-	case V1_OK: return "ok";
-	case V1_NOT_FROZEN: return "the v1 freezer is not FROZEN";
-	case V1_PARENT: return "a parent cgroup freezes it (a thaw would not reach its tasks)";
-	case V1_LIST: return "its tasks could not be listed";
-	case V1_SEIZE: return "a task could not be seized or interrupted: not thawed";
-	case V1_THAW: return "THAWED could not be written";
-	case V1_REFREEZE: return "FROZEN not read back after the window";
+	case V1_OK:
+		return "ok";
+	case V1_NOT_FROZEN:
+		return "the v1 freezer is not FROZEN";
+	case V1_PARENT:
+		return "a parent cgroup freezes it (a thaw would not reach its tasks)";
+	case V1_LIST:
+		return "its tasks could not be listed";
+	case V1_SEIZE:
+		return "a task could not be seized or interrupted: not thawed";
+	case V1_THAW:
+		return "THAWED could not be written";
+	case V1_REFREEZE:
+		return "FROZEN not read back after the window";
 	}
 	return "?";
 }
@@ -964,10 +972,11 @@ static int v1_take(const char *dir, unsigned stop_ms, struct v1_set *s, struct e
 		/* the window: THAWED written (its start) to FROZEN read back */
 		json_object_set_new(r, "window_us",
 				    json_integer((json_int_t)((sh->t_frozen - sh->t_thaw) * 1000)));
-		json_object_set_new(r, "thaw_write_us",
-				    json_integer((json_int_t)((sh->t_thaw_done - sh->t_thaw) * 1000)));
-		json_object_set_new(r, "traps_us",
-				    json_integer((json_int_t)((sh->t_trapped - sh->t_thaw) * 1000)));
+		json_object_set_new(
+		    r, "thaw_write_us",
+		    json_integer((json_int_t)((sh->t_thaw_done - sh->t_thaw) * 1000)));
+		json_object_set_new(
+		    r, "traps_us", json_integer((json_int_t)((sh->t_trapped - sh->t_thaw) * 1000)));
 		json_object_set_new(r, "refrozen", json_boolean(sh->refrozen));
 	}
 	json_object_set_new(r, "frozen_after", json_boolean(frozen));
@@ -1289,7 +1298,8 @@ static void v1_why(const struct dump *d, const struct ag_thread *vt, char *out, 
 		snprintf(out, n, "v1 freezer: no thaw window: %s",
 			 json_string_value(json_object_get(s->report, "result")));
 	else if (!vt)
-		snprintf(out, n, "v1 freezer: not among the cgroup's tasks when it was interrupted");
+		snprintf(out, n,
+			 "v1 freezer: not among the cgroup's tasks when it was interrupted");
 	else if (vt->state == AG_T_FAILED && vt->err == ETIMEDOUT)
 		snprintf(out, n, "v1 freezer: did not trap in the thaw window (not interrupted)");
 	else if (vt->state == AG_T_GONE)
@@ -1666,8 +1676,7 @@ static const struct v1_set *v1_for(struct v1_cache *c, pid_t pid, const struct m
 }
 
 static int dump_one(pid_t pid, const struct mem_opts *o, const struct sink *core,
-		    const struct sink *maps, struct v1_cache *v1c, json_t **summary,
-		    struct err *e);
+		    const struct sink *maps, struct v1_cache *v1c, json_t **summary, struct err *e);
 
 int mem_dump_pid(pid_t pid, const struct mem_opts *o, const struct sink *core,
 		 const struct sink *maps, json_t **summary, struct err *e)
@@ -1680,8 +1689,7 @@ int mem_dump_pid(pid_t pid, const struct mem_opts *o, const struct sink *core,
 }
 
 static int dump_one(pid_t pid, const struct mem_opts *o, const struct sink *core,
-		    const struct sink *maps, struct v1_cache *v1c, json_t **summary,
-		    struct err *e)
+		    const struct sink *maps, struct v1_cache *v1c, json_t **summary, struct err *e)
 {
 	struct dump d;
 	memset(&d, 0, sizeof(d));

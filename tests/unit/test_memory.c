@@ -420,11 +420,11 @@ START_TEST(ns_ids)
 	ck_assert_int_eq(mem_ns_ppid("Name:\tx\n", 8, 3), 0);
 	/* malformed or inconsistent: no namespace ids, the host's are used */
 	const char *bad[] = {
-		"NSpid:\t812\tx\nNSpgid:\t1\t1\nNSsid:\t1\t1\n",
-		"NSpid:\t812\t7\nNSpgid:\t1\nNSsid:\t1\t1\n",
-		"NSpid:\t0\nNSpgid:\t1\nNSsid:\t1\n",
-		"NSpid:\t-3\nNSpgid:\t1\nNSsid:\t1\n",
-		"Name:\tx\n",
+	    "NSpid:\t812\tx\nNSpgid:\t1\t1\nNSsid:\t1\t1\n",
+	    "NSpid:\t812\t7\nNSpgid:\t1\nNSsid:\t1\t1\n",
+	    "NSpid:\t0\nNSpgid:\t1\nNSsid:\t1\n",
+	    "NSpid:\t-3\nNSpgid:\t1\nNSsid:\t1\n",
+	    "Name:\tx\n",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		pi.ns_depth = 9;
@@ -462,8 +462,8 @@ START_TEST(ns_ids)
 	while (off + sizeof(Elf64_Nhdr) <= n.len) {
 		Elf64_Nhdr nh;
 		memcpy(&nh, n.buf + off, sizeof(nh));
-		const unsigned char *desc = (const unsigned char *)n.buf + off + sizeof(nh) +
-					    ((nh.n_namesz + 3) & ~3u);
+		const unsigned char *desc =
+		    (const unsigned char *)n.buf + off + sizeof(nh) + ((nh.n_namesz + 3) & ~3u);
 		if (nh.n_type == NT_PRSTATUS) {
 			struct elf_prstatus ps;
 			memcpy(&ps, desc, sizeof(ps));
