@@ -15,6 +15,11 @@
 #    freezer (its thaw window: every task interrupted, thawed, trapped in the
 #    kernel, frozen again; the window is printed), and the spinner, which
 #    runs in user space, is in a frame of its own;
+#  - the v1 window runs no user instruction (the spinner's counter, read
+#    from /proc/PID/mem, does not move across a second window); with one task
+#    held by another tracer (strace) nothing is thawed and every thread
+#    falls back to /proc/PID/task/TID/syscall, each saying why;
+#  - the index notes of each core and maps give host=namespace ids;
 #  - the container is frozen before the memory phase and after the capture;
 #    after release every thread runs again (none left in a ptrace stop).
 # First the v1 path (runc_run --freezer-only, capture --freezer v1) on this
@@ -29,7 +34,7 @@ fi
 . "$(dirname "$0")/../lib/lib.sh"
 . "$CONTAIN_TOP/tests/lib/containers.sh"
 need_root
-need_cmd runc gdb eu-stack eu-readelf jq timeout stat mountpoint nm dd od mem-driver
+need_cmd runc gdb eu-stack eu-readelf jq timeout stat mountpoint nm dd od strace mem-driver
 fixtures_ready || skip_all "no fixtures (run fixtures/build.sh)"
 [ -x "$CONTAIN" ] || skip_all "no contain binary at $CONTAIN"
 for v in static dyn; do
@@ -184,6 +189,28 @@ run_path() {
 		like "$C0" '^[0-9]+$' "$L: the spinner's counter read from /proc/PID/mem ($C0)"
 		is "$C1" "$C0" "$L: the spinner's counter did not move across the window: no user instruction ran"
 		diag "second window: $(jq -r '.window_us' <<<"$R2") us"
+		# a task another tracer holds cannot be seized: nothing is thawed,
+		# every thread falls back to the syscall file, said per thread
+		strace -p "$PD" -o /dev/null 2>/dev/null &
+		local ST=$!
+		on_exit "kill -KILL $ST 2>/dev/null"
+		traced() { ! grep -qx 'TracerPid:[[:space:]]*0' "/proc/$PD/status"; }
+		ok "$L: strace holds threads3-dyn" wait_for 10 traced
+		run mem-driver --pid "$PS" --cgroup-freeze "$D" --out "$T_DIR/md-v1-traced"
+		is "$RC" 0 "$L, a task traced by another: mem-driver still takes threads3-static"
+		R2=$(jq -c '.v1_interrupt[0]' <<<"$OUT")
+		like "$(jq -r '.result' <<<"$R2")" 'could not be seized.*not thawed' \
+			"$L, a task traced by another: the window is refused, nothing thawed"
+		is "$(jq -r '.thawed, .frozen_after' <<<"$R2" | tr '\n' ' ')" "false true " \
+			"$L, a task traced by another: not thawed, frozen after"
+		is "$(jq -r '.processes[0].registers.source' <<<"$OUT")" syscall \
+			"$L, a task traced by another: registers from the syscall file"
+		is "$(jq -r '[.processes[0].registers.threads[].error | test("no thaw window")] | all' <<<"$OUT")" \
+			true "$L, a task traced by another: each thread says why"
+		is "$(counter "$PS" "$AD")" "$C0" "$L, a task traced by another: the spinner did not move"
+		ok "$L, a task traced by another: still frozen" frozen_v1 "$D"
+		kill -KILL "$ST" 2>/dev/null
+		wait "$ST" 2>/dev/null
 	fi
 	check_core "$L static" "$B" "$PS" static "$(ns_tids "$PS")"
 	check_core "$L dynamic" "$B" "$PD" dyn "$(ns_tids "$PD")"
