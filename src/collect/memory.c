@@ -659,7 +659,11 @@ static int v1_scan(struct v1_shm *sh)
 		bool in = false;
 		for (ssize_t i = 0; i <= n; i++) {
 			char c = i < n ? sh->buf[i] : '\n';
-			if (c >= '0' && c <= '9' && v < 1 << 30) {
+			if (c >= '0' && c <= '9') {
+				if (v >= 1 << 30) { /* no pid is that long */
+					sh->sys_err = ERANGE;
+					return -1;
+				}
 				v = v * 10 + (c - '0');
 				in = true;
 				continue;
@@ -754,11 +758,12 @@ __attribute__((noreturn)) static void v1_holder(struct v1_shm *sh, unsigned stop
 	/* not ours to stop halfway: a signal to our process group, or our
 	 * death, must not leave the container thawed */
 	setpgid(0, 0);
-	signal(SIGINT, SIG_IGN);
-	signal(SIGTERM, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
-	signal(SIGQUIT, SIG_IGN);
-	signal(SIGPIPE, SIG_IGN);
+	struct sigaction ign;
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE};
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &ign, NULL);
 	int root = sh->dirfd[0];
 	char b[8];
 	if (!v1_is(root, "FROZEN")) {
@@ -790,8 +795,10 @@ __attribute__((noreturn)) static void v1_holder(struct v1_shm *sh, unsigned stop
 			v1_detach_all(sh);
 			_exit(0);
 		}
-	if (!v1_is(root, "FROZEN") || v1_scan(sh) < 0 || from != sh->n) {
-		sh->result = from != sh->n ? V1_SEIZE : V1_NOT_FROZEN;
+	/* still frozen, and no task came in since the last round */
+	int last = v1_scan(sh);
+	if (last < 0 || from != sh->n || !v1_is(root, "FROZEN")) {
+		sh->result = last < 0 ? V1_LIST : from != sh->n ? V1_SEIZE : V1_NOT_FROZEN;
 		v1_detach_all(sh);
 		_exit(0);
 	}
