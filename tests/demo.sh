@@ -127,9 +127,14 @@ tar -tvf "$B/fs/upper.tar" | grep -E 'passwd|\.wh\.' | head -5
 MT=$(jq -r '.pids[] | select(.comm == "memtarget") | .pid' "$B/processes/tree.json" | head -1)
 ADDR=$(cat "$CMERGED/tmp/.addr" 2>/dev/null)
 if [ -n "$MT" ] && [ -f "$B/memory/$MT.core" ]; then
-	echo "-- the memory of pid $MT, an ELF core gdb loads (memory/$MT.core):"
+	echo "-- the memory of pid $MT, an ELF core gdb loads (memory/$MT.core): info threads lists"
+	echo "   exactly its $(ls "/proc/$MT/task" 2>/dev/null | wc -l) threads, by their ids inside the container, each with its registers"
 	gdb -q -batch -ex 'info threads' -ex "x/s $ADDR" "$FIXTURE_ROOTFS/usr/bin/memtarget" \
-		"$B/memory/$MT.core" 2>/dev/null | grep -E '^[* ] +[0-9]+ +LWP|^0x'
+		"$B/memory/$MT.core" 2>/dev/null | grep -E '^  Id +Target|^[* ] +[0-9]+ +(Thread .*)?LWP|^0x'
+	echo "   host and container ids side by side (memory/summary.json):"
+	jq -r --argjson p "$MT" '.processes[] | select(.pid == $p) | .registers.threads[] |
+		"   host tid \(.tid) = tid \(.ns_tid) in the container, registers from \(.source)"' \
+		"$B/memory/summary.json"
 fi
 
 say "verify the bag: with contain, then with sha256sum alone"

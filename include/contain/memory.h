@@ -9,9 +9,21 @@
  *   1. its threads are stopped and their registers read: by a helper
  *      process that PTRACE_SEIZEs + PTRACE_INTERRUPTs every thread (this
  *      reaches threads of a cgroup frozen by the unified freezer, which stays
- *      frozen), or, when the v1 freezer holds the process (a v1-frozen task
- *      cannot be interrupted), from /proc/PID/task/TID/syscall (stack and
- *      instruction pointer and the syscall arguments only);
+ *      frozen). When the v1 freezer holds the process (a task in the
+ *      refrigerator does not stop for ptrace), once per freezer cgroup, a
+ *      holder seizes and interrupts every task of the cgroup and its
+ *      children (none seizable: nothing is thawed), thaws, waits for each
+ *      task to trap (an interrupt queued on a frozen task is taken in the
+ *      kernel, in get_signal, before any return to user space), freezes
+ *      again and reads FROZEN back, reads GP, FP and XSTATE
+ *      (PTRACE_GETREGSET) and detaches them frozen; the window (THAWED
+ *      written to FROZEN read back) is measured and reported
+ *      (summary v1_interrupt), on any failure the cgroup is written FROZEN,
+ *      never THAWED. A thread without registers (not trapped, or
+ *      MEM_REGS_SYSCALL) has those of /proc/PID/task/TID/syscall (stack and
+ *      instruction pointer and the syscall arguments only), said per thread;
+ *      the notes carry the ids of the process's own pid namespace, as the
+ *      kernel's cores do (struct mem_procinfo);
  *   2. /proc/PID/maps is read once and copied to the maps sink; the whole
  *      ELF layout (headers, notes, page-aligned segments) is computed from it;
  *   3. the core streams out sequentially: headers, notes, then the segments,
@@ -140,11 +152,27 @@ struct mem_procinfo {
 	char psargs[80]; /* cmdline, NULs as spaces, cut to 79 */
 	uint64_t utime, stime, cutime, cstime; /* clock ticks */
 	uint64_t sigpend, sighold;	       /* SigPnd, SigBlk (per thread) */
+	/* The ids in the process's own pid namespace, as the kernel writes
+	 * them in its cores (task_pid_vnr & co.): the last field of NSpid,
+	 * NSpgid, NSsid of /proc/PID/status; ns_ppid is the parent's id at the
+	 * same level (mem_ns_ppid), 0 when the parent is outside the namespace.
+	 * ns_depth is the number of NSpid fields (0: the kernel shows none, the
+	 * host ids are used). pid, ppid, pgrp and sid stay the host's. */
+	unsigned ns_depth;
+	pid_t ns_pid, ns_ppid, ns_pgrp, ns_sid;
 };
 /* /proc/PID/stat (comm may hold spaces and parentheses: the last ')' ends it) */
 int mem_parse_stat(const char *buf, size_t len, struct mem_procinfo *pi, struct err *e);
-/* /proc/PID/status: Uid, Gid (real), SigPnd, SigBlk */
+/* /proc/PID/status: Uid, Gid (real), SigPnd, SigBlk, and the last fields
+ * of NSpid, NSpgid, NSsid (ns_depth: how many NSpid fields, at most
+ * MEM_NS_MAX; a malformed or longer line leaves ns_depth 0). */
+#define MEM_NS_MAX 33 /* MAX_PID_NS_LEVEL 32, plus the host's */
 void mem_parse_status(const char *buf, size_t len, struct mem_procinfo *pi);
+/* The parent's id as the child's namespace sees it, from the parent's
+ * /proc/PPID/status: its NSpid field at the child's depth (child_depth
+ * fields), 0 when the parent has fewer (it lives in an ancestor namespace)
+ * or the line is missing or malformed. */
+pid_t mem_ns_ppid(const char *parent_status, size_t len, unsigned child_depth);
 /* cmdline -> psargs */
 void mem_set_psargs(struct mem_procinfo *pi, const char *cmdline, size_t len);
 
@@ -169,7 +197,9 @@ struct mem_thread {
  * 0 ok, -1 ERR_INVALID (or "running": ERR_WRONGSTATE). */
 int mem_parse_syscall(const char *buf, size_t len, struct mem_thread *t, struct err *e);
 
-/* Every note of the core in the kernel's order: the first thread's
+/* The notes carry the namespace ids (info.ns_pid of each thread, pi's
+ * ns_ppid, ns_pgrp, ns_sid) when pi->ns_depth is set, else the host ids.
+ * Every note of the core in the kernel's order: the first thread's
  * PRSTATUS, PRPSINFO, SIGINFO (when the first thread had a signal), AUXV,
  * FILE, its FPREGSET and X86_XSTATE, then each other thread's PRSTATUS,
  * FPREGSET, X86_XSTATE. threads[0] should be the main thread. */
@@ -179,8 +209,8 @@ void mem_notes_build(const struct mem_procinfo *pi, const struct mem_thread *thr
 
 /* ---- taking processes ---- */
 enum mem_regs_mode {
-	MEM_REGS_AUTO = 0, /* ptrace unless the v1 freezer holds the process */
-	MEM_REGS_PTRACE,   /* ptrace only (refused on a v1-frozen process) */
+	MEM_REGS_AUTO = 0, /* ptrace (through a thaw window under the v1 freezer) */
+	MEM_REGS_PTRACE,   /* the same */
 	MEM_REGS_SYSCALL,  /* never ptrace: /proc/PID/task/TID/syscall */
 };
 
@@ -211,8 +241,10 @@ void mem_freeze_state(pid_t pid, const char *cg_unified, const char *cg_freezer,
 		      struct mem_freeze *out);
 
 /* One process: its core through core, its raw maps through maps (may be
- * NULL). *summary (always set, even on -1) is {pid, comm, exe, threads,
- * registers:{source, threads:[{tid, source, error?}]}, regions, regions_dumped,
+ * NULL). *summary (always set, even on -1) is {pid, comm, exe, ids:{pid,
+ * ppid, pgrp, sid (the host's), ns_pid, ns_ppid, ns_pgrp, ns_sid, ns_depth},
+ * threads, registers:{source, threads:[{tid (host), ns_tid, source, error?}],
+ * v1_interrupt?}, regions, regions_dumped,
  * bytes, bytes_zero, bytes_unreadable, bytes_cut, core_size, freeze:{before,
  * after}, skipped:[...], cut:[...], unreadable:[...], notes:[...], error?}.
  * Returns 0 when a core was written (pages lost when the process exited or
@@ -222,15 +254,21 @@ int mem_dump_pid(pid_t pid, const struct mem_opts *o, const struct sink *core,
 		 const struct sink *maps, json_t **summary, struct err *e);
 
 /* Sinks for mem_collect: open gives the sink for "<pid>.core" or
- * "<pid>.maps"; close ends it (ok false: the artifact is incomplete). */
+ * "<pid>.maps"; close ends it (ok false: the artifact is incomplete);
+ * summary is the process's (mem_dump_pid), for the ids to record with the
+ * artifact. */
 struct mem_out {
 	int (*open)(void *ctx, pid_t pid, const char *name, struct sink *out, struct err *e);
-	int (*close)(void *ctx, pid_t pid, const char *name, bool ok, struct err *e);
+	int (*close)(void *ctx, pid_t pid, const char *name, bool ok, const json_t *summary,
+		     struct err *e);
 	void *ctx;
 };
 
 /* Every pid: {collector:"memory", time, options:{full, max_bytes, regs},
- * processes:[summary...], cores, failed, bytes}. A failing process is
+ * processes:[summary...], cores, failed, bytes, v1_interrupt?:[{freezer,
+ * result, cgroups, tasks, trapped, thawed, window_us, thaw_write_us,
+ * traps_us, refrozen, frozen_after, errno?, task?}] (one per v1 freezer
+ * cgroup whose window was tried)}. A failing process is
  * recorded and the others still go in; -1 only when none could be taken
  * (or on a close error of the sink). o->max_bytes bounds all cores together. */
 int mem_collect(const pid_t *pids, size_t npids, const struct mem_opts *o,

@@ -460,7 +460,44 @@ static int mem_open(void *ctx, pid_t pid, const char *name, struct sink *out, st
 	return 0;
 }
 
-static int mem_close(void *ctx, pid_t pid, const char *name, bool ok, struct err *e)
+/* the index note that ties a core (and its maps) to the process tree: the
+ * cores carry the ids of the container's pid namespace, the tree the host's */
+static json_t *mem_ids_note(const json_t *sum)
+{
+	const json_t *ids = json_object_get(sum, "ids");
+	if (!json_object_get(ids, "ns_pid"))
+		return NULL;
+	struct sbuf b = SBUF_INIT;
+	sbuf_printf(&b,
+		    "ids: host pid %lld is pid %lld in its pid namespace (ppid %lld, pgrp %lld, "
+		    "sid %lld there); threads, host=namespace:",
+		    (long long)json_integer_value(json_object_get(ids, "pid")),
+		    (long long)json_integer_value(json_object_get(ids, "ns_pid")),
+		    (long long)json_integer_value(json_object_get(ids, "ns_ppid")),
+		    (long long)json_integer_value(json_object_get(ids, "ns_pgrp")),
+		    (long long)json_integer_value(json_object_get(ids, "ns_sid")));
+	size_t i;
+	const json_t *t;
+	json_array_foreach(json_object_get(json_object_get(sum, "registers"), "threads"), i, t)
+	{
+		if (i == 64) {
+			sbuf_adds(&b, " ... (summary.json has them all)");
+			break;
+		}
+		const json_t *ns = json_object_get(t, "ns_tid");
+		sbuf_printf(&b, " %lld=", (long long)json_integer_value(json_object_get(t, "tid")));
+		if (ns)
+			sbuf_printf(&b, "%lld", (long long)json_integer_value(ns));
+		else
+			sbuf_adds(&b, "?");
+	}
+	json_t *n = json_string(b.buf);
+	sbuf_free(&b);
+	return n;
+}
+
+static int mem_close(void *ctx, pid_t pid, const char *name, bool ok, const json_t *summary,
+		     struct err *e)
 {
 	struct mem_ctx *m = ctx;
 	int slot = str_has_suffix(name, ".maps") ? 1 : 0;
@@ -469,6 +506,16 @@ static int mem_close(void *ctx, pid_t pid, const char *name, bool ok, struct err
 	m->f[slot] = NULL;
 	if (!f)
 		return 0;
+	json_t *ids = summary ? mem_ids_note(summary) : NULL;
+	if (ids) {
+		int r = bag_file_note(f, ids, e);
+		json_decref(ids);
+		if (r < 0) {
+			struct err e2;
+			bag_file_close(f, NULL, &e2);
+			return -1;
+		}
+	}
 	if (ok && slot == 0 && !pid_alive(pid)) {
 		/* taken to the end, but the process is gone now: it may have died
 		 * while being read (the summary says which pages were lost) */

@@ -535,6 +535,25 @@ static bool status_field(const char *buf, size_t len, const char *key, char *val
 	return false;
 }
 
+/* "NSpid:\t812\t7": every field a decimal id (>= min, pid 0 is a
+ * process group or session outside the namespace), at most MEM_NS_MAX of
+ * them. The number of fields, or -1 when the line is missing or malformed. */
+static int ns_fields(const char *buf, size_t len, const char *key, pid_t *out, long long min)
+{
+	char v[MEM_NS_MAX * 12];
+	if (!status_field(buf, len, key, v, sizeof(v)) || strlen(v) == sizeof(v) - 1)
+		return -1; /* missing, or cut: the last field would be wrong */
+	int n = 0;
+	char *save = NULL;
+	for (char *tok = strtok_r(v, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+		long long x;
+		if (n == MEM_NS_MAX || parse_ll(tok, min, INT32_MAX, &x) < 0)
+			return -1;
+		out[n++] = (pid_t)x;
+	}
+	return n ? n : -1;
+}
+
 static uint64_t hex64(const char *s)
 {
 	uint64_t v = 0;
@@ -562,6 +581,31 @@ void mem_parse_status(const char *buf, size_t len, struct mem_procinfo *pi)
 		pi->sigpend = hex64(v);
 	if (status_field(buf, len, "SigBlk", v, sizeof(v)))
 		pi->sighold = hex64(v);
+	/* the ids in each pid namespace, the host's first, the process's own last */
+	pid_t f[MEM_NS_MAX];
+	int np = ns_fields(buf, len, "NSpid", f, 1);
+	pi->ns_depth = 0;
+	if (np <= 0)
+		return;
+	pid_t own = f[np - 1];
+	if (ns_fields(buf, len, "NSpgid", f, 0) != np)
+		return;
+	pid_t pg = f[np - 1];
+	if (ns_fields(buf, len, "NSsid", f, 0) != np)
+		return;
+	pi->ns_depth = (unsigned)np;
+	pi->ns_pid = own;
+	pi->ns_pgrp = pg;
+	pi->ns_sid = f[np - 1];
+}
+
+pid_t mem_ns_ppid(const char *parent_status, size_t len, unsigned child_depth)
+{
+	pid_t f[MEM_NS_MAX];
+	int np = ns_fields(parent_status, len, "NSpid", f, 1);
+	if (np <= 0 || child_depth == 0 || (unsigned)np < child_depth)
+		return 0;
+	return f[child_depth - 1];
 }
 
 void mem_set_psargs(struct mem_procinfo *pi, const char *cmdline, size_t len)
@@ -653,10 +697,12 @@ static void prstatus_add(struct sbuf *out, const struct mem_procinfo *pi, const 
 	ps.pr_cursig = (short)t->cursig;
 	ps.pr_sigpend = t->info.sigpend;
 	ps.pr_sighold = t->info.sighold;
-	ps.pr_pid = t->tid;
-	ps.pr_ppid = pi->ppid;
-	ps.pr_pgrp = pi->pgrp;
-	ps.pr_sid = pi->sid;
+	/* the ids the process sees, as the kernel's own cores have them */
+	bool ns = pi->ns_depth && t->info.ns_depth == pi->ns_depth;
+	ps.pr_pid = ns ? t->info.ns_pid : t->tid;
+	ps.pr_ppid = pi->ns_depth ? pi->ns_ppid : pi->ppid;
+	ps.pr_pgrp = pi->ns_depth ? pi->ns_pgrp : pi->pgrp;
+	ps.pr_sid = pi->ns_depth ? pi->ns_sid : pi->sid;
 	tick_tv(t->info.utime, &ps.pr_utime);
 	tick_tv(t->info.stime, &ps.pr_stime);
 	tick_tv(t->info.cutime, &ps.pr_cutime);
@@ -694,10 +740,10 @@ void mem_notes_build(const struct mem_procinfo *pi, const struct mem_thread *thr
 			pp.pr_flag = pi->flags;
 			pp.pr_uid = pi->uid;
 			pp.pr_gid = pi->gid;
-			pp.pr_pid = pi->pid;
-			pp.pr_ppid = pi->ppid;
-			pp.pr_pgrp = pi->pgrp;
-			pp.pr_sid = pi->sid;
+			pp.pr_pid = pi->ns_depth ? pi->ns_pid : pi->pid;
+			pp.pr_ppid = pi->ns_depth ? pi->ns_ppid : pi->ppid;
+			pp.pr_pgrp = pi->ns_depth ? pi->ns_pgrp : pi->pgrp;
+			pp.pr_sid = pi->ns_depth ? pi->ns_sid : pi->sid;
 			memcpy(pp.pr_fname, pi->comm, sizeof(pp.pr_fname));
 			memcpy(pp.pr_psargs, pi->psargs, sizeof(pp.pr_psargs));
 			mem_note_add(out, "CORE", NT_PRPSINFO, &pp, sizeof(pp));

@@ -122,9 +122,13 @@ static bool page_zero(const unsigned char *p)
 
 static void ag_get_regs(struct ag_thread *t)
 {
-	if (ptrace(PTRACE_GETREGS, t->tid, 0, &t->regs) == 0)
+	struct iovec gp = {&t->regs, sizeof(t->regs)};
+	if (ptrace(PTRACE_GETREGSET, t->tid, (void *)NT_PRSTATUS, &gp) == 0 &&
+	    gp.iov_len == sizeof(t->regs))
 		t->have_regs = 1;
-	if (ptrace(PTRACE_GETFPREGS, t->tid, 0, &t->fp) == 0)
+	struct iovec fp = {&t->fp, sizeof(t->fp)};
+	if (ptrace(PTRACE_GETREGSET, t->tid, (void *)NT_PRFPREG, &fp) == 0 &&
+	    fp.iov_len == sizeof(t->fp))
 		t->have_fp = 1;
 	struct iovec iov = {t->xstate, sizeof(t->xstate)};
 	if (ptrace(PTRACE_GETREGSET, t->tid, (void *)NT_X86_XSTATE, &iov) == 0)
@@ -540,6 +544,463 @@ static void list_add(json_t *arr, size_t *count, json_t *item)
 		json_decref(item);
 }
 
+/* ---- the v1 freezer: registers through a thaw window ----
+ *
+ * A task the v1 freezer holds sits in the refrigerator and does not stop
+ * for PTRACE_INTERRUPT, so ptrace cannot read its registers. What the
+ * kernel does with an interrupt queued on a frozen task: PTRACE_INTERRUPT
+ * sets JOBCTL_TRAP_STOP and TIF_SIGPENDING; once thawed the task leaves
+ * the refrigerator (in get_signal, or a freezable sleep that then returns
+ * towards user space) and cannot return to user space with a signal
+ * pending without passing get_signal, which takes the job-control trap
+ * before anything else: it enters the ptrace stop in the kernel. So the
+ * holder (a child, the tracer) seizes and interrupts every task of the
+ * freezer cgroup and its children while they are frozen (if any cannot
+ * be seized, it thaws nothing), thaws, waits for each to trap, freezes
+ * again and reads freezer.state back, then reads each thread's registers
+ * (PTRACE_GETREGSET: GP, FP, XSTATE) and detaches them while frozen; they
+ * stay frozen. The window (thaw written to FROZEN read back) runs kernel
+ * code of the container only; it is measured and reported. A thread that
+ * did not trap keeps the /proc/PID/task/TID/syscall fallback, said per
+ * thread. The holder is not killed with us: its steps are bounded and it
+ * always ends by freezing. On any doubt the cgroup is written FROZEN again
+ * (never THAWED). */
+
+#define V1_MAX_DIRS  256
+#define V1_MAX_TASKS 8192
+#define V1_TASKS_BUF (1u << 20)
+#define V1_FREEZE_MS 30000 /* the holder retries FROZEN this long, holding the threads */
+
+enum {
+	V1_OK = 0,
+	V1_NOT_FROZEN, /* the cgroup was not FROZEN when the holder started */
+	V1_PARENT,     /* a parent cgroup freezes it: a thaw here would not thaw */
+	V1_LIST,       /* a tasks file could not be read (or too many tasks) */
+	V1_SEIZE,      /* a task could not be seized or interrupted: not thawed */
+	V1_THAW,       /* writing THAWED failed */
+	V1_REFREEZE,   /* FROZEN not read back within V1_FREEZE_MS */
+};
+
+struct v1_shm {
+	uint32_t n, cap, ndirs;
+	int32_t result, sys_err;
+	pid_t bad_tid;
+	int32_t thawed, refrozen;
+	uint32_t trapped;
+	double t_thaw, t_thaw_done, t_trapped, t_frozen; /* ms, monotonic */
+	int dirfd[V1_MAX_DIRS];
+	char buf[V1_TASKS_BUF];
+	struct ag_thread th[];
+};
+
+struct v1_set {
+	char *dir;
+	struct v1_shm *sh;
+	size_t mapsz;
+	json_t *report;
+	bool ok; /* the registers of the trapped threads are in sh */
+};
+
+static ssize_t v1_read(int dirfd, const char *name, char *buf, size_t max)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	size_t off = 0;
+	for (;;) {
+		ssize_t n = read(fd, buf + off, max - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			close(fd);
+			return n < 0 ? -1 : (ssize_t)off;
+		}
+		off += (size_t)n;
+		if (off == max) {
+			close(fd);
+			errno = EOVERFLOW;
+			return -1;
+		}
+	}
+}
+
+static int v1_write(int dirfd, const char *state)
+{
+	int fd = openat(dirfd, "freezer.state", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = write(fd, state, strlen(state));
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return n == (ssize_t)strlen(state) ? 0 : -1;
+}
+
+static bool v1_is(int dirfd, const char *want)
+{
+	char b[32];
+	ssize_t n = v1_read(dirfd, "freezer.state", b, sizeof(b) - 1);
+	if (n <= 0)
+		return false;
+	size_t l = strlen(want);
+	return (size_t)n >= l && memcmp(b, want, l) == 0 && (b[l] == '\n' || (size_t)n == l);
+}
+
+/* every task of the cgroups not known yet; -1 (V1_LIST) on a read error or overflow */
+static int v1_scan(struct v1_shm *sh)
+{
+	for (uint32_t d = 0; d < sh->ndirs; d++) {
+		ssize_t n = v1_read(sh->dirfd[d], "tasks", sh->buf, sizeof(sh->buf));
+		if (n < 0) {
+			sh->sys_err = errno;
+			return -1;
+		}
+		long v = 0;
+		bool in = false;
+		for (ssize_t i = 0; i <= n; i++) {
+			char c = i < n ? sh->buf[i] : '\n';
+			if (c >= '0' && c <= '9') {
+				if (v >= 1 << 30) { /* no pid is that long */
+					sh->sys_err = ERANGE;
+					return -1;
+				}
+				v = v * 10 + (c - '0');
+				in = true;
+				continue;
+			}
+			if (in && v > 0) {
+				bool known = false;
+				for (uint32_t k = 0; k < sh->n && !known; k++)
+					known = sh->th[k].tid == (pid_t)v;
+				if (!known) {
+					if (sh->n == sh->cap) {
+						sh->sys_err = E2BIG;
+						return -1;
+					}
+					sh->th[sh->n].tid = (pid_t)v;
+					sh->th[sh->n].state = AG_T_NONE;
+					sh->n++;
+				}
+			}
+			v = 0;
+			in = false;
+		}
+	}
+	return 0;
+}
+
+static void v1_seize(struct v1_shm *sh, uint32_t from)
+{
+	for (uint32_t i = from; i < sh->n; i++) {
+		struct ag_thread *t = &sh->th[i];
+		if (ptrace(PTRACE_SEIZE, t->tid, 0, 0) < 0) {
+			t->state = errno == ESRCH ? AG_T_GONE : AG_T_FAILED;
+			t->err = errno;
+			continue;
+		}
+		t->seized = 1;
+		if (ptrace(PTRACE_INTERRUPT, t->tid, 0, 0) < 0) {
+			t->state = errno == ESRCH ? AG_T_GONE : AG_T_FAILED;
+			t->err = errno;
+		}
+	}
+}
+
+static void v1_detach_all(struct v1_shm *sh)
+{
+	for (uint32_t i = 0; i < sh->n; i++)
+		if (sh->th[i].seized) {
+			ptrace(PTRACE_DETACH, sh->th[i].tid, 0, 0);
+			sh->th[i].seized = 0;
+		}
+}
+
+/* the traps, each thread's first stop after the thaw, until the deadline */
+static void v1_wait_traps(struct v1_shm *sh, double deadline)
+{
+	long nap = 20;
+	for (;;) {
+		uint32_t pending = 0;
+		for (uint32_t i = 0; i < sh->n; i++) {
+			struct ag_thread *t = &sh->th[i];
+			if (!t->seized || t->state != AG_T_NONE)
+				continue;
+			int st;
+			pid_t r = waitpid(t->tid, &st, __WALL | WNOHANG);
+			if (r == t->tid && WIFSTOPPED(st)) {
+				t->state = AG_T_STOPPED;
+				t->stopsig = WSTOPSIG(st);
+				t->event = (st >> 16) & 0xff;
+				sh->trapped++;
+			} else if (r == t->tid || (r < 0 && errno == ECHILD)) {
+				t->state = AG_T_GONE;
+				t->err = ESRCH;
+				t->seized = 0;
+			} else {
+				pending++;
+			}
+		}
+		if (!pending || now_ms() > deadline)
+			break;
+		nap_us(nap);
+		if (nap < 1000)
+			nap *= 2;
+	}
+	for (uint32_t i = 0; i < sh->n; i++)
+		if (sh->th[i].seized && sh->th[i].state == AG_T_NONE) {
+			sh->th[i].state = AG_T_FAILED;
+			sh->th[i].err = ETIMEDOUT;
+		}
+}
+
+__attribute__((noreturn)) static void v1_holder(struct v1_shm *sh, unsigned stop_ms)
+{
+	/* not ours to stop halfway: a signal to our process group, or our
+	 * death, must not leave the container thawed */
+	setpgid(0, 0);
+	struct sigaction ign;
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE};
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &ign, NULL);
+	int root = sh->dirfd[0];
+	char b[8];
+	if (!v1_is(root, "FROZEN")) {
+		sh->result = V1_NOT_FROZEN;
+		_exit(0);
+	}
+	if (v1_read(root, "freezer.parent_freezing", b, sizeof(b)) > 0 && b[0] != '0') {
+		sh->result = V1_PARENT;
+		_exit(0);
+	}
+	/* seize every task, frozen; tasks moved in meanwhile too */
+	uint32_t from = 0;
+	for (int round = 0; round < 4; round++) {
+		if (v1_scan(sh) < 0) {
+			sh->result = V1_LIST;
+			v1_detach_all(sh);
+			_exit(0);
+		}
+		if (from == sh->n)
+			break;
+		v1_seize(sh, from);
+		from = sh->n;
+	}
+	for (uint32_t i = 0; i < sh->n; i++)
+		if (sh->th[i].state == AG_T_FAILED) {
+			sh->result = V1_SEIZE;
+			sh->bad_tid = sh->th[i].tid;
+			sh->sys_err = sh->th[i].err;
+			v1_detach_all(sh);
+			_exit(0);
+		}
+	/* still frozen, and no task came in since the last round */
+	int last = v1_scan(sh);
+	if (last < 0 || from != sh->n || !v1_is(root, "FROZEN")) {
+		sh->result = last < 0 ? V1_LIST : from != sh->n ? V1_SEIZE : V1_NOT_FROZEN;
+		v1_detach_all(sh);
+		_exit(0);
+	}
+	/* the window: thaw, every thread traps in the kernel, freeze */
+	sh->t_thaw = now_ms();
+	if (v1_write(root, "THAWED") < 0) {
+		sh->result = V1_THAW;
+		sh->sys_err = errno;
+		v1_write(root, "FROZEN");
+	} else {
+		sh->thawed = 1;
+		sh->t_thaw_done = now_ms();
+		v1_wait_traps(sh, sh->t_thaw_done + stop_ms);
+		sh->t_trapped = now_ms();
+	}
+	double deadline = now_ms() + V1_FREEZE_MS;
+	for (int k = 0;; k++) {
+		if (k % 20 == 0)
+			v1_write(root, "FROZEN");
+		if (v1_is(root, "FROZEN")) {
+			sh->refrozen = 1;
+			break;
+		}
+		if (now_ms() > deadline)
+			break;
+		nap_us(1000);
+	}
+	sh->t_frozen = now_ms();
+	if (!sh->refrozen) {
+		/* the threads stay in their ptrace stop as long as we live */
+		sh->result = V1_REFREEZE;
+		_exit(0);
+	}
+	for (uint32_t i = 0; i < sh->n; i++)
+		if (sh->th[i].state == AG_T_STOPPED)
+			ag_get_regs(&sh->th[i]);
+	v1_detach_all(sh);
+	_exit(0);
+}
+
+static void v1_set_free(struct v1_set *s)
+{
+	if (s->sh) {
+		for (uint32_t d = 0; d < s->sh->ndirs; d++)
+			if (s->sh->dirfd[d] >= 0)
+				close(s->sh->dirfd[d]);
+		munmap(s->sh, s->mapsz);
+	}
+	free(s->dir);
+	json_decref(s->report);
+	memset(s, 0, sizeof(*s));
+}
+
+/* the cgroup and its children (the v1 freezer thaws them with it), bounded */
+static int v1_dirs(struct v1_shm *sh, const char *dir, struct err *e)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(e, errno, "open '%s'", dir);
+	sh->dirfd[sh->ndirs++] = fd;
+	for (uint32_t i = 0; i < sh->ndirs; i++) {
+		int dfd = fcntl(sh->dirfd[i], F_DUPFD_CLOEXEC, 0);
+		DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+		if (!d) {
+			if (dfd >= 0)
+				close(dfd);
+			return err_sys(e, errno, "cgroup '%s': readdir", dir);
+		}
+		struct dirent *de;
+		while ((de = readdir(d))) {
+			if (de->d_type != DT_DIR || de->d_name[0] == '.')
+				continue;
+			if (sh->ndirs == V1_MAX_DIRS) {
+				closedir(d);
+				return err_set(e, ERR_INVALID,
+					       "cgroup '%s': more than %d child cgroups", dir,
+					       V1_MAX_DIRS);
+			}
+			int c = openat(sh->dirfd[i], de->d_name,
+				       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (c >= 0)
+				sh->dirfd[sh->ndirs++] = c;
+		}
+		closedir(d);
+	}
+	return 0;
+}
+
+static const char *v1_result_str(int r)
+{
+	switch (r) {
+	case V1_OK:
+		return "ok";
+	case V1_NOT_FROZEN:
+		return "the v1 freezer is not FROZEN";
+	case V1_PARENT:
+		return "a parent cgroup freezes it (a thaw would not reach its tasks)";
+	case V1_LIST:
+		return "its tasks could not be listed";
+	case V1_SEIZE:
+		return "a task could not be seized or interrupted: not thawed";
+	case V1_THAW:
+		return "THAWED could not be written";
+	case V1_REFREEZE:
+		return "FROZEN not read back after the window";
+	}
+	return "?";
+}
+
+/* Take the registers of every thread of the v1-frozen cgroup DIR. Fills s
+ * (s->report always). -1 only when nothing could be tried (s->report says
+ * why); the cgroup is FROZEN when it returns, or the report says it is not. */
+static int v1_take(const char *dir, unsigned stop_ms, struct v1_set *s, struct err *e)
+{
+	memset(s, 0, sizeof(*s));
+	s->dir = xstrdup(dir);
+	s->report = json_pack("{s:s}", "freezer", utf8_valid(dir, strlen(dir)) ? dir : "?");
+	uint32_t cap = V1_MAX_TASKS;
+	s->mapsz = sizeof(struct v1_shm) + (size_t)cap * sizeof(struct ag_thread);
+	void *m = mmap(NULL, s->mapsz, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m == MAP_FAILED) {
+		err_sys(e, errno, "mmap %zu bytes", s->mapsz);
+		json_object_set_new(s->report, "error", json_string(e->msg));
+		return -1;
+	}
+	s->sh = m;
+	s->sh->cap = cap;
+	if (v1_dirs(s->sh, dir, e) < 0) {
+		json_object_set_new(s->report, "error", json_string(e->msg));
+		return -1;
+	}
+	pid_t c = fork();
+	if (c < 0) {
+		err_sys(e, errno, "fork");
+		json_object_set_new(s->report, "error", json_string(e->msg));
+		return -1;
+	}
+	if (c == 0)
+		v1_holder(s->sh, stop_ms);
+	/* bounded: the traps, the refreeze, a margin */
+	double deadline = now_ms() + stop_ms + V1_FREEZE_MS + 10000;
+	int st;
+	for (;;) {
+		pid_t r = waitpid(c, &st, WNOHANG);
+		if (r == c || (r < 0 && errno != EINTR))
+			break;
+		if (now_ms() > deadline) {
+			kill(c, SIGKILL);
+			while (waitpid(c, &st, 0) < 0 && errno == EINTR)
+				;
+			json_object_set_new(s->report, "holder", json_string("killed: timed out"));
+			break;
+		}
+		nap_us(2000);
+	}
+	struct v1_shm *sh = s->sh;
+	/* fail closed: whatever happened, the cgroup ends FROZEN or says so */
+	int root = sh->dirfd[0];
+	bool frozen = v1_is(root, "FROZEN");
+	for (int k = 0; !frozen && k < 200; k++) {
+		if (k % 20 == 0)
+			v1_write(root, "FROZEN");
+		nap_us(10000);
+		frozen = v1_is(root, "FROZEN");
+	}
+	json_t *r = s->report;
+	json_object_set_new(r, "result", json_string(v1_result_str(sh->result)));
+	if (sh->result == V1_SEIZE && sh->bad_tid)
+		json_object_set_new(r, "task", json_integer(sh->bad_tid));
+	if (sh->sys_err)
+		json_object_set_new(r, "errno", json_string(strerror(sh->sys_err)));
+	json_object_set_new(r, "cgroups", json_integer(sh->ndirs));
+	json_object_set_new(r, "tasks", json_integer(sh->n));
+	json_object_set_new(r, "trapped", json_integer(sh->trapped));
+	json_object_set_new(r, "thawed", json_boolean(sh->thawed));
+	if (sh->thawed) {
+		/* the window: THAWED written (its start) to FROZEN read back */
+		json_object_set_new(r, "window_us",
+				    json_integer((json_int_t)((sh->t_frozen - sh->t_thaw) * 1000)));
+		json_object_set_new(
+		    r, "thaw_write_us",
+		    json_integer((json_int_t)((sh->t_thaw_done - sh->t_thaw) * 1000)));
+		json_object_set_new(
+		    r, "traps_us", json_integer((json_int_t)((sh->t_trapped - sh->t_thaw) * 1000)));
+		json_object_set_new(r, "refrozen", json_boolean(sh->refrozen));
+	}
+	json_object_set_new(r, "frozen_after", json_boolean(frozen));
+	s->ok = sh->result == V1_OK && sh->refrozen;
+	return 0;
+}
+
+static const struct ag_thread *v1_find(const struct v1_set *s, pid_t tid)
+{
+	if (!s || !s->sh)
+		return NULL;
+	for (uint32_t i = 0; i < s->sh->n; i++)
+		if (s->sh->th[i].tid == tid)
+			return &s->sh->th[i];
+	return NULL;
+}
+
 /* ---- one process ---- */
 
 struct dump {
@@ -553,6 +1014,8 @@ struct dump {
 	uint64_t pos; /* bytes of the core written */
 	uint64_t bytes_zero, bytes_unreadable, written_seg;
 	bool gone;
+	const struct v1_set *v1; /* registers taken through a v1 thaw window, or NULL */
+	const char *v1_why;	 /* why there are none, when the v1 freezer holds it */
 };
 
 static void note(struct dump *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -780,6 +1243,78 @@ static json_t *str_or_null(const char *s)
 	return json_string(utf8_valid(s, strlen(s)) ? s : "?");
 }
 
+/* The parent as the process's namespace sees it; the ids in the summary,
+ * host and namespace side by side (the process tree has the host's). */
+static void ns_ids(struct dump *d, struct mem_procinfo *pi)
+{
+	pi->ns_ppid = 0;
+	if (pi->ns_depth && pi->ppid > 0) {
+		char path[64];
+		_cleanup_free_ char *buf = NULL;
+		size_t len;
+		struct err e;
+		snprintf(path, sizeof(path), "/proc/%d/status", (int)pi->ppid);
+		if (read_file_at(AT_FDCWD, path, 65536, &buf, &len, NULL, &e) == 0)
+			pi->ns_ppid = mem_ns_ppid(buf, len, pi->ns_depth);
+		else
+			note(d, "parent %d: %s: ppid 0 in the notes", (int)pi->ppid, e.msg);
+	}
+	if (!pi->ns_depth)
+		note(d, "no NSpid in /proc/%d/status: the notes carry the host ids", (int)pi->pid);
+	json_t *ids = json_pack("{s:i, s:i, s:i, s:i}", "pid", (int)pi->pid, "ppid", (int)pi->ppid,
+				"pgrp", (int)pi->pgrp, "sid", (int)pi->sid);
+	if (pi->ns_depth) {
+		json_object_set_new(ids, "ns_pid", json_integer(pi->ns_pid));
+		json_object_set_new(ids, "ns_ppid", json_integer(pi->ns_ppid));
+		json_object_set_new(ids, "ns_pgrp", json_integer(pi->ns_pgrp));
+		json_object_set_new(ids, "ns_sid", json_integer(pi->ns_sid));
+		json_object_set_new(ids, "ns_depth", json_integer(pi->ns_depth));
+	}
+	json_object_set_new(d->sum, "ids", ids);
+}
+
+static void thread_from_ptrace(struct mem_thread *t, const struct ag_thread *at)
+{
+	t->regs_source = "ptrace";
+	t->have_regs = true;
+	memcpy(t->regs, &at->regs, sizeof(t->regs));
+	if (at->have_fp) {
+		t->have_fp = true;
+		memcpy(t->fpregs, &at->fp, sizeof(t->fpregs));
+	}
+	if (at->xlen && at->xlen <= sizeof(at->xstate)) {
+		t->xstate = xmalloc(at->xlen);
+		memcpy(t->xstate, at->xstate, at->xlen);
+		t->xstate_len = at->xlen;
+	}
+	if (at->have_si && at->event == 0 && at->stopsig != SIGTRAP) {
+		t->have_siginfo = true;
+		t->cursig = at->stopsig;
+		memcpy(t->siginfo, &at->si, sizeof(t->siginfo));
+	}
+}
+
+/* why a thread of a v1-frozen process has no ptrace registers */
+static void v1_why(const struct dump *d, const struct ag_thread *vt, char *out, size_t n)
+{
+	const struct v1_set *s = d->v1;
+	if (!s)
+		snprintf(out, n, "v1 freezer: no thaw window: %s",
+			 d->v1_why ? d->v1_why : "not tried");
+	else if (!s->ok)
+		snprintf(out, n, "v1 freezer: no thaw window: %s",
+			 json_string_value(json_object_get(s->report, "result")));
+	else if (!vt)
+		snprintf(out, n,
+			 "v1 freezer: not among the cgroup's tasks when it was interrupted");
+	else if (vt->state == AG_T_FAILED && vt->err == ETIMEDOUT)
+		snprintf(out, n, "v1 freezer: did not trap in the thaw window (not interrupted)");
+	else if (vt->state == AG_T_GONE)
+		snprintf(out, n, "v1 freezer: the thread exited");
+	else
+		snprintf(out, n, "v1 freezer: %s", vt->err ? strerror(vt->err) : "no registers");
+}
+
 static int dump_pid(struct dump *d, struct err *e)
 {
 	const struct mem_opts *o = d->o;
@@ -813,6 +1348,7 @@ static int dump_pid(struct dump *d, struct err *e)
 		buf = NULL;
 		if (read_file_at(dirfd, "cmdline", 4096, &buf, &len, NULL, e) == 0)
 			mem_set_psargs(&pi, buf, len);
+		ns_ids(d, &pi);
 	}
 	json_object_set_new(sum, "comm", json_string(utf8_valid(pi.comm, strlen(pi.comm)) ? pi.comm : "?"));
 	struct mem_select sel = {.full = o->full};
@@ -841,7 +1377,10 @@ static int dump_pid(struct dump *d, struct err *e)
 	struct mem_freeze fz0 = {{0}, {0}};
 	mem_freeze_state(pid, o->cgroup_unified, o->cgroup_freezer, &fz0);
 	bool v1_frozen = fz_frozen(fz0.v1);
-	bool use_ptrace = o->regs == MEM_REGS_PTRACE || (o->regs == MEM_REGS_AUTO && !v1_frozen);
+	/* a v1-frozen task does not stop for ptrace: its registers come from
+	 * the thaw window (v1_take), taken for the whole cgroup before */
+	bool use_ptrace = o->regs != MEM_REGS_SYSCALL && !v1_frozen;
+	bool use_v1 = o->regs != MEM_REGS_SYSCALL && v1_frozen;
 
 	/* the threads */
 	_cleanup_free_ pid_t *tids = NULL;
@@ -911,26 +1450,15 @@ static int dump_pid(struct dump *d, struct err *e)
 		struct mem_thread *t = &th[i];
 		t->tid = at->tid;
 		t->regs_source = "none";
+		const struct ag_thread *vt = use_v1 ? v1_find(d->v1, at->tid) : NULL;
 		if (use_ptrace && at->state == AG_T_STOPPED && at->have_regs) {
-			t->regs_source = "ptrace";
-			t->have_regs = true;
-			memcpy(t->regs, &at->regs, sizeof(t->regs));
-			if (at->have_fp) {
-				t->have_fp = true;
-				memcpy(t->fpregs, &at->fp, sizeof(t->fpregs));
-			}
-			if (at->xlen && at->xlen <= sizeof(at->xstate)) {
-				t->xstate = xmalloc(at->xlen);
-				memcpy(t->xstate, at->xstate, at->xlen);
-				t->xstate_len = at->xlen;
-			}
-			if (at->have_si && at->event == 0 && at->stopsig != SIGTRAP) {
-				t->have_siginfo = true;
-				t->cursig = at->stopsig;
-				memcpy(t->siginfo, &at->si, sizeof(t->siginfo));
-			}
+			thread_from_ptrace(t, at);
+		} else if (vt && d->v1->ok && vt->state == AG_T_STOPPED && vt->have_regs) {
+			thread_from_ptrace(t, vt);
 		} else {
-			if (use_ptrace) {
+			if (use_v1) {
+				v1_why(d, vt, t->regs_error, sizeof(t->regs_error));
+			} else if (use_ptrace) {
 				if (at->state == AG_T_GONE)
 					snprintf(t->regs_error, sizeof(t->regs_error), "ptrace: thread exited");
 				else
@@ -938,7 +1466,8 @@ static int dump_pid(struct dump *d, struct err *e)
 						 at->err ? strerror(at->err) : "no registers");
 			} else {
 				snprintf(t->regs_error, sizeof(t->regs_error), "%s",
-					 v1_frozen ? "v1 freezer holds the process: not interrupted"
+					 v1_frozen ? "v1 freezer holds the process: registers not "
+						     "asked for through a thaw window"
 						   : "ptrace not asked for");
 			}
 			thread_from_syscall(dirfd, t);
@@ -1014,6 +1543,8 @@ static int dump_pid(struct dump *d, struct err *e)
 	json_object_set_new(regs, "source", json_string(src));
 	for (size_t i = 0; i < nth && i < LIST_MAX; i++) {
 		json_t *t = json_pack("{s:i, s:s}", "tid", (int)th[i].tid, "source", th[i].regs_source);
+		if (pi.ns_depth && th[i].info.ns_depth == pi.ns_depth)
+			json_object_set_new(t, "ns_tid", json_integer(th[i].info.ns_pid));
 		if (th[i].regs_error[0])
 			json_object_set_new(t, "error", json_string(th[i].regs_error));
 		if (th[i].cursig)
@@ -1021,6 +1552,8 @@ static int dump_pid(struct dump *d, struct err *e)
 		json_array_append_new(rth, t);
 	}
 	json_object_set_new(regs, "threads", rth);
+	if (use_v1 && d->v1)
+		json_object_set_new(regs, "v1_interrupt", json_incref(d->v1->report));
 	json_object_set_new(sum, "registers", regs);
 	size_t ndumped = 0, nskip = 0, ncut = 0;
 	json_t *skipped = json_array(), *cut = json_array();
@@ -1085,12 +1618,86 @@ out:;
 	return rc;
 }
 
+/* the v1 thaw windows taken, one per freezer cgroup */
+#define V1_SETS 8
+struct v1_cache {
+	struct v1_set set[V1_SETS];
+	size_t n;
+	json_t *reports;
+};
+
+static void v1_cache_free(struct v1_cache *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		v1_set_free(&c->set[i]);
+	c->n = 0;
+	json_decref(c->reports);
+	c->reports = NULL;
+}
+
+/* The registers of pid's threads when the v1 freezer holds it: its
+ * cgroup's thaw window, taken once. NULL (and *why) when there is none. */
+static const struct v1_set *v1_for(struct v1_cache *c, pid_t pid, const struct mem_opts *o,
+				   const char **why)
+{
+	*why = NULL;
+	if (o->regs == MEM_REGS_SYSCALL)
+		return NULL;
+	_cleanup_free_ char *own = NULL;
+	const char *dir = o->cgroup_freezer;
+	if (!dir) {
+		struct err e = {0};
+		(void)proc_cgroup_dirs(pid, NULL, &own, &e);
+		dir = own;
+	}
+	if (!dir)
+		return NULL;
+	char st[16];
+	v1_state(dir, st, sizeof(st));
+	if (strcmp(st, "frozen") != 0) {
+		if (strcmp(st, "freezing") == 0)
+			*why = "the v1 freezer is FREEZING, not FROZEN";
+		return NULL;
+	}
+	for (size_t i = 0; i < c->n; i++)
+		if (strcmp(c->set[i].dir, dir) == 0)
+			return &c->set[i];
+	if (c->n == V1_SETS) {
+		*why = "too many v1 freezer cgroups";
+		return NULL;
+	}
+	struct v1_set *s = &c->set[c->n];
+	struct err e = {0};
+	unsigned stop_ms = o->stop_timeout_ms ? o->stop_timeout_ms : 3000;
+	int rc = v1_take(dir, stop_ms, s, &e);
+	if (!c->reports)
+		c->reports = json_array();
+	json_array_append(c->reports, s->report);
+	if (rc < 0) {
+		v1_set_free(s);
+		*why = "the thaw window could not be set up (see v1_interrupt)";
+		return NULL;
+	}
+	c->n++;
+	return s;
+}
+
+static int dump_one(pid_t pid, const struct mem_opts *o, const struct sink *core,
+		    const struct sink *maps, struct v1_cache *v1c, json_t **summary, struct err *e);
+
 int mem_dump_pid(pid_t pid, const struct mem_opts *o, const struct sink *core,
 		 const struct sink *maps, json_t **summary, struct err *e)
 {
 	static const struct mem_opts defaults;
-	if (!o)
-		o = &defaults;
+	struct v1_cache c = {0};
+	int rc = dump_one(pid, o ? o : &defaults, core, maps, &c, summary, e);
+	v1_cache_free(&c);
+	return rc;
+}
+
+static int dump_one(pid_t pid, const struct mem_opts *o, const struct sink *core,
+		    const struct sink *maps, struct v1_cache *v1c, json_t **summary, struct err *e)
+{
 	struct dump d;
 	memset(&d, 0, sizeof(d));
 	d.pid = pid;
@@ -1107,8 +1714,10 @@ int mem_dump_pid(pid_t pid, const struct mem_opts *o, const struct sink *core,
 	snprintf(name, sizeof(name), "%d.maps", (int)pid);
 	json_object_set_new(d.sum, "maps", json_string(name));
 #ifndef __x86_64__
+	(void)v1c;
 	int rc = err_set(e, ERR_UNSUPP, "memory: only x86_64 cores are written");
 #else
+	d.v1 = v1_for(v1c, pid, o, &d.v1_why);
 	int rc = dump_pid(&d, e);
 #endif
 	if (rc < 0)
@@ -1132,6 +1741,7 @@ int mem_collect(const pid_t *pids, size_t npids, const struct mem_opts *o,
 				"options", "full", o->full, "max_bytes", (json_int_t)o->max_bytes,
 				"regs", o->regs <= MEM_REGS_SYSCALL ? modes[o->regs] : "?");
 	json_t *procs = json_array();
+	struct v1_cache v1c = {0};
 	size_t ncores = 0, nfailed = 0, nlost = 0;
 	uint64_t used = 0;
 	int ret = 0;
@@ -1157,17 +1767,17 @@ int mem_collect(const pid_t *pids, size_t npids, const struct mem_opts *o,
 		}
 		if (out->open(out->ctx, pid, cname, &cs, &pe) < 0) {
 			struct err ce;
-			out->close(out->ctx, pid, mname, false, &ce);
+			out->close(out->ctx, pid, mname, false, NULL, &ce);
 			nfailed++;
 			ps = json_pack("{s:i, s:s}", "pid", (int)pid, "error", pe.msg);
 			json_array_append_new(procs, ps);
 			continue;
 		}
-		int rc = mem_dump_pid(pid, &po, &cs, &ms, &ps, &pe);
+		int rc = dump_one(pid, &po, &cs, &ms, &v1c, &ps, &pe);
 		struct err ce;
 		err_clear(&ce);
-		int c1 = out->close(out->ctx, pid, cname, rc == 0, &ce);
-		int c2 = out->close(out->ctx, pid, mname, rc == 0, c1 < 0 ? &pe : &ce);
+		int c1 = out->close(out->ctx, pid, cname, rc == 0, ps, &ce);
+		int c2 = out->close(out->ctx, pid, mname, rc == 0, ps, c1 < 0 ? &pe : &ce);
 		if (c1 < 0 || c2 < 0) {
 			json_object_set_new(ps, "error", json_string(ce.msg));
 			err_set(e, ce.kind, "%s", ce.msg);
@@ -1184,6 +1794,9 @@ int mem_collect(const pid_t *pids, size_t npids, const struct mem_opts *o,
 		json_array_append_new(procs, ps);
 	}
 	json_object_set_new(sum, "processes", procs);
+	if (v1c.reports)
+		json_object_set(sum, "v1_interrupt", v1c.reports);
+	v1_cache_free(&v1c);
 	json_object_set_new(sum, "cores", json_integer((json_int_t)ncores));
 	json_object_set_new(sum, "failed", json_integer((json_int_t)nfailed));
 	json_object_set_new(sum, "freeze_lost", json_integer((json_int_t)nlost));

@@ -1,7 +1,8 @@
 #!/bin/bash
 # t0600-memory.sh: the memory collector (mem-driver) on memtarget in real runc
 # containers: frozen by the unified freezer (registers by ptrace) and by the
-# v1 freezer only (registers from /proc/PID/task/TID/syscall); gdb loads the
+# v1 freezer only (registers by ptrace through a thaw window, or with --regs
+# syscall from /proc/PID/task/TID/syscall); gdb loads the
 # cores; a fileless process; a process killed mid-capture; a pid that does
 # not exist; --full, --max-bytes and holes on a host process.
 . "$(dirname "$0")/../lib/lib.sh"
@@ -134,11 +135,20 @@ if runc_run "$name1" --extra "$T_DIR/extra" --freezer-only; then
 	is "$RC" 0 "v1: mem-driver takes the process"
 	[ "$RC" -eq 0 ] || diag "$ERR"
 	ok "v1: still frozen after" v1_frozen "$F"
-	is "$(jq -r '.processes[0].registers.source' <<<"$OUT")" syscall "v1: registers from /proc/PID/task/TID/syscall"
+	is "$(jq -r '.processes[0].registers.source' <<<"$OUT")" ptrace "v1: registers by ptrace, through a thaw window"
+	is "$(jq -r '.v1_interrupt[0].result' <<<"$OUT")" ok "v1: the thaw window: ok"
 	G=$(gdb_check "$T_DIR/v1/$P1.core" "$ADDR1")
 	is "$(printf '%s\n' "$G" | grep -cE '^[* ] +[0-9]+ +Thread .*LWP')" 3 "v1: gdb shows 3 threads"
 	like "$G" "CONTAIN-MEMTARGET-MARKER-[0-9]+" "v1: gdb prints the marker"
-	like "$G" 'in pause' "v1: gdb finds where the threads are (pc from the syscall file)"
+	# --regs syscall: never thawed, the registers of /proc/PID/task/TID/syscall
+	run mem-driver --pid "$P1" --cgroup-freeze "$F" --regs syscall --out "$T_DIR/v1s"
+	is "$RC" 0 "v1 --regs syscall: mem-driver takes the process"
+	ok "v1 --regs syscall: still frozen after" v1_frozen "$F"
+	is "$(jq -r '.processes[0].registers.source' <<<"$OUT")" syscall "v1 --regs syscall: registers from /proc/PID/task/TID/syscall"
+	is "$(jq -r '.v1_interrupt // "none"' <<<"$OUT")" none "v1 --regs syscall: no thaw window"
+	G=$(gdb_check "$T_DIR/v1s/$P1.core" "$ADDR1")
+	is "$(printf '%s\n' "$G" | grep -cE '^[* ] +[0-9]+ +Thread .*LWP')" 3 "v1 --regs syscall: gdb shows 3 threads"
+	like "$G" 'in pause' "v1 --regs syscall: gdb finds where the threads are (pc from the syscall file)"
 else
 	skip "v1 freezer path" "runc_run --freezer-only failed"
 fi

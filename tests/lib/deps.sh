@@ -11,7 +11,7 @@ else
 		libarchive-dev libmagic-dev libyara-dev libjansson-dev libssl-dev libpcap-dev
 		libnftables-dev libzstd-dev check
 		runc busybox-static umoci skopeo containerd podman conmon containernetworking-plugins docker.io
-		gdb tcpdump tshark jq iproute2 nftables iptables procps psmisc file yara
+		gdb elfutils strace tcpdump tshark jq iproute2 nftables iptables procps psmisc file yara
 		zstd wget python3 binutils util-linux coreutils openssl man-db
 		chromium sleuthkit python3-jsonschema libcap2-bin attr time
 	)

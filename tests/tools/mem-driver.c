@@ -45,10 +45,12 @@ static int f_open(void *ctx, pid_t pid, const char *name, struct sink *out, stru
 	return 0;
 }
 
-static int f_close(void *ctx, pid_t pid, const char *name, bool ok, struct err *e)
+static int f_close(void *ctx, pid_t pid, const char *name, bool ok, const json_t *summary,
+		   struct err *e)
 {
 	(void)pid;
 	(void)ok;
+	(void)summary;
 	struct files *fs = ctx;
 	int slot = str_has_suffix(name, ".core") ? 0 : 1;
 	int fd = fs->f[slot].fd;

@@ -401,6 +401,90 @@ START_TEST(proc_parsers)
 }
 END_TEST
 
+START_TEST(ns_ids)
+{
+	struct mem_procinfo pi;
+	memset(&pi, 0, sizeof(pi));
+	/* a process in a nested pid namespace: host 812, then 40, its own 7 */
+	const char *st = "Name:\tx\nNSpid:\t812\t40\t7\nNSpgid:\t800\t30\t0\nNSsid:\t800\t30\t1\n";
+	mem_parse_status(st, strlen(st), &pi);
+	ck_assert_uint_eq(pi.ns_depth, 3);
+	ck_assert_int_eq(pi.ns_pid, 7);
+	ck_assert_int_eq(pi.ns_pgrp, 0); /* its group leader is outside */
+	ck_assert_int_eq(pi.ns_sid, 1);
+	/* the parent at the same depth, and one in an ancestor namespace */
+	const char *par = "NSpid:\t811\t39\t6\n";
+	ck_assert_int_eq(mem_ns_ppid(par, strlen(par), 3), 6);
+	const char *up = "NSpid:\t700\t20\n";
+	ck_assert_int_eq(mem_ns_ppid(up, strlen(up), 3), 0);
+	ck_assert_int_eq(mem_ns_ppid("Name:\tx\n", 8, 3), 0);
+	/* malformed or inconsistent: no namespace ids, the host's are used */
+	const char *bad[] = {
+	    "NSpid:\t812\tx\nNSpgid:\t1\t1\nNSsid:\t1\t1\n",
+	    "NSpid:\t812\t7\nNSpgid:\t1\nNSsid:\t1\t1\n",
+	    "NSpid:\t0\nNSpgid:\t1\nNSsid:\t1\n",
+	    "NSpid:\t-3\nNSpgid:\t1\nNSsid:\t1\n",
+	    "Name:\tx\n",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		pi.ns_depth = 9;
+		mem_parse_status(bad[i], strlen(bad[i]), &pi);
+		ck_assert_uint_eq(pi.ns_depth, 0);
+	}
+	/* more levels than a kernel has */
+	struct sbuf b = SBUF_INIT;
+	sbuf_adds(&b, "NSpid:");
+	for (int i = 0; i < MEM_NS_MAX + 1; i++)
+		sbuf_printf(&b, "\t%d", i + 1);
+	sbuf_adds(&b, "\nNSpgid:\t1\nNSsid:\t1\n");
+	mem_parse_status(b.buf, b.len, &pi);
+	ck_assert_uint_eq(pi.ns_depth, 0);
+	sbuf_free(&b);
+
+	/* the notes carry them: PRSTATUS per thread, PRPSINFO */
+	memset(&pi, 0, sizeof(pi));
+	pi.pid = 812;
+	pi.ppid = 811;
+	pi.state = 'S';
+	mem_parse_status(st, strlen(st), &pi);
+	pi.ns_ppid = 6;
+	struct mem_thread th[2];
+	memset(th, 0, sizeof(th));
+	th[0].tid = 812;
+	th[0].info = pi;
+	th[1].tid = 813;
+	const char *st1 = "NSpid:\t813\t41\t8\nNSpgid:\t800\t30\t0\nNSsid:\t800\t30\t1\n";
+	mem_parse_status(st1, strlen(st1), &th[1].info);
+	struct sbuf n = SBUF_INIT;
+	mem_notes_build(&pi, th, 2, NULL, 0, NULL, &n);
+	size_t off = 0;
+	int seen = 0;
+	while (off + sizeof(Elf64_Nhdr) <= n.len) {
+		Elf64_Nhdr nh;
+		memcpy(&nh, n.buf + off, sizeof(nh));
+		const unsigned char *desc =
+		    (const unsigned char *)n.buf + off + sizeof(nh) + ((nh.n_namesz + 3) & ~3u);
+		if (nh.n_type == NT_PRSTATUS) {
+			struct elf_prstatus ps;
+			memcpy(&ps, desc, sizeof(ps));
+			ck_assert_int_eq(ps.pr_pid, seen == 0 ? 7 : 8);
+			ck_assert_int_eq(ps.pr_ppid, 6);
+			ck_assert_int_eq(ps.pr_pgrp, 0);
+			ck_assert_int_eq(ps.pr_sid, 1);
+			seen++;
+		} else if (nh.n_type == NT_PRPSINFO) {
+			struct elf_prpsinfo pp;
+			memcpy(&pp, desc, sizeof(pp));
+			ck_assert_int_eq(pp.pr_pid, 7);
+			ck_assert_int_eq(pp.pr_ppid, 6);
+		}
+		off += sizeof(nh) + ((nh.n_namesz + 3) & ~3u) + ((nh.n_descsz + 3) & ~3u);
+	}
+	ck_assert_int_eq(seen, 2);
+	sbuf_free(&n);
+}
+END_TEST
+
 START_TEST(syscall_file)
 {
 	struct mem_thread t;
@@ -440,6 +524,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, layout_xnum);
 	tcase_add_test(tc, notes);
 	tcase_add_test(tc, proc_parsers);
+	tcase_add_test(tc, ns_ids);
 	tcase_add_test(tc, syscall_file);
 	suite_add_tcase(s, tc);
 	return s;
