@@ -566,7 +566,10 @@ static void collect_memory(struct capture *cp)
 			json_int_t pid = json_integer_value(json_object_get(p, "pid"));
 			const char *err = json_string_value(json_object_get(p, "error"));
 			snprintf(path, sizeof(path), "data/memory/%lld.core", (long long)pid);
-			if (err)
+			if (err && json_is_true(json_object_get(p, "gone")))
+				warning(cp, "process %lld exited before its memory was read (%s)",
+					(long long)pid, err);
+			else if (err)
 				missing(cp, path, "%s", err);
 			else if (json_is_true(json_object_get(p, "exited_during_capture")))
 				missing(cp, path,

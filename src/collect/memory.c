@@ -1695,6 +1695,23 @@ int mem_dump_pid(pid_t pid, const struct mem_opts *o, const struct sink *core,
 	return rc;
 }
 
+/* the process is no more: no /proc/PID, or a zombie */
+static bool proc_gone(pid_t pid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT || errno == ESRCH;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return n < 0 && errno == ESRCH;
+	buf[n] = '\0';
+	const char *rp = strrchr(buf, ')');
+	return rp && rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X');
+}
+
 static int dump_one(pid_t pid, const struct mem_opts *o, const struct sink *core,
 		    const struct sink *maps, struct v1_cache *v1c, json_t **summary, struct err *e)
 {
@@ -1720,8 +1737,13 @@ static int dump_one(pid_t pid, const struct mem_opts *o, const struct sink *core
 	d.v1 = v1_for(v1c, pid, o, &d.v1_why);
 	int rc = dump_pid(&d, e);
 #endif
-	if (rc < 0)
+	if (rc < 0) {
 		json_object_set_new(d.sum, "error", json_string(e->msg));
+		/* it exited (or died) before its memory could be read: nothing of
+		 * it is left to collect, which is not the collector failing */
+		if (proc_gone(pid))
+			json_object_set_new(d.sum, "gone", json_true());
+	}
 	json_object_set_new(d.sum, "unreadable", d.unreadable);
 	json_object_set_new(d.sum, "notes", d.notes);
 	*summary = d.sum;
