@@ -792,7 +792,7 @@ START_TEST(stream_hook)
 	ck_assert_str_eq(
 	    json_string_value(json_object_get(json_object_get(f, "evidence"), "direction")),
 	    "to_client");
-	ck_assert_ptr_nonnull(finding_at(r, "udp [::1]:5353 > [fd00::2]:53 to_server@0"));
+	ck_assert_ptr_nonnull(finding_at(r, "udp [::1]:5353 -> [fd00::2]:53 to_server@0"));
 	json_t *sec = ayara_section(y);
 	ck_assert_int_eq(
 	    json_integer_value(json_object_get(json_object_get(sec, "scanned"), "files")), 3);
