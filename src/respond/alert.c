@@ -480,7 +480,7 @@ static const struct node *find_kid(const struct scan *s, const struct node *nd,
 		return NULL;
 	const char *key = s->b + k->off;
 	size_t len = k->len;
-	char tmp[64];
+	char tmp[256]; /* the longest name known, every byte a \u escape, fits */
 	if (k->flag) {
 		if (len >= sizeof(tmp))
 			return NULL;
@@ -1546,9 +1546,17 @@ static bool volatile_field(const char *k)
 	return false;
 }
 
-static int cmp_str(const void *a, const void *b)
+/* insertion sort: the fields are few and mostly come sorted already (Falco
+ * writes them so) */
+static void sort_keys(const char **k, size_t n)
 {
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
+	for (size_t i = 1; i < n; i++) {
+		const char *x = k[i];
+		size_t j = i;
+		for (; j > 0 && strcmp(k[j - 1], x) > 0; j--)
+			k[j] = k[j - 1];
+		k[j] = x;
+	}
 }
 
 /* tag, length (4 bytes, little end first), bytes: no two inputs alike */
@@ -1571,6 +1579,7 @@ static void hash_int(struct sbuf *b, char tag, long long v)
 static void alert_key(struct alert *a)
 {
 	struct sbuf b = SBUF_INIT;
+	xgrow(&b.buf, &b.cap, 4096, 1); /* one allocation for most alerts */
 	hash_str(&b, 's', a->source, strlen(a->source));
 	hash_str(&b, 'r', a->rule, strlen(a->rule));
 	hash_str(&b, 'c', a->container_id, strlen(a->container_id));
@@ -1581,7 +1590,7 @@ static void alert_key(struct alert *a)
 	json_t *v;
 	json_object_foreach (a->fields, key, v)
 		keys[k++] = key;
-	qsort(keys, k, sizeof(*keys), cmp_str);
+	sort_keys(keys, k);
 	for (size_t i = 0; i < k; i++) {
 		if (volatile_field(keys[i]))
 			continue;
