@@ -64,8 +64,8 @@ struct alert {
 	json_t *fields;	      /* object: Falco field names ("proc.name", "fd.name"...) -> scalar */
 	char *text;	      /* the input as given (a copy, text_len bytes, NUL-terminated) */
 	size_t text_len;
-	json_t *raw;	      /* the input as parsed: NULL until alert_raw(a) (a full parse
-			       * costs ~20x the normalization: only an alert acted on needs it) */
+	json_t *raw;	      /* the input as parsed: NULL until alert_raw(a) (a full jansson
+			       * parse costs 5x the normalization: only an alert acted on needs it) */
 	char key[65];	      /* SHA-256 hex of the normalized alert (source, rule, container,
 			       * pid, the fields; never the output text or the time): "identical" */
 	json_t *notes;	      /* array of strings: what was cut or odd (may be empty) */
