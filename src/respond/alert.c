@@ -11,9 +11,11 @@
  * nothing allocated) records where the members it knows sit (a static tree
  * of the paths of every format), and only those are decoded. The rest is
  * validated and skipped. The whole document is parsed by jansson only when
- * asked (alert_raw), for an alert acted on. The scanner takes exactly what
- * jansson takes (no \u0000, integers in long long range, last duplicate key
- * wins), so the two never disagree about an alert.
+ * asked (alert_raw), for an alert acted on. The scanner takes what jansson
+ * takes (no \u0000, integers in long long range, last duplicate key wins)
+ * and nothing more (it refuses jansson's one leniency found by fz_alert: a
+ * NUL byte after a number, skipped by jansson), so an alert it accepts is
+ * always the document jansson parses.
  *
  * Every source's fields come out under Falco's field names (proc.pid,
  * proc.name, proc.exepath, proc.cmdline, proc.pname, container.id,
@@ -86,6 +88,7 @@ enum mode { N_PLAIN, N_MEMBERS, N_STRLIST, N_EACH, N_PAIRS };
 
 struct node {
 	const char *key;
+	uint8_t klen;
 	uint8_t slot;  /* enum slot: the value's span (any type) */
 	uint8_t mode;  /* enum mode */
 	uint8_t coll;  /* the list, members or pairs collection of the mode */
@@ -95,118 +98,119 @@ struct node {
 };
 
 #define KIDS(...) ((const struct node *const[]){__VA_ARGS__, NULL})
-#define LEAF(k, s) (&(const struct node){.key = k, .slot = s})
-#define OBJ(k, s, ...) (&(const struct node){.key = k, .slot = s, .kids = KIDS(__VA_ARGS__)})
+#define LEAF(k, s) (&(const struct node){.key = k, .klen = sizeof(k) - 1, .slot = s})
+#define OBJ(k, s, ...)                                                                    \
+	(&(const struct node){.key = k, .klen = sizeof(k) - 1, .slot = s, .kids = KIDS(__VA_ARGS__)})
 
 /* Tetragon: process_* -> {process, parent, policy_name, function_name, args, tags} */
-static const struct node t_image = {.key = "image", .kids = KIDS(LEAF("name", S_T_IMAGE))};
+static const struct node t_image = {.key = "image", .klen = sizeof("image") - 1, .kids = KIDS(LEAF("name", S_T_IMAGE))};
 static const struct node t_container = {
-    .key = "container",
+    .key = "container", .klen = sizeof("container") - 1,
     .kids = KIDS(LEAF("id", S_T_CID), LEAF("name", S_T_CNAME), &t_image)};
 static const struct node t_pod = {
-    .key = "pod",
+    .key = "pod", .klen = sizeof("pod") - 1,
     .kids = KIDS(LEAF("namespace", S_T_POD_NS), LEAF("name", S_T_POD_NAME), &t_container)};
 static const struct node t_process = {
-    .key = "process",
+    .key = "process", .klen = sizeof("process") - 1,
     .kids = KIDS(LEAF("pid", S_T_PID), LEAF("binary", S_T_BINARY), LEAF("arguments", S_T_ARGS),
 		 LEAF("docker", S_T_DOCKER), &t_pod)};
 static const struct node t_parent = {
-    .key = "parent", .kids = KIDS(LEAF("binary", S_T_PBINARY), LEAF("pid", S_T_PPID))};
+    .key = "parent", .klen = sizeof("parent") - 1, .kids = KIDS(LEAF("binary", S_T_PBINARY), LEAF("pid", S_T_PPID))};
 static const struct node t_sock = {
-    .key = "sock_arg",
+    .key = "sock_arg", .klen = sizeof("sock_arg") - 1,
     .kids = KIDS(LEAF("daddr", S_T_DADDR), LEAF("dport", S_T_DPORT), LEAF("saddr", S_T_SADDR),
 		 LEAF("sport", S_T_SPORT))};
 static const struct node t_arg = {
-    .key = "",
+    .key = "", .klen = sizeof("") - 1,
     .kids = KIDS(OBJ("file_arg", S_NONE, LEAF("path", S_T_FILE)),
 		 OBJ("path_arg", S_NONE, LEAF("path", S_T_FILE)),
 		 OBJ("linux_binprm_arg", S_NONE, LEAF("path", S_T_FILE)), &t_sock)};
-static const struct node t_args = {.key = "args", .mode = N_EACH, .elem = &t_arg};
-static const struct node t_tags = {.key = "tags", .mode = N_STRLIST, .coll = L_T_TAGS};
+static const struct node t_args = {.key = "args", .klen = sizeof("args") - 1, .mode = N_EACH, .elem = &t_arg};
+static const struct node t_tags = {.key = "tags", .klen = sizeof("tags") - 1, .mode = N_STRLIST, .coll = L_T_TAGS};
 #define T_EVENT_KIDS                                                                     \
 	KIDS(&t_process, &t_parent, LEAF("policy_name", S_T_POLICY),                     \
 	     LEAF("function_name", S_T_FUNCTION), LEAF("event", S_T_EVENT), &t_args, &t_tags)
 static const char *const tetragon_kinds[] = {
     NULL, "process_exec", "process_kprobe", "process_tracepoint", "process_uprobe", "process_lsm",
 };
-static const struct node t_exec = {.key = "process_exec", .kind = 1, .kids = T_EVENT_KIDS};
-static const struct node t_kprobe = {.key = "process_kprobe", .kind = 2, .kids = T_EVENT_KIDS};
-static const struct node t_tp = {.key = "process_tracepoint", .kind = 3, .kids = T_EVENT_KIDS};
-static const struct node t_uprobe = {.key = "process_uprobe", .kind = 4, .kids = T_EVENT_KIDS};
-static const struct node t_lsm = {.key = "process_lsm", .kind = 5, .kids = T_EVENT_KIDS};
+static const struct node t_exec = {.key = "process_exec", .klen = sizeof("process_exec") - 1, .kind = 1, .kids = T_EVENT_KIDS};
+static const struct node t_kprobe = {.key = "process_kprobe", .klen = sizeof("process_kprobe") - 1, .kind = 2, .kids = T_EVENT_KIDS};
+static const struct node t_tp = {.key = "process_tracepoint", .klen = sizeof("process_tracepoint") - 1, .kind = 3, .kids = T_EVENT_KIDS};
+static const struct node t_uprobe = {.key = "process_uprobe", .klen = sizeof("process_uprobe") - 1, .kind = 4, .kids = T_EVENT_KIDS};
+static const struct node t_lsm = {.key = "process_lsm", .klen = sizeof("process_lsm") - 1, .kind = 5, .kids = T_EVENT_KIDS};
 
 /* Tracee v1beta1: workload (or context) -> {process, container, k8s, pod} */
 static const struct node w_image = {
-    .key = "image", .slot = S_W_IMAGE, .kids = KIDS(LEAF("name", S_W_IMAGE_NAME))};
+    .key = "image", .klen = sizeof("image") - 1, .slot = S_W_IMAGE, .kids = KIDS(LEAF("name", S_W_IMAGE_NAME))};
 static const struct node w_process = {
-    .key = "process",
+    .key = "process", .klen = sizeof("process") - 1,
     .kids = KIDS(OBJ("pid", S_W_PID, LEAF("value", S_W_PID_V)),
 		 OBJ("host_pid", S_W_HOSTPID, LEAF("value", S_W_HOSTPID_V)),
 		 OBJ("thread", S_NONE, LEAF("name", S_W_THREAD)),
 		 OBJ("executable", S_NONE, LEAF("path", S_W_EXE)))};
 static const struct node w_container = {
-    .key = "container", .kids = KIDS(LEAF("id", S_W_CID), LEAF("name", S_W_CNAME), &w_image)};
+    .key = "container", .klen = sizeof("container") - 1, .kids = KIDS(LEAF("id", S_W_CID), LEAF("name", S_W_CNAME), &w_image)};
 static const struct node w_k8s = {
-    .key = "k8s",
+    .key = "k8s", .klen = sizeof("k8s") - 1,
     .kids = KIDS(OBJ("pod", S_NONE, LEAF("name", S_W_PODNAME)),
 		 OBJ("namespace", S_NONE, LEAF("name", S_W_NS)))};
 static const struct node w_pod = {
-    .key = "pod", .kids = KIDS(LEAF("name", S_W_PODNAME), LEAF("namespace", S_W_NS))};
+    .key = "pod", .klen = sizeof("pod") - 1, .kids = KIDS(LEAF("name", S_W_PODNAME), LEAF("namespace", S_W_NS))};
 #define W_KIDS KIDS(&w_process, &w_container, &w_k8s, &w_pod)
-static const struct node v_workload = {.key = "workload", .slot = S_WORKLOAD, .kids = W_KIDS};
-static const struct node v_context = {.key = "context", .slot = S_WORKLOAD, .kids = W_KIDS};
+static const struct node v_workload = {.key = "workload", .klen = sizeof("workload") - 1, .slot = S_WORKLOAD, .kids = W_KIDS};
+static const struct node v_context = {.key = "context", .klen = sizeof("context") - 1, .slot = S_WORKLOAD, .kids = W_KIDS};
 static const struct node v_policies = {
-    .key = "policies",
+    .key = "policies", .klen = sizeof("policies") - 1,
     .slot = S_POLICIES,
-    .kids = KIDS(&(const struct node){.key = "matched", .mode = N_STRLIST, .coll = L_V_POLICIES})};
+    .kids = KIDS(&(const struct node){.key = "matched", .klen = sizeof("matched") - 1, .mode = N_STRLIST, .coll = L_V_POLICIES})};
 static const struct node v_threat = {
-    .key = "threat",
+    .key = "threat", .klen = sizeof("threat") - 1,
     .slot = S_THREAT,
     .kids = KIDS(LEAF("severity", S_THREAT_SEV), LEAF("name", S_THREAT_NAME))};
 static const struct node v_timestamp = {
-    .key = "timestamp",
+    .key = "timestamp", .klen = sizeof("timestamp") - 1,
     .slot = S_TIMESTAMP,
     .kids = KIDS(LEAF("seconds", S_TS_SECONDS), LEAF("nanos", S_TS_NANOS))};
-static const struct node v_data = {.key = "data", .mode = N_PAIRS, .coll = P_DATA};
+static const struct node v_data = {.key = "data", .klen = sizeof("data") - 1, .mode = N_PAIRS, .coll = P_DATA};
 
 /* Tracee flat */
 static const struct node f_container = {
-    .key = "container",
+    .key = "container", .klen = sizeof("container") - 1,
     .kids = KIDS(LEAF("id", S_C_ID), LEAF("name", S_C_NAME), LEAF("image", S_C_IMAGE))};
 static const struct node f_kubernetes = {
-    .key = "kubernetes",
+    .key = "kubernetes", .klen = sizeof("kubernetes") - 1,
     .kids = KIDS(LEAF("podName", S_K_PODNAME), LEAF("podNamespace", S_K_PODNS))};
 static const struct node f_metadata = {
-    .key = "metadata",
-    .kids = KIDS(&(const struct node){.key = "Tags", .mode = N_STRLIST, .coll = L_TR_TAGS},
+    .key = "metadata", .klen = sizeof("metadata") - 1,
+    .kids = KIDS(&(const struct node){.key = "Tags", .klen = sizeof("Tags") - 1, .mode = N_STRLIST, .coll = L_TR_TAGS},
 		 OBJ("Properties", S_NONE, LEAF("Severity", S_SEVERITY_PROP),
 		     LEAF("signatureID", S_SIGID)))};
 
 /* Sysdig Secure */
 static const struct node s_content = {
-    .key = "content",
+    .key = "content", .klen = sizeof("content") - 1,
     .slot = S_CONTENT,
-    .kids = KIDS(&(const struct node){.key = "fields",
+    .kids = KIDS(&(const struct node){.key = "fields", .klen = sizeof("fields") - 1,
 				      .slot = S_S_FIELDS,
 				      .mode = N_MEMBERS,
 				      .coll = M_SYSDIG},
 		 LEAF("ruleName", S_RULENAME),
-		 &(const struct node){.key = "ruleTags", .mode = N_STRLIST, .coll = L_S_TAGS})};
+		 &(const struct node){.key = "ruleTags", .klen = sizeof("ruleTags") - 1, .mode = N_STRLIST, .coll = L_S_TAGS})};
 static const struct node s_labels = {
-    .key = "labels",
+    .key = "labels", .klen = sizeof("labels") - 1,
     .kids = KIDS(LEAF("container.name", S_L_CNAME), LEAF("kubernetes.pod.name", S_L_PODNAME),
 		 LEAF("kubernetes.namespace.name", S_L_NS),
 		 LEAF("container.image.repo", S_L_IMAGE))};
 
 static const struct node top = {
-    .key = "",
+    .key = "", .klen = sizeof("") - 1,
     .kids = KIDS(
 	/* Falco, falcosidekick */
 	LEAF("rule", S_RULE), LEAF("priority", S_PRIORITY), LEAF("time", S_TIME),
 	LEAF("source", S_SOURCE), LEAF("uuid", S_UUID),
-	&(const struct node){.key = "tags", .mode = N_STRLIST, .coll = L_TAGS},
+	&(const struct node){.key = "tags", .klen = sizeof("tags") - 1, .mode = N_STRLIST, .coll = L_TAGS},
 	&(const struct node){
-	    .key = "output_fields", .slot = S_OUTPUT_FIELDS, .mode = N_MEMBERS, .coll = M_FALCO},
+	    .key = "output_fields", .klen = sizeof("output_fields") - 1, .slot = S_OUTPUT_FIELDS, .mode = N_MEMBERS, .coll = M_FALCO},
 	/* Tetragon */
 	&t_exec, &t_kprobe, &t_tp, &t_uprobe, &t_lsm,
 	/* Tracee flat */
@@ -214,8 +218,8 @@ static const struct node top = {
 	LEAF("processName", S_PROCNAME), LEAF("containerId", S_CONTAINERID),
 	LEAF("containerImage", S_CONTAINERIMAGE), LEAF("containerName", S_CONTAINERNAME),
 	LEAF("podName", S_PODNAME), LEAF("podNamespace", S_PODNS), &f_container, &f_kubernetes,
-	&(const struct node){.key = "matchedPolicies", .mode = N_STRLIST, .coll = L_POLICIES},
-	&f_metadata, &(const struct node){.key = "args", .mode = N_PAIRS, .coll = P_ARGS},
+	&(const struct node){.key = "matchedPolicies", .klen = sizeof("matchedPolicies") - 1, .mode = N_STRLIST, .coll = L_POLICIES},
+	&f_metadata, &(const struct node){.key = "args", .klen = sizeof("args") - 1, .mode = N_PAIRS, .coll = P_ARGS},
 	OBJ("executable", S_NONE, LEAF("path", S_EXEPATH)),
 	/* Tracee v1beta1 (timestamp: both) */
 	LEAF("name", S_NAME), &v_timestamp, &v_workload, &v_context, &v_policies, &v_threat,
@@ -489,7 +493,7 @@ static const struct node *find_kid(const struct scan *s, const struct node *nd,
 		key = tmp;
 	}
 	for (const struct node *const *c = nd->kids; *c; c++)
-		if ((*c)->key[0] == key[0] && strncmp((*c)->key, key, len) == 0 && !(*c)->key[len])
+		if ((*c)->klen == len && (*c)->key[0] == key[0] && memcmp((*c)->key, key, len) == 0)
 			return *c;
 	return NULL;
 }
@@ -1551,73 +1555,106 @@ static bool volatile_field(const char *k)
 	return false;
 }
 
-/* insertion sort: the fields are few and mostly come sorted already (Falco
- * writes them so) */
-static void sort_keys(const char **k, size_t n)
+/* the key's input: tag, length (4 bytes, little end first), bytes (no two
+ * inputs alike), gathered in a buffer on the stack (the heap past it) */
+struct kbuf {
+	char *p;
+	size_t len, cap;
+	char inline_[8192];
+};
+
+static void kb_add(struct kbuf *b, const void *s, size_t n)
 {
-	for (size_t i = 1; i < n; i++) {
-		const char *x = k[i];
-		size_t j = i;
-		for (; j > 0 && strcmp(k[j - 1], x) > 0; j--)
-			k[j] = k[j - 1];
-		k[j] = x;
+	if (n > b->cap - b->len) {
+		size_t cap = b->cap * 2 > b->len + n ? b->cap * 2 : b->len + n;
+		char *q = xmalloc(cap);
+		memcpy(q, b->p, b->len);
+		if (b->p != b->inline_)
+			free(b->p);
+		b->p = q;
+		b->cap = cap;
 	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
 }
 
-/* tag, length (4 bytes, little end first), bytes: no two inputs alike */
-static void hash_str(struct sbuf *b, char tag, const char *s, size_t n)
+static void hash_str(struct kbuf *b, char tag, const char *s, size_t n)
 {
 	char hdr[5] = {tag, (char)(n & 0xff), (char)((n >> 8) & 0xff), (char)((n >> 16) & 0xff),
 		       (char)((n >> 24) & 0xff)};
-	sbuf_add(b, hdr, sizeof(hdr));
-	sbuf_add(b, s, n);
+	kb_add(b, hdr, sizeof(hdr));
+	kb_add(b, s, n);
 }
 
-static void hash_int(struct sbuf *b, char tag, long long v)
+static void hash_int(struct kbuf *b, char tag, long long v)
 {
 	char hdr[9] = {tag};
 	for (int i = 0; i < 8; i++)
 		hdr[1 + i] = (char)(((unsigned long long)v >> (8 * i)) & 0xff);
-	sbuf_add(b, hdr, sizeof(hdr));
+	kb_add(b, hdr, sizeof(hdr));
+}
+
+struct kv {
+	const char *k;
+	json_t *v;
+};
+
+/* insertion sort: the fields are few and mostly come sorted already (Falco
+ * writes them so) */
+static void sort_kv(struct kv *x, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		struct kv t = x[i];
+		size_t j = i;
+		for (; j > 0 && strcmp(x[j - 1].k, t.k) > 0; j--)
+			x[j] = x[j - 1];
+		x[j] = t;
+	}
 }
 
 static void alert_key(struct alert *a)
 {
-	struct sbuf b = SBUF_INIT;
-	xgrow(&b.buf, &b.cap, 4096, 1); /* one allocation for most alerts */
+	struct kbuf b;
+	b.p = b.inline_;
+	b.len = 0;
+	b.cap = sizeof(b.inline_);
 	hash_str(&b, 's', a->source, strlen(a->source));
 	hash_str(&b, 'r', a->rule, strlen(a->rule));
 	hash_str(&b, 'c', a->container_id, strlen(a->container_id));
 	hash_int(&b, 'p', a->pid);
+	struct kv small[64], *kv = small;
 	size_t n = json_object_size(a->fields), k = 0;
-	const char **keys = xcalloc(n ? n : 1, sizeof(*keys));
+	if (n > ARRAY_SIZE(small))
+		kv = xcalloc(n, sizeof(*kv));
 	const char *key;
 	json_t *v;
-	json_object_foreach (a->fields, key, v)
-		keys[k++] = key;
-	sort_keys(keys, k);
+	json_object_foreach (a->fields, key, v) {
+		if (k < n && !volatile_field(key))
+			kv[k++] = (struct kv){key, v};
+	}
+	sort_kv(kv, k);
 	for (size_t i = 0; i < k; i++) {
-		if (volatile_field(keys[i]))
-			continue;
-		v = json_object_get(a->fields, keys[i]);
-		hash_str(&b, 'k', keys[i], strlen(keys[i]));
-		if (json_is_string(v))
+		v = kv[i].v;
+		hash_str(&b, 'k', kv[i].k, strlen(kv[i].k));
+		if (json_is_string(v)) {
 			hash_str(&b, 'v', json_string_value(v), json_string_length(v));
-		else if (json_is_integer(v))
+		} else if (json_is_integer(v)) {
 			hash_int(&b, 'i', (long long)json_integer_value(v));
-		else if (json_is_real(v))
-		{
+		} else if (json_is_real(v)) {
 			double d = json_real_value(v);
 			long long bits;
 			memcpy(&bits, &d, sizeof(bits));
 			hash_int(&b, 'd', bits);
+		} else {
+			char c = json_is_true(v) ? 't' : json_is_false(v) ? 'f' : 'n';
+			kb_add(&b, &c, 1);
 		}
-		else
-			sbuf_addc(&b, json_is_true(v) ? 't' : json_is_false(v) ? 'f' : 'n');
 	}
-	free(keys);
-	sha256_hex(b.buf, b.len, a->key);
-	sbuf_free(&b);
+	if (kv != small)
+		free(kv);
+	sha256_hex(b.p, b.len, a->key);
+	if (b.p != b.inline_)
+		free(b.p);
 }
 
 /* ---- the entry points ---- */

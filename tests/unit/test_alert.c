@@ -281,6 +281,12 @@ START_TEST(malformed)
 	refused("{\"eventName\":\"e\",\"timestamp\":\"now\"}", "'timestamp' is not an integer");
 	refused("{\"content\":{\"fields\":{}},\"severity\":9}", "'severity' is not an integer in 0..7");
 	refused("{\"name\":\"n\",\"threat\":{\"severity\":7}}", "'threat.severity' is not an integer");
+	/* a NUL byte after a number: jansson skips it, the scanner does not */
+	static const char nul[] = "{\"rule\":\"r\",\"output_fields\":{\"a\":1\0,\"b\":2}}";
+	struct alert na;
+	struct err ne = {0};
+	ck_assert_int_eq(alert_parse(nul, sizeof(nul) - 1, &na, &ne), -1);
+	ck_assert_ptr_nonnull(strstr(ne.msg, "not JSON"));
 	/* nesting past the bound */
 	struct sbuf b = SBUF_INIT;
 	sbuf_adds(&b, "{\"rule\":\"r\",\"output_fields\":{},\"x\":");
