@@ -73,7 +73,7 @@ struct alert {
 /* One JSON document (a line, or an HTTP body) into a. The format is told
  * from its shape. Returns 0, or -1 with e (ERR_INVALID naming what is
  * wrong: not JSON, nesting or size past the bounds, no known format); a is
- * then empty (alert_free is still safe). */
+ * then empty (alert_free is still safe). Reentrant; uses ~50 KiB of stack. */
 int alert_parse(const char *buf, size_t n, struct alert *a, struct err *e);
 void alert_free(struct alert *a);
 /* a->raw, parsed from a->text on the first call (borrowed: alert_free drops

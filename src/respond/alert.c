@@ -1261,6 +1261,12 @@ static int norm_sysdig(struct norm *z)
 static int str_field(struct norm *z, enum slot k, const char *name, const char *field,
 		     char **member)
 {
+	const struct span *sp = slot(z, k);
+	if (!member && sp && sp->type == JT_STR && !sp->flag && sp->len && sp->len <= ALERT_STR_MAX) {
+		/* a field alone, unescaped: straight from the input, one copy */
+		set_field(z, field, json_stringn_nocheck(z->s->b + sp->off, sp->len));
+		return 0;
+	}
 	char *t;
 	if (get_str(z, k, name, &t) < 0)
 		return -1;
@@ -1599,17 +1605,20 @@ struct kv {
 	json_t *v;
 };
 
-/* insertion sort: the fields are few and mostly come sorted already (Falco
- * writes them so) */
+static int cmp_kv(const void *a, const void *b)
+{
+	return strcmp(((const struct kv *)a)->k, ((const struct kv *)b)->k);
+}
+
+/* by name: Falco writes its fields sorted already (then one pass), other
+ * orders are qsorted */
 static void sort_kv(struct kv *x, size_t n)
 {
-	for (size_t i = 1; i < n; i++) {
-		struct kv t = x[i];
-		size_t j = i;
-		for (; j > 0 && strcmp(x[j - 1].k, t.k) > 0; j--)
-			x[j] = x[j - 1];
-		x[j] = t;
-	}
+	size_t i = 1;
+	while (i < n && strcmp(x[i - 1].k, x[i].k) <= 0)
+		i++;
+	if (i < n)
+		qsort(x, n, sizeof(*x), cmp_kv);
 }
 
 static void alert_key(struct alert *a)
