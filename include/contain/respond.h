@@ -76,6 +76,17 @@ struct alert {
  * then empty (alert_free is still safe). Reentrant; uses ~50 KiB of stack. */
 int alert_parse(const char *buf, size_t n, struct alert *a, struct err *e);
 void alert_free(struct alert *a);
+/* An HTTP body that is a JSON array of alerts (falcosidekick batches, a
+ * replay): the byte ranges of its elements, each one document for
+ * alert_parse, found with the same scanner (the array checked as JSON to its
+ * end, not parsed). At most max: more is an error. 0 with *count, or -1 with
+ * e (ERR_INVALID: not a JSON array, not JSON, more than max). */
+#define ALERT_BATCH_MAX 4096u
+struct alert_range {
+	size_t off, len;
+};
+int alert_split(const char *buf, size_t n, struct alert_range *v, size_t max, size_t *count,
+		struct err *e);
 /* a->raw, parsed from a->text on the first call (borrowed: alert_free drops
  * it). Never NULL for an alert alert_parse accepted (its text is JSON that
  * jansson takes: the same grammar, UTF-8, no \u0000, integers in range).

@@ -1668,14 +1668,11 @@ static void alert_key(struct alert *a)
 
 /* ---- the entry points ---- */
 
+static void scan_init(struct scan *s, const char *buf, size_t n);
+
 static int scan_doc(struct scan *s, const char *buf, size_t n, struct err *e)
 {
-	s->b = buf;
-	s->n = n;
-	s->i = 0;
-	s->depth = 0;
-	s->err = NULL;
-	s->kind = s->kinds = 0;
+	scan_init(s, buf, n);
 	memset(s->slot, 0, sizeof(s->slot));
 	for (int i = 0; i < L_COUNT; i++)
 		s->list[i].n = s->list[i].over = s->list[i].other = 0;
@@ -1696,6 +1693,58 @@ static int scan_doc(struct scan *s, const char *buf, size_t n, struct err *e)
 	}
 	if (s->err)
 		return err_set(e, ERR_INVALID, "not JSON: %s at byte %zu", s->err, s->err_at);
+	return 0;
+}
+
+static void scan_init(struct scan *s, const char *buf, size_t n)
+{
+	s->b = buf;
+	s->n = n;
+	s->i = 0;
+	s->depth = 0;
+	s->err = NULL;
+	s->kind = s->kinds = 0;
+}
+
+int alert_split(const char *buf, size_t n, struct alert_range *v, size_t max, size_t *count,
+		struct err *e)
+{
+	*count = 0;
+	if (n > ALERT_LINE_MAX)
+		return err_set(e, ERR_INVALID, "body of %zu bytes: more than the bound of %u", n,
+			       ALERT_LINE_MAX);
+	struct scan scan, *s = &scan;
+	scan_init(s, buf, n);
+	skip_ws(s);
+	if (s->i >= n || buf[s->i] != '[')
+		return err_set(e, ERR_INVALID, "not a JSON array");
+	if (enter(s) == 0 && s->i < n && buf[s->i] == ']') {
+		s->i++;
+	} else {
+		while (!s->err) {
+			struct span sp = {0};
+			size_t start = s->i;
+			if (scan_value(s, NULL, &sp) < 0)
+				break;
+			if (*count >= max) {
+				*count = 0;
+				return err_set(e, ERR_INVALID, "more than %zu alerts in one array", max);
+			}
+			v[(*count)++] = (struct alert_range){start, s->i - start};
+			int r = next_or_end(s, ']');
+			if (r <= 0)
+				break;
+		}
+	}
+	if (!s->err) {
+		skip_ws(s);
+		if (s->i < n)
+			fail(s, "bytes after the JSON value");
+	}
+	if (s->err) {
+		*count = 0;
+		return err_set(e, ERR_INVALID, "not JSON: %s at byte %zu", s->err, s->err_at);
+	}
 	return 0;
 }
 

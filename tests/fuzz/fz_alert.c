@@ -6,7 +6,10 @@
  * string present, UTF-8 and at most ALERT_STR_MAX bytes, at most
  * ALERT_FIELDS_MAX fields and ALERT_TAGS_MAX tags, a container id that is ""
  * or 12 to 64 lowercase hex digits (host exactly when ""), a 64-hex key.
- * Verdicts (fz.h): alert (alert_parse returned 0). */
+ * The input is also split as an array of alerts (alert_split): each range
+ * inside the input, each a JSON value.
+ * Verdicts (fz.h): alert (alert_parse returned 0), split (alert_split
+ * returned 0). */
 #include <string.h>
 
 #include "contain/respond.h"
@@ -98,5 +101,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	json_decref(j);
 	alert_free(&a);
+
+	/* the input as an array of alerts: every range inside it, each one a
+	 * JSON value alert_parse never calls "not JSON" */
+	static struct alert_range v[ALERT_BATCH_MAX];
+	size_t n = 0;
+	r = alert_split((const char *)data, size, v, ARRAY_SIZE(v), &n, &e);
+	fz_verdict("split", r == 0);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		if (v[i].off > size || v[i].len > size - v[i].off || !v[i].len)
+			abort();
+		err_clear(&e);
+		if (alert_parse((const char *)data + v[i].off, v[i].len, &a, &e) < 0 &&
+		    strncmp(e.msg, "not JSON", 8) == 0)
+			abort();
+		alert_free(&a);
+	}
 	return 0;
 }

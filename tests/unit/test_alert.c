@@ -450,6 +450,42 @@ START_TEST(tracee_and_sysdig_priorities)
 }
 END_TEST
 
+START_TEST(split_arrays)
+{
+	struct alert_range v[4];
+	size_t n;
+	struct err e = {0};
+	char *body = xasprintf(" [ %s ,\n%s,{\"eventName\":\"e\"} ] \n", falco_shell, falco_shell);
+	ck_assert_int_eq(alert_split(body, strlen(body), v, 4, &n, &e), 0);
+	ck_assert_uint_eq(n, 3);
+	for (size_t i = 0; i < n; i++) {
+		struct alert a;
+		ck_assert_int_eq(alert_parse(body + v[i].off, v[i].len, &a, &e), 0);
+		ck_assert_str_eq(a.source, i < 2 ? "falco" : "tracee");
+		alert_free(&a);
+	}
+	ck_assert_uint_eq(v[0].len, strlen(falco_shell));
+	/* more than max */
+	ck_assert_int_eq(alert_split(body, strlen(body), v, 2, &n, &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "more than 2 alerts"));
+	ck_assert_uint_eq(n, 0);
+	free(body);
+	ck_assert_int_eq(alert_split("[]", 2, v, 4, &n, &e), 0);
+	ck_assert_uint_eq(n, 0);
+	static const struct {
+		const char *body, *want;
+	} bad[] = {
+	    {"{}", "not a JSON array"},	  {"", "not a JSON array"},
+	    {"[{}", "unexpected end"},	  {"[{},]", "unexpected character"},
+	    {"[{}] x", "bytes after"},	  {"[{\"a\":\"\xff\"}]", "invalid UTF-8"},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		ck_assert_int_eq(alert_split(bad[i].body, strlen(bad[i].body), v, 4, &n, &e), -1);
+		ck_assert_msg(strstr(e.msg, bad[i].want), "%s: %s", bad[i].body, e.msg);
+	}
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("alert");
@@ -464,6 +500,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, escapes_and_duplicates);
 	tcase_add_test(tc, bounds_cut_and_noted);
 	tcase_add_test(tc, tracee_and_sysdig_priorities);
+	tcase_add_test(tc, split_arrays);
 	suite_add_tcase(s, tc);
 	return s;
 }
