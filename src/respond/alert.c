@@ -56,22 +56,81 @@ struct span {
 enum slot {
 	S_NONE,
 	/* Falco, falcosidekick (and shared top-level names) */
-	S_RULE, S_PRIORITY, S_TIME, S_SOURCE, S_UUID, S_OUTPUT_FIELDS,
+	S_RULE,
+	S_PRIORITY,
+	S_TIME,
+	S_SOURCE,
+	S_UUID,
+	S_OUTPUT_FIELDS,
 	/* Tetragon */
-	S_T_PID, S_T_BINARY, S_T_ARGS, S_T_DOCKER, S_T_POD_NS, S_T_POD_NAME, S_T_CID,
-	S_T_CNAME, S_T_IMAGE, S_T_PBINARY, S_T_PPID, S_T_POLICY, S_T_FUNCTION, S_T_EVENT,
-	S_T_FILE, S_T_DADDR, S_T_DPORT, S_T_SADDR, S_T_SPORT,
+	S_T_PID,
+	S_T_BINARY,
+	S_T_ARGS,
+	S_T_DOCKER,
+	S_T_POD_NS,
+	S_T_POD_NAME,
+	S_T_CID,
+	S_T_CNAME,
+	S_T_IMAGE,
+	S_T_PBINARY,
+	S_T_PPID,
+	S_T_POLICY,
+	S_T_FUNCTION,
+	S_T_EVENT,
+	S_T_FILE,
+	S_T_DADDR,
+	S_T_DPORT,
+	S_T_SADDR,
+	S_T_SPORT,
 	/* Tracee, flat */
-	S_EVENTNAME, S_TIMESTAMP, S_HOSTPID, S_PROCNAME, S_CONTAINERID, S_CONTAINERIMAGE,
-	S_CONTAINERNAME, S_PODNAME, S_PODNS, S_C_ID, S_C_NAME, S_C_IMAGE, S_K_PODNAME,
-	S_K_PODNS, S_SEVERITY_PROP, S_SIGID, S_EXEPATH,
+	S_EVENTNAME,
+	S_TIMESTAMP,
+	S_HOSTPID,
+	S_PROCNAME,
+	S_CONTAINERID,
+	S_CONTAINERIMAGE,
+	S_CONTAINERNAME,
+	S_PODNAME,
+	S_PODNS,
+	S_C_ID,
+	S_C_NAME,
+	S_C_IMAGE,
+	S_K_PODNAME,
+	S_K_PODNS,
+	S_SEVERITY_PROP,
+	S_SIGID,
+	S_EXEPATH,
 	/* Tracee, v1beta1 */
-	S_NAME, S_TS_SECONDS, S_TS_NANOS, S_W_PID, S_W_HOSTPID, S_W_PID_V, S_W_HOSTPID_V, S_W_THREAD, S_W_EXE, S_W_CID,
-	S_W_CNAME, S_W_IMAGE, S_W_IMAGE_NAME, S_W_PODNAME, S_W_NS, S_THREAT, S_THREAT_SEV,
-	S_THREAT_NAME, S_WORKLOAD, S_POLICIES,
+	S_NAME,
+	S_TS_SECONDS,
+	S_TS_NANOS,
+	S_W_PID,
+	S_W_HOSTPID,
+	S_W_PID_V,
+	S_W_HOSTPID_V,
+	S_W_THREAD,
+	S_W_EXE,
+	S_W_CID,
+	S_W_CNAME,
+	S_W_IMAGE,
+	S_W_IMAGE_NAME,
+	S_W_PODNAME,
+	S_W_NS,
+	S_THREAT,
+	S_THREAT_SEV,
+	S_THREAT_NAME,
+	S_WORKLOAD,
+	S_POLICIES,
 	/* Sysdig Secure */
-	S_SEVERITY, S_TS_RFC, S_CONTENT, S_RULENAME, S_S_FIELDS, S_L_CNAME, S_L_PODNAME,
-	S_L_NS, S_L_IMAGE,
+	S_SEVERITY,
+	S_TS_RFC,
+	S_CONTENT,
+	S_RULENAME,
+	S_S_FIELDS,
+	S_L_CNAME,
+	S_L_PODNAME,
+	S_L_NS,
+	S_L_IMAGE,
 	S_COUNT
 };
 
@@ -89,128 +148,176 @@ enum mode { N_PLAIN, N_MEMBERS, N_STRLIST, N_EACH, N_PAIRS };
 struct node {
 	const char *key;
 	uint8_t klen;
-	uint8_t slot;  /* enum slot: the value's span (any type) */
-	uint8_t mode;  /* enum mode */
-	uint8_t coll;  /* the list, members or pairs collection of the mode */
-	uint8_t kind;  /* a Tetragon event kind (1...) */
+	uint8_t slot;			/* enum slot: the value's span (any type) */
+	uint8_t mode;			/* enum mode */
+	uint8_t coll;			/* the list, members or pairs collection of the mode */
+	uint8_t kind;			/* a Tetragon event kind (1...) */
 	const struct node *const *kids; /* an object's members of interest */
 	const struct node *elem;	/* N_EACH: every element */
 };
 
-#define KIDS(...) ((const struct node *const[]){__VA_ARGS__, NULL})
+#define KIDS(...)  ((const struct node *const[]){__VA_ARGS__, NULL})
 #define LEAF(k, s) (&(const struct node){.key = k, .klen = sizeof(k) - 1, .slot = s})
-#define OBJ(k, s, ...)                                                                    \
-	(&(const struct node){.key = k, .klen = sizeof(k) - 1, .slot = s, .kids = KIDS(__VA_ARGS__)})
+#define OBJ(k, s, ...)                                                                             \
+	(&(const struct node){                                                                     \
+	    .key = k, .klen = sizeof(k) - 1, .slot = s, .kids = KIDS(__VA_ARGS__)})
 
 /* Tetragon: process_* -> {process, parent, policy_name, function_name, args, tags} */
-static const struct node t_image = {.key = "image", .klen = sizeof("image") - 1, .kids = KIDS(LEAF("name", S_T_IMAGE))};
+static const struct node t_image = {
+    .key = "image", .klen = sizeof("image") - 1, .kids = KIDS(LEAF("name", S_T_IMAGE))};
 static const struct node t_container = {
-    .key = "container", .klen = sizeof("container") - 1,
+    .key = "container",
+    .klen = sizeof("container") - 1,
     .kids = KIDS(LEAF("id", S_T_CID), LEAF("name", S_T_CNAME), &t_image)};
 static const struct node t_pod = {
-    .key = "pod", .klen = sizeof("pod") - 1,
+    .key = "pod",
+    .klen = sizeof("pod") - 1,
     .kids = KIDS(LEAF("namespace", S_T_POD_NS), LEAF("name", S_T_POD_NAME), &t_container)};
-static const struct node t_process = {
-    .key = "process", .klen = sizeof("process") - 1,
-    .kids = KIDS(LEAF("pid", S_T_PID), LEAF("binary", S_T_BINARY), LEAF("arguments", S_T_ARGS),
-		 LEAF("docker", S_T_DOCKER), &t_pod)};
-static const struct node t_parent = {
-    .key = "parent", .klen = sizeof("parent") - 1, .kids = KIDS(LEAF("binary", S_T_PBINARY), LEAF("pid", S_T_PPID))};
-static const struct node t_sock = {
-    .key = "sock_arg", .klen = sizeof("sock_arg") - 1,
-    .kids = KIDS(LEAF("daddr", S_T_DADDR), LEAF("dport", S_T_DPORT), LEAF("saddr", S_T_SADDR),
-		 LEAF("sport", S_T_SPORT))};
+static const struct node t_process = {.key = "process",
+				      .klen = sizeof("process") - 1,
+				      .kids = KIDS(LEAF("pid", S_T_PID), LEAF("binary", S_T_BINARY),
+						   LEAF("arguments", S_T_ARGS),
+						   LEAF("docker", S_T_DOCKER), &t_pod)};
+static const struct node t_parent = {.key = "parent",
+				     .klen = sizeof("parent") - 1,
+				     .kids =
+					 KIDS(LEAF("binary", S_T_PBINARY), LEAF("pid", S_T_PPID))};
+static const struct node t_sock = {.key = "sock_arg",
+				   .klen = sizeof("sock_arg") - 1,
+				   .kids =
+				       KIDS(LEAF("daddr", S_T_DADDR), LEAF("dport", S_T_DPORT),
+					    LEAF("saddr", S_T_SADDR), LEAF("sport", S_T_SPORT))};
 static const struct node t_arg = {
-    .key = "", .klen = sizeof("") - 1,
+    .key = "",
+    .klen = sizeof("") - 1,
     .kids = KIDS(OBJ("file_arg", S_NONE, LEAF("path", S_T_FILE)),
 		 OBJ("path_arg", S_NONE, LEAF("path", S_T_FILE)),
 		 OBJ("linux_binprm_arg", S_NONE, LEAF("path", S_T_FILE)), &t_sock)};
-static const struct node t_args = {.key = "args", .klen = sizeof("args") - 1, .mode = N_EACH, .elem = &t_arg};
-static const struct node t_tags = {.key = "tags", .klen = sizeof("tags") - 1, .mode = N_STRLIST, .coll = L_T_TAGS};
-#define T_EVENT_KIDS                                                                     \
-	KIDS(&t_process, &t_parent, LEAF("policy_name", S_T_POLICY),                     \
+static const struct node t_args = {
+    .key = "args", .klen = sizeof("args") - 1, .mode = N_EACH, .elem = &t_arg};
+static const struct node t_tags = {
+    .key = "tags", .klen = sizeof("tags") - 1, .mode = N_STRLIST, .coll = L_T_TAGS};
+#define T_EVENT_KIDS                                                                               \
+	KIDS(&t_process, &t_parent, LEAF("policy_name", S_T_POLICY),                               \
 	     LEAF("function_name", S_T_FUNCTION), LEAF("event", S_T_EVENT), &t_args, &t_tags)
 static const char *const tetragon_kinds[] = {
     NULL, "process_exec", "process_kprobe", "process_tracepoint", "process_uprobe", "process_lsm",
 };
-static const struct node t_exec = {.key = "process_exec", .klen = sizeof("process_exec") - 1, .kind = 1, .kids = T_EVENT_KIDS};
-static const struct node t_kprobe = {.key = "process_kprobe", .klen = sizeof("process_kprobe") - 1, .kind = 2, .kids = T_EVENT_KIDS};
-static const struct node t_tp = {.key = "process_tracepoint", .klen = sizeof("process_tracepoint") - 1, .kind = 3, .kids = T_EVENT_KIDS};
-static const struct node t_uprobe = {.key = "process_uprobe", .klen = sizeof("process_uprobe") - 1, .kind = 4, .kids = T_EVENT_KIDS};
-static const struct node t_lsm = {.key = "process_lsm", .klen = sizeof("process_lsm") - 1, .kind = 5, .kids = T_EVENT_KIDS};
+static const struct node t_exec = {
+    .key = "process_exec", .klen = sizeof("process_exec") - 1, .kind = 1, .kids = T_EVENT_KIDS};
+static const struct node t_kprobe = {
+    .key = "process_kprobe", .klen = sizeof("process_kprobe") - 1, .kind = 2, .kids = T_EVENT_KIDS};
+static const struct node t_tp = {.key = "process_tracepoint",
+				 .klen = sizeof("process_tracepoint") - 1,
+				 .kind = 3,
+				 .kids = T_EVENT_KIDS};
+static const struct node t_uprobe = {
+    .key = "process_uprobe", .klen = sizeof("process_uprobe") - 1, .kind = 4, .kids = T_EVENT_KIDS};
+static const struct node t_lsm = {
+    .key = "process_lsm", .klen = sizeof("process_lsm") - 1, .kind = 5, .kids = T_EVENT_KIDS};
 
 /* Tracee v1beta1: workload (or context) -> {process, container, k8s, pod} */
-static const struct node w_image = {
-    .key = "image", .klen = sizeof("image") - 1, .slot = S_W_IMAGE, .kids = KIDS(LEAF("name", S_W_IMAGE_NAME))};
+static const struct node w_image = {.key = "image",
+				    .klen = sizeof("image") - 1,
+				    .slot = S_W_IMAGE,
+				    .kids = KIDS(LEAF("name", S_W_IMAGE_NAME))};
 static const struct node w_process = {
-    .key = "process", .klen = sizeof("process") - 1,
+    .key = "process",
+    .klen = sizeof("process") - 1,
     .kids = KIDS(OBJ("pid", S_W_PID, LEAF("value", S_W_PID_V)),
 		 OBJ("host_pid", S_W_HOSTPID, LEAF("value", S_W_HOSTPID_V)),
 		 OBJ("thread", S_NONE, LEAF("name", S_W_THREAD)),
 		 OBJ("executable", S_NONE, LEAF("path", S_W_EXE)))};
 static const struct node w_container = {
-    .key = "container", .klen = sizeof("container") - 1, .kids = KIDS(LEAF("id", S_W_CID), LEAF("name", S_W_CNAME), &w_image)};
-static const struct node w_k8s = {
-    .key = "k8s", .klen = sizeof("k8s") - 1,
-    .kids = KIDS(OBJ("pod", S_NONE, LEAF("name", S_W_PODNAME)),
-		 OBJ("namespace", S_NONE, LEAF("name", S_W_NS)))};
-static const struct node w_pod = {
-    .key = "pod", .klen = sizeof("pod") - 1, .kids = KIDS(LEAF("name", S_W_PODNAME), LEAF("namespace", S_W_NS))};
+    .key = "container",
+    .klen = sizeof("container") - 1,
+    .kids = KIDS(LEAF("id", S_W_CID), LEAF("name", S_W_CNAME), &w_image)};
+static const struct node w_k8s = {.key = "k8s",
+				  .klen = sizeof("k8s") - 1,
+				  .kids = KIDS(OBJ("pod", S_NONE, LEAF("name", S_W_PODNAME)),
+					       OBJ("namespace", S_NONE, LEAF("name", S_W_NS)))};
+static const struct node w_pod = {.key = "pod",
+				  .klen = sizeof("pod") - 1,
+				  .kids =
+				      KIDS(LEAF("name", S_W_PODNAME), LEAF("namespace", S_W_NS))};
 #define W_KIDS KIDS(&w_process, &w_container, &w_k8s, &w_pod)
-static const struct node v_workload = {.key = "workload", .klen = sizeof("workload") - 1, .slot = S_WORKLOAD, .kids = W_KIDS};
-static const struct node v_context = {.key = "context", .klen = sizeof("context") - 1, .slot = S_WORKLOAD, .kids = W_KIDS};
+static const struct node v_workload = {
+    .key = "workload", .klen = sizeof("workload") - 1, .slot = S_WORKLOAD, .kids = W_KIDS};
+static const struct node v_context = {
+    .key = "context", .klen = sizeof("context") - 1, .slot = S_WORKLOAD, .kids = W_KIDS};
 static const struct node v_policies = {
-    .key = "policies", .klen = sizeof("policies") - 1,
+    .key = "policies",
+    .klen = sizeof("policies") - 1,
     .slot = S_POLICIES,
-    .kids = KIDS(&(const struct node){.key = "matched", .klen = sizeof("matched") - 1, .mode = N_STRLIST, .coll = L_V_POLICIES})};
+    .kids = KIDS(&(const struct node){
+	.key = "matched", .klen = sizeof("matched") - 1, .mode = N_STRLIST, .coll = L_V_POLICIES})};
 static const struct node v_threat = {
-    .key = "threat", .klen = sizeof("threat") - 1,
+    .key = "threat",
+    .klen = sizeof("threat") - 1,
     .slot = S_THREAT,
     .kids = KIDS(LEAF("severity", S_THREAT_SEV), LEAF("name", S_THREAT_NAME))};
 static const struct node v_timestamp = {
-    .key = "timestamp", .klen = sizeof("timestamp") - 1,
+    .key = "timestamp",
+    .klen = sizeof("timestamp") - 1,
     .slot = S_TIMESTAMP,
     .kids = KIDS(LEAF("seconds", S_TS_SECONDS), LEAF("nanos", S_TS_NANOS))};
-static const struct node v_data = {.key = "data", .klen = sizeof("data") - 1, .mode = N_PAIRS, .coll = P_DATA};
+static const struct node v_data = {
+    .key = "data", .klen = sizeof("data") - 1, .mode = N_PAIRS, .coll = P_DATA};
 
 /* Tracee flat */
 static const struct node f_container = {
-    .key = "container", .klen = sizeof("container") - 1,
+    .key = "container",
+    .klen = sizeof("container") - 1,
     .kids = KIDS(LEAF("id", S_C_ID), LEAF("name", S_C_NAME), LEAF("image", S_C_IMAGE))};
 static const struct node f_kubernetes = {
-    .key = "kubernetes", .klen = sizeof("kubernetes") - 1,
+    .key = "kubernetes",
+    .klen = sizeof("kubernetes") - 1,
     .kids = KIDS(LEAF("podName", S_K_PODNAME), LEAF("podNamespace", S_K_PODNS))};
 static const struct node f_metadata = {
-    .key = "metadata", .klen = sizeof("metadata") - 1,
-    .kids = KIDS(&(const struct node){.key = "Tags", .klen = sizeof("Tags") - 1, .mode = N_STRLIST, .coll = L_TR_TAGS},
-		 OBJ("Properties", S_NONE, LEAF("Severity", S_SEVERITY_PROP),
-		     LEAF("signatureID", S_SIGID)))};
+    .key = "metadata",
+    .klen = sizeof("metadata") - 1,
+    .kids = KIDS(
+	&(const struct node){
+	    .key = "Tags", .klen = sizeof("Tags") - 1, .mode = N_STRLIST, .coll = L_TR_TAGS},
+	OBJ("Properties", S_NONE, LEAF("Severity", S_SEVERITY_PROP),
+	    LEAF("signatureID", S_SIGID)))};
 
 /* Sysdig Secure */
-static const struct node s_content = {
-    .key = "content", .klen = sizeof("content") - 1,
-    .slot = S_CONTENT,
-    .kids = KIDS(&(const struct node){.key = "fields", .klen = sizeof("fields") - 1,
-				      .slot = S_S_FIELDS,
-				      .mode = N_MEMBERS,
-				      .coll = M_SYSDIG},
-		 LEAF("ruleName", S_RULENAME),
-		 &(const struct node){.key = "ruleTags", .klen = sizeof("ruleTags") - 1, .mode = N_STRLIST, .coll = L_S_TAGS})};
-static const struct node s_labels = {
-    .key = "labels", .klen = sizeof("labels") - 1,
-    .kids = KIDS(LEAF("container.name", S_L_CNAME), LEAF("kubernetes.pod.name", S_L_PODNAME),
-		 LEAF("kubernetes.namespace.name", S_L_NS),
-		 LEAF("container.image.repo", S_L_IMAGE))};
+static const struct node s_content = {.key = "content",
+				      .klen = sizeof("content") - 1,
+				      .slot = S_CONTENT,
+				      .kids =
+					  KIDS(&(const struct node){.key = "fields",
+								    .klen = sizeof("fields") - 1,
+								    .slot = S_S_FIELDS,
+								    .mode = N_MEMBERS,
+								    .coll = M_SYSDIG},
+					       LEAF("ruleName", S_RULENAME),
+					       &(const struct node){.key = "ruleTags",
+								    .klen = sizeof("ruleTags") - 1,
+								    .mode = N_STRLIST,
+								    .coll = L_S_TAGS})};
+static const struct node s_labels = {.key = "labels",
+				     .klen = sizeof("labels") - 1,
+				     .kids = KIDS(LEAF("container.name", S_L_CNAME),
+						  LEAF("kubernetes.pod.name", S_L_PODNAME),
+						  LEAF("kubernetes.namespace.name", S_L_NS),
+						  LEAF("container.image.repo", S_L_IMAGE))};
 
 static const struct node top = {
-    .key = "", .klen = sizeof("") - 1,
+    .key = "",
+    .klen = sizeof("") - 1,
     .kids = KIDS(
 	/* Falco, falcosidekick */
 	LEAF("rule", S_RULE), LEAF("priority", S_PRIORITY), LEAF("time", S_TIME),
 	LEAF("source", S_SOURCE), LEAF("uuid", S_UUID),
-	&(const struct node){.key = "tags", .klen = sizeof("tags") - 1, .mode = N_STRLIST, .coll = L_TAGS},
 	&(const struct node){
-	    .key = "output_fields", .klen = sizeof("output_fields") - 1, .slot = S_OUTPUT_FIELDS, .mode = N_MEMBERS, .coll = M_FALCO},
+	    .key = "tags", .klen = sizeof("tags") - 1, .mode = N_STRLIST, .coll = L_TAGS},
+	&(const struct node){.key = "output_fields",
+			     .klen = sizeof("output_fields") - 1,
+			     .slot = S_OUTPUT_FIELDS,
+			     .mode = N_MEMBERS,
+			     .coll = M_FALCO},
 	/* Tetragon */
 	&t_exec, &t_kprobe, &t_tp, &t_uprobe, &t_lsm,
 	/* Tracee flat */
@@ -218,8 +325,13 @@ static const struct node top = {
 	LEAF("processName", S_PROCNAME), LEAF("containerId", S_CONTAINERID),
 	LEAF("containerImage", S_CONTAINERIMAGE), LEAF("containerName", S_CONTAINERNAME),
 	LEAF("podName", S_PODNAME), LEAF("podNamespace", S_PODNS), &f_container, &f_kubernetes,
-	&(const struct node){.key = "matchedPolicies", .klen = sizeof("matchedPolicies") - 1, .mode = N_STRLIST, .coll = L_POLICIES},
-	&f_metadata, &(const struct node){.key = "args", .klen = sizeof("args") - 1, .mode = N_PAIRS, .coll = P_ARGS},
+	&(const struct node){.key = "matchedPolicies",
+			     .klen = sizeof("matchedPolicies") - 1,
+			     .mode = N_STRLIST,
+			     .coll = L_POLICIES},
+	&f_metadata,
+	&(const struct node){
+	    .key = "args", .klen = sizeof("args") - 1, .mode = N_PAIRS, .coll = P_ARGS},
 	OBJ("executable", S_NONE, LEAF("path", S_EXEPATH)),
 	/* Tracee v1beta1 (timestamp: both) */
 	LEAF("name", S_NAME), &v_timestamp, &v_workload, &v_context, &v_policies, &v_threat,
@@ -258,7 +370,10 @@ struct scan {
 
 /* 0 plain, 1 control (invalid in a string), 2 '"', 3 '\\', 4 non-ASCII */
 static const uint8_t str_class[256] = {
-    [0 ... 0x1f] = 1, ['"'] = 2, ['\\'] = 3, [0x80 ... 0xff] = 4,
+    [0 ... 0x1f] = 1,
+    ['"'] = 2,
+    ['\\'] = 3,
+    [0x80 ... 0xff] = 4,
 };
 
 static int fail(struct scan *s, const char *what)
@@ -368,7 +483,8 @@ static int scan_string(struct scan *s, struct span *sp)
 			uint64_t w;
 			memcpy(&w, s->b + s->i, 8);
 			uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
-			uint64_t hit = ((q - ones) & ~q) | ((bs - ones) & ~bs) | ((w - ones * 0x20) & ~w) | w;
+			uint64_t hit =
+			    ((q - ones) & ~q) | ((bs - ones) & ~bs) | ((w - ones * 0x20) & ~w) | w;
 			if (hit & highs)
 				break;
 			s->i += 8;
@@ -452,7 +568,8 @@ static int scan_number(struct scan *s, struct span *sp)
 		else
 			(void)strtod(tmp, NULL);
 		if (errno == ERANGE)
-			return fail(s, integer ? "integer out of range" : "real number out of range");
+			return fail(s,
+				    integer ? "integer out of range" : "real number out of range");
 	}
 	sp->off = (uint32_t)start;
 	sp->len = (uint32_t)len;
@@ -748,11 +865,26 @@ static size_t decode_string(const char *in, size_t n, char *out)
 		char c = in[i + 1];
 		uint32_t u = 0, lo = 0;
 		switch (c) {
-		case 'b': out[o++] = '\b'; i += 2; break;
-		case 'f': out[o++] = '\f'; i += 2; break;
-		case 'n': out[o++] = '\n'; i += 2; break;
-		case 'r': out[o++] = '\r'; i += 2; break;
-		case 't': out[o++] = '\t'; i += 2; break;
+		case 'b':
+			out[o++] = '\b';
+			i += 2;
+			break;
+		case 'f':
+			out[o++] = '\f';
+			i += 2;
+			break;
+		case 'n':
+			out[o++] = '\n';
+			i += 2;
+			break;
+		case 'r':
+			out[o++] = '\r';
+			i += 2;
+			break;
+		case 't':
+			out[o++] = '\t';
+			i += 2;
+			break;
 		case 'u':
 			(void)hex4(in + i + 2, &u);
 			i += 6;
@@ -763,7 +895,10 @@ static size_t decode_string(const char *in, size_t n, char *out)
 			}
 			o += put_utf8(u, out + o);
 			break;
-		default: out[o++] = c; i += 2; break;
+		default:
+			out[o++] = c;
+			i += 2;
+			break;
 		}
 	}
 	return o;
@@ -918,10 +1053,10 @@ static const char *base_name(const char *p)
 /* ---- priorities ---- */
 
 static const char *const prio_names[] = {
-    [AP_DEBUG] = "Debug",	    [AP_INFORMATIONAL] = "Informational",
-    [AP_NOTICE] = "Notice",	    [AP_WARNING] = "Warning",
-    [AP_ERROR] = "Error",	    [AP_CRITICAL] = "Critical",
-    [AP_ALERT] = "Alert",	    [AP_EMERGENCY] = "Emergency",
+    [AP_DEBUG] = "Debug",   [AP_INFORMATIONAL] = "Informational",
+    [AP_NOTICE] = "Notice", [AP_WARNING] = "Warning",
+    [AP_ERROR] = "Error",   [AP_CRITICAL] = "Critical",
+    [AP_ALERT] = "Alert",   [AP_EMERGENCY] = "Emergency",
 };
 
 const char *alert_prio_name(enum alert_prio p)
@@ -959,7 +1094,8 @@ static int tracee_severity(struct norm *z, const struct span *sp, const char *na
 	if (sp->type == JT_STR && !sp->flag) {
 		for (size_t i = 0; i < ARRAY_SIZE(tracee_sev_names); i++) {
 			size_t l = strlen(tracee_sev_names[i]);
-			if (sp->len == l && strncasecmp(z->s->b + sp->off, tracee_sev_names[i], l) == 0) {
+			if (sp->len == l &&
+			    strncasecmp(z->s->b + sp->off, tracee_sev_names[i], l) == 0) {
 				z->a->prio = tracee_prio[i];
 				z->a->prio_known = true;
 				return 0;
@@ -1055,9 +1191,10 @@ static int set_container(struct norm *z, char *id, const char *name)
 	for (size_t i = 0; hex && i < l; i++)
 		hex = (p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f');
 	if (!hex) {
-		int r = err_set(z->e, ERR_INVALID,
-				"'%s' is not a container id (12 to 64 lowercase hex digits): '%.80s'",
-				name, id);
+		int r =
+		    err_set(z->e, ERR_INVALID,
+			    "'%s' is not a container id (12 to 64 lowercase hex digits): '%.80s'",
+			    name, id);
 		free(id);
 		return r;
 	}
@@ -1262,7 +1399,8 @@ static int str_field(struct norm *z, enum slot k, const char *name, const char *
 		     char **member)
 {
 	const struct span *sp = slot(z, k);
-	if (!member && sp && sp->type == JT_STR && !sp->flag && sp->len && sp->len <= ALERT_STR_MAX) {
+	if (!member && sp && sp->type == JT_STR && !sp->flag && sp->len &&
+	    sp->len <= ALERT_STR_MAX) {
 		/* a field alone, unescaped: straight from the input, one copy */
 		set_field(z, field, json_stringn_nocheck(z->s->b + sp->off, sp->len));
 		return 0;
@@ -1313,7 +1451,8 @@ static void cmdline(struct norm *z, const char *exe, const char *args)
 {
 	if (!exe || !*exe)
 		return;
-	char *c = args && *args ? xasprintf("%s %s", base_name(exe), args) : xstrdup(base_name(exe));
+	char *c =
+	    args && *args ? xasprintf("%s %s", base_name(exe), args) : xstrdup(base_name(exe));
 	set_field_str(z, "proc.cmdline", c);
 	free(c);
 }
@@ -1401,8 +1540,8 @@ static void tracee_pairs(struct norm *z, enum pairs k)
 	static const struct {
 		const char *arg, *field;
 	} map[] = {
-	    {"pathname", "fd.name"}, {"path", "fd.name"},     {"dst", "fd.rip"},
-	    {"dst_port", "fd.rport"}, {"src", "fd.lip"},      {"src_port", "fd.lport"},
+	    {"pathname", "fd.name"},  {"path", "fd.name"}, {"dst", "fd.rip"},
+	    {"dst_port", "fd.rport"}, {"src", "fd.lip"},   {"src_port", "fd.lport"},
 	};
 	const struct pairset *p = &z->s->pair[k];
 	for (unsigned i = 0; i < p->n; i++) {
@@ -1461,7 +1600,8 @@ static int norm_tracee_flat(struct norm *z)
 	if (int_field(z, S_HOSTPID, "hostProcessId", "proc.pid", INT32_MAX, &z->a->pid) < 0 ||
 	    str_field(z, S_PROCNAME, "processName", "proc.name", NULL) < 0 ||
 	    str_field(z, S_EXEPATH, "executable.path", "proc.exepath", NULL) < 0 ||
-	    str_field(z, S_SIGID, "metadata.Properties.signatureID", "tracee.signature_id", NULL) < 0)
+	    str_field(z, S_SIGID, "metadata.Properties.signatureID", "tracee.signature_id", NULL) <
+		0)
 		return -1;
 	/* the flat members (containerId, podName...), else the nested ones */
 	if (str_field(z, S_C_NAME, "container.name", "container.name", &z->a->container_name) < 0 ||
@@ -1509,7 +1649,8 @@ static int norm_tracee_v1(struct norm *z)
 		bool have, have_ns;
 		if (get_int(z, slot(z, S_TS_SECONDS), "timestamp.seconds", 0, TIME_SEC_MAX, &sec,
 			    &have) < 0 ||
-		    get_int(z, slot(z, S_TS_NANOS), "timestamp.nanos", 0, 999999999, &ns, &have_ns) < 0)
+		    get_int(z, slot(z, S_TS_NANOS), "timestamp.nanos", 0, 999999999, &ns,
+			    &have_ns) < 0)
 			return -1;
 		if (have)
 			set_time_ns(z, sec, ns);
@@ -1551,8 +1692,8 @@ static int norm_tracee_v1(struct norm *z)
 /* fields that differ in every copy of one alert (times, event numbers) */
 static bool volatile_field(const char *k)
 {
-	static const char *const pfx[] = {"evt.time", "evt.rawtime", "evt.datetime",
-					  "evt.reltime", "evt.num", "evt.outputtime"};
+	static const char *const pfx[] = {"evt.time",	 "evt.rawtime", "evt.datetime",
+					  "evt.reltime", "evt.num",	"evt.outputtime"};
 	if (strncmp(k, "evt.", 4) != 0)
 		return false;
 	for (size_t i = 0; i < ARRAY_SIZE(pfx); i++)
@@ -1637,7 +1778,8 @@ static void alert_key(struct alert *a)
 		kv = xcalloc(n, sizeof(*kv));
 	const char *key;
 	json_t *v;
-	json_object_foreach (a->fields, key, v) {
+	json_object_foreach(a->fields, key, v)
+	{
 		if (k < n && !volatile_field(key))
 			kv[k++] = (struct kv){key, v};
 	}
@@ -1728,7 +1870,8 @@ int alert_split(const char *buf, size_t n, struct alert_range *v, size_t max, si
 				break;
 			if (*count >= max) {
 				*count = 0;
-				return err_set(e, ERR_INVALID, "more than %zu alerts in one array", max);
+				return err_set(e, ERR_INVALID, "more than %zu alerts in one array",
+					       max);
 			}
 			v[(*count)++] = (struct alert_range){start, s->i - start};
 			int r = next_or_end(s, ']');
@@ -1781,8 +1924,9 @@ int alert_parse(const char *buf, size_t n, struct alert *a, struct err *e)
 		 (slot(&z, S_WORKLOAD) || slot(&z, S_POLICIES) || slot(&z, S_THREAT)))
 		r = norm_tracee_v1(&z);
 	else
-		r = err_set(e, ERR_INVALID,
-			    "no known alert format (Falco, falcosidekick, Tetragon, Tracee, Sysdig)");
+		r = err_set(
+		    e, ERR_INVALID,
+		    "no known alert format (Falco, falcosidekick, Tetragon, Tracee, Sysdig)");
 	if (r < 0) {
 		if (a->source)
 			err_wrap(e, "%s alert", a->source);
@@ -1830,8 +1974,8 @@ json_t *alert_raw(struct alert *a)
 
 json_t *alert_to_json(const struct alert *a)
 {
-	json_t *c = json_pack("{s:s,s:s,s:s,s:b}", "id", a->container_id, "name",
-			      a->container_name, "image", a->image, "host", a->host);
+	json_t *c = json_pack("{s:s,s:s,s:s,s:b}", "id", a->container_id, "name", a->container_name,
+			      "image", a->image, "host", a->host);
 	json_t *j = json_pack("{s:s,s:s,s:o,s:s,s:o,s:s,s:s,s:o,s:O,s:O,s:s,s:O}", "source",
 			      a->source, "rule", a->rule, "priority",
 			      a->prio_known ? json_string(alert_prio_name(a->prio)) : json_null(),

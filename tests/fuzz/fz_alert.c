@@ -21,13 +21,12 @@ static size_t depth(const json_t *j)
 	const char *key;
 	json_t *v;
 	if (json_is_object(j)) {
-		json_object_foreach ((json_t *)j, key, v)
-			if ((k = depth(v)) > d)
-				d = k;
+		json_object_foreach((json_t *)j, key, v) if ((k = depth(v)) > d) d = k;
 		return d + 1;
 	}
 	if (json_is_array(j)) {
-		json_array_foreach (j, k, v) {
+		json_array_foreach(j, k, v)
+		{
 			size_t dv = depth(v);
 			if (dv > d)
 				d = dv;

@@ -106,8 +106,8 @@ static int bench(unsigned long long total, const char *path, bool jansson)
 	/* by wall time, and by CPU time (what one core does when it is not shared) */
 	printf("%.0f lines/s %.1f MB/s cpu %.0f lines/s accepted %llu rejected %llu (%llu lines of "
 	       "%zu, %.3f s, cpu %.3f s)\n",
-	       (double)total / s, (double)bytes / s / 1e6, (double)total / cpu, ok, bad, total, n, s,
-	       cpu);
+	       (double)total / s, (double)bytes / s / 1e6, (double)total / cpu, ok, bad, total, n,
+	       s, cpu);
 	free(v);
 	free(buf);
 	return 0;

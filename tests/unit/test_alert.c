@@ -20,8 +20,7 @@ static char *slurp(const char *path, size_t *len)
 {
 	char *buf;
 	struct err e = {0};
-	ck_assert_msg(read_file_at(AT_FDCWD, path, 1 << 24, &buf, len, NULL, &e) == 0, "%s",
-		      e.msg);
+	ck_assert_msg(read_file_at(AT_FDCWD, path, 1 << 24, &buf, len, NULL, &e) == 0, "%s", e.msg);
 	return buf;
 }
 
@@ -151,7 +150,8 @@ START_TEST(key_identical)
 	ck_assert_int_eq(parse_str(falco_shell, &a, &e), 0);
 	/* another time, another output text, another evt.time, members moved:
 	 * the same alert */
-	char *t = with("\"output\":\"13:44:05.478445995: Critical", "\"output\":\"14:00:00: Critical");
+	char *t =
+	    with("\"output\":\"13:44:05.478445995: Critical", "\"output\":\"14:00:00: Critical");
 	char *u = with("1685022245478445995", "1685022999999999999");
 	char *v = with("2023-05-25T13:44:05.478445995Z", "2023-05-25T14:00:00Z");
 	char *w = with("\"proc.name\":\"sh\",\"proc.pname\":\"runc\"",
@@ -225,8 +225,8 @@ END_TEST
 START_TEST(container_ids_refused)
 {
 	/* never a name, a pid, a path or a short prefix for the engine to resolve */
-	const char *bad[] = {"1", "../../etc", "nginx", "EE97D9C4186F", "ee97d9c4186",
-			     "ee97d9c4186f ", "ee97d9c4186f/x"};
+	const char *bad[] = {"1",	    "../../etc",     "nginx",	      "EE97D9C4186F",
+			     "ee97d9c4186", "ee97d9c4186f ", "ee97d9c4186f/x"};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		char *s = xasprintf("{\"rule\":\"r\",\"output_fields\":{\"container.id\":\"%s\"}}",
 				    bad[i]);
@@ -260,8 +260,8 @@ START_TEST(malformed)
 	refused("{\"rule\":\"a\\ud800\"}", "lone surrogate");
 	refused("{\"rule\":\"a\\udc00\"}", "lone surrogate");
 	refused("{\"rule\":\"\xc3\x28\"}", "invalid UTF-8");
-	refused("{\"rule\":\"\xed\xa0\x80\"}", "invalid UTF-8"); /* a surrogate in UTF-8 */
-	refused("{\"rule\":\"\xc0\xaf\"}", "invalid UTF-8");	 /* overlong */
+	refused("{\"rule\":\"\xed\xa0\x80\"}", "invalid UTF-8");     /* a surrogate in UTF-8 */
+	refused("{\"rule\":\"\xc0\xaf\"}", "invalid UTF-8");	     /* overlong */
 	refused("{\"rule\":\"\xf4\x90\x80\x80\"}", "invalid UTF-8"); /* past U+10FFFF */
 	refused("{\"n\":01}", "expected ',' or '}'");
 	refused("{\"n\":1.}", "invalid number");
@@ -276,11 +276,14 @@ START_TEST(malformed)
 	refused("{\"rule\":\"r\",\"output_fields\":[]}", "'output_fields' is not an object");
 	refused("{\"priority\":[],\"output_fields\":{}}", "'priority' is not a string");
 	refused("{\"process_exec\":{},\"process_kprobe\":{}}", "more than one Tetragon event");
-	refused("{\"process_exec\":{\"process\":{\"pid\":\"x\"}}}", "'process.pid' is not an integer");
+	refused("{\"process_exec\":{\"process\":{\"pid\":\"x\"}}}",
+		"'process.pid' is not an integer");
 	refused("{\"process_exec\":{\"process\":{\"pid\":-1}}}", "'process.pid' is not an integer");
 	refused("{\"eventName\":\"e\",\"timestamp\":\"now\"}", "'timestamp' is not an integer");
-	refused("{\"content\":{\"fields\":{}},\"severity\":9}", "'severity' is not an integer in 0..7");
-	refused("{\"name\":\"n\",\"threat\":{\"severity\":7}}", "'threat.severity' is not an integer");
+	refused("{\"content\":{\"fields\":{}},\"severity\":9}",
+		"'severity' is not an integer in 0..7");
+	refused("{\"name\":\"n\",\"threat\":{\"severity\":7}}",
+		"'threat.severity' is not an integer");
 	/* a NUL byte after a number: jansson skips it, the scanner does not */
 	static const char nul[] = "{\"rule\":\"r\",\"output_fields\":{\"a\":1\0,\"b\":2}}";
 	struct alert na;
@@ -317,7 +320,8 @@ START_TEST(agrees_with_jansson)
 	const char *docs[] = {
 	    "{\"rule\":\"r\",\"output_fields\":{\"a\":\"\\ud83d\\ude00\"}}",
 	    "{\"rule\":\"r\",\"output_fields\":{\"a\":\"\xf0\x9f\x98\x80 \xe2\x82\xac\"}}",
-	    "{\"rule\":\"r\",\"output_fields\":{\"a\":9223372036854775807,\"b\":-9223372036854775808}}",
+	    "{\"rule\":\"r\",\"output_fields\":{\"a\":9223372036854775807,\"b\":-"
+	    "9223372036854775808}}",
 	    "{\"rule\":\"r\",\"output_fields\":{\"a\":9223372036854775808}}",
 	    "{\"rule\":\"r\",\"output_fields\":{\"a\":1.5e300,\"b\":-0.0,\"c\":0e0}}",
 	    "{\"rule\":\"r\",\"output_fields\":{\"a\":1e400}}",
@@ -337,8 +341,8 @@ START_TEST(agrees_with_jansson)
 		struct alert a;
 		struct err e = {0};
 		int r = parse_str(docs[i], &a, &e);
-		ck_assert_msg((r == 0) == (j != NULL), "%s: alert_parse %d (%s), jansson %s", docs[i],
-			      r, e.msg, j ? "took it" : je.text);
+		ck_assert_msg((r == 0) == (j != NULL), "%s: alert_parse %d (%s), jansson %s",
+			      docs[i], r, e.msg, j ? "took it" : je.text);
 		if (r == 0)
 			ck_assert(json_equal(alert_raw(&a), j));
 		json_decref(j);
@@ -353,10 +357,11 @@ START_TEST(escapes_and_duplicates)
 	struct err e = {0};
 	/* an escaped member name is the name it spells; the last duplicate wins
 	 * (as in jansson's raw) */
-	ck_assert_int_eq(parse_str("{\"rul\\u0065\":\"first\",\"output_fields\":{\"proc.name\":\"a\","
-				   "\"proc.name\":\"b\",\"x\\ty\":\"\\u00e9\"},\"rule\":\"R\\u00e9\"}",
-				   &a, &e),
-			 0);
+	ck_assert_int_eq(
+	    parse_str("{\"rul\\u0065\":\"first\",\"output_fields\":{\"proc.name\":\"a\","
+		      "\"proc.name\":\"b\",\"x\\ty\":\"\\u00e9\"},\"rule\":\"R\\u00e9\"}",
+		      &a, &e),
+	    0);
 	ck_assert_str_eq(a.rule, "R\xc3\xa9");
 	ck_assert_str_eq(json_string_value(json_object_get(a.fields, "proc.name")), "b");
 	ck_assert_str_eq(json_string_value(json_object_get(a.fields, "x\ty")), "\xc3\xa9");
@@ -364,10 +369,11 @@ START_TEST(escapes_and_duplicates)
 	ck_assert_str_eq(json_string_value(json_object_get(raw, "rule")), a.rule);
 	alert_free(&a);
 	/* "<NA>" and null are unknown, not values */
-	ck_assert_int_eq(parse_str("{\"rule\":\"r\",\"output_fields\":{\"container.id\":"
-				   "\"ee97d9c4186f\",\"k8s.pod.name\":\"<NA>\",\"k8s.ns.name\":null}}",
-				   &a, &e),
-			 0);
+	ck_assert_int_eq(
+	    parse_str("{\"rule\":\"r\",\"output_fields\":{\"container.id\":"
+		      "\"ee97d9c4186f\",\"k8s.pod.name\":\"<NA>\",\"k8s.ns.name\":null}}",
+		      &a, &e),
+	    0);
 	ck_assert_str_eq(a.pod, "");
 	ck_assert_str_eq(a.ns, "");
 	alert_free(&a);
@@ -419,7 +425,8 @@ START_TEST(tracee_and_sysdig_priorities)
 	    {"{\"name\":\"n\",\"threat\":{\"severity\":\"LOW\"}}", AP_NOTICE},
 	    {"{\"content\":{\"fields\":{}},\"severity\":0}", AP_EMERGENCY},
 	    {"{\"content\":{\"fields\":{}},\"severity\":7}", AP_DEBUG},
-	    {"{\"rule\":\"r\",\"priority\":\"informational\",\"output_fields\":{}}", AP_INFORMATIONAL},
+	    {"{\"rule\":\"r\",\"priority\":\"informational\",\"output_fields\":{}}",
+	     AP_INFORMATIONAL},
 	    {"{\"rule\":\"r\",\"priority\":\"INFO\",\"output_fields\":{}}", AP_INFORMATIONAL},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -429,16 +436,14 @@ START_TEST(tracee_and_sysdig_priorities)
 		alert_free(&a);
 	}
 	/* an unknown priority: unknown, noted, not an error */
-	ck_assert_int_eq(parse_str("{\"rule\":\"r\",\"priority\":\"Loud\",\"output_fields\":{}}", &a,
-				   &e),
-			 0);
+	ck_assert_int_eq(
+	    parse_str("{\"rule\":\"r\",\"priority\":\"Loud\",\"output_fields\":{}}", &a, &e), 0);
 	ck_assert(!a.prio_known);
 	ck_assert_uint_eq(json_array_size(a.notes), 2);
 	alert_free(&a);
 	/* a time that is not RFC 3339: left out, noted */
-	ck_assert_int_eq(parse_str("{\"rule\":\"r\",\"time\":\"yesterday\",\"output_fields\":{}}", &a,
-				   &e),
-			 0);
+	ck_assert_int_eq(
+	    parse_str("{\"rule\":\"r\",\"time\":\"yesterday\",\"output_fields\":{}}", &a, &e), 0);
 	ck_assert_str_eq(a.time, "");
 	alert_free(&a);
 	enum alert_prio p;
@@ -475,9 +480,9 @@ START_TEST(split_arrays)
 	static const struct {
 		const char *body, *want;
 	} bad[] = {
-	    {"{}", "not a JSON array"},	  {"", "not a JSON array"},
-	    {"[{}", "unexpected end"},	  {"[{},]", "unexpected character"},
-	    {"[{}] x", "bytes after"},	  {"[{\"a\":\"\xff\"}]", "invalid UTF-8"},
+	    {"{}", "not a JSON array"}, {"", "not a JSON array"},
+	    {"[{}", "unexpected end"},	{"[{},]", "unexpected character"},
+	    {"[{}] x", "bytes after"},	{"[{\"a\":\"\xff\"}]", "invalid UTF-8"},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		ck_assert_int_eq(alert_split(bad[i].body, strlen(bad[i].body), v, 4, &n, &e), -1);
