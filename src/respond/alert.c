@@ -1618,7 +1618,11 @@ static int norm_tracee_flat(struct norm *z)
 	set_image(z, img);
 	take_list(z, L_TR_TAGS, "metadata.Tags");
 	tracee_pairs(z, P_ARGS);
-	return tracee_container(z, slot(z, S_CONTAINERID) ? S_CONTAINERID : S_C_ID, "containerId");
+	/* containerId, else container.id: the first that is not empty */
+	const struct span *ci = slot(z, S_CONTAINERID);
+	bool flat = ci && !(ci->type == JT_STR && ci->len == 0 && slot(z, S_C_ID));
+	return tracee_container(z, flat ? S_CONTAINERID : S_C_ID,
+				flat ? "containerId" : "container.id");
 }
 
 static int norm_tracee_v1(struct norm *z)
