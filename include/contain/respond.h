@@ -28,6 +28,7 @@
 #define ALERT_FIELDS_MAX 512u	    /* fields kept of one alert */
 #define ALERT_TAGS_MAX	 64u
 #define ALERT_STR_MAX	 4096u	    /* bytes of one kept string (longer: cut, noted) */
+#define ALERT_DEPTH_MAX	 64u	    /* nesting of objects and arrays in one alert */
 
 /* Falco's priorities, lowest first (Tetragon/Tracee severities map onto them) */
 enum alert_prio {
@@ -44,6 +45,8 @@ const char *alert_prio_name(enum alert_prio p); /* "Critical"... */
 /* Case-insensitive; "info" for Informational. 0, or -1 for an unknown name. */
 int alert_prio_parse(const char *s, enum alert_prio *p);
 
+/* Everything in it belongs to it: freed by alert_free only (the "" of an
+ * unknown member is one shared static string, never to be freed or written). */
 struct alert {
 	const char *source;   /* "falco", "falcosidekick", "tetragon", "tracee", "sysdig" (static) */
 	char *rule;	      /* Falco rule; Tetragon policy name (else the event kind);
@@ -51,7 +54,9 @@ struct alert {
 	enum alert_prio prio;
 	bool prio_known;
 	char *time;	      /* RFC 3339 (UTC, as given or converted), "" unknown */
-	char *container_id;   /* as given: full, a 12-char prefix, or "" */
+	char *container_id;   /* as given: full, a 12-char prefix, or "" (lowercase hex,
+			       * 12 to 64 digits, a "containerd://" scheme dropped; any
+			       * other id refuses the alert: never a name or a pid) */
 	bool host;	      /* a host event ("host", "" or no container): never acted on */
 	char *container_name; /* "" unknown */
 	char *image;	      /* "" unknown */
@@ -59,7 +64,10 @@ struct alert {
 	long long pid;	      /* the process's pid as the detector saw it (host pid), 0 unknown */
 	json_t *tags;	      /* array of strings */
 	json_t *fields;	      /* object: Falco field names ("proc.name", "fd.name"...) -> scalar */
-	json_t *raw;	      /* the input as parsed */
+	char *text;	      /* the input as given (a copy, text_len bytes, NUL-terminated) */
+	size_t text_len;
+	json_t *raw;	      /* the input as parsed: NULL until alert_raw(a) (a full jansson
+			       * parse costs 5x the normalization: only an alert acted on needs it) */
 	char key[65];	      /* SHA-256 hex of the normalized alert (source, rule, container,
 			       * pid, the fields; never the output text or the time): "identical" */
 	json_t *notes;	      /* array of strings: what was cut or odd (may be empty) */
@@ -67,9 +75,25 @@ struct alert {
 /* One JSON document (a line, or an HTTP body) into a. The format is told
  * from its shape. Returns 0, or -1 with e (ERR_INVALID naming what is
  * wrong: not JSON, nesting or size past the bounds, no known format); a is
- * then empty (alert_free is still safe). */
+ * then empty (alert_free is still safe). Reentrant; uses ~50 KiB of stack. */
 int alert_parse(const char *buf, size_t n, struct alert *a, struct err *e);
 void alert_free(struct alert *a);
+/* An HTTP body that is a JSON array of alerts (falcosidekick batches, a
+ * replay): the byte ranges of its elements, each one document for
+ * alert_parse, found with the same scanner (the array checked as JSON to its
+ * end, not parsed). At most max: more is an error. 0 with *count, or -1 with
+ * e (ERR_INVALID: not a JSON array, not JSON, more than max). */
+#define ALERT_BATCH_MAX 4096u
+struct alert_range {
+	size_t off, len;
+};
+int alert_split(const char *buf, size_t n, struct alert_range *v, size_t max, size_t *count,
+		struct err *e);
+/* a->raw, parsed from a->text on the first call (borrowed: alert_free drops
+ * it). Never NULL for an alert alert_parse accepted (its text is JSON that
+ * jansson takes: the same grammar, UTF-8, no \u0000, integers in range).
+ * Not safe from two threads on one alert at once. */
+json_t *alert_raw(struct alert *a);
 /* {source, rule, priority, time, container: {id, name, image, host}, pod,
  * namespace, pid, tags, fields, key, notes} (no raw) */
 json_t *alert_to_json(const struct alert *a);
