@@ -174,7 +174,7 @@ int cmd_respond(struct globals *g, int argc, char **argv)
 	}
 	if (respond_run(&o, &e) < 0) {
 		log_error("respond: %s", e.msg);
-		return e.kind == ERR_INVALID && !o.listen ? EXIT_FOUND : EXIT_SYS;
+		return EXIT_SYS;
 	}
 	return EXIT_OK;
 }

@@ -490,23 +490,38 @@ static void follow_note(struct eng *g, const char *path, const char *what)
 	json_decref(x);
 }
 
+/* read what fd has now into lb; the bytes read */
+static off_t follow_read(struct eng *g, int fd, struct linebuf *lb, char *buf)
+{
+	off_t got = 0;
+	for (;;) {
+		ssize_t k = read(fd, buf, RESPOND_READ_CHUNK);
+		if (k <= 0)
+			break;
+		got += k;
+		lines_feed(g, lb, buf, (size_t)k);
+	}
+	return got;
+}
+
+#define RESPOND_FOLLOW_GRACE 2.0 /* seconds a rotated file is still read */
+
 static int run_follow(struct eng *g, const char *path, int sfd, struct err *e)
 {
 	_cleanup_free_ char *buf = xmalloc(RESPOND_READ_CHUNK);
-	struct linebuf lb = {SBUF_INIT, false};
-	int fd = -1;
+	struct linebuf lb = {SBUF_INIT, false}, oldlb = {SBUF_INIT, false};
+	int fd = -1, oldfd = -1;
+	double old_until = 0;
 	struct stat fst = {0};
 	off_t pos = 0;
 	bool first = true;
+	int rc = 0;
 	for (;;) {
 		if (fd < 0) {
-			fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+			fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 			if (fd >= 0 && (fstat(fd, &fst) < 0 || !S_ISREG(fst.st_mode))) {
-				close(fd);
-				fd = -1;
-				sbuf_free(&lb.b);
-				return err_set(e, ERR_INVALID, "--follow '%s': not a regular file",
-					       path);
+				rc = err_set(e, ERR_INVALID, "--follow '%s': not a regular file", path);
+				break;
 			}
 			if (fd >= 0) {
 				/* the file there at the start: only what is added from now;
@@ -517,14 +532,17 @@ static int run_follow(struct eng *g, const char *path, int sfd, struct err *e)
 			}
 			first = false;
 		}
-		if (fd >= 0) {
-			for (;;) {
-				ssize_t k = read(fd, buf, RESPOND_READ_CHUNK);
-				if (k <= 0)
-					break;
-				pos += k;
-				lines_feed(g, &lb, buf, (size_t)k);
+		if (oldfd >= 0) {
+			/* a writer may still finish its line in the rotated file */
+			follow_read(g, oldfd, &oldlb, buf);
+			if (now_mono() > old_until) {
+				lines_end(g, &oldlb);
+				close(oldfd);
+				oldfd = -1;
 			}
+		}
+		if (fd >= 0) {
+			pos += follow_read(g, fd, &lb, buf);
 			struct stat now, pst;
 			if (fstat(fd, &now) == 0 && now.st_size < pos) {
 				/* truncated in place: from its start again */
@@ -535,12 +553,20 @@ static int run_follow(struct eng *g, const char *path, int sfd, struct err *e)
 				continue;
 			}
 			if (stat(path, &pst) < 0 || pst.st_ino != fst.st_ino || pst.st_dev != fst.st_dev) {
-				/* rotated (renamed or removed): what is left of the old one
-				 * was read above; the new one when it appears */
-				lines_end(g, &lb);
-				close(fd);
+				/* rotated (renamed or removed): the old one is still read a
+				 * little while; the new one from its start when it appears */
+				if (oldfd >= 0) {
+					follow_read(g, oldfd, &oldlb, buf);
+					lines_end(g, &oldlb);
+					close(oldfd);
+				}
+				oldfd = fd;
 				fd = -1;
+				oldlb = lb;
+				lb = (struct linebuf){SBUF_INIT, false};
+				old_until = now_mono() + RESPOND_FOLLOW_GRACE;
 				follow_note(g, path, "rotated");
+				continue;
 			}
 		}
 		struct pollfd p = {sfd, POLLIN, 0};
@@ -551,10 +577,19 @@ static int run_follow(struct eng *g, const char *path, int sfd, struct err *e)
 			break;
 		}
 	}
-	if (fd >= 0)
+	if (oldfd >= 0) {
+		follow_read(g, oldfd, &oldlb, buf);
+		lines_end(g, &oldlb);
+		close(oldfd);
+	}
+	if (fd >= 0) {
+		follow_read(g, fd, &lb, buf);
+		lines_end(g, &lb);
 		close(fd);
+	}
 	sbuf_free(&lb.b);
-	return 0;
+	sbuf_free(&oldlb.b);
+	return rc;
 }
 
 /* ---- input: a unix socket, JSON lines or HTTP/1.1 POST ---- */
