@@ -319,6 +319,10 @@ static int handle_doc(struct eng *g, const char *buf, size_t n, struct err *e)
 			g->st.deduped++;
 			continue;
 		}
+		/* the raw alert (for the bag) is parsed here, once, in this thread:
+		 * only for what is acted on (alert_raw is not for two threads) */
+		if (!sa->a.raw)
+			alert_raw(&sa->a);
 		pthread_mutex_lock(&g->lock);
 		if (g->qn >= RESPOND_QUEUE_MAX) {
 			pthread_mutex_unlock(&g->lock);

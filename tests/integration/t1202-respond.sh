@@ -36,9 +36,10 @@ pb_write 10-shell.json '{"name": "shell", "match": [{"rule": "Terminal shell in 
  "steps": [{"capture": {"pcap_seconds": 1}}, {"quarantine": {}}]}'
 pb_write 20-flood.json '{"name": "flood", "match": [{"rule": "Flood rule"}],
  "steps": [{"quarantine": {}}]}'
-pb_write 30-dry.json '{"name": "dry", "match": [{"rule": "Dry rule*"}], "dry_run": true,
+pb_write 30-dry.json '{"name": "dry", "match": [{"rule_glob": "Dry rule*"}], "dry_run": true,
  "steps": [{"capture": {}}, {"quarantine": {}}]}'
-pb_write allow.json '{"names": ["t1202-'$S'-protected"]}'
+PNAME=$(printf 't1202-p-%s' "$S" | sha256sum | cut -c1-64)
+pb_write allow.json '{"names": ["'"$PNAME"'"], "namespaces": ["kube-system"]}'
 
 # falco_line ID RULE [PID]: a Falco program_output line (the shape of
 # falcosecurity/falco's docs; r-alerts' fixtures/alerts/falco/ for the real ones)
@@ -109,7 +110,6 @@ ok "the container is cut and frozen (kernel)" bash -c "$(declare -f frozen ns_ta
 
 # ---------------------------------------------------------------- C
 section "C: an allowlisted container is untouched; a host alert is not acted on"
-PNAME=t1202-$S-protected
 if runc_run "$PNAME"; then PPID_=$CPID; else section_skip "cannot start a runc container"; fi
 reset_audit
 {
