@@ -99,7 +99,7 @@ struct eng {
 	struct {
 		unsigned long long received, malformed, too_long, unmatched, host, matched,
 			deduped, queued, dropped, http_bad;
-		json_t *by_source; /* source -> count */
+		unsigned long long by_source[8]; /* counts of the sources of src_names */
 		json_t *samples;   /* [{error}] */
 	} st;
 	double st_at;
@@ -176,6 +176,18 @@ static void sa_put(struct eng *g, struct shared_alert *sa)
 
 /* ---- the intake summary (the reader's own counts) ---- */
 
+static const char *const src_names[] = {"falco", "falcosidekick", "tetragon", "tracee",
+					"sysdig", "other"};
+
+static size_t src_index(const char *s)
+{
+	size_t i = 0;
+	for (; i + 1 < ARRAY_SIZE(src_names); i++)
+		if (strcmp(s, src_names[i]) == 0)
+			break;
+	return i;
+}
+
 static void stats_sample(struct eng *g, const char *what, const char *msg)
 {
 	if (json_array_size(g->st.samples) >= RESPOND_SAMPLES_MAX)
@@ -193,24 +205,26 @@ static void stats_flush(struct eng *g, bool force)
 	g->st_at = t;
 	if (!g->st.received && !g->st.too_long && !g->st.http_bad)
 		return;
-	json_t *x = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:O,s:O}", "received",
+	json_t *bs = json_object();
+	for (size_t i = 0; i < ARRAY_SIZE(src_names); i++)
+		if (g->st.by_source[i])
+			json_object_set_new(bs, src_names[i], json_integer((json_int_t)g->st.by_source[i]));
+	json_t *x = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:O}", "received",
 			      (json_int_t)g->st.received, "malformed", (json_int_t)g->st.malformed,
 			      "too_long", (json_int_t)g->st.too_long, "unmatched",
 			      (json_int_t)g->st.unmatched, "host", (json_int_t)g->st.host,
 			      "matched", (json_int_t)g->st.matched, "deduped",
 			      (json_int_t)g->st.deduped, "queued", (json_int_t)g->st.queued,
 			      "dropped", (json_int_t)g->st.dropped, "http_bad",
-			      (json_int_t)g->st.http_bad, "by_source", g->st.by_source, "samples",
+			      (json_int_t)g->st.http_bad, "by_source", bs, "samples",
 			      g->st.samples);
 	const char *res = g->st.malformed || g->st.too_long || g->st.dropped || g->st.http_bad
 				  ? "partial"
 				  : "ok";
 	eng_audit(g, "respond-intake", "", res, x);
 	json_decref(x);
-	json_decref(g->st.by_source);
 	json_decref(g->st.samples);
 	memset(&g->st, 0, sizeof(g->st));
-	g->st.by_source = json_object();
 	g->st.samples = json_array();
 }
 
@@ -293,9 +307,7 @@ static int handle_doc(struct eng *g, const char *buf, size_t n, struct err *e)
 		free(sa);
 		return -1;
 	}
-	json_t *c = json_object_get(g->st.by_source, sa->a.source);
-	json_object_set_new(g->st.by_source, sa->a.source,
-			    json_integer((c ? json_integer_value(c) : 0) + 1));
+	g->st.by_source[src_index(sa->a.source)]++;
 
 	struct pbref *set = g->cur;
 	size_t idx[RESPOND_MATCH_MAX];
@@ -1692,7 +1704,6 @@ int respond_run(const struct respond_opts *o, struct err *e)
 	g.dedup = xcalloc(RESPOND_DEDUP_MAX, sizeof(*g.dedup));
 	g.tokens = (double)g.rate_per_min;
 	g.tokens_at = now_mono();
-	g.st.by_source = json_object();
 	g.st.samples = json_array();
 	g.st_at = now_mono();
 
@@ -1763,7 +1774,6 @@ int respond_run(const struct respond_opts *o, struct err *e)
 		free(g.busy[i]);
 	free(g.busy);
 	free(g.dedup);
-	json_decref(g.st.by_source);
 	json_decref(g.st.samples);
 	pbref_put(&g, g.cur);
 	pthread_mutex_destroy(&g.lock);
