@@ -3,6 +3,8 @@
 #  A  a Falco alert naming a container by its 12-char id: capture (pcap
 #     before its own cut) + quarantine; the bag verifies, its custody log and
 #     index hold the alert; cut and frozen read from the kernel;
+#  A2 the published Tetragon and Tracee examples (fixtures/alerts/) with
+#     their ids made this container's: each acted on;
 #  B  1,000 identical alerts in a second: one action, 999 deduped (audited);
 #  C  an allowlisted container: untouched; a host alert: no action;
 #  D  --dry-run: the nft ruleset (host and container netns) and the cgroup
@@ -12,9 +14,12 @@
 #  F  --listen: several writers at once, an HTTP POST (200), a bad one (400),
 #     SIGHUP with a broken playbook keeps the old set, SIGTERM exits 0;
 #  G  --follow across a truncation and a rotation;
-#  H  usage errors, --check.
+#  H  usage errors, --check;
+#  I  a Docker container (a private dockerd): the Falco alert by HTTP POST on
+#     the socket, capture + quarantine, the host table on its veth too.
 . "$(dirname "$0")/../lib/lib.sh"
 . "$CONTAIN_TOP/tests/lib/containers.sh"
+. "$CONTAIN_TOP/tests/lib/daemons.sh"
 need_root
 need_cmd runc nft nsenter jq python3 timeout sha256sum
 fixtures_ready || skip_all "no fixtures (run fixtures/build.sh)"
@@ -35,6 +40,8 @@ pb_write() { # FILE JSON
 pb_write 10-shell.json '{"name": "shell", "match": [{"rule": "Terminal shell in container"}],
  "steps": [{"capture": {"pcap_seconds": 1}}, {"quarantine": {}}]}'
 pb_write 20-flood.json '{"name": "flood", "match": [{"rule": "Flood rule"}],
+ "steps": [{"quarantine": {}}]}'
+pb_write 25-others.json '{"name": "others", "match": [{"source": ["tetragon", "tracee"]}],
  "steps": [{"quarantine": {}}]}'
 pb_write 30-dry.json '{"name": "dry", "match": [{"rule_glob": "Dry rule*"}], "dry_run": true,
  "steps": [{"capture": {}}, {"quarantine": {}}]}'
@@ -76,7 +83,14 @@ if runc_run "$AID"; then
 else
 	section_skip "cannot start a runc container"
 fi
-falco_line "${AID:0:12}" "Terminal shell in container" >"$T_DIR/a.jsonl"
+FIX=$CONTAIN_TOP/fixtures/alerts
+if [ -f "$FIX/falco/terminal-shell.json" ]; then
+	# Falco's published example, its container id made this one's 12-char id
+	jq -c --arg id "${AID:0:12}" '.output_fields["container.id"] = $id' \
+		"$FIX/falco/terminal-shell.json" >"$T_DIR/a.jsonl"
+else
+	falco_line "${AID:0:12}" "Terminal shell in container" >"$T_DIR/a.jsonl"
+fi
 run timeout 120 "$CONTAIN" respond --playbooks "$PB" --bags "$T_DIR/bags" --json <"$T_DIR/a.jsonl"
 is "$RC" 0 "respond exits 0 at the end of its input"
 printf '%s\n' "$OUT" >"$T_DIR/a.out"
@@ -93,6 +107,23 @@ like "$(aud)" "respond-step ok $AID" "the steps are audited: capture ok, quarant
 like "$(aud)" "respond-done ok $AID" "the end is audited"
 ok "the audit log verifies" "$CONTAIN" audit verify "$AUD" --bag "$BAG"
 "$CONTAIN" release "$AID" >/dev/null 2>&1
+
+# ---------------------------------------------------------------- A2
+section "A2: the published Tetragon and Tracee examples, their ids this container's"
+[ -n "${APID:-}" ] || section_skip "no container"
+[ -f "$FIX/tetragon/exec-tiefighter.json" ] && [ -f "$FIX/tracee/flat-new-executable-dropped.json" ] ||
+	section_skip "no fixtures/alerts/ (r-alerts' published payloads)"
+for f in tetragon/exec-tiefighter.json tracee/flat-new-executable-dropped.json; do
+	_t_skipping "$f: acted on the full id, cut and frozen" && continue
+	reset_audit
+	jq -c --arg id "$AID" '
+	  if .process_exec then .process_exec.process.docker = $id[0:31]
+	    | .process_exec.process.pod.container.id = ("containerd://" + $id)
+	  else .containerId = $id end' "$FIX/$f" >"$T_DIR/a2.jsonl"
+	run timeout 60 "$CONTAIN" respond --playbooks "$PB" --bags "$T_DIR/bags" <"$T_DIR/a2.jsonl"
+	ok "$f: acted on the full id, cut and frozen" bash -c "[ $RC = 0 ] && $(declare -f aud frozen ns_table v2dir cg2_root cg_pure_v2); AUD=$AUD; aud | grep -qx 'respond acted $AID' && ns_table $APID && frozen $AID"
+	"$CONTAIN" release "$AID" >/dev/null 2>&1
+done
 
 # ---------------------------------------------------------------- B
 section "B: 1,000 identical alerts in a second: one action"
@@ -130,7 +161,10 @@ section "D: --dry-run touches nothing (nft and cgroup files byte-identical)"
 [ -n "${APID:-}" ] || section_skip "no container"
 reset_audit
 snap() {
-	nft list ruleset
+	# the host's ruleset but other tests' quarantines (they run at the same
+	# time on a shared machine), and all of this container's own
+	nft list ruleset | awk '/^table / {skip = ($3 ~ /^contain_[qh]_/)} !skip'
+	nft list table netdev "contain_h_${AID:0:12}" 2>&1
 	nsenter --net="/proc/$APID/ns/net" nft list ruleset
 	local d
 	for d in "$(v2dir "$AID")" /sys/fs/cgroup/freezer/contain-test/"$AID"; do
@@ -272,5 +306,37 @@ run "$CONTAIN" respond --check "$PB"
 is "$RC" 1 "--check of a broken playbook: 1"
 like "$ERR" "40-broken.json" "... naming its file"
 rm -f "$PB/40-broken.json"
+
+# ---------------------------------------------------------------- I
+section "I: a Docker container, the alert by HTTP POST: capture + quarantine"
+if ! command -v dockerd >/dev/null || ! command -v docker >/dev/null; then
+	in_ci && _t_bail "CI=true: dockerd is installed (tests/lib/deps.sh)"
+	section_skip "no dockerd here"
+elif ! dockerd_up; then
+	section_skip "cannot start a private dockerd"
+elif ! docker_run "t1202-$S"; then
+	section_skip "cannot run a docker container"
+fi
+DID=${CID:-}
+reset_audit
+SOCK=$T_DIR/respond-i.sock
+if [ -z "$_t_skip_reason" ]; then
+	"$CONTAIN" respond --listen "unix:$SOCK" --playbooks "$PB" --bags "$T_DIR/ibags" \
+		>"$T_DIR/i.out" 2>"$T_DIR/i.err" &
+	RP=$!
+	on_exit "kill $RP"
+	on_exit "\"$CONTAIN\" release $DID"
+	wait_for 10 test -S "$SOCK"
+fi
+is "$(http "$(falco_line "${DID:0:12}" "Terminal shell in container" 31)")" 200 "the alert POSTed: 200"
+wait_for 60 jq_any "$AUD" '.action=="respond-done"'
+is "$(aud_count "respond-done ok $DID")" 1 "the action on the docker container is done, ok"
+DBAG=$(ls -d "$T_DIR"/ibags/* 2>/dev/null | head -1)
+ok "its bag verifies" "$CONTAIN" verify "${DBAG:-/nonexistent}"
+ok "its custody holds the alert" jq_any "${DBAG:-/nonexistent}/custody.jsonl" '.action=="trigger" and .alert.source=="falco"'
+run "$CONTAIN" --json inspect "$DID"
+is "$(echo "$OUT" | jq -r '.quarantine.net_cut, .quarantine.frozen' 2>/dev/null | tr '\n' ' ')" "true true " "the kernel: cut (netns and the host veth) and frozen"
+ok "the host table binds its veth" bash -c "nft list tables | grep -q 'netdev contain_h_${DID:0:12}'"
+[ -z "$_t_skip_reason" ] && kill -TERM "$RP" && wait "$RP"
 
 done_testing
