@@ -15,6 +15,8 @@
 #     SIGHUP with a broken playbook keeps the old set, SIGTERM exits 0;
 #  G  --follow across a truncation and a rotation;
 #  H  usage errors, --check;
+#  J  notify (the alert and results on its stdin, a fixed argv, killed past
+#     its timeout) and release_after (released when due, read back);
 #  I  a Docker container (a private dockerd): the Falco alert by HTTP POST on
 #     the socket, capture + quarantine, the host table on its veth too.
 . "$(dirname "$0")/../lib/lib.sh"
@@ -306,6 +308,36 @@ run "$CONTAIN" respond --check "$PB"
 is "$RC" 1 "--check of a broken playbook: 1"
 like "$ERR" "40-broken.json" "... naming its file"
 rm -f "$PB/40-broken.json"
+
+# ---------------------------------------------------------------- J
+section "J: notify and release_after"
+[ -n "${APID:-}" ] || section_skip "no container"
+reset_audit
+cat >"$T_DIR/notify.sh" <<EOF
+#!/bin/sh
+cat >"$T_DIR/notified.json"
+echo "\$@" >"$T_DIR/notified.argv"
+EOF
+printf '#!/bin/sh\nsleep 30\n' >"$T_DIR/slow.sh"
+chmod 0755 "$T_DIR/notify.sh" "$T_DIR/slow.sh"
+pb_write 05-notify.json '{"name": "notify", "match": [{"rule": "Notify rule"}],
+ "steps": [{"freeze": {}}, {"release_after": "2s"},
+  {"notify": {"program": "'"$T_DIR/notify.sh"'", "args": ["--team", "sec"]}},
+  {"notify": {"program": "'"$T_DIR/slow.sh"'", "timeout": 1}}]}'
+if [ -z "$_t_skip_reason" ]; then
+	{
+		falco_line "$AID" "Notify rule" 41
+		sleep 5 # the release is due 2 s after the freeze
+	} | timeout 60 "$CONTAIN" respond --playbooks "$PB" --bags "$T_DIR/bags" >"$T_DIR/j.out" 2>&1
+	JRC=$?
+fi
+is "${JRC:-}" 0 "respond exits 0"
+ok "notify got the alert and the results on its stdin" jq -e '.alert.rule=="Notify rule" and (.results|length)==2 and .container.id=="'"$AID"'"' "$T_DIR/notified.json"
+is "$(cat "$T_DIR/notified.argv" 2>/dev/null)" "--team sec" "notify's argv is the playbook's, fixed"
+ok "the slow program is killed past its timeout (audited)" jq_any "$AUD" '.action=="respond-step" and .step=="notify" and .result=="failed" and (.error|test("killed"))'
+ok "release_after released it when due, read back from the kernel" jq_any "$AUD" '.action=="respond-step" and .step=="release_after" and .result=="ok" and .verified.frozen==false'
+ok "the container is thawed (kernel)" bash -c "! ($(declare -f frozen v2dir cg2_root cg_pure_v2); frozen $AID)"
+rm -f "$PB/05-notify.json"
 
 # ---------------------------------------------------------------- I
 section "I: a Docker container, the alert by HTTP POST: capture + quarantine"
