@@ -28,6 +28,7 @@
 #define ALERT_FIELDS_MAX 512u	    /* fields kept of one alert */
 #define ALERT_TAGS_MAX	 64u
 #define ALERT_STR_MAX	 4096u	    /* bytes of one kept string (longer: cut, noted) */
+#define ALERT_DEPTH_MAX	 64u	    /* nesting of objects and arrays in one alert */
 
 /* Falco's priorities, lowest first (Tetragon/Tracee severities map onto them) */
 enum alert_prio {
@@ -51,7 +52,9 @@ struct alert {
 	enum alert_prio prio;
 	bool prio_known;
 	char *time;	      /* RFC 3339 (UTC, as given or converted), "" unknown */
-	char *container_id;   /* as given: full, a 12-char prefix, or "" */
+	char *container_id;   /* as given: full, a 12-char prefix, or "" (lowercase hex,
+			       * 12 to 64 digits, a "containerd://" scheme dropped; any
+			       * other id refuses the alert: never a name or a pid) */
 	bool host;	      /* a host event ("host", "" or no container): never acted on */
 	char *container_name; /* "" unknown */
 	char *image;	      /* "" unknown */
@@ -59,7 +62,10 @@ struct alert {
 	long long pid;	      /* the process's pid as the detector saw it (host pid), 0 unknown */
 	json_t *tags;	      /* array of strings */
 	json_t *fields;	      /* object: Falco field names ("proc.name", "fd.name"...) -> scalar */
-	json_t *raw;	      /* the input as parsed */
+	char *text;	      /* the input as given (a copy, text_len bytes, NUL-terminated) */
+	size_t text_len;
+	json_t *raw;	      /* the input as parsed: NULL until alert_raw(a) (a full parse
+			       * costs ~20x the normalization: only an alert acted on needs it) */
 	char key[65];	      /* SHA-256 hex of the normalized alert (source, rule, container,
 			       * pid, the fields; never the output text or the time): "identical" */
 	json_t *notes;	      /* array of strings: what was cut or odd (may be empty) */
@@ -70,6 +76,11 @@ struct alert {
  * then empty (alert_free is still safe). */
 int alert_parse(const char *buf, size_t n, struct alert *a, struct err *e);
 void alert_free(struct alert *a);
+/* a->raw, parsed from a->text on the first call (borrowed: alert_free drops
+ * it). Never NULL for an alert alert_parse accepted (its text is JSON that
+ * jansson takes: the same grammar, UTF-8, no \u0000, integers in range).
+ * Not safe from two threads on one alert at once. */
+json_t *alert_raw(struct alert *a);
 /* {source, rule, priority, time, container: {id, name, image, host}, pod,
  * namespace, pid, tags, fields, key, notes} (no raw) */
 json_t *alert_to_json(const struct alert *a);
