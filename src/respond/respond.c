@@ -192,7 +192,7 @@ static void stats_sample(struct eng *g, const char *what, const char *msg)
 {
 	if (json_array_size(g->st.samples) >= RESPOND_SAMPLES_MAX)
 		return;
-	json_t *s = json_pack("{s:s,s:s}", "what", what, "error", msg);
+	json_t *s = json_pack("{s:s,s:s?}", "what", what, "error", msg);
 	if (s)
 		json_array_append_new(g->st.samples, s);
 }
@@ -338,12 +338,13 @@ static int handle_doc(struct eng *g, const char *buf, size_t n, struct err *e)
 		pthread_mutex_lock(&g->lock);
 		if (g->qn >= RESPOND_QUEUE_MAX) {
 			pthread_mutex_unlock(&g->lock);
+			/* counted in the summary (with a sample), never a write of
+			 * its own: a flood must not slow the reader down */
 			g->st.dropped++;
-			json_t *x = json_pack("{s:s,s:s,s:s,s:s}", "decision", "dropped", "why",
-					      "the action queue is full", "playbook", p->name,
-					      "rule", sa->a.rule);
-			eng_audit(g, "respond", sa->a.container_id, "dropped", x);
-			json_decref(x);
+			char why[256];
+			snprintf(why, sizeof(why), "the action queue is full: playbook '%.64s', container '%.64s'",
+				 p->name, sa->a.container_id);
+			stats_sample(g, "dropped", why);
 			continue;
 		}
 		struct job *j = &g->q[(g->qhead + g->qn) % RESPOND_QUEUE_MAX];
