@@ -37,7 +37,7 @@ while IFS= read -r line; do
 	cmd=${cmd//10.0.0.5:443/10.213.251.5:443}
 	# analyze's image: the fixture image the runc container's rootfs is made from
 	cmd=${cmd//--image web.tar/--image $CONTAIN_TOP/fixtures/cache/fixture-docker.tar}
-	# respond's playbooks: the shipped ones; its alerts: a Falco fixture naming the container
+	# respond: the shipped playbooks; a Falco fixture of a container not running here
 	cmd=${cmd//\/etc\/contain\/playbooks/$CONTAIN_TOP/playbooks}
 	cmd=${cmd//< alerts.jsonl/< $T_DIR/alerts.jsonl}
 	cmd="\"\$CONTAIN\" ${cmd#contain }"
