@@ -1274,6 +1274,8 @@ static void step_notify(struct act *x, const json_t *opts)
 		dup2(pout[1], 2);
 		if (dn > 2)
 			close(dn);
+		/* nothing of ours beyond its stdio: bags, sockets, the audit log */
+		close_range(3, ~0u, 0);
 		static char *const envp[] = {(char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin",
 					     (char *)"LANG=C", NULL};
 		execve(prog, argv, envp);
