@@ -64,8 +64,8 @@ struct alert {
 	json_t *fields;	      /* object: Falco field names ("proc.name", "fd.name"...) -> scalar */
 	char *text;	      /* the input as given (a copy, text_len bytes, NUL-terminated) */
 	size_t text_len;
-	json_t *raw;	      /* the input as parsed: NULL until alert_raw(a) (a full parse
-			       * costs ~20x the normalization: only an alert acted on needs it) */
+	json_t *raw;	      /* the input as parsed: NULL until alert_raw(a) (a full jansson
+			       * parse costs 5x the normalization: only an alert acted on needs it) */
 	char key[65];	      /* SHA-256 hex of the normalized alert (source, rule, container,
 			       * pid, the fields; never the output text or the time): "identical" */
 	json_t *notes;	      /* array of strings: what was cut or odd (may be empty) */
@@ -73,9 +73,20 @@ struct alert {
 /* One JSON document (a line, or an HTTP body) into a. The format is told
  * from its shape. Returns 0, or -1 with e (ERR_INVALID naming what is
  * wrong: not JSON, nesting or size past the bounds, no known format); a is
- * then empty (alert_free is still safe). */
+ * then empty (alert_free is still safe). Reentrant; uses ~50 KiB of stack. */
 int alert_parse(const char *buf, size_t n, struct alert *a, struct err *e);
 void alert_free(struct alert *a);
+/* An HTTP body that is a JSON array of alerts (falcosidekick batches, a
+ * replay): the byte ranges of its elements, each one document for
+ * alert_parse, found with the same scanner (the array checked as JSON to its
+ * end, not parsed). At most max: more is an error. 0 with *count, or -1 with
+ * e (ERR_INVALID: not a JSON array, not JSON, more than max). */
+#define ALERT_BATCH_MAX 4096u
+struct alert_range {
+	size_t off, len;
+};
+int alert_split(const char *buf, size_t n, struct alert_range *v, size_t max, size_t *count,
+		struct err *e);
 /* a->raw, parsed from a->text on the first call (borrowed: alert_free drops
  * it). Never NULL for an alert alert_parse accepted (its text is JSON that
  * jansson takes: the same grammar, UTF-8, no \u0000, integers in range).

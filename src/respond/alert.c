@@ -5,14 +5,17 @@
  * event forwarding; the format is told from the document's shape.
  *
  * The intake runs at hundreds of thousands of alerts a second, and a jansson
- * parse of a whole alert is ~20x slower than this: so one pass of a strict,
+ * parse of a whole alert is 5x slower than this (tests/bench/bench_alert.sh:
+ * 40,000 mixed alerts a CPU-second against 210,000): so one pass of a strict,
  * validating scanner over the bytes (the JSON grammar, UTF-8, bounded depth;
  * nothing allocated) records where the members it knows sit (a static tree
  * of the paths of every format), and only those are decoded. The rest is
  * validated and skipped. The whole document is parsed by jansson only when
- * asked (alert_raw), for an alert acted on. The scanner takes exactly what
- * jansson takes (no \u0000, integers in long long range, last duplicate key
- * wins), so the two never disagree about an alert.
+ * asked (alert_raw), for an alert acted on. The scanner takes what jansson
+ * takes (no \u0000, integers in long long range, last duplicate key wins)
+ * and nothing more (it refuses jansson's one leniency found by fz_alert: a
+ * NUL byte after a number, skipped by jansson), so an alert it accepts is
+ * always the document jansson parses.
  *
  * Every source's fields come out under Falco's field names (proc.pid,
  * proc.name, proc.exepath, proc.cmdline, proc.pname, container.id,
@@ -53,22 +56,81 @@ struct span {
 enum slot {
 	S_NONE,
 	/* Falco, falcosidekick (and shared top-level names) */
-	S_RULE, S_PRIORITY, S_TIME, S_SOURCE, S_UUID, S_OUTPUT_FIELDS,
+	S_RULE,
+	S_PRIORITY,
+	S_TIME,
+	S_SOURCE,
+	S_UUID,
+	S_OUTPUT_FIELDS,
 	/* Tetragon */
-	S_T_PID, S_T_BINARY, S_T_ARGS, S_T_DOCKER, S_T_POD_NS, S_T_POD_NAME, S_T_CID,
-	S_T_CNAME, S_T_IMAGE, S_T_PBINARY, S_T_PPID, S_T_POLICY, S_T_FUNCTION, S_T_EVENT,
-	S_T_FILE, S_T_DADDR, S_T_DPORT, S_T_SADDR, S_T_SPORT,
+	S_T_PID,
+	S_T_BINARY,
+	S_T_ARGS,
+	S_T_DOCKER,
+	S_T_POD_NS,
+	S_T_POD_NAME,
+	S_T_CID,
+	S_T_CNAME,
+	S_T_IMAGE,
+	S_T_PBINARY,
+	S_T_PPID,
+	S_T_POLICY,
+	S_T_FUNCTION,
+	S_T_EVENT,
+	S_T_FILE,
+	S_T_DADDR,
+	S_T_DPORT,
+	S_T_SADDR,
+	S_T_SPORT,
 	/* Tracee, flat */
-	S_EVENTNAME, S_TIMESTAMP, S_HOSTPID, S_PROCNAME, S_CONTAINERID, S_CONTAINERIMAGE,
-	S_CONTAINERNAME, S_PODNAME, S_PODNS, S_C_ID, S_C_NAME, S_C_IMAGE, S_K_PODNAME,
-	S_K_PODNS, S_SEVERITY_PROP, S_SIGID, S_EXEPATH,
+	S_EVENTNAME,
+	S_TIMESTAMP,
+	S_HOSTPID,
+	S_PROCNAME,
+	S_CONTAINERID,
+	S_CONTAINERIMAGE,
+	S_CONTAINERNAME,
+	S_PODNAME,
+	S_PODNS,
+	S_C_ID,
+	S_C_NAME,
+	S_C_IMAGE,
+	S_K_PODNAME,
+	S_K_PODNS,
+	S_SEVERITY_PROP,
+	S_SIGID,
+	S_EXEPATH,
 	/* Tracee, v1beta1 */
-	S_NAME, S_TS_SECONDS, S_TS_NANOS, S_W_PID, S_W_HOSTPID, S_W_PID_V, S_W_HOSTPID_V, S_W_THREAD, S_W_EXE, S_W_CID,
-	S_W_CNAME, S_W_IMAGE, S_W_IMAGE_NAME, S_W_PODNAME, S_W_NS, S_THREAT, S_THREAT_SEV,
-	S_THREAT_NAME, S_WORKLOAD, S_POLICIES,
+	S_NAME,
+	S_TS_SECONDS,
+	S_TS_NANOS,
+	S_W_PID,
+	S_W_HOSTPID,
+	S_W_PID_V,
+	S_W_HOSTPID_V,
+	S_W_THREAD,
+	S_W_EXE,
+	S_W_CID,
+	S_W_CNAME,
+	S_W_IMAGE,
+	S_W_IMAGE_NAME,
+	S_W_PODNAME,
+	S_W_NS,
+	S_THREAT,
+	S_THREAT_SEV,
+	S_THREAT_NAME,
+	S_WORKLOAD,
+	S_POLICIES,
 	/* Sysdig Secure */
-	S_SEVERITY, S_TS_RFC, S_CONTENT, S_RULENAME, S_S_FIELDS, S_L_CNAME, S_L_PODNAME,
-	S_L_NS, S_L_IMAGE,
+	S_SEVERITY,
+	S_TS_RFC,
+	S_CONTENT,
+	S_RULENAME,
+	S_S_FIELDS,
+	S_L_CNAME,
+	S_L_PODNAME,
+	S_L_NS,
+	S_L_IMAGE,
 	S_COUNT
 };
 
@@ -85,127 +147,177 @@ enum mode { N_PLAIN, N_MEMBERS, N_STRLIST, N_EACH, N_PAIRS };
 
 struct node {
 	const char *key;
-	uint8_t slot;  /* enum slot: the value's span (any type) */
-	uint8_t mode;  /* enum mode */
-	uint8_t coll;  /* the list, members or pairs collection of the mode */
-	uint8_t kind;  /* a Tetragon event kind (1...) */
+	uint8_t klen;
+	uint8_t slot;			/* enum slot: the value's span (any type) */
+	uint8_t mode;			/* enum mode */
+	uint8_t coll;			/* the list, members or pairs collection of the mode */
+	uint8_t kind;			/* a Tetragon event kind (1...) */
 	const struct node *const *kids; /* an object's members of interest */
 	const struct node *elem;	/* N_EACH: every element */
 };
 
-#define KIDS(...) ((const struct node *const[]){__VA_ARGS__, NULL})
-#define LEAF(k, s) (&(const struct node){.key = k, .slot = s})
-#define OBJ(k, s, ...) (&(const struct node){.key = k, .slot = s, .kids = KIDS(__VA_ARGS__)})
+#define KIDS(...)  ((const struct node *const[]){__VA_ARGS__, NULL})
+#define LEAF(k, s) (&(const struct node){.key = k, .klen = sizeof(k) - 1, .slot = s})
+#define OBJ(k, s, ...)                                                                             \
+	(&(const struct node){                                                                     \
+	    .key = k, .klen = sizeof(k) - 1, .slot = s, .kids = KIDS(__VA_ARGS__)})
 
 /* Tetragon: process_* -> {process, parent, policy_name, function_name, args, tags} */
-static const struct node t_image = {.key = "image", .kids = KIDS(LEAF("name", S_T_IMAGE))};
+static const struct node t_image = {
+    .key = "image", .klen = sizeof("image") - 1, .kids = KIDS(LEAF("name", S_T_IMAGE))};
 static const struct node t_container = {
     .key = "container",
+    .klen = sizeof("container") - 1,
     .kids = KIDS(LEAF("id", S_T_CID), LEAF("name", S_T_CNAME), &t_image)};
 static const struct node t_pod = {
     .key = "pod",
+    .klen = sizeof("pod") - 1,
     .kids = KIDS(LEAF("namespace", S_T_POD_NS), LEAF("name", S_T_POD_NAME), &t_container)};
-static const struct node t_process = {
-    .key = "process",
-    .kids = KIDS(LEAF("pid", S_T_PID), LEAF("binary", S_T_BINARY), LEAF("arguments", S_T_ARGS),
-		 LEAF("docker", S_T_DOCKER), &t_pod)};
-static const struct node t_parent = {
-    .key = "parent", .kids = KIDS(LEAF("binary", S_T_PBINARY), LEAF("pid", S_T_PPID))};
-static const struct node t_sock = {
-    .key = "sock_arg",
-    .kids = KIDS(LEAF("daddr", S_T_DADDR), LEAF("dport", S_T_DPORT), LEAF("saddr", S_T_SADDR),
-		 LEAF("sport", S_T_SPORT))};
+static const struct node t_process = {.key = "process",
+				      .klen = sizeof("process") - 1,
+				      .kids = KIDS(LEAF("pid", S_T_PID), LEAF("binary", S_T_BINARY),
+						   LEAF("arguments", S_T_ARGS),
+						   LEAF("docker", S_T_DOCKER), &t_pod)};
+static const struct node t_parent = {.key = "parent",
+				     .klen = sizeof("parent") - 1,
+				     .kids =
+					 KIDS(LEAF("binary", S_T_PBINARY), LEAF("pid", S_T_PPID))};
+static const struct node t_sock = {.key = "sock_arg",
+				   .klen = sizeof("sock_arg") - 1,
+				   .kids =
+				       KIDS(LEAF("daddr", S_T_DADDR), LEAF("dport", S_T_DPORT),
+					    LEAF("saddr", S_T_SADDR), LEAF("sport", S_T_SPORT))};
 static const struct node t_arg = {
     .key = "",
+    .klen = sizeof("") - 1,
     .kids = KIDS(OBJ("file_arg", S_NONE, LEAF("path", S_T_FILE)),
 		 OBJ("path_arg", S_NONE, LEAF("path", S_T_FILE)),
 		 OBJ("linux_binprm_arg", S_NONE, LEAF("path", S_T_FILE)), &t_sock)};
-static const struct node t_args = {.key = "args", .mode = N_EACH, .elem = &t_arg};
-static const struct node t_tags = {.key = "tags", .mode = N_STRLIST, .coll = L_T_TAGS};
-#define T_EVENT_KIDS                                                                     \
-	KIDS(&t_process, &t_parent, LEAF("policy_name", S_T_POLICY),                     \
+static const struct node t_args = {
+    .key = "args", .klen = sizeof("args") - 1, .mode = N_EACH, .elem = &t_arg};
+static const struct node t_tags = {
+    .key = "tags", .klen = sizeof("tags") - 1, .mode = N_STRLIST, .coll = L_T_TAGS};
+#define T_EVENT_KIDS                                                                               \
+	KIDS(&t_process, &t_parent, LEAF("policy_name", S_T_POLICY),                               \
 	     LEAF("function_name", S_T_FUNCTION), LEAF("event", S_T_EVENT), &t_args, &t_tags)
 static const char *const tetragon_kinds[] = {
     NULL, "process_exec", "process_kprobe", "process_tracepoint", "process_uprobe", "process_lsm",
 };
-static const struct node t_exec = {.key = "process_exec", .kind = 1, .kids = T_EVENT_KIDS};
-static const struct node t_kprobe = {.key = "process_kprobe", .kind = 2, .kids = T_EVENT_KIDS};
-static const struct node t_tp = {.key = "process_tracepoint", .kind = 3, .kids = T_EVENT_KIDS};
-static const struct node t_uprobe = {.key = "process_uprobe", .kind = 4, .kids = T_EVENT_KIDS};
-static const struct node t_lsm = {.key = "process_lsm", .kind = 5, .kids = T_EVENT_KIDS};
+static const struct node t_exec = {
+    .key = "process_exec", .klen = sizeof("process_exec") - 1, .kind = 1, .kids = T_EVENT_KIDS};
+static const struct node t_kprobe = {
+    .key = "process_kprobe", .klen = sizeof("process_kprobe") - 1, .kind = 2, .kids = T_EVENT_KIDS};
+static const struct node t_tp = {.key = "process_tracepoint",
+				 .klen = sizeof("process_tracepoint") - 1,
+				 .kind = 3,
+				 .kids = T_EVENT_KIDS};
+static const struct node t_uprobe = {
+    .key = "process_uprobe", .klen = sizeof("process_uprobe") - 1, .kind = 4, .kids = T_EVENT_KIDS};
+static const struct node t_lsm = {
+    .key = "process_lsm", .klen = sizeof("process_lsm") - 1, .kind = 5, .kids = T_EVENT_KIDS};
 
 /* Tracee v1beta1: workload (or context) -> {process, container, k8s, pod} */
-static const struct node w_image = {
-    .key = "image", .slot = S_W_IMAGE, .kids = KIDS(LEAF("name", S_W_IMAGE_NAME))};
+static const struct node w_image = {.key = "image",
+				    .klen = sizeof("image") - 1,
+				    .slot = S_W_IMAGE,
+				    .kids = KIDS(LEAF("name", S_W_IMAGE_NAME))};
 static const struct node w_process = {
     .key = "process",
+    .klen = sizeof("process") - 1,
     .kids = KIDS(OBJ("pid", S_W_PID, LEAF("value", S_W_PID_V)),
 		 OBJ("host_pid", S_W_HOSTPID, LEAF("value", S_W_HOSTPID_V)),
 		 OBJ("thread", S_NONE, LEAF("name", S_W_THREAD)),
 		 OBJ("executable", S_NONE, LEAF("path", S_W_EXE)))};
 static const struct node w_container = {
-    .key = "container", .kids = KIDS(LEAF("id", S_W_CID), LEAF("name", S_W_CNAME), &w_image)};
-static const struct node w_k8s = {
-    .key = "k8s",
-    .kids = KIDS(OBJ("pod", S_NONE, LEAF("name", S_W_PODNAME)),
-		 OBJ("namespace", S_NONE, LEAF("name", S_W_NS)))};
-static const struct node w_pod = {
-    .key = "pod", .kids = KIDS(LEAF("name", S_W_PODNAME), LEAF("namespace", S_W_NS))};
+    .key = "container",
+    .klen = sizeof("container") - 1,
+    .kids = KIDS(LEAF("id", S_W_CID), LEAF("name", S_W_CNAME), &w_image)};
+static const struct node w_k8s = {.key = "k8s",
+				  .klen = sizeof("k8s") - 1,
+				  .kids = KIDS(OBJ("pod", S_NONE, LEAF("name", S_W_PODNAME)),
+					       OBJ("namespace", S_NONE, LEAF("name", S_W_NS)))};
+static const struct node w_pod = {.key = "pod",
+				  .klen = sizeof("pod") - 1,
+				  .kids =
+				      KIDS(LEAF("name", S_W_PODNAME), LEAF("namespace", S_W_NS))};
 #define W_KIDS KIDS(&w_process, &w_container, &w_k8s, &w_pod)
-static const struct node v_workload = {.key = "workload", .slot = S_WORKLOAD, .kids = W_KIDS};
-static const struct node v_context = {.key = "context", .slot = S_WORKLOAD, .kids = W_KIDS};
+static const struct node v_workload = {
+    .key = "workload", .klen = sizeof("workload") - 1, .slot = S_WORKLOAD, .kids = W_KIDS};
+static const struct node v_context = {
+    .key = "context", .klen = sizeof("context") - 1, .slot = S_WORKLOAD, .kids = W_KIDS};
 static const struct node v_policies = {
     .key = "policies",
+    .klen = sizeof("policies") - 1,
     .slot = S_POLICIES,
-    .kids = KIDS(&(const struct node){.key = "matched", .mode = N_STRLIST, .coll = L_V_POLICIES})};
+    .kids = KIDS(&(const struct node){
+	.key = "matched", .klen = sizeof("matched") - 1, .mode = N_STRLIST, .coll = L_V_POLICIES})};
 static const struct node v_threat = {
     .key = "threat",
+    .klen = sizeof("threat") - 1,
     .slot = S_THREAT,
     .kids = KIDS(LEAF("severity", S_THREAT_SEV), LEAF("name", S_THREAT_NAME))};
 static const struct node v_timestamp = {
     .key = "timestamp",
+    .klen = sizeof("timestamp") - 1,
     .slot = S_TIMESTAMP,
     .kids = KIDS(LEAF("seconds", S_TS_SECONDS), LEAF("nanos", S_TS_NANOS))};
-static const struct node v_data = {.key = "data", .mode = N_PAIRS, .coll = P_DATA};
+static const struct node v_data = {
+    .key = "data", .klen = sizeof("data") - 1, .mode = N_PAIRS, .coll = P_DATA};
 
 /* Tracee flat */
 static const struct node f_container = {
     .key = "container",
+    .klen = sizeof("container") - 1,
     .kids = KIDS(LEAF("id", S_C_ID), LEAF("name", S_C_NAME), LEAF("image", S_C_IMAGE))};
 static const struct node f_kubernetes = {
     .key = "kubernetes",
+    .klen = sizeof("kubernetes") - 1,
     .kids = KIDS(LEAF("podName", S_K_PODNAME), LEAF("podNamespace", S_K_PODNS))};
 static const struct node f_metadata = {
     .key = "metadata",
-    .kids = KIDS(&(const struct node){.key = "Tags", .mode = N_STRLIST, .coll = L_TR_TAGS},
-		 OBJ("Properties", S_NONE, LEAF("Severity", S_SEVERITY_PROP),
-		     LEAF("signatureID", S_SIGID)))};
+    .klen = sizeof("metadata") - 1,
+    .kids = KIDS(
+	&(const struct node){
+	    .key = "Tags", .klen = sizeof("Tags") - 1, .mode = N_STRLIST, .coll = L_TR_TAGS},
+	OBJ("Properties", S_NONE, LEAF("Severity", S_SEVERITY_PROP),
+	    LEAF("signatureID", S_SIGID)))};
 
 /* Sysdig Secure */
-static const struct node s_content = {
-    .key = "content",
-    .slot = S_CONTENT,
-    .kids = KIDS(&(const struct node){.key = "fields",
-				      .slot = S_S_FIELDS,
-				      .mode = N_MEMBERS,
-				      .coll = M_SYSDIG},
-		 LEAF("ruleName", S_RULENAME),
-		 &(const struct node){.key = "ruleTags", .mode = N_STRLIST, .coll = L_S_TAGS})};
-static const struct node s_labels = {
-    .key = "labels",
-    .kids = KIDS(LEAF("container.name", S_L_CNAME), LEAF("kubernetes.pod.name", S_L_PODNAME),
-		 LEAF("kubernetes.namespace.name", S_L_NS),
-		 LEAF("container.image.repo", S_L_IMAGE))};
+static const struct node s_content = {.key = "content",
+				      .klen = sizeof("content") - 1,
+				      .slot = S_CONTENT,
+				      .kids =
+					  KIDS(&(const struct node){.key = "fields",
+								    .klen = sizeof("fields") - 1,
+								    .slot = S_S_FIELDS,
+								    .mode = N_MEMBERS,
+								    .coll = M_SYSDIG},
+					       LEAF("ruleName", S_RULENAME),
+					       &(const struct node){.key = "ruleTags",
+								    .klen = sizeof("ruleTags") - 1,
+								    .mode = N_STRLIST,
+								    .coll = L_S_TAGS})};
+static const struct node s_labels = {.key = "labels",
+				     .klen = sizeof("labels") - 1,
+				     .kids = KIDS(LEAF("container.name", S_L_CNAME),
+						  LEAF("kubernetes.pod.name", S_L_PODNAME),
+						  LEAF("kubernetes.namespace.name", S_L_NS),
+						  LEAF("container.image.repo", S_L_IMAGE))};
 
 static const struct node top = {
     .key = "",
+    .klen = sizeof("") - 1,
     .kids = KIDS(
 	/* Falco, falcosidekick */
 	LEAF("rule", S_RULE), LEAF("priority", S_PRIORITY), LEAF("time", S_TIME),
 	LEAF("source", S_SOURCE), LEAF("uuid", S_UUID),
-	&(const struct node){.key = "tags", .mode = N_STRLIST, .coll = L_TAGS},
 	&(const struct node){
-	    .key = "output_fields", .slot = S_OUTPUT_FIELDS, .mode = N_MEMBERS, .coll = M_FALCO},
+	    .key = "tags", .klen = sizeof("tags") - 1, .mode = N_STRLIST, .coll = L_TAGS},
+	&(const struct node){.key = "output_fields",
+			     .klen = sizeof("output_fields") - 1,
+			     .slot = S_OUTPUT_FIELDS,
+			     .mode = N_MEMBERS,
+			     .coll = M_FALCO},
 	/* Tetragon */
 	&t_exec, &t_kprobe, &t_tp, &t_uprobe, &t_lsm,
 	/* Tracee flat */
@@ -213,8 +325,13 @@ static const struct node top = {
 	LEAF("processName", S_PROCNAME), LEAF("containerId", S_CONTAINERID),
 	LEAF("containerImage", S_CONTAINERIMAGE), LEAF("containerName", S_CONTAINERNAME),
 	LEAF("podName", S_PODNAME), LEAF("podNamespace", S_PODNS), &f_container, &f_kubernetes,
-	&(const struct node){.key = "matchedPolicies", .mode = N_STRLIST, .coll = L_POLICIES},
-	&f_metadata, &(const struct node){.key = "args", .mode = N_PAIRS, .coll = P_ARGS},
+	&(const struct node){.key = "matchedPolicies",
+			     .klen = sizeof("matchedPolicies") - 1,
+			     .mode = N_STRLIST,
+			     .coll = L_POLICIES},
+	&f_metadata,
+	&(const struct node){
+	    .key = "args", .klen = sizeof("args") - 1, .mode = N_PAIRS, .coll = P_ARGS},
 	OBJ("executable", S_NONE, LEAF("path", S_EXEPATH)),
 	/* Tracee v1beta1 (timestamp: both) */
 	LEAF("name", S_NAME), &v_timestamp, &v_workload, &v_context, &v_policies, &v_threat,
@@ -253,7 +370,10 @@ struct scan {
 
 /* 0 plain, 1 control (invalid in a string), 2 '"', 3 '\\', 4 non-ASCII */
 static const uint8_t str_class[256] = {
-    [0 ... 0x1f] = 1, ['"'] = 2, ['\\'] = 3, [0x80 ... 0xff] = 4,
+    [0 ... 0x1f] = 1,
+    ['"'] = 2,
+    ['\\'] = 3,
+    [0x80 ... 0xff] = 4,
 };
 
 static int fail(struct scan *s, const char *what)
@@ -363,7 +483,8 @@ static int scan_string(struct scan *s, struct span *sp)
 			uint64_t w;
 			memcpy(&w, s->b + s->i, 8);
 			uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
-			uint64_t hit = ((q - ones) & ~q) | ((bs - ones) & ~bs) | ((w - ones * 0x20) & ~w) | w;
+			uint64_t hit =
+			    ((q - ones) & ~q) | ((bs - ones) & ~bs) | ((w - ones * 0x20) & ~w) | w;
 			if (hit & highs)
 				break;
 			s->i += 8;
@@ -447,7 +568,8 @@ static int scan_number(struct scan *s, struct span *sp)
 		else
 			(void)strtod(tmp, NULL);
 		if (errno == ERANGE)
-			return fail(s, integer ? "integer out of range" : "real number out of range");
+			return fail(s,
+				    integer ? "integer out of range" : "real number out of range");
 	}
 	sp->off = (uint32_t)start;
 	sp->len = (uint32_t)len;
@@ -480,7 +602,7 @@ static const struct node *find_kid(const struct scan *s, const struct node *nd,
 		return NULL;
 	const char *key = s->b + k->off;
 	size_t len = k->len;
-	char tmp[64];
+	char tmp[256]; /* the longest name known, every byte a \u escape, fits */
 	if (k->flag) {
 		if (len >= sizeof(tmp))
 			return NULL;
@@ -488,7 +610,7 @@ static const struct node *find_kid(const struct scan *s, const struct node *nd,
 		key = tmp;
 	}
 	for (const struct node *const *c = nd->kids; *c; c++)
-		if ((*c)->key[0] == key[0] && strncmp((*c)->key, key, len) == 0 && !(*c)->key[len])
+		if ((*c)->klen == len && (*c)->key[0] == key[0] && memcmp((*c)->key, key, len) == 0)
 			return *c;
 	return NULL;
 }
@@ -743,11 +865,26 @@ static size_t decode_string(const char *in, size_t n, char *out)
 		char c = in[i + 1];
 		uint32_t u = 0, lo = 0;
 		switch (c) {
-		case 'b': out[o++] = '\b'; i += 2; break;
-		case 'f': out[o++] = '\f'; i += 2; break;
-		case 'n': out[o++] = '\n'; i += 2; break;
-		case 'r': out[o++] = '\r'; i += 2; break;
-		case 't': out[o++] = '\t'; i += 2; break;
+		case 'b':
+			out[o++] = '\b';
+			i += 2;
+			break;
+		case 'f':
+			out[o++] = '\f';
+			i += 2;
+			break;
+		case 'n':
+			out[o++] = '\n';
+			i += 2;
+			break;
+		case 'r':
+			out[o++] = '\r';
+			i += 2;
+			break;
+		case 't':
+			out[o++] = '\t';
+			i += 2;
+			break;
 		case 'u':
 			(void)hex4(in + i + 2, &u);
 			i += 6;
@@ -758,7 +895,10 @@ static size_t decode_string(const char *in, size_t n, char *out)
 			}
 			o += put_utf8(u, out + o);
 			break;
-		default: out[o++] = c; i += 2; break;
+		default:
+			out[o++] = c;
+			i += 2;
+			break;
 		}
 	}
 	return o;
@@ -913,10 +1053,10 @@ static const char *base_name(const char *p)
 /* ---- priorities ---- */
 
 static const char *const prio_names[] = {
-    [AP_DEBUG] = "Debug",	    [AP_INFORMATIONAL] = "Informational",
-    [AP_NOTICE] = "Notice",	    [AP_WARNING] = "Warning",
-    [AP_ERROR] = "Error",	    [AP_CRITICAL] = "Critical",
-    [AP_ALERT] = "Alert",	    [AP_EMERGENCY] = "Emergency",
+    [AP_DEBUG] = "Debug",   [AP_INFORMATIONAL] = "Informational",
+    [AP_NOTICE] = "Notice", [AP_WARNING] = "Warning",
+    [AP_ERROR] = "Error",   [AP_CRITICAL] = "Critical",
+    [AP_ALERT] = "Alert",   [AP_EMERGENCY] = "Emergency",
 };
 
 const char *alert_prio_name(enum alert_prio p)
@@ -954,7 +1094,8 @@ static int tracee_severity(struct norm *z, const struct span *sp, const char *na
 	if (sp->type == JT_STR && !sp->flag) {
 		for (size_t i = 0; i < ARRAY_SIZE(tracee_sev_names); i++) {
 			size_t l = strlen(tracee_sev_names[i]);
-			if (sp->len == l && strncasecmp(z->s->b + sp->off, tracee_sev_names[i], l) == 0) {
+			if (sp->len == l &&
+			    strncasecmp(z->s->b + sp->off, tracee_sev_names[i], l) == 0) {
 				z->a->prio = tracee_prio[i];
 				z->a->prio_known = true;
 				return 0;
@@ -1050,9 +1191,10 @@ static int set_container(struct norm *z, char *id, const char *name)
 	for (size_t i = 0; hex && i < l; i++)
 		hex = (p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f');
 	if (!hex) {
-		int r = err_set(z->e, ERR_INVALID,
-				"'%s' is not a container id (12 to 64 lowercase hex digits): '%.80s'",
-				name, id);
+		int r =
+		    err_set(z->e, ERR_INVALID,
+			    "'%s' is not a container id (12 to 64 lowercase hex digits): '%.80s'",
+			    name, id);
 		free(id);
 		return r;
 	}
@@ -1136,11 +1278,15 @@ static void take_members(struct norm *z, enum members k)
 static int from_falco_fields(struct norm *z)
 {
 	json_t *f = z->a->fields;
-	json_t *v = json_object_get(f, "container.id");
+	/* the full id when the rule's output has it, else the 12-char one */
+	const char *idf = "container.full_id";
+	json_t *v = json_object_get(f, idf);
+	if (!json_is_string(v) || !*json_string_value(v))
+		v = json_object_get(f, idf = "container.id");
 	if (v && !json_is_null(v)) {
 		if (!json_is_string(v))
-			return err_set(z->e, ERR_INVALID, "'container.id' is not a string");
-		if (set_container(z, xstrdup(json_string_value(v)), "container.id") < 0)
+			return err_set(z->e, ERR_INVALID, "'%s' is not a string", idf);
+		if (set_container(z, xstrdup(json_string_value(v)), idf) < 0)
 			return -1;
 	} else {
 		note(z, "no container.id: a host event");
@@ -1252,6 +1398,13 @@ static int norm_sysdig(struct norm *z)
 static int str_field(struct norm *z, enum slot k, const char *name, const char *field,
 		     char **member)
 {
+	const struct span *sp = slot(z, k);
+	if (!member && sp && sp->type == JT_STR && !sp->flag && sp->len &&
+	    sp->len <= ALERT_STR_MAX) {
+		/* a field alone, unescaped: straight from the input, one copy */
+		set_field(z, field, json_stringn_nocheck(z->s->b + sp->off, sp->len));
+		return 0;
+	}
 	char *t;
 	if (get_str(z, k, name, &t) < 0)
 		return -1;
@@ -1298,7 +1451,8 @@ static void cmdline(struct norm *z, const char *exe, const char *args)
 {
 	if (!exe || !*exe)
 		return;
-	char *c = args && *args ? xasprintf("%s %s", base_name(exe), args) : xstrdup(base_name(exe));
+	char *c =
+	    args && *args ? xasprintf("%s %s", base_name(exe), args) : xstrdup(base_name(exe));
 	set_field_str(z, "proc.cmdline", c);
 	free(c);
 }
@@ -1386,8 +1540,8 @@ static void tracee_pairs(struct norm *z, enum pairs k)
 	static const struct {
 		const char *arg, *field;
 	} map[] = {
-	    {"pathname", "fd.name"}, {"path", "fd.name"},     {"dst", "fd.rip"},
-	    {"dst_port", "fd.rport"}, {"src", "fd.lip"},      {"src_port", "fd.lport"},
+	    {"pathname", "fd.name"},  {"path", "fd.name"}, {"dst", "fd.rip"},
+	    {"dst_port", "fd.rport"}, {"src", "fd.lip"},   {"src_port", "fd.lport"},
 	};
 	const struct pairset *p = &z->s->pair[k];
 	for (unsigned i = 0; i < p->n; i++) {
@@ -1446,7 +1600,8 @@ static int norm_tracee_flat(struct norm *z)
 	if (int_field(z, S_HOSTPID, "hostProcessId", "proc.pid", INT32_MAX, &z->a->pid) < 0 ||
 	    str_field(z, S_PROCNAME, "processName", "proc.name", NULL) < 0 ||
 	    str_field(z, S_EXEPATH, "executable.path", "proc.exepath", NULL) < 0 ||
-	    str_field(z, S_SIGID, "metadata.Properties.signatureID", "tracee.signature_id", NULL) < 0)
+	    str_field(z, S_SIGID, "metadata.Properties.signatureID", "tracee.signature_id", NULL) <
+		0)
 		return -1;
 	/* the flat members (containerId, podName...), else the nested ones */
 	if (str_field(z, S_C_NAME, "container.name", "container.name", &z->a->container_name) < 0 ||
@@ -1494,7 +1649,8 @@ static int norm_tracee_v1(struct norm *z)
 		bool have, have_ns;
 		if (get_int(z, slot(z, S_TS_SECONDS), "timestamp.seconds", 0, TIME_SEC_MAX, &sec,
 			    &have) < 0 ||
-		    get_int(z, slot(z, S_TS_NANOS), "timestamp.nanos", 0, 999999999, &ns, &have_ns) < 0)
+		    get_int(z, slot(z, S_TS_NANOS), "timestamp.nanos", 0, 999999999, &ns,
+			    &have_ns) < 0)
 			return -1;
 		if (have)
 			set_time_ns(z, sec, ns);
@@ -1536,8 +1692,8 @@ static int norm_tracee_v1(struct norm *z)
 /* fields that differ in every copy of one alert (times, event numbers) */
 static bool volatile_field(const char *k)
 {
-	static const char *const pfx[] = {"evt.time", "evt.rawtime", "evt.datetime",
-					  "evt.reltime", "evt.num", "evt.outputtime"};
+	static const char *const pfx[] = {"evt.time",	 "evt.rawtime", "evt.datetime",
+					  "evt.reltime", "evt.num",	"evt.outputtime"};
 	if (strncmp(k, "evt.", 4) != 0)
 		return false;
 	for (size_t i = 0; i < ARRAY_SIZE(pfx); i++)
@@ -1546,76 +1702,119 @@ static bool volatile_field(const char *k)
 	return false;
 }
 
-static int cmp_str(const void *a, const void *b)
+/* the key's input: tag, length (4 bytes, little end first), bytes (no two
+ * inputs alike), gathered in a buffer on the stack (the heap past it) */
+struct kbuf {
+	char *p;
+	size_t len, cap;
+	char inline_[8192];
+};
+
+static void kb_add(struct kbuf *b, const void *s, size_t n)
 {
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
+	if (n > b->cap - b->len) {
+		size_t cap = b->cap * 2 > b->len + n ? b->cap * 2 : b->len + n;
+		char *q = xmalloc(cap);
+		memcpy(q, b->p, b->len);
+		if (b->p != b->inline_)
+			free(b->p);
+		b->p = q;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
 }
 
-/* tag, length (4 bytes, little end first), bytes: no two inputs alike */
-static void hash_str(struct sbuf *b, char tag, const char *s, size_t n)
+static void hash_str(struct kbuf *b, char tag, const char *s, size_t n)
 {
 	char hdr[5] = {tag, (char)(n & 0xff), (char)((n >> 8) & 0xff), (char)((n >> 16) & 0xff),
 		       (char)((n >> 24) & 0xff)};
-	sbuf_add(b, hdr, sizeof(hdr));
-	sbuf_add(b, s, n);
+	kb_add(b, hdr, sizeof(hdr));
+	kb_add(b, s, n);
 }
 
-static void hash_int(struct sbuf *b, char tag, long long v)
+static void hash_int(struct kbuf *b, char tag, long long v)
 {
 	char hdr[9] = {tag};
 	for (int i = 0; i < 8; i++)
 		hdr[1 + i] = (char)(((unsigned long long)v >> (8 * i)) & 0xff);
-	sbuf_add(b, hdr, sizeof(hdr));
+	kb_add(b, hdr, sizeof(hdr));
+}
+
+struct kv {
+	const char *k;
+	json_t *v;
+};
+
+static int cmp_kv(const void *a, const void *b)
+{
+	return strcmp(((const struct kv *)a)->k, ((const struct kv *)b)->k);
+}
+
+/* by name: Falco writes its fields sorted already (then one pass), other
+ * orders are qsorted */
+static void sort_kv(struct kv *x, size_t n)
+{
+	size_t i = 1;
+	while (i < n && strcmp(x[i - 1].k, x[i].k) <= 0)
+		i++;
+	if (i < n)
+		qsort(x, n, sizeof(*x), cmp_kv);
 }
 
 static void alert_key(struct alert *a)
 {
-	struct sbuf b = SBUF_INIT;
+	struct kbuf b;
+	b.p = b.inline_;
+	b.len = 0;
+	b.cap = sizeof(b.inline_);
 	hash_str(&b, 's', a->source, strlen(a->source));
 	hash_str(&b, 'r', a->rule, strlen(a->rule));
 	hash_str(&b, 'c', a->container_id, strlen(a->container_id));
 	hash_int(&b, 'p', a->pid);
+	struct kv small[64], *kv = small;
 	size_t n = json_object_size(a->fields), k = 0;
-	const char **keys = xcalloc(n ? n : 1, sizeof(*keys));
+	if (n > ARRAY_SIZE(small))
+		kv = xcalloc(n, sizeof(*kv));
 	const char *key;
 	json_t *v;
-	json_object_foreach (a->fields, key, v)
-		keys[k++] = key;
-	qsort(keys, k, sizeof(*keys), cmp_str);
+	json_object_foreach(a->fields, key, v)
+	{
+		if (k < n && !volatile_field(key))
+			kv[k++] = (struct kv){key, v};
+	}
+	sort_kv(kv, k);
 	for (size_t i = 0; i < k; i++) {
-		if (volatile_field(keys[i]))
-			continue;
-		v = json_object_get(a->fields, keys[i]);
-		hash_str(&b, 'k', keys[i], strlen(keys[i]));
-		if (json_is_string(v))
+		v = kv[i].v;
+		hash_str(&b, 'k', kv[i].k, strlen(kv[i].k));
+		if (json_is_string(v)) {
 			hash_str(&b, 'v', json_string_value(v), json_string_length(v));
-		else if (json_is_integer(v))
+		} else if (json_is_integer(v)) {
 			hash_int(&b, 'i', (long long)json_integer_value(v));
-		else if (json_is_real(v))
-		{
+		} else if (json_is_real(v)) {
 			double d = json_real_value(v);
 			long long bits;
 			memcpy(&bits, &d, sizeof(bits));
 			hash_int(&b, 'd', bits);
+		} else {
+			char c = json_is_true(v) ? 't' : json_is_false(v) ? 'f' : 'n';
+			kb_add(&b, &c, 1);
 		}
-		else
-			sbuf_addc(&b, json_is_true(v) ? 't' : json_is_false(v) ? 'f' : 'n');
 	}
-	free(keys);
-	sha256_hex(b.buf, b.len, a->key);
-	sbuf_free(&b);
+	if (kv != small)
+		free(kv);
+	sha256_hex(b.p, b.len, a->key);
+	if (b.p != b.inline_)
+		free(b.p);
 }
 
 /* ---- the entry points ---- */
 
+static void scan_init(struct scan *s, const char *buf, size_t n);
+
 static int scan_doc(struct scan *s, const char *buf, size_t n, struct err *e)
 {
-	s->b = buf;
-	s->n = n;
-	s->i = 0;
-	s->depth = 0;
-	s->err = NULL;
-	s->kind = s->kinds = 0;
+	scan_init(s, buf, n);
 	memset(s->slot, 0, sizeof(s->slot));
 	for (int i = 0; i < L_COUNT; i++)
 		s->list[i].n = s->list[i].over = s->list[i].other = 0;
@@ -1636,6 +1835,59 @@ static int scan_doc(struct scan *s, const char *buf, size_t n, struct err *e)
 	}
 	if (s->err)
 		return err_set(e, ERR_INVALID, "not JSON: %s at byte %zu", s->err, s->err_at);
+	return 0;
+}
+
+static void scan_init(struct scan *s, const char *buf, size_t n)
+{
+	s->b = buf;
+	s->n = n;
+	s->i = 0;
+	s->depth = 0;
+	s->err = NULL;
+	s->kind = s->kinds = 0;
+}
+
+int alert_split(const char *buf, size_t n, struct alert_range *v, size_t max, size_t *count,
+		struct err *e)
+{
+	*count = 0;
+	if (n > ALERT_LINE_MAX)
+		return err_set(e, ERR_INVALID, "body of %zu bytes: more than the bound of %u", n,
+			       ALERT_LINE_MAX);
+	struct scan scan, *s = &scan;
+	scan_init(s, buf, n);
+	skip_ws(s);
+	if (s->i >= n || buf[s->i] != '[')
+		return err_set(e, ERR_INVALID, "not a JSON array");
+	if (enter(s) == 0 && s->i < n && buf[s->i] == ']') {
+		s->i++;
+	} else {
+		while (!s->err) {
+			struct span sp = {0};
+			size_t start = s->i;
+			if (scan_value(s, NULL, &sp) < 0)
+				break;
+			if (*count >= max) {
+				*count = 0;
+				return err_set(e, ERR_INVALID, "more than %zu alerts in one array",
+					       max);
+			}
+			v[(*count)++] = (struct alert_range){start, s->i - start};
+			int r = next_or_end(s, ']');
+			if (r <= 0)
+				break;
+		}
+	}
+	if (!s->err) {
+		skip_ws(s);
+		if (s->i < n)
+			fail(s, "bytes after the JSON value");
+	}
+	if (s->err) {
+		*count = 0;
+		return err_set(e, ERR_INVALID, "not JSON: %s at byte %zu", s->err, s->err_at);
+	}
 	return 0;
 }
 
@@ -1672,8 +1924,9 @@ int alert_parse(const char *buf, size_t n, struct alert *a, struct err *e)
 		 (slot(&z, S_WORKLOAD) || slot(&z, S_POLICIES) || slot(&z, S_THREAT)))
 		r = norm_tracee_v1(&z);
 	else
-		r = err_set(e, ERR_INVALID,
-			    "no known alert format (Falco, falcosidekick, Tetragon, Tracee, Sysdig)");
+		r = err_set(
+		    e, ERR_INVALID,
+		    "no known alert format (Falco, falcosidekick, Tetragon, Tracee, Sysdig)");
 	if (r < 0) {
 		if (a->source)
 			err_wrap(e, "%s alert", a->source);
@@ -1721,8 +1974,8 @@ json_t *alert_raw(struct alert *a)
 
 json_t *alert_to_json(const struct alert *a)
 {
-	json_t *c = json_pack("{s:s,s:s,s:s,s:b}", "id", a->container_id, "name",
-			      a->container_name, "image", a->image, "host", a->host);
+	json_t *c = json_pack("{s:s,s:s,s:s,s:b}", "id", a->container_id, "name", a->container_name,
+			      "image", a->image, "host", a->host);
 	json_t *j = json_pack("{s:s,s:s,s:o,s:s,s:o,s:s,s:s,s:o,s:O,s:O,s:s,s:O}", "source",
 			      a->source, "rule", a->rule, "priority",
 			      a->prio_known ? json_string(alert_prio_name(a->prio)) : json_null(),

@@ -20,8 +20,7 @@ static char *slurp(const char *path, size_t *len)
 {
 	char *buf;
 	struct err e = {0};
-	ck_assert_msg(read_file_at(AT_FDCWD, path, 1 << 24, &buf, len, NULL, &e) == 0, "%s",
-		      e.msg);
+	ck_assert_msg(read_file_at(AT_FDCWD, path, 1 << 24, &buf, len, NULL, &e) == 0, "%s", e.msg);
 	return buf;
 }
 
@@ -151,7 +150,8 @@ START_TEST(key_identical)
 	ck_assert_int_eq(parse_str(falco_shell, &a, &e), 0);
 	/* another time, another output text, another evt.time, members moved:
 	 * the same alert */
-	char *t = with("\"output\":\"13:44:05.478445995: Critical", "\"output\":\"14:00:00: Critical");
+	char *t =
+	    with("\"output\":\"13:44:05.478445995: Critical", "\"output\":\"14:00:00: Critical");
 	char *u = with("1685022245478445995", "1685022999999999999");
 	char *v = with("2023-05-25T13:44:05.478445995Z", "2023-05-25T14:00:00Z");
 	char *w = with("\"proc.name\":\"sh\",\"proc.pname\":\"runc\"",
@@ -204,6 +204,13 @@ START_TEST(host_events)
 		ck_assert_str_eq(a.container_id, "");
 		alert_free(&a);
 	}
+	/* Falco's full id, when the rule outputs it, wins over the 12-char one */
+	ck_assert_int_eq(parse_str("{\"rule\":\"r\",\"output_fields\":{\"container.id\":"
+				   "\"0123456789ab\",\"container.full_id\":\"0123456789abcdef\"}}",
+				   &a, &e),
+			 0);
+	ck_assert_str_eq(a.container_id, "0123456789abcdef");
+	alert_free(&a);
 	/* a runtime scheme is dropped, the id kept */
 	ck_assert_int_eq(parse_str("{\"process_exec\":{\"process\":{\"pod\":{\"container\":{\"id\":"
 				   "\"containerd://0123456789abcdef\"}}}}}",
@@ -218,8 +225,8 @@ END_TEST
 START_TEST(container_ids_refused)
 {
 	/* never a name, a pid, a path or a short prefix for the engine to resolve */
-	const char *bad[] = {"1", "../../etc", "nginx", "EE97D9C4186F", "ee97d9c4186",
-			     "ee97d9c4186f ", "ee97d9c4186f/x"};
+	const char *bad[] = {"1",	    "../../etc",     "nginx",	      "EE97D9C4186F",
+			     "ee97d9c4186", "ee97d9c4186f ", "ee97d9c4186f/x"};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		char *s = xasprintf("{\"rule\":\"r\",\"output_fields\":{\"container.id\":\"%s\"}}",
 				    bad[i]);
@@ -253,8 +260,8 @@ START_TEST(malformed)
 	refused("{\"rule\":\"a\\ud800\"}", "lone surrogate");
 	refused("{\"rule\":\"a\\udc00\"}", "lone surrogate");
 	refused("{\"rule\":\"\xc3\x28\"}", "invalid UTF-8");
-	refused("{\"rule\":\"\xed\xa0\x80\"}", "invalid UTF-8"); /* a surrogate in UTF-8 */
-	refused("{\"rule\":\"\xc0\xaf\"}", "invalid UTF-8");	 /* overlong */
+	refused("{\"rule\":\"\xed\xa0\x80\"}", "invalid UTF-8");     /* a surrogate in UTF-8 */
+	refused("{\"rule\":\"\xc0\xaf\"}", "invalid UTF-8");	     /* overlong */
 	refused("{\"rule\":\"\xf4\x90\x80\x80\"}", "invalid UTF-8"); /* past U+10FFFF */
 	refused("{\"n\":01}", "expected ',' or '}'");
 	refused("{\"n\":1.}", "invalid number");
@@ -269,11 +276,20 @@ START_TEST(malformed)
 	refused("{\"rule\":\"r\",\"output_fields\":[]}", "'output_fields' is not an object");
 	refused("{\"priority\":[],\"output_fields\":{}}", "'priority' is not a string");
 	refused("{\"process_exec\":{},\"process_kprobe\":{}}", "more than one Tetragon event");
-	refused("{\"process_exec\":{\"process\":{\"pid\":\"x\"}}}", "'process.pid' is not an integer");
+	refused("{\"process_exec\":{\"process\":{\"pid\":\"x\"}}}",
+		"'process.pid' is not an integer");
 	refused("{\"process_exec\":{\"process\":{\"pid\":-1}}}", "'process.pid' is not an integer");
 	refused("{\"eventName\":\"e\",\"timestamp\":\"now\"}", "'timestamp' is not an integer");
-	refused("{\"content\":{\"fields\":{}},\"severity\":9}", "'severity' is not an integer in 0..7");
-	refused("{\"name\":\"n\",\"threat\":{\"severity\":7}}", "'threat.severity' is not an integer");
+	refused("{\"content\":{\"fields\":{}},\"severity\":9}",
+		"'severity' is not an integer in 0..7");
+	refused("{\"name\":\"n\",\"threat\":{\"severity\":7}}",
+		"'threat.severity' is not an integer");
+	/* a NUL byte after a number: jansson skips it, the scanner does not */
+	static const char nul[] = "{\"rule\":\"r\",\"output_fields\":{\"a\":1\0,\"b\":2}}";
+	struct alert na;
+	struct err ne = {0};
+	ck_assert_int_eq(alert_parse(nul, sizeof(nul) - 1, &na, &ne), -1);
+	ck_assert_ptr_nonnull(strstr(ne.msg, "not JSON"));
 	/* nesting past the bound */
 	struct sbuf b = SBUF_INIT;
 	sbuf_adds(&b, "{\"rule\":\"r\",\"output_fields\":{},\"x\":");
@@ -304,7 +320,8 @@ START_TEST(agrees_with_jansson)
 	const char *docs[] = {
 	    "{\"rule\":\"r\",\"output_fields\":{\"a\":\"\\ud83d\\ude00\"}}",
 	    "{\"rule\":\"r\",\"output_fields\":{\"a\":\"\xf0\x9f\x98\x80 \xe2\x82\xac\"}}",
-	    "{\"rule\":\"r\",\"output_fields\":{\"a\":9223372036854775807,\"b\":-9223372036854775808}}",
+	    "{\"rule\":\"r\",\"output_fields\":{\"a\":9223372036854775807,\"b\":-"
+	    "9223372036854775808}}",
 	    "{\"rule\":\"r\",\"output_fields\":{\"a\":9223372036854775808}}",
 	    "{\"rule\":\"r\",\"output_fields\":{\"a\":1.5e300,\"b\":-0.0,\"c\":0e0}}",
 	    "{\"rule\":\"r\",\"output_fields\":{\"a\":1e400}}",
@@ -324,8 +341,8 @@ START_TEST(agrees_with_jansson)
 		struct alert a;
 		struct err e = {0};
 		int r = parse_str(docs[i], &a, &e);
-		ck_assert_msg((r == 0) == (j != NULL), "%s: alert_parse %d (%s), jansson %s", docs[i],
-			      r, e.msg, j ? "took it" : je.text);
+		ck_assert_msg((r == 0) == (j != NULL), "%s: alert_parse %d (%s), jansson %s",
+			      docs[i], r, e.msg, j ? "took it" : je.text);
 		if (r == 0)
 			ck_assert(json_equal(alert_raw(&a), j));
 		json_decref(j);
@@ -340,10 +357,11 @@ START_TEST(escapes_and_duplicates)
 	struct err e = {0};
 	/* an escaped member name is the name it spells; the last duplicate wins
 	 * (as in jansson's raw) */
-	ck_assert_int_eq(parse_str("{\"rul\\u0065\":\"first\",\"output_fields\":{\"proc.name\":\"a\","
-				   "\"proc.name\":\"b\",\"x\\ty\":\"\\u00e9\"},\"rule\":\"R\\u00e9\"}",
-				   &a, &e),
-			 0);
+	ck_assert_int_eq(
+	    parse_str("{\"rul\\u0065\":\"first\",\"output_fields\":{\"proc.name\":\"a\","
+		      "\"proc.name\":\"b\",\"x\\ty\":\"\\u00e9\"},\"rule\":\"R\\u00e9\"}",
+		      &a, &e),
+	    0);
 	ck_assert_str_eq(a.rule, "R\xc3\xa9");
 	ck_assert_str_eq(json_string_value(json_object_get(a.fields, "proc.name")), "b");
 	ck_assert_str_eq(json_string_value(json_object_get(a.fields, "x\ty")), "\xc3\xa9");
@@ -351,10 +369,11 @@ START_TEST(escapes_and_duplicates)
 	ck_assert_str_eq(json_string_value(json_object_get(raw, "rule")), a.rule);
 	alert_free(&a);
 	/* "<NA>" and null are unknown, not values */
-	ck_assert_int_eq(parse_str("{\"rule\":\"r\",\"output_fields\":{\"container.id\":"
-				   "\"ee97d9c4186f\",\"k8s.pod.name\":\"<NA>\",\"k8s.ns.name\":null}}",
-				   &a, &e),
-			 0);
+	ck_assert_int_eq(
+	    parse_str("{\"rule\":\"r\",\"output_fields\":{\"container.id\":"
+		      "\"ee97d9c4186f\",\"k8s.pod.name\":\"<NA>\",\"k8s.ns.name\":null}}",
+		      &a, &e),
+	    0);
 	ck_assert_str_eq(a.pod, "");
 	ck_assert_str_eq(a.ns, "");
 	alert_free(&a);
@@ -406,7 +425,8 @@ START_TEST(tracee_and_sysdig_priorities)
 	    {"{\"name\":\"n\",\"threat\":{\"severity\":\"LOW\"}}", AP_NOTICE},
 	    {"{\"content\":{\"fields\":{}},\"severity\":0}", AP_EMERGENCY},
 	    {"{\"content\":{\"fields\":{}},\"severity\":7}", AP_DEBUG},
-	    {"{\"rule\":\"r\",\"priority\":\"informational\",\"output_fields\":{}}", AP_INFORMATIONAL},
+	    {"{\"rule\":\"r\",\"priority\":\"informational\",\"output_fields\":{}}",
+	     AP_INFORMATIONAL},
 	    {"{\"rule\":\"r\",\"priority\":\"INFO\",\"output_fields\":{}}", AP_INFORMATIONAL},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -416,16 +436,14 @@ START_TEST(tracee_and_sysdig_priorities)
 		alert_free(&a);
 	}
 	/* an unknown priority: unknown, noted, not an error */
-	ck_assert_int_eq(parse_str("{\"rule\":\"r\",\"priority\":\"Loud\",\"output_fields\":{}}", &a,
-				   &e),
-			 0);
+	ck_assert_int_eq(
+	    parse_str("{\"rule\":\"r\",\"priority\":\"Loud\",\"output_fields\":{}}", &a, &e), 0);
 	ck_assert(!a.prio_known);
 	ck_assert_uint_eq(json_array_size(a.notes), 2);
 	alert_free(&a);
 	/* a time that is not RFC 3339: left out, noted */
-	ck_assert_int_eq(parse_str("{\"rule\":\"r\",\"time\":\"yesterday\",\"output_fields\":{}}", &a,
-				   &e),
-			 0);
+	ck_assert_int_eq(
+	    parse_str("{\"rule\":\"r\",\"time\":\"yesterday\",\"output_fields\":{}}", &a, &e), 0);
 	ck_assert_str_eq(a.time, "");
 	alert_free(&a);
 	enum alert_prio p;
@@ -434,6 +452,42 @@ START_TEST(tracee_and_sysdig_priorities)
 	ck_assert_int_eq(alert_prio_parse("severe", &p), -1);
 	ck_assert_str_eq(alert_prio_name(AP_EMERGENCY), "Emergency");
 	ck_assert_str_eq(alert_prio_name(AP_INFORMATIONAL), "Informational");
+}
+END_TEST
+
+START_TEST(split_arrays)
+{
+	struct alert_range v[4];
+	size_t n;
+	struct err e = {0};
+	char *body = xasprintf(" [ %s ,\n%s,{\"eventName\":\"e\"} ] \n", falco_shell, falco_shell);
+	ck_assert_int_eq(alert_split(body, strlen(body), v, 4, &n, &e), 0);
+	ck_assert_uint_eq(n, 3);
+	for (size_t i = 0; i < n; i++) {
+		struct alert a;
+		ck_assert_int_eq(alert_parse(body + v[i].off, v[i].len, &a, &e), 0);
+		ck_assert_str_eq(a.source, i < 2 ? "falco" : "tracee");
+		alert_free(&a);
+	}
+	ck_assert_uint_eq(v[0].len, strlen(falco_shell));
+	/* more than max */
+	ck_assert_int_eq(alert_split(body, strlen(body), v, 2, &n, &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "more than 2 alerts"));
+	ck_assert_uint_eq(n, 0);
+	free(body);
+	ck_assert_int_eq(alert_split("[]", 2, v, 4, &n, &e), 0);
+	ck_assert_uint_eq(n, 0);
+	static const struct {
+		const char *body, *want;
+	} bad[] = {
+	    {"{}", "not a JSON array"}, {"", "not a JSON array"},
+	    {"[{}", "unexpected end"},	{"[{},]", "unexpected character"},
+	    {"[{}] x", "bytes after"},	{"[{\"a\":\"\xff\"}]", "invalid UTF-8"},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		ck_assert_int_eq(alert_split(bad[i].body, strlen(bad[i].body), v, 4, &n, &e), -1);
+		ck_assert_msg(strstr(e.msg, bad[i].want), "%s: %s", bad[i].body, e.msg);
+	}
 }
 END_TEST
 
@@ -451,6 +505,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, escapes_and_duplicates);
 	tcase_add_test(tc, bounds_cut_and_noted);
 	tcase_add_test(tc, tracee_and_sysdig_priorities);
+	tcase_add_test(tc, split_arrays);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,120 @@
+/* fz_alert: the alert normalizer (alert_parse) on hostile bytes, checked
+ * against jansson: what alert_parse accepts jansson parses to the same
+ * object (alert_raw), and a JSON object jansson takes within the depth bound
+ * is never refused as "not JSON" (but for a NUL byte, which jansson skips
+ * after a number and the scanner refuses). An accepted alert keeps its bounds: every
+ * string present, UTF-8 and at most ALERT_STR_MAX bytes, at most
+ * ALERT_FIELDS_MAX fields and ALERT_TAGS_MAX tags, a container id that is ""
+ * or 12 to 64 lowercase hex digits (host exactly when ""), a 64-hex key.
+ * The input is also split as an array of alerts (alert_split): each range
+ * inside the input, each a JSON value.
+ * Verdicts (fz.h): alert (alert_parse returned 0), split (alert_split
+ * returned 0). */
+#include <string.h>
+
+#include "contain/respond.h"
+#include "fz.h"
+
+static size_t depth(const json_t *j)
+{
+	size_t d = 0, k;
+	const char *key;
+	json_t *v;
+	if (json_is_object(j)) {
+		json_object_foreach((json_t *)j, key, v) if ((k = depth(v)) > d) d = k;
+		return d + 1;
+	}
+	if (json_is_array(j)) {
+		json_array_foreach(j, k, v)
+		{
+			size_t dv = depth(v);
+			if (dv > d)
+				d = dv;
+		}
+		return d + 1;
+	}
+	return 0;
+}
+
+static void check_str(const char *s)
+{
+	if (!s || strlen(s) > ALERT_STR_MAX || !utf8_valid(s, strlen(s)))
+		abort();
+}
+
+static void check(struct alert *a)
+{
+	check_str(a->rule);
+	check_str(a->time);
+	check_str(a->container_name);
+	check_str(a->image);
+	check_str(a->pod);
+	check_str(a->ns);
+	if (!a->source || !json_is_array(a->tags) || !json_is_object(a->fields) ||
+	    !json_is_array(a->notes))
+		abort();
+	if (json_array_size(a->tags) > ALERT_TAGS_MAX ||
+	    json_object_size(a->fields) > ALERT_FIELDS_MAX)
+		abort();
+	size_t l = strlen(a->container_id);
+	if (a->host != (l == 0) || (l && (l < 12 || l > 64)))
+		abort();
+	for (size_t i = 0; i < l; i++)
+		if (!strchr("0123456789abcdef", a->container_id[i]))
+			abort();
+	if (strlen(a->key) != 64 || !is_hex_string(a->key))
+		abort();
+	json_t *j = alert_to_json(a);
+	char *s = j ? json_dumps(j, 0) : NULL;
+	if (!s)
+		abort(); /* an alert that does not serialize: a bug */
+	free(s);
+	json_decref(j);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct alert a;
+	struct err e = {0};
+	int r = alert_parse((const char *)data, size, &a, &e);
+	fz_verdict("alert", r == 0);
+	json_error_t je;
+	json_t *j = json_loadb((const char *)data, size, 0, &je);
+	if (r == 0) {
+		check(&a);
+		/* the scanner took it: jansson does too, to the same document */
+		if (!j || !json_equal(alert_raw(&a), j))
+			abort();
+	} else {
+		if (a.rule || a.fields || a.text)
+			abort(); /* refused: empty */
+		if (!e.msg[0])
+			abort(); /* refused without saying why */
+		/* jansson took a JSON object within the bounds: not "not JSON"
+		 * (but for jansson's one leniency, which the scanner refuses: a
+		 * NUL byte right after a number is skipped, {"a":1\0} taken) */
+		if (j && json_is_object(j) && depth(j) <= ALERT_DEPTH_MAX &&
+		    size <= ALERT_LINE_MAX && !memchr(data, 0, size) &&
+		    strncmp(e.msg, "not JSON", 8) == 0)
+			abort();
+	}
+	json_decref(j);
+	alert_free(&a);
+
+	/* the input as an array of alerts: every range inside it, each one a
+	 * JSON value alert_parse never calls "not JSON" */
+	static struct alert_range v[ALERT_BATCH_MAX];
+	size_t n = 0;
+	r = alert_split((const char *)data, size, v, ARRAY_SIZE(v), &n, &e);
+	fz_verdict("split", r == 0);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		if (v[i].off > size || v[i].len > size - v[i].off || !v[i].len)
+			abort();
+		err_clear(&e);
+		if (alert_parse((const char *)data + v[i].off, v[i].len, &a, &e) < 0 &&
+		    strncmp(e.msg, "not JSON", 8) == 0)
+			abort();
+		alert_free(&a);
+	}
+	return 0;
+}
