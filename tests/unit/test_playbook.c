@@ -7,7 +7,6 @@
 #include <sys/stat.h>
 
 #include "contain/respond.h"
-#include "pbshim.h"
 #include "unit.h"
 
 /* ---- helpers ---- */
@@ -599,6 +598,62 @@ START_TEST(shipped)
 }
 END_TEST
 
+/* the published alerts of r-alerts' fixtures/alerts/ through alert_parse */
+static const struct {
+	const char *file, *want;
+} fixture_cases[] = {
+	{"falco/terminal-shell.json", "terminal-shell"},
+	{"falco/terminal-shell-null-image.json", "terminal-shell"},
+	{"falcosidekick/forwarded-uuid.json", "terminal-shell"},
+	{"tracee/flat-new-executable-dropped.json", "drift"},
+	{"tracee/v1beta1-detection.json", "sensitive-file"},
+	{"tetragon/kprobe-filename-access.json", "sensitive-file"},
+	{"tetragon/kprobe-write-passwd.json", "sensitive-file"},
+	{"tetragon/exec-nsenter-privileged.json", "container-escape"},
+	{"sysdig/policy-event.json", "critical-catch-all"},
+	{"falco/k8s-api-from-container.json", ""},
+	{"falco/falcosidekick-test-input.json", ""},
+	{"tetragon/exec-tiefighter.json", ""},
+	{"tracee/flat-net-packet-http.json", ""},
+};
+
+START_TEST(shipped_fixtures)
+{
+	if (geteuid() != 0) {
+		printf("# SKIP the playbooks dir must be root's: needs root\n");
+		return;
+	}
+	const char *top = getenv("CONTAIN_TOP");
+	char p[1024], m[2048];
+	snprintf(p, sizeof(p), "%s/playbooks", top ? top : ".");
+	struct stat st;
+	ck_assert_int_eq(stat(p, &st), 0);
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		printf("# SKIP the checkout's playbooks/ is group or other writable (umask)\n");
+		return;
+	}
+	struct pb_set *s = NULL;
+	ck_assert_msg(load_dir(p, &s, m, sizeof(m)) == 0, "%s", m);
+	for (size_t k = 0; k < ARRAY_SIZE(fixture_cases); k++) {
+		snprintf(p, sizeof(p), "%s/fixtures/alerts/%s", top ? top : ".", fixture_cases[k].file);
+		char *buf = NULL;
+		size_t n;
+		struct err e = {0};
+		ck_assert_msg(read_file_at(AT_FDCWD, p, ALERT_LINE_MAX, &buf, &n, NULL, &e) == 0, "%s",
+			      e.msg);
+		struct alert a;
+		memset(&a, 0, sizeof(a));
+		ck_assert_msg(alert_parse(buf, n, &a, &e) == 0, "%s: %s", p, e.msg);
+		ck_assert_msg(strcmp(matched(s, &a), fixture_cases[k].want) == 0,
+			      "%s (rule '%s'): got '%s', want '%s'", fixture_cases[k].file, a.rule,
+			      matched(s, &a), fixture_cases[k].want);
+		alert_free(&a);
+		free(buf);
+	}
+	pb_set_free(s);
+}
+END_TEST
+
 /* ---- hostile input: bounded, never a crash ---- */
 
 START_TEST(hostile)
@@ -654,6 +709,7 @@ Suite *unit_suite(void)
 	tcase_add_test(t, allow_list);
 	tcase_add_test(t, dir_checks);
 	tcase_add_test(t, shipped);
+	tcase_add_test(t, shipped_fixtures);
 	tcase_add_test(t, hostile);
 	suite_add_tcase(s, t);
 	return s;
