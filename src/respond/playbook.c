@@ -228,6 +228,19 @@ static unsigned pb_line_of(const char *text, size_t n, const struct seg *path, u
 	return best;
 }
 
+/* s as valid UTF-8 for JSON: a message cut inside a character, jansson's
+ * text of a bad escape, a file name: each byte of an invalid one a '?' */
+static const char *utf8_safe(const char *s, char *buf, size_t n)
+{
+	if (utf8_valid(s, strlen(s)))
+		return s;
+	size_t i = 0;
+	for (; s[i] && i + 1 < n; i++)
+		buf[i] = (unsigned char)s[i] < 0x80 ? s[i] : '?';
+	buf[i] = '\0';
+	return buf;
+}
+
 static void add_error(json_t *errors, const char *file, unsigned line, const char *msg)
 {
 	size_t n = json_array_size(errors);
@@ -235,12 +248,11 @@ static void add_error(json_t *errors, const char *file, unsigned line, const cha
 		return;
 	if (n == PB_ERRORS_MAX)
 		msg = "more errors not shown";
-	json_t *x = json_pack("{s:s,s:I,s:s}", "file", file, "line", (json_int_t)line, "message",
-			      msg);
-	if (!x) /* a file name jansson refuses (not UTF-8) */
-		x = json_pack("{s:s,s:I,s:s}", "file", "(name not UTF-8)", "line",
-			      (json_int_t)line, "message", msg);
-	json_array_append_new(errors, x);
+	char fb[PATH_MAX], mb[1100];
+	json_array_append_new(errors, json_pack("{s:s,s:I,s:s}", "file",
+						utf8_safe(file, fb, sizeof(fb)), "line",
+						(json_int_t)line, "message",
+						utf8_safe(msg, mb, sizeof(mb))));
 }
 
 /* an error at the current path; returns false so it can be `return perr(...)` */
