@@ -2,6 +2,7 @@
  * file and line, matching, the allow list, the directory's ownership checks,
  * and the shipped playbooks each matched by an alert of its kind. */
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
@@ -328,6 +329,40 @@ START_TEST(match_normalized_fields)
 	ck_assert_str_eq(matched(s, &a), "");
 	unmk(&a);
 	pb_set_free(s);
+}
+END_TEST
+
+/* the globs are matched by playbook.c's own matcher: the same answers as
+ * fnmatch(pattern, text, 0) */
+START_TEST(globs_as_fnmatch)
+{
+	static const char *const pats[] = {
+		"*", "?", "a*", "*a", "*a*", "a?c", "[abc]", "[!abc]", "[^a]x", "[]a]", "[a-c]*",
+		"[a-]", "*[Mm]iner*", "\\*", "a\\?b", "**a**b**", "*ab*ab*", "[\\]]x",
+		"Terminal shell in container", "*shell*", "a[b-d]e*f?", "*.json", "x*y*z", "[z-a]"};
+	static const char *const texts[] = {
+		"", "a", "b", "ab", "abc", "aXc", "x", "]x", "-", "]", "*", "a?b", "aab", "ababab",
+		"Crypto Miner detected", "miner", "Terminal shell in container", "bash shell",
+		"abef1", "acexxfy", "a.json", "xyz", "xaybzc", "zyx", "\\", "\\x", "]]x", "a-"};
+	for (size_t i = 0; i < ARRAY_SIZE(pats); i++) {
+		json_t *pb = json_pack("{s:s,s:{s:s},s:[{s:{}}]}", "name", "g", "match", "rule_glob",
+				       pats[i], "steps", "capture");
+		char *text = json_dumps(pb, JSON_COMPACT);
+		json_decref(pb);
+		struct pb_set *s = load_ok(text);
+		free(text);
+		for (size_t k = 0; k < ARRAY_SIZE(texts); k++) {
+			struct alert a;
+			mk(&a, "falco", texts[k], AP_NOTICE, NULL, NULL);
+			bool want = fnmatch(pats[i], texts[k], 0) == 0;
+			ck_assert_msg((*matched(s, &a) != '\0') == want, "glob '%s' on '%s': want %d",
+				      pats[i], texts[k], want);
+			unmk(&a);
+		}
+		pb_set_free(s);
+	}
+	load_bad("{\"name\": \"a\", \"match\": {\"rule_glob\": \"[[:alpha:]]*\"}, " STEPS "}", 1,
+		 "character class");
 }
 END_TEST
 
@@ -706,6 +741,7 @@ Suite *unit_suite(void)
 	tcase_add_test(t, step_errors);
 	tcase_add_test(t, match_rules);
 	tcase_add_test(t, match_normalized_fields);
+	tcase_add_test(t, globs_as_fnmatch);
 	tcase_add_test(t, allow_list);
 	tcase_add_test(t, dir_checks);
 	tcase_add_test(t, shipped);
