@@ -155,9 +155,10 @@ static void scan_skip(struct scan *s)
 			s->p++;
 		} else if (ch == ',' || ch == ':') {
 			s->p++;
-		} else {
-			while (s->p < s->end && !strchr(" \t\r\n,:]}", *s->p))
+		} else { /* a literal; at least one byte (jansson lets a NUL through after one) */
+			do
 				s->p++;
+			while (s->p < s->end && *s->p && !strchr(" \t\r\n,:]}", *s->p));
 		}
 	} while (depth);
 }
