@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "contain/respond.h"
-#include "../unit/pbshim.h"
 #include "fz.h"
 
 static void check_errors(json_t *errors, int rc)

@@ -2,12 +2,12 @@
  * file and line, matching, the allow list, the directory's ownership checks,
  * and the shipped playbooks each matched by an alert of its kind. */
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
 
 #include "contain/respond.h"
-#include "pbshim.h"
 #include "unit.h"
 
 /* ---- helpers ---- */
@@ -332,6 +332,40 @@ START_TEST(match_normalized_fields)
 }
 END_TEST
 
+/* the globs are matched by playbook.c's own matcher: the same answers as
+ * fnmatch(pattern, text, 0) */
+START_TEST(globs_as_fnmatch)
+{
+	static const char *const pats[] = {
+		"*", "?", "a*", "*a", "*a*", "a?c", "[abc]", "[!abc]", "[^a]x", "[]a]", "[a-c]*",
+		"[a-]", "*[Mm]iner*", "\\*", "a\\?b", "**a**b**", "*ab*ab*", "[\\]]x",
+		"Terminal shell in container", "*shell*", "a[b-d]e*f?", "*.json", "x*y*z", "[z-a]"};
+	static const char *const texts[] = {
+		"", "a", "b", "ab", "abc", "aXc", "x", "]x", "-", "]", "*", "a?b", "aab", "ababab",
+		"Crypto Miner detected", "miner", "Terminal shell in container", "bash shell",
+		"abef1", "acexxfy", "a.json", "xyz", "xaybzc", "zyx", "\\", "\\x", "]]x", "a-"};
+	for (size_t i = 0; i < ARRAY_SIZE(pats); i++) {
+		json_t *pb = json_pack("{s:s,s:{s:s},s:[{s:{}}]}", "name", "g", "match", "rule_glob",
+				       pats[i], "steps", "capture");
+		char *text = json_dumps(pb, JSON_COMPACT);
+		json_decref(pb);
+		struct pb_set *s = load_ok(text);
+		free(text);
+		for (size_t k = 0; k < ARRAY_SIZE(texts); k++) {
+			struct alert a;
+			mk(&a, "falco", texts[k], AP_NOTICE, NULL, NULL);
+			bool want = fnmatch(pats[i], texts[k], 0) == 0;
+			ck_assert_msg((*matched(s, &a) != '\0') == want, "glob '%s' on '%s': want %d",
+				      pats[i], texts[k], want);
+			unmk(&a);
+		}
+		pb_set_free(s);
+	}
+	load_bad("{\"name\": \"a\", \"match\": {\"rule_glob\": \"[[:alpha:]]*\"}, " STEPS "}", 1,
+		 "character class");
+}
+END_TEST
+
 /* ---- the allow list ---- */
 
 START_TEST(allow_list)
@@ -599,6 +633,62 @@ START_TEST(shipped)
 }
 END_TEST
 
+/* the published alerts of r-alerts' fixtures/alerts/ through alert_parse */
+static const struct {
+	const char *file, *want;
+} fixture_cases[] = {
+	{"falco/terminal-shell.json", "terminal-shell"},
+	{"falco/terminal-shell-null-image.json", "terminal-shell"},
+	{"falcosidekick/forwarded-uuid.json", "terminal-shell"},
+	{"tracee/flat-new-executable-dropped.json", "drift"},
+	{"tracee/v1beta1-detection.json", "sensitive-file"},
+	{"tetragon/kprobe-filename-access.json", "sensitive-file"},
+	{"tetragon/kprobe-write-passwd.json", "sensitive-file"},
+	{"tetragon/exec-nsenter-privileged.json", "container-escape"},
+	{"sysdig/policy-event.json", "critical-catch-all"},
+	{"falco/k8s-api-from-container.json", ""},
+	{"falco/falcosidekick-test-input.json", ""},
+	{"tetragon/exec-tiefighter.json", ""},
+	{"tracee/flat-net-packet-http.json", ""},
+};
+
+START_TEST(shipped_fixtures)
+{
+	if (geteuid() != 0) {
+		printf("# SKIP the playbooks dir must be root's: needs root\n");
+		return;
+	}
+	const char *top = getenv("CONTAIN_TOP");
+	char p[1024], m[2048];
+	snprintf(p, sizeof(p), "%s/playbooks", top ? top : ".");
+	struct stat st;
+	ck_assert_int_eq(stat(p, &st), 0);
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		printf("# SKIP the checkout's playbooks/ is group or other writable (umask)\n");
+		return;
+	}
+	struct pb_set *s = NULL;
+	ck_assert_msg(load_dir(p, &s, m, sizeof(m)) == 0, "%s", m);
+	for (size_t k = 0; k < ARRAY_SIZE(fixture_cases); k++) {
+		snprintf(p, sizeof(p), "%s/fixtures/alerts/%s", top ? top : ".", fixture_cases[k].file);
+		char *buf = NULL;
+		size_t n;
+		struct err e = {0};
+		ck_assert_msg(read_file_at(AT_FDCWD, p, ALERT_LINE_MAX, &buf, &n, NULL, &e) == 0, "%s",
+			      e.msg);
+		struct alert a;
+		memset(&a, 0, sizeof(a));
+		ck_assert_msg(alert_parse(buf, n, &a, &e) == 0, "%s: %s", p, e.msg);
+		ck_assert_msg(strcmp(matched(s, &a), fixture_cases[k].want) == 0,
+			      "%s (rule '%s'): got '%s', want '%s'", fixture_cases[k].file, a.rule,
+			      matched(s, &a), fixture_cases[k].want);
+		alert_free(&a);
+		free(buf);
+	}
+	pb_set_free(s);
+}
+END_TEST
+
 /* ---- hostile input: bounded, never a crash ---- */
 
 START_TEST(hostile)
@@ -651,9 +741,11 @@ Suite *unit_suite(void)
 	tcase_add_test(t, step_errors);
 	tcase_add_test(t, match_rules);
 	tcase_add_test(t, match_normalized_fields);
+	tcase_add_test(t, globs_as_fnmatch);
 	tcase_add_test(t, allow_list);
 	tcase_add_test(t, dir_checks);
 	tcase_add_test(t, shipped);
+	tcase_add_test(t, shipped_fixtures);
 	tcase_add_test(t, hostile);
 	suite_add_tcase(s, t);
 	return s;
