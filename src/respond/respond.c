@@ -658,33 +658,25 @@ static void http_body(struct eng *g, struct client *c)
 	while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
 		i++;
 	if (i < n && p[i] == '[') {
-		json_error_t je;
-		json_t *arr = json_loadb(p, n, JSON_REJECT_DUPLICATES, &je);
-		if (!arr || !json_is_array(arr)) {
-			json_decref(arr);
+		/* an array of alerts (falcosidekick batches, a replay): each
+		 * element is one document, found by the normalizer's own scanner */
+		size_t cnt = 0, bad = 0;
+		struct alert_range *v = xcalloc(ALERT_BATCH_MAX, sizeof(*v));
+		if (alert_split(p, n, v, ALERT_BATCH_MAX, &cnt, &e) < 0) {
+			free(v);
 			g->st.received++;
 			g->st.malformed++;
-			char m[300];
-			snprintf(m, sizeof(m), "not JSON: %s", je.text);
-			stats_sample(g, "malformed", m);
-			http_answer(c, 400, m);
+			stats_sample(g, "malformed", e.msg);
+			http_answer(c, 400, e.msg);
 			return;
 		}
-		size_t k, bad = 0;
-		json_t *v;
 		char first[sizeof(e.msg) + 32] = "";
-		json_array_foreach(arr, k, v)
-		{
-			char *s = json_dumps(v, JSON_COMPACT);
+		for (size_t k = 0; k < cnt; k++) {
 			err_clear(&e);
-			if (!s || handle_doc(g, s, strlen(s), &e) < 0) {
-				if (!bad++)
-					snprintf(first, sizeof(first), "element %zu: %s", k,
-						 s ? e.msg : "cannot be encoded");
-			}
-			free(s);
+			if (handle_doc(g, p + v[k].off, v[k].len, &e) < 0 && !bad++)
+				snprintf(first, sizeof(first), "element %zu: %s", k, e.msg);
 		}
-		json_decref(arr);
+		free(v);
 		if (bad)
 			http_answer(c, 400, first);
 		else

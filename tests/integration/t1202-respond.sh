@@ -242,9 +242,12 @@ EOF
 }
 is "$(http "$(falco_line "$AID" "Dry rule F1" 13)")" 200 "an HTTP POST of an alert: 200"
 is "$(http '{"not": "an alert"')" 400 "an HTTP POST of a bad body: 400"
-wait_for 5 bash -c "[ \$(jq -s '[.[]|select(.action==\"respond-intake\")|.received]|add' '$AUD') -ge 1002 ]"
-is "$(intake_sum received)" 1002 "every line of the five writers and both POSTs received"
-is "$(aud_count "respond dry-run $AID")" 1 "the POSTed alert was acted on"
+is "$(http "[$(falco_line "$AID" "Dry rule F3" 15), $(falco_line "$AID" "Nothing F3" 16)]")" 200 \
+	"an HTTP POST of an array of two alerts: 200"
+wait_for 5 bash -c "[ \$(jq -s '[.[]|select(.action==\"respond-intake\")|.received]|add' '$AUD') -ge 1004 ]"
+is "$(intake_sum received)" 1004 "every line of the five writers and the POSTs' alerts received"
+wait_for 5 bash -c "[ \$(jq -r 'select(.action==\"respond\" and .result==\"dry-run\") | .target' '$AUD' | wc -l) -ge 2 ]"
+is "$(aud_count "respond dry-run $AID")" 2 "the POSTed alerts that match were acted on"
 # SIGHUP with a broken playbook: the old set stays
 pb_write 40-broken.json '{"name": "broken", "match": ['
 kill -HUP "$RP"
@@ -253,8 +256,8 @@ ok "the broken reload is audited" jq_any "$AUD" '.action=="respond-reload" and .
 falco_line "$AID" "Dry rule F2" 14 | python3 -c '
 import socket, sys
 s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(sys.stdin.buffer.read()); s.close()' "$SOCK"
-wait_for 5 bash -c "[ \$(jq -r 'select(.action==\"respond\" and .result==\"dry-run\") | .target' '$AUD' | wc -l) -ge 2 ]"
-is "$(aud_count "respond dry-run $AID")" 2 "the old set still acts"
+wait_for 5 bash -c "[ \$(jq -r 'select(.action==\"respond\" and .result==\"dry-run\") | .target' '$AUD' | wc -l) -ge 3 ]"
+is "$(aud_count "respond dry-run $AID")" 3 "the old set still acts"
 rm -f "$PB/40-broken.json"
 kill -TERM "$RP"
 wait "$RP"
