@@ -7,7 +7,8 @@
 # keygen, capture (which quarantines and freezes), the evidence read with
 # outside tools (jq, tcpdump, tar, gdb), verify (and a tampered copy failing),
 # release, audit verify (a cut copy failing on the bag's heads), analyze (as
-# nobody, against the image). Cleans up.
+# nobody, against the image), respond (a Falco alert in, the capture and
+# quarantine it triggered out). Cleans up.
 set -u
 . "$(dirname "$0")/lib/lib.sh"
 . "$CONTAIN_TOP/tests/lib/containers.sh"
@@ -195,5 +196,44 @@ jq -r '.findings[] | select(.id | test("^(flow|proc|mem)\\.")) | "   \(.severity
 # the demo's temp dir goes at its end: the report is kept in the build dir
 rm -rf "$CONTAIN_BUILD/demo-report" && cp -a "$T_DIR/lab/case-1-report" "$CONTAIN_BUILD/demo-report" &&
 	echo "the report is kept: open $CONTAIN_BUILD/demo-report/report.html in a browser"
+
+# ---- respond (issue 12): a detector's alert to capture and quarantine, no human
+say "respond: a Falco alert for a shell in a container, fed to contain respond"
+RID=$(printf 'respond-demo-%s' "$$" | sha256sum | cut -c1-64)
+if runc_run "$RID"; then
+	on_exit "\"$CONTAIN\" release $RID"
+	# the shipped playbooks, root's and not group-writable as respond insists
+	install -d -m 0755 "$T_DIR/playbooks"
+	if ls "$CONTAIN_TOP"/playbooks/*.json >/dev/null 2>&1; then
+		install -m 0644 "$CONTAIN_TOP"/playbooks/*.json "$T_DIR/playbooks/"
+	else
+		echo '{"name": "terminal-shell", "match": {"rule": "Terminal shell in container"},
+		 "steps": [{"capture": {"pcap_seconds": 2}}, {"quarantine": {}}]}' >"$T_DIR/playbooks/10-terminal-shell.json"
+	fi
+	# Falco's own example alert (fixtures/alerts/falco/), its container id made this one's 12-char id
+	FA=$CONTAIN_TOP/fixtures/alerts/falco/terminal-shell.json
+	if [ -f "$FA" ]; then
+		jq -c --arg id "${RID:0:12}" '.output_fields["container.id"] = $id' "$FA" >"$T_DIR/alert.jsonl"
+	else
+		jq -nc --arg id "${RID:0:12}" '{output: "A shell was spawned in a container with an attached terminal",
+		  priority: "Notice", rule: "Terminal shell in container", time: "2026-12-07T12:00:00Z",
+		  output_fields: {"container.id": $id, "proc.name": "sh", "proc.pid": 4242}}' >"$T_DIR/alert.jsonl"
+	fi
+	show cat "$T_DIR/alert.jsonl"
+	show "$C" respond --playbooks "$T_DIR/playbooks" --bags "$T_DIR/respond-bags" <"$T_DIR/alert.jsonl"
+	RB=$(ls -d "$T_DIR"/respond-bags/* 2>/dev/null | head -1)
+	if [ -n "$RB" ]; then
+		show "$C" verify "$RB"
+		echo "the alert that started it, in the bag's custody log:"
+		jq -c 'select(.action=="trigger") | {action, playbook, rule: .alert.rule, container: .alert.container.id, raw_priority: .raw.priority}' "$RB/custody.jsonl"
+	fi
+	echo "the kernel: $(grep frozen "$(cg2_root)/contain-test/$RID/cgroup.events"); netns tables:" \
+		"$(nsenter --net="/proc/$CPID/ns/net" nft list tables | tr '\n' ' ')"
+	echo "the decisions in the audit log:"
+	jq -c 'select(.action|startswith("respond")) | {action, result, playbook, step}' "$CONTAIN_AUDIT_LOG" | tail -6
+	show "$C" release "$RID"
+else
+	echo "(no second container: the respond part is left out)"
+fi
 
 say "clean up: the container, its overlay, cgroups and veth go"

@@ -78,6 +78,9 @@ struct capture_opts {
 	unsigned host_nflog_first;
 	capture_progress_fn progress; /* may be NULL */
 	void *progress_ctx;
+	/* what started the capture (respond: {alert, raw, playbook, received}),
+	 * or NULL: a custody event "trigger" and index.json "trigger" */
+	const json_t *trigger;
 };
 
 /* Refuse what cannot be run: bounds, combinations (ERR_INVALID, a message

@@ -47,6 +47,7 @@ int cmd_verify(struct globals *g, int argc, char **argv);
 int cmd_keygen(struct globals *g, int argc, char **argv);
 int cmd_capture(struct globals *g, int argc, char **argv);
 int cmd_analyze(struct globals *g, int argc, char **argv);
+int cmd_respond(struct globals *g, int argc, char **argv);
 /* the usage of analyze, beside its options (src/cmd/analyze.c) */
 extern const char cmd_analyze_usage[];
 int cmd_scan(struct globals *g, int argc, char **argv);

@@ -1085,6 +1085,13 @@ static int capture_do(const struct ctr *c, const struct capture_opts *o,
 	if (bag_event(cp.bag, "capture-start", c->id, "ok", x, &be) < 0)
 		warning(&cp, "custody: %s", be.msg);
 	json_decref(x);
+	/* what started it (an alert, for respond): custody and index */
+	if (o->trigger) {
+		if (bag_event(cp.bag, "trigger", c->id, "ok", (json_t *)o->trigger, &be) < 0)
+			warning(&cp, "custody: %s", be.msg);
+		if (bag_set_index(cp.bag, "trigger", (json_t *)o->trigger, &be) < 0)
+			warning(&cp, "index.json: %s", be.msg);
+	}
 	/* the node audit log's head before anything is done (custody, bag-info) */
 	if (o->audit_log) {
 		struct audit_head ah;

@@ -23,6 +23,9 @@ runc_run "$name" || section_skip "cannot start a runc container here"
 mkdir -p "$T_DIR/root/ir"
 cd "$T_DIR" || exit 1
 # the examples: lines between .Sh EXAMPLES's .Bd and .Ed
+# a Falco alert about a container that does not run here: the dry run resolves nothing
+jq -c '.output_fields["container.id"] = "0123456789ab"' \
+	"$CONTAIN_TOP/fixtures/alerts/falco/terminal-shell.json" >"$T_DIR/alerts.jsonl" 2>/dev/null
 examples=$(awk '/^\.Sh EXAMPLES/{f=1} f && /^\.Bd/{g=1; next} g && /^\.Ed/{exit} g' "$MAN")
 n=0
 while IFS= read -r line; do
@@ -34,6 +37,9 @@ while IFS= read -r line; do
 	cmd=${cmd//10.0.0.5:443/10.213.251.5:443}
 	# analyze's image: the fixture image the runc container's rootfs is made from
 	cmd=${cmd//--image web.tar/--image $CONTAIN_TOP/fixtures/cache/fixture-docker.tar}
+	# respond: the shipped playbooks; a Falco fixture of a container not running here
+	cmd=${cmd//\/etc\/contain\/playbooks/$CONTAIN_TOP/playbooks}
+	cmd=${cmd//< alerts.jsonl/< $T_DIR/alerts.jsonl}
 	cmd="\"\$CONTAIN\" ${cmd#contain }"
 	run bash -c "$cmd"
 	is "$RC" 0 "man example $n runs: $line"

@@ -13,7 +13,7 @@ else
 		runc busybox-static umoci skopeo containerd podman conmon containernetworking-plugins docker.io
 		gdb elfutils strace tcpdump tshark jq iproute2 nftables iptables procps psmisc file yara
 		zstd wget python3 binutils util-linux coreutils openssl man-db
-		chromium sleuthkit python3-jsonschema libcap2-bin attr time
+		chromium sleuthkit python3-jsonschema python3-yaml libcap2-bin attr time
 	)
 fi
 missing=()
