@@ -27,8 +27,14 @@ static void print_event(void *ctx, const json_t *ev)
 	const char *pb = json_string_value(json_object_get(ev, "playbook"));
 	const char *step = json_string_value(json_object_get(ev, "step"));
 	const char *err = json_string_value(json_object_get(ev, "error"));
+	const char *why = json_string_value(json_object_get(ev, "why"));
 	const char *ae = json_string_value(json_object_get(ev, "audit_error"));
-	if (action && strcmp(action, "respond-intake") == 0) {
+	const char *bag = json_string_value(json_object_get(ev, "bag"));
+	char id[16];
+	snprintf(id, sizeof(id), "%.12s", target ? target : "");
+	if (!action || !result)
+		return;
+	if (strcmp(action, "respond-intake") == 0) {
 		printf("respond: intake: %lld received, %lld malformed, %lld unmatched, %lld host, "
 		       "%lld matched, %lld deduped, %lld dropped\n",
 		       (long long)json_integer_value(json_object_get(ev, "received")),
@@ -38,11 +44,24 @@ static void print_event(void *ctx, const json_t *ev)
 		       (long long)json_integer_value(json_object_get(ev, "matched")),
 		       (long long)json_integer_value(json_object_get(ev, "deduped")),
 		       (long long)json_integer_value(json_object_get(ev, "dropped")));
+	} else if (strcmp(action, "respond") == 0) {
+		/* a decision: acted, dry-run, allowlisted, rate-limited, unresolved... */
+		printf("respond: %s %s (playbook %s)%s%s%s%s\n",
+		       json_string_value(json_object_get(ev, "decision")) ?: result, id, pb ?: "?",
+		       why ? ": " : "", why ?: "", err ? ": " : "", err ?: "");
+	} else if (strcmp(action, "respond-step") == 0) {
+		printf("respond:   %s %s: %s%s%s%s%s\n", step ?: "?", id, result, bag ? ", bag " : "",
+		       bag ?: "", err ? ": " : "", err ?: "");
+	} else if (strcmp(action, "respond-done") == 0) {
+		printf("respond: done %s (playbook %s): %s, %.1f s after the alert\n", id, pb ?: "?",
+		       result, json_number_value(json_object_get(ev, "seconds")));
+	} else if (strcmp(action, "respond-input") == 0) {
+		printf("respond: input %s: %s\n", target ?: "",
+		       json_string_value(json_object_get(ev, "input")) ?: "?");
 	} else {
-		printf("respond: %s%s%s %s%s%s%s%s: %s%s%s\n", action ? action : "?",
-		       step ? " " : "", step ? step : "", target && *target ? "'" : "",
-		       target ? target : "", target && *target ? "'" : "", pb ? " playbook " : "",
-		       pb ? pb : "", result ? result : "?", err ? ": " : "", err ? err : "");
+		/* respond-start, -stop, -reload */
+		printf("respond: %s: %s%s%s\n", action + strlen("respond-") * str_has_prefix(action, "respond-"),
+		       result, err ? ": " : why ? ": " : "", err ?: why ?: "");
 	}
 	if (ae)
 		log_error("respond: %s", ae);
