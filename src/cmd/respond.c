@@ -50,8 +50,15 @@ static void print_event(void *ctx, const json_t *ev)
 		       json_string_value(json_object_get(ev, "decision")) ?: result, id, pb ?: "?",
 		       why ? ": " : "", why ?: "", err ? ": " : "", err ?: "");
 	} else if (strcmp(action, "respond-step") == 0) {
-		printf("respond:   %s %s: %s%s%s%s%s\n", step ?: "?", id, result, bag ? ", bag " : "",
-		       bag ?: "", err ? ": " : "", err ?: "");
+		/* a quarantine after a capture's own cut finds it in place: "already",
+		 * read back from the kernel */
+		const char *holds = json_string_value(json_object_get(ev, "holds"));
+		printf("respond:   %s %s: %s%s%s%s%s%s\n", step ?: "?", id,
+		       strcmp(result, "already") == 0 ? "already in place" : result,
+		       holds && *holds ? " (" : "", holds && *holds ? holds : "",
+		       holds && *holds ? ")" : "", bag ? ", bag " : "", bag ?: "");
+		if (err)
+			printf("respond:     %s\n", err);
 	} else if (strcmp(action, "respond-done") == 0) {
 		printf("respond: done %s (playbook %s): %s, %.1f s after the alert\n", id, pb ?: "?",
 		       result, json_number_value(json_object_get(ev, "seconds")));
