@@ -544,8 +544,7 @@ static int run_follow(struct eng *g, const char *path, int sfd, struct err *e)
 				/* the file there at the start: only what is added from now;
 				 * a file that appears later (rotated in): from its start */
 				pos = first ? lseek(fd, 0, SEEK_END) : 0;
-				if (!first)
-					follow_note(g, path, "reopened");
+				follow_note(g, path, first ? "opened" : "reopened");
 			}
 			first = false;
 		}
