@@ -45,6 +45,8 @@ const char *alert_prio_name(enum alert_prio p); /* "Critical"... */
 /* Case-insensitive; "info" for Informational. 0, or -1 for an unknown name. */
 int alert_prio_parse(const char *s, enum alert_prio *p);
 
+/* Everything in it belongs to it: freed by alert_free only (the "" of an
+ * unknown member is one shared static string, never to be freed or written). */
 struct alert {
 	const char *source;   /* "falco", "falcosidekick", "tetragon", "tracee", "sysdig" (static) */
 	char *rule;	      /* Falco rule; Tetragon policy name (else the event kind);

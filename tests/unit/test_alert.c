@@ -204,6 +204,13 @@ START_TEST(host_events)
 		ck_assert_str_eq(a.container_id, "");
 		alert_free(&a);
 	}
+	/* Tracee: an empty containerId does not hide the nested id */
+	ck_assert_int_eq(parse_str("{\"eventName\":\"e\",\"containerId\":\"\",\"container\":{"
+				   "\"id\":\"0123456789abcdef\"}}",
+				   &a, &e),
+			 0);
+	ck_assert_str_eq(a.container_id, "0123456789abcdef");
+	alert_free(&a);
 	/* Falco's full id, when the rule outputs it, wins over the 12-char one */
 	ck_assert_int_eq(parse_str("{\"rule\":\"r\",\"output_fields\":{\"container.id\":"
 				   "\"0123456789ab\",\"container.full_id\":\"0123456789abcdef\"}}",
