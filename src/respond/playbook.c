@@ -1660,9 +1660,16 @@ static bool matcher_holds(const struct matcher *m, const struct alert *a, unsign
 	size_t i;
 	json_t *x;
 	const char *rule = a->rule ? a->rule : "";
-	if (m->rules) {
+	if (m->rules) { /* lengths first: most rules differ in length */
+		size_t rl = strlen(rule);
 		bool any = false;
-		json_array_foreach(m->rules, i, x) any |= strcmp(json_string_value(x), rule) == 0;
+		json_array_foreach(m->rules, i, x)
+		{
+			if (json_string_length(x) == rl && memcmp(json_string_value(x), rule, rl) == 0) {
+				any = true;
+				break;
+			}
+		}
 		if (!any)
 			return false;
 	}

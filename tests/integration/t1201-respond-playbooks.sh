@@ -2,7 +2,8 @@
 # t1201: contain respond --check DIR, the playbook format (playbooks/README.md)
 # through the verb:
 #  A  the shipped playbooks/ (a root-owned 0644 copy): exit 0, every playbook
-#     described with what it matches and its steps, the allow list;
+#     described with what it matches and its steps (against
+#     t1201-check.golden, diff -u), the allow list;
 #  B  each kind of error is FILE:LINE: message on stderr and exit 1: JSON
 #     syntax, an unknown key, a bad glob, an impossible priority, numeric
 #     bounds that exclude each other, capture after quarantine, a relative or
@@ -47,6 +48,12 @@ is "$(echo "$OUT" | jq -c '.allow')" \
 	"the allow list: kube-system and contain.io/protect=true"
 is "$(echo "$OUT" | jq -r '.sources | length')" 8 "the sources: seven playbooks and the allow list"
 ok "... each with its SHA-256" bash -c "echo \"\$1\" | jq -e 'all(.sources[]; .sha256 | test(\"^[0-9a-f]{64}$\"))'" _ "$OUT"
+# what each shipped playbook matches, in words: t1201-check.golden (made by
+# the jq below; a change of playbooks/ changes it on purpose)
+echo "$OUT" | jq -r '.playbooks[] | .name as $n | (.match[] | "\($n): \(.text)"),
+	"\($n) steps: \([.steps[] | keys[0]] | join(", "))"' >"$T_DIR/check.txt"
+is "$(diff -u "$CONTAIN_TOP/tests/integration/t1201-check.golden" "$T_DIR/check.txt")" "" \
+	"what each playbook matches and does, as t1201-check.golden says"
 is "$(echo "$OUT" | jq -r '.playbooks[] | select(.name == "sensitive-file") | "\(.file):\(.line)"')" \
 	"$PB/50-sensitive-file.json:1" "each playbook names its file and line"
 
