@@ -27,8 +27,14 @@ static void print_event(void *ctx, const json_t *ev)
 	const char *pb = json_string_value(json_object_get(ev, "playbook"));
 	const char *step = json_string_value(json_object_get(ev, "step"));
 	const char *err = json_string_value(json_object_get(ev, "error"));
+	const char *why = json_string_value(json_object_get(ev, "why"));
 	const char *ae = json_string_value(json_object_get(ev, "audit_error"));
-	if (action && strcmp(action, "respond-intake") == 0) {
+	const char *bag = json_string_value(json_object_get(ev, "bag"));
+	char id[16];
+	snprintf(id, sizeof(id), "%.12s", target ? target : "");
+	if (!action || !result)
+		return;
+	if (strcmp(action, "respond-intake") == 0) {
 		printf("respond: intake: %lld received, %lld malformed, %lld unmatched, %lld host, "
 		       "%lld matched, %lld deduped, %lld dropped\n",
 		       (long long)json_integer_value(json_object_get(ev, "received")),
@@ -38,11 +44,31 @@ static void print_event(void *ctx, const json_t *ev)
 		       (long long)json_integer_value(json_object_get(ev, "matched")),
 		       (long long)json_integer_value(json_object_get(ev, "deduped")),
 		       (long long)json_integer_value(json_object_get(ev, "dropped")));
+	} else if (strcmp(action, "respond") == 0) {
+		/* a decision: acted, dry-run, allowlisted, rate-limited, unresolved... */
+		printf("respond: %s %s (playbook %s)%s%s%s%s\n",
+		       json_string_value(json_object_get(ev, "decision")) ?: result, id, pb ?: "?",
+		       why ? ": " : "", why ?: "", err ? ": " : "", err ?: "");
+	} else if (strcmp(action, "respond-step") == 0) {
+		/* a quarantine after a capture's own cut finds it in place: "already",
+		 * read back from the kernel */
+		const char *holds = json_string_value(json_object_get(ev, "holds"));
+		printf("respond:   %s %s: %s%s%s%s%s%s\n", step ?: "?", id,
+		       strcmp(result, "already") == 0 ? "already in place" : result,
+		       holds && *holds ? " (" : "", holds && *holds ? holds : "",
+		       holds && *holds ? ")" : "", bag ? ", bag " : "", bag ?: "");
+		if (err)
+			printf("respond:     %s\n", err);
+	} else if (strcmp(action, "respond-done") == 0) {
+		printf("respond: done %s (playbook %s): %s, %.1f s after the alert\n", id,
+		       pb ?: "?", result, json_number_value(json_object_get(ev, "seconds")));
+	} else if (strcmp(action, "respond-input") == 0) {
+		printf("respond: input %s: %s\n", target ?: "",
+		       json_string_value(json_object_get(ev, "input")) ?: "?");
 	} else {
-		printf("respond: %s%s%s %s%s%s%s%s: %s%s%s\n", action ? action : "?",
-		       step ? " " : "", step ? step : "", target && *target ? "'" : "",
-		       target ? target : "", target && *target ? "'" : "", pb ? " playbook " : "",
-		       pb ? pb : "", result ? result : "?", err ? ": " : "", err ? err : "");
+		/* respond-start, -stop, -reload */
+		printf("respond: %s: %s%s%s\n", action + strlen("respond-") * str_has_prefix(action, "respond-"),
+		       result, err ? ": " : why ? ": " : "", err ?: why ?: "");
 	}
 	if (ae)
 		log_error("respond: %s", ae);
@@ -82,20 +108,30 @@ static int check_dir(const char *dir)
 
 int cmd_respond(struct globals *g, int argc, char **argv)
 {
-	enum { O_PLAYBOOKS = 256, O_BAGS, O_LISTEN, O_FOLLOW, O_DRY, O_CHECK, O_DEDUP, O_RATE,
-	       O_WORKERS, O_JSON };
+	enum {
+		O_PLAYBOOKS = 256,
+		O_BAGS,
+		O_LISTEN,
+		O_FOLLOW,
+		O_DRY,
+		O_CHECK,
+		O_DEDUP,
+		O_RATE,
+		O_WORKERS,
+		O_JSON
+	};
 	static const struct option opts[] = {
-		{"playbooks", required_argument, NULL, O_PLAYBOOKS},
-		{"bags", required_argument, NULL, O_BAGS},
-		{"listen", required_argument, NULL, O_LISTEN},
-		{"follow", required_argument, NULL, O_FOLLOW},
-		{"dry-run", no_argument, NULL, O_DRY},
-		{"check", required_argument, NULL, O_CHECK},
-		{"dedup-seconds", required_argument, NULL, O_DEDUP},
-		{"rate", required_argument, NULL, O_RATE},
-		{"workers", required_argument, NULL, O_WORKERS},
-		{"json", no_argument, NULL, O_JSON},
-		{0, 0, 0, 0},
+	    {"playbooks", required_argument, NULL, O_PLAYBOOKS},
+	    {"bags", required_argument, NULL, O_BAGS},
+	    {"listen", required_argument, NULL, O_LISTEN},
+	    {"follow", required_argument, NULL, O_FOLLOW},
+	    {"dry-run", no_argument, NULL, O_DRY},
+	    {"check", required_argument, NULL, O_CHECK},
+	    {"dedup-seconds", required_argument, NULL, O_DEDUP},
+	    {"rate", required_argument, NULL, O_RATE},
+	    {"workers", required_argument, NULL, O_WORKERS},
+	    {"json", no_argument, NULL, O_JSON},
+	    {0, 0, 0, 0},
 	};
 	struct respond_opts o = {.in_fd = STDIN_FILENO};
 	const char *check = NULL;
@@ -123,18 +159,20 @@ int cmd_respond(struct globals *g, int argc, char **argv)
 			break;
 		case O_DEDUP:
 			if (parse_ll(optarg, 1, 86400, &v) < 0)
-				return cmd_usage_error("respond", "bad --dedup-seconds '%s' (1..86400)",
-						       optarg);
+				return cmd_usage_error(
+				    "respond", "bad --dedup-seconds '%s' (1..86400)", optarg);
 			o.dedup_seconds = (unsigned)v;
 			break;
 		case O_RATE:
 			if (parse_ll(optarg, 1, 100000, &v) < 0)
-				return cmd_usage_error("respond", "bad --rate '%s' (1..100000)", optarg);
+				return cmd_usage_error("respond", "bad --rate '%s' (1..100000)",
+						       optarg);
 			o.rate_per_min = (unsigned)v;
 			break;
 		case O_WORKERS:
 			if (parse_ll(optarg, 1, 64, &v) < 0)
-				return cmd_usage_error("respond", "bad --workers '%s' (1..64)", optarg);
+				return cmd_usage_error("respond", "bad --workers '%s' (1..64)",
+						       optarg);
 			o.workers = (unsigned)v;
 			break;
 		case O_JSON:

@@ -28,16 +28,16 @@
 #include "contain/respond.h"
 
 #define RESPOND_DEFAULT_PLAYBOOKS "/etc/contain/playbooks"
-#define RESPOND_DEFAULT_BAGS "/var/lib/contain/bags"
-#define RESPOND_CLIENTS_MAX 64u	       /* socket clients at once */
-#define RESPOND_HTTP_HEAD_MAX 16384u   /* bytes of an HTTP request's head */
-#define RESPOND_READ_CHUNK 65536u
-#define RESPOND_DEDUP_MAX 65536u       /* keys remembered within the window */
-#define RESPOND_MATCH_MAX 16u	       /* playbooks one alert may start */
-#define RESPOND_SAMPLES_MAX 5u	       /* malformed samples per summary line */
-#define RESPOND_FOLLOW_POLL_MS 20
-#define RESPOND_NOTIFY_OUT_MAX 4096u   /* bytes of a notify program's output kept */
-#define RESPOND_TIMERS_MAX 1024u
+#define RESPOND_DEFAULT_BAGS	  "/var/lib/contain/bags"
+#define RESPOND_CLIENTS_MAX	  64u	 /* socket clients at once */
+#define RESPOND_HTTP_HEAD_MAX	  16384u /* bytes of an HTTP request's head */
+#define RESPOND_READ_CHUNK	  65536u
+#define RESPOND_DEDUP_MAX	  65536u /* keys remembered within the window */
+#define RESPOND_MATCH_MAX	  16u	 /* playbooks one alert may start */
+#define RESPOND_SAMPLES_MAX	  5u	 /* malformed samples per summary line */
+#define RESPOND_FOLLOW_POLL_MS	  20
+#define RESPOND_NOTIFY_OUT_MAX	  4096u /* bytes of a notify program's output kept */
+#define RESPOND_TIMERS_MAX	  1024u
 
 /* ---- playbook sets, shared by reference (a reload swaps the current) ---- */
 struct pbref {
@@ -97,10 +97,10 @@ struct eng {
 	struct dedup_ent *dedup;
 	size_t ndedup;
 	struct {
-		unsigned long long received, malformed, too_long, unmatched, host, matched,
-			deduped, queued, dropped, http_bad;
+		unsigned long long received, malformed, too_long, unmatched, host, matched, deduped,
+		    queued, dropped, http_bad;
 		unsigned long long by_source[8]; /* counts of the sources of src_names */
-		json_t *samples;   /* [{error}] */
+		json_t *samples;		 /* [{error}] */
 	} st;
 	double st_at;
 };
@@ -143,8 +143,8 @@ static void eng_audit(struct eng *g, const char *action, const char *target, con
 	json_object_set_new(ev, "result", json_string(result));
 	if (extra)
 		json_object_update(ev, extra);
-	if (g->o->audit_log && audit_record(g->o->audit_log, action, target ? target : "", result,
-					    extra, &e) < 0)
+	if (g->o->audit_log &&
+	    audit_record(g->o->audit_log, action, target ? target : "", result, extra, &e) < 0)
 		json_object_set_new(ev, "audit_error", json_string(e.msg));
 	eng_event(g, ev);
 	json_decref(ev);
@@ -176,8 +176,8 @@ static void sa_put(struct eng *g, struct shared_alert *sa)
 
 /* ---- the intake summary (the reader's own counts) ---- */
 
-static const char *const src_names[] = {"falco", "falcosidekick", "tetragon", "tracee",
-					"sysdig", "other"};
+static const char *const src_names[] = {"falco",  "falcosidekick", "tetragon",
+					"tracee", "sysdig",	   "other"};
 
 static size_t src_index(const char *s)
 {
@@ -208,19 +208,18 @@ static void stats_flush(struct eng *g, bool force)
 	json_t *bs = json_object();
 	for (size_t i = 0; i < ARRAY_SIZE(src_names); i++)
 		if (g->st.by_source[i])
-			json_object_set_new(bs, src_names[i], json_integer((json_int_t)g->st.by_source[i]));
-	json_t *x = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:O}", "received",
-			      (json_int_t)g->st.received, "malformed", (json_int_t)g->st.malformed,
-			      "too_long", (json_int_t)g->st.too_long, "unmatched",
-			      (json_int_t)g->st.unmatched, "host", (json_int_t)g->st.host,
-			      "matched", (json_int_t)g->st.matched, "deduped",
-			      (json_int_t)g->st.deduped, "queued", (json_int_t)g->st.queued,
-			      "dropped", (json_int_t)g->st.dropped, "http_bad",
-			      (json_int_t)g->st.http_bad, "by_source", bs, "samples",
-			      g->st.samples);
-	const char *res = g->st.malformed || g->st.too_long || g->st.dropped || g->st.http_bad
-				  ? "partial"
-				  : "ok";
+			json_object_set_new(bs, src_names[i],
+					    json_integer((json_int_t)g->st.by_source[i]));
+	json_t *x =
+	    json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:O}", "received",
+		      (json_int_t)g->st.received, "malformed", (json_int_t)g->st.malformed,
+		      "too_long", (json_int_t)g->st.too_long, "unmatched",
+		      (json_int_t)g->st.unmatched, "host", (json_int_t)g->st.host, "matched",
+		      (json_int_t)g->st.matched, "deduped", (json_int_t)g->st.deduped, "queued",
+		      (json_int_t)g->st.queued, "dropped", (json_int_t)g->st.dropped, "http_bad",
+		      (json_int_t)g->st.http_bad, "by_source", bs, "samples", g->st.samples);
+	const char *res =
+	    g->st.malformed || g->st.too_long || g->st.dropped || g->st.http_bad ? "partial" : "ok";
 	eng_audit(g, "respond-intake", "", res, x);
 	json_decref(x);
 	json_decref(g->st.samples);
@@ -276,7 +275,8 @@ static bool dedup_seen(struct eng *g, const char *key, const char *pbname)
 		}
 		free(old);
 		if (g->ndedup >= RESPOND_DEDUP_MAX * 3 / 4)
-			return false; /* not remembered: the queue and the rate limit still bound it */
+			return false; /* not remembered: the queue and the rate limit still bound it
+				       */
 		return dedup_seen(g, key, pbname);
 	}
 	struct dedup_ent *d = &g->dedup[free_slot];
@@ -342,7 +342,8 @@ static int handle_doc(struct eng *g, const char *buf, size_t n, struct err *e)
 			 * its own: a flood must not slow the reader down */
 			g->st.dropped++;
 			char why[256];
-			snprintf(why, sizeof(why), "the action queue is full: playbook '%.64s', container '%.64s'",
+			snprintf(why, sizeof(why),
+				 "the action queue is full: playbook '%.64s', container '%.64s'",
 				 p->name, sa->a.container_id);
 			stats_sample(g, "dropped", why);
 			continue;
@@ -537,15 +538,15 @@ static int run_follow(struct eng *g, const char *path, int sfd, struct err *e)
 		if (fd < 0) {
 			fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 			if (fd >= 0 && (fstat(fd, &fst) < 0 || !S_ISREG(fst.st_mode))) {
-				rc = err_set(e, ERR_INVALID, "--follow '%s': not a regular file", path);
+				rc = err_set(e, ERR_INVALID, "--follow '%s': not a regular file",
+					     path);
 				break;
 			}
 			if (fd >= 0) {
 				/* the file there at the start: only what is added from now;
 				 * a file that appears later (rotated in): from its start */
 				pos = first ? lseek(fd, 0, SEEK_END) : 0;
-				if (!first)
-					follow_note(g, path, "reopened");
+				follow_note(g, path, first ? "opened" : "reopened");
 			}
 			first = false;
 		}
@@ -569,7 +570,8 @@ static int run_follow(struct eng *g, const char *path, int sfd, struct err *e)
 				follow_note(g, path, "truncated");
 				continue;
 			}
-			if (stat(path, &pst) < 0 || pst.st_ino != fst.st_ino || pst.st_dev != fst.st_dev) {
+			if (stat(path, &pst) < 0 || pst.st_ino != fst.st_ino ||
+			    pst.st_dev != fst.st_dev) {
 				/* rotated (renamed or removed): the old one is still read a
 				 * little while; the new one from its start when it appears */
 				if (oldfd >= 0) {
@@ -635,14 +637,16 @@ static void client_close(struct client *c)
 static void http_answer(struct client *c, int code, const char *msg)
 {
 	char out[1024];
-	const char *reason = code == 200 ? "OK" : code == 400 ? "Bad Request"
-					  : code == 405 ? "Method Not Allowed"
-					  : code == 411 ? "Length Required"
-					  : code == 413 ? "Payload Too Large" : "Error";
-	int n = snprintf(out, sizeof(out),
-			 "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n%s\r\n%s\n",
-			 code, reason, strlen(msg) + 1, c->close_after ? "Connection: close\r\n" : "",
-			 msg);
+	const char *reason = code == 200   ? "OK"
+			     : code == 400 ? "Bad Request"
+			     : code == 405 ? "Method Not Allowed"
+			     : code == 411 ? "Length Required"
+			     : code == 413 ? "Payload Too Large"
+					   : "Error";
+	int n = snprintf(
+	    out, sizeof(out),
+	    "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n%s\r\n%s\n", code,
+	    reason, strlen(msg) + 1, c->close_after ? "Connection: close\r\n" : "", msg);
 	if (n > 0 && (size_t)n < sizeof(out) &&
 	    send(c->fd, out, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) != n)
 		c->close_after = true; /* a client that does not read its answer goes */
@@ -739,7 +743,8 @@ static bool http_head(struct eng *g, struct client *c)
 				c->close_after = true;
 				http_answer(c, 411, "a Content-Length is required");
 				return false;
-			} else if (strcasecmp(line, "Connection") == 0 && strcasecmp(v, "close") == 0) {
+			} else if (strcasecmp(line, "Connection") == 0 &&
+				   strcasecmp(v, "close") == 0) {
 				c->close_after = true;
 			}
 		}
@@ -772,8 +777,10 @@ static bool http_feed(struct eng *g, struct client *c, const char *p, size_t n)
 					char last[4];
 					for (size_t k = 0; k < 4; k++) {
 						size_t back = 3 - k; /* bytes before i */
-						last[k] = back <= i ? p[i - back]
-								    : c->head.buf[c->head.len - (back - i)];
+						last[k] =
+						    back <= i
+							? p[i - back]
+							: c->head.buf[c->head.len - (back - i)];
 					}
 					if (memcmp(last, "\r\n\r\n", 4) == 0) {
 						end = p + i;
@@ -824,7 +831,8 @@ static int listen_socket(const char *spec, int *out, char **path_out, struct err
 	const char *path = spec + 5;
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	if (!*path || strlen(path) >= sizeof(sa.sun_path))
-		return err_set(e, ERR_INVALID, "--listen '%s': the path is empty or too long", spec);
+		return err_set(e, ERR_INVALID, "--listen '%s': the path is empty or too long",
+			       spec);
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	struct stat st;
 	if (lstat(path, &st) == 0) {
@@ -1076,8 +1084,11 @@ static void step_capture(struct act *x, const json_t *opts)
 	json_object_set_new(r, "quarantine", json_boolean(quarantine));
 	if (x->dry) {
 		json_object_set_new(r, "result", json_string("dry-run"));
-		json_object_set_new(r, "would", json_string(quarantine ? "capture with its own cut and freeze after its pcap starts"
-									: "capture the live container, untouched"));
+		json_object_set_new(
+		    r, "would",
+		    json_string(quarantine
+				    ? "capture with its own cut and freeze after its pcap starts"
+				    : "capture the live container, untouched"));
 		audit_step(x, r);
 		json_decref(r);
 		return;
@@ -1098,24 +1109,24 @@ static void step_capture(struct act *x, const json_t *opts)
 				    x->a->raw ? x->a->raw : json_null(), "playbook", x->p->name,
 				    "received", x->sa->received);
 	struct capture_opts co = {
-		.out = out,
-		.case_id = opt_str(opts, "case"),
-		.examiner = opt_str(opts, "examiner"),
-		.sign_key = opt_str(opts, "sign_key"),
-		.state_dir = x->g->o->state_dir,
-		.audit_log = x->g->o->audit_log,
-		.quarantine = quarantine,
-		.pcap = opt_bool(opts, "pcap", true),
-		.fs = opt_bool(opts, "fs", true),
-		.memory = opt_bool(opts, "memory", true),
-		.pcap_seconds = (unsigned)opt_int(opts, "pcap_seconds", 5),
-		.observe_seconds = (unsigned)opt_int(opts, "observe_seconds", 0),
-		.watch_cut_seconds = (unsigned)opt_int(opts, "watch_cut_seconds", 0),
-		.pcap_max_bytes = (unsigned long long)opt_int(opts, "pcap_max_bytes", 256ll << 20),
-		.max_file_bytes = (unsigned long long)opt_int(opts, "max_file_bytes", 1ll << 30),
-		.log_max_bytes = 16ull << 20,
-		.max_memory_bytes = (unsigned long long)opt_int(opts, "max_memory_bytes", 0),
-		.trigger = trigger,
+	    .out = out,
+	    .case_id = opt_str(opts, "case"),
+	    .examiner = opt_str(opts, "examiner"),
+	    .sign_key = opt_str(opts, "sign_key"),
+	    .state_dir = x->g->o->state_dir,
+	    .audit_log = x->g->o->audit_log,
+	    .quarantine = quarantine,
+	    .pcap = opt_bool(opts, "pcap", true),
+	    .fs = opt_bool(opts, "fs", true),
+	    .memory = opt_bool(opts, "memory", true),
+	    .pcap_seconds = (unsigned)opt_int(opts, "pcap_seconds", 5),
+	    .observe_seconds = (unsigned)opt_int(opts, "observe_seconds", 0),
+	    .watch_cut_seconds = (unsigned)opt_int(opts, "watch_cut_seconds", 0),
+	    .pcap_max_bytes = (unsigned long long)opt_int(opts, "pcap_max_bytes", 256ll << 20),
+	    .max_file_bytes = (unsigned long long)opt_int(opts, "max_file_bytes", 1ll << 30),
+	    .log_max_bytes = 16ull << 20,
+	    .max_memory_bytes = (unsigned long long)opt_int(opts, "max_memory_bytes", 0),
+	    .trigger = trigger,
 	};
 	struct capture_result cr;
 	int rc = capture_run(x->c, &co, &cr, &e);
@@ -1150,19 +1161,25 @@ static void step_quarantine(struct act *x, const json_t *opts, bool net)
 			json_object_set_new(r, "host_table", json_sprintf("netdev %s", t2));
 		}
 		if (freeze)
-			json_object_set_new(r, "freeze", json_string(x->c->cgroup_unified ? x->c->cgroup_unified
-							  : x->c->cgroup_freezer ? x->c->cgroup_freezer : ""));
+			json_object_set_new(r, "freeze",
+					    json_string(x->c->cgroup_unified ? x->c->cgroup_unified
+							: x->c->cgroup_freezer
+							    ? x->c->cgroup_freezer
+							    : ""));
 		audit_step(x, r);
 		json_decref(r);
 		return;
 	}
 	struct qtxn_opts t = {x->g->o->state_dir, x->g->o->audit_log, "respond"};
-	struct quarantine_opts qo = {.net = net, .freeze = freeze,
-				     .timeout = (double)opt_int(opts, "timeout", 10)};
+	struct quarantine_opts qo = {
+	    .net = net, .freeze = freeze, .timeout = (double)opt_int(opts, "timeout", 10)};
 	struct quarantine_outcome out;
 	struct err e = {0};
 	int ok = quarantine_run(x->c, &t, &qo, &out, &e);
-	json_object_set_new(r, "result", json_string(ok < 0 ? "failed" : out.result ? out.result : "ok"));
+	json_object_set_new(r, "result",
+			    json_string(ok < 0	     ? "failed"
+					: out.result ? out.result
+						     : "ok"));
 	json_object_set_new(r, "net_cut", json_boolean(out.after.net_cut));
 	json_object_set_new(r, "frozen", json_boolean(out.after.frozen));
 	json_object_set_new(r, "holds", json_string(out.r.holds));
@@ -1494,8 +1511,8 @@ static void run_job(struct eng *g, struct job *j)
 	}
 	if (dry)
 		res = "dry-run";
-	json_t *d = json_pack("{s:s,s:s,s:O,s:f}", "decision", "done", "playbook", p->name,
-			      "steps", ac.results, "seconds", now_mono() - j->sa->t_recv);
+	json_t *d = json_pack("{s:s,s:s,s:O,s:f}", "decision", "done", "playbook", p->name, "steps",
+			      ac.results, "seconds", now_mono() - j->sa->t_recv);
 	eng_audit(g, "respond-done", c->id, res, d);
 	json_decref(d);
 	json_decref(ac.results);
@@ -1639,12 +1656,12 @@ int respond_run(const struct respond_opts *o, struct err *e)
 	if (!o->state_dir)
 		return err_set(e, ERR_INVALID, "no state dir");
 	struct eng g = {
-		.o = o,
-		.pbdir = o->playbooks ? o->playbooks : RESPOND_DEFAULT_PLAYBOOKS,
-		.bags = o->bags ? o->bags : RESPOND_DEFAULT_BAGS,
-		.dedup_seconds = o->dedup_seconds ? o->dedup_seconds : RESPOND_DEDUP_SECONDS,
-		.rate_per_min = o->rate_per_min ? o->rate_per_min : RESPOND_RATE_PER_MIN,
-		.nworkers = o->workers ? o->workers : RESPOND_WORKERS,
+	    .o = o,
+	    .pbdir = o->playbooks ? o->playbooks : RESPOND_DEFAULT_PLAYBOOKS,
+	    .bags = o->bags ? o->bags : RESPOND_DEFAULT_BAGS,
+	    .dedup_seconds = o->dedup_seconds ? o->dedup_seconds : RESPOND_DEDUP_SECONDS,
+	    .rate_per_min = o->rate_per_min ? o->rate_per_min : RESPOND_RATE_PER_MIN,
+	    .nworkers = o->workers ? o->workers : RESPOND_WORKERS,
 	};
 	if (g.nworkers > 64)
 		return err_set(e, ERR_INVALID, "at most 64 workers");
@@ -1702,11 +1719,14 @@ int respond_run(const struct respond_opts *o, struct err *e)
 	g.st.samples = json_array();
 	g.st_at = now_mono();
 
-	json_t *x = json_pack("{s:s,s:s,s:I,s:b,s:I,s:I,s:I,s:O}", "playbooks", g.pbdir, "input",
-			      o->listen ? o->listen : o->follow ? o->follow : "stdin", "loaded",
-			      (json_int_t)s->n, "dry_run", o->dry_run, "dedup_seconds",
-			      (json_int_t)g.dedup_seconds, "rate_per_min", (json_int_t)g.rate_per_min,
-			      "workers", (json_int_t)g.nworkers, "sources", s->sources);
+	json_t *x =
+	    json_pack("{s:s,s:s,s:I,s:b,s:I,s:I,s:I,s:O}", "playbooks", g.pbdir, "input",
+		      o->listen	  ? o->listen
+		      : o->follow ? o->follow
+				  : "stdin",
+		      "loaded", (json_int_t)s->n, "dry_run", o->dry_run, "dedup_seconds",
+		      (json_int_t)g.dedup_seconds, "rate_per_min", (json_int_t)g.rate_per_min,
+		      "workers", (json_int_t)g.nworkers, "sources", s->sources);
 	eng_audit(&g, "respond-start", "", "ok", x);
 	json_decref(x);
 
@@ -1741,9 +1761,9 @@ int respond_run(const struct respond_opts *o, struct err *e)
 	drop_queued(&g); /* none when the workers drained it */
 
 	for (size_t i = 0; i < g.ntimers; i++) {
-		json_t *tx = json_pack("{s:s,s:s,s:s}", "step", "release_after", "playbook",
-				       g.timers[i].playbook, "why",
-				       "respond stopped before it was due: the container stays quarantined");
+		json_t *tx = json_pack(
+		    "{s:s,s:s,s:s}", "step", "release_after", "playbook", g.timers[i].playbook,
+		    "why", "respond stopped before it was due: the container stays quarantined");
 		eng_audit(&g, "respond-step", g.timers[i].id, "abandoned", tx);
 		json_decref(tx);
 		free(g.timers[i].id);

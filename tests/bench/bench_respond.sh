@@ -127,7 +127,7 @@ intake() { # FILE: "SECONDS MAXRSS_KB CPU_SECONDS"
 	rm -f "$CONTAIN_AUDIT_LOG"
 	/usr/bin/time -f '%e %M %U %S' -o "$T_DIR/time" "$CONTAIN" respond --playbooks "$PB" \
 		--bags "$T_DIR/bags" <"$1" >/dev/null 2>"$T_DIR/intake.err" || fail "respond failed: $(tail -3 "$T_DIR/intake.err")"
-	awk '{print $1, $2, $3 + $4}' "$T_DIR/time"
+	awk '{printf "%s %s %.2f\n", $1, $2, $3 + $4}' "$T_DIR/time"
 }
 read -r S1 M1 C1 <<<"$(intake "$T_DIR/small.jsonl")"
 read -r S2 M2 C2 <<<"$(intake "$T_DIR/mixed.jsonl")"

@@ -244,19 +244,19 @@ is "$(http "$(falco_line "$AID" "Dry rule F1" 13)")" 200 "an HTTP POST of an ale
 is "$(http '{"not": "an alert"')" 400 "an HTTP POST of a bad body: 400"
 is "$(http "[$(falco_line "$AID" "Dry rule F3" 15), $(falco_line "$AID" "Nothing F3" 16)]")" 200 \
 	"an HTTP POST of an array of two alerts: 200"
-wait_for 5 bash -c "[ \$(jq -s '[.[]|select(.action==\"respond-intake\")|.received]|add' '$AUD') -ge 1004 ]"
+wait_for 20 bash -c "[ \$(jq -s '[.[]|select(.action==\"respond-intake\")|.received]|add' '$AUD') -ge 1004 ]"
 is "$(intake_sum received)" 1004 "every line of the five writers and the POSTs' alerts received"
-wait_for 5 bash -c "[ \$(jq -r 'select(.action==\"respond\" and .result==\"dry-run\") | .target' '$AUD' | wc -l) -ge 2 ]"
+wait_for 20 bash -c "[ \$(jq -r 'select(.action==\"respond\" and .result==\"dry-run\") | .target' '$AUD' | wc -l) -ge 2 ]"
 is "$(aud_count "respond dry-run $AID")" 2 "the POSTed alerts that match were acted on"
 # SIGHUP with a broken playbook: the old set stays
 pb_write 40-broken.json '{"name": "broken", "match": ['
 kill -HUP "$RP"
-wait_for 5 jq_any "$AUD" '.action=="respond-reload" and .result=="failed"'
+wait_for 20 jq_any "$AUD" '.action=="respond-reload" and .result=="failed"'
 ok "the broken reload is audited" jq_any "$AUD" '.action=="respond-reload" and .result=="failed" and (.error|length>0)'
 falco_line "$AID" "Dry rule F2" 14 | python3 -c '
 import socket, sys
 s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(sys.stdin.buffer.read()); s.close()' "$SOCK"
-wait_for 5 bash -c "[ \$(jq -r 'select(.action==\"respond\" and .result==\"dry-run\") | .target' '$AUD' | wc -l) -ge 3 ]"
+wait_for 20 bash -c "[ \$(jq -r 'select(.action==\"respond\" and .result==\"dry-run\") | .target' '$AUD' | wc -l) -ge 3 ]"
 is "$(aud_count "respond dry-run $AID")" 3 "the old set still acts"
 rm -f "$PB/40-broken.json"
 kill -TERM "$RP"
@@ -274,16 +274,16 @@ echo '{"old": "line before respond started: not read"}' >"$F"
 "$CONTAIN" respond --follow "$F" --playbooks "$PB" --bags "$T_DIR/bags" >"$T_DIR/g.out" 2>&1 &
 RP=$!
 on_exit "kill $RP"
-wait_for 5 jq_any "$AUD" '.action=="respond-start"'
+wait_for 20 jq_any "$AUD" '.action=="respond-input" and .input=="opened"'
 falco_line "$AID" "Dry rule G1" 21 >>"$F"
-wait_for 5 bash -c "[ \$(jq -r 'select(.action==\"respond\" and .result==\"dry-run\")|.target' '$AUD' | wc -l) -ge 1 ]"
+wait_for 20 bash -c "[ \$(jq -r 'select(.action==\"respond\" and .result==\"dry-run\")|.target' '$AUD' | wc -l) -ge 1 ]"
 : >"$F" # truncated in place
 falco_line "$AID" "Dry rule G2" 22 >>"$F"
-wait_for 5 bash -c "[ \$(jq -r 'select(.action==\"respond\" and .result==\"dry-run\")|.target' '$AUD' | wc -l) -ge 2 ]"
+wait_for 20 bash -c "[ \$(jq -r 'select(.action==\"respond\" and .result==\"dry-run\")|.target' '$AUD' | wc -l) -ge 2 ]"
 mv "$F" "$F.1" # rotated: a line to the old file still counts, then the new file
 falco_line "$AID" "Dry rule G3" 23 >>"$F.1"
 falco_line "$AID" "Dry rule G4" 24 >"$F"
-wait_for 5 bash -c "[ \$(jq -r 'select(.action==\"respond\" and .result==\"dry-run\")|.target' '$AUD' | wc -l) -ge 4 ]"
+wait_for 20 bash -c "[ \$(jq -r 'select(.action==\"respond\" and .result==\"dry-run\")|.target' '$AUD' | wc -l) -ge 4 ]"
 kill -TERM "$RP"
 wait "$RP"
 is "$?" 0 "SIGTERM: exit 0"
@@ -330,7 +330,7 @@ pb_write 05-notify.json '{"name": "notify", "match": [{"rule": "Notify rule"}],
 if [ -z "$_t_skip_reason" ]; then
 	{
 		falco_line "$AID" "Notify rule" 41
-		sleep 5 # the release is due 2 s after the freeze
+		sleep 8 # the release is due 2 s after the freeze
 	} | timeout 60 "$CONTAIN" respond --playbooks "$PB" --bags "$T_DIR/bags" >"$T_DIR/j.out" 2>&1
 	JRC=$?
 fi
