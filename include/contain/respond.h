@@ -78,6 +78,27 @@ struct alert {
  * then empty (alert_free is still safe). Reentrant; uses ~50 KiB of stack. */
 int alert_parse(const char *buf, size_t n, struct alert *a, struct err *e);
 void alert_free(struct alert *a);
+/* The cheap first look at one document, for the intake: the same strict
+ * scan as alert_parse (JSON, bounds, nesting, the format told from its
+ * shape: an error here is exactly alert_parse's error), then only what a
+ * playbook's cheap conditions look at, decoded into p itself: no
+ * allocation, no normalization, no key. Each "known" says the value is what
+ * alert_parse would give; unknown (a member of an odd type, a rule past
+ * ALERT_STR_MAX, a format whose rule or priority needs the normalizer)
+ * must be taken as "anything" (pb_may_match does). What alert_parse checks
+ * past the shape (a container id that is not hex, a time, a member of the
+ * wrong type) is NOT checked: a document alert_peek takes may still be
+ * refused by alert_parse. Reentrant; ~45 KiB of stack. */
+struct alert_peek {
+	const char *source;	/* as alert_parse would set it (static) */
+	bool rule_known;	/* rule is the alert's rule */
+	bool prio_sure;		/* prio_known (and prio) are the alert's */
+	bool prio_known;
+	enum alert_prio prio;
+	size_t rule_len;
+	char rule[ALERT_STR_MAX + 1];
+};
+int alert_peek(const char *buf, size_t n, struct alert_peek *p, struct err *e);
 /* An HTTP body that is a JSON array of alerts (falcosidekick batches, a
  * replay): the byte ranges of its elements, each one document for
  * alert_parse, found with the same scanner (the array checked as JSON to its
@@ -140,6 +161,12 @@ void pb_set_free(struct pb_set *s);
 /* The playbooks a matches, in order, up to the first without "continue":
  * indexes into s->v in idx (at most max); returns how many. */
 size_t pb_match(const struct pb_set *s, const struct alert *a, size_t *idx, size_t max);
+/* Conservative: false only when pb_match could match no playbook for any
+ * alert alert_parse might make of the document p was peeked from (source,
+ * rule and priority are checked where p knows them; tags and field
+ * conditions are taken as holding). The intake counts such a document as
+ * unmatched without parsing it. */
+bool pb_may_match(const struct pb_set *s, const struct alert_peek *p);
 /* Whether the allow list protects a container (NULL why: not allowed).
  * ctr_json: ctr_to_json() of the resolved container (its name, image,
  * labels, Kubernetes namespace from its labels/annotations). */

@@ -1896,6 +1896,105 @@ int alert_split(const char *buf, size_t n, struct alert_range *v, size_t max, si
 	return 0;
 }
 
+/* the format, told from the document's shape (one place: alert_parse and
+ * alert_peek must agree) */
+enum format { F_NONE, F_TETRAGON, F_FALCO, F_SYSDIG, F_TRACEE_FLAT, F_TRACEE_V1 };
+static const char no_format[] =
+    "no known alert format (Falco, falcosidekick, Tetragon, Tracee, Sysdig)";
+
+static enum format doc_format(const struct norm *z)
+{
+	if (z->s->kinds)
+		return F_TETRAGON;
+	if (slot(z, S_OUTPUT_FIELDS))
+		return F_FALCO;
+	if (slot(z, S_S_FIELDS) && slot(z, S_CONTENT))
+		return F_SYSDIG;
+	if (slot(z, S_EVENTNAME))
+		return F_TRACEE_FLAT;
+	if (slot(z, S_NAME) && (slot(z, S_WORKLOAD) || slot(z, S_POLICIES) || slot(z, S_THREAT)))
+		return F_TRACEE_V1;
+	return F_NONE;
+}
+
+/* a string member decoded into out (at most ALERT_STR_MAX bytes: the
+ * normalizer's own cut never applies); false when it is not one, or longer */
+static bool peek_str(const struct norm *z, enum slot k, char *out, size_t *len)
+{
+	const struct span *sp = slot(z, k);
+	if (!sp || sp->type == JT_NULL) { /* get_str: absent or null is "" */
+		out[0] = 0;
+		*len = 0;
+		return true;
+	}
+	if (sp->type != JT_STR || sp->len > ALERT_STR_MAX)
+		return false;
+	const char *b = z->s->b + sp->off;
+	size_t l = sp->flag ? decode_string(b, sp->len, out) : (memcpy(out, b, sp->len), sp->len);
+	out[l] = 0;
+	*len = l;
+	return true;
+}
+
+/* Falco and falcosidekick: rule and priority are plain members (norm_falco) */
+static void peek_falco(const struct norm *z, struct alert_peek *p)
+{
+	p->source = slot(z, S_UUID) ? "falcosidekick" : "falco";
+	p->rule_known = peek_str(z, S_RULE, p->rule, &p->rule_len);
+	char prio[32];
+	const struct span *sp = slot(z, S_PRIORITY);
+	size_t l;
+	if (!sp || sp->type == JT_NULL) {
+		p->prio_sure = true; /* no priority: prio_known false */
+	} else if (sp->type == JT_STR && sp->len < sizeof(prio)) {
+		const char *b = z->s->b + sp->off;
+		l = sp->flag ? decode_string(b, sp->len, prio) : (memcpy(prio, b, sp->len), sp->len);
+		prio[l] = 0;
+		p->prio_sure = true;
+		p->prio_known = alert_prio_parse(prio, &p->prio) == 0;
+	}
+	/* a longer string is no priority name: prio_known false, but say unsure
+	 * (one rule for the rare case: let the normalizer decide) */
+}
+
+int alert_peek(const char *buf, size_t n, struct alert_peek *p, struct err *e)
+{
+	p->source = NULL;
+	p->rule_known = p->prio_sure = p->prio_known = false;
+	p->prio = AP_DEBUG;
+	p->rule_len = 0;
+	p->rule[0] = 0;
+	if (n > ALERT_LINE_MAX)
+		return err_set(e, ERR_INVALID, "alert of %zu bytes: more than the bound of %u", n,
+			       ALERT_LINE_MAX);
+	struct scan scan, *s = &scan;
+	if (scan_doc(s, buf, n, e) < 0)
+		return -1;
+	struct norm z = {.s = s, .e = e};
+	switch (doc_format(&z)) {
+	case F_TETRAGON:
+		p->source = "tetragon";
+		break;
+	case F_FALCO:
+		if (slot(&z, S_OUTPUT_FIELDS)->type != JT_OBJ) /* norm_falco's first check */
+			return err_set(e, ERR_INVALID, "'output_fields' is not an object");
+		peek_falco(&z, p);
+		break;
+	case F_SYSDIG:
+		if (slot(&z, S_S_FIELDS)->type != JT_OBJ) /* norm_sysdig's */
+			return err_set(e, ERR_INVALID, "'content.fields' is not an object");
+		p->source = "sysdig";
+		break;
+	case F_TRACEE_FLAT:
+	case F_TRACEE_V1:
+		p->source = "tracee";
+		break;
+	default:
+		return err_set(e, ERR_INVALID, "%s", no_format);
+	}
+	return 0;
+}
+
 int alert_parse(const char *buf, size_t n, struct alert *a, struct err *e)
 {
 	memset(a, 0, sizeof(*a));
@@ -1917,21 +2016,25 @@ int alert_parse(const char *buf, size_t n, struct alert *a, struct err *e)
 	a->notes = json_array();
 	struct norm z = {.s = s, .a = a, .e = e};
 	int r;
-	if (s->kinds)
+	switch (doc_format(&z)) {
+	case F_TETRAGON:
 		r = norm_tetragon(&z);
-	else if (slot(&z, S_OUTPUT_FIELDS))
+		break;
+	case F_FALCO:
 		r = norm_falco(&z);
-	else if (slot(&z, S_S_FIELDS) && slot(&z, S_CONTENT))
+		break;
+	case F_SYSDIG:
 		r = norm_sysdig(&z);
-	else if (slot(&z, S_EVENTNAME))
+		break;
+	case F_TRACEE_FLAT:
 		r = norm_tracee_flat(&z);
-	else if (slot(&z, S_NAME) &&
-		 (slot(&z, S_WORKLOAD) || slot(&z, S_POLICIES) || slot(&z, S_THREAT)))
+		break;
+	case F_TRACEE_V1:
 		r = norm_tracee_v1(&z);
-	else
-		r = err_set(
-		    e, ERR_INVALID,
-		    "no known alert format (Falco, falcosidekick, Tetragon, Tracee, Sysdig)");
+		break;
+	default:
+		r = err_set(e, ERR_INVALID, "%s", no_format);
+	}
 	if (r < 0) {
 		if (a->source)
 			err_wrap(e, "%s alert", a->source);

@@ -1708,6 +1708,54 @@ size_t pb_match(const struct pb_set *s, const struct alert *a, size_t *idx, size
 	return n;
 }
 
+/* pb_match's source, priority and rule checks on what the peek knows;
+ * everything else (tags, field conditions) taken as holding */
+static bool matcher_may_hold(const struct matcher *m, const struct alert_peek *p, unsigned src)
+{
+	if (m->sources && !(m->sources & src))
+		return false;
+	if (m->prio && p->prio_sure &&
+	    (!p->prio_known || p->prio > AP_EMERGENCY || !(m->prio & (1u << p->prio))))
+		return false;
+	if (!p->rule_known)
+		return true;
+	size_t i;
+	json_t *x;
+	if (m->rules) {
+		bool any = false;
+		json_array_foreach(m->rules, i, x)
+		{
+			if (json_string_length(x) == p->rule_len &&
+			    memcmp(json_string_value(x), p->rule, p->rule_len) == 0) {
+				any = true;
+				break;
+			}
+		}
+		if (!any)
+			return false;
+	}
+	if (m->globs && !globs_match(m->globs, p->rule))
+		return false;
+	return true;
+}
+
+bool pb_may_match(const struct pb_set *s, const struct alert_peek *p)
+{
+	if (!s || !p)
+		return false; /* pb_match of no set is 0 */
+	unsigned src = 0;
+	for (size_t k = 0; p->source && k < ARRAY_SIZE(pb_sources); k++)
+		if (strcmp(p->source, pb_sources[k]) == 0)
+			src = 1u << k;
+	for (size_t i = 0; i < s->n; i++) {
+		const struct pbm *pm = s->v[i].match;
+		for (size_t j = 0; pm && j < pm->n; j++)
+			if (matcher_may_hold(&pm->v[j], p, src))
+				return true;
+	}
+	return false;
+}
+
 /* ---- the allow list ---- */
 
 static const char *jget(const json_t *o, const char *k)

@@ -299,6 +299,20 @@ static int handle_doc(struct eng *g, const char *buf, size_t n, struct err *e)
 	if (i == n)
 		return 0; /* a blank line */
 	g->st.received++;
+	/* the first look: what no playbook could match is only counted (most
+	 * of a detector's output), never normalized, hashed or allocated */
+	struct pbref *set = g->cur;
+	struct alert_peek pk;
+	if (alert_peek(buf, n, &pk, e) < 0) {
+		g->st.malformed++;
+		stats_sample(g, "malformed", e->msg);
+		return -1;
+	}
+	if (!pb_may_match(set->s, &pk)) {
+		g->st.by_source[src_index(pk.source)]++;
+		g->st.unmatched++;
+		return 0;
+	}
 	struct shared_alert *sa = xcalloc(1, sizeof(*sa));
 	if (alert_parse(buf, n, &sa->a, e) < 0) {
 		g->st.malformed++;
@@ -309,7 +323,6 @@ static int handle_doc(struct eng *g, const char *buf, size_t n, struct err *e)
 	}
 	g->st.by_source[src_index(sa->a.source)]++;
 
-	struct pbref *set = g->cur;
 	size_t idx[RESPOND_MATCH_MAX];
 	size_t m = pb_match(set->s, &sa->a, idx, RESPOND_MATCH_MAX);
 	if (m == 0 || sa->a.host) {
