@@ -8,8 +8,14 @@
  * or 12 to 64 lowercase hex digits (host exactly when ""), a 64-hex key.
  * The input is also split as an array of alerts (alert_split): each range
  * inside the input, each a JSON value.
+ * The intake's first look (alert_peek, pb_may_match) is checked against
+ * the full path: a document the peek refuses is refused by alert_parse with
+ * the same message; one alert_parse takes, the peek takes with the same
+ * source, and the rule and priority it says it knows are the alert's; and
+ * pb_may_match is never false where pb_match finds a playbook (on a set of
+ * matchers on source, rules, globs, priorities, tags and fields).
  * Verdicts (fz.h): alert (alert_parse returned 0), split (alert_split
- * returned 0). */
+ * returned 0), peek (alert_peek returned 0). */
 #include <string.h>
 
 #include "contain/respond.h"
@@ -72,6 +78,63 @@ static void check(struct alert *a)
 	json_decref(j);
 }
 
+#define STEPS "\"steps\": [{\"capture\": {}}]"
+static const char *const peek_sets[] = {
+    "[{\"name\": \"a\", \"match\": {\"source\": \"falco\", \"rule\": \"Terminal shell in "
+    "container\"}, " STEPS "}]",
+    "[{\"name\": \"a\", \"match\": {\"rule_glob\": [\"*[Ss]hell*\", \"?\"], \"priority\": "
+    "[\">=Warning\", \"<=Critical\"]}, " STEPS "}]",
+    "[{\"name\": \"a\", \"match\": {\"priority\": \">=Error\"}, " STEPS "}]",
+    "[{\"name\": \"a\", \"match\": {\"source\": [\"tetragon\", \"sysdig\"]}, " STEPS "}]",
+    "[{\"name\": \"a\", \"match\": [{\"rule\": [\"\", \"x\"]}, {\"tags\": [\"T1059\"]}], " STEPS "}]",
+    "[{\"name\": \"a\", \"match\": {\"source\": \"falcosidekick\", \"fields\": [{\"field\": "
+    "\"proc.name\", \"op\": \"glob\", \"value\": \"*sh\"}]}, " STEPS "}]",
+};
+
+static void check_peek(const uint8_t *data, size_t size, int r, struct alert *a,
+		       const struct err *pe)
+{
+	static struct pb_set *sets[ARRAY_SIZE(peek_sets)];
+	static bool loaded;
+	if (!loaded) {
+		for (size_t i = 0; i < ARRAY_SIZE(peek_sets); i++) {
+			json_t *errors = NULL;
+			struct err e = {0};
+			if (pb_load_buf("peek.json", peek_sets[i], strlen(peek_sets[i]), &sets[i],
+					&errors, &e) < 0)
+				abort(); /* the harness's own playbooks */
+			json_decref(errors);
+		}
+		loaded = true;
+	}
+	static struct alert_peek pk;
+	struct err e = {0};
+	int pr = alert_peek((const char *)data, size, &pk, &e);
+	fz_verdict("peek", pr == 0);
+	if (pr < 0) {
+		if (r == 0 || strcmp(e.msg, pe->msg) != 0)
+			abort(); /* the peek refused what the parse takes, or said otherwise */
+		return;
+	}
+	if (r < 0)
+		return; /* refused past the shape: the peek does not look */
+	if (!pk.source || strcmp(pk.source, a->source) != 0)
+		abort();
+	if (pk.rule_known && strcmp(pk.rule, a->rule) != 0)
+		abort();
+	if (pk.rule_known && pk.rule_len != strlen(pk.rule))
+		abort();
+	if (pk.prio_sure && (pk.prio_known != a->prio_known ||
+			     (pk.prio_known && pk.prio != a->prio)))
+		abort();
+	for (size_t i = 0; i < ARRAY_SIZE(sets); i++) {
+		size_t idx[4];
+		bool may = pb_may_match(sets[i], &pk);
+		if (pb_match(sets[i], a, idx, ARRAY_SIZE(idx)) && !may)
+			abort(); /* not conservative */
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct alert a;
@@ -80,6 +143,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fz_verdict("alert", r == 0);
 	json_error_t je;
 	json_t *j = json_loadb((const char *)data, size, 0, &je);
+	check_peek(data, size, r, &a, &e);
 	if (r == 0) {
 		check(&a);
 		/* the scanner took it: jansson does too, to the same document */

@@ -1,6 +1,7 @@
 /* test_playbook: the playbook format (playbooks/README.md), its errors with
  * file and line, matching, the allow list, the directory's ownership checks,
  * and the shipped playbooks each matched by an alert of its kind. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <string.h>
@@ -732,6 +733,158 @@ START_TEST(hostile)
 }
 END_TEST
 
+/* ---- the intake's first look: alert_peek + pb_may_match against the full path ---- */
+
+struct peek_sets {
+	struct pb_set *v[16];
+	size_t n;
+};
+
+static void peek_set_add(struct peek_sets *ps, const char *name, const char *buf, size_t n)
+{
+	json_t *errors = NULL;
+	struct err e = {0};
+	ck_assert_uint_lt(ps->n, ARRAY_SIZE(ps->v));
+	ck_assert_msg(pb_load_buf(name, buf, n, &ps->v[ps->n], &errors, &e) == 0, "%s: %s", name,
+		      e.msg);
+	json_decref(errors);
+	ps->n++;
+}
+
+/* one document through both paths: the peek refuses only what alert_parse
+ * refuses, with its message; knows only what the alert says; and
+ * pb_may_match never says no where pb_match finds a playbook. Returns how
+ * many sets the peek filtered out. */
+static size_t peek_check(const struct peek_sets *ps, const char *what, const char *buf, size_t n)
+{
+	static struct alert_peek pk;
+	struct alert a;
+	struct err pe = {0}, e = {0};
+	int pr = alert_peek(buf, n, &pk, &pe);
+	int r = alert_parse(buf, n, &a, &e);
+	size_t filtered = 0;
+	if (pr < 0) {
+		ck_assert_msg(r < 0, "%s: the peek refused what alert_parse takes (%s)", what, pe.msg);
+		ck_assert_str_eq(pe.msg, e.msg);
+	} else if (r == 0) {
+		ck_assert_str_eq(pk.source, a.source);
+		if (pk.rule_known)
+			ck_assert_str_eq(pk.rule, a.rule);
+		if (pk.prio_sure) {
+			ck_assert_msg(pk.prio_known == a.prio_known, "%s: priority known", what);
+			if (pk.prio_known)
+				ck_assert_int_eq(pk.prio, a.prio);
+		}
+		for (size_t i = 0; i < ps->n; i++) {
+			size_t idx[16];
+			bool may = pb_may_match(ps->v[i], &pk);
+			ck_assert_msg(may || !pb_match(ps->v[i], &a, idx, ARRAY_SIZE(idx)),
+				      "%s: pb_may_match said no, pb_match matched (set %zu)", what,
+				      i);
+			filtered += !may;
+		}
+	}
+	alert_free(&a);
+	return filtered;
+}
+
+/* every file of dir (top-relative) through peek_check; how many were */
+static size_t peek_dir(const struct peek_sets *ps, const char *sub, size_t *filtered)
+{
+	const char *top = getenv("CONTAIN_TOP");
+	char d[1024], p[2048];
+	snprintf(d, sizeof(d), "%s/%s", top ? top : ".", sub);
+	DIR *dir = opendir(d);
+	ck_assert_msg(dir != NULL, "opendir '%s'", d);
+	size_t k = 0;
+	struct dirent *de;
+	while ((de = readdir(dir))) {
+		if (de->d_name[0] == '.' || de->d_type != DT_REG)
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", d, de->d_name);
+		char *buf = NULL;
+		size_t n;
+		struct err e = {0};
+		ck_assert_msg(read_file_at(AT_FDCWD, p, 2 * ALERT_LINE_MAX, &buf, &n, NULL, &e) == 0,
+			      "%s", e.msg);
+		*filtered += peek_check(ps, p, buf, n);
+		/* and its variants: a rule, a priority, a source of another kind */
+		static const char *const subs[][2] = {
+		    {"\"priority\":\"", "\"priority\":\"Crit"},
+		    {"\"rule\":\"", "\"rule\":\"Terminal shell in container"},
+		    {"\"rule\": \"", "\"rule\": \"\\u0054erminal shell in container\", \"x\": \""},
+		    {"\"priority\": \"", "\"priority\": \"Critical\", \"y\": \""},
+		    {"\"output_fields\"", "\"uuid\":\"u\",\"output_fields\""},
+		};
+		for (size_t j = 0; j < ARRAY_SIZE(subs); j++) {
+			const char *at = memmem(buf, n, subs[j][0], strlen(subs[j][0]));
+			if (!at)
+				continue;
+			struct sbuf b = SBUF_INIT;
+			sbuf_add(&b, buf, (size_t)(at - buf));
+			sbuf_adds(&b, subs[j][1]);
+			size_t skip = (size_t)(at - buf) + strlen(subs[j][0]);
+			sbuf_add(&b, buf + skip, n - skip);
+			*filtered += peek_check(ps, p, b.buf, b.len);
+			sbuf_free(&b);
+		}
+		free(buf);
+		k++;
+	}
+	closedir(dir);
+	return k;
+}
+
+START_TEST(peek_conservative)
+{
+	struct peek_sets ps = {0};
+	/* the shipped playbooks, one set each (read as buffers: no ownership check) */
+	static const char *const shipped_files[] = {
+	    "10-terminal-shell.json", "20-drift.json",	       "30-crypto-mining.json",
+	    "40-reverse-shell.json",  "50-sensitive-file.json", "60-container-escape.json",
+	    "90-critical-catch-all.json"};
+	const char *top = getenv("CONTAIN_TOP");
+	char p[1024];
+	for (size_t i = 0; i < ARRAY_SIZE(shipped_files); i++) {
+		snprintf(p, sizeof(p), "%s/playbooks/%s", top ? top : ".", shipped_files[i]);
+		char *buf = NULL;
+		size_t n;
+		struct err e = {0};
+		ck_assert_msg(read_file_at(AT_FDCWD, p, PB_FILE_MAX, &buf, &n, NULL, &e) == 0, "%s",
+			      e.msg);
+		peek_set_add(&ps, shipped_files[i], buf, n);
+		free(buf);
+	}
+	/* the bench's, and matchers of every kind the peek looks at */
+	static const char *const sets[] = {
+	    "{\"name\": \"b\", \"match\": {\"source\": \"falco\", \"rule\": \"Terminal shell in container\"}, " STEPS "}",
+	    "{\"name\": \"g\", \"match\": {\"rule_glob\": [\"*[Ss]hell*\", \"Read*\"], \"priority\": [\">=Warning\", \"<=Critical\"]}, " STEPS "}",
+	    "{\"name\": \"p\", \"match\": {\"priority\": \">=Error\"}, " STEPS "}",
+	    "{\"name\": \"s\", \"match\": {\"source\": [\"tetragon\", \"tracee\", \"sysdig\"], \"priority\": \"Emergency\"}, " STEPS "}",
+	    "{\"name\": \"t\", \"match\": [{\"rule\": \"\"}, {\"source\": \"falcosidekick\", \"tags\": [\"T1059\"]}], " STEPS "}",
+	    "{\"name\": \"f\", \"match\": {\"fields\": [{\"field\": \"proc.name\", \"op\": \"glob\", \"value\": \"*sh\"}]}, " STEPS "}",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(sets); i++)
+		peek_set_add(&ps, "t.json", sets[i], strlen(sets[i]));
+	size_t filtered = 0, files = 0;
+	static const char *const dirs[] = {"fixtures/alerts/falco",	"fixtures/alerts/falcosidekick",
+					   "fixtures/alerts/tetragon", "fixtures/alerts/tracee",
+					   "fixtures/alerts/sysdig",   "tests/fuzz/corpus/alert"};
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++)
+		files += peek_dir(&ps, dirs[i], &filtered);
+	ck_assert_uint_ge(files, 40);
+	/* and it does filter: most (input, set) pairs need no parse */
+	ck_assert_msg(filtered > files * 2, "only %zu filtered of %zu inputs", filtered, files);
+	for (size_t i = 0; i < ps.n; i++)
+		pb_set_free(ps.v[i]);
+	/* no set: nothing may match (pb_match of NULL is 0) */
+	static struct alert_peek pk;
+	struct err e = {0};
+	ck_assert_int_eq(alert_peek("{\"rule\":\"r\",\"output_fields\":{}}", 31, &pk, &e), 0);
+	ck_assert(!pb_may_match(NULL, &pk));
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("playbook");
@@ -747,6 +900,7 @@ Suite *unit_suite(void)
 	tcase_add_test(t, shipped);
 	tcase_add_test(t, shipped_fixtures);
 	tcase_add_test(t, hostile);
+	tcase_add_test(t, peek_conservative);
 	suite_add_tcase(s, t);
 	return s;
 }
