@@ -31,7 +31,7 @@
 #define RESPOND_DEFAULT_BAGS	  "/var/lib/contain/bags"
 #define RESPOND_CLIENTS_MAX	  64u	 /* socket clients at once */
 #define RESPOND_HTTP_HEAD_MAX	  16384u /* bytes of an HTTP request's head */
-#define RESPOND_READ_CHUNK	  65536u
+#define RESPOND_READ_CHUNK	  (1u << 20) /* one read: lines of ~1 KiB, ~1000 a read */
 #define RESPOND_DEDUP_MAX	  65536u /* keys remembered within the window */
 #define RESPOND_MATCH_MAX	  16u	 /* playbooks one alert may start */
 #define RESPOND_SAMPLES_MAX	  5u	 /* malformed samples per summary line */
