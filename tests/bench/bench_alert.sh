@@ -8,7 +8,8 @@
 # once into BENCH_CACHE (default build/bench-alert), parsed round robin.
 # Printed: lines/s by wall time and by CPU time (the machine is shared: the
 # CPU figure is what one core does), MB/s, peak RSS, and the ratio against
-# jansson. The engine's intake goal is 300,000 alerts/s on this 2-CPU
+# jansson; and alert_peek alone (the intake's first look, which is all that
+# the lines no playbook could match cost). The engine's intake goal is 300,000 alerts/s on this 2-CPU
 # machine: the normalizer must be well above it. BENCH_RUNS=N (default 3),
 # best kept.
 set -u
@@ -54,6 +55,10 @@ for _ in $(seq "$RUNS"); do
 	a_cpu+=("$(echo "$o" | awk 'NR==1{print $6}')")
 	r=$(echo "$o" | awk '/^rss/{print $2}'); [ "$r" -gt "$a_rss" ] && a_rss=$r
 done
+o=$(run --peek "$N") || { echo "$o"; exit 1; }
+echo "  alert_peek:  $(echo "$o" | head -1)"
+p_wall=$(echo "$o" | awk 'NR==1{print $1}')
+p_cpu=$(echo "$o" | awk 'NR==1{print $6}')
 JN=$((N / 10))
 o=$(run --jansson "$JN") || { echo "$o"; exit 1; }
 echo "  jansson:     $(echo "$o" | head -1)"
@@ -62,5 +67,6 @@ j_cpu=$(echo "$o" | awk 'NR==1{print $6}')
 aw=$(printf '%s\n' "${a_wall[@]}" | best)
 ac=$(printf '%s\n' "${a_cpu[@]}" | best)
 echo "alert_parse: $aw lines/s (wall), $ac lines/s (cpu), peak RSS ${a_rss} KiB"
+echo "alert_peek:  $p_wall lines/s (wall), $p_cpu lines/s (cpu) (the intake's first look at every line)"
 echo "jansson:     $j_wall lines/s (wall), $j_cpu lines/s (cpu)"
 echo "ratio: $(awk -v a="$ac" -v j="$j_cpu" 'BEGIN{printf "%.1f", a/j}')x jansson (cpu); intake goal 300000/s: $(awk -v a="$ac" 'BEGIN{printf "%.2f", a/300000}')x (cpu)"

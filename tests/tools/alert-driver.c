@@ -8,7 +8,9 @@
  *                                 all: "L lines/s M MB/s cpu C lines/s accepted
  *                                 A rejected R (...)" (by wall and CPU time)
  *   alert-driver --jansson N FILE the same with json_loadb alone (the
- *                                 baseline: what a full parse costs) */
+ *                                 baseline: what a full parse costs)
+ *   alert-driver --peek N FILE    the same with alert_peek alone (the
+ *                                 intake's first look at every line) */
 #include <fcntl.h>
 #include <string.h>
 #include <time.h>
@@ -69,7 +71,9 @@ static struct line *lines_of(const char *buf, size_t len, size_t *count)
 	return v;
 }
 
-static int bench(unsigned long long total, const char *path, bool jansson)
+enum mode { M_PARSE, M_JANSSON, M_PEEK };
+
+static int bench(unsigned long long total, const char *path, enum mode mode)
 {
 	size_t len, n;
 	char *buf = slurp(path, &len);
@@ -85,7 +89,13 @@ static int bench(unsigned long long total, const char *path, bool jansson)
 	for (unsigned long long i = 0; i < total; i++) {
 		const struct line *x = &v[i % n];
 		bytes += x->n;
-		if (jansson) {
+		if (mode == M_PEEK) {
+			static struct alert_peek pk;
+			struct err e;
+			alert_peek(x->p, x->n, &pk, &e) == 0 ? ok++ : bad++;
+			continue;
+		}
+		if (mode == M_JANSSON) {
 			json_error_t je;
 			json_t *j = json_loadb(x->p, x->n, 0, &je);
 			j ? ok++ : bad++;
@@ -115,13 +125,17 @@ static int bench(unsigned long long total, const char *path, bool jansson)
 
 int main(int argc, char **argv)
 {
-	if (argc >= 4 && (strcmp(argv[1], "--bench") == 0 || strcmp(argv[1], "--jansson") == 0)) {
+	if (argc >= 4 && (strcmp(argv[1], "--bench") == 0 || strcmp(argv[1], "--jansson") == 0 ||
+			  strcmp(argv[1], "--peek") == 0)) {
 		unsigned long long total;
 		if (parse_ull(argv[2], 1ull << 40, &total) < 0 || total == 0) {
 			fprintf(stderr, "alert-driver: bad count '%s'\n", argv[2]);
 			return 2;
 		}
-		return bench(total, argv[3], argv[1][2] == 'j');
+		return bench(total, argv[3],
+			     argv[1][2] == 'j'	 ? M_JANSSON
+			     : argv[1][2] == 'p' ? M_PEEK
+						 : M_PARSE);
 	}
 	int rc = 0;
 	if (argc == 3 && strcmp(argv[1], "--lines") == 0) {
@@ -135,7 +149,7 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	if (argc < 2) {
-		fprintf(stderr, "usage: alert-driver FILE... | --lines FILE | --bench N FILE\n");
+		fprintf(stderr, "usage: alert-driver FILE... | --lines FILE | --bench|--jansson|--peek N FILE\n");
 		return 2;
 	}
 	for (int i = 1; i < argc; i++) {
