@@ -89,7 +89,10 @@ void alert_free(struct alert *a);
  * past the shape (a container id that is not hex, a time, a member of the
  * wrong type) is NOT checked: a document alert_peek takes may still be
  * refused by alert_parse. Reentrant; ~45 KiB of stack. */
+struct alert_scan; /* the scan of one document (~45 KiB), kept for the parse */
 struct alert_peek {
+	struct alert_scan *keep; /* in: NULL, or from alert_scan_new: the scan is kept
+				  * there, and alert_parse_scanned normalizes from it */
 	const char *source;	/* as alert_parse would set it (static) */
 	bool rule_known;	/* rule is the alert's rule */
 	bool prio_sure;		/* prio_known (and prio) are the alert's */
@@ -99,6 +102,13 @@ struct alert_peek {
 	char rule[ALERT_STR_MAX + 1];
 };
 int alert_peek(const char *buf, size_t n, struct alert_peek *p, struct err *e);
+struct alert_scan *alert_scan_new(void);
+void alert_scan_free(struct alert_scan *sc);
+/* alert_parse of the document alert_peek last took with sc as its keep (the
+ * same buf and n, still valid): the normalization without a second scan;
+ * anything else is parsed in full. */
+int alert_parse_scanned(struct alert_scan *sc, const char *buf, size_t n, struct alert *a,
+			struct err *e);
 /* An HTTP body that is a JSON array of alerts (falcosidekick batches, a
  * replay): the byte ranges of its elements, each one document for
  * alert_parse, found with the same scanner (the array checked as JSON to its

@@ -1978,6 +1978,34 @@ static void peek_falco(const struct norm *z, struct alert_peek *p)
 	 * (one rule for the rare case: let the normalizer decide) */
 }
 
+static int normalize(const struct scan *s, const char *buf, size_t n, struct alert *a,
+		     struct err *e);
+
+struct alert_scan {
+	struct scan s;
+	bool ok; /* s holds a whole document's scan */
+};
+
+struct alert_scan *alert_scan_new(void)
+{
+	return xcalloc(1, sizeof(struct alert_scan));
+}
+
+void alert_scan_free(struct alert_scan *sc)
+{
+	free(sc);
+}
+
+int alert_parse_scanned(struct alert_scan *sc, const char *buf, size_t n, struct alert *a,
+			struct err *e)
+{
+	if (!sc || !sc->ok || sc->s.b != buf || sc->s.n != n)
+		return alert_parse(buf, n, a, e);
+	memset(a, 0, sizeof(*a));
+	sc->ok = false; /* once */
+	return normalize(&sc->s, buf, n, a, e);
+}
+
 int alert_peek(const char *buf, size_t n, struct alert_peek *p, struct err *e)
 {
 	p->source = NULL;
@@ -1988,9 +2016,13 @@ int alert_peek(const char *buf, size_t n, struct alert_peek *p, struct err *e)
 	if (n > ALERT_LINE_MAX)
 		return err_set(e, ERR_INVALID, "alert of %zu bytes: more than the bound of %u", n,
 			       ALERT_LINE_MAX);
-	struct scan scan, *s = &scan;
+	struct scan scan, *s = p->keep ? &p->keep->s : &scan;
+	if (p->keep)
+		p->keep->ok = false;
 	if (scan_doc(s, buf, n, e) < 0)
 		return -1;
+	if (p->keep)
+		p->keep->ok = true;
 	struct norm z = {.s = s, .e = e};
 	switch (doc_format(&z)) {
 	case F_TETRAGON:
@@ -2025,6 +2057,13 @@ int alert_parse(const char *buf, size_t n, struct alert *a, struct err *e)
 	struct scan scan, *s = &scan; /* ~40 KiB: fine on any thread's stack */
 	if (scan_doc(s, buf, n, e) < 0)
 		return -1;
+	return normalize(s, buf, n, a, e);
+}
+
+/* a scanned document into a (alert_parse's second half) */
+static int normalize(const struct scan *s, const char *buf, size_t n, struct alert *a,
+		     struct err *e)
+{
 	a->rule = empty;
 	a->time = empty;
 	a->container_id = empty;

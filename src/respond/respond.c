@@ -95,6 +95,7 @@ struct eng {
 
 	/* the reader's own (no lock) */
 	struct dedup_ent *dedup;
+	struct alert_scan *scan; /* the first look's scan, kept for the parse */
 	size_t ndedup;
 	struct {
 		unsigned long long received, malformed, too_long, unmatched, host, matched, deduped,
@@ -303,6 +304,7 @@ static int handle_doc(struct eng *g, const char *buf, size_t n, struct err *e)
 	 * of a detector's output), never normalized, hashed or allocated */
 	struct pbref *set = g->cur;
 	struct alert_peek pk;
+	pk.keep = g->scan;
 	if (alert_peek(buf, n, &pk, e) < 0) {
 		g->st.malformed++;
 		stats_sample(g, "malformed", e->msg);
@@ -314,7 +316,7 @@ static int handle_doc(struct eng *g, const char *buf, size_t n, struct err *e)
 		return 0;
 	}
 	struct shared_alert *sa = xcalloc(1, sizeof(*sa));
-	if (alert_parse(buf, n, &sa->a, e) < 0) {
+	if (alert_parse_scanned(g->scan, buf, n, &sa->a, e) < 0) {
 		g->st.malformed++;
 		stats_sample(g, "malformed", e->msg);
 		alert_free(&sa->a);
@@ -1727,6 +1729,7 @@ int respond_run(const struct respond_opts *o, struct err *e)
 	pthread_cond_init(&g.cond, &ca);
 	g.busy = xcalloc(g.nworkers, sizeof(*g.busy));
 	g.dedup = xcalloc(RESPOND_DEDUP_MAX, sizeof(*g.dedup));
+	g.scan = alert_scan_new();
 	g.tokens = (double)g.rate_per_min;
 	g.tokens_at = now_mono();
 	g.st.samples = json_array();
@@ -1802,6 +1805,7 @@ int respond_run(const struct respond_opts *o, struct err *e)
 		free(g.busy[i]);
 	free(g.busy);
 	free(g.dedup);
+	alert_scan_free(g.scan);
 	json_decref(g.st.samples);
 	pbref_put(&g, g.cur);
 	pthread_mutex_destroy(&g.lock);

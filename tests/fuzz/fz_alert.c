@@ -13,7 +13,8 @@
  * the same message; one alert_parse takes, the peek takes with the same
  * source, and the rule and priority it says it knows are the alert's; and
  * pb_may_match is never false where pb_match finds a playbook (on a set of
- * matchers on source, rules, globs, priorities, tags and fields).
+ * matchers on source, rules, globs, priorities, tags and fields); and
+ * alert_parse_scanned from the peek's kept scan gives what alert_parse does.
  * Verdicts (fz.h): alert (alert_parse returned 0), split (alert_split
  * returned 0), peek (alert_peek returned 0). */
 #include <string.h>
@@ -108,9 +109,21 @@ static void check_peek(const uint8_t *data, size_t size, int r, struct alert *a,
 		loaded = true;
 	}
 	static struct alert_peek pk;
+	static struct alert_scan *sc;
+	if (!sc)
+		sc = alert_scan_new();
+	pk.keep = sc;
 	struct err e = {0};
 	int pr = alert_peek((const char *)data, size, &pk, &e);
 	fz_verdict("peek", pr == 0);
+	/* the parse from the kept scan is the parse */
+	struct alert b;
+	struct err be = {0};
+	int br = alert_parse_scanned(sc, (const char *)data, size, &b, &be);
+	if (br != r || (r == 0 && strcmp(b.key, a->key) != 0) ||
+	    (r < 0 && strcmp(be.msg, pe->msg) != 0))
+		abort();
+	alert_free(&b);
 	if (pr < 0) {
 		if (r == 0 || strcmp(e.msg, pe->msg) != 0)
 			abort(); /* the peek refused what the parse takes, or said otherwise */

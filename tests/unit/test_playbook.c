@@ -760,9 +760,23 @@ static size_t peek_check(const struct peek_sets *ps, const char *what, const cha
 	static struct alert_peek pk;
 	struct alert a;
 	struct err pe = {0}, e = {0};
+	static struct alert_scan *sc;
+	if (!sc)
+		sc = alert_scan_new();
+	pk.keep = sc;
 	int pr = alert_peek(buf, n, &pk, &pe);
 	int r = alert_parse(buf, n, &a, &e);
 	size_t filtered = 0;
+	/* the parse from the kept scan is the parse */
+	struct alert b;
+	struct err be = {0};
+	int br = alert_parse_scanned(sc, buf, n, &b, &be);
+	ck_assert_int_eq(br, r);
+	if (r == 0)
+		ck_assert_str_eq(b.key, a.key);
+	else
+		ck_assert_str_eq(be.msg, e.msg);
+	alert_free(&b);
 	if (pr < 0) {
 		ck_assert_msg(r < 0, "%s: the peek refused what alert_parse takes (%s)", what, pe.msg);
 		ck_assert_str_eq(pe.msg, e.msg);
