@@ -88,7 +88,8 @@ void alert_free(struct alert *a);
  * must be taken as "anything" (pb_may_match does). What alert_parse checks
  * past the shape (a container id that is not hex, a time, a member of the
  * wrong type) is NOT checked: a document alert_peek takes may still be
- * refused by alert_parse. Reentrant; ~45 KiB of stack. */
+ * refused by alert_parse. Reentrant (a keep is one thread's); ~45 KiB of
+ * stack without a keep. */
 struct alert_scan; /* the scan of one document (~45 KiB), kept for the parse */
 struct alert_peek {
 	struct alert_scan *keep; /* in: NULL, or from alert_scan_new: the scan is kept
