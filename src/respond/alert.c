@@ -1962,6 +1962,10 @@ static void peek_falco(const struct norm *z, struct alert_peek *p)
 {
 	p->source = slot(z, S_UUID) ? "falcosidekick" : "falco";
 	p->rule_known = peek_str(z, S_RULE, p->rule, &p->rule_len);
+	if (p->rule_known && strcmp(p->rule, "<NA>") == 0) { /* keep(): Falco's "unknown" */
+		p->rule[0] = 0;
+		p->rule_len = 0;
+	}
 	char prio[32];
 	const struct span *sp = slot(z, S_PRIORITY);
 	size_t l;
