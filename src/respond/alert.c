@@ -24,6 +24,7 @@
  * fd.name, fd.rip, fd.rport, fd.lip, fd.lport, evt.type) so one playbook
  * matcher fits all of them; fixtures/alerts/README.md has the table. */
 #include <limits.h>
+#include <math.h>
 #include <stddef.h>
 #include <string.h>
 #ifdef __SSE2__
@@ -585,11 +586,13 @@ static int scan_number(struct scan *s, struct span *sp)
 		memcpy(tmp, s->b + start, len);
 		tmp[len] = 0;
 		errno = 0;
+		double d = 0;
 		if (integer)
 			(void)strtoll(tmp, NULL, 10);
 		else
-			(void)strtod(tmp, NULL);
-		if (errno == ERANGE)
+			d = strtod(tmp, NULL);
+		/* as jansson: an underflow (1e-999) is 0, only an overflow is refused */
+		if (errno == ERANGE && (integer || d == HUGE_VAL || d == -HUGE_VAL))
 			return fail(s,
 				    integer ? "integer out of range" : "real number out of range");
 	}
