@@ -1242,6 +1242,25 @@ static void keep(char **dst, char *v)
 	*dst = v;
 }
 
+/* Tracee's rule: the first policy matched that is not empty, else the
+ * event's name (fallback: kept, or freed when a policy wins) */
+static void rule_policy_or(struct norm *z, enum list list, const char *what, char *fallback)
+{
+	const struct strlist *pl = &z->s->list[list];
+	char *rule = NULL;
+	for (unsigned i = 0; i < pl->n && !rule; i++) {
+		rule = span_text(z, &pl->v[i], what, NULL);
+		if (!*rule) {
+			free(rule);
+			rule = NULL;
+		}
+	}
+	keep(&z->a->rule, rule ? rule : fallback);
+	if (rule)
+		free(fallback);
+}
+
+
 /* "repo:tag" / "repo@sha256:..." -> repo */
 static char *image_repo(const char *img)
 {
@@ -1601,19 +1620,7 @@ static int norm_tracee_flat(struct norm *z)
 	if (get_str(z, S_EVENTNAME, "eventName", &ev) < 0)
 		return -1;
 	set_field_str(z, "evt.type", ev);
-	/* the first policy matched, else the event's name */
-	const struct strlist *pl = &z->s->list[L_POLICIES];
-	char *rule = NULL;
-	for (unsigned i = 0; i < pl->n && !rule; i++) {
-		rule = span_text(z, &pl->v[i], "matchedPolicies", NULL);
-		if (!*rule) {
-			free(rule);
-			rule = NULL;
-		}
-	}
-	keep(&z->a->rule, rule ? rule : ev);
-	if (rule)
-		free(ev);
+	rule_policy_or(z, L_POLICIES, "matchedPolicies", ev);
 	long long ns;
 	bool have;
 	if (get_int(z, slot(z, S_TIMESTAMP), "timestamp", 0, LLONG_MAX, &ns, &have) < 0)
@@ -1657,18 +1664,7 @@ static int norm_tracee_v1(struct norm *z)
 	if (get_str(z, S_NAME, "name", &name) < 0)
 		return -1;
 	set_field_str(z, "evt.type", name);
-	const struct strlist *pl = &z->s->list[L_V_POLICIES];
-	char *rule = NULL;
-	for (unsigned i = 0; i < pl->n && !rule; i++) {
-		rule = span_text(z, &pl->v[i], "policies.matched", NULL);
-		if (!*rule) {
-			free(rule);
-			rule = NULL;
-		}
-	}
-	keep(&z->a->rule, rule ? rule : name);
-	if (rule)
-		free(name);
+	rule_policy_or(z, L_V_POLICIES, "policies.matched", name);
 	const struct span *ts = slot(z, S_TIMESTAMP);
 	if (ts && ts->type == JT_STR) {
 		if (set_time_str(z, S_TIMESTAMP, "timestamp") < 0)
