@@ -1032,20 +1032,28 @@ static int get_str(struct norm *z, enum slot k, const char *name, char **out)
 }
 
 /* an integer member (a number, or a string of digits as protobuf's JSON
- * writes 64-bit values): -1 with an error when it is something else */
+ * writes 64-bit values) in min..max: 0 with *out, -1 when it is something
+ * else (sp not absent nor null) */
+static int span_ll(const struct norm *z, const struct span *sp, long long min, long long max,
+		   long long *out)
+{
+	char tmp[32];
+	if ((sp->type != JT_NUM && sp->type != JT_STR) || sp->len >= sizeof(tmp) ||
+	    (sp->type == JT_STR && sp->flag))
+		return -1;
+	memcpy(tmp, z->s->b + sp->off, sp->len);
+	tmp[sp->len] = 0;
+	return parse_ll(tmp, min, max, out);
+}
+
+/* span_ll of a member, with an error naming it; absent or null: !*have */
 static int get_int(struct norm *z, const struct span *sp, const char *name, long long min,
 		   long long max, long long *out, bool *have)
 {
 	*have = false;
 	if (!sp || sp->type == JT_NULL)
 		return 0;
-	char tmp[32];
-	if ((sp->type != JT_NUM && sp->type != JT_STR) || sp->len >= sizeof(tmp) ||
-	    (sp->type == JT_STR && sp->flag))
-		return err_set(z->e, ERR_INVALID, "'%s' is not an integer", name);
-	memcpy(tmp, z->s->b + sp->off, sp->len);
-	tmp[sp->len] = 0;
-	if (parse_ll(tmp, min, max, out) < 0)
+	if (span_ll(z, sp, min, max, out) < 0)
 		return err_set(z->e, ERR_INVALID, "'%s' is not an integer in %lld..%lld", name, min,
 			       max);
 	*have = true;
@@ -1112,7 +1120,9 @@ static const enum alert_prio tracee_prio[] = {AP_INFORMATIONAL, AP_NOTICE, AP_WA
 					      AP_CRITICAL};
 static const char *const tracee_sev_names[] = {"INFO", "LOW", "MEDIUM", "HIGH", "CRITICAL"};
 
-static int tracee_severity(struct norm *z, const struct span *sp, const char *name)
+/* Tracee's severity at sp: 1 with *p, 0 when absent or null, -1 when it is
+ * neither a name nor an integer in 0..4 (the normalizer and the peek both) */
+static int tracee_sev(const struct norm *z, const struct span *sp, enum alert_prio *p)
 {
 	if (!sp || sp->type == JT_NULL)
 		return 0;
@@ -1121,21 +1131,39 @@ static int tracee_severity(struct norm *z, const struct span *sp, const char *na
 			size_t l = strlen(tracee_sev_names[i]);
 			if (sp->len == l &&
 			    strncasecmp(z->s->b + sp->off, tracee_sev_names[i], l) == 0) {
-				z->a->prio = tracee_prio[i];
-				z->a->prio_known = true;
-				return 0;
+				*p = tracee_prio[i];
+				return 1;
 			}
 		}
 	}
 	long long v;
-	bool have;
-	if (get_int(z, sp, name, 0, 4, &v, &have) < 0)
+	if (span_ll(z, sp, 0, 4, &v) < 0)
 		return -1;
-	if (have) {
-		z->a->prio = tracee_prio[v];
-		z->a->prio_known = true;
-	}
+	*p = tracee_prio[v];
+	return 1;
+}
+
+static int tracee_severity(struct norm *z, const struct span *sp, const char *name)
+{
+	int r = tracee_sev(z, sp, &z->a->prio);
+	if (r < 0)
+		return err_set(z->e, ERR_INVALID, "'%s' is not an integer in 0..4 nor a severity's name",
+			       name);
+	z->a->prio_known = r > 0;
 	return 0;
+}
+
+/* Sysdig's severity (syslog's order: 0 emergency ... 7 debug), as
+ * tracee_sev */
+static int sysdig_sev(const struct norm *z, const struct span *sp, enum alert_prio *p)
+{
+	if (!sp || sp->type == JT_NULL)
+		return 0;
+	long long v;
+	if (span_ll(z, sp, 0, 7, &v) < 0)
+		return -1;
+	*p = (enum alert_prio)(AP_EMERGENCY - v);
+	return 1;
 }
 
 /* ---- time ---- */
@@ -1396,15 +1424,10 @@ static int norm_sysdig(struct norm *z)
 	if (!rule && get_str(z, S_NAME, "name", &rule) < 0)
 		return -1;
 	keep(&z->a->rule, rule);
-	/* syslog's order: 0 emergency ... 7 debug */
-	long long sev;
-	bool have;
-	if (get_int(z, slot(z, S_SEVERITY), "severity", 0, 7, &sev, &have) < 0)
-		return -1;
-	if (have) {
-		z->a->prio = (enum alert_prio)(AP_EMERGENCY - sev);
-		z->a->prio_known = true;
-	}
+	int r = sysdig_sev(z, slot(z, S_SEVERITY), &z->a->prio);
+	if (r < 0)
+		return err_set(z->e, ERR_INVALID, "'severity' is not an integer in 0..7");
+	z->a->prio_known = r > 0;
 	if (set_time_str(z, S_TS_RFC, "timestampRFC3339Nano") < 0)
 		return -1;
 	take_list(z, L_S_TAGS, "content.ruleTags");
@@ -1937,34 +1960,74 @@ static enum format doc_format(const struct norm *z)
 	return F_NONE;
 }
 
-/* a string member decoded into out (at most ALERT_STR_MAX bytes: the
- * normalizer's own cut never applies); false when it is not one, or longer */
-static bool peek_str(const struct norm *z, enum slot k, char *out, size_t *len)
+/* a string span decoded into p->rule (at most ALERT_STR_MAX bytes: the
+ * normalizer's own cut never applies) and taken as keep() takes a rule: ""
+ * and "<NA>" leave it empty. False when it is no string, or longer. */
+static bool peek_rule(const struct norm *z, const struct span *sp, struct alert_peek *p)
 {
-	const struct span *sp = slot(z, k);
-	if (!sp || sp->type == JT_NULL) { /* get_str: absent or null is "" */
-		out[0] = 0;
-		*len = 0;
-		return true;
-	}
 	if (sp->type != JT_STR || sp->len > ALERT_STR_MAX)
 		return false;
 	const char *b = z->s->b + sp->off;
-	size_t l = sp->flag ? decode_string(b, sp->len, out) : (memcpy(out, b, sp->len), sp->len);
-	out[l] = 0;
-	*len = l;
+	size_t l = sp->flag ? decode_string(b, sp->len, p->rule) : (memcpy(p->rule, b, sp->len), sp->len);
+	if (l == 4 && memcmp(p->rule, "<NA>", 4) == 0) /* keep(): Falco's "unknown" */
+		l = 0;
+	p->rule[l] = 0;
+	p->rule_len = l;
+	p->rule_known = true;
 	return true;
+}
+
+/* the rule of a member as get_str and keep() take it: absent or null is
+ * fallback (NULL: none, the rule stays empty) */
+static void peek_rule_member(const struct norm *z, enum slot k, const char *fallback,
+			     struct alert_peek *p)
+{
+	const struct span *sp = slot(z, k);
+	if (sp && sp->type != JT_NULL) {
+		peek_rule(z, sp, p);
+		return;
+	}
+	size_t l = fallback ? strlen(fallback) : 0;
+	if (l > ALERT_STR_MAX)
+		return;
+	memcpy(p->rule, fallback ? fallback : "", l + 1);
+	p->rule_len = l;
+	p->rule_known = true;
+}
+
+/* Tracee's rule as rule_policy_or takes it: the first policy that is not
+ * empty, else the event's name */
+static void peek_tracee_rule(const struct norm *z, enum list list, enum slot name,
+			     struct alert_peek *p)
+{
+	const struct strlist *pl = &z->s->list[list];
+	for (unsigned i = 0; i < pl->n; i++) {
+		if (pl->v[i].len == 0)
+			continue;
+		peek_rule(z, &pl->v[i], p); /* "<NA>" too: kept empty, as keep() does */
+		return;
+	}
+	const struct span *sp = slot(z, name);
+	if (!sp || sp->type == JT_NULL) {
+		p->rule_known = true; /* none: empty */
+		return;
+	}
+	peek_rule(z, sp, p);
+}
+
+/* a priority the normalizer takes with r = *_sev(): sure when it is absent
+ * or valid (an invalid one is the normalizer's to refuse) */
+static void peek_prio(struct alert_peek *p, int r)
+{
+	p->prio_sure = r >= 0;
+	p->prio_known = r > 0;
 }
 
 /* Falco and falcosidekick: rule and priority are plain members (norm_falco) */
 static void peek_falco(const struct norm *z, struct alert_peek *p)
 {
 	p->source = slot(z, S_UUID) ? "falcosidekick" : "falco";
-	p->rule_known = peek_str(z, S_RULE, p->rule, &p->rule_len);
-	if (p->rule_known && strcmp(p->rule, "<NA>") == 0) { /* keep(): Falco's "unknown" */
-		p->rule[0] = 0;
-		p->rule_len = 0;
-	}
+	peek_rule_member(z, S_RULE, NULL, p);
 	char prio[32];
 	const struct span *sp = slot(z, S_PRIORITY);
 	size_t l;
@@ -2030,6 +2093,9 @@ int alert_peek(const char *buf, size_t n, struct alert_peek *p, struct err *e)
 	switch (doc_format(&z)) {
 	case F_TETRAGON:
 		p->source = "tetragon";
+		if (s->kinds == 1) /* norm_tetragon: the policy, else the event's kind */
+			peek_rule_member(&z, S_T_POLICY, tetragon_kinds[s->kind], p);
+		p->prio_sure = true; /* Tetragon gives none */
 		break;
 	case F_FALCO:
 		if (slot(&z, S_OUTPUT_FIELDS)->type != JT_OBJ) /* norm_falco's first check */
@@ -2040,10 +2106,21 @@ int alert_peek(const char *buf, size_t n, struct alert_peek *p, struct err *e)
 		if (slot(&z, S_S_FIELDS)->type != JT_OBJ) /* norm_sysdig's */
 			return err_set(e, ERR_INVALID, "'content.fields' is not an object");
 		p->source = "sysdig";
+		if (!slot(&z, S_RULENAME) || slot(&z, S_RULENAME)->type == JT_NULL)
+			peek_rule_member(&z, S_NAME, NULL, p);
+		else
+			peek_rule(&z, slot(&z, S_RULENAME), p);
+		peek_prio(p, sysdig_sev(&z, slot(&z, S_SEVERITY), &p->prio));
 		break;
 	case F_TRACEE_FLAT:
+		p->source = "tracee";
+		peek_tracee_rule(&z, L_POLICIES, S_EVENTNAME, p);
+		peek_prio(p, tracee_sev(&z, slot(&z, S_SEVERITY_PROP), &p->prio));
+		break;
 	case F_TRACEE_V1:
 		p->source = "tracee";
+		peek_tracee_rule(&z, L_V_POLICIES, S_NAME, p);
+		peek_prio(p, tracee_sev(&z, slot(&z, S_THREAT_SEV), &p->prio));
 		break;
 	default:
 		return err_set(e, ERR_INVALID, "%s", no_format);
