@@ -1,9 +1,9 @@
 /* isolate: quarantine a container without destroying evidence.
  *
  * netcut (src/isolate/netcut.c): two nftables layers.
- *   - in the container's netns (entered with setns in a forked child, never
- *     by running a program of the container): table inet contain_q_<id12>,
- *     chains prerouting/input/forward/output at priority -310 (before raw and
+ *   - in the container's netns (entered with setns by a thread of our own
+ *     that ends there, never by running a program of the container): table
+ *     inet contain_q_<id12>, chains prerouting/input/forward/output at priority -310 (before raw and
  *     conntrack), policy drop, loopback and --allow entries accepted;
  *   - in the host netns: table netdev contain_h_<id12>, an ingress and an
  *     egress chain (in_<ifindex>, out_<ifindex>) bound to the host end of each
@@ -17,6 +17,7 @@
 #pragma once
 
 #include <net/if.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -92,19 +93,19 @@ char *ncut_host_ruleset(const char *table, const struct ncut_dev *devs, size_t n
 int ncut_find_host_devs(const char *netns_path, unsigned long long ino,
 			struct ncut_dev **devs, size_t *ndevs, char **skipped, struct err *e);
 
-/* Run nft text in the netns (forked child, setns) or in our own (netns_path
+/* Run nft text in the netns (a thread of ours, setns) or in our own (netns_path
  * NULL); then, in a call of its own, look the table up: *handle gets its
  * handle, and its chains are checked to be there with policy drop. */
 int ncut_table_add(const char *netns_path, unsigned long long ino, const char *family,
 		   const char *table, const char *ruleset, size_t nchains_want,
 		   uint64_t *handle, struct err *e);
-/* The same in two steps, so the host table can go in while the child in
- * the container netns works: start forks the child (netns_path NULL: does
- * it all now), finish waits for it. Every started job must be finished. */
+/* The same in two steps, so the host table can go in while a thread in
+ * the container netns works: start starts the thread (netns_path NULL:
+ * does it all now), finish waits for it. Every started job must be
+ * finished. */
 struct ncut_job {
-	pid_t pid;
-	int fd;
-	char path[256];
+	pthread_t thread;
+	void *task; /* the thread's, while it runs */
 	void *done; /* a result already there */
 };
 int ncut_table_add_start(const char *netns_path, unsigned long long ino, const char *family,
@@ -305,7 +306,7 @@ struct qverify {
 	char skipped[512];	 /* links not cut on the host, and why */
 };
 /* c: the container now. state_dir NULL: the state is not looked at; net
- * false: only the freeze is read (no fork into the netns). */
+ * false: only the freeze is read (nothing enters the netns). */
 int quarantine_verify(const struct ctr *c, const char *state_dir, bool net, struct qverify *v,
 		      struct err *e);
 /* "cut+frozen", "cut", "frozen", "stale", "-" */

@@ -10,6 +10,7 @@
 #include <linux/net_namespace.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -332,8 +333,10 @@ struct nsres {
 
 typedef int (*ns_fn)(void *arg, struct nsres *r);
 
-/* one libnftables context per process (see nft_get) */
-static struct nft_ctx *nft_shared;
+/* one libnftables context per thread (see nft_get): a thread in a
+ * container's netns has its own, freed when it ends */
+static __thread struct nft_ctx *nft_shared;
+static pthread_mutex_t nft_new_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int open_netns(const char *path, unsigned long long ino, struct err *e)
 {
@@ -372,57 +375,77 @@ static int open_netns(const char *path, unsigned long long ino, struct err *e)
 	return fd;
 }
 
-/* Start fn in the netns at path (forked child, setns): j holds the child.
- * path NULL: fn runs here and now, and j holds its result. */
+/* a job's thread: it alone enters the netns (setns moves the calling
+ * thread only), runs fn there and ends; nothing else of the process ever
+ * runs in the container's netns. A thread, not a forked child: the
+ * callers are threaded (respond's workers), and a child of a threaded
+ * process may find a lock held forever (an allocator's, a library's); and
+ * it dies with the process, so a killed quarantine leaves nothing behind
+ * that adds its table afterwards. */
+struct ns_task {
+	int nsfd;
+	ns_fn fn;
+	void *arg;
+	void *own; /* freed at the finish: what arg points into */
+	char path[256];
+	struct nsres r;
+};
+
+static void nft_release(void)
+{
+	if (nft_shared) {
+		nft_ctx_free(nft_shared);
+		nft_shared = NULL;
+	}
+}
+
+static void *ns_thread(void *p)
+{
+	struct ns_task *t = p;
+	t->r.host_nsid = -1;
+	if (setns(t->nsfd, CLONE_NEWNET) < 0)
+		t->r.rc = err_sys(&t->r.e, errno, "setns into '%s'", t->path);
+	else
+		t->r.rc = t->fn(t->arg, &t->r);
+	nft_release(); /* its netlink socket is in the container's netns */
+	return NULL;
+}
+
+/* Start fn in the netns at path (a thread of its own, see ns_thread): j
+ * holds it. own (may be NULL) is freed at the finish, and what arg points
+ * to must live until then. path NULL: fn runs here and now, and j holds
+ * its result. */
 static int in_netns_start(const char *path, unsigned long long ino, ns_fn fn, void *arg,
-			  struct ncut_job *j, struct err *e)
+			  void *own, struct ncut_job *j, struct err *e)
 {
 	memset(j, 0, sizeof(*j));
-	j->pid = -1;
-	j->fd = -1;
-	snprintf(j->path, sizeof(j->path), "%s", path ? path : "");
 	if (!path) {
 		struct nsres *r = xcalloc(1, sizeof(*r));
 		r->host_nsid = -1;
 		r->rc = fn(arg, r);
 		j->done = r;
+		free(own);
 		return 0;
 	}
-	_cleanup_close_ int nsfd = open_netns(path, ino, e);
-	if (nsfd < 0)
+	int nsfd = open_netns(path, ino, e);
+	if (nsfd < 0) {
+		free(own);
 		return -1;
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return err_sys(e, errno, "pipe");
-	fflush(NULL);
-	pid_t parent = getpid();
-	pid_t pid = fork();
-	if (pid < 0) {
-		int en = errno;
-		close(p[0]);
-		close(p[1]);
-		return err_sys(e, en, "fork");
 	}
-	if (pid == 0) {
-		static struct nsres r;
-		close(p[0]);
-		/* never outlive the parent: a killed quarantine must not leave
-		 * a helper that adds its table afterwards */
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-			_exit(1);
-		signal(SIGPIPE, SIG_IGN);
-		r.host_nsid = -1;
-		nft_shared = NULL; /* its socket is in the parent's netns: never used here */
-		if (setns(nsfd, CLONE_NEWNET) < 0)
-			r.rc = err_sys(&r.e, errno, "setns into '%s'", path);
-		else
-			r.rc = fn(arg, &r);
-		(void)!write_all(p[1], &r, sizeof(r));
-		_exit(0);
+	struct ns_task *t = xcalloc(1, sizeof(*t));
+	t->nsfd = nsfd;
+	t->fn = fn;
+	t->arg = arg;
+	t->own = own;
+	snprintf(t->path, sizeof(t->path), "%s", path);
+	int rc = pthread_create(&j->thread, NULL, ns_thread, t);
+	if (rc != 0) {
+		close(nsfd);
+		free(own);
+		free(t);
+		return err_sys(e, rc, "start a thread for netns '%s'", path);
 	}
-	close(p[1]);
-	j->pid = pid;
-	j->fd = p[0];
+	j->task = t;
 	return 0;
 }
 
@@ -439,27 +462,15 @@ static int in_netns_finish(struct ncut_job *j, struct nsres *r, struct err *e)
 			*e = r->e;
 		return r->rc;
 	}
-	if (j->pid < 0)
+	struct ns_task *t = j->task;
+	if (!t)
 		return err_set(e, ERR_INVALID, "no netns job");
-	_cleanup_free_ char *buf = NULL;
-	size_t len = 0;
-	struct err re = {0};
-	int rc = read_fd_bounded(j->fd, sizeof(*r) + 1, &buf, &len, NULL, &re);
-	close(j->fd);
-	j->fd = -1;
-	int st = 0;
-	while (waitpid(j->pid, &st, 0) < 0 && errno == EINTR)
-		;
-	j->pid = -1;
-	if (rc < 0) {
-		if (e)
-			*e = re;
-		return -1;
-	}
-	if (len != sizeof(*r))
-		return err_set(e, ERR_SYS, "helper in netns '%s' died (status %d)", j->path, st);
-	memcpy(r, buf, sizeof(*r));
-	r->e.msg[sizeof(r->e.msg) - 1] = '\0';
+	pthread_join(j->thread, NULL);
+	j->task = NULL;
+	memcpy(r, &t->r, sizeof(*r));
+	close(t->nsfd);
+	free(t->own);
+	free(t);
 	if (r->rc < 0 && e)
 		*e = r->e;
 	return r->rc;
@@ -470,7 +481,7 @@ static int in_netns(const char *path, unsigned long long ino, ns_fn fn, void *ar
 		    struct nsres *r, struct err *e)
 {
 	struct ncut_job j;
-	if (in_netns_start(path, ino, fn, arg, &j, e) < 0) {
+	if (in_netns_start(path, ino, fn, arg, NULL, &j, e) < 0) {
 		memset(r, 0, sizeof(*r));
 		r->host_nsid = -1;
 		return -1;
@@ -480,16 +491,19 @@ static int in_netns(const char *path, unsigned long long ino, ns_fn fn, void *ar
 
 /* ---- libnftables ---- */
 
-/* one context per process, output and errors buffered; the JSON flag is
- * set per call. A forked child never uses its parent's: that one's netlink
- * socket stays in the netns it was opened in (the host's). */
+/* one context per thread, output and errors buffered; the JSON flag is
+ * set per call. A context's netlink socket stays in the netns it was
+ * opened in: a job's thread opens its own in the container's netns. */
 
 enum { NFT_TEXT = 0, NFT_JSON = 1, NFT_ECHO = 2 };
 
 static struct nft_ctx *nft_get(int mode, struct err *e)
 {
 	if (!nft_shared) {
+		/* its first call initializes the library's globals: one at a time */
+		pthread_mutex_lock(&nft_new_lock);
 		struct nft_ctx *c = nft_ctx_new(NFT_CTX_DEFAULT);
+		pthread_mutex_unlock(&nft_new_lock);
 		if (!c) {
 			err_set(e, ERR_SYS, "nft_ctx_new failed");
 			return NULL;
@@ -539,9 +553,10 @@ static int nft_run(int mode, const char *cmd, char **out, struct err *e)
 int ncut_nflog_groups_used(unsigned char used[NCUT_NFLOG_BITMAP], struct err *e)
 {
 	memset(used, 0, NCUT_NFLOG_BITMAP);
-	/* a context of its own, freed at once: nothing of our netns is left
-	 * for a child forked later to inherit */
+	/* a context of its own, freed at once */
+	pthread_mutex_lock(&nft_new_lock);
 	struct nft_ctx *c = nft_ctx_new(NFT_CTX_DEFAULT);
+	pthread_mutex_unlock(&nft_new_lock);
 	if (!c)
 		return err_set(e, ERR_SYS, "nft_ctx_new failed");
 	if (nft_ctx_buffer_output(c) < 0 || nft_ctx_buffer_error(c) < 0) {
@@ -685,8 +700,15 @@ int ncut_table_add_start(const char *netns_path, unsigned long long ino, const c
 			 const char *table, const char *ruleset, size_t nchains_want,
 			 struct ncut_job *j, struct err *e)
 {
-	struct add_arg a = {family, table, ruleset, nchains_want};
-	return in_netns_start(netns_path, ino, do_add, &a, j, e);
+	/* the thread reads them after we return: its own copies, in one block */
+	size_t lf = strlen(family) + 1, lt = strlen(table) + 1, lr = strlen(ruleset) + 1;
+	struct add_arg *a = xmalloc(sizeof(*a) + lf + lt + lr);
+	char *f = (char *)(a + 1), *t = f + lf, *rs = t + lt;
+	memcpy(f, family, lf);
+	memcpy(t, table, lt);
+	memcpy(rs, ruleset, lr);
+	*a = (struct add_arg){f, t, rs, nchains_want};
+	return in_netns_start(netns_path, ino, do_add, a, a, j, e);
 }
 
 int ncut_table_add_finish(struct ncut_job *j, uint64_t *handle, struct err *e)

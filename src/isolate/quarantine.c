@@ -369,7 +369,7 @@ static int apply_net(const struct ctr *c, const char *state_dir, struct qstate *
 	ncut_table_names(c->id, ntab, htab);
 	/* the two layers at once: the child in the container netns
 	 * adds its table while we add the host's */
-	struct ncut_job job = {.pid = -1, .fd = -1};
+	struct ncut_job job = {0};
 	uint64_t h = 0, hh = 0;
 	struct err he = {0};
 	int rc = 0, rc_h = 0;
