@@ -547,11 +547,20 @@ static int run_follow(struct eng *g, const char *path, int sfd, struct err *e)
 	double old_until = 0;
 	struct stat fst = {0};
 	off_t pos = 0;
-	bool first = true;
+	bool first = true, waiting = false, seen = false;
 	int rc = 0;
 	for (;;) {
 		if (fd < 0) {
 			fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+			if (fd < 0 && errno != ENOENT) {
+				rc = err_sys(e, errno, "--follow '%s'", path);
+				break;
+			}
+			if (fd < 0 && first && !waiting) {
+				/* not there yet (the detector has not written): said once */
+				follow_note(g, path, "waiting: no such file yet");
+				waiting = true;
+			}
 			if (fd >= 0 && (fstat(fd, &fst) < 0 || !S_ISREG(fst.st_mode))) {
 				rc = err_set(e, ERR_INVALID, "--follow '%s': not a regular file",
 					     path);
@@ -561,7 +570,8 @@ static int run_follow(struct eng *g, const char *path, int sfd, struct err *e)
 				/* the file there at the start: only what is added from now;
 				 * a file that appears later (rotated in): from its start */
 				pos = first ? lseek(fd, 0, SEEK_END) : 0;
-				follow_note(g, path, first ? "opened" : "reopened");
+				follow_note(g, path, seen ? "reopened" : "opened");
+				seen = true;
 			}
 			first = false;
 		}
@@ -1786,7 +1796,8 @@ int respond_run(const struct respond_opts *o, struct err *e)
 		free(g.timers[i].playbook);
 		free(g.timers[i].key);
 	}
-	json_t *sx = json_pack("{s:s}", "why", g.stopping ? "signal" : "end of input");
+	json_t *sx = json_pack("{s:s}", "why",
+			       rc < 0 ? e->msg : g.stopping ? "signal" : "end of input");
 	eng_audit(&g, "respond-stop", "", rc < 0 ? "failed" : "ok", sx);
 	json_decref(sx);
 
