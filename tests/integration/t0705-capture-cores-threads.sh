@@ -238,12 +238,7 @@ fi
 
 # ---- the unified freezer, /sys/fs/cgroup pure cgroup2 (this namespace only) --
 section "the unified freezer on a pure cgroup2 host"
-if [ "$(stat -f -c %T /sys/fs/cgroup)" != cgroup2fs ]; then
-	umount -R /sys/fs/cgroup 2>/dev/null || umount -l /sys/fs/cgroup 2>/dev/null
-	mountpoint -q /sys/fs/cgroup && [ "$(stat -f -c %T /sys/fs/cgroup)" != cgroup2fs ] &&
-		umount -l /sys/fs/cgroup 2>/dev/null
-	mount -t cgroup2 none /sys/fs/cgroup || section_skip "cannot mount cgroup2 at /sys/fs/cgroup"
-fi
+cg_mount_pure_v2 || section_skip "cannot mount cgroup2 at /sys/fs/cgroup"
 if cg_pure_v2; then
 	# runc's unified mode turns controllers on in the parents: put them back
 	sc_root=$(cat /sys/fs/cgroup/cgroup.subtree_control)

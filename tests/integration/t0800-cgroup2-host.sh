@@ -45,12 +45,7 @@ exec 9>/tmp/contain-t0800.lock
 flock -w 1200 9 || skip_all "another run of t0800 holds /tmp/contain-t0800.lock"
 
 # ---- a pure cgroup2 /sys/fs/cgroup, in this mount namespace only ----------
-if [ "$(stat -f -c %T /sys/fs/cgroup)" != cgroup2fs ]; then
-	umount -R /sys/fs/cgroup 2>/dev/null || umount -l /sys/fs/cgroup 2>/dev/null
-	mountpoint -q /sys/fs/cgroup && [ "$(stat -f -c %T /sys/fs/cgroup)" != cgroup2fs ] &&
-		umount -l /sys/fs/cgroup 2>/dev/null
-	mount -t cgroup2 none /sys/fs/cgroup || skip_all "cannot mount cgroup2 at /sys/fs/cgroup"
-fi
+cg_mount_pure_v2 || skip_all "cannot mount cgroup2 at /sys/fs/cgroup"
 is "$(stat -f -c %T /sys/fs/cgroup)" cgroup2fs "/sys/fs/cgroup is the cgroup2 hierarchy"
 ok "it has cgroup.controllers" test -f /sys/fs/cgroup/cgroup.controllers
 ok "no v1 freezer under it" test ! -e /sys/fs/cgroup/freezer

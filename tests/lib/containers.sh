@@ -20,6 +20,22 @@ fixtures_ready() { [ -x "$FIXTURE_ROOTFS/contain-init" ]; }
 
 # is /sys/fs/cgroup itself the cgroup2 hierarchy (no v1 layout)?
 cg_pure_v2() { [ "$(stat -f -c %T /sys/fs/cgroup 2>/dev/null)" = cgroup2fs ]; }
+# cg_mount_pure_v2: make /sys/fs/cgroup the cgroup2 hierarchy, as on a pure
+# cgroup2 host, in THIS mount namespace only: the caller re-executed itself
+# under `unshare --mount --propagation private` with OUTER_MNT_NS set to the
+# inode of the namespace it came from; anywhere else (the host's own
+# namespace) it refuses and touches nothing. 0 when /sys/fs/cgroup is cgroup2.
+cg_mount_pure_v2() {
+	[ -n "${OUTER_MNT_NS:-}" ] && [ "$(stat -L -c %i /proc/self/ns/mnt)" != "$OUTER_MNT_NS" ] ||
+		return 1
+	if [ "$(stat -f -c %T /sys/fs/cgroup)" != cgroup2fs ]; then
+		umount -R /sys/fs/cgroup 2>/dev/null || umount -l /sys/fs/cgroup 2>/dev/null
+		mountpoint -q /sys/fs/cgroup && [ "$(stat -f -c %T /sys/fs/cgroup)" != cgroup2fs ] &&
+			umount -l /sys/fs/cgroup 2>/dev/null
+		mount -t cgroup2 none /sys/fs/cgroup || return 1
+	fi
+	cg_pure_v2
+}
 # the mount point of the cgroup2 hierarchy in this mount namespace
 cg2_root() { if cg_pure_v2; then echo /sys/fs/cgroup; else echo /sys/fs/cgroup/unified; fi; }
 

@@ -200,6 +200,29 @@ run() {
 	ERR=$(cat "$T_DIR/.err")
 	return 0
 }
+# report_schema_ok DESC REPORT: the report.json REPORT validates against
+# docs/report-schema.json (python3-jsonschema, Draft 2020-12; the first
+# errors as diagnostics). Without the module: a skip, a failure in CI.
+report_schema_ok() {
+	_t_skipping "$1" && return 0
+	if ! python3 -c 'import jsonschema' 2>/dev/null; then
+		if in_ci; then
+			_t_result 1 "$1"
+			diag "CI=true: python3-jsonschema is not installed"
+		else
+			skip "$1" "no python3-jsonschema"
+		fi
+		return 0
+	fi
+	run python3 -c '
+import json, sys, jsonschema
+s = json.load(open(sys.argv[1])); d = json.load(open(sys.argv[2]))
+errs = list(jsonschema.Draft202012Validator(s).iter_errors(d))
+for e in errs[:10]: print("/".join(map(str, e.path)), e.message[:200])
+sys.exit(1 if errs else 0)' "$CONTAIN_TOP/docs/report-schema.json" "$2"
+	is "$RC" 0 "$1"
+	[ "$RC" -eq 0 ] || diag "$OUT"
+}
 # wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds
 wait_for() {
 	[ -n "$_t_skip_reason" ] && return 1
