@@ -19,6 +19,7 @@ set -u
 CONTAIN_TOP=${CONTAIN_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$CONTAIN_TOP/tests/lib/lib.sh"
 . "$CONTAIN_TOP/tests/lib/containers.sh"
+. "$CONTAIN_TOP/tests/bench/benchlib.sh"
 ROUNDS=${ROUNDS:-20}
 LINES=${LINES:-1000000}
 ALERTS=${FIXTURE_ALERTS:-$CONTAIN_TOP/fixtures/alerts}
@@ -29,6 +30,7 @@ fixtures_ready || fail "no fixtures (fixtures/build.sh)"
 command -v python3 >/dev/null || fail "no python3"
 exec 9>/tmp/contain-bench-respond.lock
 flock -w 600 9 || fail "another run holds the lock"
+bench_load before
 
 chmod 0755 "$T_DIR"
 PB=$T_DIR/pb
@@ -101,6 +103,8 @@ Q=$(awk '{print $2}' "$T_DIR/lat" | median)
 echo "latency (alert line -> cut and frozen, median of $ROUNDS): respond $((R / 1000)).$(((R % 1000) / 100)) ms," \
 	"contain quarantine by hand $((Q / 1000)).$(((Q % 1000) / 100)) ms," \
 	"ratio $(awk -v r="$R" -v q="$Q" 'BEGIN {printf "%.2f", r / q}') (goal <= 1.2)"
+bench_goal "respond: alert to cut and frozen vs contain quarantine" \
+	"$(awk -v r="$R" -v q="$Q" 'BEGIN {printf "%.3f", r / q}')" "<=" 1.2 x
 kill "$RP"
 wait "$RP" 2>/dev/null
 
@@ -185,4 +189,7 @@ for set in bench shipped; do
 		"alerts per CPU second (load average $(cut -d' ' -f1 /proc/loadavg) on $(nproc) CPUs)"
 	echo "max RSS, $set playbooks: $((M1 / 1024)) MiB at $((LINES / 10)) lines," \
 		"$((M2 / 1024)) MiB at $LINES lines (goal: flat)"
+	bench_goal "respond intake, $set playbooks (alerts/s)" \
+		"$(awk -v n="$LINES" -v s="$S2" 'BEGIN {printf "%.0f", n / s}')" ">=" 300000
 done
+bench_load after
