@@ -94,7 +94,9 @@ bench_goal() {
 	ok=$(awk -v v="$v" -v g="$g" -v op="$op" 'BEGIN {
 		r = (op == ">=") ? v >= g : (op == "<=") ? v <= g : (op == "<") ? v < g : v > g
 		print r ? "met" : "missed" }')
-	printf 'goal: %s: %.2f%s (goal %s %s%s): %s\n' "$row" "$v" "$u" "$op" "$g" "$u" "$ok"
+	local fmt='%.2f'
+	awk -v v="$v" 'BEGIN {exit !(v >= 1000 || v <= -1000)}' && fmt='%.0f'
+	printf "goal: %s: $fmt%s (goal %s %s%s): %s\n" "$row" "$v" "$u" "$op" "$g" "$u" "$ok"
 }
 
 bench_ratio() { # A B: A / B with 3 decimals
