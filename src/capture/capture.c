@@ -460,6 +460,21 @@ static int mem_open(void *ctx, pid_t pid, const char *name, struct sink *out, st
 	return 0;
 }
 
+/* the core, opened once its exact size is known: in a tar bag it goes
+ * straight into the tar (no spool file written and read back) */
+static int mem_open_sized(void *ctx, pid_t pid, const char *name, uint64_t size,
+			  struct sink *out, struct err *e)
+{
+	struct mem_ctx *m = ctx;
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "data/memory/%s", name);
+	if (bag_file_open_sized(m->cp->bag, path, "core", "memory", size, &m->f[0], e) < 0)
+		return -1;
+	m->pid[0] = pid;
+	*out = bag_file_sink(m->f[0]);
+	return 0;
+}
+
 /* the index note that ties a core (and its maps) to the process tree: the
  * cores carry the ids of the container's pid namespace, the tree the host's */
 static json_t *mem_ids_note(const json_t *sum)
@@ -552,7 +567,7 @@ static void collect_memory(struct capture *cp)
 		.cgroup_freezer = cp->c->cgroup_freezer,
 	};
 	struct mem_ctx m = {.cp = cp};
-	struct mem_out out = {mem_open, mem_close, &m};
+	struct mem_out out = {mem_open, mem_close, &m, mem_open_sized};
 	int rc = mem_collect(cp->c->pids, cp->c->npids, &mo, &out, &sum, &e);
 	if (rc < 0)
 		missing(cp, "data/memory/", "%s", e.msg);

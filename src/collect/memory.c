@@ -1007,6 +1007,10 @@ struct dump {
 	pid_t pid;
 	const struct mem_opts *o;
 	const struct sink *core, *maps;
+	/* mem_collect: the core is opened once its size is known (core NULL till then) */
+	const struct mem_out *out;
+	const char *cname;
+	struct sink core_s;
 	json_t *sum, *notes, *unreadable;
 	size_t n_unreadable;
 	uint64_t last_bad_end; /* to merge adjacent unreadable ranges */
@@ -1516,6 +1520,20 @@ static int dump_pid(struct dump *d, struct err *e)
 	if (mem_layout_compute(maps, nmaps, &sel, o->max_bytes, notes.len, &L, e) < 0)
 		goto out;
 	mem_layout_headers(&L, &hdr);
+	if (!d->core) {
+		/* mem_collect's core, now that its exact size is known */
+		const struct mem_out *mo = d->out;
+		if (!mo) {
+			err_set(e, ERR_INVALID, "process %d: no sink for the core", (int)pid);
+			goto out;
+		}
+		int r = mo->open_sized
+				? mo->open_sized(mo->ctx, pid, d->cname, L.size, &d->core_s, e)
+				: mo->open(mo->ctx, pid, d->cname, &d->core_s, e);
+		if (r < 0)
+			goto out;
+		d->core = &d->core_s;
+	}
 
 	/* stream it out */
 	if (sink_write(d->core, hdr.buf, hdr.len, e) < 0 ||
@@ -1683,14 +1701,15 @@ static const struct v1_set *v1_for(struct v1_cache *c, pid_t pid, const struct m
 }
 
 static int dump_one(pid_t pid, const struct mem_opts *o, const struct sink *core,
-		    const struct sink *maps, struct v1_cache *v1c, json_t **summary, struct err *e);
+		    const struct sink *maps, struct v1_cache *v1c, json_t **summary, struct err *e,
+		    const struct mem_out *out, bool *core_opened);
 
 int mem_dump_pid(pid_t pid, const struct mem_opts *o, const struct sink *core,
 		 const struct sink *maps, json_t **summary, struct err *e)
 {
 	static const struct mem_opts defaults;
 	struct v1_cache c = {0};
-	int rc = dump_one(pid, o ? o : &defaults, core, maps, &c, summary, e);
+	int rc = dump_one(pid, o ? o : &defaults, core, maps, &c, summary, e, NULL, NULL);
 	v1_cache_free(&c);
 	return rc;
 }
@@ -1713,7 +1732,8 @@ static bool proc_gone(pid_t pid)
 }
 
 static int dump_one(pid_t pid, const struct mem_opts *o, const struct sink *core,
-		    const struct sink *maps, struct v1_cache *v1c, json_t **summary, struct err *e)
+		    const struct sink *maps, struct v1_cache *v1c, json_t **summary, struct err *e,
+		    const struct mem_out *out, bool *core_opened)
 {
 	struct dump d;
 	memset(&d, 0, sizeof(d));
@@ -1721,6 +1741,10 @@ static int dump_one(pid_t pid, const struct mem_opts *o, const struct sink *core
 	d.o = o;
 	d.core = core;
 	d.maps = maps;
+	d.out = out;
+	char cname[32];
+	snprintf(cname, sizeof(cname), "%d.core", (int)pid);
+	d.cname = cname;
 	d.sum = json_object();
 	d.notes = json_array();
 	d.unreadable = json_array();
@@ -1737,6 +1761,8 @@ static int dump_one(pid_t pid, const struct mem_opts *o, const struct sink *core
 	d.v1 = v1_for(v1c, pid, o, &d.v1_why);
 	int rc = dump_pid(&d, e);
 #endif
+	if (core_opened)
+		*core_opened = d.core != NULL;
 	if (rc < 0) {
 		json_object_set_new(d.sum, "error", json_string(e->msg));
 		/* it exited (or died) before its memory could be read: nothing of
@@ -1787,15 +1813,23 @@ int mem_collect(const pid_t *pids, size_t npids, const struct mem_opts *o,
 			json_array_append_new(procs, ps);
 			continue;
 		}
-		if (out->open(out->ctx, pid, cname, &cs, &pe) < 0) {
-			struct err ce;
-			out->close(out->ctx, pid, mname, false, NULL, &ce);
-			nfailed++;
-			ps = json_pack("{s:i, s:s}", "pid", (int)pid, "error", pe.msg);
-			json_array_append_new(procs, ps);
-			continue;
+		/* the core is opened by dump_one once its size is known; if it
+		 * never got that far, it is opened here, empty, to say so */
+		bool core_opened = false;
+		int rc = dump_one(pid, &po, NULL, &ms, &v1c, &ps, &pe, out, &core_opened);
+		if (!core_opened) {
+			struct err oe;
+			err_clear(&oe);
+			if (out->open(out->ctx, pid, cname, &cs, &oe) < 0) {
+				struct err ce;
+				out->close(out->ctx, pid, mname, false, ps, &ce);
+				nfailed++;
+				if (rc == 0 || !json_object_get(ps, "error"))
+					json_object_set_new(ps, "error", json_string(oe.msg));
+				json_array_append_new(procs, ps);
+				continue;
+			}
 		}
-		int rc = dump_one(pid, &po, &cs, &ms, &v1c, &ps, &pe);
 		struct err ce;
 		err_clear(&ce);
 		int c1 = out->close(out->ctx, pid, cname, rc == 0, ps, &ce);
