@@ -24,6 +24,7 @@
  * error nothing is thawed or reconnected. */
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <string.h>
@@ -566,6 +567,13 @@ static void collect_memory(struct capture *cp)
 		.cgroup_unified = cp->c->cgroup_unified,
 		.cgroup_freezer = cp->c->cgroup_freezer,
 	};
+	/* Every process is read by an agent forked from us: until it exits, each
+	 * page of ours it shares is copy-on-write, and a write to it costs a page
+	 * copy and a TLB flush on every CPU. The hashing buffers of each core
+	 * (1 MiB) would come from malloc's recycled heap (glibc raises its mmap
+	 * threshold after the first free of a large block): a fixed threshold
+	 * keeps them fresh mappings of our own, never shared with an agent. */
+	mallopt(M_MMAP_THRESHOLD, 256 << 10);
 	struct mem_ctx m = {.cp = cp};
 	struct mem_out out = {mem_open, mem_close, &m, mem_open_sized};
 	int rc = mem_collect(cp->c->pids, cp->c->npids, &mo, &out, &sum, &e);

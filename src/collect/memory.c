@@ -88,11 +88,21 @@ struct ag_resp {
 struct agent {
 	pid_t child;
 	int sock;
-	void *map;
+	void *map; /* the thread states (sh) */
 	size_t mapsz;
+	void *dmap; /* the two chunk buffers: the cached pair (dcached) or a pair of its own */
+	bool dcached;
 	unsigned char *data[2];
 	struct ag_shm *sh;
 };
+
+/* The chunk buffers (2 x CHUNK, shared with the agent) are kept from one
+ * process to the next: the agents are sequential, each dead (SIGKILLed and
+ * reaped) before its buffers are reused, and fresh buffers for every
+ * process would cost a page fault for each page on first touch (costly in
+ * a VM). A second collector running at once gets a pair of its own. */
+static void *data_cache;
+static int data_cache_busy;
 
 static double now_ms(void)
 {
@@ -309,15 +319,39 @@ static int agent_alloc(struct agent *a, pid_t pid, uint32_t cap, int memfd, unsi
 	a->child = -1;
 	a->sock = -1;
 	size_t hdr = sizeof(struct ag_shm) + (size_t)cap * sizeof(struct ag_thread);
-	a->mapsz = 2 * (size_t)CHUNK + (hdr + MEM_PAGE - 1) / MEM_PAGE * MEM_PAGE;
+	a->mapsz = (hdr + MEM_PAGE - 1) / MEM_PAGE * MEM_PAGE;
 	a->map = mmap(NULL, a->mapsz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (a->map == MAP_FAILED) {
 		a->map = NULL;
 		return err_sys(e, errno, "mmap %zu bytes", a->mapsz);
 	}
-	a->data[0] = a->map;
-	a->data[1] = (unsigned char *)a->map + CHUNK;
-	a->sh = (struct ag_shm *)((unsigned char *)a->map + 2 * (size_t)CHUNK);
+	if (!__atomic_exchange_n(&data_cache_busy, 1, __ATOMIC_ACQUIRE)) {
+		if (!data_cache) {
+			void *m = mmap(NULL, 2 * (size_t)CHUNK, PROT_READ | PROT_WRITE,
+				       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+			data_cache = m == MAP_FAILED ? NULL : m;
+		}
+		if (data_cache) {
+			a->dmap = data_cache;
+			a->dcached = true;
+		} else {
+			__atomic_store_n(&data_cache_busy, 0, __ATOMIC_RELEASE);
+		}
+	}
+	if (!a->dmap) {
+		void *m = mmap(NULL, 2 * (size_t)CHUNK, PROT_READ | PROT_WRITE,
+			       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED) {
+			int err = errno;
+			munmap(a->map, a->mapsz);
+			a->map = NULL;
+			return err_sys(e, err, "mmap %zu bytes", 2 * (size_t)CHUNK);
+		}
+		a->dmap = m;
+	}
+	a->data[0] = a->dmap;
+	a->data[1] = (unsigned char *)a->dmap + CHUNK;
+	a->sh = (struct ag_shm *)a->map;
 	a->sh->pid = pid;
 	a->sh->memfd = memfd;
 	a->sh->cap = cap;
@@ -412,10 +446,16 @@ static void agent_stop(struct agent *a)
 
 static void agent_free(struct agent *a)
 {
-	agent_kill(a);
+	agent_kill(a); /* reaped: nothing writes to its buffers any more */
 	if (a->map)
 		munmap(a->map, a->mapsz);
 	a->map = NULL;
+	if (a->dcached)
+		__atomic_store_n(&data_cache_busy, 0, __ATOMIC_RELEASE);
+	else if (a->dmap)
+		munmap(a->dmap, 2 * (size_t)CHUNK);
+	a->dmap = NULL;
+	a->dcached = false;
 }
 
 /* ---- freeze state ---- */

@@ -203,6 +203,7 @@ if want growth; then
 		BENCH_BETWEEN="rm -rf '$W/bag'; sync"
 		bench_alternate capture "'$CONTAIN' capture '$CID' -o '$W/bag' --no-fs --no-pcap --no-quarantine >/dev/null 2>&1"
 		BENCH_BETWEEN=
+		rm -rf "$W/bag"
 		"$CONTAIN" capture "$CID" -o "$W/bag" --no-fs --no-pcap --no-quarantine >/dev/null 2>&1 ||
 			{ echo "bench_capture: the capture failed"; exit 1; }
 		mb=$(core_bytes "$W/bag")
