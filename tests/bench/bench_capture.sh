@@ -41,6 +41,15 @@ MT=$FIXTURE_ROOTFS/usr/bin/memtarget
 W=$T_DIR/w
 mkdir -p "$W"
 
+# CPU seconds too (user+sys of the whole command, children included): on a
+# shared machine wall time moves with the load, CPU time much less.
+# cpu NAME CMD: CMD wrapped so that its CPU seconds go to $W/cpu.NAME;
+# cpu_med NAME: their median
+cpu() { printf '{ TIMEFORMAT="%%U %%S"; time ( %s ); } 2>>"%s/cpu.%s"' "$2" "$W" "$1"; }
+cpu_med() {
+	awk '/^[0-9.]+ [0-9.]+$/ {print $1 + $2}' "$W/cpu.$1" | bench_median
+	rm -f "$W/cpu.$1"
+}
 gib() { awk -v b="$1" 'BEGIN {printf "%.2f", b / 1073741824}'; }
 mbs() { awk -v b="$1" -v t="$2" 'BEGIN {printf "%.0f", b / t / 1e6}'; }
 # the summed size of the cores a bag holds
@@ -99,8 +108,9 @@ fi
 if want fs; then
 	echo "-- fs layer as a stream (-o - >/dev/null) vs tar -cf - . | sha256sum"
 	bench_alternate \
-		tar "tar -C '$UP' -cf - . | sha256sum >/dev/null; [ \${PIPESTATUS[0]} -eq 0 ]" \
-		capture "'$CONTAIN' capture '$FSCID' -o - --no-memory --no-pcap --no-quarantine >/dev/null 2>&1"
+		tar "$(cpu tar "tar -C '$UP' -cf - . 2>/dev/null | sha256sum >/dev/null; [ \${PIPESTATUS[0]} -eq 0 ]")" \
+		capture "$(cpu capture "'$CONTAIN' capture '$FSCID' -o - --no-memory --no-pcap --no-quarantine >/dev/null 2>&1")"
+	echo "cpu seconds (user+sys, median): tar | sha256sum $(cpu_med tar), capture $(cpu_med capture)"
 	echo "tar | sha256sum: ${MED[tar]} s ($(mbs "$bytes" "${MED[tar]}") MB/s); capture: ${MED[capture]} s ($(mbs "$bytes" "${MED[capture]}") MB/s)"
 	bench_goal "fs capture stream vs tar|sha256sum (times faster)" "$(bench_ratio "${MED[tar]}" "${MED[capture]}")" ">=" 3 x
 	bench_goal "fs capture stream rate / one-core SHA rate" \
@@ -110,8 +120,9 @@ if want bag; then
 	echo "-- fs layer into a bag directory (durable) vs cp -r + sync -f"
 	BENCH_BETWEEN="rm -rf '$W/bag' '$W/cp'; sync"
 	bench_alternate \
-		cp "cp -r '$UP' '$W/cp' && sync -f '$W/cp'" \
-		capture "'$CONTAIN' capture '$FSCID' -o '$W/bag' --no-memory --no-pcap --no-quarantine >/dev/null 2>&1"
+		cp "$(cpu cp "cp -r '$UP' '$W/cp' && sync -f '$W/cp'")" \
+		capture "$(cpu capture "'$CONTAIN' capture '$FSCID' -o '$W/bag' --no-memory --no-pcap --no-quarantine >/dev/null 2>&1")"
+	echo "cpu seconds (user+sys, median): cp -r + sync -f $(cpu_med cp), capture $(cpu_med capture)"
 	BENCH_BETWEEN=
 	rm -rf "$W/bag" "$W/cp"
 	echo "cp -r + sync -f: ${MED[cp]} s; capture into a bag directory: ${MED[capture]} s"
@@ -146,9 +157,10 @@ X
 	rm -rf "$W/check"
 	BENCH_BETWEEN="rm -rf '$W/bag' '$W/gc'*; sync"
 	bench_alternate \
-		gcore "gcore -o '$W/gc' $P >/dev/null 2>&1" \
+		gcore "$(cpu gcore "gcore -o '$W/gc' $P >/dev/null 2>&1")" \
 		gcoresync "gcore -o '$W/gc' $P >/dev/null 2>&1 && sync -f '$W/gc.$P'" \
-		capture "'$CONTAIN' capture '$M1CID' -o '$W/bag' --no-fs --no-pcap --no-quarantine >/dev/null 2>&1"
+		capture "$(cpu capture "'$CONTAIN' capture '$M1CID' -o '$W/bag' --no-fs --no-pcap --no-quarantine >/dev/null 2>&1")"
+	echo "cpu seconds (user+sys, median): gcore $(cpu_med gcore), capture $(cpu_med capture)"
 	BENCH_BETWEEN=
 	rm -rf "$W/bag" "$W/gc"*
 	echo "gcore: ${MED[gcore]} s; gcore + sync -f: ${MED[gcoresync]} s; capture --no-fs into a bag directory: ${MED[capture]} s ($(mbs "$mb" "${MED[capture]}") MB/s)"
@@ -176,9 +188,12 @@ if want mem8; then
 	mb=$(core_bytes "$W/check")
 	echo "the bag's cores: $mb bytes"
 	rm -rf "$W/check"
+	BENCH_BETWEEN="rm -rf '$W/bag'; sync"
 	bench_alternate \
-		capture "'$CONTAIN' capture '$M8CID' -o - --no-fs --no-pcap --no-quarantine >/dev/null 2>&1" \
-		bagdir "rm -rf '$W/bag'; '$CONTAIN' capture '$M8CID' -o '$W/bag' --no-fs --no-pcap --no-quarantine >/dev/null 2>&1"
+		capture "$(cpu capture "'$CONTAIN' capture '$M8CID' -o - --no-fs --no-pcap --no-quarantine >/dev/null 2>&1")" \
+		bagdir "'$CONTAIN' capture '$M8CID' -o '$W/bag' --no-fs --no-pcap --no-quarantine >/dev/null 2>&1"
+	BENCH_BETWEEN=
+	echo "cpu seconds (user+sys, median): capture -o - $(cpu_med capture)"
 	rm -rf "$W/bag"
 	echo "capture -o -: ${MED[capture]} s ($(mbs "$mb" "${MED[capture]}") MB/s); into a bag directory (durable): ${MED[bagdir]} s ($(mbs "$mb" "${MED[bagdir]}") MB/s)"
 	bench_goal "memory 8 x 128 MiB stream rate / two-core SHA rate" \
@@ -189,7 +204,7 @@ fi
 # ---- growth ---------------------------------------------------------------
 if want growth; then
 	echo "-- growth: capture (memory on, bag directory, --no-fs --no-pcap --no-quarantine)"
-	printf '%-10s %10s %12s %12s %14s\n' processes seconds 's/process' 'core GiB' 's/GiB'
+	printf '%-10s %10s %12s %12s %14s %10s %14s\n' processes seconds 's/process' 'core GiB' 's/GiB' 'cpu s' 'cpu s/process'
 	for n in 20 200; do
 		{
 			echo '#!/bin/sh'
@@ -201,7 +216,8 @@ if want growth; then
 		for _ in $(seq 300); do [ "$(wc -l <"$CG2/cgroup.procs")" -ge "$n" ] && break; sleep 0.1; done
 		np=$(wc -l <"$CG2/cgroup.procs")
 		BENCH_BETWEEN="rm -rf '$W/bag'; sync"
-		bench_alternate capture "'$CONTAIN' capture '$CID' -o '$W/bag' --no-fs --no-pcap --no-quarantine >/dev/null 2>&1"
+		bench_alternate capture "$(cpu capture "'$CONTAIN' capture '$CID' -o '$W/bag' --no-fs --no-pcap --no-quarantine >/dev/null 2>&1")"
+		c=$(cpu_med capture)
 		BENCH_BETWEEN=
 		rm -rf "$W/bag"
 		"$CONTAIN" capture "$CID" -o "$W/bag" --no-fs --no-pcap --no-quarantine >/dev/null 2>&1 ||
@@ -209,8 +225,8 @@ if want growth; then
 		mb=$(core_bytes "$W/bag")
 		rm -rf "$W/bag"
 		t=${MED[capture]}
-		awk -v n="$np" -v t="$t" -v b="$mb" 'BEGIN {printf "%-10d %10.3f %12.4f %12.3f %14.2f\n",
-			n, t, t / n, b / 1073741824, (b > 0) ? t / (b / 1073741824) : 0}'
+		awk -v n="$np" -v t="$t" -v b="$mb" -v c="$c" 'BEGIN {printf "%-10d %10.3f %12.4f %12.3f %14.2f %10.2f %14.4f\n",
+			n, t, t / n, b / 1073741824, (b > 0) ? t / (b / 1073741824) : 0, c, c / n}'
 		runc_cleanup "bench-cap-g$n-$$"
 	done
 fi
