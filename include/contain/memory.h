@@ -256,12 +256,18 @@ int mem_dump_pid(pid_t pid, const struct mem_opts *o, const struct sink *core,
 /* Sinks for mem_collect: open gives the sink for "<pid>.core" or
  * "<pid>.maps"; close ends it (ok false: the artifact is incomplete);
  * summary is the process's (mem_dump_pid), for the ids to record with the
- * artifact. */
+ * artifact. open_sized (may be NULL: open is used) opens the core once its
+ * layout is known, with the exact size the core will have (a tar bag then
+ * writes it straight into the tar, not through a spool file); a core whose
+ * layout was never reached is opened with open, written empty and closed
+ * with ok false. */
 struct mem_out {
 	int (*open)(void *ctx, pid_t pid, const char *name, struct sink *out, struct err *e);
 	int (*close)(void *ctx, pid_t pid, const char *name, bool ok, const json_t *summary,
 		     struct err *e);
 	void *ctx;
+	int (*open_sized)(void *ctx, pid_t pid, const char *name, uint64_t size, struct sink *out,
+			  struct err *e);
 };
 
 /* Every pid: {collector:"memory", time, options:{full, max_bytes, regs},

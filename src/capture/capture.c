@@ -24,6 +24,7 @@
  * error nothing is thawed or reconnected. */
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <string.h>
@@ -460,6 +461,21 @@ static int mem_open(void *ctx, pid_t pid, const char *name, struct sink *out, st
 	return 0;
 }
 
+/* the core, opened once its exact size is known: in a tar bag it goes
+ * straight into the tar (no spool file written and read back) */
+static int mem_open_sized(void *ctx, pid_t pid, const char *name, uint64_t size,
+			  struct sink *out, struct err *e)
+{
+	struct mem_ctx *m = ctx;
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "data/memory/%s", name);
+	if (bag_file_open_sized(m->cp->bag, path, "core", "memory", size, &m->f[0], e) < 0)
+		return -1;
+	m->pid[0] = pid;
+	*out = bag_file_sink(m->f[0]);
+	return 0;
+}
+
 /* the index note that ties a core (and its maps) to the process tree: the
  * cores carry the ids of the container's pid namespace, the tree the host's */
 static json_t *mem_ids_note(const json_t *sum)
@@ -551,8 +567,15 @@ static void collect_memory(struct capture *cp)
 		.cgroup_unified = cp->c->cgroup_unified,
 		.cgroup_freezer = cp->c->cgroup_freezer,
 	};
+	/* Every process is read by an agent forked from us: until it exits, each
+	 * page of ours it shares is copy-on-write, and a write to it costs a page
+	 * copy and a TLB flush on every CPU. The hashing buffers of each core
+	 * (1 MiB) would come from malloc's recycled heap (glibc raises its mmap
+	 * threshold after the first free of a large block): a fixed threshold
+	 * keeps them fresh mappings of our own, never shared with an agent. */
+	mallopt(M_MMAP_THRESHOLD, 256 << 10);
 	struct mem_ctx m = {.cp = cp};
-	struct mem_out out = {mem_open, mem_close, &m};
+	struct mem_out out = {mem_open, mem_close, &m, mem_open_sized};
 	int rc = mem_collect(cp->c->pids, cp->c->npids, &mo, &out, &sum, &e);
 	if (rc < 0)
 		missing(cp, "data/memory/", "%s", e.msg);

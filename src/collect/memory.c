@@ -88,11 +88,21 @@ struct ag_resp {
 struct agent {
 	pid_t child;
 	int sock;
-	void *map;
+	void *map; /* the thread states (sh) */
 	size_t mapsz;
+	void *dmap; /* the two chunk buffers: the cached pair (dcached) or a pair of its own */
+	bool dcached;
 	unsigned char *data[2];
 	struct ag_shm *sh;
 };
+
+/* The chunk buffers (2 x CHUNK, shared with the agent) are kept from one
+ * process to the next: the agents are sequential, each dead (SIGKILLed and
+ * reaped) before its buffers are reused, and fresh buffers for every
+ * process would cost a page fault for each page on first touch (costly in
+ * a VM). A second collector running at once gets a pair of its own. */
+static void *data_cache;
+static int data_cache_busy;
 
 static double now_ms(void)
 {
@@ -309,15 +319,39 @@ static int agent_alloc(struct agent *a, pid_t pid, uint32_t cap, int memfd, unsi
 	a->child = -1;
 	a->sock = -1;
 	size_t hdr = sizeof(struct ag_shm) + (size_t)cap * sizeof(struct ag_thread);
-	a->mapsz = 2 * (size_t)CHUNK + (hdr + MEM_PAGE - 1) / MEM_PAGE * MEM_PAGE;
+	a->mapsz = (hdr + MEM_PAGE - 1) / MEM_PAGE * MEM_PAGE;
 	a->map = mmap(NULL, a->mapsz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (a->map == MAP_FAILED) {
 		a->map = NULL;
 		return err_sys(e, errno, "mmap %zu bytes", a->mapsz);
 	}
-	a->data[0] = a->map;
-	a->data[1] = (unsigned char *)a->map + CHUNK;
-	a->sh = (struct ag_shm *)((unsigned char *)a->map + 2 * (size_t)CHUNK);
+	if (!__atomic_exchange_n(&data_cache_busy, 1, __ATOMIC_ACQUIRE)) {
+		if (!data_cache) {
+			void *m = mmap(NULL, 2 * (size_t)CHUNK, PROT_READ | PROT_WRITE,
+				       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+			data_cache = m == MAP_FAILED ? NULL : m;
+		}
+		if (data_cache) {
+			a->dmap = data_cache;
+			a->dcached = true;
+		} else {
+			__atomic_store_n(&data_cache_busy, 0, __ATOMIC_RELEASE);
+		}
+	}
+	if (!a->dmap) {
+		void *m = mmap(NULL, 2 * (size_t)CHUNK, PROT_READ | PROT_WRITE,
+			       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED) {
+			int err = errno;
+			munmap(a->map, a->mapsz);
+			a->map = NULL;
+			return err_sys(e, err, "mmap %zu bytes", 2 * (size_t)CHUNK);
+		}
+		a->dmap = m;
+	}
+	a->data[0] = a->dmap;
+	a->data[1] = (unsigned char *)a->dmap + CHUNK;
+	a->sh = (struct ag_shm *)a->map;
 	a->sh->pid = pid;
 	a->sh->memfd = memfd;
 	a->sh->cap = cap;
@@ -412,10 +446,16 @@ static void agent_stop(struct agent *a)
 
 static void agent_free(struct agent *a)
 {
-	agent_kill(a);
+	agent_kill(a); /* reaped: nothing writes to its buffers any more */
 	if (a->map)
 		munmap(a->map, a->mapsz);
 	a->map = NULL;
+	if (a->dcached)
+		__atomic_store_n(&data_cache_busy, 0, __ATOMIC_RELEASE);
+	else if (a->dmap)
+		munmap(a->dmap, 2 * (size_t)CHUNK);
+	a->dmap = NULL;
+	a->dcached = false;
 }
 
 /* ---- freeze state ---- */
@@ -1007,6 +1047,10 @@ struct dump {
 	pid_t pid;
 	const struct mem_opts *o;
 	const struct sink *core, *maps;
+	/* mem_collect: the core is opened once its size is known (core NULL till then) */
+	const struct mem_out *out;
+	const char *cname;
+	struct sink core_s;
 	json_t *sum, *notes, *unreadable;
 	size_t n_unreadable;
 	uint64_t last_bad_end; /* to merge adjacent unreadable ranges */
@@ -1516,6 +1560,20 @@ static int dump_pid(struct dump *d, struct err *e)
 	if (mem_layout_compute(maps, nmaps, &sel, o->max_bytes, notes.len, &L, e) < 0)
 		goto out;
 	mem_layout_headers(&L, &hdr);
+	if (!d->core) {
+		/* mem_collect's core, now that its exact size is known */
+		const struct mem_out *mo = d->out;
+		if (!mo) {
+			err_set(e, ERR_INVALID, "process %d: no sink for the core", (int)pid);
+			goto out;
+		}
+		int r = mo->open_sized
+				? mo->open_sized(mo->ctx, pid, d->cname, L.size, &d->core_s, e)
+				: mo->open(mo->ctx, pid, d->cname, &d->core_s, e);
+		if (r < 0)
+			goto out;
+		d->core = &d->core_s;
+	}
 
 	/* stream it out */
 	if (sink_write(d->core, hdr.buf, hdr.len, e) < 0 ||
@@ -1683,14 +1741,15 @@ static const struct v1_set *v1_for(struct v1_cache *c, pid_t pid, const struct m
 }
 
 static int dump_one(pid_t pid, const struct mem_opts *o, const struct sink *core,
-		    const struct sink *maps, struct v1_cache *v1c, json_t **summary, struct err *e);
+		    const struct sink *maps, struct v1_cache *v1c, json_t **summary, struct err *e,
+		    const struct mem_out *out, bool *core_opened);
 
 int mem_dump_pid(pid_t pid, const struct mem_opts *o, const struct sink *core,
 		 const struct sink *maps, json_t **summary, struct err *e)
 {
 	static const struct mem_opts defaults;
 	struct v1_cache c = {0};
-	int rc = dump_one(pid, o ? o : &defaults, core, maps, &c, summary, e);
+	int rc = dump_one(pid, o ? o : &defaults, core, maps, &c, summary, e, NULL, NULL);
 	v1_cache_free(&c);
 	return rc;
 }
@@ -1713,7 +1772,8 @@ static bool proc_gone(pid_t pid)
 }
 
 static int dump_one(pid_t pid, const struct mem_opts *o, const struct sink *core,
-		    const struct sink *maps, struct v1_cache *v1c, json_t **summary, struct err *e)
+		    const struct sink *maps, struct v1_cache *v1c, json_t **summary, struct err *e,
+		    const struct mem_out *out, bool *core_opened)
 {
 	struct dump d;
 	memset(&d, 0, sizeof(d));
@@ -1721,6 +1781,10 @@ static int dump_one(pid_t pid, const struct mem_opts *o, const struct sink *core
 	d.o = o;
 	d.core = core;
 	d.maps = maps;
+	d.out = out;
+	char cname[32];
+	snprintf(cname, sizeof(cname), "%d.core", (int)pid);
+	d.cname = cname;
 	d.sum = json_object();
 	d.notes = json_array();
 	d.unreadable = json_array();
@@ -1737,6 +1801,8 @@ static int dump_one(pid_t pid, const struct mem_opts *o, const struct sink *core
 	d.v1 = v1_for(v1c, pid, o, &d.v1_why);
 	int rc = dump_pid(&d, e);
 #endif
+	if (core_opened)
+		*core_opened = d.core != NULL;
 	if (rc < 0) {
 		json_object_set_new(d.sum, "error", json_string(e->msg));
 		/* it exited (or died) before its memory could be read: nothing of
@@ -1787,15 +1853,23 @@ int mem_collect(const pid_t *pids, size_t npids, const struct mem_opts *o,
 			json_array_append_new(procs, ps);
 			continue;
 		}
-		if (out->open(out->ctx, pid, cname, &cs, &pe) < 0) {
-			struct err ce;
-			out->close(out->ctx, pid, mname, false, NULL, &ce);
-			nfailed++;
-			ps = json_pack("{s:i, s:s}", "pid", (int)pid, "error", pe.msg);
-			json_array_append_new(procs, ps);
-			continue;
+		/* the core is opened by dump_one once its size is known; if it
+		 * never got that far, it is opened here, empty, to say so */
+		bool core_opened = false;
+		int rc = dump_one(pid, &po, NULL, &ms, &v1c, &ps, &pe, out, &core_opened);
+		if (!core_opened) {
+			struct err oe;
+			err_clear(&oe);
+			if (out->open(out->ctx, pid, cname, &cs, &oe) < 0) {
+				struct err ce;
+				out->close(out->ctx, pid, mname, false, ps, &ce);
+				nfailed++;
+				if (rc == 0 || !json_object_get(ps, "error"))
+					json_object_set_new(ps, "error", json_string(oe.msg));
+				json_array_append_new(procs, ps);
+				continue;
+			}
 		}
-		int rc = dump_one(pid, &po, &cs, &ms, &v1c, &ps, &pe);
 		struct err ce;
 		err_clear(&ce);
 		int c1 = out->close(out->ctx, pid, cname, rc == 0, ps, &ce);

@@ -212,7 +212,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mem-driver: open '%s': %s\n", out, strerror(errno));
 		return 3;
 	}
-	struct mem_out mo = {f_open, f_close, &fs};
+	struct mem_out mo = {f_open, f_close, &fs, NULL};
 	json_t *sum = NULL;
 	double t0 = time_mono();
 	int r = mem_collect(pids, npids, &o, &mo, &sum, &e);
