@@ -48,10 +48,13 @@ int sha256_fd(int fd, unsigned char out[HASH_LEN], uint64_t *size, struct err *e
  * a job (a job with no chunk queued is set aside), so any mix of open jobs
  * cannot deadlock.
  *
- * Results: a finished job is posted with its tag; take it either by the job
- * (hashpool_job_wait) or in completion order (hashpool_next), not both for
- * the same job. The handles are thread safe; one job is fed by one thread
- * at a time. Memory: a few KiB a pool plus the queued chunks. */
+ * Results: a finished job is posted with its tag; a pool's results are taken
+ * either each by its job (hashpool_job_wait) or in completion order
+ * (hashpool_next), one way per pool. Every stream job is ended, even on an
+ * error path (its result is then left to hashpool_free). The handles are
+ * thread safe; one job is fed by one thread at a time. Memory: a few KiB a
+ * pool, a 256 KiB read buffer a worker, plus the queued chunks (at most
+ * max_queued, plus up to 256 KiB a stream job being fed). */
 struct hashpool;
 struct hashjob;
 
@@ -98,7 +101,7 @@ struct hashjob *hashpool_job_fd(struct hashpool *p, int fd, void *tag);
 
 /* Wait for job j (ended, or an fd job), fill *r, free j. */
 void hashpool_job_wait(struct hashjob *j, struct hashres *r);
-/* The next finished job not taken by hashpool_job_wait, in completion
- * order; blocks while jobs are queued or running. 1: *r filled; 0: no job
- * left (every job made has been taken). */
+/* The next finished job, in completion order; blocks while jobs are queued
+ * or running (a stream job not ended counts: end it first). 1: *r filled;
+ * 0: no job left (every job made has been taken). */
 int hashpool_next(struct hashpool *p, struct hashres *r);
