@@ -53,7 +53,7 @@ int sha256_fd(int fd, unsigned char out[HASH_LEN], uint64_t *size, struct err *e
  * (hashpool_next), one way per pool. Every stream job is ended, even on an
  * error path (its result is then left to hashpool_free). The handles are
  * thread safe; one job is fed by one thread at a time. Memory: a few KiB a
- * pool, a 256 KiB read buffer a worker, plus the queued chunks (at most
+ * pool, a 1 MiB read buffer a worker, plus the queued chunks (at most
  * max_queued, plus up to 256 KiB a stream job being fed). */
 struct hashpool;
 struct hashjob;
@@ -99,7 +99,13 @@ void hashpool_job_end(struct hashjob *j);
  * err set if a read fails. Regular files only (the caller checked fstat). */
 struct hashjob *hashpool_job_fd(struct hashpool *p, int fd, void *tag);
 
-/* Wait for job j (ended, or an fd job), fill *r, free j. */
+/* A range job: a worker hashes len bytes of fd from offset off (pread; fd
+ * is shared, not closed, and must stay open until the job is taken). A
+ * range that ends early (EOF) is posted with bytes < len and err 0. */
+struct hashjob *hashpool_job_range(struct hashpool *p, int fd, uint64_t off, uint64_t len,
+				   void *tag);
+
+/* Wait for job j (ended, or an fd or range job), fill *r, free j. */
 void hashpool_job_wait(struct hashjob *j, struct hashres *r);
 /* The next finished job, in completion order; blocks while jobs are queued
  * or running (a stream job not ended counts: end it first). 1: *r filled;

@@ -195,6 +195,45 @@ START_TEST(fd_jobs_and_next)
 }
 END_TEST
 
+/* range jobs over one shared fd, one past the end of the file */
+START_TEST(range_jobs)
+{
+	char dir[128], path[256];
+	unit_tmpdir(dir, sizeof(dir), "test_hashio");
+	snprintf(path, sizeof(path), "%s/f", dir);
+	size_t n = (4u << 20) + 999;
+	unsigned char *b = pattern(n, 3);
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, b, n), (ssize_t)n);
+	struct hashpool_opts o = {.workers = 2, .max_jobs = 2};
+	struct hashpool *p = hashpool_new(&o);
+	enum { N = 12 };
+	uint64_t off[N], len[N];
+	struct hashjob *j[N];
+	for (unsigned i = 0; i < N; i++) {
+		off[i] = (i * 390001u) % n;
+		len[i] = i == 0 ? 0 : i == N - 1 ? n - off[i] + 5000 : (i * 123457u) % (n - off[i]);
+		j[i] = hashpool_job_range(p, fd, off[i], len[i], NULL);
+	}
+	for (unsigned i = 0; i < N; i++) {
+		struct hashres r;
+		hashpool_job_wait(j[i], &r);
+		uint64_t have = i == N - 1 ? n - off[i] : len[i];
+		unsigned char want[HASH_LEN];
+		sha256_buf(b + off[i], have, want);
+		ck_assert_int_eq(r.err, 0);
+		ck_assert_uint_eq(r.bytes, have); /* the last one: short, no error */
+		ck_assert_mem_eq(r.md, want, HASH_LEN);
+	}
+	hashpool_free(p);
+	ck_assert_int_eq(fcntl(fd, F_GETFD), FD_CLOEXEC); /* still ours, still open */
+	close(fd);
+	free(b);
+	unit_tmpdir_remove(dir);
+}
+END_TEST
+
 /* results left untaken, an ended job never waited: freed by hashpool_free */
 START_TEST(free_with_results_left)
 {
@@ -265,6 +304,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, tight_bounds_do_not_deadlock);
 	tcase_add_test(tc, interleaved_open_jobs);
 	tcase_add_test(tc, fd_jobs_and_next);
+	tcase_add_test(tc, range_jobs);
 	tcase_add_test(tc, free_with_results_left);
 	tcase_add_test(tc, several_feeders);
 	suite_add_tcase(s, tc);
