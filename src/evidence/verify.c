@@ -643,6 +643,11 @@ struct src {
 	char *buf;
 	size_t head; /* bytes of buf read ahead to sniff, handed over first */
 	bool head_given, eof;
+	/* a plain tar in a regular file: members are hashed by the pool's
+	 * workers with pread, and libarchive seeks over their data */
+	bool seekable;
+	uint64_t size, pos; /* the file's size; our read offset in it */
+	struct hashpool *pool;
 };
 
 static la_ssize_t src_read(struct archive *a, void *arg, const void **out)
@@ -664,8 +669,25 @@ static la_ssize_t src_read(struct archive *a, void *arg, const void **out)
 		}
 		if (r == 0)
 			s->eof = true;
+		s->pos += (uint64_t)r;
 		return r;
 	}
+}
+
+/* libarchive skips a member's data (hashed by a worker) with a seek, never
+ * past the end of the file: what is missing there is read, and found cut
+ * short, as without the seek */
+static la_int64_t src_skip(struct archive *a, void *arg, la_int64_t n)
+{
+	(void)a;
+	struct src *s = arg;
+	if (!s->seekable || !s->head_given || n <= 0 || s->pos >= s->size)
+		return 0;
+	uint64_t k = (uint64_t)n < s->size - s->pos ? (uint64_t)n : s->size - s->pos;
+	if (lseek(s->fd, (off_t)(s->pos + k), SEEK_SET) < 0)
+		return 0;
+	s->pos += k;
+	return (la_int64_t)k;
 }
 
 static int src_fill_head(struct src *s)
@@ -681,6 +703,7 @@ static int src_fill_head(struct src *s)
 			break;
 		}
 		s->head += (size_t)r;
+		s->pos += (uint64_t)r;
 	}
 	return 0;
 }
@@ -791,7 +814,8 @@ static int tar_open(struct view *v, struct src *src, struct archive **out, struc
 			       v->path, kind == SRC_GZIP ? "gzip" : "zstd");
 	}
 	archive_read_support_format_tar(a);
-	if (archive_read_open(a, src, NULL, src_read, NULL) != ARCHIVE_OK) {
+	src->seekable = src->seekable && kind == SRC_TAR;
+	if (archive_read_open2(a, src, NULL, src_read, src_skip, NULL) != ARCHIVE_OK) {
 		/* a gzip or zstd magic then too little for its header is cut too */
 		int rc = 0;
 		if (cut_short(a, src) || (src->eof && kind != SRC_TAR && src->head < 32)) {
@@ -860,6 +884,48 @@ static const char *entry_rel(struct view *v, struct archive_entry *ae, const cha
 	return type == AE_IFDIR ? NULL : slash + 1;
 }
 
+/* A payload member of a plain tar file, whole in the file: hashed by a
+ * worker (pread of its bytes where the tar holds them), not read here.
+ * false: not such a member (read as a stream). */
+static bool range_member(struct view *v, struct archive *a, struct archive_entry *ae,
+			 const char *rel, const char *s, const struct src *src)
+{
+	if (!archive_entry_size_is_set(ae) || archive_entry_size(ae) < 0)
+		return false;
+	uint64_t size = (uint64_t)archive_entry_size(ae);
+	la_int64_t off = archive_filter_bytes(a, 0); /* where its data starts */
+	if (off < 0 || (uint64_t)off > src->size || size > src->size - (uint64_t)off)
+		return false; /* cut short: the stream reports it */
+	if (!str_has_prefix(rel, "data/") && strchr(rel, '/'))
+		check(v, "files", false, "'%s' is outside data/ in a subdirectory", s);
+	struct vfile *f = add_file(v, rel);
+	f->size = size;
+	hashpool_job_range(src->pool, src->fd, (uint64_t)off, size,
+			   (void *)(uintptr_t)(size_t)(f - v->files));
+	return true;
+}
+
+/* The pool's digests of the range members, into their files. */
+static void range_results(struct view *v, struct hashpool *pool)
+{
+	struct hashres r;
+	while (hashpool_next(pool, &r) == 1) {
+		struct vfile *f = &v->files[(size_t)(uintptr_t)r.tag];
+		if (r.err == 0 && r.bytes == f->size) {
+			hex_encode(r.md, HASH_LEN, f->sha);
+			f->hashed = true;
+			continue;
+		}
+		_cleanup_free_ char *sh = shown(f->path);
+		if (r.err)
+			check(v, "payload", false, "cannot read '%s': %s", sh, strerror(r.err));
+		else
+			check(v, "tar", false,
+			      "tar entry '%s': %llu of its %llu bytes read (the tar changed while read)",
+			      sh, (unsigned long long)r.bytes, (unsigned long long)f->size);
+	}
+}
+
 /* Read one file entry: a tag file kept (bounded), a payload file hashed.
  * false: stop reading (the tar is cut short or damaged; reported). */
 static bool tar_member(struct view *v, struct archive *a, struct archive_entry *ae,
@@ -883,6 +949,8 @@ static bool tar_member(struct view *v, struct archive *a, struct archive_entry *
 			add_file(v, rel); /* there, unread: the manifest does not call it missing */
 		return true;
 	}
+	if (t < 0 && src->seekable && src->pool && range_member(v, a, ae, rel, s, src))
+		return true;
 	struct hasher *h = hasher_new();
 	struct vfile *f = NULL;
 	int rerr = 0;
@@ -936,12 +1004,20 @@ static int collect_tar(struct view *v, struct err *e)
 		if (ownfd < 0)
 			return err_sys(e, errno, "open '%s'", v->path);
 		src.fd = ownfd;
+		struct stat st;
+		if (fstat(ownfd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+			src.seekable = true;
+			src.size = (uint64_t)st.st_size;
+			posix_fadvise(ownfd, 0, 0, POSIX_FADV_SEQUENTIAL);
+		}
 	}
 	struct archive *a;
 	if (tar_open(v, &src, &a, e) < 0)
 		return -1;
 	if (!a)
 		return 0;
+	if (src.seekable)
+		src.pool = hashpool_new(NULL);
 	int rc = 0;
 	char *top = NULL;
 	size_t entries = 0;
@@ -977,6 +1053,10 @@ static int collect_tar(struct view *v, struct err *e)
 		const char *rel = entry_rel(v, ae, s, &top, &clean);
 		if (rel && !tar_member(v, a, ae, rel, s, &src))
 			break;
+	}
+	if (src.pool) {
+		range_results(v, src.pool);
+		hashpool_free(src.pool);
 	}
 	if (!top && !v->cut && rc == 0)
 		check(v, "tar", false, "the tar is empty");
