@@ -17,8 +17,10 @@
  * finished parts still verify. Against power loss (what fsync adds): an
  * artifact of 1 MiB or more is fdatasync()ed before its custody line is
  * written and synced; smaller ones are committed in groups (one syncfs() of
- * the bag's filesystem for up to 256 artifacts or 16 MiB, or when the oldest
- * is 100 ms old at the writer's next open or close), and every custody event
+ * the bag's filesystem for up to 4096 artifacts or 256 MiB, or when the
+ * oldest is 1 s old at the writer's next open or close: a syncfs() also
+ * writes what other writers left dirty on that filesystem, so each one
+ * costs; cp + sync -f pays one), and every custody event
  * (bag_event), failure, large artifact, seal and abort syncs the group first.
  * So after a power cut the log is intact up to the last commit; only the
  * artifacts closed since (one group at most) may be missing or not match

@@ -384,9 +384,9 @@ static int dir_create_file(struct bag *b, const char *path, struct err *e)
  * synced. Large artifacts hand their data to writeback every KICK_BYTES as
  * they are written, so their final fdatasync finds little left to do. */
 #define SYNC_EACH_MIN (1u << 20)
-#define GROUP_MAX_FILES 256u
-#define GROUP_MAX_BYTES (16u << 20)
-#define GROUP_MAX_MS 100
+#define GROUP_MAX_FILES 4096u
+#define GROUP_MAX_BYTES (256u << 20)
+#define GROUP_MAX_MS 1000
 #define KICK_BYTES (8u << 20)
 
 static bool group_old(const struct bag *b)

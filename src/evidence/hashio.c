@@ -1,7 +1,11 @@
 /* hashio.c: SHA-256 while writing or reading, on a second thread for big
  * data. Small data is hashed inline: no thread for a 200-byte JSON file. */
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 
@@ -317,4 +321,559 @@ fail:;
 	int saved = errno;
 	hasher_free(h);
 	return err_sys(e, saved, "read");
+}
+
+/* ---- hashpool ---- */
+
+enum {
+	HP_CHUNK = 1 << 20,	 /* hashpool_buf's buffers and job_write's chunks */
+	HP_FILL = 256 << 10,	 /* job_write gathers small writes up to this */
+	HP_READ = 1 << 20,	 /* fd jobs read this much at a time (fastest here) */
+	HP_MAX_WORKERS = 16,
+	HP_DEFAULT_QUEUED = 32 << 20,
+	HP_FREE_KEEP = 8, /* chunk buffers kept for reuse */
+};
+
+struct chunk {
+	struct chunk *next;
+	char *buf; /* NULL: a run of zeros */
+	size_t len, cap;
+	uint64_t zeros;
+};
+
+struct hashjob {
+	struct hashpool *p;
+	EVP_MD_CTX *ctx;
+	int fd; /* fd or range job: read by a worker; -1 for a stream job */
+	bool range;	   /* a range job: pread [off, off + len), fd not ours */
+	uint64_t off, len;
+	struct chunk *head, *tail;
+	struct chunk *fill; /* job_write's gathering chunk, not queued yet */
+	bool ended, busy, on_ready, done;
+	struct hashjob *rnext;
+	struct hashjob *dnext, *dprev;
+	struct hashres res;
+};
+
+struct hashpool {
+	pthread_mutex_t mu;
+	pthread_cond_t cv_work;	 /* a job is ready, or stop */
+	pthread_cond_t cv_space; /* bytes or a job slot freed */
+	pthread_cond_t cv_done;	 /* a job posted */
+	pthread_t thr[HP_MAX_WORKERS];
+	unsigned nthr;
+	bool stop;
+	struct hashjob *ready, *ready_tail;
+	struct hashjob *done, *done_tail;
+	size_t held;	   /* bytes of buffers handed out or queued */
+	size_t inflight;   /* of those, queued or being hashed */
+	size_t max_queued;
+	unsigned active;   /* jobs not finished */
+	unsigned finishable; /* of those, ended (or fd jobs) */
+	unsigned max_jobs;
+	unsigned untaken; /* jobs made and not taken */
+	char *freebuf[HP_FREE_KEEP];
+	unsigned nfree;
+};
+
+static const EVP_MD *sha256_get(void)
+{
+	pthread_once(&sha256_once, sha256_fetch);
+	return sha256_md;
+}
+
+static void md_init(EVP_MD_CTX **ctx)
+{
+	*ctx = EVP_MD_CTX_new();
+	if (!*ctx || EVP_DigestInit_ex(*ctx, sha256_get(), NULL) != 1)
+		abort(); /* libcrypto without SHA-256 */
+}
+
+/* lock held */
+static void ready_push(struct hashpool *p, struct hashjob *j)
+{
+	if (j->busy || j->on_ready)
+		return;
+	j->on_ready = true;
+	j->rnext = NULL;
+	if (p->ready_tail)
+		p->ready_tail->rnext = j;
+	else
+		p->ready = j;
+	p->ready_tail = j;
+	pthread_cond_signal(&p->cv_work);
+}
+
+static struct hashjob *ready_pop(struct hashpool *p)
+{
+	struct hashjob *j = p->ready;
+	if (!j)
+		return NULL;
+	p->ready = j->rnext;
+	if (!p->ready)
+		p->ready_tail = NULL;
+	j->on_ready = false;
+	return j;
+}
+
+/* lock held: the job's last byte is hashed */
+static void job_post(struct hashpool *p, struct hashjob *j)
+{
+	unsigned len = 0;
+	if (j->res.err == 0 && (EVP_DigestFinal_ex(j->ctx, j->res.md, &len) != 1 ||
+				len != HASH_LEN))
+		abort();
+	EVP_MD_CTX_free(j->ctx);
+	j->ctx = NULL;
+	j->done = true;
+	j->dnext = NULL;
+	j->dprev = p->done_tail;
+	if (p->done_tail)
+		p->done_tail->dnext = j;
+	else
+		p->done = j;
+	p->done_tail = j;
+	p->active--;
+	p->finishable--;
+	pthread_cond_broadcast(&p->cv_done);
+	pthread_cond_broadcast(&p->cv_space);
+}
+
+static void done_unlink(struct hashpool *p, struct hashjob *j)
+{
+	if (j->dprev)
+		j->dprev->dnext = j->dnext;
+	else
+		p->done = j->dnext;
+	if (j->dnext)
+		j->dnext->dprev = j->dprev;
+	else
+		p->done_tail = j->dprev;
+}
+
+/* lock held */
+static void chunk_release(struct hashpool *p, struct chunk *c)
+{
+	if (c->buf) {
+		p->held -= c->cap;
+		p->inflight -= c->cap;
+		if (c->cap == HP_CHUNK && p->nfree < HP_FREE_KEEP)
+			p->freebuf[p->nfree++] = c->buf;
+		else
+			free(c->buf);
+	}
+	free(c);
+	pthread_cond_broadcast(&p->cv_space);
+}
+
+/* Read a range job's bytes and hash them (no lock held). */
+static void range_hash(struct hashjob *j, char *buf)
+{
+	while (j->res.bytes < j->len) {
+		uint64_t left = j->len - j->res.bytes;
+		size_t want = left < HP_READ ? (size_t)left : HP_READ;
+		ssize_t r = pread(j->fd, buf, want, (off_t)(j->off + j->res.bytes));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			j->res.err = errno ? errno : EIO;
+			break;
+		}
+		if (r == 0)
+			break; /* the file ends early: bytes < len tells */
+		EVP_DigestUpdate(j->ctx, buf, (size_t)r);
+		j->res.bytes += (uint64_t)r;
+	}
+	j->fd = -1;
+}
+
+/* Read an fd job to its end and hash it (no lock held). */
+static void fd_hash(struct hashjob *j, char *buf)
+{
+	if (j->range) {
+		range_hash(j, buf);
+		return;
+	}
+	posix_fadvise(j->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	for (;;) {
+		ssize_t r = read(j->fd, buf, HP_READ);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			j->res.err = errno ? errno : EIO;
+			break;
+		}
+		if (r == 0)
+			break;
+		EVP_DigestUpdate(j->ctx, buf, (size_t)r);
+		j->res.bytes += (uint64_t)r;
+	}
+	close(j->fd);
+	j->fd = -1;
+}
+
+/* Hash what job j has queued (lock held on entry and exit; dropped while
+ * hashing). j is busy: no other worker touches it meanwhile. */
+static void job_run(struct hashpool *p, struct hashjob *j, char *rbuf)
+{
+	if (j->fd >= 0) {
+		pthread_mutex_unlock(&p->mu);
+		fd_hash(j, rbuf);
+		pthread_mutex_lock(&p->mu);
+		j->busy = false;
+		job_post(p, j);
+		return;
+	}
+	while (j->head) {
+		struct chunk *c = j->head;
+		j->head = j->tail = NULL;
+		pthread_mutex_unlock(&p->mu);
+		for (struct chunk *k = c; k; k = k->next) {
+			if (k->buf)
+				EVP_DigestUpdate(j->ctx, k->buf, k->len);
+			else
+				md_zeros(j->ctx, k->zeros);
+		}
+		pthread_mutex_lock(&p->mu);
+		while (c) {
+			struct chunk *next = c->next;
+			chunk_release(p, c);
+			c = next;
+		}
+	}
+	j->busy = false;
+	if (j->ended)
+		job_post(p, j);
+}
+
+static void *pool_worker(void *arg)
+{
+	struct hashpool *p = arg;
+	char *rbuf = xmalloc(HP_READ);
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		struct hashjob *j;
+		while (!(j = ready_pop(p)) && !p->stop)
+			pthread_cond_wait(&p->cv_work, &p->mu);
+		if (!j)
+			break;
+		j->busy = true;
+		job_run(p, j, rbuf);
+	}
+	pthread_mutex_unlock(&p->mu);
+	free(rbuf);
+	return NULL;
+}
+
+static unsigned cpus_usable(void)
+{
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+		int n = CPU_COUNT(&set);
+		if (n > 0)
+			return (unsigned)n;
+	}
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (unsigned)n : 1;
+}
+
+struct hashpool *hashpool_new(const struct hashpool_opts *o)
+{
+	struct hashpool *p = xcalloc(1, sizeof(*p));
+	unsigned n = o && o->workers ? o->workers : cpus_usable();
+	if (n > HP_MAX_WORKERS)
+		n = HP_MAX_WORKERS;
+	p->max_queued = o && o->max_queued ? o->max_queued : HP_DEFAULT_QUEUED;
+	p->max_jobs = o && o->max_jobs ? o->max_jobs : 4 * n;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv_work, NULL);
+	pthread_cond_init(&p->cv_space, NULL);
+	pthread_cond_init(&p->cv_done, NULL);
+	sha256_get(); /* fetched once, before any worker needs it */
+	while (p->nthr < n && pthread_create(&p->thr[p->nthr], NULL, pool_worker, p) == 0)
+		p->nthr++;
+	return p; /* no thread at all: every job is hashed by its feeder */
+}
+
+unsigned hashpool_workers(const struct hashpool *p)
+{
+	return p->nthr;
+}
+
+/* lock held: wait for room for cap more bytes. Never waits when nothing is
+ * queued (the feeders hold all there is: waiting would never end). */
+static void wait_bytes(struct hashpool *p, size_t cap)
+{
+	while (p->held + cap > p->max_queued && p->inflight > 0)
+		pthread_cond_wait(&p->cv_space, &p->mu);
+	p->held += cap;
+}
+
+static char *buf_take(struct hashpool *p)
+{
+	return p->nfree ? p->freebuf[--p->nfree] : NULL;
+}
+
+void *hashpool_buf(struct hashpool *p, size_t *cap)
+{
+	pthread_mutex_lock(&p->mu);
+	wait_bytes(p, HP_CHUNK);
+	char *b = buf_take(p);
+	pthread_mutex_unlock(&p->mu);
+	*cap = HP_CHUNK;
+	return b ? b : xmalloc(HP_CHUNK);
+}
+
+/* lock held: queue chunk c on j (its bytes already counted in held) */
+static void queue_chunk(struct hashpool *p, struct hashjob *j, struct chunk *c)
+{
+	c->next = NULL;
+	if (c->buf)
+		p->inflight += c->cap;
+	if (j->tail)
+		j->tail->next = c;
+	else
+		j->head = c;
+	j->tail = c;
+	if (p->nthr)
+		ready_push(p, j);
+}
+
+/* No worker thread: hash what j has queued here (lock held). */
+static void run_inline(struct hashpool *p, struct hashjob *j)
+{
+	if (p->nthr || j->busy)
+		return;
+	static _Thread_local char *rbuf;
+	if (j->fd >= 0 && !rbuf)
+		rbuf = xmalloc(HP_READ); /* kept for the thread's life: no-thread fallback only */
+	j->busy = true;
+	job_run(p, j, rbuf);
+}
+
+static void push_chunk(struct hashjob *j, char *buf, size_t len, size_t cap)
+{
+	struct hashpool *p = j->p;
+	struct chunk *c = xcalloc(1, sizeof(*c));
+	c->buf = buf;
+	c->len = len;
+	c->cap = cap;
+	pthread_mutex_lock(&p->mu);
+	queue_chunk(p, j, c);
+	run_inline(p, j);
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* hand job_write's gathering chunk over */
+static void fill_flush(struct hashjob *j)
+{
+	struct chunk *c = j->fill;
+	if (!c)
+		return;
+	j->fill = NULL;
+	struct hashpool *p = j->p;
+	pthread_mutex_lock(&p->mu);
+	wait_bytes(p, c->cap);
+	queue_chunk(p, j, c);
+	run_inline(p, j);
+	pthread_mutex_unlock(&p->mu);
+}
+
+void hashpool_job_push(struct hashjob *j, void *buf, size_t n)
+{
+	struct hashpool *p = j->p;
+	if (n == 0) {
+		pthread_mutex_lock(&p->mu);
+		p->held -= HP_CHUNK;
+		if (p->nfree < HP_FREE_KEEP)
+			p->freebuf[p->nfree++] = buf;
+		else
+			free(buf);
+		pthread_cond_broadcast(&p->cv_space);
+		pthread_mutex_unlock(&p->mu);
+		return;
+	}
+	fill_flush(j); /* what job_write gathered goes first */
+	j->res.bytes += n;
+	push_chunk(j, buf, n, HP_CHUNK);
+}
+
+void hashpool_job_write(struct hashjob *j, const void *buf, size_t n)
+{
+	const char *s = buf;
+	j->res.bytes += n;
+	while (n) {
+		if (!j->fill && n >= HP_FILL) {
+			/* large: a chunk of its own, copied once */
+			size_t cap;
+			char *b = hashpool_buf(j->p, &cap);
+			size_t k = n < cap ? n : cap;
+			memcpy(b, s, k);
+			push_chunk(j, b, k, cap);
+			s += k;
+			n -= k;
+			continue;
+		}
+		if (!j->fill) {
+			j->fill = xcalloc(1, sizeof(*j->fill));
+			j->fill->buf = xmalloc(HP_FILL);
+			j->fill->cap = HP_FILL;
+		}
+		size_t k = HP_FILL - j->fill->len;
+		if (k > n)
+			k = n;
+		memcpy(j->fill->buf + j->fill->len, s, k);
+		j->fill->len += k;
+		s += k;
+		n -= k;
+		if (j->fill->len == HP_FILL)
+			fill_flush(j);
+	}
+}
+
+void hashpool_job_zeros(struct hashjob *j, uint64_t n)
+{
+	if (!n)
+		return;
+	fill_flush(j);
+	j->res.bytes += n;
+	struct chunk *c = xcalloc(1, sizeof(*c));
+	c->zeros = n;
+	struct hashpool *p = j->p;
+	pthread_mutex_lock(&p->mu);
+	queue_chunk(p, j, c);
+	run_inline(p, j);
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* lock held: wait for a job slot. Never waits when no job could finish
+ * (every one is a stream job its feeder has not ended). */
+static void wait_job_slot(struct hashpool *p)
+{
+	while (p->active >= p->max_jobs && p->finishable > 0)
+		pthread_cond_wait(&p->cv_space, &p->mu);
+	p->active++;
+	p->untaken++;
+}
+
+static struct hashjob *job_new(struct hashpool *p, void *tag, int fd)
+{
+	struct hashjob *j = xcalloc(1, sizeof(*j));
+	j->p = p;
+	j->fd = fd;
+	j->res.tag = tag;
+	md_init(&j->ctx);
+	return j;
+}
+
+struct hashjob *hashpool_job_begin(struct hashpool *p, void *tag)
+{
+	struct hashjob *j = job_new(p, tag, -1);
+	pthread_mutex_lock(&p->mu);
+	wait_job_slot(p);
+	pthread_mutex_unlock(&p->mu);
+	return j;
+}
+
+void hashpool_job_end(struct hashjob *j)
+{
+	struct hashpool *p = j->p;
+	fill_flush(j);
+	pthread_mutex_lock(&p->mu);
+	j->ended = true;
+	p->finishable++;
+	if (!j->busy && !j->on_ready && !j->head)
+		job_post(p, j); /* all hashed already */
+	pthread_mutex_unlock(&p->mu);
+}
+
+struct hashjob *hashpool_job_fd(struct hashpool *p, int fd, void *tag)
+{
+	struct hashjob *j = job_new(p, tag, fd);
+	pthread_mutex_lock(&p->mu);
+	wait_job_slot(p);
+	j->ended = true;
+	p->finishable++;
+	if (p->nthr)
+		ready_push(p, j);
+	else
+		run_inline(p, j);
+	pthread_mutex_unlock(&p->mu);
+	return j;
+}
+
+struct hashjob *hashpool_job_range(struct hashpool *p, int fd, uint64_t off, uint64_t len,
+				   void *tag)
+{
+	struct hashjob *j = job_new(p, tag, fd);
+	j->range = true;
+	j->off = off;
+	j->len = len;
+	pthread_mutex_lock(&p->mu);
+	wait_job_slot(p);
+	j->ended = true;
+	p->finishable++;
+	if (p->nthr)
+		ready_push(p, j);
+	else
+		run_inline(p, j);
+	pthread_mutex_unlock(&p->mu);
+	return j;
+}
+
+static void job_take(struct hashpool *p, struct hashjob *j, struct hashres *r)
+{
+	done_unlink(p, j);
+	p->untaken--;
+	*r = j->res;
+	free(j);
+}
+
+void hashpool_job_wait(struct hashjob *j, struct hashres *r)
+{
+	struct hashpool *p = j->p;
+	pthread_mutex_lock(&p->mu);
+	while (!j->done)
+		pthread_cond_wait(&p->cv_done, &p->mu);
+	job_take(p, j, r);
+	pthread_mutex_unlock(&p->mu);
+}
+
+int hashpool_next(struct hashpool *p, struct hashres *r)
+{
+	int got = 0;
+	pthread_mutex_lock(&p->mu);
+	while (!p->done && p->active > 0)
+		pthread_cond_wait(&p->cv_done, &p->mu);
+	if (p->done) {
+		job_take(p, p->done, r);
+		got = 1;
+	}
+	pthread_mutex_unlock(&p->mu);
+	return got;
+}
+
+void hashpool_free(struct hashpool *p)
+{
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->mu);
+	while (p->finishable > 0)
+		pthread_cond_wait(&p->cv_done, &p->mu);
+	p->stop = true;
+	pthread_cond_broadcast(&p->cv_work);
+	pthread_mutex_unlock(&p->mu);
+	for (unsigned i = 0; i < p->nthr; i++)
+		pthread_join(p->thr[i], NULL);
+	while (p->done) {
+		struct hashres r;
+		job_take(p, p->done, &r);
+	}
+	for (unsigned i = 0; i < p->nfree; i++)
+		free(p->freebuf[i]);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->cv_work);
+	pthread_cond_destroy(&p->cv_space);
+	pthread_cond_destroy(&p->cv_done);
+	free(p);
 }

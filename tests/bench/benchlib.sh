@@ -57,8 +57,16 @@ bench_median() { # numbers on stdin: their median
 # bench_alternate NAME1 CMD1 NAME2 CMD2 ... : BENCH_ROUNDS rounds, each
 # running every CMD once in turn (A B A B ...); BENCH_BETWEEN, when set, is
 # a shell string run (untimed, checked) before each timed command. Sets
-# MED[NAME] to the median seconds of each. Each CMD is a shell string.
-declare -A MED
+# MED[NAME] to the median seconds of each, CPUMED[NAME] to the median CPU
+# seconds (user + sys of its processes: what a loaded machine does not
+# inflate). Each CMD is a shell string.
+declare -A MED CPUMED
+# bench_cpu_sum FILE: user + sys seconds of the waited-for children in the
+# output of `times` (taken in this shell, not in a $(...) subshell)
+bench_cpu_sum() {
+	awk 'NR == 2 { split($1, u, /[ms]/); split($2, s, /[ms]/)
+		printf "%.3f\n", u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$1"
+}
 bench_alternate() {
 	local -a names=() cmds=()
 	while [ $# -ge 2 ]; do
@@ -76,11 +84,16 @@ bench_alternate() {
 					exit 1
 				}
 			fi
+			times >"$d/t0"
 			bench_time "${cmds[$k]}" >>"$d/$k" || exit 1
+			times >"$d/t1"
+			awk -v a="$(bench_cpu_sum "$d/t0")" -v b="$(bench_cpu_sum "$d/t1")" \
+				'BEGIN {printf "%.3f\n", b - a}' >>"$d/cpu$k"
 		done
 	done
 	for k in "${!names[@]}"; do
 		MED[${names[$k]}]=$(bench_median <"$d/$k")
+		CPUMED[${names[$k]}]=$(bench_median <"$d/cpu$k")
 	done
 	rm -rf "$d"
 }
