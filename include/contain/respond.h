@@ -68,8 +68,9 @@ struct alert {
 	size_t text_len;
 	json_t *raw;	      /* the input as parsed: NULL until alert_raw(a) (a full jansson
 			       * parse costs 5x the normalization: only an alert acted on needs it) */
-	char key[65];	      /* SHA-256 hex of the normalized alert (source, rule, container,
-			       * pid, the fields; never the output text or the time): "identical" */
+	char key[65];	      /* "" until alert_key(a): SHA-256 hex of the normalized alert
+			       * (source, rule, container, pid, the fields; never the output
+			       * text or the time): "identical" */
 	json_t *notes;	      /* array of strings: what was cut or odd (may be empty) */
 };
 /* One JSON document (a line, or an HTTP body) into a. The format is told
@@ -78,6 +79,10 @@ struct alert {
  * then empty (alert_free is still safe). Reentrant; uses ~50 KiB of stack. */
 int alert_parse(const char *buf, size_t n, struct alert *a, struct err *e);
 void alert_free(struct alert *a);
+/* a->key, computed on the first call (most alerts match no playbook and are
+ * never keyed): the dedup key of an alert alert_parse accepted. Not safe
+ * from two threads on one alert at once. */
+const char *alert_key(struct alert *a);
 /* The cheap first look at one document, for the intake: the same strict
  * scan as alert_parse (JSON, bounds, nesting, the format told from its
  * shape: an error here is exactly alert_parse's error), then only what a

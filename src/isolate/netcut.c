@@ -337,6 +337,19 @@ typedef int (*ns_fn)(void *arg, struct nsres *r);
  * container's netns has its own, freed when it ends */
 static __thread struct nft_ctx *nft_shared;
 static pthread_mutex_t nft_new_lock = PTHREAD_MUTEX_INITIALIZER;
+/* a thread's context is freed when the thread ends (respond's workers) */
+static pthread_key_t nft_key;
+static pthread_once_t nft_key_once = PTHREAD_ONCE_INIT;
+
+static void nft_ctx_end(void *c)
+{
+	nft_ctx_free(c);
+}
+
+static void nft_key_make(void)
+{
+	(void)pthread_key_create(&nft_key, nft_ctx_end);
+}
 
 static int open_netns(const char *path, unsigned long long ino, struct err *e)
 {
@@ -394,6 +407,7 @@ struct ns_task {
 static void nft_release(void)
 {
 	if (nft_shared) {
+		pthread_setspecific(nft_key, NULL);
 		nft_ctx_free(nft_shared);
 		nft_shared = NULL;
 	}
@@ -514,6 +528,8 @@ static struct nft_ctx *nft_get(int mode, struct err *e)
 			return NULL;
 		}
 		nft_shared = c;
+		pthread_once(&nft_key_once, nft_key_make);
+		pthread_setspecific(nft_key, c);
 	}
 	unsigned f = 0;
 	if (mode & NFT_JSON)

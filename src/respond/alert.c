@@ -1810,7 +1810,7 @@ static void sort_kv(struct kv *x, size_t n)
 		qsort(x, n, sizeof(*x), cmp_kv);
 }
 
-static void alert_key(struct alert *a)
+static void key_into(const struct alert *a, char out[65])
 {
 	struct kbuf b;
 	b.p = b.inline_;
@@ -1851,9 +1851,16 @@ static void alert_key(struct alert *a)
 	}
 	if (kv != small)
 		free(kv);
-	sha256_hex(b.p, b.len, a->key);
+	sha256_hex(b.p, b.len, out);
 	if (b.p != b.inline_)
 		free(b.p);
+}
+
+const char *alert_key(struct alert *a)
+{
+	if (!a->key[0])
+		key_into(a, a->key);
+	return a->key;
 }
 
 /* ---- the entry points ---- */
@@ -2186,7 +2193,6 @@ static int normalize(const struct scan *s, const char *buf, size_t n, struct ale
 	memcpy(a->text, buf, n);
 	a->text[n] = 0;
 	a->text_len = n;
-	alert_key(a);
 	return 0;
 }
 
@@ -2222,6 +2228,11 @@ json_t *alert_raw(struct alert *a)
 
 json_t *alert_to_json(const struct alert *a)
 {
+	char key[65];
+	if (a->key[0])
+		memcpy(key, a->key, sizeof(key));
+	else
+		key_into(a, key);
 	json_t *c = json_pack("{s:s,s:s,s:s,s:b}", "id", a->container_id, "name", a->container_name,
 			      "image", a->image, "host", a->host);
 	json_t *j = json_pack("{s:s,s:s,s:o,s:s,s:o,s:s,s:s,s:o,s:O,s:O,s:s,s:O}", "source",
@@ -2229,6 +2240,6 @@ json_t *alert_to_json(const struct alert *a)
 			      a->prio_known ? json_string(alert_prio_name(a->prio)) : json_null(),
 			      "time", a->time, "container", c, "pod", a->pod, "namespace", a->ns,
 			      "pid", a->pid > 0 ? json_integer(a->pid) : json_null(), "tags",
-			      a->tags, "fields", a->fields, "key", a->key, "notes", a->notes);
+			      a->tags, "fields", a->fields, "key", key, "notes", a->notes);
 	return j;
 }

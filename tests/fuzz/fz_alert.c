@@ -69,7 +69,7 @@ static void check(struct alert *a)
 	for (size_t i = 0; i < l; i++)
 		if (!strchr("0123456789abcdef", a->container_id[i]))
 			abort();
-	if (strlen(a->key) != 64 || !is_hex_string(a->key))
+	if (strlen(alert_key(a)) != 64 || !is_hex_string(a->key))
 		abort();
 	json_t *j = alert_to_json(a);
 	char *s = j ? json_dumps(j, 0) : NULL;
@@ -120,7 +120,7 @@ static void check_peek(const uint8_t *data, size_t size, int r, struct alert *a,
 	struct alert b;
 	struct err be = {0};
 	int br = alert_parse_scanned(sc, (const char *)data, size, &b, &be);
-	if (br != r || (r == 0 && strcmp(b.key, a->key) != 0) ||
+	if (br != r || (r == 0 && strcmp(alert_key(&b), alert_key(a)) != 0) ||
 	    (r < 0 && strcmp(be.msg, pe->msg) != 0))
 		abort();
 	alert_free(&b);

@@ -291,6 +291,24 @@ is "$(aud_count "respond dry-run $AID")" 4 "four alerts acted on across truncati
 ok "the truncation is audited" jq_any "$AUD" '.action=="respond-input" and .input=="truncated"'
 ok "the rotation is audited" jq_any "$AUD" '.action=="respond-input" and .input=="rotated"'
 is "$(intake_sum malformed)" 0 "the line there before it started was not read"
+# a file not there yet: said at once, then read from its start when it appears
+reset_audit
+F2=$T_DIR/later.log
+"$CONTAIN" respond --follow "$F2" --playbooks "$PB" --bags "$T_DIR/bags" >"$T_DIR/g2.out" 2>&1 &
+RP=$!
+on_exit "kill $RP"
+ok "a missing file is said to be waited for" wait_for 20 \
+	jq_any "$AUD" '.action=="respond-input" and .input=="waiting: no such file yet"'
+like "$(cat "$T_DIR/g2.out")" "no such file yet" "and printed"
+falco_line "$AID" "Dry rule G5" 25 >"$F2"
+ok "the file that appears is read from its start" wait_for 20 \
+	jq_any "$AUD" '.action=="respond" and .result=="dry-run"'
+ok "and said opened" jq_any "$AUD" '.action=="respond-input" and .input=="opened"'
+kill -TERM "$RP"
+wait "$RP"
+is "$?" 0 "SIGTERM: exit 0"
+fails_with 3 "--follow on a path it cannot open" "$CONTAIN" respond --follow /etc/passwd/x \
+	--playbooks "$PB" --bags "$T_DIR/bags"
 
 # ---------------------------------------------------------------- H
 section "H: usage, refusals, --check"

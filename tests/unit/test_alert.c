@@ -134,7 +134,7 @@ START_TEST(falco_members)
 	ck_assert_uint_eq(json_array_size(a.tags), 3);
 	ck_assert_str_eq(json_string_value(json_object_get(a.fields, "proc.name")), "sh");
 	ck_assert_int_eq(json_integer_value(json_object_get(a.fields, "user.loginuid")), -1);
-	ck_assert_uint_eq(strlen(a.key), 64);
+	ck_assert_uint_eq(strlen(alert_key(&a)), 64);
 	ck_assert_uint_eq(json_array_size(a.notes), 0);
 	ck_assert_ptr_null(a.raw); /* parsed on demand only */
 	ck_assert_uint_eq(a.text_len, strlen(falco_shell));
@@ -159,7 +159,7 @@ START_TEST(key_identical)
 	const char *same[] = {t, u, v, w};
 	for (size_t i = 0; i < ARRAY_SIZE(same); i++) {
 		ck_assert_int_eq(parse_str(same[i], &b, &e), 0);
-		ck_assert_str_eq(a.key, b.key);
+		ck_assert_str_eq(alert_key(&a), alert_key(&b));
 		alert_free(&b);
 	}
 	/* another container, pid, rule, field value or source: another alert */
@@ -172,7 +172,7 @@ START_TEST(key_identical)
 	const char *other[] = {d1, d2, d3, d4, d5, d6};
 	for (size_t i = 0; i < ARRAY_SIZE(other); i++) {
 		ck_assert_int_eq(parse_str(other[i], &b, &e), 0);
-		ck_assert_msg(strcmp(a.key, b.key) != 0, "same key: %s", other[i]);
+		ck_assert_msg(strcmp(alert_key(&a), alert_key(&b)) != 0, "same key: %s", other[i]);
 		alert_free(&b);
 	}
 	ck_assert_int_eq(parse_str(d5, &b, &e), 0);
