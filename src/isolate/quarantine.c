@@ -184,7 +184,9 @@ static void verify_net(const struct ctr *c, struct qverify *v)
 	struct ncut_probe *p = xcalloc(1, sizeof(*p));
 	_cleanup_free_ struct ncut_probe *pf = p;
 	if (ncut_probe(c->netns_path, c->netns_inode, ntab, htab, p, &e) < 0) {
-		vproblem(v, "network", &e);
+		/* its message names the part: container netns, host table or peers */
+		size_t l = strlen(v->problems);
+		snprintf(v->problems + l, sizeof(v->problems) - l, "%s%s", l ? "; " : "", e.msg);
 		ncut_probe_free(p);
 		return;
 	}
