@@ -191,8 +191,10 @@ hybrid() {
 		[ "$name" != "$B" ] && runc_cleanup "$name"
 	done
 	echo "growth (hybrid host, v1 freezer; wall ms, medians; per process: the slope from the smallest):"
-	printf '  %10s %12s %16s %12s %16s %14s %14s\n' processes quarantine "quarantine+list" \
-		"runc pause" "pause+runc list" "q us/process" "pause us/proc"
+	# the ratio at each size is the figure that survives a changing load;
+	# the slopes (per process) need a quiet machine
+	printf '  %10s %12s %16s %12s %16s %8s %14s %14s\n' processes quarantine \
+		"quarantine+list" "runc pause" "pause+runc list" ratio "q us/process" "pause us/proc"
 	local n0="" q0 p0
 	for n in $SIZES; do
 		local sq="-" sp="-"
@@ -204,8 +206,9 @@ hybrid() {
 			sp=$(awk -v a="${GP[$n]}" -v b="$p0" -v n="${GN[$n]}" -v m="${GN[$n0]}" \
 				'BEGIN {printf "%.1f", (a - b) / (n - m) * 1e6}')
 		fi
-		printf '  %10s %12s %16s %12s %16s %14s %14s\n' "${GN[$n]}" "$(ms "${GQ[$n]}")" \
-			"$(ms "${GL[$n]}")" "$(ms "${GP[$n]}")" "$(ms "${GRL[$n]}")" "$sq" "$sp"
+		printf '  %10s %12s %16s %12s %16s %8s %14s %14s\n' "${GN[$n]}" "$(ms "${GQ[$n]}")" \
+			"$(ms "${GL[$n]}")" "$(ms "${GP[$n]}")" "$(ms "${GRL[$n]}")" \
+			"$(bench_ratio "${GQ[$n]}" "${GP[$n]}")" "$sq" "$sp"
 	done
 }
 
