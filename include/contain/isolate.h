@@ -143,6 +143,21 @@ int ncut_table_info(const char *netns_path, unsigned long long ino, const char *
 		    const char *table, struct ncut_table_info *ti, struct err *e);
 /* parse "nft list table netdev X" text (for tests too) */
 int ncut_parse_netdev_listing(const char *txt, struct ncut_table_info *ti);
+/* What holds of a cut, read from the kernel in one visit of the
+ * container's netns (a thread there lists its table inet netns_table and
+ * its links) while this thread lists the host's table netdev host_table;
+ * then the host ends of its veths (ncut_find_host_devs). On an error, its
+ * message says which part failed ("container netns", "host table", "host
+ * peers"). */
+struct ncut_probe {
+	struct ncut_table_info netns, host;
+	struct ncut_dev *devs;
+	size_t ndevs;
+	char *skipped;
+};
+int ncut_probe(const char *netns_path, unsigned long long ino, const char *netns_table,
+	       const char *host_table, struct ncut_probe *p, struct err *e);
+void ncut_probe_free(struct ncut_probe *p);
 /* the host table is bound to exactly these devices (name and ifindex), an
  * ingress and an egress chain each, every one at policy drop */
 bool ncut_host_table_matches(const struct ncut_table_info *ti, const struct ncut_dev *devs,
@@ -207,6 +222,21 @@ struct frz_result {
  * ETIMEDOUT then; the cgroup is left freezing: fail closed). */
 int frz_freeze(const struct frz_target *t, double timeout, struct frz_result *r,
 	       struct err *e);
+/* frz_freeze in two steps: start writes the freeze (the kernel freezes the
+ * tasks meanwhile), wait waits for it to hold and checks every task, as
+ * frz_freeze does; the caller may do other work between the two. wait
+ * always frees w; a failed start leaves nothing to free. */
+struct frz_wait {
+	int ino; /* cgroup2: an inotify on cgroup.events, else -1 */
+	double t0;
+	char state[4096];
+};
+int frz_freeze_start(const struct frz_target *t, struct frz_wait *w, struct err *e);
+int frz_freeze_wait(const struct frz_target *t, struct frz_wait *w, double timeout,
+		    struct frz_result *r, struct err *e);
+void frz_wait_free(struct frz_wait *w);
+/* the state letter of a /proc/PID/stat text, 0 if none */
+char frz_parse_stat_state(const char *buf);
 int frz_thaw(const struct frz_target *t, double timeout, struct err *e);
 /* Is it frozen now (cgroup's own state)? */
 int frz_is_frozen(const struct frz_target *t, bool *frozen, struct err *e);

@@ -3,6 +3,7 @@
  * include/contain/audit.h. */
 #include <fcntl.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 
 #include <openssl/crypto.h>
@@ -149,7 +150,10 @@ static json_t *genesis_fields(struct err *e)
 	if (gethostname(host, sizeof(host) - 1) < 0)
 		snprintf(host, sizeof(host), "unknown");
 	host[sizeof(host) - 1] = '\0';
-	if (RAND_bytes(raw, sizeof(raw)) != 1) {
+	/* the kernel's CSPRNG directly: made on every record (the genesis is
+	 * only used by a new log), where OpenSSL's DRBG would be set up per
+	 * process for 32 bytes (issue 13) */
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
 		err_set(e, ERR_SYS, "no random bytes for the audit log's nonce");
 		return NULL;
 	}

@@ -112,6 +112,14 @@ char frz_parse_status_state(const char *buf)
 	return 0;
 }
 
+char frz_parse_stat_state(const char *buf)
+{
+	const char *p = strrchr(buf, ')');
+	if (!p || p[1] != ' ')
+		return 0;
+	return (p[2] >= 'A' && p[2] <= 'Z') ? p[2] : 0;
+}
+
 static bool dir_ok(const char *dir)
 {
 	struct stat st;
@@ -266,15 +274,32 @@ struct task_check {
 	size_t nbad;
 };
 
+/* the state letter of task tid from /proc/<tid>/stat (the field after
+ * the last ')': the comm may hold any byte), 0 when it is gone or
+ * unreadable. One open and one bounded read: the status file is much
+ * dearer to make, and this runs for every task of the container. */
+static char task_state(pid_t tid)
+{
+	char p[64], buf[1024];
+	snprintf(p, sizeof(p), "/proc/%d/stat", (int)tid);
+	int fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return 0;
+	ssize_t n;
+	while ((n = read(fd, buf, sizeof(buf) - 1)) < 0 && errno == EINTR)
+		;
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return frz_parse_stat_state(buf);
+}
+
 static int task_check(const char *dir, pid_t pid, void *ctx, struct err *e)
 {
 	struct task_check *t = ctx;
-	char sp[64];
-	_cleanup_free_ char *st = NULL;
-	size_t sl;
-	snprintf(sp, sizeof(sp), "/proc/%d/status", (int)pid);
-	if (read_file_at(AT_FDCWD, sp, 65536, &st, &sl, NULL, NULL) == 0) {
-		char s = frz_parse_status_state(st);
+	char s = task_state(pid);
+	if (s) {
 		(*t->n)++;
 		if (s == 'R' && !*t->bad)
 			snprintf(t->bad, t->nbad, "pid %d is running", (int)pid);
@@ -297,69 +322,111 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-int frz_freeze(const struct frz_target *t, double timeout, struct frz_result *r,
-	       struct err *e)
+int frz_freeze_start(const struct frz_target *t, struct frz_wait *w, struct err *e)
+{
+	char ctl[4096];
+	memset(w, 0, sizeof(*w));
+	w->ino = -1;
+	if (frz_files(t, ctl, sizeof(ctl), w->state, sizeof(w->state)) < 0)
+		return err_set(e, ERR_INVALID, "bad freezer target");
+	w->t0 = time_mono();
+	/* cgroup2: kernfs notifies cgroup.events changes, so wait on inotify
+	 * instead of sleeping between polls (v1 has no such notification) */
+	if (t->kind == FRZ_CGROUP2) {
+		w->ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+		if (w->ino >= 0 && inotify_add_watch(w->ino, w->state, IN_MODIFY) < 0) {
+			close(w->ino);
+			w->ino = -1;
+		}
+	}
+	if (write_str(ctl, t->kind == FRZ_CGROUP2 ? "1" : "FROZEN", e) < 0) {
+		frz_wait_free(w);
+		return -1;
+	}
+	return 0;
+}
+
+void frz_wait_free(struct frz_wait *w)
+{
+	if (w->ino >= 0)
+		close(w->ino);
+	w->ino = -1;
+}
+
+int frz_freeze_wait(const struct frz_target *t, struct frz_wait *w, double timeout,
+		    struct frz_result *r, struct err *e)
 {
 	char ctl[4096], st[4096];
 	memset(r, 0, sizeof(*r));
-	if (frz_files(t, ctl, sizeof(ctl), st, sizeof(st)) < 0)
+	if (frz_files(t, ctl, sizeof(ctl), st, sizeof(st)) < 0) {
+		frz_wait_free(w);
 		return err_set(e, ERR_INVALID, "bad freezer target");
+	}
 	if (timeout <= 0)
 		timeout = 10;
-	double t0 = time_mono();
-	/* cgroup2: kernfs notifies cgroup.events changes, so wait on inotify
-	 * instead of sleeping between polls (v1 has no such notification) */
-	_cleanup_close_ int ino = -1;
-	if (t->kind == FRZ_CGROUP2) {
-		ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-		if (ino >= 0 && inotify_add_watch(ino, st, IN_MODIFY) < 0) {
-			close(ino);
-			ino = -1;
-		}
-	}
-	if (write_str(ctl, t->kind == FRZ_CGROUP2 ? "1" : "FROZEN", e) < 0)
-		return -1;
-	long ms = 1;
+	/* v1: short polls first (the tasks of a container enter the
+	 * refrigerator within microseconds), then backing off to 50 ms */
+	long us = 50;
 	char bad[128];
+	int rc;
 	for (;;) {
 		int f;
 		bad[0] = '\0';
-		if (cg_frozen(t, &f, e) < 0)
-			return -1;
+		if (cg_frozen(t, &f, e) < 0) {
+			rc = -1;
+			break;
+		}
 		if (f == 1) {
 			size_t n = 0;
 			if (check_tasks(t->dir, t->kind == FRZ_CGROUP2, &n, bad, sizeof(bad),
-					e) < 0)
-				return -1;
+					e) < 0) {
+				rc = -1;
+				break;
+			}
 			/* still frozen after the walk: nothing slipped through */
 			if (!*bad && cg_frozen(t, &f, e) == 0 && f == 1) {
 				r->npids = n;
-				r->seconds = time_mono() - t0;
-				return 0;
+				r->seconds = time_mono() - w->t0;
+				rc = 0;
+				break;
 			}
 		}
-		if (time_mono() - t0 > timeout) {
+		if (time_mono() - w->t0 > timeout) {
 			errno = ETIMEDOUT;
-			return err_set(e, ERR_SYS,
-				       "freeze of '%s' did not hold within %.0f s (%s): it is left "
-				       "freezing",
-				       t->dir, timeout, *bad ? bad : "the cgroup is not frozen");
+			rc = err_set(e, ERR_SYS,
+				     "freeze of '%s' did not hold within %.0f s (%s): it is left "
+				     "freezing",
+				     t->dir, timeout, *bad ? bad : "the cgroup is not frozen");
+			break;
 		}
 		if (t->kind == FRZ_V1 && f != 1) /* v1: re-kick stragglers */
 			(void)write_str(ctl, "FROZEN", NULL);
-		if (ino >= 0 && f != 1) {
+		if (w->ino >= 0 && f != 1) {
 			/* woken by the change; the timeout covers a missed one */
-			struct pollfd pfd = {ino, POLLIN, 0};
+			struct pollfd pfd = {w->ino, POLLIN, 0};
 			char evbuf[4096];
 			if (poll(&pfd, 1, 20) > 0)
-				while (read(ino, evbuf, sizeof(evbuf)) > 0)
+				while (read(w->ino, evbuf, sizeof(evbuf)) > 0)
 					;
 			continue;
 		}
-		sleep_ms(ms);
-		if (ms < 50)
-			ms *= 2;
+		struct timespec ts = {us / 1000000, (us % 1000000) * 1000L};
+		nanosleep(&ts, NULL);
+		if (us < 50000)
+			us *= 2;
 	}
+	frz_wait_free(w);
+	return rc;
+}
+
+int frz_freeze(const struct frz_target *t, double timeout, struct frz_result *r,
+	       struct err *e)
+{
+	struct frz_wait w;
+	memset(r, 0, sizeof(*r));
+	if (frz_freeze_start(t, &w, e) < 0)
+		return -1;
+	return frz_freeze_wait(t, &w, timeout, r, e);
 }
 
 int frz_thaw(const struct frz_target *t, double timeout, struct err *e)

@@ -1109,41 +1109,32 @@ static bool keep_host_peer(const struct nl_link *l, void *arg)
 	return false;
 }
 
-int ncut_find_host_devs(const char *netns_path, unsigned long long ino,
-			struct ncut_dev **devs, size_t *ndevs, char **skipped, struct err *e)
+/* The host ends of the container-side links r found (do_peers): each
+ * must be a veth whose peer is that link, in the host's netns. ctrfd is
+ * the container's netns (for the nsid the host gives it). */
+static int host_devs_of(const struct nsres *rp, int ctrfd, struct ncut_dev **devs,
+			size_t *ndevs, char **skipped, struct err *e)
 {
-	*devs = NULL;
-	*ndevs = 0;
-	if (skipped)
-		*skipped = NULL;
-	_cleanup_close_ int hostfd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (hostfd < 0)
-		return err_sys(e, errno, "open '/proc/self/ns/net'");
-	_cleanup_close_ int ctrfd = open_netns(netns_path, ino, e);
-	if (ctrfd < 0)
-		return -1;
-	struct peers_arg pa = {hostfd};
-	struct nsres r;
-	if (in_netns(netns_path, ino, do_peers, &pa, &r, e) < 0)
-		return -1;
+	const struct nsres r0 = {0};
+	const struct nsres *r = rp ? rp : &r0;
 	struct sbuf sk = SBUF_INIT;
-	if (r.nlinks == 0)
+	if (r->nlinks == 0)
 		goto out;
 	int ctr_nsid = -1;
 	struct nl_link host[NCUT_MAX_DEVS];
 	size_t nhost = 0;
-	struct host_match m = {r.links, r.nlinks};
+	struct host_match m = {r->links, r->nlinks};
 	if (nl_dump_links(keep_host_peer, &m, host, NCUT_MAX_DEVS, &nhost, e) < 0 ||
 	    nl_get_nsid(ctrfd, &ctr_nsid, e) < 0) {
 		sbuf_free(&sk);
 		return err_wrap(e, "list host links");
 	}
-	struct ncut_dev *v = xcalloc(r.nlinks, sizeof(*v));
+	struct ncut_dev *v = xcalloc(r->nlinks, sizeof(*v));
 	size_t nv = 0;
-	for (size_t i = 0; i < r.nlinks; i++) {
-		const struct nl_link *c = &r.links[i];
+	for (size_t i = 0; i < r->nlinks; i++) {
+		const struct nl_link *c = &r->links[i];
 		const struct nl_link *h = NULL;
-		if (c->link_netnsid != r.host_nsid || r.host_nsid < 0) {
+		if (c->link_netnsid != r->host_nsid || r->host_nsid < 0) {
 			sbuf_printf(&sk, "%s'%s': its peer is in another netns, not the host's",
 				    sk.len ? "; " : "", c->ifname);
 			continue;
@@ -1182,4 +1173,83 @@ out:
 		*skipped = sbuf_steal(&sk);
 	sbuf_free(&sk);
 	return 0;
+}
+
+int ncut_find_host_devs(const char *netns_path, unsigned long long ino,
+			struct ncut_dev **devs, size_t *ndevs, char **skipped, struct err *e)
+{
+	*devs = NULL;
+	*ndevs = 0;
+	if (skipped)
+		*skipped = NULL;
+	_cleanup_close_ int hostfd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (hostfd < 0)
+		return err_sys(e, errno, "open '/proc/self/ns/net'");
+	_cleanup_close_ int ctrfd = open_netns(netns_path, ino, e);
+	if (ctrfd < 0)
+		return -1;
+	struct peers_arg pa = {hostfd};
+	struct nsres *r = xcalloc(1, sizeof(*r));
+	_cleanup_free_ struct nsres *rf = r;
+	if (in_netns(netns_path, ino, do_peers, &pa, r, e) < 0)
+		return -1;
+	return host_devs_of(r, ctrfd, devs, ndevs, skipped, e);
+}
+
+/* ---- the probe: what holds, in one visit of the container's netns ---- */
+
+struct probe_arg {
+	struct del_arg info; /* the container netns table */
+	struct peers_arg peers;
+};
+
+/* one thread in the container's netns reads both its table and its links */
+static int do_probe(void *argp, struct nsres *r)
+{
+	struct probe_arg *a = argp;
+	if (do_info(&a->info, r) < 0)
+		return err_wrap(&r->e, "container netns");
+	if (do_peers(&a->peers, r) < 0)
+		return err_wrap(&r->e, "host peers");
+	return 0;
+}
+
+int ncut_probe(const char *netns_path, unsigned long long ino, const char *netns_table,
+	       const char *host_table, struct ncut_probe *p, struct err *e)
+{
+	memset(p, 0, sizeof(*p));
+	_cleanup_close_ int hostfd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (hostfd < 0)
+		return err_sys(e, errno, "open '/proc/self/ns/net'");
+	_cleanup_close_ int ctrfd = open_netns(netns_path, ino, e);
+	if (ctrfd < 0)
+		return err_wrap(e, "container netns");
+	struct probe_arg *a = xcalloc(1, sizeof(*a));
+	a->info = (struct del_arg){"inet", netns_table, 0};
+	a->peers.hostfd = hostfd;
+	struct ncut_job j;
+	if (in_netns_start(netns_path, ino, do_probe, a, a, &j, e) < 0)
+		return err_wrap(e, "container netns");
+	/* the host's table meanwhile, here */
+	struct err he = {0};
+	int rc_h = ncut_table_info(NULL, 0, "netdev", host_table, &p->host, &he);
+	struct nsres *r = xcalloc(1, sizeof(*r));
+	_cleanup_free_ struct nsres *rf = r;
+	if (in_netns_finish(&j, r, e) < 0)
+		return -1;
+	p->netns = r->ti;
+	if (rc_h < 0) {
+		*e = he;
+		return err_wrap(e, "host table");
+	}
+	if (host_devs_of(r, ctrfd, &p->devs, &p->ndevs, &p->skipped, e) < 0)
+		return err_wrap(e, "host peers");
+	return 0;
+}
+
+void ncut_probe_free(struct ncut_probe *p)
+{
+	free(p->devs);
+	free(p->skipped);
+	memset(p, 0, sizeof(*p));
 }

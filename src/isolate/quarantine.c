@@ -172,45 +172,39 @@ static void verify_frozen(const struct ctr *c, struct qverify *v)
 	}
 }
 
+/* one visit of the container's netns (its table and its links) while the
+ * host's table is listed here: every part read from the kernel */
 static void verify_net(const struct ctr *c, struct qverify *v)
 {
 	char ntab[NCUT_TABLE_MAX], htab[NCUT_TABLE_MAX];
 	ncut_table_names(c->id, ntab, htab);
 	struct err e = {0};
-	struct ncut_table_info ti;
 	if (!c->netns_path || c->host_netns || c->pid <= 0)
 		return;
-	if (ncut_table_info(c->netns_path, c->netns_inode, "inet", ntab, &ti, &e) < 0) {
-		vproblem(v, "container netns", &e);
+	struct ncut_probe *p = xcalloc(1, sizeof(*p));
+	_cleanup_free_ struct ncut_probe *pf = p;
+	if (ncut_probe(c->netns_path, c->netns_inode, ntab, htab, p, &e) < 0) {
+		/* its message names the part: container netns, host table or peers */
+		size_t l = strlen(v->problems);
+		snprintf(v->problems + l, sizeof(v->problems) - l, "%s%s", l ? "; " : "", e.msg);
+		ncut_probe_free(p);
 		return;
 	}
 	v->net_checked = true;
-	v->netns_exists = ti.exists;
-	v->netns_table = ti.exists && ti.ndrop == 4;
-	_cleanup_free_ struct ncut_dev *devs = NULL;
-	_cleanup_free_ char *skipped = NULL;
-	size_t nd = 0;
-	if (ncut_find_host_devs(c->netns_path, c->netns_inode, &devs, &nd, &skipped, &e) < 0) {
-		vproblem(v, "host peers", &e);
-		v->net_checked = false;
-		return;
-	}
+	v->netns_exists = p->netns.exists;
+	v->netns_table = p->netns.exists && p->netns.ndrop == 4;
+	size_t nd = p->ndevs;
 	if (nd > NCUT_MAX_DEVS)
 		nd = NCUT_MAX_DEVS;
 	if (nd)
-		memcpy(v->devs, devs, nd * sizeof(*devs));
+		memcpy(v->devs, p->devs, nd * sizeof(*p->devs));
 	v->ndevs = nd;
-	snprintf(v->skipped, sizeof(v->skipped), "%s", skipped ? skipped : "");
+	snprintf(v->skipped, sizeof(v->skipped), "%s", p->skipped ? p->skipped : "");
 	v->host_needed = nd > 0;
-	err_clear(&e);
-	if (ncut_table_info(NULL, 0, "netdev", htab, &ti, &e) < 0) {
-		vproblem(v, "host table", &e);
-		v->net_checked = false;
-		return;
-	}
-	v->host_exists = ti.exists;
-	v->host_table = nd ? ncut_host_table_matches(&ti, devs, nd) : false;
+	v->host_exists = p->host.exists;
+	v->host_table = nd ? ncut_host_table_matches(&p->host, p->devs, nd) : false;
 	v->net_cut = v->netns_table && (v->host_table || !v->host_needed);
+	ncut_probe_free(p);
 }
 
 int quarantine_verify(const struct ctr *c, const char *state_dir, bool net, struct qverify *v,
@@ -362,8 +356,8 @@ static char *replacing(const char *family, const char *table, const char *rulese
  * container netns adds its table while we add the host's), handles
  * recorded, fail closed. */
 static int apply_net(const struct ctr *c, const char *state_dir, struct qstate *s,
-		     const struct qplan *p, size_t ndevs, struct quarantine_result *r,
-		     struct err *e)
+		     const struct qplan *p, size_t ndevs, bool defer_save, bool *unsaved,
+		     struct quarantine_result *r, struct err *e)
 {
 	char ntab[NCUT_TABLE_MAX], htab[NCUT_TABLE_MAX];
 	ncut_table_names(c->id, ntab, htab);
@@ -402,7 +396,14 @@ static int apply_net(const struct ctr *c, const char *state_dir, struct qstate *
 	if (hh)
 		s->host_handle = hh;
 	struct err se = {0};
-	int rc_s = (h || hh) ? save(state_dir, s, &se) : 0;
+	bool ok = rc >= 0 && rc_h >= 0;
+	/* the handles: saved now on a failure; on success the caller may
+	 * save them while the freeze settles (defer_save) */
+	int rc_s = 0;
+	if ((h || hh) && (!ok || !defer_save))
+		rc_s = save(state_dir, s, &se);
+	else if (h || hh)
+		*unsaved = true;
 	if (rc < 0 || rc_h < 0 || rc_s < 0) {
 		describe(s, r->holds, sizeof(r->holds));
 		if (rc < 0)
@@ -530,14 +531,31 @@ int quarantine_apply(const struct ctr *c, const char *state_dir,
 		return 0;
 	}
 
-	/* 4. apply what is missing */
-	if (p.net && apply_net(c, state_dir, s, &p, ndevs, r, e) < 0)
+	/* 4. apply what is missing: the network first, whole and confirmed by
+	 * the kernel, then the freeze. The tables' handles are written to
+	 * the state while the kernel freezes the tasks (the intent, saved
+	 * above, already names the tables and the cgroup). */
+	bool unsaved = false;
+	if (p.net && apply_net(c, state_dir, s, &p, ndevs, p.freeze, &unsaved, r, e) < 0)
 		return -1;
 	log_debug("quarantine: network cut at %.1f ms", (time_mono() - t0) * 1e3);
 	if (p.freeze) {
-		if (frz_freeze(&s->freezer, o->timeout, &r->frz, e) < 0) {
+		struct frz_wait fw;
+		if (frz_freeze_start(&s->freezer, &fw, e) < 0) {
+			if (unsaved)
+				(void)save(state_dir, s, NULL);
 			describe(s, r->holds, sizeof(r->holds));
 			return err_wrap(e, "freeze");
+		}
+		struct err se = {0};
+		int rc_s = unsaved ? save(state_dir, s, &se) : 0;
+		int rc_f = frz_freeze_wait(&s->freezer, &fw, o->timeout, &r->frz, e);
+		if (rc_f < 0 || rc_s < 0) {
+			describe(s, r->holds, sizeof(r->holds));
+			if (rc_f < 0)
+				return err_wrap(e, "freeze");
+			*e = se;
+			return -1;
 		}
 		r->did_freeze = true;
 		log_debug("quarantine: frozen at %.1f ms (%zu tasks)", (time_mono() - t0) * 1e3,

@@ -39,6 +39,16 @@ int ctr_read_oci_config(struct ctr *c, struct err *e);
  * pids of its cgroup, cgroup paths (v1 and unified), netns path and inode,
  * host_netns, rootfs and overlay upper/lower/work dirs from mountinfo. */
 int ctr_fill_from_proc(struct ctr *c, struct err *e);
+/* The host's own files the mapping of every container reads: read once for
+ * a whole list, not once per container (/proc/self/mountinfo grows with
+ * the containers' mounts: read per container, a list is quadratic). */
+struct proc_host_view {
+	char *mountinfo; /* /proc/self/mountinfo, NULL if unreadable */
+	char *init_cg;	 /* /proc/1/cgroup, NULL if unreadable */
+};
+void proc_host_view_read(struct proc_host_view *hv);
+void proc_host_view_free(struct proc_host_view *hv);
+int ctr_fill_from_proc_host(struct ctr *c, const struct proc_host_view *hv, struct err *e);
 
 /* For a host pid: the container id its cgroup names (64 hex), or NULL. */
 char *proc_container_id_of_pid(pid_t pid, struct err *e);

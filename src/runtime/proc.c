@@ -467,11 +467,45 @@ static char *cgroupns_view(pid_t pid)
 
 static void add_pid(struct ctr *c, pid_t p, size_t *cap)
 {
-	for (size_t i = 0; i < c->npids; i++)
-		if (c->pids[i] == p)
-			return;
 	xgrow(&c->pids, cap, c->npids + 1, sizeof(pid_t));
 	c->pids[c->npids++] = p;
+}
+
+static int pid_cmp(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* A pid seen twice (it moved between two cgroups of the tree while they
+ * were read) is kept once, at its first place: O(n log n), not a scan of
+ * the list per pid (quadratic in a container of thousands). */
+static void uniq_pids(struct ctr *c)
+{
+	if (c->npids < 2)
+		return;
+	pid_t *u = xmalloc(c->npids * sizeof(pid_t));
+	memcpy(u, c->pids, c->npids * sizeof(pid_t));
+	qsort(u, c->npids, sizeof(pid_t), pid_cmp);
+	size_t nu = 1;
+	for (size_t i = 1; i < c->npids; i++)
+		if (u[i] != u[nu - 1])
+			u[nu++] = u[i];
+	if (nu < c->npids) {
+		bool *seen = xcalloc(nu, sizeof(bool));
+		size_t k = 0;
+		for (size_t i = 0; i < c->npids; i++) {
+			pid_t *f = bsearch(&c->pids[i], u, nu, sizeof(pid_t), pid_cmp);
+			size_t at = (size_t)(f - u);
+			if (!seen[at]) {
+				seen[at] = true;
+				c->pids[k++] = c->pids[i];
+			}
+		}
+		c->npids = k;
+		free(seen);
+	}
+	free(u);
 }
 
 /* cgroup.procs of dir and every cgroup below it (bounded) */
@@ -510,21 +544,24 @@ static int read_procs_tree(int dirfd, struct ctr *c, size_t *cap, int depth, int
 	return 0;
 }
 
-/* path of pid 1 in the hierarchy named by controllers ("" = unified) */
-static char *host_cgroup_path(const char *controllers)
+/* path of pid 1 in the hierarchy named by controllers ("" = unified), in
+ * init_cg (the text of /proc/1/cgroup, read once by the caller for all
+ * its hierarchies; NULL when unreadable) */
+static char *host_cgroup_path(const char *init_cg, const char *controllers)
 {
-	_cleanup_free_ char *buf = read_text("/proc/1/cgroup", 1 << 16, NULL);
-	if (!buf)
+	if (!init_cg)
 		return NULL;
-	char *save = NULL;
-	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *c1 = strchr(line, ':');
-		char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-		if (!c2)
-			continue;
-		*c2 = '\0';
-		if (strcmp(c1 + 1, controllers) == 0)
-			return xstrdup(c2 + 1);
+	size_t cl = strlen(controllers);
+	for (const char *l = init_cg; *l;) {
+		const char *nl = strchr(l, '\n');
+		size_t ll = nl ? (size_t)(nl - l) : strlen(l);
+		const char *c1 = memchr(l, ':', ll);
+		const char *c2 = c1 ? memchr(c1 + 1, ':', ll - (size_t)(c1 + 1 - l)) : NULL;
+		if (c2 && (size_t)(c2 - c1 - 1) == cl && strncmp(c1 + 1, controllers, cl) == 0)
+			return xstrndup(c2 + 1, ll - (size_t)(c2 + 1 - l));
+		if (!nl)
+			break;
+		l = nl + 1;
 	}
 	return NULL;
 }
@@ -532,15 +569,20 @@ static char *host_cgroup_path(const char *controllers)
 /* a hierarchy we may read the container's pids from: its own cgroup, not
  * the root and not the one the host's init sits in (that would be every
  * process of the host) */
-static bool cgroup_is_own(const struct ctr_cgroup *g)
+static bool cgroup_is_own(const struct ctr_cgroup *g, const char *init_cg)
 {
 	if (!g->fs_path || !g->path || strcmp(g->path, "/") == 0)
 		return false;
-	_cleanup_free_ char *host = host_cgroup_path(g->controllers);
+	_cleanup_free_ char *host = host_cgroup_path(init_cg, g->controllers);
 	return !host || strcmp(host, g->path) != 0;
 }
 
-static int collect_pids(struct ctr *c, bool require_init, struct err *e)
+static char *init_cgroup_text(void)
+{
+	return read_text("/proc/1/cgroup", 1 << 16, NULL);
+}
+
+static int collect_pids(struct ctr *c, bool require_init, const char *init_cg, struct err *e)
 {
 	/* unified first, then the freezer, then any v1 hierarchy */
 	const struct ctr_cgroup *order[64];
@@ -555,7 +597,7 @@ static int collect_pids(struct ctr *c, bool require_init, struct err *e)
 		}
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (!cgroup_is_own(order[i]))
+		if (!cgroup_is_own(order[i], init_cg))
 			continue;
 		_cleanup_close_ int fd =
 		    open(order[i]->fs_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -568,6 +610,7 @@ static int collect_pids(struct ctr *c, bool require_init, struct err *e)
 		int ndirs = 0;
 		if (read_procs_tree(fd, c, &cap, 0, &ndirs) < 0)
 			continue;
+		uniq_pids(c);
 		bool has_init = false;
 		for (size_t k = 0; k < c->npids; k++)
 			if (c->pids[k] == c->pid)
@@ -594,7 +637,8 @@ int ctr_refresh_pids(struct ctr *c, struct err *e)
 	if (!c->ncgroups)
 		return err_set(e, ERR_WRONGSTATE, "container '%s': cgroups not known",
 			       c->id ? c->id : "?");
-	return collect_pids(c, false, e);
+	_cleanup_free_ char *init_cg = init_cgroup_text();
+	return collect_pids(c, false, init_cg, e);
 }
 
 /* ---- container ids in cgroup paths ---- */
@@ -651,7 +695,33 @@ char *proc_container_id_of_pid(pid_t pid, struct err *e)
 
 /* ---- all of it ---- */
 
+void proc_host_view_read(struct proc_host_view *hv)
+{
+	struct err e = {0};
+	hv->mountinfo = read_text("/proc/self/mountinfo", MOUNTINFO_MAX, &e);
+	hv->init_cg = init_cgroup_text();
+}
+
+void proc_host_view_free(struct proc_host_view *hv)
+{
+	free(hv->mountinfo);
+	free(hv->init_cg);
+	hv->mountinfo = hv->init_cg = NULL;
+}
+
 int ctr_fill_from_proc(struct ctr *c, struct err *e)
+{
+	struct proc_host_view hv = {0};
+	hv.mountinfo = read_text("/proc/self/mountinfo", MOUNTINFO_MAX, e);
+	if (!hv.mountinfo)
+		return -1;
+	hv.init_cg = init_cgroup_text();
+	int rc = ctr_fill_from_proc_host(c, &hv, e);
+	proc_host_view_free(&hv);
+	return rc;
+}
+
+int ctr_fill_from_proc_host(struct ctr *c, const struct proc_host_view *hv, struct err *e)
 {
 	char p[96];
 	if (c->pid <= 0)
@@ -661,9 +731,9 @@ int ctr_fill_from_proc(struct ctr *c, struct err *e)
 	_cleanup_free_ char *cg = read_text(p, 1 << 16, e);
 	if (!cg)
 		return err_wrap(e, "pid %d", (int)c->pid);
-	_cleanup_free_ char *mi = read_text("/proc/self/mountinfo", MOUNTINFO_MAX, e);
+	const char *mi = hv->mountinfo;
 	if (!mi)
-		return -1;
+		return err_set(e, ERR_SYS, "cannot read /proc/self/mountinfo");
 	/* In a cgroup namespace of its own (the default on a cgroup2 host),
 	 * the container's cgroup is the namespace's root: the init may sit
 	 * below it (systemd moves itself into init.scope, its services into
@@ -674,17 +744,19 @@ int ctr_fill_from_proc(struct ctr *c, struct err *e)
 	_cleanup_free_ char *own = nsv ? proc_cgroup_ns_roots(cg, nsv) : NULL;
 	if (proc_map_cgroups(c, own ? own : cg, mi, e) < 0)
 		return -1;
-	/* nor is the cgroup the host's init sits in */
+	/* nor is the cgroup the host's init sits in (its /proc/1/cgroup read
+	 * once by the caller, for every hierarchy and for the pids below) */
+	const char *init_cg = hv->init_cg;
 	for (size_t i = 0; i < c->ncgroups; i++) {
 		const struct ctr_cgroup *g = &c->cgroups[i];
-		if (cgroup_is_own(g) || !g->fs_path)
+		if (cgroup_is_own(g, init_cg) || !g->fs_path)
 			continue;
 		if (c->cgroup_unified && strcmp(c->cgroup_unified, g->fs_path) == 0)
 			ctr_set(&c->cgroup_unified, NULL);
 		if (c->cgroup_freezer && strcmp(c->cgroup_freezer, g->fs_path) == 0)
 			ctr_set(&c->cgroup_freezer, NULL);
 	}
-	if (collect_pids(c, true, e) < 0)
+	if (collect_pids(c, true, init_cg, e) < 0)
 		return -1;
 
 	/* netns */

@@ -467,7 +467,7 @@ static bool pid_alive(pid_t pid)
 	return kill(pid, 0) == 0 || errno == EPERM;
 }
 
-static void fill_one(struct ctr *c)
+static void fill_one(struct ctr *c, const struct proc_host_view *hv)
 {
 	if (c->pid <= 0)
 		return;
@@ -479,7 +479,7 @@ static void fill_one(struct ctr *c)
 		return;
 	}
 	struct err fe = {0};
-	if (ctr_fill_from_proc(c, &fe) < 0)
+	if ((hv ? ctr_fill_from_proc_host(c, hv, &fe) : ctr_fill_from_proc(c, &fe)) < 0)
 		log_warn("%s container '%s': %s", rt_kind_name(c->runtime), c->id, fe.msg);
 }
 
@@ -488,8 +488,11 @@ int runtime_list(const struct rt_roots *roots, struct ctr_list *out, struct err 
 	if (runtime_scan(roots, out, e) < 0)
 		return -1;
 	ctr_list_dedup(out);
+	struct proc_host_view hv = {0};
+	proc_host_view_read(&hv);
 	for (size_t i = 0; i < out->n; i++)
-		fill_one(out->v[i]);
+		fill_one(out->v[i], &hv);
+	proc_host_view_free(&hv);
 	return 0;
 }
 
@@ -635,7 +638,8 @@ static int ns_inode(pid_t pid, const char *ns, unsigned long long *ino)
 	return 0;
 }
 
-static int resolve_pid(struct ctr_list *l, pid_t pid, struct ctr **out, struct err *e)
+static int resolve_pid(struct ctr_list *l, pid_t pid, struct ctr **out, bool *filled,
+		       struct err *e)
 {
 	char p[64];
 	snprintf(p, sizeof(p), "/proc/%d/cgroup", (int)pid);
@@ -648,6 +652,9 @@ static int resolve_pid(struct ctr_list *l, pid_t pid, struct ctr **out, struct e
 	ns_inode(getpid(), "pid", &self_pidns);
 	ns_inode(pid, "pid", &pidns);
 	bool own_pidns = pidns && pidns != host_pidns && pidns != self_pidns;
+	struct proc_host_view hv = {0};
+	proc_host_view_read(&hv); /* once for all the candidates */
+	int rc = 0;
 
 	for (size_t i = 0; i < l->n; i++) {
 		struct ctr *c = l->v[i];
@@ -657,19 +664,25 @@ static int resolve_pid(struct ctr_list *l, pid_t pid, struct ctr **out, struct e
 			continue;
 		if (c->pid == pid)
 			goto found;
-		fill_one(c);
+		fill_one(c, &hv);
 		if (c->pid <= 0)
 			continue;
+		*filled = true;
 		if (ctr_cgroup_holds(c, cg))
 			goto found;
 		unsigned long long cns = 0;
 		if (own_pidns && ns_inode(c->pid, "pid", &cns) == 0 && cns == pidns)
 			goto found;
+		*filled = false;
 		continue;
 	found:
 		*out = take_at(l, i);
-		return 0;
+		rc = 1;
+		break;
 	}
+	proc_host_view_free(&hv);
+	if (rc)
+		return 0;
 	str_rstrip(cg);
 	if (cid)
 		return err_set(e, ERR_NOTFOUND,
@@ -699,14 +712,14 @@ int runtime_resolve(const struct rt_roots *roots, const char *ref, struct ctr **
 	struct stat st;
 	/* a number that is a live pid is taken as a host pid, unless it is
 	 * also exactly a container's id or name */
-	bool exact = false;
+	bool exact = false, filled = false;
 	for (size_t i = 0; i < l.n; i++)
 		if ((l.v[i]->id && strcmp(l.v[i]->id, ref) == 0) ||
 		    (l.v[i]->name && strcmp(l.v[i]->name, ref) == 0))
 			exact = true;
 	if (!exact && parse_pid(ref, &pid) == 0 &&
 	    (snprintf(proc, sizeof(proc), "/proc/%d", (int)pid), stat(proc, &st) == 0)) {
-		r = resolve_pid(&l, pid, out, e);
+		r = resolve_pid(&l, pid, out, &filled, e);
 		/* digits are hex too: a pid outside containers may still be an
 		 * id prefix the user meant */
 		struct err me = {0};
@@ -718,7 +731,8 @@ int runtime_resolve(const struct rt_roots *roots, const char *ref, struct ctr **
 	ctr_list_free(&l);
 	if (r < 0)
 		return -1;
-	fill_one(*out);
+	if (!filled) /* resolve_pid filled the one it found by its cgroup */
+		fill_one(*out, NULL);
 	return 0;
 }
 

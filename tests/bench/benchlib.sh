@@ -122,3 +122,23 @@ bench_sha_rate() {
 	openssl speed -evp sha256 -bytes 8192 -seconds 3 2>/dev/null |
 		awk '/^sha256|^SHA256/ {v = $NF; sub(/k$/, "", v); print v * 1000; exit}'
 }
+
+# bench_cpu CMD...: the CPU seconds (user + sys, of the command and its
+# children) of one run of CMD (words, no shell), checked; for a shared
+# machine, where wall time moves with the others' load. Read with bash's
+# own `times`, in this shell (its second line: the children's).
+bench_cpu() {
+	local f
+	f=$(mktemp /tmp/contain-bench-cpu.XXXXXX)
+	times >"$f.a"
+	"$@" >/dev/null 2>&1 || {
+		rm -f "$f" "$f.a"
+		echo "bench: '$*' failed: not a time" >&2
+		exit 1
+	}
+	times >"$f.b"
+	awk 'FNR == 2 {for (i = 1; i <= 2; i++) {split($i, a, /[ms]/);
+		s += (FILENAME ~ /\.b$/ ? 1 : -1) * (a[1] * 60 + a[2])}}
+		END {printf "%.6f\n", s}' "$f.a" "$f.b"
+	rm -f "$f" "$f.a" "$f.b"
+}

@@ -220,6 +220,12 @@ START_TEST(freezer_parsing)
 	ck_assert_int_eq(frz_parse_status_state("Name:\tsh\nState:\tS (sleeping)\n"), 'S');
 	ck_assert_int_eq(frz_parse_status_state("Name:\tState: R\n"), 0);
 	ck_assert_int_eq(frz_parse_status_state("State:\t\n"), 0);
+	/* /proc/PID/stat: the state after the last ')', whatever the comm */
+	ck_assert_int_eq(frz_parse_stat_state("12 (sleep) S 1 12 12 0 -1"), 'S');
+	ck_assert_int_eq(frz_parse_stat_state("12 (a) R (b) D 1 12"), 'D');
+	ck_assert_int_eq(frz_parse_stat_state("12 (x) t 1"), 0);
+	ck_assert_int_eq(frz_parse_stat_state("12 (x)"), 0);
+	ck_assert_int_eq(frz_parse_stat_state("12 x R"), 0);
 	enum frz_kind k;
 	ck_assert_int_eq(frz_kind_parse("cgroup2", &k), 0);
 	ck_assert_int_eq(k, FRZ_CGROUP2);
