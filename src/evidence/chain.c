@@ -2,6 +2,7 @@
  * node's audit log). See include/contain/chain.h for the line format. */
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <string.h>
 #include <sys/file.h>
@@ -500,6 +501,73 @@ static int write_genesis(struct chain *c, json_t *genesis, struct err *e)
 	return 0;
 }
 
+/* What this process last knew good of a file it appends to (the node's
+ * audit log): the next open walks on from there instead of from the start.
+ * A long-lived process (respond audits a line a second) would otherwise
+ * re-read the whole log for every line it adds, a cost that grows with the
+ * log. Only lines this process walked or wrote itself are skipped; if the
+ * walk from the mark fails (the file rewritten under us), the whole file
+ * is walked and decides. One mark: the audit log is the one file appended
+ * to again and again. */
+static struct {
+	bool set, rooted;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	unsigned long long seq;
+	char head[CHAIN_HASH_HEX], genesis[CHAIN_HASH_HEX];
+} mark;
+static pthread_mutex_t mark_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void mark_set(const struct chain *c)
+{
+	struct stat st;
+	if (c->fd < 0 || fstat(c->fd, &st) < 0)
+		return;
+	pthread_mutex_lock(&mark_lock);
+	mark.set = true;
+	mark.rooted = c->rooted;
+	mark.dev = st.st_dev;
+	mark.ino = st.st_ino;
+	mark.size = c->size;
+	mark.seq = c->seq;
+	memcpy(mark.head, c->head, CHAIN_HASH_HEX);
+	memcpy(mark.genesis, c->genesis, CHAIN_HASH_HEX);
+	pthread_mutex_unlock(&mark_lock);
+}
+
+/* the walk from the mark (under the file's lock): 1 when it holds */
+static int walk_from_mark(struct chain *c, const struct stat *st, struct err *e)
+{
+	struct walker w = {.rooted = c->rooted, .have_genesis = true};
+	off_t from;
+	pthread_mutex_lock(&mark_lock);
+	bool ok = mark.set && mark.dev == st->st_dev && mark.ino == st->st_ino &&
+		  mark.rooted == c->rooted && mark.size <= st->st_size &&
+		  (c->rooted || memcmp(mark.genesis, c->genesis, CHAIN_HASH_HEX) == 0);
+	if (ok) {
+		memcpy(w.head, mark.head, CHAIN_HASH_HEX);
+		memcpy(w.genesis, mark.genesis, CHAIN_HASH_HEX);
+		w.seq = mark.seq;
+		from = mark.size;
+	}
+	pthread_mutex_unlock(&mark_lock);
+	if (!ok || from == 0)
+		return 0;
+	struct chain_check r;
+	off_t end;
+	check_init(&r, &w);
+	struct err we = {0};
+	if (walk_fd(c->fd, from, &w, &r, &end, &we) != 0)
+		return 0; /* the whole walk decides */
+	(void)e;
+	memcpy(c->head, w.head, CHAIN_HASH_HEX);
+	memcpy(c->genesis, w.genesis, CHAIN_HASH_HEX);
+	c->seq = w.seq;
+	c->size = end;
+	return 1;
+}
+
 /* Read the existing file (under the lock) to find its seq and head. */
 static int read_existing(struct chain *c, json_t *genesis, struct err *e)
 {
@@ -516,6 +584,12 @@ static int read_existing(struct chain *c, json_t *genesis, struct err *e)
 		if (st.st_size == 0 && write_genesis(c, genesis, e) < 0)
 			return -1;
 	}
+	if (fstat(c->fd, &st) < 0)
+		return err_sys(e, errno, "stat '%s'", c->path);
+	if (walk_from_mark(c, &st, e) > 0) {
+		mark_set(c);
+		return 0;
+	}
 	int rc = walk_fd(c->fd, 0, &w, &r, &end, e);
 	if (rc < 0)
 		return err_wrap(e, "'%s'", c->path);
@@ -526,6 +600,7 @@ static int read_existing(struct chain *c, json_t *genesis, struct err *e)
 	memcpy(c->genesis, w.genesis, CHAIN_HASH_HEX);
 	c->seq = w.seq;
 	c->size = end;
+	mark_set(c);
 	return 0;
 }
 
@@ -771,6 +846,8 @@ int chain_append(struct chain *c, const char *action, const char *target,
 	chain_line_hash(line, len, c->head);
 	c->seq++;
 	c->size += (off_t)len + 1;
+	if (c->flags & CHAIN_APPEND)
+		mark_set(c);
 	rc = 0;
 out:
 	if (shared)

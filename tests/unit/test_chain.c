@@ -193,6 +193,52 @@ START_TEST(tamper_detected)
 }
 END_TEST
 
+/* An open for append walks on from what this process last knew good (the
+ * mark): many opens keep one valid chain; a file rewritten under us (same
+ * inode, other lines) makes the walk from the mark fail, and the whole file
+ * decides: a valid rewrite is appended to, a broken one refused. */
+START_TEST(append_walks_from_the_mark)
+{
+	struct err e = {0};
+	struct chain_check r;
+	struct chain *c;
+	write_events(logpath(), CHAIN_CREATE_EXCL, 2);
+	for (int i = 0; i < 20; i++)
+		write_events(logpath(), CHAIN_APPEND, 1);
+	ck_assert_int_eq(chain_check_file(logpath(), "audit", &r, &e), 0);
+	ck_assert_uint_eq(r.lines, 22);
+
+	/* rewritten in place: a valid chain of 30 lines made elsewhere */
+	char other[PATH_MAX];
+	snprintf(other, sizeof(other), "%s.other", logpath());
+	unlink(other);
+	write_events(other, CHAIN_CREATE_EXCL, 30);
+	size_t len;
+	char *buf = slurp(other, &len);
+	spit(logpath(), buf, len);
+	ck_assert_int_eq(chain_open(logpath(), "audit", CHAIN_APPEND, &c, &e), 0);
+	ck_assert_uint_eq(chain_seq(c), 30);
+	ck_assert_int_eq(chain_append(c, "test", "after", "ok", NULL, &e), 0);
+	chain_close(c);
+	ck_assert_int_eq(chain_check_file(logpath(), "audit", &r, &e), 0);
+	ck_assert_uint_eq(r.lines, 31);
+
+	/* a line after the mark that does not chain: the whole walk refuses */
+	free(buf);
+	buf = slurp(logpath(), &len);
+	struct sbuf s = SBUF_INIT;
+	sbuf_add(&s, buf, len);
+	sbuf_adds(&s, "{\"seq\":99}\n");
+	spit(logpath(), s.buf, s.len);
+	ck_assert_int_eq(chain_open(logpath(), "audit", CHAIN_APPEND, &c, &e), -1);
+	ck_assert_int_eq(e.kind, ERR_INVALID);
+	ck_assert_ptr_nonnull(strstr(e.msg, "line 32"));
+	sbuf_free(&s);
+	free(buf);
+	unlink(other);
+}
+END_TEST
+
 START_TEST(reserved_extra_refused)
 {
 	struct err e = {0};
@@ -495,6 +541,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, excl_and_append);
 	tcase_add_test(tc, empty_head_is_genesis);
 	tcase_add_test(tc, tamper_detected);
+	tcase_add_test(tc, append_walks_from_the_mark);
 	tcase_add_test(tc, reserved_extra_refused);
 	tcase_add_test(tc, two_handles_interleave);
 	tcase_add_test(tc, two_processes_do_not_fork_the_chain);
