@@ -28,13 +28,15 @@
 
 #include "contain/util.h"
 
+/* in the order dlib_load_mask() loads them: libcrypto first, which libyara
+ * links too, so that a broken libcrypto is named as such */
 enum dlib {
+	DLIB_CRYPTO, /* not optional, but 3 of the 4 ms a start cost */
 	DLIB_ARCHIVE,
 	DLIB_MAGIC,
 	DLIB_YARA,
 	DLIB_PCAP,
 	DLIB_NFTABLES,
-	DLIB_CRYPTO, /* not optional, but 3 of the 4 ms a start cost */
 	DLIB_COUNT,
 };
 

@@ -16,7 +16,8 @@ struct dlib_table {
 	const char *const *names;
 	void **ptrs;
 	size_t n;
-	int loaded; /* read and written with __atomic */
+	void *handle; /* dlopen()'s, kept for the life of the process */
+	int loaded;   /* read and written with __atomic */
 };
 
 /* the tables, one per library (dl_<lib>.c) */
@@ -27,37 +28,37 @@ extern struct dlib_table dlib_table_archive, dlib_table_magic, dlib_table_yara, 
  * an error of its own) */
 void dlib_need(enum dlib l);
 
-#define DLIB_IDX_F(ret, name, params, args) DLIB_I_##name,
-#define DLIB_IDX_V(name, params, args) DLIB_I_##name,
+#define DLIB_IDX_F(ret, name, params, args)  DLIB_I_##name,
+#define DLIB_IDX_V(name, params, args)	     DLIB_I_##name,
 #define DLIB_NAME_F(ret, name, params, args) #name,
-#define DLIB_NAME_V(name, params, args) #name,
-#define DLIB_IDX_N(name) DLIB_I_##name,
-#define DLIB_NAME_N(name) #name,
+#define DLIB_NAME_V(name, params, args)	     #name,
+#define DLIB_IDX_N(name)		     DLIB_I_##name,
+#define DLIB_NAME_N(name)		     #name,
 #define DLIB_DEF_N(name)
-#define DLIB_DEF_F(ret, name, params, args)                                                      \
-	ret name params                                                                          \
-	{                                                                                        \
-		DLIB_ENSURE();                                                                   \
-		return ((__typeof__(&name))dlib_ptrs[DLIB_I_##name]) args;                       \
+#define DLIB_DEF_F(ret, name, params, args)                                                        \
+	ret name params                                                                            \
+	{                                                                                          \
+		DLIB_ENSURE();                                                                     \
+		return ((__typeof__(&name))dlib_ptrs[DLIB_I_##name])args;                          \
 	}
-#define DLIB_DEF_V(name, params, args)                                                           \
-	void name params                                                                         \
-	{                                                                                        \
-		DLIB_ENSURE();                                                                   \
-		((__typeof__(&name))dlib_ptrs[DLIB_I_##name]) args;                              \
+#define DLIB_DEF_V(name, params, args)                                                             \
+	void name params                                                                           \
+	{                                                                                          \
+		DLIB_ENSURE();                                                                     \
+		((__typeof__(&name))dlib_ptrs[DLIB_I_##name]) args;                                \
 	}
 
 /* in dl_<lib>.c: #define DLIB_ME DLIB_ARCHIVE and DLIB_TABLE dlib_table_archive,
  * then DLIB_WRAPPERS(SYMS) */
-#define DLIB_ENSURE()                                                                            \
-	do {                                                                                     \
-		if (!__atomic_load_n(&DLIB_TABLE.loaded, __ATOMIC_ACQUIRE))                      \
-			dlib_need(DLIB_ME);                                                      \
+#define DLIB_ENSURE()                                                                              \
+	do {                                                                                       \
+		if (!__atomic_load_n(&DLIB_TABLE.loaded, __ATOMIC_ACQUIRE))                        \
+			dlib_need(DLIB_ME);                                                        \
 	} while (0)
 
-#define DLIB_WRAPPERS(SYMS)                                                                      \
-	enum { SYMS(DLIB_IDX_F, DLIB_IDX_V, DLIB_IDX_N) DLIB_N };                                            \
-	static const char *const dlib_names[] = {SYMS(DLIB_NAME_F, DLIB_NAME_V, DLIB_NAME_N)};                \
-	static void *dlib_ptrs[DLIB_N];                                                          \
-	struct dlib_table DLIB_TABLE = {dlib_names, dlib_ptrs, DLIB_N, 0};                       \
+#define DLIB_WRAPPERS(SYMS)                                                                        \
+	enum { SYMS(DLIB_IDX_F, DLIB_IDX_V, DLIB_IDX_N) DLIB_N };                                  \
+	static const char *const dlib_names[] = {SYMS(DLIB_NAME_F, DLIB_NAME_V, DLIB_NAME_N)};     \
+	static void *dlib_ptrs[DLIB_N];                                                            \
+	struct dlib_table DLIB_TABLE = {dlib_names, dlib_ptrs, DLIB_N, NULL, 0};                   \
 	SYMS(DLIB_DEF_F, DLIB_DEF_V, DLIB_DEF_N)

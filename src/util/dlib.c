@@ -34,12 +34,12 @@ static const struct {
 	const char *what; /* the library, as a package manager names it */
 	struct dlib_table *t;
 } libs[DLIB_COUNT] = {
-	[DLIB_ARCHIVE] = {DLIB_SONAME_ARCHIVE, "libarchive", &dlib_table_archive},
-	[DLIB_MAGIC] = {DLIB_SONAME_MAGIC, "libmagic", &dlib_table_magic},
-	[DLIB_YARA] = {DLIB_SONAME_YARA, "libyara", &dlib_table_yara},
-	[DLIB_PCAP] = {DLIB_SONAME_PCAP, "libpcap", &dlib_table_pcap},
-	[DLIB_NFTABLES] = {DLIB_SONAME_NFTABLES, "libnftables", &dlib_table_nftables},
-	[DLIB_CRYPTO] = {DLIB_SONAME_CRYPTO, "libcrypto (OpenSSL 3)", &dlib_table_crypto},
+    [DLIB_ARCHIVE] = {DLIB_SONAME_ARCHIVE, "libarchive", &dlib_table_archive},
+    [DLIB_MAGIC] = {DLIB_SONAME_MAGIC, "libmagic", &dlib_table_magic},
+    [DLIB_YARA] = {DLIB_SONAME_YARA, "libyara", &dlib_table_yara},
+    [DLIB_PCAP] = {DLIB_SONAME_PCAP, "libpcap", &dlib_table_pcap},
+    [DLIB_NFTABLES] = {DLIB_SONAME_NFTABLES, "libnftables", &dlib_table_nftables},
+    [DLIB_CRYPTO] = {DLIB_SONAME_CRYPTO, "libcrypto (OpenSSL 3)", &dlib_table_crypto},
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -61,7 +61,8 @@ static int load_locked(enum dlib l, struct err *e)
 	void *h = dlopen(libs[l].soname, RTLD_NOW | RTLD_LOCAL);
 	if (!h) {
 		const char *why = dlerror();
-		return err_set(e, ERR_UNSUPP, "%s is needed and could not be loaded (%s): install %s",
+		return err_set(e, ERR_UNSUPP,
+			       "%s is needed and could not be loaded (%s): install %s",
 			       libs[l].soname, why ? why : "dlopen failed", libs[l].what);
 	}
 	for (size_t i = 0; i < t->n; i++) {
@@ -77,7 +78,7 @@ static int load_locked(enum dlib l, struct err *e)
 		}
 		t->ptrs[i] = p;
 	}
-	/* the handle stays open for the life of the process */
+	t->handle = h;
 	__atomic_store_n(&t->loaded, 1, __ATOMIC_RELEASE);
 	return 0;
 }
