@@ -39,13 +39,15 @@ void dlib_need(enum dlib l);
 	ret name params                                                                            \
 	{                                                                                          \
 		DLIB_ENSURE();                                                                     \
-		return ((__typeof__(&name))dlib_ptrs[DLIB_I_##name])args;                          \
+		ret(*fn_) params = (ret(*) params)dlib_ptrs[DLIB_I_##name];                        \
+		return fn_ args;                                                                   \
 	}
 #define DLIB_DEF_V(name, params, args)                                                             \
 	void name params                                                                           \
 	{                                                                                          \
 		DLIB_ENSURE();                                                                     \
-		((__typeof__(&name))dlib_ptrs[DLIB_I_##name]) args;                                \
+		void(*fn_) params = (void(*) params)dlib_ptrs[DLIB_I_##name];                      \
+		fn_ args;                                                                          \
 	}
 
 /* in dl_<lib>.c: #define DLIB_ME DLIB_ARCHIVE and DLIB_TABLE dlib_table_archive,
