@@ -60,6 +60,9 @@ done
 over() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a - b}'; }
 echo "over /bin/true: version $(over "${WALL[version]}" "${WALL[true]}") ms wall," \
 	"$(over "${CPU[version]}" "${CPU[true]}") ms cpu"
+awk -v t="${WALL[true]}" 'BEGIN {exit !(t > 2.5)}' &&
+	echo "note: /bin/true itself takes ${WALL[true]} ms a run here (fork and exec from bash, load" \
+		"$(cut -d' ' -f1 /proc/loadavg)): the machine's floor, not contain's start, is most of the 5 ms"
 bench_goal "process start: contain version" "${WALL[version]}" "<=" 5 " ms"
 bench_goal "process start: contain version / runc --version" \
 	"$(bench_ratio "${WALL[version]}" "${WALL[runc]}")" "<" 1 "x"
