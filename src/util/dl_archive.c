@@ -78,6 +78,10 @@
 	  (struct archive * a0, void *a1, archive_open_callback *a2, archive_read_callback *a3,    \
 	   archive_close_callback *a4),                                                            \
 	  (a0, a1, a2, a3, a4))                                                                    \
+	F(int, archive_read_open2,                                                                 \
+	  (struct archive * a0, void *a1, archive_open_callback *a2, archive_read_callback *a3,    \
+	   archive_skip_callback *a4, archive_close_callback *a5),                                 \
+	  (a0, a1, a2, a3, a4, a5))                                                                \
 	F(int, archive_read_open_fd, (struct archive * a0, int a1, size_t a2), (a0, a1, a2))       \
 	F(int, archive_read_open_filename, (struct archive * a0, const char *a1, size_t a2),       \
 	  (a0, a1, a2))                                                                            \
