@@ -36,7 +36,18 @@ ALL_CFLAGS += -fsanitize=fuzzer-no-link
 endif
 
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -larchive -lmagic -lyara -ljansson -lcrypto -lpcap -lnftables)
+# Only jansson is linked: the heavy libraries (libarchive, libmagic,
+# libyara, libpcap, libnftables and the ~25 they pull in, and libcrypto)
+# are opened by the verbs that use them (include/contain/dlib.h), so a
+# verb that does not starts in about a millisecond. Their SONAMEs are those
+# of the headers built against (read from the development symlinks).
+LINK_PKGS := jansson
+PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(LINK_PKGS) 2>/dev/null || echo -ljansson)
+soname = $(shell readelf -d "$$($(CC) -print-file-name=$(1).so)" 2>/dev/null | \
+	sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')
+DLIB_SONAMES := $(foreach l,archive:libarchive magic:libmagic yara:libyara pcap:libpcap \
+	nftables:libnftables crypto:libcrypto,$(if $(call soname,$(word 2,$(subst :, ,$(l)))),\
+	-DDLIB_SONAME_$(shell echo $(word 1,$(subst :, ,$(l))) | tr a-z A-Z)='"$(call soname,$(word 2,$(subst :, ,$(l))))"'))
 CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt)
 
@@ -66,6 +77,8 @@ Q := $(if $(V),,@)
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(if $(V),,@echo "  CC      $<";)$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+$(B)/src/util/dlib.o: ALL_CFLAGS += $(DLIB_SONAMES)
 
 $(B)/libcontain.a: $(LIB_OBJS)
 	@rm -f $@

@@ -5,10 +5,23 @@
 
 #include "contain/audit.h"
 #include "contain/cmd.h"
+#include "contain/dlib.h"
 
+
+/* the libraries of the verbs (CMD_LIBS) */
+#define L_ARCHIVE DLIB_BIT(DLIB_ARCHIVE)
+#define L_MAGIC DLIB_BIT(DLIB_MAGIC)
+#define L_YARA DLIB_BIT(DLIB_YARA)
+#define L_PCAP DLIB_BIT(DLIB_PCAP)
+#define L_NFT DLIB_BIT(DLIB_NFTABLES)
+#define L_CRYPTO DLIB_BIT(DLIB_CRYPTO)
+/* a bag written, a container cut and captured */
+#define L_CAPTURE CMD_LIBS(L_ARCHIVE | L_MAGIC | L_PCAP | L_NFT | L_CRYPTO)
+/* a bag, an image or a pcap read, files typed, rules matched */
+#define L_DETECT CMD_LIBS(L_ARCHIVE | L_MAGIC | L_YARA | L_PCAP | L_CRYPTO)
 
 static const struct cmd commands[] = {
-	{"list", cmd_list, CMD_JSON, "list every container on the node, of every runtime",
+	{"list", cmd_list, CMD_JSON | CMD_LIBS(L_NFT), "list every container on the node, of every runtime",
 	 "usage: contain list [--json]\n"
 	 "\n"
 	 "List every container on the node, of every runtime at once (runc, containerd,\n"
@@ -18,7 +31,7 @@ static const struct cmd commands[] = {
 	 "With the cgroup2 freezer, runc's STATUS and the v1 freezer still say running.\n"
 	 "\n"
 	 "  --json       one JSON array, full ids and every field (\"quarantine\" too)\n"},
-	{"inspect", cmd_inspect, CMD_JSON, "resolve one container and print everything about it",
+	{"inspect", cmd_inspect, CMD_JSON | CMD_LIBS(L_NFT), "resolve one container and print everything about it",
 	 "usage: contain inspect REF\n"
 	 "\n"
 	 "Resolve REF (a full id, a unique id prefix, a name, or a host PID inside the\n"
@@ -26,7 +39,7 @@ static const struct cmd commands[] = {
 	 "rootfs and overlay dirs, OCI config, log path, labels, Kubernetes metadata,\n"
 	 "and its quarantine as the kernel holds it (\"quarantine\": net_cut, frozen,\n"
 	 "frozen_by, stale). An unknown REF exits 1; an ambiguous prefix lists the candidates and exits 2.\n"},
-	{"quarantine", cmd_quarantine, CMD_NEEDS_ROOT | CMD_JSON,
+	{"quarantine", cmd_quarantine, CMD_NEEDS_ROOT | CMD_JSON | CMD_LIBS(L_NFT | L_CRYPTO),
 	 "cut a container's network and freeze it, verified",
 	 "usage: contain quarantine [OPTIONS] REF\n"
 	 "\n"
@@ -57,7 +70,7 @@ static const struct cmd commands[] = {
 	 "  --freezer v1|cgroup2 force one freezer (default: the unified cgroup when it\n"
 	 "                       holds the pids, else v1; for tests)\n"
 	 "  --json               print the state as JSON\n"},
-	{"release", cmd_release, CMD_NEEDS_ROOT | CMD_JSON, "undo a quarantine, explicitly",
+	{"release", cmd_release, CMD_NEEDS_ROOT | CMD_JSON | CMD_LIBS(L_NFT | L_CRYPTO), "undo a quarantine, explicitly",
 	 "usage: contain release [--keep-network] [--json] REF\n"
 	 "       contain release --stale [--json]\n"
 	 "\n"
@@ -75,7 +88,7 @@ static const struct cmd commands[] = {
 	 "  --keep-network  thaw only; the network cut stays\n"
 	 "  --timeout SECS  how long to wait for the thaw (default 10)\n"
 	 "  --json          print what was done as JSON\n"},
-	{"audit", cmd_audit, 0, "check the node audit log, and the heads bags recorded",
+	{"audit", cmd_audit, CMD_LIBS(L_ARCHIVE | L_CRYPTO), "check the node audit log, and the heads bags recorded",
 	 "usage: contain audit verify [--bag BAG]... [--pubkey KEY] [--machine-id ID]\n"
 	 "                            [--json] [FILE]\n"
 	 "\n"
@@ -103,7 +116,7 @@ static const struct cmd commands[] = {
 	 "\n"
 	 "Exit status: 0 intact (and every head found), 1 a problem found (named),\n"
 	 "2 usage, 3 the log could not be read.\n"},
-	{"capture", cmd_capture, CMD_NEEDS_ROOT | CMD_JSON,
+	{"capture", cmd_capture, CMD_NEEDS_ROOT | CMD_JSON | L_CAPTURE,
 	 "collect a container's evidence into a sealed bag",
 	 "usage: contain capture [OPTIONS] REF -o OUT\n"
 	 "\n"
@@ -153,7 +166,7 @@ static const struct cmd commands[] = {
 	 "\n"
 	 "Exit status: 0 everything collected, 1 some artifact missing or partial\n"
 	 "(listed), 2 usage, 3 no bag could be written (or sealed).\n"},
-	{"verify", cmd_verify, CMD_JSON, "prove a bag complete, untampered and signed",
+	{"verify", cmd_verify, CMD_JSON | CMD_LIBS(L_ARCHIVE | L_CRYPTO), "prove a bag complete, untampered and signed",
 	 "usage: contain verify BAG [--pubkey KEY] [--json]\n"
 	 "\n"
 	 "Check an evidence bag: a directory, a tar, a .tar.gz or .tar.zst, or - for a\n"
@@ -175,13 +188,13 @@ static const struct cmd commands[] = {
 	 "\n"
 	 "Exit status: 0 valid, 1 invalid, incomplete or in a format not read, 2 usage,\n"
 	 "3 could not read.\n"},
-	{"analyze", cmd_analyze, CMD_JSON,
+	{"analyze", cmd_analyze, CMD_JSON | L_DETECT,
 	 "analyze a bag offline against its image: changes, findings, reports",
 	 cmd_analyze_usage},
-	{"scan", cmd_scan, CMD_JSON,
+	{"scan", cmd_scan, CMD_JSON | L_DETECT,
 	 "YARA and the memory and network findings on a directory, a file or a live container",
 	 cmd_scan_usage},
-	{"respond", cmd_respond, CMD_JSON,
+	{"respond", cmd_respond, CMD_JSON | L_CAPTURE,
 	 "read detector alerts, match playbooks, capture and quarantine",
 	 "usage: contain respond [--playbooks DIR] [--bags DIR]\n"
 	 "                       [--listen unix:PATH | --follow FILE] [--dry-run] [--json]\n"
@@ -228,7 +241,7 @@ static const struct cmd commands[] = {
 	 "\n"
 	 "Exit status: 0 the input ended or a signal stopped it, 1 --check found an\n"
 	 "error, 2 usage, 3 it could not start (playbooks refused, socket, not root).\n"},
-	{"keygen", cmd_keygen, CMD_JSON, "make an Ed25519 key pair for sealing bags",
+	{"keygen", cmd_keygen, CMD_JSON | CMD_LIBS(L_CRYPTO), "make an Ed25519 key pair for sealing bags",
 	 "usage: contain keygen -o NAME [--json]\n"
 	 "\n"
 	 "Write NAME.key (PEM PKCS8 private key, mode 0600) and NAME.pub (PEM public\n"
@@ -450,6 +463,11 @@ int main(int argc, char **argv)
 	}
 	if ((cmd->flags & CMD_NEEDS_ROOT) && geteuid() != 0) {
 		log_error("%s: must be run as root", cmd->name);
+		return EXIT_SYS;
+	}
+	/* the libraries the verb may use, before it touches anything */
+	if (dlib_load_mask(CMD_LIBS_OF(cmd->flags), &e) < 0) {
+		log_error("%s: %s", cmd->name, e.msg);
 		return EXIT_SYS;
 	}
 	/* the verbs that write the audit log sign it: a bad key stops them

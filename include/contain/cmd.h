@@ -20,6 +20,11 @@ enum {
 	CMD_NEEDS_ROOT = 1 << 0, /* refuse to run unless euid 0 */
 	CMD_JSON = 1 << 1,	 /* prints data: takes --json */
 };
+/* the heavy libraries a verb may use (DLIB_BIT()s of contain/dlib.h): main
+ * opens them before the verb runs, so a missing one stops that verb, and
+ * only that verb, before it touches anything */
+#define CMD_LIBS(mask) ((int)((mask) << 8))
+#define CMD_LIBS_OF(flags) ((unsigned)(flags) >> 8)
 
 struct cmd {
 	const char *name;

@@ -49,6 +49,35 @@ bench_per_run() {
 	awk -v a="$t0" -v b="$t1" -v n="$n" 'BEGIN {printf "%.6f\n", (b - a) / n}'
 }
 
+# bench_per_run_cpu N CMD...: like bench_per_run, printing "WALL CPU": the
+# mean wall seconds and the mean CPU seconds (user + sys of the runs, from
+# bash's `times`) of one run. On a shared machine the CPU time is what
+# the load does not disturb.
+bench_per_run_cpu() {
+	local n=$1 i t0 t1 c0 c1 tf
+	shift
+	tf=$(mktemp /tmp/contain-bench-times.XXXXXX)
+	times >"$tf" # this shell's children: not in a $(...) subshell
+	c0=$(awk 'NR == 2 {print $1, $2}' "$tf")
+	t0=$EPOCHREALTIME
+	for ((i = 0; i < n; i++)); do
+		"$@" >/dev/null 2>&1 || {
+			echo "bench: '$*' failed: not a time" >&2
+			exit 1
+		}
+	done
+	t1=$EPOCHREALTIME
+	times >"$tf"
+	c1=$(awk 'NR == 2 {print $1, $2}' "$tf")
+	rm -f "$tf"
+	awk -v a="$t0" -v b="$t1" -v n="$n" -v c0="$c0" -v c1="$c1" '
+		function secs(s,  m) { m = s; sub(/m.*/, "", m); sub(/^[0-9]+m/, "", s); sub(/s$/, "", s)
+			return m * 60 + s }
+		BEGIN { split(c0, x, " "); split(c1, y, " ")
+			printf "%.6f %.6f\n", (b - a) / n,
+				(secs(y[1]) + secs(y[2]) - secs(x[1]) - secs(x[2])) / n }'
+}
+
 bench_median() { # numbers on stdin: their median
 	sort -g | awk '{a[NR] = $1} END {if (NR % 2) print a[(NR + 1) / 2];
 		else printf "%.6f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2}'
