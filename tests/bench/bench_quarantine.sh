@@ -214,15 +214,7 @@ hybrid() {
 
 # ---- 2. a pure cgroup2 host (in a private mount namespace) -----------------
 cg2() {
-	[ -n "${OUTER_MNT_NS:-}" ] && [ "$(stat -L -c %i /proc/self/ns/mnt)" != "$OUTER_MNT_NS" ] ||
-		fail "cg2: not in a private mount namespace"
-	if [ "$(stat -f -c %T /sys/fs/cgroup)" != cgroup2fs ]; then
-		umount -R /sys/fs/cgroup 2>/dev/null || umount -l /sys/fs/cgroup 2>/dev/null
-		mountpoint -q /sys/fs/cgroup && [ "$(stat -f -c %T /sys/fs/cgroup)" != cgroup2fs ] &&
-			umount -l /sys/fs/cgroup 2>/dev/null
-		mount -t cgroup2 none /sys/fs/cgroup || fail "cannot mount cgroup2 at /sys/fs/cgroup"
-	fi
-	cg_pure_v2 || fail "cg2: /sys/fs/cgroup is not cgroup2"
+	cg_mount_pure_v2 || fail "cg2: no pure cgroup2 /sys/fs/cgroup in a private mount namespace"
 	# runc's unified mode turns controllers on in the parents (kernel state
 	# shared with the host): put them back after the container is gone
 	local sc_root sc_ct

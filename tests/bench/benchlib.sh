@@ -36,17 +36,9 @@ bench_time() {
 # bench_per_run N CMD...: the mean wall seconds of one of N runs of the
 # command (words, no shell), each checked
 bench_per_run() {
-	local n=$1 i t0 t1
-	shift
-	t0=$EPOCHREALTIME
-	for ((i = 0; i < n; i++)); do
-		"$@" >/dev/null 2>&1 || {
-			echo "bench: '$*' failed: not a time" >&2
-			exit 1
-		}
-	done
-	t1=$EPOCHREALTIME
-	awk -v a="$t0" -v b="$t1" -v n="$n" 'BEGIN {printf "%.6f\n", (b - a) / n}'
+	local r
+	r=$(bench_per_run_cpu "$@") || exit 1
+	echo "${r%% *}"
 }
 
 # bench_per_run_cpu N CMD...: like bench_per_run, printing "WALL CPU": the
