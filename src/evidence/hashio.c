@@ -787,9 +787,10 @@ void hashpool_job_end(struct hashjob *j)
 	pthread_mutex_unlock(&p->mu);
 }
 
-struct hashjob *hashpool_job_fd(struct hashpool *p, int fd, void *tag)
+/* a job whose bytes a worker reads itself (a file, a range of one): ready
+ * at once, or hashed here when the pool has no thread */
+static struct hashjob *job_submit_read(struct hashpool *p, struct hashjob *j)
 {
-	struct hashjob *j = job_new(p, tag, fd);
 	pthread_mutex_lock(&p->mu);
 	wait_job_slot(p);
 	j->ended = true;
@@ -802,6 +803,11 @@ struct hashjob *hashpool_job_fd(struct hashpool *p, int fd, void *tag)
 	return j;
 }
 
+struct hashjob *hashpool_job_fd(struct hashpool *p, int fd, void *tag)
+{
+	return job_submit_read(p, job_new(p, tag, fd));
+}
+
 struct hashjob *hashpool_job_range(struct hashpool *p, int fd, uint64_t off, uint64_t len,
 				   void *tag)
 {
@@ -809,16 +815,7 @@ struct hashjob *hashpool_job_range(struct hashpool *p, int fd, uint64_t off, uin
 	j->range = true;
 	j->off = off;
 	j->len = len;
-	pthread_mutex_lock(&p->mu);
-	wait_job_slot(p);
-	j->ended = true;
-	p->finishable++;
-	if (p->nthr)
-		ready_push(p, j);
-	else
-		run_inline(p, j);
-	pthread_mutex_unlock(&p->mu);
-	return j;
+	return job_submit_read(p, j);
 }
 
 static void job_take(struct hashpool *p, struct hashjob *j, struct hashres *r)

@@ -215,19 +215,7 @@ hybrid() {
 # ---- 2. a pure cgroup2 host (in a private mount namespace) -----------------
 cg2() {
 	cg_mount_pure_v2 || fail "cg2: no pure cgroup2 /sys/fs/cgroup in a private mount namespace"
-	# runc's unified mode turns controllers on in the parents (kernel state
-	# shared with the host): put them back after the container is gone
-	local sc_root sc_ct
-	sc_root=$(cat /sys/fs/cgroup/cgroup.subtree_control)
-	sc_ct=$(cat /sys/fs/cgroup/contain-test/cgroup.subtree_control 2>/dev/null)
-	sc_restore() {
-		local f=$1 before=$2 c
-		for c in $(cat "$f" 2>/dev/null); do
-			case " $before " in *" $c "*) ;; *) echo "-$c" >"$f" 2>/dev/null ;; esac
-		done
-	}
-	on_exit "sc_restore /sys/fs/cgroup/cgroup.subtree_control '$sc_root'"
-	on_exit "sc_restore /sys/fs/cgroup/contain-test/cgroup.subtree_control '$sc_ct'"
+	cg2_subtree_restore_on_exit # runc turns controllers on in the parents
 	B=bq2-$$
 	start_ctr "$B" 50 5
 	echo "pure cgroup2 host (private mount namespace): container $(nprocs) processes, a veth"

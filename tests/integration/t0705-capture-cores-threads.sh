@@ -240,17 +240,7 @@ fi
 section "the unified freezer on a pure cgroup2 host"
 cg_mount_pure_v2 || section_skip "cannot mount cgroup2 at /sys/fs/cgroup"
 if cg_pure_v2; then
-	# runc's unified mode turns controllers on in the parents: put them back
-	sc_root=$(cat /sys/fs/cgroup/cgroup.subtree_control)
-	sc_ct=$(cat /sys/fs/cgroup/contain-test/cgroup.subtree_control 2>/dev/null)
-	sc_restore() {
-		local f=$1 before=$2 c
-		for c in $(cat "$f" 2>/dev/null); do
-			case " $before " in *" $c "*) ;; *) echo "-$c" >"$f" 2>/dev/null ;; esac
-		done
-	}
-	on_exit "sc_restore /sys/fs/cgroup/cgroup.subtree_control '$sc_root'"
-	on_exit "sc_restore /sys/fs/cgroup/contain-test/cgroup.subtree_control '$sc_ct'"
+	cg2_subtree_restore_on_exit # runc turns controllers on in the parents
 	run_path cgroup2 "t0705-$S-u" "" "" "" unified
 fi
 

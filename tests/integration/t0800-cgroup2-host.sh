@@ -55,19 +55,11 @@ diag "cgroup2 controllers here: '$(cat /sys/fs/cgroup/cgroup.controllers)'" \
 	"(those bound to a v1 hierarchy are not available in cgroup2)"
 
 # runc in its unified mode turns on every controller cgroup2 has here
-# (hugetlb) in the parents' cgroup.subtree_control: kernel state shared with
-# the host. Put back what this test turned on, after every container is gone
-# (registered first, so it runs last).
+# (hugetlb) in the parents: put back what this test turned on, after every
+# container is gone (registered first, so it runs last)
 sc_root=$(cat /sys/fs/cgroup/cgroup.subtree_control)
 sc_ct=$(cat /sys/fs/cgroup/contain-test/cgroup.subtree_control 2>/dev/null)
-sc_restore() {
-	local f=$1 before=$2 c
-	for c in $(cat "$f" 2>/dev/null); do
-		case " $before " in *" $c "*) ;; *) echo "-$c" >"$f" 2>/dev/null ;; esac
-	done
-}
-on_exit "sc_restore /sys/fs/cgroup/cgroup.subtree_control '$sc_root'"
-on_exit "sc_restore /sys/fs/cgroup/contain-test/cgroup.subtree_control '$sc_ct'"
+cg2_subtree_restore_on_exit
 
 S=$$
 A=t0800-$S-a
@@ -367,8 +359,8 @@ ok "clean-up: runc no longer knows the container" sh -c "! runc --root '$RUNC_RO
 ok "clean-up: its cgroup2 dir is gone" test ! -e "$CG"
 runc_cleanup "$Y"
 ok "clean-up: the second container's cgroup2 dir and its children are gone" test ! -e "$CGY"
-sc_restore /sys/fs/cgroup/contain-test/cgroup.subtree_control "$sc_ct"
-sc_restore /sys/fs/cgroup/cgroup.subtree_control "$sc_root"
+cg2_subtree_restore /sys/fs/cgroup/contain-test/cgroup.subtree_control "$sc_ct"
+cg2_subtree_restore /sys/fs/cgroup/cgroup.subtree_control "$sc_root"
 is "$(cat /sys/fs/cgroup/cgroup.subtree_control)" "$sc_root" "clean-up: the root's subtree_control is as it was"
 
 done_testing

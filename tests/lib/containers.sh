@@ -36,6 +36,23 @@ cg_mount_pure_v2() {
 	fi
 	cg_pure_v2
 }
+# cg2_subtree_restore_on_exit: runc in its unified mode turns on every
+# controller cgroup2 has in the parents' cgroup.subtree_control (the root's
+# and contain-test's): kernel state shared with the host. Registered before
+# any container starts (so it runs after they are gone), it turns off at
+# exit what was not on when it was called.
+cg2_subtree_restore() {
+	local f=$1 before=$2 c
+	for c in $(cat "$f" 2>/dev/null); do
+		case " $before " in *" $c "*) ;; *) echo "-$c" >"$f" 2>/dev/null ;; esac
+	done
+}
+cg2_subtree_restore_on_exit() {
+	local f
+	for f in /sys/fs/cgroup/cgroup.subtree_control /sys/fs/cgroup/contain-test/cgroup.subtree_control; do
+		on_exit "cg2_subtree_restore $f '$(cat "$f" 2>/dev/null)'"
+	done
+}
 # the mount point of the cgroup2 hierarchy in this mount namespace
 cg2_root() { if cg_pure_v2; then echo /sys/fs/cgroup; else echo /sys/fs/cgroup/unified; fi; }
 
