@@ -33,6 +33,13 @@ bench_time() {
 	awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.6f\n", b - a}'
 }
 
+# bench_cpu_sum FILE: user + sys seconds of the waited-for children in the
+# output of `times` (taken in this shell, not in a $(...) subshell)
+bench_cpu_sum() {
+	awk 'NR == 2 { split($1, u, /[ms]/); split($2, s, /[ms]/)
+		printf "%.3f\n", u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$1"
+}
+
 # bench_per_run N CMD...: the mean wall seconds of one of N runs of the
 # command (words, no shell), each checked
 bench_per_run() {
@@ -50,24 +57,21 @@ bench_per_run_cpu() {
 	shift
 	tf=$(mktemp /tmp/contain-bench-times.XXXXXX)
 	times >"$tf" # this shell's children: not in a $(...) subshell
-	c0=$(awk 'NR == 2 {print $1, $2}' "$tf")
+	c0=$(bench_cpu_sum "$tf")
 	t0=$EPOCHREALTIME
 	for ((i = 0; i < n; i++)); do
 		"$@" >/dev/null 2>&1 || {
+			rm -f "$tf"
 			echo "bench: '$*' failed: not a time" >&2
 			exit 1
 		}
 	done
 	t1=$EPOCHREALTIME
 	times >"$tf"
-	c1=$(awk 'NR == 2 {print $1, $2}' "$tf")
+	c1=$(bench_cpu_sum "$tf")
 	rm -f "$tf"
-	awk -v a="$t0" -v b="$t1" -v n="$n" -v c0="$c0" -v c1="$c1" '
-		function secs(s,  m) { m = s; sub(/m.*/, "", m); sub(/^[0-9]+m/, "", s); sub(/s$/, "", s)
-			return m * 60 + s }
-		BEGIN { split(c0, x, " "); split(c1, y, " ")
-			printf "%.6f %.6f\n", (b - a) / n,
-				(secs(y[1]) + secs(y[2]) - secs(x[1]) - secs(x[2])) / n }'
+	awk -v a="$t0" -v b="$t1" -v n="$n" -v c0="$c0" -v c1="$c1" \
+		'BEGIN {printf "%.6f %.6f\n", (b - a) / n, (c1 - c0) / n}'
 }
 
 bench_median() { # numbers on stdin: their median
@@ -82,12 +86,6 @@ bench_median() { # numbers on stdin: their median
 # seconds (user + sys of its processes: what a loaded machine does not
 # inflate). Each CMD is a shell string.
 declare -A MED CPUMED
-# bench_cpu_sum FILE: user + sys seconds of the waited-for children in the
-# output of `times` (taken in this shell, not in a $(...) subshell)
-bench_cpu_sum() {
-	awk 'NR == 2 { split($1, u, /[ms]/); split($2, s, /[ms]/)
-		printf "%.3f\n", u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$1"
-}
 bench_alternate() {
 	local -a names=() cmds=()
 	while [ $# -ge 2 ]; do
@@ -149,17 +147,16 @@ bench_sha_rate() {
 # machine, where wall time moves with the others' load. Read with bash's
 # own `times`, in this shell (its second line: the children's).
 bench_cpu() {
-	local f
+	local f c0
 	f=$(mktemp /tmp/contain-bench-cpu.XXXXXX)
-	times >"$f.a"
+	times >"$f"
+	c0=$(bench_cpu_sum "$f")
 	"$@" >/dev/null 2>&1 || {
-		rm -f "$f" "$f.a"
+		rm -f "$f"
 		echo "bench: '$*' failed: not a time" >&2
 		exit 1
 	}
-	times >"$f.b"
-	awk 'FNR == 2 {for (i = 1; i <= 2; i++) {split($i, a, /[ms]/);
-		s += (FILENAME ~ /\.b$/ ? 1 : -1) * (a[1] * 60 + a[2])}}
-		END {printf "%.6f\n", s}' "$f.a" "$f.b"
-	rm -f "$f" "$f.a" "$f.b"
+	times >"$f"
+	awk -v a="$c0" -v b="$(bench_cpu_sum "$f")" 'BEGIN {printf "%.6f\n", b - a}'
+	rm -f "$f"
 }
