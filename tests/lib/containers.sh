@@ -70,6 +70,16 @@ _ctr_cgroup_dirs() {
 	done
 }
 
+# _pid_alive PID: it exists and is not a zombie (its state, the field after
+# the last ')' of /proc/PID/stat, is not Z or X)
+_pid_alive() {
+	local st
+	st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	st=${st##*) }
+	case "${st%% *}" in Z | X | "") return 1 ;; esac
+	return 0
+}
+
 # runc_cleanup NAME: everything runc_run made, whatever state it is in
 runc_cleanup() {
 	local name=$1 d i
@@ -84,9 +94,11 @@ runc_cleanup() {
 		local pid
 		pid=$(cat "$dir/pid" 2>/dev/null)
 		[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
-		for i in $(seq 100); do
-			[ -n "$pid" ] && [ -d "/proc/$pid" ] || break
-			sleep 0.1
+		# dead once it is a zombie: its parent is PID 1 here (runc run -d),
+		# which may take a second to reap it
+		for i in $(seq 200); do
+			[ -n "$pid" ] && _pid_alive "$pid" || break
+			sleep 0.05
 		done
 	fi
 	# processes left in its cgroups or below (an exec'd child, a fork, a
