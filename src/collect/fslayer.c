@@ -255,11 +255,111 @@ struct fsl {
 	struct hlink *hl;
 	size_t hln, hlcap;
 
+	/* the sizing pass (plan_out: no content read or hashed, the tar only
+	 * counted) and the pass it bounds (plan): see fslayer_size_ctr */
+	struct fslayer_plan *plan_out;
+	struct fslayer_plan *plan;
+	bool in_hdr;	  /* archive_write_header running: its bytes go to hdr */
+	bool drop;	  /* an entry refused by the plan being closed: bytes dropped */
+	struct sbuf hdr;  /* the header bytes of the entry being written */
+	uint64_t changed; /* entries the plan refused */
+
 	uint64_t tar_entries, data_bytes, hashed_bytes;
 	uint64_t n_by_type[9];
 	unsigned long deep_omitted;
 	struct err *e;
 };
+
+
+/* ---------------------------------------------------------------------- */
+/* the sizing pass's plan: the digest of every tar header it wrote        */
+
+/* A tar entry's length (header, data, padding) follows from its header
+ * bytes alone (size, or realsize and the sparse map's length, are in it),
+ * so a second pass that writes only headers byte-identical to the first
+ * pass's writes a tar no longer than the first: an entry that changed in
+ * between (size, times, xattrs, a new name) has another digest and is left
+ * out of the tar (listed in files.json, noted); one that went away leaves
+ * its bytes missing (the artifact is then zero-filled to its declared size:
+ * zero blocks after a tar's end are still a valid tar). */
+#define PLAN_KEY 16 /* bytes of SHA-256 kept per header */
+
+struct plan_slot {
+	unsigned char k[PLAN_KEY];
+	bool used, taken;
+};
+
+struct fslayer_plan {
+	struct plan_slot *t;
+	size_t n, cap;
+	uint64_t bytes; /* the whole tar */
+};
+
+static void plan_key(const void *buf, size_t n, unsigned char k[PLAN_KEY])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned len = 0;
+	EVP_Digest(buf, n, md, &len, EVP_sha256(), NULL);
+	memcpy(k, md, PLAN_KEY);
+}
+
+static size_t plan_pos(const unsigned char k[PLAN_KEY], size_t cap)
+{
+	uint64_t x;
+	memcpy(&x, k, sizeof(x));
+	return (size_t)x & (cap - 1);
+}
+
+static struct plan_slot *plan_find(const struct fslayer_plan *p, const unsigned char k[PLAN_KEY])
+{
+	if (!p->cap)
+		return NULL;
+	for (size_t i = plan_pos(k, p->cap);; i = (i + 1) & (p->cap - 1)) {
+		struct plan_slot *s = &p->t[i];
+		if (!s->used)
+			return NULL;
+		if (!memcmp(s->k, k, PLAN_KEY))
+			return s;
+	}
+}
+
+static void plan_add(struct fslayer_plan *p, const unsigned char k[PLAN_KEY])
+{
+	if ((p->n + 1) * 2 > p->cap) {
+		size_t ocap = p->cap, ncap = ocap ? ocap * 2 : 1024;
+		struct plan_slot *old = p->t;
+		p->t = xcalloc(ncap, sizeof(*p->t));
+		p->cap = ncap;
+		for (size_t i = 0; i < ocap; i++) {
+			if (!old[i].used)
+				continue;
+			size_t j = plan_pos(old[i].k, ncap);
+			while (p->t[j].used)
+				j = (j + 1) & (ncap - 1);
+			p->t[j] = old[i];
+		}
+		free(old);
+	}
+	size_t j = plan_pos(k, p->cap);
+	while (p->t[j].used)
+		j = (j + 1) & (p->cap - 1);
+	memcpy(p->t[j].k, k, PLAN_KEY);
+	p->t[j].used = true;
+	p->n++;
+}
+
+void fslayer_plan_free(struct fslayer_plan *p)
+{
+	if (!p)
+		return;
+	free(p->t);
+	free(p);
+}
+
+uint64_t fslayer_plan_bytes(const struct fslayer_plan *p)
+{
+	return p ? p->bytes : 0;
+}
 
 enum { T_FILE, T_DIR, T_SYMLINK, T_HARDLINK, T_WHITEOUT, T_FIFO, T_SOCKET, T_CHAR, T_BLOCK };
 static const char *const type_names[] = {"file", "dir",	   "symlink", "hardlink", "whiteout",
@@ -662,11 +762,16 @@ static void hash_post(struct fsl *w, const struct job *j)
 		hash_job(w->hctx, arena_ptr(&w->p, j->apos), j);
 }
 
-static la_ssize_t tar_write_cb(struct archive *a, void *ctx, const void *buf, size_t n)
+/* tar bytes on their way to the sink (the writer thread, or at once) */
+static la_ssize_t tar_emit(struct fsl *w, struct archive *a, const void *buf, size_t n)
 {
-	struct fsl *w = ctx;
 	if (__atomic_load_n(&w->wfailed, __ATOMIC_ACQUIRE)) {
 		archive_set_error(a, EIO, "sink failed");
+		return -1;
+	}
+	if (w->plan && (n > w->plan->bytes || w->tar_bytes > w->plan->bytes - n)) {
+		/* cannot happen (every header is one the sizing pass wrote) */
+		archive_set_error(a, EFBIG, "layer tar longer than its sizing pass");
 		return -1;
 	}
 	if (!w->threads) {
@@ -697,6 +802,23 @@ static la_ssize_t tar_write_cb(struct archive *a, void *ctx, const void *buf, si
 	}
 	w->tar_bytes += n;
 	return (la_ssize_t)n;
+}
+
+static la_ssize_t tar_write_cb(struct archive *a, void *ctx, const void *buf, size_t n)
+{
+	struct fsl *w = ctx;
+	if (w->in_hdr) {
+		/* kept until the header is known to be one the plan has */
+		sbuf_add(&w->hdr, buf, n);
+		return (la_ssize_t)n;
+	}
+	if (w->drop)
+		return (la_ssize_t)n;
+	if (w->plan_out) {
+		w->tar_bytes += n; /* the sizing pass only counts */
+		return (la_ssize_t)n;
+	}
+	return tar_emit(w, a, buf, n);
 }
 
 static int threads_start(struct fsl *w)
@@ -750,11 +872,53 @@ static int tar_fatal(struct fsl *w)
 	return err_set(w->e, ERR_SYS, "write layer tar: %s", archive_error_string(w->a));
 }
 
+/* The header just written (its bytes in w->hdr): the sizing pass records
+ * it; the pass after it sends it on only when the sizing pass wrote the
+ * same bytes, else it closes the entry with its bytes dropped (1: left out,
+ * noted). */
+static int tar_header_planned(struct fsl *w, const char *path, size_t plen)
+{
+	unsigned char k[PLAN_KEY];
+	plan_key(w->hdr.buf, w->hdr.len, k);
+	if (w->plan_out) {
+		plan_add(w->plan_out, k);
+		w->tar_bytes += w->hdr.len;
+		w->tar_entries++;
+		return 0;
+	}
+	struct plan_slot *s = plan_find(w->plan, k);
+	if (s && !s->taken) {
+		s->taken = true;
+		if (tar_emit(w, w->a, w->hdr.buf, w->hdr.len) < 0)
+			return tar_fatal(w);
+		w->tar_entries++;
+		return 0;
+	}
+	w->drop = true;
+	int r = archive_write_finish_entry(w->a);
+	w->drop = false;
+	if (r == ARCHIVE_FATAL)
+		return tar_fatal(w);
+	w->changed++;
+	add_note(w, path, plen,
+		 "changed between the sizing pass and the capture: left out of the tar (listed "
+		 "and hashed in files.json)");
+	return 1;
+}
+
 /* 0 written, 1 refused for this entry (noted), -1 fatal */
 static int tar_header(struct fsl *w, struct archive_entry *ae, const char *path, size_t plen)
 {
+	bool planned = w->plan_out || w->plan;
+	if (planned) {
+		w->hdr.len = 0;
+		w->in_hdr = true;
+	}
 	int r = archive_write_header(w->a, ae);
+	w->in_hdr = false;
 	if (r == ARCHIVE_OK || r == ARCHIVE_WARN) {
+		if (planned)
+			return tar_header_planned(w, path, plen);
 		w->tar_entries++;
 		return 0;
 	}
@@ -938,6 +1102,19 @@ static long map_extents(int fd, off_t size, struct ext **out, uint64_t *data)
 static int stream_data(struct fsl *w, int fd, off_t off, uint64_t len, bool to_tar,
 		       struct hashres *h, bool *first, bool last, bool *short_read)
 {
+	if (w->plan_out) {
+		/* the sizing pass: the tar's length only, nothing read */
+		*first = false;
+		if (!to_tar)
+			return 0;
+		for (; len; len -= len > CHUNK ? CHUNK : len) {
+			size_t k = len > CHUNK ? CHUNK : (size_t)len;
+			if (tar_write_all(w, zeros, k) < 0)
+				return -1;
+			w->data_bytes += k;
+		}
+		return 0;
+	}
 	do {
 		size_t want = len > CHUNK ? CHUNK : (size_t)len;
 		uint64_t apos;
@@ -986,7 +1163,7 @@ static int stream_data(struct fsl *w, int fd, off_t off, uint64_t len, bool to_t
 static int stream_hole(struct fsl *w, uint64_t len, bool to_tar, bool hash_zeros,
 		       struct hashres *h, bool *first, bool last)
 {
-	if (hash_zeros || last || *first) {
+	if (!w->plan_out && (hash_zeros || last || *first)) {
 		struct job j = {.apos = w->p.ahead, .res = h, .zeros = hash_zeros ? len : 0};
 		if (*first)
 			j.flags |= J_BEGIN;
@@ -1243,7 +1420,7 @@ static int do_regular(struct fsl *w, const struct frame *f, const char *name, st
 	}
 	free(pathjson);
 
-	if (data > CHUNK)
+	if (data > CHUNK && !w->plan_out)
 		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	bool first = true, short_read = false;
 	off_t pos = 0;
@@ -1639,6 +1816,7 @@ static void fsl_free(struct fsl *w)
 		frame_free(&w->fr[i]);
 	free(w->fr);
 	sbuf_free(&w->path);
+	sbuf_free(&w->hdr);
 	if (w->a)
 		archive_write_free(w->a);
 	if (w->ae)
@@ -1678,6 +1856,14 @@ static void doc_finish(struct fsl *w, double t0)
 			       fe->full ? 13 : 18);
 		}
 	}
+	if (w->changed) {
+		char msg[160];
+		snprintf(msg, sizeof(msg),
+			 "%llu entries changed between the sizing pass and the capture: left out of "
+			 "the tar",
+			 (unsigned long long)w->changed);
+		json_array_append_new(w->notes, json_string(msg));
+	}
 	if (w->dropped_notes) {
 		char msg[128];
 		snprintf(msg, sizeof(msg), "%zu more notes not listed", w->dropped_notes);
@@ -1709,14 +1895,16 @@ static void doc_finish(struct fsl *w, double t0)
 	sbuf_add(b, "}\n", 2);
 }
 
+/* plan_out: the sizing pass (no sink; res untouched, plan_out->bytes set) */
 static int collect_fd(int rootfd, enum fslayer_kind kind, const char *source,
 		      const struct fslayer_opts *o, const struct sink *tar, const char *extra_note,
-		      struct fslayer_result *res, struct err *e)
+		      struct fslayer_result *res, struct fslayer_plan *plan_out, struct err *e)
 {
 	static const struct fslayer_opts defaults;
 	if (!o)
 		o = &defaults;
-	memset(res, 0, sizeof(*res));
+	if (res)
+		memset(res, 0, sizeof(*res));
 	double t0 = time_mono();
 	char started[64];
 	time_rfc3339_ns(started, sizeof(started));
@@ -1734,7 +1922,9 @@ static int collect_fd(int rootfd, enum fslayer_kind kind, const char *source,
 		.hole_hash = o->max_hole_hash ? o->max_hole_hash : FSLAYER_DEFAULT_HOLE_HASH,
 		.deep_budget = o->deep_path_budget ? o->deep_path_budget : FSLAYER_DEFAULT_DEEP_BUDGET,
 		.sink = tar,
-		.threads = !o->no_threads,
+		.threads = !o->no_threads && !plan_out,
+		.plan_out = plan_out,
+		.plan = plan_out ? NULL : o->plan,
 		.notes = json_array(),
 		.e = e,
 	};
@@ -1791,6 +1981,11 @@ static int collect_fd(int rootfd, enum fslayer_kind kind, const char *source,
 		tar_fatal(&w);
 		goto out;
 	}
+	if (plan_out) {
+		plan_out->bytes = w.tar_bytes;
+		ret = 0;
+		goto out;
+	}
 	if (extra_note)
 		json_array_append_new(w.notes, json_string(extra_note));
 	doc_finish(&w, t0);
@@ -1812,6 +2007,7 @@ static int collect_fd(int rootfd, enum fslayer_kind kind, const char *source,
 	res->tar_bytes = w.tar_bytes;
 	res->data_bytes = w.data_bytes;
 	res->hashed_bytes = w.hashed_bytes;
+	res->changed = w.changed;
 	ret = 0;
 out:
 	fsl_free(&w);
@@ -1822,44 +2018,76 @@ int fslayer_collect_fd(int rootfd, enum fslayer_kind kind, const char *source,
 		       const struct fslayer_opts *o, const struct sink *tar,
 		       struct fslayer_result *res, struct err *e)
 {
-	return collect_fd(rootfd, kind, source, o, tar, NULL, res, e);
+	return collect_fd(rootfd, kind, source, o, tar, NULL, res, NULL, e);
 }
 
 static int collect_dir(const char *dir, enum fslayer_kind kind, const struct fslayer_opts *o,
 		       const struct sink *tar, const char *extra_note, struct fslayer_result *res,
-		       struct err *e)
+		       struct fslayer_plan *plan_out, struct err *e)
 {
 	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return err_sys(e, errno, "open '%s'", dir);
-	return collect_fd(fd, kind, dir, o, tar, extra_note, res, e);
+	return collect_fd(fd, kind, dir, o, tar, extra_note, res, plan_out, e);
 }
 
 int fslayer_collect_dir(const char *dir, enum fslayer_kind kind, const struct fslayer_opts *o,
 			const struct sink *tar, struct fslayer_result *res, struct err *e)
 {
-	return collect_dir(dir, kind, o, tar, NULL, res, e);
+	return collect_dir(dir, kind, o, tar, NULL, res, NULL, e);
 }
 
-int fslayer_collect_ctr(const struct ctr *c, const struct fslayer_opts *o,
-			const struct sink *tar, struct fslayer_result *res, struct err *e)
+static int collect_ctr(const struct ctr *c, const struct fslayer_opts *o, const struct sink *tar,
+		       struct fslayer_result *res, struct fslayer_plan *plan_out, struct err *e)
 {
 	static const char whole[] = "no overlay upperdir: the layer is the whole root";
 	bool overlay = c->upperdir && (!c->rootfs_fstype || !strcmp(c->rootfs_fstype, "overlay"));
 	if (overlay)
-		return fslayer_collect_dir(c->upperdir, FSLAYER_UPPER, o, tar, res, e);
+		return collect_dir(c->upperdir, FSLAYER_UPPER, o, tar, NULL, res, plan_out, e);
 	if (c->pid > 0) {
 		char p[64];
 		snprintf(p, sizeof(p), "/proc/%d/root", (int)c->pid);
 		_cleanup_close_ int fd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (fd < 0)
 			return err_sys(e, errno, "open '%s'", p);
-		return collect_fd(fd, FSLAYER_ROOT, p, o, tar, whole, res, e);
+		return collect_fd(fd, FSLAYER_ROOT, p, o, tar, whole, res, plan_out, e);
 	}
 	if (c->rootfs)
-		return collect_dir(c->rootfs, FSLAYER_ROOT, o, tar, whole, res, e);
+		return collect_dir(c->rootfs, FSLAYER_ROOT, o, tar, whole, res, plan_out, e);
 	return err_set(e, ERR_UNSUPP, "container '%s': no upperdir, no running process and no rootfs",
 		       c->id ? c->id : "?");
+}
+
+int fslayer_collect_ctr(const struct ctr *c, const struct fslayer_opts *o,
+			const struct sink *tar, struct fslayer_result *res, struct err *e)
+{
+	return collect_ctr(c, o, tar, res, NULL, e);
+}
+
+int fslayer_size_ctr(const struct ctr *c, const struct fslayer_opts *o,
+		     struct fslayer_plan **plan, struct err *e)
+{
+	struct fslayer_plan *p = xcalloc(1, sizeof(*p));
+	*plan = NULL;
+	if (collect_ctr(c, o, NULL, NULL, p, e) < 0) {
+		fslayer_plan_free(p);
+		return -1;
+	}
+	*plan = p;
+	return 0;
+}
+
+int fslayer_size_dir(const char *dir, enum fslayer_kind kind, const struct fslayer_opts *o,
+		     struct fslayer_plan **plan, struct err *e)
+{
+	struct fslayer_plan *p = xcalloc(1, sizeof(*p));
+	*plan = NULL;
+	if (collect_dir(dir, kind, o, NULL, NULL, NULL, p, e) < 0) {
+		fslayer_plan_free(p);
+		return -1;
+	}
+	*plan = p;
+	return 0;
 }
 
 void fslayer_result_free(struct fslayer_result *r)
