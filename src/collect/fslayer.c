@@ -160,6 +160,25 @@ static void q_post(struct pipe *p, struct queue *q, const struct job *j, bool wa
 	pthread_mutex_unlock(&p->mu);
 }
 
+/* producer: n jobs in one go (waits while the queue is full) */
+static void q_post_n(struct pipe *p, struct queue *q, const struct job *j, size_t n, bool wake)
+{
+	pthread_mutex_lock(&p->mu);
+	for (size_t i = 0; i < n; i++) {
+		while (q->head - q->tail >= QCAP) {
+			wake_all(p);
+			p->prod_waiting = true;
+			pthread_cond_wait(&p->cv_space, &p->mu);
+			p->prod_waiting = false;
+		}
+		q->jobs[q->head & (QCAP - 1)] = j[i];
+		q->head++;
+	}
+	if (q->waiting && (wake || q->head - q->tail >= WAKE_DEPTH))
+		pthread_cond_signal(&q->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
 /* consumer: up to max queued jobs at once (waits for one): one lock for a
  * run of small files, not two per job (10,000 files were 40,000 contended
  * lock round trips between the three threads). They stay queued (their
@@ -244,6 +263,9 @@ struct fsl {
 	/* tar bytes gathered for the writer, not yet queued */
 	uint64_t wpend_apos;
 	size_t wpend_len;
+	/* hash jobs gathered for the hasher, not yet queued */
+	struct job hpend[QBATCH];
+	size_t nhpend;
 	int wfailed; /* atomic: the writer thread's sink failed */
 	struct err werr;
 	uint64_t tar_bytes;
@@ -749,6 +771,8 @@ static void wadd(struct fsl *w, uint64_t apos, size_t n)
 		wflush(w);
 }
 
+static void hflush(struct fsl *w, bool wake);
+
 /* main thread: n (<= CHUNK) contiguous arena bytes, once both consumers have
  * passed them. Without threads the arena is one chunk, used at once. */
 static unsigned char *arena_alloc(struct fsl *w, size_t n, uint64_t *apos)
@@ -771,14 +795,17 @@ static unsigned char *arena_alloc(struct fsl *w, size_t n, uint64_t *apos)
 			low = w->pin_apos;
 		if (w->wpend_len && w->wpend_apos < low)
 			low = w->wpend_apos;
+		if (w->nhpend && w->hpend[0].apos < low)
+			low = w->hpend[0].apos;
 		if (low == UINT64_MAX || pos + n - low <= p->size) {
 			p->ahead = pos + n;
 			*apos = pos;
 			break;
 		}
-		if (w->wpend_len) { /* what we hold back may be what we wait for */
+		if (w->wpend_len || w->nhpend) { /* what we hold back may be what we wait for */
 			pthread_mutex_unlock(&p->mu);
 			wflush(w);
+			hflush(w, true);
 			pthread_mutex_lock(&p->mu);
 			continue;
 		}
@@ -791,14 +818,28 @@ static unsigned char *arena_alloc(struct fsl *w, size_t n, uint64_t *apos)
 	return arena_ptr(p, *apos);
 }
 
+/* queue the gathered hash jobs */
+static void hflush(struct fsl *w, bool wake)
+{
+	if (!w->nhpend)
+		return;
+	size_t n = w->nhpend;
+	w->nhpend = 0;
+	q_post_n(&w->p, &w->p.hq, w->hpend, n, wake);
+}
+
+/* a hash job: gathered (small files come in runs), queued at once when large */
 static void hash_post(struct fsl *w, const struct job *j)
 {
 	w->hashed_bytes += j->len + j->zeros;
-	if (w->threads)
-		q_post(&w->p, &w->p.hq, j,
-		       j->len >= WAKE_BYTES || j->zeros >= WAKE_BYTES || (j->flags & J_QUIT));
-	else
+	if (!w->threads) {
 		hash_job(w->hctx, arena_ptr(&w->p, j->apos), j);
+		return;
+	}
+	w->hpend[w->nhpend++] = *j;
+	bool big = j->len >= WAKE_BYTES || j->zeros >= WAKE_BYTES;
+	if (big || w->nhpend == QBATCH)
+		hflush(w, big);
 }
 
 /* tar bytes on their way to the sink (the writer thread, or at once) */
@@ -892,6 +933,7 @@ static void threads_stop(struct fsl *w)
 		w->wstarted = false;
 	}
 	if (w->hstarted) {
+		hflush(w, true);
 		struct job q = {.apos = w->p.ahead, .flags = J_QUIT};
 		q_post(&w->p, &w->p.hq, &q, true);
 		pthread_join(w->hth, NULL);
