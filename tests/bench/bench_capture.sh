@@ -158,18 +158,19 @@ X
 	echo "memtarget pid $P: VmRSS $(awk '/^VmRSS/ {print $2}' "/proc/$P/status") kB; the bag's cores: $mb bytes"
 	rm -rf "$W/check"
 	BENCH_BETWEEN="rm -rf '$W/bag' '$W/gc'* '$W/dd'; sync"
-	# the disk's floor: the same bytes written and made durable by dd
-	# (4 MiB writes, fdatasync at the end), neither read nor hashed
+	# the disk's floor: the same bytes written and made durable by dd,
+	# neither read nor hashed: 4 MiB O_DIRECT writes (buffered writes into
+	# fresh page cache cost 0.4-1.7 s of CPU a GiB in this VM, run to run)
 	bench_alternate \
 		gcore "$(cpu gcore "gcore -o '$W/gc' $P >/dev/null 2>&1")" \
 		gcoresync "gcore -o '$W/gc' $P >/dev/null 2>&1 && sync -f '$W/gc.$P'" \
-		ddsync "dd if=/dev/zero of='$W/dd' bs=4M count=$(((mb + 4194303) / 4194304)) conv=fdatasync 2>/dev/null" \
+		ddsync "dd if=/dev/zero of='$W/dd' bs=4M count=$(((mb + 4194303) / 4194304)) oflag=direct conv=fdatasync 2>/dev/null" \
 		capture "$(cpu capture "'$CONTAIN' capture '$M1CID' -o '$W/bag' --no-fs --no-pcap --no-quarantine >/dev/null 2>&1")"
 	echo "cpu seconds (user+sys, median): gcore $(cpu_med gcore), capture $(cpu_med capture)"
 	BENCH_BETWEEN=
 	rm -rf "$W/bag" "$W/gc"* "$W/dd"
 	echo "gcore: ${MED[gcore]} s; gcore + sync -f: ${MED[gcoresync]} s; capture --no-fs into a bag directory: ${MED[capture]} s ($(mbs "$mb" "${MED[capture]}") MB/s)"
-	echo "disk floor (dd conv=fdatasync of the same bytes): ${MED[ddsync]} s ($(mbs "$mb" "${MED[ddsync]}") MB/s:" \
+	echo "disk floor (dd oflag=direct conv=fdatasync of the same bytes): ${MED[ddsync]} s ($(mbs "$mb" "${MED[ddsync]}") MB/s:" \
 		"$(awk -v b="$mb" -v t="${MED[ddsync]}" -v s="$SHA" 'BEGIN {printf "%.2f", b / t / s}')x the one-core SHA rate at most," \
 		"$(bench_ratio "${MED[ddsync]}" "${MED[gcore]}")x gcore at least); capture / floor: $(bench_ratio "${MED[capture]}" "${MED[ddsync]}")x"
 	bench_goal "memory 1 GiB rate / one-core SHA rate" \
