@@ -55,6 +55,22 @@ enum fslayer_kind {
 	FSLAYER_ROOT,	   /* a whole root: char devices are devices, mounts are skipped */
 };
 
+/* The sizing pass (fslayer_size_*): the exact length of the layer tar, so
+ * that a tar bag can take the layer straight into its stream (no spool file
+ * written and read back). It walks as the capture does (every entry opened
+ * and stat'ed, xattrs read, sparse maps taken) but reads no content and
+ * hashes nothing, and keeps a digest of every tar header it wrote. The pass
+ * given that plan (fslayer_opts.plan) writes an entry into the tar only when
+ * its header is byte-identical to one the sizing pass wrote (an entry's
+ * length in a tar follows from its header), so its tar is never longer than
+ * fslayer_plan_bytes(): an entry that changed in between (size, times,
+ * xattrs, a new name) is left out of the tar, listed and hashed in
+ * files.json and noted ("changed between the sizing pass and the capture");
+ * one that went away leaves the tar shorter (res.tar_bytes), and the caller
+ * zero-fills it to the planned length (zero blocks after the end of a tar
+ * are still a valid tar). */
+struct fslayer_plan;
+
 struct fslayer_opts {
 	uint64_t max_file_bytes;   /* stored (non-hole) bytes above which content is left out (0: default) */
 	uint64_t max_hole_hash;	   /* hole bytes per file still hashed as zeros (0: default);
@@ -62,6 +78,7 @@ struct fslayer_opts {
 	uint64_t deep_path_budget; /* tar path bytes of deep entries (0: default) */
 	bool no_threads;	   /* hash and write on the calling thread */
 	bool files_text_only;	   /* files.json as text only: res->files stays NULL */
+	struct fslayer_plan *plan; /* from fslayer_size_*: the tar is bounded by it */
 };
 
 struct fslayer_result {
@@ -75,6 +92,7 @@ struct fslayer_result {
 	uint64_t tar_bytes;    /* bytes handed to the sink */
 	uint64_t data_bytes;   /* file content bytes stored in the tar */
 	uint64_t hashed_bytes; /* bytes hashed for files.json */
+	uint64_t changed;      /* entries left out: changed since the sizing pass */
 };
 
 /* Walk rootfd (a directory fd; O_PATH is fine, it is reopened) of the given
@@ -92,3 +110,13 @@ int fslayer_collect_dir(const char *dir, enum fslayer_kind kind, const struct fs
 int fslayer_collect_ctr(const struct ctr *c, const struct fslayer_opts *o,
 			const struct sink *tar, struct fslayer_result *res, struct err *e);
 void fslayer_result_free(struct fslayer_result *r);
+
+/* The sizing pass over what fslayer_collect_ctr / _dir would walk (same
+ * options); *plan is freed with fslayer_plan_free. */
+int fslayer_size_ctr(const struct ctr *c, const struct fslayer_opts *o,
+		     struct fslayer_plan **plan, struct err *e);
+int fslayer_size_dir(const char *dir, enum fslayer_kind kind, const struct fslayer_opts *o,
+		     struct fslayer_plan **plan, struct err *e);
+/* The tar's length as the sizing pass wrote it. */
+uint64_t fslayer_plan_bytes(const struct fslayer_plan *p);
+void fslayer_plan_free(struct fslayer_plan *p);

@@ -614,18 +614,42 @@ static void collect_fs(struct capture *cp)
 	struct bag_file *f = NULL;
 	struct fslayer_result res = {0};
 	progress(cp, "fs");
-	if (bag_file_open(cp->bag, "data/fs/upper.tar", "fs-layer", "fslayer", &f, &e) < 0) {
+	struct fslayer_opts fo = {.max_file_bytes = cp->o->max_file_bytes, .files_text_only = true};
+	/* a tar bag: the layer's length first (a walk without reading content),
+	 * so it goes straight into the tar, not through a spool file */
+	enum bag_form form;
+	enum bag_compress comp;
+	bag_form_for(cp->o->out, &form, &comp);
+	if (form == BAG_FORM_TAR && fslayer_size_ctr(cp->c, &fo, &fo.plan, &e) < 0) {
+		missing(cp, "data/fs/upper.tar", "%s", e.msg);
+		return;
+	}
+	int r = fo.plan ? bag_file_open_sized(cp->bag, "data/fs/upper.tar", "fs-layer", "fslayer",
+					      fslayer_plan_bytes(fo.plan), &f, &e)
+			: bag_file_open(cp->bag, "data/fs/upper.tar", "fs-layer", "fslayer", &f, &e);
+	if (r < 0) {
+		fslayer_plan_free(fo.plan);
 		missing(cp, "data/fs/upper.tar", "%s", e.msg);
 		return;
 	}
 	struct sink s = bag_file_sink(f);
-	struct fslayer_opts fo = {.max_file_bytes = cp->o->max_file_bytes, .files_text_only = true};
-	if (fslayer_collect_ctr(cp->c, &fo, &s, &res, &e) < 0) {
+	r = fslayer_collect_ctr(cp->c, &fo, &s, &res, &e);
+	fslayer_plan_free(fo.plan);
+	if (r < 0) {
 		struct err fe = {0};
 		bag_file_fail(f, e.msg, &fe);
 		missing(cp, "data/fs/upper.tar", "%s", e.msg);
 		fslayer_result_free(&res);
 		return;
+	}
+	if (res.changed) {
+		struct err ne = {0};
+		json_t *n = json_pack("{s:s,s:I}", "changed_since_sizing",
+				      "entries left out of the tar (files.json notes): the tar ends "
+				      "early and is zero-filled to its declared size",
+				      "entries", (json_int_t)res.changed);
+		bag_file_note(f, n, &ne);
+		json_decref(n);
 	}
 	if (res.notes && json_array_size(res.notes)) {
 		struct err ne = {0};

@@ -28,6 +28,7 @@
 #include <pthread.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 
@@ -43,6 +44,8 @@
 #define WBATCH (256u << 10)	  /* tar bytes gathered into one writer job */
 #define WAKE_DEPTH 32		  /* a sleeping consumer is woken at this depth */
 #define WAKE_BYTES (64u << 10)	  /* ... or for a job this big */
+#define QBATCH 64		  /* jobs a consumer takes at once */
+#define RELEASE_BYTES (512u << 10) /* ... handing their arena back after this many */
 #define MAX_OPEN_DIRS 64
 #define MAX_NOTES 1000
 #define MAX_EXTENTS 65536	  /* beyond: gaps are merged into data */
@@ -157,8 +160,30 @@ static void q_post(struct pipe *p, struct queue *q, const struct job *j, bool wa
 	pthread_mutex_unlock(&p->mu);
 }
 
-/* consumer: the next job; it stays queued (its bytes kept) until q_done */
-static void q_get(struct pipe *p, struct queue *q, struct job *j)
+/* producer: n jobs in one go (waits while the queue is full) */
+static void q_post_n(struct pipe *p, struct queue *q, const struct job *j, size_t n, bool wake)
+{
+	pthread_mutex_lock(&p->mu);
+	for (size_t i = 0; i < n; i++) {
+		while (q->head - q->tail >= QCAP) {
+			wake_all(p);
+			p->prod_waiting = true;
+			pthread_cond_wait(&p->cv_space, &p->mu);
+			p->prod_waiting = false;
+		}
+		q->jobs[q->head & (QCAP - 1)] = j[i];
+		q->head++;
+	}
+	if (q->waiting && (wake || q->head - q->tail >= WAKE_DEPTH))
+		pthread_cond_signal(&q->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* consumer: up to max queued jobs at once (waits for one): one lock for a
+ * run of small files, not two per job (10,000 files were 40,000 contended
+ * lock round trips between the three threads). They stay queued (their
+ * bytes kept) until q_done_n. */
+static size_t q_get_batch(struct pipe *p, struct queue *q, struct job *out, size_t max)
 {
 	pthread_mutex_lock(&p->mu);
 	while (q->head == q->tail) {
@@ -166,14 +191,21 @@ static void q_get(struct pipe *p, struct queue *q, struct job *j)
 		pthread_cond_wait(&q->cv, &p->mu);
 		q->waiting = false;
 	}
-	*j = q->jobs[q->tail & (QCAP - 1)];
+	size_t n = (size_t)(q->head - q->tail);
+	if (n > max)
+		n = max;
+	for (size_t i = 0; i < n; i++)
+		out[i] = q->jobs[(q->tail + i) & (QCAP - 1)];
 	pthread_mutex_unlock(&p->mu);
+	return n;
 }
 
-static void q_done(struct pipe *p, struct queue *q)
+static void q_done_n(struct pipe *p, struct queue *q, size_t n)
 {
+	if (!n)
+		return;
 	pthread_mutex_lock(&p->mu);
-	q->tail++;
+	q->tail += n;
 	if (p->prod_waiting)
 		pthread_cond_signal(&p->cv_space);
 	pthread_mutex_unlock(&p->mu);
@@ -231,6 +263,9 @@ struct fsl {
 	/* tar bytes gathered for the writer, not yet queued */
 	uint64_t wpend_apos;
 	size_t wpend_len;
+	/* hash jobs gathered for the hasher, not yet queued */
+	struct job hpend[QBATCH];
+	size_t nhpend;
 	int wfailed; /* atomic: the writer thread's sink failed */
 	struct err werr;
 	uint64_t tar_bytes;
@@ -255,11 +290,111 @@ struct fsl {
 	struct hlink *hl;
 	size_t hln, hlcap;
 
+	/* the sizing pass (plan_out: no content read or hashed, the tar only
+	 * counted) and the pass it bounds (plan): see fslayer_size_ctr */
+	struct fslayer_plan *plan_out;
+	struct fslayer_plan *plan;
+	bool in_hdr;	  /* archive_write_header running: its bytes go to hdr */
+	bool drop;	  /* an entry refused by the plan being closed: bytes dropped */
+	struct sbuf hdr;  /* the header bytes of the entry being written */
+	uint64_t changed; /* entries the plan refused */
+
 	uint64_t tar_entries, data_bytes, hashed_bytes;
 	uint64_t n_by_type[9];
 	unsigned long deep_omitted;
 	struct err *e;
 };
+
+
+/* ---------------------------------------------------------------------- */
+/* the sizing pass's plan: the digest of every tar header it wrote        */
+
+/* A tar entry's length (header, data, padding) follows from its header
+ * bytes alone (size, or realsize and the sparse map's length, are in it),
+ * so a second pass that writes only headers byte-identical to the first
+ * pass's writes a tar no longer than the first: an entry that changed in
+ * between (size, times, xattrs, a new name) has another digest and is left
+ * out of the tar (listed in files.json, noted); one that went away leaves
+ * its bytes missing (the artifact is then zero-filled to its declared size:
+ * zero blocks after a tar's end are still a valid tar). */
+#define PLAN_KEY 16 /* bytes of SHA-256 kept per header */
+
+struct plan_slot {
+	unsigned char k[PLAN_KEY];
+	bool used, taken;
+};
+
+struct fslayer_plan {
+	struct plan_slot *t;
+	size_t n, cap;
+	uint64_t bytes; /* the whole tar */
+};
+
+static void plan_key(const void *buf, size_t n, unsigned char k[PLAN_KEY])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned len = 0;
+	EVP_Digest(buf, n, md, &len, EVP_sha256(), NULL);
+	memcpy(k, md, PLAN_KEY);
+}
+
+static size_t plan_pos(const unsigned char k[PLAN_KEY], size_t cap)
+{
+	uint64_t x;
+	memcpy(&x, k, sizeof(x));
+	return (size_t)x & (cap - 1);
+}
+
+static struct plan_slot *plan_find(const struct fslayer_plan *p, const unsigned char k[PLAN_KEY])
+{
+	if (!p->cap)
+		return NULL;
+	for (size_t i = plan_pos(k, p->cap);; i = (i + 1) & (p->cap - 1)) {
+		struct plan_slot *s = &p->t[i];
+		if (!s->used)
+			return NULL;
+		if (!memcmp(s->k, k, PLAN_KEY))
+			return s;
+	}
+}
+
+static void plan_add(struct fslayer_plan *p, const unsigned char k[PLAN_KEY])
+{
+	if ((p->n + 1) * 2 > p->cap) {
+		size_t ocap = p->cap, ncap = ocap ? ocap * 2 : 1024;
+		struct plan_slot *old = p->t;
+		p->t = xcalloc(ncap, sizeof(*p->t));
+		p->cap = ncap;
+		for (size_t i = 0; i < ocap; i++) {
+			if (!old[i].used)
+				continue;
+			size_t j = plan_pos(old[i].k, ncap);
+			while (p->t[j].used)
+				j = (j + 1) & (ncap - 1);
+			p->t[j] = old[i];
+		}
+		free(old);
+	}
+	size_t j = plan_pos(k, p->cap);
+	while (p->t[j].used)
+		j = (j + 1) & (p->cap - 1);
+	memcpy(p->t[j].k, k, PLAN_KEY);
+	p->t[j].used = true;
+	p->n++;
+}
+
+void fslayer_plan_free(struct fslayer_plan *p)
+{
+	if (!p)
+		return;
+	free(p->t);
+	free(p);
+}
+
+uint64_t fslayer_plan_bytes(const struct fslayer_plan *p)
+{
+	return p ? p->bytes : 0;
+}
 
 enum { T_FILE, T_DIR, T_SYMLINK, T_HARDLINK, T_WHITEOUT, T_FIFO, T_SOCKET, T_CHAR, T_BLOCK };
 static const char *const type_names[] = {"file", "dir",	   "symlink", "hardlink", "whiteout",
@@ -555,33 +690,59 @@ static void hash_job(EVP_MD_CTX *ctx, const unsigned char *buf, const struct job
 	}
 }
 
+/* A consumer's loop: jobs taken in batches, handed back every RELEASE_BYTES
+ * (so the producer can reuse the arena behind them) and at the batch's end. */
+static void consume(struct fsl *w, struct queue *q, void (*one)(struct fsl *, const struct job *))
+{
+	struct job jb[QBATCH];
+	for (;;) {
+		size_t n = q_get_batch(&w->p, q, jb, QBATCH), done = 0;
+		uint64_t bytes = 0;
+		bool quit = false;
+		for (size_t i = 0; i < n; i++) {
+			if (jb[i].flags & J_QUIT) {
+				quit = true; /* nothing is queued after it */
+				n = i + 1;
+				break;
+			}
+			one(w, &jb[i]);
+			bytes += jb[i].len;
+			if (bytes >= RELEASE_BYTES) {
+				q_done_n(&w->p, q, i + 1 - done);
+				done = i + 1;
+				bytes = 0;
+			}
+		}
+		q_done_n(&w->p, q, n - done);
+		if (quit)
+			return;
+	}
+}
+
+static void hash_one(struct fsl *w, const struct job *j)
+{
+	hash_job(w->hctx, arena_ptr(&w->p, j->apos), j);
+}
+
+static void write_one(struct fsl *w, const struct job *j)
+{
+	if (j->len && !__atomic_load_n(&w->wfailed, __ATOMIC_ACQUIRE) &&
+	    sink_write(w->sink, arena_ptr(&w->p, j->apos), j->len, &w->werr) < 0)
+		__atomic_store_n(&w->wfailed, 1, __ATOMIC_RELEASE);
+}
+
 static void *hasher_main(void *arg)
 {
 	struct fsl *w = arg;
-	for (;;) {
-		struct job j;
-		q_get(&w->p, &w->p.hq, &j);
-		if (!(j.flags & J_QUIT))
-			hash_job(w->hctx, arena_ptr(&w->p, j.apos), &j);
-		q_done(&w->p, &w->p.hq);
-		if (j.flags & J_QUIT)
-			return NULL;
-	}
+	consume(w, &w->p.hq, hash_one);
+	return NULL;
 }
 
 static void *writer_main(void *arg)
 {
 	struct fsl *w = arg;
-	for (;;) {
-		struct job j;
-		q_get(&w->p, &w->p.wq, &j);
-		if (!(j.flags & J_QUIT) && j.len && !__atomic_load_n(&w->wfailed, __ATOMIC_ACQUIRE) &&
-		    sink_write(w->sink, arena_ptr(&w->p, j.apos), j.len, &w->werr) < 0)
-			__atomic_store_n(&w->wfailed, 1, __ATOMIC_RELEASE);
-		q_done(&w->p, &w->p.wq);
-		if (j.flags & J_QUIT)
-			return NULL;
-	}
+	consume(w, &w->p.wq, write_one);
+	return NULL;
 }
 
 /* queue the gathered tar bytes for the writer */
@@ -610,6 +771,8 @@ static void wadd(struct fsl *w, uint64_t apos, size_t n)
 		wflush(w);
 }
 
+static void hflush(struct fsl *w, bool wake);
+
 /* main thread: n (<= CHUNK) contiguous arena bytes, once both consumers have
  * passed them. Without threads the arena is one chunk, used at once. */
 static unsigned char *arena_alloc(struct fsl *w, size_t n, uint64_t *apos)
@@ -632,14 +795,17 @@ static unsigned char *arena_alloc(struct fsl *w, size_t n, uint64_t *apos)
 			low = w->pin_apos;
 		if (w->wpend_len && w->wpend_apos < low)
 			low = w->wpend_apos;
+		if (w->nhpend && w->hpend[0].apos < low)
+			low = w->hpend[0].apos;
 		if (low == UINT64_MAX || pos + n - low <= p->size) {
 			p->ahead = pos + n;
 			*apos = pos;
 			break;
 		}
-		if (w->wpend_len) { /* what we hold back may be what we wait for */
+		if (w->wpend_len || w->nhpend) { /* what we hold back may be what we wait for */
 			pthread_mutex_unlock(&p->mu);
 			wflush(w);
+			hflush(w, true);
 			pthread_mutex_lock(&p->mu);
 			continue;
 		}
@@ -652,21 +818,40 @@ static unsigned char *arena_alloc(struct fsl *w, size_t n, uint64_t *apos)
 	return arena_ptr(p, *apos);
 }
 
+/* queue the gathered hash jobs */
+static void hflush(struct fsl *w, bool wake)
+{
+	if (!w->nhpend)
+		return;
+	size_t n = w->nhpend;
+	w->nhpend = 0;
+	q_post_n(&w->p, &w->p.hq, w->hpend, n, wake);
+}
+
+/* a hash job: gathered (small files come in runs), queued at once when large */
 static void hash_post(struct fsl *w, const struct job *j)
 {
 	w->hashed_bytes += j->len + j->zeros;
-	if (w->threads)
-		q_post(&w->p, &w->p.hq, j,
-		       j->len >= WAKE_BYTES || j->zeros >= WAKE_BYTES || (j->flags & J_QUIT));
-	else
+	if (!w->threads) {
 		hash_job(w->hctx, arena_ptr(&w->p, j->apos), j);
+		return;
+	}
+	w->hpend[w->nhpend++] = *j;
+	bool big = j->len >= WAKE_BYTES || j->zeros >= WAKE_BYTES;
+	if (big || w->nhpend == QBATCH)
+		hflush(w, big);
 }
 
-static la_ssize_t tar_write_cb(struct archive *a, void *ctx, const void *buf, size_t n)
+/* tar bytes on their way to the sink (the writer thread, or at once) */
+static la_ssize_t tar_emit(struct fsl *w, struct archive *a, const void *buf, size_t n)
 {
-	struct fsl *w = ctx;
 	if (__atomic_load_n(&w->wfailed, __ATOMIC_ACQUIRE)) {
 		archive_set_error(a, EIO, "sink failed");
+		return -1;
+	}
+	if (w->plan && (n > w->plan->bytes || w->tar_bytes > w->plan->bytes - n)) {
+		/* cannot happen (every header is one the sizing pass wrote) */
+		archive_set_error(a, EFBIG, "layer tar longer than its sizing pass");
 		return -1;
 	}
 	if (!w->threads) {
@@ -697,6 +882,23 @@ static la_ssize_t tar_write_cb(struct archive *a, void *ctx, const void *buf, si
 	}
 	w->tar_bytes += n;
 	return (la_ssize_t)n;
+}
+
+static la_ssize_t tar_write_cb(struct archive *a, void *ctx, const void *buf, size_t n)
+{
+	struct fsl *w = ctx;
+	if (w->in_hdr) {
+		/* kept until the header is known to be one the plan has */
+		sbuf_add(&w->hdr, buf, n);
+		return (la_ssize_t)n;
+	}
+	if (w->drop)
+		return (la_ssize_t)n;
+	if (w->plan_out) {
+		w->tar_bytes += n; /* the sizing pass only counts */
+		return (la_ssize_t)n;
+	}
+	return tar_emit(w, a, buf, n);
 }
 
 static int threads_start(struct fsl *w)
@@ -731,6 +933,7 @@ static void threads_stop(struct fsl *w)
 		w->wstarted = false;
 	}
 	if (w->hstarted) {
+		hflush(w, true);
 		struct job q = {.apos = w->p.ahead, .flags = J_QUIT};
 		q_post(&w->p, &w->p.hq, &q, true);
 		pthread_join(w->hth, NULL);
@@ -750,11 +953,53 @@ static int tar_fatal(struct fsl *w)
 	return err_set(w->e, ERR_SYS, "write layer tar: %s", archive_error_string(w->a));
 }
 
+/* The header just written (its bytes in w->hdr): the sizing pass records
+ * it; the pass after it sends it on only when the sizing pass wrote the
+ * same bytes, else it closes the entry with its bytes dropped (1: left out,
+ * noted). */
+static int tar_header_planned(struct fsl *w, const char *path, size_t plen)
+{
+	unsigned char k[PLAN_KEY];
+	plan_key(w->hdr.buf, w->hdr.len, k);
+	if (w->plan_out) {
+		plan_add(w->plan_out, k);
+		w->tar_bytes += w->hdr.len;
+		w->tar_entries++;
+		return 0;
+	}
+	struct plan_slot *s = plan_find(w->plan, k);
+	if (s && !s->taken) {
+		s->taken = true;
+		if (tar_emit(w, w->a, w->hdr.buf, w->hdr.len) < 0)
+			return tar_fatal(w);
+		w->tar_entries++;
+		return 0;
+	}
+	w->drop = true;
+	int r = archive_write_finish_entry(w->a);
+	w->drop = false;
+	if (r == ARCHIVE_FATAL)
+		return tar_fatal(w);
+	w->changed++;
+	add_note(w, path, plen,
+		 "changed between the sizing pass and the capture: left out of the tar (listed "
+		 "and hashed in files.json)");
+	return 1;
+}
+
 /* 0 written, 1 refused for this entry (noted), -1 fatal */
 static int tar_header(struct fsl *w, struct archive_entry *ae, const char *path, size_t plen)
 {
+	bool planned = w->plan_out || w->plan;
+	if (planned) {
+		w->hdr.len = 0;
+		w->in_hdr = true;
+	}
 	int r = archive_write_header(w->a, ae);
+	w->in_hdr = false;
 	if (r == ARCHIVE_OK || r == ARCHIVE_WARN) {
+		if (planned)
+			return tar_header_planned(w, path, plen);
 		w->tar_entries++;
 		return 0;
 	}
@@ -827,14 +1072,56 @@ static bool overlay_xattr(const char *name)
 	return str_has_prefix(name, "trusted.overlay.") || str_has_prefix(name, "user.overlay.");
 }
 
-/* Read fd's xattrs: into ae (may be NULL) and into the current entry's
- * "xattrs". Sets *opaque for an overlay opaque directory, *metacopy for a
- * metacopy file. */
-static void read_xattrs(struct fsl *w, int fd, struct archive_entry *ae, bool *opaque,
-			bool *metacopy)
+/* xattrs of an open fd, or (fd < 0) of NAME in directory dfd, never
+ * following it (Linux 6.13's listxattrat/getxattrat: the sizing pass reads
+ * a file's xattrs without opening it; ENOSYS before) */
+#ifndef SYS_listxattrat
+#define SYS_getxattrat 464
+#define SYS_listxattrat 465
+#endif
+struct xattr_at_args {
+	uint64_t value;
+	uint32_t size, flags;
+};
+
+static ssize_t xa_list(int fd, int dfd, const char *name, char *list, size_t size)
+{
+	if (fd >= 0)
+		return flistxattr(fd, list, size);
+	return syscall(SYS_listxattrat, dfd, name, AT_SYMLINK_NOFOLLOW, list, size);
+}
+
+static ssize_t xa_get(int fd, int dfd, const char *name, const char *key, void *val, size_t size)
+{
+	if (fd >= 0)
+		return fgetxattr(fd, key, val, size);
+	struct xattr_at_args a = {.value = (uint64_t)(uintptr_t)val, .size = (uint32_t)size};
+	return syscall(SYS_getxattrat, dfd, name, AT_SYMLINK_NOFOLLOW, key, &a, sizeof(a));
+}
+
+/* whether this kernel has listxattrat (-1 not yet known, 0 no, 1 yes) */
+static int xattrat_ok = -1;
+
+static bool have_xattrat(int dfd, const char *name)
+{
+	int ok = __atomic_load_n(&xattrat_ok, __ATOMIC_RELAXED);
+	if (ok < 0) {
+		char l[1];
+		ok = !(syscall(SYS_listxattrat, dfd, name, AT_SYMLINK_NOFOLLOW, l, 0) < 0 &&
+		       errno == ENOSYS);
+		__atomic_store_n(&xattrat_ok, ok, __ATOMIC_RELAXED);
+	}
+	return ok;
+}
+
+/* Read the xattrs of fd (or, fd < 0, of NAME in dfd): into ae (may be NULL)
+ * and into the current entry's "xattrs". Sets *opaque for an overlay opaque
+ * directory, *metacopy for a metacopy file. */
+static void read_xattrs_at(struct fsl *w, int fd, int dfd, const char *fname,
+			   struct archive_entry *ae, bool *opaque, bool *metacopy)
 {
 	char list[XATTR_LIST_BYTES];
-	ssize_t n = flistxattr(fd, list, sizeof(list));
+	ssize_t n = xa_list(fd, dfd, fname, list, sizeof(list));
 	if (n <= 0) {
 		if (n < 0 && errno == ERANGE)
 			add_note(w, w->path.buf, w->path.len, "xattr list larger than %d bytes: not read",
@@ -849,7 +1136,7 @@ static void read_xattrs(struct fsl *w, int fd, struct archive_entry *ae, bool *o
 		off += (ssize_t)nl + 1;
 		if (nl == 0 || (ssize_t)off > n)
 			continue;
-		ssize_t vl = fgetxattr(fd, name, val, XATTR_VALUE_BYTES);
+		ssize_t vl = xa_get(fd, dfd, fname, name, val, XATTR_VALUE_BYTES);
 		if (vl < 0) {
 			if (errno == ERANGE)
 				add_note(w, w->path.buf, w->path.len,
@@ -879,6 +1166,12 @@ static void read_xattrs(struct fsl *w, int fd, struct archive_entry *ae, bool *o
 	}
 	if (open)
 		sbuf_addc(&w->doc, '}');
+}
+
+static void read_xattrs(struct fsl *w, int fd, struct archive_entry *ae, bool *opaque,
+			bool *metacopy)
+{
+	read_xattrs_at(w, fd, -1, NULL, ae, opaque, metacopy);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -938,6 +1231,19 @@ static long map_extents(int fd, off_t size, struct ext **out, uint64_t *data)
 static int stream_data(struct fsl *w, int fd, off_t off, uint64_t len, bool to_tar,
 		       struct hashres *h, bool *first, bool last, bool *short_read)
 {
+	if (w->plan_out) {
+		/* the sizing pass: the tar's length only, nothing read */
+		*first = false;
+		if (!to_tar)
+			return 0;
+		for (; len; len -= len > CHUNK ? CHUNK : len) {
+			size_t k = len > CHUNK ? CHUNK : (size_t)len;
+			if (tar_write_all(w, zeros, k) < 0)
+				return -1;
+			w->data_bytes += k;
+		}
+		return 0;
+	}
 	do {
 		size_t want = len > CHUNK ? CHUNK : (size_t)len;
 		uint64_t apos;
@@ -986,7 +1292,7 @@ static int stream_data(struct fsl *w, int fd, off_t off, uint64_t len, bool to_t
 static int stream_hole(struct fsl *w, uint64_t len, bool to_tar, bool hash_zeros,
 		       struct hashres *h, bool *first, bool last)
 {
-	if (hash_zeros || last || *first) {
+	if (!w->plan_out && (hash_zeros || last || *first)) {
 		struct job j = {.apos = w->p.ahead, .res = h, .zeros = hash_zeros ? len : 0};
 		if (*first)
 			j.flags |= J_BEGIN;
@@ -1078,35 +1384,13 @@ static bool deep_ok(struct fsl *w, size_t tarlen)
 	return true;
 }
 
-static int do_regular(struct fsl *w, const struct frame *f, const char *name, struct stat *st)
+/* a regular file, stat'ed and (fd >= 0) opened; fd < 0 only in the sizing
+ * pass for a file that is not sparse: nothing of it is read then */
+static int do_regular_fd(struct fsl *w, const struct frame *f, const char *name,
+			 struct stat *st, int fd)
 {
-	int fd = openat(f->fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY | O_NOATIME);
-	if (fd < 0 && errno == EPERM)
-		fd = openat(f->fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-	_cleanup_close_ int fdc = fd;
 	struct sbuf *b = &w->doc;
 	long idx;
-	if (fd < 0) {
-		int errnum = errno;
-		new_entry(w, f, name, T_FILE, st, &idx);
-		jbool(b, "in_tar", false);
-		jstr(b, "note", "could not be opened");
-		entry_close(w, NULL, false);
-		add_note(w, w->path.buf, w->path.len, "open: %s", strerror(errnum));
-		return 0;
-	}
-	struct stat st2;
-	if (fstat(fd, &st2) < 0 || !S_ISREG(st2.st_mode) || st2.st_dev != st->st_dev ||
-	    st2.st_ino != st->st_ino) {
-		new_entry(w, f, name, T_FILE, st, &idx);
-		jbool(b, "in_tar", false);
-		jstr(b, "note", "replaced while read");
-		entry_close(w, NULL, false);
-		add_note(w, w->path.buf, w->path.len, "replaced between stat and open: skipped");
-		return 0;
-	}
-	*st = st2;
-
 	/* a hard link to a file seen before */
 	struct hlink *hl = st->st_nlink > 1 ? hl_find(w, st->st_dev, st->st_ino) : NULL;
 	/* a first link left out of the tar (deep budget, header refused): this
@@ -1147,7 +1431,7 @@ static int do_regular(struct fsl *w, const struct frame *f, const char *name, st
 	bool path_b64 = w->ent_path_b64;
 	struct archive_entry *ae = ae_get(w);
 	bool metacopy = false;
-	read_xattrs(w, fd, ae, NULL, &metacopy);
+	read_xattrs_at(w, fd, f->fd, name, ae, NULL, &metacopy);
 	if (metacopy && w->kind == FSLAYER_UPPER) {
 		jbool(b, "metacopy", true);
 		add_note(w, w->path.buf, w->path.len,
@@ -1243,7 +1527,7 @@ static int do_regular(struct fsl *w, const struct frame *f, const char *name, st
 	}
 	free(pathjson);
 
-	if (data > CHUNK)
+	if (data > CHUNK && !w->plan_out)
 		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	bool first = true, short_read = false;
 	off_t pos = 0;
@@ -1272,6 +1556,44 @@ static int do_regular(struct fsl *w, const struct frame *f, const char *name, st
 	if (to_tar && tar_finish(w) < 0)
 		return -1;
 	return 0;
+}
+
+static int do_regular(struct fsl *w, const struct frame *f, const char *name, struct stat *st)
+{
+	/* The sizing pass opens only what may be sparse (its map needs an fd):
+	 * the rest is the walk's stat and the xattrs read by name. What it gets
+	 * wrong (the file changed) only leaves that entry out of the tar. */
+	if (w->plan_out && !((uint64_t)st->st_blocks * 512 < (uint64_t)st->st_size) &&
+	    have_xattrat(f->fd, name))
+		return do_regular_fd(w, f, name, st, -1);
+	int fd = openat(f->fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY | O_NOATIME);
+	if (fd < 0 && errno == EPERM)
+		fd = openat(f->fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	_cleanup_close_ int fdc = fd;
+	struct sbuf *b = &w->doc;
+	long idx;
+	if (fd < 0) {
+		int errnum = errno;
+		new_entry(w, f, name, T_FILE, st, &idx);
+		jbool(b, "in_tar", false);
+		jstr(b, "note", "could not be opened");
+		entry_close(w, NULL, false);
+		add_note(w, w->path.buf, w->path.len, "open: %s", strerror(errnum));
+		return 0;
+	}
+	struct stat st2;
+	if (fstat(fd, &st2) < 0 || !S_ISREG(st2.st_mode) || st2.st_dev != st->st_dev ||
+	    st2.st_ino != st->st_ino) {
+		new_entry(w, f, name, T_FILE, st, &idx);
+		jbool(b, "in_tar", false);
+		jstr(b, "note", "replaced while read");
+		entry_close(w, NULL, false);
+		add_note(w, w->path.buf, w->path.len, "replaced between stat and open: skipped");
+		return 0;
+	}
+	*st = st2;
+
+	return do_regular_fd(w, f, name, st, fd);
 }
 
 /* tar path of a whiteout or marker: "DIR/.wh.NAME" */
@@ -1639,6 +1961,7 @@ static void fsl_free(struct fsl *w)
 		frame_free(&w->fr[i]);
 	free(w->fr);
 	sbuf_free(&w->path);
+	sbuf_free(&w->hdr);
 	if (w->a)
 		archive_write_free(w->a);
 	if (w->ae)
@@ -1678,6 +2001,14 @@ static void doc_finish(struct fsl *w, double t0)
 			       fe->full ? 13 : 18);
 		}
 	}
+	if (w->changed) {
+		char msg[160];
+		snprintf(msg, sizeof(msg),
+			 "%llu entries changed between the sizing pass and the capture: left out of "
+			 "the tar",
+			 (unsigned long long)w->changed);
+		json_array_append_new(w->notes, json_string(msg));
+	}
 	if (w->dropped_notes) {
 		char msg[128];
 		snprintf(msg, sizeof(msg), "%zu more notes not listed", w->dropped_notes);
@@ -1709,14 +2040,16 @@ static void doc_finish(struct fsl *w, double t0)
 	sbuf_add(b, "}\n", 2);
 }
 
+/* plan_out: the sizing pass (no sink; res untouched, plan_out->bytes set) */
 static int collect_fd(int rootfd, enum fslayer_kind kind, const char *source,
 		      const struct fslayer_opts *o, const struct sink *tar, const char *extra_note,
-		      struct fslayer_result *res, struct err *e)
+		      struct fslayer_result *res, struct fslayer_plan *plan_out, struct err *e)
 {
 	static const struct fslayer_opts defaults;
 	if (!o)
 		o = &defaults;
-	memset(res, 0, sizeof(*res));
+	if (res)
+		memset(res, 0, sizeof(*res));
 	double t0 = time_mono();
 	char started[64];
 	time_rfc3339_ns(started, sizeof(started));
@@ -1734,7 +2067,9 @@ static int collect_fd(int rootfd, enum fslayer_kind kind, const char *source,
 		.hole_hash = o->max_hole_hash ? o->max_hole_hash : FSLAYER_DEFAULT_HOLE_HASH,
 		.deep_budget = o->deep_path_budget ? o->deep_path_budget : FSLAYER_DEFAULT_DEEP_BUDGET,
 		.sink = tar,
-		.threads = !o->no_threads,
+		.threads = !o->no_threads && !plan_out,
+		.plan_out = plan_out,
+		.plan = plan_out ? NULL : o->plan,
 		.notes = json_array(),
 		.e = e,
 	};
@@ -1791,6 +2126,11 @@ static int collect_fd(int rootfd, enum fslayer_kind kind, const char *source,
 		tar_fatal(&w);
 		goto out;
 	}
+	if (plan_out) {
+		plan_out->bytes = w.tar_bytes;
+		ret = 0;
+		goto out;
+	}
 	if (extra_note)
 		json_array_append_new(w.notes, json_string(extra_note));
 	doc_finish(&w, t0);
@@ -1812,6 +2152,7 @@ static int collect_fd(int rootfd, enum fslayer_kind kind, const char *source,
 	res->tar_bytes = w.tar_bytes;
 	res->data_bytes = w.data_bytes;
 	res->hashed_bytes = w.hashed_bytes;
+	res->changed = w.changed;
 	ret = 0;
 out:
 	fsl_free(&w);
@@ -1822,44 +2163,76 @@ int fslayer_collect_fd(int rootfd, enum fslayer_kind kind, const char *source,
 		       const struct fslayer_opts *o, const struct sink *tar,
 		       struct fslayer_result *res, struct err *e)
 {
-	return collect_fd(rootfd, kind, source, o, tar, NULL, res, e);
+	return collect_fd(rootfd, kind, source, o, tar, NULL, res, NULL, e);
 }
 
 static int collect_dir(const char *dir, enum fslayer_kind kind, const struct fslayer_opts *o,
 		       const struct sink *tar, const char *extra_note, struct fslayer_result *res,
-		       struct err *e)
+		       struct fslayer_plan *plan_out, struct err *e)
 {
 	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return err_sys(e, errno, "open '%s'", dir);
-	return collect_fd(fd, kind, dir, o, tar, extra_note, res, e);
+	return collect_fd(fd, kind, dir, o, tar, extra_note, res, plan_out, e);
 }
 
 int fslayer_collect_dir(const char *dir, enum fslayer_kind kind, const struct fslayer_opts *o,
 			const struct sink *tar, struct fslayer_result *res, struct err *e)
 {
-	return collect_dir(dir, kind, o, tar, NULL, res, e);
+	return collect_dir(dir, kind, o, tar, NULL, res, NULL, e);
 }
 
-int fslayer_collect_ctr(const struct ctr *c, const struct fslayer_opts *o,
-			const struct sink *tar, struct fslayer_result *res, struct err *e)
+static int collect_ctr(const struct ctr *c, const struct fslayer_opts *o, const struct sink *tar,
+		       struct fslayer_result *res, struct fslayer_plan *plan_out, struct err *e)
 {
 	static const char whole[] = "no overlay upperdir: the layer is the whole root";
 	bool overlay = c->upperdir && (!c->rootfs_fstype || !strcmp(c->rootfs_fstype, "overlay"));
 	if (overlay)
-		return fslayer_collect_dir(c->upperdir, FSLAYER_UPPER, o, tar, res, e);
+		return collect_dir(c->upperdir, FSLAYER_UPPER, o, tar, NULL, res, plan_out, e);
 	if (c->pid > 0) {
 		char p[64];
 		snprintf(p, sizeof(p), "/proc/%d/root", (int)c->pid);
 		_cleanup_close_ int fd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (fd < 0)
 			return err_sys(e, errno, "open '%s'", p);
-		return collect_fd(fd, FSLAYER_ROOT, p, o, tar, whole, res, e);
+		return collect_fd(fd, FSLAYER_ROOT, p, o, tar, whole, res, plan_out, e);
 	}
 	if (c->rootfs)
-		return collect_dir(c->rootfs, FSLAYER_ROOT, o, tar, whole, res, e);
+		return collect_dir(c->rootfs, FSLAYER_ROOT, o, tar, whole, res, plan_out, e);
 	return err_set(e, ERR_UNSUPP, "container '%s': no upperdir, no running process and no rootfs",
 		       c->id ? c->id : "?");
+}
+
+int fslayer_collect_ctr(const struct ctr *c, const struct fslayer_opts *o,
+			const struct sink *tar, struct fslayer_result *res, struct err *e)
+{
+	return collect_ctr(c, o, tar, res, NULL, e);
+}
+
+int fslayer_size_ctr(const struct ctr *c, const struct fslayer_opts *o,
+		     struct fslayer_plan **plan, struct err *e)
+{
+	struct fslayer_plan *p = xcalloc(1, sizeof(*p));
+	*plan = NULL;
+	if (collect_ctr(c, o, NULL, NULL, p, e) < 0) {
+		fslayer_plan_free(p);
+		return -1;
+	}
+	*plan = p;
+	return 0;
+}
+
+int fslayer_size_dir(const char *dir, enum fslayer_kind kind, const struct fslayer_opts *o,
+		     struct fslayer_plan **plan, struct err *e)
+{
+	struct fslayer_plan *p = xcalloc(1, sizeof(*p));
+	*plan = NULL;
+	if (collect_dir(dir, kind, o, NULL, NULL, NULL, p, e) < 0) {
+		fslayer_plan_free(p);
+		return -1;
+	}
+	*plan = p;
+	return 0;
 }
 
 void fslayer_result_free(struct fslayer_result *r)

@@ -695,6 +695,119 @@ START_TEST(ring_wraps)
 }
 END_TEST
 
+/* the sizing pass: its length is the tar's, and the tar given its plan is
+ * the very tar written without one (sparse, hard links, xattrs, whiteouts,
+ * deep paths: the crafted layer) */
+START_TEST(sized_exact)
+{
+	build_upper();
+	struct sbuf t0 = SBUF_INIT, t1 = SBUF_INIT, t2 = SBUF_INIT;
+	struct fslayer_result r0, r1, r2;
+	collect(true, FSLAYER_UPPER, &t0, &r0); /* warm-up (symlink atime) */
+	collect(true, FSLAYER_UPPER, &t1, &r1);
+	struct fslayer_opts o = {.max_file_bytes = MAX_FILE};
+	struct err e = {0};
+	ck_assert_int_eq(fslayer_size_dir(upper, FSLAYER_UPPER, &o, &o.plan, &e), 0);
+	ck_assert_uint_eq(fslayer_plan_bytes(o.plan), t1.len);
+	struct sink s = sink_sbuf(&t2);
+	ck_assert_int_eq(fslayer_collect_dir(upper, FSLAYER_UPPER, &o, &s, &r2, &e), 0);
+	ck_assert_uint_eq(r2.changed, 0);
+	ck_assert_uint_eq(t2.len, t1.len);
+	ck_assert(memcmp(t1.buf, t2.buf, t1.len) == 0);
+	fslayer_plan_free(o.plan);
+	fslayer_result_free(&r0);
+	fslayer_result_free(&r1);
+	fslayer_result_free(&r2);
+	sbuf_free(&t0);
+	sbuf_free(&t1);
+	sbuf_free(&t2);
+	teardown_upper();
+}
+END_TEST
+
+/* entries that change between the sizing pass and the capture: a file
+ * grown, one shrunk, one removed, one added, an xattr set. The tar is never
+ * longer than planned and, zero-filled to the plan, still reads whole; the
+ * changed entries are out of it, listed, hashed and noted. */
+START_TEST(sized_changed)
+{
+	char dir[] = "/tmp/contain-fsl-sized.XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	int d = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_ge(d, 0);
+	unsigned char buf[20000];
+	fill(buf, sizeof(buf), 7);
+	put(d, "keep", buf, 3000);
+	put(d, "grow", buf, 5000);
+	put(d, "shrink", buf, 9000);
+	put(d, "gone", buf, 700);
+	put(d, "xattr", buf, 100);
+	for (int i = 0; i < 3; i++) {
+		char n[16];
+		snprintf(n, sizeof(n), "f%d", i);
+		put(d, n, buf + i, 1000);
+	}
+	struct fslayer_opts o = {0};
+	struct err e = {0};
+	ck_assert_int_eq(fslayer_size_dir(dir, FSLAYER_UPPER, &o, &o.plan, &e), 0);
+	uint64_t planned = fslayer_plan_bytes(o.plan);
+	ck_assert_uint_gt(planned, 3000 + 5000 + 9000);
+
+	put(d, "grow", buf, 20000);
+	put(d, "shrink", buf, 10);
+	ck_assert_int_eq(unlinkat(d, "gone", 0), 0);
+	put(d, "added", buf, 400);
+	char xp[96];
+	snprintf(xp, sizeof(xp), "%s/xattr", dir);
+	bool xset = setxattr(xp, "user.changed", "1", 1, 0) == 0;
+
+	struct sbuf t = SBUF_INIT;
+	struct sink s = sink_sbuf(&t);
+	struct fslayer_result r;
+	ck_assert_int_eq(fslayer_collect_dir(dir, FSLAYER_UPPER, &o, &s, &r, &e), 0);
+	ck_assert_uint_le(t.len, planned);
+	ck_assert_uint_eq(r.tar_bytes, t.len);
+	ck_assert_uint_eq(r.changed, xset ? 4 : 3); /* grow, shrink, added (, xattr) */
+	/* what a tar bag holds: the rest of the declared length as zeros */
+	size_t have = t.len;
+	sbuf_add(&t, buf, 0);
+	while (t.len < planned) {
+		static const unsigned char z[4096];
+		size_t k = planned - t.len > sizeof(z) ? sizeof(z) : (size_t)(planned - t.len);
+		sbuf_add(&t, z, k);
+	}
+	ck_assert_uint_gt(planned, have);
+	struct tarview tv = {0};
+	read_tar(&t, &tv);
+	ck_assert_ptr_nonnull(find(&tv, "keep"));
+	ck_assert_int_eq(find(&tv, "keep")->size, 3000);
+	ck_assert(memcmp(find(&tv, "keep")->data.buf, buf, 3000) == 0);
+	ck_assert_ptr_nonnull(find(&tv, "f2"));
+	ck_assert_ptr_null(find(&tv, "grow"));
+	ck_assert_ptr_null(find(&tv, "shrink"));
+	ck_assert_ptr_null(find(&tv, "gone"));
+	ck_assert_ptr_null(find(&tv, "added"));
+	if (xset)
+		ck_assert_ptr_null(find(&tv, "xattr"));
+	/* listed and hashed as they are now, not in the tar */
+	json_t *g = jfind(r.files, "grow");
+	ck_assert_ptr_nonnull(g);
+	ck_assert(json_is_false(json_object_get(g, "in_tar")));
+	ck_assert_int_eq(json_integer_value(json_object_get(g, "size")), 20000);
+	char hex[65];
+	sha256_hex(buf, 20000, hex);
+	ck_assert_str_eq(json_string_value(json_object_get(g, "sha256")), hex);
+	_cleanup_free_ char *notes = json_dumps(r.notes, 0);
+	ck_assert_ptr_nonnull(strstr(notes, "changed between the sizing pass and the capture"));
+	tarview_free(&tv);
+	fslayer_result_free(&r);
+	fslayer_plan_free(o.plan);
+	sbuf_free(&t);
+	close(d);
+	rm_rf(dir);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("fslayer");
@@ -706,7 +819,9 @@ Suite *unit_suite(void)
 		tcase_add_test(tc, layer_deterministic);
 		tcase_add_test(tc, whole_root);
 		tcase_add_test(tc, sink_failure);
+		tcase_add_test(tc, sized_exact);
 	}
+	tcase_add_test(tc, sized_changed);
 	tcase_add_test(tc, times);
 	tcase_add_test(tc, missing_dir);
 	tcase_add_test(tc, ring_wraps);
