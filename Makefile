@@ -41,8 +41,14 @@ PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 # are opened by the verbs that use them (include/contain/dlib.h), so a
 # verb that does not starts in about a millisecond. Their SONAMEs are those
 # of the headers built against (read from the development symlinks).
+# jansson itself is linked statically when its archive is there (Debian's
+# libjansson-dev ships it): one shared object fewer to map and relocate at
+# every start. libnftables brings its own libjansson.so; no json_t ever
+# passes between the two copies (libnftables takes and gives text).
 LINK_PKGS := jansson
-PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(LINK_PKGS) 2>/dev/null || echo -ljansson)
+JANSSON_A := $(wildcard $(shell $(CC) -print-file-name=libjansson.a))
+JANSSON_STATIC := -Wl,-Bstatic -ljansson -Wl,-Bdynamic
+PKG_LIBS = $(if $(JANSSON_A),$(JANSSON_STATIC),$(shell $(PKG_CONFIG) --libs $(LINK_PKGS) 2>/dev/null || echo -ljansson))
 soname = $(shell readelf -d "$$($(CC) -print-file-name=$(1).so)" 2>/dev/null | \
 	sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')
 DLIB_SONAMES := $(foreach l,archive:libarchive magic:libmagic yara:libyara pcap:libpcap \

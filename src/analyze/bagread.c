@@ -558,18 +558,18 @@ int abag_open(const struct abag_opts *o, struct abag **out, struct err *e)
 
 struct inner {
 	struct archive *outer;
+	char chunk[1 << 16];
 };
 
 static la_ssize_t inner_read(struct archive *a, void *ctx, const void **buf)
 {
-	static __thread char chunk[1 << 16];
 	struct inner *in = ctx;
-	la_ssize_t got = archive_read_data(in->outer, chunk, sizeof(chunk));
+	la_ssize_t got = archive_read_data(in->outer, in->chunk, sizeof(in->chunk));
 	if (got < 0) {
 		archive_set_error(a, EIO, "the bag's tar: %s", archive_error_string(in->outer));
 		return -1;
 	}
-	*buf = chunk;
+	*buf = in->chunk;
 	return got;
 }
 
@@ -623,13 +623,16 @@ static int layer_tar(struct abag *b, abag_layer_fn fn, void *ctx, struct err *e)
 		    archive_entry_filetype(ae) != AE_IFREG || archive_entry_hardlink(ae))
 			continue;
 		found = true;
-		struct inner in = {.outer = a};
+		/* (its chunk on the heap: a static thread-local one was 64 KiB of
+		 * TLS zeroed at the start of every process and thread) */
+		_cleanup_free_ struct inner *in = xmalloc(sizeof(*in));
+		in->outer = a;
 		struct archive *l = layer_reader();
 		if (!l) {
 			rc = err_set(e, ERR_SYS, "archive_read_new failed");
 			goto out;
 		}
-		if (archive_read_open(l, &in, NULL, inner_read, NULL) != ARCHIVE_OK)
+		if (archive_read_open(l, in, NULL, inner_read, NULL) != ARCHIVE_OK)
 			rc = err_set(e, ERR_INVALID, "read '%s' in '%s': %s", layer_member, b->path,
 				     archive_error_string(l));
 		else
