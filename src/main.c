@@ -21,7 +21,7 @@
 #define L_DETECT CMD_LIBS(L_ARCHIVE | L_MAGIC | L_YARA | L_PCAP | L_CRYPTO)
 
 static const struct cmd commands[] = {
-	{"list", cmd_list, CMD_JSON | CMD_LIBS(L_NFT), "list every container on the node, of every runtime",
+	{"list", cmd_list, CMD_JSON, "list every container on the node, of every runtime",
 	 "usage: contain list [--json]\n"
 	 "\n"
 	 "List every container on the node, of every runtime at once (runc, containerd,\n"
@@ -31,7 +31,7 @@ static const struct cmd commands[] = {
 	 "With the cgroup2 freezer, runc's STATUS and the v1 freezer still say running.\n"
 	 "\n"
 	 "  --json       one JSON array, full ids and every field (\"quarantine\" too)\n"},
-	{"inspect", cmd_inspect, CMD_JSON | CMD_LIBS(L_NFT), "resolve one container and print everything about it",
+	{"inspect", cmd_inspect, CMD_JSON, "resolve one container and print everything about it",
 	 "usage: contain inspect REF\n"
 	 "\n"
 	 "Resolve REF (a full id, a unique id prefix, a name, or a host PID inside the\n"

@@ -155,18 +155,38 @@ static bool own_cg(const char *d)
 	       strcmp(d, "/sys/fs/cgroup/freezer") != 0;
 }
 
-static void verify_frozen(const struct ctr *c, struct qverify *v)
+/* listed: a state the runtime read of the same dir in this list (struct
+ * ctr frz_*) is taken, not read again */
+static bool frozen_v2(const struct ctr *c, bool listed)
 {
-	struct frz_target t2 = {FRZ_CGROUP2, c->cgroup_unified};
-	struct frz_target t1 = {FRZ_V1, c->cgroup_freezer};
+	if (listed && c->frz_v2_frozen >= 0 && c->frz_v2_dir &&
+	    strcmp(c->frz_v2_dir, c->cgroup_unified) == 0)
+		return c->frz_v2_frozen == 1;
+	struct frz_target t = {FRZ_CGROUP2, c->cgroup_unified};
 	bool f = false;
 	struct err e = {0};
-	if (own_cg(c->cgroup_unified) && frz_is_frozen(&t2, &f, &e) == 0 && f) {
+	return frz_is_frozen(&t, &f, &e) == 0 && f;
+}
+
+static bool frozen_v1(const struct ctr *c, bool listed)
+{
+	if (listed && c->frz_v1_state >= 0 && c->frz_v1_dir &&
+	    strcmp(c->frz_v1_dir, c->cgroup_freezer) == 0)
+		return c->frz_v1_state == 2;
+	struct frz_target t = {FRZ_V1, c->cgroup_freezer};
+	bool f = false;
+	struct err e = {0};
+	return frz_is_frozen(&t, &f, &e) == 0 && f;
+}
+
+static void verify_frozen(const struct ctr *c, struct qverify *v, bool listed)
+{
+	if (own_cg(c->cgroup_unified) && frozen_v2(c, listed)) {
 		v->frozen = true;
 		v->frozen_by = FRZ_CGROUP2;
 		return;
 	}
-	if (own_cg(c->cgroup_freezer) && frz_is_frozen(&t1, &f, &e) == 0 && f) {
+	if (own_cg(c->cgroup_freezer) && frozen_v1(c, listed)) {
 		v->frozen = true;
 		v->frozen_by = FRZ_V1;
 	}
@@ -207,8 +227,8 @@ static void verify_net(const struct ctr *c, struct qverify *v)
 	ncut_probe_free(p);
 }
 
-int quarantine_verify(const struct ctr *c, const char *state_dir, bool net, struct qverify *v,
-		      struct err *e)
+static void verify(const struct ctr *c, const char *state_dir, bool net, bool listed,
+		   struct qverify *v)
 {
 	memset(v, 0, sizeof(*v));
 	if (state_dir) {
@@ -224,7 +244,21 @@ int quarantine_verify(const struct ctr *c, const char *state_dir, bool net, stru
 	}
 	if (net)
 		verify_net(c, v);
-	verify_frozen(c, v);
+	verify_frozen(c, v, listed);
+}
+
+int quarantine_verify(const struct ctr *c, const char *state_dir, bool net, struct qverify *v,
+		      struct err *e)
+{
+	verify(c, state_dir, net, false, v);
+	(void)e;
+	return 0;
+}
+
+int quarantine_verify_listed(const struct ctr *c, const char *state_dir, bool net,
+			     struct qverify *v, struct err *e)
+{
+	verify(c, state_dir, net, true, v);
 	(void)e;
 	return 0;
 }
@@ -455,7 +489,7 @@ int quarantine_apply(const struct ctr *c, const char *state_dir,
 				       v->problems);
 	}
 	if (o->freeze)
-		verify_frozen(c, v);
+		verify_frozen(c, v, false);
 	struct qplan p;
 	quarantine_plan(o, s, s->id && !r->stale, v, &p);
 	if (p.repair_net)
@@ -536,6 +570,7 @@ int quarantine_apply(const struct ctr *c, const char *state_dir,
 	 * the state while the kernel freezes the tasks (the intent, saved
 	 * above, already names the tables and the cgroup). */
 	bool unsaved = false;
+	log_debug("quarantine: intent saved at %.1f ms", (time_mono() - t0) * 1e3);
 	if (p.net && apply_net(c, state_dir, s, &p, ndevs, p.freeze, &unsaved, r, e) < 0)
 		return -1;
 	log_debug("quarantine: network cut at %.1f ms", (time_mono() - t0) * 1e3);
