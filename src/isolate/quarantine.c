@@ -2,6 +2,7 @@
  * undoing. Used by the quarantine and release verbs and by capture.
  * Fail closed: whatever is in place stays; the state file says what. */
 #include <fcntl.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -137,6 +138,42 @@ static int save(const char *dir, struct qstate *s, struct err *e)
 {
 	now(&s->updated);
 	return qstate_save(dir, s, e);
+}
+
+/* A save on a thread of its own, while this one waits for the freeze: the
+ * two fsyncs of the state (file and dir) overlap the kernel's freeze and
+ * its check. The state is only read meanwhile (by both); joined, and its
+ * result taken, before anything else happens. */
+struct save_job {
+	pthread_t thread;
+	const char *dir;
+	const struct qstate *s;
+	int rc;
+	struct err e;
+};
+
+static void *save_thread(void *p)
+{
+	struct save_job *j = p;
+	j->rc = qstate_save(j->dir, j->s, &j->e);
+	return NULL;
+}
+
+static int save_start(struct save_job *j, const char *dir, struct qstate *s)
+{
+	memset(j, 0, sizeof(*j));
+	now(&s->updated);
+	j->dir = dir;
+	j->s = s;
+	return pthread_create(&j->thread, NULL, save_thread, j) == 0 ? 0 : -1;
+}
+
+static int save_finish(struct save_job *j, struct err *e)
+{
+	pthread_join(j->thread, NULL);
+	if (j->rc < 0)
+		*e = j->e;
+	return j->rc;
 }
 
 /* ---- verify: what holds, from the kernel ---- */
@@ -567,8 +604,9 @@ int quarantine_apply(const struct ctr *c, const char *state_dir,
 
 	/* 4. apply what is missing: the network first, whole and confirmed by
 	 * the kernel, then the freeze. The tables' handles are written to
-	 * the state while the kernel freezes the tasks (the intent, saved
-	 * above, already names the tables and the cgroup). */
+	 * the state (a thread of its own: save_start) while the kernel
+	 * freezes the tasks and they are checked (the intent, saved above,
+	 * already names the tables and the cgroup). */
 	bool unsaved = false;
 	log_debug("quarantine: intent saved at %.1f ms", (time_mono() - t0) * 1e3);
 	if (p.net && apply_net(c, state_dir, s, &p, ndevs, p.freeze, &unsaved, r, e) < 0)
@@ -583,8 +621,12 @@ int quarantine_apply(const struct ctr *c, const char *state_dir,
 			return err_wrap(e, "freeze");
 		}
 		struct err se = {0};
-		int rc_s = unsaved ? save(state_dir, s, &se) : 0;
+		struct save_job sj;
+		bool bg = unsaved && save_start(&sj, state_dir, s) == 0;
+		int rc_s = unsaved && !bg ? save(state_dir, s, &se) : 0;
 		int rc_f = frz_freeze_wait(&s->freezer, &fw, o->timeout, &r->frz, e);
+		if (bg)
+			rc_s = save_finish(&sj, &se);
 		if (rc_f < 0 || rc_s < 0) {
 			describe(s, r->holds, sizeof(r->holds));
 			if (rc_f < 0)
