@@ -21,7 +21,7 @@
 #define L_DETECT CMD_LIBS(L_ARCHIVE | L_MAGIC | L_YARA | L_PCAP | L_CRYPTO)
 
 static const struct cmd commands[] = {
-	{"list", cmd_list, CMD_JSON | CMD_LIBS(L_NFT), "list every container on the node, of every runtime",
+	{"list", cmd_list, CMD_JSON, "list every container on the node, of every runtime",
 	 "usage: contain list [--json]\n"
 	 "\n"
 	 "List every container on the node, of every runtime at once (runc, containerd,\n"
@@ -31,7 +31,7 @@ static const struct cmd commands[] = {
 	 "With the cgroup2 freezer, runc's STATUS and the v1 freezer still say running.\n"
 	 "\n"
 	 "  --json       one JSON array, full ids and every field (\"quarantine\" too)\n"},
-	{"inspect", cmd_inspect, CMD_JSON | CMD_LIBS(L_NFT), "resolve one container and print everything about it",
+	{"inspect", cmd_inspect, CMD_JSON, "resolve one container and print everything about it",
 	 "usage: contain inspect REF\n"
 	 "\n"
 	 "Resolve REF (a full id, a unique id prefix, a name, or a host PID inside the\n"
@@ -39,7 +39,8 @@ static const struct cmd commands[] = {
 	 "rootfs and overlay dirs, OCI config, log path, labels, Kubernetes metadata,\n"
 	 "and its quarantine as the kernel holds it (\"quarantine\": net_cut, frozen,\n"
 	 "frozen_by, stale). An unknown REF exits 1; an ambiguous prefix lists the candidates and exits 2.\n"},
-	{"quarantine", cmd_quarantine, CMD_NEEDS_ROOT | CMD_JSON | CMD_LIBS(L_NFT | L_CRYPTO),
+	{"quarantine", cmd_quarantine,
+	 CMD_NEEDS_ROOT | CMD_JSON | CMD_LIBS_BG | CMD_LIBS(L_NFT | L_CRYPTO),
 	 "cut a container's network and freeze it, verified",
 	 "usage: contain quarantine [OPTIONS] REF\n"
 	 "\n"
@@ -304,8 +305,20 @@ int cmd_help(const char *name)
 	return EXIT_OK;
 }
 
+int cmd_libs_ready(const char *name)
+{
+	struct err e = {0};
+	if (dlib_load_bg_wait(&e) == 0)
+		return 0;
+	log_error("%s: %s", name, e.msg);
+	return EXIT_SYS;
+}
+
 int cmd_usage_error(const char *name, const char *fmt, ...)
 {
+	/* a missing library is said first, as if it was opened at start */
+	if (cmd_libs_ready(name) != 0)
+		return EXIT_SYS;
 	char msg[1024];
 	va_list ap;
 	va_start(ap, fmt);
@@ -465,8 +478,11 @@ int main(int argc, char **argv)
 		log_error("%s: must be run as root", cmd->name);
 		return EXIT_SYS;
 	}
-	/* the libraries the verb may use, before it touches anything */
-	if (dlib_load_mask(CMD_LIBS_OF(cmd->flags), &e) < 0) {
+	/* the libraries the verb may use, before it touches anything (or
+	 * while it resolves, CMD_LIBS_BG; not with --audit-key: read below) */
+	if ((cmd->flags & CMD_LIBS_BG) && !g.audit_key)
+		dlib_load_bg_start(CMD_LIBS_OF(cmd->flags));
+	else if (dlib_load_mask(CMD_LIBS_OF(cmd->flags), &e) < 0) {
 		log_error("%s: %s", cmd->name, e.msg);
 		return EXIT_SYS;
 	}
@@ -480,6 +496,10 @@ int main(int argc, char **argv)
 	optind = 0; /* reset getopt for the verb (glibc: 0 reinitialises) */
 	opterr = 1;
 	int rc = cmd->fn(&g, argc - vi, argv + vi);
+	/* never left loading (the verb has waited on every path that acts) */
+	if (rc == EXIT_OK && cmd_libs_ready(cmd->name) != 0)
+		rc = EXIT_SYS;
+	(void)dlib_load_bg_wait(NULL);
 	rt_roots_free(&g.roots);
 	return finish(rc);
 }

@@ -19,7 +19,14 @@ struct globals {
 enum {
 	CMD_NEEDS_ROOT = 1 << 0, /* refuse to run unless euid 0 */
 	CMD_JSON = 1 << 1,	 /* prints data: takes --json */
+	/* its CMD_LIBS are opened on a thread while it starts (resolves);
+	 * it calls cmd_libs_ready() before it writes anything or exits */
+	CMD_LIBS_BG = 1 << 2,
 };
+/* the verb's libraries, opened in the background (CMD_LIBS_BG): 0 when
+ * they are there, else the error printed ("contain: VERB: ...") and
+ * EXIT_SYS; 0 at once for a verb without the flag */
+int cmd_libs_ready(const char *name);
 /* the heavy libraries a verb may use (DLIB_BIT()s of contain/dlib.h): main
  * opens them before the verb runs, so a missing one stops that verb, and
  * only that verb, before it touches anything */

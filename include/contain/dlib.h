@@ -55,3 +55,12 @@ int dlib_load_mask(unsigned mask, struct err *e);
 
 /* Whether the library is loaded (no attempt is made). */
 bool dlib_loaded(enum dlib l);
+
+/* dlib_load_mask(mask) on a thread of its own, for a verb that has work to
+ * do before it needs them (quarantine resolves the container meanwhile);
+ * dlib_load_bg_wait() joins it and gives its result (0 without a start).
+ * The verb waits before it writes or exits: the error is the same, only
+ * later. A wrapper called meanwhile waits on the load lock. When the
+ * thread cannot start, the libraries are loaded at once. */
+void dlib_load_bg_start(unsigned mask);
+int dlib_load_bg_wait(struct err *e);

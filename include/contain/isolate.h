@@ -164,6 +164,16 @@ bool ncut_host_table_matches(const struct ncut_table_info *ti, const struct ncut
 			     size_t ndevs);
 /* every netdev table named contain_h_* in the host netns (malloc'ed) */
 int ncut_host_tables(char ***names, size_t *n, struct err *e);
+/* The read-back, from the kernel in the calling thread's netns, with no
+ * library (nfnl.c: an nftables netlink dump): family/table's existence,
+ * handle, base chains at policy drop and (netdev) the devices its chains
+ * are bound to; a table that is not there is exists=false, not an error. */
+int nfnl_table_info(const char *family, const char *table, struct ncut_table_info *ti,
+		    struct err *e);
+/* the names of the family's tables that start with prefix (at most max,
+ * malloc'ed) */
+int nfnl_table_names(const char *family, const char *prefix, size_t max, char ***names,
+		     size_t *count, struct err *e);
 /* the host link ifindex: *exists, and its name now */
 int ncut_host_link(int ifindex, char *ifname, bool *exists, struct err *e);
 /* Does family/table exist (with that handle, 0: any)? */
@@ -204,11 +214,8 @@ bool frz_cgroup_holds(const char *dir, pid_t pid);
 /* Pick the cgroup to freeze for a container. */
 int frz_pick(const struct ctr *c, enum frz_pref pref, struct frz_target *t, struct err *e);
 
-/* parsing, for tests too */
-/* cgroup.events: *frozen = value of the "frozen" key (-1 if absent) */
-int frz_parse_events(const char *buf, int *frozen, int *populated);
-/* freezer.state: 0 THAWED, 1 FREEZING, 2 FROZEN */
-int frz_parse_v1_state(const char *buf, int *state);
+/* parsing, for tests too (frz_parse_events and frz_parse_v1_state are
+ * the runtime layer's: runtime.h) */
 /* /proc/PID/status: the State letter ('R', 'S', 'D', ...) or 0 */
 char frz_parse_status_state(const char *buf);
 
@@ -339,6 +346,12 @@ struct qverify {
  * false: only the freeze is read (nothing enters the netns). */
 int quarantine_verify(const struct ctr *c, const char *state_dir, bool net, struct qverify *v,
 		      struct err *e);
+/* the same for a container just listed: the freezer states the runtime
+ * read during that list (struct ctr frz_*) are taken for the dirs they
+ * were read from, so one list reads each freezer file once. Only for the
+ * list itself: a check after an action calls quarantine_verify. */
+int quarantine_verify_listed(const struct ctr *c, const char *state_dir, bool net,
+			     struct qverify *v, struct err *e);
 /* "cut+frozen", "cut", "frozen", "stale", "-" */
 const char *qverify_word(const struct qverify *v);
 json_t *qverify_to_json(const struct qverify *v);

@@ -51,6 +51,14 @@ struct ctr {
 	size_t ncgroups;
 	char *cgroup_unified; /* fs path of its cgroup2 dir, or NULL */
 	char *cgroup_freezer; /* fs path of its v1 freezer dir, or NULL */
+	/* What the runtime read of the freezers while listing (runc: for its
+	 * "paused"), so that one list reads each file once: the dir read and
+	 * its state (v1 freezer.state: 0 THAWED, 1 FREEZING, 2 FROZEN; v2
+	 * cgroup.events: frozen 0/1), -1 and NULL when not read. A reading of
+	 * the moment of the list, never for a later check (isolate.h
+	 * quarantine_verify_listed). */
+	char *frz_v1_dir, *frz_v2_dir;
+	int frz_v1_state, frz_v2_frozen;
 
 	char *netns_path;  /* "/proc/PID/ns/net" or a bind-mounted path */
 	unsigned long long netns_inode;
@@ -76,6 +84,12 @@ struct ctr {
 	/* Kubernetes, from annotations */
 	char *k8s_pod, *k8s_namespace, *k8s_container;
 };
+
+/* The freezer files, parsed (one parser each, used by isolate too):
+ * cgroup.events: *frozen = value of the "frozen" key (-1 if absent);
+ * freezer.state: 0 THAWED, 1 FREEZING, 2 FROZEN. */
+int frz_parse_events(const char *buf, int *frozen, int *populated);
+int frz_parse_v1_state(const char *buf, int *state);
 
 struct ctr_list {
 	struct ctr **v;

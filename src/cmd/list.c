@@ -41,6 +41,10 @@ static void cell(struct sbuf *line, const char *s, size_t width, bool last)
 static json_t *quarantine_column(const struct globals *g, const struct ctr_list *l)
 {
 	json_t *ids = json_object(), *out = json_object();
+	if (l->n == 0) { /* nothing to show a column for */
+		json_decref(ids);
+		return out;
+	}
 	DIR *d = opendir(g->state_dir);
 	if (d) {
 		struct dirent *de;
@@ -72,7 +76,8 @@ static json_t *quarantine_column(const struct globals *g, const struct ctr_list 
 		bool named = json_object_get(ids, ct->id) || json_object_get(ids, htab);
 		if (ct->pid <= 0 && !named)
 			continue;
-		quarantine_verify(ct, named ? g->state_dir : NULL, named && ct->pid > 0, v, &e);
+		quarantine_verify_listed(ct, named ? g->state_dir : NULL, named && ct->pid > 0, v,
+					 &e);
 		json_object_set_new(out, ct->id, qverify_to_json(v));
 	}
 	free(v);

@@ -138,8 +138,13 @@ int cmd_quarantine(struct globals *g, int argc, char **argv)
 	qo.ncut.nallow = nallow;
 	const char *ref = argv[optind];
 
+	/* its libraries were opened while it resolved (CMD_LIBS_BG): checked
+	 * before anything is written, the audit line of a failure too */
 	_cleanup_ctr_ struct ctr *ct = NULL;
-	if (runtime_resolve(&g->roots, ref, &ct, &e) < 0) {
+	int rr = runtime_resolve(&g->roots, ref, &ct, &e);
+	if (cmd_libs_ready("quarantine") != 0)
+		return EXIT_SYS;
+	if (rr < 0) {
 		int rc = err_exit_code(&e);
 		log_error("quarantine '%s': %s", ref, e.msg);
 		if (!qo.dry_run) {

@@ -59,42 +59,6 @@ int frz_files(const struct frz_target *t, char *ctl, size_t nctl, char *state, s
 	return 0;
 }
 
-int frz_parse_events(const char *buf, int *frozen, int *populated)
-{
-	*frozen = -1;
-	if (populated)
-		*populated = -1;
-	const char *p = buf;
-	while (p && *p) {
-		const char *nl = strchr(p, '\n');
-		size_t l = nl ? (size_t)(nl - p) : strlen(p);
-		if (l == 8 && strncmp(p, "frozen 0", 8) == 0)
-			*frozen = 0;
-		else if (l == 8 && strncmp(p, "frozen 1", 8) == 0)
-			*frozen = 1;
-		else if (populated && l == 11 && strncmp(p, "populated 0", 11) == 0)
-			*populated = 0;
-		else if (populated && l == 11 && strncmp(p, "populated 1", 11) == 0)
-			*populated = 1;
-		p = nl ? nl + 1 : NULL;
-	}
-	return *frozen < 0 ? -1 : 0;
-}
-
-int frz_parse_v1_state(const char *buf, int *state)
-{
-	size_t l = strcspn(buf, "\n");
-	if (l == 6 && strncmp(buf, "THAWED", 6) == 0)
-		*state = 0;
-	else if (l == 8 && strncmp(buf, "FREEZING", 8) == 0)
-		*state = 1;
-	else if (l == 6 && strncmp(buf, "FROZEN", 6) == 0)
-		*state = 2;
-	else
-		return -1;
-	return 0;
-}
-
 char frz_parse_status_state(const char *buf)
 {
 	const char *p = buf;

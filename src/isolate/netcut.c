@@ -1,8 +1,11 @@
 /* netcut.c: the network cut, two nftables layers (see isolate.h).
  *
- * libnftables 1.0.6 notes: a batch of add commands in one buffer is atomic;
- * a buffer mixing list with add/delete crashed the library, so every list
- * runs in a call of its own, with output and errors buffered. */
+ * libnftables applies a cut (a batch of add commands in one buffer is
+ * atomic) and deletes one; what holds is read back from the kernel with no
+ * library (nfnl.c), so list, inspect and every check never load it.
+ * libnftables 1.0.6 notes: a buffer mixing list with add/delete crashed
+ * the library, so the one list left (nflog groups) runs in a call of its
+ * own, with output and errors buffered. */
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -608,44 +611,21 @@ int ncut_nflog_groups_used(unsigned char used[NCUT_NFLOG_BITMAP], struct err *e)
 	return 0;
 }
 
-/* list table family/name as JSON, in one call: exists, handle, base
- * chains with policy drop. A missing table is ENOENT from nft. */
+/* family/name from the kernel (nfnl.c): exists, handle, base chains with
+ * policy drop */
 static int nft_table_info(const char *family, const char *table, bool *exists,
 			  uint64_t *handle, size_t *ndrop, struct err *e)
 {
-	char cmd[160];
-	_cleanup_free_ char *out = NULL;
-	struct err le = {0};
+	struct ncut_table_info *ti = xcalloc(1, sizeof(*ti));
+	_cleanup_free_ struct ncut_table_info *tf = ti;
 	*exists = false;
 	*handle = 0;
 	*ndrop = 0;
-	snprintf(cmd, sizeof(cmd), "list table %s %s", family, table);
-	if (nft_run(NFT_JSON, cmd, &out, &le) < 0) {
-		if (strstr(le.msg, "No such file or directory"))
-			return 0;
-		if (e)
-			*e = le;
+	if (nfnl_table_info(family, table, ti, e) < 0)
 		return -1;
-	}
-	json_error_t je;
-	json_t *j = json_loads(out, 0, &je);
-	if (!j)
-		return err_set(e, ERR_SYS, "nft: bad json from list table: %s", je.text);
-	json_t *arr = json_object_get(j, "nftables"), *it;
-	size_t i;
-	json_array_foreach(arr, i, it) {
-		json_t *t = json_object_get(it, "table");
-		const char *n = t ? json_string_value(json_object_get(t, "name")) : NULL;
-		if (n && strcmp(n, table) == 0) {
-			*exists = true;
-			*handle = (uint64_t)json_integer_value(json_object_get(t, "handle"));
-		}
-		json_t *ch = json_object_get(it, "chain");
-		const char *pol = ch ? json_string_value(json_object_get(ch, "policy")) : NULL;
-		if (pol && strcmp(pol, "drop") == 0 && json_object_get(ch, "hook"))
-			(*ndrop)++;
-	}
-	json_decref(j);
+	*exists = ti->exists;
+	*handle = ti->handle;
+	*ndrop = ti->ndrop;
 	return 0;
 }
 
@@ -654,44 +634,28 @@ struct add_arg {
 	size_t nchains;
 };
 
-/* The add runs with echo: the kernel reports back every object it
- * committed (NLM_F_ECHO), with its handle. That report is the check: the
- * table is there, with its handle, and every base chain with policy drop. */
+/* The add (libnftables, one atomic batch), then its check read back from
+ * the kernel with no library (nfnl.c): the table is there, with its
+ * handle, and every base chain at policy drop. */
 static int do_add(void *argp, struct nsres *r)
 {
 	struct add_arg *a = argp;
-	_cleanup_free_ char *out = NULL;
-	if (nft_run(NFT_JSON | NFT_ECHO, a->ruleset, &out, &r->e) < 0)
+	double t0 = time_mono();
+	if (!nft_get(NFT_TEXT, &r->e))
+		return -1;
+	double t1 = time_mono();
+	if (nft_run(NFT_TEXT, a->ruleset, NULL, &r->e) < 0)
 		return err_wrap(&r->e, "add table %s %s", a->family, a->table);
-	json_error_t je;
-	json_t *j = json_loads(out, 0, &je);
-	if (!j)
-		return err_set(&r->e, ERR_SYS, "nft: bad json echo of the add: %s", je.text);
-	json_t *arr = json_object_get(j, "nftables"), *it;
-	size_t i, nd = 0;
-	uint64_t h = 0;
-	json_array_foreach(arr, i, it) {
-		const char *verb;
-		json_t *obj;
-		json_object_foreach(it, verb, obj) {
-			if (strcmp(verb, "delete") == 0) /* a replace echoes its delete too */
-				continue;
-			json_t *t = json_object_get(obj, "table");
-			const char *n = t ? json_string_value(json_object_get(t, "name")) : NULL;
-			if (n && strcmp(n, a->table) == 0)
-				h = (uint64_t)json_integer_value(json_object_get(t, "handle"));
-			json_t *ch = json_object_get(obj, "chain");
-			const char *pol =
-				ch ? json_string_value(json_object_get(ch, "policy")) : NULL;
-			const char *ct = ch ? json_string_value(json_object_get(ch, "table")) : NULL;
-			if (pol && strcmp(pol, "drop") == 0 && json_object_get(ch, "hook") && ct &&
-			    strcmp(ct, a->table) == 0)
-				nd++;
-		}
-	}
-	json_decref(j);
-	r->u64 = h;
-	if (!h)
+	double t2 = time_mono();
+	bool exists;
+	uint64_t h;
+	size_t nd;
+	if (nft_table_info(a->family, a->table, &exists, &h, &nd, &r->e) < 0)
+		return err_wrap(&r->e, "read back table %s %s", a->family, a->table);
+	r->u64 = exists ? h : 0;
+	log_debug("add table %s: nft context %.1f ms, add %.1f ms, read back %.1f ms", a->family,
+		  (t1 - t0) * 1e3, (t2 - t1) * 1e3, (time_mono() - t2) * 1e3);
+	if (!exists || !h)
 		return err_set(&r->e, ERR_SYS, "table %s %s: the kernel did not confirm it",
 			       a->family, a->table);
 	if (nd != a->nchains)
@@ -851,18 +815,7 @@ bool ncut_host_table_matches(const struct ncut_table_info *ti, const struct ncut
 static int do_info(void *argp, struct nsres *r)
 {
 	struct del_arg *a = argp;
-	struct ncut_table_info *ti = &r->ti;
-	memset(ti, 0, sizeof(*ti));
-	if (nft_table_info(a->family, a->table, &ti->exists, &ti->handle, &ti->ndrop, &r->e) < 0)
-		return -1;
-	if (!ti->exists || strcmp(a->family, "netdev") != 0)
-		return 0;
-	char cmd[160];
-	_cleanup_free_ char *out = NULL;
-	snprintf(cmd, sizeof(cmd), "list table netdev %s", a->table);
-	if (nft_run(NFT_TEXT, cmd, &out, &r->e) < 0)
-		return err_wrap(&r->e, "list table netdev %s", a->table);
-	return ncut_parse_netdev_listing(out, ti);
+	return nfnl_table_info(a->family, a->table, &r->ti, &r->e);
 }
 
 int ncut_table_info(const char *netns_path, unsigned long long ino, const char *family,
@@ -877,23 +830,16 @@ int ncut_table_info(const char *netns_path, unsigned long long ino, const char *
 
 int ncut_host_tables(char ***names, size_t *n, struct err *e)
 {
-	_cleanup_free_ char *out = NULL;
-	*names = NULL;
-	*n = 0;
-	if (nft_run(NFT_TEXT, "list tables netdev", &out, e) < 0)
+	if (nfnl_table_names("netdev", "contain_h_", 4096, names, n, e) < 0)
 		return err_wrap(e, "list host netdev tables");
-	for (char *p = out; p && *p;) {
-		char *nl = strchr(p, '\n');
-		if (nl)
-			*nl = '\0';
-		char name[NCUT_TABLE_MAX];
-		if (sscanf(p, "table netdev %63s", name) == 1 && str_has_prefix(name, "contain_h_") &&
-		    nft_ident_ok(name) && *n < 4096) {
-			*names = xrealloc(*names, (*n + 1) * sizeof(**names));
-			(*names)[(*n)++] = xstrdup(name);
-		}
-		p = nl ? nl + 1 : NULL;
+	size_t k = 0;
+	for (size_t i = 0; i < *n; i++) {
+		if (nft_ident_ok((*names)[i]))
+			(*names)[k++] = (*names)[i];
+		else
+			free((*names)[i]);
 	}
+	*n = k;
 	return 0;
 }
 

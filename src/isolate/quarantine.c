@@ -2,6 +2,7 @@
  * undoing. Used by the quarantine and release verbs and by capture.
  * Fail closed: whatever is in place stays; the state file says what. */
 #include <fcntl.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -139,6 +140,42 @@ static int save(const char *dir, struct qstate *s, struct err *e)
 	return qstate_save(dir, s, e);
 }
 
+/* A save on a thread of its own, while this one waits for the freeze: the
+ * two fsyncs of the state (file and dir) overlap the kernel's freeze and
+ * its check. The state is only read meanwhile (by both); joined, and its
+ * result taken, before anything else happens. */
+struct save_job {
+	pthread_t thread;
+	const char *dir;
+	const struct qstate *s;
+	int rc;
+	struct err e;
+};
+
+static void *save_thread(void *p)
+{
+	struct save_job *j = p;
+	j->rc = qstate_save(j->dir, j->s, &j->e);
+	return NULL;
+}
+
+static int save_start(struct save_job *j, const char *dir, struct qstate *s)
+{
+	memset(j, 0, sizeof(*j));
+	now(&s->updated);
+	j->dir = dir;
+	j->s = s;
+	return pthread_create(&j->thread, NULL, save_thread, j) == 0 ? 0 : -1;
+}
+
+static int save_finish(struct save_job *j, struct err *e)
+{
+	pthread_join(j->thread, NULL);
+	if (j->rc < 0)
+		*e = j->e;
+	return j->rc;
+}
+
 /* ---- verify: what holds, from the kernel ---- */
 
 static void vproblem(struct qverify *v, const char *what, const struct err *e)
@@ -155,18 +192,38 @@ static bool own_cg(const char *d)
 	       strcmp(d, "/sys/fs/cgroup/freezer") != 0;
 }
 
-static void verify_frozen(const struct ctr *c, struct qverify *v)
+/* listed: a state the runtime read of the same dir in this list (struct
+ * ctr frz_*) is taken, not read again */
+static bool frozen_v2(const struct ctr *c, bool listed)
 {
-	struct frz_target t2 = {FRZ_CGROUP2, c->cgroup_unified};
-	struct frz_target t1 = {FRZ_V1, c->cgroup_freezer};
+	if (listed && c->frz_v2_frozen >= 0 && c->frz_v2_dir &&
+	    strcmp(c->frz_v2_dir, c->cgroup_unified) == 0)
+		return c->frz_v2_frozen == 1;
+	struct frz_target t = {FRZ_CGROUP2, c->cgroup_unified};
 	bool f = false;
 	struct err e = {0};
-	if (own_cg(c->cgroup_unified) && frz_is_frozen(&t2, &f, &e) == 0 && f) {
+	return frz_is_frozen(&t, &f, &e) == 0 && f;
+}
+
+static bool frozen_v1(const struct ctr *c, bool listed)
+{
+	if (listed && c->frz_v1_state >= 0 && c->frz_v1_dir &&
+	    strcmp(c->frz_v1_dir, c->cgroup_freezer) == 0)
+		return c->frz_v1_state == 2;
+	struct frz_target t = {FRZ_V1, c->cgroup_freezer};
+	bool f = false;
+	struct err e = {0};
+	return frz_is_frozen(&t, &f, &e) == 0 && f;
+}
+
+static void verify_frozen(const struct ctr *c, struct qverify *v, bool listed)
+{
+	if (own_cg(c->cgroup_unified) && frozen_v2(c, listed)) {
 		v->frozen = true;
 		v->frozen_by = FRZ_CGROUP2;
 		return;
 	}
-	if (own_cg(c->cgroup_freezer) && frz_is_frozen(&t1, &f, &e) == 0 && f) {
+	if (own_cg(c->cgroup_freezer) && frozen_v1(c, listed)) {
 		v->frozen = true;
 		v->frozen_by = FRZ_V1;
 	}
@@ -207,8 +264,8 @@ static void verify_net(const struct ctr *c, struct qverify *v)
 	ncut_probe_free(p);
 }
 
-int quarantine_verify(const struct ctr *c, const char *state_dir, bool net, struct qverify *v,
-		      struct err *e)
+static void verify(const struct ctr *c, const char *state_dir, bool net, bool listed,
+		   struct qverify *v)
 {
 	memset(v, 0, sizeof(*v));
 	if (state_dir) {
@@ -224,7 +281,21 @@ int quarantine_verify(const struct ctr *c, const char *state_dir, bool net, stru
 	}
 	if (net)
 		verify_net(c, v);
-	verify_frozen(c, v);
+	verify_frozen(c, v, listed);
+}
+
+int quarantine_verify(const struct ctr *c, const char *state_dir, bool net, struct qverify *v,
+		      struct err *e)
+{
+	verify(c, state_dir, net, false, v);
+	(void)e;
+	return 0;
+}
+
+int quarantine_verify_listed(const struct ctr *c, const char *state_dir, bool net,
+			     struct qverify *v, struct err *e)
+{
+	verify(c, state_dir, net, true, v);
 	(void)e;
 	return 0;
 }
@@ -455,7 +526,7 @@ int quarantine_apply(const struct ctr *c, const char *state_dir,
 				       v->problems);
 	}
 	if (o->freeze)
-		verify_frozen(c, v);
+		verify_frozen(c, v, false);
 	struct qplan p;
 	quarantine_plan(o, s, s->id && !r->stale, v, &p);
 	if (p.repair_net)
@@ -533,9 +604,11 @@ int quarantine_apply(const struct ctr *c, const char *state_dir,
 
 	/* 4. apply what is missing: the network first, whole and confirmed by
 	 * the kernel, then the freeze. The tables' handles are written to
-	 * the state while the kernel freezes the tasks (the intent, saved
-	 * above, already names the tables and the cgroup). */
+	 * the state (a thread of its own: save_start) while the kernel
+	 * freezes the tasks and they are checked (the intent, saved above,
+	 * already names the tables and the cgroup). */
 	bool unsaved = false;
+	log_debug("quarantine: intent saved at %.1f ms", (time_mono() - t0) * 1e3);
 	if (p.net && apply_net(c, state_dir, s, &p, ndevs, p.freeze, &unsaved, r, e) < 0)
 		return -1;
 	log_debug("quarantine: network cut at %.1f ms", (time_mono() - t0) * 1e3);
@@ -548,8 +621,12 @@ int quarantine_apply(const struct ctr *c, const char *state_dir,
 			return err_wrap(e, "freeze");
 		}
 		struct err se = {0};
-		int rc_s = unsaved ? save(state_dir, s, &se) : 0;
+		struct save_job sj;
+		bool bg = unsaved && save_start(&sj, state_dir, s) == 0;
+		int rc_s = unsaved && !bg ? save(state_dir, s, &se) : 0;
 		int rc_f = frz_freeze_wait(&s->freezer, &fw, o->timeout, &r->frz, e);
+		if (bg)
+			rc_s = save_finish(&sj, &se);
 		if (rc_f < 0 || rc_s < 0) {
 			describe(s, r->holds, sizeof(r->holds));
 			if (rc_f < 0)

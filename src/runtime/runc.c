@@ -47,29 +47,68 @@ static int json_ull(json_t *v, unsigned long long *out)
 	return -1;
 }
 
-/* FROZEN in the v1 freezer, or 1 in a v2 cgroup.freeze */
-static bool cgroup_frozen(json_t *cgpaths)
+int frz_parse_events(const char *buf, int *frozen, int *populated)
+{
+	*frozen = -1;
+	if (populated)
+		*populated = -1;
+	const char *p = buf;
+	while (p && *p) {
+		const char *nl = strchr(p, '\n');
+		size_t l = nl ? (size_t)(nl - p) : strlen(p);
+		if (l == 8 && strncmp(p, "frozen 0", 8) == 0)
+			*frozen = 0;
+		else if (l == 8 && strncmp(p, "frozen 1", 8) == 0)
+			*frozen = 1;
+		else if (populated && l == 11 && strncmp(p, "populated 0", 11) == 0)
+			*populated = 0;
+		else if (populated && l == 11 && strncmp(p, "populated 1", 11) == 0)
+			*populated = 1;
+		p = nl ? nl + 1 : NULL;
+	}
+	return *frozen < 0 ? -1 : 0;
+}
+
+int frz_parse_v1_state(const char *buf, int *state)
+{
+	size_t l = strcspn(buf, "\n");
+	if (l == 6 && strncmp(buf, "THAWED", 6) == 0)
+		*state = 0;
+	else if (l == 8 && strncmp(buf, "FREEZING", 8) == 0)
+		*state = 1;
+	else if (l == 6 && strncmp(buf, "FROZEN", 6) == 0)
+		*state = 2;
+	else
+		return -1;
+	return 0;
+}
+
+/* The freezers of its cgroup_paths, each file read once: FROZEN or
+ * FREEZING in the v1 freezer, or "frozen 1" in the v2 cgroup.events. What
+ * was read stays in c (frz_*) for the quarantine column of the same list. */
+static bool cgroup_frozen(struct ctr *c, json_t *cgpaths)
 {
 	const char *fz = json_str(cgpaths, "freezer");
 	const char *uni = json_str(cgpaths, "");
 	char p[PATH_MAX];
 	_cleanup_free_ char *buf = NULL;
 	size_t len;
+	int st;
 	if (fz && snprintf(p, sizeof(p), "%s/freezer.state", fz) < (int)sizeof(p) &&
-	    read_file_at(AT_FDCWD, p, 64, &buf, &len, NULL, NULL) == 0) {
-		str_rstrip(buf);
-		if (strcmp(buf, "FROZEN") == 0 || strcmp(buf, "FREEZING") == 0)
-			return true;
+	    read_file_at(AT_FDCWD, p, 64, &buf, &len, NULL, NULL) == 0 &&
+	    frz_parse_v1_state(buf, &st) == 0) {
+		ctr_set(&c->frz_v1_dir, fz);
+		c->frz_v1_state = st;
 	}
 	free(buf);
 	buf = NULL;
-	if (uni && snprintf(p, sizeof(p), "%s/cgroup.freeze", uni) < (int)sizeof(p) &&
-	    read_file_at(AT_FDCWD, p, 64, &buf, &len, NULL, NULL) == 0) {
-		str_rstrip(buf);
-		if (strcmp(buf, "1") == 0)
-			return true;
+	if (uni && snprintf(p, sizeof(p), "%s/cgroup.events", uni) < (int)sizeof(p) &&
+	    read_file_at(AT_FDCWD, p, 4096, &buf, &len, NULL, NULL) == 0 &&
+	    frz_parse_events(buf, &st, NULL) == 0) {
+		ctr_set(&c->frz_v2_dir, uni);
+		c->frz_v2_frozen = st;
 	}
-	return false;
+	return c->frz_v1_state >= 1 || c->frz_v2_frozen == 1;
 }
 
 static void read_container(const char *root, const char *dir, const char *name, const char *ns,
@@ -164,7 +203,7 @@ static void read_container(const char *root, const char *dir, const char *name, 
 			    open(cdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (cfd >= 0 && exists_at(cfd, "exec.fifo"))
 				status = "created";
-			else if (cgroup_frozen(json_object_get(j, "cgroup_paths")))
+			else if (cgroup_frozen(c, json_object_get(j, "cgroup_paths")))
 				status = "paused";
 			else
 				status = "running";

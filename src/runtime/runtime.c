@@ -34,6 +34,7 @@ struct ctr *ctr_new(enum rt_kind kind)
 {
 	struct ctr *c = xcalloc(1, sizeof(*c));
 	c->runtime = kind;
+	c->frz_v1_state = c->frz_v2_frozen = -1;
 	return c;
 }
 
@@ -145,6 +146,8 @@ void ctr_free(struct ctr *c)
 	cgroups_free(c);
 	free(c->cgroup_unified);
 	free(c->cgroup_freezer);
+	free(c->frz_v1_dir);
+	free(c->frz_v2_dir);
 	free(c->netns_path);
 	free(c->rootfs);
 	free(c->upperdir);
@@ -488,6 +491,12 @@ int runtime_list(const struct rt_roots *roots, struct ctr_list *out, struct err 
 	if (runtime_scan(roots, out, e) < 0)
 		return -1;
 	ctr_list_dedup(out);
+	/* the host's view (mountinfo, cgroups) only when a container runs */
+	bool running = false;
+	for (size_t i = 0; i < out->n && !running; i++)
+		running = out->v[i]->pid > 0;
+	if (!running)
+		return 0;
 	struct proc_host_view hv = {0};
 	proc_host_view_read(&hv);
 	for (size_t i = 0; i < out->n; i++)

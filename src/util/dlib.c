@@ -101,6 +101,46 @@ int dlib_load_mask(unsigned mask, struct err *e)
 	return 0;
 }
 
+static struct {
+	pthread_t thread;
+	unsigned mask;
+	bool started, joined;
+	int rc;
+	struct err e;
+} bg;
+
+static void *bg_load(void *p)
+{
+	(void)p;
+	bg.rc = dlib_load_mask(bg.mask, &bg.e);
+	return NULL;
+}
+
+void dlib_load_bg_start(unsigned mask)
+{
+	if (bg.started)
+		return;
+	bg.mask = mask;
+	bg.started = true;
+	if (pthread_create(&bg.thread, NULL, bg_load, NULL) != 0) {
+		bg.joined = true; /* no thread: at once */
+		bg.rc = dlib_load_mask(mask, &bg.e);
+	}
+}
+
+int dlib_load_bg_wait(struct err *e)
+{
+	if (!bg.started)
+		return 0;
+	if (!bg.joined) {
+		pthread_join(bg.thread, NULL);
+		bg.joined = true;
+	}
+	if (bg.rc < 0 && e)
+		*e = bg.e;
+	return bg.rc;
+}
+
 void dlib_need(enum dlib l)
 {
 	struct err e = {0};

@@ -25,7 +25,7 @@ declare -A USERS=(
 	[libmagic]="capture analyze scan respond"
 	[libyara]="analyze scan"
 	[libpcap]="capture analyze scan respond"
-	[libnftables]="list inspect quarantine release capture respond"
+	[libnftables]="quarantine release capture respond"
 	[libcrypto]="quarantine release audit capture verify analyze scan respond keygen"
 )
 all_verbs="list inspect quarantine release audit capture verify analyze scan respond keygen version help"
