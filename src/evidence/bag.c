@@ -158,6 +158,8 @@ struct bag_file {
 	uint64_t size;
 	uint64_t kicked; /* directory form: bytes handed to writeback so far */
 	struct hasher *h;
+	void *lent; /* bag_file_buf's buffer, until bag_file_commit */
+	size_t lentcap;
 	unsigned char head[HEAD_KEEP];
 	size_t headlen;
 	json_t *notes;
@@ -820,18 +822,69 @@ static void keep_head(struct bag_file *f, const void *buf, size_t n, bool zeros)
 	f->headlen += k;
 }
 
-int bag_file_write(struct bag_file *f, const void *buf, size_t n, struct err *e)
+/* may n more bytes be written to f */
+static int write_ok(const struct bag_file *f, size_t n, struct err *e)
 {
-	struct bag *b = f->b;
-	if (n == 0)
-		return 0;
 	if (f->closed)
 		return err_set(e, ERR_WRONGSTATE, "artifact '%s' is closed", f->path);
+	if (f->lent)
+		return err_set(e, ERR_WRONGSTATE, "artifact '%s': a buffer is not committed",
+			       f->path);
 	if (f->sized && (n > f->declared || f->size > f->declared - n))
 		return err_set(e, ERR_INVALID, "artifact '%s': more than the %llu bytes declared",
 			       f->path, (unsigned long long)f->declared);
+	return 0;
+}
+
+/* the n bytes at buf, hashed already (or being hashed), into the bag */
+static int write_out(struct bag_file *f, const void *buf, size_t n, struct err *e);
+
+int bag_file_write(struct bag_file *f, const void *buf, size_t n, struct err *e)
+{
+	if (n == 0)
+		return 0;
+	if (write_ok(f, n, e) < 0)
+		return -1;
 	keep_head(f, buf, n, false);
 	hasher_update(f->h, buf, n);
+	return write_out(f, buf, n, e);
+}
+
+void *bag_file_buf(struct bag_file *f, size_t *cap)
+{
+	if (f->lent) { /* asked again before a commit: the same one */
+		*cap = f->lentcap;
+		return f->lent;
+	}
+	f->lent = hasher_buf(f->h, &f->lentcap);
+	*cap = f->lentcap;
+	return f->lent;
+}
+
+int bag_file_commit(struct bag_file *f, size_t n, struct err *e)
+{
+	const void *buf = f->lent;
+	if (!buf)
+		return n ? err_set(e, ERR_WRONGSTATE, "artifact '%s': no buffer to commit", f->path)
+			 : 0;
+	if (n > f->lentcap)
+		return err_set(e, ERR_INVALID, "artifact '%s': %zu bytes in a buffer of %zu",
+			       f->path, n, f->lentcap);
+	f->lent = NULL; /* given back whatever happens next */
+	if (n == 0)
+		return 0;
+	if (write_ok(f, n, e) < 0)
+		return -1;
+	keep_head(f, buf, n, false);
+	/* hashed on the hasher's thread while it is written here: the buffer
+	 * is not reused before the next bag_file_buf or write, on this thread */
+	hasher_submit(f->h, n);
+	return write_out(f, buf, n, e);
+}
+
+static int write_out(struct bag_file *f, const void *buf, size_t n, struct err *e)
+{
+	struct bag *b = f->b;
 	if (f->direct) {
 		pthread_mutex_lock(&b->mu);
 		int r = tar_data(b, buf, n, e);
@@ -858,6 +911,9 @@ int bag_file_hole(struct bag_file *f, uint64_t n, struct err *e)
 		return 0;
 	if (f->closed)
 		return err_set(e, ERR_WRONGSTATE, "artifact '%s' is closed", f->path);
+	if (f->lent)
+		return err_set(e, ERR_WRONGSTATE, "artifact '%s': a buffer is not committed",
+			       f->path);
 	if (n > (uint64_t)INT64_MAX - f->size)
 		return err_set(e, ERR_INVALID, "artifact '%s': hole too large", f->path);
 	if (f->sized && (n > f->declared || f->size > f->declared - n))
