@@ -81,6 +81,16 @@ int bag_file_open_sized(struct bag *b, const char *path, const char *kind,
 			const char *collector, uint64_t size, struct bag_file **out,
 			struct err *e);
 int bag_file_write(struct bag_file *f, const void *buf, size_t n, struct err *e);
+/* Zero-copy, for a writer that reads its bytes from somewhere (a file, a
+ * pipe): bag_file_buf lends a buffer of *cap bytes (1 MiB) to read into,
+ * bag_file_commit writes the first n of them (n <= cap) as bag_file_write
+ * would, hashed on the hashing thread while they are written, not copied
+ * for it. Commit (n may be 0: nothing written) before any other write,
+ * hole or buffer; asked again before a commit, bag_file_buf lends the same
+ * buffer. Starts the artifact's hashing thread: for artifacts of 1 MiB and
+ * more (smaller ones cost less copied). */
+void *bag_file_buf(struct bag_file *f, size_t *cap);
+int bag_file_commit(struct bag_file *f, size_t n, struct err *e);
 /* n zero bytes, kept sparse (directory form, tar spool); hashed as zeros. */
 int bag_file_hole(struct bag_file *f, uint64_t n, struct err *e);
 /* Add a note (borrowed, copied) to the artifact's index entry: skipped

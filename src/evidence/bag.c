@@ -6,6 +6,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -91,6 +92,9 @@ struct mime_job {
 	char *mime; /* the worker's answer */
 };
 
+#define MIME_THREADS 2 /* libmagic workers at most (each with its own handle) */
+#define MIME_MORE_AT 8	/* jobs waiting per worker before one more starts */
+
 struct mimeq {
 	pthread_mutex_t mu;
 	pthread_cond_t cv_work, cv_done;
@@ -100,7 +104,8 @@ struct mimeq {
 	size_t ndone; /* jobs classified */
 	size_t bytes; /* head bytes not classified yet */
 	bool started, failed, stop;
-	pthread_t thr;
+	unsigned nthr;
+	pthread_t thr[MIME_THREADS];
 };
 
 struct bag {
@@ -158,6 +163,8 @@ struct bag_file {
 	uint64_t size;
 	uint64_t kicked; /* directory form: bytes handed to writeback so far */
 	struct hasher *h;
+	void *lent; /* bag_file_buf's buffer, until bag_file_commit */
+	size_t lentcap;
 	unsigned char head[HEAD_KEEP];
 	size_t headlen;
 	json_t *notes;
@@ -820,18 +827,69 @@ static void keep_head(struct bag_file *f, const void *buf, size_t n, bool zeros)
 	f->headlen += k;
 }
 
-int bag_file_write(struct bag_file *f, const void *buf, size_t n, struct err *e)
+/* may n more bytes be written to f */
+static int write_ok(const struct bag_file *f, size_t n, struct err *e)
 {
-	struct bag *b = f->b;
-	if (n == 0)
-		return 0;
 	if (f->closed)
 		return err_set(e, ERR_WRONGSTATE, "artifact '%s' is closed", f->path);
+	if (f->lent)
+		return err_set(e, ERR_WRONGSTATE, "artifact '%s': a buffer is not committed",
+			       f->path);
 	if (f->sized && (n > f->declared || f->size > f->declared - n))
 		return err_set(e, ERR_INVALID, "artifact '%s': more than the %llu bytes declared",
 			       f->path, (unsigned long long)f->declared);
+	return 0;
+}
+
+/* the n bytes at buf, hashed already (or being hashed), into the bag */
+static int write_out(struct bag_file *f, const void *buf, size_t n, struct err *e);
+
+int bag_file_write(struct bag_file *f, const void *buf, size_t n, struct err *e)
+{
+	if (n == 0)
+		return 0;
+	if (write_ok(f, n, e) < 0)
+		return -1;
 	keep_head(f, buf, n, false);
 	hasher_update(f->h, buf, n);
+	return write_out(f, buf, n, e);
+}
+
+void *bag_file_buf(struct bag_file *f, size_t *cap)
+{
+	if (f->lent) { /* asked again before a commit: the same one */
+		*cap = f->lentcap;
+		return f->lent;
+	}
+	f->lent = hasher_buf(f->h, &f->lentcap);
+	*cap = f->lentcap;
+	return f->lent;
+}
+
+int bag_file_commit(struct bag_file *f, size_t n, struct err *e)
+{
+	const void *buf = f->lent;
+	if (!buf)
+		return n ? err_set(e, ERR_WRONGSTATE, "artifact '%s': no buffer to commit", f->path)
+			 : 0;
+	if (n > f->lentcap)
+		return err_set(e, ERR_INVALID, "artifact '%s': %zu bytes in a buffer of %zu",
+			       f->path, n, f->lentcap);
+	f->lent = NULL; /* given back whatever happens next */
+	if (n == 0)
+		return 0;
+	if (write_ok(f, n, e) < 0)
+		return -1;
+	keep_head(f, buf, n, false);
+	/* hashed on the hasher's thread while it is written here: the buffer
+	 * is not reused before the next bag_file_buf or write, on this thread */
+	hasher_submit(f->h, n);
+	return write_out(f, buf, n, e);
+}
+
+static int write_out(struct bag_file *f, const void *buf, size_t n, struct err *e)
+{
+	struct bag *b = f->b;
 	if (f->direct) {
 		pthread_mutex_lock(&b->mu);
 		int r = tar_data(b, buf, n, e);
@@ -858,6 +916,9 @@ int bag_file_hole(struct bag_file *f, uint64_t n, struct err *e)
 		return 0;
 	if (f->closed)
 		return err_set(e, ERR_WRONGSTATE, "artifact '%s' is closed", f->path);
+	if (f->lent)
+		return err_set(e, ERR_WRONGSTATE, "artifact '%s': a buffer is not committed",
+			       f->path);
 	if (n > (uint64_t)INT64_MAX - f->size)
 		return err_set(e, ERR_INVALID, "artifact '%s': hole too large", f->path);
 	if (f->sized && (n > f->declared || f->size > f->declared - n))
@@ -1033,8 +1094,9 @@ static void mime_queue(struct bag *b, json_t *ent, const struct bag_file *f)
 		pthread_mutex_init(&q->mu, NULL);
 		pthread_cond_init(&q->cv_work, NULL);
 		pthread_cond_init(&q->cv_done, NULL);
-		if (pthread_create(&q->thr, NULL, mime_worker, q) == 0) {
+		if (pthread_create(&q->thr[0], NULL, mime_worker, q) == 0) {
 			q->started = true;
+			q->nthr = 1;
 		} else {
 			q->failed = true;
 			pthread_mutex_destroy(&q->mu);
@@ -1061,6 +1123,13 @@ static void mime_queue(struct bag *b, json_t *ent, const struct bag_file *f)
 	q->n++;
 	q->bytes += f->headlen;
 	pthread_cond_signal(&q->cv_work);
+	/* libmagic falling behind (about 0.3 ms a call here): one more worker,
+	 * so the CPU the writer leaves while it waits on a sync is used. The
+	 * answers do not change: every handle is opened and loaded alike. */
+	if (q->nthr < MIME_THREADS && q->n - q->next > (size_t)MIME_MORE_AT * q->nthr &&
+	    sysconf(_SC_NPROCESSORS_ONLN) > 1 &&
+	    pthread_create(&q->thr[q->nthr], NULL, mime_worker, q) == 0)
+		q->nthr++;
 	pthread_mutex_unlock(&q->mu);
 }
 
@@ -1099,9 +1168,10 @@ static void mime_stop(struct bag *b)
 		return;
 	pthread_mutex_lock(&q->mu);
 	q->stop = true;
-	pthread_cond_signal(&q->cv_work);
+	pthread_cond_broadcast(&q->cv_work);
 	pthread_mutex_unlock(&q->mu);
-	pthread_join(q->thr, NULL);
+	for (unsigned i = 0; i < q->nthr; i++)
+		pthread_join(q->thr[i], NULL);
 	for (size_t i = 0; i < q->n; i++) {
 		json_decref(q->job[i].ent);
 		free(q->job[i].head);

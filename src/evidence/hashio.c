@@ -73,11 +73,24 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/* SHA-256 fetched once: EVP_sha256() fetches it anew on every digest in
+ * OpenSSL 3 (a third of the time of hashing a normalized alert) */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	if (!sha256_md)
+		abort();
+}
+
 struct hasher *hasher_new(void)
 {
 	struct hasher *h = xcalloc(1, sizeof(*h));
 	h->ctx = EVP_MD_CTX_new();
-	if (!h->ctx || EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1)
+	pthread_once(&sha256_once, sha256_fetch);
+	if (!h->ctx || EVP_DigestInit_ex(h->ctx, sha256_md, NULL) != 1)
 		abort();
 	return h;
 }
@@ -258,18 +271,6 @@ void hasher_free(struct hasher *h)
 	free(h->slots[0].buf); /* the no-thread fallback buffer */
 	EVP_MD_CTX_free(h->ctx);
 	free(h);
-}
-
-/* SHA-256 fetched once: EVP_sha256() fetches it anew on every digest in
- * OpenSSL 3 (a third of the time of hashing a normalized alert) */
-static EVP_MD *sha256_md;
-static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
-
-static void sha256_fetch(void)
-{
-	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
-	if (!sha256_md)
-		abort();
 }
 
 void sha256_buf(const void *buf, size_t n, unsigned char out[HASH_LEN])

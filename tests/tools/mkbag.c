@@ -54,6 +54,20 @@ static int copy_fd(struct bag_file *f, int fd, off_t size, bool half, struct err
 		}
 		while (off < end) {
 			size_t want = (size_t)(end - off) > sizeof(buf) ? sizeof(buf) : (size_t)(end - off);
+			if (size >= (1 << 20)) { /* read straight into the hashing buffer */
+				size_t cap;
+				char *zb = bag_file_buf(f, &cap);
+				ssize_t r = pread(fd, zb, want < cap ? want : cap, off);
+				if (r <= 0) {
+					int saved = r < 0 ? errno : EIO;
+					(void)bag_file_commit(f, 0, e);
+					return err_sys(e, saved, "read");
+				}
+				if (bag_file_commit(f, (size_t)r, e) < 0)
+					return -1;
+				off += r;
+				continue;
+			}
 			ssize_t r = pread(fd, buf, want, off);
 			if (r <= 0)
 				return err_sys(e, r < 0 ? errno : EIO, "read");

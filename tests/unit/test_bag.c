@@ -324,6 +324,74 @@ START_TEST(tar_round_trip)
 }
 END_TEST
 
+/* bag_file_buf + bag_file_commit (read straight into the hashing buffer):
+ * the same digest and bytes as bag_file_write, mixed with it; a buffer lent
+ * and not committed refuses other writes; a commit past the buffer or with
+ * none lent is refused; both forms verify */
+START_TEST(zero_copy_commit)
+{
+	static const char *const names[] = {"z", "z.tar"};
+	const size_t total = (3u << 20) + 5;
+	unsigned char *want = xmalloc(total);
+	for (size_t i = 0; i < total; i++)
+		want[i] = (unsigned char)(i * 131 + (i >> 12));
+	char hex[HASH_HEX], got[HASH_HEX];
+	sha256_hex(want, total, hex);
+	for (size_t k = 0; k < ARRAY_SIZE(names); k++) {
+		struct err e = {0};
+		struct bag *b = open_bag(names[k], &e);
+		struct bag_file *f;
+		ck_assert_int_eq(bag_file_open_sized(b, "data/big", "f", "t", total, &f, &e), 0);
+		ck_assert_int_eq(bag_file_commit(f, 1, &e), -1); /* nothing lent */
+		ck_assert_int_eq(e.kind, ERR_WRONGSTATE);
+		size_t off = 0, cap, cap2;
+		ck_assert_int_eq(bag_file_write(f, want, 7, &e), 0); /* a copied start */
+		off = 7;
+		unsigned char *zb = bag_file_buf(f, &cap);
+		ck_assert_uint_ge(cap, 4096);
+		ck_assert_ptr_eq(bag_file_buf(f, &cap2), zb); /* asked again: the same */
+		ck_assert_int_eq(bag_file_write(f, want, 1, &e), -1); /* lent: refused */
+		ck_assert_int_eq(e.kind, ERR_WRONGSTATE);
+		ck_assert_int_eq(bag_file_hole(f, 1, &e), -1);
+		ck_assert_int_eq(bag_file_commit(f, cap + 1, &e), -1); /* past the buffer */
+		ck_assert_int_eq(e.kind, ERR_INVALID);
+		ck_assert_int_eq(bag_file_commit(f, 0, &e), 0); /* given back, nothing written */
+		while (off < total) {
+			zb = bag_file_buf(f, &cap);
+			size_t n = total - off < cap ? total - off : cap;
+			if (n > 1000 && (off & 1))
+				n -= 1000; /* commits of any length */
+			memcpy(zb, want + off, n);
+			ck_assert_msg(bag_file_commit(f, n, &e) == 0, "%s", e.msg);
+			off += n;
+			if (off + 3 <= total && off % 3 == 0) { /* copied writes between */
+				ck_assert_int_eq(bag_file_write(f, want + off, 3, &e), 0);
+				off += 3;
+			}
+		}
+		ck_assert_uint_eq(bag_file_size(f), total);
+		ck_assert_int_eq(bag_file_close(f, got, &e), 0);
+		ck_assert_str_eq(got, hex);
+		ck_assert_msg(bag_seal(b, &e) == 0, "%s", e.msg);
+		bag_free(b);
+		verify_ok(names[k], 0);
+	}
+	char p[128];
+	snprintf(p, sizeof(p), "%s/z/data/big", dir);
+	int fd = open(p, O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	unsigned char md[HASH_LEN];
+	uint64_t size;
+	struct err e = {0};
+	ck_assert_int_eq(sha256_fd(fd, md, &size, &e), 0);
+	close(fd);
+	hex_encode(md, HASH_LEN, got);
+	ck_assert_uint_eq(size, total);
+	ck_assert_str_eq(got, hex);
+	free(want);
+}
+END_TEST
+
 START_TEST(unsealed_is_incomplete)
 {
 	struct err e = {0};
@@ -510,6 +578,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, hasher_matches_one_shot);
 	tcase_add_test(tc, dir_round_trip);
 	tcase_add_test(tc, tar_round_trip);
+	tcase_add_test(tc, zero_copy_commit);
 	tcase_add_test(tc, index_extra_fields);
 	tcase_add_test(tc, unsealed_is_incomplete);
 	tcase_add_test(tc, threads_write_at_once);
