@@ -22,9 +22,9 @@
 
 #include "contain/isolate.h"
 
-#define NFNL_BUF 65536
+#define NFNL_BUF	65536
 #define NFNL_MAX_ROUNDS 100000
-#define NFNL_MAX_TRIES 8 /* a dump that a concurrent change interrupted */
+#define NFNL_MAX_TRIES	8 /* a dump that a concurrent change interrupted */
 
 struct nfnl {
 	int fd;
@@ -70,8 +70,8 @@ static int family_of(const char *family, uint8_t *f)
 }
 
 /* one request: nlmsghdr + nfgenmsg [+ a string attribute] */
-static int nfnl_send(struct nfnl *n, uint16_t msg, uint16_t flags, uint8_t family,
-		     uint16_t attr, const char *s, struct err *e)
+static int nfnl_send(struct nfnl *n, uint16_t msg, uint16_t flags, uint8_t family, uint16_t attr,
+		     const char *s, struct err *e)
 {
 	struct {
 		struct nlmsghdr h;
