@@ -22,6 +22,8 @@ static void teardown(void)
 	/* only our mkdtemp dir */
 	snprintf(cmd, sizeof(cmd), "%s/log", dir);
 	unlink(cmd);
+	snprintf(cmd, sizeof(cmd), "%s/log2", dir);
+	unlink(cmd);
 	rmdir(dir);
 }
 
@@ -502,6 +504,87 @@ START_TEST(signed_lines)
 }
 END_TEST
 
+/* A new process appending to the audit log reads its two ends only (the
+ * genesis line and the last line); the lines between are audit verify's.
+ * log2 is a copy (a new inode each time), so this process's mark (what it
+ * walked or wrote itself) does not apply. */
+static void copy_to_log2(const char *buf, size_t len, char *out, size_t n)
+{
+	char tmp[160];
+	snprintf(out, n, "%s/log2", dir);
+	snprintf(tmp, sizeof(tmp), "%s.new", out);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write_all(fd, buf, len), 0);
+	close(fd);
+	/* made while the last log2 exists: another inode, not the mark's */
+	ck_assert_int_eq(rename(tmp, out), 0);
+}
+
+START_TEST(rooted_append_reads_the_ends)
+{
+	struct err e = {0};
+	struct chain *c;
+	struct chain_check r;
+	struct chain_check_opts o = {.rooted = true};
+	char l2[128];
+	size_t len;
+	write_rooted(logpath(), NULL, 400); /* over the first 64 KiB read */
+	char *buf = slurp(logpath(), &len);
+	json_t *g = gfields("aaaa");
+	/* the chain goes on from the last line */
+	copy_to_log2(buf, len, l2, sizeof(l2));
+	ck_assert_msg(chain_open_rooted(l2, g, NULL, CHAIN_APPEND, &c, &e) == 0, "%s", e.msg);
+	ck_assert_uint_eq(chain_seq(c), 400);
+	ck_assert_int_eq(chain_append(c, "test", "t", "ok", NULL, &e), 0);
+	chain_close(c);
+	ck_assert_int_eq(chain_check_file_opts(l2, &o, &r, &e), 0);
+	ck_assert_uint_eq(r.seq, 401);
+	/* only the genesis line: seq 0 */
+	const char *nl = memchr(buf, '\n', len);
+	copy_to_log2(buf, (size_t)(nl - buf) + 1, l2, sizeof(l2));
+	ck_assert_int_eq(chain_open_rooted(l2, g, NULL, CHAIN_APPEND, &c, &e), 0);
+	ck_assert_uint_eq(chain_seq(c), 0);
+	chain_close(c);
+	/* a last line cut short (a writer killed mid-line): refused, named */
+	copy_to_log2(buf, len - 5, l2, sizeof(l2));
+	ck_assert_int_eq(chain_open_rooted(l2, g, NULL, CHAIN_APPEND, &c, &e), -1);
+	ck_assert_msg(strstr(e.msg, "broken near its end: last line has no newline"), "%s",
+		      e.msg);
+	/* a last line whose seq does not follow the line before: refused */
+	char *forged = xstrdup(buf);
+	char *q = strstr(forged + (nl - buf), "\"seq\":400");
+	ck_assert_ptr_nonnull(q);
+	q[6] = '9';
+	err_clear(&e);
+	copy_to_log2(forged, len, l2, sizeof(l2));
+	ck_assert_int_eq(chain_open_rooted(l2, g, NULL, CHAIN_APPEND, &c, &e), -1);
+	ck_assert_msg(strstr(e.msg, "broken near its end"), "%s", e.msg);
+	/* a broken genesis line: refused with its line number */
+	memcpy(forged, buf, len);
+	forged[0] = 'x';
+	err_clear(&e);
+	copy_to_log2(forged, len, l2, sizeof(l2));
+	ck_assert_int_eq(chain_open_rooted(l2, g, NULL, CHAIN_APPEND, &c, &e), -1);
+	ck_assert_msg(strstr(e.msg, "broken at line 1"), "%s", e.msg);
+	/* a line between tampered with: the append goes on (it reads the ends),
+	 * and the check of the whole file names the line */
+	memcpy(forged, buf, len);
+	q = strstr(forged, "target-0");
+	ck_assert_ptr_nonnull(q);
+	q[7] = '7';
+	err_clear(&e);
+	copy_to_log2(forged, len, l2, sizeof(l2));
+	ck_assert_msg(chain_open_rooted(l2, g, NULL, CHAIN_APPEND, &c, &e) == 0, "%s", e.msg);
+	chain_close(c);
+	ck_assert_int_eq(chain_check_file_opts(l2, &o, &r, &e), 1);
+	ck_assert_uint_eq(r.first_bad, 3);
+	json_decref(g);
+	free(forged);
+	free(buf);
+}
+END_TEST
+
 static int refuse_seq2(void *ctx, json_t *line, unsigned long long seq,
 		       const char hash[CHAIN_HASH_HEX], char *problem, size_t psz)
 {
@@ -550,6 +633,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, rooted_empty_or_headless_fails);
 	tcase_add_test(tc, signed_lines);
 	tcase_add_test(tc, reader_may_refuse_a_line);
+	tcase_add_test(tc, rooted_append_reads_the_ends);
 	suite_add_tcase(s, tc);
 	return s;
 }
