@@ -102,15 +102,11 @@ static int nfnl_send(struct nfnl *n, uint16_t msg, uint16_t flags, uint8_t famil
 	return 0;
 }
 
-/* the attributes of an nftables message, by type (at most max) */
-static void nfnl_attrs(const struct nlmsghdr *h, const struct nlattr **tb, int max)
+/* the attributes in p[0..left), by type (at most max); a malformed one ends
+ * the list */
+static void attrs_in(const char *p, size_t left, const struct nlattr **tb, int max)
 {
 	memset(tb, 0, (size_t)(max + 1) * sizeof(*tb));
-	size_t off = NLMSG_LENGTH(sizeof(struct nfgenmsg));
-	if (h->nlmsg_len < off)
-		return;
-	const char *p = (const char *)h + NLMSG_ALIGN(off);
-	size_t left = h->nlmsg_len > NLMSG_ALIGN(off) ? h->nlmsg_len - NLMSG_ALIGN(off) : 0;
 	while (left >= NLA_HDRLEN) {
 		const struct nlattr *a = (const struct nlattr *)p;
 		if (a->nla_len < NLA_HDRLEN || a->nla_len > left)
@@ -126,26 +122,21 @@ static void nfnl_attrs(const struct nlmsghdr *h, const struct nlattr **tb, int m
 	}
 }
 
+/* the attributes of an nftables message, by type (at most max) */
+static void nfnl_attrs(const struct nlmsghdr *h, const struct nlattr **tb, int max)
+{
+	size_t off = NLMSG_ALIGN(NLMSG_LENGTH(sizeof(struct nfgenmsg)));
+	size_t left = h->nlmsg_len > off ? h->nlmsg_len - off : 0;
+	attrs_in((const char *)h + off, left, tb, max);
+}
+
 static void nested_attrs(const struct nlattr *nest, const struct nlattr **tb, int max)
 {
-	memset(tb, 0, (size_t)(max + 1) * sizeof(*tb));
-	if (!nest)
+	if (!nest || nest->nla_len < NLA_HDRLEN) {
+		memset(tb, 0, (size_t)(max + 1) * sizeof(*tb));
 		return;
-	const char *p = (const char *)nest + NLA_HDRLEN;
-	size_t left = nest->nla_len - NLA_HDRLEN;
-	while (left >= NLA_HDRLEN) {
-		const struct nlattr *a = (const struct nlattr *)p;
-		if (a->nla_len < NLA_HDRLEN || a->nla_len > left)
-			break;
-		int t = a->nla_type & NLA_TYPE_MASK;
-		if (t <= max)
-			tb[t] = a;
-		size_t step = NLA_ALIGN(a->nla_len);
-		if (step >= left)
-			break;
-		p += step;
-		left -= step;
 	}
+	attrs_in((const char *)nest + NLA_HDRLEN, nest->nla_len - NLA_HDRLEN, tb, max);
 }
 
 /* a NUL-terminated string attribute that fits out (else "") */
