@@ -4,12 +4,11 @@
  * its netns, its root mount (overlay upper/lower/work dirs). */
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #include "internal.h"
 
@@ -401,10 +400,40 @@ char *proc_cgroup_ns_roots(const char *host_view, const char *ns_view)
 	return sbuf_steal(&out);
 }
 
+struct view_job {
+	int nsfd;
+	const char *cgpath;
+	char *out; /* what was read, or NULL */
+};
+
+/* A thread of ours joins the cgroup namespace and reads the file: a
+ * namespace is a thread's own (setns moves only the caller), and it ends
+ * with the thread. Nothing of the container runs. */
+static void *view_thread(void *p)
+{
+	struct view_job *j = p;
+	if (setns(j->nsfd, CLONE_NEWCGROUP) < 0)
+		return NULL;
+	_cleanup_close_ int fd = open(j->cgpath, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	char *buf = NULL;
+	size_t len;
+	bool trunc = false;
+	struct err e = {0};
+	if (read_fd_bounded(fd, 1u << 16, &buf, &len, &trunc, &e) < 0 || trunc) {
+		free(buf);
+		return NULL;
+	}
+	j->out = buf;
+	return NULL;
+}
+
 /* /proc/PID/cgroup as a process in PID's cgroup namespace reads it (paths
  * from the namespace's root), or NULL when PID shares ours or that cannot
- * be read. A forked child joins the namespace (setns: nothing of the
- * container runs) and only reads the file; it dies with us. */
+ * be read. Read by a thread that joins the namespace (view_thread); a
+ * forked child did it before, a fork of the whole process for one read
+ * (and no fork from a process that may run threads). */
 static char *cgroupns_view(pid_t pid)
 {
 	char nspath[64], cgpath[64];
@@ -417,50 +446,12 @@ static char *cgroupns_view(pid_t pid)
 	_cleanup_close_ int nsfd = open(nspath, O_RDONLY | O_CLOEXEC);
 	if (nsfd < 0)
 		return NULL;
-	int pfd[2];
-	if (pipe2(pfd, O_CLOEXEC) < 0)
+	struct view_job j = {.nsfd = nsfd, .cgpath = cgpath};
+	pthread_t t;
+	if (pthread_create(&t, NULL, view_thread, &j) != 0)
 		return NULL;
-	pid_t parent = getpid();
-	pid_t kid = fork();
-	if (kid < 0) {
-		close(pfd[0]);
-		close(pfd[1]);
-		return NULL;
-	}
-	if (kid == 0) {
-		/* async-signal-safe calls only from here */
-		char buf[4096];
-		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent || setns(nsfd, CLONE_NEWCGROUP) < 0)
-			_exit(1);
-		int fd = open(cgpath, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			_exit(1);
-		for (;;) {
-			ssize_t n = read(fd, buf, sizeof(buf));
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0)
-				_exit(n < 0);
-			if (write_all(pfd[1], buf, (size_t)n) < 0)
-				_exit(1);
-		}
-	}
-	close(pfd[1]);
-	char *buf = NULL;
-	size_t len;
-	bool trunc = false;
-	struct err e = {0};
-	int r = read_fd_bounded(pfd[0], 1u << 16, &buf, &len, &trunc, &e);
-	close(pfd[0]);
-	int st = 0;
-	while (waitpid(kid, &st, 0) < 0 && errno == EINTR)
-		;
-	if (r < 0 || trunc || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		free(buf);
-		return NULL;
-	}
-	return buf;
+	pthread_join(t, NULL);
+	return j.out;
 }
 
 /* ---- pids ---- */
