@@ -192,25 +192,18 @@ static bool own_cg(const char *d)
 	       strcmp(d, "/sys/fs/cgroup/freezer") != 0;
 }
 
-/* listed: a state the runtime read of the same dir in this list (struct
- * ctr frz_*) is taken, not read again */
-static bool frozen_v2(const struct ctr *c, bool listed)
+/* Whether the freezer of kind k holds c frozen. listed: a state the runtime
+ * read of the same dir in this list (struct ctr frz_*) is taken, not read
+ * again. */
+static bool frozen(const struct ctr *c, enum frz_kind k, bool listed)
 {
-	if (listed && c->frz_v2_frozen >= 0 && c->frz_v2_dir &&
-	    strcmp(c->frz_v2_dir, c->cgroup_unified) == 0)
-		return c->frz_v2_frozen == 1;
-	struct frz_target t = {FRZ_CGROUP2, c->cgroup_unified};
-	bool f = false;
-	struct err e = {0};
-	return frz_is_frozen(&t, &f, &e) == 0 && f;
-}
-
-static bool frozen_v1(const struct ctr *c, bool listed)
-{
-	if (listed && c->frz_v1_state >= 0 && c->frz_v1_dir &&
-	    strcmp(c->frz_v1_dir, c->cgroup_freezer) == 0)
-		return c->frz_v1_state == 2;
-	struct frz_target t = {FRZ_V1, c->cgroup_freezer};
+	bool v1 = k == FRZ_V1;
+	char *dir = v1 ? c->cgroup_freezer : c->cgroup_unified;
+	const char *ldir = v1 ? c->frz_v1_dir : c->frz_v2_dir;
+	int lstate = v1 ? c->frz_v1_state : c->frz_v2_frozen;
+	if (listed && lstate >= 0 && ldir && strcmp(ldir, dir) == 0)
+		return lstate == (v1 ? 2 : 1);
+	struct frz_target t = {k, dir};
 	bool f = false;
 	struct err e = {0};
 	return frz_is_frozen(&t, &f, &e) == 0 && f;
@@ -218,12 +211,12 @@ static bool frozen_v1(const struct ctr *c, bool listed)
 
 static void verify_frozen(const struct ctr *c, struct qverify *v, bool listed)
 {
-	if (own_cg(c->cgroup_unified) && frozen_v2(c, listed)) {
+	if (own_cg(c->cgroup_unified) && frozen(c, FRZ_CGROUP2, listed)) {
 		v->frozen = true;
 		v->frozen_by = FRZ_CGROUP2;
 		return;
 	}
-	if (own_cg(c->cgroup_freezer) && frozen_v1(c, listed)) {
+	if (own_cg(c->cgroup_freezer) && frozen(c, FRZ_V1, listed)) {
 		v->frozen = true;
 		v->frozen_by = FRZ_V1;
 	}
