@@ -174,6 +174,14 @@ int nfnl_table_info(const char *family, const char *table, struct ncut_table_inf
  * malloc'ed) */
 int nfnl_table_names(const char *family, const char *prefix, size_t max, char ***names,
 		     size_t *count, struct err *e);
+/* nfnl.c's parsers on one buffer of replies to request seq, as if the
+ * kernel had sent it (the fuzz target's way in): table messages into ti
+ * (exists, handle), their names with prefix contain_ counted in *nnames,
+ * the chains of table into ti (ndrop; bound when netdev). Returns 0 when
+ * the replies end (DONE or ACK), 1 when they end but say the dump was
+ * interrupted, 2 when more would follow, -1 on an error in them (e). */
+int nfnl_parse_replies(const void *buf, size_t len, uint32_t seq, const char *table, bool netdev,
+		       struct ncut_table_info *ti, size_t *nnames, struct err *e);
 /* the host link ifindex: *exists, and its name now */
 int ncut_host_link(int ifindex, char *ifname, bool *exists, struct err *e);
 /* Does family/table exist (with that handle, 0: any)? */

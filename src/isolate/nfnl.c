@@ -7,7 +7,11 @@
  *
  * Everything in a reply is bounded: attribute lengths are checked against
  * the message, strings must end inside their attribute, at most
- * NFNL_MAX_ROUNDS receive rounds per dump. */
+ * NFNL_MAX_ROUNDS receive rounds per dump. Only the kernel answers: the
+ * socket is connected to it (the kernel then refuses a unicast to us from
+ * any other socket, such as a root process of the container we read in),
+ * every datagram's sender is checked to be the kernel's, and the first
+ * sequence number is random, not guessable from the clock. */
 #include <arpa/inet.h>
 #include <limits.h>
 #include <linux/netfilter.h>
@@ -15,6 +19,7 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
@@ -34,11 +39,19 @@ struct nfnl {
 
 static int nfnl_open(struct nfnl *n, struct err *e)
 {
-	n->seq = (uint32_t)time(NULL);
 	n->buf = NULL;
+	if (getrandom(&n->seq, sizeof(n->seq), GRND_NONBLOCK) != sizeof(n->seq))
+		n->seq = (uint32_t)time(NULL) ^ (uint32_t)getpid();
 	n->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
 	if (n->fd < 0)
 		return err_sys(e, errno, "netfilter netlink socket");
+	struct sockaddr_nl k = {.nl_family = AF_NETLINK}; /* nl_pid 0: the kernel */
+	if (connect(n->fd, (struct sockaddr *)&k, sizeof(k)) < 0) {
+		int en = errno;
+		close(n->fd);
+		n->fd = -1;
+		return err_sys(e, en, "netfilter netlink connect");
+	}
 	struct timeval tv = {5, 0};
 	(void)setsockopt(n->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	n->buf = xmalloc(NFNL_BUF);
@@ -174,42 +187,67 @@ static bool attr_u64(const struct nlattr *a, uint64_t *v)
 	return true;
 }
 
-/* Receive the replies to the last request: each nftables message of type
- * want goes to fn. Returns 0 at the end (NLMSG_DONE, or the ACK of a
- * single get), -1 on an error (e; ENOENT kept in errnum), 1 when a dump
- * was interrupted by a concurrent change (NLM_F_DUMP_INTR: ask again). */
+/* The messages of one datagram of replies to request seq: each nftables
+ * message of type want goes to fn. Returns 0 at the end (NLMSG_DONE, or
+ * the ACK of a single get), 2 when more datagrams are to come, -1 on an
+ * error (e; ENOENT kept in errnum). *intr is set when a message says the
+ * dump was interrupted by a concurrent change (NLM_F_DUMP_INTR). */
 typedef void (*nfnl_fn)(const struct nlmsghdr *h, void *ctx);
+static int nfnl_walk(void *buf, size_t size, uint32_t seq, uint16_t want, nfnl_fn fn,
+		     void *ctx, bool *intr, struct err *e)
+{
+	int len = size > NFNL_BUF ? NFNL_BUF : (int)size;
+	for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+		if (h->nlmsg_seq != seq)
+			continue; /* an answer to an earlier request */
+		if (h->nlmsg_flags & NLM_F_DUMP_INTR)
+			*intr = true;
+		if (h->nlmsg_type == NLMSG_DONE)
+			return 0;
+		if (h->nlmsg_type == NLMSG_ERROR) {
+			if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct nlmsgerr)))
+				return err_set(e, ERR_SYS, "short netlink error");
+			const struct nlmsgerr *ne = NLMSG_DATA(h);
+			if (ne->error == 0)
+				return 0; /* the ACK of a get */
+			if (ne->error > 0 || ne->error < -4095)
+				return err_set(e, ERR_SYS, "netlink error %d out of range",
+					       ne->error);
+			return err_sys(e, -ne->error, "nftables netlink");
+		}
+		if (h->nlmsg_type == ((NFNL_SUBSYS_NFTABLES << 8) | want) &&
+		    h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct nfgenmsg)))
+			fn(h, ctx);
+	}
+	return 2;
+}
+
+/* Receive the replies to the last request (nfnl_walk on each datagram
+ * the kernel sent). Returns 0 at the end, -1 on an error, 1 when a dump
+ * was interrupted by a concurrent change (ask again). */
 static int nfnl_recv(struct nfnl *n, uint16_t want, nfnl_fn fn, void *ctx, struct err *e)
 {
 	bool intr = false;
 	for (int rounds = 0; rounds < NFNL_MAX_ROUNDS; rounds++) {
-		ssize_t got = recv(n->fd, n->buf, NFNL_BUF, 0);
+		struct sockaddr_nl from;
+		socklen_t fl = sizeof(from);
+		ssize_t got = recvfrom(n->fd, n->buf, NFNL_BUF, MSG_TRUNC, (struct sockaddr *)&from,
+				       &fl);
 		if (got < 0) {
 			if (errno == EINTR)
 				continue;
 			return err_sys(e, errno, "netfilter netlink recv");
 		}
-		int len = (int)got;
-		for (struct nlmsghdr *h = (struct nlmsghdr *)n->buf; NLMSG_OK(h, len);
-		     h = NLMSG_NEXT(h, len)) {
-			if (h->nlmsg_seq != n->seq)
-				continue; /* an answer to an earlier request */
-			if (h->nlmsg_flags & NLM_F_DUMP_INTR)
-				intr = true;
-			if (h->nlmsg_type == NLMSG_DONE)
-				return intr ? 1 : 0;
-			if (h->nlmsg_type == NLMSG_ERROR) {
-				if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct nlmsgerr)))
-					return err_set(e, ERR_SYS, "short netlink error");
-				const struct nlmsgerr *ne = NLMSG_DATA(h);
-				if (ne->error == 0)
-					return 0; /* the ACK of a get */
-				return err_sys(e, -ne->error, "nftables netlink");
-			}
-			if (h->nlmsg_type == ((NFNL_SUBSYS_NFTABLES << 8) | want) &&
-			    h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct nfgenmsg)))
-				fn(h, ctx);
-		}
+		if (fl < sizeof(from) || from.nl_family != AF_NETLINK || from.nl_pid != 0)
+			continue; /* not from the kernel: never read */
+		if (got > NFNL_BUF)
+			return err_set(e, ERR_SYS, "netfilter netlink reply of %zd bytes "
+						   "(over %d): truncated", got, NFNL_BUF);
+		int r = nfnl_walk(n->buf, (size_t)got, n->seq, want, fn, ctx, &intr, e);
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			return intr ? 1 : 0;
 	}
 	return err_set(e, ERR_SYS, "netfilter netlink dump does not end");
 }
@@ -437,4 +475,33 @@ int nfnl_table_names(const char *family, const char *prefix, size_t max, char **
 	*names = c.v;
 	*count = c.n;
 	return 0;
+}
+
+/* ---- the parsers alone, on replies that did not come from a socket ---- */
+
+int nfnl_parse_replies(const void *buf, size_t len, uint32_t seq, const char *table, bool netdev,
+		       struct ncut_table_info *ti, size_t *nnames, struct err *e)
+{
+	memset(ti, 0, sizeof(*ti));
+	*nnames = 0;
+	if (len > NFNL_BUF)
+		return err_set(e, ERR_INVALID, "replies of %zu bytes (over %d)", len, NFNL_BUF);
+	_cleanup_free_ char *copy = xmalloc(len ? len : 1); /* aligned, as recv's buffer */
+	memcpy(copy, buf, len);
+	bool intr = false;
+	struct table_ctx t = {table, false, 0};
+	int r = nfnl_walk(copy, len, seq, NFT_MSG_NEWTABLE, on_table, &t, &intr, e);
+	ti->exists = t.exists;
+	ti->handle = t.handle;
+	struct names_ctx c = {"contain_", NULL, 0, 64};
+	if (r >= 0)
+		r = nfnl_walk(copy, len, seq, NFT_MSG_NEWTABLE, on_name, &c, &intr, e);
+	for (size_t i = 0; i < c.n; i++)
+		free(c.v[i]);
+	free(c.v);
+	*nnames = c.n;
+	struct chain_ctx ch = {table, netdev, ti};
+	if (r >= 0)
+		r = nfnl_walk(copy, len, seq, NFT_MSG_NEWCHAIN, on_chain, &ch, &intr, e);
+	return r < 0 ? -1 : r == 0 ? (intr ? 1 : 0) : 2;
 }

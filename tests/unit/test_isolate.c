@@ -1,8 +1,14 @@
 /* test_isolate.c: the ruleset builder, --allow parsing, the state file,
  * freezer state parsing. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <linux/netlink.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -666,6 +672,101 @@ START_TEST(state_v2_incarnation)
 }
 END_TEST
 
+/* A process in the netns being read (root in a container) cannot answer
+ * for the kernel: the read-back's socket is connected to the kernel, which
+ * refuses a unicast to it from any other socket. A forger thread finds the
+ * other netfilter netlink sockets in /proc/net/netlink (as such a process
+ * could) and sends each a forged "table exists" with a run of sequence
+ * numbers, while the read-back of a table that does not exist runs. */
+struct forger {
+	atomic_bool stop;
+	atomic_int refused, delivered;
+};
+
+static void *forge(void *p)
+{
+	struct forger *f = p;
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+	struct sockaddr_nl me = {.nl_family = AF_NETLINK};
+	socklen_t ml = sizeof(me);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&me, sizeof(me)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&me, &ml) < 0)
+		return NULL;
+	/* NEWTABLE name=contain_t then an ACK, for 64 sequence numbers */
+	static unsigned char msg[64 * 60];
+	size_t len = 0;
+	for (uint32_t seq = 0; seq < 64; seq++) {
+		struct nlmsghdr *h = (struct nlmsghdr *)(msg + len);
+		h->nlmsg_len = NLMSG_LENGTH(4 + 4 + 12);
+		h->nlmsg_type = (10 << 8) | 0; /* NFNL_SUBSYS_NFTABLES, NFT_MSG_NEWTABLE */
+		h->nlmsg_seq = seq;
+		unsigned char *b = NLMSG_DATA(h);
+		b[0] = 1; /* NFPROTO_INET */
+		struct nlattr *a = (struct nlattr *)(b + 4);
+		a->nla_len = 4 + 10;
+		a->nla_type = 1; /* NFTA_TABLE_NAME */
+		memcpy(a + 1, "contain_t", 10);
+		len += NLMSG_ALIGN(h->nlmsg_len);
+		h = (struct nlmsghdr *)(msg + len);
+		h->nlmsg_len = NLMSG_LENGTH(sizeof(struct nlmsgerr));
+		h->nlmsg_type = NLMSG_ERROR;
+		h->nlmsg_seq = seq;
+		len += NLMSG_ALIGN(h->nlmsg_len);
+	}
+	while (!atomic_load(&f->stop)) {
+		FILE *pn = fopen("/proc/net/netlink", "re");
+		char line[256];
+		while (pn && fgets(line, sizeof(line), pn)) {
+			int proto;
+			unsigned pid;
+			if (sscanf(line, "%*s %d %u", &proto, &pid) != 2 || proto != NETLINK_NETFILTER ||
+			    pid == 0 || pid == me.nl_pid)
+				continue;
+			struct sockaddr_nl to = {.nl_family = AF_NETLINK, .nl_pid = pid};
+			if (sendto(fd, msg, len, 0, (struct sockaddr *)&to, sizeof(to)) == (ssize_t)len)
+				atomic_fetch_add(&f->delivered, 1);
+			else if (errno == ECONNREFUSED)
+				atomic_fetch_add(&f->refused, 1);
+		}
+		if (pn)
+			fclose(pn);
+	}
+	close(fd);
+	return NULL;
+}
+
+START_TEST(readback_refuses_forged_replies)
+{
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		if (unshare(CLONE_NEWNET) < 0)
+			_exit(77);
+		struct forger f = {0};
+		pthread_t t;
+		if (pthread_create(&t, NULL, forge, &f) != 0)
+			_exit(2);
+		int bad = 0;
+		double end = time_mono() + 10;
+		while (time_mono() < end && atomic_load(&f.refused) < 20 && !bad) {
+			struct ncut_table_info ti;
+			struct err e = {0};
+			if (nfnl_table_info("inet", "contain_t", &ti, &e) < 0 || ti.exists)
+				bad = 1;
+		}
+		atomic_store(&f.stop, true);
+		pthread_join(t, NULL);
+		fprintf(stderr, "forged replies: %d refused, %d delivered\n",
+			atomic_load(&f.refused), atomic_load(&f.delivered));
+		_exit(bad ? 3 : atomic_load(&f.delivered) ? 4 : atomic_load(&f.refused) ? 0 : 5);
+	}
+	int st;
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st));
+	ck_assert_int_eq(WEXITSTATUS(st), 0);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("isolate");
@@ -685,6 +786,7 @@ Suite *unit_suite(void)
 	tcase_add_test(t, netdev_listing);
 	tcase_add_test(t, state_dir_housekeeping);
 	tcase_add_test(t, state_v2_incarnation);
+	tcase_add_test(t, readback_refuses_forged_replies);
 	suite_add_tcase(s, t);
 	return s;
 }
