@@ -351,6 +351,20 @@ END_TEST
  * the same digest and bytes as bag_file_write, mixed with it; a buffer lent
  * and not committed refuses other writes; a commit past the buffer or with
  * none lent is refused; both forms verify */
+/* f holds total bytes whose digest is hex: it closes with it, the bag seals and verifies */
+static void close_seal_verify(struct bag *b, struct bag_file *f, const char *name, size_t total,
+			      const char *hex)
+{
+	struct err e = {0};
+	char got[HASH_HEX];
+	ck_assert_uint_eq(bag_file_size(f), total);
+	ck_assert_int_eq(bag_file_close(f, got, &e), 0);
+	ck_assert_str_eq(got, hex);
+	ck_assert_msg(bag_seal(b, &e) == 0, "%s", e.msg);
+	bag_free(b);
+	verify_ok(name, 0);
+}
+
 START_TEST(zero_copy_commit)
 {
 	static const char *const names[] = {"z", "z.tar"};
@@ -392,12 +406,7 @@ START_TEST(zero_copy_commit)
 				off += 3;
 			}
 		}
-		ck_assert_uint_eq(bag_file_size(f), total);
-		ck_assert_int_eq(bag_file_close(f, got, &e), 0);
-		ck_assert_str_eq(got, hex);
-		ck_assert_msg(bag_seal(b, &e) == 0, "%s", e.msg);
-		bag_free(b);
-		verify_ok(names[k], 0);
+		close_seal_verify(b, f, names[k], total, hex);
 	}
 	char p[128];
 	snprintf(p, sizeof(p), "%s/z/data/big", dir);
@@ -453,7 +462,7 @@ START_TEST(direct_io_writes)
 			memcpy(want + at, src + plan[i].src, plan[i].n);
 		at += plan[i].n;
 	}
-	char hex[HASH_HEX], got[HASH_HEX];
+	char hex[HASH_HEX];
 	sha256_hex(want, total, hex);
 	for (size_t k = 0; k < ARRAY_SIZE(names); k++) {
 		struct err e = {0};
@@ -469,12 +478,7 @@ START_TEST(direct_io_writes)
 						 : sink_hole(&s, plan[i].n, &e);
 			ck_assert_msg(r == 0, "step %zu: %s", i, e.msg);
 		}
-		ck_assert_uint_eq(bag_file_size(f), total);
-		ck_assert_int_eq(bag_file_close(f, got, &e), 0);
-		ck_assert_str_eq(got, hex);
-		ck_assert_msg(bag_seal(b, &e) == 0, "%s", e.msg);
-		bag_free(b);
-		verify_ok(names[k], 0);
+		close_seal_verify(b, f, names[k], total, hex);
 	}
 	char p[128];
 	snprintf(p, sizeof(p), "%s/dio/data/memory/1.core", dir);
