@@ -158,11 +158,11 @@ struct bag_file {
 	char start[48], end[48];
 	int fd;
 	bool direct, sized, holes, closed;
-	bool json;    /* from bag_add_json */
-	bool dio;     /* bag_file_direct_io: large writes hashed in place; in a directory,
-		       * aligned ones bypass the page cache */
-	bool dio_on;  /* O_DIRECT is set on fd now */
-	bool dio_no;  /* the filesystem refused O_DIRECT: buffered */
+	bool json;   /* from bag_add_json */
+	bool dio;    /* bag_file_direct_io: large writes hashed in place; in a directory,
+		      * aligned ones bypass the page cache */
+	bool dio_on; /* O_DIRECT is set on fd now */
+	bool dio_no; /* the filesystem refused O_DIRECT: buffered */
 	uint64_t declared;
 	uint64_t size;
 	uint64_t kicked; /* directory form: bytes handed to writeback so far */
@@ -875,7 +875,7 @@ static bool dio_set(struct bag_file *f, bool on)
  * makes the whole artifact durable. Any refusal of O_DIRECT (EINVAL: the
  * filesystem, or an alignment the device wants larger) falls back to
  * buffered writes for the rest of the artifact. */
-#define DIO_ALIGN 4096u
+#define DIO_ALIGN   4096u
 #define INPLACE_MIN (256u << 10)
 static int file_write(struct bag_file *f, const void *buf, size_t n)
 {
