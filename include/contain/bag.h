@@ -96,6 +96,13 @@ int bag_file_hole(struct bag_file *f, uint64_t n, struct err *e);
 /* Add a note (borrowed, copied) to the artifact's index entry: skipped
  * regions, truncation, what could not be read. A string or an object. */
 int bag_file_note(struct bag_file *f, json_t *note, struct err *e);
+/* Directory form (a no-op in a tar): the artifact's writes whose buffer,
+ * length and file offset are 4096-aligned bypass the page cache (O_DIRECT),
+ * the others are buffered; where the filesystem refuses O_DIRECT every
+ * write is buffered. For large artifacts written in aligned chunks and not
+ * read back soon (memory cores): no page-cache copy. Durability is as for
+ * any artifact (fdatasync at close). Call it right after the open. */
+void bag_file_direct_io(struct bag_file *f);
 /* A sink over the artifact: write and hole as above. */
 struct sink bag_file_sink(struct bag_file *f);
 uint64_t bag_file_size(const struct bag_file *f);

@@ -15,6 +15,12 @@ struct hasher;
 struct hasher *hasher_new(void);
 /* Hash n bytes (copied when threaded: buf is free to reuse on return). */
 void hasher_update(struct hasher *h, const void *buf, size_t n);
+/* Hash n bytes in place, without a copy: once the data is large, on the
+ * hasher's thread while the caller goes on (small data is hashed here);
+ * buf must stay as it is until hasher_wait() returns. */
+void hasher_update_ref(struct hasher *h, const void *buf, size_t n);
+/* Wait until every byte given so far is hashed. */
+void hasher_wait(struct hasher *h);
 /* Hash n zero bytes (a hole) without a buffer of them. */
 void hasher_zeros(struct hasher *h, uint64_t n);
 /* For readers: a free buffer to read into (blocks until one is free), then

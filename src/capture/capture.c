@@ -462,7 +462,8 @@ static int mem_open(void *ctx, pid_t pid, const char *name, struct sink *out, st
 }
 
 /* the core, opened once its exact size is known: in a tar bag it goes
- * straight into the tar (no spool file written and read back) */
+ * straight into the tar (no spool file written and read back), in a
+ * directory its segments bypass the page cache */
 static int mem_open_sized(void *ctx, pid_t pid, const char *name, uint64_t size,
 			  struct sink *out, struct err *e)
 {
@@ -471,6 +472,9 @@ static int mem_open_sized(void *ctx, pid_t pid, const char *name, uint64_t size,
 	snprintf(path, sizeof(path), "data/memory/%s", name);
 	if (bag_file_open_sized(m->cp->bag, path, "core", "memory", size, &m->f[0], e) < 0)
 		return -1;
+	/* its segments come in page-aligned chunks: in a bag directory they
+	 * go to the disk without a copy into the page cache */
+	bag_file_direct_io(m->f[0]);
 	m->pid[0] = pid;
 	*out = bag_file_sink(m->f[0]);
 	return 0;

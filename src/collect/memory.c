@@ -26,6 +26,9 @@
 #include "contain/memory.h"
 #include "contain/runtime.h"
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
 #ifndef PTRACE_EVENT_STOP
 #define PTRACE_EVENT_STOP 128
 #endif
@@ -237,16 +240,36 @@ static ssize_t ag_readmem(struct ag_shm *sh, bool *use_mem, void *dst, uint64_t 
 	}
 }
 
+/* the zero pages of [*done, upto) (pages of the slot), not failed ones */
+static void ag_scan_zero(struct ag_slot *s, const unsigned char *data, uint64_t *done,
+			 uint64_t upto)
+{
+	for (uint64_t p = *done; p < upto; p++)
+		if (!(s->fail[p / 8] & (1u << (p % 8))) && page_zero(data + p * MEM_PAGE))
+			s->zero[p / 8] |= (uint8_t)(1u << (p % 8));
+	if (upto > *done)
+		*done = upto;
+}
+
+/* Read in pieces of ZSCAN bytes, each scanned for zero pages right after
+ * it is read, while it is still in the cache (a scan of the whole chunk
+ * afterwards missed the cache on every page). */
+#define ZSCAN (256u << 10)
 static void ag_read(struct ag_shm *sh, unsigned char *data, struct ag_slot *s, bool *use_mem)
 {
 	memset(s->fail, 0, sizeof(s->fail));
+	memset(s->zero, 0, sizeof(s->zero));
 	s->nfail = 0;
 	s->err = 0;
-	uint64_t len = s->len, off = 0;
+	uint64_t len = s->len, off = 0, scanned = 0;
 	while (off < len) {
-		ssize_t n = ag_readmem(sh, use_mem, data + off, s->addr + off, (size_t)(len - off));
+		uint64_t want = len - off, room = ZSCAN - off % ZSCAN;
+		if (want > room)
+			want = room;
+		ssize_t n = ag_readmem(sh, use_mem, data + off, s->addr + off, (size_t)want);
 		if (n > 0) {
 			off += (uint64_t)n;
+			ag_scan_zero(s, data, &scanned, off / MEM_PAGE);
 			continue;
 		}
 		int err = n < 0 ? errno : EIO;
@@ -260,11 +283,8 @@ static void ag_read(struct ag_shm *sh, unsigned char *data, struct ag_slot *s, b
 			s->nfail++;
 		}
 		off = stop * MEM_PAGE;
+		ag_scan_zero(s, data, &scanned, stop);
 	}
-	memset(s->zero, 0, sizeof(s->zero));
-	for (uint64_t p = 0; p < len / MEM_PAGE; p++)
-		if (!(s->fail[p / 8] & (1u << (p % 8))) && page_zero(data + p * MEM_PAGE))
-			s->zero[p / 8] |= (uint8_t)(1u << (p % 8));
 }
 
 __attribute__((noreturn)) static void agent_main(struct agent *a, pid_t parent)
@@ -274,6 +294,11 @@ __attribute__((noreturn)) static void agent_main(struct agent *a, pid_t parent)
 		_exit(0);
 	struct ag_shm *sh = a->sh;
 	bool use_mem = false;
+	/* A forked child gets no page-table entries for a shared mapping: each
+	 * first touch of the chunk buffers would fault (a trap per page in a
+	 * VM, 2048 of them per process). One call maps them all; where it is
+	 * refused (before Linux 5.14) the pages fault in as they are used. */
+	madvise(a->dmap, 2 * (size_t)CHUNK, MADV_POPULATE_WRITE);
 	for (;;) {
 		struct ag_msg m;
 		ssize_t n = recv(a->sock, &m, sizeof(m), 0);

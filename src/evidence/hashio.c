@@ -19,6 +19,7 @@ enum {
 
 struct slot {
 	char *buf;
+	const char *ref; /* or the caller's bytes, hashed in place (hasher_update_ref) */
 	size_t len;	 /* data bytes */
 	uint64_t zeros;	 /* or a run of zeros */
 	bool full;
@@ -59,11 +60,12 @@ static void *worker(void *arg)
 			break;
 		pthread_mutex_unlock(&h->mu);
 		if (s->len)
-			EVP_DigestUpdate(h->ctx, s->buf, s->len);
+			EVP_DigestUpdate(h->ctx, s->ref ? s->ref : s->buf, s->len);
 		if (s->zeros)
 			md_zeros(h->ctx, s->zeros);
 		pthread_mutex_lock(&h->mu);
 		s->full = false;
+		s->ref = NULL;
 		s->len = 0;
 		s->zeros = 0;
 		h->tail = (h->tail + 1) % NSLOT;
@@ -174,6 +176,36 @@ void hasher_update(struct hasher *h, const void *buf, size_t n)
 			push_head(h);
 		}
 	}
+	pthread_mutex_unlock(&h->mu);
+}
+
+void hasher_update_ref(struct hasher *h, const void *buf, size_t n)
+{
+	if (!n)
+		return;
+	h->bytes += n;
+	if (!want_thread(h, 0)) {
+		EVP_DigestUpdate(h->ctx, buf, n);
+		return;
+	}
+	pthread_mutex_lock(&h->mu);
+	flush_fill(h);
+	struct slot *s = wait_head(h);
+	s->ref = buf;
+	s->len = n;
+	push_head(h);
+	pthread_mutex_unlock(&h->mu);
+}
+
+void hasher_wait(struct hasher *h)
+{
+	if (!h->threaded)
+		return;
+	pthread_mutex_lock(&h->mu);
+	flush_fill(h);
+	for (unsigned i = 0; i < NSLOT; i++)
+		while (h->slots[i].full)
+			pthread_cond_wait(&h->cv_free, &h->mu);
 	pthread_mutex_unlock(&h->mu);
 }
 

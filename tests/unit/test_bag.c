@@ -189,6 +189,29 @@ START_TEST(hasher_matches_one_shot)
 	hasher_final(h, b);
 	hasher_free(h);
 	ck_assert_int_eq(memcmp(a, b, HASH_LEN), 0);
+	/* in place (no copy) between copies and zeros: the same digest; small
+	 * ones before the thread starts, large ones on it */
+	h = hasher_new();
+	hasher_update_ref(h, buf, 10);
+	hasher_update(h, buf + 10, 990);
+	hasher_zeros(h, 3u << 20);
+	off = 1000 + (3u << 20);
+	for (size_t i = 0; off < n; i++) {
+		size_t k = n - off > 333333 ? 333333 : n - off;
+		if (i % 3 == 2) {
+			hasher_update(h, buf + off, k);
+		} else {
+			hasher_update_ref(h, buf + off, k);
+			if (i % 2)
+				hasher_wait(h);
+		}
+		off += k;
+	}
+	hasher_wait(h);
+	ck_assert_uint_eq(hasher_bytes(h), n);
+	hasher_final(h, b);
+	hasher_free(h);
+	ck_assert_int_eq(memcmp(a, b, HASH_LEN), 0);
 	free(buf);
 }
 END_TEST
@@ -328,6 +351,20 @@ END_TEST
  * the same digest and bytes as bag_file_write, mixed with it; a buffer lent
  * and not committed refuses other writes; a commit past the buffer or with
  * none lent is refused; both forms verify */
+/* f holds total bytes whose digest is hex: it closes with it, the bag seals and verifies */
+static void close_seal_verify(struct bag *b, struct bag_file *f, const char *name, size_t total,
+			      const char *hex)
+{
+	struct err e = {0};
+	char got[HASH_HEX];
+	ck_assert_uint_eq(bag_file_size(f), total);
+	ck_assert_int_eq(bag_file_close(f, got, &e), 0);
+	ck_assert_str_eq(got, hex);
+	ck_assert_msg(bag_seal(b, &e) == 0, "%s", e.msg);
+	bag_free(b);
+	verify_ok(name, 0);
+}
+
 START_TEST(zero_copy_commit)
 {
 	static const char *const names[] = {"z", "z.tar"};
@@ -369,12 +406,7 @@ START_TEST(zero_copy_commit)
 				off += 3;
 			}
 		}
-		ck_assert_uint_eq(bag_file_size(f), total);
-		ck_assert_int_eq(bag_file_close(f, got, &e), 0);
-		ck_assert_str_eq(got, hex);
-		ck_assert_msg(bag_seal(b, &e) == 0, "%s", e.msg);
-		bag_free(b);
-		verify_ok(names[k], 0);
+		close_seal_verify(b, f, names[k], total, hex);
 	}
 	char p[128];
 	snprintf(p, sizeof(p), "%s/z/data/big", dir);
@@ -389,6 +421,76 @@ START_TEST(zero_copy_commit)
 	ck_assert_uint_eq(size, total);
 	ck_assert_str_eq(got, hex);
 	free(want);
+}
+END_TEST
+
+/* bag_file_direct_io: aligned writes (O_DIRECT in a directory) and others
+ * (buffered), holes, in-place hashing of large writes: the bytes and the
+ * digest are those written, in both forms */
+START_TEST(direct_io_writes)
+{
+	static const char *const names[] = {"dio", "dio.tar"};
+	const size_t page = 4096, big = 1u << 20;
+	unsigned char *src = aligned_alloc(page, 4 * big);
+	ck_assert_ptr_nonnull(src);
+	for (size_t i = 0; i < 4 * big; i++)
+		src[i] = (unsigned char)(i * 13 + (i >> 11) + 1);
+	/* the plan: {offset into src (page aligned: an aligned buffer), bytes}
+	 * or a hole (src == -1) */
+	static const struct {
+		long src;
+		size_t n;
+	} plan[] = {
+		{0, 1000},		   /* unaligned head: buffered */
+		{-1, 8192 - 1000},	   /* hole to a page boundary */
+		{4096, 1u << 20},	   /* aligned: O_DIRECT, hashed in place */
+		{-1, 4096},		   /* a hole between */
+		{2u << 20, 2u << 20},	   /* aligned again */
+		{16, 300u << 10},	   /* misaligned buffer: buffered, hashed in place */
+		{4096, 4096},		   /* aligned buffer, unaligned offset: buffered */
+		{-1, 4096 - 16},	   /* back to a page boundary */
+		{8192, 512u << 10},	   /* aligned: O_DIRECT again */
+		{5, 77},		   /* an unaligned tail */
+	};
+	size_t total = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(plan); i++)
+		total += plan[i].n;
+	unsigned char *want = xcalloc(1, total);
+	size_t at = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(plan); i++) {
+		if (plan[i].src >= 0)
+			memcpy(want + at, src + plan[i].src, plan[i].n);
+		at += plan[i].n;
+	}
+	char hex[HASH_HEX];
+	sha256_hex(want, total, hex);
+	for (size_t k = 0; k < ARRAY_SIZE(names); k++) {
+		struct err e = {0};
+		struct bag *b = open_bag(names[k], &e);
+		struct bag_file *f;
+		ck_assert_int_eq(bag_file_open_sized(b, "data/memory/1.core", "core", "memory", total,
+						     &f, &e),
+				 0);
+		bag_file_direct_io(f);
+		struct sink s = bag_file_sink(f);
+		for (size_t i = 0; i < ARRAY_SIZE(plan); i++) {
+			int r = plan[i].src >= 0 ? sink_write(&s, src + plan[i].src, plan[i].n, &e)
+						 : sink_hole(&s, plan[i].n, &e);
+			ck_assert_msg(r == 0, "step %zu: %s", i, e.msg);
+		}
+		close_seal_verify(b, f, names[k], total, hex);
+	}
+	char p[128];
+	snprintf(p, sizeof(p), "%s/dio/data/memory/1.core", dir);
+	size_t len;
+	char *disk = NULL;
+	struct err e = {0};
+	ck_assert_int_eq(read_file_at(AT_FDCWD, p, 64u << 20, &disk, &len, NULL, &e), 0);
+	ck_assert_uint_eq(len, total);
+	ck_assert_int_eq(memcmp(disk, want, total), 0);
+	free(disk);
+	free(want);
+	free(src);
 }
 END_TEST
 
@@ -579,6 +681,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, dir_round_trip);
 	tcase_add_test(tc, tar_round_trip);
 	tcase_add_test(tc, zero_copy_commit);
+	tcase_add_test(tc, direct_io_writes);
 	tcase_add_test(tc, index_extra_fields);
 	tcase_add_test(tc, unsealed_is_incomplete);
 	tcase_add_test(tc, threads_write_at_once);
