@@ -96,6 +96,9 @@ int bag_file_hole(struct bag_file *f, uint64_t n, struct err *e);
 /* Add a note (borrowed, copied) to the artifact's index entry: skipped
  * regions, truncation, what could not be read. A string or an object. */
 int bag_file_note(struct bag_file *f, json_t *note, struct err *e);
+/* The artifact's writes come from a thread of the caller's own (the fs
+ * layer's writer): hash them on it, not copied to a hashing thread. */
+void bag_file_hash_inline(struct bag_file *f);
 /* A sink over the artifact: write and hole as above. */
 struct sink bag_file_sink(struct bag_file *f);
 uint64_t bag_file_size(const struct bag_file *f);
