@@ -103,6 +103,9 @@ int bag_file_note(struct bag_file *f, json_t *note, struct err *e);
  * read back soon (memory cores): no page-cache copy. Durability is as for
  * any artifact (fdatasync at close). Call it right after the open. */
 void bag_file_direct_io(struct bag_file *f);
+/* The artifact's writes come from a thread of the caller's own (the fs
+ * layer's writer): hash them on it, not copied to a hashing thread. */
+void bag_file_hash_inline(struct bag_file *f);
 /* A sink over the artifact: write and hole as above. */
 struct sink bag_file_sink(struct bag_file *f);
 uint64_t bag_file_size(const struct bag_file *f);

@@ -13,6 +13,9 @@
 struct hasher;
 
 struct hasher *hasher_new(void);
+/* Hash on the caller's thread always, never copied: for a caller that is a
+ * thread of its own already (a second thread would only add the copy). */
+void hasher_inline(struct hasher *h);
 /* Hash n bytes (copied when threaded: buf is free to reuse on return). */
 void hasher_update(struct hasher *h, const void *buf, size_t n);
 /* Hash n bytes in place, without a copy: once the data is large, on the

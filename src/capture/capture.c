@@ -635,6 +635,8 @@ static void collect_fs(struct capture *cp)
 		missing(cp, "data/fs/upper.tar", "%s", e.msg);
 		return;
 	}
+	/* the layer's writer thread hashes the tar as it writes it */
+	bag_file_hash_inline(f);
 	struct sink s = bag_file_sink(f);
 	r = fslayer_collect_ctr(cp->c, &fo, &s, &res, &e);
 	fslayer_plan_free(fo.plan);

@@ -37,6 +37,7 @@
 #include <openssl/evp.h>
 
 #include "contain/fslayer.h"
+#include "contain/hashio.h"
 
 #define CHUNK (256u << 10)	  /* file content per read and per hasher job */
 #define ARENA_SIZE (4u << 20)	  /* the shared ring (a power of two) */
@@ -63,7 +64,7 @@ static const unsigned char zeros[CHUNK];
 
 enum { J_BEGIN = 1, J_END = 2, J_QUIT = 4 };
 
-struct hashres {
+struct fhash {
 	unsigned char md[32];
 	bool done;
 };
@@ -71,7 +72,7 @@ struct hashres {
 struct job {
 	uint64_t apos;	     /* arena position of the bytes (monotonic, never wraps) */
 	uint64_t zeros;	     /* hasher: zero bytes to hash after them */
-	struct hashres *res; /* hasher: the file's result */
+	struct fhash *res; /* hasher: the file's result */
 	uint32_t len;	     /* bytes at apos */
 	uint32_t flags;
 };
@@ -230,7 +231,7 @@ struct frame {
 /* a hash slot in the files.json text, filled in at the end */
 struct fent {
 	size_t off; /* of its key ("sha256" or "sha256_data") in doc */
-	struct hashres *h;
+	struct fhash *h;
 	bool full; /* "sha256" (the whole content) or "sha256_data" */
 };
 
@@ -240,7 +241,7 @@ struct hlink {
 	char *tarpath;	/* NULL when the first was not put in the tar */
 	char *pathjson; /* the first entry's "path" value as JSON text, NULL if it had none */
 	long idx;
-	struct hashres *h;
+	struct fhash *h;
 	bool full, used, path_b64;
 };
 
@@ -255,6 +256,7 @@ struct fsl {
 	pthread_t hth, wth;
 	bool hstarted, wstarted;
 	EVP_MD_CTX *hctx;
+	EVP_MD *md; /* SHA-256 fetched once: EVP_sha256() fetches it at every file */
 	/* the chunk being handed to libarchive: its bytes are referenced, not copied */
 	bool pin;
 	uint64_t pin_apos;
@@ -283,9 +285,9 @@ struct fsl {
 	size_t nnotes, dropped_notes;
 	struct fent *fents;
 	size_t nfents, capfents;
-	struct hashres *hres; /* blocks of hash results */
+	struct fhash *hres; /* blocks of hash results */
 	size_t nhres, caphres;
-	struct hashres **hblocks;
+	struct fhash **hblocks;
 	size_t nhblocks, caphblocks;
 	struct hlink *hl;
 	size_t hln, hlcap;
@@ -332,9 +334,8 @@ struct fslayer_plan {
 
 static void plan_key(const void *buf, size_t n, unsigned char k[PLAN_KEY])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned len = 0;
-	EVP_Digest(buf, n, md, &len, EVP_sha256(), NULL);
+	unsigned char md[HASH_LEN];
+	sha256_buf(buf, n, md);
 	memcpy(k, md, PLAN_KEY);
 }
 
@@ -595,7 +596,7 @@ static void jtime(struct sbuf *b, const char *key, const struct timespec *ts)
 }
 
 /* hash results live in blocks: one allocation per 1024 files, not per file */
-static struct hashres *new_hashres(struct fsl *w)
+static struct fhash *new_hashres(struct fsl *w)
 {
 	if (w->nhres == w->caphres) {
 		xgrow(&w->hblocks, &w->caphblocks, w->nhblocks + 1, sizeof(*w->hblocks));
@@ -608,7 +609,7 @@ static struct hashres *new_hashres(struct fsl *w)
 }
 
 /* close the current entry; with h, a hash slot is left for its digest */
-static void entry_close(struct fsl *w, struct hashres *h, bool full)
+static void entry_close(struct fsl *w, struct fhash *h, bool full)
 {
 	struct sbuf *b = &w->doc;
 	if (h) {
@@ -672,10 +673,11 @@ static struct hlink *hl_add(struct fsl *w, dev_t d, ino_t i)
 /* ---------------------------------------------------------------------- */
 /* hasher and writer threads                                               */
 
-static void hash_job(EVP_MD_CTX *ctx, const unsigned char *buf, const struct job *j)
+static void hash_job(struct fsl *w, const unsigned char *buf, const struct job *j)
 {
+	EVP_MD_CTX *ctx = w->hctx;
 	if (j->flags & J_BEGIN)
-		EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+		EVP_DigestInit_ex(ctx, w->md, NULL);
 	if (j->len)
 		EVP_DigestUpdate(ctx, buf, j->len);
 	for (uint64_t z = j->zeros; z;) {
@@ -721,7 +723,7 @@ static void consume(struct fsl *w, struct queue *q, void (*one)(struct fsl *, co
 
 static void hash_one(struct fsl *w, const struct job *j)
 {
-	hash_job(w->hctx, arena_ptr(&w->p, j->apos), j);
+	hash_job(w, arena_ptr(&w->p, j->apos), j);
 }
 
 static void write_one(struct fsl *w, const struct job *j)
@@ -833,7 +835,7 @@ static void hash_post(struct fsl *w, const struct job *j)
 {
 	w->hashed_bytes += j->len + j->zeros;
 	if (!w->threads) {
-		hash_job(w->hctx, arena_ptr(&w->p, j->apos), j);
+		hash_job(w, arena_ptr(&w->p, j->apos), j);
 		return;
 	}
 	w->hpend[w->nhpend++] = *j;
@@ -1229,7 +1231,7 @@ static long map_extents(int fd, off_t size, struct ext **out, uint64_t *data)
  * once into the arena. last: the final chunk ends the hash. *short_read set
  * if the file gave less (the rest is zeros, so the tar stays consistent). */
 static int stream_data(struct fsl *w, int fd, off_t off, uint64_t len, bool to_tar,
-		       struct hashres *h, bool *first, bool last, bool *short_read)
+		       struct fhash *h, bool *first, bool last, bool *short_read)
 {
 	if (w->plan_out) {
 		/* the sizing pass: the tar's length only, nothing read */
@@ -1290,7 +1292,7 @@ static int stream_data(struct fsl *w, int fd, off_t off, uint64_t len, bool to_t
 
 /* a hole: skipped by the pax sparse writer; hashed as zeros when hash_zeros */
 static int stream_hole(struct fsl *w, uint64_t len, bool to_tar, bool hash_zeros,
-		       struct hashres *h, bool *first, bool last)
+		       struct fhash *h, bool *first, bool last)
 {
 	if (!w->plan_out && (hash_zeros || last || *first)) {
 		struct job j = {.apos = w->p.ahead, .res = h, .zeros = hash_zeros ? len : 0};
@@ -1324,9 +1326,16 @@ static void new_entry(struct fsl *w, const struct frame *f, const char *name, in
 		      const struct stat *st, long *idx)
 {
 	struct sbuf *b = &w->doc;
-	sbuf_add(b, w->nents ? ",\n{" : "\n{", w->nents ? 3 : 2);
 	w->ent_path_len = 0;
 	w->ent_path_b64 = false;
+	if (w->plan_out) {
+		/* the sizing pass writes no files.json: what an entry adds to
+		 * the text after this is dropped at the next one */
+		b->len = 0;
+		*idx = (long)w->nents++;
+		return;
+	}
+	sbuf_add(b, w->nents ? ",\n{" : "\n{", w->nents ? 3 : 2);
 	if (w->path.len > FSLAYER_DEEP_PATH) {
 		jint(b, "parent", f->idx);
 		jbytes(b, "name", name, strlen(name), NULL, NULL);
@@ -1511,7 +1520,7 @@ static int do_regular_fd(struct fsl *w, const struct frame *f, const char *name,
 		to_tar = r == 0;
 	}
 
-	struct hashres *h = new_hashres(w);
+	struct fhash *h = new_hashres(w);
 	if (again) {
 		if (to_tar)
 			again->tarpath = xstrdup(w->path.buf);
@@ -1968,6 +1977,7 @@ static void fsl_free(struct fsl *w)
 		archive_entry_free(w->ae);
 	pipe_destroy(&w->p);
 	EVP_MD_CTX_free(w->hctx);
+	EVP_MD_free(w->md);
 	sbuf_free(&w->doc);
 	json_decref(w->notes);
 	for (size_t i = 0; i < w->nhblocks; i++)
@@ -2090,8 +2100,9 @@ static int collect_fd(int rootfd, enum fslayer_kind kind, const char *source,
 
 	int ret = -1;
 	w.hctx = EVP_MD_CTX_new();
+	w.md = EVP_MD_fetch(NULL, "SHA256", NULL);
 	w.ae = archive_entry_new();
-	if (!w.hctx || !w.ae) {
+	if (!w.hctx || !w.md || !w.ae) {
 		close(fd);
 		err_set(e, ERR_SYS, "create sha256 context");
 		goto out;

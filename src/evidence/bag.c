@@ -1031,6 +1031,11 @@ static int sink_h(void *ctx, uint64_t n, struct err *e)
 	return bag_file_hole(ctx, n, e);
 }
 
+void bag_file_hash_inline(struct bag_file *f)
+{
+	hasher_inline(f->h);
+}
+
 struct sink bag_file_sink(struct bag_file *f)
 {
 	struct sink s = {sink_w, sink_h, f};

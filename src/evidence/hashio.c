@@ -29,6 +29,7 @@ struct hasher {
 	EVP_MD_CTX *ctx;
 	uint64_t bytes;
 	bool threaded, done, stop;
+	bool inline_only; /* hasher_inline: never a thread, never a copy */
 	pthread_t thr;
 	pthread_mutex_t mu;
 	pthread_cond_t cv_full, cv_free;
@@ -97,8 +98,15 @@ struct hasher *hasher_new(void)
 	return h;
 }
 
+void hasher_inline(struct hasher *h)
+{
+	h->inline_only = true;
+}
+
 static void start_thread(struct hasher *h)
 {
+	if (h->inline_only)
+		return;
 	pthread_mutex_init(&h->mu, NULL);
 	pthread_cond_init(&h->cv_full, NULL);
 	pthread_cond_init(&h->cv_free, NULL);
