@@ -134,6 +134,8 @@ int cmd_quarantine(struct globals *g, int argc, char **argv)
 		return cmd_usage_error("quarantine", "--net-only and --freeze-only exclude each other");
 	if (freeze_only && nallow)
 		return cmd_usage_error("quarantine", "--allow needs the network cut");
+	if (freeze_only)
+		ncut_prewarm_cancel(); /* no cut: no libnftables context ahead */
 	qo.net = !freeze_only;
 	qo.freeze = !net_only;
 	qo.ncut.allow = allow;

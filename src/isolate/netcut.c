@@ -553,8 +553,17 @@ static struct nft_ctx *nft_ctx_make(struct err *e)
 static struct nft_ctx *nft_spare;
 static pthread_mutex_t nft_spare_lock = PTHREAD_MUTEX_INITIALIZER;
 
+static bool nft_no_prewarm;
+
+void ncut_prewarm_cancel(void)
+{
+	__atomic_store_n(&nft_no_prewarm, true, __ATOMIC_RELEASE);
+}
+
 void ncut_prewarm(void)
 {
+	if (__atomic_load_n(&nft_no_prewarm, __ATOMIC_ACQUIRE))
+		return;
 	struct err e = {0};
 	struct nft_ctx *c = nft_ctx_make(&e);
 	if (!c)
