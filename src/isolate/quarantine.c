@@ -416,9 +416,7 @@ static char *replacing(const char *family, const char *table, const char *rulese
 	return xasprintf("delete table %s %s\n%s", family, table, ruleset);
 }
 
-/* The network part of the plan: the two layers at once (the child in the
- * container netns adds its table while we add the host's), handles
- * recorded, fail closed. */
+/* the freeze of a quarantine, started while the cut is applied */
 struct freeze_start {
 	bool want;    /* start the freeze (quarantine_apply) */
 	bool started; /* it was: fw holds its wait */
@@ -432,9 +430,10 @@ static void start_freeze(struct qstate *s, struct freeze_start *f)
 		f->started = frz_freeze_start(&s->freezer, &f->fw, &f->e) == 0;
 }
 
-/* The network part of the plan (see below); f (may be NULL): the freeze
- * to start as soon as the container netns's table is on its way (its
- * thread runs meanwhile), before the host table. */
+/* The network part of the plan: the two layers at once (the child in the
+ * container netns adds its table while we add the host's), handles
+ * recorded, fail closed. f (may be NULL): the freeze to start as soon as
+ * the container netns's table is on its way, before the host's. */
 static int apply_net(const struct ctr *c, const char *state_dir, struct qstate *s,
 		     const struct qplan *p, size_t ndevs, bool defer_save, bool *unsaved,
 		     struct freeze_start *f, struct quarantine_result *r, struct err *e)
