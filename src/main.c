@@ -6,6 +6,7 @@
 #include "contain/audit.h"
 #include "contain/cmd.h"
 #include "contain/dlib.h"
+#include "contain/isolate.h"
 
 
 /* the libraries of the verbs (CMD_LIBS) */
@@ -45,12 +46,15 @@ static const struct cmd commands[] = {
 	 "usage: contain quarantine [OPTIONS] REF\n"
 	 "\n"
 	 "Stop the bleeding without destroying evidence: the container keeps its memory,\n"
-	 "sockets and files, but can no longer talk to anyone or run. Network first:\n"
+	 "sockets and files, but can no longer talk to anyone or run. The network cut:\n"
 	 "an nftables table of its own in the container's netns (inet contain_q_<id12>,\n"
 	 "everything dropped before conntrack but loopback and --allow), and one on the\n"
 	 "host (netdev contain_h_<id12>) on the host end of each of its veths, which\n"
-	 "root inside the container cannot lift. Then the freeze: the unified cgroup's\n"
-	 "cgroup.freeze, else the v1 freezer, verified for every pid. The intent (tables,\n"
+	 "root inside the container cannot lift. The freeze: the unified cgroup's\n"
+	 "cgroup.freeze, else the v1 freezer, verified for every pid. The freeze is\n"
+	 "started first and the tables are added while the kernel freezes the tasks (a\n"
+	 "frozen task sends nothing); both are then confirmed by the kernel, and a cut\n"
+	 "that fails leaves the container frozen. The intent (tables,\n"
 	 "devices, cgroup, and the container's incarnation: init pid and start time,\n"
 	 "netns inode) is written to the state dir before anything is touched, so a\n"
 	 "killed run leaves what release or a new quarantine finish. 'Already\n"
@@ -481,7 +485,9 @@ int main(int argc, char **argv)
 	/* the libraries the verb may use, before it touches anything (or
 	 * while it resolves, CMD_LIBS_BG; not with --audit-key: read below) */
 	if ((cmd->flags & CMD_LIBS_BG) && !g.audit_key)
-		dlib_load_bg_start(CMD_LIBS_OF(cmd->flags));
+		/* with libnftables: its first context made there too */
+		dlib_load_bg_start(CMD_LIBS_OF(cmd->flags),
+				   CMD_LIBS_OF(cmd->flags) & L_NFT ? ncut_prewarm : NULL);
 	else if (dlib_load_mask(CMD_LIBS_OF(cmd->flags), &e) < 0) {
 		log_error("%s: %s", cmd->name, e.msg);
 		return EXIT_SYS;

@@ -61,6 +61,8 @@ bool dlib_loaded(enum dlib l);
  * dlib_load_bg_wait() joins it and gives its result (0 without a start).
  * The verb waits before it writes or exits: the error is the same, only
  * later. A wrapper called meanwhile waits on the load lock. When the
- * thread cannot start, the libraries are loaded at once. */
-void dlib_load_bg_start(unsigned mask);
+ * thread cannot start, the libraries are loaded at once. then (may be
+ * NULL) runs on that thread after a load that succeeded: work that warms
+ * a library (quarantine: ncut_prewarm). */
+void dlib_load_bg_start(unsigned mask, void (*then)(void));
 int dlib_load_bg_wait(struct err *e);

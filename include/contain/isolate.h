@@ -93,6 +93,15 @@ char *ncut_host_ruleset(const char *table, const struct ncut_dev *devs, size_t n
 int ncut_find_host_devs(const char *netns_path, unsigned long long ino,
 			struct ncut_dev **devs, size_t *ndevs, char **skipped, struct err *e);
 
+/* Make a libnftables context ahead, in this thread's netns (ours): the
+ * first host-side call takes it. For the thread that opened the library
+ * while the container is resolved (dlib_load_bg_start); quiet on a
+ * failure (the caller makes its own then, and says why). */
+void ncut_prewarm(void);
+/* No context ahead after all (quarantine --freeze-only): said before the
+ * library is open, it makes none. */
+void ncut_prewarm_cancel(void);
+
 /* Run nft text in the netns (a thread of ours, setns) or in our own (netns_path
  * NULL); then, in a call of its own, look the table up: *handle gets its
  * handle, and its chains are checked to be there with policy drop. */

@@ -331,6 +331,7 @@ int frz_freeze_wait(const struct frz_target *t, struct frz_wait *w, double timeo
 	/* v1: short polls first (the tasks of a container enter the
 	 * refrigerator within microseconds), then backing off to 50 ms */
 	long us = 50;
+	int poll_ms = 1; /* cgroup2: the inotify wait's timeout */
 	char bad[128];
 	int rc;
 	for (;;) {
@@ -366,12 +367,17 @@ int frz_freeze_wait(const struct frz_target *t, struct frz_wait *w, double timeo
 		if (t->kind == FRZ_V1 && f != 1) /* v1: re-kick stragglers */
 			(void)write_str(ctl, "FROZEN", NULL);
 		if (w->ino >= 0 && f != 1) {
-			/* woken by the change; the timeout covers a missed one */
+			/* woken by the change; the timeout covers a missed or a
+			 * late one: the kernel sends cgroup.events notifications
+			 * at most once in 10 ms (a later one waits on a timer), so
+			 * short timeouts first, backing off to 16 ms */
 			struct pollfd pfd = {w->ino, POLLIN, 0};
 			char evbuf[4096];
-			if (poll(&pfd, 1, 20) > 0)
+			if (poll(&pfd, 1, poll_ms) > 0)
 				while (read(w->ino, evbuf, sizeof(evbuf)) > 0)
 					;
+			if (poll_ms < 16)
+				poll_ms *= 2;
 			continue;
 		}
 		struct timespec ts = {us / 1000000, (us % 1000000) * 1000L};

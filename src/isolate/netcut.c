@@ -199,25 +199,26 @@ static int check_opts(const struct ncut_opts *o, struct err *e)
 enum dir { DIR_IN, DIR_OUT, DIR_BOTH };
 
 /* accepts for the allow list: in = from the collector (saddr, sport),
- * out = to the collector (daddr, dport) */
-static void add_allow_rules(struct sbuf *b, const struct ncut_opts *o, enum dir d,
+ * out = to the collector (daddr, dport); each rule a line "<pre><rule>" */
+static void add_allow_rules(struct sbuf *b, const char *pre, const struct ncut_opts *o, enum dir d,
 			    bool netdev)
 {
 	bool v4 = false, v6 = false;
 	for (size_t i = 0; i < o->nallow; i++)
 		*(o->allow[i].family == AF_INET ? &v4 : &v6) = true;
 	if (netdev && v4)
-		sbuf_adds(b, "\t\tether type arp accept\n");
+		sbuf_printf(b, "%sether type arp accept\n", pre);
 	if (v6)
-		sbuf_adds(b, "\t\ticmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, "
-			     "nd-router-solicit, nd-router-advert } accept\n");
+		sbuf_printf(b, "%sicmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, "
+			       "nd-router-solicit, nd-router-advert } accept\n",
+			    pre);
 	for (int pass = 0; pass < 2; pass++) {
 		bool out = pass == 1;
 		if ((d == DIR_IN && out) || (d == DIR_OUT && !out))
 			continue;
 		for (size_t i = 0; i < o->nallow; i++) {
 			const struct ncut_allow *a = &o->allow[i];
-			sbuf_printf(b, "\t\t%s %s %s/%u", a->family == AF_INET ? "ip" : "ip6",
+			sbuf_printf(b, "%s%s %s %s/%u", pre, a->family == AF_INET ? "ip" : "ip6",
 				    out ? "daddr" : "saddr", a->addr, a->prefix);
 			if (a->port)
 				sbuf_printf(b, " meta l4proto { tcp, udp } th %s %u",
@@ -227,14 +228,20 @@ static void add_allow_rules(struct sbuf *b, const struct ncut_opts *o, enum dir 
 	}
 }
 
-static void add_tail(struct sbuf *b, const struct ncut_opts *o, unsigned group)
+static void add_tail(struct sbuf *b, const char *pre, const struct ncut_opts *o, unsigned group)
 {
 	for (size_t i = 0; i < o->nextra; i++)
-		sbuf_printf(b, "\t\t%s\n", o->extra[i]);
+		sbuf_printf(b, "%s%s\n", pre, o->extra[i]);
 	if (group)
-		sbuf_printf(b, "\t\tlog prefix \"%s\" group %u\n", NCUT_LOG_PREFIX, group);
-	sbuf_adds(b, "\t\tdrop\n");
+		sbuf_printf(b, "%slog prefix \"%s\" group %u\n", pre, NCUT_LOG_PREFIX, group);
+	sbuf_printf(b, "%sdrop\n", pre);
 }
+
+/* The rulesets are flat commands, one a line ("create table", then "add
+ * chain" and "add rule"), not a "table { }" block: the same table in one
+ * atomic batch, but libnftables makes a table object (four 128 KiB
+ * hashes) for a block besides the one it caches, 9 hashes a context
+ * instead of 5. */
 
 char *ncut_netns_ruleset(const char *table, const struct ncut_opts *o, struct err *e)
 {
@@ -256,18 +263,18 @@ char *ncut_netns_ruleset(const char *table, const struct ncut_opts *o, struct er
 	if (check_opts(o, e) < 0)
 		return NULL;
 	sbuf_printf(&b, "create table inet %s\n", table);
-	sbuf_printf(&b, "table inet %s {\n", table);
 	for (size_t i = 0; i < ARRAY_SIZE(chains); i++) {
-		sbuf_printf(&b, "\tchain %s {\n", chains[i].name);
-		sbuf_printf(&b, "\t\ttype filter hook %s priority %d; policy drop;\n",
-			    chains[i].name, NCUT_PRIO_NETNS);
+		char pre[128];
+		snprintf(pre, sizeof(pre), "add rule inet %s %s ", table, chains[i].name);
+		sbuf_printf(&b,
+			    "add chain inet %s %s { type filter hook %s priority %d; "
+			    "policy drop; }\n",
+			    table, chains[i].name, chains[i].name, NCUT_PRIO_NETNS);
 		if (chains[i].lo)
-			sbuf_printf(&b, "\t\t%s\n", chains[i].lo);
-		add_allow_rules(&b, o, chains[i].d, false);
-		add_tail(&b, o, o->nflog_group);
-		sbuf_adds(&b, "\t}\n");
+			sbuf_printf(&b, "%s%s\n", pre, chains[i].lo);
+		add_allow_rules(&b, pre, o, chains[i].d, false);
+		add_tail(&b, pre, o, o->nflog_group);
 	}
-	sbuf_adds(&b, "}\n");
 	return sbuf_steal(&b);
 }
 
@@ -294,21 +301,22 @@ char *ncut_host_ruleset(const char *table, const struct ncut_dev *devs, size_t n
 			return NULL;
 		}
 	sbuf_printf(&b, "create table netdev %s\n", table);
-	sbuf_printf(&b, "table netdev %s {\n", table);
 	for (size_t i = 0; i < ndevs; i++) {
 		for (int out = 0; out < 2; out++) {
 			/* ingress of the host end = from the container (its "out") */
-			sbuf_printf(&b, "\tchain %s_%d {\n", out ? "out" : "in", devs[i].ifindex);
+			char chain[32], pre[128];
+			snprintf(chain, sizeof(chain), "%s_%d", out ? "out" : "in",
+				 devs[i].ifindex);
+			snprintf(pre, sizeof(pre), "add rule netdev %s %s ", table, chain);
 			sbuf_printf(&b,
-				    "\t\ttype filter hook %s device \"%s\" priority %d; "
-				    "policy drop;\n",
-				    out ? "egress" : "ingress", devs[i].ifname, NCUT_PRIO_HOST);
-			add_allow_rules(&b, o, out ? DIR_IN : DIR_OUT, true);
-			add_tail(&b, o, hgroup);
-			sbuf_adds(&b, "\t}\n");
+				    "add chain netdev %s %s { type filter hook %s device \"%s\" "
+				    "priority %d; policy drop; }\n",
+				    table, chain, out ? "egress" : "ingress", devs[i].ifname,
+				    NCUT_PRIO_HOST);
+			add_allow_rules(&b, pre, o, out ? DIR_IN : DIR_OUT, true);
+			add_tail(&b, pre, o, hgroup);
 		}
 	}
-	sbuf_adds(&b, "}\n");
 	return sbuf_steal(&b);
 }
 
@@ -339,6 +347,9 @@ typedef int (*ns_fn)(void *arg, struct nsres *r);
 /* one libnftables context per thread (see nft_get): a thread in a
  * container's netns has its own, freed when it ends */
 static __thread struct nft_ctx *nft_shared;
+/* set in a job's thread once it enters a container's netns: it never
+ * takes the spare context (nft_get), whose socket is in ours */
+static __thread bool nft_in_ctr_netns;
 static pthread_mutex_t nft_new_lock = PTHREAD_MUTEX_INITIALIZER;
 /* a thread's context is freed when the thread ends (respond's workers) */
 static pthread_key_t nft_key;
@@ -420,6 +431,7 @@ static void *ns_thread(void *p)
 {
 	struct ns_task *t = p;
 	t->r.host_nsid = -1;
+	nft_in_ctr_netns = true; /* even a failed setns: never the spare */
 	if (setns(t->nsfd, CLONE_NEWNET) < 0)
 		t->r.rc = err_sys(&t->r.e, errno, "setns into '%s'", t->path);
 	else
@@ -514,22 +526,71 @@ static int in_netns(const char *path, unsigned long long ino, ns_fn fn, void *ar
 
 enum { NFT_TEXT = 0, NFT_JSON = 1, NFT_ECHO = 2 };
 
+/* a new context, output and errors buffered; its netlink socket is in
+ * the calling thread's netns */
+static struct nft_ctx *nft_ctx_make(struct err *e)
+{
+	/* its first call initializes the library's globals: one at a time */
+	pthread_mutex_lock(&nft_new_lock);
+	struct nft_ctx *c = nft_ctx_new(NFT_CTX_DEFAULT);
+	pthread_mutex_unlock(&nft_new_lock);
+	if (!c) {
+		err_set(e, ERR_SYS, "nft_ctx_new failed");
+		return NULL;
+	}
+	if (nft_ctx_buffer_output(c) < 0 || nft_ctx_buffer_error(c) < 0) {
+		nft_ctx_free(c);
+		err_set(e, ERR_SYS, "nft: cannot buffer output");
+		return NULL;
+	}
+	return c;
+}
+
+/* A context made ahead in our own netns by the thread that opened the
+ * library (ncut_prewarm, while the container is resolved): the library's
+ * first context is the dear one (its globals, the iproute2 tables, the
+ * first faults of its code). Taken once, by a thread in our netns. */
+static struct nft_ctx *nft_spare;
+static pthread_mutex_t nft_spare_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool nft_no_prewarm;
+
+void ncut_prewarm_cancel(void)
+{
+	__atomic_store_n(&nft_no_prewarm, true, __ATOMIC_RELEASE);
+}
+
+void ncut_prewarm(void)
+{
+	if (__atomic_load_n(&nft_no_prewarm, __ATOMIC_ACQUIRE))
+		return;
+	struct err e = {0};
+	struct nft_ctx *c = nft_ctx_make(&e);
+	if (!c)
+		return; /* the caller makes its own and says why */
+	pthread_mutex_lock(&nft_spare_lock);
+	bool spare = !nft_spare;
+	if (spare)
+		nft_spare = c;
+	pthread_mutex_unlock(&nft_spare_lock);
+	if (!spare)
+		nft_ctx_free(c);
+}
+
 static struct nft_ctx *nft_get(int mode, struct err *e)
 {
 	if (!nft_shared) {
-		/* its first call initializes the library's globals: one at a time */
-		pthread_mutex_lock(&nft_new_lock);
-		struct nft_ctx *c = nft_ctx_new(NFT_CTX_DEFAULT);
-		pthread_mutex_unlock(&nft_new_lock);
-		if (!c) {
-			err_set(e, ERR_SYS, "nft_ctx_new failed");
-			return NULL;
+		struct nft_ctx *c = NULL;
+		if (!nft_in_ctr_netns) {
+			pthread_mutex_lock(&nft_spare_lock);
+			c = nft_spare;
+			nft_spare = NULL;
+			pthread_mutex_unlock(&nft_spare_lock);
 		}
-		if (nft_ctx_buffer_output(c) < 0 || nft_ctx_buffer_error(c) < 0) {
-			nft_ctx_free(c);
-			err_set(e, ERR_SYS, "nft: cannot buffer output");
+		if (!c)
+			c = nft_ctx_make(e);
+		if (!c)
 			return NULL;
-		}
 		nft_shared = c;
 		pthread_once(&nft_key_once, nft_key_make);
 		pthread_setspecific(nft_key, c);
@@ -573,15 +634,9 @@ int ncut_nflog_groups_used(unsigned char used[NCUT_NFLOG_BITMAP], struct err *e)
 {
 	memset(used, 0, NCUT_NFLOG_BITMAP);
 	/* a context of its own, freed at once */
-	pthread_mutex_lock(&nft_new_lock);
-	struct nft_ctx *c = nft_ctx_new(NFT_CTX_DEFAULT);
-	pthread_mutex_unlock(&nft_new_lock);
+	struct nft_ctx *c = nft_ctx_make(e);
 	if (!c)
-		return err_set(e, ERR_SYS, "nft_ctx_new failed");
-	if (nft_ctx_buffer_output(c) < 0 || nft_ctx_buffer_error(c) < 0) {
-		nft_ctx_free(c);
-		return err_set(e, ERR_SYS, "nft: cannot buffer output");
-	}
+		return -1;
 	int rc = nft_run_cmd_from_buffer(c, "list ruleset");
 	const char *ob = nft_ctx_get_output_buffer(c);
 	const char *eb = nft_ctx_get_error_buffer(c);

@@ -416,12 +416,27 @@ static char *replacing(const char *family, const char *table, const char *rulese
 	return xasprintf("delete table %s %s\n%s", family, table, ruleset);
 }
 
+/* the freeze of a quarantine, started while the cut is applied */
+struct freeze_start {
+	bool want;    /* start the freeze (quarantine_apply) */
+	bool started; /* it was: fw holds its wait */
+	struct frz_wait fw;
+	struct err e; /* why not, when wanted and not started */
+};
+
+static void start_freeze(struct qstate *s, struct freeze_start *f)
+{
+	if (f && f->want && !f->started && !f->e.msg[0])
+		f->started = frz_freeze_start(&s->freezer, &f->fw, &f->e) == 0;
+}
+
 /* The network part of the plan: the two layers at once (the child in the
  * container netns adds its table while we add the host's), handles
- * recorded, fail closed. */
+ * recorded, fail closed. f (may be NULL): the freeze to start as soon as
+ * the container netns's table is on its way, before the host's. */
 static int apply_net(const struct ctr *c, const char *state_dir, struct qstate *s,
 		     const struct qplan *p, size_t ndevs, bool defer_save, bool *unsaved,
-		     struct quarantine_result *r, struct err *e)
+		     struct freeze_start *f, struct quarantine_result *r, struct err *e)
 {
 	char ntab[NCUT_TABLE_MAX], htab[NCUT_TABLE_MAX];
 	ncut_table_names(c->id, ntab, htab);
@@ -438,11 +453,13 @@ static int apply_net(const struct ctr *c, const char *state_dir, struct qstate *
 					      : xstrdup(r->netns_ruleset);
 		if (ncut_table_add_start(c->netns_path, c->netns_inode, "inet", ntab, rs, 4,
 					 &job, e) < 0) {
+			start_freeze(s, f);
 			describe(s, r->holds, sizeof(r->holds));
 			return err_wrap(e, "network cut in the container netns");
 		}
 		started = true;
 	}
+	start_freeze(s, f);
 	if (r->host_ruleset) {
 		_cleanup_free_ char *rs = p->host_replace
 					      ? replacing("netdev", htab, r->host_ruleset)
@@ -595,41 +612,62 @@ int quarantine_apply(const struct ctr *c, const char *state_dir,
 		return 0;
 	}
 
-	/* 4. apply what is missing: the network first, whole and confirmed by
-	 * the kernel, then the freeze. The tables' handles are written to
-	 * the state (a thread of its own: save_start) while the kernel
-	 * freezes the tasks and they are checked (the intent, saved above,
-	 * already names the tables and the cgroup). */
+	/* 4. apply what is missing. The freeze is started first and the cut
+	 * is applied while the kernel freezes the tasks; then the cut is
+	 * confirmed by the kernel and the freeze waited for and checked. At
+	 * every instant this is at least as closed as "cut, then freeze" (a
+	 * frozen task sends nothing), and a failed cut leaves the container
+	 * frozen, not running. The tables' handles are written to the state
+	 * (a thread of its own: save_start) while the freeze settles (the
+	 * intent, saved above, already names the tables and the cgroup). A
+	 * freeze that cannot be started still gets the cut: fail closed. */
 	bool unsaved = false;
 	log_debug("quarantine: intent saved at %.1f ms", (time_mono() - t0) * 1e3);
-	if (p.net && apply_net(c, state_dir, s, &p, ndevs, p.freeze, &unsaved, r, e) < 0)
-		return -1;
-	log_debug("quarantine: network cut at %.1f ms", (time_mono() - t0) * 1e3);
+	struct freeze_start fs = {.want = p.freeze};
+	int rc_n = 0;
+	if (p.net) {
+		rc_n = apply_net(c, state_dir, s, &p, ndevs, p.freeze, &unsaved, &fs, r, e);
+		log_debug("quarantine: network cut %s at %.1f ms",
+			  rc_n < 0 ? "failed" : "confirmed", (time_mono() - t0) * 1e3);
+	}
+	start_freeze(s, &fs); /* --freeze-only, or an apply_net that failed early */
+	if (p.freeze && !fs.started) {
+		if (unsaved)
+			(void)save(state_dir, s, NULL);
+		describe(s, r->holds, sizeof(r->holds));
+		if (rc_n < 0) /* both failed */
+			return err_wrap(e, "the freeze could not be started (%.300s), and", fs.e.msg);
+		*e = fs.e;
+		return err_wrap(e, "freeze");
+	}
 	if (p.freeze) {
-		struct frz_wait fw;
-		if (frz_freeze_start(&s->freezer, &fw, e) < 0) {
-			if (unsaved)
-				(void)save(state_dir, s, NULL);
-			describe(s, r->holds, sizeof(r->holds));
-			return err_wrap(e, "freeze");
-		}
-		struct err se = {0};
+		struct err se = {0}, we = {0};
 		struct save_job sj;
 		bool bg = unsaved && save_start(&sj, state_dir, s) == 0;
 		int rc_s = unsaved && !bg ? save(state_dir, s, &se) : 0;
-		int rc_f = frz_freeze_wait(&s->freezer, &fw, o->timeout, &r->frz, e);
+		int rc_f = frz_freeze_wait(&s->freezer, &fs.fw, o->timeout, &r->frz, &we);
 		if (bg)
 			rc_s = save_finish(&sj, &se);
-		if (rc_f < 0 || rc_s < 0) {
+		r->did_freeze = rc_f == 0;
+		if (rc_f == 0)
+			log_debug("quarantine: frozen at %.1f ms (%zu tasks)",
+				  (time_mono() - t0) * 1e3, r->frz.npids);
+		if (rc_n < 0 || rc_f < 0 || rc_s < 0) {
 			describe(s, r->holds, sizeof(r->holds));
-			if (rc_f < 0)
+			if (rc_n < 0 && rc_f < 0)
+				return err_wrap(e, "the freeze did not hold either (%.300s), and",
+						we.msg);
+			if (rc_n < 0)
+				return -1; /* apply_net said which cut */
+			if (rc_f < 0) {
+				*e = we;
 				return err_wrap(e, "freeze");
+			}
 			*e = se;
 			return -1;
 		}
-		r->did_freeze = true;
-		log_debug("quarantine: frozen at %.1f ms (%zu tasks)", (time_mono() - t0) * 1e3,
-			  r->frz.npids);
+	} else if (rc_n < 0) {
+		return -1;
 	}
 	r->seconds = time_mono() - t0;
 	describe(s, r->holds, sizeof(r->holds));

@@ -104,6 +104,7 @@ int dlib_load_mask(unsigned mask, struct err *e)
 static struct {
 	pthread_t thread;
 	unsigned mask;
+	void (*then)(void);
 	bool started, joined;
 	int rc;
 	struct err e;
@@ -113,14 +114,17 @@ static void *bg_load(void *p)
 {
 	(void)p;
 	bg.rc = dlib_load_mask(bg.mask, &bg.e);
+	if (bg.rc == 0 && bg.then)
+		bg.then();
 	return NULL;
 }
 
-void dlib_load_bg_start(unsigned mask)
+void dlib_load_bg_start(unsigned mask, void (*then)(void))
 {
 	if (bg.started)
 		return;
 	bg.mask = mask;
+	bg.then = then;
 	bg.started = true;
 	if (pthread_create(&bg.thread, NULL, bg_load, NULL) != 0) {
 		bg.joined = true; /* no thread: at once */

@@ -97,29 +97,24 @@ START_TEST(ruleset_netns_plain)
 	struct err e = {0};
 	char *r = ncut_netns_ruleset("contain_q_aabbccddeeff", &o, &e);
 	ck_assert_ptr_nonnull(r);
+	/* flat commands, one a line (netcut.c says why) */
 	static const char want[] =
 		"create table inet contain_q_aabbccddeeff\n"
-		"table inet contain_q_aabbccddeeff {\n"
-		"\tchain prerouting {\n"
-		"\t\ttype filter hook prerouting priority -310; policy drop;\n"
-		"\t\tiif \"lo\" accept\n"
-		"\t\tdrop\n"
-		"\t}\n"
-		"\tchain input {\n"
-		"\t\ttype filter hook input priority -310; policy drop;\n"
-		"\t\tiif \"lo\" accept\n"
-		"\t\tdrop\n"
-		"\t}\n"
-		"\tchain forward {\n"
-		"\t\ttype filter hook forward priority -310; policy drop;\n"
-		"\t\tdrop\n"
-		"\t}\n"
-		"\tchain output {\n"
-		"\t\ttype filter hook output priority -310; policy drop;\n"
-		"\t\toif \"lo\" accept\n"
-		"\t\tdrop\n"
-		"\t}\n"
-		"}\n";
+		"add chain inet contain_q_aabbccddeeff prerouting { type filter hook prerouting "
+		"priority -310; policy drop; }\n"
+		"add rule inet contain_q_aabbccddeeff prerouting iif \"lo\" accept\n"
+		"add rule inet contain_q_aabbccddeeff prerouting drop\n"
+		"add chain inet contain_q_aabbccddeeff input { type filter hook input "
+		"priority -310; policy drop; }\n"
+		"add rule inet contain_q_aabbccddeeff input iif \"lo\" accept\n"
+		"add rule inet contain_q_aabbccddeeff input drop\n"
+		"add chain inet contain_q_aabbccddeeff forward { type filter hook forward "
+		"priority -310; policy drop; }\n"
+		"add rule inet contain_q_aabbccddeeff forward drop\n"
+		"add chain inet contain_q_aabbccddeeff output { type filter hook output "
+		"priority -310; policy drop; }\n"
+		"add rule inet contain_q_aabbccddeeff output oif \"lo\" accept\n"
+		"add rule inet contain_q_aabbccddeeff output drop\n";
 	ck_assert_str_eq(r, want);
 	free(r);
 }
@@ -130,6 +125,25 @@ static size_t count(const char *hay, const char *needle)
 	size_t n = 0;
 	for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
 		n++;
+	return n;
+}
+
+/* rules "<pre> log prefix "contain-q" group G" each followed by "<pre> drop"
+ * (the same chain): the flat ruleset's "log, then drop" */
+static size_t logged_drops(const char *r, unsigned group)
+{
+	char tail[64];
+	snprintf(tail, sizeof(tail), " log prefix \"contain-q\" group %u\n", group);
+	size_t n = 0;
+	for (const char *p = r; (p = strstr(p, tail)); p += strlen(tail)) {
+		const char *bol = p;
+		while (bol > r && bol[-1] != '\n')
+			bol--;
+		const char *next = p + strlen(tail);
+		size_t pl = (size_t)(p - bol);
+		if (strncmp(next, bol, pl) == 0 && strncmp(next + pl, " drop\n", 6) == 0)
+			n++;
+	}
 	return n;
 }
 
@@ -150,12 +164,22 @@ START_TEST(ruleset_allow_nflog_extra)
 	ck_assert_uint_eq(count(r, "ip6 daddr fd00::/8 accept"), 2);
 	ck_assert_uint_eq(count(r, "nd-neighbor-solicit"), 4);
 	/* every drop chain logs, then drops; extra rules before the log */
-	ck_assert_uint_eq(count(r, "\t\tlog prefix \"contain-q\" group 7\n\t\tdrop\n"), 4);
-	ck_assert_uint_eq(count(r, "\t\tcounter\n\t\tlog prefix"), 4);
+	static const char *const ch[] = {"prerouting", "input", "forward", "output"};
+	for (size_t i = 0; i < 4; i++) {
+		char want[512];
+		snprintf(want, sizeof(want),
+			 "add rule inet contain_q_aabbccddeeff %s counter\n"
+			 "add rule inet contain_q_aabbccddeeff %s log prefix \"contain-q\" group 7\n"
+			 "add rule inet contain_q_aabbccddeeff %s drop\n",
+			 ch[i], ch[i], ch[i]);
+		ck_assert_ptr_nonnull(strstr(r, want));
+	}
+	ck_assert_uint_eq(logged_drops(r, 7), 4);
+	ck_assert_uint_eq(count(r, " drop\n"), 4);
 	ck_assert_ptr_null(strstr(r, "limit"));
 	/* the accepts come before the drop in each chain */
-	const char *fw = strstr(r, "chain forward");
-	ck_assert(strstr(fw, "ip saddr") < strstr(fw, "\t\tdrop\n"));
+	const char *fw = strstr(r, "add chain inet contain_q_aabbccddeeff forward");
+	ck_assert(strstr(fw, "ip saddr") < strstr(fw, " forward drop\n"));
 	free(r);
 }
 END_TEST
@@ -170,20 +194,25 @@ START_TEST(ruleset_host)
 	char *r = ncut_host_ruleset("contain_h_aabbccddeeff", d, 2, &o, &e);
 	ck_assert_ptr_nonnull(r);
 	ck_assert(str_has_prefix(r, "create table netdev contain_h_aabbccddeeff\n"
-				    "table netdev contain_h_aabbccddeeff {\n"
-				    "\tchain in_12 {\n"
-				    "\t\ttype filter hook ingress device \"veth1a2b\" priority -500; "
-				    "policy drop;\n"));
-	ck_assert_ptr_nonnull(strstr(r, "\tchain out_12 {\n\t\ttype filter hook egress device "
-					"\"veth1a2b\" priority -500; policy drop;\n"));
-	ck_assert_ptr_nonnull(strstr(r, "\tchain in_40 {"));
-	ck_assert_ptr_nonnull(strstr(r, "\tchain out_40 {"));
+				    "add chain netdev contain_h_aabbccddeeff in_12 { type filter "
+				    "hook ingress device \"veth1a2b\" priority -500; policy drop; "
+				    "}\n"));
+	ck_assert_ptr_nonnull(strstr(r, "add chain netdev contain_h_aabbccddeeff out_12 { type "
+					"filter hook egress device \"veth1a2b\" priority -500; "
+					"policy drop; }\n"));
+	ck_assert_ptr_nonnull(strstr(r, "add chain netdev contain_h_aabbccddeeff in_40 {"));
+	ck_assert_ptr_nonnull(strstr(r, "add chain netdev contain_h_aabbccddeeff out_40 {"));
 	/* ingress is from the container: to the collector (daddr/dport) */
-	const char *in = strstr(r, "chain in_12"), *out = strstr(r, "chain out_12");
+	const char *in = strstr(r, "add rule netdev contain_h_aabbccddeeff in_12 ip daddr"),
+		   *out = strstr(r, "add chain netdev contain_h_aabbccddeeff out_12");
+	ck_assert_ptr_nonnull(in);
 	ck_assert(strstr(in, "ip daddr 10.213.9.1/32 meta l4proto { tcp, udp } th dport 9000") < out);
-	ck_assert_ptr_nonnull(strstr(out, "ip saddr 10.213.9.1/32 meta l4proto { tcp, udp } th sport 9000"));
-	ck_assert_uint_eq(count(r, "ether type arp accept"), 4);
-	ck_assert_uint_eq(count(r, "log prefix \"contain-q\" group 3\n\t\tdrop\n"), 4);
+	ck_assert_ptr_nonnull(strstr(r, "add rule netdev contain_h_aabbccddeeff out_12 ip saddr "
+					"10.213.9.1/32 meta l4proto { tcp, udp } th sport 9000"));
+	ck_assert_uint_eq(count(r, " ether type arp accept\n"), 4);
+	/* each of the four chains logs, then drops */
+	ck_assert_uint_eq(logged_drops(r, 3), 4);
+	ck_assert_uint_eq(count(r, " drop\n"), 4);
 	free(r);
 
 	/* hostile or broken input is refused */
@@ -364,19 +393,19 @@ START_TEST(ruleset_host_nflog_group)
 	struct ncut_opts o = {.nflog_group = 7700, .host_nflog_group = 40123};
 	char *r = ncut_host_ruleset("contain_h_aabbccddeeff", &d, 1, &o, &e);
 	ck_assert_ptr_nonnull(r);
-	ck_assert_uint_eq(count(r, "log prefix \"contain-q\" group 40123\n\t\tdrop\n"), 2);
+	ck_assert_uint_eq(logged_drops(r, 40123), 2);
 	ck_assert_ptr_null(strstr(r, "group 7700"));
 	free(r);
 	r = ncut_netns_ruleset("contain_q_aabbccddeeff", &o, &e);
 	ck_assert_ptr_nonnull(r);
-	ck_assert_uint_eq(count(r, "log prefix \"contain-q\" group 7700\n\t\tdrop\n"), 4);
+	ck_assert_uint_eq(logged_drops(r, 7700), 4);
 	ck_assert_ptr_null(strstr(r, "group 40123"));
 	free(r);
 	o.host_nflog_group = NCUT_NFLOG_OFF;
 	r = ncut_host_ruleset("contain_h_aabbccddeeff", &d, 1, &o, &e);
 	ck_assert_ptr_nonnull(r);
 	ck_assert_ptr_null(strstr(r, "log "));
-	ck_assert_uint_eq(count(r, "\t\tdrop\n"), 2);
+	ck_assert_uint_eq(count(r, " drop\n"), 2);
 	free(r);
 	o.host_nflog_group = 70000;
 	ck_assert_ptr_null(ncut_host_ruleset("contain_h_aabbccddeeff", &d, 1, &o, &e));
