@@ -20,6 +20,7 @@
 #include "contain/bag.h"
 #include "contain/chain.h"
 #include "contain/hashio.h"
+#include "contain/jline.h"
 #include "contain/sign.h"
 
 /* how much of a tag file is read: the lists (manifest, custody log, index)
@@ -97,6 +98,8 @@ struct pre {
 	struct cust cu;
 	json_t *idx;
 	json_error_t je;
+	bool jl_idx; /* index.json is simple JSON (jline.h): jidx, no idx */
+	struct jl_val jidx;
 };
 
 struct view {
@@ -183,6 +186,11 @@ static void missing(struct view *v, const char *name, const char *fmt, ...)
 /* a name for a message: percent-encoded where it is not printable UTF-8 */
 static char *shown(const char *p)
 {
+	const char *q = p;
+	while ((unsigned char)*q >= 0x20 && (unsigned char)*q < 0x7f && *q != '%')
+		q++;
+	if (!*q) /* printable ASCII with no '%': shown as is */
+		return xstrdup(p);
 	struct sbuf b = SBUF_INIT;
 	_cleanup_free_ char *j = bag_path_json_encode(p);
 	sbuf_add(&b, "", 0);
@@ -1132,42 +1140,93 @@ static void strlist_del(char **l, size_t *n, const char *s)
 	}
 }
 
-/* read the artifact events of the good prefix of the custody log */
-/* one event of the good prefix of the custody log (chain_check_buf_each) */
+/* One event of the good prefix of the custody log (chain_check_buf_each):
+ * what custody_event and custody_jevent read of a line, the same from
+ * jansson's tree or jline's view. */
+static void cust_action(struct cust *c, const char *action, const char *target)
+{
+	snprintf(c->last_action, sizeof(c->last_action), "%s", action ? action : "");
+	_cleanup_free_ char *raw = target ? bag_path_decode(target) : NULL;
+	if (action && raw && strcmp(action, "artifact-open") == 0) {
+		strlist_add(&c->open, &c->nopen, &c->capopen, raw);
+	} else if (action && raw && strcmp(action, "artifact-failed") == 0) {
+		strlist_del(c->open, &c->nopen, raw);
+		strlist_add(&c->failed, &c->nfailed, &c->capfailed, raw);
+	} else if (action && raw && strcmp(action, "artifact") == 0) {
+		strlist_del(c->open, &c->nopen, raw);
+	}
+}
+
+/* one record of an "artifact" event's artifacts (p: its path, NULL if none) */
+static void cust_art(struct cust *c, const char *p, const char *h, size_t hlen, bool sz_int,
+		     long long sz)
+{
+	char *rp = p ? bag_path_decode(p) : NULL;
+	if (!rp || !h || hlen != 64 || !sz_int) {
+		free(rp);
+		return;
+	}
+	xgrow(&c->art, &c->capart, c->nart + 1, sizeof(*c->art));
+	c->art[c->nart].path = rp;
+	memcpy(c->art[c->nart].sha, h, 64);
+	c->art[c->nart].sha[64] = '\0';
+	c->art[c->nart].size = (uint64_t)sz;
+	c->nart++;
+}
+
 static void custody_event(void *ctx, json_t *o)
 {
 	struct cust *c = ctx;
-	{
-		const char *action = json_string_value(json_object_get(o, "action"));
-		const char *target = json_string_value(json_object_get(o, "target"));
-		snprintf(c->last_action, sizeof(c->last_action), "%s", action ? action : "");
-		_cleanup_free_ char *raw = target ? bag_path_decode(target) : NULL;
-		if (action && raw && strcmp(action, "artifact-open") == 0) {
-			strlist_add(&c->open, &c->nopen, &c->capopen, raw);
-		} else if (action && raw && strcmp(action, "artifact-failed") == 0) {
-			strlist_del(c->open, &c->nopen, raw);
-			strlist_add(&c->failed, &c->nfailed, &c->capfailed, raw);
-		} else if (action && strcmp(action, "artifact") == 0) {
-			json_t *arts = json_object_get(o, "artifacts"), *a;
-			size_t i;
-			if (raw)
-				strlist_del(c->open, &c->nopen, raw);
-			json_array_foreach(arts, i, a) {
-				const char *p = json_string_value(json_object_get(a, "path"));
-				const char *h = json_string_value(json_object_get(a, "sha256"));
-				json_t *sz = json_object_get(a, "size");
-				char *rp = p ? bag_path_decode(p) : NULL;
-				if (!rp || !h || strlen(h) != 64 || !json_is_integer(sz)) {
-					free(rp);
-					continue;
-				}
-				xgrow(&c->art, &c->capart, c->nart + 1, sizeof(*c->art));
-				c->art[c->nart].path = rp;
-				memcpy(c->art[c->nart].sha, h, HASH_HEX);
-				c->art[c->nart].size = (uint64_t)json_integer_value(sz);
-				c->nart++;
-			}
+	const char *action = json_string_value(json_object_get(o, "action"));
+	cust_action(c, action, json_string_value(json_object_get(o, "target")));
+	if (!action || strcmp(action, "artifact") != 0)
+		return;
+	json_t *arts = json_object_get(o, "artifacts"), *a;
+	size_t i;
+	json_array_foreach(arts, i, a) {
+		const char *h = json_string_value(json_object_get(a, "sha256"));
+		json_t *sz = json_object_get(a, "size");
+		cust_art(c, json_string_value(json_object_get(a, "path")), h, h ? strlen(h) : 0,
+			 json_is_integer(sz), json_integer_value(sz));
+	}
+}
+
+/* the same for a simple line, read without jansson: one pass over its
+ * members, one over each record's */
+static void custody_jevent(void *ctx, const struct jl_val *o)
+{
+	struct cust *c = ctx;
+	struct jl_val action = {.t = JL_NONE}, target = {.t = JL_NONE}, arts = {.t = JL_NONE};
+	struct jl_val k, v, a, p, h, sz;
+	struct jl_iter it, ai;
+	jl_iter_init(&it, o);
+	while (jl_next(&it, &k, &v)) {
+		if (jl_streq(&k, "action"))
+			action = v;
+		else if (jl_streq(&k, "target"))
+			target = v;
+		else if (jl_streq(&k, "artifacts"))
+			arts = v;
+	}
+	_cleanup_free_ char *act = jl_strdup(&action), *tgt = jl_strdup(&target);
+	cust_action(c, act, tgt);
+	if (!act || strcmp(act, "artifact") != 0 || arts.t != JL_ARR)
+		return; /* no array: nothing, as json_array_foreach */
+	jl_iter_init(&it, &arts);
+	while (jl_next(&it, &k, &a)) {
+		p = h = sz = (struct jl_val){.t = JL_NONE};
+		jl_iter_init(&ai, &a); /* no object: no member */
+		while (a.t == JL_OBJ && jl_next(&ai, &k, &v)) {
+			if (jl_streq(&k, "path"))
+				p = v;
+			else if (jl_streq(&k, "sha256"))
+				h = v;
+			else if (jl_streq(&k, "size"))
+				sz = v;
 		}
+		_cleanup_free_ char *ps = jl_strdup(&p);
+		cust_art(c, ps, h.t == JL_STR ? h.p : NULL, h.t == JL_STR ? h.n : 0,
+			 sz.t == JL_INT, sz.i);
 	}
 }
 
@@ -1195,6 +1254,8 @@ static void *index_parse(void *arg)
 		p->je = (json_error_t){.line = -1};
 		snprintf(p->je.text, sizeof(p->je.text), "more than %u values: not parsed",
 			 INDEX_VALUES_MAX);
+	} else if (jl_parse(ib, il, &p->jidx)) {
+		p->jl_idx = true;
 	} else {
 		p->idx = json_loadb(ib, il, 0, &p->je);
 	}
@@ -1224,7 +1285,7 @@ static void pre_analyze(struct view *v)
 			p->bag_id = xstrdup(id);
 			p->crc = chain_check_buf_each(v->tags[T_CUSTODY].buf.buf ? v->tags[T_CUSTODY].buf.buf : "",
 						      v->tags[T_CUSTODY].buf.len, id, &p->r, custody_event,
-						      &p->cu, &e);
+						      custody_jevent, &p->cu, &e);
 		}
 		bag_info_free(&bi);
 	}
@@ -1336,6 +1397,23 @@ static void check_signature(struct view *v, const struct bag_info *bi,
 	}
 }
 
+/* one entry of index.json (path p, sha256 h, NULL when not strings) against
+ * the manifest, or without one the payload; false when it does not match */
+static bool index_entry_ok(struct view *v, const struct bag_manifest *man, bool by_man,
+			   const char *p, const char *h)
+{
+	_cleanup_free_ char *rp = p ? bag_path_decode(p) : NULL;
+	struct vfile *f = rp ? find_file(v, rp) : NULL;
+	const struct bag_manifest_entry *me = by_man && rp ? man_find(man, rp) : NULL;
+	bool bad = by_man ? !me || !h || strcmp(h, me->hash) != 0
+			  : !f || !h || (f->hashed && strcmp(h, f->sha) != 0);
+	if (bad) {
+		_cleanup_free_ char *s = rp ? shown(rp) : xstrdup("?");
+		check(v, "index", false, "index.json entry '%s' does not match the payload", s);
+	}
+	return !bad;
+}
+
 static void analyze(struct view *v, const struct bag_verify_opts *o, json_t *report)
 {
 	char prob[512] = "";
@@ -1411,7 +1489,8 @@ static void analyze(struct view *v, const struct bag_verify_opts *o, json_t *rep
 		} else { /* not reached: the same bag-info gives the same id */
 			struct err e = {0};
 			buf = tagbuf(v, T_CUSTODY, &len);
-			rc = chain_check_buf_each(buf, len, bag_id, &r, custody_event, &cu, &e);
+			rc = chain_check_buf_each(buf, len, bag_id, &r, custody_event,
+						  custody_jevent, &cu, &e);
 		}
 		if (rc == 1 && r.truncated_tail && !complete)
 			check(v, "custody", true,
@@ -1457,19 +1536,22 @@ static void analyze(struct view *v, const struct bag_verify_opts *o, json_t *rep
 		size_t bad = 0;
 		for (size_t i = 0; i < man.n; i++) {
 			const char *p = man.e[i].path;
-			_cleanup_free_ char *s = shown(p);
+			_cleanup_free_ char *s = NULL; /* shown(p), for a problem only */
 			if (!bag_path_ok(p)) {
+				s = shown(p);
 				check(v, "manifest", false, "manifest entry '%s' is not a payload path", s);
 				bad++;
 				continue;
 			}
 			struct vfile *f = find_file(v, p);
 			if (!f) {
+				s = shown(p);
 				check(v, "manifest", false, "payload '%s' is in the manifest but missing", s);
 				bad++;
 				continue;
 			}
 			if (f->in_manifest) {
+				s = shown(p);
 				check(v, "manifest", false, "payload '%s' is in the manifest twice", s);
 				bad++;
 				continue;
@@ -1478,6 +1560,7 @@ static void analyze(struct view *v, const struct bag_verify_opts *o, json_t *rep
 			if (!f->hashed)
 				continue; /* reported as unreadable */
 			if (CRYPTO_memcmp(f->sha, man.e[i].hash, 64) != 0) {
+				s = shown(p);
 				check(v, "manifest", false,
 				      "payload '%s' was modified: sha256 does not match the manifest", s);
 				bad++;
@@ -1554,12 +1637,17 @@ static void analyze(struct view *v, const struct bag_verify_opts *o, json_t *rep
 		}
 		if (f)
 			f->in_custody = true;
-		if (json_array_size(arts) < LIST_MAX)
-			json_array_append_new(arts, json_pack("{s:s,s:s,s:I,s:b}", "path", s,
-							      "sha256", a->sha, "size",
-							      (json_int_t)a->size, "ok", ok));
-		else
+		if (json_array_size(arts) < LIST_MAX) {
+			/* the keys are constants, s and the hex valid UTF-8: no checks */
+			json_t *j = json_object();
+			json_object_set_new_nocheck(j, "path", json_string_nocheck(s));
+			json_object_set_new_nocheck(j, "sha256", json_string_nocheck(a->sha));
+			json_object_set_new_nocheck(j, "size", json_integer((json_int_t)a->size));
+			json_object_set_new_nocheck(j, "ok", json_boolean(ok));
+			json_array_append_new(arts, j);
+		} else {
 			arts_more++;
+		}
 	}
 	for (size_t i = 0; i < cu.nopen; i++) {
 		_cleanup_free_ char *s = shown(cu.open[i]);
@@ -1685,32 +1773,43 @@ static void analyze(struct view *v, const struct bag_verify_opts *o, json_t *rep
 		json_error_t je = v->pre.je;
 		json_t *idx = v->pre.idx;
 		v->pre.idx = NULL;
+		struct jl_val jia = {.t = JL_NONE};
 		json_t *ia = json_object_get(idx, "artifacts");
-		if (!json_is_array(ia)) {
-			check(v, "index", false, "index.json is not well formed%s%s", idx ? "" : ": ",
-			      idx ? "" : je.text);
+		if (v->pre.jl_idx)
+			jl_get(&v->pre.jidx, "artifacts", &jia);
+		if (!json_is_array(ia) && jia.t != JL_ARR) {
+			check(v, "index", false, "index.json is not well formed%s%s",
+			      idx || v->pre.jl_idx ? "" : ": ", idx || v->pre.jl_idx ? "" : je.text);
 		} else {
-			size_t i, bad = 0;
+			size_t i, n = 0, bad = 0;
 			json_t *a;
-			json_array_foreach(ia, i, a) {
-				const char *p = json_string_value(json_object_get(a, "path"));
-				const char *h = json_string_value(json_object_get(a, "sha256"));
-				_cleanup_free_ char *rp = p ? bag_path_decode(p) : NULL;
-				struct vfile *f = rp ? find_file(v, rp) : NULL;
-				const struct bag_manifest_entry *me =
-					by_man && rp ? man_find(&man, rp) : NULL;
-				bool bad_ent = by_man ? !me || !h || strcmp(h, me->hash) != 0
-						      : !f || !h || (f->hashed && strcmp(h, f->sha) != 0);
-				if (bad_ent) {
-					_cleanup_free_ char *s = rp ? shown(rp) : xstrdup("?");
-					check(v, "index", false,
-					      "index.json entry '%s' does not match the payload", s);
-					bad++;
+			struct jl_iter it;
+			struct jl_val k, ja, jp, jh;
+			jl_iter_init(&it, &jia);
+			for (i = 0;; i++) {
+				_cleanup_free_ char *p = NULL, *h = NULL;
+				if (ia) {
+					if (i >= json_array_size(ia))
+						break;
+					a = json_array_get(ia, i);
+					const char *s = json_string_value(json_object_get(a, "path"));
+					const char *t = json_string_value(json_object_get(a, "sha256"));
+					p = s ? xstrdup(s) : NULL;
+					h = t ? xstrdup(t) : NULL;
+				} else {
+					if (!jl_next(&it, &k, &ja))
+						break;
+					jl_get(&ja, "path", &jp);
+					jl_get(&ja, "sha256", &jh);
+					p = jl_strdup(&jp);
+					h = jl_strdup(&jh);
 				}
+				n++;
+				if (!index_entry_ok(v, &man, by_man, p, h))
+					bad++;
 			}
 			if (!bad)
-				check(v, "index", true, "index.json: %zu artifacts described",
-				      json_array_size(ia));
+				check(v, "index", true, "index.json: %zu artifacts described", n);
 		}
 		json_decref(idx);
 	} else if (complete) {
