@@ -70,6 +70,8 @@ struct vfile {
 struct tag {
 	bool present, too_big;
 	struct sbuf buf;
+	bool hashed; /* sha is buf's (pre_analyze) */
+	char sha[HASH_HEX];
 };
 
 struct cust_art {
@@ -92,6 +94,8 @@ struct cust {
  * the payload is hashed (directory form) or at analyze (tar form) */
 struct pre {
 	bool done;
+	bool started; /* on thr (pre_start) */
+	pthread_t thr;
 	char *bag_id;	/* the seed the chain was checked with */
 	int crc;	/* chain_check_buf_each's answer */
 	struct chain_check r;
@@ -453,6 +457,7 @@ static int read_tag_fd(struct view *v, int t, int fd, struct err *e)
 }
 
 static void pre_analyze(struct view *v);
+static void pre_start(struct view *v);
 
 /* Payload-Oxum's octet count from bag-info.txt, UINT64_MAX when there is none
  * (or it is not "BYTES.FILES") */
@@ -548,11 +553,7 @@ static int collect_dir(struct view *v, int rootfd, struct err *e)
 		if (fstatat(rootfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			return err_sys(e, errno, "stat '%s/%s'", v->path, name);
 		if (strcmp(name, "data") == 0 && S_ISDIR(st.st_mode)) {
-			int nfd = openat(rootfd, "data", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (nfd < 0)
-				return err_sys(e, errno, "open '%s/data'", v->path);
-			have_data = true;
-			walk_data(v, nfd, "data", 1);
+			have_data = true; /* walked below, once the tag files are read */
 			continue;
 		}
 		_cleanup_free_ char *s = shown(name);
@@ -572,8 +573,16 @@ static int collect_dir(struct view *v, int rootfd, struct err *e)
 			add_file(v, name)->size = (uint64_t)st.st_size; /* hashed below */
 		}
 	}
-	if (!have_data)
+	/* the tag files parsed on threads while the payload is walked */
+	pre_start(v);
+	if (have_data) {
+		int nfd = openat(rootfd, "data", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (nfd < 0)
+			return err_sys(e, errno, "open '%s/data'", v->path);
+		walk_data(v, nfd, "data", 1);
+	} else {
 		check(v, "payload", false, "no data/ directory");
+	}
 	/* hash every file on two threads, the largest first */
 	if (v->n) {
 		payload_caps(v);
@@ -1243,11 +1252,21 @@ static void cust_free(struct cust *c)
 	free(c->failed);
 }
 
-/* index.json parsed (bounded in values), on a thread of its own */
+/* index.json parsed (bounded in values), and the tag files hashed for the
+ * tag manifest, on a thread of its own */
 static void *index_parse(void *arg)
 {
 	struct view *v = arg;
 	struct pre *p = &v->pre;
+	for (int t = 0; t < T_COUNT; t++) {
+		if (v->tags[t].present) {
+			sha256_hex(v->tags[t].buf.buf ? v->tags[t].buf.buf : "", v->tags[t].buf.len,
+				   v->tags[t].sha);
+			v->tags[t].hashed = true;
+		}
+	}
+	if (!v->tags[T_INDEX].present)
+		return NULL;
 	const char *ib = v->tags[T_INDEX].buf.buf ? v->tags[T_INDEX].buf.buf : "";
 	size_t il = v->tags[T_INDEX].buf.len;
 	if (json_text_values(ib, il) > INDEX_VALUES_MAX) {
@@ -1263,16 +1282,16 @@ static void *index_parse(void *arg)
 }
 
 /* The custody chain and index.json, parsed at once: for a bag of many small
- * files these parses, not the hashing, are most of verify's time. */
-static void pre_analyze(struct view *v)
+ * files these parses, not the hashing, are most of verify's time. They read
+ * only the tag files (read whole before, not changed after) and write only
+ * v->pre and the tags' hashes, read after pre_analyze. */
+static void *pre_body(void *arg)
 {
+	struct view *v = arg;
 	struct pre *p = &v->pre;
-	if (p->done)
-		return;
-	p->done = true;
 	pthread_t thr;
-	bool started = false;
-	if (v->tags[T_INDEX].present && !(started = pthread_create(&thr, NULL, index_parse, v) == 0))
+	bool started = pthread_create(&thr, NULL, index_parse, v) == 0;
+	if (!started)
 		index_parse(v);
 	if (v->tags[T_INFO].present && v->tags[T_CUSTODY].present) {
 		struct bag_info bi = {0};
@@ -1291,6 +1310,29 @@ static void pre_analyze(struct view *v)
 	}
 	if (started)
 		pthread_join(thr, NULL);
+	return NULL;
+}
+
+/* start the tag files' parsing on a thread (the directory form, while the
+ * payload is walked); pre_analyze waits for it */
+static void pre_start(struct view *v)
+{
+	struct pre *p = &v->pre;
+	if (!p->done && !p->started)
+		p->started = pthread_create(&p->thr, NULL, pre_body, v) == 0;
+}
+
+/* the tag files parsed: by the thread pre_start started, or here */
+static void pre_analyze(struct view *v)
+{
+	struct pre *p = &v->pre;
+	if (p->done)
+		return;
+	p->done = true;
+	if (p->started)
+		pthread_join(p->thr, NULL);
+	else
+		pre_body(v);
 }
 
 static void pre_free(struct pre *p)
@@ -1715,8 +1757,12 @@ static void analyze(struct view *v, const struct bag_verify_opts *o, json_t *rep
 					bad++;
 					continue;
 				}
-				sha256_hex(v->tags[t].buf.buf ? v->tags[t].buf.buf : "",
-					   v->tags[t].buf.len, h);
+				pre_analyze(v); /* which hashed the tag files */
+				if (v->tags[t].hashed)
+					memcpy(h, v->tags[t].sha, HASH_HEX);
+				else /* not reached */
+					sha256_hex(v->tags[t].buf.buf ? v->tags[t].buf.buf : "",
+						   v->tags[t].buf.len, h);
 			} else {
 				struct vfile *f = find_file(v, p);
 				if (!f) {
@@ -1894,6 +1940,8 @@ int bag_verify(const char *path, const struct bag_verify_opts *o, json_t **repor
 	*report = r;
 	rc = v.fails == 0 ? 0 : 1;
 out:
+	if (v.pre.started)
+		pre_analyze(&v); /* its thread reads the tag files freed below */
 	json_decref(v.checks);
 	for (size_t k = 0; k < v.n; k++)
 		free(v.files[k].path);
