@@ -100,6 +100,7 @@ int cmd_verify(struct globals *g, int argc, char **argv)
 	const char *path = argv[optind];
 	struct err e = {0};
 	json_t *r = NULL;
+	vo.brief = !json; /* the text lists artifacts only for a bag not complete */
 	int rc = bag_verify(path, &vo, &r, &e);
 	if (rc < 0) {
 		err_wrap(&e, "verify");

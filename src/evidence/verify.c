@@ -208,6 +208,14 @@ static char *shown(const char *p)
 	return sbuf_steal(&b);
 }
 
+/* shown(p), made once into *s on first use */
+static const char *lazy_shown(char **s, const char *p)
+{
+	if (!*s)
+		*s = shown(p);
+	return *s;
+}
+
 static int tag_index(const char *name)
 {
 	for (int i = 0; i < T_COUNT; i++)
@@ -1662,11 +1670,12 @@ static void analyze(struct view *v, const struct bag_verify_opts *o, json_t *rep
 	 * without one, the files are checked against the records */
 	size_t cbad = 0, arts_more = 0, unf_more = 0;
 	bool by_man = have_man && man.n;
+	bool brief = o && o->brief && complete;
 	if (by_man)
 		qsort(man.e, man.n, sizeof(*man.e), me_cmp);
 	for (size_t i = 0; i < cu.nart; i++) {
 		struct cust_art *a = &cu.art[i];
-		_cleanup_free_ char *s = shown(a->path);
+		_cleanup_free_ char *s = NULL; /* shown(a->path), when needed */
 		struct vfile *f = find_file(v, a->path);
 		bool ok = f && f->hashed && f->size == a->size &&
 			  CRYPTO_memcmp(f->sha, a->sha, 64) == 0;
@@ -1674,32 +1683,37 @@ static void analyze(struct view *v, const struct bag_verify_opts *o, json_t *rep
 			const struct bag_manifest_entry *me = man_find(&man, a->path);
 			if (!me) {
 				check(v, "artifacts", false,
-				      "artifact '%s' is in the custody log but not in the manifest", s);
+				      "artifact '%s' is in the custody log but not in the manifest",
+				      lazy_shown(&s, a->path));
 				cbad++;
 			} else if (strcmp(me->hash, a->sha) != 0) {
 				check(v, "artifacts", false,
-				      "custody record of '%s' does not match the manifest", s);
+				      "custody record of '%s' does not match the manifest",
+				      lazy_shown(&s, a->path));
 				cbad++;
 			} else if (f && f->hashed && f->size != a->size) {
 				check(v, "artifacts", false,
-				      "artifact '%s' is %llu bytes, its custody record says %llu", s,
+				      "artifact '%s' is %llu bytes, its custody record says %llu",
+				      lazy_shown(&s, a->path),
 				      (unsigned long long)f->size, (unsigned long long)a->size);
 				cbad++;
 			}
 		} else if (!f) {
-			check(v, "artifacts", false, "artifact '%s' is in the custody log but missing", s);
+			check(v, "artifacts", false, "artifact '%s' is in the custody log but missing",
+			      lazy_shown(&s, a->path));
 			cbad++;
 		} else if (f->hashed && !ok) {
 			check(v, "artifacts", false,
-			      "artifact '%s' does not match its custody record (sha256 or size)", s);
+			      "artifact '%s' does not match its custody record (sha256 or size)",
+			      lazy_shown(&s, a->path));
 			cbad++;
 		}
 		if (f)
 			f->in_custody = true;
-		if (json_array_size(arts) < LIST_MAX) {
+		if (json_array_size(arts) < LIST_MAX && !brief) {
 			/* the keys are constants, s and the hex valid UTF-8: no checks */
 			json_t *j = json_object();
-			json_object_set_new_nocheck(j, "path", json_string_nocheck(s));
+			json_object_set_new_nocheck(j, "path", json_string_nocheck(lazy_shown(&s, a->path)));
 			json_object_set_new_nocheck(j, "sha256", json_string_nocheck(a->sha));
 			json_object_set_new_nocheck(j, "size", json_integer((json_int_t)a->size));
 			json_object_set_new_nocheck(j, "ok", json_boolean(ok));
