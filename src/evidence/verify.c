@@ -104,6 +104,8 @@ struct pre {
 	json_t *idx;
 	json_error_t je;
 	bool jl_idx; /* index.json is simple JSON (jline.h): jidx, no idx */
+	bool rfail, rfail_index; /* reading a tag_fd failed (custody, index): */
+	struct err rerr, rerr_index;  /* why */
 	struct jl_val jidx;
 };
 
@@ -124,6 +126,8 @@ struct view {
 	uint64_t pay_cap; /* directory form: Payload-Oxum's bytes, or UINT64_MAX */
 	bool cap_by_custody; /* no Payload-Oxum: caps from the custody records */
 	int rootfd;
+	int tag_fd[T_COUNT]; /* directory form: the custody log and index.json,
+			      * open, read by pre_body; -1 */
 	atomic_size_t next;
 	size_t *order;
 	struct pre pre;
@@ -588,7 +592,11 @@ static int collect_dir(struct view *v, int rootfd, struct err *e)
 			continue;
 		}
 		int t = tag_index(name);
-		if (t >= 0) {
+		if (t == T_CUSTODY || t == T_INDEX) { /* read on pre_start's thread */
+			v->tag_fd[t] = open_beneath(rootfd, name);
+			if (v->tag_fd[t] < 0)
+				return err_sys(e, errno, "open '%s/%s'", v->path, name);
+		} else if (t >= 0) {
 			_cleanup_close_ int fd = open_beneath(rootfd, name);
 			if (fd < 0)
 				return err_sys(e, errno, "open '%s/%s'", v->path, name);
@@ -645,6 +653,11 @@ static int collect_dir(struct view *v, int rootfd, struct err *e)
 				      (unsigned long long)v->files[i].cap);
 			}
 		}
+	}
+	pre_analyze(v); /* the custody log and index.json read there */
+	if (v->pre.rfail) {
+		*e = v->pre.rerr;
+		return -1;
 	}
 	return 0;
 }
@@ -1277,14 +1290,32 @@ static void cust_free(struct cust *c)
 	free(c->failed);
 }
 
+/* the tag file t read from its tag_fd, if it has one (then closed); false
+ * when that failed (e) */
+static bool tag_fd_read(struct view *v, int t, struct err *e)
+{
+	if (v->tag_fd[t] < 0)
+		return true;
+	int rc = read_tag_fd(v, t, v->tag_fd[t], e);
+	if (rc < 0)
+		err_wrap(e, "'%s/%s'", v->path, tag_names[t]);
+	close(v->tag_fd[t]);
+	v->tag_fd[t] = -1;
+	return rc == 0;
+}
+
 /* index.json parsed (bounded in values), and the tag files hashed for the
  * tag manifest, on a thread of its own */
 static void *index_parse(void *arg)
 {
 	struct view *v = arg;
 	struct pre *p = &v->pre;
+	if (!tag_fd_read(v, T_INDEX, &p->rerr_index)) {
+		p->rfail_index = true;
+		return NULL;
+	}
 	for (int t = 0; t < T_COUNT; t++) {
-		if (v->tags[t].present) {
+		if (t != T_CUSTODY && v->tags[t].present) {
 			sha256_hex(v->tags[t].buf.buf ? v->tags[t].buf.buf : "", v->tags[t].buf.len,
 				   v->tags[t].sha);
 			v->tags[t].hashed = true;
@@ -1318,6 +1349,15 @@ static void *pre_body(void *arg)
 	bool started = pthread_create(&thr, NULL, index_parse, v) == 0;
 	if (!started)
 		index_parse(v);
+	if (!tag_fd_read(v, T_CUSTODY, &p->rerr)) {
+		p->rfail = true;
+		goto out;
+	}
+	if (v->tags[T_CUSTODY].present) {
+		sha256_hex(v->tags[T_CUSTODY].buf.buf ? v->tags[T_CUSTODY].buf.buf : "",
+			   v->tags[T_CUSTODY].buf.len, v->tags[T_CUSTODY].sha);
+		v->tags[T_CUSTODY].hashed = true;
+	}
 	if (v->tags[T_INFO].present && v->tags[T_CUSTODY].present) {
 		struct bag_info bi = {0};
 		char prob[512];
@@ -1333,8 +1373,13 @@ static void *pre_body(void *arg)
 		}
 		bag_info_free(&bi);
 	}
+out:
 	if (started)
 		pthread_join(thr, NULL);
+	if (p->rfail_index && !p->rfail) {
+		p->rfail = true;
+		p->rerr = p->rerr_index;
+	}
 	return NULL;
 }
 
@@ -1913,6 +1958,8 @@ int bag_verify(const char *path, const struct bag_verify_opts *o, json_t **repor
 	       struct err *e)
 {
 	struct view v = {.path = path, .rootfd = -1, .pay_cap = UINT64_MAX};
+	for (int t = 0; t < T_COUNT; t++)
+		v.tag_fd[t] = -1;
 	struct stat st;
 	*report = NULL;
 	int rc = -1;
@@ -1973,6 +2020,9 @@ int bag_verify(const char *path, const struct bag_verify_opts *o, json_t **repor
 out:
 	if (v.pre.started)
 		pre_analyze(&v); /* its thread reads the tag files freed below */
+	for (int t = 0; t < T_COUNT; t++)
+		if (v.tag_fd[t] >= 0)
+			close(v.tag_fd[t]);
 	json_decref(v.checks);
 	for (size_t k = 0; k < v.n; k++)
 		free(v.files[k].path);
