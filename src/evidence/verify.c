@@ -20,6 +20,7 @@
 
 #include "contain/bag.h"
 #include "contain/chain.h"
+#include "contain/dlib.h"
 #include "contain/hashio.h"
 #include "contain/jline.h"
 #include "contain/sign.h"
@@ -1979,7 +1980,7 @@ int bag_verify(const char *path, const struct bag_verify_opts *o, json_t **repor
 			goto out;
 	} else {
 		v.tar = true;
-		if (collect_tar(&v, e) < 0)
+		if (dlib_load(DLIB_ARCHIVE, e) < 0 || collect_tar(&v, e) < 0)
 			goto out;
 	}
 	json_t *r = json_object();
