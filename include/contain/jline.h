@@ -37,6 +37,9 @@ void jl_iter_init(struct jl_iter *it, const struct jl_val *v);
 bool jl_next(struct jl_iter *it, struct jl_val *key, struct jl_val *val);
 /* the member key of obj (JL_NONE in *out when obj has none or is no object) */
 bool jl_get(const struct jl_val *obj, const char *key, struct jl_val *out);
+/* the members keys[0..n) of obj into out[0..n), in one pass (JL_NONE for
+ * one it lacks, all when obj is no object) */
+void jl_getn(const struct jl_val *obj, const char *const keys[], struct jl_val out[], size_t n);
 /* a JL_STR as a C string (malloc'ed); NULL when v is no string */
 char *jl_strdup(const struct jl_val *v);
 bool jl_streq(const struct jl_val *v, const char *s);

@@ -235,6 +235,21 @@ bool jl_get(const struct jl_val *obj, const char *key, struct jl_val *out)
 	return false;
 }
 
+void jl_getn(const struct jl_val *obj, const char *const keys[], struct jl_val out[], size_t n)
+{
+	struct jl_iter it;
+	struct jl_val k, v;
+	for (size_t i = 0; i < n; i++)
+		out[i] = (struct jl_val){.t = JL_NONE};
+	if (obj->t != JL_OBJ)
+		return;
+	jl_iter_init(&it, obj);
+	while (jl_next(&it, &k, &v))
+		for (size_t i = 0; i < n; i++)
+			if (jl_streq(&k, keys[i]))
+				out[i] = v;
+}
+
 char *jl_strdup(const struct jl_val *v)
 {
 	return v->t == JL_STR ? xstrndup(v->p, v->n) : NULL;

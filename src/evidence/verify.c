@@ -1243,38 +1243,22 @@ static void custody_event(void *ctx, json_t *o)
  * members, one over each record's */
 static void custody_jevent(void *ctx, const struct jl_val *o)
 {
+	static const char *const keys[] = {"action", "target", "artifacts"};
+	static const char *const akeys[] = {"path", "sha256", "size"};
 	struct cust *c = ctx;
-	struct jl_val action = {.t = JL_NONE}, target = {.t = JL_NONE}, arts = {.t = JL_NONE};
-	struct jl_val k, v, a, p, h, sz;
-	struct jl_iter it, ai;
-	jl_iter_init(&it, o);
-	while (jl_next(&it, &k, &v)) {
-		if (jl_streq(&k, "action"))
-			action = v;
-		else if (jl_streq(&k, "target"))
-			target = v;
-		else if (jl_streq(&k, "artifacts"))
-			arts = v;
-	}
-	_cleanup_free_ char *act = jl_strdup(&action), *tgt = jl_strdup(&target);
+	struct jl_val m[3], am[3], k, a;
+	struct jl_iter it;
+	jl_getn(o, keys, m, 3);
+	_cleanup_free_ char *act = jl_strdup(&m[0]), *tgt = jl_strdup(&m[1]);
 	cust_action(c, act, tgt);
-	if (!act || strcmp(act, "artifact") != 0 || arts.t != JL_ARR)
+	if (!act || strcmp(act, "artifact") != 0 || m[2].t != JL_ARR)
 		return; /* no array: nothing, as json_array_foreach */
-	jl_iter_init(&it, &arts);
+	jl_iter_init(&it, &m[2]);
 	while (jl_next(&it, &k, &a)) {
-		p = h = sz = (struct jl_val){.t = JL_NONE};
-		jl_iter_init(&ai, &a); /* no object: no member */
-		while (a.t == JL_OBJ && jl_next(&ai, &k, &v)) {
-			if (jl_streq(&k, "path"))
-				p = v;
-			else if (jl_streq(&k, "sha256"))
-				h = v;
-			else if (jl_streq(&k, "size"))
-				sz = v;
-		}
-		_cleanup_free_ char *ps = jl_strdup(&p);
-		cust_art(c, ps, h.t == JL_STR ? h.p : NULL, h.t == JL_STR ? h.n : 0,
-			 sz.t == JL_INT, sz.i);
+		jl_getn(&a, akeys, am, 3); /* no object: no member */
+		_cleanup_free_ char *ps = jl_strdup(&am[0]);
+		cust_art(c, ps, am[1].t == JL_STR ? am[1].p : NULL, am[1].t == JL_STR ? am[1].n : 0,
+			 am[2].t == JL_INT, am[2].i);
 	}
 }
 
@@ -1907,7 +1891,7 @@ static void analyze(struct view *v, const struct bag_verify_opts *o, json_t *rep
 			size_t i, n = 0, bad = 0;
 			json_t *a;
 			struct jl_iter it;
-			struct jl_val k, ja, jp, jh;
+			struct jl_val k, ja, jm[2];
 			jl_iter_init(&it, &jia);
 			for (i = 0;; i++) {
 				_cleanup_free_ char *p = NULL, *h = NULL;
@@ -1922,10 +1906,10 @@ static void analyze(struct view *v, const struct bag_verify_opts *o, json_t *rep
 				} else {
 					if (!jl_next(&it, &k, &ja))
 						break;
-					jl_get(&ja, "path", &jp);
-					jl_get(&ja, "sha256", &jh);
-					p = jl_strdup(&jp);
-					h = jl_strdup(&jh);
+					static const char *const keys[] = {"path", "sha256"};
+					jl_getn(&ja, keys, jm, 2);
+					p = jl_strdup(&jm[0]);
+					h = jl_strdup(&jm[1]);
 				}
 				n++;
 				if (!index_entry_ok(v, &man, by_man, p, h))

@@ -25,7 +25,12 @@ static void same(const struct jl_val *v, json_t *j)
 		jl_iter_init(&it, v);
 		while (jl_next(&it, &k, &e)) {
 			char *key = jl_strdup(&k);
+			const char *keys[] = {key};
+			struct jl_val many[1];
 			if (!key || !jl_get(v, key, &got) || got.p != e.p || got.t != e.t)
+				abort();
+			jl_getn(v, keys, many, 1);
+			if (many[0].p != e.p || many[0].t != e.t)
 				abort();
 			same(&e, json_object_get(j, key));
 			free(key);
