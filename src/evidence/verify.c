@@ -92,8 +92,9 @@ struct cust {
 	char last_action[64];
 };
 
-/* the tag files' heavy parsing (the custody chain, index.json), done while
- * the payload is hashed (directory form) or at analyze (tar form) */
+/* the tag files' heavy parsing (the custody chain, index.json), done on
+ * threads while the payload is walked and hashed (directory form: the two
+ * files are read there too) or at analyze (tar form) */
 struct pre {
 	bool done;
 	bool started; /* on thr (pre_start) */
