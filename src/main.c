@@ -171,7 +171,8 @@ static const struct cmd commands[] = {
 	 "\n"
 	 "Exit status: 0 everything collected, 1 some artifact missing or partial\n"
 	 "(listed), 2 usage, 3 no bag could be written (or sealed).\n"},
-	{"verify", cmd_verify, CMD_JSON | CMD_LIBS(L_ARCHIVE | L_CRYPTO), "prove a bag complete, untampered and signed",
+	{"verify", cmd_verify, CMD_JSON | CMD_LIBS(L_CRYPTO), /* libarchive: cmd_verify */
+	 "prove a bag complete, untampered and signed",
 	 "usage: contain verify BAG [--pubkey KEY] [--json]\n"
 	 "\n"
 	 "Check an evidence bag: a directory, a tar, a .tar.gz or .tar.zst, or - for a\n"

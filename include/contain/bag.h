@@ -243,6 +243,8 @@ void bag_manifest_free(struct bag_manifest *m);
 /* ---- verify ---- */
 struct bag_verify_opts {
 	const char *pubkey; /* PEM public key: the signer must be this key */
+	bool brief; /* a complete bag's report lists no artifact (counted in
+		     * artifacts_omitted): for a reader that prints only the checks */
 };
 /* Verify a bag (a directory, a tar, a gzip or zstd tar, "-" for stdin) in one
  * streaming pass. *report gets {"bag","form","status","verdict","cut","valid",

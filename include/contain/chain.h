@@ -113,10 +113,13 @@ int chain_check_buf(const char *buf, size_t n, const char *seed, struct chain_ch
 		    struct err *e);
 /* The same, handing each good line's parsed object (borrowed: valid during
  * the call) to fn, in order: one parse a line for a reader that wants the
- * events too. */
+ * events too. With jfn, a simple line (include/contain/jline.h) goes to jfn
+ * instead, read without jansson; any other line to fn. */
+struct jl_val;
 typedef void chain_line_fn(void *ctx, json_t *line);
+typedef void chain_jline_fn(void *ctx, const struct jl_val *line);
 int chain_check_buf_each(const char *buf, size_t n, const char *seed, struct chain_check *r,
-			 chain_line_fn *fn, void *ctx, struct err *e);
+			 chain_line_fn *fn, chain_jline_fn *jfn, void *ctx, struct err *e);
 int chain_check_file(const char *path, const char *seed, struct chain_check *r,
 		     struct err *e);
 

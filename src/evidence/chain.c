@@ -13,6 +13,7 @@
 
 #include "contain/chain.h"
 #include "contain/hashio.h"
+#include "contain/jline.h"
 #include "contain/sign.h"
 
 struct chain {
@@ -40,6 +41,7 @@ struct walker {
 	EVP_PKEY *pubkey;  /* every line signed by this key */
 	unsigned long long signed_lines;
 	chain_line_fn *fn; /* given each good line's object, may be NULL */
+	chain_jline_fn *jfn; /* the same for a simple line, read without jansson */
 	void *ctx;
 	chain_event_fn *efn; /* the same with seq and hash, may refuse the line */
 	void *ectx;
@@ -107,26 +109,100 @@ static void unsigned_hash(const char *line, size_t n, char out[CHAIN_HASH_HEX])
 	hex_encode(md, 32, out);
 }
 
-/* Check the "sig" member of a parsed line o (bytes line[0..n)). 0 good
- * (or unsigned and no key asked for), 1 bad with problem filled. */
-static int check_sig(struct walker *w, json_t *o, const char *line, size_t n, char *problem,
-		     size_t psz)
+/* What the checks read of a line, from jansson's tree or from jline's
+ * view of a simple line (the same values: include/contain/jline.h). */
+struct fields {
+	bool is_obj;
+	bool seq_int; /* "seq" is an integer */
+	long long seq;
+	bool has_prev;
+	const char *prev; /* a string "prev", or NULL */
+	size_t prev_len;
+	const char *action; /* a string "action", or NULL */
+	size_t action_len;
+	bool has_sig;
+	const char *sig; /* a string "sig", or NULL */
+	size_t sig_len;
+	int bad_required; /* index in required[] of the first missing or mistyped, or -1 */
+};
+
+static void fields_json(json_t *o, struct fields *f)
 {
-	json_t *sigj = json_object_get(o, "sig");
-	if (!sigj) {
+	json_t *seq = json_object_get(o, "seq"), *prev = json_object_get(o, "prev");
+	json_t *action = json_object_get(o, "action"), *sig = json_object_get(o, "sig");
+	*f = (struct fields){.is_obj = json_is_object(o), .bad_required = -1};
+	f->seq_int = json_is_integer(seq);
+	f->seq = json_integer_value(seq);
+	f->has_prev = prev != NULL;
+	f->prev = json_string_value(prev);
+	f->prev_len = f->prev ? json_string_length(prev) : 0;
+	f->action = json_string_value(action);
+	f->action_len = f->action ? strlen(f->action) : 0;
+	f->has_sig = sig != NULL;
+	f->sig = json_string_value(sig);
+	f->sig_len = f->sig ? strlen(f->sig) : 0;
+	for (size_t i = 0; i < ARRAY_SIZE(required) && f->bad_required < 0; i++) {
+		json_t *v = json_object_get(o, required[i]);
+		if (strcmp(required[i], "actor") == 0 ? !json_is_object(v) : !json_is_string(v))
+			f->bad_required = (int)i;
+	}
+}
+
+/* one pass over the members (a simple line has no key twice) */
+static void fields_jl(const struct jl_val *o, struct fields *f)
+{
+	struct jl_iter it;
+	struct jl_val k, v;
+	unsigned have = 0; /* bit i: required[i] is there with its type */
+	*f = (struct fields){.is_obj = o->t == JL_OBJ, .bad_required = -1};
+	jl_iter_init(&it, o);
+	while (jl_next(&it, &k, &v)) {
+		if (jl_streq(&k, "seq")) {
+			f->seq_int = v.t == JL_INT;
+			f->seq = v.i;
+		} else if (jl_streq(&k, "prev")) {
+			f->has_prev = true;
+			f->prev = v.t == JL_STR ? v.p : NULL;
+			f->prev_len = v.t == JL_STR ? v.n : 0;
+		} else if (jl_streq(&k, "sig")) {
+			f->has_sig = true;
+			f->sig = v.t == JL_STR ? v.p : NULL;
+			f->sig_len = v.t == JL_STR ? v.n : 0;
+		} else if (jl_streq(&k, "action") && v.t == JL_STR) {
+			f->action = v.p;
+			f->action_len = v.n;
+		}
+		for (size_t i = 0; i < ARRAY_SIZE(required); i++)
+			if (jl_streq(&k, required[i]))
+				have |= (strcmp(required[i], "actor") == 0 ? v.t == JL_OBJ
+									: v.t == JL_STR)
+					<< i;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(required) && f->bad_required < 0; i++)
+		if (!(have & (1u << i)))
+			f->bad_required = (int)i;
+}
+
+/* Check the "sig" member of a line (bytes line[0..n)). 0 good (or
+ * unsigned and no key asked for), 1 bad with problem filled. */
+static int check_sig(struct walker *w, const struct fields *f, const char *line, size_t n,
+		     char *problem, size_t psz)
+{
+	if (!f->has_sig) {
 		if (!w->pubkey)
 			return 0;
 		snprintf(problem, psz, "the line is not signed");
 		return 1;
 	}
 	unsigned char sig[SIGN_SIG_LEN];
-	const char *hex = json_string_value(sigj);
+	char hex[2 * SIGN_SIG_LEN + 1];
 	/* the member must be the line's last one, written as the writer does */
-	if (!hex || n < SIG_TAIL + 1 || memcmp(line + n - 2, "\"}", 2) != 0 ||
+	if (!f->sig || n < SIG_TAIL + 1 || memcmp(line + n - 2, "\"}", 2) != 0 ||
 	    memcmp(line + n - SIG_TAIL, SIG_PRE, sizeof(SIG_PRE) - 1) != 0 ||
-	    strlen(hex) != 2 * SIGN_SIG_LEN ||
-	    memcmp(line + n - SIG_TAIL + sizeof(SIG_PRE) - 1, hex, 2 * SIGN_SIG_LEN) != 0 ||
-	    hex_decode(hex, sig, sizeof(sig)) < 0) {
+	    f->sig_len != 2 * SIGN_SIG_LEN ||
+	    memcmp(line + n - SIG_TAIL + sizeof(SIG_PRE) - 1, f->sig, 2 * SIGN_SIG_LEN) != 0 ||
+	    (memcpy(hex, f->sig, 2 * SIGN_SIG_LEN), hex[2 * SIGN_SIG_LEN] = '\0',
+	     hex_decode(hex, sig, sizeof(sig)) < 0)) {
 		snprintf(problem, psz, "malformed \"sig\" (not the last member, or not 128 hex "
 				       "digits)");
 		return 1;
@@ -146,52 +222,52 @@ static int check_sig(struct walker *w, json_t *o, const char *line, size_t n, ch
 }
 
 /* the genesis line of a rooted chain: seq 0, action "genesis", no prev */
-static int check_genesis(json_t *o, char *problem, size_t psz)
+static int check_genesis(const struct fields *f, char *problem, size_t psz)
 {
-	json_t *seq = json_object_get(o, "seq");
-	const char *action = json_string_value(json_object_get(o, "action"));
-	if (!json_is_integer(seq) || json_integer_value(seq) != 0 || !action ||
-	    strcmp(action, CHAIN_GENESIS_ACTION) != 0) {
+	if (!f->seq_int || f->seq != 0 || !f->action ||
+	    f->action_len != strlen(CHAIN_GENESIS_ACTION) ||
+	    memcmp(f->action, CHAIN_GENESIS_ACTION, f->action_len) != 0) {
 		snprintf(problem, psz, "the first line is not a genesis line (seq 0, action \"%s\")",
 			 CHAIN_GENESIS_ACTION);
 		return 1;
 	}
-	if (json_object_get(o, "prev")) {
+	if (f->has_prev) {
 		snprintf(problem, psz, "the genesis line has a \"prev\"");
 		return 1;
 	}
 	return 0;
 }
 
-static int check_seq_prev(struct walker *w, json_t *o, char *problem, size_t psz)
+static int check_seq_prev(struct walker *w, const struct fields *f, char *problem, size_t psz)
 {
-	json_t *seq = json_object_get(o, "seq");
-	json_t *prev = json_object_get(o, "prev");
-	if (!json_is_integer(seq) || json_integer_value(seq) < 1) {
+	if (!f->seq_int || f->seq < 1) {
 		snprintf(problem, psz, "no valid \"seq\"");
 		return 1;
 	}
-	if ((unsigned long long)json_integer_value(seq) != w->seq + 1) {
-		snprintf(problem, psz, "seq %lld where %llu was expected",
-			 (long long)json_integer_value(seq), w->seq + 1);
+	if ((unsigned long long)f->seq != w->seq + 1) {
+		snprintf(problem, psz, "seq %lld where %llu was expected", f->seq, w->seq + 1);
 		return 1;
 	}
-	if (!json_is_string(prev) || json_string_length(prev) != CHAIN_HASH_HEX - 1) {
+	if (!f->prev || f->prev_len != CHAIN_HASH_HEX - 1) {
 		snprintf(problem, psz, "no valid \"prev\"");
 		return 1;
 	}
-	if (CRYPTO_memcmp(json_string_value(prev), w->head, CHAIN_HASH_HEX - 1) != 0) {
+	if (CRYPTO_memcmp(f->prev, w->head, CHAIN_HASH_HEX - 1) != 0) {
 		snprintf(problem, psz, "prev does not match the hash of the line before");
 		return 1;
 	}
 	return 0;
 }
 
-/* Check one line (without its '\n') against the walker; 0 good, 1 bad. */
+/* Check one line (without its '\n') against the walker; 0 good, 1 bad. A
+ * simple line (jline.h) is read without jansson when no one wants its tree. */
 static int walk_line(struct walker *w, const char *line, size_t n, char *problem,
 		     size_t psz)
 {
 	json_error_t jerr;
+	struct jl_val jl;
+	struct fields f;
+	json_t *o = NULL;
 	if (n == 0) {
 		snprintf(problem, psz, "empty line");
 		return 1;
@@ -200,29 +276,30 @@ static int walk_line(struct walker *w, const char *line, size_t n, char *problem
 		snprintf(problem, psz, "line longer than %u bytes", CHAIN_MAX_LINE);
 		return 1;
 	}
-	json_t *o = json_loadb(line, n, JSON_REJECT_DUPLICATES, &jerr);
-	if (!o) {
-		snprintf(problem, psz, "not JSON: %s", jerr.text);
-		return 1;
+	bool fast = !w->efn && (!w->fn || w->jfn) && jl_parse(line, n, &jl);
+	if (fast) {
+		fields_jl(&jl, &f);
+	} else {
+		o = json_loadb(line, n, JSON_REJECT_DUPLICATES, &jerr);
+		if (!o) {
+			snprintf(problem, psz, "not JSON: %s", jerr.text);
+			return 1;
+		}
+		fields_json(o, &f);
 	}
 	int bad = 1;
 	bool genesis = w->rooted && !w->have_genesis;
-	if (!json_is_object(o)) {
+	if (!f.is_obj) {
 		snprintf(problem, psz, "not a JSON object");
 		goto out;
 	}
-	if (genesis ? check_genesis(o, problem, psz) : check_seq_prev(w, o, problem, psz))
+	if (genesis ? check_genesis(&f, problem, psz) : check_seq_prev(w, &f, problem, psz))
 		goto out;
-	for (size_t i = 0; i < ARRAY_SIZE(required); i++) {
-		json_t *v = json_object_get(o, required[i]);
-		bool okt = strcmp(required[i], "actor") == 0 ? json_is_object(v)
-							      : json_is_string(v);
-		if (!okt) {
-			snprintf(problem, psz, "no valid \"%s\"", required[i]);
-			goto out;
-		}
+	if (f.bad_required >= 0) {
+		snprintf(problem, psz, "no valid \"%s\"", required[f.bad_required]);
+		goto out;
 	}
-	if (check_sig(w, o, line, n, problem, psz))
+	if (check_sig(w, &f, line, n, problem, psz))
 		goto out;
 	char hash[CHAIN_HASH_HEX];
 	chain_line_hash(line, n, hash);
@@ -236,7 +313,9 @@ static int walk_line(struct walker *w, const char *line, size_t n, char *problem
 		w->seq++;
 	}
 	bad = 0;
-	if (w->fn)
+	if (fast && w->jfn)
+		w->jfn(w->ctx, &jl);
+	else if (w->fn)
 		w->fn(w->ctx, o);
 out:
 	json_decref(o);
@@ -315,7 +394,7 @@ static int tail_problem(struct chain_check *r, size_t rest)
 int chain_check_buf(const char *buf, size_t n, const char *seed, struct chain_check *r,
 		    struct err *e)
 {
-	return chain_check_buf_each(buf, n, seed, r, NULL, NULL, e);
+	return chain_check_buf_each(buf, n, seed, r, NULL, NULL, NULL, e);
 }
 
 static int check_buf(struct walker *w, const char *buf, size_t n, struct chain_check *r)
@@ -337,13 +416,14 @@ static int check_buf(struct walker *w, const char *buf, size_t n, struct chain_c
 }
 
 int chain_check_buf_each(const char *buf, size_t n, const char *seed, struct chain_check *r,
-			 chain_line_fn *fn, void *ctx, struct err *e)
+			 chain_line_fn *fn, chain_jline_fn *jfn, void *ctx, struct err *e)
 {
 	struct chain_check_opts o = {.seed = seed};
 	struct walker w;
 	(void)e;
 	walker_init(&w, &o);
 	w.fn = fn;
+	w.jfn = jfn;
 	w.ctx = ctx;
 	return check_buf(&w, buf, n, r);
 }

@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
@@ -19,7 +20,9 @@
 
 #include "contain/bag.h"
 #include "contain/chain.h"
+#include "contain/dlib.h"
 #include "contain/hashio.h"
+#include "contain/jline.h"
 #include "contain/sign.h"
 
 /* how much of a tag file is read: the lists (manifest, custody log, index)
@@ -69,6 +72,8 @@ struct vfile {
 struct tag {
 	bool present, too_big;
 	struct sbuf buf;
+	bool hashed; /* sha is buf's (pre_analyze) */
+	char sha[HASH_HEX];
 };
 
 struct cust_art {
@@ -87,16 +92,23 @@ struct cust {
 	char last_action[64];
 };
 
-/* the tag files' heavy parsing (the custody chain, index.json), done while
- * the payload is hashed (directory form) or at analyze (tar form) */
+/* the tag files' heavy parsing (the custody chain, index.json), done on
+ * threads while the payload is walked and hashed (directory form: the two
+ * files are read there too) or at analyze (tar form) */
 struct pre {
 	bool done;
+	bool started; /* on thr (pre_start) */
+	pthread_t thr;
 	char *bag_id;	/* the seed the chain was checked with */
 	int crc;	/* chain_check_buf_each's answer */
 	struct chain_check r;
 	struct cust cu;
 	json_t *idx;
 	json_error_t je;
+	bool jl_idx; /* index.json is simple JSON (jline.h): jidx, no idx */
+	bool rfail, rfail_index; /* reading a tag_fd failed (custody, index): */
+	struct err rerr, rerr_index;  /* why */
+	struct jl_val jidx;
 };
 
 struct view {
@@ -116,6 +128,8 @@ struct view {
 	uint64_t pay_cap; /* directory form: Payload-Oxum's bytes, or UINT64_MAX */
 	bool cap_by_custody; /* no Payload-Oxum: caps from the custody records */
 	int rootfd;
+	int tag_fd[T_COUNT]; /* directory form: the custody log and index.json,
+			      * open, read by pre_body; -1 */
 	atomic_size_t next;
 	size_t *order;
 	struct pre pre;
@@ -183,6 +197,11 @@ static void missing(struct view *v, const char *name, const char *fmt, ...)
 /* a name for a message: percent-encoded where it is not printable UTF-8 */
 static char *shown(const char *p)
 {
+	const char *q = p;
+	while ((unsigned char)*q >= 0x20 && (unsigned char)*q < 0x7f && *q != '%')
+		q++;
+	if (!*q) /* printable ASCII with no '%': shown as is */
+		return xstrdup(p);
 	struct sbuf b = SBUF_INIT;
 	_cleanup_free_ char *j = bag_path_json_encode(p);
 	sbuf_add(&b, "", 0);
@@ -193,6 +212,14 @@ static char *shown(const char *p)
 			sbuf_addc(&b, *s);
 	}
 	return sbuf_steal(&b);
+}
+
+/* shown(p), made once into *s on first use */
+static const char *lazy_shown(char **s, const char *p)
+{
+	if (!*s)
+		*s = shown(p);
+	return *s;
 }
 
 static int tag_index(const char *name)
@@ -397,6 +424,22 @@ static void walk_data(struct view *v, int dfd, const char *rel, int depth)
 	}
 }
 
+/* A buffer for a large tag file in transparent huge pages where the kernel
+ * has them (madvise mode): a 74 MB custody log then takes some 40 page
+ * faults, not 18,000 (each a trap on this VM). Freed with free(). */
+#define HUGE_PAGE (2u << 20)
+static char *tag_alloc(size_t n)
+{
+	if (n < 2 * HUGE_PAGE)
+		return xmalloc(n);
+	size_t sz = (n + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+	char *b = aligned_alloc(HUGE_PAGE, sz);
+	if (!b)
+		return xmalloc(n);
+	madvise(b, sz, MADV_HUGEPAGE); /* a hint: without it, small pages */
+	return b;
+}
+
 /* A regular tag file smaller than its bound: read in one buffer of its size
  * (a 10 MB custody log grown 64 KiB at a time was copied over and over).
  * 1: read; 0: not such a file, or it changed size (read_fd_bounded then). */
@@ -407,7 +450,7 @@ static int read_sized(int fd, size_t max, char **out, size_t *len)
 	    (uint64_t)st.st_size >= max)
 		return 0;
 	size_t n = (size_t)st.st_size, got = 0;
-	char *buf = xmalloc(n + 2);
+	char *buf = tag_alloc(n + 2);
 	while (got < n + 1) { /* one byte more: is the file still its size? */
 		ssize_t r = read(fd, buf + got, n + 1 - got);
 		if (r < 0 && errno == EINTR)
@@ -445,6 +488,7 @@ static int read_tag_fd(struct view *v, int t, int fd, struct err *e)
 }
 
 static void pre_analyze(struct view *v);
+static void pre_start(struct view *v);
 
 /* Payload-Oxum's octet count from bag-info.txt, UINT64_MAX when there is none
  * (or it is not "BYTES.FILES") */
@@ -540,11 +584,7 @@ static int collect_dir(struct view *v, int rootfd, struct err *e)
 		if (fstatat(rootfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			return err_sys(e, errno, "stat '%s/%s'", v->path, name);
 		if (strcmp(name, "data") == 0 && S_ISDIR(st.st_mode)) {
-			int nfd = openat(rootfd, "data", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (nfd < 0)
-				return err_sys(e, errno, "open '%s/data'", v->path);
-			have_data = true;
-			walk_data(v, nfd, "data", 1);
+			have_data = true; /* walked below, once the tag files are read */
 			continue;
 		}
 		_cleanup_free_ char *s = shown(name);
@@ -554,7 +594,11 @@ static int collect_dir(struct view *v, int rootfd, struct err *e)
 			continue;
 		}
 		int t = tag_index(name);
-		if (t >= 0) {
+		if (t == T_CUSTODY || t == T_INDEX) { /* read on pre_start's thread */
+			v->tag_fd[t] = open_beneath(rootfd, name);
+			if (v->tag_fd[t] < 0)
+				return err_sys(e, errno, "open '%s/%s'", v->path, name);
+		} else if (t >= 0) {
 			_cleanup_close_ int fd = open_beneath(rootfd, name);
 			if (fd < 0)
 				return err_sys(e, errno, "open '%s/%s'", v->path, name);
@@ -564,8 +608,16 @@ static int collect_dir(struct view *v, int rootfd, struct err *e)
 			add_file(v, name)->size = (uint64_t)st.st_size; /* hashed below */
 		}
 	}
-	if (!have_data)
+	/* the tag files parsed on threads while the payload is walked */
+	pre_start(v);
+	if (have_data) {
+		int nfd = openat(rootfd, "data", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (nfd < 0)
+			return err_sys(e, errno, "open '%s/data'", v->path);
+		walk_data(v, nfd, "data", 1);
+	} else {
 		check(v, "payload", false, "no data/ directory");
+	}
 	/* hash every file on two threads, the largest first */
 	if (v->n) {
 		payload_caps(v);
@@ -603,6 +655,11 @@ static int collect_dir(struct view *v, int rootfd, struct err *e)
 				      (unsigned long long)v->files[i].cap);
 			}
 		}
+	}
+	pre_analyze(v); /* the custody log and index.json read there */
+	if (v->pre.rfail) {
+		*e = v->pre.rerr;
+		return -1;
 	}
 	return 0;
 }
@@ -1132,42 +1189,77 @@ static void strlist_del(char **l, size_t *n, const char *s)
 	}
 }
 
-/* read the artifact events of the good prefix of the custody log */
-/* one event of the good prefix of the custody log (chain_check_buf_each) */
+/* One event of the good prefix of the custody log (chain_check_buf_each):
+ * what custody_event and custody_jevent read of a line, the same from
+ * jansson's tree or jline's view. */
+static void cust_action(struct cust *c, const char *action, const char *target)
+{
+	snprintf(c->last_action, sizeof(c->last_action), "%s", action ? action : "");
+	_cleanup_free_ char *raw = target ? bag_path_decode(target) : NULL;
+	if (action && raw && strcmp(action, "artifact-open") == 0) {
+		strlist_add(&c->open, &c->nopen, &c->capopen, raw);
+	} else if (action && raw && strcmp(action, "artifact-failed") == 0) {
+		strlist_del(c->open, &c->nopen, raw);
+		strlist_add(&c->failed, &c->nfailed, &c->capfailed, raw);
+	} else if (action && raw && strcmp(action, "artifact") == 0) {
+		strlist_del(c->open, &c->nopen, raw);
+	}
+}
+
+/* one record of an "artifact" event's artifacts (p: its path, NULL if none) */
+static void cust_art(struct cust *c, const char *p, const char *h, size_t hlen, bool sz_int,
+		     long long sz)
+{
+	char *rp = p ? bag_path_decode(p) : NULL;
+	if (!rp || !h || hlen != 64 || !sz_int) {
+		free(rp);
+		return;
+	}
+	xgrow(&c->art, &c->capart, c->nart + 1, sizeof(*c->art));
+	c->art[c->nart].path = rp;
+	memcpy(c->art[c->nart].sha, h, 64);
+	c->art[c->nart].sha[64] = '\0';
+	c->art[c->nart].size = (uint64_t)sz;
+	c->nart++;
+}
+
 static void custody_event(void *ctx, json_t *o)
 {
 	struct cust *c = ctx;
-	{
-		const char *action = json_string_value(json_object_get(o, "action"));
-		const char *target = json_string_value(json_object_get(o, "target"));
-		snprintf(c->last_action, sizeof(c->last_action), "%s", action ? action : "");
-		_cleanup_free_ char *raw = target ? bag_path_decode(target) : NULL;
-		if (action && raw && strcmp(action, "artifact-open") == 0) {
-			strlist_add(&c->open, &c->nopen, &c->capopen, raw);
-		} else if (action && raw && strcmp(action, "artifact-failed") == 0) {
-			strlist_del(c->open, &c->nopen, raw);
-			strlist_add(&c->failed, &c->nfailed, &c->capfailed, raw);
-		} else if (action && strcmp(action, "artifact") == 0) {
-			json_t *arts = json_object_get(o, "artifacts"), *a;
-			size_t i;
-			if (raw)
-				strlist_del(c->open, &c->nopen, raw);
-			json_array_foreach(arts, i, a) {
-				const char *p = json_string_value(json_object_get(a, "path"));
-				const char *h = json_string_value(json_object_get(a, "sha256"));
-				json_t *sz = json_object_get(a, "size");
-				char *rp = p ? bag_path_decode(p) : NULL;
-				if (!rp || !h || strlen(h) != 64 || !json_is_integer(sz)) {
-					free(rp);
-					continue;
-				}
-				xgrow(&c->art, &c->capart, c->nart + 1, sizeof(*c->art));
-				c->art[c->nart].path = rp;
-				memcpy(c->art[c->nart].sha, h, HASH_HEX);
-				c->art[c->nart].size = (uint64_t)json_integer_value(sz);
-				c->nart++;
-			}
-		}
+	const char *action = json_string_value(json_object_get(o, "action"));
+	cust_action(c, action, json_string_value(json_object_get(o, "target")));
+	if (!action || strcmp(action, "artifact") != 0)
+		return;
+	json_t *arts = json_object_get(o, "artifacts"), *a;
+	size_t i;
+	json_array_foreach(arts, i, a) {
+		const char *h = json_string_value(json_object_get(a, "sha256"));
+		json_t *sz = json_object_get(a, "size");
+		cust_art(c, json_string_value(json_object_get(a, "path")), h, h ? strlen(h) : 0,
+			 json_is_integer(sz), json_integer_value(sz));
+	}
+}
+
+/* the same for a simple line, read without jansson: one pass over its
+ * members, one over each record's */
+static void custody_jevent(void *ctx, const struct jl_val *o)
+{
+	static const char *const keys[] = {"action", "target", "artifacts"};
+	static const char *const akeys[] = {"path", "sha256", "size"};
+	struct cust *c = ctx;
+	struct jl_val m[3], am[3], k, a;
+	struct jl_iter it;
+	jl_getn(o, keys, m, 3);
+	_cleanup_free_ char *act = jl_strdup(&m[0]), *tgt = jl_strdup(&m[1]);
+	cust_action(c, act, tgt);
+	if (!act || strcmp(act, "artifact") != 0 || m[2].t != JL_ARR)
+		return; /* no array: nothing, as json_array_foreach */
+	jl_iter_init(&it, &m[2]);
+	while (jl_next(&it, &k, &a)) {
+		jl_getn(&a, akeys, am, 3); /* no object: no member */
+		_cleanup_free_ char *ps = jl_strdup(&am[0]);
+		cust_art(c, ps, am[1].t == JL_STR ? am[1].p : NULL, am[1].t == JL_STR ? am[1].n : 0,
+			 am[2].t == JL_INT, am[2].i);
 	}
 }
 
@@ -1184,17 +1276,47 @@ static void cust_free(struct cust *c)
 	free(c->failed);
 }
 
-/* index.json parsed (bounded in values), on a thread of its own */
+/* the tag file t read from its tag_fd, if it has one (then closed); false
+ * when that failed (e) */
+static bool tag_fd_read(struct view *v, int t, struct err *e)
+{
+	if (v->tag_fd[t] < 0)
+		return true;
+	int rc = read_tag_fd(v, t, v->tag_fd[t], e);
+	if (rc < 0)
+		err_wrap(e, "'%s/%s'", v->path, tag_names[t]);
+	close(v->tag_fd[t]);
+	v->tag_fd[t] = -1;
+	return rc == 0;
+}
+
+/* index.json parsed (bounded in values), and the tag files hashed for the
+ * tag manifest, on a thread of its own */
 static void *index_parse(void *arg)
 {
 	struct view *v = arg;
 	struct pre *p = &v->pre;
+	if (!tag_fd_read(v, T_INDEX, &p->rerr_index)) {
+		p->rfail_index = true;
+		return NULL;
+	}
+	for (int t = 0; t < T_COUNT; t++) {
+		if (t != T_CUSTODY && v->tags[t].present) {
+			sha256_hex(v->tags[t].buf.buf ? v->tags[t].buf.buf : "", v->tags[t].buf.len,
+				   v->tags[t].sha);
+			v->tags[t].hashed = true;
+		}
+	}
+	if (!v->tags[T_INDEX].present)
+		return NULL;
 	const char *ib = v->tags[T_INDEX].buf.buf ? v->tags[T_INDEX].buf.buf : "";
 	size_t il = v->tags[T_INDEX].buf.len;
 	if (json_text_values(ib, il) > INDEX_VALUES_MAX) {
 		p->je = (json_error_t){.line = -1};
 		snprintf(p->je.text, sizeof(p->je.text), "more than %u values: not parsed",
 			 INDEX_VALUES_MAX);
+	} else if (jl_parse(ib, il, &p->jidx)) {
+		p->jl_idx = true;
 	} else {
 		p->idx = json_loadb(ib, il, 0, &p->je);
 	}
@@ -1202,17 +1324,26 @@ static void *index_parse(void *arg)
 }
 
 /* The custody chain and index.json, parsed at once: for a bag of many small
- * files these parses, not the hashing, are most of verify's time. */
-static void pre_analyze(struct view *v)
+ * files these parses, not the hashing, are most of verify's time. They read
+ * only the tag files (read whole before, not changed after) and write only
+ * v->pre and the tags' hashes, read after pre_analyze. */
+static void *pre_body(void *arg)
 {
+	struct view *v = arg;
 	struct pre *p = &v->pre;
-	if (p->done)
-		return;
-	p->done = true;
 	pthread_t thr;
-	bool started = false;
-	if (v->tags[T_INDEX].present && !(started = pthread_create(&thr, NULL, index_parse, v) == 0))
+	bool started = pthread_create(&thr, NULL, index_parse, v) == 0;
+	if (!started)
 		index_parse(v);
+	if (!tag_fd_read(v, T_CUSTODY, &p->rerr)) {
+		p->rfail = true;
+		goto out;
+	}
+	if (v->tags[T_CUSTODY].present) {
+		sha256_hex(v->tags[T_CUSTODY].buf.buf ? v->tags[T_CUSTODY].buf.buf : "",
+			   v->tags[T_CUSTODY].buf.len, v->tags[T_CUSTODY].sha);
+		v->tags[T_CUSTODY].hashed = true;
+	}
 	if (v->tags[T_INFO].present && v->tags[T_CUSTODY].present) {
 		struct bag_info bi = {0};
 		char prob[512];
@@ -1224,12 +1355,40 @@ static void pre_analyze(struct view *v)
 			p->bag_id = xstrdup(id);
 			p->crc = chain_check_buf_each(v->tags[T_CUSTODY].buf.buf ? v->tags[T_CUSTODY].buf.buf : "",
 						      v->tags[T_CUSTODY].buf.len, id, &p->r, custody_event,
-						      &p->cu, &e);
+						      custody_jevent, &p->cu, &e);
 		}
 		bag_info_free(&bi);
 	}
+out:
 	if (started)
 		pthread_join(thr, NULL);
+	if (p->rfail_index && !p->rfail) {
+		p->rfail = true;
+		p->rerr = p->rerr_index;
+	}
+	return NULL;
+}
+
+/* start the tag files' parsing on a thread (the directory form, while the
+ * payload is walked); pre_analyze waits for it */
+static void pre_start(struct view *v)
+{
+	struct pre *p = &v->pre;
+	if (!p->done && !p->started)
+		p->started = pthread_create(&p->thr, NULL, pre_body, v) == 0;
+}
+
+/* the tag files parsed: by the thread pre_start started, or here */
+static void pre_analyze(struct view *v)
+{
+	struct pre *p = &v->pre;
+	if (p->done)
+		return;
+	p->done = true;
+	if (p->started)
+		pthread_join(p->thr, NULL);
+	else
+		pre_body(v);
 }
 
 static void pre_free(struct pre *p)
@@ -1336,6 +1495,23 @@ static void check_signature(struct view *v, const struct bag_info *bi,
 	}
 }
 
+/* one entry of index.json (path p, sha256 h, NULL when not strings) against
+ * the manifest, or without one the payload; false when it does not match */
+static bool index_entry_ok(struct view *v, const struct bag_manifest *man, bool by_man,
+			   const char *p, const char *h)
+{
+	_cleanup_free_ char *rp = p ? bag_path_decode(p) : NULL;
+	struct vfile *f = rp ? find_file(v, rp) : NULL;
+	const struct bag_manifest_entry *me = by_man && rp ? man_find(man, rp) : NULL;
+	bool bad = by_man ? !me || !h || strcmp(h, me->hash) != 0
+			  : !f || !h || (f->hashed && strcmp(h, f->sha) != 0);
+	if (bad) {
+		_cleanup_free_ char *s = rp ? shown(rp) : xstrdup("?");
+		check(v, "index", false, "index.json entry '%s' does not match the payload", s);
+	}
+	return !bad;
+}
+
 static void analyze(struct view *v, const struct bag_verify_opts *o, json_t *report)
 {
 	char prob[512] = "";
@@ -1411,7 +1587,8 @@ static void analyze(struct view *v, const struct bag_verify_opts *o, json_t *rep
 		} else { /* not reached: the same bag-info gives the same id */
 			struct err e = {0};
 			buf = tagbuf(v, T_CUSTODY, &len);
-			rc = chain_check_buf_each(buf, len, bag_id, &r, custody_event, &cu, &e);
+			rc = chain_check_buf_each(buf, len, bag_id, &r, custody_event,
+						  custody_jevent, &cu, &e);
 		}
 		if (rc == 1 && r.truncated_tail && !complete)
 			check(v, "custody", true,
@@ -1457,19 +1634,22 @@ static void analyze(struct view *v, const struct bag_verify_opts *o, json_t *rep
 		size_t bad = 0;
 		for (size_t i = 0; i < man.n; i++) {
 			const char *p = man.e[i].path;
-			_cleanup_free_ char *s = shown(p);
+			_cleanup_free_ char *s = NULL; /* shown(p), for a problem only */
 			if (!bag_path_ok(p)) {
+				s = shown(p);
 				check(v, "manifest", false, "manifest entry '%s' is not a payload path", s);
 				bad++;
 				continue;
 			}
 			struct vfile *f = find_file(v, p);
 			if (!f) {
+				s = shown(p);
 				check(v, "manifest", false, "payload '%s' is in the manifest but missing", s);
 				bad++;
 				continue;
 			}
 			if (f->in_manifest) {
+				s = shown(p);
 				check(v, "manifest", false, "payload '%s' is in the manifest twice", s);
 				bad++;
 				continue;
@@ -1478,6 +1658,7 @@ static void analyze(struct view *v, const struct bag_verify_opts *o, json_t *rep
 			if (!f->hashed)
 				continue; /* reported as unreadable */
 			if (CRYPTO_memcmp(f->sha, man.e[i].hash, 64) != 0) {
+				s = shown(p);
 				check(v, "manifest", false,
 				      "payload '%s' was modified: sha256 does not match the manifest", s);
 				bad++;
@@ -1520,11 +1701,12 @@ static void analyze(struct view *v, const struct bag_verify_opts *o, json_t *rep
 	 * without one, the files are checked against the records */
 	size_t cbad = 0, arts_more = 0, unf_more = 0;
 	bool by_man = have_man && man.n;
+	bool brief = o && o->brief && complete;
 	if (by_man)
 		qsort(man.e, man.n, sizeof(*man.e), me_cmp);
 	for (size_t i = 0; i < cu.nart; i++) {
 		struct cust_art *a = &cu.art[i];
-		_cleanup_free_ char *s = shown(a->path);
+		_cleanup_free_ char *s = NULL; /* shown(a->path), when needed */
 		struct vfile *f = find_file(v, a->path);
 		bool ok = f && f->hashed && f->size == a->size &&
 			  CRYPTO_memcmp(f->sha, a->sha, 64) == 0;
@@ -1532,34 +1714,44 @@ static void analyze(struct view *v, const struct bag_verify_opts *o, json_t *rep
 			const struct bag_manifest_entry *me = man_find(&man, a->path);
 			if (!me) {
 				check(v, "artifacts", false,
-				      "artifact '%s' is in the custody log but not in the manifest", s);
+				      "artifact '%s' is in the custody log but not in the manifest",
+				      lazy_shown(&s, a->path));
 				cbad++;
 			} else if (strcmp(me->hash, a->sha) != 0) {
 				check(v, "artifacts", false,
-				      "custody record of '%s' does not match the manifest", s);
+				      "custody record of '%s' does not match the manifest",
+				      lazy_shown(&s, a->path));
 				cbad++;
 			} else if (f && f->hashed && f->size != a->size) {
 				check(v, "artifacts", false,
-				      "artifact '%s' is %llu bytes, its custody record says %llu", s,
+				      "artifact '%s' is %llu bytes, its custody record says %llu",
+				      lazy_shown(&s, a->path),
 				      (unsigned long long)f->size, (unsigned long long)a->size);
 				cbad++;
 			}
 		} else if (!f) {
-			check(v, "artifacts", false, "artifact '%s' is in the custody log but missing", s);
+			check(v, "artifacts", false, "artifact '%s' is in the custody log but missing",
+			      lazy_shown(&s, a->path));
 			cbad++;
 		} else if (f->hashed && !ok) {
 			check(v, "artifacts", false,
-			      "artifact '%s' does not match its custody record (sha256 or size)", s);
+			      "artifact '%s' does not match its custody record (sha256 or size)",
+			      lazy_shown(&s, a->path));
 			cbad++;
 		}
 		if (f)
 			f->in_custody = true;
-		if (json_array_size(arts) < LIST_MAX)
-			json_array_append_new(arts, json_pack("{s:s,s:s,s:I,s:b}", "path", s,
-							      "sha256", a->sha, "size",
-							      (json_int_t)a->size, "ok", ok));
-		else
+		if (json_array_size(arts) < LIST_MAX && !brief) {
+			/* the keys are constants, s and the hex valid UTF-8: no checks */
+			json_t *j = json_object();
+			json_object_set_new_nocheck(j, "path", json_string_nocheck(lazy_shown(&s, a->path)));
+			json_object_set_new_nocheck(j, "sha256", json_string_nocheck(a->sha));
+			json_object_set_new_nocheck(j, "size", json_integer((json_int_t)a->size));
+			json_object_set_new_nocheck(j, "ok", json_boolean(ok));
+			json_array_append_new(arts, j);
+		} else {
 			arts_more++;
+		}
 	}
 	for (size_t i = 0; i < cu.nopen; i++) {
 		_cleanup_free_ char *s = shown(cu.open[i]);
@@ -1627,8 +1819,12 @@ static void analyze(struct view *v, const struct bag_verify_opts *o, json_t *rep
 					bad++;
 					continue;
 				}
-				sha256_hex(v->tags[t].buf.buf ? v->tags[t].buf.buf : "",
-					   v->tags[t].buf.len, h);
+				pre_analyze(v); /* which hashed the tag files */
+				if (v->tags[t].hashed)
+					memcpy(h, v->tags[t].sha, HASH_HEX);
+				else /* not reached */
+					sha256_hex(v->tags[t].buf.buf ? v->tags[t].buf.buf : "",
+						   v->tags[t].buf.len, h);
 			} else {
 				struct vfile *f = find_file(v, p);
 				if (!f) {
@@ -1685,32 +1881,43 @@ static void analyze(struct view *v, const struct bag_verify_opts *o, json_t *rep
 		json_error_t je = v->pre.je;
 		json_t *idx = v->pre.idx;
 		v->pre.idx = NULL;
+		struct jl_val jia = {.t = JL_NONE};
 		json_t *ia = json_object_get(idx, "artifacts");
-		if (!json_is_array(ia)) {
-			check(v, "index", false, "index.json is not well formed%s%s", idx ? "" : ": ",
-			      idx ? "" : je.text);
+		if (v->pre.jl_idx)
+			jl_get(&v->pre.jidx, "artifacts", &jia);
+		if (!json_is_array(ia) && jia.t != JL_ARR) {
+			check(v, "index", false, "index.json is not well formed%s%s",
+			      idx || v->pre.jl_idx ? "" : ": ", idx || v->pre.jl_idx ? "" : je.text);
 		} else {
-			size_t i, bad = 0;
+			size_t i, n = 0, bad = 0;
 			json_t *a;
-			json_array_foreach(ia, i, a) {
-				const char *p = json_string_value(json_object_get(a, "path"));
-				const char *h = json_string_value(json_object_get(a, "sha256"));
-				_cleanup_free_ char *rp = p ? bag_path_decode(p) : NULL;
-				struct vfile *f = rp ? find_file(v, rp) : NULL;
-				const struct bag_manifest_entry *me =
-					by_man && rp ? man_find(&man, rp) : NULL;
-				bool bad_ent = by_man ? !me || !h || strcmp(h, me->hash) != 0
-						      : !f || !h || (f->hashed && strcmp(h, f->sha) != 0);
-				if (bad_ent) {
-					_cleanup_free_ char *s = rp ? shown(rp) : xstrdup("?");
-					check(v, "index", false,
-					      "index.json entry '%s' does not match the payload", s);
-					bad++;
+			struct jl_iter it;
+			struct jl_val k, ja, jm[2];
+			jl_iter_init(&it, &jia);
+			for (i = 0;; i++) {
+				_cleanup_free_ char *p = NULL, *h = NULL;
+				if (ia) {
+					if (i >= json_array_size(ia))
+						break;
+					a = json_array_get(ia, i);
+					const char *s = json_string_value(json_object_get(a, "path"));
+					const char *t = json_string_value(json_object_get(a, "sha256"));
+					p = s ? xstrdup(s) : NULL;
+					h = t ? xstrdup(t) : NULL;
+				} else {
+					if (!jl_next(&it, &k, &ja))
+						break;
+					static const char *const keys[] = {"path", "sha256"};
+					jl_getn(&ja, keys, jm, 2);
+					p = jl_strdup(&jm[0]);
+					h = jl_strdup(&jm[1]);
 				}
+				n++;
+				if (!index_entry_ok(v, &man, by_man, p, h))
+					bad++;
 			}
 			if (!bad)
-				check(v, "index", true, "index.json: %zu artifacts described",
-				      json_array_size(ia));
+				check(v, "index", true, "index.json: %zu artifacts described", n);
 		}
 		json_decref(idx);
 	} else if (complete) {
@@ -1737,6 +1944,8 @@ int bag_verify(const char *path, const struct bag_verify_opts *o, json_t **repor
 	       struct err *e)
 {
 	struct view v = {.path = path, .rootfd = -1, .pay_cap = UINT64_MAX};
+	for (int t = 0; t < T_COUNT; t++)
+		v.tag_fd[t] = -1;
 	struct stat st;
 	*report = NULL;
 	int rc = -1;
@@ -1756,7 +1965,7 @@ int bag_verify(const char *path, const struct bag_verify_opts *o, json_t **repor
 			goto out;
 	} else {
 		v.tar = true;
-		if (collect_tar(&v, e) < 0)
+		if (dlib_load(DLIB_ARCHIVE, e) < 0 || collect_tar(&v, e) < 0)
 			goto out;
 	}
 	json_t *r = json_object();
@@ -1795,6 +2004,11 @@ int bag_verify(const char *path, const struct bag_verify_opts *o, json_t **repor
 	*report = r;
 	rc = v.fails == 0 ? 0 : 1;
 out:
+	if (v.pre.started)
+		pre_analyze(&v); /* its thread reads the tag files freed below */
+	for (int t = 0; t < T_COUNT; t++)
+		if (v.tag_fd[t] >= 0)
+			close(v.tag_fd[t]);
 	json_decref(v.checks);
 	for (size_t k = 0; k < v.n; k++)
 		free(v.files[k].path);
