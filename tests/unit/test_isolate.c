@@ -722,7 +722,9 @@ static void *forge(void *p)
 	    getsockname(fd, (struct sockaddr *)&me, &ml) < 0)
 		return NULL;
 	/* NEWTABLE name=contain_t then an ACK, for 64 sequence numbers */
-	static unsigned char msg[64 * 60];
+	enum { ONE = NLMSG_ALIGN(NLMSG_LENGTH(4 + 4 + 12)) +
+		     NLMSG_ALIGN(NLMSG_LENGTH(sizeof(struct nlmsgerr))) };
+	static unsigned char msg[64 * ONE];
 	size_t len = 0;
 	for (uint32_t seq = 0; seq < 64; seq++) {
 		struct nlmsghdr *h = (struct nlmsghdr *)(msg + len);
