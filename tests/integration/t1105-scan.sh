@@ -212,7 +212,6 @@ else
 	if fixtures_ready && command -v runc >/dev/null; then
 		N=t1105-$$
 		runc_run "$N"
-		on_exit "runc_cleanup"
 		runc_exec "$N" sh -c '(/usr/bin/memtarget >/dev/null 2>&1 &); sleep 0.5' </dev/null
 		eicar >"$CMERGED/tmp/dropped.com"
 		wait_for 10 test -s "$CMERGED/tmp/memtarget.addr"

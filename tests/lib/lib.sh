@@ -29,8 +29,10 @@ _t_exit_cmds=()
 on_exit() { _t_exit_cmds+=("$*"); }
 _t_cleanup() {
 	local i
+	# each in a subshell of its own: one that fails fatally (an unset
+	# variable under set -u, an exit) must not skip the ones before it
 	for ((i = ${#_t_exit_cmds[@]} - 1; i >= 0; i--)); do
-		eval "${_t_exit_cmds[$i]}" >/dev/null 2>&1 || true
+		(eval "${_t_exit_cmds[$i]}") >/dev/null 2>&1 || true
 	done
 	rm -rf "$T_DIR"
 }
