@@ -2,7 +2,6 @@
  * on the host) and freeze (started first, the cut applied while the tasks
  * freeze); verified, recorded, audited. */
 #include <getopt.h>
-#include <malloc.h>
 #include <string.h>
 
 #include "contain/cmd.h"
@@ -141,14 +140,6 @@ int cmd_quarantine(struct globals *g, int argc, char **argv)
 	qo.ncut.allow = allow;
 	qo.ncut.nallow = nallow;
 	const char *ref = argv[optind];
-
-	/* libnftables makes a 128 KiB hash (8192 list heads) for every table
-	 * it parses or caches, 5 to 9 per context: glibc would map each one
-	 * afresh and unmap it when freed (a TLB shootdown across our threads,
-	 * a fault per page on the next). From the heap and kept there (at most
-	 * 8 MiB kept free) they are reused: about 10% of a quarantine's CPU. */
-	mallopt(M_MMAP_THRESHOLD, 1 << 20);
-	mallopt(M_TRIM_THRESHOLD, 8 << 20);
 
 	/* its libraries were opened while it resolved (CMD_LIBS_BG): checked
 	 * before anything is written, the audit line of a failure too */
