@@ -105,8 +105,6 @@ void hasher_inline(struct hasher *h)
 
 static void start_thread(struct hasher *h)
 {
-	if (h->inline_only)
-		return;
 	pthread_mutex_init(&h->mu, NULL);
 	pthread_cond_init(&h->cv_full, NULL);
 	pthread_cond_init(&h->cv_free, NULL);
@@ -153,7 +151,7 @@ static void flush_fill(struct hasher *h)
 
 static bool want_thread(struct hasher *h, uint64_t more)
 {
-	if (!h->threaded && h->bytes + more > INLINE_LIMIT)
+	if (!h->threaded && !h->inline_only && h->bytes + more > INLINE_LIMIT)
 		start_thread(h);
 	return h->threaded;
 }
