@@ -129,10 +129,13 @@ int ncut_table_add_finish(struct ncut_job *j, uint64_t *handle, struct err *e);
 int ncut_nflog_groups_used(unsigned char used[NCUT_NFLOG_BITMAP], struct err *e);
 
 /* Delete the table family/name if it still has that handle (0: any).
- * *gone is set when it was not there (removed by hand, flushed). Checked
- * to be gone afterwards. */
+ * *gone is set when it was not there (removed by hand, flushed), or when
+ * the table of that name is another's: a table with the nftables "owner"
+ * flag (held by some program's socket; we never make one) is left, and
+ * *theirs (may be NULL) set. Checked to be gone afterwards. */
 int ncut_table_del(const char *netns_path, unsigned long long ino, const char *family,
-		   const char *table, uint64_t handle, bool *gone, struct err *e);
+		   const char *table, uint64_t handle, bool *gone, bool *theirs,
+		   struct err *e);
 /* What a table holds, read from the kernel (in the netns at netns_path,
  * checked to have inode ino, or here when NULL). */
 struct ncut_bound {
@@ -144,6 +147,8 @@ struct ncut_bound {
 struct ncut_table_info {
 	bool exists;
 	uint64_t handle;
+	bool owned;	/* nftables "owner" flag: held by a netlink socket, never ours */
+	uint32_t owner; /* that socket's port id */
 	size_t ndrop;  /* base chains with policy drop */
 	size_t nbound; /* netdev: chains bound to a device (may exceed the array) */
 	struct ncut_bound bound[2 * NCUT_MAX_DEVS];

@@ -681,17 +681,20 @@ int ncut_nflog_groups_used(unsigned char used[NCUT_NFLOG_BITMAP], struct err *e)
 
 /* family/name from the kernel (nfnl.c): exists, handle, base chains with
  * policy drop */
+/* *exists: a table of that name that can be ours (one with the "owner"
+ * flag is held by another program's socket: never ours, *owned) */
 static int nft_table_info(const char *family, const char *table, bool *exists,
-			  uint64_t *handle, size_t *ndrop, struct err *e)
+			  uint64_t *handle, size_t *ndrop, bool *owned, struct err *e)
 {
 	struct ncut_table_info *ti = xcalloc(1, sizeof(*ti));
 	_cleanup_free_ struct ncut_table_info *tf = ti;
-	*exists = false;
+	*exists = *owned = false;
 	*handle = 0;
 	*ndrop = 0;
 	if (nfnl_table_info(family, table, ti, e) < 0)
 		return -1;
-	*exists = ti->exists;
+	*owned = ti->exists && ti->owned;
+	*exists = ti->exists && !ti->owned;
 	*handle = ti->handle;
 	*ndrop = ti->ndrop;
 	return 0;
@@ -712,13 +715,23 @@ static int do_add(void *argp, struct nsres *r)
 	if (!nft_get(NFT_TEXT, &r->e))
 		return -1;
 	double t1 = time_mono();
-	if (nft_run(NFT_TEXT, a->ruleset, NULL, &r->e) < 0)
+	if (nft_run(NFT_TEXT, a->ruleset, NULL, &r->e) < 0) {
+		/* a table of our name that a program holds (the owner flag)
+		 * cannot be replaced: say who blocks the cut */
+		struct err le = {0};
+		if (nfnl_table_info(a->family, a->table, &r->ti, &le) == 0 && r->ti.owned)
+			return err_wrap(&r->e,
+					"add table %s %s: a table of that name is held there by "
+					"another program (nftables owner flag, netlink port %u): "
+					"something in that netns blocks the cut",
+					a->family, a->table, r->ti.owner);
 		return err_wrap(&r->e, "add table %s %s", a->family, a->table);
+	}
 	double t2 = time_mono();
-	bool exists;
+	bool exists, owned;
 	uint64_t h;
 	size_t nd;
-	if (nft_table_info(a->family, a->table, &exists, &h, &nd, &r->e) < 0)
+	if (nft_table_info(a->family, a->table, &exists, &h, &nd, &owned, &r->e) < 0)
 		return err_wrap(&r->e, "read back table %s %s", a->family, a->table);
 	r->u64 = exists ? h : 0;
 	log_debug("add table %s: nft context %.1f ms, add %.1f ms, read back %.1f ms", a->family,
@@ -775,21 +788,21 @@ struct del_arg {
 static int do_del(void *argp, struct nsres *r)
 {
 	struct del_arg *a = argp;
-	bool exists;
+	bool exists, owned;
 	uint64_t h;
 	size_t nd;
 	char cmd[160];
-	if (nft_table_info(a->family, a->table, &exists, &h, &nd, &r->e) < 0)
+	if (nft_table_info(a->family, a->table, &exists, &h, &nd, &owned, &r->e) < 0)
 		return -1;
 	if (!exists || (a->handle && h != a->handle)) {
-		r->flag = 1; /* gone (or another table of that name: not ours) */
+		r->flag = owned ? 2 : 1; /* gone, or another table of that name: not ours */
 		return 0;
 	}
 	snprintf(cmd, sizeof(cmd), "delete table %s handle %llu", a->family,
 		 (unsigned long long)h);
 	if (nft_run(NFT_TEXT, cmd, NULL, &r->e) < 0)
 		return err_wrap(&r->e, "delete table %s %s", a->family, a->table);
-	if (nft_table_info(a->family, a->table, &exists, &h, &nd, &r->e) < 0)
+	if (nft_table_info(a->family, a->table, &exists, &h, &nd, &owned, &r->e) < 0)
 		return -1;
 	if (exists && (!a->handle || h == a->handle))
 		return err_set(&r->e, ERR_SYS, "table %s %s is still there after deleting it",
@@ -798,22 +811,25 @@ static int do_del(void *argp, struct nsres *r)
 }
 
 int ncut_table_del(const char *netns_path, unsigned long long ino, const char *family,
-		   const char *table, uint64_t handle, bool *gone, struct err *e)
+		   const char *table, uint64_t handle, bool *gone, bool *theirs,
+		   struct err *e)
 {
 	struct del_arg a = {family, table, handle};
 	struct nsres r;
 	int rc = in_netns(netns_path, ino, do_del, &a, &r, e);
 	*gone = r.flag != 0;
+	if (theirs)
+		*theirs = r.flag == 2;
 	return rc;
 }
 
 static int do_exists(void *argp, struct nsres *r)
 {
 	struct del_arg *a = argp;
-	bool exists;
+	bool exists, owned;
 	uint64_t h;
 	size_t nd;
-	if (nft_table_info(a->family, a->table, &exists, &h, &nd, &r->e) < 0)
+	if (nft_table_info(a->family, a->table, &exists, &h, &nd, &owned, &r->e) < 0)
 		return -1;
 	r->flag = exists && (!a->handle || h == a->handle);
 	return 0;
@@ -866,7 +882,7 @@ int ncut_parse_netdev_listing(const char *txt, struct ncut_table_info *ti)
 bool ncut_host_table_matches(const struct ncut_table_info *ti, const struct ncut_dev *devs,
 			     size_t ndevs)
 {
-	if (!ti->exists || ndevs == 0 || ti->ndrop != 2 * ndevs || ti->nbound != 2 * ndevs)
+	if (!ti->exists || ti->owned || ndevs == 0 || ti->ndrop != 2 * ndevs || ti->nbound != 2 * ndevs)
 		return false;
 	for (size_t i = 0; i < ndevs; i++) {
 		int seen = 0;

@@ -258,6 +258,8 @@ struct table_ctx {
 	const char *name;
 	bool exists;
 	uint64_t handle;
+	bool owned;
+	uint32_t owner;
 };
 
 static void on_table(const struct nlmsghdr *h, void *p)
@@ -270,6 +272,10 @@ static void on_table(const struct nlmsghdr *h, void *p)
 		return;
 	t->exists = true;
 	(void)attr_u64(tb[NFTA_TABLE_HANDLE], &t->handle);
+	uint32_t fl = 0;
+	t->owned = attr_u32(tb[NFTA_TABLE_FLAGS], &fl) && (fl & NFT_TABLE_F_OWNER);
+	if (t->owned)
+		(void)attr_u32(tb[NFTA_TABLE_OWNER], &t->owner);
 }
 
 /* ---- its chains: base chains with policy drop, the devices bound ---- */
@@ -369,7 +375,7 @@ int nfnl_table_info(const char *family, const char *table, struct ncut_table_inf
 	int rc = -1;
 	for (int tries = 0; tries < NFNL_MAX_TRIES; tries++) {
 		memset(ti, 0, sizeof(*ti));
-		struct table_ctx t = {table, false, 0};
+		struct table_ctx t = {.name = table};
 		struct err le = {0};
 		if (nfnl_send(&n, NFT_MSG_GETTABLE, NLM_F_ACK, f, NFTA_TABLE_NAME, table, e) < 0)
 			break;
@@ -389,6 +395,8 @@ int nfnl_table_info(const char *family, const char *table, struct ncut_table_inf
 		}
 		ti->exists = true;
 		ti->handle = t.handle;
+		ti->owned = t.owned;
+		ti->owner = t.owner;
 		struct chain_ctx c = {table, f == NFPROTO_NETDEV, ti};
 		if (nfnl_send(&n, NFT_MSG_GETCHAIN, NLM_F_DUMP, f, 0, NULL, e) < 0)
 			break;
@@ -396,7 +404,7 @@ int nfnl_table_info(const char *family, const char *table, struct ncut_table_inf
 		if (r < 0)
 			break;
 		/* the chains were the table's: the same table after the dump */
-		struct table_ctx t2 = {table, false, 0};
+		struct table_ctx t2 = {.name = table};
 		if (r == 0 &&
 		    nfnl_send(&n, NFT_MSG_GETTABLE, NLM_F_ACK, f, NFTA_TABLE_NAME, table, e) < 0)
 			break;
@@ -489,10 +497,12 @@ int nfnl_parse_replies(const void *buf, size_t len, uint32_t seq, const char *ta
 	_cleanup_free_ char *copy = xmalloc(len ? len : 1); /* aligned, as recv's buffer */
 	memcpy(copy, buf, len);
 	bool intr = false;
-	struct table_ctx t = {table, false, 0};
+	struct table_ctx t = {.name = table};
 	int r = nfnl_walk(copy, len, seq, NFT_MSG_NEWTABLE, on_table, &t, &intr, e);
 	ti->exists = t.exists;
 	ti->handle = t.handle;
+	ti->owned = t.owned;
+	ti->owner = t.owner;
 	struct names_ctx c = {"contain_", NULL, 0, 64};
 	if (r >= 0)
 		r = nfnl_walk(copy, len, seq, NFT_MSG_NEWTABLE, on_name, &c, &intr, e);

@@ -242,7 +242,15 @@ static void verify_net(const struct ctr *c, struct qverify *v)
 	}
 	v->net_checked = true;
 	v->netns_exists = p->netns.exists;
-	v->netns_table = p->netns.exists && p->netns.ndrop == 4;
+	/* a table with the owner flag is another program's, never ours */
+	v->netns_table = p->netns.exists && !p->netns.owned && p->netns.ndrop == 4;
+	if (p->netns.exists && p->netns.owned) {
+		size_t l = strlen(v->problems);
+		snprintf(v->problems + l, sizeof(v->problems) - l,
+			 "%stable inet %s in the container netns is held by another program "
+			 "(nftables owner flag, netlink port %u): not ours",
+			 l ? "; " : "", ntab, p->netns.owner);
+	}
 	size_t nd = p->ndevs;
 	if (nd > NCUT_MAX_DEVS)
 		nd = NCUT_MAX_DEVS;
@@ -468,7 +476,7 @@ static int apply_net(const struct ctr *c, const char *state_dir, struct qstate *
 	} else if (p->host_drop) {
 		/* no peer any more: a table of this name binds a name only */
 		bool gone;
-		rc_h = ncut_table_del(NULL, 0, "netdev", htab, 0, &gone, &he);
+		rc_h = ncut_table_del(NULL, 0, "netdev", htab, 0, &gone, NULL, &he);
 	}
 	if (started)
 		rc = ncut_table_add_finish(&job, &h, e);
@@ -742,10 +750,10 @@ static void release_net(struct qstate *s, bool live, struct release_result *r, b
 {
 	if (s->netns_table) {
 		struct err le = {0};
-		bool gone = false;
+		bool gone = false, theirs = false;
 		bool net_failed = false;
 		if (ncut_table_del(s->netns_path, s->netns_inode, "inet", s->netns_table,
-				   s->netns_handle, &gone, &le) < 0) {
+				   s->netns_handle, &gone, &theirs, &le) < 0) {
 			if (netns_unreachable(&le)) {
 				r->netns_gone = true;
 				problem(r,
@@ -757,6 +765,12 @@ static void release_net(struct qstate *s, bool live, struct release_result *r, b
 				*fe = le;
 				*failed = net_failed = true;
 			}
+		} else if (theirs) {
+			r->netns_gone = true;
+			problem(r,
+				"table inet %s in the container netns is another program's "
+				"(nftables owner flag), not ours: left there",
+				s->netns_table);
 		} else if (gone) {
 			r->netns_gone = true;
 			problem(r,
@@ -792,7 +806,7 @@ static void release_net(struct qstate *s, bool live, struct release_result *r, b
 		} else {
 			if (!live)
 				h = 0; /* orphaned: whatever its handle */
-			if (ncut_table_del(NULL, 0, "netdev", s->host_table, h, &gone, &le) < 0) {
+			if (ncut_table_del(NULL, 0, "netdev", s->host_table, h, &gone, NULL, &le) < 0) {
 				problem(r, "table netdev %s: %s", s->host_table, le.msg);
 				*fe = le;
 				*failed = true;

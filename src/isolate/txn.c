@@ -363,7 +363,7 @@ int release_stale_run(const struct qtxn_opts *t, struct stale_outcome *out, stru
 			note(out->kept, "host-table", names[k], why);
 		} else {
 			bool gone;
-			if (ncut_table_del(NULL, 0, "netdev", names[k], 0, &gone, &le) < 0) {
+			if (ncut_table_del(NULL, 0, "netdev", names[k], 0, &gone, NULL, &le) < 0) {
 				json_array_append_new(out->problems,
 						      json_sprintf("%s: %s", names[k], le.msg));
 			} else {
