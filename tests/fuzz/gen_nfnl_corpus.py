@@ -59,8 +59,10 @@ def err(code, seq=SEQ):
     return msg(ERROR, struct.pack("=i", code) + b"\0" * 16, seq, 0, nft=False)
 
 
-def table(name="contain_t", handle=42):
-    return msg(NEWTABLE, s(1, name) + be32(2, 0) + be32(3, 2) + be64(4, handle), flags=0)
+def table(name="contain_t", handle=42, flags=0, owner=None):
+    own = be32(7, owner) if owner is not None else b""
+    return msg(NEWTABLE, s(1, name) + be32(2, flags) + be32(3, 2) + be64(4, handle) + own,
+               flags=0)
 
 
 def chain(name, hooknum, dev=None, devs=None, policy=0, tbl="contain_t"):
@@ -83,6 +85,10 @@ def synthetic(d):
     write(d, "ok-table-get-ack", 0, table() + ack)
     write(d, "ok-end-table-get-ack", 0, table() + ack)
     write(d, "bad-table-other-name", 0, table("other") + ack)
+    write(d, "ok-table-owned", 0, table(flags=2, owner=4242) + ack)
+    write(d, "ok-table-owned-no-port", 0, table(flags=3) + ack)
+    write(d, "bad-table-flags-short", 0,
+          msg(NEWTABLE, s(1, "contain_t") + attr(2, b"\0\2") + be32(7, 1), flags=0) + ack)
     write(d, "bad-table-enoent", 0, err(-2))
     write(d, "bad-end-enoent", 0, err(-2))
     write(d, "bad-table-other-seq", 0, msg(NEWTABLE, s(1, "contain_t"), seq=SEQ + 1) + ack)

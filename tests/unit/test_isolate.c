@@ -542,6 +542,73 @@ START_TEST(reconcile_plan)
 }
 END_TEST
 
+/* a NEWTABLE reply (then an ACK) as the kernel sends it for a get of
+ * contain_t, with NFTA_TABLE_FLAGS = flags and, when port, NFTA_TABLE_OWNER */
+static size_t table_reply(unsigned char *buf, uint32_t seq, uint32_t flags, uint32_t port)
+{
+	size_t off = NLMSG_HDRLEN + 4; /* nfgenmsg */
+	struct nlmsghdr *h = (struct nlmsghdr *)buf;
+	memset(buf, 0, 256);
+	struct {
+		uint16_t type, len;
+		const void *v;
+	} a[] = {{1, 10, "contain_t"}, {2, 4, NULL}, {4, 8, NULL}, {7, 4, NULL}};
+	uint32_t be_flags = htonl(flags), be_port = htonl(port);
+	uint32_t handle[2] = {0, htonl(42)};
+	a[1].v = &be_flags;
+	a[2].v = handle;
+	a[3].v = &be_port;
+	for (size_t i = 0; i < (port ? 4u : 3u); i++) {
+		struct nlattr *na = (struct nlattr *)(buf + off);
+		na->nla_type = a[i].type;
+		na->nla_len = (uint16_t)(NLA_HDRLEN + a[i].len);
+		memcpy(buf + off + NLA_HDRLEN, a[i].v, a[i].len);
+		off += NLA_ALIGN(na->nla_len);
+	}
+	h->nlmsg_len = (uint32_t)off;
+	h->nlmsg_type = (10 /* NFNL_SUBSYS_NFTABLES */ << 8) | 0 /* NEWTABLE */;
+	h->nlmsg_seq = seq;
+	buf[NLMSG_HDRLEN] = 1; /* NFPROTO_INET */
+	struct nlmsghdr *ack = (struct nlmsghdr *)(buf + off);
+	ack->nlmsg_len = NLMSG_HDRLEN + sizeof(struct nlmsgerr);
+	ack->nlmsg_type = NLMSG_ERROR;
+	ack->nlmsg_seq = seq;
+	return off + ack->nlmsg_len;
+}
+
+/* a table with the nftables owner flag is held by some program's socket:
+ * the read-back says so, and never takes it for our cut */
+START_TEST(readback_owned_table)
+{
+	unsigned char buf[256];
+	struct ncut_table_info ti;
+	size_t nn;
+	struct err e = {0};
+	size_t len = table_reply(buf, 7, 0x2, 4242);
+	ck_assert_int_eq(nfnl_parse_replies(buf, len, 7, "contain_t", false, &ti, &nn, &e), 0);
+	ck_assert(ti.exists && ti.owned);
+	ck_assert_uint_eq(ti.owner, 4242);
+	ck_assert_uint_eq(ti.handle, 42);
+	len = table_reply(buf, 7, 0, 0);
+	ck_assert_int_eq(nfnl_parse_replies(buf, len, 7, "contain_t", false, &ti, &nn, &e), 0);
+	ck_assert(ti.exists && !ti.owned);
+	/* a host table bound as ours, but owned: not ours */
+	struct ncut_dev d = {.ifindex = 9};
+	snprintf(d.ifname, sizeof(d.ifname), "veth9");
+	memset(&ti, 0, sizeof(ti));
+	ti.exists = true;
+	ti.ndrop = ti.nbound = 2;
+	for (int k = 0; k < 2; k++) {
+		ti.bound[k].ifindex = 9;
+		ti.bound[k].egress = k;
+		snprintf(ti.bound[k].dev, sizeof(ti.bound[k].dev), "veth9");
+	}
+	ck_assert(ncut_host_table_matches(&ti, &d, 1));
+	ti.owned = true;
+	ck_assert(!ncut_host_table_matches(&ti, &d, 1));
+}
+END_TEST
+
 START_TEST(netdev_listing)
 {
 	static const char txt[] =
@@ -818,6 +885,7 @@ Suite *unit_suite(void)
 	tcase_add_test(t, state_dir_housekeeping);
 	tcase_add_test(t, state_v2_incarnation);
 	tcase_add_test(t, readback_refuses_forged_replies);
+	tcase_add_test(t, readback_owned_table);
 	suite_add_tcase(s, t);
 	return s;
 }
