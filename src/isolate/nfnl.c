@@ -272,8 +272,10 @@ static void on_table(const struct nlmsghdr *h, void *p)
 		return;
 	t->exists = true;
 	(void)attr_u64(tb[NFTA_TABLE_HANDLE], &t->handle);
+	/* flags we cannot read count as owned: never taken for ours */
 	uint32_t fl = 0;
-	t->owned = attr_u32(tb[NFTA_TABLE_FLAGS], &fl) && (fl & NFT_TABLE_F_OWNER);
+	bool bad = tb[NFTA_TABLE_FLAGS] && !attr_u32(tb[NFTA_TABLE_FLAGS], &fl);
+	t->owned = bad || (fl & NFT_TABLE_F_OWNER);
 	if (t->owned)
 		(void)attr_u32(tb[NFTA_TABLE_OWNER], &t->owner);
 }

@@ -87,7 +87,7 @@ def synthetic(d):
     write(d, "bad-table-other-name", 0, table("other") + ack)
     write(d, "ok-table-owned", 0, table(flags=2, owner=4242) + ack)
     write(d, "ok-table-owned-no-port", 0, table(flags=3) + ack)
-    write(d, "bad-table-flags-short", 0,
+    write(d, "ok-table-flags-short-owned", 0,
           msg(NEWTABLE, s(1, "contain_t") + attr(2, b"\0\2") + be32(7, 1), flags=0) + ack)
     write(d, "bad-table-enoent", 0, err(-2))
     write(d, "bad-end-enoent", 0, err(-2))
