@@ -160,6 +160,10 @@ int read_fd_bounded(int fd, size_t max, char **buf, size_t *len, bool *truncated
 		    struct err *e);
 /* write all of buf to fd, retrying on EINTR/short writes */
 int write_all(int fd, const void *buf, size_t n);
+/* pread n bytes at off, retrying on EINTR/short reads: the count read
+ * (less than n only at end of file), or -1 with errno (what was read
+ * before the error is in buf) */
+ssize_t pread_all(int fd, void *buf, size_t n, off_t off);
 /* mkdir -p with mode for each created component */
 int mkdir_p(const char *path, mode_t mode, struct err *e);
 /* write a file atomically: tmp in the same dir, fsync, rename */

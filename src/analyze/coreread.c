@@ -35,19 +35,10 @@ static ssize_t src_read(struct src *s, uint64_t off, void *buf, size_t n, struct
 {
 	size_t got = 0;
 	if (s->fd >= 0) {
-		while (got < n) {
-			ssize_t r = pread(s->fd, (char *)buf + got, n - got, (off_t)(off + got));
-			if (r < 0) {
-				if (errno == EINTR)
-					continue;
-				return err_sys(e, errno, "read the core at byte %llu",
-					       (unsigned long long)(off + got));
-			}
-			if (r == 0)
-				break;
-			got += (size_t)r;
-		}
-		return (ssize_t)got;
+		ssize_t r = pread_all(s->fd, buf, n, (off_t)off);
+		if (r < 0)
+			return err_sys(e, errno, "read the core at byte %llu", (unsigned long long)off);
+		return r;
 	}
 	if (off < s->pos)
 		return err_set(e, ERR_WRONGSTATE, "byte %llu is behind the stream (at %llu)",

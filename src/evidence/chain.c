@@ -651,17 +651,11 @@ static int walk_from_mark(struct chain *c, const struct stat *st, struct err *e)
 /* pread exactly n bytes at off (a short read is EOF moved under us) */
 static int pread_full(int fd, char *buf, size_t n, off_t off, struct err *e)
 {
-	size_t got = 0;
-	while (got < n) {
-		ssize_t k = pread(fd, buf + got, n - got, off + (off_t)got);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return err_sys(e, errno, "read");
-		if (k == 0)
-			return err_set(e, ERR_INVALID, "the file shrank while read");
-		got += (size_t)k;
-	}
+	ssize_t got = pread_all(fd, buf, n, off);
+	if (got < 0)
+		return err_sys(e, errno, "read");
+	if ((size_t)got < n)
+		return err_set(e, ERR_INVALID, "the file shrank while read");
 	return 0;
 }
 

@@ -84,6 +84,22 @@ int write_all(int fd, const void *buf, size_t n)
 	return 0;
 }
 
+ssize_t pread_all(int fd, void *buf, size_t n, off_t off)
+{
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = pread(fd, (char *)buf + got, n - got, off + (off_t)got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
 int mkdir_p(const char *path, mode_t mode, struct err *e)
 {
 	char tmp[PATH_MAX];
