@@ -337,8 +337,8 @@ struct fslayer_plan {
 
 static void plan_key(const void *buf, size_t n, unsigned char k[PLAN_KEY])
 {
-	unsigned char md[HASH_LEN];
-	sha256_buf(buf, n, md);
+	unsigned char md[SHA256X_LEN];
+	sha256x(buf, n, md); /* no EVP context made and freed per header */
 	memcpy(k, md, PLAN_KEY);
 }
 
