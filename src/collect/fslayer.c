@@ -76,6 +76,12 @@ struct fhash {
 	bool done;
 };
 
+/* a file's digest being computed */
+struct fstate {
+	struct sha256x c;
+	bool live; /* begun, not ended */
+};
+
 struct job {
 	uint64_t apos;	     /* arena position of the bytes (monotonic, never wraps) */
 	uint64_t zeros;	     /* zero bytes of the file's content after them */
@@ -257,8 +263,9 @@ struct fsl {
 	struct pipe p;
 	pthread_t wth;
 	bool wstarted;
-	struct sha256x fctx;  /* the file being hashed (writer thread) */
-	bool fctx_live;	      /* fctx begun, not ended */
+	struct fstate wf;     /* the file the writer hashes */
+	struct fstate mf;     /* the file this thread hashes (self) */
+	bool self;	      /* files are hashed here, not on the writer (see collect_fd) */
 	struct sha256x *tctx; /* the tar stream's digest, the caller's (or NULL) */
 	/* the chunk being handed to libarchive: its bytes are referenced, not
 	 * copied; its file job (pin_job) rides on the tar job of exactly those
@@ -701,29 +708,40 @@ static bool tar_out(struct fsl *w, const unsigned char *buf, size_t n)
  * digest covers what was written, nothing after a failure), the file's
  * (res) whatever happened to the sink. The bytes both take are hashed
  * together. */
+static void file_begin(struct fstate *f, const struct job *j)
+{
+	if (!(j->flags & J_BEGIN))
+		return;
+	if (f->live)
+		sha256x_discard(&f->c);
+	sha256x_init(&f->c);
+	f->live = true;
+}
+
+/* the job's zeros, and the digest at its end */
+static void file_end(struct fstate *f, const struct job *j)
+{
+	hash_zeros(&f->c, j->zeros);
+	if (j->flags & J_END) {
+		sha256x_final(&f->c, j->res->md);
+		f->live = false;
+		j->res->done = true;
+	}
+}
+
 static void job_hash(struct fsl *w, const unsigned char *buf, const struct job *j, bool written)
 {
-	struct sha256x *fc = &w->fctx, *tc = written ? w->tctx : NULL;
-	if (j->res && (j->flags & J_BEGIN)) {
-		if (w->fctx_live)
-			sha256x_discard(fc);
-		sha256x_init(fc);
-		w->fctx_live = true;
-	}
+	struct sha256x *fc = &w->wf.c, *tc = written ? w->tctx : NULL;
+	if (j->res)
+		file_begin(&w->wf, j);
 	if (tc && j->res)
 		sha256x_update2(tc, buf, j->len, fc, buf, j->len);
 	else if (tc)
 		sha256x_update(tc, buf, j->len);
 	else if (j->res)
 		sha256x_update(fc, buf, j->len);
-	if (!j->res)
-		return;
-	hash_zeros(fc, j->zeros);
-	if (j->flags & J_END) {
-		sha256x_final(fc, j->res->md);
-		w->fctx_live = false;
-		j->res->done = true;
-	}
+	if (j->res)
+		file_end(&w->wf, j);
 }
 
 /* one job, written and hashed (no threads) */
@@ -866,14 +884,20 @@ static unsigned char *arena_alloc(struct fsl *w, size_t n, uint64_t *apos)
 	return arena_ptr(p, *apos);
 }
 
-/* a file job (content at apos, or zeros only): to the writer, or done here */
+/* a file job (content at apos, or zeros only): to the writer, or done here
+ * (no threads, or files hashed here) */
 static void file_post(struct fsl *w, const struct job *j)
 {
 	w->hashed_bytes += j->len + j->zeros;
-	if (w->threads)
+	if (w->self) {
+		file_begin(&w->mf, j);
+		sha256x_update(&w->mf.c, arena_ptr(&w->p, j->apos), j->len);
+		file_end(&w->mf, j);
+	} else if (w->threads) {
 		jadd(w, j);
-	else
+	} else {
 		run_job(w, arena_ptr(&w->p, j->apos), j);
+	}
 }
 
 /* the pinned chunk's file job, on its own (before any other use of its bytes) */
@@ -1323,6 +1347,8 @@ static int stream_data(struct fsl *w, int fd, off_t off, uint64_t len, bool to_t
 		w->pin_len = want;
 		w->pin_job = j;
 		w->pin_held = true;
+		if (w->self)
+			pin_release(w); /* hashed here, now: the tar bytes go alone */
 		int r = 0;
 		if (to_tar) {
 			r = tar_write_all(w, buf, want);
@@ -2023,8 +2049,10 @@ static void fsl_free(struct fsl *w)
 	if (w->ae)
 		archive_entry_free(w->ae);
 	pipe_destroy(&w->p);
-	if (w->fctx_live)
-		sha256x_discard(&w->fctx);
+	if (w->wf.live)
+		sha256x_discard(&w->wf.c);
+	if (w->mf.live)
+		sha256x_discard(&w->mf.c);
 	sbuf_free(&w->doc);
 	json_decref(w->notes);
 	for (size_t i = 0; i < w->nhblocks; i++)
@@ -2126,6 +2154,10 @@ static int collect_fd(int rootfd, enum fslayer_kind kind, const char *source,
 		.sink = tar,
 		.tctx = plan_out ? NULL : o->tar_sha256,
 		.threads = !o->no_threads && !plan_out,
+		/* Without SHA-NI two states on one core cost what two hashes
+		 * do: the writer keeps the tar's, the files are hashed here as
+		 * they are read (the two cores share the two chains). */
+		.self = !o->no_threads && !plan_out && !sha256x_accelerated(),
 		.plan_out = plan_out,
 		.plan = plan_out ? NULL : o->plan,
 		.notes = json_array(),

@@ -451,6 +451,17 @@ START_TEST(layer_inline)
 }
 END_TEST
 
+/* without SHA-NI (forced): files hashed on the walking thread, the tar on
+ * the writer; the same checks */
+START_TEST(layer_fallback)
+{
+	bool old = sha256x_force_fallback(true);
+	check_layer(true);
+	check_layer(false);
+	sha256x_force_fallback(old);
+}
+END_TEST
+
 /* threaded and inline give the same bytes, run after run. (The first run
  * is a warm-up: readlink updates a symlink's atime once under relatime.) */
 START_TEST(layer_deterministic)
@@ -847,6 +858,7 @@ Suite *unit_suite(void)
 	if (geteuid() == 0) {
 		tcase_add_test(tc, layer_threaded);
 		tcase_add_test(tc, layer_inline);
+		tcase_add_test(tc, layer_fallback);
 		tcase_add_test(tc, layer_deterministic);
 		tcase_add_test(tc, whole_root);
 		tcase_add_test(tc, sink_failure);
