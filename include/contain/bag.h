@@ -45,6 +45,7 @@
 
 struct bag;
 struct bag_file;
+struct sha256x;
 
 enum bag_form { BAG_FORM_DIR, BAG_FORM_TAR };
 enum bag_compress { BAG_COMPRESS_NONE, BAG_COMPRESS_GZIP, BAG_COMPRESS_ZSTD };
@@ -106,6 +107,15 @@ void bag_file_direct_io(struct bag_file *f);
 /* The artifact's writes come from a thread of the caller's own (the fs
  * layer's writer): hash them on it, not copied to a hashing thread. */
 void bag_file_hash_inline(struct bag_file *f);
+/* The caller hashes every byte it gives bag_file_write into c (its
+ * sha256x, initialised), on its own thread, as it writes them (the fs
+ * layer hashes its tar with the files' content in one pass): the bag does
+ * not hash them again. Holes (bag_file_hole) and a sized artifact's zero
+ * fill at the close are added to c by the bag. From this call c is the
+ * bag's to end: the close takes the artifact's digest from it; a failed or
+ * freed artifact discards it. write and hole only (not bag_file_buf). Call
+ * it right after the open. */
+void bag_file_hash_given(struct bag_file *f, struct sha256x *c);
 /* A sink over the artifact: write and hole as above. */
 struct sink bag_file_sink(struct bag_file *f);
 uint64_t bag_file_size(const struct bag_file *f);

@@ -70,6 +70,7 @@ enum fslayer_kind {
  * zero-fills it to the planned length (zero blocks after the end of a tar
  * are still a valid tar). */
 struct fslayer_plan;
+struct sha256x;
 
 struct fslayer_opts {
 	uint64_t max_file_bytes;   /* stored (non-hole) bytes above which content is left out (0: default) */
@@ -79,6 +80,10 @@ struct fslayer_opts {
 	bool no_threads;	   /* hash and write on the calling thread */
 	bool files_text_only;	   /* files.json as text only: res->files stays NULL */
 	struct fslayer_plan *plan; /* from fslayer_size_*: the tar is bounded by it */
+	struct sha256x *tar_sha256; /* set (initialised, the caller's): every byte the
+				       sink takes is hashed into it too, with the files'
+				       content in one pass (a bag artifact that takes
+				       the caller's digest: bag_file_hash_given) */
 };
 
 struct fslayer_result {

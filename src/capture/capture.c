@@ -39,6 +39,7 @@
 #include "contain/fslayer.h"
 #include "contain/isolate.h"
 #include "contain/memory.h"
+#include "contain/sha256x.h"
 
 #define CAPTURE_NFLOG_BASE 7700
 #define CAPTURE_MAX_PCAP_FILES 40
@@ -635,8 +636,12 @@ static void collect_fs(struct capture *cp)
 		missing(cp, "data/fs/upper.tar", "%s", e.msg);
 		return;
 	}
-	/* the layer's writer thread hashes the tar as it writes it */
-	bag_file_hash_inline(f);
+	/* the layer's writer thread hashes the tar as it writes it, with the
+	 * files' content in one pass (the bag takes that digest) */
+	struct sha256x tsha;
+	sha256x_init(&tsha);
+	bag_file_hash_given(f, &tsha);
+	fo.tar_sha256 = &tsha;
 	struct sink s = bag_file_sink(f);
 	r = fslayer_collect_ctr(cp->c, &fo, &s, &res, &e);
 	fslayer_plan_free(fo.plan);

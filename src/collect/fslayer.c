@@ -6,18 +6,22 @@
  * closed while deeper levels are walked and reopened through ".." — checked by
  * dev/ino — on the way back up).
  *
- * The bytes: one arena (a 4 MiB ring) shared by three threads. The calling
- * thread preads file content into it once; a hasher thread hashes those
- * bytes in place (the file's SHA-256 for files.json) and a writer thread
- * hands the tar stream to the sink (which, in a bag, hashes the stream)
- * straight from the same bytes: libarchive gets the arena pointer from
- * archive_write_data and, with no blocking, hands that very pointer to our
- * write callback, which queues a reference instead of a copy. Only
+ * The bytes: one arena (a 4 MiB ring) shared by two threads. The calling
+ * thread preads file content into it once; a writer thread hands the tar
+ * stream to the sink straight from those bytes and hashes them there: the
+ * file's SHA-256 for files.json and, for a caller that wants it
+ * (fslayer_opts.tar_sha256: a bag artifact that takes the caller's digest),
+ * the tar stream's. A file's content starts on a 512-byte boundary of the
+ * tar, so both digests take the same 64-byte blocks and are computed
+ * together, two SHA-256 states interleaved on one core (sha256x_update2:
+ * SHA-NI is latency-bound, two states cost little more than one).
+ * libarchive gets the arena pointer from archive_write_data and, with no
+ * blocking, hands that very pointer to our write callback, which queues a
+ * reference (with the file's digest attached) instead of a copy. Only
  * libarchive's own bytes (headers, padding) are copied into the arena, next
- * to the data, so consecutive small files make one contiguous run of tar
- * bytes and the writer gets a few big jobs, not several per file. Each
- * consumer has a deep queue of jobs (no per-file handoff); the arena is
- * reused once both have passed a region.
+ * to the data, so consecutive small files' headers and paddings make one
+ * run of tar bytes. The writer has a deep queue of jobs (no per-file
+ * handoff); the arena is reused once it has passed a region.
  *
  * files.json is written as text while walking (one entry a line), not as a
  * tree of jansson objects (about 2 KiB of fresh heap per entry): hashes go
@@ -34,12 +38,12 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <openssl/evp.h>
 
 #include "contain/fslayer.h"
 #include "contain/hashio.h"
+#include "contain/sha256x.h"
 
-#define CHUNK (256u << 10)	  /* file content per read and per hasher job */
+#define CHUNK (256u << 10)	  /* file content per read and per job */
 #define ARENA_SIZE (4u << 20)	  /* the shared ring (a power of two) */
 #define QCAP 8192u		  /* jobs queued per consumer (a power of two) */
 #define WBATCH (256u << 10)	  /* tar bytes gathered into one writer job */
@@ -60,19 +64,28 @@
 static const unsigned char zeros[CHUNK];
 
 /* ---------------------------------------------------------------------- */
-/* the arena and the two job queues                                        */
+/* the arena and the writer's job queue                                    */
 
-enum { J_BEGIN = 1, J_END = 2, J_QUIT = 4 };
+/* J_TAR: the bytes go to the sink (and the tar digest); res set: they (and
+ * zeros after them) are the file's content for its digest, begun and ended
+ * by J_BEGIN and J_END; a job may be both */
+enum { J_BEGIN = 1, J_END = 2, J_QUIT = 4, J_TAR = 8 };
 
 struct fhash {
 	unsigned char md[32];
 	bool done;
 };
 
+/* a file's digest being computed */
+struct fstate {
+	struct sha256x c;
+	bool live; /* begun, not ended */
+};
+
 struct job {
 	uint64_t apos;	     /* arena position of the bytes (monotonic, never wraps) */
-	uint64_t zeros;	     /* hasher: zero bytes to hash after them */
-	struct fhash *res; /* hasher: the file's result */
+	uint64_t zeros;	     /* zero bytes of the file's content after them */
+	struct fhash *res; /* the file's result */
 	uint32_t len;	     /* bytes at apos */
 	uint32_t flags;
 };
@@ -91,7 +104,7 @@ struct pipe {
 	unsigned char *buf;
 	size_t size;
 	uint64_t ahead; /* next free arena position (producer only) */
-	struct queue hq, wq;
+	struct queue wq;
 };
 
 static int pipe_init(struct pipe *p, bool threads, struct err *e)
@@ -101,10 +114,9 @@ static int pipe_init(struct pipe *p, bool threads, struct err *e)
 	p->buf = xmalloc(p->size);
 	if (!threads)
 		return 0;
-	p->hq.jobs = xcalloc(QCAP, sizeof(struct job));
 	p->wq.jobs = xcalloc(QCAP, sizeof(struct job));
 	if (pthread_mutex_init(&p->mu, NULL) != 0 || pthread_cond_init(&p->cv_space, NULL) != 0 ||
-	    pthread_cond_init(&p->hq.cv, NULL) != 0 || pthread_cond_init(&p->wq.cv, NULL) != 0)
+	    pthread_cond_init(&p->wq.cv, NULL) != 0)
 		return err_set(e, ERR_SYS, "init thread queues");
 	p->inited = true;
 	return 0;
@@ -113,12 +125,10 @@ static int pipe_init(struct pipe *p, bool threads, struct err *e)
 static void pipe_destroy(struct pipe *p)
 {
 	free(p->buf);
-	free(p->hq.jobs);
 	free(p->wq.jobs);
 	if (p->inited) {
 		pthread_mutex_destroy(&p->mu);
 		pthread_cond_destroy(&p->cv_space);
-		pthread_cond_destroy(&p->hq.cv);
 		pthread_cond_destroy(&p->wq.cv);
 	}
 	memset(p, 0, sizeof(*p));
@@ -135,11 +145,9 @@ static uint64_t q_low(const struct queue *q)
 	return q->head != q->tail ? q->jobs[q->tail & (QCAP - 1)].apos : UINT64_MAX;
 }
 
-/* mu held: let sleeping consumers at what is queued before the producer sleeps */
+/* mu held: let a sleeping consumer at what is queued before the producer sleeps */
 static void wake_all(struct pipe *p)
 {
-	if (p->hq.waiting)
-		pthread_cond_signal(&p->hq.cv);
 	if (p->wq.waiting)
 		pthread_cond_signal(&p->wq.cv);
 }
@@ -253,21 +261,23 @@ struct fsl {
 	struct archive_entry *ae; /* reused for every header */
 	bool threads;
 	struct pipe p;
-	pthread_t hth, wth;
-	bool hstarted, wstarted;
-	EVP_MD_CTX *hctx;
-	EVP_MD *md; /* SHA-256 fetched once: EVP_sha256() fetches it at every file */
-	/* the chunk being handed to libarchive: its bytes are referenced, not copied */
-	bool pin;
+	pthread_t wth;
+	bool wstarted;
+	struct fstate wf;     /* the file the writer hashes */
+	struct fstate mf;     /* the file this thread hashes (self) */
+	bool self;	      /* files are hashed here, not on the writer (see collect_fd) */
+	struct sha256x *tctx; /* the tar stream's digest, the caller's (or NULL) */
+	/* the chunk being handed to libarchive: its bytes are referenced, not
+	 * copied; its file job (pin_job) rides on the tar job of exactly those
+	 * bytes, or is queued on its own before any other reference to them */
+	bool pin, pin_held;
 	uint64_t pin_apos;
 	const unsigned char *pin_ptr;
 	size_t pin_len;
-	/* tar bytes gathered for the writer, not yet queued */
-	uint64_t wpend_apos;
-	size_t wpend_len;
-	/* hash jobs gathered for the hasher, not yet queued */
-	struct job hpend[QBATCH];
-	size_t nhpend;
+	struct job pin_job;
+	/* jobs gathered for the writer, not yet queued (apos never decreases) */
+	struct job jpend[QBATCH];
+	size_t njpend;
 	int wfailed; /* atomic: the writer thread's sink failed */
 	struct err werr;
 	uint64_t tar_bytes;
@@ -334,8 +344,8 @@ struct fslayer_plan {
 
 static void plan_key(const void *buf, size_t n, unsigned char k[PLAN_KEY])
 {
-	unsigned char md[HASH_LEN];
-	sha256_buf(buf, n, md);
+	unsigned char md[SHA256X_LEN];
+	sha256x(buf, n, md); /* no EVP context made and freed per header */
 	memcpy(k, md, PLAN_KEY);
 }
 
@@ -671,34 +681,99 @@ static struct hlink *hl_add(struct fsl *w, dev_t d, ino_t i)
 }
 
 /* ---------------------------------------------------------------------- */
-/* hasher and writer threads                                               */
+/* the writer thread                                                       */
 
-static void hash_job(struct fsl *w, const unsigned char *buf, const struct job *j)
+static void hash_zeros(struct sha256x *c, uint64_t n)
 {
-	EVP_MD_CTX *ctx = w->hctx;
-	if (j->flags & J_BEGIN)
-		EVP_DigestInit_ex(ctx, w->md, NULL);
-	if (j->len)
-		EVP_DigestUpdate(ctx, buf, j->len);
-	for (uint64_t z = j->zeros; z;) {
-		size_t k = z > sizeof(zeros) ? sizeof(zeros) : (size_t)z;
-		EVP_DigestUpdate(ctx, zeros, k);
-		z -= k;
+	while (n) {
+		size_t k = n > sizeof(zeros) ? sizeof(zeros) : (size_t)n;
+		sha256x_update(c, zeros, k);
+		n -= k;
 	}
+}
+
+/* n tar bytes to the sink (none after it failed): true when it took them */
+static bool tar_out(struct fsl *w, const unsigned char *buf, size_t n)
+{
+	if (!n || __atomic_load_n(&w->wfailed, __ATOMIC_ACQUIRE))
+		return false;
+	if (sink_write(w->sink, buf, n, &w->werr) < 0) {
+		__atomic_store_n(&w->wfailed, 1, __ATOMIC_RELEASE);
+		return false;
+	}
+	return true;
+}
+
+/* A job's digests: the tar's for bytes the sink took (written: the tar
+ * digest covers what was written, nothing after a failure), the file's
+ * (res) whatever happened to the sink. The bytes both take are hashed
+ * together. */
+static void file_begin(struct fstate *f, const struct job *j)
+{
+	if (!(j->flags & J_BEGIN))
+		return;
+	if (f->live)
+		sha256x_discard(&f->c);
+	sha256x_init(&f->c);
+	f->live = true;
+}
+
+/* the job's zeros, and the digest at its end */
+static void file_end(struct fstate *f, const struct job *j)
+{
+	hash_zeros(&f->c, j->zeros);
 	if (j->flags & J_END) {
-		unsigned n = 0;
-		EVP_DigestFinal_ex(ctx, j->res->md, &n);
+		sha256x_final(&f->c, j->res->md);
+		f->live = false;
 		j->res->done = true;
 	}
 }
 
-/* A consumer's loop: jobs taken in batches, handed back every RELEASE_BYTES
- * (so the producer can reuse the arena behind them) and at the batch's end. */
-static void consume(struct fsl *w, struct queue *q, void (*one)(struct fsl *, const struct job *))
+static void job_hash(struct fsl *w, const unsigned char *buf, const struct job *j, bool written)
 {
+	struct sha256x *fc = &w->wf.c, *tc = written ? w->tctx : NULL;
+	if (j->res)
+		file_begin(&w->wf, j);
+	if (tc && j->res)
+		sha256x_update2(tc, buf, j->len, fc, buf, j->len);
+	else if (tc)
+		sha256x_update(tc, buf, j->len);
+	else if (j->res)
+		sha256x_update(fc, buf, j->len);
+	if (j->res)
+		file_end(&w->wf, j);
+}
+
+/* one job, written and hashed (no threads) */
+static void run_job(struct fsl *w, const unsigned char *buf, const struct job *j)
+{
+	job_hash(w, buf, j, (j->flags & J_TAR) && tar_out(w, buf, j->len));
+}
+
+/* jobs [from, to), tar bytes contiguous in the arena at p: one write, then
+ * their digests */
+static void write_run(struct fsl *w, const struct job *jb, size_t from, size_t to,
+		      const unsigned char *p, size_t len)
+{
+	bool ok = tar_out(w, p, len);
+	for (size_t k = from; k < to; k++)
+		job_hash(w, arena_ptr(&w->p, jb[k].apos), &jb[k], ok);
+}
+
+/* The writer's loop: jobs taken in batches; the tar bytes of consecutive
+ * jobs that lie next to each other in the arena go out in one write (a
+ * small file is a header job and a content job: two writes a file were
+ * 20,000 syscalls for 10,000 files); jobs handed back every RELEASE_BYTES
+ * (so the producer can reuse the arena behind them) and at the batch's
+ * end, their bytes written first. */
+static void *writer_main(void *arg)
+{
+	struct fsl *w = arg;
+	struct queue *q = &w->p.wq;
 	struct job jb[QBATCH];
 	for (;;) {
-		size_t n = q_get_batch(&w->p, q, jb, QBATCH), done = 0;
+		size_t n = q_get_batch(&w->p, q, jb, QBATCH), done = 0, r0 = 0, rlen = 0;
+		const unsigned char *rp = NULL;
 		uint64_t bytes = 0;
 		bool quit = false;
 		for (size_t i = 0; i < n; i++) {
@@ -707,75 +782,69 @@ static void consume(struct fsl *w, struct queue *q, void (*one)(struct fsl *, co
 				n = i + 1;
 				break;
 			}
-			one(w, &jb[i]);
+			const unsigned char *p = arena_ptr(&w->p, jb[i].apos);
+			bool tar = (jb[i].flags & J_TAR) && jb[i].len;
+			if (rlen && (!tar || p != rp + rlen)) {
+				write_run(w, jb, r0, i, rp, rlen);
+				rlen = 0;
+			}
+			if (!tar) {
+				job_hash(w, p, &jb[i], false); /* a file's alone (zeros, not in the tar) */
+			} else {
+				if (!rlen) {
+					rp = p;
+					r0 = i;
+				}
+				rlen += jb[i].len;
+			}
 			bytes += jb[i].len;
 			if (bytes >= RELEASE_BYTES) {
+				if (rlen)
+					write_run(w, jb, r0, i + 1, rp, rlen);
+				rlen = 0;
 				q_done_n(&w->p, q, i + 1 - done);
 				done = i + 1;
 				bytes = 0;
 			}
 		}
+		if (rlen)
+			write_run(w, jb, r0, quit ? n - 1 : n, rp, rlen);
 		q_done_n(&w->p, q, n - done);
 		if (quit)
-			return;
+			return NULL;
 	}
 }
 
-static void hash_one(struct fsl *w, const struct job *j)
+/* queue the gathered jobs */
+static void jflush(struct fsl *w, bool wake)
 {
-	hash_job(w, arena_ptr(&w->p, j->apos), j);
-}
-
-static void write_one(struct fsl *w, const struct job *j)
-{
-	if (j->len && !__atomic_load_n(&w->wfailed, __ATOMIC_ACQUIRE) &&
-	    sink_write(w->sink, arena_ptr(&w->p, j->apos), j->len, &w->werr) < 0)
-		__atomic_store_n(&w->wfailed, 1, __ATOMIC_RELEASE);
-}
-
-static void *hasher_main(void *arg)
-{
-	struct fsl *w = arg;
-	consume(w, &w->p.hq, hash_one);
-	return NULL;
-}
-
-static void *writer_main(void *arg)
-{
-	struct fsl *w = arg;
-	consume(w, &w->p.wq, write_one);
-	return NULL;
-}
-
-/* queue the gathered tar bytes for the writer */
-static void wflush(struct fsl *w)
-{
-	if (!w->wpend_len)
+	if (!w->njpend)
 		return;
-	struct job j = {.apos = w->wpend_apos, .len = (uint32_t)w->wpend_len};
-	w->wpend_len = 0;
-	q_post(&w->p, &w->p.wq, &j, true);
+	size_t n = w->njpend;
+	w->njpend = 0;
+	q_post_n(&w->p, &w->p.wq, w->jpend, n, wake);
 }
 
-/* tar bytes at apos, after those gathered so far (merged when contiguous in
- * memory too: never across the arena's end) */
-static void wadd(struct fsl *w, uint64_t apos, size_t n)
+/* a job, gathered (small files come in runs); queued at once when large.
+ * Tar bytes right after a run of tar bytes in the arena join it. */
+static void jadd(struct fsl *w, const struct job *j)
 {
-	if (w->wpend_len && w->wpend_apos + w->wpend_len == apos && w->wpend_len + n <= WBATCH &&
-	    (apos & (w->p.size - 1)) != 0) {
-		w->wpend_len += n;
-	} else {
-		wflush(w);
-		w->wpend_apos = apos;
-		w->wpend_len = n;
+	struct job *l = w->njpend ? &w->jpend[w->njpend - 1] : NULL;
+	if (l && !j->res && !l->res && j->flags == J_TAR && l->flags == J_TAR &&
+	    l->apos + l->len == j->apos &&
+	    l->len + j->len <= WBATCH && (j->apos & (w->p.size - 1)) != 0) {
+		l->len += j->len;
+		if (l->len >= WBATCH)
+			jflush(w, true);
+		return;
 	}
-	if (w->wpend_len >= WBATCH)
-		wflush(w);
+	w->jpend[w->njpend++] = *j;
+	bool big = j->len >= WAKE_BYTES || j->zeros >= WAKE_BYTES;
+	if (big || w->njpend == QBATCH)
+		jflush(w, big);
 }
 
-static void hflush(struct fsl *w, bool wake);
-
-/* main thread: n (<= CHUNK) contiguous arena bytes, once both consumers have
+/* main thread: n (<= CHUNK) contiguous arena bytes, once the writer has
  * passed them. Without threads the arena is one chunk, used at once. */
 static unsigned char *arena_alloc(struct fsl *w, size_t n, uint64_t *apos)
 {
@@ -790,24 +859,19 @@ static unsigned char *arena_alloc(struct fsl *w, size_t n, uint64_t *apos)
 		size_t off = (size_t)(pos & (p->size - 1));
 		if (off + n > p->size)
 			pos += p->size - off; /* regions never straddle the end */
-		uint64_t low = q_low(&p->hq), l2 = q_low(&p->wq);
-		if (l2 < low)
-			low = l2;
+		uint64_t low = q_low(&p->wq);
 		if (w->pin && w->pin_apos < low)
 			low = w->pin_apos;
-		if (w->wpend_len && w->wpend_apos < low)
-			low = w->wpend_apos;
-		if (w->nhpend && w->hpend[0].apos < low)
-			low = w->hpend[0].apos;
+		if (w->njpend && w->jpend[0].apos < low)
+			low = w->jpend[0].apos;
 		if (low == UINT64_MAX || pos + n - low <= p->size) {
 			p->ahead = pos + n;
 			*apos = pos;
 			break;
 		}
-		if (w->wpend_len || w->nhpend) { /* what we hold back may be what we wait for */
+		if (w->njpend) { /* what we hold back may be what we wait for */
 			pthread_mutex_unlock(&p->mu);
-			wflush(w);
-			hflush(w, true);
+			jflush(w, true);
 			pthread_mutex_lock(&p->mu);
 			continue;
 		}
@@ -820,28 +884,29 @@ static unsigned char *arena_alloc(struct fsl *w, size_t n, uint64_t *apos)
 	return arena_ptr(p, *apos);
 }
 
-/* queue the gathered hash jobs */
-static void hflush(struct fsl *w, bool wake)
-{
-	if (!w->nhpend)
-		return;
-	size_t n = w->nhpend;
-	w->nhpend = 0;
-	q_post_n(&w->p, &w->p.hq, w->hpend, n, wake);
-}
-
-/* a hash job: gathered (small files come in runs), queued at once when large */
-static void hash_post(struct fsl *w, const struct job *j)
+/* a file job (content at apos, or zeros only): to the writer, or done here
+ * (no threads, or files hashed here) */
+static void file_post(struct fsl *w, const struct job *j)
 {
 	w->hashed_bytes += j->len + j->zeros;
-	if (!w->threads) {
-		hash_job(w, arena_ptr(&w->p, j->apos), j);
-		return;
+	if (w->self) {
+		file_begin(&w->mf, j);
+		sha256x_update(&w->mf.c, arena_ptr(&w->p, j->apos), j->len);
+		file_end(&w->mf, j);
+	} else if (w->threads) {
+		jadd(w, j);
+	} else {
+		run_job(w, arena_ptr(&w->p, j->apos), j);
 	}
-	w->hpend[w->nhpend++] = *j;
-	bool big = j->len >= WAKE_BYTES || j->zeros >= WAKE_BYTES;
-	if (big || w->nhpend == QBATCH)
-		hflush(w, big);
+}
+
+/* the pinned chunk's file job, on its own (before any other use of its bytes) */
+static void pin_release(struct fsl *w)
+{
+	if (!w->pin_held)
+		return;
+	w->pin_held = false;
+	file_post(w, &w->pin_job);
 }
 
 /* tar bytes on their way to the sink (the writer thread, or at once) */
@@ -856,28 +921,48 @@ static la_ssize_t tar_emit(struct fsl *w, struct archive *a, const void *buf, si
 		archive_set_error(a, EFBIG, "layer tar longer than its sizing pass");
 		return -1;
 	}
+	const unsigned char *b = buf;
+	uintptr_t at = (uintptr_t)b, pin = (uintptr_t)w->pin_ptr;
+	bool pinned = w->pin && at >= pin && n <= w->pin_len && at - pin <= w->pin_len - n;
 	if (!w->threads) {
-		if (sink_write(w->sink, buf, n, &w->werr) < 0) {
-			w->wfailed = 1;
+		struct job j = {.flags = J_TAR, .len = (uint32_t)n};
+		if (pinned && at == pin && n == w->pin_len && w->pin_held) {
+			j = w->pin_job; /* the chunk's file job rides on it */
+			j.flags |= J_TAR;
+			w->pin_held = false;
+			w->hashed_bytes += j.len + j.zeros;
+		}
+		pin_release(w);
+		/* the arena is one chunk: not the home of libarchive's own bytes */
+		run_job(w, b, &j);
+		if (w->wfailed) {
 			archive_set_error(a, EIO, "sink failed");
 			return -1;
 		}
 		w->tar_bytes += n;
 		return (la_ssize_t)n;
 	}
-	const unsigned char *b = buf;
-	uintptr_t at = (uintptr_t)b, pin = (uintptr_t)w->pin_ptr;
-	if (w->pin && at >= pin && n <= w->pin_len && at - pin <= w->pin_len - n) {
+	if (pinned) {
 		/* file content already in the arena: referenced, not copied */
-		wadd(w, w->pin_apos + (uint64_t)(at - pin), n);
+		struct job j = {.apos = w->pin_apos + (uint64_t)(at - pin), .len = (uint32_t)n,
+				.flags = J_TAR};
+		if (at == pin && n == w->pin_len && w->pin_held) {
+			j = w->pin_job;
+			j.flags |= J_TAR;
+			w->pin_held = false;
+			w->hashed_bytes += j.len + j.zeros;
+		}
+		pin_release(w);
+		jadd(w, &j);
 	} else {
 		/* libarchive's own bytes (headers, padding): copied next to the data */
+		pin_release(w);
 		for (size_t left = n; left;) {
 			size_t k = left > CHUNK ? CHUNK : left;
-			uint64_t apos;
-			unsigned char *d = arena_alloc(w, k, &apos);
+			struct job j = {.len = (uint32_t)k, .flags = J_TAR};
+			unsigned char *d = arena_alloc(w, k, &j.apos);
 			memcpy(d, b, k);
-			wadd(w, apos, k);
+			jadd(w, &j);
 			b += k;
 			left -= k;
 		}
@@ -907,16 +992,7 @@ static int threads_start(struct fsl *w)
 {
 	if (!w->threads)
 		return 0;
-	if (pthread_create(&w->hth, NULL, hasher_main, w) != 0) {
-		w->threads = false;
-		return 0;
-	}
-	w->hstarted = true;
 	if (pthread_create(&w->wth, NULL, writer_main, w) != 0) {
-		struct job q = {.apos = w->p.ahead, .flags = J_QUIT};
-		q_post(&w->p, &w->p.hq, &q, true);
-		pthread_join(w->hth, NULL);
-		w->hstarted = false;
 		w->threads = false;
 		return 0;
 	}
@@ -924,22 +1000,15 @@ static int threads_start(struct fsl *w)
 	return 0;
 }
 
-/* hand over what is gathered and stop both threads (they finish their queues) */
+/* hand over what is gathered and stop the writer (it finishes its queue) */
 static void threads_stop(struct fsl *w)
 {
 	if (w->wstarted) {
-		wflush(w);
+		jflush(w, true);
 		struct job q = {.apos = w->p.ahead, .flags = J_QUIT};
 		q_post(&w->p, &w->p.wq, &q, true);
 		pthread_join(w->wth, NULL);
 		w->wstarted = false;
-	}
-	if (w->hstarted) {
-		hflush(w, true);
-		struct job q = {.apos = w->p.ahead, .flags = J_QUIT};
-		q_post(&w->p, &w->p.hq, &q, true);
-		pthread_join(w->hth, NULL);
-		w->hstarted = false;
 	}
 }
 
@@ -1227,8 +1296,8 @@ static long map_extents(int fd, off_t size, struct ext **out, uint64_t *data)
 	return (long)n;
 }
 
-/* Stream [off, off+len) of fd to the hasher and (to_tar) the archive, read
- * once into the arena. last: the final chunk ends the hash. *short_read set
+/* Stream [off, off+len) of fd to the file's digest and (to_tar) the
+ * archive, read once into the arena. last: the final chunk ends the hash. *short_read set
  * if the file gave less (the rest is zeros, so the tar stays consistent). */
 static int stream_data(struct fsl *w, int fd, off_t off, uint64_t len, bool to_tar,
 		       struct fhash *h, bool *first, bool last, bool *short_read)
@@ -1276,13 +1345,17 @@ static int stream_data(struct fsl *w, int fd, off_t off, uint64_t len, bool to_t
 		w->pin_apos = apos;
 		w->pin_ptr = buf;
 		w->pin_len = want;
-		hash_post(w, &j);
+		w->pin_job = j;
+		w->pin_held = true;
+		if (w->self)
+			pin_release(w); /* hashed here, now: the tar bytes go alone */
 		int r = 0;
 		if (to_tar) {
 			r = tar_write_all(w, buf, want);
 			if (r == 0)
 				w->data_bytes += want;
 		}
+		pin_release(w);
 		w->pin = false;
 		if (r < 0)
 			return -1;
@@ -1301,7 +1374,7 @@ static int stream_hole(struct fsl *w, uint64_t len, bool to_tar, bool hash_zeros
 		if (last)
 			j.flags |= J_END;
 		*first = false;
-		hash_post(w, &j);
+		file_post(w, &j);
 	}
 	if (to_tar) {
 		while (len) {
@@ -1976,8 +2049,10 @@ static void fsl_free(struct fsl *w)
 	if (w->ae)
 		archive_entry_free(w->ae);
 	pipe_destroy(&w->p);
-	EVP_MD_CTX_free(w->hctx);
-	EVP_MD_free(w->md);
+	if (w->wf.live)
+		sha256x_discard(&w->wf.c);
+	if (w->mf.live)
+		sha256x_discard(&w->mf.c);
 	sbuf_free(&w->doc);
 	json_decref(w->notes);
 	for (size_t i = 0; i < w->nhblocks; i++)
@@ -2077,7 +2152,12 @@ static int collect_fd(int rootfd, enum fslayer_kind kind, const char *source,
 		.hole_hash = o->max_hole_hash ? o->max_hole_hash : FSLAYER_DEFAULT_HOLE_HASH,
 		.deep_budget = o->deep_path_budget ? o->deep_path_budget : FSLAYER_DEFAULT_DEEP_BUDGET,
 		.sink = tar,
+		.tctx = plan_out ? NULL : o->tar_sha256,
 		.threads = !o->no_threads && !plan_out,
+		/* Without SHA-NI two states on one core cost what two hashes
+		 * do: the writer keeps the tar's, the files are hashed here as
+		 * they are read (the two cores share the two chains). */
+		.self = !o->no_threads && !plan_out && !sha256x_accelerated(),
 		.plan_out = plan_out,
 		.plan = plan_out ? NULL : o->plan,
 		.notes = json_array(),
@@ -2099,12 +2179,10 @@ static int collect_fd(int rootfd, enum fslayer_kind kind, const char *source,
 	sbuf_addc(b, '[');
 
 	int ret = -1;
-	w.hctx = EVP_MD_CTX_new();
-	w.md = EVP_MD_fetch(NULL, "SHA256", NULL);
 	w.ae = archive_entry_new();
-	if (!w.hctx || !w.md || !w.ae) {
+	if (!w.ae) {
 		close(fd);
-		err_set(e, ERR_SYS, "create sha256 context");
+		err_set(e, ERR_SYS, "create archive entry");
 		goto out;
 	}
 	if (pipe_init(&w.p, w.threads, e) < 0) {

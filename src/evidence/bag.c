@@ -16,6 +16,7 @@
 #include "contain/bag.h"
 #include "contain/chain.h"
 #include "contain/hashio.h"
+#include "contain/sha256x.h"
 #include "contain/sign.h"
 
 #define HEAD_KEEP 4096	   /* first bytes kept for libmagic */
@@ -167,6 +168,7 @@ struct bag_file {
 	uint64_t size;
 	uint64_t kicked; /* directory form: bytes handed to writeback so far */
 	struct hasher *h;
+	struct sha256x *given; /* bag_file_hash_given: the caller's digest of the bytes */
 	void *lent; /* bag_file_buf's buffer, until bag_file_commit */
 	size_t lentcap;
 	unsigned char head[HEAD_KEEP];
@@ -562,6 +564,8 @@ static void file_free(struct bag_file *f)
 	if (f->fd >= 0)
 		close(f->fd);
 	hasher_free(f->h);
+	if (f->given)
+		sha256x_discard(f->given);
 	json_decref(f->notes);
 	free(f->path);
 	free(f->kind);
@@ -912,6 +916,8 @@ int bag_file_write(struct bag_file *f, const void *buf, size_t n, struct err *e)
 	if (write_ok(f, n, e) < 0)
 		return -1;
 	keep_head(f, buf, n, false);
+	if (f->given)
+		return write_out(f, buf, n, e); /* the caller hashed them */
 	if (f->dio && n >= INPLACE_MIN) {
 		/* hashed in place on the hasher's thread while it is written */
 		hasher_update_ref(f->h, buf, n);
@@ -979,6 +985,20 @@ static int write_out(struct bag_file *f, const void *buf, size_t n, struct err *
 	return 0;
 }
 
+/* n zero bytes into the artifact's digest (the bag's, or the caller's) */
+static void file_zeros(struct bag_file *f, uint64_t n)
+{
+	static const unsigned char z[64 << 10];
+	if (!f->given) {
+		hasher_zeros(f->h, n);
+		return;
+	}
+	for (uint64_t k; n; n -= k) {
+		k = n > sizeof(z) ? sizeof(z) : n;
+		sha256x_update(f->given, z, (size_t)k);
+	}
+}
+
 int bag_file_hole(struct bag_file *f, uint64_t n, struct err *e)
 {
 	struct bag *b = f->b;
@@ -995,7 +1015,7 @@ int bag_file_hole(struct bag_file *f, uint64_t n, struct err *e)
 		return err_set(e, ERR_INVALID, "artifact '%s': more than the %llu bytes declared",
 			       f->path, (unsigned long long)f->declared);
 	keep_head(f, NULL, n > HEAD_KEEP ? HEAD_KEEP : (size_t)n, true);
-	hasher_zeros(f->h, n);
+	file_zeros(f, n);
 	if (f->direct) {
 		/* straight into the tar: zeros (no pax sparse entries) */
 		pthread_mutex_lock(&b->mu);
@@ -1034,6 +1054,11 @@ static int sink_h(void *ctx, uint64_t n, struct err *e)
 void bag_file_hash_inline(struct bag_file *f)
 {
 	hasher_inline(f->h);
+}
+
+void bag_file_hash_given(struct bag_file *f, struct sha256x *c)
+{
+	f->given = c;
 }
 
 struct sink bag_file_sink(struct bag_file *f)
@@ -1268,7 +1293,7 @@ static int file_finish(struct bag *b, struct bag_file *f, const char *result, st
 		json_array_append_new(f->notes,
 				      json_pack("{s:s,s:I}", "short", "zero-filled to the declared size",
 						"bytes", (json_int_t)missing));
-		hasher_zeros(f->h, missing);
+		file_zeros(f, missing);
 		keep_head(f, NULL, missing > HEAD_KEEP ? HEAD_KEEP : (size_t)missing, true);
 		if (f->direct) {
 			if (tar_zeros(b, missing, e) < 0)
@@ -1280,7 +1305,12 @@ static int file_finish(struct bag *b, struct bag_file *f, const char *result, st
 		}
 		f->size = f->declared;
 	}
-	hasher_final(f->h, md);
+	if (f->given) {
+		sha256x_final(f->given, md);
+		f->given = NULL;
+	} else {
+		hasher_final(f->h, md);
+	}
 	hex_encode(md, HASH_LEN, f->sha);
 	time_rfc3339_ns(f->end, sizeof(f->end));
 	if (f->direct) {

@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 
 #include "contain/fslayer.h"
+#include "contain/sha256x.h"
 #include "contain/util.h"
 #include "unit.h"
 
@@ -228,13 +229,28 @@ static json_t *jfind(json_t *files, const char *path)
 	return NULL;
 }
 
+/* tar_sha256 ended: the SHA-256 of exactly the bytes the sink took */
+static void check_tar_digest(struct sha256x *c, const struct sbuf *tar)
+{
+	unsigned char md[SHA256X_LEN];
+	char got[65], want[65];
+	sha256x_final(c, md);
+	hex_encode(md, sizeof(md), got);
+	sha256_hex(tar->buf, tar->len, want);
+	ck_assert_str_eq(got, want);
+}
+
+/* with the tar's digest (fslayer_opts.tar_sha256) checked against its bytes */
 static void collect(bool threads, enum fslayer_kind kind, struct sbuf *tar, struct fslayer_result *res)
 {
-	struct fslayer_opts o = {.max_file_bytes = MAX_FILE, .no_threads = !threads};
+	struct sha256x c;
+	sha256x_init(&c);
+	struct fslayer_opts o = {.max_file_bytes = MAX_FILE, .no_threads = !threads, .tar_sha256 = &c};
 	struct sink s = sink_sbuf(tar);
 	struct err e = {0};
 	int r = fslayer_collect_dir(upper, kind, &o, &s, res, &e);
 	ck_assert_msg(r == 0, "collect: %s", e.msg);
+	check_tar_digest(&c, tar);
 }
 
 /* the whole layer, checked entry by entry */
@@ -435,6 +451,17 @@ START_TEST(layer_inline)
 }
 END_TEST
 
+/* without SHA-NI (forced): files hashed on the walking thread, the tar on
+ * the writer; the same checks */
+START_TEST(layer_fallback)
+{
+	bool old = sha256x_force_fallback(true);
+	check_layer(true);
+	check_layer(false);
+	sha256x_force_fallback(old);
+}
+END_TEST
+
 /* threaded and inline give the same bytes, run after run. (The first run
  * is a warm-up: readlink updates a symlink's atime once under relatime.) */
 START_TEST(layer_deterministic)
@@ -532,11 +559,17 @@ START_TEST(sink_failure)
 	for (int threads = 0; threads < 2; threads++) {
 		size_t left = 4096;
 		struct sink s = {failing_write, NULL, &left};
-		struct fslayer_opts o = {.max_file_bytes = MAX_FILE, .no_threads = !threads};
+		struct sha256x c;
+		sha256x_init(&c);
+		struct fslayer_opts o = {.max_file_bytes = MAX_FILE, .no_threads = !threads,
+					 .tar_sha256 = &c};
 		struct fslayer_result res;
 		struct err e = {0};
 		ck_assert_int_eq(fslayer_collect_dir(upper, FSLAYER_UPPER, &o, &s, &res, &e), -1);
 		ck_assert_msg(strstr(e.msg, "disk full") != NULL, "error: %s", e.msg);
+		/* the caller's context: still its to end */
+		ck_assert_uint_le(c.bytes, 4096);
+		sha256x_discard(&c);
 	}
 	teardown_upper();
 }
@@ -632,10 +665,15 @@ START_TEST(ring_wraps)
 	struct sbuf t1 = SBUF_INIT, t2 = SBUF_INIT;
 	struct fslayer_result r1, r2;
 	struct err e = {0};
-	struct fslayer_opts o1 = {0}, o2 = {.no_threads = true};
+	struct sha256x c1, c2;
+	sha256x_init(&c1);
+	sha256x_init(&c2);
+	struct fslayer_opts o1 = {.tar_sha256 = &c1}, o2 = {.no_threads = true, .tar_sha256 = &c2};
 	struct sink s1 = sink_sbuf(&t1), s2 = sink_sbuf(&t2);
 	ck_assert_int_eq(fslayer_collect_dir(dir, FSLAYER_UPPER, &o1, &s1, &r1, &e), 0);
 	ck_assert_int_eq(fslayer_collect_dir(dir, FSLAYER_UPPER, &o2, &s2, &r2, &e), 0);
+	check_tar_digest(&c1, &t1);
+	check_tar_digest(&c2, &t2);
 	ck_assert_uint_gt(t1.len, 4u * (4u << 20)); /* the ring is 4 MiB */
 	ck_assert_uint_eq(t1.len, t2.len);
 	ck_assert(memcmp(t1.buf, t2.buf, t1.len) == 0);
@@ -764,7 +802,11 @@ START_TEST(sized_changed)
 	struct sbuf t = SBUF_INIT;
 	struct sink s = sink_sbuf(&t);
 	struct fslayer_result r;
+	struct sha256x c;
+	sha256x_init(&c);
+	o.tar_sha256 = &c;
 	ck_assert_int_eq(fslayer_collect_dir(dir, FSLAYER_UPPER, &o, &s, &r, &e), 0);
+	check_tar_digest(&c, &t); /* the entries left out: not in it */
 	ck_assert_uint_le(t.len, planned);
 	ck_assert_uint_eq(r.tar_bytes, t.len);
 	ck_assert_uint_eq(r.changed, xset ? 4 : 3); /* grow, shrink, added (, xattr) */
@@ -816,6 +858,7 @@ Suite *unit_suite(void)
 	if (geteuid() == 0) {
 		tcase_add_test(tc, layer_threaded);
 		tcase_add_test(tc, layer_inline);
+		tcase_add_test(tc, layer_fallback);
 		tcase_add_test(tc, layer_deterministic);
 		tcase_add_test(tc, whole_root);
 		tcase_add_test(tc, sink_failure);
