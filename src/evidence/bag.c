@@ -1527,15 +1527,19 @@ struct tagfile {
 
 static int write_tail(struct bag *b, bool final, struct err *e)
 {
+	/* directory form: the last group is synced first, while the mime
+	 * workers finish what is queued (the sync's wait and libmagic overlap);
+	 * from here on no artifact is written */
+	if (b->form == BAG_FORM_DIR && group_commit(b, e) < 0)
+		return -1;
 	int rc = -1;
-	struct sbuf man = SBUF_INIT, tag = SBUF_INIT;
+	struct sbuf man = SBUF_INIT, tag = SBUF_INIT, idxb = SBUF_INIT;
 	mime_drain(b);
 	json_t *idx = json_pack("{s:s,s:O}", "bag", b->id, "artifacts", b->index);
 	if (b->index_extra)
 		json_object_update_missing(idx, b->index_extra);
 	char *idxs = json_dumps(idx, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(idx);
-	struct sbuf idxb = SBUF_INIT;
 	sbuf_adds(&idxb, idxs ? idxs : "{}");
 	sbuf_addc(&idxb, '\n');
 	free(idxs);
@@ -1568,8 +1572,6 @@ static int write_tail(struct bag *b, bool final, struct err *e)
 		goto out;
 
 	if (b->form == BAG_FORM_DIR) {
-		if (group_commit(b, e) < 0)
-			goto out;
 		if (dir_write_new(b, "index.json", idxb.buf, idxb.len, e) < 0)
 			goto out;
 		if (final) {
