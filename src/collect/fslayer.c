@@ -1320,15 +1320,10 @@ static int stream_data(struct fsl *w, int fd, off_t off, uint64_t len, bool to_t
 		uint64_t apos;
 		unsigned char *buf = arena_alloc(w, want, &apos);
 		size_t got = 0;
-		while (got < want && !*short_read) {
-			ssize_t r = pread(fd, buf + got, want - got, off + (off_t)got);
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r <= 0) {
-				*short_read = true;
-				break;
-			}
-			got += (size_t)r;
+		if (!*short_read) { /* an error reads as the file's end */
+			ssize_t r = pread_all(fd, buf, want, off);
+			got = r > 0 ? (size_t)r : 0;
+			*short_read = got < want;
 		}
 		if (got < want)
 			memset(buf + got, 0, want - got);
