@@ -681,6 +681,14 @@ static void hash_entry(struct archive *a, struct archive_entry *ae, struct hashe
 	la_int64_t off;
 	uint64_t cur = 0;
 	int r;
+	if (keep && !keep->buf && archive_entry_size_is_set(ae) && archive_entry_size(ae) > 0 &&
+	    (uint64_t)archive_entry_size(ae) < keep_max) {
+		/* a tag file in one buffer of its size, as read_sized does for the
+		 * directory form: a 7 MB custody log is not grown and copied */
+		size_t n = (size_t)archive_entry_size(ae) + 1;
+		*keep = (struct sbuf){.buf = tag_alloc(n), .len = 0, .cap = n};
+		keep->buf[0] = '\0';
+	}
 	while ((r = archive_read_data_block(a, &buf, &size, &off)) == ARCHIVE_OK) {
 		if (off < 0 || (uint64_t)off != cur) {
 			*sparse = true;
@@ -1041,6 +1049,8 @@ static bool tar_member(struct view *v, struct archive *a, struct archive_entry *
 	int rerr = 0;
 	bool sparse = false;
 	if (t >= 0) {
+		/* hashed here as read: no thread, no copy (its bytes are kept) */
+		hasher_inline(h);
 		v->tags[t].present = true;
 		hash_entry(a, ae, h, &v->tags[t].buf, tag_max(t), &v->tags[t].too_big, &sparse,
 			   &rerr);
