@@ -2,6 +2,7 @@
  * large, so the caller's write (or read) runs while the hash is computed. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,6 +42,48 @@ void sha256_hex(const void *buf, size_t n, char out[HASH_HEX]);
 /* Hash an open fd from its offset to EOF (read on this thread, hash on a
  * second). *size gets the bytes read. */
 int sha256_fd(int fd, unsigned char out[HASH_LEN], uint64_t *size, struct err *e);
+
+/* ---- hashpair: read and hash files two at a time on one thread ----
+ *
+ * SHA-NI is latency-bound (include/contain/sha256x.h): a thread that hashes
+ * two files at once, their blocks interleaved, does ~1.4x the bytes of one.
+ * hashpair_run() takes items from ops->next while it has a free slot of
+ * two, reads each item in chunks of up to HASHPAIR_CHUNK bytes into that
+ * slot's buffer, hashes what both slots hold together (one alone when the
+ * other has nothing), and hands each finished item to ops->done. It never
+ * waits for an item: when next has none and both slots are empty, it
+ * returns. Items never mix: each digest is of exactly its own bytes. */
+#define HASHPAIR_CHUNK (1u << 20)
+
+struct hashres;
+
+struct hashpair_item {
+	int fd;		/* read here; hashpair never closes it (done may) */
+	bool range;	/* pread [off, off + len); else read(2) to EOF */
+	uint64_t off;	/* range: where the bytes start */
+	uint64_t len;	/* range: how many; else the size fstat gave, or
+			   UINT64_MAX: a short read that brings the bytes to
+			   exactly len is the end (no second read(2) to see
+			   EOF), a file that grew is read on */
+	void *tag;	/* the caller's */
+};
+
+struct hashpair_ops {
+	/* the next item: 1 (*it filled), 0 none now (never blocks long) */
+	int (*next)(void *arg, struct hashpair_item *it);
+	/* it is hashed: r->md (valid when r->err == 0), r->bytes read, r->err
+	 * the errno of a failed read; r->tag is it->tag */
+	void (*done)(void *arg, const struct hashpair_item *it, const struct hashres *r);
+};
+
+/* Buffers kept between runs (two of HASHPAIR_CHUNK, made on first use);
+ * hashpair_bufs_free() frees them. */
+struct hashpair_bufs {
+	char *buf[2];
+};
+
+void hashpair_run(const struct hashpair_ops *ops, void *arg, struct hashpair_bufs *b);
+void hashpair_bufs_free(struct hashpair_bufs *b);
 
 /* ---- hashpool: a bounded pool of SHA-256 workers ----
  *

@@ -1,5 +1,7 @@
 /* hashio.c: SHA-256 while writing or reading, on a second thread for big
- * data. Small data is hashed inline: no thread for a 200-byte JSON file. */
+ * data. Small data is hashed inline: no thread for a 200-byte JSON file.
+ * The hashing itself is sha256x (SHA-NI, two messages at once where a
+ * thread has two: hashpair). */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -7,9 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "contain/hashio.h"
+#include "contain/sha256x.h"
 
 enum {
 	SLOT_SIZE = 1 << 20,
@@ -26,7 +27,7 @@ struct slot {
 };
 
 struct hasher {
-	EVP_MD_CTX *ctx;
+	struct sha256x ctx;
 	uint64_t bytes;
 	bool threaded, done, stop;
 	bool inline_only; /* hasher_inline: never a thread, never a copy */
@@ -40,11 +41,11 @@ struct hasher {
 
 static const unsigned char zero_page[65536];
 
-static void md_zeros(EVP_MD_CTX *ctx, uint64_t n)
+static void md_zeros(struct sha256x *ctx, uint64_t n)
 {
 	while (n) {
 		size_t k = n > sizeof(zero_page) ? sizeof(zero_page) : (size_t)n;
-		EVP_DigestUpdate(ctx, zero_page, k);
+		sha256x_update(ctx, zero_page, k);
 		n -= k;
 	}
 }
@@ -61,9 +62,9 @@ static void *worker(void *arg)
 			break;
 		pthread_mutex_unlock(&h->mu);
 		if (s->len)
-			EVP_DigestUpdate(h->ctx, s->ref ? s->ref : s->buf, s->len);
+			sha256x_update(&h->ctx, s->ref ? s->ref : s->buf, s->len);
 		if (s->zeros)
-			md_zeros(h->ctx, s->zeros);
+			md_zeros(&h->ctx, s->zeros);
 		pthread_mutex_lock(&h->mu);
 		s->full = false;
 		s->ref = NULL;
@@ -76,25 +77,10 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-/* SHA-256 fetched once: EVP_sha256() fetches it anew on every digest in
- * OpenSSL 3 (a third of the time of hashing a normalized alert) */
-static EVP_MD *sha256_md;
-static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
-
-static void sha256_fetch(void)
-{
-	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
-	if (!sha256_md)
-		abort();
-}
-
 struct hasher *hasher_new(void)
 {
 	struct hasher *h = xcalloc(1, sizeof(*h));
-	h->ctx = EVP_MD_CTX_new();
-	pthread_once(&sha256_once, sha256_fetch);
-	if (!h->ctx || EVP_DigestInit_ex(h->ctx, sha256_md, NULL) != 1)
-		abort();
+	sha256x_init(&h->ctx);
 	return h;
 }
 
@@ -160,7 +146,7 @@ void hasher_update(struct hasher *h, const void *buf, size_t n)
 {
 	const char *p = buf;
 	if (!want_thread(h, n)) {
-		EVP_DigestUpdate(h->ctx, buf, n);
+		sha256x_update(&h->ctx, buf, n);
 		h->bytes += n;
 		return;
 	}
@@ -191,7 +177,7 @@ void hasher_update_ref(struct hasher *h, const void *buf, size_t n)
 		return;
 	h->bytes += n;
 	if (!want_thread(h, 0)) {
-		EVP_DigestUpdate(h->ctx, buf, n);
+		sha256x_update(&h->ctx, buf, n);
 		return;
 	}
 	pthread_mutex_lock(&h->mu);
@@ -220,7 +206,7 @@ void hasher_zeros(struct hasher *h, uint64_t n)
 	if (!n)
 		return;
 	if (!want_thread(h, n)) {
-		md_zeros(h->ctx, n);
+		md_zeros(&h->ctx, n);
 		h->bytes += n;
 		return;
 	}
@@ -256,7 +242,7 @@ void hasher_submit(struct hasher *h, size_t n)
 {
 	h->bytes += n;
 	if (!h->threaded) {
-		EVP_DigestUpdate(h->ctx, h->slots[0].buf, n);
+		sha256x_update(&h->ctx, h->slots[0].buf, n);
 		return;
 	}
 	if (!n)
@@ -289,10 +275,10 @@ static void stop_thread(struct hasher *h)
 
 void hasher_final(struct hasher *h, unsigned char out[HASH_LEN])
 {
-	unsigned int len = 0;
 	stop_thread(h);
-	if (h->done || EVP_DigestFinal_ex(h->ctx, out, &len) != 1 || len != HASH_LEN)
-		abort(); /* a programming error, or libcrypto without SHA-256 */
+	if (h->done)
+		abort(); /* a programming error */
+	sha256x_final(&h->ctx, out);
 	h->done = true;
 }
 
@@ -307,16 +293,14 @@ void hasher_free(struct hasher *h)
 		return;
 	stop_thread(h);
 	free(h->slots[0].buf); /* the no-thread fallback buffer */
-	EVP_MD_CTX_free(h->ctx);
+	if (!h->done)
+		sha256x_discard(&h->ctx);
 	free(h);
 }
 
 void sha256_buf(const void *buf, size_t n, unsigned char out[HASH_LEN])
 {
-	unsigned int len = 0;
-	pthread_once(&sha256_once, sha256_fetch);
-	if (EVP_Digest(buf, n, out, &len, sha256_md, NULL) != 1)
-		abort();
+	sha256x(buf, n, out);
 }
 
 void sha256_hex(const void *buf, size_t n, char out[HASH_HEX])
@@ -362,12 +346,126 @@ fail:;
 	return err_sys(e, saved, "read");
 }
 
+/* ---- hashpair ---- */
+
+struct pslot {
+	struct hashpair_item it;
+	struct sha256x c;
+	char *buf;
+	size_t have, pos; /* bytes in buf not hashed yet, from pos */
+	uint64_t got;	  /* bytes of the item read */
+	int err;
+	bool busy, eof;
+};
+
+/* the slot's next chunk: have > 0, or eof set (the end, or a read error) */
+static void pslot_read(struct pslot *s)
+{
+	size_t want = HASHPAIR_CHUNK;
+	ssize_t r;
+	if (s->it.range && s->it.len - s->got < want)
+		want = (size_t)(s->it.len - s->got);
+	if (!want) {
+		s->eof = true;
+		return;
+	}
+	do
+		r = s->it.range ? pread(s->it.fd, s->buf, want, (off_t)(s->it.off + s->got))
+				: read(s->it.fd, s->buf, want);
+	while (r < 0 && errno == EINTR);
+	if (r <= 0) { /* a range that ends early: bytes < len tells */
+		if (r < 0)
+			s->err = errno ? errno : EIO;
+		s->eof = true;
+		return;
+	}
+	s->have = (size_t)r;
+	s->pos = 0;
+	s->got += (uint64_t)r;
+	/* a regular file reads short only at its end: a short read that brings
+	 * it to the size fstat gave is its end */
+	if (s->it.range ? s->got == s->it.len : (size_t)r < want && s->got == s->it.len)
+		s->eof = true;
+}
+
+static void pslot_finish(const struct hashpair_ops *ops, void *arg, struct pslot *s)
+{
+	struct hashres r = {.tag = s->it.tag, .bytes = s->got, .err = s->err};
+	if (s->err)
+		sha256x_discard(&s->c);
+	else
+		sha256x_final(&s->c, r.md);
+	s->busy = false;
+	ops->done(arg, &s->it, &r);
+}
+
+/* Give the slot bytes to hash: on return it is busy with have > 0, or free
+ * and ops->next has nothing now. Items that end are finished on the way. */
+static void pslot_fill(const struct hashpair_ops *ops, void *arg, struct pslot *s, char **buf)
+{
+	for (;;) {
+		if (!s->busy) {
+			if (ops->next(arg, &s->it) != 1)
+				return;
+			if (!*buf)
+				*buf = xmalloc(HASHPAIR_CHUNK);
+			s->buf = *buf;
+			sha256x_init(&s->c);
+			s->busy = true;
+			s->eof = false;
+			s->err = 0;
+			s->got = 0;
+			s->have = 0;
+		}
+		if (s->have)
+			return;
+		if (!s->eof) {
+			pslot_read(s);
+			if (s->have)
+				return;
+		}
+		pslot_finish(ops, arg, s);
+	}
+}
+
+void hashpair_run(const struct hashpair_ops *ops, void *arg, struct hashpair_bufs *b)
+{
+	struct pslot s[2] = {0};
+	for (;;) {
+		pslot_fill(ops, arg, &s[0], &b->buf[0]);
+		pslot_fill(ops, arg, &s[1], &b->buf[1]);
+		if (s[0].busy && s[1].busy) {
+			size_t k = s[0].have < s[1].have ? s[0].have : s[1].have;
+			sha256x_update2(&s[0].c, s[0].buf + s[0].pos, k, &s[1].c,
+					s[1].buf + s[1].pos, k);
+			for (int i = 0; i < 2; i++) {
+				s[i].pos += k;
+				s[i].have -= k;
+			}
+		} else if (s[0].busy || s[1].busy) {
+			struct pslot *t = s[0].busy ? &s[0] : &s[1];
+			sha256x_update(&t->c, t->buf + t->pos, t->have);
+			t->pos += t->have;
+			t->have = 0;
+		} else {
+			return;
+		}
+	}
+}
+
+void hashpair_bufs_free(struct hashpair_bufs *b)
+{
+	for (int i = 0; i < 2; i++) {
+		free(b->buf[i]);
+		b->buf[i] = NULL;
+	}
+}
+
 /* ---- hashpool ---- */
 
 enum {
 	HP_CHUNK = 1 << 20,	 /* hashpool_buf's buffers and job_write's chunks */
 	HP_FILL = 256 << 10,	 /* job_write gathers small writes up to this */
-	HP_READ = 1 << 20,	 /* fd jobs read this much at a time (fastest here) */
 	HP_MAX_WORKERS = 16,
 	HP_DEFAULT_QUEUED = 32 << 20,
 	HP_FREE_KEEP = 8, /* chunk buffers kept for reuse */
@@ -382,8 +480,9 @@ struct chunk {
 
 struct hashjob {
 	struct hashpool *p;
-	EVP_MD_CTX *ctx;
+	struct sha256x ctx; /* a stream job's */
 	int fd; /* fd or range job: read by a worker; -1 for a stream job */
+	bool reader;	   /* an fd or range job (hashpair hashes it) */
 	bool range;	   /* a range job: pread [off, off + len), fd not ours */
 	uint64_t off, len;
 	struct chunk *head, *tail;
@@ -415,19 +514,6 @@ struct hashpool {
 	unsigned nfree;
 };
 
-static const EVP_MD *sha256_get(void)
-{
-	pthread_once(&sha256_once, sha256_fetch);
-	return sha256_md;
-}
-
-static void md_init(EVP_MD_CTX **ctx)
-{
-	*ctx = EVP_MD_CTX_new();
-	if (!*ctx || EVP_DigestInit_ex(*ctx, sha256_get(), NULL) != 1)
-		abort(); /* libcrypto without SHA-256 */
-}
-
 /* lock held */
 static void ready_push(struct hashpool *p, struct hashjob *j)
 {
@@ -455,15 +541,15 @@ static struct hashjob *ready_pop(struct hashpool *p)
 	return j;
 }
 
-/* lock held: the job's last byte is hashed */
+/* lock held: the job's last byte is hashed (a reader's digest is in res) */
 static void job_post(struct hashpool *p, struct hashjob *j)
 {
-	unsigned len = 0;
-	if (j->res.err == 0 && (EVP_DigestFinal_ex(j->ctx, j->res.md, &len) != 1 ||
-				len != HASH_LEN))
-		abort();
-	EVP_MD_CTX_free(j->ctx);
-	j->ctx = NULL;
+	if (!j->reader) {
+		if (j->res.err == 0)
+			sha256x_final(&j->ctx, j->res.md);
+		else
+			sha256x_discard(&j->ctx);
+	}
 	j->done = true;
 	j->dnext = NULL;
 	j->dprev = p->done_tail;
@@ -505,62 +591,80 @@ static void chunk_release(struct hashpool *p, struct chunk *c)
 	pthread_cond_broadcast(&p->cv_space);
 }
 
-/* Read a range job's bytes and hash them (no lock held). */
-static void range_hash(struct hashjob *j, char *buf)
+/* Pull the ready fd or range job nearest the head of the queue, if any
+ * (lock held). */
+static struct hashjob *ready_pop_reader(struct hashpool *p)
 {
-	while (j->res.bytes < j->len) {
-		uint64_t left = j->len - j->res.bytes;
-		size_t want = left < HP_READ ? (size_t)left : HP_READ;
-		ssize_t r = pread(j->fd, buf, want, (off_t)(j->off + j->res.bytes));
-		if (r < 0 && errno == EINTR)
+	struct hashjob *prev = NULL;
+	for (struct hashjob *j = p->ready; j; prev = j, j = j->rnext) {
+		if (!j->reader)
 			continue;
-		if (r < 0) {
-			j->res.err = errno ? errno : EIO;
-			break;
-		}
-		if (r == 0)
-			break; /* the file ends early: bytes < len tells */
-		EVP_DigestUpdate(j->ctx, buf, (size_t)r);
-		j->res.bytes += (uint64_t)r;
+		if (prev)
+			prev->rnext = j->rnext;
+		else
+			p->ready = j->rnext;
+		if (p->ready_tail == j)
+			p->ready_tail = prev;
+		j->on_ready = false;
+		return j;
 	}
-	j->fd = -1;
+	return NULL;
 }
 
-/* Read an fd job to its end and hash it (no lock held). */
-static void fd_hash(struct hashjob *j, char *buf)
+/* A worker's reader jobs, two at a time: the one it took, then any other
+ * ready (never waiting for one). */
+struct pool_pair {
+	struct hashpool *p;
+	struct hashjob *first;
+};
+
+static int pool_pair_next(void *arg, struct hashpair_item *it)
 {
-	if (j->range) {
-		range_hash(j, buf);
-		return;
+	struct pool_pair *pp = arg;
+	struct hashjob *j = pp->first;
+	pp->first = NULL;
+	if (!j) {
+		pthread_mutex_lock(&pp->p->mu);
+		j = pp->p->nthr ? ready_pop_reader(pp->p) : NULL;
+		if (j)
+			j->busy = true;
+		pthread_mutex_unlock(&pp->p->mu);
+		if (!j)
+			return 0;
 	}
-	posix_fadvise(j->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	for (;;) {
-		ssize_t r = read(j->fd, buf, HP_READ);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			j->res.err = errno ? errno : EIO;
-			break;
-		}
-		if (r == 0)
-			break;
-		EVP_DigestUpdate(j->ctx, buf, (size_t)r);
-		j->res.bytes += (uint64_t)r;
-	}
-	close(j->fd);
+	if (!j->range)
+		posix_fadvise(j->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	*it = (struct hashpair_item){.fd = j->fd, .range = j->range, .off = j->off,
+				     .len = j->range ? j->len : UINT64_MAX, .tag = j};
+	return 1;
+}
+
+static void pool_pair_done(void *arg, const struct hashpair_item *it, const struct hashres *r)
+{
+	struct pool_pair *pp = arg;
+	struct hashjob *j = it->tag;
+	if (!j->range)
+		close(j->fd);
 	j->fd = -1;
+	j->res.bytes = r->bytes;
+	j->res.err = r->err;
+	memcpy(j->res.md, r->md, HASH_LEN);
+	pthread_mutex_lock(&pp->p->mu);
+	j->busy = false;
+	job_post(pp->p, j);
+	pthread_mutex_unlock(&pp->p->mu);
 }
 
 /* Hash what job j has queued (lock held on entry and exit; dropped while
  * hashing). j is busy: no other worker touches it meanwhile. */
-static void job_run(struct hashpool *p, struct hashjob *j, char *rbuf)
+static void job_run(struct hashpool *p, struct hashjob *j, struct hashpair_bufs *bufs)
 {
-	if (j->fd >= 0) {
+	if (j->reader) {
+		static const struct hashpair_ops ops = {pool_pair_next, pool_pair_done};
+		struct pool_pair pp = {p, j};
 		pthread_mutex_unlock(&p->mu);
-		fd_hash(j, rbuf);
+		hashpair_run(&ops, &pp, bufs);
 		pthread_mutex_lock(&p->mu);
-		j->busy = false;
-		job_post(p, j);
 		return;
 	}
 	while (j->head) {
@@ -569,9 +673,9 @@ static void job_run(struct hashpool *p, struct hashjob *j, char *rbuf)
 		pthread_mutex_unlock(&p->mu);
 		for (struct chunk *k = c; k; k = k->next) {
 			if (k->buf)
-				EVP_DigestUpdate(j->ctx, k->buf, k->len);
+				sha256x_update(&j->ctx, k->buf, k->len);
 			else
-				md_zeros(j->ctx, k->zeros);
+				md_zeros(&j->ctx, k->zeros);
 		}
 		pthread_mutex_lock(&p->mu);
 		while (c) {
@@ -588,7 +692,7 @@ static void job_run(struct hashpool *p, struct hashjob *j, char *rbuf)
 static void *pool_worker(void *arg)
 {
 	struct hashpool *p = arg;
-	char *rbuf = xmalloc(HP_READ);
+	struct hashpair_bufs bufs = {0};
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
 		struct hashjob *j;
@@ -597,10 +701,10 @@ static void *pool_worker(void *arg)
 		if (!j)
 			break;
 		j->busy = true;
-		job_run(p, j, rbuf);
+		job_run(p, j, &bufs);
 	}
 	pthread_mutex_unlock(&p->mu);
-	free(rbuf);
+	hashpair_bufs_free(&bufs);
 	return NULL;
 }
 
@@ -628,7 +732,6 @@ struct hashpool *hashpool_new(const struct hashpool_opts *o)
 	pthread_cond_init(&p->cv_work, NULL);
 	pthread_cond_init(&p->cv_space, NULL);
 	pthread_cond_init(&p->cv_done, NULL);
-	sha256_get(); /* fetched once, before any worker needs it */
 	while (p->nthr < n && pthread_create(&p->thr[p->nthr], NULL, pool_worker, p) == 0)
 		p->nthr++;
 	return p; /* no thread at all: every job is hashed by its feeder */
@@ -683,11 +786,10 @@ static void run_inline(struct hashpool *p, struct hashjob *j)
 {
 	if (p->nthr || j->busy)
 		return;
-	static _Thread_local char *rbuf;
-	if (j->fd >= 0 && !rbuf)
-		rbuf = xmalloc(HP_READ); /* kept for the thread's life: no-thread fallback only */
+	/* kept for the thread's life: the no-thread fallback only */
+	static _Thread_local struct hashpair_bufs bufs;
 	j->busy = true;
-	job_run(p, j, rbuf);
+	job_run(p, j, &bufs);
 }
 
 static void push_chunk(struct hashjob *j, char *buf, size_t len, size_t cap)
@@ -801,7 +903,9 @@ static struct hashjob *job_new(struct hashpool *p, void *tag, int fd)
 	j->p = p;
 	j->fd = fd;
 	j->res.tag = tag;
-	md_init(&j->ctx);
+	j->reader = fd >= 0;
+	if (!j->reader)
+		sha256x_init(&j->ctx);
 	return j;
 }
 

@@ -264,58 +264,27 @@ static int open_beneath(int rootfd, const char *rel)
 	return openat(rootfd, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 }
 
-/* Each hashing thread reads a whole file into its own buffer and hashes it
- * there: no copy between threads, no allocation or libcrypto lookup per
- * file. 1 MiB reads (the fastest here: fewer syscalls, still in cache).
- * Hashing the page cache in place through mmap (8 MiB windows,
- * MAP_POPULATE) was measured and dropped: on this machine's VM (PVM, shadow
- * page tables) every freshly mapped page costs a trap on first touch, 2.9 s
- * of CPU for the 2 GiB bench against 1.8 s with read(2) into a reused
- * buffer, whose copy is about 0.04 s a 600 MiB file. */
-#define WORKER_BUF (1u << 20)
+/* Each hashing thread takes files two at a time (hashpair, include/
+ * contain/hashio.h: SHA-NI hashes two messages interleaved at ~1.4x the
+ * bytes of one), reads them into its own buffers and hashes them there: no
+ * copy between threads, no allocation per file. 1 MiB reads (the fastest
+ * here: fewer syscalls, still in cache). Hashing the page cache in place
+ * through mmap (8 MiB windows, MAP_POPULATE) was measured and dropped: on
+ * this machine's VM (PVM, shadow page tables) every freshly mapped page
+ * costs a trap on first touch, 2.9 s of CPU for the 2 GiB bench against
+ * 1.8 s with read(2) into a reused buffer, whose copy is about 0.04 s a
+ * 600 MiB file. */
 
-/* To EOF. A read that comes back short having brought the file to exactly
- * the size fstat gave is its end (a regular file reads short only there):
- * no second read(2) per small file to be told so; a file that grew past
- * that size is read on. */
-static int hash_inline(int fd, EVP_MD_CTX *md, const EVP_MD *sha, char *buf, uint64_t st_size,
-		       unsigned char out[HASH_LEN], uint64_t *size)
-{
-	uint64_t total = 0;
-	unsigned len = 0;
-	if (EVP_DigestInit_ex(md, sha, NULL) != 1)
-		abort(); /* libcrypto without SHA-256 */
-	for (;;) {
-		ssize_t r = read(fd, buf, WORKER_BUF);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -1;
-		if (r == 0)
-			break;
-		EVP_DigestUpdate(md, buf, (size_t)r);
-		total += (uint64_t)r;
-		if ((size_t)r < WORKER_BUF && total == st_size)
-			break;
-	}
-	if (EVP_DigestFinal_ex(md, out, &len) != 1 || len != HASH_LEN)
-		abort();
-	*size = total;
-	return 0;
-}
-
-static void *hash_worker(void *arg)
+/* The next payload file to hash, opened (a file that cannot be is marked
+ * and passed over). A short read that brings a file to exactly the size
+ * fstat gave is its end: no second read(2) per small file to be told so. */
+static int pair_next(void *arg, struct hashpair_item *it)
 {
 	struct view *v = arg;
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	EVP_MD *sha = EVP_MD_fetch(NULL, "SHA256", NULL);
-	char *buf = xmalloc(WORKER_BUF);
-	if (!md || !sha)
-		abort(); /* libcrypto without SHA-256: nothing sane to do */
 	for (;;) {
 		size_t k = atomic_fetch_add(&v->next, 1);
 		if (k >= v->n)
-			break;
+			return 0;
 		struct vfile *f = &v->files[v->order[k]];
 		struct stat st;
 		if (f->no_hash)
@@ -336,21 +305,33 @@ static void *hash_worker(void *arg)
 			close(fd);
 			continue;
 		}
-		unsigned char out[HASH_LEN];
-		if ((uint64_t)st.st_size >= WORKER_BUF)
+		if ((uint64_t)st.st_size >= HASHPAIR_CHUNK)
 			posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-		int r = hash_inline(fd, md, sha, buf, (uint64_t)st.st_size, out, &f->size);
-		if (r < 0) {
-			f->err = errno ? errno : EIO;
-		} else {
-			hex_encode(out, HASH_LEN, f->sha);
-			f->hashed = true;
-		}
-		close(fd);
+		*it = (struct hashpair_item){.fd = fd, .len = (uint64_t)st.st_size, .tag = f};
+		return 1;
 	}
-	free(buf);
-	EVP_MD_free(sha);
-	EVP_MD_CTX_free(md);
+}
+
+static void pair_done(void *arg, const struct hashpair_item *it, const struct hashres *r)
+{
+	struct vfile *f = it->tag;
+	(void)arg;
+	close(it->fd);
+	if (r->err) {
+		f->err = r->err;
+		return;
+	}
+	f->size = r->bytes;
+	hex_encode(r->md, HASH_LEN, f->sha);
+	f->hashed = true;
+}
+
+static void *hash_worker(void *arg)
+{
+	static const struct hashpair_ops ops = {pair_next, pair_done};
+	struct hashpair_bufs bufs = {0};
+	hashpair_run(&ops, arg, &bufs);
+	hashpair_bufs_free(&bufs);
 	return NULL;
 }
 
@@ -627,16 +608,20 @@ static int collect_dir(struct view *v, int rootfd, struct err *e)
 		qsort_r(v->order, v->n, sizeof(size_t), size_desc, v);
 		v->rootfd = rootfd;
 		atomic_store(&v->next, 0);
-		/* a hashing thread per CPU; this one parses the tag files meanwhile,
-		 * then hashes too: one thread more than CPUs, so that when the
-		 * largest files are few, the scheduler shares the cores among them
-		 * and none is left alone at the end on one core */
+		/* a hashing thread per CPU, each hashing two files at once
+		 * (hashpair); this one parses the tag files meanwhile. It hashed
+		 * too once, a thread more than CPUs so that no large file was
+		 * left alone at the end on one core: with two files a thread,
+		 * that third thread only took small files from beside a large
+		 * one, which then went on alone. It hashes when no thread starts. */
 		pthread_t t[VERIFY_THREADS];
 		unsigned nt = 0, want = verify_threads();
-		while (nt < want && nt < v->n && pthread_create(&t[nt], NULL, hash_worker, v) == 0)
+		while (nt < want && 2 * nt < v->n &&
+		       pthread_create(&t[nt], NULL, hash_worker, v) == 0)
 			nt++;
 		pre_analyze(v); /* done already when the caps needed the custody log */
-		hash_worker(v); /* then help with what is left */
+		if (nt == 0)
+			hash_worker(v);
 		for (unsigned i = 0; i < nt; i++)
 			pthread_join(t[i], NULL);
 		for (size_t i = 0; i < v->n; i++) {
@@ -696,6 +681,14 @@ static void hash_entry(struct archive *a, struct archive_entry *ae, struct hashe
 	la_int64_t off;
 	uint64_t cur = 0;
 	int r;
+	if (keep && !keep->buf && archive_entry_size_is_set(ae) && archive_entry_size(ae) > 0 &&
+	    (uint64_t)archive_entry_size(ae) < keep_max) {
+		/* a tag file in one buffer of its size, as read_sized does for the
+		 * directory form: a 7 MB custody log is not grown and copied */
+		size_t n = (size_t)archive_entry_size(ae) + 1;
+		*keep = (struct sbuf){.buf = tag_alloc(n), .len = 0, .cap = n};
+		keep->buf[0] = '\0';
+	}
 	while ((r = archive_read_data_block(a, &buf, &size, &off)) == ARCHIVE_OK) {
 		if (off < 0 || (uint64_t)off != cur) {
 			*sparse = true;
@@ -1056,6 +1049,8 @@ static bool tar_member(struct view *v, struct archive *a, struct archive_entry *
 	int rerr = 0;
 	bool sparse = false;
 	if (t >= 0) {
+		/* hashed here as read: no thread, no copy (its bytes are kept) */
+		hasher_inline(h);
 		v->tags[t].present = true;
 		hash_entry(a, ae, h, &v->tags[t].buf, tag_max(t), &v->tags[t].too_big, &sparse,
 			   &rerr);
@@ -1117,10 +1112,11 @@ static int collect_tar(struct view *v, struct err *e)
 	if (!a)
 		return 0;
 	if (src.seekable) {
-		/* a worker more than CPUs, as the directory form has: when the
-		 * largest members are few, the cores are shared among them, none
-		 * is left alone at the end on one core */
-		struct hashpool_opts po = {.workers = verify_threads() + 1};
+		/* a worker per CPU, each hashing two members at once (hashpair):
+		 * a third worker took the third of three large members alone
+		 * where it now goes beside another (1.81 s of CPU against 1.61
+		 * for the 2 GiB bench) */
+		struct hashpool_opts po = {.workers = verify_threads()};
 		src.pool = hashpool_new(&po);
 	}
 	int rc = 0;

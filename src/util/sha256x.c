@@ -163,8 +163,12 @@ SHA_TARGET static void blocks1(uint32_t h[8], const unsigned char *p, size_t nb)
 		}                                                                                  \
 	} while (0)
 
-SHA_TARGET static void blocks2(uint32_t ha[8], const unsigned char *pa, uint32_t hb[8],
-			       const unsigned char *pb, size_t nb)
+/* the body of both: inlined where pa and pb are one pointer, the loads and
+ * the schedule of the second message are the first's (the compiler folds
+ * them: one schedule for both states) */
+SHA_TARGET static inline __attribute__((always_inline)) void
+blocks2_body(uint32_t ha[8], const unsigned char *pa, uint32_t hb[8], const unsigned char *pb,
+	     size_t nb)
 {
 	__m128i a0, a1, b0, b1;
 	state_load(ha, &a0, &a1);
@@ -183,33 +187,17 @@ SHA_TARGET static void blocks2(uint32_t ha[8], const unsigned char *pa, uint32_t
 	state_store(hb, b0, b1);
 }
 
-/* two states over the same blocks: one schedule */
-#define STEP2S(i)                                                                                  \
-	do {                                                                                       \
-		ROUNDS4(a0, a1, w[(i) % 4], (i));                                                  \
-		ROUNDS4(b0, b1, w[(i) % 4], (i));                                                  \
-		if ((i) < 12)                                                                      \
-			w[(i) % 4] = msg_next(w[(i) % 4], w[((i) + 1) % 4], w[((i) + 2) % 4],      \
-					      w[((i) + 3) % 4]);                                   \
-	} while (0)
+SHA_TARGET static void blocks2(uint32_t ha[8], const unsigned char *pa, uint32_t hb[8],
+			       const unsigned char *pb, size_t nb)
+{
+	blocks2_body(ha, pa, hb, pb, nb);
+}
 
+/* two states over the same blocks */
 SHA_TARGET static void blocks2same(uint32_t ha[8], uint32_t hb[8], const unsigned char *p,
 				   size_t nb)
 {
-	__m128i a0, a1, b0, b1;
-	state_load(ha, &a0, &a1);
-	state_load(hb, &b0, &b1);
-	for (; nb; nb--, p += SHA256X_BLOCK) {
-		__m128i ka0 = a0, ka1 = a1, kb0 = b0, kb1 = b1;
-		__m128i w[4] = {msg_load(p, 0), msg_load(p, 1), msg_load(p, 2), msg_load(p, 3)};
-		STEPS16(STEP2S);
-		a0 = _mm_add_epi32(a0, ka0);
-		a1 = _mm_add_epi32(a1, ka1);
-		b0 = _mm_add_epi32(b0, kb0);
-		b1 = _mm_add_epi32(b1, kb1);
-	}
-	state_store(ha, a0, a1);
-	state_store(hb, b0, b1);
+	blocks2_body(ha, p, hb, p, nb);
 }
 #else
 bool sha256x_accelerated(void)

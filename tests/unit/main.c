@@ -1,5 +1,6 @@
 /* main.c: the one runner for every unit test binary. TAP goes to the file
  * named by $UNIT_TAP (tests/run.sh reads it), Check's summary to stdout. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -11,6 +12,20 @@ void unit_tmpdir(char *buf, size_t n, const char *name)
 {
 	ck_assert_int_lt(snprintf(buf, n, "/tmp/%s.XXXXXX", name), (int)n);
 	ck_assert_ptr_nonnull(mkdtemp(buf));
+}
+
+unsigned char *unit_pattern(size_t n, unsigned seed)
+{
+	unsigned char *b = malloc(n ? n : 1);
+	ck_assert_ptr_nonnull(b);
+	uint32_t x = seed * 2654435761u + 1;
+	for (size_t i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		b[i] = (unsigned char)x;
+	}
+	return b;
 }
 
 void unit_tmpdir_remove(const char *dir)

@@ -7,23 +7,10 @@
 #include <unistd.h>
 
 #include "contain/hashio.h"
+#include "contain/sha256x.h"
 #include "unit.h"
 
 #define BIG (5u << 20)
-
-static unsigned char *pattern(size_t n, unsigned seed)
-{
-	unsigned char *b = malloc(n ? n : 1);
-	ck_assert_ptr_nonnull(b);
-	uint32_t x = seed * 2654435761u + 1;
-	for (size_t i = 0; i < n; i++) {
-		x ^= x << 13;
-		x ^= x >> 17;
-		x ^= x << 5;
-		b[i] = (unsigned char)x;
-	}
-	return b;
-}
 
 /* a job of n bytes fed in pieces of odd sizes, mixing write and buf/push */
 static void feed(struct hashpool *p, struct hashjob *j, const unsigned char *b, size_t n,
@@ -62,7 +49,7 @@ static void check_pool(unsigned workers, size_t max_queued, unsigned max_jobs)
 	struct hashjob *jobs[N];
 	for (unsigned i = 0; i < N; i++) {
 		sizes[i] = i == 0 ? 0 : i % 5 == 0 ? BIG + i : (i * 40009u) % 300000u;
-		data[i] = pattern(sizes[i], i);
+		data[i] = unit_pattern(sizes[i], i);
 		jobs[i] = hashpool_job_begin(p, &data[i]);
 		feed(p, jobs[i], data[i], sizes[i], i);
 		hashpool_job_end(jobs[i]);
@@ -108,7 +95,7 @@ START_TEST(interleaved_open_jobs)
 	unsigned char *data[N];
 	struct hashjob *jobs[N];
 	for (unsigned i = 0; i < N; i++) {
-		data[i] = pattern((size_t)PIECE * PIECES, 100 + i);
+		data[i] = unit_pattern((size_t)PIECE * PIECES, 100 + i);
 		jobs[i] = hashpool_job_begin(p, NULL);
 	}
 	for (unsigned k = 0; k < PIECES; k++)
@@ -154,7 +141,7 @@ START_TEST(fd_jobs_and_next)
 		char path[256];
 		snprintf(path, sizeof(path), "%s/f%u", dir, i);
 		sizes[i] = i == 7 ? (3u << 20) + 17 : (i * 9973u) % 200000u;
-		unsigned char *b = pattern(sizes[i], 7 * i);
+		unsigned char *b = unit_pattern(sizes[i], 7 * i);
 		sha256_buf(b, sizes[i], want[i]);
 		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		ck_assert_int_ge(fd, 0);
@@ -202,7 +189,7 @@ START_TEST(range_jobs)
 	unit_tmpdir(dir, sizeof(dir), "test_hashio");
 	snprintf(path, sizeof(path), "%s/f", dir);
 	size_t n = (4u << 20) + 999;
-	unsigned char *b = pattern(n, 3);
+	unsigned char *b = unit_pattern(n, 3);
 	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(write(fd, b, n), (ssize_t)n);
@@ -240,7 +227,7 @@ START_TEST(free_with_results_left)
 	struct hashpool *p = hashpool_new(NULL);
 	for (unsigned i = 0; i < 10; i++) {
 		struct hashjob *j = hashpool_job_begin(p, NULL);
-		unsigned char *b = pattern(100000, i);
+		unsigned char *b = unit_pattern(100000, i);
 		hashpool_job_write(j, b, 100000);
 		free(b);
 		hashpool_job_end(j);
@@ -261,7 +248,7 @@ static void *feeder_run(void *arg)
 	struct feeder *f = arg;
 	for (unsigned k = 0; k < 6; k++) {
 		size_t n = 1000 + (f->seed * 7919u + k * 104729u) % 2000000u;
-		unsigned char *b = pattern(n, f->seed * 10 + k);
+		unsigned char *b = unit_pattern(n, f->seed * 10 + k);
 		struct hashjob *j = hashpool_job_begin(f->p, NULL);
 		feed(f->p, j, b, n, f->seed + k);
 		hashpool_job_end(j);
@@ -295,6 +282,119 @@ START_TEST(several_feeders)
 }
 END_TEST
 
+/* hashpair: items of sizes about the chunk and block bounds, read to EOF,
+ * to a size fstat gave (and one that grew past it), and as ranges (one past
+ * EOF), each hashed once to its own digest; on SHA-NI and on the fallback */
+struct pair_case {
+	int fd;
+	size_t n, next;
+	struct hashpair_item items[32];
+	unsigned char want[32][HASH_LEN];
+	uint64_t want_bytes[32];
+	unsigned done[32];
+};
+
+static int pc_next(void *arg, struct hashpair_item *it)
+{
+	struct pair_case *pc = arg;
+	if (pc->next >= pc->n)
+		return 0;
+	*it = pc->items[pc->next++];
+	return 1;
+}
+
+static void pc_done(void *arg, const struct hashpair_item *it, const struct hashres *r)
+{
+	struct pair_case *pc = arg;
+	size_t i = (size_t)(uintptr_t)it->tag;
+	ck_assert_uint_lt(i, pc->n);
+	ck_assert_ptr_eq(r->tag, it->tag);
+	ck_assert_int_eq(r->err, 0);
+	ck_assert_uint_eq(r->bytes, pc->want_bytes[i]);
+	ck_assert_mem_eq(r->md, pc->want[i], HASH_LEN);
+	pc->done[i]++;
+}
+
+static void pair_cases(void)
+{
+	char dir[128];
+	unit_tmpdir(dir, sizeof(dir), "test_hashio");
+	static const size_t sizes[] = {0, 1, 63, 64, 65, 1000, HASHPAIR_CHUNK - 1, HASHPAIR_CHUNK,
+				       HASHPAIR_CHUNK + 1, 3 * HASHPAIR_CHUNK + 17, 200000, 5};
+	enum { NS = sizeof(sizes) / sizeof(sizes[0]) };
+	struct pair_case pc = {0};
+	int fds[NS];
+	unsigned char *big = unit_pattern(4 * HASHPAIR_CHUNK, 5);
+	for (unsigned i = 0; i < NS; i++) {
+		char path[256];
+		snprintf(path, sizeof(path), "%s/p%u", dir, i);
+		unsigned char *b = unit_pattern(sizes[i], 100 + i);
+		int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		ck_assert_int_ge(fd, 0);
+		ck_assert_int_eq(write(fd, b, sizes[i]), (ssize_t)sizes[i]);
+		free(b);
+		fds[i] = fd;
+	}
+	/* a file for ranges */
+	char rpath[256];
+	snprintf(rpath, sizeof(rpath), "%s/ranges", dir);
+	int rfd = open(rpath, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	ck_assert_int_ge(rfd, 0);
+	ck_assert_int_eq(write(rfd, big, 4 * HASHPAIR_CHUNK), (ssize_t)(4 * HASHPAIR_CHUNK));
+	for (unsigned i = 0; i < NS; i++) {
+		/* read to EOF, to the size, and (i % 3 == 2) to a size that grew */
+		ck_assert_int_eq(lseek(fds[i], 0, SEEK_SET), 0);
+		unsigned char *b = unit_pattern(sizes[i], 100 + i);
+		size_t k = pc.n++;
+		uint64_t len = i % 3 == 0 ? UINT64_MAX : i % 3 == 1 ? sizes[i]
+						: (sizes[i] > 10 ? sizes[i] - 10 : 0);
+		pc.items[k] = (struct hashpair_item){.fd = fds[i], .len = len,
+						     .tag = (void *)(uintptr_t)k};
+		sha256_buf(b, sizes[i], pc.want[k]);
+		pc.want_bytes[k] = sizes[i];
+		free(b);
+		/* a range of the range file */
+		uint64_t off = (i * 77777u) % (2 * HASHPAIR_CHUNK);
+		k = pc.n++;
+		pc.items[k] = (struct hashpair_item){.fd = rfd, .range = true, .off = off,
+						     .len = sizes[i], .tag = (void *)(uintptr_t)k};
+		sha256_buf(big + off, sizes[i], pc.want[k]);
+		pc.want_bytes[k] = sizes[i];
+	}
+	/* a range that runs past EOF: the bytes there are */
+	size_t k = pc.n++;
+	uint64_t off = 4 * HASHPAIR_CHUNK - 1000;
+	pc.items[k] = (struct hashpair_item){.fd = rfd, .range = true, .off = off, .len = 5000,
+					     .tag = (void *)(uintptr_t)k};
+	sha256_buf(big + off, 1000, pc.want[k]);
+	pc.want_bytes[k] = 1000;
+	static const struct hashpair_ops ops = {pc_next, pc_done};
+	struct hashpair_bufs bufs = {0};
+	hashpair_run(&ops, &pc, &bufs);
+	hashpair_bufs_free(&bufs);
+	for (size_t i = 0; i < pc.n; i++)
+		ck_assert_uint_eq(pc.done[i], 1);
+	for (unsigned i = 0; i < NS; i++)
+		close(fds[i]);
+	close(rfd);
+	free(big);
+	unit_tmpdir_remove(dir);
+}
+
+START_TEST(hashpair_items)
+{
+	pair_cases();
+}
+END_TEST
+
+START_TEST(hashpair_items_fallback)
+{
+	sha256x_force_fallback(true);
+	pair_cases();
+	sha256x_force_fallback(false);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("hashio");
@@ -307,6 +407,8 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, range_jobs);
 	tcase_add_test(tc, free_with_results_left);
 	tcase_add_test(tc, several_feeders);
+	tcase_add_test(tc, hashpair_items);
+	tcase_add_test(tc, hashpair_items_fallback);
 	suite_add_tcase(s, tc);
 	return s;
 }

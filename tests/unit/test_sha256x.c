@@ -13,20 +13,6 @@
 
 #define MAXLEN 1100
 
-static unsigned char *pattern(size_t n, unsigned seed)
-{
-	unsigned char *b = malloc(n ? n : 1);
-	ck_assert_ptr_nonnull(b);
-	uint32_t x = seed * 2654435761u + 1;
-	for (size_t i = 0; i < n; i++) {
-		x ^= x << 13;
-		x ^= x >> 17;
-		x ^= x << 5;
-		b[i] = (unsigned char)x;
-	}
-	return b;
-}
-
 static uint32_t rnd(uint32_t *x)
 {
 	*x ^= *x << 13;
@@ -149,7 +135,7 @@ END_TEST
 /* every length, whole and split at every point of a short prefix */
 static void every_length(void)
 {
-	unsigned char *b = pattern(MAXLEN, 7);
+	unsigned char *b = unit_pattern(MAXLEN, 7);
 	unsigned char want[32], got[32];
 	for (size_t n = 0; n <= MAXLEN; n++) {
 		openssl(b, n, want);
@@ -185,7 +171,7 @@ END_TEST
  * bytes, or the same buffer), each fed in the same random pieces */
 static void two_messages(int mode, uint32_t seed)
 {
-	unsigned char *x = pattern(MAXLEN, 11), *y = pattern(MAXLEN, 12);
+	unsigned char *x = unit_pattern(MAXLEN, 11), *y = unit_pattern(MAXLEN, 12);
 	unsigned char wa[32], wb[32], ga[32], gb[32];
 	uint32_t r = seed;
 	if (mode == 1)
@@ -259,7 +245,7 @@ END_TEST
 START_TEST(two_mixed_kinds)
 {
 	enum { N = 200000 };
-	unsigned char *x = pattern(N, 21), *y = pattern(N, 22);
+	unsigned char *x = unit_pattern(N, 21), *y = unit_pattern(N, 22);
 	unsigned char wa[32], wb[32], ga[32], gb[32];
 	openssl(x, N, wa);
 	openssl(y, N, wb);
@@ -288,7 +274,7 @@ END_TEST
 START_TEST(large_random_splits)
 {
 	enum { N = 3 << 20 };
-	unsigned char *x = pattern(N, 31), *y = pattern(N, 32);
+	unsigned char *x = unit_pattern(N, 31), *y = unit_pattern(N, 32);
 	unsigned char wa[32], wb[32], ga[32], gb[32];
 	openssl(x, N, wa);
 	openssl(y, N - 12345, wb);

@@ -9,3 +9,7 @@ Suite *unit_suite(void);
  * its removal with everything below it (only what unit_tmpdir made). */
 void unit_tmpdir(char *buf, size_t n, const char *name);
 void unit_tmpdir_remove(const char *dir);
+
+/* n bytes (malloc'ed, at least 1) of a xorshift stream from seed: test data
+ * that differs in every byte and seed. */
+unsigned char *unit_pattern(size_t n, unsigned seed);
