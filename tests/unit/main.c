@@ -14,10 +14,8 @@ void unit_tmpdir(char *buf, size_t n, const char *name)
 	ck_assert_ptr_nonnull(mkdtemp(buf));
 }
 
-unsigned char *unit_pattern(size_t n, unsigned seed)
+void unit_pattern_fill(unsigned char *b, size_t n, unsigned seed)
 {
-	unsigned char *b = malloc(n ? n : 1);
-	ck_assert_ptr_nonnull(b);
 	uint32_t x = seed * 2654435761u + 1;
 	for (size_t i = 0; i < n; i++) {
 		x ^= x << 13;
@@ -25,6 +23,13 @@ unsigned char *unit_pattern(size_t n, unsigned seed)
 		x ^= x << 5;
 		b[i] = (unsigned char)x;
 	}
+}
+
+unsigned char *unit_pattern(size_t n, unsigned seed)
+{
+	unsigned char *b = malloc(n ? n : 1);
+	ck_assert_ptr_nonnull(b);
+	unit_pattern_fill(b, n, seed);
 	return b;
 }
 

@@ -628,16 +628,6 @@ END_TEST
  * holds, so it wraps many times (files ending at its very end too). The
  * threaded tar must be byte for byte the inline one, every entry readable
  * with its content, and files.json's text must parse to the same document. */
-static void fill(unsigned char *b, size_t n, unsigned seed)
-{
-	uint32_t x = seed * 2654435761u + 1;
-	for (size_t i = 0; i < n; i++) {
-		x ^= x << 13;
-		x ^= x >> 17;
-		x ^= x << 5;
-		b[i] = (unsigned char)x;
-	}
-}
 
 START_TEST(ring_wraps)
 {
@@ -655,7 +645,7 @@ START_TEST(ring_wraps)
 		}
 		snprintf(p, sizeof(p), "%s/d%03u/f%04u", dir, i / 100, i);
 		size_t n = i < ARRAY_SIZE(odd) ? odd[i] : 1 + (size_t)(i * 7919u) % 9000;
-		fill(buf, n, i);
+		unit_pattern_fill(buf, n, i);
 		int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 		ck_assert_int_ge(fd, 0);
 		ck_assert_int_eq(write_all(fd, buf, n), 0);
@@ -693,7 +683,7 @@ START_TEST(ring_wraps)
 			continue;
 		size_t n = (size_t)archive_entry_size(ae);
 		ck_assert_int_eq(archive_read_data(a, got, n), (la_ssize_t)n);
-		fill(buf, n, i);
+		unit_pattern_fill(buf, n, i);
 		ck_assert_msg(memcmp(got, buf, n) == 0, "content of f%04u", i);
 		seen++;
 	}
@@ -774,7 +764,7 @@ START_TEST(sized_changed)
 	int d = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	ck_assert_int_ge(d, 0);
 	unsigned char buf[20000];
-	fill(buf, sizeof(buf), 7);
+	unit_pattern_fill(buf, sizeof(buf), 7);
 	put(d, "keep", buf, 3000);
 	put(d, "grow", buf, 5000);
 	put(d, "shrink", buf, 9000);

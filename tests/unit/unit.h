@@ -13,3 +13,5 @@ void unit_tmpdir_remove(const char *dir);
 /* n bytes (malloc'ed, at least 1) of a xorshift stream from seed: test data
  * that differs in every byte and seed. */
 unsigned char *unit_pattern(size_t n, unsigned seed);
+/* the same bytes into b */
+void unit_pattern_fill(unsigned char *b, size_t n, unsigned seed);
