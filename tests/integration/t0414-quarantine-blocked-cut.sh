@@ -93,6 +93,21 @@ run "$CONTAIN" quarantine "$NAME"
 is "$RC" 3 "blocked once more: exit 3"
 ok "blocked once more: frozen" frozen
 
+# the blocker's table made to look like our cut (the four base chains at
+# policy drop): it drops while its holder lives, and goes with it, so the
+# read-back never takes it for ours
+for h in prerouting input forward output; do
+	echo "add chain inet $ntab $h { type filter hook $h priority -310; policy drop; }" >&7
+done
+ok "the look-alike has its four dropping chains" \
+	wait_for 10 sh -c "[ \$(nsenter --net=/proc/$PID/ns/net nft list table inet $ntab | grep -c 'policy drop') = 4 ]"
+run "$CONTAIN" --json inspect "$NAME"
+is "$(printf '%s' "$OUT" | jq -r '.quarantine.net_cut')" false \
+	"inspect: a look-alike table held by another program is not our cut"
+like "$OUT" "held by another program" "and inspect says whose it is"
+run "$CONTAIN" quarantine "$NAME"
+is "$RC" 3 "look-alike: quarantine still exits 3 (our table is not there)"
+
 # --- the blocker goes (its socket closes: the kernel drops its table)
 exec 7>&-
 wait "$BLOCKER"
