@@ -49,6 +49,8 @@ void sha256x_update(struct sha256x *c, const void *p, size_t n);
  * have at block boundaries are hashed together, the rest one at a time. */
 void sha256x_update2(struct sha256x *a, const void *pa, size_t na, struct sha256x *b,
 		     const void *pb, size_t nb);
+/* n zero bytes (a hole of a sparse file, a zero fill) into c */
+void sha256x_zeros(struct sha256x *c, uint64_t n);
 /* out gets the digest; c is spent (init it again to reuse it). */
 void sha256x_final(struct sha256x *c, unsigned char out[SHA256X_LEN]);
 /* Drop c without a digest. */

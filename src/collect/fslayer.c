@@ -683,15 +683,6 @@ static struct hlink *hl_add(struct fsl *w, dev_t d, ino_t i)
 /* ---------------------------------------------------------------------- */
 /* the writer thread                                                       */
 
-static void hash_zeros(struct sha256x *c, uint64_t n)
-{
-	while (n) {
-		size_t k = n > sizeof(zeros) ? sizeof(zeros) : (size_t)n;
-		sha256x_update(c, zeros, k);
-		n -= k;
-	}
-}
-
 /* n tar bytes to the sink (none after it failed): true when it took them */
 static bool tar_out(struct fsl *w, const unsigned char *buf, size_t n)
 {
@@ -721,7 +712,7 @@ static void file_begin(struct fstate *f, const struct job *j)
 /* the job's zeros, and the digest at its end */
 static void file_end(struct fstate *f, const struct job *j)
 {
-	hash_zeros(&f->c, j->zeros);
+	sha256x_zeros(&f->c, j->zeros);
 	if (j->flags & J_END) {
 		sha256x_final(&f->c, j->res->md);
 		f->live = false;

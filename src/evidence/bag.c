@@ -988,15 +988,10 @@ static int write_out(struct bag_file *f, const void *buf, size_t n, struct err *
 /* n zero bytes into the artifact's digest (the bag's, or the caller's) */
 static void file_zeros(struct bag_file *f, uint64_t n)
 {
-	static const unsigned char z[64 << 10];
-	if (!f->given) {
+	if (f->given)
+		sha256x_zeros(f->given, n);
+	else
 		hasher_zeros(f->h, n);
-		return;
-	}
-	for (uint64_t k; n; n -= k) {
-		k = n > sizeof(z) ? sizeof(z) : n;
-		sha256x_update(f->given, z, (size_t)k);
-	}
 }
 
 int bag_file_hole(struct bag_file *f, uint64_t n, struct err *e)

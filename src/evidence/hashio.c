@@ -39,16 +39,6 @@ struct hasher {
 	size_t fill;	     /* bytes in slots[head] being filled (update()) */
 };
 
-static const unsigned char zero_page[65536];
-
-static void md_zeros(struct sha256x *ctx, uint64_t n)
-{
-	while (n) {
-		size_t k = n > sizeof(zero_page) ? sizeof(zero_page) : (size_t)n;
-		sha256x_update(ctx, zero_page, k);
-		n -= k;
-	}
-}
 
 static void *worker(void *arg)
 {
@@ -64,7 +54,7 @@ static void *worker(void *arg)
 		if (s->len)
 			sha256x_update(&h->ctx, s->ref ? s->ref : s->buf, s->len);
 		if (s->zeros)
-			md_zeros(&h->ctx, s->zeros);
+			sha256x_zeros(&h->ctx, s->zeros);
 		pthread_mutex_lock(&h->mu);
 		s->full = false;
 		s->ref = NULL;
@@ -206,7 +196,7 @@ void hasher_zeros(struct hasher *h, uint64_t n)
 	if (!n)
 		return;
 	if (!want_thread(h, n)) {
-		md_zeros(&h->ctx, n);
+		sha256x_zeros(&h->ctx, n);
 		h->bytes += n;
 		return;
 	}
@@ -675,7 +665,7 @@ static void job_run(struct hashpool *p, struct hashjob *j, struct hashpair_bufs 
 			if (k->buf)
 				sha256x_update(&j->ctx, k->buf, k->len);
 			else
-				md_zeros(&j->ctx, k->zeros);
+				sha256x_zeros(&j->ctx, k->zeros);
 		}
 		pthread_mutex_lock(&p->mu);
 		while (c) {

@@ -334,6 +334,16 @@ void sha256x_update2(struct sha256x *a, const void *da, size_t na, struct sha256
 	}
 }
 
+void sha256x_zeros(struct sha256x *c, uint64_t n)
+{
+	static const unsigned char z[64 << 10];
+	while (n) {
+		size_t k = n > sizeof(z) ? sizeof(z) : (size_t)n;
+		sha256x_update(c, z, k);
+		n -= k;
+	}
+}
+
 void sha256x_final(struct sha256x *c, unsigned char out[SHA256X_LEN])
 {
 	if (c->evp) {
