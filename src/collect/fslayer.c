@@ -900,6 +900,20 @@ static void pin_release(struct fsl *w)
 	file_post(w, &w->pin_job);
 }
 
+/* The tar job *j of some tar bytes: when they are exactly the pinned chunk
+ * (whole), its file job rides on it (one job hashes both digests);
+ * otherwise that file job goes on its own first */
+static void pin_ride(struct fsl *w, bool whole, struct job *j)
+{
+	if (whole && w->pin_held) {
+		*j = w->pin_job;
+		j->flags |= J_TAR;
+		w->pin_held = false;
+		w->hashed_bytes += j->len + j->zeros;
+	}
+	pin_release(w);
+}
+
 /* tar bytes on their way to the sink (the writer thread, or at once) */
 static la_ssize_t tar_emit(struct fsl *w, struct archive *a, const void *buf, size_t n)
 {
@@ -917,13 +931,7 @@ static la_ssize_t tar_emit(struct fsl *w, struct archive *a, const void *buf, si
 	bool pinned = w->pin && at >= pin && n <= w->pin_len && at - pin <= w->pin_len - n;
 	if (!w->threads) {
 		struct job j = {.flags = J_TAR, .len = (uint32_t)n};
-		if (pinned && at == pin && n == w->pin_len && w->pin_held) {
-			j = w->pin_job; /* the chunk's file job rides on it */
-			j.flags |= J_TAR;
-			w->pin_held = false;
-			w->hashed_bytes += j.len + j.zeros;
-		}
-		pin_release(w);
+		pin_ride(w, pinned && at == pin && n == w->pin_len, &j);
 		/* the arena is one chunk: not the home of libarchive's own bytes */
 		run_job(w, b, &j);
 		if (w->wfailed) {
@@ -937,13 +945,7 @@ static la_ssize_t tar_emit(struct fsl *w, struct archive *a, const void *buf, si
 		/* file content already in the arena: referenced, not copied */
 		struct job j = {.apos = w->pin_apos + (uint64_t)(at - pin), .len = (uint32_t)n,
 				.flags = J_TAR};
-		if (at == pin && n == w->pin_len && w->pin_held) {
-			j = w->pin_job;
-			j.flags |= J_TAR;
-			w->pin_held = false;
-			w->hashed_bytes += j.len + j.zeros;
-		}
-		pin_release(w);
+		pin_ride(w, at == pin && n == w->pin_len, &j);
 		jadd(w, &j);
 	} else {
 		/* libarchive's own bytes (headers, padding): copied next to the data */
