@@ -73,9 +73,18 @@ struct ncut_opts {
 	unsigned host_nflog_group;
 };
 
-/* table names from the container id: contain_q_<12 hex>, contain_h_<12 hex>
- * (a non-hex id is hashed into 12 hex digits). buf >= NCUT_TABLE_MAX. */
-void ncut_table_names(const char *id, char *netns_table, char *host_table);
+/* Table names. The host's: contain_h_<12 hex> from the container id (a
+ * non-hex id is hashed into 12 hex digits). The container netns's:
+ * contain_q_<12 hex> of HMAC-SHA-256(key, id), key from the state dir
+ * (qstate_netkey): a container can read its own id, and root in its netns
+ * could take a name made from the id alone before the cut, with the
+ * nftables owner flag, so that our cut fails there; the key it cannot
+ * read. key NULL (no key yet: no cut of ours can exist there): netns_table
+ * is "". buf >= NCUT_TABLE_MAX. */
+#define NCUT_KEY_LEN  32
+#define NCUT_KEY_FILE "netns.key"
+void ncut_table_names(const unsigned char *key, const char *id, char *netns_table,
+		      char *host_table);
 
 /* The nft text that creates the table (one atomic batch: "add table" fails
  * cleanly on an existing table because it is preceded by "create table").
@@ -317,6 +326,12 @@ int qstate_remove(const char *dir, const char *id, struct err *e);
 int qstate_lock(const char *dir, const char *id, struct err *e);
 /* unlink dir/<id>.lock while holding it (fd), then close fd */
 int qstate_unlock_remove(const char *dir, const char *id, int fd, struct err *e);
+/* The key the netns table's name is made with (ncut_table_names), in
+ * dir/netns.key: 32 random bytes, 0600, made by the first quarantine
+ * (create) and never changed. ERR_NOTFOUND when there is none and !create;
+ * ERR_INVALID when the file is not one we made (a link, another size,
+ * another owner, readable by others). */
+int qstate_netkey(const char *dir, bool create, unsigned char key[NCUT_KEY_LEN], struct err *e);
 /* remove "<id>.json.tmp.<pid>" files whose writer is dead */
 int qstate_clean_tmp(const char *dir, size_t *removed, struct err *e);
 
@@ -364,16 +379,22 @@ struct qverify {
 	char problems[512];	 /* what could not be read */
 	char skipped[512];	 /* links not cut on the host, and why */
 };
-/* c: the container now. state_dir NULL: the state is not looked at; net
- * false: only the freeze is read (nothing enters the netns). */
-int quarantine_verify(const struct ctr *c, const char *state_dir, bool net, struct qverify *v,
-		      struct err *e);
-/* the same for a container just listed: the freezer states the runtime
- * read during that list (struct ctr frz_*) are taken for the dirs they
- * were read from, so one list reads each freezer file once. Only for the
- * list itself: a check after an action calls quarantine_verify. */
-int quarantine_verify_listed(const struct ctr *c, const char *state_dir, bool net,
-			     struct qverify *v, struct err *e);
+/* What quarantine_verify reads:
+ * QV_STATE the state file (has_state, stale);
+ * QV_NET   the cut (the netns table's name needs the state dir's key:
+ *          without one, no table there is ours);
+ * QV_LISTED for a container just listed: the freezer states the runtime
+ *          read during that list (struct ctr frz_*) are taken for the dirs
+ *          they were read from, so one list reads each freezer file once.
+ *          Only for the list itself: a check after an action reads again.
+ * The freeze is always read. Without QV_NET nothing enters the netns. */
+#define QV_STATE  1u
+#define QV_NET	  2u
+#define QV_LISTED 4u
+/* c: the container now; state_dir: the state and the key (may be NULL
+ * without QV_STATE; then no netns table is ours). */
+int quarantine_verify(const struct ctr *c, const char *state_dir, unsigned what,
+		      struct qverify *v, struct err *e);
 /* "cut+frozen", "cut", "frozen", "stale", "-" */
 const char *qverify_word(const struct qverify *v);
 json_t *qverify_to_json(const struct qverify *v);

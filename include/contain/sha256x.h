@@ -57,3 +57,6 @@ void sha256x_final(struct sha256x *c, unsigned char out[SHA256X_LEN]);
 void sha256x_discard(struct sha256x *c);
 /* One-shot: out = SHA-256 of n bytes at p. */
 void sha256x(const void *p, size_t n, unsigned char out[SHA256X_LEN]);
+/* HMAC-SHA-256 (RFC 2104; a key longer than a block is hashed first) */
+void sha256x_hmac(const void *key, size_t klen, const void *msg, size_t n,
+		  unsigned char out[SHA256X_LEN]);

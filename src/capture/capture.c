@@ -1178,7 +1178,7 @@ out:
 	if (cp.net_cut || cp.frozen) {
 		struct qverify v;
 		struct err ve = {0};
-		if (quarantine_verify(c, NULL, cp.net_cut, &v, &ve) < 0) {
+		if (quarantine_verify(c, cp.o->state_dir, cp.net_cut ? QV_NET : 0, &v, &ve) < 0) {
 			warning(&cp, "could not read back what holds: %s", ve.msg);
 			r->net_cut = r->frozen = false;
 		} else {

@@ -31,7 +31,7 @@ int cmd_inspect(struct globals *g, int argc, char **argv)
 	json_t *j = ctr_to_json(ct);
 	/* the quarantine as the kernel holds it (not as the state file says) */
 	struct qverify *v = xcalloc(1, sizeof(*v));
-	if (quarantine_verify(ct, g->state_dir, true, v, &e) == 0)
+	if (quarantine_verify(ct, g->state_dir, QV_STATE | QV_NET, v, &e) == 0)
 		json_object_set_new(j, "quarantine", qverify_to_json(v));
 	free(v);
 	int rc = cmd_print_json(j) < 0 ? EXIT_SYS : EXIT_OK;

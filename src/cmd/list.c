@@ -72,12 +72,14 @@ static json_t *quarantine_column(const struct globals *g, const struct ctr_list 
 	for (size_t i = 0; i < l->n; i++) {
 		const struct ctr *ct = l->v[i];
 		char htab[NCUT_TABLE_MAX];
-		ncut_table_names(ct->id, NULL, htab);
+		ncut_table_names(NULL, ct->id, NULL, htab);
 		bool named = json_object_get(ids, ct->id) || json_object_get(ids, htab);
 		if (ct->pid <= 0 && !named)
 			continue;
-		quarantine_verify_listed(ct, named ? g->state_dir : NULL, named && ct->pid > 0, v,
-					 &e);
+		quarantine_verify(ct, g->state_dir,
+				  (named ? QV_STATE : 0) | (named && ct->pid > 0 ? QV_NET : 0) |
+					  QV_LISTED,
+				  v, &e);
 		json_object_set_new(out, ct->id, qverify_to_json(v));
 	}
 	free(v);

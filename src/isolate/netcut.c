@@ -27,6 +27,7 @@
 #include <nftables/libnftables.h>
 
 #include "contain/isolate.h"
+#include "contain/sha256x.h"
 
 #ifndef NSFS_MAGIC
 #define NSFS_MAGIC 0x6e736673
@@ -144,14 +145,22 @@ static void id12(const char *id, char out[13])
 	snprintf(out, 13, "%012llx", (unsigned long long)(h & 0xffffffffffffull));
 }
 
-void ncut_table_names(const char *id, char *netns_table, char *host_table)
+void ncut_table_names(const unsigned char *key, const char *id, char *netns_table,
+		      char *host_table)
 {
-	char h[13];
-	id12(id, h);
-	if (netns_table)
-		snprintf(netns_table, NCUT_TABLE_MAX, "contain_q_%s", h);
-	if (host_table)
+	if (netns_table && !key)
+		netns_table[0] = '\0';
+	if (netns_table && key) {
+		unsigned char md[SHA256X_LEN];
+		sha256x_hmac(key, NCUT_KEY_LEN, id, strlen(id), md);
+		snprintf(netns_table, NCUT_TABLE_MAX, "contain_q_%02x%02x%02x%02x%02x%02x", md[0],
+			 md[1], md[2], md[3], md[4], md[5]);
+	}
+	if (host_table) {
+		char h[13];
+		id12(id, h);
 		snprintf(host_table, NCUT_TABLE_MAX, "contain_h_%s", h);
+	}
 }
 
 /* ---- ruleset builder ---- */
@@ -899,6 +908,10 @@ bool ncut_host_table_matches(const struct ncut_table_info *ti, const struct ncut
 static int do_info(void *argp, struct nsres *r)
 {
 	struct del_arg *a = argp;
+	if (!*a->table) { /* no name (no key yet): nothing of ours there */
+		memset(&r->ti, 0, sizeof(r->ti));
+		return 0;
+	}
 	return nfnl_table_info(a->family, a->table, &r->ti, &r->e);
 }
 

@@ -224,10 +224,10 @@ static void verify_frozen(const struct ctr *c, struct qverify *v, bool listed)
 
 /* one visit of the container's netns (its table and its links) while the
  * host's table is listed here: every part read from the kernel */
-static void verify_net(const struct ctr *c, struct qverify *v)
+/* ntab "": no key, so no table there is ours */
+static void verify_net(const struct ctr *c, const char *ntab, const char *htab,
+		       struct qverify *v)
 {
-	char ntab[NCUT_TABLE_MAX], htab[NCUT_TABLE_MAX];
-	ncut_table_names(c->id, ntab, htab);
 	struct err e = {0};
 	if (!c->netns_path || c->host_netns || c->pid <= 0)
 		return;
@@ -265,11 +265,11 @@ static void verify_net(const struct ctr *c, struct qverify *v)
 	ncut_probe_free(p);
 }
 
-static void verify(const struct ctr *c, const char *state_dir, bool net, bool listed,
+static void verify(const struct ctr *c, const char *state_dir, unsigned what,
 		   struct qverify *v)
 {
 	memset(v, 0, sizeof(*v));
-	if (state_dir) {
+	if (state_dir && (what & QV_STATE)) {
 		struct qstate s;
 		struct err le = {0};
 		if (qstate_load(state_dir, c->id, &s, &le) == 0) {
@@ -280,23 +280,32 @@ static void verify(const struct ctr *c, const char *state_dir, bool net, bool li
 			vproblem(v, "state", &le);
 		}
 	}
-	if (net)
-		verify_net(c, v);
-	verify_frozen(c, v, listed);
+	if (what & QV_NET) {
+		unsigned char key[NCUT_KEY_LEN];
+		struct err ke = {0};
+		bool keyed = state_dir && qstate_netkey(state_dir, false, key, &ke) == 0;
+		if (!keyed && ke.kind != ERR_NOTFOUND && state_dir)
+			vproblem(v, "netns table key", &ke);
+		char ntab[NCUT_TABLE_MAX], htab[NCUT_TABLE_MAX];
+		ncut_table_names(keyed ? key : NULL, c->id, ntab, htab);
+		explicit_bzero(key, sizeof(key));
+		verify_net(c, ntab, htab, v);
+		if (!keyed && ke.kind == ERR_NOTFOUND && v->host_exists) {
+			size_t l = strlen(v->problems);
+			snprintf(v->problems + l, sizeof(v->problems) - l,
+				 "%sa host table of ours is there, but %s/%s is not: the container "
+				 "netns table cannot be named (quarantined with another --state-dir?)",
+				 l ? "; " : "", state_dir ? state_dir : "(no state dir)",
+				 NCUT_KEY_FILE);
+		}
+	}
+	verify_frozen(c, v, what & QV_LISTED);
 }
 
-int quarantine_verify(const struct ctr *c, const char *state_dir, bool net, struct qverify *v,
-		      struct err *e)
+int quarantine_verify(const struct ctr *c, const char *state_dir, unsigned what,
+		      struct qverify *v, struct err *e)
 {
-	verify(c, state_dir, net, false, v);
-	(void)e;
-	return 0;
-}
-
-int quarantine_verify_listed(const struct ctr *c, const char *state_dir, bool net,
-			     struct qverify *v, struct err *e)
-{
-	verify(c, state_dir, net, true, v);
+	verify(c, state_dir, what, v);
 	(void)e;
 	return 0;
 }
@@ -443,11 +452,10 @@ static void start_freeze(struct qstate *s, struct freeze_start *f)
  * recorded, fail closed. f (may be NULL): the freeze to start as soon as
  * the container netns's table is on its way, before the host's. */
 static int apply_net(const struct ctr *c, const char *state_dir, struct qstate *s,
-		     const struct qplan *p, size_t ndevs, bool defer_save, bool *unsaved,
-		     struct freeze_start *f, struct quarantine_result *r, struct err *e)
+		     const char *ntab, const char *htab, const struct qplan *p, size_t ndevs,
+		     bool defer_save, bool *unsaved, struct freeze_start *f,
+		     struct quarantine_result *r, struct err *e)
 {
-	char ntab[NCUT_TABLE_MAX], htab[NCUT_TABLE_MAX];
-	ncut_table_names(c->id, ntab, htab);
 	/* the two layers at once: the child in the container netns
 	 * adds its table while we add the host's */
 	struct ncut_job job = {0};
@@ -534,11 +542,24 @@ int quarantine_apply(const struct ctr *c, const char *state_dir,
 			qstate_free(s); /* replaced: its tables are found by name below */
 	}
 
-	/* 2. what holds now, from the kernel */
+	/* 2. what holds now, from the kernel. The netns table's name needs
+	 * the state dir's key, made here the first time (a dry run too: it
+	 * is ours, not the container's, and the names it prints are real) */
+	char ntab[NCUT_TABLE_MAX], htab[NCUT_TABLE_MAX];
+	if (o->net) {
+		unsigned char key[NCUT_KEY_LEN];
+		if (qstate_netkey(state_dir, true, key, e) < 0)
+			return err_wrap(e, "the netns table's name (nothing was touched; "
+					   "--freeze-only needs no key)");
+		ncut_table_names(key, c->id, ntab, htab);
+		explicit_bzero(key, sizeof(key));
+	} else {
+		ncut_table_names(NULL, c->id, ntab, htab);
+	}
 	struct qverify *v = xcalloc(1, sizeof(*v));
 	_cleanup_free_ struct qverify *vfree = v;
 	if (o->net) {
-		verify_net(c, v);
+		verify_net(c, ntab, htab, v);
 		if (!v->net_checked)
 			return err_set(e, ERR_SYS, "cannot read what holds in the kernel: %s",
 				       v->problems);
@@ -555,8 +576,6 @@ int quarantine_apply(const struct ctr *c, const char *state_dir,
 	if (*v->skipped)
 		r->skipped = xstrdup(v->skipped);
 
-	char ntab[NCUT_TABLE_MAX], htab[NCUT_TABLE_MAX];
-	ncut_table_names(c->id, ntab, htab);
 	const struct ncut_dev *devs = v->devs;
 	size_t ndevs = v->ndevs;
 	if (p.netns_add) {
@@ -634,7 +653,7 @@ int quarantine_apply(const struct ctr *c, const char *state_dir,
 	struct freeze_start fs = {.want = p.freeze};
 	int rc_n = 0;
 	if (p.net) {
-		rc_n = apply_net(c, state_dir, s, &p, ndevs, p.freeze, &unsaved, &fs, r, e);
+		rc_n = apply_net(c, state_dir, s, ntab, htab, &p, ndevs, p.freeze, &unsaved, &fs, r, e);
 		log_debug("quarantine: network cut %s at %.1f ms",
 			  rc_n < 0 ? "failed" : "confirmed", (time_mono() - t0) * 1e3);
 	}

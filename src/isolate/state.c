@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 
 #include "contain/chain.h"
@@ -268,6 +269,89 @@ int qstate_save(const char *dir, const struct qstate *s, struct err *e)
 	if (dfd < 0 || fsync(dfd) < 0)
 		return err_sys(e, errno, "sync state dir '%s'", dir);
 	return 0;
+}
+
+/* the key file as it must be: ours, a regular file of exactly the key's
+ * length, no one else may read it */
+static int netkey_read(int dfd, const char *dir, unsigned char key[NCUT_KEY_LEN],
+		       struct err *e)
+{
+	_cleanup_close_ int fd = openat(dfd, NCUT_KEY_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return err_set(e, ERR_NOTFOUND,
+				       "no netns table key in '%s' (no quarantine was made with "
+				       "this state dir)",
+				       dir);
+		return err_sys(e, errno, "open '%s/" NCUT_KEY_FILE "'", dir);
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return err_sys(e, errno, "stat '%s/" NCUT_KEY_FILE "'", dir);
+	if (!S_ISREG(st.st_mode) || st.st_size != NCUT_KEY_LEN || st.st_uid != geteuid() ||
+	    (st.st_mode & 077))
+		return err_set(e, ERR_INVALID,
+			       "'%s/" NCUT_KEY_FILE "' is not a key of ours (a regular file of %d "
+			       "bytes, owned by us, mode 0600): refused",
+			       dir, NCUT_KEY_LEN);
+	if (pread_all(fd, key, NCUT_KEY_LEN, 0) != NCUT_KEY_LEN)
+		return err_sys(e, errno ? errno : EIO, "read '%s/" NCUT_KEY_FILE "'", dir);
+	return 0;
+}
+
+int qstate_netkey(const char *dir, bool create, unsigned char key[NCUT_KEY_LEN], struct err *e)
+{
+	if (create && mkdir_p(dir, 0700, e) < 0)
+		return err_wrap(e, "state dir '%s'", dir);
+	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		if (errno == ENOENT && !create)
+			return err_set(e, ERR_NOTFOUND, "no state dir '%s'", dir);
+		return err_sys(e, errno, "open state dir '%s'", dir);
+	}
+	struct err re = {0};
+	if (netkey_read(dfd, dir, key, &re) == 0 || re.kind != ERR_NOTFOUND || !create) {
+		*e = re;
+		return re.msg[0] ? -1 : 0;
+	}
+	/* made whole, then linked under its name: a racing maker's link
+	 * fails with EEXIST and that one reads ours */
+	unsigned char k[NCUT_KEY_LEN];
+	if (getrandom(k, sizeof(k), 0) != (ssize_t)sizeof(k))
+		return err_sys(e, errno, "getrandom for the netns table key");
+	/* an unnamed file where the filesystem has them, else a named one */
+	char tmp[64] = "";
+	_cleanup_close_ int fd = openat(dfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR)) {
+		snprintf(tmp, sizeof(tmp), NCUT_KEY_FILE ".tmp.%d", (int)getpid());
+		(void)unlinkat(dfd, tmp, 0);
+		fd = openat(dfd, tmp, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+	}
+	if (fd < 0)
+		return err_sys(e, errno, "make the netns table key in '%s'", dir);
+	bool written = write(fd, k, sizeof(k)) == (ssize_t)sizeof(k) && fsync(fd) == 0;
+	int werr = errno;
+	explicit_bzero(k, sizeof(k));
+	int rc = -1;
+	if (!written) {
+		err_sys(e, werr, "write the netns table key in '%s'", dir);
+	} else if (*tmp) {
+		rc = linkat(dfd, tmp, dfd, NCUT_KEY_FILE, 0);
+	} else {
+		char fdp[64];
+		snprintf(fdp, sizeof(fdp), "/proc/self/fd/%d", fd);
+		rc = linkat(AT_FDCWD, fdp, dfd, NCUT_KEY_FILE, AT_SYMLINK_FOLLOW);
+	}
+	int lerr = errno;
+	if (*tmp)
+		(void)unlinkat(dfd, tmp, 0);
+	if (!written)
+		return -1;
+	if (rc < 0 && lerr != EEXIST)
+		return err_sys(e, lerr, "link '%s/" NCUT_KEY_FILE "'", dir);
+	if (fsync(dfd) < 0)
+		return err_sys(e, errno, "sync state dir '%s'", dir);
+	return netkey_read(dfd, dir, key, e);
 }
 
 /* "<name>.tmp.<pid>": the pid, or 0 */

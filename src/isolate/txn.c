@@ -50,7 +50,7 @@ int quarantine_run(const struct ctr *c, const struct qtxn_opts *t,
 	if (o->dry_run)
 		return ok;
 	struct err ve = {0};
-	quarantine_verify(c, NULL, o->net, &out->after, &ve);
+	quarantine_verify(c, t->state_dir, o->net ? QV_NET : 0, &out->after, &ve);
 
 	json_t *x = json_object();
 	json_object_set_new(x, "container", ctr_brief_json(c));
@@ -113,14 +113,22 @@ void release_outcome_free(struct release_outcome *o)
 	memset(o, 0, sizeof(*o));
 }
 
-/* No state: the tables found by their names. */
-static bool state_from_tables(const struct ctr *c, const char *id, struct qstate *s)
+/* No state: the tables found by their names (the netns table's needs the
+ * state dir's key: without one, none there is ours). */
+static bool state_from_tables(const struct ctr *c, const char *id, const char *state_dir,
+			      struct qstate *s)
 {
 	char ntab[NCUT_TABLE_MAX], htab[NCUT_TABLE_MAX];
 	struct ncut_table_info *ti = xcalloc(1, sizeof(*ti));
 	_cleanup_free_ struct ncut_table_info *tf = ti;
 	struct err e = {0};
-	ncut_table_names(id, ntab, htab);
+	unsigned char key[NCUT_KEY_LEN];
+	bool keyed = qstate_netkey(state_dir, false, key, &e) == 0;
+	if (!keyed && e.kind != ERR_NOTFOUND)
+		log_warn("release: %s", e.msg);
+	err_clear(&e);
+	ncut_table_names(keyed ? key : NULL, id, ntab, htab);
+	explicit_bzero(key, sizeof(key));
 	memset(s, 0, sizeof(*s));
 	s->id = xstrdup(id);
 	if (c && c->pid > 0) {
@@ -164,7 +172,7 @@ int release_run(const struct ctr *c, const char *id, const struct qtxn_opts *t,
 		out->result = "failed";
 		rc = -1;
 		goto audit;
-	} else if (!state_from_tables(c, id, &st)) {
+	} else if (!state_from_tables(c, id, t->state_dir, &st)) {
 		qstate_free(&st);
 		json_object_set_new(x, "error", json_string(e->msg));
 		out->nothing = true;
@@ -255,7 +263,7 @@ static void sweep_state(const struct qtxn_opts *t, const char *id, struct stale_
 	char why[256];
 	if (qstate_live(&s, NULL, why, sizeof(why))) {
 		char ht[NCUT_TABLE_MAX];
-		ncut_table_names(id, NULL, ht);
+		ncut_table_names(NULL, id, NULL, ht);
 		json_object_set_new(claimed, ht, json_true());
 		note(out->kept, "state", id, "its container lives");
 		qstate_free(&s);

@@ -1296,10 +1296,17 @@ static void step_quarantine(struct act *x, const json_t *opts, bool net)
 	bool freeze = net ? opt_bool(opts, "freeze", true) : true;
 	if (x->dry) {
 		char t1[NCUT_TABLE_MAX], t2[NCUT_TABLE_MAX];
-		ncut_table_names(x->c->id, t1, t2);
+		unsigned char key[NCUT_KEY_LEN];
+		struct err ke = {0};
+		bool keyed = qstate_netkey(x->g->o->state_dir, false, key, &ke) == 0;
+		ncut_table_names(keyed ? key : NULL, x->c->id, t1, t2);
+		explicit_bzero(key, sizeof(key));
 		json_object_set_new(r, "result", json_string("dry-run"));
 		if (net) {
-			json_object_set_new(r, "netns_table", json_sprintf("inet %s", t1));
+			/* a dry run makes no key: without one, the name is not known yet */
+			json_object_set_new(r, "netns_table",
+					    keyed ? json_sprintf("inet %s", t1)
+						  : json_sprintf("inet contain_q_<keyed: %s>", ke.msg));
 			json_object_set_new(r, "host_table", json_sprintf("netdev %s", t2));
 		}
 		if (freeze)
@@ -1685,7 +1692,7 @@ static void run_timer(struct eng *g, struct timer *tm)
 	if (c) {
 		struct qverify v;
 		struct err ve = {0};
-		if (quarantine_verify(c, NULL, true, &v, &ve) == 0) {
+		if (quarantine_verify(c, g->o->state_dir, QV_NET, &v, &ve) == 0) {
 			held = v.net_cut || v.frozen;
 			json_object_set_new(x, "verified", qverify_to_json(&v));
 		} else {

@@ -390,3 +390,28 @@ void sha256x(const void *p, size_t n, unsigned char out[SHA256X_LEN])
 	sha256x_update(&c, p, n);
 	sha256x_final(&c, out);
 }
+
+void sha256x_hmac(const void *key, size_t klen, const void *msg, size_t n,
+		  unsigned char out[SHA256X_LEN])
+{
+	unsigned char k[SHA256X_BLOCK] = {0}, pad[SHA256X_BLOCK], inner[SHA256X_LEN];
+	if (klen > SHA256X_BLOCK)
+		sha256x(key, klen, k);
+	else if (klen)
+		memcpy(k, key, klen);
+	struct sha256x c;
+	for (int i = 0; i < SHA256X_BLOCK; i++)
+		pad[i] = k[i] ^ 0x36;
+	sha256x_init(&c);
+	sha256x_update(&c, pad, sizeof(pad));
+	sha256x_update(&c, msg, n);
+	sha256x_final(&c, inner);
+	for (int i = 0; i < SHA256X_BLOCK; i++)
+		pad[i] = k[i] ^ 0x5c;
+	sha256x_init(&c);
+	sha256x_update(&c, pad, sizeof(pad));
+	sha256x_update(&c, inner, sizeof(inner));
+	sha256x_final(&c, out);
+	explicit_bzero(k, sizeof(k));
+	explicit_bzero(pad, sizeof(pad));
+}

@@ -9,6 +9,11 @@
 # status says the work was not done, the error names the container netns,
 # and the state lets `release` undo exactly what was done. Once the
 # blocker is gone, a new quarantine completes.
+#
+# The name is keyed (HMAC of the id with the state dir's netns.key), so a
+# container cannot make it from its own id: first a blocker on the name
+# the id alone gives is shown to block nothing. The rest plays a container
+# that learned the keyed name anyway (it watched an earlier cut).
 . "$(dirname "$0")/../lib/lib.sh"
 . "$CONTAIN_TOP/tests/lib/containers.sh"
 . "$CONTAIN_TOP/tests/lib/net.sh"
@@ -31,6 +36,10 @@ read -r ntab htab < <("$CONTAIN" --json quarantine --dry-run "$NAME" |
 	jq -r '[.netns_ruleset, .host_ruleset] | map(capture("create table [a-z]+ (?<t>[a-z0-9_]+)").t) | join(" ")')
 on_exit "nft delete table netdev $htab 2>/dev/null"
 like "$ntab $htab" '^contain_q_[0-9a-f]{12} contain_h_[0-9a-f]{12}$' "the table names"
+is "$ntab $htab" "$(table_names "$NAME")" "the netns name is HMAC-SHA-256(netns.key, id), made here too"
+ok "the key is root's alone" sh -c "[ \"\$(stat -c '%a %s' '$CONTAIN_STATE_DIR/netns.key')\" = '600 32' ]"
+idq=${htab/contain_h_/contain_q_}
+unlike "$ntab" "^$idq\$" "the netns name is not the one the id alone gives"
 
 ping_ctr() { busybox ping -c 1 -W 1 "$C" >/dev/null 2>&1; }
 frozen() {
@@ -40,16 +49,36 @@ frozen() {
 in_netns() { nsenter --net="/proc/$PID/ns/net" "$@"; }
 ok "reachable before" wait_for 10 ping_ctr
 
-# --- the blocker: an interactive nft in the container netns holds its
-# socket, and so its owned table, open
-mkfifo "$T_DIR/nft.in"
-nsenter --net="/proc/$PID/ns/net" nft -i <"$T_DIR/nft.in" >"$T_DIR/nft.out" 2>&1 &
-BLOCKER=$!
-on_exit "kill $BLOCKER 2>/dev/null"
-exec 7>"$T_DIR/nft.in"
-echo "add table inet $ntab { flags owner; }" >&7
-ok "the blocker's table is in the container netns" \
-	wait_for 10 sh -c "nsenter --net=/proc/$PID/ns/net nft list table inet $ntab | grep -q 'flags owner'"
+# blocker FIFO FD TABLE: an interactive nft in the container netns holds
+# its socket, and so its owned TABLE, open while fd FD is; $BPID is its pid
+blocker() {
+	mkfifo "$T_DIR/$1"
+	nsenter --net="/proc/$PID/ns/net" nft -i <"$T_DIR/$1" >"$T_DIR/$1.out" 2>&1 &
+	BPID=$!
+	on_exit "kill $BPID 2>/dev/null"
+	eval "exec $2>\"\$T_DIR/$1\""
+	echo "add table inet $3 { flags owner; }" >&"$2"
+}
+owned() { nsenter --net="/proc/$PID/ns/net" nft list table inet "$1" 2>/dev/null | grep -q 'flags owner'; }
+
+# --- a blocker on the name the id alone gives blocks nothing
+blocker nft0.in 6 "$idq"
+B0=$BPID
+ok "a table on the id's name, owned, in the container netns" wait_for 10 owned "$idq"
+run "$CONTAIN" --json quarantine "$NAME"
+is "$RC" 0 "the id's name taken: quarantine completes all the same"
+ok "our keyed table is in the container netns" in_netns nft list table inet "$ntab"
+fails "the host cannot reach the container" ping_ctr
+run "$CONTAIN" release "$NAME"
+is "$RC" 0 "release"
+ok "released: reachable again" wait_for 10 ping_ctr
+exec 6>&-
+wait "$B0"
+
+# --- the blocker of the keyed name
+blocker nft.in 7 "$ntab"
+BLOCKER=$BPID
+ok "the blocker's table is in the container netns" wait_for 10 owned "$ntab"
 fails "and nobody else may delete it" in_netns nft delete table inet "$ntab"
 
 run "$CONTAIN" --json quarantine "$NAME"
@@ -62,7 +91,7 @@ ok "blocked: the container is frozen all the same" frozen
 ok "blocked: the host end of its link is cut" nft list table netdev "$htab"
 fails "blocked: the host cannot reach the container" ping_ctr
 ok "blocked: the blocker's table is untouched" \
-	sh -c "nsenter --net=/proc/$PID/ns/net nft list table inet $ntab | grep -q 'flags owner'"
+	owned "$ntab"
 
 # what inspect reads back from the kernel: frozen, host layer, not the netns one
 run "$CONTAIN" --json inspect "$NAME"
@@ -88,7 +117,7 @@ like "$OUT$ERR" "another program's \\(nftables owner flag\\), not ours: left the
 fails "release while blocked: thawed" frozen
 fails "release while blocked: no host table" nft list table netdev "$htab"
 ok "release while blocked: the blocker's table is still there" \
-	sh -c "nsenter --net=/proc/$PID/ns/net nft list table inet $ntab | grep -q 'flags owner'"
+	owned "$ntab"
 run "$CONTAIN" quarantine "$NAME"
 is "$RC" 3 "blocked once more: exit 3"
 ok "blocked once more: frozen" frozen

@@ -37,20 +37,6 @@ data_list() { (cd "$1" && find data -type f | LC_ALL=C sort); }
 ns_tables() { nsenter --net="/proc/$1/ns/net" nft list tables 2>/dev/null; }
 rfc_to_epoch() { date -u -d "$1" +%s.%N; }
 # the quarantine's table names for a container id (src/isolate/netcut.c id12)
-table_names() {
-	python3 -c '
-import re, sys
-i = sys.argv[1]
-if re.match("^[0-9a-f]{12}", i):
-    h = i[:12]
-else:
-    v = 1469598103934665603
-    for b in i.encode():
-        v = ((v ^ b) * 1099511628211) % (1 << 64)
-    h = "%012x" % (v & 0xffffffffffff)
-print("contain_q_%s contain_h_%s" % (h, h))
-' "$1"
-}
 
 # ---------------------------------------------------------------- A
 cat >"$T_DIR/extra" <<'EOF'

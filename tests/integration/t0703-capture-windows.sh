@@ -27,20 +27,6 @@ CTRA=10.213.73.2
 PORT=9999
 
 ep() { date -u -d "$1" +%s.%N; }
-# the 12 hex digits of a container's table names (src/isolate/netcut.c id12)
-table12() {
-	python3 -c '
-import re, sys
-i = sys.argv[1]
-if re.match("^[0-9a-f]{12}", i):
-    print(i[:12])
-else:
-    v = 1469598103934665603
-    for b in i.encode():
-        v = ((v ^ b) * 1099511628211) % (1 << 64)
-    print("%012x" % (v & 0xffffffffffff))
-' "$1"
-}
 # tcpdump -tt lines of SYNs from $1 to $2 (an address.port regex), ts first
 syns() { tcpdump -nn -tt -r "$1" 2>/dev/null | grep -E "IP $2\.[0-9]+ > $3: Flags \[S\]"; }
 # how many of those lines have from < ts <= to
@@ -109,7 +95,12 @@ kill "$PROBER" 2>/dev/null
 
 # the container's table belongs in its netns: never in the host's (a parent
 # that used libnftables before forking once made the child add it here)
-host_has_q() { nft list tables 2>/dev/null | grep -qE "contain_q_($(table12 "$A")|$(table12 "$B"))"; }
+host_has_q() {
+	local qa qb
+	read -r qa _ < <(table_names "$A")
+	read -r qb _ < <(table_names "$B")
+	nft list tables 2>/dev/null | grep -qE " ($qa|$qb)\$"
+}
 fails_quiet() { ! "$@"; }
 ok "no quarantine table of A or B in the host's netns" fails_quiet host_has_q
 ok "contain verify passes" "$CONTAIN" verify "$BA"
@@ -197,7 +188,9 @@ ok "not the group A's table still logs to ($HG)" isnt_same "$HG" "$HGC"
 is "$(syns "$BC/data/network/capture-host-nflog.pcap" "$HOST" "$CTRA\.8080" | wc -l)" 0 \
 	"none of A's drops are in its bag"
 ok "C's bag verifies" "$CONTAIN" verify "$BC"
-ok "no quarantine table of C in the host's netns" fails_quiet sh -c "nft list tables | grep -q contain_q_$(table12 "$C")"
+read -r QC _ < <(table_names "$C")
+like "$QC" '^contain_q_[0-9a-f]{12}$' "C's netns table name (keyed)"
+ok "no quarantine table of C in the host's netns" fails_quiet sh -c "nft list tables | grep -q ' $QC\$'"
 
 run "$CONTAIN" release "$A"
 is "$RC" 0 "release A"

@@ -8,6 +8,8 @@
 #   skip_all REASON        the whole script, only before its first test
 #   section NAME, section_skip REASON    a part that cannot run: its tests skip
 #   need_root, need_cmd    up front; under CI=true a missing command fails
+#   table_names ID         "NETNS_TABLE HOST_TABLE" of a container, made here
+#                          independently of contain (src/isolate/netcut.c)
 #   start_failed WHAT      a runtime that did not start: under CI=true a failure
 # What makes a script fail in tests/run.sh: tests/lib/tap.sh.
 set -u
@@ -235,4 +237,27 @@ wait_for() {
 		sleep 0.1
 	done
 	return 1
+}
+
+# table_names ID: the names contain gives a container's two tables, made
+# here from the spec, not by contain: the host's "contain_h_" + the id's
+# first 12 hex digits (a non-hex id: FNV-1a 64 of it, low 48 bits); the
+# netns's "contain_q_" + the first 12 hex digits of HMAC-SHA-256 over the id,
+# keyed by $CONTAIN_STATE_DIR/netns.key ("-" when there is no key yet)
+table_names() {
+	python3 - "$1" "$CONTAIN_STATE_DIR/netns.key" <<'PY'
+import hmac, os, re, sys
+i, kf = sys.argv[1], sys.argv[2]
+if re.match("^[0-9a-f]{12}", i):
+    h = i[:12]
+else:
+    v = 1469598103934665603
+    for b in i.encode():
+        v = ((v ^ b) * 1099511628211) % (1 << 64)
+    h = "%012x" % (v & 0xffffffffffff)
+q = "-"
+if os.path.exists(kf):
+    q = "contain_q_" + hmac.new(open(kf, "rb").read(), i.encode(), "sha256").hexdigest()[:12]
+print("%s contain_h_%s" % (q, h))
+PY
 }

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 
 #include "contain/isolate.h"
+#include "contain/sha256x.h"
 #include "unit.h"
 
 START_TEST(allow_parse_good)
@@ -77,17 +78,93 @@ END_TEST
 START_TEST(table_names)
 {
 	char n[NCUT_TABLE_MAX], h[NCUT_TABLE_MAX];
-	ncut_table_names("0123456789abcdef0123", n, h);
-	ck_assert_str_eq(n, "contain_q_0123456789ab");
+	unsigned char key[NCUT_KEY_LEN], md[SHA256X_LEN];
+	for (int i = 0; i < NCUT_KEY_LEN; i++)
+		key[i] = (unsigned char)(i * 7 + 1);
+	const char *id = "0123456789abcdef0123";
+	ncut_table_names(key, id, n, h);
+	/* the host's from the id; the netns's is HMAC-SHA-256(key, id) */
+	ck_assert_str_eq(h, "contain_h_0123456789ab");
+	sha256x_hmac(key, sizeof(key), id, strlen(id), md);
+	char want[NCUT_TABLE_MAX];
+	snprintf(want, sizeof(want), "contain_q_%02x%02x%02x%02x%02x%02x", md[0], md[1], md[2],
+		 md[3], md[4], md[5]);
+	ck_assert_str_eq(n, want);
+	ck_assert_str_ne(n, "contain_q_0123456789ab"); /* not from the id alone */
+	/* another key, another name; the same key, the same name */
+	char n2[NCUT_TABLE_MAX], n3[NCUT_TABLE_MAX];
+	key[0] ^= 1;
+	ncut_table_names(key, id, n2, NULL);
+	ck_assert_str_ne(n, n2);
+	key[0] ^= 1;
+	ncut_table_names(key, id, n3, NULL);
+	ck_assert_str_eq(n, n3);
+	/* no key: no netns name (nothing there can be ours) */
+	ncut_table_names(NULL, id, n2, h);
+	ck_assert_str_eq(n2, "");
 	ck_assert_str_eq(h, "contain_h_0123456789ab");
 	/* a name-like id is hashed: still 12 hex, distinct per id */
-	char n2[NCUT_TABLE_MAX];
-	ncut_table_names("my-ctr", n, NULL);
-	ncut_table_names("my-ctr2", n2, NULL);
+	ncut_table_names(key, "my-ctr", n, h);
+	ncut_table_names(key, "my-ctr2", n2, NULL);
 	ck_assert_uint_eq(strlen(n), strlen("contain_q_") + 12);
+	ck_assert_uint_eq(strlen(h), strlen("contain_h_") + 12);
 	ck_assert_str_ne(n, n2);
 	for (const char *p = n + 10; *p; p++)
 		ck_assert(strchr("0123456789abcdef", *p));
+}
+END_TEST
+
+/* the state dir's key: made once, read back the same, and refused when it
+ * is not a file we made */
+START_TEST(netkey_file)
+{
+	char dir[128], sub[192], path[256];
+	unit_tmpdir(dir, sizeof(dir), "netkey");
+	snprintf(sub, sizeof(sub), "%s/state", dir);
+	snprintf(path, sizeof(path), "%s/" NCUT_KEY_FILE, sub);
+	unsigned char k1[NCUT_KEY_LEN], k2[NCUT_KEY_LEN], zero[NCUT_KEY_LEN] = {0};
+	struct err e = {0};
+	ck_assert_int_eq(qstate_netkey(sub, false, k1, &e), -1);
+	ck_assert_int_eq(e.kind, ERR_NOTFOUND);
+	err_clear(&e);
+	ck_assert_int_eq(qstate_netkey(sub, true, k1, &e), 0);
+	ck_assert(memcmp(k1, zero, sizeof(zero)) != 0);
+	struct stat st;
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert(S_ISREG(st.st_mode));
+	ck_assert_uint_eq(st.st_mode & 0777, 0600);
+	ck_assert_int_eq(st.st_size, NCUT_KEY_LEN);
+	ck_assert_int_eq(qstate_netkey(sub, false, k2, &e), 0);
+	ck_assert(memcmp(k1, k2, sizeof(k1)) == 0);
+	ck_assert_int_eq(qstate_netkey(sub, true, k2, &e), 0); /* never remade */
+	ck_assert(memcmp(k1, k2, sizeof(k1)) == 0);
+	/* another dir, another key */
+	char other[192];
+	snprintf(other, sizeof(other), "%s/other", dir);
+	ck_assert_int_eq(qstate_netkey(other, true, k2, &e), 0);
+	ck_assert(memcmp(k1, k2, sizeof(k1)) != 0);
+	/* readable by others: refused, not used */
+	ck_assert_int_eq(chmod(path, 0644), 0);
+	ck_assert_int_eq(qstate_netkey(sub, true, k2, &e), -1);
+	ck_assert_int_eq(e.kind, ERR_INVALID);
+	ck_assert(strstr(e.msg, NCUT_KEY_FILE));
+	err_clear(&e);
+	ck_assert_int_eq(chmod(path, 0600), 0);
+	/* another length */
+	ck_assert_int_eq(truncate(path, NCUT_KEY_LEN + 1), 0);
+	ck_assert_int_eq(qstate_netkey(sub, false, k2, &e), -1);
+	ck_assert_int_eq(e.kind, ERR_INVALID);
+	err_clear(&e);
+	/* a symlink to a good key elsewhere: refused (never followed) */
+	char real[256];
+	snprintf(real, sizeof(real), "%s/" NCUT_KEY_FILE, other);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(symlink(real, path), 0);
+	ck_assert_int_eq(qstate_netkey(sub, true, k2, &e), -1);
+	ck_assert_int_eq(e.kind, ERR_SYS);
+	ck_assert_int_eq(e.errnum, ELOOP);
+	err_clear(&e);
+	unit_tmpdir_remove(dir);
 }
 END_TEST
 
@@ -872,6 +949,7 @@ Suite *unit_suite(void)
 	tcase_add_test(t, allow_parse_good);
 	tcase_add_test(t, allow_parse_bad);
 	tcase_add_test(t, table_names);
+	tcase_add_test(t, netkey_file);
 	tcase_add_test(t, ruleset_netns_plain);
 	tcase_add_test(t, ruleset_allow_nflog_extra);
 	tcase_add_test(t, ruleset_host);

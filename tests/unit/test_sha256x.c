@@ -2,7 +2,10 @@
  * vectors, OpenSSL's digest of every length 0..1100 fed whole, in random
  * splits and as either side of a two-message update (different bytes, the
  * same bytes, the same buffer), on the SHA-NI path and on the forced
- * OpenSSL fallback, and contexts of the two kinds mixed. */
+ * OpenSSL fallback, and contexts of the two kinds mixed. sha256x_hmac is
+ * HMAC-SHA-256: RFC 4231's vectors, and RFC 2104 spelled out over OpenSSL's
+ * SHA-256 for key lengths 0..200 (shorter than, equal to and longer than a
+ * block). */
 #include <stdio.h>
 #include <string.h>
 
@@ -302,6 +305,53 @@ START_TEST(large_random_splits)
 }
 END_TEST
 
+/* RFC 4231 4.2, 4.3 and 4.7 (a key longer than a block) */
+START_TEST(hmac_rfc4231)
+{
+	unsigned char md[32], k1[20], k6[131];
+	memset(k1, 0x0b, sizeof(k1));
+	sha256x_hmac(k1, sizeof(k1), "Hi There", 8, md);
+	check_hex(md, "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+	const char *m2 = "what do ya want for nothing?";
+	sha256x_hmac("Jefe", 4, m2, strlen(m2), md);
+	check_hex(md, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+	memset(k6, 0xaa, sizeof(k6));
+	const char *m6 = "Test Using Larger Than Block-Size Key - Hash Key First";
+	sha256x_hmac(k6, sizeof(k6), m6, strlen(m6), md);
+	check_hex(md, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+}
+END_TEST
+
+START_TEST(hmac_against_openssl)
+{
+	unsigned char key[200], msg[300], got[32], want[32];
+	uint32_t x = 0x9e3779b9u;
+	for (size_t i = 0; i < sizeof(key); i++)
+		key[i] = (unsigned char)rnd(&x);
+	for (size_t i = 0; i < sizeof(msg); i++)
+		msg[i] = (unsigned char)rnd(&x);
+	for (size_t kl = 0; kl <= sizeof(key); kl++) {
+		size_t ml = rnd(&x) % sizeof(msg);
+		/* RFC 2104: H((K ^ opad) || H((K ^ ipad) || m)), K hashed when long */
+		unsigned char k[64] = {0}, buf[64 + sizeof(msg)];
+		if (kl > 64)
+			openssl(key, kl, k);
+		else
+			memcpy(k, key, kl);
+		for (int i = 0; i < 64; i++)
+			buf[i] = k[i] ^ 0x36;
+		memcpy(buf + 64, msg, ml);
+		openssl(buf, 64 + ml, want);
+		for (int i = 0; i < 64; i++)
+			buf[i] = k[i] ^ 0x5c;
+		memcpy(buf + 64, want, 32);
+		openssl(buf, 64 + 32, want);
+		sha256x_hmac(key, kl, msg, ml, got);
+		ck_assert_msg(memcmp(got, want, 32) == 0, "key %zu bytes, message %zu", kl, ml);
+	}
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("sha256x");
@@ -318,6 +368,8 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, two_fallback);
 	tcase_add_test(tc, two_mixed_kinds);
 	tcase_add_test(tc, large_random_splits);
+	tcase_add_test(tc, hmac_rfc4231);
+	tcase_add_test(tc, hmac_against_openssl);
 	suite_add_tcase(s, tc);
 	return s;
 }
