@@ -78,6 +78,13 @@ struct vfile {
  * file then starts some 0.07 s (10,000 files walked) sooner. */
 #define EARLY_MIN (16u << 20)
 #define EARLY_MAX 64u
+/* Work worth a thread: a thread costs some 0.2-0.3 ms here (its stack, its
+ * malloc arena, the TLB shootdowns every munmap then costs a threaded
+ * process on this VM), about what 0.5 MiB takes to hash or a 64 KiB
+ * custody log to parse. A bag of 100 small files is verified on this
+ * thread alone. */
+#define HASH_THREAD_MIN (4u << 20)  /* payload bytes to hash */
+#define PRE_THREAD_MIN (256u << 10) /* custody log and index.json bytes */
 
 struct early {
 	bool on;     /* the threads run during the walk */
@@ -118,6 +125,7 @@ struct cust {
 struct pre {
 	bool done;
 	bool started; /* on thr (pre_start) */
+	bool small;   /* parsed on one thread (PRE_THREAD_MIN) */
 	pthread_t thr;
 	char *bag_id;	/* the seed the chain was checked with */
 	int crc;	/* chain_check_buf_each's answer */
@@ -709,7 +717,7 @@ static int collect_dir(struct view *v, int rootfd, struct err *e)
 	unsigned nt = 0, want = verify_threads();
 	struct early *el = &v->early;
 	v->pay_cap = oxum_bytes(v);
-	if (have_data && v->pay_cap != UINT64_MAX) {
+	if (have_data && v->pay_cap != UINT64_MAX && v->pay_cap >= EARLY_MIN) {
 		pthread_mutex_init(&el->mu, NULL);
 		pthread_cond_init(&el->cv, NULL);
 		el->on = true;
@@ -731,16 +739,23 @@ static int collect_dir(struct view *v, int rootfd, struct err *e)
 		check(v, "payload", false, "no data/ directory");
 	}
 	/* hash every file not taken early on the threads, the largest first */
+	uint64_t bytes = 0;
 	if (v->n) {
 		payload_caps(v);
 		v->order = xreallocarray(NULL, v->n, sizeof(size_t));
 		for (size_t i = 0; i < v->n; i++)
-			if (!v->files[i].early)
+			if (!v->files[i].early) {
 				v->order[v->norder++] = i;
+				if (!v->files[i].no_hash)
+					bytes += v->files[i].size < v->files[i].cap ? v->files[i].size
+										    : v->files[i].cap;
+			}
 		qsort_r(v->order, v->norder, sizeof(size_t), size_desc, v);
 	}
 	atomic_store(&v->next, 0);
 	early_walked(v);
+	if (nt == 0 && bytes < HASH_THREAD_MIN)
+		want = 0; /* hashed below, here */
 	while (nt < want && 2 * nt < v->norder &&
 	       pthread_create(&t[nt], NULL, hash_worker, v) == 0)
 		nt++;
@@ -1472,7 +1487,7 @@ static void *pre_body(void *arg)
 	struct view *v = arg;
 	struct pre *p = &v->pre;
 	pthread_t thr;
-	bool started = pthread_create(&thr, NULL, index_parse, v) == 0;
+	bool started = !p->small && pthread_create(&thr, NULL, index_parse, v) == 0;
 	if (!started)
 		index_parse(v);
 	if (!tag_fd_read(v, T_CUSTODY, &p->rerr)) {
@@ -1510,11 +1525,21 @@ out:
 }
 
 /* start the tag files' parsing on a thread (the directory form, while the
- * payload is walked); pre_analyze waits for it */
+ * payload is walked); pre_analyze waits for it. Small ones are parsed by
+ * pre_analyze, on the caller's thread. */
 static void pre_start(struct view *v)
 {
 	struct pre *p = &v->pre;
-	if (!p->done && !p->started)
+	uint64_t n = 0;
+	for (int t = T_CUSTODY; t <= T_INDEX; t++) {
+		struct stat st;
+		if (v->tag_fd[t] < 0)
+			n += v->tags[t].buf.len;
+		else if (fstat(v->tag_fd[t], &st) == 0 && st.st_size > 0)
+			n += (uint64_t)st.st_size;
+	}
+	p->small = n < PRE_THREAD_MIN;
+	if (!p->done && !p->started && !p->small)
 		p->started = pthread_create(&p->thr, NULL, pre_body, v) == 0;
 }
 
