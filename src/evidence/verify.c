@@ -35,6 +35,12 @@
  * of millions */
 #define MAX_FILES 1000000u
 #define MAX_DEPTH 64
+/* Work worth a thread: a thread costs some 0.2-0.3 ms here (its stack, its
+ * malloc arena, the TLB shootdowns every munmap then costs a threaded
+ * process on this VM), about what 0.5 MiB takes to hash. A bag of 100
+ * small files is verified on this thread alone. */
+#define HASH_THREAD_MIN (4u << 20)  /* payload bytes to hash */
+#define PRE_THREAD_MIN (256u << 10) /* custody log and index.json bytes */
 /* problems kept as records; past it only counted ("and N more problems"):
  * a bag whose every line fails costs a counter, not a JSON record a line */
 #define PROBLEMS_MAX 1000u
@@ -67,33 +73,6 @@ struct vfile {
 		       * would be compared with nothing, so it is not read */
 	uint64_t cap; /* directory form: the most bytes hashed (see payload_caps) */
 	int err;   /* errno when it could not be read */
-	bool early; /* hashed from the walk's early list (struct early) */
-};
-
-/* Directory form, a sealed bag (Payload-Oxum gives every payload file's
- * cap before the walk): the hashing threads start before the walk, and
- * each file of EARLY_MIN bytes or more the walk finds is hashed at once,
- * from a copy of its record here (the walk grows v->files meanwhile); the
- * walk's other files follow once it is over, the largest first. A large
- * file then starts some 0.07 s (10,000 files walked) sooner. */
-#define EARLY_MIN (16u << 20)
-#define EARLY_MAX 64u
-/* Work worth a thread: a thread costs some 0.2-0.3 ms here (its stack, its
- * malloc arena, the TLB shootdowns every munmap then costs a threaded
- * process on this VM), about what 0.5 MiB takes to hash or a 64 KiB
- * custody log to parse. A bag of 100 small files is verified on this
- * thread alone. */
-#define HASH_THREAD_MIN (4u << 20)  /* payload bytes to hash */
-#define PRE_THREAD_MIN (256u << 10) /* custody log and index.json bytes */
-
-struct early {
-	bool on;     /* the threads run during the walk */
-	bool walked; /* the walk is over: order and n are final */
-	pthread_mutex_t mu;
-	pthread_cond_t cv; /* a record added, or walked */
-	size_t n, taken;
-	size_t idx[EARLY_MAX];	      /* where each record's file is in v->files */
-	struct vfile rec[EARLY_MAX]; /* hashed into; copied back after the join */
 };
 
 struct tag {
@@ -160,8 +139,6 @@ struct view {
 			      * open, read by pre_body; -1 */
 	atomic_size_t next;
 	size_t *order;
-	size_t norder; /* files in order (those not early) */
-	struct early early;
 	struct pre pre;
 };
 
@@ -308,30 +285,14 @@ static int open_beneath(int rootfd, const char *rel)
 /* The next payload file to hash, opened (a file that cannot be is marked
  * and passed over). A short read that brings a file to exactly the size
  * fstat gave is its end: no second read(2) per small file to be told so. */
-static struct vfile *next_file(struct view *v)
-{
-	struct early *el = &v->early;
-	if (el->on) {
-		pthread_mutex_lock(&el->mu);
-		struct vfile *f = el->taken < el->n ? &el->rec[el->taken++] : NULL;
-		bool walked = el->walked;
-		pthread_mutex_unlock(&el->mu);
-		if (f)
-			return f;
-		if (!walked)
-			return NULL; /* none now: more may come */
-	}
-	size_t k = atomic_fetch_add(&v->next, 1);
-	return k < v->norder ? &v->files[v->order[k]] : NULL;
-}
-
 static int pair_next(void *arg, struct hashpair_item *it)
 {
 	struct view *v = arg;
 	for (;;) {
-		struct vfile *f = next_file(v);
-		if (!f)
+		size_t k = atomic_fetch_add(&v->next, 1);
+		if (k >= v->n)
 			return 0;
+		struct vfile *f = &v->files[v->order[k]];
 		struct stat st;
 		if (f->no_hash)
 			continue;
@@ -372,68 +333,13 @@ static void pair_done(void *arg, const struct hashpair_item *it, const struct ha
 	f->hashed = true;
 }
 
-/* A hashing thread. During the walk (early), hashpair_run returns when it
- * has nothing to hash for now: it waits for the walk's next large file, or
- * for its end, then runs to the end of the list. */
 static void *hash_worker(void *arg)
 {
 	static const struct hashpair_ops ops = {pair_next, pair_done};
-	struct view *v = arg;
-	struct early *el = &v->early;
 	struct hashpair_bufs bufs = {0};
-	hashpair_run(&ops, v, &bufs);
-	bool walked = !el->on;
-	while (!walked) {
-		pthread_mutex_lock(&el->mu);
-		while (!el->walked && el->taken == el->n)
-			pthread_cond_wait(&el->cv, &el->mu);
-		walked = el->walked;
-		pthread_mutex_unlock(&el->mu);
-		hashpair_run(&ops, v, &bufs);
-	}
+	hashpair_run(&ops, arg, &bufs);
 	hashpair_bufs_free(&bufs);
 	return NULL;
-}
-
-/* the walk found file f (in v->files): hashed at once when large */
-static void early_add(struct view *v, struct vfile *f)
-{
-	struct early *el = &v->early;
-	if (!el->on || f->size < EARLY_MIN || el->n >= EARLY_MAX)
-		return;
-	f->early = true;
-	f->cap = v->pay_cap;
-	pthread_mutex_lock(&el->mu);
-	el->idx[el->n] = (size_t)(f - v->files);
-	el->rec[el->n++] = *f; /* the path string is shared, never moved */
-	pthread_cond_signal(&el->cv);
-	pthread_mutex_unlock(&el->mu);
-}
-
-/* the walk is over: the threads go on to v->order */
-static void early_walked(struct view *v)
-{
-	struct early *el = &v->early;
-	if (!el->on)
-		return;
-	pthread_mutex_lock(&el->mu);
-	el->walked = true;
-	pthread_cond_broadcast(&el->cv);
-	pthread_mutex_unlock(&el->mu);
-}
-
-/* the threads are joined: the early records' results into their files */
-static void early_results(struct view *v)
-{
-	struct early *el = &v->early;
-	for (size_t i = 0; i < el->n; i++) {
-		struct vfile *f = &v->files[el->idx[i]], *r = &el->rec[i];
-		f->size = r->size;
-		memcpy(f->sha, r->sha, HASH_HEX);
-		f->hashed = r->hashed;
-		f->over = r->over;
-		f->err = r->err;
-	}
 }
 
 #define VERIFY_THREADS 8
@@ -458,9 +364,6 @@ static const char *type_name(mode_t m)
 	       : S_ISSOCK(m) ? "a socket" : S_ISCHR(m) || S_ISBLK(m) ? "a device" : "not a regular file";
 }
 
-/* A directory's files are taken before its subdirectories are walked: a
- * large file beside a directory of many small ones is found (and hashed,
- * early_add) before they are. */
 static void walk_data(struct view *v, int dfd, const char *rel, int depth)
 {
 	_cleanup_closedir_ DIR *d = fdopendir(dfd);
@@ -469,8 +372,6 @@ static void walk_data(struct view *v, int dfd, const char *rel, int depth)
 		check(v, "payload", false, "cannot read directory '%s': %s", rel, strerror(errno));
 		return;
 	}
-	char **subs = NULL;
-	size_t nsubs = 0, capsubs = 0;
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
@@ -488,35 +389,27 @@ static void walk_data(struct view *v, int dfd, const char *rel, int depth)
 				check(v, "payload", false, "'%s' is nested too deep", s);
 				continue;
 			}
-			xgrow(&subs, &capsubs, nsubs + 1, sizeof(*subs));
-			subs[nsubs++] = xstrdup(de->d_name);
+			int nfd = openat(dirfd(d), de->d_name,
+					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (nfd < 0) {
+				_cleanup_free_ char *s = shown(p);
+				check(v, "payload", false, "cannot open '%s': %s", s, strerror(errno));
+				continue;
+			}
+			walk_data(v, nfd, p, depth + 1);
 		} else if (S_ISREG(st.st_mode)) {
 			if (v->n >= MAX_FILES) {
 				check(v, "payload", false, "more than %u files: the rest not checked",
 				      MAX_FILES);
-				break;
+				return;
 			}
-			struct vfile *f = add_file(v, p);
-			f->size = (uint64_t)st.st_size;
-			early_add(v, f);
+			add_file(v, p)->size = (uint64_t)st.st_size;
 		} else {
 			_cleanup_free_ char *s = shown(p);
 			check(v, "payload", false, "'%s' is %s: not followed, not read", s,
 			      type_name(st.st_mode));
 		}
 	}
-	for (size_t i = 0; i < nsubs; i++) {
-		_cleanup_free_ char *p = xasprintf("%s/%s", rel, subs[i]);
-		int nfd = openat(dirfd(d), subs[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (nfd < 0) {
-			_cleanup_free_ char *s = shown(p);
-			check(v, "payload", false, "cannot open '%s': %s", s, strerror(errno));
-		} else {
-			walk_data(v, nfd, p, depth + 1);
-		}
-		free(subs[i]);
-	}
-	free(subs);
 }
 
 /* A buffer for a large tag file in transparent huge pages where the kernel
@@ -705,71 +598,44 @@ static int collect_dir(struct view *v, int rootfd, struct err *e)
 	}
 	/* the tag files parsed on threads while the payload is walked */
 	pre_start(v);
-	v->rootfd = rootfd;
-	/* a hashing thread per CPU, each hashing two files at once (hashpair);
-	 * this one walks and parses the tag files meanwhile. It hashed too once,
-	 * a thread more than CPUs so that no large file was left alone at the
-	 * end on one core: with two files a thread, that third thread only took
-	 * small files from beside a large one, which then went on alone. It
-	 * hashes when no thread starts. Started before the walk for a sealed
-	 * bag (struct early), else once the caps are known. */
-	pthread_t t[VERIFY_THREADS];
-	unsigned nt = 0, want = verify_threads();
-	struct early *el = &v->early;
-	v->pay_cap = oxum_bytes(v);
-	if (have_data && v->pay_cap != UINT64_MAX && v->pay_cap >= EARLY_MIN) {
-		pthread_mutex_init(&el->mu, NULL);
-		pthread_cond_init(&el->cv, NULL);
-		el->on = true;
-		while (nt < want && pthread_create(&t[nt], NULL, hash_worker, v) == 0)
-			nt++;
-		if (nt == 0) /* no thread: the walk's files are hashed below */
-			el->on = false;
-	}
 	if (have_data) {
 		int nfd = openat(rootfd, "data", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (nfd < 0) {
-			early_walked(v);
-			for (unsigned i = 0; i < nt; i++)
-				pthread_join(t[i], NULL);
+		if (nfd < 0)
 			return err_sys(e, errno, "open '%s/data'", v->path);
-		}
 		walk_data(v, nfd, "data", 1);
 	} else {
 		check(v, "payload", false, "no data/ directory");
 	}
-	/* hash every file not taken early on the threads, the largest first */
-	uint64_t bytes = 0;
+	/* hash every file on two threads, the largest first */
 	if (v->n) {
 		payload_caps(v);
 		v->order = xreallocarray(NULL, v->n, sizeof(size_t));
 		for (size_t i = 0; i < v->n; i++)
-			if (!v->files[i].early) {
-				v->order[v->norder++] = i;
-				if (!v->files[i].no_hash)
-					bytes += v->files[i].size < v->files[i].cap ? v->files[i].size
-										    : v->files[i].cap;
-			}
-		qsort_r(v->order, v->norder, sizeof(size_t), size_desc, v);
-	}
-	atomic_store(&v->next, 0);
-	early_walked(v);
-	if (nt == 0 && bytes < HASH_THREAD_MIN)
-		want = 0; /* hashed below, here */
-	while (nt < want && 2 * nt < v->norder &&
-	       pthread_create(&t[nt], NULL, hash_worker, v) == 0)
-		nt++;
-	pre_analyze(v); /* done already when the caps needed the custody log */
-	if (nt == 0)
-		hash_worker(v);
-	for (unsigned i = 0; i < nt; i++)
-		pthread_join(t[i], NULL);
-	if (el->on) {
-		early_results(v);
-		pthread_cond_destroy(&el->cv);
-		pthread_mutex_destroy(&el->mu);
-	}
-	if (v->n) {
+			v->order[i] = i;
+		qsort_r(v->order, v->n, sizeof(size_t), size_desc, v);
+		uint64_t bytes = 0;
+		for (size_t i = 0; i < v->n; i++)
+			if (!v->files[i].no_hash)
+				bytes += v->files[i].size < v->files[i].cap ? v->files[i].size
+									    : v->files[i].cap;
+		v->rootfd = rootfd;
+		atomic_store(&v->next, 0);
+		/* a hashing thread per CPU, each hashing two files at once
+		 * (hashpair); this one parses the tag files meanwhile. It hashed
+		 * too once, a thread more than CPUs so that no large file was
+		 * left alone at the end on one core: with two files a thread,
+		 * that third thread only took small files from beside a large
+		 * one, which then went on alone. It hashes when no thread starts. */
+		pthread_t t[VERIFY_THREADS];
+		unsigned nt = 0, want = bytes < HASH_THREAD_MIN ? 0 : verify_threads();
+		while (nt < want && 2 * nt < v->n &&
+		       pthread_create(&t[nt], NULL, hash_worker, v) == 0)
+			nt++;
+		pre_analyze(v); /* done already when the caps needed the custody log */
+		if (nt == 0)
+			hash_worker(v);
+		for (unsigned i = 0; i < nt; i++)
+			pthread_join(t[i], NULL);
 		for (size_t i = 0; i < v->n; i++) {
 			if (v->files[i].err) {
 				_cleanup_free_ char *s = shown(v->files[i].path);
@@ -1525,8 +1391,8 @@ out:
 }
 
 /* start the tag files' parsing on a thread (the directory form, while the
- * payload is walked); pre_analyze waits for it. Small ones are parsed by
- * pre_analyze, on the caller's thread. */
+ * payload is walked; the tar form, once its headers are read); pre_analyze
+ * waits for it. Small ones are parsed by pre_analyze, on its thread. */
 static void pre_start(struct view *v)
 {
 	struct pre *p = &v->pre;

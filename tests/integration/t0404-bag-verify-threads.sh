@@ -1,12 +1,12 @@
 #!/bin/bash
 # t0404-bag-verify-threads: verify's threaded paths, checked as t0400 and
-# t0401 check the small bags that are now verified on one thread: a sealed
-# directory bag with files of 16 MiB or more (hashed while the walk goes on;
-# a directory's files before its subdirectories), a payload of 6 MiB with no
-# large file (hashed on threads once the walk is over), and their tar forms.
-# Each is valid as made, each tampered byte is named in both forms, a large
-# file grown past Payload-Oxum is named and not hashed, and a large file
-# removed or added is named.
+# t0401 check the small bags that are verified on one thread (under 4 MiB of
+# payload, 256 KiB of custody log and index.json): a sealed directory bag
+# with files of 16 MiB or more in a directory beside small ones and in a
+# subdirectory, a payload of 6 MiB of 1 MiB files, and their tar forms. Each
+# is valid as made, each tampered byte is named in both forms, a large file
+# grown past Payload-Oxum is named and not hashed, and a large file removed
+# or added is named.
 . "$(dirname "$0")/../lib/lib.sh"
 need_cmd python3 tar truncate
 command -v mkbag >/dev/null || skip_all "no mkbag test tool (make test-bins)"
@@ -34,8 +34,7 @@ for b in big midb; do
 	run "$CONTAIN" verify $b.tar
 	is "$RC" 0 "$b: the tar bag is valid"
 done
-# the report of the large files (hashed from the walk's early list): each
-# one's digest and size are its own
+# the report of the large files: each one's digest and size are its own
 run "$CONTAIN" --json verify big
 for f in big1 sub/big2; do
 	is "$(printf '%s' "$OUT" | python3 -c 'import json, sys
@@ -68,7 +67,7 @@ tamper big data/sub/deeper/d 2999
 tamper midb data/m4 524288
 
 # a large file grown past the whole payload Payload-Oxum declares: named,
-# not hashed (it is taken while the walk goes on)
+# not hashed
 rm -rf t && cp -a big t
 oxum=$(sed -n 's/^Payload-Oxum: \([0-9]*\)\..*/\1/p' t/bag-info.txt)
 if truncate -s 8T t/data/big1 2>/dev/null; then
