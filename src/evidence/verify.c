@@ -35,6 +35,12 @@
  * of millions */
 #define MAX_FILES 1000000u
 #define MAX_DEPTH 64
+/* Work worth a thread: a thread costs some 0.2-0.3 ms here (its stack, its
+ * malloc arena, the TLB shootdowns every munmap then costs a threaded
+ * process on this VM), about what 0.5 MiB takes to hash. A bag of 100
+ * small files is verified on this thread alone. */
+#define HASH_THREAD_MIN (4u << 20)  /* payload bytes to hash */
+#define PRE_THREAD_MIN (256u << 10) /* custody log and index.json bytes */
 /* problems kept as records; past it only counted ("and N more problems"):
  * a bag whose every line fails costs a counter, not a JSON record a line */
 #define PROBLEMS_MAX 1000u
@@ -98,6 +104,7 @@ struct cust {
 struct pre {
 	bool done;
 	bool started; /* on thr (pre_start) */
+	bool small;   /* parsed on one thread (PRE_THREAD_MIN) */
 	pthread_t thr;
 	char *bag_id;	/* the seed the chain was checked with */
 	int crc;	/* chain_check_buf_each's answer */
@@ -606,6 +613,11 @@ static int collect_dir(struct view *v, int rootfd, struct err *e)
 		for (size_t i = 0; i < v->n; i++)
 			v->order[i] = i;
 		qsort_r(v->order, v->n, sizeof(size_t), size_desc, v);
+		uint64_t bytes = 0;
+		for (size_t i = 0; i < v->n; i++)
+			if (!v->files[i].no_hash)
+				bytes += v->files[i].size < v->files[i].cap ? v->files[i].size
+									    : v->files[i].cap;
 		v->rootfd = rootfd;
 		atomic_store(&v->next, 0);
 		/* a hashing thread per CPU, each hashing two files at once
@@ -615,7 +627,7 @@ static int collect_dir(struct view *v, int rootfd, struct err *e)
 		 * that third thread only took small files from beside a large
 		 * one, which then went on alone. It hashes when no thread starts. */
 		pthread_t t[VERIFY_THREADS];
-		unsigned nt = 0, want = verify_threads();
+		unsigned nt = 0, want = bytes < HASH_THREAD_MIN ? 0 : verify_threads();
 		while (nt < want && 2 * nt < v->n &&
 		       pthread_create(&t[nt], NULL, hash_worker, v) == 0)
 			nt++;
@@ -729,6 +741,10 @@ static void sparse_member(struct view *v, struct archive_entry *ae, const char *
  * other filters (and its fallback that runs lzop, lrzip, grzip... found on
  * PATH) are never registered. Anything else compressed is refused by name. */
 #define SRC_BUF (1u << 20)
+/* range jobs queued at once: a job is a few hundred bytes (no data), so the
+ * headers run ahead of the hashing to the tag files at the tar's end, which
+ * are then parsed while the workers hash (16 MiB at most) */
+#define RANGE_JOBS (1u << 16)
 #define SNIFF_LEN 512u
 
 struct src {
@@ -1054,6 +1070,12 @@ static bool tar_member(struct view *v, struct archive *a, struct archive_entry *
 		v->tags[t].present = true;
 		hash_entry(a, ae, h, &v->tags[t].buf, tag_max(t), &v->tags[t].too_big, &sparse,
 			   &rerr);
+		if (!v->tags[t].too_big && !sparse && !rerr) { /* the digest of buf: kept */
+			unsigned char md[HASH_LEN];
+			hasher_final(h, md);
+			hex_encode(md, HASH_LEN, v->tags[t].sha);
+			v->tags[t].hashed = true;
+		}
 	} else {
 		if (!str_has_prefix(rel, "data/") && strchr(rel, '/'))
 			check(v, "files", false, "'%s' is outside data/ in a subdirectory", s);
@@ -1116,7 +1138,7 @@ static int collect_tar(struct view *v, struct err *e)
 		 * a third worker took the third of three large members alone
 		 * where it now goes beside another (1.81 s of CPU against 1.61
 		 * for the 2 GiB bench) */
-		struct hashpool_opts po = {.workers = verify_threads()};
+		struct hashpool_opts po = {.workers = verify_threads(), .max_jobs = RANGE_JOBS};
 		src.pool = hashpool_new(&po);
 	}
 	int rc = 0;
@@ -1155,6 +1177,9 @@ static int collect_tar(struct view *v, struct err *e)
 		if (rel && !tar_member(v, a, ae, rel, s, &src))
 			break;
 	}
+	/* the tag files are all read (a bag's come after its payload): the
+	 * custody chain and index.json parsed while the workers still hash */
+	pre_start(v);
 	if (src.pool) {
 		range_results(v, src.pool);
 		hashpool_free(src.pool);
@@ -1297,7 +1322,7 @@ static void *index_parse(void *arg)
 		return NULL;
 	}
 	for (int t = 0; t < T_COUNT; t++) {
-		if (t != T_CUSTODY && v->tags[t].present) {
+		if (t != T_CUSTODY && v->tags[t].present && !v->tags[t].hashed) {
 			sha256_hex(v->tags[t].buf.buf ? v->tags[t].buf.buf : "", v->tags[t].buf.len,
 				   v->tags[t].sha);
 			v->tags[t].hashed = true;
@@ -1328,14 +1353,14 @@ static void *pre_body(void *arg)
 	struct view *v = arg;
 	struct pre *p = &v->pre;
 	pthread_t thr;
-	bool started = pthread_create(&thr, NULL, index_parse, v) == 0;
+	bool started = !p->small && pthread_create(&thr, NULL, index_parse, v) == 0;
 	if (!started)
 		index_parse(v);
 	if (!tag_fd_read(v, T_CUSTODY, &p->rerr)) {
 		p->rfail = true;
 		goto out;
 	}
-	if (v->tags[T_CUSTODY].present) {
+	if (v->tags[T_CUSTODY].present && !v->tags[T_CUSTODY].hashed) {
 		sha256_hex(v->tags[T_CUSTODY].buf.buf ? v->tags[T_CUSTODY].buf.buf : "",
 			   v->tags[T_CUSTODY].buf.len, v->tags[T_CUSTODY].sha);
 		v->tags[T_CUSTODY].hashed = true;
@@ -1366,11 +1391,21 @@ out:
 }
 
 /* start the tag files' parsing on a thread (the directory form, while the
- * payload is walked); pre_analyze waits for it */
+ * payload is walked; the tar form, once its headers are read); pre_analyze
+ * waits for it. Small ones are parsed by pre_analyze, on its thread. */
 static void pre_start(struct view *v)
 {
 	struct pre *p = &v->pre;
-	if (!p->done && !p->started)
+	uint64_t n = 0;
+	for (int t = T_CUSTODY; t <= T_INDEX; t++) {
+		struct stat st;
+		if (v->tag_fd[t] < 0)
+			n += v->tags[t].buf.len;
+		else if (fstat(v->tag_fd[t], &st) == 0 && st.st_size > 0)
+			n += (uint64_t)st.st_size;
+	}
+	p->small = n < PRE_THREAD_MIN;
+	if (!p->done && !p->started && !p->small)
 		p->started = pthread_create(&p->thr, NULL, pre_body, v) == 0;
 }
 
