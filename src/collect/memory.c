@@ -287,6 +287,20 @@ static void ag_read(struct ag_shm *sh, unsigned char *data, struct ag_slot *s, b
 	}
 }
 
+/* A forked child gets no page-table entries for a shared mapping: each
+ * first touch of a chunk buffer would fault (a trap per page in a VM).
+ * One call maps the part of the slot a read needs, growing with the
+ * reads: a small process maps what its largest chunk needs, not the
+ * 2048 pages of both buffers. Where the call is refused (before Linux
+ * 5.14) the pages fault in as they are used. */
+static void ag_map(unsigned char *data, uint64_t *mapped, uint64_t len)
+{
+	if (len <= *mapped)
+		return;
+	madvise(data + *mapped, (size_t)(len - *mapped), MADV_POPULATE_WRITE);
+	*mapped = len;
+}
+
 __attribute__((noreturn)) static void agent_main(struct agent *a, pid_t parent)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -294,11 +308,7 @@ __attribute__((noreturn)) static void agent_main(struct agent *a, pid_t parent)
 		_exit(0);
 	struct ag_shm *sh = a->sh;
 	bool use_mem = false;
-	/* A forked child gets no page-table entries for a shared mapping: each
-	 * first touch of the chunk buffers would fault (a trap per page in a
-	 * VM, 2048 of them per process). One call maps them all; where it is
-	 * refused (before Linux 5.14) the pages fault in as they are used. */
-	madvise(a->dmap, 2 * (size_t)CHUNK, MADV_POPULATE_WRITE);
+	uint64_t mapped[2] = {0, 0};
 	for (;;) {
 		struct ag_msg m;
 		ssize_t n = recv(a->sock, &m, sizeof(m), 0);
@@ -318,6 +328,7 @@ __attribute__((noreturn)) static void agent_main(struct agent *a, pid_t parent)
 			}
 			sh->slot[m.slot].addr = m.addr;
 			sh->slot[m.slot].len = m.len;
+			ag_map(a->data[m.slot], &mapped[m.slot], m.len);
 			ag_read(sh, a->data[m.slot], &sh->slot[m.slot], &use_mem);
 			r.err = sh->slot[m.slot].err;
 			break;
