@@ -7,6 +7,7 @@
 #include "contain/cmd.h"
 #include "contain/dlib.h"
 #include "contain/isolate.h"
+#include "contain/sha256x.h"
 
 
 /* the libraries of the verbs (CMD_LIBS) */
@@ -41,14 +42,16 @@ static const struct cmd commands[] = {
 	 "and its quarantine as the kernel holds it (\"quarantine\": net_cut, frozen,\n"
 	 "frozen_by, stale). An unknown REF exits 1; an ambiguous prefix lists the candidates and exits 2.\n"},
 	{"quarantine", cmd_quarantine,
-	 CMD_NEEDS_ROOT | CMD_JSON | CMD_LIBS_BG | CMD_LIBS(L_NFT | L_CRYPTO),
+	 CMD_NEEDS_ROOT | CMD_JSON | CMD_LIBS_BG | CMD_CRYPTO_SIG | CMD_LIBS(L_NFT | L_CRYPTO),
 	 "cut a container's network and freeze it, verified",
 	 "usage: contain quarantine [OPTIONS] REF\n"
 	 "\n"
 	 "Stop the bleeding without destroying evidence: the container keeps its memory,\n"
 	 "sockets and files, but can no longer talk to anyone or run. The network cut:\n"
-	 "an nftables table of its own in the container's netns (inet contain_q_<id12>,\n"
-	 "everything dropped before conntrack but loopback and --allow), and one on the\n"
+	 "an nftables table of its own in the container's netns (inet contain_q_<12 hex\n"
+	 "of an HMAC of the id keyed by the state dir's netns.key: the container cannot\n"
+	 "take the name first), everything dropped before conntrack but loopback and\n"
+	 "--allow, and one on the\n"
 	 "host (netdev contain_h_<id12>) on the host end of each of its veths, which\n"
 	 "root inside the container cannot lift. The freeze: the unified cgroup's\n"
 	 "cgroup.freeze, else the v1 freezer, verified for every pid. The freeze is\n"
@@ -75,7 +78,8 @@ static const struct cmd commands[] = {
 	 "  --freezer v1|cgroup2 force one freezer (default: the unified cgroup when it\n"
 	 "                       holds the pids, else v1; for tests)\n"
 	 "  --json               print the state as JSON\n"},
-	{"release", cmd_release, CMD_NEEDS_ROOT | CMD_JSON | CMD_LIBS(L_NFT | L_CRYPTO), "undo a quarantine, explicitly",
+	{"release", cmd_release, CMD_NEEDS_ROOT | CMD_JSON | CMD_CRYPTO_SIG | CMD_LIBS(L_NFT | L_CRYPTO),
+	 "undo a quarantine, explicitly",
 	 "usage: contain release [--keep-network] [--json] REF\n"
 	 "       contain release --stale [--json]\n"
 	 "\n"
@@ -171,7 +175,7 @@ static const struct cmd commands[] = {
 	 "\n"
 	 "Exit status: 0 everything collected, 1 some artifact missing or partial\n"
 	 "(listed), 2 usage, 3 no bag could be written (or sealed).\n"},
-	{"verify", cmd_verify, CMD_JSON | CMD_LIBS(L_CRYPTO), /* libarchive: cmd_verify */
+	{"verify", cmd_verify, CMD_JSON | CMD_CRYPTO_SIG | CMD_LIBS(L_CRYPTO), /* libarchive: cmd_verify */
 	 "prove a bag complete, untampered and signed",
 	 "usage: contain verify BAG [--pubkey KEY] [--json]\n"
 	 "\n"
@@ -485,11 +489,13 @@ int main(int argc, char **argv)
 	}
 	/* the libraries the verb may use, before it touches anything (or
 	 * while it resolves, CMD_LIBS_BG; not with --audit-key: read below) */
+	unsigned libs = CMD_LIBS_OF(cmd->flags);
+	if ((cmd->flags & CMD_CRYPTO_SIG) && !g.audit_key && sha256x_accelerated())
+		libs &= ~L_CRYPTO; /* opened by the verb if it checks a signature */
 	if ((cmd->flags & CMD_LIBS_BG) && !g.audit_key)
 		/* with libnftables: its first context made there too */
-		dlib_load_bg_start(CMD_LIBS_OF(cmd->flags),
-				   CMD_LIBS_OF(cmd->flags) & L_NFT ? ncut_prewarm : NULL);
-	else if (dlib_load_mask(CMD_LIBS_OF(cmd->flags), &e) < 0) {
+		dlib_load_bg_start(libs, libs & L_NFT ? ncut_prewarm : NULL);
+	else if (dlib_load_mask(libs, &e) < 0) {
 		log_error("%s: %s", cmd->name, e.msg);
 		return EXIT_SYS;
 	}

@@ -22,6 +22,11 @@ enum {
 	/* its CMD_LIBS are opened on a thread while it starts (resolves);
 	 * it calls cmd_libs_ready() before it writes anything or exits */
 	CMD_LIBS_BG = 1 << 2,
+	/* libcrypto (in its CMD_LIBS) only signs, checks signatures, and
+	 * hashes where the CPU lacks SHA-NI (sha256x): with SHA-NI and no
+	 * --audit-key it is not opened at start; the verb opens it
+	 * (dlib_load) before a signature is checked */
+	CMD_CRYPTO_SIG = 1 << 3,
 };
 /* the verb's libraries, opened in the background (CMD_LIBS_BG): 0 when
  * they are there, else the error printed ("contain: VERB: ...") and

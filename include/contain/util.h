@@ -120,6 +120,10 @@ char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Grow *arr (of *cap elements of size) to hold at least need elements. */
 void xgrow(void *arr, size_t *cap, size_t need, size_t size);
+/* 0 when the n bytes are equal, in a time that depends on n only (for
+ * digests and hash chains: signify's timingsafe_bcmp, OpenSSL's
+ * CRYPTO_memcmp; ours so that an unsigned chain needs no libcrypto) */
+int memcmp_ct(const void *a, const void *b, size_t n);
 
 /* ---- growable byte buffer, always NUL-terminated ---- */
 struct sbuf {

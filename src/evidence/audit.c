@@ -6,8 +6,6 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 
-#include <openssl/crypto.h>
-#include <openssl/rand.h>
 
 #include "contain/audit.h"
 #include "contain/bag.h"
@@ -85,8 +83,8 @@ static int id_create(const char *path, struct err *e)
 		if (mkdir_p(dir, 0700, e) < 0)
 			return err_wrap(e, "node id '%s'", path);
 	}
-	if (RAND_bytes(raw, sizeof(raw)) != 1)
-		return err_set(e, ERR_SYS, "no random bytes for the node id");
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+		return err_sys(e, errno, "no random bytes for the node id");
 	hex_encode(raw, sizeof(raw), hex);
 	snprintf(line, sizeof(line), "%s\n", hex);
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -434,7 +432,7 @@ static bool head_verdict(const struct want *x, const struct chain_check *r, int 
 		return false;
 	}
 	if (x->h.seq == 0) {
-		if (CRYPTO_memcmp(x->h.hash, r->genesis, CHAIN_HASH_HEX - 1) != 0) {
+		if (memcmp_ct(x->h.hash, r->genesis, CHAIN_HASH_HEX - 1) != 0) {
 			snprintf(problem, psz, "seq 0 is the genesis %.16s…, not %.16s…", r->genesis,
 				 x->h.hash);
 			return false;
@@ -450,7 +448,7 @@ static bool head_verdict(const struct want *x, const struct chain_check *r, int 
 				 r->seq);
 		return false;
 	}
-	if (CRYPTO_memcmp(x->found, x->h.hash, CHAIN_HASH_HEX - 1) != 0) {
+	if (memcmp_ct(x->found, x->h.hash, CHAIN_HASH_HEX - 1) != 0) {
 		snprintf(problem, psz, "the line with seq %llu has hash %.16s…, the bag recorded "
 				       "%.16s… (the log was rewritten)",
 			 x->h.seq, x->found, x->h.hash);

@@ -8,7 +8,6 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "contain/chain.h"
@@ -252,7 +251,7 @@ static int check_seq_prev(struct walker *w, const struct fields *f, char *proble
 		snprintf(problem, psz, "no valid \"prev\"");
 		return 1;
 	}
-	if (CRYPTO_memcmp(f->prev, w->head, CHAIN_HASH_HEX - 1) != 0) {
+	if (memcmp_ct(f->prev, w->head, CHAIN_HASH_HEX - 1) != 0) {
 		snprintf(problem, psz, "prev does not match the hash of the line before");
 		return 1;
 	}

@@ -143,3 +143,12 @@ char *sbuf_steal(struct sbuf *b)
 	b->len = b->cap = 0;
 	return r;
 }
+
+int memcmp_ct(const void *a, const void *b, size_t n)
+{
+	const volatile unsigned char *x = a, *y = b;
+	unsigned char d = 0;
+	for (size_t i = 0; i < n; i++)
+		d |= x[i] ^ y[i];
+	return d != 0;
+}

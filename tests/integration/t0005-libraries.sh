@@ -6,9 +6,14 @@
 # library without its symbols), version, help and every VERB --help still
 # work, the verbs that do not use it still run, and each verb that uses it
 # stops before it does anything: exit 3, naming the library.
+#
+# libcrypto signs, checks signatures, and hashes where the CPU lacks SHA-NI:
+# on a CPU with SHA-NI, quarantine, release and verify open it only for a
+# signature (--audit-key, a signed bag), so without it they still work and
+# say what they could not do.
 . "$(dirname "$0")/../lib/lib.sh"
 [ -x "$CONTAIN" ] || skip_all "no binary at $CONTAIN (run make)"
-need_cmd readelf
+need_cmd readelf jq
 CC=${CC:-cc}
 command -v "$CC" >/dev/null || skip_all "no C compiler ($CC): the SONAMEs are read from its libraries"
 
@@ -28,6 +33,15 @@ declare -A USERS=(
 	[libnftables]="quarantine release capture respond"
 	[libcrypto]="quarantine release audit capture verify analyze scan respond keygen"
 )
+# sha256x's own check (src/util/sha256x.c): SHA-NI, SSSE3 and SSE4.1
+shani=false
+grep -qw sha_ni /proc/cpuinfo && grep -qw ssse3 /proc/cpuinfo && grep -qw sse4_1 /proc/cpuinfo && shani=true
+[ "$shani" = true ] && USERS[libcrypto]="audit capture analyze scan respond keygen"
+# a signed bag and an unsigned one, made before any library is broken
+printf 'evidence\n' >"$T_DIR/payload.txt"
+"$CONTAIN" keygen -o "$T_DIR/k" >/dev/null 2>&1
+mkbag -o "$T_DIR/bag-plain" "$T_DIR/payload.txt" >/dev/null 2>&1
+mkbag -o "$T_DIR/bag-signed" --sign "$T_DIR/k.key" "$T_DIR/payload.txt" >/dev/null 2>&1
 all_verbs="list inspect quarantine release audit capture verify analyze scan respond keygen version help"
 
 echo 'int contain_stub;' >"$T_DIR/stub.c"
@@ -61,6 +75,20 @@ for lib in libarchive libmagic libyara libpcap libnftables libcrypto; do
 	if [[ " ${USERS[$lib]} " != *" verify "* ]]; then
 		run "$CONTAIN" verify "$T_DIR/no-such-bag"
 		unlike "$ERR" "$so|could not be loaded" "$lib broken: verify gets to the bag"
+	fi
+	if [ "$lib" = libcrypto ] && [ "$shani" = true ]; then
+		run "$CONTAIN" verify "$T_DIR/bag-plain"
+		is "$RC" 0 "libcrypto broken, SHA-NI: an unsigned bag verifies"
+		run "$CONTAIN" --json verify "$T_DIR/bag-signed"
+		is "$RC" 1 "libcrypto broken, SHA-NI: a signed bag does not verify"
+		is "$(printf '%s' "$OUT" | jq -r '.signature.status')" unchecked \
+			"libcrypto broken: its signature is unchecked"
+		like "$OUT" "cannot check the signature: $so is needed and could not be loaded" \
+			"libcrypto broken: verify names $so"
+		run "$CONTAIN" --audit-key "$T_DIR/k.key" quarantine no-such-ctr
+		is "$RC" 3 "libcrypto broken: quarantine --audit-key exits 3"
+		like "$ERR" "^contain: quarantine: $so is needed and could not be loaded" \
+			"libcrypto broken: quarantine --audit-key names $so"
 	fi
 
 	section "$lib ($so) without its symbols"

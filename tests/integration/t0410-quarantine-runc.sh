@@ -5,7 +5,7 @@
 . "$CONTAIN_TOP/tests/lib/containers.sh"
 . "$CONTAIN_TOP/tests/lib/net.sh"
 need_root
-need_cmd runc nft nsenter ip jq busybox
+need_cmd runc nft nsenter ip jq busybox readelf
 fixtures_ready || skip_all "no fixtures (run fixtures/build.sh)"
 [ -x "$CONTAIN" ] || skip_all "no contain binary at $CONTAIN"
 # the addresses below are this test's own: two runs of it at once (two
@@ -251,6 +251,27 @@ run "$CONTAIN" release "$A"
 is "$RC" 0 "then a full release"
 is "$(host_snap)" "$host_before" "host ruleset restored after --keep-network"
 ok "reachable again" wait_for 20 host_to_ctr
+
+# --- without libcrypto (a stub of its SONAME first on LD_LIBRARY_PATH): on a
+# CPU with SHA-NI, quarantine and release need it only for --audit-key
+so=$(readelf -d "$(${CC:-cc} -print-file-name=libcrypto.so 2>/dev/null)" 2>/dev/null |
+	sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')
+if grep -qw sha_ni /proc/cpuinfo && grep -qw ssse3 /proc/cpuinfo &&
+	grep -qw sse4_1 /proc/cpuinfo && [ -n "$so" ]; then
+	mkdir -p "$T_DIR/nocrypto"
+	echo "not a library" >"$T_DIR/nocrypto/$so"
+	run env LD_LIBRARY_PATH="$T_DIR/nocrypto" "$CONTAIN" quarantine "$A"
+	is "$RC" 0 "no libcrypto: quarantine exits 0"
+	like "$(cat "$cg2/cgroup.events")" "frozen 1" "no libcrypto: frozen"
+	fails "no libcrypto: cut" host_to_ctr
+	run env LD_LIBRARY_PATH="$T_DIR/nocrypto" "$CONTAIN" release "$A"
+	is "$RC" 0 "no libcrypto: release exits 0"
+	ok "no libcrypto: reachable again" wait_for 20 host_to_ctr
+	run "$CONTAIN" audit verify
+	is "$RC" 0 "no libcrypto: the audit chain it appended to is intact"
+else
+	skip "quarantine without libcrypto" "no SHA-NI (libcrypto hashes there) or no libcrypto SONAME"
+fi
 
 # --- a container that forks as fast as it can ends up fully frozen
 section "a container that forks as fast as it can"

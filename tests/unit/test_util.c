@@ -166,6 +166,24 @@ START_TEST(time_format)
 }
 END_TEST
 
+/* memcmp_ct: 0 only when every byte is equal, wherever they differ */
+START_TEST(memcmp_constant_time)
+{
+	unsigned char a[64], b[64];
+	for (int i = 0; i < 64; i++)
+		a[i] = b[i] = (unsigned char)(i * 37);
+	ck_assert_int_eq(memcmp_ct(a, b, sizeof(a)), 0);
+	ck_assert_int_eq(memcmp_ct(a, b, 0), 0);
+	for (int i = 0; i < 64; i++)
+		for (int bit = 0; bit < 8; bit++) {
+			b[i] ^= (unsigned char)(1u << bit);
+			ck_assert_int_ne(memcmp_ct(a, b, sizeof(a)), 0);
+			ck_assert_int_eq(memcmp_ct(a, b, (size_t)i), 0); /* the bytes before */
+			b[i] ^= (unsigned char)(1u << bit);
+		}
+}
+END_TEST
+
 START_TEST(line_next)
 {
 	const char buf[] = "a\r\n\nbc\r\r\nlast";
@@ -198,6 +216,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, read_bounded);
 	tcase_add_test(tc, time_format);
 	tcase_add_test(tc, line_next);
+	tcase_add_test(tc, memcmp_constant_time);
 	suite_add_tcase(s, tc);
 	return s;
 }
