@@ -332,7 +332,13 @@ int qstate_unlock_remove(const char *dir, const char *id, int fd, struct err *e)
  * ERR_INVALID when the file is not one we made (a link, another size,
  * another owner, readable by others). */
 int qstate_netkey(const char *dir, bool create, unsigned char key[NCUT_KEY_LEN], struct err *e);
-/* remove "<id>.json.tmp.<pid>" files whose writer is dead */
+/* A container's table names (ncut_table_names) with dir's key (dir may be
+ * NULL): 0 with both names; -1 and e (qstate_netkey's) with the host's name
+ * and netns_table "" (no table there is ours). */
+int qstate_table_names(const char *dir, bool create, const char *id, char *netns_table,
+		       char *host_table, struct err *e);
+/* remove "<id>.json.tmp.<pid>" and "netns.key.tmp.<pid>" files whose writer
+ * is dead */
 int qstate_clean_tmp(const char *dir, size_t *removed, struct err *e);
 
 /* ---- the incarnation ---- */

@@ -2,6 +2,7 @@
  * undoing. Used by the quarantine and release verbs and by capture.
  * Fail closed: whatever is in place stays; the state file says what. */
 #include <fcntl.h>
+#include <stdarg.h>
 #include <pthread.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -178,11 +179,25 @@ static int save_finish(struct save_job *j, struct err *e)
 
 /* ---- verify: what holds, from the kernel ---- */
 
-static void vproblem(struct qverify *v, const char *what, const struct err *e)
+/* one more problem for a problems buffer ("; " between them, cut at its
+ * size): the read-back's (vproblemf) and release's (problem) */
+static void problems_vadd(char *buf, size_t size, const char *fmt, va_list ap)
 {
-	size_t l = strlen(v->problems);
-	snprintf(v->problems + l, sizeof(v->problems) - l, "%s%s: %s", l ? "; " : "", what,
-		 e->msg);
+	size_t l = strlen(buf);
+	if (l && l < size - 2) {
+		memcpy(buf + l, "; ", 3);
+		l += 2;
+	}
+	vsnprintf(buf + l, size - l, fmt, ap);
+}
+
+__attribute__((format(printf, 2, 3))) static void vproblemf(struct qverify *v,
+							     const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	problems_vadd(v->problems, sizeof(v->problems), fmt, ap);
+	va_end(ap);
 }
 
 /* a cgroup dir of the container's own (not a hierarchy's root) */
@@ -235,8 +250,7 @@ static void verify_net(const struct ctr *c, const char *ntab, const char *htab,
 	_cleanup_free_ struct ncut_probe *pf = p;
 	if (ncut_probe(c->netns_path, c->netns_inode, ntab, htab, p, &e) < 0) {
 		/* its message names the part: container netns, host table or peers */
-		size_t l = strlen(v->problems);
-		snprintf(v->problems + l, sizeof(v->problems) - l, "%s%s", l ? "; " : "", e.msg);
+		vproblemf(v, "%s", e.msg);
 		ncut_probe_free(p);
 		return;
 	}
@@ -244,13 +258,11 @@ static void verify_net(const struct ctr *c, const char *ntab, const char *htab,
 	v->netns_exists = p->netns.exists;
 	/* a table with the owner flag is another program's, never ours */
 	v->netns_table = p->netns.exists && !p->netns.owned && p->netns.ndrop == 4;
-	if (p->netns.exists && p->netns.owned) {
-		size_t l = strlen(v->problems);
-		snprintf(v->problems + l, sizeof(v->problems) - l,
-			 "%stable inet %s in the container netns is held by another program "
-			 "(nftables owner flag, netlink port %u): not ours",
-			 l ? "; " : "", ntab, p->netns.owner);
-	}
+	if (p->netns.exists && p->netns.owned)
+		vproblemf(v,
+			  "table inet %s in the container netns is held by another program "
+			  "(nftables owner flag, netlink port %u): not ours",
+			  ntab, p->netns.owner);
 	size_t nd = p->ndevs;
 	if (nd > NCUT_MAX_DEVS)
 		nd = NCUT_MAX_DEVS;
@@ -277,27 +289,21 @@ static void verify(const struct ctr *c, const char *state_dir, unsigned what,
 			v->stale = !qstate_live(&s, c, v->stale_why, sizeof(v->stale_why));
 			qstate_free(&s);
 		} else if (le.kind != ERR_NOTFOUND) {
-			vproblem(v, "state", &le);
+			vproblemf(v, "state: %s", le.msg);
 		}
 	}
 	if (what & QV_NET) {
-		unsigned char key[NCUT_KEY_LEN];
-		struct err ke = {0};
-		bool keyed = state_dir && qstate_netkey(state_dir, false, key, &ke) == 0;
-		if (!keyed && ke.kind != ERR_NOTFOUND && state_dir)
-			vproblem(v, "netns table key", &ke);
 		char ntab[NCUT_TABLE_MAX], htab[NCUT_TABLE_MAX];
-		ncut_table_names(keyed ? key : NULL, c->id, ntab, htab);
-		explicit_bzero(key, sizeof(key));
+		struct err ke = {0};
+		bool keyed = qstate_table_names(state_dir, false, c->id, ntab, htab, &ke) == 0;
+		if (!keyed && ke.kind != ERR_NOTFOUND)
+			vproblemf(v, "netns table key: %s", ke.msg);
 		verify_net(c, ntab, htab, v);
-		if (!keyed && ke.kind == ERR_NOTFOUND && v->host_exists) {
-			size_t l = strlen(v->problems);
-			snprintf(v->problems + l, sizeof(v->problems) - l,
-				 "%sa host table of ours is there, but %s/%s is not: the container "
-				 "netns table cannot be named (quarantined with another --state-dir?)",
-				 l ? "; " : "", state_dir ? state_dir : "(no state dir)",
-				 NCUT_KEY_FILE);
-		}
+		if (!keyed && ke.kind == ERR_NOTFOUND && v->host_exists)
+			vproblemf(v,
+				  "a host table of ours is there, but %s/%s is not: the container "
+				  "netns table cannot be named (quarantined with another --state-dir?)",
+				  state_dir ? state_dir : "(no state dir)", NCUT_KEY_FILE);
 	}
 	verify_frozen(c, v, what & QV_LISTED);
 }
@@ -546,16 +552,11 @@ int quarantine_apply(const struct ctr *c, const char *state_dir,
 	 * the state dir's key, made here the first time (a dry run too: it
 	 * is ours, not the container's, and the names it prints are real) */
 	char ntab[NCUT_TABLE_MAX], htab[NCUT_TABLE_MAX];
-	if (o->net) {
-		unsigned char key[NCUT_KEY_LEN];
-		if (qstate_netkey(state_dir, true, key, e) < 0)
-			return err_wrap(e, "the netns table's name (nothing was touched; "
-					   "--freeze-only needs no key)");
-		ncut_table_names(key, c->id, ntab, htab);
-		explicit_bzero(key, sizeof(key));
-	} else {
+	if (o->net && qstate_table_names(state_dir, true, c->id, ntab, htab, e) < 0)
+		return err_wrap(e, "the netns table's name (nothing was touched; "
+				   "--freeze-only needs no key)");
+	if (!o->net)
 		ncut_table_names(NULL, c->id, ntab, htab);
-	}
 	struct qverify *v = xcalloc(1, sizeof(*v));
 	_cleanup_free_ struct qverify *vfree = v;
 	if (o->net) {
@@ -711,14 +712,9 @@ static void problem(struct release_result *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static void problem(struct release_result *r, const char *fmt, ...)
 {
-	size_t l = strlen(r->problems);
-	if (l && l < sizeof(r->problems) - 2) {
-		memcpy(r->problems + l, "; ", 3);
-		l += 2;
-	}
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(r->problems + l, sizeof(r->problems) - l, fmt, ap);
+	problems_vadd(r->problems, sizeof(r->problems), fmt, ap);
 	va_end(ap);
 }
 

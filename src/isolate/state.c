@@ -12,6 +12,7 @@
 
 #define QSTATE_VERSION 2 /* 2: the incarnation (pid start time, cgroups) */
 #define QSTATE_MAX (1u << 20)
+#define KEY_TMP ".tmp." /* NCUT_KEY_FILE KEY_TMP <pid>: the key being made */
 
 void qstate_free(struct qstate *s)
 {
@@ -314,52 +315,57 @@ int qstate_netkey(const char *dir, bool create, unsigned char key[NCUT_KEY_LEN],
 		*e = re;
 		return re.msg[0] ? -1 : 0;
 	}
-	/* made whole, then linked under its name: a racing maker's link
-	 * fails with EEXIST and that one reads ours */
+	/* made whole under a temporary name, then linked under its own: a
+	 * racing maker's link fails with EEXIST and that one reads ours; a
+	 * temporary a kill left is removed by qstate_clean_tmp */
 	unsigned char k[NCUT_KEY_LEN];
 	if (getrandom(k, sizeof(k), 0) != (ssize_t)sizeof(k))
 		return err_sys(e, errno, "getrandom for the netns table key");
-	/* an unnamed file where the filesystem has them, else a named one */
-	char tmp[64] = "";
-	_cleanup_close_ int fd = openat(dfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
-	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR)) {
-		snprintf(tmp, sizeof(tmp), NCUT_KEY_FILE ".tmp.%d", (int)getpid());
-		(void)unlinkat(dfd, tmp, 0);
-		fd = openat(dfd, tmp, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
-	}
-	if (fd < 0)
+	char tmp[64];
+	snprintf(tmp, sizeof(tmp), NCUT_KEY_FILE KEY_TMP "%d", (int)getpid());
+	(void)unlinkat(dfd, tmp, 0);
+	int fd = openat(dfd, tmp, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		explicit_bzero(k, sizeof(k));
 		return err_sys(e, errno, "make the netns table key in '%s'", dir);
-	bool written = write(fd, k, sizeof(k)) == (ssize_t)sizeof(k) && fsync(fd) == 0;
-	int werr = errno;
-	explicit_bzero(k, sizeof(k));
-	int rc = -1;
-	if (!written) {
-		err_sys(e, werr, "write the netns table key in '%s'", dir);
-	} else if (*tmp) {
-		rc = linkat(dfd, tmp, dfd, NCUT_KEY_FILE, 0);
-	} else {
-		char fdp[64];
-		snprintf(fdp, sizeof(fdp), "/proc/self/fd/%d", fd);
-		rc = linkat(AT_FDCWD, fdp, dfd, NCUT_KEY_FILE, AT_SYMLINK_FOLLOW);
 	}
-	int lerr = errno;
-	if (*tmp)
-		(void)unlinkat(dfd, tmp, 0);
+	bool written = write(fd, k, sizeof(k)) == (ssize_t)sizeof(k) && fsync(fd) == 0;
+	int err = errno;
+	explicit_bzero(k, sizeof(k));
+	close(fd);
+	if (written && linkat(dfd, tmp, dfd, NCUT_KEY_FILE, 0) < 0 && errno != EEXIST) {
+		written = false;
+		err = errno;
+	}
+	(void)unlinkat(dfd, tmp, 0);
 	if (!written)
-		return -1;
-	if (rc < 0 && lerr != EEXIST)
-		return err_sys(e, lerr, "link '%s/" NCUT_KEY_FILE "'", dir);
+		return err_sys(e, err, "write the netns table key '%s/" NCUT_KEY_FILE "'", dir);
 	if (fsync(dfd) < 0)
 		return err_sys(e, errno, "sync state dir '%s'", dir);
 	return netkey_read(dfd, dir, key, e);
 }
 
-/* "<name>.tmp.<pid>": the pid, or 0 */
+int qstate_table_names(const char *dir, bool create, const char *id, char *netns_table,
+		       char *host_table, struct err *e)
+{
+	unsigned char key[NCUT_KEY_LEN];
+	int rc = dir ? qstate_netkey(dir, create, key, e)
+		     : err_set(e, ERR_NOTFOUND, "no state dir: no netns table key");
+	ncut_table_names(rc == 0 ? key : NULL, id, netns_table, host_table);
+	explicit_bzero(key, sizeof(key));
+	return rc;
+}
+
+/* "<id>.json.tmp.<pid>" or "netns.key.tmp.<pid>": the pid, or 0 */
 static pid_t tmp_owner(const char *name)
 {
 	const char *t = strstr(name, ".json.tmp.");
 	pid_t pid;
-	if (!t || parse_pid(t + 10, &pid) < 0)
+	if (t)
+		t += strlen(".json.tmp.");
+	else if (str_has_prefix(name, NCUT_KEY_FILE KEY_TMP))
+		t = name + strlen(NCUT_KEY_FILE KEY_TMP);
+	if (!t || parse_pid(t, &pid) < 0)
 		return 0;
 	return pid;
 }

@@ -122,13 +122,10 @@ static bool state_from_tables(const struct ctr *c, const char *id, const char *s
 	struct ncut_table_info *ti = xcalloc(1, sizeof(*ti));
 	_cleanup_free_ struct ncut_table_info *tf = ti;
 	struct err e = {0};
-	unsigned char key[NCUT_KEY_LEN];
-	bool keyed = qstate_netkey(state_dir, false, key, &e) == 0;
-	if (!keyed && e.kind != ERR_NOTFOUND)
+	if (qstate_table_names(state_dir, false, id, ntab, htab, &e) < 0 &&
+	    e.kind != ERR_NOTFOUND)
 		log_warn("release: %s", e.msg);
 	err_clear(&e);
-	ncut_table_names(keyed ? key : NULL, id, ntab, htab);
-	explicit_bzero(key, sizeof(key));
 	memset(s, 0, sizeof(*s));
 	s->id = xstrdup(id);
 	if (c && c->pid > 0) {

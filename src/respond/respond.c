@@ -1296,11 +1296,9 @@ static void step_quarantine(struct act *x, const json_t *opts, bool net)
 	bool freeze = net ? opt_bool(opts, "freeze", true) : true;
 	if (x->dry) {
 		char t1[NCUT_TABLE_MAX], t2[NCUT_TABLE_MAX];
-		unsigned char key[NCUT_KEY_LEN];
 		struct err ke = {0};
-		bool keyed = qstate_netkey(x->g->o->state_dir, false, key, &ke) == 0;
-		ncut_table_names(keyed ? key : NULL, x->c->id, t1, t2);
-		explicit_bzero(key, sizeof(key));
+		bool keyed =
+			qstate_table_names(x->g->o->state_dir, false, x->c->id, t1, t2, &ke) == 0;
 		json_object_set_new(r, "result", json_string("dry-run"));
 		if (net) {
 			/* a dry run makes no key: without one, the name is not known yet */

@@ -757,9 +757,13 @@ START_TEST(state_dir_housekeeping)
 	close(open(p, O_CREAT | O_WRONLY, 0600));
 	snprintf(p, sizeof(p), "%s/x.json.tmp.1", dir);
 	close(open(p, O_CREAT | O_WRONLY, 0600));
+	/* and a netns key a dead maker left half made */
+	snprintf(p, sizeof(p), "%s/" NCUT_KEY_FILE ".tmp.%d", dir, (int)dead);
+	close(open(p, O_CREAT | O_WRONLY, 0600));
 	size_t n = 0;
 	ck_assert_int_eq(qstate_clean_tmp(dir, &n, &e), 0);
-	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_int_eq(access(p, F_OK), -1);
 	snprintf(p, sizeof(p), "%s/x.json.tmp.%d", dir, (int)dead);
 	ck_assert_int_eq(access(p, F_OK), -1);
 	snprintf(p, sizeof(p), "%s/x.json.tmp.1", dir);
