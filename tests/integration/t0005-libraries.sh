@@ -21,8 +21,6 @@ run env LD_TRACE_LOADED_OBJECTS=1 "$CONTAIN"
 unlike "$OUT" "libarchive|libmagic|libyara|libpcap|libnftables|libcrypto|libxml2|libicu" \
 	"none of the heavy libraries is mapped at start"
 
-soname() { readelf -d "$("$CC" -print-file-name="$1.so")" 2>/dev/null |
-	sed -n 's/.*Library soname: \[\(.*\)\]/\1/p'; }
 
 # the verbs that use each library (main.c's CMD_LIBS)
 declare -A USERS=(
@@ -33,9 +31,8 @@ declare -A USERS=(
 	[libnftables]="quarantine release capture respond"
 	[libcrypto]="quarantine release audit capture verify analyze scan respond keygen"
 )
-# sha256x's own check (src/util/sha256x.c): SHA-NI, SSSE3 and SSE4.1
 shani=false
-grep -qw sha_ni /proc/cpuinfo && grep -qw ssse3 /proc/cpuinfo && grep -qw sse4_1 /proc/cpuinfo && shani=true
+cpu_sha_ni && shani=true
 [ "$shani" = true ] && USERS[libcrypto]="audit capture analyze scan respond keygen"
 # a signed bag and an unsigned one, made before any library is broken
 printf 'evidence\n' >"$T_DIR/payload.txt"
@@ -46,7 +43,7 @@ all_verbs="list inspect quarantine release audit capture verify analyze scan res
 
 echo 'int contain_stub;' >"$T_DIR/stub.c"
 for lib in libarchive libmagic libyara libpcap libnftables libcrypto; do
-	so=$(soname "$lib")
+	so=$(lib_soname "$lib")
 	if [ -z "$so" ]; then
 		skip "$lib: broken" "no SONAME for $lib.so (its development package)"
 		continue

@@ -254,10 +254,8 @@ ok "reachable again" wait_for 20 host_to_ctr
 
 # --- without libcrypto (a stub of its SONAME first on LD_LIBRARY_PATH): on a
 # CPU with SHA-NI, quarantine and release need it only for --audit-key
-so=$(readelf -d "$(${CC:-cc} -print-file-name=libcrypto.so 2>/dev/null)" 2>/dev/null |
-	sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')
-if grep -qw sha_ni /proc/cpuinfo && grep -qw ssse3 /proc/cpuinfo &&
-	grep -qw sse4_1 /proc/cpuinfo && [ -n "$so" ]; then
+so=$(lib_soname libcrypto)
+if cpu_sha_ni && [ -n "$so" ]; then
 	mkdir -p "$T_DIR/nocrypto"
 	echo "not a library" >"$T_DIR/nocrypto/$so"
 	run env LD_LIBRARY_PATH="$T_DIR/nocrypto" "$CONTAIN" quarantine "$A"

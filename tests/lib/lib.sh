@@ -10,6 +10,8 @@
 #   need_root, need_cmd    up front; under CI=true a missing command fails
 #   table_names ID         "NETNS_TABLE HOST_TABLE" of a container, made here
 #                          independently of contain (src/isolate/netcut.c)
+#   lib_soname LIB         the SONAME of LIB.so (readelf on what $CC links)
+#   cpu_sha_ni             whether contain hashes with SHA-NI here (sha256x)
 #   start_failed WHAT      a runtime that did not start: under CI=true a failure
 # What makes a script fail in tests/run.sh: tests/lib/tap.sh.
 set -u
@@ -260,4 +262,17 @@ if os.path.exists(kf):
     q = "contain_q_" + hmac.new(open(kf, "rb").read(), i.encode(), "sha256").hexdigest()[:12]
 print("%s contain_h_%s" % (q, h))
 PY
+}
+
+# lib_soname LIB: the SONAME of LIB.so as the C compiler finds it (e.g.
+# libcrypto.so.3); empty without its development package
+lib_soname() {
+	readelf -d "$("${CC:-cc}" -print-file-name="$1.so")" 2>/dev/null |
+		sed -n 's/.*Library soname: \[\(.*\)\]/\1/p'
+}
+
+# cpu_sha_ni: true when sha256x's own check passes here (src/util/sha256x.c:
+# SHA-NI, SSSE3 and SSE4.1), so contain hashes without libcrypto
+cpu_sha_ni() {
+	grep -qw sha_ni /proc/cpuinfo && grep -qw ssse3 /proc/cpuinfo && grep -qw sse4_1 /proc/cpuinfo
 }
